@@ -1,0 +1,82 @@
+import type { EventQueue } from './event-queue.js';
+import type { PhysMem } from './memory.js';
+import type { Tracer } from '../trace/tracer.js';
+
+/** Who decides whether a device may master the bus (the PCI command register). */
+export interface BusMasterGate {
+  readonly busMaster: boolean;
+}
+
+/** Seeded DMA fault injection, declared by a scenario. */
+export interface DmaFaults {
+  /** Returns true if this transfer should fail (the port then reports it as refused). */
+  shouldFail(write: boolean, addr: number, length: number): boolean;
+}
+
+export type DmaResult = 'ok' | 'no-bus-master' | 'unmapped' | 'fault';
+
+/**
+ * A device's only path to guest memory. Every transfer checks bus-master
+ * enable and that the target is RAM the driver mapped for DMA, and is traced
+ * with its bytes. Transfers copy; a device never holds a view of guest RAM.
+ */
+export class DmaPort {
+  /** Last failure, for the device's error reporting. */
+  lastResult: DmaResult = 'ok';
+  faults: DmaFaults | null = null;
+  private readonly scratch4 = new Uint8Array(8);
+  private readonly scratchView = new DataView(this.scratch4.buffer);
+
+  constructor(
+    readonly dev: number,
+    readonly devName: string,
+    private readonly mem: PhysMem,
+    private readonly queue: EventQueue,
+    private readonly tracer: Tracer,
+    private readonly gate: BusMasterGate,
+  ) {}
+
+  private check(write: boolean, addr: number, length: number): boolean {
+    let r: DmaResult = 'ok';
+    if (!this.gate.busMaster) r = 'no-bus-master';
+    else if (!this.mem.isDmaAllowed(addr, length)) r = 'unmapped';
+    else if (this.faults !== null && this.faults.shouldFail(write, addr, length)) r = 'fault';
+    this.lastResult = r;
+    if (r === 'ok') return true;
+    const what = write ? 'write to' : 'read from';
+    const why = r === 'no-bus-master' ? 'bus mastering is disabled in the PCI command register'
+      : r === 'unmapped' ? 'the range is not memory the driver allocated for DMA'
+      : 'injected DMA fault';
+    this.tracer.guestErr(this.queue.now, this.dev, `dma.${r}`,
+      `${this.devName}: DMA ${what} 0x${addr.toString(16)} (+${length}) refused: ${why}`);
+    return false;
+  }
+
+  /** Copies guest memory [addr, addr+length) into dst[dstOffset..]. */
+  read(addr: number, dst: Uint8Array, dstOffset: number, length: number, tag: string): boolean {
+    if (!this.check(false, addr, length)) return false;
+    dst.set(this.mem.ram.subarray(addr, addr + length), dstOffset);
+    if (this.tracer.enabled) this.tracer.dma(false, this.queue.now, this.dev, addr, dst, dstOffset, length, tag);
+    return true;
+  }
+
+  /** Copies src[srcOffset..srcOffset+length) to guest memory at addr. */
+  write(addr: number, src: Uint8Array, srcOffset: number, length: number, tag: string): boolean {
+    if (!this.check(true, addr, length)) return false;
+    this.mem.ram.set(src.subarray(srcOffset, srcOffset + length), addr);
+    if (this.tracer.enabled) this.tracer.dma(true, this.queue.now, this.dev, addr, src, srcOffset, length, tag);
+    return true;
+  }
+
+  /** Reads one little-endian dword; returns -1 when refused. */
+  read32(addr: number, tag: string): number {
+    if (!this.read(addr, this.scratch4, 0, 4, tag)) return -1;
+    return this.scratchView.getUint32(0, true);
+  }
+
+  /** Writes one little-endian dword (used for MSI-style and status write-backs). */
+  write32(addr: number, value: number, tag: string): boolean {
+    this.scratchView.setUint32(0, value >>> 0, true);
+    return this.write(addr, this.scratch4, 0, 4, tag);
+  }
+}
