@@ -1,0 +1,65 @@
+import { resolve, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { runCommand } from './run-command.js';
+import { inspectCommand } from './inspect-command.js';
+import { devicesCommand } from './devices-command.js';
+import { handleError, EXIT } from './exit.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEFAULT_SCENARIO = join(ROOT, 'fixtures/scenarios/nvme-msix.json');
+
+async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const parser = yargs(argv)
+    .scriptName('simrun')
+    .usage('$0 [--record [file]]  runs the default scenario (NVMe, MSI-X, 1000+ verified I/Os)')
+    .command('$0', 'run the default scenario', (y) => y
+      .option('record', { type: 'string', describe: 'record a trace (default path: out/<scenario>.simtrace)' })
+      .option('seed', { type: 'number', describe: 'override the scenario seed' })
+      .option('json', { type: 'boolean', describe: 'print the summary as JSON' })
+      .option('verbose', { alias: 'v', type: 'boolean', describe: 'print driver log lines as they happen' }),
+    (a) => { code = runCommand({ scenario: DEFAULT_SCENARIO, record: a.record, seed: a.seed, json: a.json, verbose: a.verbose }); })
+    .command('run <scenario>', 'run a scenario file', (y) => y
+      .positional('scenario', { type: 'string', demandOption: true, describe: 'path, or a name in fixtures/scenarios/' })
+      .option('record', { type: 'string', describe: 'record a trace to this file (no value: out/<scenario>.simtrace)' })
+      .option('seed', { type: 'number', describe: 'override the scenario seed' })
+      .option('until', { type: 'string', describe: 'stop at this simulated time (e.g. 50ms)' })
+      .option('json', { type: 'boolean', describe: 'print the summary as JSON' })
+      .option('verbose', { alias: 'v', type: 'boolean', describe: 'print driver log lines as they happen' }),
+    (a) => { code = runCommand({ scenario: resolveScenario(a.scenario), record: a.record, seed: a.seed, json: a.json, verbose: a.verbose, until: a.until }); })
+    .command('inspect <trace>', 'print the decoded events of a trace', (y) => y
+      .positional('trace', { type: 'string', demandOption: true })
+      .option('device', { type: 'string', describe: 'only events of this device id or type' })
+      .option('kind', { type: 'string', describe: 'only this kind: mmio, pio, cfg, dma, intx, msi, scheme, milestone, log, guestErr, proc' })
+      .option('from', { type: 'string', describe: 'from this simulated time (e.g. 1ms)' })
+      .option('to', { type: 'string', describe: 'up to this simulated time' })
+      .option('from-seq', { type: 'number', describe: 'from this sequence number' })
+      .option('to-seq', { type: 'number', describe: 'up to this sequence number' })
+      .option('limit', { type: 'number', describe: 'print at most this many events' })
+      .option('json', { type: 'boolean', describe: 'one JSON object per line' }),
+    (a) => { code = inspectCommand(a); })
+    .command('devices', 'list device types and their props', () => {}, () => { code = devicesCommand(); })
+    .strictCommands()
+    .strictOptions()
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`simrun: ${msg}\nRun simrun --help for usage.\n`);
+      process.exit(EXIT.badInput);
+    })
+    .help()
+    .version('0.1.0');
+  await parser.parseAsync();
+  return code;
+}
+
+function resolveScenario(s: string): string {
+  if (s.endsWith('.json') || s.includes('/')) return s;
+  return join(ROOT, 'fixtures/scenarios', `${s}.json`);
+}
+
+main(hideBin(process.argv)).then(
+  (code) => process.exit(code),
+  (err) => process.exit(handleError(err)),
+);

@@ -1,0 +1,90 @@
+import { basename } from 'node:path';
+import chalk from 'chalk';
+import { runScenario } from '../sim/run.js';
+import { loadScenario } from '../sim/scenario.js';
+import { formatTime, parseDuration } from '../sim/time.js';
+import { InputError } from '../sim/errors.js';
+import type { RunResult } from '../sim/machine.js';
+import { EXIT } from './exit.js';
+
+export interface RunCommandArgs {
+  scenario: string;
+  /** undefined = no recording; '' = default path. */
+  record: string | undefined;
+  seed: number | undefined;
+  json: boolean | undefined;
+  verbose: boolean | undefined;
+  until?: string | undefined;
+}
+
+/** `simrun run` and `simrun --record`: run, print the summary, return the exit code. */
+export function runCommand(a: RunCommandArgs): number {
+  const scenario = loadScenario(a.scenario);
+  const record = a.record === undefined ? undefined : a.record === '' ? `out/${basename(scenario.path, '.json')}.simtrace` : a.record;
+  let untilPs: number | undefined;
+  if (a.until !== undefined) {
+    untilPs = parseDuration(a.until);
+    if (untilPs === undefined) throw new InputError('--until', '', `"${a.until}" is not a duration such as 50ms`);
+  }
+  // Wall clock for the summary only: display code, never simulated behaviour.
+  const wallStart = performance.now();
+  const out = runScenario(scenario, {
+    record, seed: a.seed, untilPs,
+    onBuilt: (m) => {
+      if (a.verbose) {
+        m.kernel.onLog = (l) => process.stderr.write(`${chalk.dim(formatTime(l.time).padStart(14))} ${chalk.cyan(l.proc)}[${l.pid}] ${colourLevel(l.level)} ${l.text}\n`);
+      }
+    },
+  });
+  const wallMs = performance.now() - wallStart;
+  const r = out.result;
+  if (a.json) {
+    const { workload, ...rest } = r;
+    const summary = {
+      scenario: scenario.name, seed: out.seed, ...rest,
+      workload: workload === undefined ? undefined : { ...workload, latencies: undefined },
+      trace: out.trace === undefined ? undefined : { path: out.trace.path, bytes: out.trace.bytes, records: out.trace.records },
+      wallMs: Math.round(wallMs),
+    };
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  } else {
+    printSummary(scenario.name, out.seed, r, out.trace, wallMs);
+  }
+  return r.failures.length === 0 ? EXIT.ok : EXIT.failed;
+}
+
+function colourLevel(level: string): string {
+  switch (level) {
+    case 'error': return chalk.red('error');
+    case 'warn': return chalk.yellow('warn ');
+    case 'info': return chalk.green('info ');
+    default: return chalk.dim(level.padEnd(5));
+  }
+}
+
+function printSummary(name: string, seed: number, r: RunResult, trace: { path: string | null; bytes: number; records: number } | undefined, wallMs: number): void {
+  const line = (k: string, v: string) => process.stdout.write(`  ${k.padEnd(16)} ${v}\n`);
+  process.stdout.write(`${chalk.bold(`simrun: ${name}`)} (seed ${seed})\n`);
+  line('simulated time', formatTime(r.simTimePs));
+  line('events', String(r.events));
+  line('interrupts', String(r.interrupts));
+  if (r.workload !== undefined) {
+    const w = r.workload;
+    line('I/Os', `${r.ios} (${w.reads} reads, ${w.writes} writes, ${(w.bytes / 1024).toFixed(0)} KiB, ${w.dataErrors} data errors, ${w.ioErrors} I/O errors)`);
+    if (w.latencies.length > 0) {
+      const sorted = [...w.latencies].sort((x, y) => x - y);
+      const pct = (p: number) => formatTime(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
+      line('I/O latency', `p50 ${pct(0.5)}, p99 ${pct(0.99)}`);
+    }
+  }
+  line('guest errors', r.guestErrors === 0 ? '0' : chalk.yellow(String(r.guestErrors)));
+  line('crashes', r.crashes.length === 0 ? '0' : chalk.red(r.crashes.map((c) => `${c.name}: ${c.reason}`).join('; ')));
+  for (const [id, st] of Object.entries(r.deviceStats)) line(id, Object.entries(st).map(([k, v]) => `${k} ${v}`).join(', '));
+  if (trace !== undefined) line('trace', `${trace.path ?? '(memory)'} (${(trace.bytes / 1024).toFixed(1)} KiB, ${trace.records} events)`);
+  line('stopped', `${r.stoppedBy}, ${(wallMs / 1000).toFixed(2)} s wall`);
+  if (r.failures.length === 0) process.stdout.write(`${chalk.green('PASS')} all expectations held\n`);
+  else {
+    process.stdout.write(`${chalk.red('FAIL')}\n`);
+    for (const f of r.failures) process.stdout.write(`  - ${f}\n`);
+  }
+}

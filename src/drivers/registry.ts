@@ -1,0 +1,66 @@
+import type { Co } from '../sim/scheduler.js';
+import { validateProps, type PropTable, type PropValues } from '../sim/props.js';
+import type { PciFunctionHandle, PciFunctionInfo } from '../kernel/pcid.js';
+import type { Sys } from '../kernel/sys.js';
+import { LinuxKpi, pciMatch, type PciDriver } from './linux-kpi/kpi.js';
+import { makeNvmePciDriver, type NvmeParams } from './nvme/driver.js';
+
+/**
+ * The pcid-spawner match table: which driver starts for which PCI function.
+ * A new driver is one folder under src/drivers plus one entry here.
+ */
+export interface DriverEntry<T extends PropTable = PropTable> {
+  name: string;
+  description: string;
+  /** 'linux-kpi' drivers are ported Linux drivers; 'redox' ones use src/drivers/sys directly. */
+  kind: 'linux-kpi' | 'redox';
+  params: T;
+  matches(info: PciFunctionInfo): boolean;
+  /** The driver process's main task. */
+  main(sys: Sys, pci: PciFunctionHandle, params: PropValues<T>): Co<number | void>;
+}
+
+/** Runs a linux-kpi `pci_driver`: probe, then stay resident serving callbacks until killed. */
+export function* runLinuxPciDriver(sys: Sys, pci: PciFunctionHandle, drv: PciDriver): Co<number> {
+  const k = new LinuxKpi(sys, drv.name);
+  const pdev = k.makePciDev(pci);
+  const id = pciMatch(drv.idTable, pdev.vendor, pdev.device, pdev.class);
+  if (id === undefined) {
+    sys.log('error', `${drv.name}: spawned for ${pdev.bdf} but its id table does not match`);
+    return 1;
+  }
+  const r = yield* drv.probe(k, pdev, id);
+  if (r < 0) {
+    k.dev_err(pdev, `probe failed: ${r}`);
+    return 1;
+  }
+  // Resident: a Linux driver lives on in its IRQ threads and kthreads.
+  yield* sys.kernel.block(sys.ctx);
+  return 0;
+}
+
+const nvmeParams = {
+  irqMode: { type: 'enum', default: 'auto', values: ['auto', 'msix', 'msi', 'intx'], doc: 'interrupt mechanism to request' },
+  ioQueues: { type: 'number', default: 2, min: 1, max: 64, integer: true, doc: 'I/O queue pairs to request' },
+  queueDepth: { type: 'number', default: 64, min: 2, max: 65536, integer: true, doc: 'entries per I/O queue (capped by CAP.MQES)' },
+  adminTimeoutMs: { type: 'number', default: 2000, min: 1, integer: true, doc: 'admin command timeout' },
+} as const satisfies PropTable;
+
+export const DRIVERS: DriverEntry[] = [
+  {
+    name: 'nvme',
+    description: 'NVMe driver ported through linux-kpi (nvme-pci shape); serves disk.nvme',
+    kind: 'linux-kpi',
+    params: nvmeParams,
+    matches: (info) => info.classCode === 0x010802,
+    main: (sys, pci, params) => runLinuxPciDriver(sys, pci, makeNvmePciDriver(params as unknown as NvmeParams)),
+  },
+];
+
+export function findDriver(name: string): DriverEntry | undefined {
+  return DRIVERS.find((d) => d.name === name);
+}
+
+export function validateDriverParams(entry: DriverEntry, raw: unknown, where: string): Record<string, unknown> {
+  return validateProps(entry.params, raw, where) as Record<string, unknown>;
+}

@@ -1,0 +1,191 @@
+import type { Co, Task } from '../../sim/scheduler.js';
+import { EBADF, ENODEV, EINVAL, ENOENT } from '../errno.js';
+import type { Process } from '../process.js';
+import { EVENT_READ, Readiness } from '../readiness.js';
+import type { Scheme, TaskCtx } from '../types.js';
+
+/** Request kinds carried in a scheme packet (Redox's SYS_OPEN, SYS_READ, ...). */
+export const OP_OPEN = 1;
+export const OP_READ = 2;
+export const OP_WRITE = 3;
+export const OP_CLOSE = 4;
+export const OP_FSIZE = 5;
+export const OP_NAMES = ['', 'open', 'read', 'write', 'close', 'fsize'] as const;
+
+/**
+ * A request packet as a scheme daemon receives it. The client's buffer is
+ * handed over by reference: the kernel "maps" it into the daemon, as Redox
+ * does, so a read reply fills `buf` directly. Packets are pooled.
+ */
+export interface Packet {
+  id: number;
+  op: number;
+  /** Client process id. */
+  pid: number;
+  /** Scheme-local handle (the value the daemon returned from open). */
+  handle: number;
+  path: string;
+  flags: number;
+  buf: Uint8Array | null;
+  offset: number;
+  client: Task | null;
+  replied: boolean;
+  result: number;
+}
+
+let nextPacketId = 0;
+
+/** Resets packet numbering (a new machine starts from 0, for identical traces). */
+export function resetPacketIds(): void {
+  nextPacketId = 0;
+}
+
+/**
+ * A scheme served by a user process (a driver daemon). Client operations
+ * become packets queued to the daemon; the client blocks until the daemon
+ * replies. If the daemon dies, queued and in-flight requests fail with EIO
+ * and later ones with ENODEV.
+ */
+export class UserScheme implements Scheme {
+  private readonly queue: Packet[] = [];
+  private readonly pool: Packet[] = [];
+  private daemonWaiter: Task | null = null;
+  readonly daemonReadiness = new Readiness();
+  readonly inflight = new Map<number, Packet>();
+  dead = false;
+  requests = 0;
+
+  constructor(readonly name: string, readonly owner: Process) {}
+
+  *open(ctx: TaskCtx, path: string, flags: number): Co<number> {
+    return yield* this.submit(ctx, OP_OPEN, 0, path, flags, null, 0);
+  }
+  *read(ctx: TaskCtx, handle: number, buf: Uint8Array, offset: number): Co<number> {
+    return yield* this.submit(ctx, OP_READ, handle, '', 0, buf, offset);
+  }
+  *write(ctx: TaskCtx, handle: number, buf: Uint8Array, offset: number): Co<number> {
+    return yield* this.submit(ctx, OP_WRITE, handle, '', 0, buf, offset);
+  }
+  *fsize(ctx: TaskCtx, handle: number): Co<number> {
+    return yield* this.submit(ctx, OP_FSIZE, handle, '', 0, null, 0);
+  }
+  *close(ctx: TaskCtx, handle: number): Co<number> {
+    if (this.dead) return 0;
+    return yield* this.submit(ctx, OP_CLOSE, handle, '', 0, null, 0);
+  }
+
+  private *submit(ctx: TaskCtx, op: number, handle: number, path: string, flags: number, buf: Uint8Array | null, offset: number): Co<number> {
+    if (this.dead) return -ENODEV;
+    const k = ctx.kernel;
+    ctx.core.advance(ctx.core.costs.schemeHopPs);
+    const p = this.pool.pop() ?? {
+      id: 0, op: 0, pid: 0, handle: 0, path: '', flags: 0, buf: null, offset: 0, client: null, replied: false, result: 0,
+    };
+    p.id = nextPacketId++;
+    p.op = op; p.pid = ctx.proc.pid; p.handle = handle; p.path = path; p.flags = flags;
+    p.buf = buf; p.offset = offset; p.client = k.currentTask(ctx); p.replied = false; p.result = 0;
+    this.requests++;
+    const t = Math.max(ctx.core.time, k.queue.now);
+    k.tracer.schemeReq(k.queue.now, ctx.proc.pid, this.name, OP_NAMES[op]!, p.id, offset, buf === null ? 0 : buf.length);
+    this.inflight.set(p.id, p);
+    this.queue.push(p);
+    const w = this.daemonWaiter;
+    if (w !== null) {
+      this.daemonWaiter = null;
+      k.wake(w, undefined, t);
+    }
+    this.daemonReadiness.signal(EVENT_READ, t);
+    k.sched.prepareBlock(p.client);
+    yield 0;
+    const result = p.result;
+    this.release(p);
+    return result;
+  }
+
+  private release(p: Packet): void {
+    p.buf = null;
+    p.client = null;
+    this.pool.push(p);
+  }
+
+  /** Daemon side: the next request, blocking until one arrives. */
+  *next(ctx: TaskCtx, nonBlocking: boolean): Co<Packet | null> {
+    for (;;) {
+      const p = this.queue.shift();
+      if (p !== undefined) return p;
+      if (nonBlocking || this.dead) return null;
+      this.daemonWaiter = ctx.kernel.currentTask(ctx);
+      yield* ctx.kernel.block(ctx);
+    }
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Daemon side: completes a request; the client resumes after the hop back. */
+  reply(ctx: TaskCtx, p: Packet, result: number): number {
+    if (p.replied || !this.inflight.has(p.id)) return -EINVAL;
+    const k = ctx.kernel;
+    k.syscalls++;
+    ctx.core.advance(ctx.core.costs.syscallPs + ctx.core.costs.schemeHopPs);
+    p.replied = true;
+    p.result = result;
+    this.inflight.delete(p.id);
+    k.tracer.schemeReply(k.queue.now, p.pid, this.name, p.id, result);
+    if (p.client !== null) k.wake(p.client, undefined, Math.max(ctx.core.time, k.queue.now));
+    return 0;
+  }
+
+  /** The daemon died: fail everything in flight with EIO. */
+  kill(time: number, kernelWake: (t: Task, time: number) => void, errno: number): void {
+    this.dead = true;
+    this.queue.length = 0;
+    for (const p of this.inflight.values()) {
+      p.replied = true;
+      p.result = -errno;
+      if (p.client !== null) kernelWake(p.client, time);
+    }
+    this.inflight.clear();
+  }
+}
+
+/**
+ * The root scheme (":"): opening ":name" creates the user scheme "name"
+ * owned by the caller; the returned fd is the daemon's end.
+ */
+export class RootScheme implements Scheme {
+  readonly name = '';
+  private readonly handles = new Map<number, UserScheme>();
+  private nextHandle = 0;
+
+  *open(ctx: TaskCtx, path: string, _flags: number): Co<number> {
+    const k = ctx.kernel;
+    if (path === '' || path.includes(':') || path.includes('/')) return -EINVAL;
+    if (k.schemes.has(path)) return -ENOENT;
+    const scheme = new UserScheme(path, ctx.proc);
+    k.registerScheme(scheme);
+    const h = this.nextHandle++;
+    this.handles.set(h, scheme);
+    return h;
+  }
+  *read(): Co<number> { return -EINVAL; }
+  *write(): Co<number> { return -EINVAL; }
+  *fsize(): Co<number> { return -EINVAL; }
+  *close(ctx: TaskCtx, handle: number): Co<number> {
+    const s = this.handles.get(handle);
+    if (s === undefined) return -EBADF;
+    this.handles.delete(handle);
+    const k = ctx.kernel;
+    const errno = ctx.proc.alive ? ENODEV : 5;
+    s.kill(k.queue.now, (t, time) => k.wake(t, undefined, time), errno);
+    k.unregisterScheme(s.name);
+    return 0;
+  }
+  readiness(handle: number): Readiness | undefined {
+    return this.handles.get(handle)?.daemonReadiness;
+  }
+  userScheme(handle: number): UserScheme | undefined {
+    return this.handles.get(handle);
+  }
+}

@@ -1,0 +1,243 @@
+import type { Co } from '../sim/scheduler.js';
+import { BLOCK } from '../sim/scheduler.js';
+import type { LogLevel } from '../trace/tracer.js';
+import { EACCES, EBADF, EINVAL, ENOMEM, SyscallError } from './errno.js';
+import type { Kernel, ProcMain } from './kernel.js';
+import type { Process } from './process.js';
+import type { EventRecord } from './schemes/event.js';
+import { EventScheme } from './schemes/event.js';
+import { IrqScheme } from './schemes/irq.js';
+import type { MemoryScheme } from './schemes/memory.js';
+import { RootScheme, type Packet, type UserScheme } from './schemes/user.js';
+import { EVENT_READ } from './readiness.js';
+import type { TaskCtx } from './types.js';
+
+/** DMA-able memory: physical address for the device, a view for the CPU. */
+export interface DmaBuffer {
+  readonly phys: number;
+  readonly size: number;
+  /** CPU view of the memory (ordinary cached access; costs no MMIO). */
+  readonly view: Uint8Array;
+  readonly dv: DataView;
+}
+
+/**
+ * An uncached mapping of a physical device window (Redox's
+ * `memory:physical@uc` mmap). Accesses go through the owning core, which
+ * charges the access cost and brings the devices up to date first.
+ */
+export class Mmio {
+  constructor(readonly phys: number, readonly size: number, private readonly ctx: TaskCtx) {}
+  read8(off: number): number { return this.ctx.core.mmioRead(this.phys + off, 1); }
+  read16(off: number): number { return this.ctx.core.mmioRead(this.phys + off, 2); }
+  read32(off: number): number { return this.ctx.core.mmioRead(this.phys + off, 4); }
+  write8(off: number, v: number): void { this.ctx.core.mmioWrite(this.phys + off, 1, v); }
+  write16(off: number, v: number): void { this.ctx.core.mmioWrite(this.phys + off, 2, v); }
+  write32(off: number, v: number): void { this.ctx.core.mmioWrite(this.phys + off, 4, v); }
+}
+
+/**
+ * The syscall surface a process task sees (the part of libredox/redox_syscall
+ * drivers use). Potentially blocking calls are coroutines (`yield*`); the
+ * others are plain calls that charge their cost to the core. One `Sys` per
+ * task.
+ */
+export class Sys {
+  constructor(readonly ctx: TaskCtx) {}
+
+  get kernel(): Kernel { return this.ctx.kernel; }
+  get proc(): Process { return this.ctx.proc; }
+  get pid(): number { return this.ctx.proc.pid; }
+  /** Current time as this task sees it (ps). */
+  get now(): number { return Math.max(this.ctx.core.time, this.ctx.kernel.queue.now); }
+
+  // ---- files -----------------------------------------------------------
+  open(path: string, flags = 0): Co<number> { return this.kernel.open(this.ctx, path, flags); }
+  read(fd: number, buf: Uint8Array, offset?: number): Co<number> { return this.kernel.read(this.ctx, fd, buf, offset); }
+  write(fd: number, buf: Uint8Array, offset?: number): Co<number> { return this.kernel.write(this.ctx, fd, buf, offset); }
+  fsize(fd: number): Co<number> { return this.kernel.fsize(this.ctx, fd); }
+  lseek(fd: number, pos: number, whence: 0 | 1 | 2 = 0): Co<number> { return this.kernel.lseek(this.ctx, fd, pos, whence); }
+  close(fd: number): Co<number> { return this.kernel.close(this.ctx, fd); }
+
+  *openOrThrow(path: string, flags = 0): Co<number> {
+    const fd = yield* this.open(path, flags);
+    if (fd < 0) throw new SyscallError(-fd, `open ${path}`);
+    return fd;
+  }
+
+  // ---- time ------------------------------------------------------------
+  /** nanosleep: blocks for `ps` picoseconds of simulated time. */
+  *sleep(ps: number): Co<void> {
+    yield* this.kernel.enter(this.ctx);
+    yield* this.kernel.block(this.ctx, this.now + ps);
+  }
+
+  /** Busy-waits (udelay): the core spins, time passes, devices progress. */
+  spin(ps: number): void {
+    this.ctx.core.advance(ps);
+    this.ctx.core.sync();
+  }
+
+  /** clock_gettime(CLOCK_MONOTONIC) in ps. */
+  clock(): number {
+    this.kernel.syscalls++;
+    this.ctx.core.advance(this.ctx.core.costs.syscallPs);
+    return this.now;
+  }
+
+  /** Explicit compute cost. */
+  spend(cycles: number): void {
+    this.ctx.core.spend(cycles);
+  }
+
+  /** Copies bytes inside the process, charging the copy cost. */
+  memcpy(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, len: number): void {
+    dst.set(src.subarray(srcOff, srcOff + len), dstOff);
+    this.ctx.core.advance(Math.ceil(len / 64) * this.ctx.core.costs.copyPsPer64B);
+  }
+
+  /** Gives up the core voluntarily (sched_yield). */
+  *yield(): Co<void> {
+    yield* this.kernel.enter(this.ctx);
+    yield BLOCK; // state stays 'ready': requeued at the back
+  }
+
+  // ---- process ---------------------------------------------------------
+  log(level: LogLevel, text: string): void {
+    this.kernel.log(this.proc, level, text);
+  }
+
+  /** setrens(0, 0): enter the null namespace; no new scheme can be opened. */
+  setNullNamespace(): void {
+    this.proc.namespace = new Set();
+  }
+
+  /** Starts a thread in this process; it begins when the scheduler reaches it. */
+  spawnThread(name: string, main: ProcMain): number {
+    return this.kernel.spawnThread(this.proc, name, main, this.now).tid;
+  }
+
+  /** Exits the whole process. Never returns. */
+  *exit(code: number): Co<never> {
+    this.kernel.exit(this.proc, code);
+    yield BLOCK;
+    throw new Error('unreachable: resumed after exit');
+  }
+
+  // ---- memory: ---------------------------------------------------------
+  private memoryScheme(): MemoryScheme {
+    const s = this.kernel.schemes.get('memory') as MemoryScheme | undefined;
+    if (s === undefined) throw new SyscallError(EINVAL, 'memory: scheme missing');
+    return s;
+  }
+
+  private checkNamespace(scheme: string): void {
+    const ns = this.proc.namespace;
+    if (ns !== undefined && !ns.has(scheme)) throw new SyscallError(EACCES, `${scheme}: not in namespace`);
+  }
+
+  /** Allocates zeroed, physically contiguous, DMA-able memory. Throws ENOMEM. */
+  physalloc(size: number, align = 4096): DmaBuffer {
+    this.checkNamespace('memory');
+    this.kernel.syscalls++;
+    this.ctx.core.advance(this.ctx.core.costs.syscallPs);
+    const r = this.memoryScheme().alloc(size, align);
+    if (r === undefined) throw new SyscallError(ENOMEM, `physalloc ${size}`);
+    const view = this.kernel.mem.ram.subarray(r.phys, r.phys + r.size);
+    return { phys: r.phys, size: r.size, view, dv: new DataView(view.buffer, view.byteOffset, view.byteLength) };
+  }
+
+  physfree(buf: DmaBuffer): void {
+    this.kernel.syscalls++;
+    this.memoryScheme().release({ phys: buf.phys, size: buf.size });
+  }
+
+  /** Maps a physical device window uncached. Throws EINVAL if nothing is there. */
+  physmap(phys: number, size: number): Mmio {
+    this.checkNamespace('memory');
+    this.kernel.syscalls++;
+    this.ctx.core.advance(this.ctx.core.costs.syscallPs);
+    const w = this.kernel.mem.findWindow(phys, size);
+    if (w === undefined) throw new SyscallError(EINVAL, `physmap 0x${phys.toString(16)}+0x${size.toString(16)}: no device window there`);
+    return new Mmio(phys, size, this.ctx);
+  }
+
+  // ---- irq: ------------------------------------------------------------
+  private irqScheme(): IrqScheme {
+    return this.kernel.schemes.get('irq') as IrqScheme;
+  }
+
+  /** Opens an MSI/MSI-X vector; returns the fd and the message to program into the device. */
+  *allocMsi(): Co<{ fd: number; address: number; data: number }> {
+    const fd = yield* this.openOrThrow('irq:msi');
+    const desc = this.proc.fds.get(fd)!;
+    const msg = this.irqScheme().msiMessage(desc.handle)!;
+    return { fd, address: msg.address, data: msg.data };
+  }
+
+  /** Waits for the interrupt on an irq: fd; returns the count since the last wait. */
+  *waitIrq(fd: number, scratch: Uint8Array): Co<number> {
+    const n = yield* this.read(fd, scratch);
+    if (n < 0) return n;
+    return scratch[0]! | (scratch[1]! << 8) | (scratch[2]! << 16);
+  }
+
+  /** Acknowledges a legacy interrupt (unmasks the line). */
+  *ackIrq(fd: number, scratch: Uint8Array): Co<number> {
+    return yield* this.write(fd, scratch);
+  }
+
+  // ---- event: ----------------------------------------------------------
+  private eventScheme(): EventScheme {
+    return this.kernel.schemes.get('event') as EventScheme;
+  }
+
+  /** Watches `fd` from event queue `efd`; `data` comes back with each event. */
+  subscribe(efd: number, fd: number, flags: number, data: number): number {
+    this.kernel.syscalls++;
+    this.ctx.core.advance(this.ctx.core.costs.syscallPs);
+    const q = this.proc.fds.get(efd);
+    const target = this.proc.fds.get(fd);
+    if (q === undefined || target === undefined || !(q.scheme instanceof EventScheme)) return -EBADF;
+    const source = target.scheme.readiness?.(target.handle);
+    if (source === undefined) return -EINVAL;
+    let ready = false;
+    if (target.scheme instanceof IrqScheme) ready = (target.scheme.info(target.handle)?.count ?? 0) > 0;
+    else if (target.scheme instanceof RootScheme) ready = (target.scheme.userScheme(target.handle)?.queued ?? 0) > 0;
+    return q.scheme.subscribe(q.handle, fd, source, flags, data, ready && (flags & EVENT_READ) !== 0, this.now);
+  }
+
+  /** Next event from queue `efd`, or undefined at `deadline`. */
+  *waitEvent(efd: number, deadline?: number): Co<EventRecord | undefined> {
+    yield* this.kernel.enter(this.ctx);
+    const q = this.proc.fds.get(efd);
+    if (q === undefined || !(q.scheme instanceof EventScheme)) throw new SyscallError(EBADF, 'waitEvent');
+    const r = yield* this.eventScheme().next(this.ctx, q.handle, deadline);
+    if (typeof r === 'number') throw new SyscallError(-r, 'waitEvent');
+    return r;
+  }
+
+  // ---- root scheme: serving a scheme -------------------------------------
+  /** Creates scheme `name` (opens ":name"); the fd receives its requests. */
+  *createScheme(name: string): Co<number> {
+    return yield* this.openOrThrow(`:${name}`);
+  }
+
+  private served(fd: number): UserScheme {
+    const d = this.proc.fds.get(fd);
+    const s = d !== undefined && d.scheme instanceof RootScheme ? d.scheme.userScheme(d.handle) : undefined;
+    if (s === undefined) throw new SyscallError(EBADF, `fd ${fd} is not a scheme daemon fd`);
+    return s;
+  }
+
+  /** The next request to a served scheme (blocks), or null if nonBlocking and none is queued. */
+  *nextRequest(fd: number, nonBlocking = false): Co<Packet | null> {
+    yield* this.kernel.enter(this.ctx);
+    return yield* this.served(fd).next(this.ctx, nonBlocking);
+  }
+
+  /** Replies to a request; the client resumes. */
+  reply(fd: number, packet: Packet, result: number): number {
+    return this.served(fd).reply(this.ctx, packet, result);
+  }
+}

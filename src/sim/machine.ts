@@ -1,0 +1,332 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Core } from './cpu.js';
+import { DmaPort } from './dma.js';
+import { InputError } from './errors.js';
+import { EventQueue } from './event-queue.js';
+import { IrqFabric } from './irq.js';
+import { PhysMem } from './memory.js';
+import { PropError, validateProps } from './props.js';
+import { Rng } from './rng.js';
+import type { Scenario } from './scenario.js';
+import { DeviceConfigError, type DeviceModel } from '../devices/device.js';
+import { findDeviceFactory, DEVICE_FACTORIES } from '../devices/registry.js';
+import { PciFunction } from '../devices/pci/function.js';
+import { PciHostBridge } from '../devices/pci/host-bridge.js';
+import { parseBdf } from '../devices/pci/bdf.js';
+import { Kernel } from '../kernel/kernel.js';
+import { ConfigPort, enumeratePci, PciFunctionHandle } from '../kernel/pcid.js';
+import { EventScheme } from '../kernel/schemes/event.js';
+import { IrqScheme } from '../kernel/schemes/irq.js';
+import { MemoryScheme } from '../kernel/schemes/memory.js';
+import { TimeScheme } from '../kernel/schemes/time.js';
+import { RootScheme, resetPacketIds } from '../kernel/schemes/user.js';
+import { DRIVERS, validateDriverParams, type DriverEntry } from '../drivers/registry.js';
+import { blockIoParams, spawnBlockIo, type BlockIoResult } from '../workloads/blockio.js';
+import { ObservedTracer } from '../trace/observed.js';
+import { NULL_TRACER, type Tracer } from '../trace/tracer.js';
+import type { TraceHeaderInput } from '../trace/format.js';
+
+/** Physical memory map of the machine (documented in README "Machine"). */
+export const ECAM_BASE = 0xe0000000;
+export const PCI_MMIO_BASE = 0xc0000000;
+export const PCI_MMIO_LIMIT = 0xdfffffff;
+export const PCI_IO_BASE = 0xc000;
+export const PCI_IO_LIMIT = 0xffff;
+
+export const TOOL = { name: 'simrun', version: '0.1.0' };
+
+export interface MachineDevice {
+  index: number;
+  id: string;
+  type: string;
+  bdf: string;
+  model: DeviceModel;
+  fn: PciFunction;
+  /** Host path of the backing image, if the device has one. */
+  imagePath: string | undefined;
+}
+
+export interface RunResult {
+  simTimePs: number;
+  events: number;
+  interrupts: number;
+  ios: number;
+  guestErrors: number;
+  crashes: { pid: number; name: string; reason: string }[];
+  stoppedBy: 'workload-done' | 'idle' | 'time-limit';
+  /** Expectation failures (empty = pass). */
+  failures: string[];
+  workload: BlockIoResult | undefined;
+  deviceStats: Record<string, Record<string, number>>;
+}
+
+export interface BuildOptions {
+  /** Trace sink (default: recording off). */
+  tracer?: Tracer;
+  /** Overrides the scenario's seed. */
+  seed?: number;
+}
+
+/** The device table a trace header needs, derivable before anything is built. */
+export function deviceTable(s: Scenario): TraceHeaderInput['devices'] {
+  return s.machine.devices.map((d, index) => ({ index, id: d.id, type: d.type, bdf: d.bdf }));
+}
+
+/** Hashes of fixture files the scenario's devices reference (for the trace header). */
+export function fixtureHashes(s: Scenario): { path: string; hash: string }[] {
+  const out: { path: string; hash: string }[] = [];
+  for (const d of s.machine.devices) {
+    for (const v of Object.values(d.props)) {
+      if (typeof v !== 'string') continue;
+      const p = resolve(s.baseDir, v);
+      if (existsSync(p) && statSync(p).isFile()) {
+        out.push({ path: v, hash: createHash('sha256').update(readFileSync(p)).digest('hex') });
+      }
+    }
+  }
+  return out;
+}
+
+export function traceHeader(s: Scenario, seed: number): TraceHeaderInput {
+  return {
+    tool: TOOL,
+    scenario: { name: s.name, path: s.path, hash: s.hash },
+    seed,
+    machine: s.machine.raw,
+    fixtures: fixtureHashes(s),
+    devices: deviceTable(s),
+  };
+}
+
+/**
+ * A built machine: event queue, memory, interrupt fabric, cores, PCI with
+ * its devices, the kernel model with its schemes, and the processes the
+ * scenario starts (pcid, matched drivers, the workload).
+ */
+export class Machine {
+  readonly queue = new EventQueue(4096);
+  readonly mem: PhysMem;
+  readonly irq: IrqFabric;
+  readonly cores: Core[];
+  readonly kernel: Kernel;
+  readonly bridge: PciHostBridge;
+  readonly devices: MachineDevice[] = [];
+  readonly tracer: ObservedTracer;
+  readonly rng: Rng;
+  readonly seed: number;
+  workload: BlockIoResult | undefined;
+
+  constructor(readonly scenario: Scenario, opts: BuildOptions = {}) {
+    const s = scenario;
+    const file = s.path;
+    resetPacketIds();
+    this.seed = opts.seed ?? s.seed;
+    this.rng = new Rng(this.seed);
+    this.tracer = new ObservedTracer(opts.tracer ?? NULL_TRACER);
+    const tracer = this.tracer;
+    this.mem = new PhysMem(s.machine.ramMiB * 1024 * 1024);
+    this.irq = new IrqFabric(this.queue, tracer);
+    this.cores = [];
+    for (let i = 0; i < s.machine.cores; i++) this.cores.push(new Core(i, s.machine.costs, this.queue, this.mem, tracer));
+    this.bridge = new PciHostBridge({ mem: this.mem, irq: this.irq, queue: this.queue, tracer });
+    this.bridge.mapEcam(ECAM_BASE);
+    this.bridge.mapConfigPorts();
+
+    // Devices, in file order (the trace device table order).
+    s.machine.devices.forEach((decl, index) => {
+      const where = `machine.devices[${index}]`;
+      const factory = findDeviceFactory(decl.type);
+      if (factory === undefined) {
+        throw new InputError(file, `${where}.type`, `unknown device type "${decl.type}" (known: ${DEVICE_FACTORIES.map((f) => f.type).join(', ')})`);
+      }
+      let props: Record<string, unknown>;
+      try {
+        props = validateProps(factory.props, decl.props, `${where}.props`) as Record<string, unknown>;
+      } catch (e) {
+        if (e instanceof PropError) throw new InputError(file, e.field, e.message.slice(e.field.length + 2));
+        throw e;
+      }
+      const parsed = parseBdf(decl.bdf);
+      if (!parsed.ok) throw new InputError(file, `${where}.bdf`, parsed.error);
+      let fn: PciFunction | undefined;
+      let model: DeviceModel;
+      try {
+        model = factory.create({
+          id: decl.id, index, queue: this.queue, tracer, rng: this.rng.fork(decl.id), baseDir: s.baseDir,
+          attachPci: (spec) => {
+            fn = new PciFunction({
+              bdf: parsed.bdf, dev: index, name: decl.id, spec, mem: this.mem, irq: this.irq, queue: this.queue, tracer,
+              onFlr: () => model.quiesce(),
+            });
+            const dma = new DmaPort(index, decl.id, this.mem, this.queue, tracer, fn);
+            return { irq: fn, dma };
+          },
+        }, props as never);
+      } catch (e) {
+        if (e instanceof DeviceConfigError) {
+          const field = e.field.startsWith('machine.') ? e.field : `${where}.props.${e.field}`;
+          throw new InputError(file, field, e.message.slice(e.field.length + 2));
+        }
+        throw e;
+      }
+      if (fn === undefined) throw new Error(`device ${decl.id}: factory did not attach a PCI function`);
+      try {
+        this.bridge.add(fn);
+      } catch (e) {
+        throw new InputError(file, `${where}.bdf`, (e as Error).message);
+      }
+      const image = typeof props.image === 'string' ? resolve(s.baseDir, props.image) : undefined;
+      this.devices.push({ index, id: decl.id, type: decl.type, bdf: decl.bdf, model, fn, imagePath: image });
+    });
+
+    // Firmware: BAR assignment (fixed addresses from the machine file honoured).
+    const fixed = new Map<string, Map<number, number>>();
+    for (const d of s.machine.devices) {
+      if (Object.keys(d.bars).length === 0) continue;
+      fixed.set(d.bdf, new Map(Object.entries(d.bars).map(([k, v]) => [Number(k), v])));
+    }
+    try {
+      this.bridge.assignResources({ mmioBase: PCI_MMIO_BASE, mmioLimit: PCI_MMIO_LIMIT, ioBase: PCI_IO_BASE, ioLimit: PCI_IO_LIMIT, fixed });
+    } catch (e) {
+      throw new InputError(file, 'machine.devices[].bars', (e as Error).message);
+    }
+
+    this.kernel = new Kernel({
+      queue: this.queue, mem: this.mem, irq: this.irq, cores: this.cores, tracer, quantumPs: s.machine.tickUs * 1e6,
+    });
+    const k = this.kernel;
+    k.registerScheme(new RootScheme());
+    k.registerScheme(new MemoryScheme(this.mem));
+    k.registerScheme(new IrqScheme(k));
+    k.registerScheme(new EventScheme());
+    k.registerScheme(new TimeScheme(this.queue));
+    k.onCrash.push((proc) => {
+      for (const devIndex of proc.devices) {
+        const d = this.devices[devIndex];
+        if (d === undefined) continue;
+        d.fn.reset();
+        d.model.quiesce();
+        k.log(proc, 'warn', `device ${d.id} (${d.bdf}) quiesced after its driver crashed`);
+      }
+    });
+
+    // Drivers: validate the scenario's selection and parameters up front.
+    const enabled = new Map<string, { entry: DriverEntry; params: Record<string, unknown> }>();
+    const selection = Object.keys(s.drivers).length === 0 ? Object.fromEntries(DRIVERS.map((d) => [d.name, {}])) : s.drivers;
+    for (const [name, raw] of Object.entries(selection)) {
+      const entry = DRIVERS.find((d) => d.name === name);
+      if (entry === undefined) throw new InputError(file, `drivers.${name}`, `unknown driver (known: ${DRIVERS.map((d) => d.name).join(', ')})`);
+      try {
+        enabled.set(name, { entry, params: validateDriverParams(entry, raw, `drivers.${name}`) });
+      } catch (e) {
+        if (e instanceof PropError) throw new InputError(file, e.field, e.message.slice(e.field.length + 2));
+        throw e;
+      }
+    }
+
+    // pcid + pcid-spawner: enumerate over config cycles, start matching drivers.
+    k.spawn('pcid', (sys) => this.pcid(sys.ctx, enabled), { core: 0 });
+
+    // Workload.
+    if (s.workload !== undefined) {
+      if (s.workload.type !== 'blockio') throw new InputError(file, 'workload.type', `unknown workload "${s.workload.type}" (known: blockio)`);
+      let params;
+      try {
+        params = validateProps(blockIoParams, s.workload.params, 'workload');
+      } catch (e) {
+        if (e instanceof PropError) throw new InputError(file, e.field, e.message.slice(e.field.length + 2));
+        throw e;
+      }
+      const dev = params.verifyDevice === '' ? this.devices.find((d) => d.imagePath !== undefined) : this.devices.find((d) => d.id === params.verifyDevice);
+      if (params.verifyDevice !== '' && dev === undefined) throw new InputError(file, 'workload.verifyDevice', `no device "${params.verifyDevice}"`);
+      const image = params.verify && dev?.imagePath !== undefined ? new Uint8Array(readFileSync(dev.imagePath)) : undefined;
+      this.workload = spawnBlockIo(k, params, this.rng.fork('workload'), image);
+    }
+  }
+
+  private *pcid(ctx: import('../kernel/types.js').TaskCtx, enabled: Map<string, { entry: DriverEntry; params: Record<string, unknown> }>) {
+    const k = this.kernel;
+    const proc = ctx.proc;
+    const found = enumeratePci(new ConfigPort(ctx, ECAM_BASE));
+    for (const info of found) {
+      k.log(proc, 'info', `${info.bdf} ${hex4(info.vendorId)}:${hex4(info.deviceId)} class ${info.classCode.toString(16).padStart(6, '0')}`);
+      const match = [...enabled.values()].find((e) => e.entry.matches(info));
+      if (match === undefined) continue;
+      const dev = this.devices.find((d) => d.bdf === info.bdf);
+      const driverProc = k.spawn(`${match.entry.name}d`, (sys) => match.entry.main(sys, new PciFunctionHandle(info, sys.ctx, ECAM_BASE), match.params as never));
+      if (dev !== undefined) driverProc.devices.push(dev.index);
+      k.log(proc, 'info', `spawned ${match.entry.name} (pid ${driverProc.pid}) for ${info.bdf}`);
+    }
+    return 0;
+  }
+
+  /** Runs until the workload is done, nothing can happen any more, or the time limit. */
+  run(limitPs = this.scenario.limits.simTimePs): RunResult {
+    const k = this.kernel;
+    const sched = k.sched;
+    const q = this.queue;
+    const w = this.workload;
+    let stoppedBy: RunResult['stoppedBy'] = 'idle';
+    for (;;) {
+      if (w !== undefined && w.clientsDone + this.deadClients() >= w.clients) { stoppedBy = 'workload-done'; break; }
+      const r = sched.nextRunnable();
+      const tE = q.peekTime();
+      const next = Math.min(r.time, tE);
+      if (next === Infinity) break;
+      if (next > limitPs) { stoppedBy = 'time-limit'; break; }
+      if (r.core >= 0 && r.time <= tE) sched.runSlice(r.core);
+      else q.step();
+    }
+    return this.result(stoppedBy);
+  }
+
+  private deadClients(): number {
+    let n = 0;
+    for (const p of this.kernel.processes) if (p.name.startsWith('blockio-') && p.state !== 'running' && p.exitCode !== 0) n++;
+    return n;
+  }
+
+  /** Simulated time reached: the furthest of the queue and the cores. */
+  get simTime(): number {
+    let t: number = this.queue.now;
+    for (const c of this.cores) if (c.time > t) t = c.time;
+    return t;
+  }
+
+  result(stoppedBy: RunResult['stoppedBy']): RunResult {
+    const s = this.scenario;
+    const w = this.workload;
+    const ios = w === undefined ? 0 : w.reads + w.writes;
+    const failures: string[] = [];
+    const e = s.expect;
+    if (ios < e.minIos) failures.push(`expected at least ${e.minIos} I/Os, got ${ios}`);
+    if (this.tracer.guestErrorCount > e.maxGuestErrors) failures.push(`expected at most ${e.maxGuestErrors} guest errors, got ${this.tracer.guestErrorCount}`);
+    if (this.kernel.crashes.length !== e.crashes) failures.push(`expected ${e.crashes} crashed processes, got ${this.kernel.crashes.length}${this.kernel.crashes.map((c) => `; ${c.name}: ${c.reason}`).join('')}`);
+    if (w !== undefined) {
+      if (w.dataErrors > e.dataErrors) failures.push(`expected at most ${e.dataErrors} data errors, got ${w.dataErrors}`);
+      if (w.ioErrors > e.ioErrors) failures.push(`expected at most ${e.ioErrors} I/O errors, got ${w.ioErrors}`);
+      for (const p of w.problems.slice(0, 5)) failures.push(p);
+    }
+    if (stoppedBy === 'time-limit' && w !== undefined) failures.push(`time limit reached before the workload finished (${w.clientsDone}/${w.clients} clients done)`);
+    const deviceStats: Record<string, Record<string, number>> = {};
+    for (const d of this.devices) deviceStats[d.id] = d.model.stats();
+    return {
+      simTimePs: this.simTime,
+      events: this.queue.dispatched,
+      interrupts: this.kernel.interrupts,
+      ios,
+      guestErrors: this.tracer.guestErrorCount,
+      crashes: this.kernel.crashes,
+      stoppedBy,
+      failures,
+      workload: w,
+      deviceStats,
+    };
+  }
+}
+
+function hex4(n: number): string {
+  return n.toString(16).padStart(4, '0');
+}

@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DEFAULT_COSTS, type CostModel } from './cpu.js';
+import { InputError } from './errors.js';
+import { parseDuration } from './time.js';
+import { formatBdf, parseBdf } from '../devices/pci/bdf.js';
+
+/**
+ * A scenario file (fixtures/scenarios/*.json): the machine, which drivers to
+ * start with which parameters, the workload, and what must hold at the end.
+ * Validation is strict: unknown fields are errors, and each error names the
+ * file and the field path.
+ */
+export interface DeviceDecl {
+  type: string;
+  id: string;
+  bdf: string;
+  /** Fixed BAR addresses by BAR index; others are assigned by firmware. */
+  bars: Record<string, number>;
+  props: Record<string, unknown>;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** Absolute path of the file, and the directory relative paths resolve against. */
+  path: string;
+  baseDir: string;
+  /** sha256 of the file bytes. */
+  hash: string;
+  seed: number;
+  machine: {
+    cores: number;
+    ramMiB: number;
+    tickUs: number;
+    costs: CostModel;
+    devices: DeviceDecl[];
+    /** The machine section as written (for the trace header). */
+    raw: unknown;
+  };
+  /** Enabled drivers and their parameters (by driver name). */
+  drivers: Record<string, Record<string, unknown>>;
+  workload: { type: string; params: Record<string, unknown> } | undefined;
+  limits: { simTimePs: number };
+  expect: {
+    minIos: number;
+    maxGuestErrors: number;
+    crashes: number;
+    dataErrors: number;
+    ioErrors: number;
+  };
+}
+
+type Obj = Record<string, unknown>;
+
+class Checker {
+  constructor(readonly file: string) {}
+  fail(field: string, msg: string): never {
+    throw new InputError(this.file, field, msg);
+  }
+  obj(v: unknown, field: string, allowed: readonly string[]): Obj {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(field, 'must be an object');
+    for (const k of Object.keys(v)) {
+      if (!allowed.includes(k)) this.fail(field ? `${field}.${k}` : k, `unknown field (allowed: ${allowed.join(', ')})`);
+    }
+    return v as Obj;
+  }
+  str(v: unknown, field: string, def?: string): string {
+    if (v === undefined && def !== undefined) return def;
+    if (typeof v !== 'string') this.fail(field, v === undefined ? 'is required' : `must be a string, got ${JSON.stringify(v)}`);
+    return v;
+  }
+  int(v: unknown, field: string, def: number, min: number, max: number): number {
+    if (v === undefined) return def;
+    const n = typeof v === 'string' && /^0x[0-9a-f]+$/i.test(v) ? parseInt(v, 16) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n)) this.fail(field, `must be an integer, got ${JSON.stringify(v)}`);
+    if (n < min || n > max) this.fail(field, `must be between ${min} and ${max}, got ${n}`);
+    return n;
+  }
+  duration(v: unknown, field: string, defPs: number): number {
+    if (v === undefined) return defPs;
+    const d = typeof v === 'string' ? parseDuration(v) : undefined;
+    if (d === undefined) this.fail(field, `must be a duration such as "10s", "250ms", "500us", got ${JSON.stringify(v)}`);
+    return d;
+  }
+}
+
+/** Checks a device address for this machine: a valid bb:dd.f on bus 0 that is not the host bridge. */
+export function checkDeviceBdf(text: string): string | undefined {
+  const r = parseBdf(text);
+  if (!r.ok) return r.error;
+  if (r.bdf.bus !== 0) return `only bus 00 exists on this machine ("${text}")`;
+  if (r.bdf.device === 0 && r.bdf.fn === 0) return '00:00.0 is the host bridge';
+  return undefined;
+}
+
+/** Reads and validates a scenario file. Device types, props and drivers are checked by `buildMachine`. */
+export function loadScenario(path: string): Scenario {
+  const abs = resolve(path);
+  if (!existsSync(abs)) throw new InputError(path, '', 'scenario file not found (scenarios live in fixtures/scenarios/)');
+  const bytes = readFileSync(abs);
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (e) {
+    throw new InputError(path, '', `not valid JSON: ${(e as Error).message}`);
+  }
+  return parseScenario(json, abs, createHash('sha256').update(bytes).digest('hex'));
+}
+
+export function parseScenario(json: unknown, abs: string, hash: string): Scenario {
+  const c = new Checker(abs);
+  const top = c.obj(json, '', ['name', 'description', 'seed', 'machine', 'drivers', 'workload', 'limits', 'expect', '$schema']);
+  const m = c.obj(top.machine, 'machine', ['cores', 'ramMiB', 'tickUs', 'costs', 'devices']);
+  const costsRaw = m.costs === undefined ? {} : c.obj(m.costs, 'machine.costs', Object.keys(DEFAULT_COSTS));
+  const costs: CostModel = { ...DEFAULT_COSTS };
+  for (const [k, v] of Object.entries(costsRaw)) {
+    (costs as unknown as Record<string, number>)[k] = c.int(v, `machine.costs.${k}`, 0, 1, Number.MAX_SAFE_INTEGER);
+  }
+  const deviceList: unknown[] = Array.isArray(m.devices) ? m.devices : c.fail('machine.devices', 'must be a list of devices');
+  const devices: DeviceDecl[] = [];
+  const seenBdf = new Map<string, string>();
+  const seenId = new Set<string>();
+  const typeCount = new Map<string, number>();
+  deviceList.forEach((raw, i) => {
+    const f = `machine.devices[${i}]`;
+    const d = c.obj(raw, f, ['type', 'id', 'bdf', 'bars', 'props']);
+    const type = c.str(d.type, `${f}.type`);
+    const n = typeCount.get(type) ?? 0;
+    typeCount.set(type, n + 1);
+    const id = c.str(d.id, `${f}.id`, `${type}${n}`);
+    if (!/^[a-z][a-z0-9_-]*$/i.test(id)) c.fail(`${f}.id`, `"${id}" must start with a letter and use letters, digits, - and _`);
+    if (seenId.has(id)) c.fail(`${f}.id`, `duplicate device id "${id}"`);
+    seenId.add(id);
+    const bdfText = c.str(d.bdf, `${f}.bdf`).toLowerCase();
+    const bad = checkDeviceBdf(c.str(d.bdf, `${f}.bdf`));
+    if (bad !== undefined) c.fail(`${f}.bdf`, bad);
+    const parsedBdf = parseBdf(bdfText);
+    const bdfNorm = parsedBdf.ok ? formatBdf(parsedBdf.bdf) : bdfText;
+    const other = seenBdf.get(bdfNorm);
+    if (other !== undefined) c.fail(`${f}.bdf`, `duplicate BDF ${bdfNorm} (also used by ${other})`);
+    seenBdf.set(bdfNorm, id);
+    const bars: Record<string, number> = {};
+    if (d.bars !== undefined) {
+      const b = c.obj(d.bars, `${f}.bars`, ['0', '1', '2', '3', '4', '5']);
+      for (const [k, v] of Object.entries(b)) bars[k] = c.int(v, `${f}.bars.${k}`, 0, 0x1000, 2 ** 52);
+    }
+    const props = d.props === undefined ? {} : c.obj(d.props, `${f}.props`, Object.keys(d.props as Obj ?? {}));
+    devices.push({ type, id, bdf: bdfNorm, bars, props });
+  });
+  const drivers: Record<string, Record<string, unknown>> = {};
+  if (top.drivers !== undefined) {
+    const dr = c.obj(top.drivers, 'drivers', Object.keys(top.drivers as Obj ?? {}));
+    for (const [k, v] of Object.entries(dr)) drivers[k] = v === true ? {} : c.obj(v, `drivers.${k}`, Object.keys((v ?? {}) as Obj));
+  }
+  let workload: Scenario['workload'];
+  if (top.workload !== undefined) {
+    const w = c.obj(top.workload, 'workload', Object.keys(top.workload as Obj ?? {}));
+    const type = c.str(w.type, 'workload.type');
+    const { type: _t, ...params } = w;
+    workload = { type, params };
+  }
+  const lim = top.limits === undefined ? {} : c.obj(top.limits, 'limits', ['simTime']);
+  const ex = top.expect === undefined ? {} : c.obj(top.expect, 'expect', ['minIos', 'maxGuestErrors', 'crashes', 'dataErrors', 'ioErrors']);
+  const big = Number.MAX_SAFE_INTEGER;
+  return {
+    name: c.str(top.name, 'name'),
+    description: c.str(top.description, 'description', ''),
+    path: abs,
+    baseDir: dirname(abs),
+    hash,
+    seed: c.int(top.seed, 'seed', 1, 0, 0xffffffff),
+    machine: {
+      cores: c.int(m.cores, 'machine.cores', 2, 1, 64),
+      ramMiB: c.int(m.ramMiB, 'machine.ramMiB', 256, 16, 4096),
+      tickUs: c.int(m.tickUs, 'machine.tickUs', 1000, 10, 1_000_000),
+      costs,
+      devices,
+      raw: top.machine,
+    },
+    drivers,
+    workload,
+    limits: { simTimePs: c.duration(lim.simTime, 'limits.simTime', 60e12) },
+    expect: {
+      minIos: c.int(ex.minIos, 'expect.minIos', 0, 0, big),
+      maxGuestErrors: c.int(ex.maxGuestErrors, 'expect.maxGuestErrors', big, 0, big),
+      crashes: c.int(ex.crashes, 'expect.crashes', 0, 0, big),
+      dataErrors: c.int(ex.dataErrors, 'expect.dataErrors', 0, 0, big),
+      ioErrors: c.int(ex.ioErrors, 'expect.ioErrors', 0, 0, big),
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import type { Co } from '../sim/scheduler.js';
+import type { Rng } from '../sim/rng.js';
+import type { PropTable, PropValues } from '../sim/props.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Sys } from '../kernel/sys.js';
+import { errnoName } from '../kernel/errno.js';
+
+export const blockIoParams = {
+  target: { type: 'string', default: 'disk.nvme:1', doc: 'scheme path of the disk to exercise' },
+  clients: { type: 'number', default: 4, min: 1, max: 64, integer: true, doc: 'client processes issuing I/O concurrently' },
+  ops: { type: 'number', default: 1000, min: 0, integer: true, doc: 'total reads and writes across all clients' },
+  readPct: { type: 'number', default: 60, min: 0, max: 100, doc: 'percentage of operations that are reads' },
+  minBlocks: { type: 'number', default: 1, min: 1, integer: true, doc: 'smallest transfer, in blocks' },
+  maxBlocks: { type: 'number', default: 32, min: 1, integer: true, doc: 'largest transfer, in blocks' },
+  blockSize: { type: 'number', default: 512, min: 512, integer: true, doc: 'block size the client assumes (must match the namespace)' },
+  verify: { type: 'boolean', default: true, doc: 'check every read against a shadow copy of the disk image' },
+  verifyDevice: { type: 'string', default: '', doc: 'device id whose backing image seeds the shadow copy (default: the first disk)' },
+  waitForDiskMs: { type: 'number', default: 5000, min: 1, doc: 'how long clients wait for the disk scheme to appear' },
+} as const satisfies PropTable;
+
+export type BlockIoParams = PropValues<typeof blockIoParams>;
+
+export interface BlockIoResult {
+  reads: number;
+  writes: number;
+  bytes: number;
+  ioErrors: number;
+  dataErrors: number;
+  /** First few problems, for the summary and test failures. */
+  problems: string[];
+  /** Per-operation simulated latency (ps), in completion order. */
+  latencies: number[];
+  clientsDone: number;
+  clients: number;
+}
+
+/**
+ * Client processes reading and writing blocks through a disk scheme. Each
+ * client owns a stripe of the disk, so concurrent clients never race on the
+ * same blocks, and every read is compared with a shadow copy that starts as
+ * the image's content and follows every acknowledged write.
+ */
+export function spawnBlockIo(kernel: Kernel, params: BlockIoParams, rng: Rng, image: Uint8Array | undefined): BlockIoResult {
+  const result: BlockIoResult = {
+    reads: 0, writes: 0, bytes: 0, ioErrors: 0, dataErrors: 0, problems: [], latencies: [], clientsDone: 0, clients: params.clients,
+  };
+  const shadow = image === undefined ? undefined : image;
+  const problem = (msg: string) => { if (result.problems.length < 20) result.problems.push(msg); };
+  const perClient = Math.floor(params.ops / params.clients);
+  const extra = params.ops % params.clients;
+  for (let c = 0; c < params.clients; c++) {
+    const ops = perClient + (c < extra ? 1 : 0);
+    const crng = rng.fork(`client${c}`);
+    kernel.spawn(`blockio-${c}`, (sys) => client(sys, c, ops, crng));
+  }
+  return result;
+
+  function* client(sys: Sys, index: number, ops: number, r: Rng): Co<number> {
+    const bs = params.blockSize;
+    // Wait for the driver to create the scheme (as a Redox client retries ENOENT at boot).
+    let fd = -1;
+    const giveUp = sys.now + params.waitForDiskMs * 1e9;
+    for (;;) {
+      fd = yield* sys.open(params.target);
+      if (fd >= 0) break;
+      if (sys.now >= giveUp) {
+        result.ioErrors++;
+        problem(`client ${index}: ${params.target} did not appear within ${params.waitForDiskMs} ms (${errnoName(fd)})`);
+        sys.log('error', `cannot open ${params.target}: ${errnoName(fd)}`);
+        return 1;
+      }
+      yield* sys.sleep(1e9);
+    }
+    const size = yield* sys.fsize(fd);
+    if (size <= 0) { problem(`client ${index}: fsize ${size}`); result.ioErrors++; return 1; }
+    const blocks = Math.floor(size / bs);
+    const stripe = Math.floor(blocks / params.clients);
+    const first = index * stripe;
+    const maxB = Math.max(1, Math.min(params.maxBlocks, stripe));
+    const minB = Math.min(params.minBlocks, maxB);
+    const bufs: Uint8Array[] = [];
+    for (let n = 0; n <= maxB; n++) bufs.push(new Uint8Array(n * bs));
+    sys.log('info', `client ${index}: ${ops} ops on blocks ${first}..${first + stripe - 1} of ${params.target}`);
+    for (let i = 0; i < ops; i++) {
+      const n = r.int(minB, maxB);
+      const lba = first + r.int(0, stripe - n);
+      const buf = bufs[n]!;
+      const isRead = r.next() * 100 < params.readPct;
+      const t0 = sys.now;
+      if (isRead) {
+        const got = yield* sys.read(fd, buf, lba * bs);
+        result.latencies.push(sys.now - t0);
+        if (got !== buf.length) {
+          result.ioErrors++;
+          problem(`client ${index}: read of ${n} blocks at LBA ${lba} returned ${got < 0 ? errnoName(got) : got}`);
+          continue;
+        }
+        result.reads++;
+        result.bytes += got;
+        if (params.verify && shadow !== undefined) {
+          const want = shadow.subarray(lba * bs, lba * bs + buf.length);
+          if (!equalBytes(buf, want)) {
+            result.dataErrors++;
+            const at = firstDiff(buf, want);
+            problem(`client ${index}: data mismatch reading LBA ${lba} (+${n}): byte ${at} is 0x${buf[at]!.toString(16)}, expected 0x${want[at]!.toString(16)}`);
+            sys.log('error', `data mismatch at LBA ${lba + Math.floor(at / bs)}`);
+          }
+        }
+      } else {
+        r.fill(buf);
+        const put = yield* sys.write(fd, buf, lba * bs);
+        result.latencies.push(sys.now - t0);
+        if (put !== buf.length) {
+          result.ioErrors++;
+          problem(`client ${index}: write of ${n} blocks at LBA ${lba} returned ${put < 0 ? errnoName(put) : put}`);
+          continue;
+        }
+        result.writes++;
+        result.bytes += put;
+        if (shadow !== undefined) shadow.set(buf, lba * bs);
+      }
+    }
+    yield* sys.close(fd);
+    result.clientsDone++;
+    return 0;
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function firstDiff(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return a.length;
+}
