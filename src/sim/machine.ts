@@ -9,6 +9,7 @@ import { IrqFabric } from './irq.js';
 import { PhysMem } from './memory.js';
 import { PropError, validateProps } from './props.js';
 import { Rng } from './rng.js';
+import { runLoop } from './run-loop.js';
 import type { Scenario } from './scenario.js';
 import { DeviceConfigError, type DeviceModel } from '../devices/device.js';
 import { findDeviceFactory, DEVICE_FACTORIES } from '../devices/registry.js';
@@ -264,28 +265,10 @@ export class Machine {
 
   /** Runs until the workload is done, nothing can happen any more, or the time limit. */
   run(limitPs = this.scenario.limits.simTimePs): RunResult {
-    const k = this.kernel;
-    const sched = k.sched;
-    const q = this.queue;
     const w = this.workload;
-    let stoppedBy: RunResult['stoppedBy'] = 'idle';
-    for (;;) {
-      if (w !== undefined && w.clientsDone + this.deadClients() >= w.clients) { stoppedBy = 'workload-done'; break; }
-      const r = sched.nextRunnable();
-      const tE = q.peekTime();
-      const next = Math.min(r.time, tE);
-      if (next === Infinity) break;
-      if (next > limitPs) { stoppedBy = 'time-limit'; break; }
-      if (r.core >= 0 && r.time <= tE) sched.runSlice(r.core);
-      else q.step();
-    }
-    return this.result(stoppedBy);
-  }
-
-  private deadClients(): number {
-    let n = 0;
-    for (const p of this.kernel.processes) if (p.name.startsWith('blockio-') && p.state !== 'running' && p.exitCode !== 0) n++;
-    return n;
+    const stop = w === undefined ? () => false : () => w.clientsEnded >= w.clients;
+    const reason = runLoop(this.kernel.sched, this.queue, limitPs, stop);
+    return this.result(reason === 'stopped' ? 'workload-done' : reason);
   }
 
   /** Simulated time reached: the furthest of the queue and the cores. */

@@ -31,6 +31,8 @@ export interface BlockIoResult {
   /** Per-operation simulated latency (ps), in completion order. */
   latencies: number[];
   clientsDone: number;
+  /** Clients whose process ended in any way (done, failed, crashed). */
+  clientsEnded: number;
   clients: number;
 }
 
@@ -42,7 +44,7 @@ export interface BlockIoResult {
  */
 export function spawnBlockIo(kernel: Kernel, params: BlockIoParams, rng: Rng, image: Uint8Array | undefined): BlockIoResult {
   const result: BlockIoResult = {
-    reads: 0, writes: 0, bytes: 0, ioErrors: 0, dataErrors: 0, problems: [], latencies: [], clientsDone: 0, clients: params.clients,
+    reads: 0, writes: 0, bytes: 0, ioErrors: 0, dataErrors: 0, problems: [], latencies: [], clientsDone: 0, clientsEnded: 0, clients: params.clients,
   };
   const shadow = image === undefined ? undefined : image;
   const problem = (msg: string) => { if (result.problems.length < 20) result.problems.push(msg); };
@@ -51,7 +53,8 @@ export function spawnBlockIo(kernel: Kernel, params: BlockIoParams, rng: Rng, im
   for (let c = 0; c < params.clients; c++) {
     const ops = perClient + (c < extra ? 1 : 0);
     const crng = rng.fork(`client${c}`);
-    kernel.spawn(`blockio-${c}`, (sys) => client(sys, c, ops, crng));
+    const proc = kernel.spawn(`blockio-${c}`, (sys) => client(sys, c, ops, crng));
+    proc.exitHooks.push(() => { result.clientsEnded++; });
   }
   return result;
 

@@ -1,0 +1,99 @@
+/**
+ * simrun benchmarks. `npm run bench` prints a table; `npm run bench -- --json`
+ * prints one JSON object (machine-readable, for tracking across changes).
+ * Wall-clock measurement is allowed here: benchmarks measure the tool, they
+ * are not simulated behaviour.
+ */
+import { join, resolve } from 'node:path';
+import { Core, DEFAULT_COSTS } from '../src/sim/cpu.js';
+import { EventQueue } from '../src/sim/event-queue.js';
+import { PhysMem } from '../src/sim/memory.js';
+import { parseScenario } from '../src/sim/scenario.js';
+import { runScenario } from '../src/sim/run.js';
+import { Kernel } from '../src/kernel/kernel.js';
+import { IrqFabric } from '../src/sim/irq.js';
+import { MemoryScheme } from '../src/kernel/schemes/memory.js';
+import { runLoop } from '../src/sim/run-loop.js';
+import { NULL_TRACER } from '../src/trace/tracer.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+function time<T>(fn: () => T): { value: T; seconds: number } {
+  const t0 = performance.now();
+  const value = fn();
+  return { value, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Schedule and dispatch of no-op events with ~1000 pending (a realistic heap depth). */
+export function benchEngine(events = 5_000_000): number {
+  const q = new EventQueue(2048);
+  let left = events;
+  const t = q.register('noop', (_k, a0) => {
+    if (--left > 0) q.schedule((1 + (a0 % 97)) as never, t, 0, a0 + 1);
+  });
+  for (let i = 0; i < 1000; i++) q.scheduleAt(i as never, t, 0, i);
+  const r = time(() => { while (q.step()); });
+  return q.dispatched / r.seconds;
+}
+
+/** Uncached MMIO reads from a driver task through the whole access path (core cost, device sync, window lookup). */
+export function benchMmio(reads = 2_000_000): number {
+  const queue = new EventQueue();
+  const mem = new PhysMem(16 * 1024 * 1024);
+  const irq = new IrqFabric(queue, NULL_TRACER);
+  const cores = [new Core(0, DEFAULT_COSTS, queue, mem, NULL_TRACER)];
+  let reg = 0;
+  mem.mapMmio({ base: 0xc0000000, size: 0x1000, dev: 0, bar: 0, traced: true, handler: { read: () => reg++, write: () => {} } });
+  const kernel = new Kernel({ queue, mem, irq, cores, tracer: NULL_TRACER, quantumPs: 1e9 });
+  kernel.registerScheme(new MemoryScheme(mem));
+  kernel.spawn('poller', function* (sys) {
+    const m = sys.physmap(0xc0000000, 0x1000);
+    for (let i = 0; i < reads; i++) m.read32(0x1c);
+  });
+  const r = time(() => runLoop(kernel.sched, queue, Infinity, () => false));
+  return reads / r.seconds;
+}
+
+function nvmeReadScenario(ops: number) {
+  const json = {
+    name: 'bench-nvme-4k-reads',
+    machine: { cores: 2, ramMiB: 256, devices: [{ type: 'nvme', bdf: '00:04.0', props: { image: '../disks/nvme-8m.img' } }] },
+    drivers: { nvme: { irqMode: 'msix', ioQueues: 2, queueDepth: 64 } },
+    workload: { type: 'blockio', clients: 4, ops, readPct: 100, minBlocks: 8, maxBlocks: 8, verify: false },
+    limits: { simTime: '600s' },
+  };
+  return parseScenario(json, join(ROOT, 'fixtures/scenarios/bench.json'), 'bench');
+}
+
+/** 4 KiB reads per wall second through client, scheme, driver, device, DMA, MSI-X and back. */
+export function benchNvme(ops: number, record: boolean): { readsPerS: number; bytesPerEvent: number } {
+  const s = nvmeReadScenario(ops);
+  const r = time(() => runScenario(s, { recordToBuffer: record }));
+  const out = r.value;
+  if (out.result.ios !== ops) throw new Error(`bench run did ${out.result.ios} of ${ops} I/Os: ${out.result.failures.join('; ')}`);
+  const trace = out.trace;
+  return { readsPerS: ops / r.seconds, bytesPerEvent: trace === undefined ? 0 : trace.bytes / Math.max(1, trace.records) };
+}
+
+function main(): void {
+  const json = process.argv.includes('--json');
+  const quick = process.argv.includes('--quick');
+  const ops = quick ? 5000 : 30000;
+  benchNvme(2000, false); // warm-up (JIT)
+  const results: Record<string, number> = {};
+  results.engine_events_per_s = Math.round(benchEngine(quick ? 1_000_000 : 5_000_000));
+  results.mmio_accesses_per_s = Math.round(benchMmio(quick ? 500_000 : 2_000_000));
+  results.nvme_reads_per_wall_s_record_off = Math.round(benchNvme(ops, false).readsPerS);
+  const on = benchNvme(ops, true);
+  results.nvme_reads_per_wall_s_record_on = Math.round(on.readsPerS);
+  results.recording_cost_factor = Number((results.nvme_reads_per_wall_s_record_off / on.readsPerS).toFixed(3));
+  results.trace_bytes_per_event = Number(on.bytesPerEvent.toFixed(2));
+  if (json) {
+    process.stdout.write(`${JSON.stringify(results)}\n`);
+    return;
+  }
+  process.stdout.write('simrun benchmarks\n');
+  for (const [k, v] of Object.entries(results)) process.stdout.write(`  ${k.padEnd(36)} ${v.toLocaleString('en-US')}\n`);
+}
+
+main();
