@@ -1,0 +1,128 @@
+/**
+ * The namespace's backing store: a disk image file read once at
+ * construction. Writes go to an in-memory copy-on-write overlay of 64 KiB
+ * chunks, so the image file is never modified — unless `writeThrough`, in
+ * which case every write is also written to the file at once (synchronous,
+ * positioned writes: the file's contents never depend on I/O timing).
+ *
+ * Reads and writes copy into/out of caller buffers with Buffer#copy (no
+ * view objects); the controller moves data through a preallocated bounce
+ * buffer, so the hot path allocates nothing (an overlay chunk is allocated
+ * once, on the first write to it).
+ */
+import * as fs from 'node:fs';
+
+const CHUNK_SHIFT = 16;
+const CHUNK = 1 << CHUNK_SHIFT;
+
+export class Disk {
+  /** Namespace bytes: whole blocks of the image. */
+  readonly sizeBytes: number;
+  readonly blocks: number;
+  /** Size of the image as read (may exceed sizeBytes by a partial block). */
+  readonly imageBytes: number;
+  private readonly base: Buffer;
+  private readonly chunks: (Buffer | undefined)[];
+  private dirty = 0;
+
+  /**
+   * `base` is the original image contents (not modified); `fd` an open
+   * read-write descriptor of the image when writing through.
+   */
+  constructor(base: Uint8Array, readonly blockSize: number, private fd: number | null = null) {
+    this.base = Buffer.from(base.buffer, base.byteOffset, base.length);
+    this.imageBytes = base.length;
+    this.blocks = Math.floor(base.length / blockSize);
+    this.sizeBytes = this.blocks * blockSize;
+    this.chunks = new Array<Buffer | undefined>(Math.ceil(this.sizeBytes / CHUNK)).fill(undefined);
+  }
+
+  /** Reads the image file once; throws the fs error when it is missing or unreadable. */
+  static open(path: string, blockSize: number, writeThrough: boolean): Disk {
+    const base = fs.readFileSync(path);
+    const fd = writeThrough ? fs.openSync(path, 'r+') : null;
+    return new Disk(base, blockSize, fd);
+  }
+
+  get writeThrough(): boolean {
+    return this.fd !== null;
+  }
+
+  /** Number of 64 KiB overlay chunks holding writes. */
+  get dirtyChunks(): number {
+    return this.dirty;
+  }
+
+  /** Copies [byteOff, byteOff+len) of the current contents into dst[dstOff..]. */
+  read(dst: Uint8Array, dstOff: number, byteOff: number, len: number): void {
+    while (len > 0) {
+      const ci = byteOff >>> CHUNK_SHIFT;
+      const inChunk = byteOff & (CHUNK - 1);
+      const n = Math.min(len, CHUNK - inChunk);
+      const chunk = this.chunks[ci];
+      if (chunk !== undefined) chunk.copy(dst, dstOff, inChunk, inChunk + n);
+      else this.base.copy(dst, dstOff, byteOff, byteOff + n);
+      dstOff += n;
+      byteOff += n;
+      len -= n;
+    }
+  }
+
+  /** Copies src[srcOff..srcOff+len) to [byteOff, ...) of the overlay (and the file when writing through). */
+  write(src: Uint8Array, srcOff: number, byteOff: number, len: number): void {
+    if (this.fd !== null) fs.writeSync(this.fd, src, srcOff, len, byteOff);
+    while (len > 0) {
+      const ci = byteOff >>> CHUNK_SHIFT;
+      const inChunk = byteOff & (CHUNK - 1);
+      const n = Math.min(len, CHUNK - inChunk);
+      let chunk = this.chunks[ci];
+      if (chunk === undefined) {
+        const start = ci * CHUNK;
+        chunk = Buffer.alloc(CHUNK);
+        this.base.copy(chunk, 0, start, Math.min(start + CHUNK, this.sizeBytes));
+        this.chunks[ci] = chunk;
+        this.dirty++;
+      }
+      copyBytes(src, srcOff, chunk, inChunk, n);
+      srcOff += n;
+      byteOff += n;
+      len -= n;
+    }
+  }
+
+  /** Test/inspection helper: the current contents of `count` blocks from `lba` (allocates). */
+  readBlock(lba: number, count = 1): Uint8Array {
+    if (lba < 0 || count < 0 || lba + count > this.blocks) {
+      throw new RangeError(`blocks ${lba}+${count} outside the ${this.blocks}-block disk`);
+    }
+    const out = new Uint8Array(count * this.blockSize);
+    this.read(out, 0, lba * this.blockSize, out.length);
+    return out;
+  }
+
+  /** Test/inspection helper: true if the disk holds `data` starting at block `lba`. */
+  verify(lba: number, data: Uint8Array): boolean {
+    if (lba < 0 || lba * this.blockSize + data.length > this.sizeBytes) return false;
+    const cur = new Uint8Array(data.length);
+    this.read(cur, 0, lba * this.blockSize, data.length);
+    for (let i = 0; i < data.length; i++) if (cur[i] !== data[i]) return false;
+    return true;
+  }
+
+  /** Closes the write-through descriptor (the in-memory contents stay usable). */
+  close(): void {
+    if (this.fd !== null) {
+      fs.closeSync(this.fd);
+      this.fd = null;
+    }
+  }
+}
+
+/** Copies n bytes between Uint8Arrays without creating a view (Buffer#copy on a Buffer source). */
+function copyBytes(src: Uint8Array, srcOff: number, dst: Buffer, dstOff: number, n: number): void {
+  if (Buffer.isBuffer(src)) {
+    src.copy(dst, dstOff, srcOff, srcOff + n);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[dstOff + i] = src[srcOff + i]!;
+}

@@ -1,0 +1,793 @@
+/**
+ * Streaming trace reader. Reads a trace file (or an in-memory trace) chunk by
+ * chunk with fs.readSync, so memory stays flat whatever the file size: one
+ * compressed chunk, one decoded chunk, the interned strings and the DMA
+ * payloads of the current blob epoch.
+ *
+ * Damage handling: a truncated file, a chunk whose CRC, lz4 block or records
+ * do not check out, or a damaged index/footer is reported as a DamageReport
+ * naming the byte offset, and reading goes on: with an intact index the next
+ * chunk is found through it, otherwise the reader scans forward for the next
+ * plausible chunk header and validates it (lengths, lz4 size prefix, CRC,
+ * record count). Every intact chunk is recovered. Definitions (Str/Blob) are
+ * global: a reference to a definition that was in a lost chunk is reported
+ * once per missing id and the event is still returned, marked `missing`.
+ */
+import * as fs from 'node:fs';
+import { Unpackr } from 'msgpackr';
+import { uncompressSync } from 'lz4-napi';
+import { Rec, type TraceEvent } from './tracer.js';
+import {
+  CHUNK_HEADER_SIZE, FOOTER_MAGIC, FOOTER_SIZE, FORMAT_VERSION, INDEX_MAGIC, KIND_OF_REC, LOG_LEVELS, MAGIC,
+  MAX_CHUNK_RAW, MAX_HEADER_BYTES, PREAMBLE_SIZE, PROC_EVENTS, SUPPORTED_VERSIONS, TraceFormatError, bytesEqual,
+  crc32, lz4Bound, readF64, readU32,
+  type DamageReport, type IndexEntry, type TraceFooter, type TraceHeader,
+} from './format.js';
+
+/** A decoded event with its sequence number; `missing` says which definition was lost, if any. */
+export type SeqEvent = TraceEvent & { seq: number; missing?: string };
+export type EventKind = TraceEvent['kind'];
+
+export interface EventFilter {
+  /** Event kinds to return (TraceEvent['kind'] names). */
+  kinds?: readonly EventKind[];
+  /** Device indices to return; events without a device (scheme, log, proc) are dropped when set. */
+  devs?: readonly number[];
+  /** Inclusive sequence range. */
+  fromSeq?: number;
+  toSeq?: number;
+  /** Inclusive time range in ps. */
+  fromTime?: number;
+  toTime?: number;
+}
+
+export type TraceSource = string | Uint8Array;
+
+export interface TraceReader {
+  /** File path, or "<buffer>" for an in-memory trace. */
+  readonly path: string;
+  readonly size: number;
+  readonly header: TraceHeader;
+  /** The footer, when it and the index are intact. */
+  readonly footer: TraceFooter | undefined;
+  /** The chunk index, when intact. */
+  readonly index: readonly IndexEntry[] | undefined;
+  /**
+   * Damage found so far: index/footer damage is known on open; chunk damage
+   * and missing references are added while `events()` runs (complete once an
+   * iteration has run to the end). Each `events()` call starts the list over.
+   */
+  readonly damage: DamageReport[];
+  events(filter?: EventFilter): Generator<SeqEvent, void, undefined>;
+}
+
+export interface TraceSummary {
+  path: string;
+  header: TraceHeader;
+  bytes: number;
+  records: number;
+  chunks: number;
+  /** Events per kind (TraceEvent kind names). */
+  byKind: Record<string, number>;
+  /** Events per device id, split by kind. */
+  byDevice: Record<string, { total: number; byKind: Record<string, number> }>;
+  /** Time of the first and last event (ps); 0 for an empty trace. */
+  firstTime: number;
+  lastTime: number;
+  firstSeq: number;
+  lastSeq: number;
+  blobs: number;
+  blobBytes: number;
+  strings: number;
+  /** Whether the index and footer were intact. */
+  indexed: boolean;
+  damage: DamageReport[];
+}
+
+// ---------------------------------------------------------------------------
+// Byte sources
+
+interface Source {
+  readonly name: string;
+  readonly size: number;
+  /** Copies up to `len` bytes at `pos` into `dst` at `dstOff`; returns the count. */
+  read(pos: number, dst: Uint8Array, dstOff: number, len: number): number;
+  close(): void;
+}
+
+function fileSource(path: string): Source {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new TraceFormatError(`cannot open trace (${code ?? String(e)})`, path, 0);
+  }
+  const st = fs.fstatSync(fd);
+  if (!st.isFile()) {
+    fs.closeSync(fd);
+    throw new TraceFormatError('not a regular file', path, 0);
+  }
+  const size = st.size;
+  return {
+    name: path,
+    size,
+    read(pos, dst, dstOff, len) {
+      let got = 0;
+      while (got < len) {
+        const n = fs.readSync(fd, dst, dstOff + got, len - got, pos + got);
+        if (n <= 0) break;
+        got += n;
+      }
+      return got;
+    },
+    close() {
+      fs.closeSync(fd);
+    },
+  };
+}
+
+function bufferSource(buf: Uint8Array): Source {
+  return {
+    name: '<buffer>',
+    size: buf.length,
+    read(pos, dst, dstOff, len) {
+      const n = Math.max(0, Math.min(len, buf.length - pos));
+      dst.set(buf.subarray(pos, pos + n), dstOff);
+      return n;
+    },
+    close() {},
+  };
+}
+
+function openSource(src: TraceSource): Source {
+  return typeof src === 'string' ? fileSource(src) : bufferSource(src);
+}
+
+function readExact(src: Source, pos: number, len: number): Uint8Array | undefined {
+  const b = new Uint8Array(len);
+  return src.read(pos, b, 0, len) === len ? b : undefined;
+}
+
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffers: true, int64AsType: 'number' });
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+const at = (n: number): string => `byte ${n} (${hex(n)})`;
+
+// ---------------------------------------------------------------------------
+// Header, footer, index
+
+interface Opened {
+  header: TraceHeader;
+  dataStart: number;
+  footer: TraceFooter | undefined;
+  index: IndexEntry[] | undefined;
+  openDamage: DamageReport[];
+}
+
+function parseHeader(src: Source): { header: TraceHeader; dataStart: number } {
+  const name = src.name;
+  if (src.size === 0) throw new TraceFormatError('empty file: not a simrun trace', name, 0);
+  const pre = new Uint8Array(PREAMBLE_SIZE);
+  const got = src.read(0, pre, 0, PREAMBLE_SIZE);
+  if (got < MAGIC.length || !bytesEqual(pre, 0, MAGIC, 0, MAGIC.length)) {
+    const first = Array.from(pre.subarray(0, Math.min(got, 8)), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    if (got < MAGIC.length && bytesEqual(pre, 0, MAGIC, 0, got)) {
+      throw new TraceFormatError(`file truncated in the magic: only ${got} bytes`, name, got);
+    }
+    throw new TraceFormatError(`not a simrun trace: bad magic (first bytes ${first}, expected 89 53 49 4d 54 52 43 0a)`, name, 0);
+  }
+  if (got < PREAMBLE_SIZE) throw new TraceFormatError(`file truncated in the preamble: only ${got} bytes`, name, got);
+  const version = readU32(pre, 8);
+  if (!SUPPORTED_VERSIONS.includes(version)) {
+    throw new TraceFormatError(
+      `trace format version ${version} is not supported by this simrun (supports ${SUPPORTED_VERSIONS.join(', ')})`, name, 8);
+  }
+  const len = readU32(pre, 12);
+  if (len === 0 || len > MAX_HEADER_BYTES) throw new TraceFormatError(`unreadable header: implausible header length ${len}`, name, 12);
+  if (PREAMBLE_SIZE + len > src.size) {
+    throw new TraceFormatError(
+      `unreadable header: file truncated in the header (header of ${len} bytes at ${PREAMBLE_SIZE}, file ends at ${src.size})`,
+      name, src.size);
+  }
+  const body = readExact(src, PREAMBLE_SIZE, len);
+  if (!body) throw new TraceFormatError('unreadable header: short read', name, PREAMBLE_SIZE);
+  if (crc32(body) !== readU32(pre, 16)) throw new TraceFormatError('unreadable header: header CRC mismatch (corrupted)', name, PREAMBLE_SIZE);
+  let header: unknown;
+  try {
+    header = unpackr.unpack(body);
+  } catch (e) {
+    throw new TraceFormatError(`unreadable header: ${(e as Error).message}`, name, PREAMBLE_SIZE);
+  }
+  if (!header || typeof header !== 'object' || (header as TraceHeader).formatVersion !== version ||
+      !Array.isArray((header as TraceHeader).devices)) {
+    throw new TraceFormatError('unreadable header: not a trace header map (or its version disagrees with the preamble)', name, PREAMBLE_SIZE);
+  }
+  return { header: header as TraceHeader, dataStart: PREAMBLE_SIZE + len };
+}
+
+/** Footer and index, or a reason they cannot be used. */
+function parseFooter(src: Source, dataStart: number): { footer: TraceFooter; index: IndexEntry[] } | DamageReport | undefined {
+  const size = src.size;
+  if (size < dataStart + INDEX_MAGIC.length + FOOTER_SIZE) return undefined;
+  const f = readExact(src, size - FOOTER_SIZE, FOOTER_SIZE);
+  if (!f || !bytesEqual(f, 32, FOOTER_MAGIC, 0, FOOTER_MAGIC.length)) return undefined;
+  const footerAt = size - FOOTER_SIZE;
+  const footer: TraceFooter = {
+    indexOffset: readF64(f, 0),
+    indexLength: readU32(f, 8),
+    indexCrc: readU32(f, 12),
+    totalRecords: readF64(f, 16),
+    endTime: readF64(f, 24),
+  };
+  const bad = (offset: number, why: string): DamageReport =>
+    ({ offset, length: size - offset, reason: `${why}; the index is not used and chunks are found by scanning` });
+  const io = footer.indexOffset;
+  if (!Number.isSafeInteger(io) || io < dataStart || io + INDEX_MAGIC.length + footer.indexLength !== footerAt) {
+    return bad(footerAt, `footer at ${at(footerAt)} is damaged (index offset ${io}, length ${footer.indexLength})`);
+  }
+  const mark = readExact(src, io, INDEX_MAGIC.length);
+  if (!mark || !bytesEqual(mark, 0, INDEX_MAGIC, 0, INDEX_MAGIC.length)) return bad(io, `index marker missing at ${at(io)}`);
+  const body = readExact(src, io + INDEX_MAGIC.length, footer.indexLength);
+  if (!body || crc32(body) !== footer.indexCrc) return bad(io, `index at ${at(io)} is corrupted (CRC mismatch)`);
+  let list: unknown;
+  try {
+    list = unpackr.unpack(body);
+  } catch (e) {
+    return bad(io, `index at ${at(io)} does not decode (${(e as Error).message})`);
+  }
+  if (!Array.isArray(list)) return bad(io, `index at ${at(io)} is not a list`);
+  const index: IndexEntry[] = [];
+  let prevEnd = dataStart;
+  let nextSeq = 0;
+  for (const e of list as unknown[]) {
+    const x = e as Partial<IndexEntry> | null;
+    if (!x || !Number.isSafeInteger(x.offset) || !Number.isSafeInteger(x.firstSeq) || !Number.isSafeInteger(x.count) ||
+        typeof x.firstTime !== 'number' || x.offset! < prevEnd || x.offset! + CHUNK_HEADER_SIZE > io || x.firstSeq! < nextSeq) {
+      return bad(io, `index at ${at(io)} has an inconsistent entry`);
+    }
+    index.push({ offset: x.offset!, firstSeq: x.firstSeq!, firstTime: x.firstTime, count: x.count! });
+    prevEnd = x.offset! + CHUNK_HEADER_SIZE;
+    nextSeq = x.firstSeq! + x.count!;
+  }
+  if (footer.totalRecords !== nextSeq) {
+    return bad(footerAt, `footer at ${at(footerAt)} is damaged (total records ${footer.totalRecords}, the index says ${nextSeq})`);
+  }
+  return { footer, index };
+}
+
+function openSrc(src: Source): Opened {
+  const { header, dataStart } = parseHeader(src);
+  const f = parseFooter(src, dataStart);
+  const openDamage: DamageReport[] = [];
+  let footer: TraceFooter | undefined;
+  let index: IndexEntry[] | undefined;
+  if (f === undefined) {
+    openDamage.push({
+      offset: src.size, length: 0,
+      reason: `no footer at the end of the file (${src.size} bytes): the trace is truncated or was not closed; chunks are found by scanning`,
+    });
+  } else if ('reason' in f) {
+    openDamage.push(f);
+  } else {
+    footer = f.footer;
+    index = f.index;
+  }
+  return { header, dataStart, footer, index, openDamage };
+}
+
+// ---------------------------------------------------------------------------
+// Chunks
+
+interface Chunk {
+  offset: number;
+  /** Bytes from the chunk header to the end of its compressed block. */
+  length: number;
+  firstSeq: number;
+  firstTime: number;
+  count: number;
+  values: unknown[][];
+}
+
+interface ChunkHead {
+  compLen: number;
+  crc: number;
+  rawLen: number;
+  count: number;
+  firstSeq: number;
+  firstTime: number;
+}
+
+function headAt(b: Uint8Array, o: number): ChunkHead {
+  return {
+    compLen: readU32(b, o), crc: readU32(b, o + 4), rawLen: readU32(b, o + 8), count: readU32(b, o + 12),
+    firstSeq: readF64(b, o + 16), firstTime: readF64(b, o + 24),
+  };
+}
+
+/** Cheap checks on the fixed fields of a chunk header (no I/O). */
+function headPlausible(h: ChunkHead, pos: number, size: number, minSeq: number): string | undefined {
+  if (h.rawLen < 1 || h.rawLen > MAX_CHUNK_RAW) return `implausible raw length ${h.rawLen}`;
+  if (h.compLen < 5 || h.compLen > lz4Bound(h.rawLen)) return `implausible compressed length ${h.compLen} for raw length ${h.rawLen}`;
+  if (h.count > h.rawLen) return `implausible record count ${h.count}`;
+  if (!Number.isSafeInteger(h.firstSeq) || h.firstSeq < minSeq) return `implausible first sequence number ${h.firstSeq}`;
+  if (!Number.isFinite(h.firstTime)) return `implausible first time ${h.firstTime}`;
+  const end = pos + CHUNK_HEADER_SIZE + h.compLen;
+  if (end > size) return `truncated: the chunk needs ${h.compLen} compressed bytes up to byte ${end}, but the file ends at ${size}`;
+  return undefined;
+}
+
+const VALID_KIND: readonly boolean[] = (() => {
+  const v: boolean[] = [];
+  for (let k = Rec.MmioRead; k <= Rec.Str; k++) v[k] = true;
+  return v;
+})();
+
+/** Largest compressed chunk whose read buffer is kept for reuse. */
+const KEEP_BODY_MAX = 16 * 1024 * 1024;
+
+class ChunkReader {
+  private body = new Uint8Array(256 * 1024);
+  private readonly hdr = new Uint8Array(CHUNK_HEADER_SIZE);
+  constructor(private readonly src: Source) {}
+
+  head(pos: number): ChunkHead | undefined {
+    if (this.src.read(pos, this.hdr, 0, CHUNK_HEADER_SIZE) !== CHUNK_HEADER_SIZE) return undefined;
+    return headAt(this.hdr, 0);
+  }
+
+  /** Reads and validates the chunk at `pos`; a string says why it is not intact. */
+  load(pos: number, h: ChunkHead, expect?: { firstSeq: number; count: number; firstTime: number }): Chunk | string {
+    const n = h.compLen;
+    // Keep one reusable buffer for ordinary chunks; an outsized one gets its own.
+    if (this.body.length < n && n <= KEEP_BODY_MAX) this.body = new Uint8Array(Math.min(KEEP_BODY_MAX, Math.max(n, this.body.length * 2)));
+    const comp = n <= this.body.length ? this.body.subarray(0, n) : new Uint8Array(n);
+    if (this.src.read(pos + CHUNK_HEADER_SIZE, comp, 0, n) !== n) return 'short read';
+    if (crc32(comp) !== h.crc) return 'CRC mismatch (corrupted bytes)';
+    if (readU32(comp, 0) !== h.rawLen) return 'lz4 block size disagrees with the chunk header';
+    let raw: Uint8Array;
+    try {
+      raw = uncompressSync(comp);
+    } catch (e) {
+      return `lz4 decompression failed (${(e as Error).message})`;
+    }
+    if (raw.length !== h.rawLen) return `decompressed to ${raw.length} bytes, header says ${h.rawLen}`;
+    let values: unknown[];
+    try {
+      values = unpackr.unpackMultiple(new Uint8Array(raw.buffer, raw.byteOffset, raw.length)) as unknown[];
+    } catch (e) {
+      return `records do not decode (${(e as Error).message})`;
+    }
+    const want = expect ?? h;
+    let events = 0;
+    let firstDt: unknown;
+    for (const v of values) {
+      if (!Array.isArray(v) || typeof v[0] !== 'number' || VALID_KIND[v[0]] !== true) return 'malformed record';
+      if (v[0] !== Rec.Str && v[0] !== Rec.Blob) {
+        if (events === 0) firstDt = v[1];
+        events++;
+      }
+    }
+    if (events !== want.count) return `holds ${events} records, expected ${want.count}`;
+    if (events > 0 && firstDt !== want.firstTime) return `first record time ${String(firstDt)} disagrees with the chunk header (${want.firstTime})`;
+    return {
+      offset: pos, length: CHUNK_HEADER_SIZE + n, firstSeq: want.firstSeq, firstTime: want.firstTime, count: events,
+      values: values as unknown[][],
+    };
+  }
+}
+
+/**
+ * Scans forward from `from` for the next chunk that validates, or the index
+ * marker. Reads a sliding window; full validation only for candidates whose
+ * fixed fields and lz4 size prefix check out.
+ */
+function scanForward(src: Source, cr: ChunkReader, from: number, minSeq: number):
+  { chunk: Chunk } | { indexAt: number } | undefined {
+  const size = src.size;
+  const WIN = 1 << 20;
+  const win = new Uint8Array(WIN);
+  const need = CHUNK_HEADER_SIZE + 4; // header + lz4 size prefix
+  let base = from;
+  while (base + INDEX_MAGIC.length <= size) {
+    const got = src.read(base, win, 0, WIN);
+    const last = got - Math.min(need, INDEX_MAGIC.length);
+    for (let i = 0; i <= last; i++) {
+      const pos = base + i;
+      if (win[i] === INDEX_MAGIC[0] && i + INDEX_MAGIC.length <= got && bytesEqual(win, i, INDEX_MAGIC, 0, INDEX_MAGIC.length)) {
+        return { indexAt: pos };
+      }
+      if (i + need > got) continue;
+      const rawLen = readU32(win, i + 8);
+      if (rawLen < 1 || rawLen > MAX_CHUNK_RAW || readU32(win, i + CHUNK_HEADER_SIZE) !== rawLen) continue;
+      const h = headAt(win, i);
+      if (headPlausible(h, pos, size, minSeq) !== undefined) continue;
+      const c = cr.load(pos, h);
+      if (typeof c !== 'string') return { chunk: c };
+    }
+    if (base + got >= size) break;
+    base += got - need; // overlap so no candidate straddling the window edge is missed
+  }
+  return undefined;
+}
+
+/** Yields every intact chunk in order, appending to `damage` as it goes. */
+function* chunks(src: Source, o: Opened, damage: DamageReport[]): Generator<Chunk, void, undefined> {
+  const cr = new ChunkReader(src);
+  const size = src.size;
+  if (o.index && o.footer) {
+    const idx = o.index;
+    let expected = o.dataStart;
+    for (let i = 0; i < idx.length; i++) {
+      const e = idx[i]!;
+      const end = i + 1 < idx.length ? idx[i + 1]!.offset : o.footer.indexOffset;
+      if (e.offset !== expected) {
+        damage.push({ offset: expected, length: e.offset - expected, reason: `${e.offset - expected} bytes not covered by the index` });
+      }
+      expected = end;
+      const lost = `records ${e.firstSeq}..${e.firstSeq + e.count - 1} lost`;
+      const h = cr.head(e.offset);
+      let res: Chunk | string;
+      if (!h) res = 'chunk header unreadable';
+      else if (CHUNK_HEADER_SIZE + h.compLen !== end - e.offset) res = `chunk header length ${h.compLen} disagrees with the index (${end - e.offset - CHUNK_HEADER_SIZE})`;
+      else res = cr.load(e.offset, h, e);
+      if (typeof res === 'string') {
+        damage.push({ offset: e.offset, length: end - e.offset, reason: `chunk at ${at(e.offset)}: ${res}; ${lost}` });
+        continue;
+      }
+      if (h && (h.firstSeq !== e.firstSeq || h.count !== e.count || h.firstTime !== e.firstTime)) {
+        damage.push({ offset: e.offset, length: 0, reason: `chunk at ${at(e.offset)}: header fields disagree with the index; index values used` });
+      }
+      yield res;
+    }
+    if (expected !== o.footer.indexOffset) {
+      damage.push({ offset: expected, length: o.footer.indexOffset - expected, reason: 'bytes before the index not covered by it' });
+    }
+    return;
+  }
+
+  // No usable index: walk chunk by chunk, scanning past damage.
+  let pos = o.dataStart;
+  let nextSeq = 0;
+  const ended = (p: number): void => {
+    damage.push({
+      offset: p, length: size - p,
+      reason: p === size
+        ? `file ends after the last complete chunk at ${at(p)}: index and footer missing`
+        : `index at ${at(p)} without a valid footer: the file is truncated or damaged in the index; all chunks before it were read`,
+    });
+  };
+  const probe = new Uint8Array(CHUNK_HEADER_SIZE);
+  while (pos < size) {
+    const got = src.read(pos, probe, 0, CHUNK_HEADER_SIZE);
+    // The index marker (or, in a file cut inside it, a prefix of it) ends the chunk section.
+    if (bytesEqual(probe, 0, INDEX_MAGIC, 0, Math.min(got, INDEX_MAGIC.length))) {
+      ended(pos);
+      return;
+    }
+    let why: string;
+    if (got < CHUNK_HEADER_SIZE) {
+      why = `truncated: ${size - pos} bytes left, too few for a chunk header`;
+    } else {
+      const h = headAt(probe, 0);
+      // The walk is contiguous, so a chunk here must start at record nextSeq;
+      // the header's own firstSeq is not CRC-protected and is checked below.
+      const p = headPlausible(h, pos, size, 0);
+      if (p !== undefined) why = p;
+      else {
+        const c = cr.load(pos, h);
+        if (typeof c !== 'string') {
+          if (c.firstSeq !== nextSeq) {
+            damage.push({ offset: pos, length: 0, reason: `chunk at ${at(pos)}: header says first record ${c.firstSeq}, expected ${nextSeq}; ${nextSeq} used` });
+            c.firstSeq = nextSeq;
+          }
+          nextSeq = c.firstSeq + c.count;
+          pos += c.length;
+          yield c;
+          continue;
+        }
+        why = c;
+      }
+    }
+    // Damaged here: find the next intact chunk.
+    const found = scanForward(src, cr, pos + 1, nextSeq);
+    if (found === undefined) {
+      damage.push({ offset: pos, length: size - pos, reason: `chunk at ${at(pos)}: ${why}; no intact chunk after it (records from ${nextSeq} on lost)` });
+      return;
+    }
+    if ('indexAt' in found) {
+      damage.push({ offset: pos, length: found.indexAt - pos, reason: `chunk at ${at(pos)}: ${why}; skipped to the index at ${at(found.indexAt)}` });
+      ended(found.indexAt);
+      return;
+    }
+    const c = found.chunk;
+    damage.push({
+      offset: pos, length: c.offset - pos,
+      reason: `chunk at ${at(pos)}: ${why}; resynchronised at ${at(c.offset)}` +
+        (c.firstSeq > nextSeq ? ` (records ${nextSeq}..${c.firstSeq - 1} lost)` : ''),
+    });
+    nextSeq = c.firstSeq + c.count;
+    pos = c.offset + c.length;
+    yield c;
+  }
+  ended(size);
+}
+
+// ---------------------------------------------------------------------------
+// Definitions and events
+
+/** Str/Blob tables of one pass, with missing-reference reporting. */
+class Defs {
+  readonly strs = new Map<number, string>();
+  readonly blobs = new Map<number, Uint8Array>();
+  blobEpoch = 0;
+  blobCount = 0;
+  blobBytes = 0;
+  /** Missing definitions met while building the current event (reset per event). */
+  miss: string | undefined = undefined;
+  private readonly reported = new Set<string>();
+  constructor(private readonly damage: DamageReport[]) {}
+
+  define(r: unknown[]): void {
+    if (r[0] === Rec.Str) {
+      this.strs.set(r[1] as number, String(r[2]));
+      return;
+    }
+    const id = r[1] as number;
+    const b = r[2];
+    const epoch = typeof r[3] === 'number' ? r[3] : 0;
+    if (epoch > this.blobEpoch) {
+      for (const k of this.blobs.keys()) if (k < epoch) this.blobs.delete(k);
+      this.blobEpoch = epoch;
+    }
+    const bytes = b instanceof Uint8Array ? b : new Uint8Array(0);
+    this.blobs.set(id, bytes);
+    this.blobCount++;
+    this.blobBytes += bytes.length;
+  }
+
+  str(v: unknown, chunk: Chunk, seq: number): string {
+    if (typeof v === 'string') return v;
+    const s = this.strs.get(v as number);
+    if (s !== undefined) return s;
+    this.missing(`string ${String(v)}`, chunk, seq);
+    return `<missing string ${String(v)}>`;
+  }
+
+  blob(v: unknown, chunk: Chunk, seq: number): Uint8Array {
+    if (v instanceof Uint8Array) return v; // inline payload (already a copy)
+    const b = this.blobs.get(v as number);
+    if (b !== undefined) return b;
+    this.missing(`blob ${String(v)}`, chunk, seq);
+    return new Uint8Array(0);
+  }
+
+  private missing(what: string, chunk: Chunk, seq: number): void {
+    this.miss = this.miss === undefined ? what : `${this.miss}, ${what}`;
+    if (this.reported.has(what)) return;
+    this.reported.add(what);
+    this.damage.push({
+      offset: chunk.offset, length: 0,
+      reason: `record ${seq} in the chunk at ${at(chunk.offset)} references ${what}, whose definition was in a lost chunk`,
+    });
+  }
+}
+
+/** Position of the device field per record kind (-1: the record has a pid instead). */
+const DEV_FIELD: readonly number[] = (() => {
+  const d: number[] = [];
+  for (let k = 0; k <= Rec.Str; k++) d[k] = -1;
+  d[Rec.MmioRead] = d[Rec.MmioWrite] = d[Rec.PioRead] = d[Rec.PioWrite] = d[Rec.CfgRead] = d[Rec.CfgWrite] = 3;
+  d[Rec.DmaRead] = d[Rec.DmaWrite] = d[Rec.Intx] = d[Rec.Msi] = d[Rec.Milestone] = d[Rec.GuestErr] = 2;
+  return d;
+})();
+
+function buildEvent(r: unknown[], seq: number, time: number, chunk: Chunk, defs: Defs): SeqEvent {
+  const k = r[0] as number;
+  const x = r as number[]; // numeric fields; string/bytes fields are resolved through `defs`
+  defs.miss = undefined;
+  let ev: SeqEvent;
+  switch (k) {
+    case Rec.MmioRead:
+    case Rec.MmioWrite:
+      ev = { seq, kind: 'mmio', write: k === Rec.MmioWrite, time, core: x[2]!, dev: x[3]!, bar: x[4]!, offset: x[5]!, size: x[6]!, value: x[7]! };
+      break;
+    case Rec.PioRead:
+    case Rec.PioWrite:
+      ev = { seq, kind: 'pio', write: k === Rec.PioWrite, time, core: x[2]!, dev: x[3]!, port: x[4]!, size: x[5]!, value: x[6]! };
+      break;
+    case Rec.CfgRead:
+    case Rec.CfgWrite:
+      ev = { seq, kind: 'cfg', write: k === Rec.CfgWrite, time, core: x[2]!, dev: x[3]!, offset: x[4]!, size: x[5]!, value: x[6]! };
+      break;
+    case Rec.DmaRead:
+    case Rec.DmaWrite: {
+      const tag = defs.str(r[4], chunk, seq);
+      const data = defs.blob(r[5], chunk, seq);
+      ev = { seq, kind: 'dma', write: k === Rec.DmaWrite, time, dev: x[2]!, addr: x[3]!, data, tag };
+      break;
+    }
+    case Rec.Intx:
+      ev = { seq, kind: 'intx', time, dev: x[2]!, gsi: x[3]!, level: x[4]! };
+      break;
+    case Rec.Msi:
+      ev = { seq, kind: 'msi', time, dev: x[2]!, addr: x[3]!, data: x[4]!, core: x[5]!, vector: x[6]! };
+      break;
+    case Rec.SchemeReq: {
+      const scheme = defs.str(r[3], chunk, seq);
+      const op = defs.str(r[4], chunk, seq);
+      ev = { seq, kind: 'schemeReq', time, pid: x[2]!, scheme, op, reqId: x[5]!, a: x[6]!, b: x[7]! };
+      break;
+    }
+    case Rec.SchemeReply:
+      ev = { seq, kind: 'schemeReply', time, pid: x[2]!, scheme: defs.str(r[3], chunk, seq), reqId: x[4]!, result: x[5]! };
+      break;
+    case Rec.Milestone:
+      ev = { seq, kind: 'milestone', time, dev: x[2]!, name: defs.str(r[3], chunk, seq), a: x[4]!, b: x[5]! };
+      break;
+    case Rec.Log:
+      ev = { seq, kind: 'log', time, pid: x[2]!, level: LOG_LEVELS[x[3]!] ?? 'info', text: String(r[4]) };
+      break;
+    case Rec.GuestErr:
+      ev = { seq, kind: 'guestErr', time, dev: x[2]!, code: defs.str(r[3], chunk, seq), message: String(r[4]) };
+      break;
+    default: // Rec.Proc (kinds were validated when the chunk was loaded)
+      ev = { seq, kind: 'proc', time, pid: x[2]!, event: PROC_EVENTS[x[3]!] ?? 'spawn', name: defs.str(r[4], chunk, seq), detail: String(r[5]) };
+      break;
+  }
+  if (defs.miss !== undefined) ev.missing = defs.miss;
+  return ev;
+}
+
+function kindMask(kinds: readonly string[] | undefined): boolean[] {
+  const m: boolean[] = [];
+  for (let k = Rec.MmioRead; k <= Rec.Proc; k++) {
+    const name = KIND_OF_REC[k];
+    m[k] = kinds === undefined || (name !== undefined && kinds.includes(name));
+  }
+  return m;
+}
+
+function* eventsOf(source: TraceSource, o: Opened, damage: DamageReport[], filter: EventFilter): Generator<SeqEvent, void, undefined> {
+  const src = openSource(source);
+  try {
+    const defs = new Defs(damage);
+    const mask = kindMask(filter.kinds);
+    const devs = filter.devs ? new Set(filter.devs) : undefined;
+    const fromSeq = filter.fromSeq ?? 0;
+    const toSeq = filter.toSeq ?? Infinity;
+    const fromTime = filter.fromTime ?? -Infinity;
+    const toTime = filter.toTime ?? Infinity;
+    for (const c of chunks(src, o, damage)) {
+      // Time is monotonic (Tracer contract) and seq increases: nothing later can match.
+      if (c.count > 0 && (c.firstSeq > toSeq || c.firstTime > toTime)) return;
+      let seq = c.firstSeq;
+      let time = 0;
+      for (const r of c.values) {
+        const k = r[0] as number;
+        if (k === Rec.Str || k === Rec.Blob) {
+          defs.define(r);
+          continue;
+        }
+        time += r[1] as number;
+        const s = seq++;
+        if (!mask[k] || s < fromSeq || s > toSeq || time < fromTime || time > toTime) continue;
+        if (devs) {
+          const f = DEV_FIELD[k]!;
+          if (f < 0 || !devs.has(r[f] as number)) continue;
+        }
+        yield buildEvent(r, s, time, c, defs);
+      }
+    }
+  } finally {
+    src.close();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Public API
+
+/** Opens a trace (file path or in-memory bytes): reads the header, footer and index; events stream on demand. */
+export function openTrace(source: TraceSource): TraceReader {
+  const src = openSource(source);
+  let o: Opened;
+  try {
+    o = openSrc(src);
+  } finally {
+    src.close();
+  }
+  const reader: TraceReader = {
+    path: src.name,
+    size: src.size,
+    header: o.header,
+    footer: o.footer,
+    index: o.index,
+    damage: [...o.openDamage],
+    events(filter: EventFilter = {}) {
+      reader.damage.length = 0;
+      reader.damage.push(...o.openDamage);
+      return eventsOf(source, o, reader.damage, filter);
+    },
+  };
+  return reader;
+}
+
+/** Just the header (throws TraceFormatError if the trace cannot be read). */
+export function readHeader(source: TraceSource): TraceHeader {
+  const src = openSource(source);
+  try {
+    return parseHeader(src).header;
+  } finally {
+    src.close();
+  }
+}
+
+/** Counts per kind and device, time span, blobs and damage; streams the whole trace once. */
+export function traceSummary(source: TraceSource): TraceSummary {
+  const src = openSource(source);
+  let o: Opened;
+  try {
+    o = openSrc(src);
+    const damage = [...o.openDamage];
+    const defs = new Defs(damage);
+    const byKindRec: number[] = [];
+    const byDevRec = new Map<number, number[]>();
+    let records = 0;
+    let nchunks = 0;
+    let firstTime = 0;
+    let lastTime = 0;
+    let firstSeq = 0;
+    let lastSeq = -1;
+    for (const c of chunks(src, o, damage)) {
+      nchunks++;
+      let seq = c.firstSeq;
+      let time = 0;
+      for (const r of c.values) {
+        const k = r[0] as number;
+        if (k === Rec.Str || k === Rec.Blob) {
+          defs.define(r);
+          continue;
+        }
+        time += r[1] as number;
+        if (records === 0) { firstTime = time; firstSeq = seq; }
+        lastTime = time;
+        lastSeq = seq++;
+        records++;
+        byKindRec[k] = (byKindRec[k] ?? 0) + 1;
+        const f = DEV_FIELD[k]!;
+        if (f >= 0) {
+          const d = r[f] as number;
+          let arr = byDevRec.get(d);
+          if (!arr) byDevRec.set(d, (arr = []));
+          arr[k] = (arr[k] ?? 0) + 1;
+        }
+      }
+    }
+    const byKind: Record<string, number> = {};
+    byKindRec.forEach((n, k) => {
+      const name = KIND_OF_REC[k]!;
+      byKind[name] = (byKind[name] ?? 0) + n;
+    });
+    const byDevice: TraceSummary['byDevice'] = {};
+    for (const [d, arr] of [...byDevRec.entries()].sort((a, b) => a[0] - b[0])) {
+      const id = o.header.devices.find((x) => x.index === d)?.id ?? `dev${d}`;
+      const entry = { total: 0, byKind: {} as Record<string, number> };
+      arr.forEach((n, k) => {
+        const name = KIND_OF_REC[k]!;
+        entry.byKind[name] = (entry.byKind[name] ?? 0) + n;
+        entry.total += n;
+      });
+      byDevice[id] = entry;
+    }
+    return {
+      path: src.name, header: o.header, bytes: src.size, records, chunks: nchunks, byKind, byDevice,
+      firstTime, lastTime, firstSeq, lastSeq, blobs: defs.blobCount, blobBytes: defs.blobBytes, strings: defs.strs.size,
+      indexed: o.index !== undefined, damage,
+    };
+  } finally {
+    src.close();
+  }
+}
+
+export { TraceFormatError, FORMAT_VERSION };
+export type { DamageReport, TraceHeader, TraceFooter, IndexEntry };

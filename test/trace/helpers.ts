@@ -1,0 +1,50 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { TraceHeaderInput } from '../../src/trace/format.js';
+import type { Tracer } from '../../src/trace/tracer.js';
+
+export function makeHeader(extra: Partial<TraceHeaderInput> = {}): TraceHeaderInput {
+  return {
+    tool: { name: 'simrun', version: '0.1.0-test' },
+    scenario: { name: 'nvme-basic', path: 'fixtures/scenarios/nvme-basic.json', hash: 'sha256:abcd' },
+    seed: 42,
+    machine: { cores: 2, ram: '256M', devices: [{ type: 'nvme', id: 'nvme0' }] },
+    fixtures: [{ path: 'fixtures/disk.img', hash: 'sha256:1234' }],
+    devices: [
+      { index: 0, id: 'nvme0', type: 'nvme', bdf: '00:04.0' },
+      { index: 1, id: 'wifi0', type: 'iwlwifi', bdf: '00:05.0' },
+    ],
+    ...extra,
+  };
+}
+
+/** A fresh temporary directory, removed by the returned cleanup. */
+export function tmpDir(): { dir: string; cleanup: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simrun-trace-'));
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Emits one event of every kind (both directions where there are two). */
+export function emitAllKinds(t: Tracer, base = 1000): void {
+  const ram = new Uint8Array(8192);
+  for (let i = 0; i < ram.length; i++) ram[i] = (i * 7 + 3) & 0xff;
+  t.mmio(false, base + 1, 0, 0, 0, 0x1c, 4, 0x1);
+  t.mmio(true, base + 2, 1, 0, 0, 0x14, 4, 0x00460001);
+  t.pio(false, base + 3, 0, 1, 0xcfc, 2, 0x8086);
+  t.pio(true, base + 4, 0, 1, 0xcf8, 4, 0x80000000);
+  t.cfg(false, base + 5, 0, 0, 0x00, 4, 0x09538086);
+  t.cfg(true, base + 6, 0, 0, 0x04, 2, 0x0006);
+  t.dma(false, base + 7, 0, 0x12345000, ram, 64, 64, 'nvme.sqe');
+  t.dma(true, base + 8, 0, 0x23456000, ram, 1000, 4096, 'data');
+  t.dma(true, base + 9, 0, 0x34567000, ram, 3, 16, 'nvme.cqe');
+  t.intx(base + 10, 1, 11, 1);
+  t.msi(base + 11, 0, 0xfee00000, 0x4021, 1, 0x21);
+  t.schemeReq(base + 12, 7, 'disk.nvme', 'read', 3, 0x1000, 512);
+  t.schemeReply(base + 13, 7, 'disk.nvme', 3, 512);
+  t.milestone(base + 14, 0, 'ready', 1, 0);
+  t.log(base + 15, 7, 'warn', 'nvmed: queue 1 full');
+  t.guestErr(base + 16, 0, 'nvme.sq.badDoorbell', 'SQ1 tail 70 beyond size 64');
+  t.proc(base + 17, 7, 'spawn', 'nvmed', 'pci 00:04.0');
+  t.dma(false, base + 18, 0, 0x12345040, ram, 3, 0, 'empty');
+}
