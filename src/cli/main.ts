@@ -5,7 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { runCommand } from './run-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { devicesCommand } from './devices-command.js';
-import { handleError, EXIT } from './exit.js';
+import { handleError, EXIT, UsageError } from './exit.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_SCENARIO = join(ROOT, 'fixtures/scenarios/nvme-msix.json');
@@ -45,8 +45,7 @@ async function main(argv: string[]): Promise<number> {
     .strictOptions()
     .fail((msg, err) => {
       if (err) throw err;
-      process.stderr.write(`simrun: ${msg}\nRun simrun --help for usage.\n`);
-      process.exit(EXIT.badInput);
+      throw new UsageError(msg);
     })
     .help()
     .version('0.1.0');
@@ -59,7 +58,9 @@ function resolveScenario(s: string): string {
   return join(ROOT, 'fixtures/scenarios', `${s}.json`);
 }
 
+// Set the exit code and let Node exit by itself: process.exit() would cut off
+// output still queued for a pipe (a long `inspect --json | tool`).
 main(hideBin(process.argv)).then(
-  (code) => process.exit(code),
-  (err) => process.exit(handleError(err)),
+  (code) => { process.exitCode = code; },
+  (err) => { process.exitCode = handleError(err); },
 );

@@ -191,7 +191,10 @@ export class Machine {
     try {
       this.bridge.assignResources({ mmioBase: PCI_MMIO_BASE, mmioLimit: PCI_MMIO_LIMIT, ioBase: PCI_IO_BASE, ioLimit: PCI_IO_LIMIT, fixed });
     } catch (e) {
-      throw new InputError(file, 'machine.devices[].bars', (e as Error).message);
+      const msg = (e as Error).message;
+      const bdf = /\b[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]\b/.exec(msg)?.[0];
+      const i = s.machine.devices.findIndex((d) => d.bdf === bdf);
+      throw new InputError(file, i >= 0 ? `machine.devices[${i}].bars` : 'machine.devices', msg);
     }
 
     this.kernel = new Kernel({
@@ -288,9 +291,11 @@ export class Machine {
     if (this.tracer.guestErrorCount > e.maxGuestErrors) failures.push(`expected at most ${e.maxGuestErrors} guest errors, got ${this.tracer.guestErrorCount}`);
     if (this.kernel.crashes.length !== e.crashes) failures.push(`expected ${e.crashes} crashed processes, got ${this.kernel.crashes.length}${this.kernel.crashes.map((c) => `; ${c.name}: ${c.reason}`).join('')}`);
     if (w !== undefined) {
+      const before = failures.length;
       if (w.dataErrors > e.dataErrors) failures.push(`expected at most ${e.dataErrors} data errors, got ${w.dataErrors}`);
       if (w.ioErrors > e.ioErrors) failures.push(`expected at most ${e.ioErrors} I/O errors, got ${w.ioErrors}`);
-      for (const p of w.problems.slice(0, 5)) failures.push(p);
+      // The first problems explain an error-count failure.
+      if (failures.length > before) for (const p of w.problems.slice(0, 5)) failures.push(p);
     }
     if (stoppedBy === 'time-limit' && w !== undefined) failures.push(`time limit reached before the workload finished (${w.clientsDone}/${w.clients} clients done)`);
     const deviceStats: Record<string, Record<string, number>> = {};

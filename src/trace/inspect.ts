@@ -38,7 +38,8 @@ export interface InspectOptions {
 }
 
 export interface InspectResult {
-  exitCode: 0 | 1 | 2;
+  /** 0 clean; 2 unreadable, or damaged (intact chunks were still shown and the damage named by byte offset). */
+  exitCode: 0 | 2;
   shown: number;
   damage: DamageReport[];
 }
@@ -259,5 +260,6 @@ export function runInspect(opts: InspectOptions): InspectResult {
   }
   const damage = [...reader.damage];
   for (const d of damage) opts.out(opts.json ? JSON.stringify({ damage: d }) : damageLine(d));
-  return { exitCode: damage.length > 0 ? 1 : 0, shown, damage };
+  // A damaged trace is bad input (exit 2) even though every intact chunk was shown.
+  return { exitCode: damage.length > 0 ? 2 : 0, shown, damage };
 }

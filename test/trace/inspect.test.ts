@@ -98,14 +98,14 @@ describe('inspect', () => {
     expect(objs[2]).toMatchObject({ tag: 'nvme.cqe', length: 16 });
   });
 
-  it('reports damage at the end with byte offsets and exit code 1', () => {
+  it('reports damage at the end with byte offsets and exit code 2 (bad input), after the intact events', () => {
     const big = trace(512, 50);
     const idx = openTrace(big).index!;
     const victim = idx[4]!;
     const bad = Buffer.from(big);
     bad[victim.offset + CHUNK_HEADER_SIZE + 5]! ^= 0x20;
     const r = run({}, bad);
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(2);
     expect(r.shown).toBe(900 - victim.count);
     const last = r.lines[r.lines.length - 1]!;
     expect(last).toMatch(new RegExp(`^damage at byte ${victim.offset} \\(0x${victim.offset.toString(16)}\\), \\d+ bytes: chunk at byte ${victim.offset}`));

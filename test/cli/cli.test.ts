@@ -1,0 +1,152 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DISK, ROOT } from '../e2e/helpers.js';
+import { openTrace } from '../../src/trace/reader.js';
+import { CHUNK_HEADER_SIZE } from '../../src/trace/format.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'simrun-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function simrun(...args: string[]) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/simrun.js'), ...args], {
+    cwd: dir, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, maxBuffer: 1 << 30,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function scenario(name: string, patch: (s: Record<string, any>) => void): string {
+  const s: Record<string, any> = {
+    name,
+    machine: { devices: [{ type: 'nvme', bdf: '00:04.0', props: { image: DISK } }] },
+    workload: { type: 'blockio', ops: 40, clients: 2 },
+    expect: { minIos: 40 },
+  };
+  patch(s);
+  const p = join(dir, `${name}.json`);
+  writeFileSync(p, JSON.stringify(s));
+  return p;
+}
+
+describe('simrun CLI', () => {
+  it('runs the default scenario with --record and prints the summary', () => {
+    const r = simrun('--record', join(dir, 'default.simtrace'));
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    for (const k of ['simulated time', 'events', 'interrupts', 'I/Os', 'guest errors', 'trace']) expect(r.out).toContain(k);
+    expect(r.out).toMatch(/I\/Os\s+1200 /);
+    expect(r.out).toContain(join(dir, 'default.simtrace'));
+    expect(r.out).toContain('PASS');
+    expect(existsSync(join(dir, 'default.simtrace'))).toBe(true);
+  });
+
+  it('records to out/<scenario>.simtrace when --record has no value', () => {
+    const s = scenario('tiny', () => {});
+    const r = simrun('run', s, '--record');
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dir, 'out/tiny.simtrace'))).toBe(true);
+  });
+
+  it('exits 1 when an expectation fails', () => {
+    const s = scenario('expect-too-much', (x) => { x.expect.minIos = 1000; });
+    const r = simrun('run', s);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/FAIL[\s\S]*expected at least 1000 I\/Os, got 40/);
+  });
+
+  it('inspect prints decoded events with filters', () => {
+    const t = join(dir, 'default.simtrace');
+    const r = simrun('inspect', t, '--device', 'nvme0', '--kind', 'mmio', '--limit', '400');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/mmio\.w\s.*\bCC\b.*EN=1/);
+    expect(r.out).toMatch(/CSTS/);
+    const dma = simrun('inspect', t, '--kind', 'dma', '--limit', '50');
+    expect(dma.out).toMatch(/IDENTIFY/i);
+  });
+});
+
+describe('bad input: a clear message and exit code 2', () => {
+  const cases: [string, (s: Record<string, any>) => void, RegExp][] = [
+    ['unknown device', (s) => { s.machine.devices[0].type = 'nvme9'; }, /machine\.devices\[0\]\.type: unknown device type "nvme9" \(known: nvme/],
+    ['duplicate BDF', (s) => { s.machine.devices.push({ type: 'nvme', bdf: '00:04.0', props: { image: DISK } }); }, /machine\.devices\[1\]\.bdf: duplicate BDF 00:04\.0/],
+    ['bad BDF', (s) => { s.machine.devices[0].bdf = '00:4g.0'; }, /machine\.devices\[0\]\.bdf: bad PCI address "00:4g\.0"/],
+    ['overlapping BARs', (s) => {
+      s.machine.devices[0].bars = { 0: '0xc0000000' };
+      s.machine.devices.push({ type: 'nvme', bdf: '00:05.0', bars: { 0: '0xc0000000' }, props: { image: DISK } });
+    }, /machine\.devices\[1\]\.bars: .*00:05\.0 BAR0 .*overlaps .*00:04\.0 BAR0/],
+    ['unknown field', (s) => { s.machine.devices[0].colour = 'blue'; }, /machine\.devices\[0\]\.colour: unknown field/],
+    ['unknown prop', (s) => { s.machine.devices[0].props.speed = 3; }, /machine\.devices\[0\]\.props\.speed: unknown property/],
+    ['missing disk image', (s) => { s.machine.devices[0].props.image = 'no/such.img'; }, /machine\.devices\[0\]\.props\.image: .*no\/such\.img/],
+    ['unknown driver', (s) => { s.drivers = { nvmx: {} }; }, /drivers\.nvmx: unknown driver/],
+    ['bad driver parameter', (s) => { s.drivers = { nvme: { irqMode: 'msi-y' } }; }, /drivers\.nvme\.irqMode: must be one of auto, msix, msi, intx/],
+  ];
+  it.each(cases)('%s', (name, patch, message) => {
+    const s = scenario(name.replace(/ /g, '-'), patch);
+    const r = simrun('run', s);
+    expect(r.err).toMatch(message);
+    expect(r.err).toContain(s);
+    expect(r.out).toBe('');
+    expect(r.code).toBe(2);
+  });
+
+  it('a scenario file that is not JSON', () => {
+    const p = join(dir, 'broken.json');
+    writeFileSync(p, '{ "name": ');
+    const r = simrun('run', p);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/broken\.json: not valid JSON/);
+  });
+
+  it('a scenario that does not exist', () => {
+    const r = simrun('run', 'no-such-scenario');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/no-such-scenario\.json: scenario file not found/);
+  });
+
+  it('an unknown option', () => {
+    const r = simrun('run', 'nvme-msix', '--recrod');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/Unknown argument: recrod/);
+  });
+
+  it('a truncated trace: intact chunks printed, the damage named by byte offset', () => {
+    const full = readFileSync(join(dir, 'default.simtrace'));
+    const idx = openTrace(full).index!;
+    const cut = idx[3]!.offset + 100; // in the middle of chunk 3
+    const p = join(dir, 'truncated.simtrace');
+    writeFileSync(p, full.subarray(0, cut));
+    const r = simrun('inspect', p);
+    expect(r.code).toBe(2);
+    const shown = r.out.split('\n').filter((l) => /^\s+\d+\s/.test(l)).length;
+    expect(shown).toBe(idx[0]!.count + idx[1]!.count + idx[2]!.count);
+    expect(r.out + r.err).toMatch(new RegExp(`byte ${idx[3]!.offset}\\b`));
+  });
+
+  it('a corrupted chunk: the chunks before and after are recovered, the damaged one named by offset', () => {
+    const full = Buffer.from(readFileSync(join(dir, 'default.simtrace')));
+    const idx = openTrace(full).index!;
+    const victim = idx[2]!;
+    full[victim.offset + CHUNK_HEADER_SIZE + 10]! ^= 0xff;
+    const p = join(dir, 'corrupt.simtrace');
+    writeFileSync(p, full);
+    const r = simrun('inspect', p, '--json');
+    expect(r.code).toBe(2);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    const events = lines.filter((l) => l.seq !== undefined);
+    const total = idx.reduce((n, c) => n + c.count, 0);
+    expect(events).toHaveLength(total - victim.count);
+    expect(events.some((e) => e.seq >= victim.firstSeq + victim.count)).toBe(true);
+    const damage = lines.filter((l) => l.damage !== undefined);
+    expect(damage[0].damage.offset).toBe(victim.offset);
+  });
+
+  it('a file that is not a trace', () => {
+    const p = join(dir, 'not-a-trace.simtrace');
+    writeFileSync(p, 'hello world, this is not a trace at all');
+    const r = simrun('inspect', p);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/not-a-trace\.simtrace/);
+  });
+});
