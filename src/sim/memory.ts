@@ -36,9 +36,21 @@ export interface PortRange {
 export const PAGE_SIZE = 4096;
 
 export class PhysMem {
+  /**
+   * Guest RAM. Code that writes it directly (rather than through a view the
+   * kernel handed out, a DMA port or `writeRam`) must call `touch` for pages
+   * the memory: scheme has never handed out, so `zeroPages` stays truthful.
+   */
   readonly ram: Uint8Array;
   readonly ramView: DataView;
   readonly dmaPages: Uint8Array;
+  /**
+   * 1 for pages that may hold non-zero bytes: pages ever marked for DMA (the
+   * kernel hands those out with CPU views) or written by `writeRam`. RAM
+   * starts zeroed, so `zeroPages` clears only these: a fresh machine does
+   * not write (and fault in) megabytes of host memory that already read 0.
+   */
+  private readonly touched: Uint8Array;
   private windows: MmioWindow[] = [];
   private lastHit: MmioWindow | undefined;
   private ports: PortRange[] = [];
@@ -48,6 +60,27 @@ export class PhysMem {
     this.ram = new Uint8Array(ramBytes);
     this.ramView = new DataView(this.ram.buffer);
     this.dmaPages = new Uint8Array(ramBytes / PAGE_SIZE);
+    this.touched = new Uint8Array(ramBytes / PAGE_SIZE);
+  }
+
+  /** Records that [addr, addr+len) may have been written (see `ram`). */
+  touch(addr: number, len: number): void {
+    if (len <= 0) return;
+    this.touched.fill(1, Math.floor(addr / PAGE_SIZE), Math.floor((addr + len - 1) / PAGE_SIZE) + 1);
+  }
+
+  /** Zeroes the whole pages of [addr, addr+len), skipping pages that were never written. */
+  zeroPages(addr: number, len: number): void {
+    if (len <= 0) return;
+    const t = this.touched;
+    const last = Math.floor((addr + len - 1) / PAGE_SIZE);
+    for (let p = Math.floor(addr / PAGE_SIZE); p <= last; p++) {
+      if (t[p] === 0) continue;
+      let q = p;
+      while (q < last && t[q + 1] !== 0) q++;
+      this.ram.fill(0, p * PAGE_SIZE, (q + 1) * PAGE_SIZE);
+      p = q;
+    }
   }
 
   mapMmio(window: MmioWindow): void {
@@ -130,6 +163,7 @@ export class PhysMem {
     const first = Math.floor(addr / PAGE_SIZE);
     const last = Math.floor((addr + len - 1) / PAGE_SIZE);
     this.dmaPages.fill(allowed ? 1 : 0, first, last + 1);
+    if (allowed) this.touched.fill(1, first, last + 1);
   }
 
   readRam(addr: number, size: number): number {
@@ -141,6 +175,7 @@ export class PhysMem {
   }
 
   writeRam(addr: number, size: number, value: number): void {
+    this.touch(addr, size);
     switch (size) {
       case 1: this.ram[addr] = value; break;
       case 2: this.ramView.setUint16(addr, value, true); break;

@@ -41,7 +41,7 @@ export class MemoryScheme implements Scheme {
       if (pad > 0) replacement.push({ phys: r.phys, size: pad });
       if (tail > 0) replacement.push({ phys: start + bytes, size: tail });
       this.free.splice(i, 1, ...replacement);
-      this.mem.ram.fill(0, start, start + bytes);
+      this.mem.zeroPages(start, bytes);
       this.mem.markDma(start, bytes, true);
       this.allocatedBytes += bytes;
       this.peakBytes = Math.max(this.peakBytes, this.allocatedBytes);
