@@ -5,6 +5,7 @@ import type { PciBarInfo, PciFunctionHandle } from '../../kernel/pcid.js';
 import type { DmaBuffer, Mmio, Sys } from '../../kernel/sys.js';
 import { newCompletion, type Completion } from './completion.js';
 import { SlabTracker } from './slab.js';
+import { Dma, IrqHandle, mapBar, PciDevice } from '../sys/index.js';
 
 /** Linux `HZ`: jiffies per second in this model. */
 export const HZ = 1000;
@@ -67,7 +68,7 @@ export interface DmaMapping {
 
 interface IrqVector {
   irq: number;
-  fd: number;
+  handle: IrqHandle;
   kind: 'legacy' | 'msi' | 'msix';
   handler: IrqHandler | undefined;
   devId: unknown;
@@ -182,8 +183,8 @@ export class LinuxKpi {
   pci_iomap(pdev: PciDev, bar: number, maxlen = 0): IoMem | null {
     const b = pdev.handle.bar(bar);
     if (b === undefined || b.kind === 'io' || b.addr === 0) return null;
-    const len = maxlen > 0 ? Math.min(maxlen, b.size) : b.size;
-    return { mmio: this.sys.physmap(b.addr, len), len, bar };
+    const mmio = mapBar(this.sys, pdev.handle, bar, maxlen);
+    return { mmio, len: mmio.size, bar };
   }
 
   pci_iounmap(_pdev: PciDev, _io: IoMem): void {}
@@ -218,7 +219,7 @@ export class LinuxKpi {
 
   dma_alloc_coherent(_pdev: PciDev, size: number): DmaCoherent | null {
     try {
-      const buf = this.sys.physalloc(size);
+      const buf = Dma.zeroed(this.sys, size).buf;
       this.coherent.add(buf);
       return { cpu: buf.view.subarray(0, size), dv: buf.dv, dma: buf.phys, size, buf };
     } catch (e) {
@@ -256,52 +257,37 @@ export class LinuxKpi {
    */
   *pci_alloc_irq_vectors(pdev: PciDev, min: number, max: number, flags: number): Co<number> {
     if (pdev.irqType !== 'none') return -EINVAL;
+    const dev = new PciDevice(this.sys, pdev.handle);
+    const add = (irq: number, h: IrqHandle, kind: IrqVector['kind']) => {
+      this.irqs.set(irq, { irq, handle: h, kind, handler: undefined, devId: undefined, name: '', thread: -1, count: 0 });
+      pdev.vectors.push(irq);
+    };
     if (flags & PCI_IRQ_MSIX) {
       const info = yield* pdev.handle.msixInfo();
       if (info !== undefined && info.tableSize >= min) {
-        const n = Math.min(max, info.tableSize);
-        const bar = pdev.handle.bar(info.tableBar);
-        if (bar !== undefined) {
-          const table = this.sys.physmap(bar.addr + info.tableOffset, n * 16);
-          // Program with the function masked, then unmask (as the Linux MSI-X core does).
-          yield* pdev.handle.setMsix(true, true);
-          for (let i = 0; i < n; i++) {
-            const v = yield* this.sys.allocMsi();
-            table.write32(i * 16 + 0, v.address);
-            table.write32(i * 16 + 4, 0);
-            table.write32(i * 16 + 8, v.data);
-            table.write32(i * 16 + 12, 0);
-            const irq = this.nextMsiIrq++;
-            this.irqs.set(irq, { irq, fd: v.fd, kind: 'msix', handler: undefined, devId: undefined, name: '', thread: -1, count: 0 });
-            pdev.vectors.push(irq);
-          }
-          yield* pdev.handle.setMsix(true, false);
-          yield* pdev.handle.setIntxDisable(true);
+        const hs = yield* dev.enableMsix(Math.min(max, info.tableSize));
+        if (hs !== undefined) {
+          for (const h of hs) add(this.nextMsiIrq++, h, 'msix');
           pdev.irqType = 'msix';
-          return n;
+          return hs.length;
         }
       }
     }
     if ((flags & PCI_IRQ_MSI) && min <= 1) {
-      if (pdev.handle.findCap(0x05) !== undefined) {
-        const v = yield* this.sys.allocMsi();
-        yield* pdev.handle.enableMsi(v.address, v.data);
-        yield* pdev.handle.setIntxDisable(true);
-        const irq = this.nextMsiIrq++;
-        this.irqs.set(irq, { irq, fd: v.fd, kind: 'msi', handler: undefined, devId: undefined, name: '', thread: -1, count: 0 });
-        pdev.vectors.push(irq);
+      const h = yield* dev.enableMsi();
+      if (h !== undefined) {
+        add(this.nextMsiIrq++, h, 'msi');
         pdev.irqType = 'msi';
         return 1;
       }
     }
-    if ((flags & PCI_IRQ_LEGACY) && min <= 1 && pdev.handle.info.irqPin !== 0) {
-      const fd = yield* this.sys.open(`irq:${pdev.irq}`);
-      if (fd < 0) return fd;
-      yield* pdev.handle.setIntxDisable(false);
-      this.irqs.set(pdev.irq, { irq: pdev.irq, fd, kind: 'legacy', handler: undefined, devId: undefined, name: '', thread: -1, count: 0 });
-      pdev.vectors.push(pdev.irq);
-      pdev.irqType = 'legacy';
-      return 1;
+    if ((flags & PCI_IRQ_LEGACY) && min <= 1) {
+      const h = yield* dev.legacyIrq();
+      if (h !== undefined) {
+        add(pdev.irq, h, 'legacy');
+        pdev.irqType = 'legacy';
+        return 1;
+      }
     }
     return -ENOSPC;
   }
@@ -314,7 +300,7 @@ export class LinuxKpi {
     for (const irq of pdev.vectors) {
       const v = this.irqs.get(irq);
       if (v === undefined) continue;
-      yield* this.sys.close(v.fd);
+      yield* v.handle.close();
       this.irqs.delete(irq);
     }
     if (pdev.irqType === 'msix') yield* pdev.handle.setMsix(false, false);
@@ -335,14 +321,13 @@ export class LinuxKpi {
     v.name = name;
     const kpi = this;
     v.thread = this.sys.spawnThread(`irq/${irq}-${name}`, function* (sys) {
-      const scratch = new Uint8Array(8);
       for (;;) {
-        const n = yield* sys.waitIrq(v.fd, scratch);
+        const n = yield* v.handle.wait(sys);
         if (n < 0) return;
         if (v.handler === undefined) return;
         v.count++;
         const r = v.handler(irq, v.devId);
-        if (v.kind === 'legacy') yield* sys.ackIrq(v.fd, scratch);
+        yield* v.handle.ack(sys);
         if (r === IRQ_NONE && v.kind !== 'legacy') kpi.sys.log('debug', `irq ${irq}: handler returned IRQ_NONE`);
       }
     });
