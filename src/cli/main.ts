@@ -1,4 +1,6 @@
-import { resolve, dirname, join } from 'node:path';
+import { basename, resolve, dirname, join } from 'node:path';
+import { runCheck } from '../trace/check.js';
+import { deviceDecoders } from '../devices/decoders.js';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -40,6 +42,21 @@ async function main(argv: string[]): Promise<number> {
       .option('limit', { type: 'number', describe: 'print at most this many events' })
       .option('json', { type: 'boolean', describe: 'one JSON object per line' }),
     (a) => { code = inspectCommand(a); })
+    .command('check <scenario>', 're-simulate a scenario and compare with its golden trace in traces/', (y) => y
+      .positional('scenario', { type: 'string', demandOption: true, describe: 'path, or a name in fixtures/scenarios/' })
+      .option('golden', { type: 'string', describe: 'golden trace (default: traces/<scenario>.simtrace)' })
+      .option('update', { type: 'boolean', describe: 'rewrite the golden trace on purpose and print what changed' })
+      .option('keep-going', { type: 'boolean', describe: 'collect every divergence instead of stopping at the first' })
+      .option('context', { type: 'number', default: 20, describe: 'events of context on each side' })
+      .option('json', { type: 'boolean', describe: 'machine-readable report' }),
+    (a) => {
+      const scenario = resolveScenario(a.scenario);
+      const golden = a.golden ?? join(ROOT, 'traces', `${basename(scenario, '.json')}.simtrace`);
+      code = runCheck({
+        scenario, golden, update: a.update, keepGoing: a.keepGoing, context: a.context, json: a.json,
+        decoders: deviceDecoders(), out: (t) => process.stdout.write(`${t}\n`),
+      }).exitCode;
+    })
     .command('devices', 'list device types and their props', () => {}, () => { code = devicesCommand(); })
     .strictCommands()
     .strictOptions()

@@ -110,7 +110,7 @@ export function spawnBlockIo(kernel: Kernel, params: BlockIoParams, rng: Rng, im
           }
         }
       } else {
-        r.fill(buf);
+        fillWriteData(buf, bs, index, i, lba, r);
         const put = yield* sys.write(fd, buf, lba * bs);
         result.latencies.push(sys.now - t0);
         if (put !== buf.length) {
@@ -126,6 +126,27 @@ export function spawnBlockIo(kernel: Kernel, params: BlockIoParams, rng: Rng, im
     yield* sys.close(fd);
     result.clientsDone++;
     return 0;
+  }
+}
+
+/**
+ * Data for a write: each block starts with a stamp (client, operation, LBA)
+ * and continues with a seeded 8-byte pattern, so every write is distinct and
+ * a misdirected or stale read is caught, while traces stay compressible.
+ */
+function fillWriteData(buf: Uint8Array, bs: number, client: number, op: number, lba: number, r: Rng): void {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  for (let off = 0, b = 0; off < buf.length; off += bs, b++) {
+    const p0 = r.nextU32();
+    const p1 = r.nextU32();
+    dv.setUint32(off, 0x57524954, true); // "TIRW"
+    dv.setUint32(off + 4, client, true);
+    dv.setUint32(off + 8, op, true);
+    dv.setUint32(off + 12, lba + b, true);
+    for (let k = off + 16; k + 8 <= off + bs; k += 8) {
+      dv.setUint32(k, p0, true);
+      dv.setUint32(k + 4, p1, true);
+    }
   }
 }
 

@@ -1,0 +1,196 @@
+import type { TraceHeader } from '../format.js';
+import type { SeqEvent } from '../reader.js';
+import { sameEvent, sameShape } from './events.js';
+
+export type DivergenceKind = 'value' | 'address' | 'order' | 'missing' | 'extra' | 'timing';
+
+/** One divergence between the expected (golden / recorded) and the actual stream. */
+export interface Divergence {
+  kind: DivergenceKind;
+  /** The expected event at the divergence (undefined for `extra`). */
+  expected: SeqEvent | undefined;
+  /** The actual event at the divergence (undefined for `missing`). */
+  actual: SeqEvent | undefined;
+  /** Simulated time of the divergence (actual side when present). */
+  time: number;
+  /** Up to `context` events before and after, on each side. */
+  before: { expected: SeqEvent[]; actual: SeqEvent[] };
+  after: { expected: SeqEvent[]; actual: SeqEvent[] };
+  /** Driver log lines seen on the actual side before the divergence (last few). */
+  logs: { time: number; pid: number; level: string; text: string }[];
+  /** Processes on the actual side at the divergence. */
+  processes: { pid: number; name: string; state: string }[];
+  /** How many events were skipped to resynchronise (keep-going). */
+  skippedExpected: number;
+  skippedActual: number;
+}
+
+export interface CompareOptions {
+  /** Events of context on each side (default 20). */
+  context?: number;
+  /** Collect divergences and resynchronise instead of stopping at the first. */
+  keepGoing?: boolean;
+  /** Stop collecting after this many (keep-going; default 100). */
+  maxDivergences?: number;
+  /** Only these events take part (default: all). */
+  relevant?: (e: SeqEvent) => boolean;
+  /** How far to look ahead when classifying and resynchronising (default 64). */
+  window?: number;
+}
+
+export interface CompareResult {
+  identical: boolean;
+  divergences: Divergence[];
+  /** Divergences found (may exceed divergences.length when capped). */
+  count: number;
+  expectedEvents: number;
+  actualEvents: number;
+}
+
+/** A pull stream with lookahead over an event generator. */
+class Stream {
+  private readonly buf: SeqEvent[] = [];
+  private done = false;
+  consumed = 0;
+  constructor(private readonly it: Iterator<SeqEvent>, private readonly relevant: (e: SeqEvent) => boolean, private readonly onEvent: (e: SeqEvent) => void) {}
+  peek(i: number): SeqEvent | undefined {
+    while (this.buf.length <= i && !this.done) {
+      const r = this.it.next();
+      if (r.done) { this.done = true; break; }
+      this.onEvent(r.value);
+      if (this.relevant(r.value)) this.buf.push(r.value);
+    }
+    return this.buf[i];
+  }
+  take(): SeqEvent | undefined {
+    const e = this.peek(0);
+    if (e !== undefined) { this.buf.shift(); this.consumed++; }
+    return e;
+  }
+}
+
+class Ring {
+  private readonly items: SeqEvent[] = [];
+  constructor(private readonly cap: number) {}
+  push(e: SeqEvent): void {
+    this.items.push(e);
+    if (this.items.length > this.cap) this.items.shift();
+  }
+  snapshot(): SeqEvent[] { return [...this.items]; }
+}
+
+/**
+ * Compares two event streams in order, streaming (memory bounded by the
+ * lookahead window and the context kept). The first divergence is
+ * classified: `value` (same register or target, other value), `address`
+ * (DMA to another address), `order` (the two next events swapped),
+ * `missing` (expected events absent from the actual stream), `extra`
+ * (actual events not expected), or `timing` (same events, other times; only
+ * the first is reported). With `keepGoing` it resynchronises and goes on.
+ */
+export function compareStreams(expected: Iterable<SeqEvent>, actual: Iterable<SeqEvent>, opts: CompareOptions = {}): CompareResult {
+  const ctx = opts.context ?? 20;
+  const win = opts.window ?? 64;
+  const relevant = opts.relevant ?? (() => true);
+  const logs: Divergence['logs'] = [];
+  const procs = new Map<number, { pid: number; name: string; state: string }>();
+  const onActual = (e: SeqEvent) => {
+    if (e.kind === 'log') { logs.push({ time: e.time, pid: e.pid, level: e.level, text: e.text }); if (logs.length > 10) logs.shift(); }
+    else if (e.kind === 'proc') procs.set(e.pid, { pid: e.pid, name: e.name, state: e.event === 'spawn' ? 'running' : e.event === 'exit' ? 'exited' : e.event === 'crash' ? 'crashed' : 'killed' });
+  };
+  const E = new Stream(expected[Symbol.iterator](), relevant, () => {});
+  const A = new Stream(actual[Symbol.iterator](), relevant, onActual);
+  const ringE = new Ring(ctx);
+  const ringA = new Ring(ctx);
+  const divergences: Divergence[] = [];
+  let count = 0;
+  let timingReported = false;
+  const max = opts.maxDivergences ?? 100;
+
+  const record = (kind: DivergenceKind, skipE: number, skipA: number) => {
+    count++;
+    if (divergences.length >= max) return;
+    const e = E.peek(0);
+    const a = A.peek(0);
+    const afterE: SeqEvent[] = [];
+    const afterA: SeqEvent[] = [];
+    for (let i = 1; i <= ctx; i++) {
+      const x = E.peek(i); if (x !== undefined) afterE.push(x);
+      const y = A.peek(i); if (y !== undefined) afterA.push(y);
+    }
+    divergences.push({
+      kind, expected: kind === 'extra' ? undefined : e, actual: kind === 'missing' ? undefined : a,
+      time: (a ?? e)?.time ?? 0,
+      before: { expected: ringE.snapshot(), actual: ringA.snapshot() },
+      after: { expected: afterE, actual: afterA },
+      logs: [...logs], processes: [...procs.values()],
+      skippedExpected: skipE, skippedActual: skipA,
+    });
+  };
+  const advance = (s: Stream, ring: Ring, n: number) => { for (let i = 0; i < n; i++) { const x = s.take(); if (x !== undefined) ring.push(x); } };
+
+  for (;;) {
+    const e = E.peek(0);
+    const a = A.peek(0);
+    if (e === undefined && a === undefined) break;
+    if (e !== undefined && a !== undefined && sameEvent(e, a)) {
+      if (e.time !== a.time && !timingReported) {
+        timingReported = true;
+        record('timing', 0, 0);
+        if (!opts.keepGoing) break;
+      }
+      advance(E, ringE, 1);
+      advance(A, ringA, 1);
+      continue;
+    }
+    // Classify.
+    let kind: DivergenceKind;
+    let skipE = 1;
+    let skipA = 1;
+    if (e === undefined) { kind = 'extra'; skipE = 0; }
+    else if (a === undefined) { kind = 'missing'; skipA = 0; }
+    else {
+      const e1 = E.peek(1);
+      const a1 = A.peek(1);
+      if (e1 !== undefined && a1 !== undefined && sameEvent(e, a1) && sameEvent(e1, a)) { kind = 'order'; skipE = 2; skipA = 2; }
+      else {
+        const inA = findAhead(A, e, win);
+        const inE = findAhead(E, a, win);
+        if (inA > 0 && inA === inE && blocksSwapped(E, A, inA)) { kind = 'order'; skipE = 2 * inA; skipA = 2 * inA; }
+        else if (inA > 0 && (inE < 0 || inA <= inE)) { kind = 'extra'; skipE = 0; skipA = inA; }
+        else if (inE > 0) { kind = 'missing'; skipE = inE; skipA = 0; }
+        else if (sameShape(e, a)) kind = e.kind === 'dma' && (e as { addr: number }).addr !== (a as { addr: number }).addr ? 'address' : 'value';
+        else kind = 'value';
+      }
+    }
+    record(kind, skipE, skipA);
+    if (!opts.keepGoing) break;
+    advance(E, ringE, skipE);
+    advance(A, ringA, skipA);
+  }
+  // Drain to count events (keeps memory flat: nothing is retained).
+  if (opts.keepGoing) { while (E.take() !== undefined); while (A.take() !== undefined); }
+  return { identical: count === 0, divergences, count, expectedEvents: E.consumed, actualEvents: A.consumed };
+}
+
+/** True if the next 2n events are two blocks of n swapped between the streams. */
+function blocksSwapped(E: Stream, A: Stream, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const e0 = E.peek(i); const a1 = A.peek(n + i);
+    const e1 = E.peek(n + i); const a0 = A.peek(i);
+    if (e0 === undefined || a1 === undefined || e1 === undefined || a0 === undefined) return false;
+    if (!sameEvent(e0, a1) || !sameEvent(e1, a0)) return false;
+  }
+  return true;
+}
+
+function findAhead(s: Stream, target: SeqEvent, win: number): number {
+  for (let i = 1; i <= win; i++) {
+    const x = s.peek(i);
+    if (x === undefined) return -1;
+    if (sameEvent(x, target)) return i;
+  }
+  return -1;
+}
+
+export type { TraceHeader };

@@ -1,0 +1,60 @@
+import type { SeqEvent } from '../reader.js';
+
+/** Kinds that are the device boundary proper (what replay checks and injects). */
+export const BOUNDARY_KINDS = new Set(['mmio', 'pio', 'cfg', 'dma', 'intx', 'msi']);
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Same event apart from time and sequence: every field, DMA bytes included.
+ * `missing` payloads (definition lost to damage) compare by length only.
+ */
+export function sameEvent(a: SeqEvent, b: SeqEvent): boolean {
+  if (a.kind !== b.kind) return false;
+  switch (a.kind) {
+    case 'mmio': { const o = b as typeof a; return a.write === o.write && a.dev === o.dev && a.bar === o.bar && a.offset === o.offset && a.size === o.size && a.value === o.value; }
+    case 'pio': { const o = b as typeof a; return a.write === o.write && a.dev === o.dev && a.port === o.port && a.size === o.size && a.value === o.value; }
+    case 'cfg': { const o = b as typeof a; return a.write === o.write && a.dev === o.dev && a.offset === o.offset && a.size === o.size && a.value === o.value; }
+    case 'dma': {
+      const o = b as typeof a;
+      if (a.write !== o.write || a.dev !== o.dev || a.addr !== o.addr || a.tag !== o.tag) return false;
+      if (a.missing !== undefined || o.missing !== undefined) return a.data.length === o.data.length;
+      return sameBytes(a.data, o.data);
+    }
+    case 'intx': { const o = b as typeof a; return a.dev === o.dev && a.gsi === o.gsi && a.level === o.level; }
+    case 'msi': { const o = b as typeof a; return a.dev === o.dev && a.addr === o.addr && a.data === o.data && a.core === o.core && a.vector === o.vector; }
+    case 'schemeReq': { const o = b as typeof a; return a.pid === o.pid && a.scheme === o.scheme && a.op === o.op && a.reqId === o.reqId && a.a === o.a && a.b === o.b; }
+    case 'schemeReply': { const o = b as typeof a; return a.pid === o.pid && a.scheme === o.scheme && a.reqId === o.reqId && a.result === o.result; }
+    case 'milestone': { const o = b as typeof a; return a.dev === o.dev && a.name === o.name && a.a === o.a && a.b === o.b; }
+    case 'log': { const o = b as typeof a; return a.pid === o.pid && a.level === o.level && a.text === o.text; }
+    case 'guestErr': { const o = b as typeof a; return a.dev === o.dev && a.code === o.code && a.message === o.message; }
+    case 'proc': { const o = b as typeof a; return a.pid === o.pid && a.event === o.event && a.name === o.name && a.detail === o.detail; }
+  }
+}
+
+/**
+ * Same "place": the same kind of access to the same register / target, so a
+ * difference is in the value (or the address, for DMA).
+ */
+export function sameShape(a: SeqEvent, b: SeqEvent): boolean {
+  if (a.kind !== b.kind) return false;
+  switch (a.kind) {
+    case 'mmio': { const o = b as typeof a; return a.write === o.write && a.dev === o.dev && a.bar === o.bar && a.offset === o.offset; }
+    case 'pio': { const o = b as typeof a; return a.write === o.write && a.dev === o.dev && a.port === o.port; }
+    case 'cfg': { const o = b as typeof a; return a.write === o.write && a.dev === o.dev && a.offset === o.offset; }
+    case 'dma': { const o = b as typeof a; return a.write === o.write && a.dev === o.dev && a.tag === o.tag; }
+    case 'intx': case 'msi': return (a as { dev: number }).dev === (b as { dev: number }).dev;
+    case 'schemeReq': case 'schemeReply': return (a as { scheme: string }).scheme === (b as { scheme: string }).scheme;
+    case 'milestone': return a.name === (b as typeof a).name;
+    case 'log': case 'guestErr': case 'proc': return true;
+  }
+}
+
+/** The device an event belongs to, or -1 (kernel, processes). */
+export function eventDev(e: SeqEvent): number {
+  return 'dev' in e ? e.dev : -1;
+}

@@ -1,0 +1,134 @@
+import chalk from 'chalk';
+import { formatTime } from '../../sim/time.js';
+import type { DeviceDecoder } from '../decoder.js';
+import type { TraceHeader } from '../format.js';
+import { eventToJson, formatEvent } from '../inspect.js';
+import type { SeqEvent } from '../reader.js';
+import type { CompareResult, Divergence } from './compare.js';
+
+export interface ReportContext {
+  expectedHeader: TraceHeader;
+  actualHeader: TraceHeader;
+  decoders: Map<string, DeviceDecoder>;
+  /** Labels of the two sides, e.g. "golden" / "re-simulated", "trace" / "driver". */
+  expectedLabel: string;
+  actualLabel: string;
+}
+
+function hex(v: number): string {
+  return `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/** Where an event happened, in words: device, register name, BAR and offset. */
+export function describePlace(e: SeqEvent, header: TraceHeader, decoders: Map<string, DeviceDecoder>): string {
+  const dev = 'dev' in e ? header.devices.find((d) => d.index === e.dev) : undefined;
+  const devName = dev?.id ?? ('dev' in e ? `dev${e.dev}` : 'kernel');
+  const decoder = dev !== undefined ? decoders.get(dev.type) : undefined;
+  switch (e.kind) {
+    case 'mmio': {
+      const reg = decoder?.regName(e.bar, e.offset, e.size);
+      return `${e.write ? 'MMIO write to' : 'MMIO read of'} ${devName} ${reg ?? 'register'} (BAR${e.bar}+0x${e.offset.toString(16)})`;
+    }
+    case 'cfg': return `config ${e.write ? 'write to' : 'read of'} ${devName} at 0x${e.offset.toString(16)}`;
+    case 'pio': return `port ${e.write ? 'write to' : 'read of'} 0x${e.port.toString(16)} (${devName})`;
+    case 'dma': return `DMA ${e.write ? 'write to' : 'read from'} memory by ${devName} (${e.tag})`;
+    case 'msi': return `MSI from ${devName}`;
+    case 'intx': return `INTx ${e.level ? 'assert' : 'deassert'} by ${devName}`;
+    case 'milestone': return `${devName} ${e.name}`;
+    case 'schemeReq': return `${e.scheme}: ${e.op} request from pid ${e.pid}`;
+    case 'schemeReply': return `${e.scheme}: reply to pid ${e.pid}`;
+    case 'log': return `log line of pid ${e.pid}`;
+    case 'guestErr': return `guest error ${e.code}`;
+    case 'proc': return `process ${e.name}`;
+  }
+}
+
+function valueOf(e: SeqEvent): string {
+  switch (e.kind) {
+    case 'mmio': case 'cfg': case 'pio': return hex(e.value);
+    case 'dma': return `${e.data.length} bytes at 0x${e.addr.toString(16)}`;
+    case 'msi': return `vector ${e.vector} on core ${e.core}`;
+    case 'intx': return `level ${e.level}`;
+    case 'schemeReply': return `result ${e.result}`;
+    case 'log': return JSON.stringify(e.text);
+    default: return '';
+  }
+}
+
+/** One sentence saying what differs. */
+export function whatDiffers(d: Divergence, c: ReportContext): string {
+  const e = d.expected;
+  const a = d.actual;
+  const placeE = e !== undefined ? describePlace(e, c.expectedHeader, c.decoders) : '';
+  const placeA = a !== undefined ? describePlace(a, c.actualHeader, c.decoders) : '';
+  switch (d.kind) {
+    case 'value':
+      if (e !== undefined && a !== undefined && placeE === placeA) return `${placeE}: expected ${valueOf(e)}, got ${valueOf(a)}`;
+      return `expected ${placeE} (${e !== undefined ? valueOf(e) : ''}), got ${placeA} (${a !== undefined ? valueOf(a) : ''})`;
+    case 'address':
+      return `${placeE}: expected address 0x${(e as { addr: number }).addr.toString(16)}, got 0x${(a as { addr: number }).addr.toString(16)}`;
+    case 'order':
+      return `order: expected ${placeE} first, got ${placeA} first (the two are swapped)`;
+    case 'missing':
+      return `missing: ${placeE} (${e !== undefined ? valueOf(e) : ''}) did not happen${d.skippedExpected > 1 ? `, nor the ${d.skippedExpected - 1} expected events after it` : ''}`;
+    case 'extra':
+      return `extra: ${placeA} (${a !== undefined ? valueOf(a) : ''}) was not expected${d.skippedActual > 1 ? `, nor the ${d.skippedActual - 1} events after it` : ''}`;
+    case 'timing':
+      return `timing: ${placeE} happened at ${formatTime(a?.time ?? 0)}, expected ${formatTime(e?.time ?? 0)}`;
+  }
+}
+
+/** Text report of a comparison, for terminals. */
+export function formatReport(r: CompareResult, c: ReportContext, opts: { limit?: number } = {}): string {
+  const lines: string[] = [];
+  if (r.identical) {
+    lines.push(chalk.green(`identical: ${r.expectedEvents} events matched`));
+    return lines.join('\n');
+  }
+  lines.push(chalk.red.bold(`${r.count} divergence${r.count === 1 ? '' : 's'}`) + ` (${r.expectedEvents} ${c.expectedLabel} events, ${r.actualEvents} ${c.actualLabel} events compared)`);
+  r.divergences.slice(0, opts.limit ?? 5).forEach((d, i) => {
+    lines.push('');
+    lines.push(chalk.bold(`#${i + 1} ${d.kind} at ${formatTime(d.time)}`) + `  ${c.expectedLabel} seq ${d.expected?.seq ?? '-'}, ${c.actualLabel} seq ${d.actual?.seq ?? '-'}`);
+    lines.push(`  ${chalk.yellow(whatDiffers(d, c))}`);
+    const side = (label: string, before: SeqEvent[], at: SeqEvent | undefined, after: SeqEvent[], header: TraceHeader) => {
+      lines.push(chalk.underline(`  ${label}`));
+      for (const ev of before) lines.push(chalk.dim(`    ${formatEvent(ev, header, c.decoders)}`));
+      lines.push(at !== undefined ? chalk.red(`  > ${formatEvent(at, header, c.decoders)}`) : chalk.red('  > (nothing)'));
+      for (const ev of after) lines.push(chalk.dim(`    ${formatEvent(ev, header, c.decoders)}`));
+    };
+    side(c.expectedLabel, d.before.expected, d.expected, d.after.expected, c.expectedHeader);
+    side(c.actualLabel, d.before.actual, d.actual, d.after.actual, c.actualHeader);
+    if (d.logs.length > 0) {
+      lines.push(chalk.underline('  driver log before the divergence'));
+      for (const l of d.logs) lines.push(`    ${formatTime(l.time).padStart(14)} pid ${l.pid} ${l.level} ${l.text}`);
+    }
+    if (d.processes.length > 0) {
+      lines.push(chalk.underline('  processes'));
+      lines.push(`    ${d.processes.map((p) => `${p.name}[${p.pid}] ${p.state}`).join(', ')}`);
+    }
+  });
+  if (r.count > r.divergences.length) lines.push('', `(${r.count - r.divergences.length} more divergences not shown)`);
+  return lines.join('\n');
+}
+
+/** JSON-able report. */
+export function reportJson(r: CompareResult, c: ReportContext): Record<string, unknown> {
+  const ev = (e: SeqEvent | undefined, h: TraceHeader) => (e === undefined ? null : eventToJson(e, h));
+  return {
+    identical: r.identical,
+    count: r.count,
+    expectedEvents: r.expectedEvents,
+    actualEvents: r.actualEvents,
+    divergences: r.divergences.map((d) => ({
+      kind: d.kind,
+      time: d.time,
+      what: whatDiffers(d, c),
+      expected: ev(d.expected, c.expectedHeader),
+      actual: ev(d.actual, c.actualHeader),
+      before: { expected: d.before.expected.map((e) => ev(e, c.expectedHeader)), actual: d.before.actual.map((e) => ev(e, c.actualHeader)) },
+      after: { expected: d.after.expected.map((e) => ev(e, c.expectedHeader)), actual: d.after.actual.map((e) => ev(e, c.actualHeader)) },
+      logs: d.logs,
+      processes: d.processes,
+    })),
+  };
+}
