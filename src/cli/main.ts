@@ -1,5 +1,7 @@
 import { basename, resolve, dirname, join } from 'node:path';
 import { runCheck } from '../trace/check.js';
+import { runReplayHardware } from '../trace/replay/run.js';
+import { runReplayDevices } from '../trace/replay/devices.js';
 import { deviceDecoders } from '../devices/decoders.js';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
@@ -56,6 +58,22 @@ async function main(argv: string[]): Promise<number> {
         scenario, golden, update: a.update, keepGoing: a.keepGoing, context: a.context, json: a.json,
         decoders: deviceDecoders(), out: (t) => process.stdout.write(`${t}\n`),
       }).exitCode;
+    })
+    .command('replay <trace>', 'replay a trace: the drivers run against the trace as hardware (or, with --devices, the trace drives the device models)', (y) => y
+      .positional('trace', { type: 'string', demandOption: true })
+      .option('scenario', { type: 'string', describe: 'scenario whose drivers run (default: the one in the trace header)' })
+      .option('devices', { type: 'boolean', describe: 'trace as driver: the recorded driver side drives the current device models' })
+      .option('record', { type: 'string', describe: 'record the replay itself to this file (trace-as-hardware)' })
+      .option('keep-going', { type: 'boolean', describe: 'collect every divergence instead of stopping at the first' })
+      .option('context', { type: 'number', default: 20, describe: 'events of context on each side' })
+      .option('json', { type: 'boolean', describe: 'machine-readable report' }),
+    (a) => {
+      const common = {
+        trace: a.trace, scenario: a.scenario === undefined ? undefined : resolveScenario(a.scenario),
+        keepGoing: a.keepGoing, context: a.context, json: a.json, decoders: deviceDecoders(), record: a.record,
+        out: (t: string) => process.stdout.write(`${t}\n`),
+      };
+      code = a.devices ? runReplayDevices(common).exitCode : runReplayHardware(common).exitCode;
     })
     .command('devices', 'list device types and their props', () => {}, () => { code = devicesCommand(); })
     .strictCommands()

@@ -63,9 +63,21 @@ export interface RunResult {
   deviceStats: Record<string, Record<string, number>>;
 }
 
+/** Replaces the device models (trace-as-hardware replay). */
+export interface HardwareStandIn {
+  /** Adds the stand-in PCI functions to `machine.bridge` before firmware runs. */
+  attach(machine: Machine): void;
+  /** True when the run should end now (e.g. at the first divergence). */
+  shouldStop?(): boolean;
+}
+
 export interface BuildOptions {
   /** Trace sink (default: recording off). */
   tracer?: Tracer;
+  /** Trace-as-hardware: no device model is constructed; this serves the bus instead. */
+  hardware?: HardwareStandIn;
+  /** Trace-as-driver: build the devices only — no firmware resource assignment, no pcid, drivers or workload. */
+  devicesOnly?: boolean;
   /** Overrides the scenario's seed. */
   seed?: number;
 }
@@ -118,8 +130,10 @@ export class Machine {
   readonly rng: Rng;
   readonly seed: number;
   workload: BlockIoResult | undefined;
+  readonly hardware: HardwareStandIn | undefined;
 
   constructor(readonly scenario: Scenario, opts: BuildOptions = {}) {
+    this.hardware = opts.hardware;
     const s = scenario;
     const file = s.path;
     resetPacketIds();
@@ -135,53 +149,15 @@ export class Machine {
     this.bridge.mapEcam(ECAM_BASE);
     this.bridge.mapConfigPorts();
 
-    // Devices, in file order (the trace device table order).
-    s.machine.devices.forEach((decl, index) => {
-      const where = `machine.devices[${index}]`;
-      const factory = findDeviceFactory(decl.type);
-      if (factory === undefined) {
-        throw new InputError(file, `${where}.type`, `unknown device type "${decl.type}" (known: ${DEVICE_FACTORIES.map((f) => f.type).join(', ')})`);
-      }
-      let props: Record<string, unknown>;
-      try {
-        props = validateProps(factory.props, decl.props, `${where}.props`) as Record<string, unknown>;
-      } catch (e) {
-        if (e instanceof PropError) throw new InputError(file, e.field, e.message.slice(e.field.length + 2));
-        throw e;
-      }
-      const parsed = parseBdf(decl.bdf);
-      if (!parsed.ok) throw new InputError(file, `${where}.bdf`, parsed.error);
-      let fn: PciFunction | undefined;
-      let model: DeviceModel;
-      try {
-        model = factory.create({
-          id: decl.id, index, queue: this.queue, tracer, rng: this.rng.fork(decl.id), baseDir: s.baseDir,
-          attachPci: (spec) => {
-            fn = new PciFunction({
-              bdf: parsed.bdf, dev: index, name: decl.id, spec, mem: this.mem, irq: this.irq, queue: this.queue, tracer,
-              onFlr: () => model.quiesce(),
-            });
-            const dma = new DmaPort(index, decl.id, this.mem, this.queue, tracer, fn);
-            return { irq: fn, dma };
-          },
-        }, props as never);
-      } catch (e) {
-        if (e instanceof DeviceConfigError) {
-          const field = e.field.startsWith('machine.') ? e.field : `${where}.props.${e.field}`;
-          throw new InputError(file, field, e.message.slice(e.field.length + 2));
-        }
-        throw e;
-      }
-      if (fn === undefined) throw new Error(`device ${decl.id}: factory did not attach a PCI function`);
-      try {
-        this.bridge.add(fn);
-      } catch (e) {
-        throw new InputError(file, `${where}.bdf`, (e as Error).message);
-      }
-      const image = typeof props.image === 'string' ? resolve(s.baseDir, props.image) : undefined;
-      this.devices.push({ index, id: decl.id, type: decl.type, bdf: decl.bdf, model, fn, imagePath: image });
-    });
+    // Devices, in file order (the trace device table order) — or, when
+    // replaying a trace as hardware, the trace's stand-ins and no models.
+    if (opts.hardware !== undefined) opts.hardware.attach(this);
+    else this.buildDevices();
 
+    if (opts.devicesOnly) {
+      this.kernel = new Kernel({ queue: this.queue, mem: this.mem, irq: this.irq, cores: this.cores, tracer, quantumPs: s.machine.tickUs * 1e6 });
+      return;
+    }
     // Firmware: BAR assignment (fixed addresses from the machine file honoured).
     const fixed = new Map<string, Map<number, number>>();
     for (const d of s.machine.devices) {
@@ -250,6 +226,58 @@ export class Machine {
     }
   }
 
+  private buildDevices(): void {
+    const s = this.scenario;
+    const file = s.path;
+    const tracer = this.tracer;
+    s.machine.devices.forEach((decl, index) => {
+      const where = `machine.devices[${index}]`;
+      const factory = findDeviceFactory(decl.type);
+      if (factory === undefined) {
+        throw new InputError(file, `${where}.type`, `unknown device type "${decl.type}" (known: ${DEVICE_FACTORIES.map((f) => f.type).join(', ')})`);
+      }
+      let props: Record<string, unknown>;
+      try {
+        props = validateProps(factory.props, decl.props, `${where}.props`) as Record<string, unknown>;
+      } catch (e) {
+        if (e instanceof PropError) throw new InputError(file, e.field, e.message.slice(e.field.length + 2));
+        throw e;
+      }
+      const parsed = parseBdf(decl.bdf);
+      if (!parsed.ok) throw new InputError(file, `${where}.bdf`, parsed.error);
+      let fn: PciFunction | undefined;
+      let model: DeviceModel;
+      try {
+        model = factory.create({
+          id: decl.id, index, queue: this.queue, tracer, rng: this.rng.fork(decl.id), baseDir: s.baseDir,
+          attachPci: (spec) => {
+            fn = new PciFunction({
+              bdf: parsed.bdf, dev: index, name: decl.id, spec, mem: this.mem, irq: this.irq, queue: this.queue, tracer,
+              onFlr: () => model.quiesce(),
+            });
+            const dma = new DmaPort(index, decl.id, this.mem, this.queue, tracer, fn);
+            return { irq: fn, dma };
+          },
+        }, props as never);
+      } catch (e) {
+        if (e instanceof DeviceConfigError) {
+          const field = e.field.startsWith('machine.') ? e.field : `${where}.props.${e.field}`;
+          throw new InputError(file, field, e.message.slice(e.field.length + 2));
+        }
+        throw e;
+      }
+      if (fn === undefined) throw new Error(`device ${decl.id}: factory did not attach a PCI function`);
+      try {
+        this.bridge.add(fn);
+      } catch (e) {
+        throw new InputError(file, `${where}.bdf`, (e as Error).message);
+      }
+      const image = typeof props.image === 'string' ? resolve(s.baseDir, props.image) : undefined;
+      this.devices.push({ index, id: decl.id, type: decl.type, bdf: decl.bdf, model, fn, imagePath: image });
+    });
+
+  }
+
   private *pcid(ctx: import('../kernel/types.js').TaskCtx, enabled: Map<string, { entry: DriverEntry; params: Record<string, unknown> }>) {
     const k = this.kernel;
     const proc = ctx.proc;
@@ -269,7 +297,9 @@ export class Machine {
   /** Runs until the workload is done, nothing can happen any more, or the time limit. */
   run(limitPs = this.scenario.limits.simTimePs): RunResult {
     const w = this.workload;
-    const stop = w === undefined ? () => false : () => w.clientsEnded >= w.clients;
+    const hw = this.hardware;
+    const workloadDone = w === undefined ? () => false : () => w.clientsEnded >= w.clients;
+    const stop = hw?.shouldStop === undefined ? workloadDone : () => workloadDone() || hw.shouldStop!();
     const reason = runLoop(this.kernel.sched, this.queue, limitPs, stop);
     return this.result(reason === 'stopped' ? 'workload-done' : reason);
   }

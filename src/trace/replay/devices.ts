@@ -1,0 +1,232 @@
+import { existsSync } from 'node:fs';
+import { InputError } from '../../sim/errors.js';
+import { Machine } from '../../sim/machine.js';
+import { loadScenario } from '../../sim/scenario.js';
+import { parseBdf } from '../../devices/pci/bdf.js';
+import type { DeviceDecoder } from '../decoder.js';
+import type { CompareResult, Divergence, DivergenceKind } from '../compare/compare.js';
+import { sameEvent, sameShape } from '../compare/events.js';
+import { formatReport, reportJson, type ReportContext } from '../compare/report.js';
+import { openTrace, type SeqEvent, type TraceReader } from '../reader.js';
+import type { LogLevel, ProcEvent } from '../tracer.js';
+import { checkTraceMatchesScenario } from './hardware.js';
+import { RingTracer } from './ring-tracer.js';
+import type { ReplayOptions } from './run.js';
+
+const DRIVER_SIDE = new Set(['cfg', 'mmio', 'pio']);
+const DEVICE_SIDE = new Set(['dma', 'msi', 'intx', 'milestone', 'guestErr']);
+
+/**
+ * Trace as driver: the recorded driver-side stream (config and MMIO
+ * accesses, at their recorded times) drives the current device models. Before
+ * each access, memory is loaded with what the device read in the recording
+ * (the commands the driver had written). The models' responses — read
+ * values, DMA, MSI/INTx, milestones, guest errors — are checked against the
+ * record, per device and in order (times are not compared).
+ */
+class DevicePlayer extends RingTracer {
+  readonly divergences: Divergence[] = [];
+  count = 0;
+  stopped = false;
+  matched = 0;
+  private readonly it: Iterator<SeqEvent>;
+  private readonly expected: SeqEvent[][];
+  private readonly consumed: SeqEvent[] = [];
+  private target = -1;
+  private current: SeqEvent | undefined;
+  private machine!: Machine;
+
+  constructor(readonly reader: TraceReader, private readonly ctx: number, private readonly keepGoing: boolean) {
+    super(ctx);
+    this.it = reader.events()[Symbol.iterator]();
+    this.expected = reader.header.devices.map(() => []);
+  }
+
+  start(m: Machine): void {
+    this.machine = m;
+    m.mem.markDma(0, m.mem.ramBytes, true); // no kernel allocator: all RAM is the recording's DMA memory
+    this.target = m.queue.register('replay-driver', () => this.perform());
+    this.advance();
+  }
+
+  private remember(e: SeqEvent): void {
+    this.consumed.push(e);
+    if (this.consumed.length > this.ctx) this.consumed.shift();
+  }
+
+  /** The driver-side record after `current`, already read (its device-side followers are queued). */
+  private lookahead: SeqEvent | undefined;
+  private started = false;
+  /** DMA reads that follow `current` / `lookahead`: loaded into memory when the access is performed. */
+  private currentReads: SeqEvent[] = [];
+  private lookaheadReads: SeqEvent[] = [];
+
+  /**
+   * Moves to the next driver-side record and schedules it at its recorded
+   * time. The device-side records that follow it are queued (and DMA reads
+   * preloaded) before it is performed: a device may react inside the access
+   * itself (an INTx deassert on a doorbell write).
+   */
+  private advance(): void {
+    if (!this.started) {
+      this.started = true;
+      this.lookahead = this.readToDriverSide();
+      this.preload(this.lookaheadReads); // reads before the first access
+    }
+    this.current = this.lookahead;
+    this.lookaheadReads = [];
+    if (this.current === undefined) return;
+    this.lookahead = this.readToDriverSide(); // collects the reads that follow `current`
+    this.currentReads = this.lookaheadReads;
+    this.lookaheadReads = [];
+    this.machine.queue.scheduleAt(Math.max(this.current.time, this.machine.queue.now) as never, this.target);
+  }
+
+  /** Reads records up to the next driver-side one, queueing device-side expectations on the way. */
+  private readToDriverSide(): SeqEvent | undefined {
+    for (;;) {
+      const r = this.it.next();
+      if (r.done) return undefined;
+      const e = r.value;
+      if (DRIVER_SIDE.has(e.kind)) return e;
+      if (DEVICE_SIDE.has(e.kind) && 'dev' in e && e.dev >= 0 && e.dev < this.expected.length) {
+        this.expected[e.dev]!.push(e);
+        if (e.kind === 'dma' && !e.write && e.missing === undefined) this.lookaheadReads.push(e);
+      }
+    }
+  }
+
+  /** What the device is about to read is what the driver had put in memory. */
+  private preload(reads: SeqEvent[]): void {
+    const mem = this.machine.mem;
+    for (const r of reads) if (r.kind === 'dma' && mem.isRam(r.addr, r.data.length)) mem.ram.set(r.data, r.addr);
+  }
+
+  private perform(): void {
+    const e = this.current;
+    if (e === undefined || this.stopped) return;
+    const m = this.machine;
+    const now = m.queue.now;
+    this.preload(this.currentReads);
+    let got = 0;
+    if (e.kind === 'cfg') {
+      const d = m.devices[e.dev];
+      if (d !== undefined) {
+        const p = parseBdf(d.bdf);
+        if (p.ok) {
+          if (e.write) m.bridge.configWrite(p.bdf, e.offset, e.size, e.value);
+          else got = m.bridge.configRead(p.bdf, e.offset, e.size);
+        }
+      }
+    } else if (e.kind === 'mmio') {
+      const d = m.devices[e.dev];
+      const base = d?.fn.barBase(e.bar) ?? 0;
+      const w = m.mem.findWindow(base + e.offset, e.size);
+      if (w === undefined) got = e.size === 4 ? 0xffffffff : 0;
+      else if (e.write) {
+        this.mmio(true, now, -1, e.dev, e.bar, e.offset, e.size, e.value);
+        w.handler.write(base + e.offset - w.base, e.size, e.value);
+      } else {
+        got = w.handler.read(base + e.offset - w.base, e.size);
+        this.mmio(false, now, -1, e.dev, e.bar, e.offset, e.size, got);
+      }
+    }
+    this.remember(e);
+    if ((e.kind === 'cfg' || e.kind === 'mmio') && !e.write && got !== e.value) {
+      const actual = { ...e, value: got, time: now, seq: this.seq } as SeqEvent;
+      this.diverge('value', e, actual);
+    } else this.matched++;
+    if (!this.stopped) this.advance();
+  }
+
+  // ---- device responses ----------------------------------------------------
+
+  private check(actual: SeqEvent): void {
+    const dev = 'dev' in actual ? actual.dev : -1;
+    const q = this.expected[dev];
+    if (q === undefined || this.stopped) return;
+    const want = q[0];
+    if (want !== undefined && sameEvent(want, actual)) {
+      q.shift();
+      this.matched++;
+      this.remember(want);
+      return;
+    }
+    let kind: DivergenceKind = 'extra';
+    if (want !== undefined && sameShape(want, actual)) kind = want.kind === 'dma' && (want as { addr: number }).addr !== (actual as { addr: number }).addr ? 'address' : 'value';
+    else if (want !== undefined && q.slice(1, 65).some((x) => sameEvent(x, actual))) kind = 'missing';
+    this.diverge(kind, want, actual);
+    if (this.keepGoing) {
+      if (kind === 'value' || kind === 'address') q.shift();
+      else if (kind === 'missing') { while (q.length > 0 && !sameEvent(q[0]!, actual)) q.shift(); q.shift(); }
+    }
+  }
+
+  private diverge(kind: DivergenceKind, expected: SeqEvent | undefined, actual: SeqEvent | undefined): void {
+    this.count++;
+    if (!this.keepGoing) this.stopped = true;
+    if (this.divergences.length >= 100) return;
+    const dev = expected !== undefined && 'dev' in expected ? expected.dev : actual !== undefined && 'dev' in actual ? actual.dev : 0;
+    this.divergences.push({
+      kind, expected: kind === 'extra' ? undefined : expected, actual: kind === 'missing' ? undefined : actual,
+      time: this.machine.queue.now,
+      before: { expected: [...this.consumed], actual: this.snapshot().filter((x) => x !== actual) },
+      after: { expected: (this.expected[dev] ?? []).slice(1, this.ctx + 1), actual: [] },
+      logs: [], processes: [], skippedExpected: 0, skippedActual: 0,
+    });
+  }
+
+  finish(): void {
+    if (this.stopped) return;
+    for (const q of this.expected) if (q[0] !== undefined) { this.diverge('missing', q[0], undefined); if (this.stopped) return; }
+  }
+
+  override dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string): void {
+    super.dma(write, time, dev, addr, data, offset, length, tag);
+    this.check(this.last()!);
+  }
+  override msi(time: number, dev: number, addr: number, data: number, core: number, vector: number): void {
+    super.msi(time, dev, addr, data, core, vector);
+    this.check(this.last()!);
+  }
+  override intx(time: number, dev: number, gsi: number, level: number): void {
+    super.intx(time, dev, gsi, level);
+    this.check(this.last()!);
+  }
+  override milestone(time: number, dev: number, name: string, a: number, b: number): void {
+    super.milestone(time, dev, name, a, b);
+    this.check(this.last()!);
+  }
+  override guestErr(time: number, dev: number, code: string, message: string): void {
+    super.guestErr(time, dev, code, message);
+    if (dev >= 0) this.check(this.last()!);
+  }
+  override log(time: number, pid: number, level: LogLevel, text: string): void { super.log(time, pid, level, text); }
+  override proc(time: number, pid: number, event: ProcEvent, name: string, detail: string): void { super.proc(time, pid, event, name, detail); }
+}
+
+/** `simrun replay --devices <trace>`. */
+export function runReplayDevices(o: ReplayOptions): { exitCode: 0 | 1; compare: CompareResult; machine: Machine } {
+  if (!existsSync(o.trace)) throw new InputError(o.trace, '', 'trace file not found');
+  const reader = openTrace(o.trace);
+  const bad = reader.damage[0];
+  if (bad !== undefined) throw new InputError(o.trace, `byte ${bad.offset}`, `the trace is damaged (${bad.reason}); replay needs an intact trace`);
+  const scenarioPath = o.scenario ?? reader.header.scenario.path;
+  if (!existsSync(scenarioPath)) throw new InputError(o.trace, 'header.scenario.path', `the scenario it was recorded from (${scenarioPath}) is not there; pass it with --scenario`);
+  const scenario = loadScenario(scenarioPath);
+  checkTraceMatchesScenario(reader.header, scenario, o.trace);
+  const player = new DevicePlayer(reader, o.context ?? 20, o.keepGoing ?? false);
+  const machine = new Machine(scenario, { tracer: player, seed: reader.header.seed, devicesOnly: true });
+  player.start(machine);
+  // Run the device world until the recorded stream and the device work are done.
+  const q = machine.queue;
+  while (!player.stopped && q.step());
+  player.finish();
+  const late = reader.damage[0];
+  if (late !== undefined) throw new InputError(o.trace, `byte ${late.offset}`, `the trace is damaged (${late.reason}); replay needs an intact trace`);
+  const compare: CompareResult = { identical: player.count === 0, divergences: player.divergences, count: player.count, expectedEvents: player.matched, actualEvents: player.seq };
+  const ctx: ReportContext = { expectedHeader: reader.header, actualHeader: reader.header, decoders: o.decoders, expectedLabel: 'trace', actualLabel: 'devices' };
+  if (o.json) o.out(JSON.stringify({ mode: 'devices', trace: o.trace, scenario: scenario.name, ...reportJson(compare, ctx) }));
+  else o.out(player.count === 0 ? `replay (trace as driver): ${player.matched} accesses and device responses matched, no divergence` : formatReport(compare, ctx));
+  return { exitCode: player.count === 0 ? 0 : 1, compare, machine };
+}

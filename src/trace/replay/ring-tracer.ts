@@ -1,0 +1,93 @@
+import type { SeqEvent } from '../reader.js';
+import { NULL_TRACER, type LogLevel, type ProcEvent, type Tracer } from '../tracer.js';
+
+/**
+ * Keeps the last `cap` events of a run as decoded events (the "actual" side
+ * of a divergence report) and forwards everything to `inner` (a recorder, if
+ * the replay is itself recorded). Event objects are made per call: replay
+ * reports need them, and the ring bounds what is kept.
+ */
+export class RingTracer implements Tracer {
+  readonly enabled = true;
+  private readonly ring: (SeqEvent | undefined)[];
+  private next = 0;
+  seq = 0;
+
+  constructor(private readonly cap: number, private readonly inner: Tracer = NULL_TRACER) {
+    this.ring = new Array<SeqEvent | undefined>(Math.max(1, cap)).fill(undefined);
+  }
+
+  private push(e: SeqEvent): void {
+    this.ring[this.next] = e;
+    this.next = (this.next + 1) % this.ring.length;
+  }
+
+  /** Events in order, oldest first. */
+  snapshot(): SeqEvent[] {
+    const out: SeqEvent[] = [];
+    for (let i = 0; i < this.ring.length; i++) {
+      const e = this.ring[(this.next + i) % this.ring.length];
+      if (e !== undefined) out.push(e);
+    }
+    return out;
+  }
+
+  last(): SeqEvent | undefined {
+    return this.ring[(this.next - 1 + this.ring.length) % this.ring.length];
+  }
+
+  /** The access being made right now (a read is traced only after it returns). */
+  pendingAccess(kind: 'cfg' | 'mmio', write: boolean, dev: number, bar: number, offset: number, size: number, value: number, time: number): SeqEvent {
+    if (kind === 'mmio') return { kind, write, time, core: -1, dev, bar, offset, size, value, seq: this.seq };
+    return { kind, write, time, core: -1, dev, offset, size, value, seq: this.seq };
+  }
+
+  mmio(write: boolean, time: number, core: number, dev: number, bar: number, offset: number, size: number, value: number): void {
+    this.push({ kind: 'mmio', write, time, core, dev, bar, offset, size, value, seq: this.seq++ });
+    this.inner.mmio(write, time, core, dev, bar, offset, size, value);
+  }
+  pio(write: boolean, time: number, core: number, dev: number, port: number, size: number, value: number): void {
+    this.push({ kind: 'pio', write, time, core, dev, port, size, value, seq: this.seq++ });
+    this.inner.pio(write, time, core, dev, port, size, value);
+  }
+  cfg(write: boolean, time: number, core: number, dev: number, offset: number, size: number, value: number): void {
+    this.push({ kind: 'cfg', write, time, core, dev, offset, size, value, seq: this.seq++ });
+    this.inner.cfg(write, time, core, dev, offset, size, value);
+  }
+  dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string): void {
+    this.push({ kind: 'dma', write, time, dev, addr, data: data.slice(offset, offset + length), tag, seq: this.seq++ });
+    this.inner.dma(write, time, dev, addr, data, offset, length, tag);
+  }
+  intx(time: number, dev: number, gsi: number, level: number): void {
+    this.push({ kind: 'intx', time, dev, gsi, level, seq: this.seq++ });
+    this.inner.intx(time, dev, gsi, level);
+  }
+  msi(time: number, dev: number, addr: number, data: number, core: number, vector: number): void {
+    this.push({ kind: 'msi', time, dev, addr, data, core, vector, seq: this.seq++ });
+    this.inner.msi(time, dev, addr, data, core, vector);
+  }
+  schemeReq(time: number, pid: number, scheme: string, op: string, reqId: number, a: number, b: number): void {
+    this.push({ kind: 'schemeReq', time, pid, scheme, op, reqId, a, b, seq: this.seq++ });
+    this.inner.schemeReq(time, pid, scheme, op, reqId, a, b);
+  }
+  schemeReply(time: number, pid: number, scheme: string, reqId: number, result: number): void {
+    this.push({ kind: 'schemeReply', time, pid, scheme, reqId, result, seq: this.seq++ });
+    this.inner.schemeReply(time, pid, scheme, reqId, result);
+  }
+  milestone(time: number, dev: number, name: string, a: number, b: number): void {
+    this.push({ kind: 'milestone', time, dev, name, a, b, seq: this.seq++ });
+    this.inner.milestone(time, dev, name, a, b);
+  }
+  log(time: number, pid: number, level: LogLevel, text: string): void {
+    this.push({ kind: 'log', time, pid, level, text, seq: this.seq++ });
+    this.inner.log(time, pid, level, text);
+  }
+  guestErr(time: number, dev: number, code: string, message: string): void {
+    this.push({ kind: 'guestErr', time, dev, code, message, seq: this.seq++ });
+    this.inner.guestErr(time, dev, code, message);
+  }
+  proc(time: number, pid: number, event: ProcEvent, name: string, detail: string): void {
+    this.push({ kind: 'proc', time, pid, event, name, detail, seq: this.seq++ });
+    this.inner.proc(time, pid, event, name, detail);
+  }
+}

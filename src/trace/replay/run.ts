@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { InputError } from '../../sim/errors.js';
+import { Machine, type RunResult } from '../../sim/machine.js';
+import { loadScenario } from '../../sim/scenario.js';
+import type { DeviceDecoder } from '../decoder.js';
+import type { CompareResult } from '../compare/compare.js';
+import { formatReport, reportJson, type ReportContext } from '../compare/report.js';
+import { openTrace } from '../reader.js';
+import { TraceRecorder } from '../recorder.js';
+import { checkTraceMatchesScenario, TraceHardware } from './hardware.js';
+
+export interface ReplayOptions {
+  trace: string;
+  /** Scenario to run the drivers of (default: the one named in the trace header). */
+  scenario?: string;
+  keepGoing?: boolean;
+  context?: number;
+  json?: boolean;
+  /** Record the replay's own trace here (trace-as-hardware reproduces the recording exactly when nothing diverges). */
+  record?: string;
+  decoders: Map<string, DeviceDecoder>;
+  out: (text: string) => void;
+}
+
+export interface ReplayOutcome {
+  exitCode: 0 | 1;
+  compare: CompareResult;
+  result: RunResult;
+  hardware: TraceHardware;
+  machine: Machine;
+}
+
+function damaged(path: string, reader: { damage: { offset: number; reason: string }[] }): void {
+  const d = reader.damage[0];
+  if (d !== undefined) throw new InputError(path, `byte ${d.offset}`, `the trace is damaged (${d.reason}); replay needs an intact trace`);
+}
+
+/** `simrun replay <trace>`: the scenario's drivers run against the trace as hardware. */
+export function runReplayHardware(o: ReplayOptions): ReplayOutcome {
+  if (!existsSync(o.trace)) throw new InputError(o.trace, '', 'trace file not found');
+  const reader = openTrace(o.trace);
+  damaged(o.trace, reader);
+  const scenarioPath = o.scenario ?? reader.header.scenario.path;
+  if (!existsSync(scenarioPath)) {
+    throw new InputError(o.trace, 'header.scenario.path', `the scenario it was recorded from (${scenarioPath}) is not there; pass it with --scenario`);
+  }
+  const scenario = loadScenario(scenarioPath);
+  checkTraceMatchesScenario(reader.header, scenario, o.trace);
+  const recorder = o.record === undefined ? undefined : TraceRecorder.create(o.record, { ...reader.header, createdBy: `simrun replay ${o.trace}` });
+  const hw = new TraceHardware(reader, { keepGoing: o.keepGoing, context: o.context, record: recorder });
+  let result: RunResult;
+  let machine: Machine;
+  try {
+    machine = new Machine(scenario, { tracer: hw.tracer, seed: reader.header.seed, hardware: hw });
+    result = machine.run();
+    hw.finish();
+  } finally {
+    recorder?.close();
+  }
+  damaged(o.trace, reader);
+  const compare: CompareResult = {
+    identical: hw.count === 0, divergences: hw.divergences, count: hw.count,
+    expectedEvents: hw.matched + hw.injected, actualEvents: hw.tracer.seq,
+  };
+  const ctx: ReportContext = {
+    expectedHeader: reader.header, actualHeader: reader.header, decoders: o.decoders,
+    expectedLabel: 'trace', actualLabel: 'driver',
+  };
+  const failures = hw.count === 0 ? result.failures : [];
+  if (o.json) {
+    o.out(JSON.stringify({ mode: 'hardware', trace: o.trace, scenario: scenario.name, matched: hw.matched, injected: hw.injected, failures, ...reportJson(compare, ctx) }));
+  } else {
+    o.out(hw.count === 0
+      ? `replay (trace as hardware): ${hw.matched} driver accesses matched, ${hw.injected} device events injected, no divergence`
+      : formatReport(compare, ctx));
+    if (failures.length > 0) o.out(`expectations failed:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+  }
+  return { exitCode: hw.count === 0 && failures.length === 0 ? 0 : 1, compare, result, hardware: hw, machine };
+}
