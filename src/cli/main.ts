@@ -25,14 +25,22 @@ async function main(argv: string[]): Promise<number> {
       .option('json', { type: 'boolean', describe: 'print the summary as JSON' })
       .option('verbose', { alias: 'v', type: 'boolean', describe: 'print driver log lines as they happen' }),
     (a) => { code = runCommand({ scenario: DEFAULT_SCENARIO, record: a.record, seed: a.seed, json: a.json, verbose: a.verbose }); })
-    .command('run <scenario>', 'run a scenario file', (y) => y
-      .positional('scenario', { type: 'string', demandOption: true, describe: 'path, or a name in fixtures/scenarios/' })
+    .command('run [scenario]', 'run a scenario file', (y) => y
+      .positional('scenario', { type: 'string', describe: 'path, or a name in fixtures/scenarios/' })
       .option('record', { type: 'string', describe: 'record a trace to this file (no value: out/<scenario>.simtrace)' })
       .option('seed', { type: 'number', describe: 'override the scenario seed' })
-      .option('until', { type: 'string', describe: 'stop at this simulated time (e.g. 50ms)' })
+      .option('until', { type: 'string', describe: 'stop at a simulated time (50ms) or event (seq:12000) and write a checkpoint' })
+      .option('checkpoint', { type: 'string', describe: 'checkpoint file for --until (default: <trace>.checkpoint.json)' })
+      .option('resume', { type: 'string', describe: 'continue a run from a checkpoint (same trace, byte-identical to an unbroken run)' })
       .option('json', { type: 'boolean', describe: 'print the summary as JSON' })
       .option('verbose', { alias: 'v', type: 'boolean', describe: 'print driver log lines as they happen' }),
-    (a) => { code = runCommand({ scenario: resolveScenario(a.scenario), record: a.record, seed: a.seed, json: a.json, verbose: a.verbose, until: a.until }); })
+    (a) => {
+      if (a.scenario === undefined && a.resume === undefined) throw new UsageError('run needs a scenario (or --resume <checkpoint>)');
+      code = runCommand({
+        scenario: a.scenario === undefined ? '' : resolveScenario(a.scenario), record: a.record, seed: a.seed, json: a.json,
+        verbose: a.verbose, until: a.until, checkpoint: a.checkpoint, resume: a.resume,
+      });
+    })
     .command('inspect <trace>', 'print the decoded events of a trace', (y) => y
       .positional('trace', { type: 'string', demandOption: true })
       .option('device', { type: 'string', describe: 'only events of this device id or type' })
@@ -91,6 +99,11 @@ async function main(argv: string[]): Promise<number> {
 function resolveScenario(s: string): string {
   if (s.endsWith('.json') || s.includes('/')) return s;
   return join(ROOT, 'fixtures/scenarios', `${s}.json`);
+}
+
+// A closed pipe (simrun inspect t | head) is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
 }
 
 // Set the exit code and let Node exit by itself: process.exit() would cut off

@@ -4,6 +4,8 @@ import { runScenario } from '../sim/run.js';
 import { loadScenario } from '../sim/scenario.js';
 import { formatTime, parseDuration } from '../sim/time.js';
 import { InputError } from '../sim/errors.js';
+import { parseStopPoint, readCheckpoint } from '../sim/checkpoint.js';
+import type { StopPoint } from '../sim/machine.js';
 import type { RunResult } from '../sim/machine.js';
 import { EXIT } from './exit.js';
 
@@ -15,21 +17,26 @@ export interface RunCommandArgs {
   json: boolean | undefined;
   verbose: boolean | undefined;
   until?: string | undefined;
+  checkpoint?: string | undefined;
+  resume?: string | undefined;
 }
 
 /** `simrun run` and `simrun --record`: run, print the summary, return the exit code. */
 export function runCommand(a: RunCommandArgs): number {
-  const scenario = loadScenario(a.scenario);
+  const resume = a.resume === undefined ? undefined : { checkpoint: readCheckpoint(a.resume), path: a.resume };
+  const scenario = loadScenario(resume?.checkpoint.scenario.path ?? a.scenario);
   const record = a.record === undefined ? undefined : a.record === '' ? `out/${basename(scenario.path, '.json')}.simtrace` : a.record;
-  let untilPs: number | undefined;
+  let until: StopPoint | undefined;
   if (a.until !== undefined) {
-    untilPs = parseDuration(a.until);
-    if (untilPs === undefined) throw new InputError('--until', '', `"${a.until}" is not a duration such as 50ms`);
+    until = parseStopPoint(a.until, parseDuration);
+    if (until === undefined) throw new InputError('--until', '', `"${a.until}" is not a time such as 50ms or an event number such as seq:12000`);
   }
+  const checkpointPath = a.checkpoint ?? (until === undefined ? undefined
+    : `${record ?? resume?.checkpoint.trace ?? `out/${basename(scenario.path, '.json')}`}.checkpoint.json`);
   // Wall clock for the summary only: display code, never simulated behaviour.
   const wallStart = performance.now();
   const out = runScenario(scenario, {
-    record, seed: a.seed, untilPs,
+    record, seed: a.seed, until, checkpoint: checkpointPath, resume,
     onBuilt: (m) => {
       if (a.verbose) {
         m.kernel.onLog = (l) => process.stderr.write(`${chalk.dim(formatTime(l.time).padStart(14))} ${chalk.cyan(l.proc)}[${l.pid}] ${colourLevel(l.level)} ${l.text}\n`);
@@ -38,6 +45,9 @@ export function runCommand(a: RunCommandArgs): number {
   });
   const wallMs = performance.now() - wallStart;
   const r = out.result;
+  if (out.checkpoint !== undefined && checkpointPath !== undefined && !a.json) {
+    process.stdout.write(`stopped at ${formatTime(out.checkpoint.reached.simTimePs)} (event ${out.checkpoint.reached.events}); checkpoint ${checkpointPath}; continue with: simrun run --resume ${checkpointPath}\n`);
+  }
   if (a.json) {
     const { workload, ...rest } = r;
     const summary = {

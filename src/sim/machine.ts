@@ -56,7 +56,7 @@ export interface RunResult {
   ios: number;
   guestErrors: number;
   crashes: { pid: number; name: string; reason: string }[];
-  stoppedBy: 'workload-done' | 'idle' | 'time-limit';
+  stoppedBy: 'workload-done' | 'idle' | 'time-limit' | 'until';
   /** Expectation failures (empty = pass). */
   failures: string[];
   workload: BlockIoResult | undefined;
@@ -69,6 +69,12 @@ export interface HardwareStandIn {
   attach(machine: Machine): void;
   /** True when the run should end now (e.g. at the first divergence). */
   shouldStop?(): boolean;
+}
+
+/** Where `run --until` stops: at a simulated time (ps) or once `seq` events have been emitted. */
+export interface StopPoint {
+  timePs?: number;
+  seq?: number;
 }
 
 export interface BuildOptions {
@@ -295,13 +301,47 @@ export class Machine {
   }
 
   /** Runs until the workload is done, nothing can happen any more, or the time limit. */
-  run(limitPs = this.scenario.limits.simTimePs): RunResult {
+  /**
+   * Runs until the workload is done, nothing can happen any more, the time
+   * limit, or a stop point (`until`: a time, or an event sequence number).
+   * Calling it again continues exactly where it stopped.
+   */
+  run(limitPs = this.scenario.limits.simTimePs, until?: StopPoint): RunResult {
+    if (until !== undefined) {
+      const tracer = this.tracer;
+      const atSeq = until.seq;
+      const stopAtSeq = atSeq === undefined ? undefined : () => tracer.count >= atSeq;
+      const limit = until.timePs === undefined ? limitPs : Math.min(limitPs, until.timePs);
+      const r = this.runInner(limit, stopAtSeq);
+      const reached = (until.timePs !== undefined && r.stoppedBy === 'time-limit' && until.timePs < limitPs) || r.stoppedBy === 'until';
+      return reached ? { ...r, stoppedBy: 'until', failures: [] } : r;
+    }
+    return this.runInner(limitPs, undefined);
+  }
+
+  private runInner(limitPs: number, extraStop: (() => boolean) | undefined): RunResult {
     const w = this.workload;
     const hw = this.hardware;
     const workloadDone = w === undefined ? () => false : () => w.clientsEnded >= w.clients;
-    const stop = hw?.shouldStop === undefined ? workloadDone : () => workloadDone() || hw.shouldStop!();
+    const base = hw?.shouldStop === undefined ? workloadDone : () => workloadDone() || hw.shouldStop!();
+    const stop = extraStop === undefined ? base : () => base() || extraStop();
     const reason = runLoop(this.kernel.sched, this.queue, limitPs, stop);
+    if (reason === 'stopped' && extraStop !== undefined && !base()) return this.result('until');
     return this.result(reason === 'stopped' ? 'workload-done' : reason);
+  }
+
+  /**
+   * A digest of the machine's observable state at a stop point: time, event
+   * and syscall counts, per-core clocks, device counters. A resumed run must
+   * reach the same digest at the checkpoint (checkpoint.ts).
+   */
+  stateDigest(): string {
+    const parts = [
+      this.queue.now, this.queue.dispatched, this.tracer.count, this.kernel.syscalls, this.kernel.interrupts,
+      ...this.cores.map((c) => c.time), JSON.stringify(this.devices.map((d) => d.model.stats())),
+      this.workload === undefined ? '' : `${this.workload.reads}/${this.workload.writes}/${this.workload.bytes}`,
+    ];
+    return createHash('sha256').update(parts.join('|')).digest('hex');
   }
 
   /** Simulated time reached: the furthest of the queue and the cores. */

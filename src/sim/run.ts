@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Machine, traceHeader, type RunResult } from './machine.js';
+import { Machine, traceHeader, type RunResult, type StopPoint } from './machine.js';
 import { loadScenario, type Scenario } from './scenario.js';
+import { InputError } from './errors.js';
+import { writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { TraceRecorder } from '../trace/recorder.js';
 import type { RecordResult } from '../trace/recorder.js';
 
@@ -13,6 +15,12 @@ export interface RunOptions {
   seed?: number;
   /** Stop at this simulated time (ps) instead of the scenario's limit. */
   untilPs?: number;
+  /** Stop here (a time or an event sequence number) and write `checkpoint`. */
+  until?: StopPoint;
+  /** Where to write the checkpoint when the run stops at `until`. */
+  checkpoint?: string;
+  /** Resume from this checkpoint (deterministic re-execution, verified). */
+  resume?: { checkpoint: Checkpoint; path: string };
   /** Observe the machine after it is built, before it runs. */
   onBuilt?: (m: Machine) => void;
 }
@@ -23,28 +31,57 @@ export interface RunOutcome {
   result: RunResult;
   trace: RecordResult | undefined;
   machine: Machine;
+  /** The checkpoint written, if the run stopped at `until`. */
+  checkpoint?: Checkpoint;
 }
 
 /** Builds the scenario's machine, runs it, and closes the trace. */
 export function runScenario(scenarioOrPath: Scenario | string, opts: RunOptions = {}): RunOutcome {
   const scenario = typeof scenarioOrPath === 'string' ? loadScenario(scenarioOrPath) : scenarioOrPath;
-  const seed = opts.seed ?? scenario.seed;
+  const ck = opts.resume?.checkpoint;
+  if (ck !== undefined && ck.scenario.hash !== scenario.hash) {
+    throw new InputError(opts.resume!.path, 'scenario.hash', `the scenario ${scenario.path} changed since the checkpoint was taken; it cannot be resumed`);
+  }
+  const seed = ck?.seed ?? opts.seed ?? scenario.seed;
+  const recordPath = opts.record ?? ck?.trace ?? undefined;
   let recorder: TraceRecorder | undefined;
-  if (opts.record !== undefined) {
-    mkdirSync(dirname(opts.record), { recursive: true });
-    recorder = TraceRecorder.create(opts.record, traceHeader(scenario, seed));
+  if (recordPath !== undefined) {
+    mkdirSync(dirname(recordPath), { recursive: true });
+    recorder = TraceRecorder.create(recordPath, traceHeader(scenario, seed));
   } else if (opts.recordToBuffer) {
     recorder = TraceRecorder.toBuffer(traceHeader(scenario, seed));
   }
   let machine: Machine;
+  let result: RunResult;
+  let checkpoint: Checkpoint | undefined;
+  let trace: RecordResult | undefined;
   try {
     machine = new Machine(scenario, { tracer: recorder, seed });
-  } catch (e) {
-    recorder?.close();
-    throw e;
+    opts.onBuilt?.(machine);
+    if (ck !== undefined) {
+      // Re-execute to the checkpoint and check we are where it says.
+      const first = machine.run(undefined, ck.stop);
+      const digest = machine.stateDigest();
+      if (first.stoppedBy !== 'until' || digest !== ck.reached.digest || machine.tracer.count !== ck.reached.events) {
+        throw new InputError(opts.resume!.path, 'reached',
+          `re-executing the scenario did not reach the checkpoint's state (events ${machine.tracer.count} vs ${ck.reached.events}); the code, fixtures or simrun changed since it was taken`);
+      }
+    }
+    const limit = opts.untilPs ?? scenario.limits.simTimePs;
+    result = machine.run(limit, opts.until);
+    if (result.stoppedBy === 'until') {
+      checkpoint = {
+        format: 'simrun-checkpoint', version: 1,
+        scenario: { path: scenario.path, hash: scenario.hash }, seed,
+        stop: opts.until!,
+        reached: { simTimePs: machine.simTime, events: machine.tracer.count, digest: machine.stateDigest() },
+        trace: recordPath ?? null,
+      };
+      if (opts.checkpoint !== undefined) writeCheckpoint(opts.checkpoint, checkpoint);
+    }
+  } finally {
+    // Close even on failure so the index and footer are written.
+    trace = recorder?.close();
   }
-  opts.onBuilt?.(machine);
-  const result = machine.run(opts.untilPs);
-  const trace = recorder?.close();
-  return { scenario, seed, result, trace, machine };
+  return { scenario, seed, result, trace, machine, checkpoint };
 }

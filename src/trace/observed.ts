@@ -18,49 +18,63 @@ export class ObservedTracer implements Tracer {
   readonly guestErrors: GuestErrorRecord[] = [];
   msiCount = 0;
   intxEdges = 0;
+  /** Events emitted so far: the next event's sequence number. */
+  count = 0;
 
   constructor(readonly inner: Tracer) {
     this.enabled = inner.enabled;
   }
 
   mmio(write: boolean, time: number, core: number, dev: number, bar: number, offset: number, size: number, value: number): void {
+    this.count++;
     this.inner.mmio(write, time, core, dev, bar, offset, size, value);
   }
   pio(write: boolean, time: number, core: number, dev: number, port: number, size: number, value: number): void {
+    this.count++;
     this.inner.pio(write, time, core, dev, port, size, value);
   }
   cfg(write: boolean, time: number, core: number, dev: number, offset: number, size: number, value: number): void {
+    this.count++;
     this.inner.cfg(write, time, core, dev, offset, size, value);
   }
   dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string): void {
+    this.count++;
     this.inner.dma(write, time, dev, addr, data, offset, length, tag);
   }
   intx(time: number, dev: number, gsi: number, level: number): void {
+    this.count++;
     if (level) this.intxEdges++;
     this.inner.intx(time, dev, gsi, level);
   }
   msi(time: number, dev: number, addr: number, data: number, core: number, vector: number): void {
+    this.count++;
     this.msiCount++;
     this.inner.msi(time, dev, addr, data, core, vector);
   }
   schemeReq(time: number, pid: number, scheme: string, op: string, reqId: number, a: number, b: number): void {
+    this.count++;
     this.inner.schemeReq(time, pid, scheme, op, reqId, a, b);
   }
   schemeReply(time: number, pid: number, scheme: string, reqId: number, result: number): void {
+    this.count++;
     this.inner.schemeReply(time, pid, scheme, reqId, result);
   }
   milestone(time: number, dev: number, name: string, a: number, b: number): void {
+    this.count++;
     this.inner.milestone(time, dev, name, a, b);
   }
   log(time: number, pid: number, level: LogLevel, text: string): void {
+    this.count++;
     this.inner.log(time, pid, level, text);
   }
   guestErr(time: number, dev: number, code: string, message: string): void {
+    this.count++;
     this.guestErrorCount++;
     if (this.guestErrors.length < 200) this.guestErrors.push({ time, dev, code, message });
     this.inner.guestErr(time, dev, code, message);
   }
   proc(time: number, pid: number, event: ProcEvent, name: string, detail: string): void {
+    this.count++;
     this.inner.proc(time, pid, event, name, detail);
   }
 }
