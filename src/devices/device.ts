@@ -30,6 +30,12 @@ export interface DeviceModel {
   quiesce(): void;
   /** Counters for the run summary (I/Os, interrupts, ...). */
   stats(): Record<string, number>;
+  /**
+   * A 32-bit digest of the device's architectural state (registers, queue
+   * pointers, ...), recorded periodically as a `state` milestone so two runs
+   * can be compared by binary search over these digests.
+   */
+  stateHash?(): number;
 }
 
 /** Thrown by a factory for bad props or missing fixtures; names the field. */

@@ -160,6 +160,7 @@ export class Machine {
     if (opts.hardware !== undefined) opts.hardware.attach(this);
     else this.buildDevices();
 
+    this.startStateDigests(s.machine.stateHashUs * 1e6);
     if (opts.devicesOnly) {
       this.kernel = new Kernel({ queue: this.queue, mem: this.mem, irq: this.irq, cores: this.cores, tracer, quantumPs: s.machine.tickUs * 1e6 });
       return;
@@ -230,6 +231,23 @@ export class Machine {
       const image = params.verify && dev?.imagePath !== undefined ? new Uint8Array(readFileSync(dev.imagePath)) : undefined;
       this.workload = spawnBlockIo(k, params, this.rng.fork('workload'), image);
     }
+  }
+
+  /**
+   * Every `intervalPs`, each device's state digest goes into the trace as a
+   * `state` milestone (a = digest). The timer re-arms only while something
+   * else is pending, so it never keeps an idle machine alive.
+   */
+  private startStateDigests(intervalPs: number): void {
+    if (intervalPs <= 0) return;
+    const target = this.queue.register('state-digest', () => {
+      for (const d of this.devices) {
+        const h = d.model.stateHash?.();
+        if (h !== undefined) this.tracer.milestone(this.queue.now, d.index, 'state', h, 0);
+      }
+      if (this.queue.pending > 0 || this.kernel.sched.nextRunnable().core >= 0) this.queue.schedule(intervalPs as never, target);
+    });
+    this.queue.schedule(intervalPs as never, target);
   }
 
   private buildDevices(): void {

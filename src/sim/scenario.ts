@@ -34,6 +34,8 @@ export interface Scenario {
     cores: number;
     ramMiB: number;
     tickUs: number;
+    /** Interval of the periodic device-state digests in the trace (0 = off). */
+    stateHashUs: number;
     costs: CostModel;
     devices: DeviceDecl[];
     /** The machine section as written (for the trace header). */
@@ -112,7 +114,7 @@ export function loadScenario(path: string): Scenario {
 export function parseScenario(json: unknown, abs: string, hash: string): Scenario {
   const c = new Checker(abs);
   const top = c.obj(json, '', ['name', 'description', 'seed', 'machine', 'drivers', 'workload', 'limits', 'expect', '$schema']);
-  const m = c.obj(top.machine, 'machine', ['cores', 'ramMiB', 'tickUs', 'costs', 'devices']);
+  const m = c.obj(top.machine, 'machine', ['cores', 'ramMiB', 'tickUs', 'stateHashUs', 'costs', 'devices']);
   const costsRaw = m.costs === undefined ? {} : c.obj(m.costs, 'machine.costs', Object.keys(DEFAULT_COSTS));
   const costs: CostModel = { ...DEFAULT_COSTS };
   for (const [k, v] of Object.entries(costsRaw)) {
@@ -175,6 +177,7 @@ export function parseScenario(json: unknown, abs: string, hash: string): Scenari
       cores: c.int(m.cores, 'machine.cores', 2, 1, 64),
       ramMiB: c.int(m.ramMiB, 'machine.ramMiB', 256, 16, 4096),
       tickUs: c.int(m.tickUs, 'machine.tickUs', 1000, 10, 1_000_000),
+      stateHashUs: c.int(m.stateHashUs, 'machine.stateHashUs', 1000, 0, 1_000_000_000),
       costs,
       devices,
       raw: top.machine,

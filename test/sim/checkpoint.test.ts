@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/sim/run.js';
 import { readCheckpoint } from '../../src/sim/checkpoint.js';
 import { InputError } from '../../src/sim/errors.js';
+import type { StopPoint } from '../../src/sim/machine.js';
 import { scenarioPath } from '../e2e/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'simrun-ck-'));
@@ -14,10 +15,11 @@ describe('run --until and resume from a checkpoint', () => {
   const full = join(dir, 'full.simtrace');
   runScenario(scenarioPath('nvme-msix'), { record: full });
 
-  it.each([
+  const points: [string, StopPoint][] = [
     ['a time', { timePs: 5e9 }],
     ['an event number', { seq: 4000 }],
-  ])('stopping at %s and resuming gives a trace byte-identical to an unbroken run', (_what, until) => {
+  ];
+  it.each(points)('stopping at %s and resuming gives a trace byte-identical to an unbroken run', (_what, until) => {
     const t = join(dir, `part-${until.seq ?? until.timePs}.simtrace`);
     const ckPath = `${t}.checkpoint.json`;
     const first = runScenario(scenarioPath('nvme-msix'), { record: t, until, checkpoint: ckPath });

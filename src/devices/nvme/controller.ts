@@ -9,6 +9,7 @@
  * target registered at construction; per-queue and per-slot handles are kept
  * so reset and fatal errors can cancel outstanding work.
  */
+import { FNV_OFFSET, fnvArray, fnvNumber } from '../../sim/hash.js';
 import type { DeviceContext, DeviceModel } from '../device.js';
 import type { PciFunctionSpec, PciInterrupts } from '../pci/api.js';
 import type { DmaPort } from '../../sim/dma.js';
@@ -169,6 +170,9 @@ export class NvmeController implements DeviceModel, MmioHandler {
   private shnEv = NO_EVENT;
   private anyStarved = false;
 
+  /** Time the last completion was posted: part of the state digest, so a timing change shows in it. */
+  private lastPostPs = 0;
+
   // Interrupt state.
   private intxLevel = false;
   /** MSI vectors (bit per vector < 32) with an interrupt held back by INTMS. */
@@ -255,6 +259,17 @@ export class NvmeController implements DeviceModel, MmioHandler {
     this.controllerReset(ResetCause.FUNCTION);
     this.resetRegisters();
     this.csts &= CSTS_NSSRO; // NSSRO is cleared only by the host (3.1.6)
+  }
+
+  /** Registers, queue pointers and phases, interrupt state and counters (see DeviceModel.stateHash). */
+  stateHash(): number {
+    const q = this.q;
+    let h = FNV_OFFSET;
+    for (const v of [this.cc, this.csts, this.intms, this.aqa, this.asqLo, this.asqHi, this.acqLo, this.acqHi, this.running ? 1 : 0, this.intxLevel ? 1 : 0, this.msiPending, this.lastPostPs]) h = fnvNumber(h, v);
+    for (const a of [q.sqState, q.sqBase, q.sqSize, q.sqHead, q.sqTail, q.sqCq, q.sqOutstanding, q.cqExists, q.cqBase, q.cqSize, q.cqHead, q.cqTail, q.cqPhase, q.cqIen, q.cqIv]) h = fnvArray(h, a);
+    const c = this.counters;
+    for (const v of [c.reads, c.writes, c.flushes, c.adminCommands, c.interrupts, c.errors, c.bytesRead, c.bytesWritten]) h = fnvNumber(h, v);
+    return h >>> 0;
   }
 
   stats(): Record<string, number> {
@@ -848,6 +863,7 @@ export class NvmeController implements DeviceModel, MmioHandler {
     v.setUint32(8, (q.sqHead[sqid]! | (sqid << 16)) >>> 0, true);
     v.setUint32(12, (s.cid[slot]! | (q.cqPhase[cqid]! << 16) | (s.status[slot]! << 17)) >>> 0, true);
     const tail = q.cqTail[cqid]!;
+    this.lastPostPs = this.queue.now;
     if (!this.dma.write(q.cqBase[cqid]! + tail * CQE_SIZE, this.cqe, 0, CQE_SIZE, cqid === 0 ? 'nvme.acqe' : 'nvme.cqe')) {
       this.fatal(FatalCause.CQ_POST, cqid);
       return;

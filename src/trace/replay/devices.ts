@@ -176,6 +176,11 @@ class DevicePlayer extends RingTracer {
     });
   }
 
+  /** The recording is used up: nothing left to perform or expect. */
+  get done(): boolean {
+    return this.current === undefined && this.expected.every((q) => q.length === 0);
+  }
+
   finish(): void {
     if (this.stopped) return;
     for (const q of this.expected) if (q[0] !== undefined) { this.diverge('missing', q[0], undefined); if (this.stopped) return; }
@@ -220,7 +225,8 @@ export function runReplayDevices(o: ReplayOptions): { exitCode: 0 | 1; compare: 
   player.start(machine);
   // Run the device world until the recorded stream and the device work are done.
   const q = machine.queue;
-  while (!player.stopped && q.step());
+  // (The recording ends where the recorded run stopped: work still pending in the models then is not compared.)
+  while (!player.stopped && !player.done && q.step());
   player.finish();
   const late = reader.damage[0];
   if (late !== undefined) throw new InputError(o.trace, `byte ${late.offset}`, `the trace is damaged (${late.reason}); replay needs an intact trace`);
