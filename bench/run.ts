@@ -4,6 +4,9 @@
  * Wall-clock measurement is allowed here: benchmarks measure the tool, they
  * are not simulated behaviour.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Core, DEFAULT_COSTS } from '../src/sim/cpu.js';
 import { EventQueue } from '../src/sim/event-queue.js';
@@ -75,6 +78,39 @@ export function benchNvme(ops: number, record: boolean): { readsPerS: number; by
   return { readsPerS: ops / r.seconds, bytesPerEvent: trace === undefined ? 0 : trace.bytes / Math.max(1, trace.records) };
 }
 
+/** Writes the 4 KiB-read scenario with `ops` operations to a temporary file (absolute image path). */
+function scenarioFile(dir: string, ops: number): string {
+  const p = join(dir, `reads-${ops}.json`);
+  writeFileSync(p, JSON.stringify({
+    name: `bench-reads-${ops}`,
+    machine: { cores: 2, ramMiB: 256, devices: [{ type: 'nvme', bdf: '00:04.0', props: { image: join(ROOT, 'fixtures/disks/nvme-8m.img') } }] },
+    drivers: { nvme: { irqMode: 'msix', ioQueues: 2, queueDepth: 64 } },
+    workload: { type: 'blockio', clients: 4, ops, readPct: 100, minBlocks: 8, maxBlocks: 8, verify: false },
+    limits: { simTime: '3600s' },
+  }));
+  return p;
+}
+
+interface ChildResult { events: number; seconds: number; maxRssMiB: number }
+
+/** Runs one bench job in its own process (so its peak RSS is its own). */
+function child(...args: string[]): ChildResult {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/child.ts'), ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`bench child ${args.join(' ')} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
+}
+
+/**
+ * Replay throughput on a recorded trace of `ops` reads, and the peak RSS of
+ * recording and replaying it (flat memory means RSS does not grow with ops).
+ */
+export function benchReplay(dir: string, ops: number): { eventsPerS: number; peakRssMiB: number; events: number } {
+  const trace = join(dir, `reads-${ops}.simtrace`);
+  child('record', scenarioFile(dir, ops), trace);
+  const r = child('replay', trace);
+  return { eventsPerS: r.events / r.seconds, peakRssMiB: r.maxRssMiB, events: r.events };
+}
+
 function main(): void {
   const json = process.argv.includes('--json');
   const quick = process.argv.includes('--quick');
@@ -88,6 +124,17 @@ function main(): void {
   results.nvme_reads_per_wall_s_record_on = Math.round(on.readsPerS);
   results.recording_cost_factor = Number((results.nvme_reads_per_wall_s_record_off / on.readsPerS).toFixed(3));
   results.trace_bytes_per_event = Number(on.bytesPerEvent.toFixed(2));
+  const dir = mkdtempSync(join(tmpdir(), 'simrun-bench-'));
+  try {
+    const replay = benchReplay(dir, quick ? 20_000 : 100_000);
+    results.replay_events_per_s = Math.round(replay.eventsPerS);
+    // ~10 million events: about 1.1 million 4 KiB reads.
+    const big = benchReplay(dir, quick ? 100_000 : 1_100_000);
+    results.replay_10m_events = big.events;
+    results.replay_10m_peak_rss_mib = big.peakRssMiB;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   if (json) {
     process.stdout.write(`${JSON.stringify(results)}\n`);
     return;

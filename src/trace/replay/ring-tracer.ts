@@ -55,7 +55,10 @@ export class RingTracer implements Tracer {
     this.inner.cfg(write, time, core, dev, offset, size, value);
   }
   dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string): void {
-    this.push({ kind: 'dma', write, time, dev, addr, data: data.slice(offset, offset + length), tag, seq: this.seq++ });
+    // Commands and completions are copied (their buffers are reused at once); bulk data is referenced,
+    // as copying every 4 KiB payload would dominate replay time (context shows only its first bytes).
+    const bytes = length <= 64 ? data.slice(offset, offset + length) : data.subarray(offset, offset + length);
+    this.push({ kind: 'dma', write, time, dev, addr, data: bytes, tag, seq: this.seq++ });
     this.inner.dma(write, time, dev, addr, data, offset, length, tag);
   }
   intx(time: number, dev: number, gsi: number, level: number): void {

@@ -1,0 +1,28 @@
+/**
+ * Bench child process: one job per process, so peak RSS is that job's alone.
+ *   tsx bench/child.ts record <scenario.json> <trace>  -> records the scenario
+ *   tsx bench/child.ts replay <trace>                  -> trace-as-hardware replay
+ * Prints one JSON line: { events, seconds, maxRssMiB }.
+ */
+import { runScenario } from '../src/sim/run.js';
+import { runReplayHardware } from '../src/trace/replay/run.js';
+import { deviceDecoders } from '../src/devices/decoders.js';
+
+function main(): void {
+  const [job, a, b] = process.argv.slice(2);
+  const t0 = performance.now();
+  let events = 0;
+  if (job === 'record' && a !== undefined && b !== undefined) {
+    events = runScenario(a, { record: b }).trace?.records ?? 0;
+  } else if (job === 'replay' && a !== undefined) {
+    const r = runReplayHardware({ trace: a, decoders: deviceDecoders(), out: () => {} });
+    if (r.exitCode !== 0) throw new Error(`replay diverged: ${r.compare.divergences[0]?.kind ?? r.result.failures.join('; ')}`);
+    events = r.hardware.matched + r.hardware.injected;
+  } else {
+    throw new Error('usage: child.ts record <scenario> <trace> | replay <trace>');
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  process.stdout.write(`${JSON.stringify({ events, seconds, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+}
+
+main();
