@@ -1,5 +1,6 @@
 import { basename, resolve, dirname, join } from 'node:path';
 import { runCheck } from '../trace/check.js';
+import { runBisect } from '../trace/bisect/bisect.js';
 import { runReplayHardware } from '../trace/replay/run.js';
 import { runReplayDevices } from '../trace/replay/devices.js';
 import { deviceDecoders } from '../devices/decoders.js';
@@ -82,6 +83,25 @@ async function main(argv: string[]): Promise<number> {
         out: (t: string) => process.stdout.write(`${t}\n`),
       };
       code = a.devices ? runReplayDevices(common).exitCode : runReplayHardware(common).exitCode;
+    })
+    .command('bisect', 'find the first bad commit (--git good..bad) or variant (--variants file) and its first divergence', (y) => y
+      .option('git', { type: 'string', describe: 'commit range good..bad (each commit runs in a temporary worktree)' })
+      .option('variants', { type: 'string', describe: 'JSON file: a base scenario and an ordered list of variants' })
+      .option('scenario', { type: 'string', describe: 'scenario to run (git mode; default fixtures/scenarios/nvme-msix.json)' })
+      .option('golden', { type: 'string', describe: 'golden trace to classify against (default traces/<scenario>.simtrace)' })
+      .option('install', { type: 'string', describe: 'install command run in each worktree (default: npm install)' })
+      .option('classify', { type: 'string', choices: ['golden', 'first-variant', 'expectations'], describe: 'how a run is judged good or bad' })
+      .option('repo', { type: 'string', describe: 'repository (default: the current directory)' })
+      .option('context', { type: 'number', default: 20, describe: 'events of context in the report' })
+      .option('json', { type: 'boolean', describe: 'machine-readable result' }),
+    (a) => {
+      code = runBisect({
+        git: a.git, variants: a.variants, scenario: a.scenario, golden: a.golden, install: a.install,
+        classify: a.classify as 'golden' | 'first-variant' | 'expectations' | undefined, context: a.context, json: a.json, repo: a.repo,
+        decoders: deviceDecoders(),
+        out: (t) => process.stdout.write(`${t}\n`), progress: (t) => process.stderr.write(`${t}\n`),
+        err: (t) => process.stderr.write(`${t}\n`),
+      }).exitCode;
     })
     .command('devices', 'list device types and their props', () => {}, () => { code = devicesCommand(); })
     .strictCommands()

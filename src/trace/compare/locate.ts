@@ -58,12 +58,22 @@ export function locateFirstDivergence(expected: TraceSource, actual: TraceSource
     else hi = mid;
   }
   const startTick = lo - 1;
-  const fromE = startTick >= 0 ? a[startTick]!.lastSeq + 1 : 0;
-  const fromA = startTick >= 0 ? b[startTick]!.lastSeq + 1 : 0;
-  const result = compareStreams(
-    openTrace(expected).events({ fromSeq: fromE }),
-    openTrace(actual).events({ fromSeq: fromA }),
-    opts,
-  );
+  // Start a little before the matching tick (the runs are identical up to it, so the
+  // two streams stay aligned) so the report has context before the divergence.
+  const back = 2 * (opts.context ?? 20);
+  const atE = startTick >= 0 ? a[startTick]!.lastSeq + 1 : 0;
+  const atA = startTick >= 0 ? b[startTick]!.lastSeq + 1 : 0;
+  const fromE = Math.max(0, atE - Math.min(back, atE, atA));
+  const fromA = Math.max(0, atA - Math.min(back, atE, atA));
+  const ge = openTrace(expected).events({ fromSeq: fromE });
+  const ga = openTrace(actual).events({ fromSeq: fromA });
+  let result: CompareResult;
+  try {
+    result = compareStreams(ge, ga, opts);
+  } finally {
+    // Close both readers even when the comparison stopped early.
+    ge.return(undefined);
+    ga.return(undefined);
+  }
   return { result, probes, ticks: n, fromSeqExpected: fromE, fromSeqActual: fromA, fromTime: startTick >= 0 ? a[startTick]!.time : 0 };
 }
