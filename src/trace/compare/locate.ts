@@ -16,8 +16,8 @@ export function stateTicks(source: TraceSource): Tick[] {
     const last = ticks[ticks.length - 1];
     if (last !== undefined && last.time === e.time) {
       last.lastSeq = e.seq;
-      last.digests += `,${e.dev}:${e.a}`;
-    } else ticks.push({ time: e.time, lastSeq: e.seq, digests: `${e.dev}:${e.a}` });
+      last.digests += `,${e.dev}:${e.a}:${e.b}`;
+    } else ticks.push({ time: e.time, lastSeq: e.seq, digests: `${e.dev}:${e.a}:${e.b}` });
   }
   return ticks;
 }
