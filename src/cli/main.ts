@@ -1,5 +1,8 @@
 import { basename, resolve, dirname, join } from 'node:path';
 import { runCheck } from '../trace/check.js';
+import { runDiff } from '../trace/diff/index.js';
+import { existsSync } from 'node:fs';
+import { InputError } from '../sim/errors.js';
 import { runBisect } from '../trace/bisect/bisect.js';
 import { runReplayHardware } from '../trace/replay/run.js';
 import { runReplayDevices } from '../trace/replay/devices.js';
@@ -53,6 +56,23 @@ async function main(argv: string[]): Promise<number> {
       .option('limit', { type: 'number', describe: 'print at most this many events' })
       .option('json', { type: 'boolean', describe: 'one JSON object per line' }),
     (a) => { code = inspectCommand(a); })
+    .command('diff <a> <b>', 'align two traces causally and report what changed, per device and kind, and the timing of each phase', (y) => y
+      .positional('a', { type: 'string', demandOption: true })
+      .positional('b', { type: 'string', demandOption: true })
+      .option('device', { type: 'string', describe: 'only this device id or type' })
+      .option('kind', { type: 'string', describe: 'only this kind (as in inspect)' })
+      .option('context', { type: 'number', describe: 'events of context around each divergence (default 3)' })
+      .option('max-divergences', { type: 'number', describe: 'divergences shown in full (default 10)' })
+      .option('json', { type: 'boolean', describe: 'one JSON object' })
+      .option('html', { type: 'string', describe: 'also write a self-contained HTML report to this file' }),
+    (a) => {
+      for (const p of [a.a, a.b]) if (!existsSync(p)) throw new InputError(p, '', 'trace file not found');
+      code = runDiff({
+        a: a.a, b: a.b, decoders: deviceDecoders(), device: a.device, kind: a.kind, context: a.context,
+        maxDivergences: a.maxDivergences, json: a.json, html: a.html, color: process.stdout.isTTY === true,
+        out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`),
+      }).exitCode;
+    })
     .command('check <scenario>', 're-simulate a scenario and compare with its golden trace in traces/', (y) => y
       .positional('scenario', { type: 'string', demandOption: true, describe: 'path, or a name in fixtures/scenarios/' })
       .option('golden', { type: 'string', describe: 'golden trace (default: traces/<scenario>.simtrace)' })

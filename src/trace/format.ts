@@ -38,7 +38,7 @@ export const FOOTER_SIZE = 40;
 /** Default raw (uncompressed) bytes per chunk before it is flushed. */
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
 /** Default bytes of distinct DMA payloads kept for de-duplication before the blob table is reset (a new epoch). */
-export const DEFAULT_BLOB_WINDOW_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_BLOB_WINDOW_BYTES = 16 * 1024 * 1024;
 /**
  * DMA payloads of at most this many bytes are stored inline in the DMA record
  * (as msgpack bin) instead of as a Blob: a definition plus a reference would

@@ -70,6 +70,24 @@ describe('simrun check against the golden trace', () => {
     expect(d.processes.map((p: { name: string }) => p.name)).toContain('nvmed');
   });
 
+  it('simrun diff shows the same change: the register, both values and the place', () => {
+    const dir = projectCopy();
+    copies.push(dir);
+    edit(dir, 'src/drivers/nvme/driver.ts', 'const adminDepth = Math.min(32, mqes);', 'const adminDepth = Math.min(16, mqes);');
+    const changed = join(dir, 'changed.simtrace');
+    expect(simrun(dir, 'run', 'nvme-msix', '--record', changed).code).toBe(0);
+    const r = simrun(ROOT, 'diff', join(ROOT, 'traces/nvme-msix.simtrace'), changed, '--html', join(dir, 'report.html'));
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/structure: DIFFERENT/);
+    expect(r.out).toMatch(/#1 nvme0 mmio\s+a#(\d+) [\d.]+ us \/ b#\1/);
+    expect(r.out).toMatch(/bar0\+0x0024 AQA: 0x001f001f → 0x000f000f, ASQS 31 → 15, ACQS 31 → 15/);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toMatch(/AQA/);
+    expect(html).not.toMatch(/https?:\/\//);
+    const same = simrun(ROOT, 'diff', join(ROOT, 'traces/nvme-msix.simtrace'), join(ROOT, 'traces/nvme-msix.simtrace'));
+    expect(same.code).toBe(0);
+  });
+
   it('--keep-going collects later divergences too', () => {
     const dir = projectCopy();
     copies.push(dir);

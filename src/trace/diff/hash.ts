@@ -1,0 +1,97 @@
+/**
+ * Hashing for normalised event keys: two independent 32-bit lanes folded into
+ * one 53-bit number, so a key is a plain JS number (compared with `===`) and
+ * accidental equality of two different keys has odds of about 2^-53.
+ * Deterministic: no seeds from the environment.
+ */
+
+/** Running two-lane hash state. Allocates nothing per call. */
+export class Hasher {
+  private h1 = 0;
+  private h2 = 0;
+
+  /** Starts a new key with a seed (use a distinct seed per event kind). */
+  start(seed: number): this {
+    this.h1 = Math.imul(seed ^ 0x3c6ef372, 0x9e3779b1);
+    this.h2 = Math.imul(seed ^ 0x510e527f, 0x85ebca77);
+    return this;
+  }
+
+  /** Mixes one 32-bit word. */
+  word(w: number): this {
+    let a = Math.imul(this.h1 ^ w, 0xcc9e2d51);
+    a = (a << 15) | (a >>> 17);
+    this.h1 = Math.imul(a, 0x1b873593) + 0xe6546b64;
+    let b = Math.imul(this.h2 + w, 0x27d4eb2f);
+    b = (b << 13) | (b >>> 19);
+    this.h2 = Math.imul(b ^ (b >>> 16), 0x165667b1);
+    return this;
+  }
+
+  /** Mixes a number: integers up to 2^53 exactly (two words), anything else through its float bits' text. */
+  num(v: number): this {
+    if (Number.isSafeInteger(v)) {
+      this.word(v | 0);
+      return this.word(Math.floor(v / 4294967296) | 0);
+    }
+    return this.str(String(v));
+  }
+
+  /** Mixes a string (UTF-16 code units, then its length). */
+  str(s: string): this {
+    for (let i = 0; i < s.length; i += 2) this.word(s.charCodeAt(i) | (i + 1 < s.length ? s.charCodeAt(i + 1) << 16 : 0));
+    return this.word(s.length ^ 0x5bd1e995);
+  }
+
+  /** Mixes bytes [from, to) of `d`, little-endian words, then the length. */
+  bytes(d: Uint8Array, from: number, to: number): this {
+    if (to - from >= 64 && ((d.byteOffset + from) & 3) === 0) return this.aligned(d, from, to);
+    let i = from;
+    const end4 = from + ((to - from) & ~3);
+    for (; i < end4; i += 4) this.word(d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16) | (d[i + 3]! << 24));
+    let w = 0;
+    for (let s = 0; i < to; i++, s += 8) w |= d[i]! << s;
+    this.word(w);
+    return this.word((to - from) ^ 0x2f0f3c4d);
+  }
+
+  /**
+   * Bulk path for 4-byte-aligned data: the same words as `bytes` mixed with a
+   * cheaper per-word step (payload hashing is the hot loop of a diff).
+   */
+  private aligned(d: Uint8Array, from: number, to: number): this {
+    const n = (to - from) >>> 2;
+    const v = new Int32Array(d.buffer, d.byteOffset + from, n);
+    let h1 = this.h1 ^ 0x68e31da4;
+    let h2 = this.h2 ^ 0x1b56c4e9;
+    for (let i = 0; i < n; i++) {
+      const w = v[i]!;
+      h1 = Math.imul(h1 ^ w, 0x9e3779b1);
+      h1 = (h1 << 13) | (h1 >>> 19);
+      h2 = Math.imul(h2 + w, 0x85ebca77);
+      h2 ^= h2 >>> 15;
+    }
+    this.h1 = h1;
+    this.h2 = h2;
+    let w = 0;
+    for (let i = from + n * 4, s = 0; i < to; i++, s += 8) w |= d[i]! << s;
+    this.word(w);
+    return this.word((to - from) ^ 0x2f0f3c4d);
+  }
+
+  /** The 53-bit key. */
+  value(): number {
+    let a = this.h1 ^ (this.h2 >>> 15);
+    a = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
+    a ^= a >>> 13;
+    let b = this.h2 ^ (this.h1 >>> 17);
+    b = Math.imul(b ^ (b >>> 15), 0xc2b2ae35);
+    b ^= b >>> 16;
+    return (a >>> 0) * 2097152 + (b >>> 11);
+  }
+}
+
+/** Digits (decimal and hex literals) replaced by '#', for keys of free text. */
+export function maskNumbers(s: string): string {
+  return s.replace(/0x[0-9a-fA-F]+|\d+/g, '#');
+}

@@ -1,0 +1,79 @@
+/**
+ * `simrun diff <a> <b>`: aligns two traces per device and kind, reports the
+ * structural differences (summary per stream, first divergences with decoded
+ * context) and compares the timing of each device's phases. Text (default),
+ * `json` (one JSON object) and `html` (one self-contained file). See
+ * docs/DIFF.md.
+ *
+ * Exit codes: 0 the structures are identical (timing may differ); 1 they
+ * differ; 2 a trace cannot be read (missing file, bad magic, unsupported
+ * version, unreadable header), is damaged (the intact chunks were still
+ * diffed and the report printed), or the options are bad.
+ */
+import * as fs from 'node:fs';
+import { diffTraces, type DiffEngineOptions } from './engine.js';
+import { renderHtml } from './report-html.js';
+import { renderText } from './report-text.js';
+import type { DiffResult } from './types.js';
+
+export interface DiffOptions extends DiffEngineOptions {
+  /** Print one JSON object (the DiffResult) instead of text. */
+  json?: boolean;
+  /** Also write a self-contained HTML report to this file. */
+  html?: string;
+  /** Aligned rows rendered in the HTML report (default 2000). */
+  htmlRows?: number;
+  /** Force colours on or off in text output (default: chalk's detection). */
+  color?: boolean;
+  out: (line: string) => void;
+  /** Error messages (default: `out`). */
+  err?: (line: string) => void;
+}
+
+export interface DiffRunResult {
+  exitCode: 0 | 1 | 2;
+  result: DiffResult;
+  /** The HTML file written, if any. */
+  htmlPath?: string;
+}
+
+/** Divergences kept for the HTML report when one is requested (its row budget decides how many render). */
+const HTML_DIVERGENCES = 200;
+
+export function runDiff(opts: DiffOptions): DiffRunResult {
+  const err = opts.err ?? opts.out;
+  const shown = opts.maxDivergences ?? 10;
+  const keep = opts.html !== undefined ? Math.max(shown, HTML_DIVERGENCES) : shown;
+  const result = diffTraces({ ...opts, maxDivergences: keep });
+  if (result.error !== undefined) {
+    if (opts.json) opts.out(JSON.stringify(result));
+    err(`error: ${result.error}`);
+    return { exitCode: 2, result };
+  }
+  let htmlPath: string | undefined;
+  if (opts.html !== undefined) {
+    try {
+      fs.writeFileSync(opts.html, renderHtml(result, opts.htmlRows !== undefined ? { maxRows: opts.htmlRows } : {}));
+      htmlPath = opts.html;
+    } catch (e) {
+      err(`error: cannot write ${opts.html}: ${(e as Error).message}`);
+      return { exitCode: 2, result };
+    }
+  }
+  const forOutput: DiffResult = keep > shown ? { ...result, divergences: result.divergences.slice(0, shown) } : result;
+  if (opts.json) opts.out(JSON.stringify(forOutput));
+  else {
+    const textOpts = opts.color !== undefined ? { color: opts.color } : {};
+    for (const line of renderText(forOutput, textOpts)) opts.out(line);
+    if (htmlPath !== undefined) opts.out(`html report: ${htmlPath}`);
+  }
+  const ret: DiffRunResult = { exitCode: result.exitCode, result: forOutput };
+  if (htmlPath !== undefined) ret.htmlPath = htmlPath;
+  return ret;
+}
+
+export { diffTraces, type DiffEngineOptions } from './engine.js';
+export { renderText, type TextOptions } from './report-text.js';
+export { renderHtml, type HtmlOptions } from './report-html.js';
+export { DEFAULT_ALIGN, type AlignParams } from './align.js';
+export type * from './types.js';

@@ -1,0 +1,379 @@
+/**
+ * Normalised keys for the structural diff (docs/DIFF.md "Normalisation").
+ *
+ * Every event goes to one stream — (source, kind), where the source is the
+ * device id, the scheme (`disk.nvme:`) or `kernel` (process events and log
+ * lines), and DMA is further split by tag — and gets two numbers:
+ *
+ * - `key`: what must be equal for two events to be "the same": kind,
+ *   direction, register (bar/offset/size) and value; for DMA the tag, length,
+ *   a hash of the payload and the address renamed by first appearance; MSI
+ *   vector; INTx line and level; milestone name and arguments; scheme op and
+ *   arguments (not the request id or pid); guestErr code and message with
+ *   numbers masked; log text with numbers masked. Times never enter a key.
+ * - `shape`: what must be equal for two different events to be "changed"
+ *   rather than "removed + inserted": kind, direction and register; DMA tag;
+ *   milestone name; scheme op; guestErr code.
+ *
+ * DMA addresses are renamed per device by 4 KiB page, in order of first
+ * appearance within a namespace: the namespace is where the page was first
+ * seen — the DMA tag for the address of a transfer ("data#3+0x40"), the tag
+ * plus ".ptr" for address fields inside payloads whose layout is known (NVMe
+ * SQE PRP1/PRP2, PRP list entries: "nvme.asqe.ptr#1+0x0"), the register name
+ * for registers that hold buffer addresses (NVMe ASQ/ACQ: "ASQ#0+0x0"). So two
+ * runs that differ only in where buffers were allocated compare equal, and
+ * one extra buffer of one kind does not shift the names of the others.
+ */
+import type { DeviceDecoder } from '../decoder.js';
+import type { TraceHeader } from '../format.js';
+import type { SeqEvent } from '../reader.js';
+import { Hasher, maskNumbers } from './hash.js';
+
+/** Payload bytes kept per DMA event for decoding context lines (the key hashes the whole payload). */
+export const KEEP_DMA_BYTES = 128;
+/** Distinct pages renamed per device; beyond this, addresses are compared raw. */
+const MAX_RENAMED_PAGES = 1 << 20;
+const PAGE = 4096;
+
+/** One aligned unit: a normalised event. */
+export interface Item {
+  key: number;
+  shape: number;
+  /** The event; DMA `data` is cut to KEEP_DMA_BYTES (see `len`). */
+  ev: SeqEvent;
+  /** DMA payload length (0 for other kinds). */
+  len: number;
+  /** DMA: renamed address (page number in its namespace * 4096 + offset + 1); 0 for address 0 or other kinds. */
+  addr: number;
+  /** DMA: the namespace of `addr` (see `renamedName`). */
+  addrNs: string;
+}
+
+export interface StreamDesc {
+  /** Unique name, e.g. "nvme0 dma:nvme.sqe". */
+  id: string;
+  /** Device id, `<scheme>:` or `kernel`. */
+  source: string;
+  /** Event kind, with the tag for DMA ("dma:nvme.sqe"). */
+  kind: string;
+  /** False for log lines: aligned and counted, but never a divergence. */
+  structural: boolean;
+}
+
+/** Registers that hold buffer addresses, by device type (values renamed like DMA addresses). */
+export const ADDRESS_REGISTERS: Readonly<Record<string, readonly string[]>> = {
+  nvme: ['ASQ', 'ACQ'],
+};
+
+/** Byte offsets of 64-bit address fields inside DMA payloads, by tag. */
+export const DMA_ADDRESS_FIELDS: Readonly<Record<string, (len: number) => readonly number[]>> = {
+  'nvme.sqe': (len) => (len >= 40 ? [24, 32] : []),
+  'nvme.asqe': (len) => (len >= 40 ? [24, 32] : []),
+  'nvme.prp': (len) => Array.from({ length: len >>> 3 }, (_, i) => i * 8),
+};
+
+// Seeds keep keys of different kinds apart.
+const S = {
+  mmio: 1, pio: 2, cfg: 3, dma: 4, intx: 5, msi: 6, schemeReq: 7, schemeReply: 8, milestone: 9, log: 10, guestErr: 11,
+  proc: 12, content: 13, shape: 100,
+} as const;
+
+const KIND_CODE: Record<SeqEvent['kind'], number> = {
+  mmio: 0, pio: 1, cfg: 2, dma: 3, intx: 4, msi: 5, schemeReq: 6, schemeReply: 7, milestone: 8, log: 9, guestErr: 10, proc: 11,
+};
+
+function u64(d: Uint8Array, o: number): number {
+  const lo = (d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24)) >>> 0;
+  const hi = (d[o + 4]! | (d[o + 5]! << 8) | (d[o + 6]! << 16) | (d[o + 7]! << 24)) >>> 0;
+  return hi * 4294967296 + lo;
+}
+
+/** "data#3+0x40" for a renamed address (see Item.addr). */
+export function renamedName(addr: number, ns: string): string {
+  if (addr === 0) return '0';
+  if (addr < 0) return addr === -1 ? '?' : `0x${(-addr - 2).toString(16)}`;
+  const v = addr - 1;
+  return `${ns}#${Math.floor(v / PAGE)}+0x${(v % PAGE).toString(16)}`;
+}
+
+interface DevState<S> {
+  id: string;
+  type: string;
+  dec: DeviceDecoder | undefined;
+  /** Page -> [namespace, index in it]. */
+  pages: Map<number, { ns: string; nsHash: number; idx: number }>;
+  /** Pages named per namespace. */
+  nsCount: Map<string, number>;
+  streams: (S | undefined)[];
+  dma: Map<string, S>;
+  /** (bar, offset, size) -> the register's name if it holds an address, else ''. */
+  addrReg: Map<number, string>;
+  addrNames: ReadonlySet<string>;
+}
+
+/**
+ * Per-trace normaliser: keeps the address renaming state of each device, so
+ * feed it every event of one trace in order. `resolve` maps a stream to the
+ * caller's object for it (called once per stream and trace).
+ */
+export class Normaliser<S> {
+  private readonly h = new Hasher();
+  private readonly devs = new Map<number, DevState<S>>();
+  private readonly schemes = new Map<string, S>();
+  private readonly kernel: (S | undefined)[] = [];
+  private readonly strHash = new Map<string, number>();
+  private readonly contentCache = new WeakMap<Uint8Array, number>();
+  /** The stream of the event last passed to `item`. */
+  stream!: S;
+
+  constructor(
+    private readonly header: TraceHeader,
+    private readonly decoders: Map<string, DeviceDecoder>,
+    private readonly resolve: (d: StreamDesc) => S,
+  ) {}
+
+  private dev(index: number): DevState<S> {
+    let d = this.devs.get(index);
+    if (!d) {
+      const info = this.header.devices.find((x) => x.index === index);
+      const type = info?.type ?? '?';
+      d = {
+        id: info?.id ?? `dev${index}`, type, dec: this.decoders.get(type), pages: new Map(), nsCount: new Map(), streams: [], dma: new Map(),
+        addrReg: new Map(), addrNames: new Set(ADDRESS_REGISTERS[type] ?? []),
+      };
+      this.devs.set(index, d);
+    }
+    return d;
+  }
+
+  private sh(s: string): number {
+    let v = this.strHash.get(s);
+    if (v === undefined) {
+      v = new Hasher().start(0x777).str(s).value();
+      if (this.strHash.size < 65536) this.strHash.set(s, v);
+    }
+    return v;
+  }
+
+  /** Namespace of the address last renamed (set by `rename`). */
+  private lastNs = '';
+  private lastNsHash = 0;
+
+  /**
+   * Renamed address: page index within its namespace * 4096 + offset + 1; 0
+   * stays 0; -1 for a non-integer; raw (negated, -addr - 2) once the table is full.
+   * Sets `lastNs`/`lastNsHash` to the page's namespace (the one it was first seen in).
+   */
+  private rename(d: DevState<S>, addr: number, ns: string): number {
+    this.lastNs = '';
+    this.lastNsHash = 0;
+    if (addr === 0) return 0;
+    if (!Number.isSafeInteger(addr) || addr < 0) return -1;
+    const page = Math.floor(addr / PAGE);
+    let p = d.pages.get(page);
+    if (p === undefined) {
+      if (d.pages.size >= MAX_RENAMED_PAGES) return -addr - 2;
+      const idx = d.nsCount.get(ns) ?? 0;
+      d.nsCount.set(ns, idx + 1);
+      p = { ns, nsHash: this.sh(ns), idx };
+      d.pages.set(page, p);
+    }
+    this.lastNs = p.ns;
+    this.lastNsHash = p.nsHash;
+    return p.idx * PAGE + (addr % PAGE) + 1;
+  }
+
+  /** The register's name if it holds a buffer address, else undefined. */
+  private addrReg(d: DevState<S>, bar: number, offset: number, size: number): string | undefined {
+    if (d.addrNames.size === 0 || !d.dec) return undefined;
+    const k = bar * 65536 * 16 + offset * 16 + size;
+    let v = d.addrReg.get(k);
+    if (v === undefined) {
+      let name: string | undefined;
+      try {
+        name = d.dec.regName(bar, offset, size);
+      } catch {
+        name = undefined;
+      }
+      v = name !== undefined && d.addrNames.has(name) ? name : '';
+      d.addrReg.set(k, v);
+    }
+    return v === '' ? undefined : v;
+  }
+
+  private devStream(d: DevState<S>, kind: SeqEvent['kind']): S {
+    const c = KIND_CODE[kind];
+    let s = d.streams[c];
+    if (s === undefined) {
+      s = this.resolve({ id: `${d.id} ${kind}`, source: d.id, kind, structural: true });
+      d.streams[c] = s;
+    }
+    return s;
+  }
+
+  private contentHash(d: DevState<S>, tag: string, data: Uint8Array): number {
+    const fields = DMA_ADDRESS_FIELDS[tag];
+    const h = this.h;
+    if (fields) {
+      const offs = fields(data.length);
+      if (offs.length > 0) {
+        const ns = `${tag}.ptr`;
+        h.start(S.content);
+        let pos = 0;
+        for (const o of offs) {
+          if (o + 8 > data.length) break;
+          if (o > pos) h.bytes(data, pos, o);
+          h.num(this.rename(d, u64(data, o), ns)).num(this.lastNsHash);
+          pos = o + 8;
+        }
+        if (pos < data.length) h.bytes(data, pos, data.length);
+        return h.value();
+      }
+    }
+    if (data.length > 64) {
+      const c = this.contentCache.get(data);
+      if (c !== undefined) return c;
+      const v = h.start(S.content).bytes(data, 0, data.length).value();
+      this.contentCache.set(data, v);
+      return v;
+    }
+    return h.start(S.content).bytes(data, 0, data.length).value();
+  }
+
+  /**
+   * Normalises one event and sets `stream`. Events of one trace must come in
+   * order. Takes ownership of `ev`: a DMA payload longer than KEEP_DMA_BYTES
+   * is cut to that many bytes (the item records the real length).
+   */
+  item(ev: SeqEvent): Item {
+    const h = this.h;
+    let key: number;
+    let shape: number;
+    let len = 0;
+    let addr = 0;
+    let addrNs = '';
+    switch (ev.kind) {
+      case 'mmio': {
+        const d = this.dev(ev.dev);
+        this.stream = this.devStream(d, 'mmio');
+        const w = ev.write ? 1 : 0;
+        const reg = this.addrReg(d, ev.bar, ev.offset, ev.size);
+        const v = reg !== undefined ? this.rename(d, ev.value, reg) : ev.value;
+        key = h.start(S.mmio).word(w).word(ev.bar).word(ev.offset).word(ev.size).num(v).num(reg !== undefined ? this.lastNsHash : 0).value();
+        shape = h.start(S.shape + S.mmio).word(w).word(ev.bar).word(ev.offset).word(ev.size).value();
+        break;
+      }
+      case 'pio': {
+        this.stream = this.devStream(this.dev(ev.dev), 'pio');
+        const w = ev.write ? 1 : 0;
+        key = h.start(S.pio).word(w).word(ev.port).word(ev.size).num(ev.value).value();
+        shape = h.start(S.shape + S.pio).word(w).word(ev.port).word(ev.size).value();
+        break;
+      }
+      case 'cfg': {
+        this.stream = this.devStream(this.dev(ev.dev), 'cfg');
+        const w = ev.write ? 1 : 0;
+        key = h.start(S.cfg).word(w).word(ev.offset).word(ev.size).num(ev.value).value();
+        shape = h.start(S.shape + S.cfg).word(w).word(ev.offset).word(ev.size).value();
+        break;
+      }
+      case 'dma': {
+        const d = this.dev(ev.dev);
+        let s = d.dma.get(ev.tag);
+        if (s === undefined) {
+          s = this.resolve({ id: `${d.id} dma:${ev.tag}`, source: d.id, kind: `dma:${ev.tag}`, structural: true });
+          d.dma.set(ev.tag, s);
+        }
+        this.stream = s;
+        const w = ev.write ? 1 : 0;
+        len = ev.data.length;
+        addr = this.rename(d, ev.addr, ev.tag);
+        addrNs = this.lastNs;
+        const nsH = this.lastNsHash;
+        const content = this.contentHash(d, ev.tag, ev.data);
+        const tagH = this.sh(ev.tag);
+        key = h.start(S.dma).word(w).num(tagH).num(len).num(content).num(addr).num(nsH).word(ev.missing ? 1 : 0).value();
+        shape = h.start(S.shape + S.dma).word(w).num(tagH).value();
+        // The reader builds a fresh event object per event: cut its payload in place so a
+        // buffered event does not keep a large blob (maybe of a dropped blob epoch) alive.
+        if (len > KEEP_DMA_BYTES) ev.data = ev.data.slice(0, KEEP_DMA_BYTES);
+        break;
+      }
+      case 'intx':
+        this.stream = this.devStream(this.dev(ev.dev), 'intx');
+        key = h.start(S.intx).num(ev.gsi).num(ev.level).value();
+        shape = h.start(S.shape + S.intx).num(ev.gsi).value();
+        break;
+      case 'msi':
+        this.stream = this.devStream(this.dev(ev.dev), 'msi');
+        key = h.start(S.msi).num(ev.vector).value();
+        shape = S.shape + S.msi;
+        break;
+      case 'milestone': {
+        this.stream = this.devStream(this.dev(ev.dev), 'milestone');
+        const n = this.sh(ev.name);
+        key = h.start(S.milestone).num(n).num(ev.a).num(ev.b).value();
+        shape = h.start(S.shape + S.milestone).num(n).value();
+        break;
+      }
+      case 'guestErr': {
+        this.stream = this.devStream(this.dev(ev.dev), 'guestErr');
+        const c = this.sh(ev.code);
+        key = h.start(S.guestErr).num(c).str(maskNumbers(ev.message)).value();
+        shape = h.start(S.shape + S.guestErr).num(c).value();
+        break;
+      }
+      case 'schemeReq':
+      case 'schemeReply': {
+        const sk = `${ev.scheme}\u0000${ev.kind}`;
+        let s = this.schemes.get(sk);
+        if (s === undefined) {
+          s = this.resolve({ id: `${ev.scheme}: ${ev.kind}`, source: `${ev.scheme}:`, kind: ev.kind, structural: true });
+          this.schemes.set(sk, s);
+        }
+        this.stream = s;
+        if (ev.kind === 'schemeReq') {
+          const op = this.sh(ev.op);
+          key = h.start(S.schemeReq).num(op).num(ev.a).num(ev.b).value();
+          shape = h.start(S.shape + S.schemeReq).num(op).value();
+        } else {
+          key = h.start(S.schemeReply).num(ev.result).value();
+          shape = S.shape + S.schemeReply;
+        }
+        break;
+      }
+      case 'proc': {
+        this.stream = this.kernelStream('proc', true);
+        const n = this.sh(ev.name);
+        key = h.start(S.proc).str(ev.event).num(n).str(ev.detail).value();
+        shape = h.start(S.shape + S.proc).str(ev.event).num(n).value();
+        break;
+      }
+      case 'log':
+        this.stream = this.kernelStream('log', false);
+        key = h.start(S.log).str(ev.level).str(maskNumbers(ev.text)).value();
+        shape = h.start(S.shape + S.log).str(ev.level).value();
+        break;
+    }
+    return { key, shape, ev, len, addr, addrNs };
+  }
+
+  private kernelStream(kind: 'proc' | 'log', structural: boolean): S {
+    const c = kind === 'proc' ? 0 : 1;
+    let s = this.kernel[c];
+    if (s === undefined) {
+      s = this.resolve({ id: `kernel ${kind}`, source: 'kernel', kind, structural });
+      this.kernel[c] = s;
+    }
+    return s;
+  }
+}
+
+/** The event to format: DMA data restored to its real length (bytes past the kept prefix read as zero). */
+export function displayEvent(it: Item): SeqEvent {
+  const ev = it.ev;
+  if (ev.kind !== 'dma' || ev.data.length === it.len) return ev;
+  const data = new Uint8Array(it.len);
+  data.set(ev.data.subarray(0, Math.min(ev.data.length, it.len)));
+  return { ...ev, data };
+}
