@@ -2,11 +2,14 @@
  * Bench child process: one job per process, so peak RSS is that job's alone.
  *   tsx bench/child.ts record <scenario.json> <trace>  -> records the scenario
  *   tsx bench/child.ts replay <trace>                  -> trace-as-hardware replay
+ *   tsx bench/child.ts make-diff <events> <dir>        -> two synthetic traces to diff
+ *   tsx bench/child.ts diff <a> <b>                    -> diff them (nothing else in the process)
  * Prints one JSON line: { events, seconds, maxRssMiB }.
  */
 import { runScenario } from '../src/sim/run.js';
 import { runReplayHardware } from '../src/trace/replay/run.js';
 import { deviceDecoders } from '../src/devices/decoders.js';
+import { benchDiffFiles, makeDiffBenchTraces } from '../src/trace/diff/bench-support.js';
 
 function main(): void {
   const [job, a, b] = process.argv.slice(2);
@@ -18,8 +21,14 @@ function main(): void {
     const r = runReplayHardware({ trace: a, decoders: deviceDecoders(), out: () => {} });
     if (r.exitCode !== 0) throw new Error(`replay diverged: ${r.compare.divergences[0]?.kind ?? r.result.failures.join('; ')}`);
     events = r.hardware.matched + r.hardware.injected;
+  } else if (job === 'make-diff' && a !== undefined && b !== undefined) {
+    makeDiffBenchTraces(Number(a), b);
+    events = Number(a);
+  } else if (job === 'diff' && a !== undefined && b !== undefined) {
+    const r = benchDiffFiles(() => performance.now(), a, b);
+    events = r.eventsA + r.eventsB;
   } else {
-    throw new Error('usage: child.ts record <scenario> <trace> | replay <trace>');
+    throw new Error('usage: child.ts record <scenario> <trace> | replay <trace> | make-diff <events> <dir> | diff <a> <b>');
   }
   const seconds = (performance.now() - t0) / 1000;
   process.stdout.write(`${JSON.stringify({ events, seconds, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
