@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openTrace, type SeqEvent } from '../../src/trace/reader.js';
 import { runScenario, type RunOptions } from '../../src/sim/run.js';
@@ -12,4 +15,34 @@ export function runRecorded(name: string, opts: RunOptions = {}) {
   const buffer = out.trace!.buffer!;
   const events = (): SeqEvent[] => [...openTrace(buffer).events()];
   return { ...out, buffer, events };
+}
+
+/** A copy of the project whose source a test may edit (node_modules shared by symlink); removed by `cleanupCopies`. */
+const copies: string[] = [];
+export function projectCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'simrun-copy-'));
+  copies.push(dir);
+  for (const p of ['src', 'bin', 'fixtures', 'traces', 'package.json', 'tsconfig.json']) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
+export function cleanupCopies(): void {
+  for (const d of copies.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** Replaces `from` by `to` in a file of a project copy (fails if `from` is not there). */
+export function editFile(dir: string, file: string, from: string, to: string): void {
+  const p = join(dir, file);
+  const s = readFileSync(p, 'utf8');
+  if (!s.includes(from)) throw new Error(`${file} does not contain ${from}`);
+  writeFileSync(p, s.replace(from, to));
+}
+
+/** Runs the simrun CLI of project `dir` (colour off); returns exit code and output. */
+export function simrunIn(dir: string, ...args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [join(dir, 'bin/simrun.js'), ...args], {
+    cwd: dir, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, maxBuffer: 1 << 28,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
 }

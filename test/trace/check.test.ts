@@ -1,38 +1,16 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../e2e/helpers.js';
+import { cleanupCopies, editFile, projectCopy, ROOT, simrunIn } from '../e2e/helpers.js';
 
-/** A copy of the project whose source a test may edit, sharing node_modules. */
-function projectCopy(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'simrun-copy-'));
-  for (const p of ['src', 'bin', 'fixtures', 'traces', 'package.json', 'tsconfig.json']) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return dir;
-}
 
-function edit(dir: string, file: string, from: string, to: string): void {
-  const p = join(dir, file);
-  const s = readFileSync(p, 'utf8');
-  if (!s.includes(from)) throw new Error(`${file} does not contain ${from}`);
-  writeFileSync(p, s.replace(from, to));
-}
 
-function simrun(dir: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [join(dir, 'bin/simrun.js'), ...args], {
-    cwd: dir, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, maxBuffer: 1 << 28,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
-const copies: string[] = [];
-afterAll(() => { for (const d of copies) rmSync(d, { recursive: true, force: true }); });
+afterAll(cleanupCopies);
 
 describe('simrun check against the golden trace', () => {
   it('the unchanged driver passes', () => {
-    const r = simrun(ROOT, 'check', 'nvme-msix');
+    const r = simrunIn(ROOT, 'check', 'nvme-msix');
     expect(r.err).toBe('');
     expect(r.out).toMatch(/identical: \d+ events matched/);
     expect(r.code).toBe(0);
@@ -40,11 +18,10 @@ describe('simrun check against the golden trace', () => {
 
   it('swapping two register writes in the driver fails, naming the registers and the place', () => {
     const dir = projectCopy();
-    copies.push(dir);
-    edit(dir, 'src/drivers/nvme/driver.ts',
+    editFile(dir, 'src/drivers/nvme/driver.ts',
       'k.writeq(this.admin.sq.dma, bar, D.REG_ASQ);\n    k.writeq(this.admin.cq.dma, bar, D.REG_ACQ);',
       'k.writeq(this.admin.cq.dma, bar, D.REG_ACQ);\n    k.writeq(this.admin.sq.dma, bar, D.REG_ASQ);');
-    const r = simrun(dir, 'check', 'nvme-msix');
+    const r = simrunIn(dir, 'check', 'nvme-msix');
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/1 divergence/);
     expect(r.out).toMatch(/#1 order at [\d.]+ us/);
@@ -56,9 +33,8 @@ describe('simrun check against the golden trace', () => {
 
   it('a different admin queue size fails with the AQA value that differs', () => {
     const dir = projectCopy();
-    copies.push(dir);
-    edit(dir, 'src/drivers/nvme/driver.ts', 'const adminDepth = Math.min(32, mqes);', 'const adminDepth = Math.min(16, mqes);');
-    const r = simrun(dir, 'check', 'nvme-msix', '--json');
+    editFile(dir, 'src/drivers/nvme/driver.ts', 'const adminDepth = Math.min(32, mqes);', 'const adminDepth = Math.min(16, mqes);');
+    const r = simrunIn(dir, 'check', 'nvme-msix', '--json');
     expect(r.code).toBe(1);
     const j = JSON.parse(r.out);
     expect(j.identical).toBe(false);
@@ -72,11 +48,10 @@ describe('simrun check against the golden trace', () => {
 
   it('simrun diff shows the same change: the register, both values and the place', () => {
     const dir = projectCopy();
-    copies.push(dir);
-    edit(dir, 'src/drivers/nvme/driver.ts', 'const adminDepth = Math.min(32, mqes);', 'const adminDepth = Math.min(16, mqes);');
+    editFile(dir, 'src/drivers/nvme/driver.ts', 'const adminDepth = Math.min(32, mqes);', 'const adminDepth = Math.min(16, mqes);');
     const changed = join(dir, 'changed.simtrace');
-    expect(simrun(dir, 'run', 'nvme-msix', '--record', changed).code).toBe(0);
-    const r = simrun(ROOT, 'diff', join(ROOT, 'traces/nvme-msix.simtrace'), changed, '--html', join(dir, 'report.html'));
+    expect(simrunIn(dir, 'run', 'nvme-msix', '--record', changed).code).toBe(0);
+    const r = simrunIn(ROOT, 'diff', join(ROOT, 'traces/nvme-msix.simtrace'), changed, '--html', join(dir, 'report.html'));
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/structure: DIFFERENT/);
     expect(r.out).toMatch(/#1 nvme0 mmio\s+a#(\d+) [\d.]+ us \/ b#\1/);
@@ -84,21 +59,20 @@ describe('simrun check against the golden trace', () => {
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
     expect(html).toMatch(/AQA/);
     expect(html).not.toMatch(/https?:\/\//);
-    const same = simrun(ROOT, 'diff', join(ROOT, 'traces/nvme-msix.simtrace'), join(ROOT, 'traces/nvme-msix.simtrace'));
+    const same = simrunIn(ROOT, 'diff', join(ROOT, 'traces/nvme-msix.simtrace'), join(ROOT, 'traces/nvme-msix.simtrace'));
     expect(same.code).toBe(0);
   });
 
   it('--keep-going collects later divergences too', () => {
     const dir = projectCopy();
-    copies.push(dir);
-    edit(dir, 'src/drivers/nvme/driver.ts', 'const adminDepth = Math.min(32, mqes);', 'const adminDepth = Math.min(16, mqes);');
-    const r = simrun(dir, 'check', 'nvme-msix', '--json', '--keep-going');
+    editFile(dir, 'src/drivers/nvme/driver.ts', 'const adminDepth = Math.min(32, mqes);', 'const adminDepth = Math.min(16, mqes);');
+    const r = simrunIn(dir, 'check', 'nvme-msix', '--json', '--keep-going');
     const j = JSON.parse(r.out);
     expect(j.count).toBeGreaterThan(1);
   });
 
   it('a missing golden trace is bad input (exit 2) that says how to create one', () => {
-    const r = simrun(ROOT, 'check', 'nvme-msix', '--golden', '/tmp/nope/none.simtrace');
+    const r = simrunIn(ROOT, 'check', 'nvme-msix', '--golden', '/tmp/nope/none.simtrace');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/none\.simtrace: no golden trace for scenario "nvme-msix"; record one with: simrun check .* --update/);
   });

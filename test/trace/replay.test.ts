@@ -1,9 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { ROOT } from '../e2e/helpers.js';
+import { cleanupCopies, editFile, projectCopy, ROOT, simrunIn } from '../e2e/helpers.js';
 import { nvmeFactory } from '../../src/devices/nvme/index.js';
 import { deviceDecoders } from '../../src/devices/decoders.js';
 import { runReplayHardware } from '../../src/trace/replay/run.js';
@@ -15,26 +14,9 @@ import { CHUNK_HEADER_SIZE } from '../../src/trace/format.js';
 const GOLDENS = ['nvme-msix', 'nvme-intx', 'nvme-jitter'];
 const golden = (n: string) => join(ROOT, 'traces', `${n}.simtrace`);
 const tmp = mkdtempSync(join(tmpdir(), 'simrun-replay-'));
-const copies: string[] = [];
-afterAll(() => { for (const d of [tmp, ...copies]) rmSync(d, { recursive: true, force: true }); });
+afterAll(() => { rmSync(tmp, { recursive: true, force: true }); cleanupCopies(); });
 const quiet = { decoders: deviceDecoders(), out: () => {} };
 
-function projectCopy(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'simrun-copy-'));
-  copies.push(dir);
-  for (const p of ['src', 'bin', 'fixtures', 'traces', 'package.json', 'tsconfig.json']) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return dir;
-}
-function edit(dir: string, file: string, from: string, to: string): void {
-  const s = readFileSync(join(dir, file), 'utf8');
-  if (!s.includes(from)) throw new Error(`${file} lacks ${from}`);
-  writeFileSync(join(dir, file), s.replace(from, to));
-}
-function simrun(dir: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [join(dir, 'bin/simrun.js'), ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, maxBuffer: 1 << 28 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 describe.each(GOLDENS)('golden trace %s', (name) => {
   it('replays as hardware with no device model constructed, reproducing the recording exactly', () => {
@@ -63,8 +45,8 @@ describe.each(GOLDENS)('golden trace %s', (name) => {
 describe('replay catches changes', () => {
   it('a changed driver diverges under trace-as-hardware, naming the register', () => {
     const dir = projectCopy();
-    edit(dir, 'src/drivers/nvme/driver.ts', 'const adminDepth = Math.min(32, mqes);', 'const adminDepth = Math.min(16, mqes);');
-    const r = simrun(dir, 'replay', golden('nvme-msix'));
+    editFile(dir, 'src/drivers/nvme/driver.ts', 'const adminDepth = Math.min(32, mqes);', 'const adminDepth = Math.min(16, mqes);');
+    const r = simrunIn(dir, 'replay', golden('nvme-msix'));
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/MMIO write to nvme0 AQA \(BAR0\+0x24\): expected 0x001f001f, got 0x000f000f/);
     expect(r.out).toMatch(/driver log before the divergence/);
@@ -72,12 +54,12 @@ describe('replay catches changes', () => {
 
   it('a changed device model diverges under --devices but not under trace-as-hardware', () => {
     const dir = projectCopy();
-    edit(dir, 'src/devices/nvme/regs.ts', 'export const NVME_VERSION = 0x00010400;', 'export const NVME_VERSION = 0x00010300;');
-    const dev = simrun(dir, 'replay', '--devices', golden('nvme-msix'), '--json');
+    editFile(dir, 'src/devices/nvme/regs.ts', 'export const NVME_VERSION = 0x00010400;', 'export const NVME_VERSION = 0x00010300;');
+    const dev = simrunIn(dir, 'replay', '--devices', golden('nvme-msix'), '--json');
     expect(dev.code).toBe(1);
     const j = JSON.parse(dev.out);
     expect(j.divergences[0].what).toBe('MMIO read of nvme0 VS (BAR0+0x8): expected 0x00010400, got 0x00010300');
-    const hw = simrun(dir, 'replay', golden('nvme-msix'));
+    const hw = simrunIn(dir, 'replay', golden('nvme-msix'));
     expect(hw.code).toBe(0);
   });
 });
@@ -89,13 +71,13 @@ describe('replay: bad input is exit code 2 with a clear message', () => {
   it('a trace of another format version', () => {
     const b = bytes();
     b.writeUInt32LE(9, 8);
-    const r = simrun(ROOT, 'replay', write('v9.simtrace', b));
+    const r = simrunIn(ROOT, 'replay', write('v9.simtrace', b));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/v9\.simtrace: trace format version 9 is not supported by this simrun \(supports 1\)/);
   });
 
   it('a trace whose scenario does not match', () => {
-    const r = simrun(ROOT, 'replay', golden('nvme-msix'), '--scenario', 'nvme-intx');
+    const r = simrunIn(ROOT, 'replay', golden('nvme-msix'), '--scenario', 'nvme-intx');
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/header\.scenario: the trace was recorded from scenario "nvme-msix".*does not match .*nvme-intx\.json/);
   });
@@ -103,7 +85,7 @@ describe('replay: bad input is exit code 2 with a clear message', () => {
   it('a trace truncated mid-chunk', () => {
     const b = bytes();
     const idx = openTrace(b).index!;
-    const r = simrun(ROOT, 'replay', write('cut.simtrace', b.subarray(0, idx[5]!.offset + 40)));
+    const r = simrunIn(ROOT, 'replay', write('cut.simtrace', b.subarray(0, idx[5]!.offset + 40)));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/cut\.simtrace: byte \d+: the trace is damaged .*replay needs an intact trace/);
   });
@@ -115,13 +97,13 @@ describe('replay: bad input is exit code 2 with a clear message', () => {
     const first = [...t.events()].find((e) => e.kind === 'dma' && e.data.length === 4096)!;
     const chunk = t.index!.filter((c) => c.firstSeq <= first.seq).pop()!;
     b[chunk.offset + CHUNK_HEADER_SIZE + 50]! ^= 0x5a;
-    const r = simrun(ROOT, 'replay', '--devices', write('blob.simtrace', b));
+    const r = simrunIn(ROOT, 'replay', '--devices', write('blob.simtrace', b));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(new RegExp(`blob\\.simtrace: byte ${chunk.offset}: the trace is damaged`));
   });
 
   it('a trace that does not exist', () => {
-    const r = simrun(ROOT, 'replay', join(tmp, 'none.simtrace'));
+    const r = simrunIn(ROOT, 'replay', join(tmp, 'none.simtrace'));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/none\.simtrace: trace file not found/);
   });
