@@ -5,6 +5,7 @@
  * are not simulated behaviour.
  */
 import { spawnSync } from 'node:child_process';
+import { Session } from 'node:inspector';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -111,6 +112,58 @@ export function benchReplay(dir: string, ops: number): { eventsPerS: number; pea
   return { eventsPerS: r.events / r.seconds, peakRssMiB: r.maxRssMiB, events: r.events };
 }
 
+interface ProfileNode { id: number; callFrame: { functionName: string; url: string }; children?: number[] }
+
+/** Which part of the stack a profiled function belongs to, from its source path. */
+function component(url: string, fn: string): string {
+  const m = /\/src\/([a-z-]+)\/(?:([a-z-]+)\/)?/.exec(url);
+  if (m !== null) {
+    if (m[1] === 'trace') return 'trace recorder (src/trace)';
+    if (m[1] === 'sim') return m[2] === undefined ? 'engine: queue, cores, DMA, IRQ (src/sim)' : `src/sim/${m[2]}`;
+    if (m[1] === 'kernel') return 'kernel model (src/kernel)';
+    if (m[1] === 'devices') return `device model (src/devices/${m[2] ?? ''})`;
+    if (m[1] === 'drivers') return `driver (src/drivers/${m[2] ?? ''})`;
+    if (m[1] === 'workloads') return 'workload clients (src/workloads)';
+    return `src/${m[1]}`;
+  }
+  if (fn === '(garbage collector)') return 'garbage collector';
+  if (url.startsWith('node:')) return 'Node builtins (Buffer copies, crypto)';
+  if (url === '') return 'native (typed-array copies, memcmp, lz4, CRC)';
+  return 'other';
+}
+
+/**
+ * Per-component breakdown of one NVMe run (table output only): the run is
+ * profiled in-process with the inspector's sampling profiler and self time
+ * is summed by source directory. Profiling slows the run, so it is a
+ * separate run and only the shares are printed.
+ */
+function nvmeBreakdown(ops: number, record: boolean): [string, number][] {
+  const session = new Session();
+  session.connect();
+  let profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } | undefined;
+  // The inspector answers same-thread messages synchronously.
+  session.post('Profiler.enable');
+  session.post('Profiler.setSamplingInterval', { interval: 100 });
+  session.post('Profiler.start');
+  benchNvme(ops, record);
+  session.post('Profiler.stop', (err, res) => { if (err === null) profile = res.profile as never; });
+  session.disconnect();
+  if (profile === undefined) return [];
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const shares = new Map<string, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const n = byId.get(id);
+    const dt = profile!.timeDeltas[i] ?? 0;
+    if (n === undefined || n.callFrame.functionName === '(idle)' || n.callFrame.functionName === '(program)') return;
+    const k = component(n.callFrame.url, n.callFrame.functionName);
+    shares.set(k, (shares.get(k) ?? 0) + dt);
+    total += dt;
+  });
+  return [...shares].map(([k, v]): [string, number] => [k, v / Math.max(1, total)]).sort((a, b) => b[1] - a[1]);
+}
+
 function main(): void {
   const json = process.argv.includes('--json');
   const quick = process.argv.includes('--quick');
@@ -141,6 +194,12 @@ function main(): void {
   }
   process.stdout.write('simrun benchmarks\n');
   for (const [k, v] of Object.entries(results)) process.stdout.write(`  ${k.padEnd(36)} ${v.toLocaleString('en-US')}\n`);
+  for (const record of [false, true]) {
+    process.stdout.write(`\nwhere the time goes: NVMe 4 KiB reads, recording ${record ? 'on' : 'off'} (share of CPU samples)\n`);
+    for (const [k, share] of nvmeBreakdown(2 * ops, record)) {
+      if (share >= 0.005) process.stdout.write(`  ${k.padEnd(52)} ${(share * 100).toFixed(1).padStart(5)} %\n`);
+    }
+  }
 }
 
 main();

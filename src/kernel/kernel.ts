@@ -102,17 +102,16 @@ export class Kernel {
   }
 
   private startTask(proc: Process, name: string, main: ProcMain, at: number, isMain: boolean, core = proc.core): Task {
-    // The generator is created lazily inside a wrapper so `sys` can name its own task.
+    // `sys` must name its own task, so it is made right after the task; the
+    // scheduler calls `main` (through `start`) only when the task first runs.
+    // Not wrapping main's generator in another one keeps a delegation level
+    // off every resume of the task.
     let sys: Sys | undefined;
-    const self = this;
-    function* body(): Co<unknown> {
-      return yield* main(sys!);
-    }
-    const task = this.sched.spawn(name, proc.pid, core, body(), at, (t, err) => {
+    const task = this.sched.spawn(name, proc.pid, core, () => main(sys!), at, (t, err) => {
       if (err !== undefined) this.crash(proc, err, t);
       else if (isMain && proc.alive) this.exit(proc, 0);
     });
-    const ctx: TaskCtx = { kernel: self, proc, task, core: this.cores[core]! };
+    const ctx: TaskCtx = { kernel: this, proc, task, core: this.cores[core]! };
     sys = new Sys(ctx);
     proc.tasks.push(task);
     return task;
@@ -212,7 +211,7 @@ export class Kernel {
   // ---- file syscalls ---------------------------------------------------
 
   *open(ctx: TaskCtx, path: string, flags: number): Co<number> {
-    yield* this.enter(ctx);
+    if (this.syscallEntry(ctx)) yield BLOCK;
     const colon = path.indexOf(':');
     const schemeName = colon < 0 ? '' : path.slice(0, colon);
     const rest = colon < 0 ? path : path.slice(colon + 1);
@@ -228,7 +227,7 @@ export class Kernel {
   }
 
   *read(ctx: TaskCtx, fd: number, buf: Uint8Array, offset?: number): Co<number> {
-    yield* this.enter(ctx);
+    if (this.syscallEntry(ctx)) yield BLOCK;
     const desc = ctx.proc.fds.get(fd);
     if (desc === undefined) return -EBADF;
     const off = offset ?? desc.offset;
@@ -238,7 +237,7 @@ export class Kernel {
   }
 
   *write(ctx: TaskCtx, fd: number, buf: Uint8Array, offset?: number): Co<number> {
-    yield* this.enter(ctx);
+    if (this.syscallEntry(ctx)) yield BLOCK;
     const desc = ctx.proc.fds.get(fd);
     if (desc === undefined) return -EBADF;
     const off = offset ?? desc.offset;
@@ -248,14 +247,14 @@ export class Kernel {
   }
 
   *fsize(ctx: TaskCtx, fd: number): Co<number> {
-    yield* this.enter(ctx);
+    if (this.syscallEntry(ctx)) yield BLOCK;
     const desc = ctx.proc.fds.get(fd);
     if (desc === undefined) return -EBADF;
     return yield* desc.scheme.fsize(ctx, desc.handle);
   }
 
   *lseek(ctx: TaskCtx, fd: number, pos: number, whence: 0 | 1 | 2): Co<number> {
-    yield* this.enter(ctx);
+    if (this.syscallEntry(ctx)) yield BLOCK;
     const desc = ctx.proc.fds.get(fd);
     if (desc === undefined) return -EBADF;
     let base = 0;
@@ -271,7 +270,7 @@ export class Kernel {
   }
 
   *close(ctx: TaskCtx, fd: number): Co<number> {
-    yield* this.enter(ctx);
+    if (this.syscallEntry(ctx)) yield BLOCK;
     const desc = ctx.proc.fds.get(fd);
     if (desc === undefined) return -EBADF;
     ctx.proc.fds.delete(fd);
@@ -289,14 +288,25 @@ export class Kernel {
 
   /** Kernel entry: syscall cost, then the tick may preempt. */
   *enter(ctx: TaskCtx): Co<void> {
+    if (this.syscallEntry(ctx)) yield BLOCK;
+  }
+
+  /**
+   * Kernel entry without the coroutine: charges the syscall and returns true
+   * if the caller must `yield BLOCK` (the tick expired and another task is
+   * ready). Syscalls use this inline so the common case creates no generator.
+   */
+  syscallEntry(ctx: TaskCtx): boolean {
     this.syscalls++;
-    ctx.core.advance(ctx.core.costs.syscallPs);
-    if (this.sched.shouldPreempt(this.currentTask(ctx))) yield BLOCK;
+    const core = ctx.core;
+    core.time = (core.time + core.costs.syscallPs) as never;
+    return this.sched.shouldPreempt(this.currentTask(ctx));
   }
 
   /** Blocks the calling task until woken or `deadline`. */
   *block(ctx: TaskCtx, deadline?: number): Co<unknown> {
-    return yield* this.sched.wait(this.currentTask(ctx), deadline);
+    this.sched.prepareBlock(this.currentTask(ctx), deadline);
+    return yield BLOCK;
   }
 
   /** Wakes a task at `time` (no-op if it is not blocked). */

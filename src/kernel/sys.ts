@@ -10,7 +10,7 @@ import { IrqScheme } from './schemes/irq.js';
 import type { MemoryScheme } from './schemes/memory.js';
 import { RootScheme, type Packet, type UserScheme } from './schemes/user.js';
 import { EVENT_READ } from './readiness.js';
-import type { TaskCtx } from './types.js';
+import type { FileDesc, TaskCtx } from './types.js';
 
 /** DMA-able memory: physical address for the device, a view for the CPU. */
 export interface DmaBuffer {
@@ -68,7 +68,7 @@ export class Sys {
   // ---- time ------------------------------------------------------------
   /** nanosleep: blocks for `ps` picoseconds of simulated time. */
   *sleep(ps: number): Co<void> {
-    yield* this.kernel.enter(this.ctx);
+    if (this.kernel.syscallEntry(this.ctx)) yield BLOCK;
     yield* this.kernel.block(this.ctx, this.now + ps);
   }
 
@@ -98,7 +98,7 @@ export class Sys {
 
   /** Gives up the core voluntarily (sched_yield). */
   *yield(): Co<void> {
-    yield* this.kernel.enter(this.ctx);
+    if (this.kernel.syscallEntry(this.ctx)) yield BLOCK;
     yield BLOCK; // state stays 'ready': requeued at the back
   }
 
@@ -209,7 +209,7 @@ export class Sys {
 
   /** Next event from queue `efd`, or undefined at `deadline`. */
   *waitEvent(efd: number, deadline?: number): Co<EventRecord | undefined> {
-    yield* this.kernel.enter(this.ctx);
+    if (this.kernel.syscallEntry(this.ctx)) yield BLOCK;
     const q = this.proc.fds.get(efd);
     if (q === undefined || !(q.scheme instanceof EventScheme)) throw new SyscallError(EBADF, 'waitEvent');
     const r = yield* this.eventScheme().next(this.ctx, q.handle, deadline);
@@ -225,14 +225,21 @@ export class Sys {
 
   private served(fd: number): UserScheme {
     const d = this.proc.fds.get(fd);
+    // The same open file description always serves the same scheme: skip the lookup for the daemon's usual fd.
+    if (d !== undefined && d === this.servedDesc) return this.servedScheme!;
     const s = d !== undefined && d.scheme instanceof RootScheme ? d.scheme.userScheme(d.handle) : undefined;
     if (s === undefined) throw new SyscallError(EBADF, `fd ${fd} is not a scheme daemon fd`);
+    this.servedDesc = d;
+    this.servedScheme = s;
     return s;
   }
 
+  private servedDesc: FileDesc | undefined;
+  private servedScheme: UserScheme | undefined;
+
   /** The next request to a served scheme (blocks), or null if nonBlocking and none is queued. */
   *nextRequest(fd: number, nonBlocking = false): Co<Packet | null> {
-    yield* this.kernel.enter(this.ctx);
+    if (this.kernel.syscallEntry(this.ctx)) yield BLOCK;
     return yield* this.served(fd).next(this.ctx, nonBlocking);
   }
 

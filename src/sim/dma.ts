@@ -15,6 +15,9 @@ export interface DmaFaults {
 
 export type DmaResult = 'ok' | 'no-bus-master' | 'unmapped' | 'fault';
 
+/** Transfers up to this many bytes are copied by a loop rather than a typed-array view and `set`. */
+const SMALL = 64;
+
 /**
  * A device's only path to guest memory. Every transfer checks bus-master
  * enable and that the target is RAM the driver mapped for DMA, and is traced
@@ -55,7 +58,13 @@ export class DmaPort {
   /** Copies guest memory [addr, addr+length) into dst[dstOffset..]. */
   read(addr: number, dst: Uint8Array, dstOffset: number, length: number, tag: string): boolean {
     if (!this.check(false, addr, length)) return false;
-    dst.set(this.mem.ram.subarray(addr, addr + length), dstOffset);
+    const ram = this.mem.ram;
+    // Small transfers (queue entries, PRP lists): a loop beats creating a view for `set`.
+    if (length <= SMALL && dstOffset >= 0 && dstOffset + length <= dst.length) {
+      for (let i = 0; i < length; i++) dst[dstOffset + i] = ram[addr + i]!;
+    } else {
+      dst.set(ram.subarray(addr, addr + length), dstOffset);
+    }
     if (this.tracer.enabled) this.tracer.dma(false, this.queue.now, this.dev, addr, dst, dstOffset, length, tag);
     return true;
   }
@@ -63,7 +72,17 @@ export class DmaPort {
   /** Copies src[srcOffset..srcOffset+length) to guest memory at addr. */
   write(addr: number, src: Uint8Array, srcOffset: number, length: number, tag: string): boolean {
     if (!this.check(true, addr, length)) return false;
-    this.mem.ram.set(src.subarray(srcOffset, srcOffset + length), addr);
+    const ram = this.mem.ram;
+    if (srcOffset >= 0 && srcOffset + length <= src.length) {
+      if (length <= SMALL) {
+        for (let i = 0; i < length; i++) ram[addr + i] = src[srcOffset + i]!;
+      } else {
+        // A plain view rather than `subarray`, which takes Buffer's slower path when src is a Buffer (disk storage).
+        ram.set(new Uint8Array(src.buffer, src.byteOffset + srcOffset, length), addr);
+      }
+    } else {
+      ram.set(src.subarray(srcOffset, srcOffset + length), addr);
+    }
     if (this.tracer.enabled) this.tracer.dma(true, this.queue.now, this.dev, addr, src, srcOffset, length, tag);
     return true;
   }

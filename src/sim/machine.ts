@@ -10,7 +10,6 @@ import { PhysMem } from './memory.js';
 import { PropError, validateProps } from './props.js';
 import { Rng } from './rng.js';
 import { runLoop } from './run-loop.js';
-import { FNV_OFFSET, fnvNumber } from './hash.js';
 import type { Scenario } from './scenario.js';
 import { DeviceConfigError, type DeviceModel } from '../devices/device.js';
 import { findDeviceFactory, DEVICE_FACTORIES } from '../devices/registry.js';
@@ -246,9 +245,7 @@ export class Machine {
         const h = d.model.stateHash?.();
         if (h === undefined) continue;
         // The function's config space is part of the device's state (capabilities, BARs, command).
-        let cfg = FNV_OFFSET;
-        for (let off = 0; off < d.fn.configSize; off += 4) cfg = fnvNumber(cfg, d.fn.configRead(off, 4));
-        this.tracer.milestone(this.queue.now, d.index, 'state', h, cfg);
+        this.tracer.milestone(this.queue.now, d.index, 'state', h, d.fn.configDigest());
       }
       if (this.queue.pending > 0 || this.kernel.sched.nextRunnable().core >= 0) this.queue.schedule(intervalPs as never, target);
     });

@@ -13,12 +13,12 @@ export type StopReason = 'stopped' | 'idle' | 'time-limit';
 export function runLoop(sched: Scheduler, queue: EventQueue, limitPs: number, stop: () => boolean): StopReason {
   for (;;) {
     if (stop()) return 'stopped';
-    const r = sched.nextRunnable();
+    const tR = sched.findRunnable();
     const tE = queue.peekTime();
-    const next = r.time < tE ? r.time : tE;
+    const next = tR < tE ? tR : tE;
     if (next === Infinity) return 'idle';
     if (next > limitPs) return 'time-limit';
-    if (r.core >= 0 && r.time <= tE) sched.runSlice(r.core);
+    if (sched.runnableCore >= 0 && tR <= tE) sched.runSlice(sched.runnableCore);
     else queue.step();
   }
 }

@@ -29,6 +29,8 @@ export interface Task {
   readonly pid: number;
   readonly core: number;
   gen: Co<unknown>;
+  /** Creates `gen` when the task first runs (then null). */
+  start: (() => Co<unknown>) | null;
   state: TaskState;
   /** Earliest time the task may resume. */
   readyAt: number;
@@ -43,6 +45,10 @@ export interface Task {
 }
 
 const KIND_TIMEOUT = 1;
+
+/** The generator of a task that has not started yet (finished, so `return` on it is harmless). */
+const NOT_STARTED: Co<unknown> = (function* (): Co<unknown> { return undefined; })();
+NOT_STARTED.next();
 
 export class Scheduler {
   readonly tasks: (Task | undefined)[] = [];
@@ -73,9 +79,11 @@ export class Scheduler {
     });
   }
 
-  spawn(name: string, pid: number, core: number, gen: Co<unknown>, startAt: number, onExit: Task['onExit']): Task {
+  /** `gen` is the task's coroutine, or a function creating it when the task first runs. */
+  spawn(name: string, pid: number, core: number, gen: Co<unknown> | (() => Co<unknown>), startAt: number, onExit: Task['onExit']): Task {
+    const lazy = typeof gen === 'function';
     const task: Task = {
-      tid: this.tasks.length, name, pid, core, gen, state: 'ready', readyAt: startAt,
+      tid: this.tasks.length, name, pid, core, gen: lazy ? NOT_STARTED : gen, start: lazy ? gen : null, state: 'ready', readyAt: startAt,
       wakeValue: undefined, waitSeq: 0, timer: NO_EVENT, onExit,
     };
     this.tasks.push(task);
@@ -138,15 +146,32 @@ export class Scheduler {
 
   /** Earliest time any core could run a ready task (Infinity if none). */
   nextRunnable(): { core: number; time: number } {
+    const time = this.findRunnable();
+    return { core: this.runnableCore, time };
+  }
+
+  /** Core found by the last `findRunnable` (-1 if none). */
+  runnableCore = -1;
+
+  /**
+   * Allocation-free `nextRunnable` for the main loop: returns the earliest
+   * time any core could run a ready task (Infinity if none) and leaves that
+   * core in `runnableCore`.
+   */
+  findRunnable(): number {
     let best = -1;
     let bestT = Infinity;
-    for (let c = 0; c < this.cores.length; c++) {
+    const cores = this.cores;
+    for (let c = 0; c < cores.length; c++) {
       const q = this.runq[c]!;
       if (q.length === 0) continue;
-      const t = Math.max(this.cores[c]!.time, q[0]!.readyAt);
+      const ct = cores[c]!.time;
+      const rt = q[0]!.readyAt;
+      const t = ct > rt ? ct : rt;
       if (t < bestT) { bestT = t; best = c; }
     }
-    return { core: best, time: bestT };
+    this.runnableCore = best;
+    return bestT;
   }
 
   /** Runs the head task of `coreId` until it blocks, yields or ends. */
@@ -172,6 +197,11 @@ export class Scheduler {
     task.wakeValue = undefined;
     let result: IteratorResult<typeof BLOCK, unknown>;
     try {
+      if (task.start !== null) {
+        const start = task.start;
+        task.start = null;
+        task.gen = start();
+      }
       result = task.gen.next(value);
     } catch (err) {
       this.current = undefined;

@@ -54,6 +54,7 @@ export interface RecordResult {
 }
 
 interface Sink {
+  /** Writes a, then b. `b` is handed over: the caller does not reuse it (a memory sink keeps it as is). */
   write(a: Uint8Array, b?: Uint8Array): void;
   close(): void;
 }
@@ -80,7 +81,7 @@ class MemorySink implements Sink {
   readonly parts: Buffer[] = [];
   write(a: Uint8Array, b?: Uint8Array): void {
     this.parts.push(Buffer.from(a));
-    if (b) this.parts.push(Buffer.from(b));
+    if (b) this.parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b));
   }
   close(): void {}
 }
@@ -163,6 +164,10 @@ export class TraceRecorder implements Tracer {
   private readonly chunkHeader = Buffer.alloc(CHUNK_HEADER_SIZE);
 
   private readonly strIds = new Map<string, number>();
+  /** The last few interned strings looked up, with their ids (a cache in front of `strIds`). */
+  private readonly recentStr: (string | undefined)[] = [undefined, undefined, undefined, undefined];
+  private readonly recentId = new Int32Array(4);
+  private recentNext = 0;
   private readonly blobs: BlobTable;
   private blobsWritten = 0;
 
@@ -393,6 +398,7 @@ export class TraceRecorder implements Tracer {
     const result: RecordResult = { records: this.seq, bytes: this.offset, blobs: this.blobsWritten, path: this.path };
     if (this.sink instanceof MemorySink) result.buffer = Buffer.concat(this.sink.parts);
     this.strIds.clear();
+    this.recentStr.fill(undefined);
     return result;
   }
 
@@ -482,8 +488,17 @@ export class TraceRecorder implements Tracer {
 
   /** Interned id of `s` (writing its Str definition on first use), or `s` itself once the table is full. */
   private str(s: string): number | string {
+    // Hot strings (DMA tags, scheme names) are usually the same string objects: try a few recent ones first.
+    const rs = this.recentStr;
+    for (let i = 0; i < 4; i++) if (rs[i] === s) return this.recentId[i]!;
     const id = this.strIds.get(s);
-    if (id !== undefined) return id;
+    if (id !== undefined) {
+      const k = this.recentNext;
+      rs[k] = s;
+      this.recentId[k] = id;
+      this.recentNext = (k + 1) & 3;
+      return id;
+    }
     if (this.strIds.size >= MAX_INTERNED_STRINGS) return s;
     const nid = this.strIds.size;
     this.strIds.set(s, nid);
@@ -502,7 +517,7 @@ export class TraceRecorder implements Tracer {
     const id = t.lookup(data, offset, length);
     if (t.isNew) {
       this.blobsWritten++;
-      this.writeBlobDef(id, t.arenaBytes, t.lastOffset, length, t.epochStart);
+      this.writeBlobDef(id, t.lastBuffer, t.lastOffset, length, t.epochStart);
     }
     return id;
   }

@@ -68,6 +68,35 @@ export class Disk {
     }
   }
 
+  /**
+   * The current contents of [byteOff, byteOff+len) as one contiguous range
+   * of a store buffer, or false when the range spans an overlay chunk and
+   * other storage (the caller then copies with `read`). On success the bytes
+   * are `spanBuf[spanOff .. spanOff+len)`: read them at once, the next call
+   * or a write may change what they refer to. Lets the controller DMA
+   * straight from its storage instead of through a bounce buffer.
+   */
+  span(byteOff: number, len: number): boolean {
+    const first = byteOff >>> CHUNK_SHIFT;
+    const chunk = this.chunks[first];
+    if (chunk === undefined) {
+      const last = (byteOff + len - 1) >>> CHUNK_SHIFT;
+      for (let ci = first + 1; ci <= last; ci++) if (this.chunks[ci] !== undefined) return false;
+      this.spanBuf = this.base;
+      this.spanOff = byteOff;
+      return true;
+    }
+    const inChunk = byteOff & (CHUNK - 1);
+    if (inChunk + len > CHUNK) return false;
+    this.spanBuf = chunk;
+    this.spanOff = inChunk;
+    return true;
+  }
+
+  /** Set by a successful `span`. */
+  spanBuf: Buffer = Buffer.alloc(0);
+  spanOff = 0;
+
   /** Copies src[srcOff..srcOff+len) to [byteOff, ...) of the overlay (and the file when writing through). */
   write(src: Uint8Array, srcOff: number, byteOff: number, len: number): void {
     if (this.fd !== null) fs.writeSync(this.fd, src, srcOff, len, byteOff);

@@ -108,8 +108,16 @@ export class DataMover {
     const n = s.prpCount[slot]!;
     for (let i = 0; i < n; i++) {
       const seg = s.prpLen[base + i]!;
-      disk.read(this.bounce, 0, byteOff, seg);
-      if (!this.dma.write(s.prpAddr[base + i]!, this.bounce, 0, seg, 'data')) return St.DATA_TRANSFER_ERROR;
+      // Straight from the disk's storage when the segment is contiguous there; else through the bounce buffer.
+      let src: Uint8Array = this.bounce;
+      let srcOff = 0;
+      if (disk.span(byteOff, seg)) {
+        src = disk.spanBuf;
+        srcOff = disk.spanOff;
+      } else {
+        disk.read(this.bounce, 0, byteOff, seg);
+      }
+      if (!this.dma.write(s.prpAddr[base + i]!, src, srcOff, seg, 'data')) return St.DATA_TRANSFER_ERROR;
       byteOff += seg;
     }
     return St.SUCCESS;

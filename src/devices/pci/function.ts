@@ -14,6 +14,7 @@ import type { EventQueue } from '../../sim/event-queue.js';
 import { intxGsi, type IrqFabric } from '../../sim/irq.js';
 import type { MmioHandler, PhysMem } from '../../sim/memory.js';
 import type { Tracer } from '../../trace/tracer.js';
+import { FNV_OFFSET, fnvNumber } from '../../sim/hash.js';
 import type { BarKind, PciFunctionSpec, PciInterrupts } from './api.js';
 import { BarDecoder } from './bars.js';
 import { checkBdf, formatBdf, type Bdf } from './bdf.js';
@@ -208,6 +209,31 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
     }
     return this.space.read(offset, size);
   }
+
+  /**
+   * FNV digest of the whole config space, read as dwords (`fnvNumber` over
+   * `configRead(off, 4)` for every dword, from FNV_OFFSET). Config space
+   * rarely changes, so the last digest is kept with a copy of the bytes it
+   * covered and reused while they are unchanged.
+   */
+  configDigest(): number {
+    const n = this.configSize >>> 2;
+    const now = new Uint32Array(this.space.bytes.buffer, this.space.bytes.byteOffset, n);
+    const seen = this.digestWords;
+    if (seen !== null) {
+      let same = true;
+      for (let i = 0; i < n; i++) if (seen[i] !== now[i]) { same = false; break; }
+      if (same) return this.digestValue;
+    }
+    let h = FNV_OFFSET;
+    for (let off = 0; off < this.configSize; off += 4) h = fnvNumber(h, this.configRead(off, 4));
+    this.digestWords = now.slice();
+    this.digestValue = h;
+    return h;
+  }
+
+  private digestWords: Uint32Array | null = null;
+  private digestValue = 0;
 
   /** A config write of 1, 2 or 4 bytes. Read-only bits and offsets beyond the space are ignored. */
   configWrite(offset: number, size: number, value: number): void {

@@ -327,7 +327,7 @@ export class LinuxKpi {
         if (v.handler === undefined) return;
         v.count++;
         const r = v.handler(irq, v.devId);
-        yield* v.handle.ack(sys);
+        if (v.kind === 'legacy') yield* v.handle.ack(sys);
         if (r === IRQ_NONE && v.kind !== 'legacy') kpi.sys.log('debug', `irq ${irq}: handler returned IRQ_NONE`);
       }
     });

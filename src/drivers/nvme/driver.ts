@@ -75,6 +75,9 @@ export class NvmeDriver {
   private readonly ioq: QueuePair[] = [];
   private readonly ioSlots: Slot[][] = [];
   private readonly pending: Pending[][] = [];
+  /** Recycled request and command records (the I/O path allocates none in steady state). */
+  private readonly freeReqs: IoRequest[] = [];
+  private readonly freePending: Pending[] = [];
   readonly namespaces = new Map<number, Namespace>();
   private schemeFd = -1;
   private readonly handles = new Map<number, number>();
@@ -363,12 +366,23 @@ export class NvmeDriver {
     if (p.offset >= total || len === 0) { sys.reply(this.schemeFd, p, 0); return; }
     const n = Math.min(len, total - p.offset);
     const qi = p.pid % this.ioq.length;
-    const req: IoRequest = { packet: p, write, remaining: 0, failed: 0 };
+    const req = this.freeReqs.pop() ?? { packet: p, write, remaining: 0, failed: 0 };
+    req.packet = p;
+    req.write = write;
+    req.remaining = 0;
+    req.failed = 0;
     const pend = this.pending[qi]!;
     for (let off = 0; off < n; off += this.mdtsBytes) {
       const chunk = Math.min(this.mdtsBytes, n - off);
       req.remaining++;
-      pend.push({ req, nsid: ns.nsid, lba: (p.offset + off) / ns.lbaSize, blocks: chunk / ns.lbaSize, bufOffset: off, length: chunk });
+      const c = this.freePending.pop() ?? { req, nsid: 0, lba: 0, blocks: 0, bufOffset: 0, length: 0 };
+      c.req = req;
+      c.nsid = ns.nsid;
+      c.lba = (p.offset + off) / ns.lbaSize;
+      c.blocks = chunk / ns.lbaSize;
+      c.bufOffset = off;
+      c.length = chunk;
+      pend.push(c);
     }
     this.drainPending(this.ioq[qi]!);
   }
@@ -395,6 +409,7 @@ export class NvmeDriver {
       dv.setUint32(off + 40, c.lba >>> 0, true);
       dv.setUint32(off + 44, Math.floor(c.lba / 2 ** 32), true);
       dv.setUint32(off + 48, c.blocks - 1, true);
+      this.freePending.push(c);
       submitted++;
     }
     if (submitted > 0) q.ringSq();
@@ -427,6 +442,7 @@ export class NvmeDriver {
     if (--req.remaining === 0) {
       const len = req.packet.buf!.length;
       this.k.sys.reply(this.schemeFd, req.packet, req.failed > 0 ? -EIO : len);
+      this.freeReqs.push(req);
     }
   }
 }

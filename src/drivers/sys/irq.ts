@@ -29,8 +29,8 @@ export class IrqHandle {
   }
 
   /** Waits on behalf of `sys` (the calling task's Sys; defaults to the opener's). */
-  *wait(sys: Sys = this.sys): Co<number> {
-    return yield* sys.waitIrq(this.fd, this.scratch);
+  wait(sys: Sys = this.sys): Co<number> {
+    return sys.waitIrq(this.fd, this.scratch);
   }
 
   *ack(sys: Sys = this.sys): Co<void> {

@@ -1,4 +1,4 @@
-import type { Co, Task } from '../../sim/scheduler.js';
+import { BLOCK, type Co, type Task } from '../../sim/scheduler.js';
 import { MSI_ADDR_BASE } from '../../sim/irq.js';
 import { EAGAIN, EBADF, EBUSY, EINVAL, ENOENT, ENOSPC } from '../errno.js';
 import { EVENT_READ, Readiness } from '../readiness.js';
@@ -86,8 +86,10 @@ export class IrqScheme implements Scheme {
     if (buf.length < 8) return -EINVAL;
     while (h.count === 0) {
       if (h.nonBlocking) return -EAGAIN;
-      h.waiter = ctx.kernel.currentTask(ctx);
-      yield* ctx.kernel.block(ctx);
+      const task = ctx.kernel.currentTask(ctx);
+      h.waiter = task;
+      ctx.kernel.sched.prepareBlock(task);
+      yield BLOCK;
       if (!this.handles.has(handle)) return -EBADF;
     }
     const n = h.count;

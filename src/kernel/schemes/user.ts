@@ -1,4 +1,4 @@
-import type { Co, Task } from '../../sim/scheduler.js';
+import { BLOCK, type Co, type Task } from '../../sim/scheduler.js';
 import { EBADF, ENODEV, EINVAL, ENOENT } from '../errno.js';
 import type { Process } from '../process.js';
 import { EVENT_READ, Readiness } from '../readiness.js';
@@ -31,6 +31,10 @@ export interface Packet {
   client: Task | null;
   replied: boolean;
   result: number;
+  /** Kernel-internal: the scheme this packet is in flight at (null otherwise) and its in-flight list links. */
+  inflightAt: UserScheme | null;
+  inflightPrev: Packet | null;
+  inflightNext: Packet | null;
 }
 
 let nextPacketId = 0;
@@ -51,23 +55,26 @@ export class UserScheme implements Scheme {
   private readonly pool: Packet[] = [];
   private daemonWaiter: Task | null = null;
   readonly daemonReadiness = new Readiness();
-  readonly inflight = new Map<number, Packet>();
+  /** Requests submitted and not yet replied to, oldest first (an intrusive list: no per-request allocation or hashing). */
+  private inflightHead: Packet | null = null;
+  private inflightTail: Packet | null = null;
   dead = false;
   requests = 0;
 
   constructor(readonly name: string, readonly owner: Process) {}
 
-  *open(ctx: TaskCtx, path: string, flags: number): Co<number> {
-    return yield* this.submit(ctx, OP_OPEN, 0, path, flags, null, 0);
+  // Client operations return the submit coroutine itself (no extra delegation level per request).
+  open(ctx: TaskCtx, path: string, flags: number): Co<number> {
+    return this.submit(ctx, OP_OPEN, 0, path, flags, null, 0);
   }
-  *read(ctx: TaskCtx, handle: number, buf: Uint8Array, offset: number): Co<number> {
-    return yield* this.submit(ctx, OP_READ, handle, '', 0, buf, offset);
+  read(ctx: TaskCtx, handle: number, buf: Uint8Array, offset: number): Co<number> {
+    return this.submit(ctx, OP_READ, handle, '', 0, buf, offset);
   }
-  *write(ctx: TaskCtx, handle: number, buf: Uint8Array, offset: number): Co<number> {
-    return yield* this.submit(ctx, OP_WRITE, handle, '', 0, buf, offset);
+  write(ctx: TaskCtx, handle: number, buf: Uint8Array, offset: number): Co<number> {
+    return this.submit(ctx, OP_WRITE, handle, '', 0, buf, offset);
   }
-  *fsize(ctx: TaskCtx, handle: number): Co<number> {
-    return yield* this.submit(ctx, OP_FSIZE, handle, '', 0, null, 0);
+  fsize(ctx: TaskCtx, handle: number): Co<number> {
+    return this.submit(ctx, OP_FSIZE, handle, '', 0, null, 0);
   }
   *close(ctx: TaskCtx, handle: number): Co<number> {
     if (this.dead) return 0;
@@ -80,6 +87,7 @@ export class UserScheme implements Scheme {
     ctx.core.advance(ctx.core.costs.schemeHopPs);
     const p = this.pool.pop() ?? {
       id: 0, op: 0, pid: 0, handle: 0, path: '', flags: 0, buf: null, offset: 0, client: null, replied: false, result: 0,
+      inflightAt: null, inflightPrev: null, inflightNext: null,
     };
     p.id = nextPacketId++;
     p.op = op; p.pid = ctx.proc.pid; p.handle = handle; p.path = path; p.flags = flags;
@@ -87,7 +95,7 @@ export class UserScheme implements Scheme {
     this.requests++;
     const t = Math.max(ctx.core.time, k.queue.now);
     k.tracer.schemeReq(k.queue.now, ctx.proc.pid, this.name, OP_NAMES[op]!, p.id, offset, buf === null ? 0 : buf.length);
-    this.inflight.set(p.id, p);
+    this.addInflight(p);
     this.queue.push(p);
     const w = this.daemonWaiter;
     if (w !== null) {
@@ -96,7 +104,7 @@ export class UserScheme implements Scheme {
     }
     this.daemonReadiness.signal(EVENT_READ, t);
     k.sched.prepareBlock(p.client);
-    yield 0;
+    yield BLOCK;
     const result = p.result;
     this.release(p);
     return result;
@@ -114,8 +122,10 @@ export class UserScheme implements Scheme {
       const p = this.queue.shift();
       if (p !== undefined) return p;
       if (nonBlocking || this.dead) return null;
-      this.daemonWaiter = ctx.kernel.currentTask(ctx);
-      yield* ctx.kernel.block(ctx);
+      const task = ctx.kernel.currentTask(ctx);
+      this.daemonWaiter = task;
+      ctx.kernel.sched.prepareBlock(task);
+      yield BLOCK;
     }
   }
 
@@ -125,13 +135,13 @@ export class UserScheme implements Scheme {
 
   /** Daemon side: completes a request; the client resumes after the hop back. */
   reply(ctx: TaskCtx, p: Packet, result: number): number {
-    if (p.replied || !this.inflight.has(p.id)) return -EINVAL;
+    if (p.replied || p.inflightAt !== this) return -EINVAL;
     const k = ctx.kernel;
     k.syscalls++;
     ctx.core.advance(ctx.core.costs.syscallPs + ctx.core.costs.schemeHopPs);
     p.replied = true;
     p.result = result;
-    this.inflight.delete(p.id);
+    this.removeInflight(p);
     k.tracer.schemeReply(k.queue.now, p.pid, this.name, p.id, result);
     if (p.client !== null) k.wake(p.client, undefined, Math.max(ctx.core.time, k.queue.now));
     return 0;
@@ -141,12 +151,42 @@ export class UserScheme implements Scheme {
   kill(time: number, kernelWake: (t: Task, time: number) => void, errno: number): void {
     this.dead = true;
     this.queue.length = 0;
-    for (const p of this.inflight.values()) {
+    for (let p = this.inflightHead; p !== null; p = p.inflightNext) {
       p.replied = true;
       p.result = -errno;
+      p.inflightAt = null;
       if (p.client !== null) kernelWake(p.client, time);
     }
-    this.inflight.clear();
+    this.inflightHead = null;
+    this.inflightTail = null;
+  }
+
+  /** Requests in flight (submitted, not replied to). */
+  get inflightCount(): number {
+    let n = 0;
+    for (let p = this.inflightHead; p !== null; p = p.inflightNext) n++;
+    return n;
+  }
+
+  private addInflight(p: Packet): void {
+    p.inflightAt = this;
+    p.inflightPrev = this.inflightTail;
+    p.inflightNext = null;
+    if (this.inflightTail === null) this.inflightHead = p;
+    else this.inflightTail.inflightNext = p;
+    this.inflightTail = p;
+  }
+
+  private removeInflight(p: Packet): void {
+    const prev = p.inflightPrev;
+    const next = p.inflightNext;
+    if (prev === null) this.inflightHead = next;
+    else prev.inflightNext = next;
+    if (next === null) this.inflightTail = prev;
+    else next.inflightPrev = prev;
+    p.inflightAt = null;
+    p.inflightPrev = null;
+    p.inflightNext = null;
   }
 }
 
