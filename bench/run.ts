@@ -164,6 +164,16 @@ function nvmeBreakdown(ops: number, record: boolean): [string, number][] {
   return [...shares].map(([k, v]): [string, number] => [k, v / Math.max(1, total)]).sort((a, b) => b[1] - a[1]);
 }
 
+/**
+ * Diffs two synthetic `events`-event traces (recorded by one child, diffed in
+ * another so the diff's peak RSS is its own). Returns the diff child's figures.
+ */
+export function benchDiffPair(dir: string, events: number): ChildResult {
+  const sub = mkdtempSync(join(dir, `diff-${events}-`));
+  child('make-diff', String(events), sub);
+  return child('diff', join(sub, 'diff-bench-a.simtrace'), join(sub, 'diff-bench-b.simtrace'));
+}
+
 function main(): void {
   const json = process.argv.includes('--json');
   const quick = process.argv.includes('--quick');
@@ -185,6 +195,10 @@ function main(): void {
     const big = benchReplay(dir, quick ? 100_000 : 1_100_000);
     results.replay_10m_events = big.events;
     results.replay_10m_peak_rss_mib = big.peakRssMiB;
+    results.diff_1m_seconds = Number(benchDiffPair(dir, 1_000_000).seconds.toFixed(2));
+    const bigDiff = benchDiffPair(dir, quick ? 1_000_000 : 10_000_000);
+    results.diff_10m_events = bigDiff.events;
+    results.diff_10m_peak_rss_mib = bigDiff.maxRssMiB;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
