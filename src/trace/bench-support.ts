@@ -94,7 +94,7 @@ export interface RecorderBenchResult {
 
 /**
  * Records `records` events of the workload into memory (or into `path`) and
- * times it with `clock` (milliseconds, e.g. `performance.now`).
+ * times it with `clock` (milliseconds; the caller passes a wall clock).
  */
 export function benchRecorder(
   clock: () => number,

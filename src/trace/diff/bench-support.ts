@@ -115,8 +115,8 @@ export interface DiffBenchOptions {
 }
 
 /**
- * Times a diff of two existing traces with `clock` (milliseconds, e.g.
- * `performance.now`), sampling `memory` (if given) every 65,536 events.
+ * Times a diff of two existing traces with `clock` (milliseconds,
+ * the caller's wall clock), sampling `memory` (if given) every 65,536 events.
  * For a peak-RSS figure, run this in a process that did not also generate
  * the traces (generation leaves the recorder's memory in the RSS).
  */
@@ -143,8 +143,8 @@ export function benchDiffFiles(
 }
 
 /**
- * Times diffing two `events`-event traces with `clock` (milliseconds, e.g.
- * `performance.now`). Trace generation is not timed.
+ * Times diffing two `events`-event traces with `clock` (milliseconds,
+ * the caller's wall clock). Trace generation is not timed.
  */
 export function benchDiff(clock: () => number, events: number, opts: DiffBenchOptions = {}): DiffBenchResult {
   // A directory of our own, so concurrent runs never share trace files.
