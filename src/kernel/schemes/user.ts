@@ -1,5 +1,5 @@
 import { BLOCK, type Co, type Task } from '../../sim/scheduler.js';
-import { EBADF, ENODEV, EINVAL, ENOENT } from '../errno.js';
+import { EBADF, EINVAL, EIO, ENODEV, ENOENT } from '../errno.js';
 import type { Process } from '../process.js';
 import { EVENT_READ, Readiness } from '../readiness.js';
 import type { Scheme, TaskCtx } from '../types.js';
@@ -217,7 +217,7 @@ export class RootScheme implements Scheme {
     if (s === undefined) return -EBADF;
     this.handles.delete(handle);
     const k = ctx.kernel;
-    const errno = ctx.proc.alive ? ENODEV : 5;
+    const errno = ctx.proc.alive ? ENODEV : EIO;
     s.kill(k.queue.now, (t, time) => k.wake(t, undefined, time), errno);
     k.unregisterScheme(s.name);
     return 0;
