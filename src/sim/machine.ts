@@ -161,10 +161,10 @@ export class Machine {
     else this.buildDevices();
 
     this.startStateDigests(s.machine.stateHashUs * 1e6);
-    if (opts.devicesOnly) {
-      this.kernel = new Kernel({ queue: this.queue, mem: this.mem, irq: this.irq, cores: this.cores, tracer, quantumPs: s.machine.tickUs * 1e6 });
-      return;
-    }
+    this.kernel = new Kernel({
+      queue: this.queue, mem: this.mem, irq: this.irq, cores: this.cores, tracer, quantumPs: s.machine.tickUs * 1e6,
+    });
+    if (opts.devicesOnly) return;
     // Firmware: BAR assignment (fixed addresses from the machine file honoured).
     const fixed = new Map<string, Map<number, number>>();
     for (const d of s.machine.devices) {
@@ -180,9 +180,6 @@ export class Machine {
       throw new InputError(file, i >= 0 ? `machine.devices[${i}].bars` : 'machine.devices', msg);
     }
 
-    this.kernel = new Kernel({
-      queue: this.queue, mem: this.mem, irq: this.irq, cores: this.cores, tracer, quantumPs: s.machine.tickUs * 1e6,
-    });
     const k = this.kernel;
     k.registerScheme(new RootScheme());
     k.registerScheme(new MemoryScheme(this.mem));
