@@ -4,6 +4,7 @@ import type { PropTable, PropValues } from '../sim/props.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Sys } from '../kernel/sys.js';
 import { errnoName } from '../kernel/errno.js';
+import { sameBytes } from '../trace/compare/events.js';
 
 export const blockIoParams = {
   target: { type: 'string', default: 'disk.nvme:1', doc: 'scheme path of the disk to exercise' },
@@ -102,7 +103,7 @@ export function spawnBlockIo(kernel: Kernel, params: BlockIoParams, rng: Rng, im
         result.bytes += got;
         if (params.verify && shadow !== undefined) {
           const want = shadow.subarray(lba * bs, lba * bs + buf.length);
-          if (!equalBytes(buf, want)) {
+          if (!sameBytes(buf, want)) {
             result.dataErrors++;
             const at = firstDiff(buf, want);
             problem(`client ${index}: data mismatch reading LBA ${lba} (+${n}): byte ${at} is 0x${buf[at]!.toString(16)}, expected 0x${want[at]!.toString(16)}`);
@@ -150,11 +151,6 @@ function fillWriteData(buf: Uint8Array, bs: number, client: number, op: number, 
   }
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 function firstDiff(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;

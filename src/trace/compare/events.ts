@@ -3,7 +3,8 @@ import type { SeqEvent } from '../reader.js';
 /** Kinds that are the device boundary proper (what replay checks and injects). */
 export const BOUNDARY_KINDS = new Set(['mmio', 'pio', 'cfg', 'dma', 'intx', 'msi']);
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+/** Same length and bytes. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

@@ -1,15 +1,11 @@
-import { existsSync } from 'node:fs';
-import { InputError } from '../../sim/errors.js';
 import { Machine } from '../../sim/machine.js';
-import { loadScenario } from '../../sim/scenario.js';
 import { parseBdf } from '../../devices/pci/bdf.js';
-import type { DeviceDecoder } from '../decoder.js';
 import type { CompareResult, Divergence, DivergenceKind } from '../compare/compare.js';
 import { sameEvent, sameShape } from '../compare/events.js';
 import { formatReport, reportJson, type ReportContext } from '../compare/report.js';
-import { openTrace, type SeqEvent, type TraceReader } from '../reader.js';
+import type { SeqEvent, TraceReader } from '../reader.js';
 import type { LogLevel, ProcEvent } from '../tracer.js';
-import { checkTraceMatchesScenario } from './hardware.js';
+import { assertIntact, openReplayInputs } from './inputs.js';
 import { RingTracer } from './ring-tracer.js';
 import type { ReplayOptions } from './run.js';
 
@@ -212,14 +208,7 @@ class DevicePlayer extends RingTracer {
 
 /** `simrun replay --devices <trace>`. */
 export function runReplayDevices(o: ReplayOptions): { exitCode: 0 | 1; compare: CompareResult; machine: Machine } {
-  if (!existsSync(o.trace)) throw new InputError(o.trace, '', 'trace file not found');
-  const reader = openTrace(o.trace);
-  const bad = reader.damage[0];
-  if (bad !== undefined) throw new InputError(o.trace, `byte ${bad.offset}`, `the trace is damaged (${bad.reason}); replay needs an intact trace`);
-  const scenarioPath = o.scenario ?? reader.header.scenario.path;
-  if (!existsSync(scenarioPath)) throw new InputError(o.trace, 'header.scenario.path', `the scenario it was recorded from (${scenarioPath}) is not there; pass it with --scenario`);
-  const scenario = loadScenario(scenarioPath);
-  checkTraceMatchesScenario(reader.header, scenario, o.trace);
+  const { reader, scenario } = openReplayInputs(o.trace, o.scenario);
   const player = new DevicePlayer(reader, o.context ?? 20, o.keepGoing ?? false);
   const machine = new Machine(scenario, { tracer: player, seed: reader.header.seed, devicesOnly: true });
   player.start(machine);
@@ -228,8 +217,7 @@ export function runReplayDevices(o: ReplayOptions): { exitCode: 0 | 1; compare: 
   // (The recording ends where the recorded run stopped: work still pending in the models then is not compared.)
   while (!player.stopped && !player.done && q.step());
   player.finish();
-  const late = reader.damage[0];
-  if (late !== undefined) throw new InputError(o.trace, `byte ${late.offset}`, `the trace is damaged (${late.reason}); replay needs an intact trace`);
+  assertIntact(o.trace, reader);
   const compare: CompareResult = { identical: player.count === 0, divergences: player.divergences, count: player.count, expectedEvents: player.matched, actualEvents: player.seq };
   const ctx: ReportContext = { expectedHeader: reader.header, actualHeader: reader.header, decoders: o.decoders, expectedLabel: 'trace', actualLabel: 'devices' };
   if (o.json) o.out(JSON.stringify({ mode: 'devices', trace: o.trace, scenario: scenario.name, ...reportJson(compare, ctx) }));

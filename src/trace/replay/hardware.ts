@@ -7,6 +7,7 @@ import type { Divergence, DivergenceKind } from '../compare/compare.js';
 import type { TraceHeader } from '../format.js';
 import type { SeqEvent, TraceReader } from '../reader.js';
 import { PciStandIn, type AccessSink } from './pci-stand-in.js';
+import { sameBytes } from '../compare/events.js';
 import { RingTracer } from './ring-tracer.js';
 
 const DRIVER_SIDE = new Set(['cfg', 'mmio', 'pio']);
@@ -184,7 +185,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
         } else {
           const now = m.mem.isRam(e.addr, e.data.length) ? m.mem.ram.subarray(e.addr, e.addr + e.data.length) : new Uint8Array(0);
           m.tracer.dma(false, m.queue.now, e.dev, e.addr, now, 0, now.length, e.tag);
-          if (e.missing === undefined && !bytesEqual(now, e.data)) {
+          if (e.missing === undefined && !sameBytes(now, e.data)) {
             this.diverge('value', e, this.tracer.last());
           }
         }
@@ -309,9 +310,4 @@ function samePlace(e: SeqEvent, kind: string, write: boolean, bar: number, offse
   return false;
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 

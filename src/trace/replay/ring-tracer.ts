@@ -13,7 +13,7 @@ export class RingTracer implements Tracer {
   private next = 0;
   seq = 0;
 
-  constructor(private readonly cap: number, private readonly inner: Tracer = NULL_TRACER) {
+  constructor(cap: number, private readonly inner: Tracer = NULL_TRACER) {
     this.ring = new Array<SeqEvent | undefined>(Math.max(1, cap)).fill(undefined);
   }
 

@@ -1,13 +1,10 @@
-import { existsSync } from 'node:fs';
-import { InputError } from '../../sim/errors.js';
 import { Machine, type RunResult } from '../../sim/machine.js';
-import { loadScenario } from '../../sim/scenario.js';
 import type { DeviceDecoder } from '../decoder.js';
 import type { CompareResult } from '../compare/compare.js';
 import { formatReport, reportJson, type ReportContext } from '../compare/report.js';
-import { openTrace } from '../reader.js';
 import { TraceRecorder } from '../recorder.js';
-import { checkTraceMatchesScenario, TraceHardware } from './hardware.js';
+import { TraceHardware } from './hardware.js';
+import { assertIntact, openReplayInputs } from './inputs.js';
 
 export interface ReplayOptions {
   trace: string;
@@ -30,22 +27,9 @@ export interface ReplayOutcome {
   machine: Machine;
 }
 
-function damaged(path: string, reader: { damage: { offset: number; reason: string }[] }): void {
-  const d = reader.damage[0];
-  if (d !== undefined) throw new InputError(path, `byte ${d.offset}`, `the trace is damaged (${d.reason}); replay needs an intact trace`);
-}
-
 /** `simrun replay <trace>`: the scenario's drivers run against the trace as hardware. */
 export function runReplayHardware(o: ReplayOptions): ReplayOutcome {
-  if (!existsSync(o.trace)) throw new InputError(o.trace, '', 'trace file not found');
-  const reader = openTrace(o.trace);
-  damaged(o.trace, reader);
-  const scenarioPath = o.scenario ?? reader.header.scenario.path;
-  if (!existsSync(scenarioPath)) {
-    throw new InputError(o.trace, 'header.scenario.path', `the scenario it was recorded from (${scenarioPath}) is not there; pass it with --scenario`);
-  }
-  const scenario = loadScenario(scenarioPath);
-  checkTraceMatchesScenario(reader.header, scenario, o.trace);
+  const { reader, scenario } = openReplayInputs(o.trace, o.scenario);
   const recorder = o.record === undefined ? undefined : TraceRecorder.create(o.record, { ...reader.header, createdBy: `simrun replay ${o.trace}` });
   const hw = new TraceHardware(reader, { keepGoing: o.keepGoing, context: o.context, record: recorder });
   let result: RunResult;
@@ -57,7 +41,7 @@ export function runReplayHardware(o: ReplayOptions): ReplayOutcome {
   } finally {
     recorder?.close();
   }
-  damaged(o.trace, reader);
+  assertIntact(o.trace, reader);
   const compare: CompareResult = {
     identical: hw.count === 0, divergences: hw.divergences, count: hw.count,
     expectedEvents: hw.matched + hw.injected, actualEvents: hw.tracer.seq,
