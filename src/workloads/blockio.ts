@@ -83,7 +83,12 @@ export function spawnBlockIo(kernel: Kernel, params: BlockIoParams, rng: Rng, im
     const maxB = Math.max(1, Math.min(params.maxBlocks, stripe));
     const minB = Math.min(params.minBlocks, maxB);
     const bufs: Uint8Array[] = [];
-    for (let n = 0; n <= maxB; n++) bufs.push(new Uint8Array(n * bs));
+    const views: DataView[] = [];
+    for (let n = 0; n <= maxB; n++) {
+      const b = new Uint8Array(n * bs);
+      bufs.push(b);
+      views.push(new DataView(b.buffer));
+    }
     sys.log('info', `client ${index}: ${ops} ops on blocks ${first}..${first + stripe - 1} of ${params.target}`);
     for (let i = 0; i < ops; i++) {
       const n = r.int(minB, maxB);
@@ -111,7 +116,7 @@ export function spawnBlockIo(kernel: Kernel, params: BlockIoParams, rng: Rng, im
           }
         }
       } else {
-        fillWriteData(buf, bs, index, i, lba, r);
+        fillWriteData(buf, views[n]!, bs, index, i, lba, r);
         const put = yield* sys.write(fd, buf, lba * bs);
         result.latencies.push(sys.now - t0);
         if (put !== buf.length) {
@@ -135,8 +140,7 @@ export function spawnBlockIo(kernel: Kernel, params: BlockIoParams, rng: Rng, im
  * and continues with a seeded 8-byte pattern, so every write is distinct and
  * a misdirected or stale read is caught, while traces stay compressible.
  */
-function fillWriteData(buf: Uint8Array, bs: number, client: number, op: number, lba: number, r: Rng): void {
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+function fillWriteData(buf: Uint8Array, dv: DataView, bs: number, client: number, op: number, lba: number, r: Rng): void {
   for (let off = 0, b = 0; off < buf.length; off += bs, b++) {
     const p0 = r.nextU32();
     const p1 = r.nextU32();
