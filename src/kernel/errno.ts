@@ -13,12 +13,19 @@ export const EINVAL = 22;
 export const ENOSPC = 28;
 export const ESPIPE = 29;
 export const ENOSYS = 38;
+export const EOPNOTSUPP = 95;
+export const ENETDOWN = 100;
+export const ENOTCONN = 107;
 export const ETIMEDOUT = 110;
+export const ECONNREFUSED = 111;
+export const EALREADY = 114;
+export const ERFKILL = 132;
 
 const NAMES: Record<number, string> = {
   [ENOENT]: 'ENOENT', [EIO]: 'EIO', [EBADF]: 'EBADF', [EAGAIN]: 'EAGAIN', [ENOMEM]: 'ENOMEM',
   [EACCES]: 'EACCES', [EFAULT]: 'EFAULT', [EBUSY]: 'EBUSY', [EEXIST]: 'EEXIST', [ENODEV]: 'ENODEV',
   [EINVAL]: 'EINVAL', [ENOSPC]: 'ENOSPC', [ESPIPE]: 'ESPIPE', [ENOSYS]: 'ENOSYS', [ETIMEDOUT]: 'ETIMEDOUT',
+  [EOPNOTSUPP]: 'EOPNOTSUPP', [ENETDOWN]: 'ENETDOWN', [ECONNREFUSED]: 'ECONNREFUSED', [ERFKILL]: 'ERFKILL', [ENOTCONN]: 'ENOTCONN', [EALREADY]: 'EALREADY',
 };
 
 export function errnoName(e: number): string {
