@@ -1,0 +1,226 @@
+/**
+ * UMAC scan: SCAN_CFG, SCAN_REQ_UMAC, SCAN_ABORT_UMAC.
+ *
+ * SCAN_CFG stores the MAC address and channel list (status OK). SCAN_REQ_UMAC
+ * without a prior SCAN_CFG, with a scan already running, or naming a channel
+ * the NVM marks invalid is refused with STATUS_BAD_PARAM (+ guestErr).
+ * Otherwise: status response, then per channel (CHANNEL_SWITCH apart):
+ * active when the request has SSIDs, is not PASSIVE and the NVM allows active
+ * scanning there (dwell = active_dwell or 30 TU), else passive (passive_dwell
+ * or 110 TU). An active dwell starts with one probe request per SSID (traced
+ * on the air); every frame the Air reports during the dwell is posted as
+ * RX_PHY + RX_MPDU at its time (traced). Beacons come from the first listen
+ * only; further probes contribute probe responses only. After the last
+ * channel: SCAN_ITERATION_COMPLETE_UMAC (when general_flags asks), then
+ * SCAN_COMPLETE_UMAC {uid, status DONE}.
+ *
+ * SCAN_ABORT_UMAC for the running uid: status OK, then SCAN_COMPLETE_UMAC
+ * {status ABORTED}. With no scan running (or another uid): status
+ * STATUS_UNSUPPORTED and no notification. RF-kill: a running scan is aborted
+ * (SCAN_COMPLETE ABORTED); a request under RF-kill gets status OK and
+ * SCAN_COMPLETE ABORTED right after.
+ */
+import { us } from '../../../sim/time.js';
+import {
+  CMD, NVM_CHANNEL_ACTIVE, NVM_CHANNEL_VALID, SCAN_ABORT_SIZE, SCAN_CFG, SCAN_GEN_FLAGS_ITER_COMPLETE,
+  SCAN_GEN_FLAGS_PASSIVE, SCAN_REQ, SCAN_STATUS_ABORTED, SCAN_STATUS_DONE, STATUS_OK, STATUS_UNSUPPORTED, GROUP, SEQ_UNSOLICITED,
+} from '../fw-api.js';
+import type { AirFrame } from '../rf/types.js';
+import type { FwCore } from './cpu.js';
+import { nvmChannelFlags } from './nvm.js';
+import {
+  FC_BEACON, basicRate500k, fcKind, probeRequest, rd16, rd32, rxMpduPayload, rxPhyPayload, scanCompletePayload, scanIterPayload,
+} from './packets.js';
+
+export const TU = us(1024);
+export const DEFAULT_ACTIVE_DWELL_TU = 30;
+export const DEFAULT_PASSIVE_DWELL_TU = 110;
+/** Time to tune to the next channel. */
+export const CHANNEL_SWITCH = us(100);
+
+export interface ScanConfig {
+  flags: number;
+  mac: Uint8Array;
+  channels: number[];
+}
+
+export interface ScanState {
+  uid: number;
+  channels: number[];
+  ssids: Uint8Array[];
+  activeDwellTu: number;
+  passiveDwellTu: number;
+  passive: boolean;
+  iterNotif: boolean;
+  /** Index of the current channel (channels.length = done). */
+  idx: number;
+  /** Frames heard on the current channel and the next one to deliver. */
+  frames: AirFrame[];
+  fi: number;
+  /** 'tune' = next step starts channel idx; 'dwell' = delivering frames until dwellEnd. */
+  phase: 'tune' | 'dwell';
+  dwellEnd: number;
+  startPs: number;
+  /** Frames delivered in this scan. */
+  received: number;
+  /** Pending action id (-1 = none). */
+  action: number;
+}
+
+export function scanCfg(core: FwCore, p: Uint8Array): void {
+  if (!core.need(p, SCAN_CFG.HDR)) return;
+  const n = p[SCAN_CFG.N_CHANNELS]!;
+  if (!core.need(p, SCAN_CFG.CHANNELS + n)) return;
+  core.scanCfg = {
+    flags: rd32(p, SCAN_CFG.FLAGS),
+    mac: p.slice(SCAN_CFG.MAC, SCAN_CFG.MAC + 6),
+    channels: Array.from(p.subarray(SCAN_CFG.CHANNELS, SCAN_CFG.CHANNELS + n)),
+  };
+  core.milestone('fw.scan-cfg', n, 0);
+  core.replyStatus(STATUS_OK);
+}
+
+export function scanReq(core: FwCore, p: Uint8Array): void {
+  if (!core.need(p, SCAN_REQ.HDR)) return;
+  const nCh = p[SCAN_REQ.N_CHANNELS]!;
+  const nSsids = p[SCAN_REQ.N_SSIDS]!;
+  if (!core.need(p, SCAN_REQ.CHANNELS + nCh + nSsids * SCAN_REQ.SSID_ENTRY)) return;
+  if (core.scanCfg === null) {
+    core.badParam('fw.scan-no-cfg', 'scan requested before SCAN_CFG');
+    return;
+  }
+  const channels = Array.from(p.subarray(SCAN_REQ.CHANNELS, SCAN_REQ.CHANNELS + nCh));
+  const bad = channels.find((c) => (nvmChannelFlags(core.nvm, c) & NVM_CHANNEL_VALID) === 0);
+  if (bad !== undefined) {
+    core.badParam('fw.scan-channel', `channel ${bad} is not valid in the NVM`);
+    return;
+  }
+  if (core.scan !== null) {
+    core.badParam('fw.scan-busy', `scan uid ${core.scan.uid} is still running`);
+    return;
+  }
+  const ssids: Uint8Array[] = [];
+  for (let i = 0; i < nSsids; i++) {
+    const at = SCAN_REQ.CHANNELS + nCh + i * SCAN_REQ.SSID_ENTRY;
+    const len = Math.min(32, p[at + 1]!);
+    ssids.push(p.slice(at + 2, at + 2 + len));
+  }
+  const gen = rd16(p, SCAN_REQ.GENERAL_FLAGS);
+  const uid = rd32(p, SCAN_REQ.UID);
+  core.scan = {
+    uid, channels, ssids,
+    activeDwellTu: rd16(p, SCAN_REQ.ACTIVE_DWELL) || DEFAULT_ACTIVE_DWELL_TU,
+    passiveDwellTu: rd16(p, SCAN_REQ.PASSIVE_DWELL) || DEFAULT_PASSIVE_DWELL_TU,
+    passive: (gen & SCAN_GEN_FLAGS_PASSIVE) !== 0,
+    iterNotif: (gen & SCAN_GEN_FLAGS_ITER_COMPLETE) !== 0,
+    idx: 0, frames: [], fi: 0, phase: 'tune', dwellEnd: 0, startPs: core.now() + core.cur.respDelay, received: 0, action: -1,
+  };
+  core.counters.scans++;
+  core.milestone('fw.scan-start', uid, nCh);
+  core.replyStatus(STATUS_OK);
+  if (core.rfKilled) {
+    abortScan(core, core.cur.respDelay + us(1));
+    return;
+  }
+  core.scan.action = core.later(core.cur.respDelay + CHANNEL_SWITCH, { k: 'scan' });
+}
+
+export function scanAbortCmd(core: FwCore, p: Uint8Array): void {
+  if (!core.need(p, SCAN_ABORT_SIZE)) return;
+  const uid = rd32(p, 0);
+  if (core.scan === null || core.scan.uid !== uid) {
+    core.replyStatus(STATUS_UNSUPPORTED);
+    return;
+  }
+  core.replyStatus(STATUS_OK);
+  abortScan(core, core.cur.respDelay + us(5));
+}
+
+/** Ends the running scan: SCAN_COMPLETE ABORTED `delay` from now. */
+export function abortScan(core: FwCore, delay: number): void {
+  const s = core.scan;
+  if (s === null) return;
+  if (s.action >= 0) core.cancelAction(s.action);
+  core.scan = null;
+  core.notify(delay, CMD.SCAN_COMPLETE_UMAC, scanCompletePayload(s.uid, SCAN_STATUS_ABORTED, 0, 0),
+    { name: 'fw.scan-abort', a: s.uid, b: s.received });
+}
+
+/** One step of the running scan (the pending 'scan' action fired). */
+export function scanStep(core: FwCore): void {
+  const s = core.scan;
+  if (s === null) return;
+  s.action = -1;
+  const now = core.now();
+  if (s.phase === 'tune') {
+    if (s.idx >= s.channels.length) {
+      finish(core, s);
+      return;
+    }
+    startChannel(core, s, now);
+  } else {
+    // Deliver every frame due by now.
+    while (s.fi < s.frames.length && s.frames[s.fi]!.timePs <= now) deliverScanFrame(core, s, s.frames[s.fi++]!);
+    if (now >= s.dwellEnd && s.fi >= s.frames.length) {
+      s.idx++;
+      s.phase = 'tune';
+      s.action = core.later(CHANNEL_SWITCH, { k: 'scan' });
+      return;
+    }
+  }
+  const next = s.fi < s.frames.length ? Math.min(s.frames[s.fi]!.timePs, s.dwellEnd) : s.dwellEnd;
+  s.action = core.later(Math.max(0, next - now), { k: 'scan' });
+}
+
+function startChannel(core: FwCore, s: ScanState, now: number): void {
+  const channel = s.channels[s.idx]!;
+  const active = s.ssids.length > 0 && !s.passive && (nvmChannelFlags(core.nvm, channel) & NVM_CHANNEL_ACTIVE) !== 0;
+  const dwell = (active ? s.activeDwellTu : s.passiveDwellTu) * TU;
+  s.dwellEnd = now + dwell;
+  s.phase = 'dwell';
+  s.fi = 0;
+  const air = core.cfg.air;
+  const heard: AirFrame[] = [];
+  const mac = core.scanCfg?.mac ?? core.cfg.mac;
+  if (active) {
+    s.ssids.forEach((ssid, k) => {
+      const probe = probeRequest(mac, ssid, channel, core.seqNo++);
+      core.host.tracer.air(now, core.host.dev, true, channel, 0, basicRate500k(channel), probe, 0, probe.length);
+      core.counters.txFrames++;
+      if (air === null) return;
+      for (const f of air.listen(channel, now, s.dwellEnd, probe)) if (k === 0 || fcKind(f.data) !== FC_BEACON) heard.push(f);
+    });
+  } else if (air !== null) {
+    heard.push(...air.listen(channel, now, s.dwellEnd, null));
+  }
+  // Stable sort by time; keep what falls inside the dwell.
+  s.frames = heard.map((f, i) => ({ f, i })).filter(({ f }) => f.timePs >= now && f.timePs < s.dwellEnd)
+    .sort((a, b) => a.f.timePs - b.f.timePs || a.i - b.i).map(({ f }) => f);
+  core.milestone('fw.scan-channel', channel, active ? 1 : 0);
+}
+
+function deliverScanFrame(core: FwCore, s: ScanState, f: AirFrame): void {
+  postFrame(core, f);
+  s.received++;
+}
+
+/** RX_PHY + RX_MPDU for a received frame, traced on the air at now. */
+export function postFrame(core: FwCore, f: AirFrame): void {
+  const now = core.now();
+  const phy = rxPhyPayload({ channel: f.channel, signalDbm: f.signalDbm, timePs: now, rate500k: f.rate500k, byteCount: f.data.length });
+  core.host.tracer.air(now, core.host.dev, false, f.channel, f.signalDbm, f.rate500k, f.data, 0, f.data.length);
+  core.postNow(CMD.RX_PHY, GROUP.LEGACY, SEQ_UNSOLICITED, phy, true);
+  core.postNow(CMD.RX_MPDU, GROUP.LEGACY, SEQ_UNSOLICITED, rxMpduPayload(f.data), true);
+  core.counters.rxFrames++;
+}
+
+function finish(core: FwCore, s: ScanState): void {
+  core.scan = null;
+  const now = core.now();
+  const last = s.channels[s.channels.length - 1] ?? 0;
+  if (s.iterNotif) {
+    core.notify(0, CMD.SCAN_ITERATION_COMPLETE_UMAC, scanIterPayload(s.uid, s.channels.length, 0, last, Math.floor(s.startPs / 1_000_000)));
+  }
+  core.notify(0, CMD.SCAN_COMPLETE_UMAC, scanCompletePayload(s.uid, SCAN_STATUS_DONE, 1, Math.floor((now - s.startPs) / 1_000_000)),
+    { name: 'fw.scan-done', a: s.uid, b: s.received });
+}

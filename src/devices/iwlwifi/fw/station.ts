@@ -1,0 +1,277 @@
+/**
+ * Contexts, stations and the data path.
+ *
+ * PHY_CONTEXT / MAC_CONTEXT / BINDING_CONTEXT: action ADD (id must be free),
+ * MODIFY and REMOVE (id must exist with the same color); a violation gets
+ * STATUS_BAD_PARAM + guestErr. A binding needs its PHY context and every
+ * listed MAC context to exist; removing a PHY context or MAC still bound is
+ * refused. ADD_STA: sta_id 0..15; add (0) or modify (1) an existing station;
+ * the MAC context must exist. Statuses: ADD_STA_SUCCESS (1),
+ * ADD_STA_STATIONS_OVERLOAD (2, sta_id out of range),
+ * ADD_STA_MODIFY_NON_EXIST (8, modify of an unknown station or unknown MAC).
+ *
+ * TX (0x1C, any queue): TX_CMD + 802.11 frame of TX_CMD.LEN bytes. Station
+ * unknown, or its MAC not bound to a PHY context: TX_RESP FAIL_NO_BINDING.
+ * RF-kill: TX_RESP FAIL_LONG_LIMIT with 0 retries (nothing sent). Otherwise
+ * the frame goes on the air TX_START after the command on the bound PHY's
+ * channel; TX_RESP follows after its air time: SUCCESS when acked or group
+ * addressed, else FAIL_LONG_LIMIT with LONG_RETRY_LIMIT retries. Frames the
+ * AP sends back are delivered at their times (RX_PHY + RX_MPDU) if addressed
+ * to one of our MAC addresses (MAC contexts' node addresses and the NVM MAC)
+ * or group addressed, and only while a PHY context is on their channel.
+ */
+import { fnvArray, fnvNumber } from '../../../sim/hash.js';
+import { us } from '../../../sim/time.js';
+import {
+  ADD_STA, ADD_STA_SUCCESS, BINDING_CONTEXT, CMD, FW_CTXT_ACTION, FW_CTXT_INVALID, GROUP, MAC_CONTEXT, PHY_CONTEXT, REMOVE_STA_SIZE,
+  STATUS_OK, TX_CMD, TX_STATUS,
+} from '../fw-api.js';
+import type { AirFrame } from '../rf/types.js';
+import type { FwCore } from './cpu.js';
+import { postFrame } from './scan.js';
+import { WLAN, airtimeUs, rate500kOf, rd16, rd32, sameAddr, statusPayload, txRespPayload } from './packets.js';
+
+export const MAX_STATIONS = 16;
+export const ADD_STA_STATIONS_OVERLOAD = 2;
+export const ADD_STA_MODIFY_NON_EXIST = 8;
+/** Command to air. */
+export const TX_START = us(20);
+/** SIFS + ACK after a frame. */
+export const ACK_TIME = us(44);
+export const LONG_RETRY_LIMIT = 15;
+
+export interface PhyCtxt { color: number; channel: number; band: number }
+export interface MacCtxt { color: number; type: number; node: Uint8Array; bssid: Uint8Array; assoc: boolean; assocId: number }
+export interface Binding { color: number; macs: number[]; phy: number }
+export interface Station { macId: number; addr: Uint8Array; flags: number }
+
+export interface StationState {
+  phys: Map<number, PhyCtxt>;
+  macs: Map<number, MacCtxt>;
+  bindings: Map<number, Binding>;
+  stas: Map<number, Station>;
+}
+
+export function newStationState(): StationState {
+  return { phys: new Map(), macs: new Map(), bindings: new Map(), stas: new Map() };
+}
+
+export interface PendingTx {
+  channel: number;
+  frame: Uint8Array;
+  seq: number;
+  rateNFlags: number;
+  /** Extra response delay (FwFaults.delayCmd). */
+  extra: number;
+}
+
+/** Common ADD/MODIFY/REMOVE checks; returns the action or null (already answered). */
+function ctxtAction<T extends { color: number }>(core: FwCore, what: string, map: Map<number, T>, idColor: number, action: number): number | null {
+  const id = idColor & 0xff;
+  const color = (idColor >>> 8) & 0xff;
+  const cur = map.get(id);
+  if (action === FW_CTXT_ACTION.ADD) {
+    if (cur !== undefined) { core.badParam('fw.ctxt', `${what} ${id} already exists`); return null; }
+    return action;
+  }
+  if (action === FW_CTXT_ACTION.MODIFY || action === FW_CTXT_ACTION.REMOVE) {
+    if (cur === undefined) { core.badParam('fw.ctxt', `${what} ${id} does not exist`); return null; }
+    if (cur.color !== color) { core.badParam('fw.ctxt', `${what} ${id} has color ${cur.color}, the command says ${color}`); return null; }
+    return action;
+  }
+  core.badParam('fw.ctxt', `${what} action ${action} is not ADD, MODIFY or REMOVE`);
+  return null;
+}
+
+export function phyContext(core: FwCore, p: Uint8Array): void {
+  if (!core.need(p, PHY_CONTEXT.SIZE)) return;
+  const idColor = rd32(p, PHY_CONTEXT.ID_AND_COLOR);
+  const id = idColor & 0xff;
+  const st = core.sta;
+  const action = ctxtAction(core, 'PHY context', st.phys, idColor, rd32(p, PHY_CONTEXT.ACTION));
+  if (action === null) return;
+  if (action === FW_CTXT_ACTION.REMOVE) {
+    for (const b of st.bindings.values()) {
+      if ((b.phy & 0xff) === id) { core.badParam('fw.ctxt', `PHY context ${id} is still bound`); return; }
+    }
+    st.phys.delete(id);
+    core.milestone('fw.phy-ctxt', id, 0);
+    core.replyStatus(STATUS_OK);
+    return;
+  }
+  const channel = p[PHY_CONTEXT.CHANNEL]!;
+  const band = p[PHY_CONTEXT.BAND]!;
+  if (band > 1 || (band === 0) !== (channel >= 1 && channel <= 14)) {
+    core.badParam('fw.ctxt', `PHY context ${id}: channel ${channel} is not in band ${band}`);
+    return;
+  }
+  st.phys.set(id, { color: (idColor >>> 8) & 0xff, channel, band });
+  core.milestone('fw.phy-ctxt', id, channel);
+  core.replyStatus(STATUS_OK);
+}
+
+export function macContext(core: FwCore, p: Uint8Array): void {
+  if (!core.need(p, MAC_CONTEXT.SIZE)) return;
+  const idColor = rd32(p, MAC_CONTEXT.ID_AND_COLOR);
+  const id = idColor & 0xff;
+  const st = core.sta;
+  const action = ctxtAction(core, 'MAC context', st.macs, idColor, rd32(p, MAC_CONTEXT.ACTION));
+  if (action === null) return;
+  if (action === FW_CTXT_ACTION.REMOVE) {
+    if (bindingOf(st, id) !== null) { core.badParam('fw.ctxt', `MAC context ${id} is still bound`); return; }
+    st.macs.delete(id);
+    core.milestone('fw.mac-ctxt', id, 0xff);
+    core.replyStatus(STATUS_OK);
+    return;
+  }
+  const assoc = rd32(p, MAC_CONTEXT.IS_ASSOC) !== 0;
+  st.macs.set(id, {
+    color: (idColor >>> 8) & 0xff,
+    type: rd32(p, MAC_CONTEXT.MAC_TYPE),
+    node: p.slice(MAC_CONTEXT.NODE_ADDR, MAC_CONTEXT.NODE_ADDR + 6),
+    bssid: p.slice(MAC_CONTEXT.BSSID, MAC_CONTEXT.BSSID + 6),
+    assoc,
+    assocId: rd32(p, MAC_CONTEXT.ASSOC_ID),
+  });
+  core.milestone('fw.mac-ctxt', id, assoc ? 1 : 0);
+  core.replyStatus(STATUS_OK);
+}
+
+export function bindingContext(core: FwCore, p: Uint8Array): void {
+  if (!core.need(p, BINDING_CONTEXT.SIZE)) return;
+  const idColor = rd32(p, BINDING_CONTEXT.ID_AND_COLOR);
+  const id = idColor & 0xff;
+  const st = core.sta;
+  const action = ctxtAction(core, 'binding', st.bindings, idColor, rd32(p, BINDING_CONTEXT.ACTION));
+  if (action === null) return;
+  if (action === FW_CTXT_ACTION.REMOVE) {
+    st.bindings.delete(id);
+    core.milestone('fw.binding', id, 0xff);
+    core.replyStatus(STATUS_OK);
+    return;
+  }
+  const macs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const m = rd32(p, BINDING_CONTEXT.MACS + 4 * i);
+    if (m === FW_CTXT_INVALID) continue;
+    if (!st.macs.has(m & 0xff)) { core.badParam('fw.ctxt', `binding ${id}: MAC context ${m & 0xff} does not exist`); return; }
+    macs.push(m & 0xff);
+  }
+  const phy = rd32(p, BINDING_CONTEXT.PHY);
+  if (!st.phys.has(phy & 0xff)) { core.badParam('fw.ctxt', `binding ${id}: PHY context ${phy & 0xff} does not exist`); return; }
+  st.bindings.set(id, { color: (idColor >>> 8) & 0xff, macs, phy: phy & 0xff });
+  core.milestone('fw.binding', id, phy & 0xff);
+  core.replyStatus(STATUS_OK);
+}
+
+export function addSta(core: FwCore, p: Uint8Array): void {
+  if (!core.need(p, ADD_STA.SIZE)) return;
+  const modify = p[ADD_STA.ADD_MODIFY]! !== 0;
+  const staId = p[ADD_STA.STA_ID]!;
+  const macId = rd32(p, ADD_STA.MAC_ID_N_COLOR) & 0xff;
+  const st = core.sta;
+  if (staId >= MAX_STATIONS) {
+    core.err('fw.add-sta', `station id ${staId} is beyond the ${MAX_STATIONS}-entry table`);
+    core.reply(statusPayload(ADD_STA_STATIONS_OVERLOAD));
+    return;
+  }
+  if ((modify && !st.stas.has(staId)) || !st.macs.has(macId)) {
+    core.err('fw.add-sta', modify && !st.stas.has(staId) ? `modify of unknown station ${staId}` : `station ${staId}: MAC context ${macId} does not exist`);
+    core.reply(statusPayload(ADD_STA_MODIFY_NON_EXIST));
+    return;
+  }
+  st.stas.set(staId, { macId, addr: p.slice(ADD_STA.ADDR, ADD_STA.ADDR + 6), flags: rd32(p, ADD_STA.STATION_FLAGS) });
+  core.milestone('fw.add-sta', staId, macId);
+  core.reply(statusPayload(ADD_STA_SUCCESS));
+}
+
+export function removeSta(core: FwCore, p: Uint8Array): void {
+  if (!core.need(p, REMOVE_STA_SIZE)) return;
+  const staId = p[0]!;
+  if (!core.sta.stas.delete(staId)) {
+    core.badParam('fw.remove-sta', `station ${staId} does not exist`);
+    return;
+  }
+  core.milestone('fw.remove-sta', staId, 0);
+  core.replyStatus(STATUS_OK);
+}
+
+function bindingOf(st: StationState, macId: number): Binding | null {
+  for (const b of st.bindings.values()) if (b.macs.includes(macId)) return b;
+  return null;
+}
+
+export function txCmd(core: FwCore, p: Uint8Array): void {
+  if (!core.need(p, TX_CMD.SIZE)) return;
+  const len = rd16(p, TX_CMD.LEN);
+  if (len < WLAN.ADDR1 + 6 || TX_CMD.SIZE + len > p.length) {
+    core.badParam('fw.tx-len', `TX_CMD.len ${len}: the command holds ${p.length - TX_CMD.SIZE} frame bytes and a frame needs at least ${WLAN.ADDR1 + 6}`);
+    return;
+  }
+  const frame = p.slice(TX_CMD.SIZE, TX_CMD.SIZE + len);
+  const rateNFlags = rd32(p, TX_CMD.RATE_N_FLAGS);
+  const seqCtl = rd16(frame, WLAN.SEQ_CTL);
+  const staId = p[TX_CMD.STA_ID]!;
+  const st = core.sta;
+  const sta = st.stas.get(staId);
+  const binding = sta === undefined ? null : bindingOf(st, sta.macId);
+  const phy = binding === null ? undefined : st.phys.get(binding.phy);
+  if (phy === undefined) {
+    core.err('fw.tx-no-binding', `TX for station ${staId}: ${sta === undefined ? 'unknown station' : 'its MAC is not bound to a PHY context'}`);
+    core.reply(txRespPayload(TX_STATUS.FAIL_NO_BINDING, 0, rateNFlags, 0, seqCtl));
+    return;
+  }
+  if (core.rfKilled) {
+    core.reply(txRespPayload(TX_STATUS.FAIL_LONG_LIMIT, 0, rateNFlags, 0, seqCtl));
+    return;
+  }
+  core.later(TX_START, { k: 'tx', tx: { channel: phy.channel, frame, seq: core.cur.seq, rateNFlags, extra: core.cur.extra } });
+}
+
+/** The 'tx' action: the frame goes on the air. */
+export function txSend(core: FwCore, tx: PendingTx): void {
+  const now = core.now();
+  const rate = rate500kOf(tx.rateNFlags, tx.channel);
+  core.host.tracer.air(now, core.host.dev, true, tx.channel, 0, rate, tx.frame, 0, tx.frame.length);
+  core.counters.txFrames++;
+  const group = ((tx.frame[WLAN.ADDR1] ?? 0) & 1) !== 0;
+  const res = core.cfg.air?.transmit(tx.channel, now, tx.frame) ?? { acked: false, replies: [] };
+  const air = airtimeUs(tx.frame.length, rate);
+  const ok = res.acked || group;
+  const retries = ok ? 0 : LONG_RETRY_LIMIT;
+  const ackUs = ACK_TIME / 1_000_000;
+  const media = ok ? air + (group ? 0 : ackUs) : (retries + 1) * (air + ackUs);
+  core.later(us(media) + tx.extra, {
+    k: 'post', cmd: CMD.TX, group: GROUP.LEGACY, seq: tx.seq, notif: false,
+    payload: txRespPayload(ok ? TX_STATUS.SUCCESS : TX_STATUS.FAIL_LONG_LIMIT, retries, tx.rateNFlags, media, rd16(tx.frame, WLAN.SEQ_CTL)),
+  });
+  // A reply cannot arrive before the exchange it answers ended on the air (the TX_RESP goes first).
+  for (const r of res.replies) core.later(Math.max(us(media), r.timePs - now), { k: 'rx', frame: r });
+}
+
+/** The 'rx' action: a frame from an AP arrives. */
+export function deliverRx(core: FwCore, f: AirFrame): void {
+  const st = core.sta;
+  let tuned = false;
+  for (const p of st.phys.values()) if (p.channel === f.channel) tuned = true;
+  const group = ((f.data[WLAN.ADDR1] ?? 0) & 1) !== 0;
+  let ours = sameAddr(f.data, WLAN.ADDR1, core.cfg.mac);
+  for (const m of st.macs.values()) if (sameAddr(f.data, WLAN.ADDR1, m.node)) ours = true;
+  if (!tuned || !(group || ours) || f.data.length < WLAN.ADDR1 + 6) {
+    core.counters.rxFiltered++;
+    return;
+  }
+  postFrame(core, f);
+}
+
+export function stationHash(st: StationState, h: number): number {
+  const ids = (m: Map<number, unknown>) => [...m.keys()].sort((a, b) => a - b);
+  for (const id of ids(st.phys)) { const c = st.phys.get(id)!; h = fnvArray(h, [id, c.color, c.channel, c.band]); }
+  for (const id of ids(st.macs)) {
+    const c = st.macs.get(id)!;
+    h = fnvArray(fnvArray(fnvArray(h, [id, c.color, c.type, c.assoc ? 1 : 0, c.assocId]), c.node), c.bssid);
+  }
+  for (const id of ids(st.bindings)) { const b = st.bindings.get(id)!; h = fnvArray(fnvArray(h, [id, b.color, b.phy]), b.macs); }
+  for (const id of ids(st.stas)) { const s = st.stas.get(id)!; h = fnvArray(fnvNumber(h, id), [s.macId, s.flags, ...s.addr]); }
+  return h;
+}
