@@ -7,10 +7,10 @@
  *   npx tsx scripts/make-firmware.ts
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   API, CAPA, CMD_VER_UNKNOWN, UCODE_FLAG, UCODE_TYPE, buildFirmware, emptyImage, encodeVer,
-  makeSimfSections, type FirmwareImage, type SectionLayout,
+  makeSimfSections, SIMRUN_CAPA, type FirmwareImage, type SectionLayout,
 } from '../src/devices/iwlwifi/firmware/index.js';
 
 export const FIRMWARE_FIXTURE_DIR = join('fixtures', 'firmware');
@@ -26,6 +26,8 @@ interface Variant {
   nScanChannels: number;
   wowlan: boolean;
   cmdVersions: boolean;
+  /** Serial whose section sizes the image uses (default: its own); the history set keeps one layout. */
+  layoutSerial?: number;
 }
 
 const BASE_CAPA = [CAPA.UMAC_SCAN, CAPA.TXPOWER_INSERTION_SUPPORT, CAPA.DS_PARAM_SET_IE_SUPPORT];
@@ -55,12 +57,35 @@ export const VARIANTS: readonly Variant[] = [
     nScanChannels: 52, wowlan: true, cmdVersions: true },
 ];
 
+/** First serial of the history set whose firmware has the planted regression. */
+export const HISTORY_FIRST_BAD = 6;
+
+/**
+ * A release history of API-29 firmware, 29.0.29.1 to 29.0.29.8, for
+ * `simrun bisect --variants` (fixtures/variants/wifi-firmware-history.json).
+ * All share one SRAM layout; from 29.0.29.6 on the image carries the simrun
+ * quirk FAULT_NO_INIT_COMPLETE: the INIT image calibrates and then never
+ * reports INIT_COMPLETE, which the driver sees only as a timeout.
+ */
+export const HISTORY: readonly Variant[] = [1, 2, 3, 4, 5, 6, 7, 8].map((serial) => ({
+  ...VARIANTS[VARIANTS.length - 1]!,
+  serial,
+  build: 29000 + serial * 11,
+  layoutSerial: 5,
+  capabilities: serial >= HISTORY_FIRST_BAD ? [...VARIANTS[VARIANTS.length - 1]!.capabilities, SIMRUN_CAPA.FAULT_NO_INIT_COMPLETE] : VARIANTS[VARIANTS.length - 1]!.capabilities,
+}));
+
+/** Directory of one history version, relative to FIRMWARE_FIXTURE_DIR. */
+export function historyDir(v: Variant): string {
+  return `history/${v.api}.0.${v.api}.${v.serial}`;
+}
+
 /** PHY_SKU: radio type 2, step 1, dash 1, TX chains A+B (0x3), RX chains A+B (0x3). */
 export const PHY_SKU_7265D = 0x00330016;
 
 /** SRAM layout of each image (dest, total section bytes); sizes grow a little with the serial. */
 export function layouts(v: Variant): { init: SectionLayout[]; runtime: SectionLayout[]; wowlan: SectionLayout[] } {
-  const s = v.serial;
+  const s = v.layoutSerial ?? v.serial;
   return {
     init: [
       { dest: 0x00000000, size: 0x8000 + 0x100 * s },   // instruction memory
@@ -79,6 +104,13 @@ export function layouts(v: Variant): { init: SectionLayout[]; runtime: SectionLa
   };
 }
 
+/** The simrun capability bits (120-127) of a capability list, as the quirk word of the boot section (bit b = capability 96 + b). */
+export function quirkBits(capabilities: readonly number[]): number {
+  let q = 0;
+  for (const c of capabilities) if (c >= 120 && c < 128) q |= 1 << (c - 96);
+  return q >>> 0;
+}
+
 export function fileName(api: number): string {
   return `iwlwifi-7265D-${api}.ucode`;
 }
@@ -89,9 +121,10 @@ export function makeImage(v: Variant): FirmwareImage {
   const ver = encodeVer(version);
   const img = emptyImage(`simrun 7265D test firmware ${v.api}.0.${v.api}.${v.serial} (not Intel)`, version, v.build);
   const l = layouts(v);
-  img.sections.init = makeSimfSections('init', ver, v.build, l.init);
-  img.sections.runtime = makeSimfSections('runtime', ver, v.build, l.runtime);
-  img.sections.wowlan = l.wowlan.length > 0 ? makeSimfSections('wowlan', ver, v.build, l.wowlan) : [];
+  const q = quirkBits(v.capabilities);
+  img.sections.init = makeSimfSections('init', ver, v.build, l.init, q);
+  img.sections.runtime = makeSimfSections('runtime', ver, v.build, l.runtime, q);
+  img.sections.wowlan = l.wowlan.length > 0 ? makeSimfSections('wowlan', ver, v.build, l.wowlan, q) : [];
   img.flags = v.flags >>> 0;
   img.capabilities = new Set(v.capabilities);
   img.apiFlags = new Set(v.apiFlags);
@@ -154,6 +187,14 @@ export function makeReadme(files: readonly { name: string; variant: Variant; byt
     'service-channel chunks) and one runtime section goes to 0x00040000 (the',
     'LMPM_CHICK extended address range 0x40000-0x57FFF).',
     '',
+    '## Release history (for bisect)',
+    '',
+    '`history/29.0.29.<n>/iwlwifi-7265D-29.ucode`, n = 1..8: one firmware release per',
+    'directory, all with the same SRAM layout. From 29.0.29.' + HISTORY_FIRST_BAD + ' on, the images carry',
+    'the simrun capability FAULT_NO_INIT_COMPLETE (125): the INIT image calibrates',
+    'and never sends INIT_COMPLETE. `fixtures/variants/wifi-firmware-history.json`',
+    'bisects over them.',
+    '',
     '## Capabilities and API flags',
     '',
   );
@@ -171,8 +212,10 @@ export function makeReadme(files: readonly { name: string; variant: Variant; byt
 /** Every fixture file (name relative to FIRMWARE_FIXTURE_DIR) and its bytes. */
 export function makeFirmwareFixtures(): { name: string; bytes: Uint8Array }[] {
   const images = VARIANTS.map((variant) => ({ name: fileName(variant.api), variant, bytes: buildFirmware(makeImage(variant)) }));
+  const history = HISTORY.map((variant) => ({ name: `${historyDir(variant)}/${fileName(variant.api)}`, bytes: buildFirmware(makeImage(variant)) }));
   return [
     ...images.map(({ name, bytes }) => ({ name, bytes })),
+    ...history,
     { name: 'README.md', bytes: new TextEncoder().encode(makeReadme(images)) },
   ];
 }
@@ -180,6 +223,7 @@ export function makeFirmwareFixtures(): { name: string; bytes: Uint8Array }[] {
 if (process.argv[1]?.endsWith('make-firmware.ts')) {
   mkdirSync(FIRMWARE_FIXTURE_DIR, { recursive: true });
   for (const f of makeFirmwareFixtures()) {
+    mkdirSync(dirname(join(FIRMWARE_FIXTURE_DIR, f.name)), { recursive: true });
     writeFileSync(join(FIRMWARE_FIXTURE_DIR, f.name), f.bytes);
     process.stdout.write(`wrote ${join(FIRMWARE_FIXTURE_DIR, f.name)} (${f.bytes.length} bytes)\n`);
   }
