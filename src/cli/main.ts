@@ -13,6 +13,7 @@ import { hideBin } from 'yargs/helpers';
 import { runCommand } from './run-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { devicesCommand } from './devices-command.js';
+import { exportCommand } from './export-command.js';
 import { handleError, EXIT, UsageError } from './exit.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -48,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
     .command('inspect <trace>', 'print the decoded events of a trace', (y) => y
       .positional('trace', { type: 'string', demandOption: true })
       .option('device', { type: 'string', describe: 'only events of this device id or type' })
-      .option('kind', { type: 'string', describe: 'only this kind: mmio, pio, cfg, dma, intx, msi, scheme, milestone, log, guestErr, proc' })
+      .option('kind', { type: 'string', describe: 'only this kind: mmio, pio, cfg, dma, intx, msi, scheme, milestone, log, guestErr, proc, air' })
       .option('from', { type: 'string', describe: 'from this simulated time (e.g. 1ms)' })
       .option('to', { type: 'string', describe: 'up to this simulated time' })
       .option('from-seq', { type: 'number', describe: 'from this sequence number' })
@@ -123,6 +124,13 @@ async function main(argv: string[]): Promise<number> {
         err: (t) => process.stderr.write(`${t}\n`),
       }).exitCode;
     })
+    .command('export [trace]', 'export part of a trace in another format: --pcap <trace> writes its 802.11 frames as a pcap file (radiotap)', (y) => y
+      .positional('trace', { type: 'string', describe: 'the trace, if not given as the value of --pcap' })
+      .option('pcap', { type: 'string', describe: 'trace whose 802.11 frames (air records) to write as pcap' })
+      .option('out', { alias: 'o', type: 'string', describe: 'output file (default: the trace path with .pcap instead of .simtrace)' })
+      .option('dev', { alias: 'device', type: 'string', describe: 'only frames of this device id or type' })
+      .option('usec', { type: 'boolean', describe: 'microsecond timestamps (pcap magic 0xa1b2c3d4) instead of nanoseconds, for old tools' }),
+    (a) => { code = exportCommand(a); })
     .command('devices', 'list device types and their props', () => {}, () => { code = devicesCommand(); })
     .strictCommands()
     .strictOptions()

@@ -1,5 +1,5 @@
 /**
- * simrun trace file format, version 1: constants, types, checksums and the
+ * simrun trace file format, version 2: constants, types, checksums and the
  * small binary helpers shared by the recorder and the reader.
  * The layout is documented in docs/TRACE-FORMAT.md; keep the two in step.
  *
@@ -16,10 +16,14 @@
 import * as zlib from 'node:zlib';
 import { Rec } from './tracer.js';
 
-/** Bumped on any incompatible change of the layout below (see docs/TRACE-FORMAT.md). */
-export const FORMAT_VERSION = 1;
+/**
+ * Bumped on any incompatible change of the layout below (see docs/TRACE-FORMAT.md).
+ * Version 2 added the Air record kind (19); otherwise it is version 1, so
+ * version 1 traces (which never hold Air records) read unchanged.
+ */
+export const FORMAT_VERSION = 2;
 /** Versions this build reads. */
-export const SUPPORTED_VERSIONS: readonly number[] = [1];
+export const SUPPORTED_VERSIONS: readonly number[] = [1, 2];
 
 /** First 8 bytes of every trace: a high byte (catches 7-bit transfers), a name, a newline (catches newline mangling). */
 export const MAGIC = Uint8Array.from([0x89, 0x53, 0x49, 0x4d, 0x54, 0x52, 0x43, 0x0a]); // \x89 S I M T R C \n
@@ -43,7 +47,8 @@ export const DEFAULT_BLOB_WINDOW_BYTES = 16 * 1024 * 1024;
  * DMA payloads of at most this many bytes are stored inline in the DMA record
  * (as msgpack bin) instead of as a Blob: a definition plus a reference would
  * cost more than the bytes, and such payloads (completion entries, status
- * words) rarely repeat exactly.
+ * words) rarely repeat exactly. The same rule applies to the frames of Air
+ * records (ACK and CTS frames are 10 bytes).
  */
 export const DMA_INLINE_MAX = 16;
 /** At most this many strings are interned; later new strings are stored inline. */
@@ -116,6 +121,7 @@ export const KIND_OF_REC: readonly (string | undefined)[] = (() => {
   k[Rec.SchemeReq] = 'schemeReq'; k[Rec.SchemeReply] = 'schemeReply';
   k[Rec.Milestone] = 'milestone'; k[Rec.Log] = 'log';
   k[Rec.GuestErr] = 'guestErr'; k[Rec.Proc] = 'proc';
+  k[Rec.Air] = 'air';
   return k;
 })();
 

@@ -12,13 +12,14 @@ import type { DeviceDecoder } from './decoder.js';
 import { TraceFormatError, type DamageReport, type TraceHeader } from './format.js';
 import { openTrace, type EventFilter, type EventKind, type SeqEvent, type TraceSource } from './reader.js';
 import type { TraceEvent } from './tracer.js';
+import { channelFreq, describeFrame, frameName, rateMbps, typeSubtype } from './air.js';
 
 export interface InspectOptions {
   /** Trace file (or in-memory trace bytes). */
   path: TraceSource;
   /** Device ids or types (e.g. "nvme0" or "nvme"); several may be given, or comma-separated. */
   device?: string | readonly string[];
-  /** Kinds: mmio, pio, cfg, dma, intx, msi, scheme (= schemeReq + schemeReply), schemeReq, schemeReply, milestone, log, guestErr, proc. */
+  /** Kinds: mmio, pio, cfg, dma, intx, msi, scheme (= schemeReq + schemeReply), schemeReq, schemeReply, milestone, log, guestErr, proc, air. */
   kind?: string | readonly string[];
   /** Inclusive time range, ps. */
   fromTime?: number;
@@ -47,12 +48,12 @@ export interface InspectResult {
 const KIND_ALIASES: Record<string, readonly EventKind[]> = {
   mmio: ['mmio'], pio: ['pio'], cfg: ['cfg'], dma: ['dma'], intx: ['intx'], msi: ['msi'],
   scheme: ['schemeReq', 'schemeReply'], schemereq: ['schemeReq'], schemereply: ['schemeReply'],
-  milestone: ['milestone'], log: ['log'], guesterr: ['guestErr'], proc: ['proc'],
+  milestone: ['milestone'], log: ['log'], guesterr: ['guestErr'], proc: ['proc'], air: ['air'],
 };
 
 /** Names accepted by `kind`. */
 export const INSPECT_KINDS: readonly string[] =
-  ['mmio', 'pio', 'cfg', 'dma', 'intx', 'msi', 'scheme', 'schemeReq', 'schemeReply', 'milestone', 'log', 'guestErr', 'proc'];
+  ['mmio', 'pio', 'cfg', 'dma', 'intx', 'msi', 'scheme', 'schemeReq', 'schemeReply', 'milestone', 'log', 'guestErr', 'proc', 'air'];
 
 function splitList(v: string | readonly string[] | undefined): string[] | undefined {
   if (v === undefined) return undefined;
@@ -182,6 +183,10 @@ function eventContent(ev: TraceEvent, header: TraceHeader, decoders: Map<string,
       return `${ev.code}: ${ev.message}`;
     case 'proc':
       return `${ev.event} ${ev.name}${ev.detail ? ` (${ev.detail})` : ''}`;
+    case 'air': {
+      const f = channelFreq(ev.channel);
+      return `ch ${ev.channel}${f > 0 ? ` (${f} MHz)` : ''} ${ev.signal} dBm ${rateMbps(ev.rate)} Mb/s ${ev.data.length} B ${describeFrame(ev.data)}`;
+    }
   }
 }
 
@@ -192,6 +197,8 @@ function kindLabel(ev: TraceEvent): string {
     case 'cfg':
     case 'dma':
       return `${ev.kind}.${ev.write ? 'w' : 'r'}`;
+    case 'air':
+      return ev.tx ? 'air.tx' : 'air.rx';
     default:
       return ev.kind;
   }
@@ -215,6 +222,12 @@ export function eventToJson(ev: SeqEvent, header: TraceHeader): Record<string, u
   for (const [k, v] of Object.entries(ev)) o[k] = v instanceof Uint8Array ? compactHex(v) : v;
   if ('dev' in ev) o.device = deviceOf(header, ev.dev)?.id ?? null;
   if (ev.kind === 'dma') o.length = ev.data.length;
+  if (ev.kind === 'air') {
+    o.length = ev.data.length;
+    o.frame = frameName(ev.data);
+    o.typeSubtype = typeSubtype(ev.data);
+    o.freq = channelFreq(ev.channel);
+  }
   return o;
 }
 

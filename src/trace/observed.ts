@@ -10,7 +10,7 @@ export interface GuestErrorRecord {
 /**
  * Forwards to the recorder (or the null tracer) and keeps the counts a run
  * summary needs even when recording is off: guest errors (the first 200
- * kept in full), MSI and INTx edges.
+ * kept in full), MSI and INTx edges, 802.11 frames sent and received.
  */
 export class ObservedTracer implements Tracer {
   readonly enabled: boolean;
@@ -18,6 +18,9 @@ export class ObservedTracer implements Tracer {
   readonly guestErrors: GuestErrorRecord[] = [];
   msiCount = 0;
   intxEdges = 0;
+  /** 802.11 frames sent and received by radio devices. */
+  airTx = 0;
+  airRx = 0;
   /** Events emitted so far: the next event's sequence number. */
   count = 0;
 
@@ -76,5 +79,11 @@ export class ObservedTracer implements Tracer {
   proc(time: number, pid: number, event: ProcEvent, name: string, detail: string): void {
     this.count++;
     this.inner.proc(time, pid, event, name, detail);
+  }
+  air(time: number, dev: number, tx: boolean, channel: number, signal: number, rate: number, data: Uint8Array, offset: number, length: number): void {
+    this.count++;
+    if (tx) this.airTx++;
+    else this.airRx++;
+    this.inner.air(time, dev, tx, channel, signal, rate, data, offset, length);
   }
 }

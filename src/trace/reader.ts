@@ -319,7 +319,7 @@ function headPlausible(h: ChunkHead, pos: number, size: number, minSeq: number):
 
 const VALID_KIND: readonly boolean[] = (() => {
   const v: boolean[] = [];
-  for (let k = Rec.MmioRead; k <= Rec.Str; k++) v[k] = true;
+  for (let k = Rec.MmioRead; k <= Rec.Air; k++) v[k] = true;
   return v;
 })();
 
@@ -576,9 +576,9 @@ class Defs {
 /** Position of the device field per record kind (-1: the record has a pid instead). */
 const DEV_FIELD: readonly number[] = (() => {
   const d: number[] = [];
-  for (let k = 0; k <= Rec.Str; k++) d[k] = -1;
+  for (let k = 0; k <= Rec.Air; k++) d[k] = -1;
   d[Rec.MmioRead] = d[Rec.MmioWrite] = d[Rec.PioRead] = d[Rec.PioWrite] = d[Rec.CfgRead] = d[Rec.CfgWrite] = 3;
-  d[Rec.DmaRead] = d[Rec.DmaWrite] = d[Rec.Intx] = d[Rec.Msi] = d[Rec.Milestone] = d[Rec.GuestErr] = 2;
+  d[Rec.DmaRead] = d[Rec.DmaWrite] = d[Rec.Intx] = d[Rec.Msi] = d[Rec.Milestone] = d[Rec.GuestErr] = d[Rec.Air] = 2;
   return d;
 })();
 
@@ -631,6 +631,12 @@ function buildEvent(r: unknown[], seq: number, time: number, chunk: Chunk, defs:
     case Rec.GuestErr:
       ev = { seq, kind: 'guestErr', time, dev: x[2]!, code: defs.str(r[3], chunk, seq), message: String(r[4]) };
       break;
+    case Rec.Air:
+      ev = {
+        seq, kind: 'air', time, dev: x[2]!, tx: (x[3]! & 1) === 1, channel: x[4]!, signal: x[5]!, rate: x[6]!,
+        data: defs.blob(r[7], chunk, seq),
+      };
+      break;
     default: // Rec.Proc (kinds were validated when the chunk was loaded)
       ev = { seq, kind: 'proc', time, pid: x[2]!, event: PROC_EVENTS[x[3]!] ?? 'spawn', name: defs.str(r[4], chunk, seq), detail: String(r[5]) };
       break;
@@ -641,7 +647,7 @@ function buildEvent(r: unknown[], seq: number, time: number, chunk: Chunk, defs:
 
 function kindMask(kinds: readonly string[] | undefined): boolean[] {
   const m: boolean[] = [];
-  for (let k = Rec.MmioRead; k <= Rec.Proc; k++) {
+  for (let k = Rec.MmioRead; k <= Rec.Air; k++) {
     const name = KIND_OF_REC[k];
     m[k] = kinds === undefined || (name !== undefined && kinds.includes(name));
   }

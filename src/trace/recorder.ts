@@ -19,7 +19,8 @@
  * precedes the first use. DMA payloads are content-addressed: a Blob record
  * is written the first time a payload appears; later DMA records reference
  * it (payloads of at most DMA_INLINE_MAX bytes are stored inline instead; see
- * ./blobs.ts for the de-duplication table). Definitions are global to the file (not repeated per chunk) and are
+ * ./blobs.ts for the de-duplication table). 802.11 frames of Air records use
+ * the same payload mechanism, so repeated beacons cost a reference each. Definitions are global to the file (not repeated per chunk) and are
  * always written in the same chunk as their first use.
  */
 import * as fs from 'node:fs';
@@ -123,7 +124,7 @@ const K_MMIO_R = Rec.MmioRead, K_MMIO_W = Rec.MmioWrite, K_PIO_R = Rec.PioRead, 
 const K_CFG_R = Rec.CfgRead, K_CFG_W = Rec.CfgWrite, K_DMA_R = Rec.DmaRead, K_DMA_W = Rec.DmaWrite;
 const K_INTX = Rec.Intx, K_MSI = Rec.Msi, K_SREQ = Rec.SchemeReq, K_SREP = Rec.SchemeReply;
 const K_MILESTONE = Rec.Milestone, K_LOG = Rec.Log, K_GUESTERR = Rec.GuestErr, K_PROC = Rec.Proc;
-const K_BLOB = Rec.Blob, K_STR = Rec.Str;
+const K_BLOB = Rec.Blob, K_STR = Rec.Str, K_AIR = Rec.Air;
 const INLINE_MAX = DMA_INLINE_MAX;
 /** Worst case of one all-number record: fixarray + kind + 8 numbers of 9 bytes. */
 const MAX_NUMERIC_RECORD = 80;
@@ -369,6 +370,27 @@ export class TraceRecorder implements Tracer {
     r.length = 6;
     r[0] = K_PROC; r[1] = this.stamp(time); r[2] = pid; r[3] = PROC_EVENT_CODE[event] ?? 0; r[4] = n; r[5] = detail;
     this.put(r);
+  }
+
+  air(time: number, dev: number, tx: boolean, channel: number, signal: number, rate: number, data: Uint8Array, offset: number, length: number): void {
+    this.room();
+    // [Air, dt, dev, flags (bit 0: tx), channel, signal, rate, payload]: the frame inline (bin8) when
+    // short, else by blob id, exactly as DMA payloads, so a repeated beacon is one reference.
+    const blob = length <= INLINE_MAX ? -1 : this.blobRef(data, offset, length);
+    const dt = this.stamp(time);
+    if (this.pos + MAX_NUMERIC_RECORD + INLINE_MAX > this.buf.length) this.grow(this.pos + MAX_NUMERIC_RECORD + INLINE_MAX);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 0x98; // fixarray(8)
+    b[p++] = K_AIR;
+    p = num(b, p, dt); p = num(b, p, dev); p = num(b, p, tx ? 1 : 0); p = num(b, p, channel); p = num(b, p, signal); p = num(b, p, rate);
+    if (blob >= 0) p = num(b, p, blob);
+    else {
+      b[p++] = 0xc4; // bin8
+      b[p++] = length;
+      for (let i = 0; i < length; i++) b[p++] = data[offset + i]!;
+    }
+    this.pos = p;
   }
 
   // ---- closing -----------------------------------------------------------

@@ -23,6 +23,12 @@ export interface Tracer {
   log(time: number, pid: number, level: LogLevel, text: string): void;
   guestErr(time: number, dev: number, code: string, message: string): void;
   proc(time: number, pid: number, event: ProcEvent, name: string, detail: string): void;
+  /**
+   * An 802.11 frame on the air at a radio device (no FCS): `tx` = sent by the
+   * device, else received by it. `channel` number, `signal` dBm, `rate` in
+   * 500 kb/s units (radiotap). Exported by `simrun export --pcap`.
+   */
+  air(time: number, dev: number, tx: boolean, channel: number, signal: number, rate: number, data: Uint8Array, offset: number, length: number): void;
 }
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -50,6 +56,8 @@ export const Rec = {
   Blob: 17,
   /** Defines an interned string: [Str, id, text]. Precedes its first use. */
   Str: 18,
+  /** An 802.11 frame on the air: [Air, dt, dev, flags(bit0 tx), channel, signal, rate, blob]. */
+  Air: 19,
 } as const;
 export type RecKind = (typeof Rec)[keyof typeof Rec];
 
@@ -59,7 +67,7 @@ function noop(): void {}
 export const NULL_TRACER: Tracer = {
   enabled: false,
   mmio: noop, pio: noop, cfg: noop, dma: noop, intx: noop, msi: noop,
-  schemeReq: noop, schemeReply: noop, milestone: noop, log: noop, guestErr: noop, proc: noop,
+  schemeReq: noop, schemeReply: noop, milestone: noop, log: noop, guestErr: noop, proc: noop, air: noop,
 };
 
 /** A decoded event, as tests and tools see it. */
@@ -75,7 +83,8 @@ export type TraceEvent =
   | { kind: 'milestone'; time: number; dev: number; name: string; a: number; b: number }
   | { kind: 'log'; time: number; pid: number; level: LogLevel; text: string }
   | { kind: 'guestErr'; time: number; dev: number; code: string; message: string }
-  | { kind: 'proc'; time: number; pid: number; event: ProcEvent; name: string; detail: string };
+  | { kind: 'proc'; time: number; pid: number; event: ProcEvent; name: string; detail: string }
+  | { kind: 'air'; time: number; dev: number; tx: boolean; channel: number; signal: number; rate: number; data: Uint8Array };
 
 /** Keeps decoded events in memory; for tests and small runs. */
 export class MemoryTracer implements Tracer {
@@ -116,5 +125,8 @@ export class MemoryTracer implements Tracer {
   }
   proc(time: number, pid: number, event: ProcEvent, name: string, detail: string): void {
     this.events.push({ kind: 'proc', time, pid, event, name, detail });
+  }
+  air(time: number, dev: number, tx: boolean, channel: number, signal: number, rate: number, data: Uint8Array, offset: number, length: number): void {
+    this.events.push({ kind: 'air', time, dev, tx, channel, signal, rate, data: data.slice(offset, offset + length) });
   }
 }

@@ -7,7 +7,7 @@
 import type { DeviceDecoder } from '../decoder.js';
 import { compareStreams, type CompareResult } from '../compare/compare.js';
 import { whatDiffers, type ReportContext } from '../compare/report.js';
-import { openTrace } from '../reader.js';
+import { openTrace, type SeqEvent } from '../reader.js';
 import { locateFirstDivergence } from '../compare/locate.js';
 
 export interface TraceComparison {
@@ -18,7 +18,7 @@ export interface TraceComparison {
 /** Compares the `actual` trace file with the `expected` one (both streamed from disk). */
 export function compareTraceFiles(
   expected: string, actual: string, labels: { expected: string; actual: string },
-  decoders: Map<string, DeviceDecoder>, context: number, locate = false,
+  decoders: Map<string, DeviceDecoder>, context: number, locate = false, relevant?: (e: SeqEvent) => boolean,
 ): TraceComparison {
   const e = openTrace(expected);
   const a = openTrace(actual);
@@ -34,7 +34,7 @@ export function compareTraceFiles(
   const ge = e.events();
   const ga = a.events();
   try {
-    const result = compareStreams(ge, ga, { context });
+    const result = compareStreams(ge, ga, relevant === undefined ? { context } : { context, relevant });
     const ctx: ReportContext = {
       expectedHeader: e.header, actualHeader: a.header, decoders,
       expectedLabel: labels.expected, actualLabel: labels.actual,

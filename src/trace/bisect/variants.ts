@@ -8,6 +8,7 @@
  *   "scenario": "../scenarios/nvme-msix.json",   // base, relative to this file
  *   "golden": "../../traces/nvme-msix.simtrace", // optional reference trace
  *   "classify": "golden",                        // optional: golden | first-variant | expectations
+ *   "ignore": ["log", "dma:iwl.fw-chunk"],       // optional: events the trace comparisons skip
  *   "variants": [
  *     { "name": "fw-1.0" },                                        // the base as it is
  *     { "name": "fw-1.1", "devices": { "nvme0": { "firmware": "1.1" } } },
@@ -27,6 +28,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../../sim/errors.js';
+import type { SeqEvent } from '../reader.js';
 import { Machine } from '../../sim/machine.js';
 import { PropError, validateProps } from '../../sim/props.js';
 import { parseScenario, type Scenario } from '../../sim/scenario.js';
@@ -58,10 +60,34 @@ export interface VariantsFile {
   /** `golden` as given in the file, resolved (absolute); undefined when absent. */
   golden: string | undefined;
   classify: ClassifyMode | undefined;
+  /** Event selectors the comparisons skip (see ignoreFilter). */
+  ignore: string[];
   variants: Variant[];
 }
 
-const TOP_FIELDS = ['$schema', 'description', 'scenario', 'golden', 'classify', 'variants'];
+const TOP_FIELDS = ['$schema', 'description', 'scenario', 'golden', 'classify', 'ignore', 'variants'];
+
+export type EventFilter = (e: SeqEvent) => boolean;
+
+/** Selectors: an event kind ("log", "milestone", "air", ...), or kind:name for a DMA tag or milestone name ("dma:iwl.fw-chunk", "milestone:fw.alive"). */
+const IGNORE_SELECTOR = /^(mmio|pio|cfg|dma|intx|msi|schemeReq|schemeReply|milestone|log|guestErr|proc|air)(:[\w.-]+)?$/;
+
+/**
+ * The `relevant` filter for a comparison that skips the selected events.
+ * Variants that differ on purpose (each firmware version's image bytes and
+ * version log line) are compared on everything else.
+ */
+export function ignoreFilter(selectors: readonly string[]): EventFilter {
+  const kinds = new Set<string>();
+  const named = new Set<string>();
+  for (const s of selectors) (s.includes(':') ? named : kinds).add(s);
+  return (e) => {
+    if (kinds.has(e.kind)) return false;
+    if (e.kind === 'dma') return !named.has(`dma:${e.tag}`);
+    if (e.kind === 'milestone') return !named.has(`milestone:${e.name}`);
+    return true;
+  };
+}
 const VARIANT_FIELDS = ['name', 'description', 'scenario', 'devices', 'drivers'];
 
 class Fields {
@@ -112,6 +138,14 @@ export function loadVariants(path: string): VariantsFile {
     }
     classify = top.classify as ClassifyMode;
   }
+  const ignore: string[] = [];
+  if (top.ignore !== undefined) {
+    const raw: unknown[] = Array.isArray(top.ignore) ? top.ignore : f.fail('ignore', 'must be a list of event selectors such as "log" or "dma:iwl.fw-chunk"');
+    raw.forEach((x, i) => {
+      if (typeof x !== 'string' || !IGNORE_SELECTOR.test(x)) f.fail(`ignore[${i}]`, `${JSON.stringify(x)} is not an event selector: an event kind (mmio, pio, cfg, dma, intx, msi, schemeReq, schemeReply, milestone, log, guestErr, proc, air), optionally with :<tag> (dma) or :<name> (milestone)`);
+      ignore.push(x as string);
+    });
+  }
   const list: unknown[] = Array.isArray(top.variants) ? top.variants
     : f.fail('variants', top.variants === undefined ? 'is required (an ordered list of variants, first good, last bad)' : 'must be a list');
   if (list.length < 2) f.fail('variants', `needs at least 2 variants (the first good, the last bad), got ${list.length}`);
@@ -132,7 +166,7 @@ export function loadVariants(path: string): VariantsFile {
     const scenario = buildVariant(f, field, src, devices as Record<string, Obj>, drivers as Record<string, Obj>);
     return { index, name, description, field, scenario, devices: devices as Record<string, Obj>, drivers: drivers as Record<string, Obj> };
   });
-  return { path: abs, description: f.optStr(top.description, 'description') ?? '', scenarioPath, golden, classify, variants };
+  return { path: abs, description: f.optStr(top.description, 'description') ?? '', scenarioPath, golden, classify, ignore, variants };
 }
 
 /** The scenario file plus the overrides, validated down to building the machine. */

@@ -1,4 +1,5 @@
 import type { SeqEvent } from '../reader.js';
+import { frameType, frameSubtype } from '../air.js';
 
 /** Kinds that are the device boundary proper (what replay checks and injects). */
 export const BOUNDARY_KINDS = new Set(['mmio', 'pio', 'cfg', 'dma', 'intx', 'msi']);
@@ -34,12 +35,19 @@ export function sameEvent(a: SeqEvent, b: SeqEvent): boolean {
     case 'log': { const o = b as typeof a; return a.pid === o.pid && a.level === o.level && a.text === o.text; }
     case 'guestErr': { const o = b as typeof a; return a.dev === o.dev && a.code === o.code && a.message === o.message; }
     case 'proc': { const o = b as typeof a; return a.pid === o.pid && a.event === o.event && a.name === o.name && a.detail === o.detail; }
+    case 'air': {
+      const o = b as typeof a;
+      if (a.dev !== o.dev || a.tx !== o.tx || a.channel !== o.channel || a.signal !== o.signal || a.rate !== o.rate) return false;
+      if (a.missing !== undefined || o.missing !== undefined) return a.data.length === o.data.length;
+      return sameBytes(a.data, o.data);
+    }
   }
 }
 
 /**
  * Same "place": the same kind of access to the same register / target, so a
- * difference is in the value (or the address, for DMA).
+ * difference is in the value (or the address, for DMA). 802.11 frames: the
+ * same radio, direction and frame type/subtype.
  */
 export function sameShape(a: SeqEvent, b: SeqEvent): boolean {
   if (a.kind !== b.kind) return false;
@@ -52,6 +60,11 @@ export function sameShape(a: SeqEvent, b: SeqEvent): boolean {
     case 'schemeReq': case 'schemeReply': return (a as { scheme: string }).scheme === (b as { scheme: string }).scheme;
     case 'milestone': return a.name === (b as typeof a).name;
     case 'log': case 'guestErr': case 'proc': return true;
+    case 'air': {
+      // Same radio, direction and frame type/subtype: a difference is in the frame's fields, channel, signal or rate.
+      const o = b as typeof a;
+      return a.dev === o.dev && a.tx === o.tx && frameType(a.data) === frameType(o.data) && frameSubtype(a.data) === frameSubtype(o.data);
+    }
   }
 }
 

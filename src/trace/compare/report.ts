@@ -4,6 +4,7 @@ import type { DeviceDecoder } from '../decoder.js';
 import type { TraceHeader } from '../format.js';
 import { eventToJson, formatEvent } from '../inspect.js';
 import type { SeqEvent } from '../reader.js';
+import { frameName, rateMbps } from '../air.js';
 import type { CompareResult, Divergence } from './compare.js';
 
 export interface ReportContext {
@@ -40,6 +41,7 @@ export function describePlace(e: SeqEvent, header: TraceHeader, decoders: Map<st
     case 'log': return `log line of pid ${e.pid}`;
     case 'guestErr': return `guest error ${e.code}`;
     case 'proc': return `process ${e.name}`;
+    case 'air': return `802.11 ${frameName(e.data)} frame ${e.tx ? 'sent' : 'received'} by ${devName} on channel ${e.channel}`;
   }
 }
 
@@ -51,8 +53,23 @@ function valueOf(e: SeqEvent): string {
     case 'intx': return `level ${e.level}`;
     case 'schemeReply': return `result ${e.result}`;
     case 'log': return JSON.stringify(e.text);
+    case 'air': return `${e.data.length} bytes, ${e.signal} dBm, ${rateMbps(e.rate)} Mb/s`;
     default: return '';
   }
+}
+
+/** What differs between two 802.11 frames of one radio: "channel 6 → 11, frame differs from byte 22". */
+function airChanges(e: SeqEvent & { kind: 'air' }, a: SeqEvent & { kind: 'air' }): string {
+  const parts: string[] = [];
+  if (e.channel !== a.channel) parts.push(`channel ${e.channel} → ${a.channel}`);
+  if (e.signal !== a.signal) parts.push(`signal ${e.signal} → ${a.signal} dBm`);
+  if (e.rate !== a.rate) parts.push(`rate ${rateMbps(e.rate)} → ${rateMbps(a.rate)} Mb/s`);
+  if (e.data.length !== a.data.length) parts.push(`length ${e.data.length} → ${a.data.length} bytes`);
+  const n = Math.min(e.data.length, a.data.length);
+  let i = 0;
+  while (i < n && e.data[i] === a.data[i]) i++;
+  if (i < n) parts.push(`frame differs from byte ${i}${frameName(e.data) !== frameName(a.data) ? ` (${frameName(e.data)} → ${frameName(a.data)})` : ''}`);
+  return parts.length > 0 ? parts.join(', ') : 'differs';
 }
 
 /** One sentence saying what differs. */
@@ -63,6 +80,9 @@ export function whatDiffers(d: Divergence, c: ReportContext): string {
   const placeA = a !== undefined ? describePlace(a, c.actualHeader, c.decoders) : '';
   switch (d.kind) {
     case 'value':
+      if (e?.kind === 'air' && a?.kind === 'air' && e.dev === a.dev && e.tx === a.tx) {
+        return `${describePlace(e, c.expectedHeader, c.decoders).replace(/ on channel \d+$/, '')}: ${airChanges(e, a)}`;
+      }
       if (e !== undefined && a !== undefined && placeE === placeA) return `${placeE}: expected ${valueOf(e)}, got ${valueOf(a)}`;
       return `expected ${placeE} (${e !== undefined ? valueOf(e) : ''}), got ${placeA} (${a !== undefined ? valueOf(a) : ''})`;
     case 'address':

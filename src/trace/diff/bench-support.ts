@@ -69,6 +69,9 @@ export class PerturbingTracer implements Tracer {
   proc(time: number, pid: number, event: ProcEvent, name: string, detail: string): void {
     if (!this.tick(time)) this.t.proc(time, pid, event, name, detail);
   }
+  air(time: number, dev: number, tx: boolean, channel: number, signal: number, rate: number, data: Uint8Array, offset: number, length: number): void {
+    if (!this.tick(time)) this.t.air(time, dev, tx, channel, signal, rate, data, offset, length);
+  }
 }
 
 /**

@@ -8,6 +8,7 @@ import { diffArrays } from 'diff';
 import type { DeviceDecoder } from '../decoder.js';
 import type { TraceHeader } from '../format.js';
 import { renamedName, type Item } from './normalise.js';
+import { describeFrame, frameName, rateMbps } from '../air.js';
 
 /** The decoded content of a formatEvent line: without seq, time, source and kind. */
 export function contentOf(line: string): string {
@@ -105,6 +106,23 @@ export function describeChange(a: Item, b: Item, la: string, lb: string, ctx: De
       parts.push(i < n ? `payload differs from byte ${i}` : `payload differs (beyond byte ${n})`);
     }
     return `${label}: ${parts.join(', ')}`;
+  }
+  if (ea.kind === 'air' && eb.kind === 'air') {
+    const na = frameName(ea.data);
+    const nb = frameName(eb.data);
+    const parts: string[] = [];
+    if (ea.channel !== eb.channel) parts.push(`channel ${ea.channel} → ${eb.channel}`);
+    if (ea.signal !== eb.signal) parts.push(`signal ${ea.signal} → ${eb.signal} dBm`);
+    if (ea.rate !== eb.rate) parts.push(`rate ${rateMbps(ea.rate)} → ${rateMbps(eb.rate)} Mb/s`);
+    if (a.len !== b.len) parts.push(`length ${a.len} → ${b.len}`);
+    // Addresses and SSID, as decoded.
+    parts.push(...tokenChanges(describeFrame(ea.data), describeFrame(eb.data)));
+    const n = Math.min(ea.data.length, eb.data.length);
+    let i = 0;
+    while (i < n && ea.data[i] === eb.data[i]) i++;
+    if (i < n) parts.push(`frame differs from byte ${i}`);
+    else if (parts.length === 0) parts.push(`frame differs (beyond byte ${n})`);
+    return `${na === nb ? na : `${na} → ${nb}`}: ${parts.join(', ')}`;
   }
   let label: string = ea.kind;
   if (ea.kind === 'mmio' || ea.kind === 'pio' || ea.kind === 'cfg') label = accessLabel(ca);

@@ -10,10 +10,12 @@
  *   a hash of the payload and the address renamed by first appearance; MSI
  *   vector; INTx line and level; milestone name and arguments; scheme op and
  *   arguments (not the request id or pid); guestErr code and message with
- *   numbers masked; log text with numbers masked. Times never enter a key.
+ *   numbers masked; log text with numbers masked; 802.11 frames (air:tx and
+ *   air:rx streams) direction, channel, signal, rate, length and a hash of
+ *   the frame. Times never enter a key.
  * - `shape`: what must be equal for two different events to be "changed"
  *   rather than "removed + inserted": kind, direction and register; DMA tag;
- *   milestone name; scheme op; guestErr code.
+ *   milestone name; scheme op; guestErr code; 802.11 frame type/subtype.
  *
  * DMA addresses are renamed per device by 4 KiB page, in order of first
  * appearance within a namespace: the namespace is where the page was first
@@ -28,6 +30,7 @@ import type { DeviceDecoder } from '../decoder.js';
 import type { TraceHeader } from '../format.js';
 import type { SeqEvent } from '../reader.js';
 import { Hasher, maskNumbers } from './hash.js';
+import { frameType, frameSubtype } from '../air.js';
 
 /** Payload bytes kept per DMA event for decoding context lines (the key hashes the whole payload). */
 export const KEEP_DMA_BYTES = 128;
@@ -39,9 +42,9 @@ const PAGE = 4096;
 export interface Item {
   key: number;
   shape: number;
-  /** The event; DMA `data` is cut to KEEP_DMA_BYTES (see `len`). */
+  /** The event; DMA and air `data` is cut to KEEP_DMA_BYTES (see `len`). */
   ev: SeqEvent;
-  /** DMA payload length (0 for other kinds). */
+  /** DMA payload or 802.11 frame length (0 for other kinds). */
   len: number;
   /** DMA: renamed address (page number in its namespace * 4096 + offset + 1); 0 for address 0 or other kinds. */
   addr: number;
@@ -75,11 +78,12 @@ export const DMA_ADDRESS_FIELDS: Readonly<Record<string, (len: number) => readon
 // Seeds keep keys of different kinds apart.
 const S = {
   mmio: 1, pio: 2, cfg: 3, dma: 4, intx: 5, msi: 6, schemeReq: 7, schemeReply: 8, milestone: 9, log: 10, guestErr: 11,
-  proc: 12, content: 13, shape: 100,
+  proc: 12, content: 13, air: 14, shape: 100,
 } as const;
 
 const KIND_CODE: Record<SeqEvent['kind'], number> = {
   mmio: 0, pio: 1, cfg: 2, dma: 3, intx: 4, msi: 5, schemeReq: 6, schemeReply: 7, milestone: 8, log: 9, guestErr: 10, proc: 11,
+  air: 12, // and 13: frames sent (air:tx) and received (air:rx) are separate streams
 };
 
 function u64(d: Uint8Array, o: number): number {
@@ -342,6 +346,27 @@ export class Normaliser<S> {
         }
         break;
       }
+      case 'air': {
+        // Sent and received frames are separate streams (what the driver sends vs what the RF
+        // environment delivers); the key is the whole frame with channel, signal and rate, the
+        // shape its type/subtype, so a changed field aligns as "changed".
+        const d = this.dev(ev.dev);
+        const c = KIND_CODE.air + (ev.tx ? 0 : 1);
+        let s = d.streams[c];
+        if (s === undefined) {
+          const kind = ev.tx ? 'air:tx' : 'air:rx';
+          s = this.resolve({ id: `${d.id} ${kind}`, source: d.id, kind, structural: true });
+          d.streams[c] = s;
+        }
+        this.stream = s;
+        len = ev.data.length;
+        const content = h.start(S.content).bytes(ev.data, 0, len).value();
+        const ts = len > 0 ? (frameType(ev.data) << 4) | frameSubtype(ev.data) : -1;
+        key = h.start(S.air).word(ev.tx ? 1 : 0).num(ev.channel).num(ev.signal).num(ev.rate).num(len).num(content).word(ev.missing ? 1 : 0).value();
+        shape = h.start(S.shape + S.air).word(ev.tx ? 1 : 0).num(ts).value();
+        if (len > KEEP_DMA_BYTES) ev.data = ev.data.slice(0, KEEP_DMA_BYTES);
+        break;
+      }
       case 'proc': {
         this.stream = this.kernelStream('proc', true);
         const n = this.sh(ev.name);
@@ -369,10 +394,10 @@ export class Normaliser<S> {
   }
 }
 
-/** The event to format: DMA data restored to its real length (bytes past the kept prefix read as zero). */
+/** The event to format: DMA data and air frames restored to their real length (bytes past the kept prefix read as zero). */
 export function displayEvent(it: Item): SeqEvent {
   const ev = it.ev;
-  if (ev.kind !== 'dma' || ev.data.length === it.len) return ev;
+  if ((ev.kind !== 'dma' && ev.kind !== 'air') || ev.data.length === it.len) return ev;
   const data = new Uint8Array(it.len);
   data.set(ev.data.subarray(0, Math.min(ev.data.length, it.len)));
   return { ...ev, data };

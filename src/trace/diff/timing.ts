@@ -168,6 +168,7 @@ export class TimingCollector {
       case 'intx':
       case 'msi':
       case 'guestErr':
+      case 'air':
         this.dev(ev.dev, t).last = t;
         return;
       case 'schemeReq':

@@ -10,15 +10,15 @@ import { RingTracer } from './ring-tracer.js';
 import type { ReplayOptions } from './run.js';
 
 const DRIVER_SIDE = new Set(['cfg', 'mmio', 'pio']);
-const DEVICE_SIDE = new Set(['dma', 'msi', 'intx', 'milestone', 'guestErr']);
+const DEVICE_SIDE = new Set(['dma', 'msi', 'intx', 'milestone', 'guestErr', 'air']);
 
 /**
  * Trace as driver: the recorded driver-side stream (config and MMIO
  * accesses, at their recorded times) drives the current device models. Before
  * each access, memory is loaded with what the device read in the recording
  * (the commands the driver had written). The models' responses — read
- * values, DMA, MSI/INTx, milestones, guest errors — are checked against the
- * record, per device and in order (times are not compared).
+ * values, DMA, MSI/INTx, milestones, guest errors, 802.11 frames on the air
+ * — are checked against the record, per device and in order (times are not compared).
  */
 class DevicePlayer extends RingTracer {
   readonly divergences: Divergence[] = [];
@@ -201,6 +201,10 @@ class DevicePlayer extends RingTracer {
   override guestErr(time: number, dev: number, code: string, message: string): void {
     super.guestErr(time, dev, code, message);
     if (dev >= 0) this.check(this.last()!);
+  }
+  override air(time: number, dev: number, tx: boolean, channel: number, signal: number, rate: number, data: Uint8Array, offset: number, length: number): void {
+    super.air(time, dev, tx, channel, signal, rate, data, offset, length);
+    this.check(this.last()!);
   }
   override log(time: number, pid: number, level: LogLevel, text: string): void { super.log(time, pid, level, text); }
   override proc(time: number, pid: number, event: ProcEvent, name: string, detail: string): void { super.proc(time, pid, event, name, detail); }

@@ -51,7 +51,9 @@ export function checkTraceMatchesScenario(header: TraceHeader, scenario: Scenari
  * and all of them before the device's next access, so cause precedes effect.
  * A device-side DMA read checks that memory holds what the device read in
  * the recording (the driver wrote the same command); a DMA write puts the
- * recorded bytes into memory.
+ * recorded bytes into memory. 802.11 frames on the air (`air` records) are
+ * device-internal: nothing is injected for them and nothing checks them;
+ * they are only traced again in their place among the device-side records.
  */
 export class TraceHardware implements HardwareStandIn, AccessSink {
   readonly divergences: Divergence[] = [];
@@ -201,6 +203,11 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
         break;
       case 'guestErr':
         m.tracer.guestErr(m.queue.now, e.dev, e.code, e.message);
+        break;
+      case 'air':
+        // Device-internal (the radio's side of the air): nothing in the machine receives it and it
+        // is never checked; it is only traced again, so a recorded replay still reproduces the recording.
+        m.tracer.air(m.queue.now, e.dev, e.tx, e.channel, e.signal, e.rate, e.data, 0, e.data.length);
         break;
       default:
         break;

@@ -93,4 +93,9 @@ export class RingTracer implements Tracer {
     this.push({ kind: 'proc', time, pid, event, name, detail, seq: this.seq++ });
     this.inner.proc(time, pid, event, name, detail);
   }
+  air(time: number, dev: number, tx: boolean, channel: number, signal: number, rate: number, data: Uint8Array, offset: number, length: number): void {
+    // Frames are copied: a radio model may reuse its frame buffer at once (they are at most a few KiB).
+    this.push({ kind: 'air', time, dev, tx, channel, signal, rate, data: data.slice(offset, offset + length), seq: this.seq++ });
+    this.inner.air(time, dev, tx, channel, signal, rate, data, offset, length);
+  }
 }

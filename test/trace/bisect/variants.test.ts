@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBisect, type BisectOptions } from '../../../src/trace/bisect/bisect.js';
-import { loadVariants } from '../../../src/trace/bisect/variants.js';
+import { loadVariants, ignoreFilter } from '../../../src/trace/bisect/variants.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BASE = join(ROOT, 'fixtures/scenarios/nvme-msix.json');
@@ -120,12 +120,14 @@ describe('simrun bisect --variants', () => {
     const cases: [unknown, RegExp][] = [
       ['{ not json', /v\d+\.json: not valid JSON/],
       [[], /v\d+\.json: must be an object/],
-      [{ scenario: BASE, variants: [ok, ok], extra: 1 }, /v\d+\.json: extra: unknown field \(allowed: description, scenario, golden, classify, variants\)/],
+      [{ scenario: BASE, variants: [ok, ok], extra: 1 }, /v\d+\.json: extra: unknown field \(allowed: description, scenario, golden, classify, ignore, variants\)/],
       [{ variants: [ok, { name: 'b' }] }, /v\d+\.json: scenario: is required/],
       [{ scenario: 'nope.json', variants: [ok, { name: 'b' }] }, /v\d+\.json: scenario: scenario file not found: .*nope\.json/],
       [{ scenario: BASE, golden: 'nope.simtrace', variants: [ok, { name: 'b' }] }, /v\d+\.json: golden: golden trace not found/],
       [{ scenario: BASE, classify: 'vibes', variants: [ok, { name: 'b' }] }, /classify: must be one of golden, first-variant, expectations/],
       [{ scenario: BASE }, /variants: is required/],
+      [{ scenario: BASE, ignore: 'log', variants: [ok, { name: 'b' }] }, /v\d+\.json: ignore: must be a list of event selectors/],
+      [{ scenario: BASE, ignore: ['log', 'dma:'], variants: [ok, { name: 'b' }] }, /v\d+\.json: ignore\[1\]: "dma:" is not an event selector/],
       [{ scenario: BASE, variants: [ok] }, /variants: needs at least 2 variants/],
       [{ scenario: BASE, variants: [ok, { name: 'base' }] }, /variants\[1\]\.name: duplicate name "base" \(also variants\[0\]\)/],
       [{ scenario: BASE, variants: [ok, { devices: {} }] }, /variants\[1\]\.name: is required/],
@@ -175,5 +177,18 @@ describe('simrun bisect --variants', () => {
     expect(b.machine.devices[0]!.props).toEqual({ image: '../disks/nvme-8m.img', firmware: '2.0' });
     expect(b.drivers.nvme).toEqual({ irqMode: 'msix', ioQueues: 2, queueDepth: 16 });
     expect(b.baseDir).toBe(join(ROOT, 'fixtures/scenarios'));
+  });
+});
+
+describe('variants file: ignore', () => {
+  it('skips the selected kinds, DMA tags and milestone names, and keeps everything else', () => {
+    const keep = ignoreFilter(['log', 'dma:iwl.fw-chunk', 'milestone:fw.alive']);
+    const base = { seq: 0, time: 0 };
+    expect(keep({ ...base, kind: 'log', pid: 1, level: 'info', text: 'x' } as never)).toBe(false);
+    expect(keep({ ...base, kind: 'dma', write: false, dev: 0, addr: 0, data: new Uint8Array(4), tag: 'iwl.fw-chunk' } as never)).toBe(false);
+    expect(keep({ ...base, kind: 'dma', write: true, dev: 0, addr: 0, data: new Uint8Array(4), tag: 'iwl.rx' } as never)).toBe(true);
+    expect(keep({ ...base, kind: 'milestone', dev: 0, name: 'fw.alive', a: 0, b: 0 } as never)).toBe(false);
+    expect(keep({ ...base, kind: 'milestone', dev: 0, name: 'fw.chunk', a: 0, b: 0 } as never)).toBe(true);
+    expect(keep({ ...base, kind: 'mmio', write: true, core: 0, dev: 0, bar: 0, offset: 0x20, size: 4, value: 0 } as never)).toBe(true);
   });
 });

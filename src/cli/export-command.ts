@@ -1,0 +1,35 @@
+import { existsSync } from 'node:fs';
+import { InputError } from '../sim/errors.js';
+import { runExportPcap } from '../trace/export/index.js';
+import { EXIT, UsageError } from './exit.js';
+
+export interface ExportArgs {
+  /** `--pcap <trace>` (or a bare `--pcap` with the trace as the positional argument). */
+  pcap?: string | undefined;
+  trace?: string | undefined;
+  out?: string | undefined;
+  dev?: string | undefined;
+  usec?: boolean | undefined;
+}
+
+/**
+ * `simrun export --pcap <trace> [-o file] [--dev id] [--usec]` (or
+ * `simrun export <trace> --pcap ...`): the trace's
+ * 802.11 frames as a pcap file. Exit 0 written (an empty pcap with a note
+ * when the trace has no frames); 2 the trace is missing, unreadable or
+ * damaged (the frames of its intact chunks are still written), or the
+ * device or output is bad.
+ */
+export function exportCommand(a: ExportArgs): number {
+  if (a.pcap === undefined) throw new UsageError('export needs a format: simrun export --pcap <trace>');
+  if (a.pcap !== '' && a.trace !== undefined) throw new UsageError(`export takes one trace (got ${a.pcap} and ${a.trace})`);
+  const trace = a.pcap !== '' ? a.pcap : a.trace;
+  if (trace === undefined || trace === '') throw new UsageError('--pcap needs a trace file: simrun export --pcap <trace>');
+  if (!existsSync(trace)) throw new InputError(trace, '', 'trace file not found');
+  const r = runExportPcap({
+    trace, out: a.out, device: a.dev, resolution: a.usec ? 'us' : 'ns',
+    err: (l) => process.stderr.write(`${l}\n`),
+  });
+  if (r.out !== undefined) process.stdout.write(`${r.out}: ${r.frames} frame${r.frames === 1 ? '' : 's'}\n`);
+  return r.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+}
