@@ -92,6 +92,33 @@ function scenarioFile(dir: string, ops: number): string {
   return p;
 }
 
+function wifiScenario(pings: number) {
+  const json = {
+    name: `bench-wifi-${pings}`,
+    machine: { cores: 2, ramMiB: 256, devices: [{ type: 'iwlwifi', id: 'wlan0', bdf: '00:05.0', props: { rf: '../rf/home.json' } }] },
+    drivers: { iwlwifi: { irqMode: 'msi' } },
+    workload: { type: 'wifi', ssid: 'simnet', pings, intervalUs: 0, disconnect: false },
+    limits: { simTime: '3600s' },
+  };
+  return parseScenario(json, join(ROOT, 'fixtures/scenarios/bench.json'), 'bench');
+}
+
+/**
+ * Wi-Fi: wall time from power-on (reset, firmware load, ALIVE, INIT and
+ * runtime images, scan) to associated; then data-path throughput as 802.11
+ * data frames (each ping is one frame out and one back) per wall second,
+ * the bring-up subtracted.
+ */
+export function benchWifi(pings: number): { bringupMs: number; framesPerS: number } {
+  const up = time(() => runScenario(wifiScenario(0), {}));
+  const w0 = up.value.result.wifi;
+  if (w0 === undefined || !w0.steps.includes('connect')) throw new Error(`wifi bench: bring-up failed: ${up.value.result.failures.join('; ')}`);
+  const run = time(() => runScenario(wifiScenario(pings), {}));
+  const w = run.value.result.wifi;
+  if (w === undefined || w.pingsOk !== pings) throw new Error(`wifi bench: ${w?.pingsOk ?? 0} of ${pings} pings answered: ${run.value.result.failures.join('; ')}`);
+  return { bringupMs: up.seconds * 1000, framesPerS: (2 * pings) / Math.max(1e-6, run.seconds - up.seconds) };
+}
+
 interface ChildResult { events: number; seconds: number; maxRssMiB: number }
 
 /** Runs one bench job in its own process (so its peak RSS is its own). */
@@ -193,6 +220,10 @@ function main(): void {
   results.nvme_reads_per_wall_s_record_on = Math.round(on.readsPerS);
   results.recording_cost_factor = Number((results.nvme_reads_per_wall_s_record_off / on.readsPerS).toFixed(3));
   results.trace_bytes_per_event = Number(on.bytesPerEvent.toFixed(2));
+  benchWifi(quick ? 200 : 500); // warm-up
+  const wifi = benchWifi(quick ? 2000 : 10_000);
+  results.wifi_bringup_wall_ms = Number(wifi.bringupMs.toFixed(1));
+  results.wifi_frames_per_wall_s = Math.round(wifi.framesPerS);
   const dir = mkdtempSync(join(tmpdir(), 'simrun-bench-'));
   try {
     const replay = benchReplay(dir, quick ? 20_000 : 100_000);

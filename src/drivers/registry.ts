@@ -17,7 +17,12 @@ export interface DriverEntry<T extends PropTable = PropTable> {
   params: T;
   matches(info: PciFunctionInfo): boolean;
   /** The driver process's main task. */
-  main(sys: Sys, pci: PciFunctionHandle, params: PropValues<T>): Co<number | void>;
+  main(sys: Sys, pci: PciFunctionHandle, params: PropValues<T>, env: DriverEnv): Co<number | void>;
+}
+
+/** Where the driver's files are: relative paths in driver params resolve against the scenario's directory. */
+export interface DriverEnv {
+  baseDir: string;
 }
 
 /** Runs a linux-kpi `pci_driver`: probe, then stay resident serving callbacks until killed. */

@@ -7,7 +7,7 @@ import { InputError } from './errors.js';
 import { EventQueue } from './event-queue.js';
 import { IrqFabric } from './irq.js';
 import { PhysMem } from './memory.js';
-import { PropError, validateProps } from './props.js';
+import { PropError, validateProps, type PropTable, type PropValues } from './props.js';
 import { Rng } from './rng.js';
 import { runLoop } from './run-loop.js';
 import type { Scenario } from './scenario.js';
@@ -25,6 +25,7 @@ import { TimeScheme } from '../kernel/schemes/time.js';
 import { RootScheme, resetPacketIds } from '../kernel/schemes/user.js';
 import { DRIVERS, validateDriverParams, type DriverEntry } from '../drivers/registry.js';
 import { blockIoParams, spawnBlockIo, type BlockIoResult } from '../workloads/blockio.js';
+import { spawnWifi, wifiParams, type WifiResult } from '../workloads/wifi.js';
 import { ObservedTracer } from '../trace/observed.js';
 import { NULL_TRACER, type Tracer } from '../trace/tracer.js';
 import type { TraceHeaderInput } from '../trace/format.js';
@@ -60,6 +61,8 @@ export interface RunResult {
   /** Expectation failures (empty = pass). */
   failures: string[];
   workload: BlockIoResult | undefined;
+  /** The Wi-Fi workload's outcome (workload type "wifi"). */
+  wifi: WifiResult | undefined;
   deviceStats: Record<string, Record<string, number>>;
 }
 
@@ -136,6 +139,7 @@ export class Machine {
   readonly rng: Rng;
   readonly seed: number;
   workload: BlockIoResult | undefined;
+  wifi: WifiResult | undefined;
   readonly hardware: HardwareStandIn | undefined;
 
   constructor(readonly scenario: Scenario, opts: BuildOptions = {}) {
@@ -215,18 +219,31 @@ export class Machine {
 
     // Workload.
     if (s.workload !== undefined) {
-      if (s.workload.type !== 'blockio') throw new InputError(file, 'workload.type', `unknown workload "${s.workload.type}" (known: blockio)`);
-      let params;
-      try {
-        params = validateProps(blockIoParams, s.workload.params, 'workload');
-      } catch (e) {
-        if (e instanceof PropError) throw new InputError(file, e.field, e.message.slice(e.field.length + 2));
-        throw e;
+      const validate = <T extends PropTable>(table: T): PropValues<T> => {
+        try {
+          return validateProps(table, s.workload!.params, 'workload');
+        } catch (e) {
+          if (e instanceof PropError) throw new InputError(file, e.field, e.message.slice(e.field.length + 2));
+          throw e;
+        }
+      };
+      if (s.workload.type === 'blockio') {
+        const params = validate(blockIoParams);
+        const dev = params.verifyDevice === '' ? this.devices.find((d) => d.imagePath !== undefined) : this.devices.find((d) => d.id === params.verifyDevice);
+        if (params.verifyDevice !== '' && dev === undefined) throw new InputError(file, 'workload.verifyDevice', `no device "${params.verifyDevice}"`);
+        const image = params.verify && dev?.imagePath !== undefined ? new Uint8Array(readFileSync(dev.imagePath)) : undefined;
+        this.workload = spawnBlockIo(k, params, this.rng.fork('workload'), image);
+      } else if (s.workload.type === 'wifi') {
+        const params = validate(wifiParams);
+        try {
+          this.wifi = spawnWifi(k, params);
+        } catch (e) {
+          if (e instanceof RangeError) throw new InputError(file, e.message.split(':')[0]!, e.message.slice(e.message.indexOf(':') + 2));
+          throw e;
+        }
+      } else {
+        throw new InputError(file, 'workload.type', `unknown workload "${s.workload.type}" (known: blockio, wifi)`);
       }
-      const dev = params.verifyDevice === '' ? this.devices.find((d) => d.imagePath !== undefined) : this.devices.find((d) => d.id === params.verifyDevice);
-      if (params.verifyDevice !== '' && dev === undefined) throw new InputError(file, 'workload.verifyDevice', `no device "${params.verifyDevice}"`);
-      const image = params.verify && dev?.imagePath !== undefined ? new Uint8Array(readFileSync(dev.imagePath)) : undefined;
-      this.workload = spawnBlockIo(k, params, this.rng.fork('workload'), image);
     }
   }
 
@@ -310,7 +327,7 @@ export class Machine {
       const match = [...enabled.values()].find((e) => e.entry.matches(info));
       if (match === undefined) continue;
       const dev = this.devices.find((d) => d.bdf === info.bdf);
-      const driverProc = k.spawn(`${match.entry.name}d`, (sys) => match.entry.main(sys, new PciFunctionHandle(info, sys.ctx, ECAM_BASE), match.params as never));
+      const driverProc = k.spawn(`${match.entry.name}d`, (sys) => match.entry.main(sys, new PciFunctionHandle(info, sys.ctx, ECAM_BASE), match.params as never, { baseDir: this.scenario.baseDir }));
       if (dev !== undefined) driverProc.devices.push(dev.index);
       k.log(proc, 'info', `spawned ${match.entry.name} (pid ${driverProc.pid}) for ${info.bdf}`);
     }
@@ -338,8 +355,9 @@ export class Machine {
 
   private runInner(limitPs: number, extraStop: (() => boolean) | undefined): RunResult {
     const w = this.workload;
+    const wifi = this.wifi;
     const hw = this.hardware;
-    const workloadDone = w === undefined ? () => false : () => w.clientsEnded >= w.clients;
+    const workloadDone = w !== undefined ? () => w.clientsEnded >= w.clients : wifi !== undefined ? () => wifi.done : () => false;
     const base = hw?.shouldStop === undefined ? workloadDone : () => workloadDone() || hw.shouldStop!();
     const stop = extraStop === undefined ? base : () => base() || extraStop();
     const reason = runLoop(this.kernel.sched, this.queue, limitPs, stop);
@@ -357,6 +375,7 @@ export class Machine {
       this.queue.now, this.queue.dispatched, this.tracer.count, this.kernel.syscalls, this.kernel.interrupts,
       ...this.cores.map((c) => c.time), JSON.stringify(this.devices.map((d) => d.model.stats())),
       this.workload === undefined ? '' : `${this.workload.reads}/${this.workload.writes}/${this.workload.bytes}`,
+      this.wifi === undefined ? '' : `${this.wifi.steps.join(',')}/${this.wifi.pingsSent}/${this.wifi.pingsOk}`,
     ];
     return createHash('sha256').update(parts.join('|')).digest('hex');
   }
@@ -385,6 +404,16 @@ export class Machine {
       if (failures.length > before) for (const p of w.problems.slice(0, 5)) failures.push(p);
     }
     if (stoppedBy === 'time-limit' && w !== undefined) failures.push(`time limit reached before the workload finished (${w.clientsDone}/${w.clients} clients done)`);
+    const wifi = this.wifi;
+    if (wifi !== undefined) {
+      const want = e.wifiOutcome;
+      const got = wifi.failedStep === undefined ? (wifi.done ? 'ok' : 'unfinished') : `fail:${wifi.failedStep}`;
+      if (got !== want) failures.push(`expected the Wi-Fi workload to end "${want}", it ended "${got}"${wifi.failure === undefined ? '' : `: ${wifi.failure}`}`);
+      if (wifi.pingsOk < e.minPings) failures.push(`expected at least ${e.minPings} answered pings, got ${wifi.pingsOk}`);
+    }
+    for (const text of e.logContains) {
+      if (!this.kernel.logs.some((l) => l.text.includes(text))) failures.push(`expected a log line containing ${JSON.stringify(text)}`);
+    }
     const deviceStats: Record<string, Record<string, number>> = {};
     for (const d of this.devices) deviceStats[d.id] = d.model.stats();
     return {
@@ -397,6 +426,7 @@ export class Machine {
       stoppedBy,
       failures,
       workload: w,
+      wifi,
       deviceStats,
     };
   }

@@ -51,6 +51,12 @@ export interface Scenario {
     crashes: number;
     dataErrors: number;
     ioErrors: number;
+    /** Wi-Fi workload: answered pings at least. */
+    minPings: number;
+    /** Wi-Fi workload: "ok", or "fail:<step>" for a run that must fail at that step (fault scenarios). */
+    wifiOutcome: string;
+    /** Text that must appear in some log line (driver messages a fault must produce). */
+    logContains: string[];
   };
 }
 
@@ -164,7 +170,13 @@ export function parseScenario(json: unknown, abs: string, hash: string): Scenari
     workload = { type, params };
   }
   const lim = top.limits === undefined ? {} : c.obj(top.limits, 'limits', ['simTime']);
-  const ex = top.expect === undefined ? {} : c.obj(top.expect, 'expect', ['minIos', 'maxGuestErrors', 'crashes', 'dataErrors', 'ioErrors']);
+  const ex = top.expect === undefined ? {} : c.obj(top.expect, 'expect', ['minIos', 'maxGuestErrors', 'crashes', 'dataErrors', 'ioErrors', 'minPings', 'wifiOutcome', 'logContains']);
+  const outcome = c.str(ex.wifiOutcome, 'expect.wifiOutcome', 'ok');
+  if (!/^(ok|unfinished|fail:(up|scan|list|connect|arp|ping|disconnect))$/.test(outcome)) {
+    c.fail('expect.wifiOutcome', `must be "ok", "unfinished" or "fail:<step>" with step up, scan, list, connect, arp, ping or disconnect; got ${JSON.stringify(outcome)}`);
+  }
+  const logContains = ex.logContains === undefined ? [] : ex.logContains;
+  if (!Array.isArray(logContains) || logContains.some((t) => typeof t !== 'string' || t === '')) c.fail('expect.logContains', 'must be a list of non-empty strings');
   const big = Number.MAX_SAFE_INTEGER;
   return {
     name: c.str(top.name, 'name'),
@@ -191,6 +203,9 @@ export function parseScenario(json: unknown, abs: string, hash: string): Scenari
       crashes: c.int(ex.crashes, 'expect.crashes', 0, 0, big),
       dataErrors: c.int(ex.dataErrors, 'expect.dataErrors', 0, 0, big),
       ioErrors: c.int(ex.ioErrors, 'expect.ioErrors', 0, 0, big),
+      minPings: c.int(ex.minPings, 'expect.minPings', 0, 0, big),
+      wifiOutcome: outcome,
+      logContains: logContains as string[],
     },
   };
 }

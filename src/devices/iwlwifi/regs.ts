@@ -262,11 +262,12 @@ export const FH = {
   RSCSR_CHNL0_STTS_WPTR: 0x1bc0,
   /** RBD ring base >> 8. */
   RSCSR_CHNL0_RBDCB_BASE: 0x1bc4,
-  RSCSR_CHNL0_RBDCB_WPTR: 0x1bc8,
+  /** The driver's RX write pointer: index of the first RBD it has not handed over yet (written in multiples of 8). */
+  RSCSR_CHNL0_WPTR: 0x1bc8,
   RSCSR_CHNL0_RDPTR: 0x1bcc,
   MEM_RCSR_CHNL0_CONFIG: 0x1c00,
-  /** Driver's RBD write pointer (index of the next RBD it will fill; multiple of 8). */
-  RSCSR_CHNL0_WPTR: 0x1c08,
+  /** RBD write pointer inside the RX channel block; the driver only zeroes it at RX init. */
+  MEM_RCSR_CHNL0_RBDCB_WPTR: 0x1c08,
   MEM_RSSR_RX_STATUS: 0x1c44,
   /** + 0x20 * channel */
   TCSR_CHNL_TX_CONFIG: 0x1d00,

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { CMD, NVM_SECTION, TXQ, TX_FIFO } from '../../../../src/devices/iwlwifi/fw-api.js';
+import { parseNvm } from '../../../../src/drivers/iwlwifi/mvm/mvm.js';
+import { defaultScript, hwSection, runMvm, swSection } from './fake-trans.js';
+
+describe('iwlwifi mvm bring-up', () => {
+  it('runs the INIT then the runtime flow in Linux order and comes up with the NVM MAC', () => {
+    let r = 1;
+    const res = runMvm(defaultScript(), function* (mvm) { r = yield* mvm.start(); });
+    expect(res.kernel.crashes).toEqual([]);
+    expect(r).toBe(0);
+    const { trans: t, mvm } = res;
+    const seq = t.events.filter((e) => !e.startsWith('cmd:0x88'));
+    expect(seq).toEqual([
+      'startHw', 'startFw:init', 'fwAlive:0x800', 'cmd:0x9b', 'cmd:0x98', 'cmd:0x6a', 'stopDevice',
+      'startFw:runtime', 'fwAlive:0x800', 'cmd:0x6c', 'cmd:0x6c', 'cmd:0x98', 'cmd:0x6a', 'cmd:0x9b', 'cmd:0xc',
+      `txqEnable:${TXQ.MGMT}:${TX_FIFO.VO}`, `txqEnable:${TXQ.DATA}:${TX_FIFO.BE}`,
+    ]);
+    // NVM: HW (1 chunk, short), SW, CALIBRATION, PRODUCTION (absent) between BT_CONFIG and TX_ANT_CONFIG.
+    const nvm = t.cmds.filter((c) => c.id === CMD.NVM_ACCESS).map((c) => c.payload[2]);
+    expect(nvm).toEqual([NVM_SECTION.HW, NVM_SECTION.SW, NVM_SECTION.CALIBRATION, NVM_SECTION.PRODUCTION]);
+    // PHY DB sent back in type order, PHY_CONFIGURATION carries the image's DEF_CALIB triggers.
+    const phyDb = t.cmds.filter((c) => c.id === CMD.PHY_DB).map((c) => [...c.payload]);
+    expect(phyDb).toEqual([[1, 0, 4, 0, 1, 2, 3, 4], [2, 0, 2, 0, 9, 9]]);
+    const phyCfg = t.cmds.filter((c) => c.id === CMD.PHY_CONFIGURATION).map((c) => new DataView(c.payload.buffer));
+    expect(phyCfg.map((d) => [d.getUint32(4, true), d.getUint32(8, true)])).toEqual([[0x22, 0x11], [0x44, 0x33]]);
+    const scanCfg = t.cmds.find((c) => c.id === CMD.SCAN_CFG)!;
+    expect(scanCfg.group).toBe(1);
+    expect([...scanCfg.payload.subarray(12, 18)]).toEqual([0x00, 0x1b, 0x21, 0xaa, 0xbb, 0xcc]);
+    expect(scanCfg.payload[19]).toBe(35); // 39 NVM channels minus 4 invalid
+    expect(mvm.state).toBe('up');
+    expect(mvm.statusText()).toContain('mac=00:1b:21:aa:bb:cc\n');
+    expect(res.logs).toContain('info iwlwifi 0000:03:00.0: wlan0 up, MAC 00:1b:21:aa:bb:cc');
+  });
+
+  it('fails with -110 when ALIVE never comes, after 1 s, and stops the device', () => {
+    const s = defaultScript();
+    s.alive = 'none';
+    let r = 0;
+    let took = 0;
+    const res = runMvm(s, function* (mvm, _t, _k, sys) { const t0 = sys.now; r = yield* mvm.start(); took = sys.now - t0; });
+    expect(r).toBe(-110);
+    expect(took).toBeGreaterThanOrEqual(1000e9);
+    expect(took).toBeLessThan(1010e9);
+    expect(res.logs).toContain('error iwlwifi 0000:03:00.0: timeout waiting for ALIVE (1000 ms)');
+    expect(res.logs).toContain('error iwlwifi 0000:03:00.0: Failed to start INIT ucode: -110');
+    expect(res.trans.events.at(-1)).toBe('stopDevice');
+    expect(res.mvm.state).toBe('down');
+  });
+
+  it('rejects an ALIVE with a bad status and one of the wrong length', () => {
+    const bad = defaultScript();
+    bad.alive = 'bad-status';
+    let r = 0;
+    const a = runMvm(bad, function* (mvm) { r = yield* mvm.start(); });
+    expect(r).toBe(-5);
+    expect(a.logs).toContain('error iwlwifi 0000:03:00.0: Invalid ALIVE response: status 0xdead');
+    const short = defaultScript();
+    short.alive = 'short';
+    const b = runMvm(short, function* (mvm) { r = yield* mvm.start(); });
+    expect(r).toBe(-5);
+    expect(b.logs.some((l) => l.includes('Invalid ALIVE response length 64 (ALIVE v3 is 68 bytes)'))).toBe(true);
+  });
+
+  it('times out waiting for INIT_COMPLETE after 2 s', () => {
+    const s = defaultScript();
+    s.initComplete = false;
+    let r = 0;
+    const res = runMvm(s, function* (mvm) { r = yield* mvm.start(); });
+    expect(r).toBe(-110);
+    expect(res.logs).toContain('error iwlwifi 0000:03:00.0: Timeout waiting for INIT_COMPLETE (2000 ms)');
+    expect(res.trans.events).not.toContain('startFw:runtime');
+  });
+
+  it('fails cleanly when the NVM has no MAC address', () => {
+    const s = defaultScript();
+    s.nvm.set(NVM_SECTION.HW, hwSection(new Uint8Array(6)));
+    let r = 0;
+    const res = runMvm(s, function* (mvm) { r = yield* mvm.start(); });
+    expect(r).toBe(-22);
+    expect(res.logs).toContain('error iwlwifi 0000:03:00.0: NVM: invalid MAC address 00:00:00:00:00:00 in the HW section');
+  });
+
+  it('reads a section in chunks until a short read', () => {
+    const s = defaultScript();
+    s.nvm.set(NVM_SECTION.CALIBRATION, new Uint8Array(2048 * 2 + 10).fill(7));
+    const res = runMvm(s, function* (mvm) { yield* mvm.start(); });
+    const reads = res.trans.cmds.filter((c) => c.id === CMD.NVM_ACCESS && c.payload[2] === NVM_SECTION.CALIBRATION)
+      .map((c) => new DataView(c.payload.buffer).getUint16(4, true));
+    expect(reads).toEqual([0, 2048, 4096]);
+  });
+
+  it('parses MAC, SKU bands and channel flags from the NVM', () => {
+    const n = parseNvm(hwSection(), swSection(0x1, [1, 2]));
+    if (typeof n === 'string') throw new Error(n);
+    expect([...n.mac]).toEqual([0x00, 0x1b, 0x21, 0xaa, 0xbb, 0xcc]);
+    expect(n.channels.map((c) => c.channel)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]); // 2.4 GHz only
+    expect(n.channels.every((c) => c.active)).toBe(true);
+    expect(parseNvm(undefined, swSection())).toBe('HW section missing');
+    expect(parseNvm(hwSection(), new Uint8Array(8))).toMatch(/SW section is 8 bytes/);
+  });
+});
