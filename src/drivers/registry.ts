@@ -1,9 +1,11 @@
+import { resolve } from 'node:path';
 import type { Co } from '../sim/scheduler.js';
 import { validateProps, type PropTable, type PropValues } from '../sim/props.js';
 import type { PciFunctionHandle, PciFunctionInfo } from '../kernel/pcid.js';
 import type { Sys } from '../kernel/sys.js';
 import { LinuxKpi, pciMatch, type PciDriver } from './linux-kpi/kpi.js';
 import { makeNvmePciDriver, type NvmeParams } from './nvme/driver.js';
+import { iwlwifiParams, makeIwlwifiPciDriver, type IwlwifiParams } from './iwlwifi/index.js';
 
 /**
  * The pcid-spawner match table: which driver starts for which PCI function.
@@ -59,6 +61,17 @@ export const DRIVERS: DriverEntry[] = [
     params: nvmeParams,
     matches: (info) => info.classCode === 0x010802,
     main: (sys, pci, params) => runLinuxPciDriver(sys, pci, makeNvmePciDriver(params as unknown as NvmeParams)),
+  },
+  {
+    name: 'iwlwifi',
+    description: 'Intel Wi-Fi (7265D) driver ported through linux-kpi (iwlwifi pcie transport + mvm); serves wifictl and network.<ifname>',
+    kind: 'linux-kpi',
+    params: iwlwifiParams,
+    matches: (info) => info.vendorId === 0x8086 && info.deviceId === 0x095a,
+    main: (sys, pci, params, env) => {
+      const p = params as unknown as IwlwifiParams;
+      return runLinuxPciDriver(sys, pci, makeIwlwifiPciDriver(p, resolve(env.baseDir, p.firmwareDir)));
+    },
   },
 ];
 

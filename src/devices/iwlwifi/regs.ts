@@ -162,7 +162,7 @@ export const ICT = {
   ENABLE: 1 << 31,
   RESET_WRITE_PTR: 1 << 28,
   WRAP_CHECK: 1 << 27,
-  ADDR_MASK: 0x0fffffff,
+  ADDR_MASK: 0x07ffffff,
   ADDR_SHIFT: 12,
   /** 4 KiB table of 1024 le32 entries. */
   ENTRIES: 1024,

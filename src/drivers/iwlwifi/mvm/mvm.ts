@@ -230,7 +230,14 @@ export class IwlMvm implements IwlOpMode {
       }
       let r = yield* this.runInitUcode();
       if (r < 0) { yield* this.stopDevice(); this.state = this.fwDead ? 'error' : 'down'; return r; }
+      // As iwl_mvm_up: the INIT image is stopped, then the hardware is started again for the runtime image.
       yield* this.stopDevice();
+      const hw2 = yield* this.trans.startHw();
+      if (hw2 < 0) {
+        this.err(`start_hw for the runtime image failed: ${hw2}`);
+        this.state = 'down';
+        return hw2;
+      }
       r = yield* this.runRuntimeUcode();
       if (r < 0) { yield* this.stopDevice(); this.state = this.fwDead ? 'error' : 'down'; return r; }
       this.state = 'up';

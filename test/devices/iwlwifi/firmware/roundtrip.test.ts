@@ -2,7 +2,7 @@
  * buildFirmware -> parseFirmware round trip, the exact byte layout, and the
  * committed fixtures (regenerated in memory and compared byte for byte).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
@@ -153,7 +153,8 @@ describe('iwlwifi firmware: fixtures/firmware', () => {
   const generated = makeFirmwareFixtures();
 
   it('holds exactly the files make-firmware produces, byte for byte', () => {
-    const onDisk = readdirSync(FIXTURES).sort();
+    const onDisk = (readdirSync(FIXTURES, { recursive: true }) as string[])
+      .map((n) => n.split('\\').join('/')).filter((n) => statSync(FIXTURES + n).isFile()).sort();
     expect(onDisk).toEqual(generated.map((f) => f.name).sort());
     for (const f of generated) {
       const disk = new Uint8Array(readFileSync(FIXTURES + f.name));

@@ -13,7 +13,7 @@ describe('iwlwifi mvm bring-up', () => {
     const seq = t.events.filter((e) => !e.startsWith('cmd:0x88'));
     expect(seq).toEqual([
       'startHw', 'startFw:init', 'fwAlive:0x800', 'cmd:0x9b', 'cmd:0x98', 'cmd:0x6a', 'stopDevice',
-      'startFw:runtime', 'fwAlive:0x800', 'cmd:0x6c', 'cmd:0x6c', 'cmd:0x98', 'cmd:0x6a', 'cmd:0x9b', 'cmd:0xc',
+      'startHw', 'startFw:runtime', 'fwAlive:0x800', 'cmd:0x6c', 'cmd:0x6c', 'cmd:0x98', 'cmd:0x6a', 'cmd:0x9b', 'cmd:0xc',
       `txqEnable:${TXQ.MGMT}:${TX_FIFO.VO}`, `txqEnable:${TXQ.DATA}:${TX_FIFO.BE}`,
     ]);
     // NVM: HW (1 chunk, short), SW, CALIBRATION, PRODUCTION (absent) between BT_CONFIG and TX_ANT_CONFIG.

@@ -1,0 +1,49 @@
+/**
+ * Event kinds and modelled latencies of the 7265D PCIe transport. Every
+ * delay is far inside the driver's poll budget (fact sheet A9/A10) but not
+ * zero, so a driver that forgets to poll sees the old value.
+ */
+import { ns, us, type Duration } from '../../../sim/time.js';
+
+/** Event kinds of the transport's one event target (a0/a1 meaning per kind). */
+export const Ev = {
+  /** HW_IF_CONFIG.PREPARE -> PREPARE_DONE. */
+  PREPARE_DONE: 1,
+  /** GP_CNTRL.INIT_DONE -> MAC_CLOCK_READY. */
+  CLOCK_READY: 2,
+  /** RESET.STOP_MASTER -> MASTER_DISABLED. */
+  MASTER_DISABLED: 3,
+  /** RX config 0 -> RX status channel idle. */
+  RX_IDLE: 4,
+  /** TX_CONFIG(a0) = 0 -> TSSR idle bits of channel a0. */
+  TX_IDLE: 5,
+  /** Service-channel DMA finished. */
+  SRVC_DONE: 6,
+  /** Process the next TFD of queue a0. */
+  TFD: 7,
+  /** Interrupt coalescing timer expired: raise the held RX interrupt. */
+  COALESCE: 8,
+  /** INT_PERIODIC one-shot timer expired. */
+  PERIODIC: 9,
+} as const;
+
+export const Timing = {
+  PREPARE_DONE: us(1) as Duration,
+  /** INIT_DONE to MAC_CLOCK_READY (the driver polls up to 25 ms). */
+  CLOCK_READY: us(2) as Duration,
+  /** STOP_MASTER to MASTER_DISABLED (the driver polls up to 100 us). */
+  MASTER_DISABLED: us(5) as Duration,
+  /** RX DMA stop to channel idle (the driver polls up to 1 ms). */
+  RX_IDLE: us(10) as Duration,
+  /** TX DMA channel stop to idle bits (the driver polls up to 5 ms). */
+  TX_IDLE: us(10) as Duration,
+  /** Service channel: fixed set-up cost, plus SRVC_PS_PER_BYTE per byte (1 GB/s). */
+  SRVC_SETUP: ns(500) as Duration,
+  SRVC_PS_PER_BYTE: 1000,
+  /** Write-pointer doorbell to the first TFD fetch (a PCIe read round trip). */
+  TFD_FETCH: ns(500) as Duration,
+  /** Gap between consecutive TFDs of one queue. */
+  TFD_INTERVAL: ns(200) as Duration,
+  /** INT_COALESCING and INT_PERIODIC units. */
+  INT_UNIT: us(32) as Duration,
+} as const;
