@@ -47,7 +47,7 @@ import { REPLY_ERROR_TYPE, alivePayload, rd16, replyErrorPayload, statusPayload 
 import { type ScanState, type ScanConfig, scanAbortCmd, scanCfg, scanReq, scanStep, abortScan } from './scan.js';
 import {
   type PendingTx, type StationState, addSta, bindingContext, deliverRx, macContext, newStationState, phyContext, removeSta, txCmd,
-  txSend, stationHash,
+  txSend, stationHash, beaconWatch, beaconHeard,
 } from './station.js';
 import type { FwConfig } from './types.js';
 
@@ -78,7 +78,9 @@ export type Action =
   | { k: 'hw-err' }
   | { k: 'scan' }
   | { k: 'tx'; tx: PendingTx }
-  | { k: 'rx'; frame: AirFrame };
+  | { k: 'rx'; frame: AirFrame }
+  | { k: 'bcn-watch'; mac: number }
+  | { k: 'bcn'; frame: AirFrame };
 
 /** A milestone recorded when a scheduled packet goes out. */
 export interface Mark {
@@ -176,6 +178,8 @@ export class FwCore implements FirmwareCpu {
       case 'scan': scanStep(this); break;
       case 'tx': txSend(this, a.tx); break;
       case 'rx': deliverRx(this, a.frame); break;
+      case 'bcn-watch': beaconWatch(this, a.mac); break;
+      case 'bcn': beaconHeard(this, a.frame); break;
     }
   }
 

@@ -50,10 +50,12 @@ export interface StationState {
   macs: Map<number, MacCtxt>;
   bindings: Map<number, Binding>;
   stas: Map<number, Station>;
+  /** MAC contexts whose BSS beacons the radio is listening for. */
+  watching: Set<number>;
 }
 
 export function newStationState(): StationState {
-  return { phys: new Map(), macs: new Map(), bindings: new Map(), stas: new Map() };
+  return { phys: new Map(), macs: new Map(), bindings: new Map(), stas: new Map(), watching: new Set() };
 }
 
 export interface PendingTx {
@@ -135,6 +137,42 @@ export function macContext(core: FwCore, p: Uint8Array): void {
   });
   core.milestone('fw.mac-ctxt', id, assoc ? 1 : 0);
   core.replyStatus(STATUS_OK);
+  if (assoc && !st.watching.has(id)) {
+    st.watching.add(id);
+    core.later(0, { k: 'bcn-watch', mac: id });
+  }
+}
+
+/** How far ahead the associated radio listens for its BSS's beacons at a time. */
+const BEACON_WATCH_PERIOD = us(102_400);
+
+/**
+ * While a MAC context is associated and bound, the radio stays on its
+ * channel and hears the BSS's beacons. The firmware filters them (beacon
+ * filtering: nothing reaches the host) but they are on the air, so the
+ * trace records them. One look ahead per period; each beacon is traced at
+ * its own time.
+ */
+export function beaconWatch(core: FwCore, macId: number): void {
+  const st = core.sta;
+  const mac = st.macs.get(macId);
+  const channel = mac?.assoc === true ? boundChannel(st, macId) : null;
+  const air = core.cfg.air;
+  if (mac === undefined || channel === null || air === null || !core.running) {
+    st.watching.delete(macId);
+    return;
+  }
+  const now = core.now();
+  for (const f of air.listen(channel, now, now + BEACON_WATCH_PERIOD, null)) {
+    if (f.data.length >= 22 && (f.data[0]! & 0xfc) === 0x80 && sameAddr(f.data, 16, mac.bssid, 0)) core.later(f.timePs - now, { k: 'bcn', frame: f });
+  }
+  core.later(BEACON_WATCH_PERIOD, { k: 'bcn-watch', mac: macId });
+}
+
+export function beaconHeard(core: FwCore, f: AirFrame): void {
+  if (core.rfKilled) return;
+  core.host.tracer.air(core.now(), core.host.dev, false, f.channel, f.signalDbm, f.rate500k, f.data, 0, f.data.length);
+  core.counters.rxFiltered++;
 }
 
 export function bindingContext(core: FwCore, p: Uint8Array): void {
@@ -194,6 +232,12 @@ export function removeSta(core: FwCore, p: Uint8Array): void {
   }
   core.milestone('fw.remove-sta', staId, 0);
   core.replyStatus(STATUS_OK);
+}
+
+/** Channel of the PHY context the MAC is bound to, or null. */
+function boundChannel(st: StationState, macId: number): number | null {
+  const b = bindingOf(st, macId);
+  return b === null ? null : st.phys.get(b.phy)?.channel ?? null;
 }
 
 function bindingOf(st: StationState, macId: number): Binding | null {

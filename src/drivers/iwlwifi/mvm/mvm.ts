@@ -736,7 +736,8 @@ export class IwlMvm implements IwlOpMode {
   private *doScan(ssid: string | undefined): Co<number> {
     const uid = ++this.scanUid;
     const ch = this.scanChannels();
-    const ssids = ssid === undefined || ssid === '' ? [] : [ssid];
+    // As cfg80211: the wildcard SSID makes the scan active (probe requests on channels that allow it), plus a directed probe if asked.
+    const ssids = ssid === undefined || ssid === '' ? [''] : ['', ssid];
     const p = new Payload(Math.max(SCAN_REQ.HDR, SCAN_REQ.CHANNELS) + ch.length + ssids.length * SCAN_REQ.SSID_ENTRY)
       .u32(SCAN_REQ.FLAGS, 0).u32(SCAN_REQ.UID, uid).u32(SCAN_REQ.OOC_PRIORITY, 2)
       .u16(SCAN_REQ.GENERAL_FLAGS, SCAN_GEN_FLAGS_ITER_COMPLETE)
@@ -750,7 +751,7 @@ export class IwlMvm implements IwlOpMode {
     });
     this.bss.clear();
     const w = this.notif.add([CMD.SCAN_COMPLETE_UMAC], (pkt) => le32(pkt.payload, SCAN_COMPLETE.UID) === uid);
-    this.info(`scan ${uid}: ${ch.length} channels${ssids.length > 0 ? `, directed probe for "${ssids[0]}"` : ''}`);
+    this.info(`scan ${uid}: ${ch.length} channels${ssids.length > 1 ? `, directed probe for "${ssids[1]}"` : ''}`);
     const r = yield* this.cmdOk(CMD.SCAN_REQ_UMAC, p.b);
     if (r < 0) { this.notif.remove(w); return r; }
     const wr = yield* this.notif.wait(w, this.cfg.scanTimeoutMs);

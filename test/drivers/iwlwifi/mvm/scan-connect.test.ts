@@ -32,7 +32,8 @@ describe('iwlwifi mvm scan and association', () => {
     const req = res.trans.cmds.find((c) => c.id === CMD.SCAN_REQ_UMAC)!;
     expect(new DataView(req.payload.buffer).getUint32(4, true)).toBe(1); // uid
     expect(req.payload[18]).toBe(35);
-    expect(req.payload[19]).toBe(0); // wildcard only
+    expect(req.payload[19]).toBe(1); // the wildcard SSID: an active scan
+    expect(req.payload[20 + 35 + 1]).toBe(0); // its length
     expect(res.mvm.bss.text()).toBe(
       '02:11:22:33:44:55\tsimnet\t6\t-40\topen\n'
       + '02:00:00:00:00:88\tcorp\t1\t-50\twpa2-psk\n'
