@@ -47,13 +47,13 @@ export function iwlPcieIrq(t: PcieTrans): IrqReturn {
 
   let handled = 0;
   if (inta & INT.HW_ERR) {
-    io.err('Hardware error detected. Restarting.');
+    io.err('Hardware error detected.');
     t.disableInterrupts();
     handleError(t, 'hw', inta);
     return IRQ_HANDLED;
   }
   if (inta & INT.SW_ERR) {
-    io.err(`Microcode SW error detected. Restarting 0x${hex(inta)}.`);
+    io.err(`Microcode SW error detected (CSR_INT 0x${hex(inta)}).`);
     handleError(t, 'sw', inta);
     handled |= INT.SW_ERR;
   }
@@ -74,6 +74,13 @@ export function iwlPcieIrq(t: PcieTrans): IrqReturn {
     // interrupt to catch RX the device signalled before its status was visible.
     io.write8(CSR.INT_PERIODIC, INT_PERIODIC_DIS);
     if (inta & (INT.FH_RX | INT.SW_RX)) {
+      // An RX cause that surfaces while the periodic interrupt's poll is
+      // still pending was latched without an interrupt of its own: the
+      // device signalled it only when the handler restored INT_MASK.
+      if (t.rxByPeriodic && !t.rxByIrq) {
+        io.warn('lost RX interrupt: FH_RX was pending without an interrupt; the periodic RX interrupt recovered it');
+        t.rxRecovered++;
+      }
       io.write8(CSR.INT_PERIODIC, INT_PERIODIC_ENA);
       t.rxByIrq = true;
     } else {
@@ -114,10 +121,6 @@ function handleRfKill(t: PcieTrans): void {
 export function iwlPcieNapiPoll(t: PcieTrans, napi: NapiStruct, budget: number): number {
   const n = rxHandle(t, budget);
   if (n < budget) {
-    if (t.rxByPeriodic && !t.rxByIrq && t.rxPollPackets > 0) {
-      t.io.warn(`RX recovered by periodic interrupt: ${t.rxPollPackets} packets`);
-      t.rxRecovered += t.rxPollPackets;
-    }
     t.rxByIrq = false;
     t.rxByPeriodic = false;
     t.rxPollPackets = 0;

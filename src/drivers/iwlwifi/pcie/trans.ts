@@ -84,6 +84,7 @@ export class PcieTrans implements IwlTrans {
   rxByIrq = false;
   rxByPeriodic = false;
   rxPollPackets = 0;
+
   rxPackets = 0;
   /** Packets found by the periodic interrupt alone (a lost RX interrupt). */
   rxRecovered = 0;
