@@ -10,6 +10,16 @@ describe('determinism', () => {
     expect(Buffer.compare(a.buffer, b.buffer)).toBe(0);
   });
 
+  it('the Wi-Fi scenario run twice gives byte-identical traces; another seed moves beacons and AP reply jitter', () => {
+    const a = runRecorded('wifi-connect');
+    const b = runRecorded('wifi-connect');
+    expect(a.result.failures).toEqual([]);
+    expect(Buffer.compare(a.buffer, b.buffer)).toBe(0);
+    const c = runRecorded('wifi-connect', { seed: 2 });
+    expect(c.result.failures).toEqual([]);
+    expect(Buffer.compare(a.buffer, c.buffer)).not.toBe(0);
+  });
+
   it('seeded latency jitter: same seed, same trace; another seed, another valid trace', () => {
     const a = runRecorded('nvme-jitter', { seed: 7 });
     const a2 = runRecorded('nvme-jitter', { seed: 7 });
