@@ -28,10 +28,10 @@ import type { CompareResult } from '../compare/compare.js';
 import { formatReport, reportJson } from '../compare/report.js';
 import { TraceFormatError } from '../format.js';
 import { openTrace } from '../reader.js';
-import { compareTraceFiles, firstDifference, type TraceComparison } from './compare.js';
+import { compareTraceFiles, firstDifference, type EventComparison, type TraceComparison } from './compare.js';
 import { parseRange, rangeCommits, repoRoot, requireClean, resolveCommit, runAtCommit, type Commit } from './git.js';
 import { bisectSearch, stepsFor, type SearchState, type Verdict } from './search.js';
-import { CLASSIFY_MODES, conventionalGolden, ignoreFilter, loadVariants, type ClassifyMode, type EventFilter, type VariantsFile } from './variants.js';
+import { CLASSIFY_MODES, conventionalGolden, loadVariants, variantComparison, type ClassifyMode, type VariantsFile } from './variants.js';
 
 export type { ClassifyMode } from './variants.js';
 export type { Verdict } from './search.js';
@@ -130,8 +130,8 @@ interface Subject {
   golden: string | undefined;
   intro: string;
   probe(i: number): Probe;
-  /** Which events the comparisons look at (a variants file's `ignore`); all when undefined. */
-  relevant?: EventFilter;
+  /** Which events the comparisons look at and how they are equated (a variants file's `ignore`, `lengthOnly`); undefined = everything, exactly. */
+  comparison?: EventComparison;
 }
 
 export function runBisect(opts: BisectOptions): BisectOutcome {
@@ -237,7 +237,7 @@ function bisect(
   let note = '';
   if (lg.trace !== undefined && fb.trace !== undefined) {
     try {
-      cmp = compareTraceFiles(lg.trace, fb.trace, { expected: `last good (${short(lastGood)})`, actual: `first bad (${short(firstBad)})` }, decoders, context, s.relevant === undefined, s.relevant);
+      cmp = compareTraceFiles(lg.trace, fb.trace, { expected: `last good (${short(lastGood)})`, actual: `first bad (${short(firstBad)})` }, decoders, context, s.comparison === undefined, s.comparison);
       if (cmp.result.identical) note = ` Its trace is identical to the last good ${s.noun}'s: the difference is in the expectations only.`;
     } catch (e) {
       if (!(e instanceof TraceFormatError)) throw e;
@@ -297,11 +297,11 @@ function checkGolden(path: string, field: string): string {
 
 /** Classifies a recorded trace against a reference trace. */
 function againstTrace(
-  ref: string, refLabel: string, trace: string | undefined, label: string, decoders: Map<string, DeviceDecoder>, failures: string[], relevant?: EventFilter,
+  ref: string, refLabel: string, trace: string | undefined, label: string, decoders: Map<string, DeviceDecoder>, failures: string[], comparison?: EventComparison,
 ): Probe {
   if (trace === undefined) return { verdict: 'bad', why: 'no trace was recorded', trace, failures };
   try {
-    const c = compareTraceFiles(ref, trace, { expected: refLabel, actual: label }, decoders, 2, false, relevant);
+    const c = compareTraceFiles(ref, trace, { expected: refLabel, actual: label }, decoders, 2, false, comparison);
     if (c.result.identical) return { verdict: 'good', why: `identical to the ${refLabel} trace, ${c.result.expectedEvents} events`, trace, failures };
     return { verdict: 'bad', why: `differs from the ${refLabel} trace: ${firstDifference(c)}`, trace, failures };
   } catch (e) {
@@ -393,10 +393,10 @@ function variantsSubject(opts: BisectOptions, file: string, tmp: string, decoder
   }
   const items: BisectItem[] = vf.variants.map((v) => ({ index: v.index, label: v.name, name: v.name }));
   const first = vf.variants[0]!;
-  const relevant = vf.ignore.length === 0 ? undefined : ignoreFilter(vf.ignore);
+  const comparison = variantComparison(vf);
   const traces = new Map<number, string>();
   return {
-    mode: 'variants', noun: 'variant', items, classify, golden: classify === 'golden' ? golden : undefined, relevant,
+    mode: 'variants', noun: 'variant', items, classify, golden: classify === 'golden' ? golden : undefined, comparison,
     intro: `bisect: ${vf.variants.length} variants of ${vf.scenarioPath} (${file}), `
       + (classify === 'golden' ? `compared with the golden trace ${golden}`
         : classify === 'first-variant' ? `compared with the trace of the first variant, ${first.name}` : "classified by the scenario's expectations"),
@@ -413,7 +413,7 @@ function variantsSubject(opts: BisectOptions, file: string, tmp: string, decoder
       }
       traces.set(i, tracePath);
       switch (classify) {
-        case 'golden': return againstTrace(golden!, 'golden', tracePath, v.name, decoders, failures, relevant);
+        case 'golden': return againstTrace(golden!, 'golden', tracePath, v.name, decoders, failures, comparison);
         case 'expectations': return byExpectations(failures, tracePath);
         case 'first-variant': {
           if (i === 0) {
@@ -423,7 +423,7 @@ function variantsSubject(opts: BisectOptions, file: string, tmp: string, decoder
           }
           const ref = traces.get(0);
           if (ref === undefined) throw new Error('the first variant was not run before the others');
-          return againstTrace(ref, first.name, tracePath, v.name, decoders, failures, relevant);
+          return againstTrace(ref, first.name, tracePath, v.name, decoders, failures, comparison);
         }
       }
     },

@@ -5,9 +5,12 @@
  * keep its file open).
  */
 import type { DeviceDecoder } from '../decoder.js';
-import { compareStreams, type CompareResult } from '../compare/compare.js';
+import { compareStreams, type CompareOptions, type CompareResult } from '../compare/compare.js';
 import { whatDiffers, type ReportContext } from '../compare/report.js';
-import { openTrace, type SeqEvent } from '../reader.js';
+import { openTrace } from '../reader.js';
+
+/** Which events a comparison looks at and how it equates them (a variants file's `ignore` and `lengthOnly`). */
+export type EventComparison = Pick<CompareOptions, 'relevant' | 'same'>;
 import { locateFirstDivergence } from '../compare/locate.js';
 
 export interface TraceComparison {
@@ -18,7 +21,7 @@ export interface TraceComparison {
 /** Compares the `actual` trace file with the `expected` one (both streamed from disk). */
 export function compareTraceFiles(
   expected: string, actual: string, labels: { expected: string; actual: string },
-  decoders: Map<string, DeviceDecoder>, context: number, locate = false, relevant?: (e: SeqEvent) => boolean,
+  decoders: Map<string, DeviceDecoder>, context: number, locate = false, filter: EventComparison = {},
 ): TraceComparison {
   const e = openTrace(expected);
   const a = openTrace(actual);
@@ -34,7 +37,7 @@ export function compareTraceFiles(
   const ge = e.events();
   const ga = a.events();
   try {
-    const result = compareStreams(ge, ga, relevant === undefined ? { context } : { context, relevant });
+    const result = compareStreams(ge, ga, { context, ...filter });
     const ctx: ReportContext = {
       expectedHeader: e.header, actualHeader: a.header, decoders,
       expectedLabel: labels.expected, actualLabel: labels.actual,

@@ -29,6 +29,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../../sim/errors.js';
 import type { SeqEvent } from '../reader.js';
+import { sameEvent } from '../compare/events.js';
 import { Machine } from '../../sim/machine.js';
 import { PropError, validateProps } from '../../sim/props.js';
 import { parseScenario, type Scenario } from '../../sim/scenario.js';
@@ -62,12 +63,42 @@ export interface VariantsFile {
   classify: ClassifyMode | undefined;
   /** Event selectors the comparisons skip (see ignoreFilter). */
   ignore: string[];
+  /** DMA tags ("dma:<tag>") and "air" whose payloads compare by length only. */
+  lengthOnly: string[];
   variants: Variant[];
 }
 
-const TOP_FIELDS = ['$schema', 'description', 'scenario', 'golden', 'classify', 'ignore', 'variants'];
+const TOP_FIELDS = ['$schema', 'description', 'scenario', 'golden', 'classify', 'ignore', 'lengthOnly', 'variants'];
 
 export type EventFilter = (e: SeqEvent) => boolean;
+
+/**
+ * Equality for a comparison where the payloads of some DMA tags (and
+ * optionally air frames) differ by design, e.g. version fields in a
+ * firmware's ALIVE: those compare by length, the rest exactly.
+ */
+export function lengthOnlyEquality(selectors: readonly string[]): (a: SeqEvent, b: SeqEvent) => boolean {
+  const tags = new Set(selectors.filter((x) => x.startsWith('dma:')).map((x) => x.slice(4)));
+  const air = selectors.includes('air');
+  return (a, b) => {
+    if (a.kind === 'dma' && b.kind === 'dma' && tags.has(a.tag)) {
+      return a.write === b.write && a.dev === b.dev && a.addr === b.addr && a.tag === b.tag && a.data.length === b.data.length;
+    }
+    if (air && a.kind === 'air' && b.kind === 'air') {
+      return a.dev === b.dev && a.tx === b.tx && a.channel === b.channel && a.data.length === b.data.length;
+    }
+    return sameEvent(a, b);
+  };
+}
+
+/** The comparison a variants file asks for (undefined = every event, exactly). */
+export function variantComparison(vf: VariantsFile): { relevant?: EventFilter; same?: (a: SeqEvent, b: SeqEvent) => boolean } | undefined {
+  if (vf.ignore.length === 0 && vf.lengthOnly.length === 0) return undefined;
+  return {
+    ...(vf.ignore.length > 0 ? { relevant: ignoreFilter(vf.ignore) } : {}),
+    ...(vf.lengthOnly.length > 0 ? { same: lengthOnlyEquality(vf.lengthOnly) } : {}),
+  };
+}
 
 /** Selectors: an event kind ("log", "milestone", "air", ...), or kind:name for a DMA tag or milestone name ("dma:iwl.fw-chunk", "milestone:fw.alive"). */
 const IGNORE_SELECTOR = /^(mmio|pio|cfg|dma|intx|msi|schemeReq|schemeReply|milestone|log|guestErr|proc|air)(:[\w.-]+)?$/;
@@ -146,6 +177,14 @@ export function loadVariants(path: string): VariantsFile {
       ignore.push(x as string);
     });
   }
+  const lengthOnly: string[] = [];
+  if (top.lengthOnly !== undefined) {
+    const raw: unknown[] = Array.isArray(top.lengthOnly) ? top.lengthOnly : f.fail('lengthOnly', 'must be a list such as ["dma:iwl.rx", "air"]');
+    raw.forEach((x, i) => {
+      if (typeof x !== 'string' || !/^(dma:[\w.-]+|air)$/.test(x)) f.fail(`lengthOnly[${i}]`, `${JSON.stringify(x)} is not "dma:<tag>" or "air"`);
+      lengthOnly.push(x as string);
+    });
+  }
   const list: unknown[] = Array.isArray(top.variants) ? top.variants
     : f.fail('variants', top.variants === undefined ? 'is required (an ordered list of variants, first good, last bad)' : 'must be a list');
   if (list.length < 2) f.fail('variants', `needs at least 2 variants (the first good, the last bad), got ${list.length}`);
@@ -166,7 +205,7 @@ export function loadVariants(path: string): VariantsFile {
     const scenario = buildVariant(f, field, src, devices as Record<string, Obj>, drivers as Record<string, Obj>);
     return { index, name, description, field, scenario, devices: devices as Record<string, Obj>, drivers: drivers as Record<string, Obj> };
   });
-  return { path: abs, description: f.optStr(top.description, 'description') ?? '', scenarioPath, golden, classify, ignore, variants };
+  return { path: abs, description: f.optStr(top.description, 'description') ?? '', scenarioPath, golden, classify, ignore, lengthOnly, variants };
 }
 
 /** The scenario file plus the overrides, validated down to building the machine. */

@@ -1,6 +1,6 @@
 import type { TraceHeader } from '../format.js';
 import type { SeqEvent } from '../reader.js';
-import { sameEvent, sameShape } from './events.js';
+import { sameEvent as sameEventDefault, sameShape } from './events.js';
 
 export type DivergenceKind = 'value' | 'address' | 'order' | 'missing' | 'extra' | 'timing';
 
@@ -36,6 +36,8 @@ export interface CompareOptions {
   relevant?: (e: SeqEvent) => boolean;
   /** How far to look ahead when classifying and resynchronising (default 64). */
   window?: number;
+  /** Event equality (default sameEvent); e.g. one that compares some DMA payloads by length only. */
+  same?: (a: SeqEvent, b: SeqEvent) => boolean;
 }
 
 export interface CompareResult {
@@ -92,6 +94,7 @@ export function compareStreams(expected: Iterable<SeqEvent>, actual: Iterable<Se
   const ctx = opts.context ?? 20;
   const win = opts.window ?? 64;
   const relevant = opts.relevant ?? (() => true);
+  const sameEvent = opts.same ?? sameEventDefault;
   const logs: Divergence['logs'] = [];
   const procs = new Map<number, { pid: number; name: string; state: string }>();
   const onActual = (e: SeqEvent) => {
@@ -154,9 +157,9 @@ export function compareStreams(expected: Iterable<SeqEvent>, actual: Iterable<Se
       const a1 = A.peek(1);
       if (e1 !== undefined && a1 !== undefined && sameEvent(e, a1) && sameEvent(e1, a)) { kind = 'order'; skipE = 2; skipA = 2; }
       else {
-        const inA = findAhead(A, e, win);
-        const inE = findAhead(E, a, win);
-        if (inA > 0 && inA === inE && blocksSwapped(E, A, inA)) { kind = 'order'; skipE = 2 * inA; skipA = 2 * inA; }
+        const inA = findAhead(A, e, win, sameEvent);
+        const inE = findAhead(E, a, win, sameEvent);
+        if (inA > 0 && inA === inE && blocksSwapped(E, A, inA, sameEvent)) { kind = 'order'; skipE = 2 * inA; skipA = 2 * inA; }
         else if (inA > 0 && (inE < 0 || inA <= inE)) { kind = 'extra'; skipE = 0; skipA = inA; }
         else if (inE > 0) { kind = 'missing'; skipE = inE; skipA = 0; }
         else if (sameShape(e, a)) kind = e.kind === 'dma' && (e as { addr: number }).addr !== (a as { addr: number }).addr ? 'address' : 'value';
@@ -174,7 +177,7 @@ export function compareStreams(expected: Iterable<SeqEvent>, actual: Iterable<Se
 }
 
 /** True if the next 2n events are two blocks of n swapped between the streams. */
-function blocksSwapped(E: Stream, A: Stream, n: number): boolean {
+function blocksSwapped(E: Stream, A: Stream, n: number, sameEvent: (a: SeqEvent, b: SeqEvent) => boolean): boolean {
   for (let i = 0; i < n; i++) {
     const e0 = E.peek(i); const a1 = A.peek(n + i);
     const e1 = E.peek(n + i); const a0 = A.peek(i);
@@ -184,7 +187,7 @@ function blocksSwapped(E: Stream, A: Stream, n: number): boolean {
   return true;
 }
 
-function findAhead(s: Stream, target: SeqEvent, win: number): number {
+function findAhead(s: Stream, target: SeqEvent, win: number, sameEvent: (a: SeqEvent, b: SeqEvent) => boolean): number {
   for (let i = 1; i <= win; i++) {
     const x = s.peek(i);
     if (x === undefined) return -1;
