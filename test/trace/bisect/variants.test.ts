@@ -120,7 +120,7 @@ describe('simrun bisect --variants', () => {
     const cases: [unknown, RegExp][] = [
       ['{ not json', /v\d+\.json: not valid JSON/],
       [[], /v\d+\.json: must be an object/],
-      [{ scenario: BASE, variants: [ok, ok], extra: 1 }, /v\d+\.json: extra: unknown field \(allowed: description, scenario, golden, classify, ignore, variants\)/],
+      [{ scenario: BASE, variants: [ok, ok], extra: 1 }, /v\d+\.json: extra: unknown field \(allowed: description, scenario, golden, classify, ignore, lengthOnly, variants\)/],
       [{ variants: [ok, { name: 'b' }] }, /v\d+\.json: scenario: is required/],
       [{ scenario: 'nope.json', variants: [ok, { name: 'b' }] }, /v\d+\.json: scenario: scenario file not found: .*nope\.json/],
       [{ scenario: BASE, golden: 'nope.simtrace', variants: [ok, { name: 'b' }] }, /v\d+\.json: golden: golden trace not found/],
@@ -128,6 +128,7 @@ describe('simrun bisect --variants', () => {
       [{ scenario: BASE }, /variants: is required/],
       [{ scenario: BASE, ignore: 'log', variants: [ok, { name: 'b' }] }, /v\d+\.json: ignore: must be a list of event selectors/],
       [{ scenario: BASE, ignore: ['log', 'dma:'], variants: [ok, { name: 'b' }] }, /v\d+\.json: ignore\[1\]: "dma:" is not an event selector/],
+      [{ scenario: BASE, lengthOnly: ['mmio'], variants: [ok, { name: 'b' }] }, /v\d+\.json: lengthOnly\[0\]: "mmio" is not "dma:<tag>" or "air"/],
       [{ scenario: BASE, variants: [ok] }, /variants: needs at least 2 variants/],
       [{ scenario: BASE, variants: [ok, { name: 'base' }] }, /variants\[1\]\.name: duplicate name "base" \(also variants\[0\]\)/],
       [{ scenario: BASE, variants: [ok, { devices: {} }] }, /variants\[1\]\.name: is required/],
