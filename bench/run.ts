@@ -97,7 +97,7 @@ function wifiScenario(pings: number) {
     name: `bench-wifi-${pings}`,
     machine: { cores: 2, ramMiB: 256, devices: [{ type: 'iwlwifi', id: 'wlan0', bdf: '00:05.0', props: { rf: '../rf/home.json' } }] },
     drivers: { iwlwifi: { irqMode: 'msi' } },
-    workload: { type: 'wifi', ssid: 'simnet', pings, intervalUs: 0, disconnect: false },
+    workload: { type: 'wifi', ssid: 'simnet', pings, intervalUs: 0, pollUs: 1000, disconnect: false },
     limits: { simTime: '3600s' },
   };
   return parseScenario(json, join(ROOT, 'fixtures/scenarios/bench.json'), 'bench');
