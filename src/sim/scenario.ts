@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_COSTS, type CostModel } from './cpu.js';
 import { InputError } from './errors.js';
-import { parseDuration } from './time.js';
+import { JsonChecker, type JsonObject } from './json-checker.js';
 import { formatBdf, parseBdf } from '../devices/pci/bdf.js';
 
 /**
@@ -60,39 +60,7 @@ export interface Scenario {
   };
 }
 
-type Obj = Record<string, unknown>;
-
-class Checker {
-  constructor(readonly file: string) {}
-  fail(field: string, msg: string): never {
-    throw new InputError(this.file, field, msg);
-  }
-  obj(v: unknown, field: string, allowed: readonly string[]): Obj {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(field, 'must be an object');
-    for (const k of Object.keys(v)) {
-      if (!allowed.includes(k)) this.fail(field ? `${field}.${k}` : k, `unknown field (allowed: ${allowed.join(', ')})`);
-    }
-    return v as Obj;
-  }
-  str(v: unknown, field: string, def?: string): string {
-    if (v === undefined && def !== undefined) return def;
-    if (typeof v !== 'string') this.fail(field, v === undefined ? 'is required' : `must be a string, got ${JSON.stringify(v)}`);
-    return v;
-  }
-  int(v: unknown, field: string, def: number, min: number, max: number): number {
-    if (v === undefined) return def;
-    const n = typeof v === 'string' && /^0x[0-9a-f]+$/i.test(v) ? parseInt(v, 16) : v;
-    if (typeof n !== 'number' || !Number.isInteger(n)) this.fail(field, `must be an integer, got ${JSON.stringify(v)}`);
-    if (n < min || n > max) this.fail(field, `must be between ${min} and ${max}, got ${n}`);
-    return n;
-  }
-  duration(v: unknown, field: string, defPs: number): number {
-    if (v === undefined) return defPs;
-    const d = typeof v === 'string' ? parseDuration(v) : undefined;
-    if (d === undefined) this.fail(field, `must be a duration such as "10s", "250ms", "500us", got ${JSON.stringify(v)}`);
-    return d;
-  }
-}
+type Obj = JsonObject;
 
 /** Checks a device address for this machine: a valid bb:dd.f on bus 0 that is not the host bridge. */
 export function checkDeviceBdf(text: string): string | undefined {
@@ -118,7 +86,7 @@ export function loadScenario(path: string): Scenario {
 }
 
 export function parseScenario(json: unknown, abs: string, hash: string): Scenario {
-  const c = new Checker(abs);
+  const c = new JsonChecker(abs);
   const top = c.obj(json, '', ['name', 'description', 'seed', 'machine', 'drivers', 'workload', 'limits', 'expect', '$schema']);
   const m = c.obj(top.machine, 'machine', ['cores', 'ramMiB', 'tickUs', 'stateHashUs', 'costs', 'devices']);
   const costsRaw = m.costs === undefined ? {} : c.obj(m.costs, 'machine.costs', Object.keys(DEFAULT_COSTS));

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../../sim/errors.js';
+import { JsonChecker, show, type JsonObject } from '../../../sim/json-checker.js';
 import { ssidBytes, parseMac } from './frames.js';
 import { parseIpv4 } from './net.js';
 import type { ApConfig, RfEnvironment, Security } from './types.js';
@@ -33,44 +34,7 @@ export const AP_DEFAULTS = {
 const TOP_FIELDS = ['$schema', 'name', 'description', 'accessPoints'] as const;
 const AP_FIELDS = ['ssid', 'bssid', 'channel', 'signalDbm', 'beaconIntervalTu', 'security', 'hidden', 'ip', 'responseDelayUs'] as const;
 
-type Obj = Record<string, unknown>;
-
-class Checker {
-  constructor(readonly file: string) {}
-  fail(field: string, msg: string): never {
-    throw new InputError(this.file, field, msg);
-  }
-  obj(v: unknown, field: string, allowed: readonly string[]): Obj {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(field, `must be an object, got ${show(v)}`);
-    for (const k of Object.keys(v)) {
-      if (!allowed.includes(k)) this.fail(field ? `${field}.${k}` : k, `unknown field (allowed: ${allowed.join(', ')})`);
-    }
-    return v as Obj;
-  }
-  str(v: unknown, field: string, def?: string): string {
-    if (v === undefined && def !== undefined) return def;
-    if (typeof v !== 'string') this.fail(field, v === undefined ? 'is required' : `must be a string, got ${show(v)}`);
-    return v;
-  }
-  bool(v: unknown, field: string, def: boolean): boolean {
-    if (v === undefined) return def;
-    if (typeof v !== 'boolean') this.fail(field, `must be true or false, got ${show(v)}`);
-    return v;
-  }
-  int(v: unknown, field: string, def: number | undefined, min: number, max: number): number {
-    if (v === undefined) {
-      if (def === undefined) this.fail(field, `is required (an integer from ${min} to ${max})`);
-      return def;
-    }
-    if (typeof v !== 'number' || !Number.isInteger(v)) this.fail(field, `must be an integer, got ${show(v)}`);
-    if (v < min || v > max) this.fail(field, `must be between ${min} and ${max}, got ${v}`);
-    return v;
-  }
-}
-
-function show(v: unknown): string {
-  return v === undefined ? 'nothing' : JSON.stringify(v);
-}
+type Obj = JsonObject;
 
 /** Reads and validates an RF environment file. */
 export function loadRfEnvironment(path: string): RfEnvironment {
@@ -87,7 +51,7 @@ export function loadRfEnvironment(path: string): RfEnvironment {
 
 /** Validates the parsed JSON of an RF environment; `file` is used in messages and kept in the result. */
 export function parseRfEnvironment(json: unknown, file: string): RfEnvironment {
-  const c = new Checker(file);
+  const c = new JsonChecker(file);
   const top = c.obj(json, '', TOP_FIELDS);
   if (top.$schema !== undefined) c.str(top.$schema, '$schema');
   const name = c.str(top.name, 'name');
@@ -107,7 +71,7 @@ export function parseRfEnvironment(json: unknown, file: string): RfEnvironment {
   return { file, name, aps };
 }
 
-function parseAp(c: Checker, raw: unknown, f: string): ApConfig {
+function parseAp(c: JsonChecker, raw: unknown, f: string): ApConfig {
   const o = c.obj(raw, f, AP_FIELDS);
 
   const ssid = c.str(o.ssid, `${f}.ssid`);
