@@ -91,6 +91,8 @@ const MILESTONE_RESET_FUNCTION = 2;
 
 export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, TransportEnv {
   readonly type = 'iwlwifi';
+  /** Cached digest of regs and the PRPH store; -1 = stale. */
+  private regsHash = -1;
   readonly name: string;
   readonly dev: number;
   readonly queue: EventQueue;
@@ -162,6 +164,7 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
 
   /** Toggles the hardware RF-kill switch: GP_CNTRL bit 27, APMG RTC_INT_STT bit 28, INT.RF_KILL, fw.rfKill(). */
   setRfKill(asserted: boolean): void {
+    this.regsHash = -1;
     if (asserted === this.rfKill) return;
     this.rfKill = asserted;
     this.milestone('rfkill', asserted ? 1 : 0, 0);
@@ -203,10 +206,12 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
   }
 
   postRx(cmd: number, group: number, seq: number, payload: Uint8Array, len: number): boolean {
+    this.regsHash = -1;
     return this.rx.post(cmd, group, seq, payload, len);
   }
 
   raiseInt(bits: number): void {
+    this.regsHash = -1;
     this.ints.raise(bits, 0);
   }
 
@@ -214,6 +219,7 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
 
   /** Function-level reset: every register, SRAM and pointer to its power-on value; the CPU halted and held. */
   quiesce(): void {
+    this.regsHash = -1;
     this.milestone('reset', MILESTONE_RESET_FUNCTION, 0);
     this.queue.cancel(this.prepareEv);
     this.prepareEv = NO_EVENT;
@@ -244,7 +250,10 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
 
   /** CSR/FH registers, interrupt and ICT state, queue and RX pointers, CPU state. */
   stateHash(): number {
-    let h = fnvArray(FNV_OFFSET, this.regs);
+    // The register file and PRPH store are large and mostly unchanged between
+    // digests: their hash is cached until an access, event or firmware call.
+    if (this.regsHash < 0) this.regsHash = fnvArray(fnvArray(FNV_OFFSET, this.regs), this.prph.entries()) >>> 0;
+    let h = this.regsHash;
     const i = this.ints;
     for (const v of [i.int, i.mask, i.fhInt, i.ictReg, i.ictIndex, i.coalescing, i.periodic, i.intxLevel ? 1 : 0,
       this.gp, this.macClockOn ? 1 : 0, this.resetReg, this.cpuHeld ? 1 : 0, this.rfKill ? 1 : 0, this.txIdle,
@@ -254,13 +263,13 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
     h = fnvArray(h, this.txq.wr);
     h = fnvArray(h, this.txq.rd);
     h = fnvArray(h, this.txq.status);
-    h = fnvArray(h, this.prph.entries());
     return fnvWord(h, this.fw.stateHash()) >>> 0;
   }
 
   // ---------------------------------------------------------------- MMIO
 
   read(offset: number, size: number): number {
+    this.regsHash = -1;
     if (!(offset >= 0 && offset < IWL_BAR0_SIZE)) return 0;
     const o = offset & ~3;
     if (size === 4 && o === offset) return this.readReg(o, false);
@@ -272,6 +281,7 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
   }
 
   write(offset: number, size: number, value: number): void {
+    this.regsHash = -1;
     if (!(offset >= 0 && offset < IWL_BAR0_SIZE)) return;
     const o = offset & ~3;
     const shift = (offset & 3) * 8;
@@ -551,6 +561,7 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
   // ---------------------------------------------------------------- events
 
   private readonly onEvent = (kind: number, a0: number): void => {
+    this.regsHash = -1;
     switch (kind) {
       case Ev.PREPARE_DONE: {
         this.prepareEv = NO_EVENT;
