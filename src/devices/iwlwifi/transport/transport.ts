@@ -252,7 +252,13 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
   stateHash(): number {
     // The register file and PRPH store are large and mostly unchanged between
     // digests: their hash is cached until an access, event or firmware call.
-    if (this.regsHash < 0) this.regsHash = fnvArray(fnvArray(FNV_OFFSET, this.regs), this.prph.entries()) >>> 0;
+    // Most of the 2048 register words are zero: hash the others with their index.
+    if (this.regsHash < 0) {
+      let r = FNV_OFFSET;
+      const regs = this.regs;
+      for (let i = 0; i < regs.length; i++) if (regs[i] !== 0) r = fnvNumber(fnvNumber(r, i), regs[i]!);
+      this.regsHash = fnvArray(r, this.prph.entries()) >>> 0;
+    }
     let h = this.regsHash;
     const i = this.ints;
     for (const v of [i.int, i.mask, i.fhInt, i.ictReg, i.ictIndex, i.coalescing, i.periodic, i.intxLevel ? 1 : 0,
