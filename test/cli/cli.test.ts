@@ -81,6 +81,16 @@ describe('bad input: a clear message and exit code 2', () => {
     ['missing disk image', (s) => { s.machine.devices[0].props.image = 'no/such.img'; }, /machine\.devices\[0\]\.props\.image: .*no\/such\.img/],
     ['unknown driver', (s) => { s.drivers = { nvmx: {} }; }, /drivers\.nvmx: unknown driver/],
     ['bad driver parameter', (s) => { s.drivers = { nvme: { irqMode: 'msi-y' } }; }, /drivers\.nvme\.irqMode: must be one of auto, msix, msi, intx/],
+    ['missing radio environment', (s) => { s.machine.devices.push({ type: 'iwlwifi', bdf: '00:05.0', props: { rf: 'no/rf.json' } }); },
+      /machine\.devices\[1\]\.props\.rf: .*no\/rf\.json: RF environment file not found/],
+    ['bad radio environment', (s) => {
+      const rf = join(dir, 'bad-rf.json');
+      writeFileSync(rf, JSON.stringify({ name: 'x', accessPoints: [{ ssid: 'a', bssid: '02:00:00:00:00:01', channel: 15 }] }));
+      s.machine.devices.push({ type: 'iwlwifi', bdf: '00:05.0', props: { rf } });
+    }, /machine\.devices\[1\]\.props\.rf: .*bad-rf\.json: accessPoints\[0\]\.channel: must be a 2\.4 GHz channel 1-14 or a 5 GHz channel/],
+    ['bad Wi-Fi fault prop', (s) => { s.machine.devices.push({ type: 'iwlwifi', bdf: '00:05.0', props: { faultDelayCmd: 'NVM_ACCES' } }); },
+      /machine\.devices\[1\]\.props\.faultDelayCmd: unknown command "NVM_ACCES"/],
+    ['bad wifi workload expectation', (s) => { s.expect.wifiOutcome = 'fail:dance'; }, /expect\.wifiOutcome: must be "ok", "unfinished" or "fail:<step>"/],
   ];
   it.each(cases)('%s', (name, patch, message) => {
     const s = scenario(name.replace(/ /g, '-'), patch);
