@@ -104,13 +104,6 @@ export function layouts(v: Variant): { init: SectionLayout[]; runtime: SectionLa
   };
 }
 
-/** The simrun capability bits (120-127) of a capability list, as the quirk word of the boot section (bit b = capability 96 + b). */
-export function quirkBits(capabilities: readonly number[]): number {
-  let q = 0;
-  for (const c of capabilities) if (c >= 120 && c < 128) q |= 1 << (c - 96);
-  return q >>> 0;
-}
-
 export function fileName(api: number): string {
   return `iwlwifi-7265D-${api}.ucode`;
 }
@@ -121,10 +114,10 @@ export function makeImage(v: Variant): FirmwareImage {
   const ver = encodeVer(version);
   const img = emptyImage(`simrun 7265D test firmware ${v.api}.0.${v.api}.${v.serial} (not Intel)`, version, v.build);
   const l = layouts(v);
-  const q = quirkBits(v.capabilities);
-  img.sections.init = makeSimfSections('init', ver, v.build, l.init, q);
-  img.sections.runtime = makeSimfSections('runtime', ver, v.build, l.runtime, q);
-  img.sections.wowlan = l.wowlan.length > 0 ? makeSimfSections('wowlan', ver, v.build, l.wowlan, q) : [];
+  // The code knows what it can do: every section carries the file's capability words.
+  img.sections.init = makeSimfSections('init', ver, v.build, l.init, v.capabilities);
+  img.sections.runtime = makeSimfSections('runtime', ver, v.build, l.runtime, v.capabilities);
+  img.sections.wowlan = l.wowlan.length > 0 ? makeSimfSections('wowlan', ver, v.build, l.wowlan, v.capabilities) : [];
   img.flags = v.flags >>> 0;
   img.capabilities = new Set(v.capabilities);
   img.apiFlags = new Set(v.apiFlags);

@@ -26,11 +26,12 @@
  * filler: le32 word k (at payload offset 4k, truncated at the end) is
  * `fillerWord(seed, k)` with seed = ver XOR (kind << 8 | index + 1) * 0x9E3779B1.
  *
- * Quirks: in the boot section, the filler word right after the directory is
- * XORed with the image's quirk bits (bit b = simrun capability 96 + b, the
- * SIMRUN_CAPA bits of the file's ENABLED_CAPABILITIES), so the firmware CPU
- * learns from SRAM what the file advertised. With no quirks the word is
- * plain filler.
+ * Capabilities: in the boot section, the four filler words right after the
+ * directory are XORed with the image's capability words (word k = bits of
+ * capabilities 32k..32k+31, as in the file's ENABLED_CAPABILITIES), so the
+ * firmware CPU knows from SRAM what the code it runs can do (UMAC scan, ...)
+ * and which simrun quirks (word 3, SIMRUN_CAPA) it has. With no
+ * capabilities the words are plain filler.
  *
  * Nothing in this file throws on bad bytes: checks return a problem.
  */
@@ -106,9 +107,18 @@ export function fillerWord(seed: number, k: number): number {
   return x >>> 0;
 }
 
-/** Payload word index of the quirk word in a boot section whose image has `count` sections. */
-export function quirkWordIndex(count: number): number {
+/** Payload word index of capability word 0 in a boot section whose image has `count` sections. */
+export function capaWordIndex(count: number): number {
   return (count * SIMF_DIR_ENTRY_SIZE) / 4;
+}
+/** Capability words in the boot section (128 capability bits). */
+export const CAPA_WORDS = 4;
+
+/** The four capability words of a set of capability numbers (0-127). */
+export function capaWords(capabilities: Iterable<number>): number[] {
+  const w = [0, 0, 0, 0];
+  for (const c of capabilities) if (c >= 0 && c < 32 * CAPA_WORDS) w[c >>> 5] = (w[c >>> 5]! | (1 << (c & 31))) >>> 0;
+  return w;
 }
 
 /** One section's place in the image layout: destination and total size in bytes. */
@@ -123,13 +133,16 @@ export interface SectionLayout {
  * size must be at least SIMF_HEADER_SIZE. Throws RangeError otherwise (a
  * programming error in the image description, not bad input).
  */
-export function makeSimfSections(kind: ImageKind, ver: number, build: number, layout: readonly SectionLayout[], quirks = 0): Section[] {
+export function makeSimfSections(
+  kind: ImageKind, ver: number, build: number, layout: readonly SectionLayout[], capabilities: Iterable<number> = [],
+): Section[] {
+  const capa = capaWords(capabilities);
   const count = layout.length;
   if (count === 0 || count > 255) throw new RangeError(`an image needs 1-255 sections, got ${count}`);
   const first = layout[0]!;
   if (first.dest !== BOOT_DEST) throw new RangeError(`section 0 must be at ${hex(BOOT_DEST)}, got ${hex(first.dest)}`);
-  if (first.size < SIMF_HEADER_SIZE + count * SIMF_DIR_ENTRY_SIZE + 4) {
-    throw new RangeError(`section 0 of ${first.size} bytes cannot hold the header, a ${count}-entry directory and the quirk word`);
+  if (first.size < SIMF_HEADER_SIZE + count * SIMF_DIR_ENTRY_SIZE + 4 * CAPA_WORDS) {
+    throw new RangeError(`section 0 of ${first.size} bytes cannot hold the header, a ${count}-entry directory and the capability words`);
   }
   return layout.map((l, index) => {
     if (!Number.isInteger(l.size) || l.size < SIMF_HEADER_SIZE || l.size > SIMF_MAX_SECTION_SIZE) {
@@ -150,8 +163,8 @@ export function makeSimfSections(kind: ImageKind, ver: number, build: number, la
         wr32(data, SIMF_HEADER_SIZE + i * SIMF_DIR_ENTRY_SIZE, e.dest >>> 0);
         wr32(data, SIMF_HEADER_SIZE + i * SIMF_DIR_ENTRY_SIZE + 4, e.size >>> 0);
       });
-      const k = quirkWordIndex(count);
-      wr32(data, SIMF_HEADER_SIZE + 4 * k, (fillerWord(seed, k) ^ quirks) >>> 0);
+      const k0 = capaWordIndex(count);
+      capa.forEach((w, i) => wr32(data, SIMF_HEADER_SIZE + 4 * (k0 + i), (fillerWord(seed, k0 + i) ^ w) >>> 0));
     }
     wr32(data, SIMF.MAGIC, SIMF_MAGIC);
     data[SIMF.VERSION] = SIMF_VERSION;
@@ -247,7 +260,9 @@ export type LoadedImageCheck =
     ver: number;
     build: number;
     sections: SectionLayout[];
-    /** Quirk bits from the boot section (bit b = simrun capability 96 + b). */
+    /** Capability words from the boot section (word k = capabilities 32k..32k+31). */
+    capa: number[];
+    /** Capability word 3: the simrun quirk bits (bit b = capability 96 + b). */
     quirks: number;
   }
   | {
@@ -299,9 +314,11 @@ export function verifyLoadedImage(read: SramReader): LoadedImageCheck {
     const p = verifySectionPayload(bytes, { ...expect, index: i, dest });
     if (p !== null) return fail(dest + p.offset, i, `section ${i} at ${hex(dest)}: ${p.message}`);
   }
-  const qAt = SIMF_HEADER_SIZE + 4 * quirkWordIndex(h0.count);
-  const quirks = qAt + 4 <= size0
-    ? ((boot[qAt]! | (boot[qAt + 1]! << 8) | (boot[qAt + 2]! << 16) | (boot[qAt + 3]! << 24)) ^ fillerWord(fillerSeed(h0.ver, h0.kind, 0), quirkWordIndex(h0.count))) >>> 0
-    : 0;
-  return { ok: true, kind: h0.kind, version: decodeVer(h0.ver), ver: h0.ver, build: h0.build, sections, quirks };
+  const k0 = capaWordIndex(h0.count);
+  const seed0 = fillerSeed(h0.ver, h0.kind, 0);
+  const capa = [0, 1, 2, 3].map((i) => {
+    const at = SIMF_HEADER_SIZE + 4 * (k0 + i);
+    return at + 4 <= size0 ? (rd32(boot, at) ^ fillerWord(seed0, k0 + i)) >>> 0 : 0;
+  });
+  return { ok: true, kind: h0.kind, version: decodeVer(h0.ver), ver: h0.ver, build: h0.build, sections, capa, quirks: capa[3]! };
 }

@@ -33,7 +33,7 @@ import { fnvArray, fnvNumber, fnvWord, FNV_OFFSET } from '../../../sim/hash.js';
 import { ms, us, type Duration } from '../../../sim/time.js';
 import type { EventHandle } from '../../../sim/event-queue.js';
 import { verifyLoadedImage } from '../firmware/index.js';
-import { SIMRUN_CAPA } from '../firmware/tlv.js';
+import { CAPA, SIMRUN_CAPA } from '../firmware/tlv.js';
 import {
   ALIVE_STATUS_ERR, ALIVE_STATUS_OK, BT_CONFIG_SIZE, CMD, CMD_HDR_WIDE, GROUP, SEQ_UNSOLICITED, STATUS_BAD_PARAM,
   STATUS_OK, TX_ANT_CONFIG_SIZE, cmdGroup, cmdHeaderSize, cmdName, seqOf,
@@ -108,6 +108,8 @@ export class FwCore implements FirmwareCpu {
   ver = 0;
   build = 0;
   quirks = 0;
+  /** Capability words of the running image (word k = capabilities 32k..32k+31). */
+  capa: number[] = [0, 0, 0, 0];
   rfKilled = false;
   readonly nvm: Nvm;
   init: InitState = newInitState();
@@ -254,6 +256,7 @@ export class FwCore implements FirmwareCpu {
     this.ver = check.ver;
     this.build = check.build;
     this.quirks = check.quirks >>> 0;
+    this.capa = check.capa.slice();
     const faults = this.cfg.faults;
     if (faults.alive === 'missing' || (this.quirks & quirkBit(SIMRUN_CAPA.FAULT_NO_ALIVE)) !== 0) {
       this.state = 'dead';
@@ -295,6 +298,7 @@ export class FwCore implements FirmwareCpu {
     this.ver = 0;
     this.build = 0;
     this.quirks = 0;
+    this.capa = [0, 0, 0, 0];
     this.init = newInitState();
     this.scanCfg = null;
     this.scan = null;
@@ -380,9 +384,16 @@ export class FwCore implements FirmwareCpu {
       case CMD.NVM_ACCESS: nvmAccess(this, p); break;
       case CMD.PHY_CONFIGURATION: phyConfiguration(this, p); break;
       case CMD.PHY_DB: phyDb(this, p); break;
-      case CMD.SCAN_CFG: scanCfg(this, p); break;
-      case CMD.SCAN_REQ_UMAC: scanReq(this, p); break;
-      case CMD.SCAN_ABORT_UMAC: scanAbortCmd(this, p); break;
+      case CMD.SCAN_CFG: case CMD.SCAN_REQ_UMAC: case CMD.SCAN_ABORT_UMAC:
+        // The UMAC scan API exists only in images with the UMAC_SCAN capability (older code scans in the LMAC).
+        if (!this.hasCapa(CAPA.UMAC_SCAN)) {
+          this.replyError(REPLY_ERROR_TYPE.UNKNOWN_CMD, `${cmdName(cmd, group)}: this image has no UMAC scan (capability ${CAPA.UMAC_SCAN})`);
+          break;
+        }
+        if (cmd === CMD.SCAN_CFG) scanCfg(this, p);
+        else if (cmd === CMD.SCAN_REQ_UMAC) scanReq(this, p);
+        else scanAbortCmd(this, p);
+        break;
       case CMD.PHY_CONTEXT: phyContext(this, p); break;
       case CMD.MAC_CONTEXT: macContext(this, p); break;
       case CMD.BINDING_CONTEXT: bindingContext(this, p); break;
@@ -393,6 +404,10 @@ export class FwCore implements FirmwareCpu {
     }
   }
 
+  hasCapa(c: number): boolean {
+    return ((this.capa[c >>> 5] ?? 0) & (1 << (c & 31))) !== 0;
+  }
+
   private replyError(type: number, message: string): void {
     const c = this.cur;
     this.err('fw.reply-error', message);
@@ -401,7 +416,7 @@ export class FwCore implements FirmwareCpu {
 
   stateHash(): number {
     let h = FNV_OFFSET;
-    h = fnvArray(h, [STATE_CODE[this.state], this.kindCode, this.ver, this.build, this.quirks, this.rfKilled ? 1 : 0, this.seqNo]);
+    h = fnvArray(h, [STATE_CODE[this.state], this.kindCode, this.ver, this.build, this.quirks, this.rfKilled ? 1 : 0, this.seqNo, ...this.capa]);
     h = fnvArray(h, Object.values(this.counters));
     h = fnvNumber(h, this.pending.size);
     h = fnvNumber(h, this.init.phyDbMask);

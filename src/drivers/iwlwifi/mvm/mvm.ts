@@ -14,7 +14,7 @@
 import type { Co } from '../../../sim/scheduler.js';
 import { EAGAIN, EBUSY, EINVAL, EIO, ENOENT, ENOSPC, ETIMEDOUT } from '../../../kernel/errno.js';
 import type { FirmwareImage, ImageKind } from '../../../devices/iwlwifi/firmware/index.js';
-import { UCODE_TYPE, DEFAULT_N_SCAN_CHANNELS, phyRxChains, phyTxChains } from '../../../devices/iwlwifi/firmware/index.js';
+import { CAPA, UCODE_TYPE, DEFAULT_N_SCAN_CHANNELS, phyRxChains, phyTxChains } from '../../../devices/iwlwifi/firmware/index.js';
 import {
   ADD_STA, ADD_STA_SUCCESS, ALIVE_STATUS_OK, ALIVE_V3, BINDING_CONTEXT, BT_COEX_DISABLE, BT_CONFIG_SIZE, CMD, FW_CTXT_ACTION,
   FW_CTXT_INVALID, MAC_CONTEXT, MAC_TYPE_BSS_STA, NVM_ACCESS, NVM_ACCESS_RESP, NVM_CHANNELS, NVM_CHANNEL_ACTIVE, NVM_CHANNEL_VALID,
@@ -692,10 +692,18 @@ export class IwlMvm implements IwlOpMode {
     return (this.nvm?.channels ?? []).map((c) => c.channel).slice(0, limit);
   }
 
+  /** UMAC scan is what this driver speaks; firmware without it (capability 2) scans in the LMAC, which is not ported. */
+  private get umacScan(): boolean {
+    return this.image.capabilities.has(CAPA.UMAC_SCAN);
+  }
+
   private *sendScanConfig(): Co<number> {
+    if (!this.umacScan) {
+      this.warn(`firmware has no UMAC scan (capability ${CAPA.UMAC_SCAN}); scanning is not available (the LMAC scan API is not supported)`);
+      return 0;
+    }
     const ch = this.scanChannels();
-    // fw-api says HDR 16, but its fields run to CHANNELS (20): size from CHANNELS.
-    const p = new Payload(Math.max(SCAN_CFG.HDR, SCAN_CFG.CHANNELS) + ch.length)
+    const p = new Payload(SCAN_CFG.HDR + ch.length)
       .u32(SCAN_CFG.FLAGS, 0).u32(SCAN_CFG.TX_CHAINS, this.txChains()).u32(SCAN_CFG.RX_CHAINS, this.rxChains())
       .bytes(SCAN_CFG.MAC, this.nvm!.mac).u8(SCAN_CFG.BCAST_STA_ID, STA_ID_AUX).u8(SCAN_CFG.N_CHANNELS, ch.length)
       .bytes(SCAN_CFG.CHANNELS, Uint8Array.from(ch));
@@ -734,6 +742,7 @@ export class IwlMvm implements IwlOpMode {
   }
 
   private *doScan(ssid: string | undefined): Co<number> {
+    if (!this.umacScan) return -EOPNOTSUPP;
     const uid = ++this.scanUid;
     const ch = this.scanChannels();
     // As cfg80211: the wildcard SSID makes the scan active (probe requests on channels that allow it), plus a directed probe if asked.

@@ -117,18 +117,18 @@ describe('iwlwifi firmware: verifyLoadedImage (the firmware CPU at release)', ()
   it('accepts a fully loaded image and says which one it is', () => {
     expect(verifyLoadedImage(reader(load(init)))).toEqual({
       ok: true, kind: 'init', version: { major: 29, minor: 0, api: 29, serial: 5 }, ver: VER, build: 1,
-      sections: [{ dest: 0, size: 0x300 }, { dest: 0x00800000, size: 0x100 }], quirks: 0,
+      sections: [{ dest: 0, size: 0x300 }, { dest: 0x00800000, size: 0x100 }], capa: [0, 0, 0, 0], quirks: 0,
     });
     // The runtime image loaded over the INIT image.
     expect(verifyLoadedImage(reader(load(init, rt)))).toMatchObject({ ok: true, kind: 'runtime' });
   });
 
-  it('carries the quirk bits of the boot section to the firmware CPU, and without them the bytes are unchanged', () => {
+  it('carries the capability words of the boot section to the firmware CPU, and without capabilities the bytes are unchanged', () => {
     const layout = [{ dest: 0, size: 0x300 }, { dest: 0x00800000, size: 0x100 }];
-    const quirky = makeSimfSections('init', VER, 1, layout, 0x80000001);
-    expect(verifyLoadedImage(reader(load(quirky)))).toMatchObject({ ok: true, quirks: 0x80000001 });
-    expect(makeSimfSections('init', VER, 1, layout, 0)).toEqual(init);
-    expect(quirky[0]!.data).not.toEqual(init[0]!.data);
+    const capable = makeSimfSections('init', VER, 1, layout, [2, 33, 96, 127]);
+    expect(verifyLoadedImage(reader(load(capable)))).toMatchObject({ ok: true, capa: [0x4, 0x2, 0, 0x80000001], quirks: 0x80000001 });
+    expect(makeSimfSections('init', VER, 1, layout, [])).toEqual(init);
+    expect(capable[0]!.data).not.toEqual(init[0]!.data);
   });
 
   it('finds an empty SRAM, a missing section and a damaged byte', () => {

@@ -5,7 +5,8 @@ import {
   RX_PHY_FLAGS_BAND_24, SCAN_COMPLETE, SCAN_GEN_FLAGS_ITER_COMPLETE, SCAN_GEN_FLAGS_PASSIVE, SCAN_ITER_COMPLETE_SIZE, SCAN_STATUS_ABORTED,
   SCAN_STATUS_DONE, SEQ_UNSOLICITED, STATUS_BAD_PARAM, STATUS_OK, STATUS_UNSUPPORTED,
 } from '../../../../src/devices/iwlwifi/fw-api.js';
-import { FakeAir, MAC, MS, US, boot, mpduFrame, rig, scanCfgPayload, scanReqPayload, send, u16, u32, type Posted } from './helpers.js';
+import { FakeAir, IMAGE, MAC, MS, US, boot, mpduFrame, rig, scanCfgPayload, scanReqPayload, send, u16, u32, type Posted } from './helpers.js';
+import { encodeVer, makeSimfSections } from '../../../../src/devices/iwlwifi/firmware/index.js';
 
 const AP1 = { bssid: new Uint8Array([2, 0x11, 0x22, 0x33, 0x44, 0x55]), ssid: 'simnet', channel: 6, signalDbm: -42, beaconTu: 100 };
 const AP2 = { bssid: new Uint8Array([2, 0x66, 0x77, 0x88, 0x99, 0xaa]), ssid: 'five', channel: 36, signalDbm: -67, beaconTu: 100 };
@@ -161,5 +162,19 @@ describe('SCAN_REQ_UMAC', () => {
     const after = r.host.take();
     expect(after.map((p) => p.cmd)).toEqual([CMD.SCAN_REQ_UMAC, CMD.SCAN_COMPLETE_UMAC]);
     expect(after[1]!.payload[SCAN_COMPLETE.STATUS]).toBe(SCAN_STATUS_ABORTED);
+  });
+});
+
+describe('capabilities of the running image', () => {
+  it('an image without UMAC_SCAN (capability 2) answers the UMAC scan commands with REPLY_ERROR', () => {
+    const r = rig({ air: new FakeAir([AP1]) });
+    const layout = IMAGE.sections.runtime.map((s) => ({ dest: s.dest, size: s.data.length }));
+    const noUmac = [...IMAGE.capabilities].filter((c) => c !== 2);
+    boot(r, 'runtime', makeSimfSections('runtime', encodeVer(IMAGE.version), IMAGE.build, layout, noUmac));
+    send(r, CMD.SCAN_CFG, GROUP.LONG, scanCfgPayload(MAC, [1, 6]));
+    r.host.run(1 * MS);
+    const [err] = r.host.take();
+    expect(err).toMatchObject({ cmd: CMD.REPLY_ERROR, seq: SEQ_UNSOLICITED });
+    expect(r.host.errs.some((g) => /no UMAC scan \(capability 2\)/.test(g.message))).toBe(true);
   });
 });

@@ -231,6 +231,7 @@ export function testImage(): FirmwareImage {
   img.sections.init.push({ dest: 0, data: new Uint8Array(16) });
   img.sections.runtime.push({ dest: 0, data: new Uint8Array(16) });
   img.phySku = (0x3 << 16) | (0x3 << 20);
+  img.capabilities.add(2); // UMAC_SCAN
   img.defCalib.push({ ucodeType: 1, flowTrigger: 0x11, eventTrigger: 0x22 }, { ucodeType: 0, flowTrigger: 0x33, eventTrigger: 0x44 });
   return img;
 }
@@ -238,14 +239,16 @@ export function testImage(): FirmwareImage {
 export const PDEV = { bdf: '0000:03:00.0' } as PciDev;
 
 /** Runs `scenario` in a driver process with an IwlMvm on a FakeTrans. */
-export function runMvm(script: FwScript, scenario: (mvm: IwlMvm, t: FakeTrans, k: LinuxKpi, sys: Sys) => Co<void>, cfg: Partial<MvmConfig> = {}) {
+export function runMvm(
+  script: FwScript, scenario: (mvm: IwlMvm, t: FakeTrans, k: LinuxKpi, sys: Sys) => Co<void>, cfg: Partial<MvmConfig> = {}, image = testImage(),
+) {
   const h = bareKernel();
   let mvm: IwlMvm | undefined;
   let trans: FakeTrans | undefined;
   h.kernel.spawn('iwlwifi', function* (sys) {
     const k = new LinuxKpi(sys, 'iwlwifi');
     trans = new FakeTrans(k, script);
-    mvm = new IwlMvm(k, PDEV, trans, testImage(), { ...MVM_CONFIG_DEFAULTS, ...cfg });
+    mvm = new IwlMvm(k, PDEV, trans, image, { ...MVM_CONFIG_DEFAULTS, ...cfg });
     trans.op = mvm;
     yield* scenario(mvm, trans, k, sys);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CMD, TXQ } from '../../../../src/devices/iwlwifi/fw-api.js';
-import { AP_MAC, beacon, defaultScript, runMvm, type FwScript } from './fake-trans.js';
+import { AP_MAC, beacon, defaultScript, runMvm, testImage, type FwScript } from './fake-trans.js';
 
 const OTHER = new Uint8Array([0x02, 0, 0, 0, 0, 0x99]);
 const HIDDEN = new Uint8Array([0x02, 0, 0, 0, 0, 0x77]);
@@ -128,5 +128,20 @@ describe('iwlwifi mvm scan and association', () => {
     expect(frames[1]).toEqual([0x00, 0x1b, 0x21, 0xaa, 0xbb, 0xcc, 0x02, 0x99, 0, 0, 0, 1, 0x08, 0x00, 9, 8, 7]);
     expect(res.logs).toContain('info iwlwifi 0000:03:00.0: wlan0: deauthenticated by 02:11:22:33:44:55: reason 7');
     expect(res.trans.cmdIds().slice(-4)).toEqual([CMD.REMOVE_STA, CMD.BINDING_CONTEXT, CMD.MAC_CONTEXT, CMD.PHY_CONTEXT]);
+  });
+});
+
+describe('iwlwifi mvm: firmware capabilities', () => {
+  it('firmware without UMAC_SCAN: no SCAN_CFG at bring-up, scans refused with EOPNOTSUPP and a log line', () => {
+    const img = testImage();
+    img.capabilities.delete(2);
+    let n = 0;
+    const res = runMvm(scanScript(), function* (mvm) {
+      expect(yield* mvm.start()).toBe(0);
+      n = yield* mvm.scan();
+    }, {}, img);
+    expect(n).toBe(-95);
+    expect(res.trans.cmds.some((c) => c.id === CMD.SCAN_CFG || c.id === CMD.SCAN_REQ_UMAC)).toBe(false);
+    expect(res.logs.some((l) => /firmware has no UMAC scan \(capability 2\)/.test(l))).toBe(true);
   });
 });
