@@ -139,3 +139,25 @@ describe('Wi-Fi end to end (wifi-connect: Intel 7265D, iwlwifi driver, home radi
     expect(airs.every((a) => a.channel === 6 || a.data[0] === 0x40 || a.data[0] === 0x50 || a.data[0] === 0x80)).toBe(true);
   });
 });
+
+describe('Wi-Fi end to end with INTx', () => {
+  it('the same exchange works with the legacy interrupt line (no MSI): level asserted until the causes are acked', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parseScenario } = await import('../../src/sim/scenario.js');
+    const { runScenario } = await import('../../src/sim/run.js');
+    const { openTrace } = await import('../../src/trace/reader.js');
+    const { scenarioPath } = await import('./helpers.js');
+    const path = scenarioPath('wifi-connect');
+    const json = JSON.parse(readFileSync(path, 'utf8'));
+    json.drivers.iwlwifi.irqMode = 'intx';
+    json.workload.pings = 20;
+    json.expect.minPings = 20;
+    const out = runScenario(parseScenario(json, path, 'intx'), { recordToBuffer: true });
+    expect(out.result.failures).toEqual([]);
+    const evs = [...openTrace(out.trace!.buffer!).events()];
+    expect(evs.some((e) => e.kind === 'msi')).toBe(false);
+    const intx = evs.filter((e): e is Extract<SeqEvent, { kind: 'intx' }> => e.kind === 'intx');
+    expect(intx.filter((e) => e.level === 1).length).toBeGreaterThan(20);
+    expect(intx.filter((e) => e.level === 0).length).toBeGreaterThan(20);
+  });
+});
