@@ -19,7 +19,7 @@ import {
   SCD, SCD_SRAM_BASE_VALUE, TFD,
 } from '../../../../src/devices/iwlwifi/regs.js';
 import { CMD, SEQ_UNSOLICITED, seqIndex, seqQueue } from '../../../../src/devices/iwlwifi/fw-api.js';
-import { CMD_WANT_SKB, type RxPacket } from '../../../../src/drivers/iwlwifi/trans-api.js';
+import { CMD_ASYNC, CMD_WANT_SKB, type RxPacket } from '../../../../src/drivers/iwlwifi/trans-api.js';
 import { EIO, ETIMEDOUT } from '../../../../src/kernel/errno.js';
 
 function setup(answer: (cmd: Uint8Array, tbLens: number[]) => Uint8Array | null) {
@@ -158,5 +158,27 @@ describe('iwlwifi PCIe host commands', () => {
     expect(statuses).toEqual([-ETIMEDOUT, -EIO]);
     expect(s.logs()).toContain('iwlwifi 00:03.0: Error sending ECHO (0x03): time out after 2000ms.');
     expect(h.kernel.crashes).toEqual([]);
+  });
+
+  it('async commands return at once; their responses reclaim the slots by sequence and reach the op mode', () => {
+    const s = setup((cmd) => Uint8Array.of(0, 0, 0, 0, cmd[0]!));
+    const statuses: number[] = [];
+    let during: number[] = [];
+    let after: number[] = [];
+    const h = s.run(function* (t, k) {
+      const t0 = k.jiffies;
+      for (const id of [CMD.ECHO, CMD.BT_CONFIG, CMD.TX_ANT_CONFIG]) {
+        statuses.push((yield* t.sendCmd({ id, group: 0, data: [new Uint8Array(4)], flags: CMD_ASYNC })).status);
+      }
+      const q = t.txqs[0]!;
+      during = [k.jiffies - t0, q.write - q.read];
+      yield* k.msleep(10);
+      after = [q.write - q.read];
+    });
+    expect(h.kernel.crashes).toEqual([]);
+    expect(statuses).toEqual([0, 0, 0]);
+    expect(during).toEqual([0, 3]);
+    expect(after).toEqual([0]);
+    expect(s.rx.map((p) => [p.cmd, seqIndex(p.seq), p.payload[4]])).toEqual([[CMD.ECHO, 0, CMD.ECHO], [CMD.BT_CONFIG, 1, CMD.BT_CONFIG], [CMD.TX_ANT_CONFIG, 2, CMD.TX_ANT_CONFIG]]);
   });
 });
