@@ -58,6 +58,12 @@ export interface IwlTrans {
   stopDevice(): Co<void>;
   /** Sends a host command: sync (waits for the response by sequence, 2 s) or CMD_ASYNC. */
   sendCmd(cmd: HostCmd): Co<CmdResult>;
+  /**
+   * Queues a host command without waiting (CMD_ASYNC is implied): callable
+   * from contexts that must not sleep (RX, timers). The response reaches
+   * the op mode's rx like any other. 0 or -errno.
+   */
+  sendCmdAsync(cmd: HostCmd): number;
   /** Enables TX queue `queue` on scheduler FIFO `fifo` (SCD context, status, write pointer). */
   txqEnable(queue: number, fifo: number): Co<void>;
   txqDisable(queue: number): Co<void>;

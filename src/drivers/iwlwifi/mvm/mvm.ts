@@ -26,7 +26,7 @@ import {
 import type { Mutex } from '../../linux-kpi/ext-types.js';
 import type { Completion } from '../../linux-kpi/completion.js';
 import type { LinuxKpi, PciDev } from '../../linux-kpi/kpi.js';
-import { CMD_WANT_SKB, type IwlOpMode, type IwlTrans, type RxPacket } from '../trans-api.js';
+import { CMD_ASYNC, CMD_WANT_SKB, type IwlOpMode, type IwlTrans, type RxPacket } from '../trans-api.js';
 import { BssList, type Bss } from '../mac80211/bss.js';
 import {
   ETH_HLEN, FTYPE_DATA, FTYPE_MGMT, HDR_LEN_3ADDR, STYPE, WLAN_REASON_DEAUTH_LEAVING, WLAN_STATUS_SUCCESS,
@@ -593,6 +593,13 @@ export class IwlMvm implements IwlOpMode {
   /** The AP ended the association (or the link died): forget it; tear the contexts down from a work item. */
   private connectionLost(): void {
     if (this.conn === null) return;
+    // Stop the firmware from transmitting as associated at once: this runs in
+    // RX context, which must not sleep, so the MAC update goes out async; the
+    // rest of the teardown (synchronous commands) follows from a work item.
+    if (this.conn.assoc && !this.fwDead) {
+      const r = this.trans.sendCmdAsync({ id: CMD.MAC_CONTEXT, group: 0, data: [this.macCtxt(FW_CTXT_ACTION.MODIFY, this.conn.bss.bssidBytes, false, 0)], flags: CMD_ASYNC });
+      if (r === 0) this.conn.assoc = false;
+    }
     this.lostConn = this.conn;
     this.conn = null;
     if (this.state === 'connected' || this.state === 'connecting') this.state = 'up';

@@ -21,7 +21,7 @@ import { hex, type IwlIo } from './io.js';
 import { loadSections } from './fw-load.js';
 import { rxFree, rxInit, rxStop, type RxQueue } from './rx.js';
 import {
-  CMD_QUEUE, abortSync, reclaim, sendCmd, txFrame, txFree, txInit, txStart, txStop, txqDisableNow, txqEnableNow,
+  CMD_QUEUE, abortSync, reclaim, sendCmd, sendCmdAsync, txFrame, txFree, txInit, txStart, txStop, txqDisableNow, txqEnableNow,
   type TxQueue,
 } from './tx.js';
 
@@ -332,6 +332,7 @@ export class PcieTrans implements IwlTrans {
   }
 
   sendCmd(cmd: HostCmd): Co<CmdResult> { return sendCmd(this, cmd); }
+  sendCmdAsync(cmd: HostCmd): number { return sendCmdAsync(this, cmd); }
   *txqEnable(queue: number, fifo: number): Co<void> { txqEnableNow(this, queue, fifo); }
   *txqDisable(queue: number): Co<void> { txqDisableNow(this, queue); }
   tx(queue: number, txCmd: Uint8Array, skb: SkBuff, hdrLen: number): number { return txFrame(this, queue, txCmd, skb, hdrLen); }

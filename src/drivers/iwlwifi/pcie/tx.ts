@@ -322,19 +322,23 @@ export function enqueueHcmd(t: PcieTrans, cmd: HostCmd): number {
   return index;
 }
 
+/** An async host command: queued, never waits (safe where sleeping is not). 0 or -errno. */
+export function sendCmdAsync(t: PcieTrans, cmd: HostCmd): number {
+  if (t.fwError) return -EIO;
+  const r = enqueueHcmd(t, { ...cmd, flags: cmd.flags | CMD_ASYNC });
+  if (r < 0) {
+    t.io.err(`Error sending ${cmdName(cmd.id, cmd.group)}: enqueue_hcmd failed: ${r}`);
+    return r;
+  }
+  return 0;
+}
+
 /** iwl_trans_send_cmd: async returns once queued; sync waits for the response (2 s). */
 export function* sendCmd(t: PcieTrans, cmd: HostCmd): Co<CmdResult> {
   const { k, io } = t;
   const name = cmdName(cmd.id, cmd.group);
   if (t.fwError) return { status: -EIO };
-  if ((cmd.flags & CMD_ASYNC) !== 0) {
-    const r = enqueueHcmd(t, cmd);
-    if (r < 0) {
-      io.err(`Error sending ${name}: enqueue_hcmd failed: ${r}`);
-      return { status: r };
-    }
-    return { status: 0 };
-  }
+  if ((cmd.flags & CMD_ASYNC) !== 0) return { status: sendCmdAsync(t, cmd) };
   yield* k.mutex_lock(t.syncMutex);
   try {
     if (t.fwError) return { status: -EIO };

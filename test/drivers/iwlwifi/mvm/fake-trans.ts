@@ -136,6 +136,16 @@ export class FakeTrans implements IwlTrans {
   rfKillAsserted(): boolean { return false; }
   txqSpace(_q: number): number { return this.space; }
 
+  /** Async commands are recorded like the others; the scripted firmware answers nothing for them. */
+  sendCmdAsync(cmd: HostCmd): number {
+    const payload = new Uint8Array(cmd.data.reduce((n, d) => n + d.length, 0));
+    let o = 0;
+    for (const d of cmd.data) { payload.set(d, o); o += d.length; }
+    this.cmds.push({ id: cmd.id, group: cmd.group, payload });
+    this.events.push(`async:0x${cmd.id.toString(16)}`);
+    return 0;
+  }
+
   *sendCmd(cmd: HostCmd): Co<CmdResult> {
     const payload = new Uint8Array(cmd.data.reduce((n, d) => n + d.length, 0));
     let o = 0;

@@ -128,6 +128,11 @@ describe('iwlwifi mvm scan and association', () => {
     expect(frames[1]).toEqual([0x00, 0x1b, 0x21, 0xaa, 0xbb, 0xcc, 0x02, 0x99, 0, 0, 0, 1, 0x08, 0x00, 9, 8, 7]);
     expect(res.logs).toContain('info iwlwifi 0000:03:00.0: wlan0: deauthenticated by 02:11:22:33:44:55: reason 7');
     expect(res.trans.cmdIds().slice(-4)).toEqual([CMD.REMOVE_STA, CMD.BINDING_CONTEXT, CMD.MAC_CONTEXT, CMD.PHY_CONTEXT]);
+    // From RX context the MAC context leaves the associated state at once, asynchronously; the work item does the rest.
+    const ev = res.trans.events;
+    const asyncMac = ev.lastIndexOf('async:0x28');
+    expect(asyncMac).toBeGreaterThan(0);
+    expect(ev.slice(asyncMac + 1)).toEqual(['cmd:0x19', 'cmd:0x2b', 'cmd:0x28', 'cmd:0x8']);
   });
 });
 
