@@ -51,6 +51,7 @@ const nvmeParams = {
   ioQueues: { type: 'number', default: 2, min: 1, max: 64, integer: true, doc: 'I/O queue pairs to request' },
   queueDepth: { type: 'number', default: 64, min: 2, max: 65536, integer: true, doc: 'entries per I/O queue (capped by CAP.MQES)' },
   adminTimeoutMs: { type: 'number', default: 2000, min: 1, integer: true, doc: 'admin command timeout' },
+  ioTimeoutMs: { type: 'number', default: 30000, min: 1, integer: true, doc: 'I/O command timeout (blk-mq default 30 s), then the command is aborted and its request fails with EIO' },
 } as const satisfies PropTable;
 
 export const DRIVERS: DriverEntry[] = [

@@ -60,6 +60,8 @@ export interface NvmeConfig {
   firmware: string;
   mdts: number;
   mediaChannels: number;
+  /** Fault: the n-th Read or Write (counted from power-on) stalls: it is queued but never starts (0 = off). Abort takes it back. */
+  faultStallIo?: number;
 }
 
 /** Fixed controller timings (device-internal; the media latencies are props). */
@@ -127,6 +129,10 @@ export class NvmeController implements DeviceModel, MmioHandler {
   readonly slots: Slots;
   readonly mover: DataMover;
   readonly media: Media;
+  /** Commands held by the stall fault: queued, never started (Abort and SQ deletion find them). */
+  readonly stalled: Media;
+  /** Reads and Writes accepted so far (for the stall fault). */
+  ioAccepted = 0;
   readonly counters: NvmeCounters = {
     reads: 0, writes: 0, flushes: 0, adminCommands: 0, interrupts: 0, errors: 0, guestErrors: 0,
     bytesRead: 0, bytesWritten: 0,
@@ -214,6 +220,7 @@ export class NvmeController implements DeviceModel, MmioHandler {
     this.q = new Queues(cfg.ioQueuePairs);
     this.slots = new Slots(ADMIN_SLOTS, IO_SLOTS, 2 ** cfg.mdts + 1);
     this.media = new Media(cfg.mediaChannels, this.slots);
+    this.stalled = new Media(0, this.slots);
     const nvec = Math.max(cfg.msixVectors, MSI_VECTORS);
     this.aggCount = new Int32Array(nvec);
     this.coalesceEv = new Float64Array(nvec).fill(NO_EVENT);
@@ -548,6 +555,7 @@ export class NvmeController implements DeviceModel, MmioHandler {
     this.slots.reset();
     this.q.clear();
     this.media.clear();
+    this.stalled.clear();
     this.anyStarved = false;
     this.aerCount = 0;
     this.aeCount = 0;

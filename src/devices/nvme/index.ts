@@ -69,6 +69,10 @@ export const nvmeProps = {
     type: 'number', default: 8, integer: true, min: 1, max: 256,
     doc: 'Media operations in flight at once; further commands queue (and can be aborted) until a channel frees',
   },
+  faultStallIo: {
+    type: 'number', default: 0, integer: true, min: 0,
+    doc: 'Fault: the n-th Read or Write the controller accepts hangs (queued, never started) until the host aborts it, deletes its SQ or resets (0 = off)',
+  },
 } as const satisfies PropTable;
 
 function checkAscii(field: string, value: string, max: number): void {
@@ -126,6 +130,7 @@ export const nvmeFactory: DeviceFactory<typeof nvmeProps> = {
       firmware: props.firmware,
       mdts: props.mdts,
       mediaChannels: props.mediaChannels,
+      faultStallIo: props.faultStallIo,
     };
     return new NvmeController(ctx, cfg, disk);
   },

@@ -106,6 +106,12 @@ export function startIo(c: NvmeController, slot: number): void {
   }
   s.mop[slot] = opc === IoOp.READ ? MOP_READ : MOP_WRITE;
   s.diskOff[slot] = slba * c.cfg.lbaSize;
+  if (++c.ioAccepted === c.cfg.faultStallIo) {
+    // Fault: this command hangs in the controller; only Abort (or deleting its SQ, or a reset) ends it.
+    c.stalled.push(slot);
+    c.tracer.milestone(c.queue.now, c.dev, 'fault.stall', s.sqid[slot]!, s.cid[slot]!);
+    return;
+  }
   c.media.push(slot);
   startNext(c);
 }
@@ -175,11 +181,13 @@ export function mediaDone(c: NvmeController, slot: number): void {
  */
 export function abortQueued(c: NvmeController, sqid: number, cid: number): boolean {
   const s = c.slots;
-  for (let slot = c.media.head; slot !== -1; slot = s.next[slot]!) {
-    if (s.sqid[slot] === sqid && s.cid[slot] === cid) {
-      c.media.unlink(slot);
-      c.complete(slot, St.ABORT_REQUESTED);
-      return true;
+  for (const list of [c.media, c.stalled]) {
+    for (let slot = list.head; slot !== -1; slot = s.next[slot]!) {
+      if (s.sqid[slot] === sqid && s.cid[slot] === cid) {
+        list.unlink(slot);
+        c.complete(slot, St.ABORT_REQUESTED);
+        return true;
+      }
     }
   }
   return false;
@@ -193,14 +201,16 @@ export function abortQueued(c: NvmeController, sqid: number, cid: number): boole
 export function abortSq(c: NvmeController, sqid: number): void {
   const s = c.slots;
   const m = c.media;
-  let slot = m.head;
-  while (slot !== -1) {
-    const next = s.next[slot]!;
-    if (s.sqid[slot] === sqid) {
-      m.unlink(slot);
-      c.complete(slot, St.ABORTED_SQ_DELETION);
+  for (const list of [m, c.stalled]) {
+    let slot = list.head;
+    while (slot !== -1) {
+      const next = s.next[slot]!;
+      if (s.sqid[slot] === sqid) {
+        list.unlink(slot);
+        c.complete(slot, St.ABORTED_SQ_DELETION);
+      }
+      slot = next;
     }
-    slot = next;
   }
   for (let i = s.adminSlots; i < s.count; i++) {
     if (s.state[i] === SLOT_MEDIA && s.sqid[i] === sqid) {

@@ -4,6 +4,7 @@ import type { Packet } from '../../kernel/schemes/user.js';
 import { OP_CLOSE, OP_FSIZE, OP_OPEN, OP_READ, OP_WRITE } from '../../kernel/schemes/user.js';
 import type { DmaBuffer, Sys } from '../../kernel/sys.js';
 import type { Completion } from '../linux-kpi/completion.js';
+import type { TimerList, WorkStruct } from '../linux-kpi/ext-types.js';
 import {
   IRQ_HANDLED, IRQ_NONE, PCI_IRQ_LEGACY, PCI_IRQ_MSI, PCI_IRQ_MSIX,
   type IoMem, type LinuxKpi, type PciDev, type PciDriver,
@@ -20,6 +21,8 @@ export interface NvmeParams {
   queueDepth: number;
   /** Admin command timeout (Linux's ADMIN_TIMEOUT is 60 s; nvmed uses less). */
   adminTimeoutMs: number;
+  /** I/O command timeout, then Abort (Linux's blk-mq default: 30 s). */
+  ioTimeoutMs: number;
 }
 
 interface Namespace {
@@ -47,6 +50,10 @@ interface Slot {
   adminDone: Completion | null;
   status: number;
   dw0: number;
+  /** I/O: jiffies by which the command must complete; set at submission. */
+  deadline: number;
+  /** I/O: the timeout handler has taken it (abort under way or failed). */
+  timedOut: boolean;
 }
 
 interface Pending {
@@ -78,6 +85,10 @@ export class NvmeDriver {
   /** Recycled request and command records (the I/O path allocates none in steady state). */
   private readonly freeReqs: IoRequest[] = [];
   private readonly freePending: Pending[] = [];
+  /** blk-mq style timeout: one timer for the earliest deadline, a work item for the aborts. */
+  private ioTimer: TimerList | undefined;
+  private readonly abortWork: WorkStruct;
+  private readonly timedOut: { qi: number; cid: number; req: IoRequest }[] = [];
   readonly namespaces = new Map<number, Namespace>();
   private schemeFd = -1;
   private readonly handles = new Map<number, number>();
@@ -86,7 +97,9 @@ export class NvmeDriver {
   serial = '';
   ios = 0;
 
-  constructor(private readonly k: LinuxKpi, private readonly pdev: PciDev, private readonly params: NvmeParams) {}
+  constructor(private readonly k: LinuxKpi, private readonly pdev: PciDev, private readonly params: NvmeParams) {
+    this.abortWork = k.INIT_WORK(() => this.abortTimedOut());
+  }
 
   private log(msg: string): void { this.k.dev_info(this.pdev, msg); }
   private err(msg: string): void { this.k.dev_err(this.pdev, msg); }
@@ -161,7 +174,7 @@ export class NvmeDriver {
     for (let i = 0; i < n; i++) {
       slots.push({
         buf: this.k.sys.physalloc(bytes), prpList: this.k.sys.physalloc(4096),
-        req: null, bufOffset: 0, length: 0, adminDone: null, status: 0, dw0: 0,
+        req: null, bufOffset: 0, length: 0, adminDone: null, status: 0, dw0: 0, deadline: 0, timedOut: false,
       });
     }
     return slots;
@@ -399,6 +412,10 @@ export class NvmeDriver {
       slot.req = c.req;
       slot.bufOffset = c.bufOffset;
       slot.length = c.length;
+      slot.timedOut = false;
+      slot.deadline = this.k.jiffies + this.ioTimeoutJiffies;
+      if (this.ioTimer === undefined) this.ioTimer = this.k.timer_setup(() => this.onIoTimer());
+      if (!this.ioTimer.pending) this.k.mod_timer(this.ioTimer, slot.deadline);
       if (c.req.write) this.k.sys.memcpy(slot.buf.view, 0, c.req.packet.buf!, c.bufOffset, c.length);
       const off = q.nextSqe();
       const dv = q.sq.dv;
@@ -426,6 +443,59 @@ export class NvmeDriver {
     }
   }
 
+  private get ioTimeoutJiffies(): number {
+    return this.k.msecs_to_jiffies(this.params.ioTimeoutMs);
+  }
+
+  /**
+   * The I/O timer (timer context: no sleeping): commands past their deadline
+   * go to the abort work item (nvme_timeout); the timer re-arms for the
+   * earliest remaining deadline.
+   */
+  private onIoTimer(): void {
+    const now = this.k.jiffies;
+    let next = Infinity;
+    this.ioSlots.forEach((slots, qi) => slots.forEach((slot, cid) => {
+      if (slot.req === null || slot.timedOut) return;
+      if (slot.deadline <= now) {
+        slot.timedOut = true;
+        this.timedOut.push({ qi, cid, req: slot.req });
+      } else if (slot.deadline < next) next = slot.deadline;
+    }));
+    if (this.timedOut.length > 0) this.k.schedule_work(this.abortWork);
+    if (next !== Infinity) this.k.mod_timer(this.ioTimer!, next);
+  }
+
+  /**
+   * Aborts timed-out commands (NVMe 1.4 5.1). An aborted command completes on
+   * its queue with Command Abort Requested and its request fails with EIO. If
+   * the controller cannot abort it, the request is failed here and the
+   * command's slot stays taken (Linux would reset the controller).
+   */
+  private *abortTimedOut(): Co<void> {
+    while (this.timedOut.length > 0) {
+      const t = this.timedOut.shift()!;
+      const slot = this.ioSlots[t.qi]![t.cid]!;
+      if (slot.req !== t.req) continue; // completed meanwhile
+      const qid = t.qi + 1;
+      this.k.dev_warn(this.pdev, `I/O ${t.cid} QID ${qid} timeout, aborting`);
+      const r = yield* this.adminCmd((dv, o) => {
+        dv.setUint8(o, D.ADMIN_ABORT);
+        dv.setUint32(o + 40, (qid | (t.cid << 16)) >>> 0, true);
+      }, `Abort (cid ${t.cid}, QID ${qid})`);
+      if (slot.req !== t.req) continue; // the abort completed it
+      if (r.status === 0 && (r.dw0 & 1) === 0) continue; // its completion is on the way
+      this.err(`I/O ${t.cid} QID ${qid} was not aborted by the controller; failing it (a controller reset is needed to reuse the slot)`);
+      const req = t.req;
+      slot.req = null;
+      req.failed++;
+      if (--req.remaining === 0) {
+        this.k.sys.reply(this.schemeFd, req.packet, -EIO);
+        this.freeReqs.push(req);
+      }
+    }
+  }
+
   private completeIo(q: QueuePair, cid: number, status: number): void {
     const slot = this.ioSlots[q.qid - 1]![cid];
     if (slot === undefined || slot.req === null) { this.err(`I/O completion on queue ${q.qid} for idle cid ${cid}`); return; }
@@ -447,7 +517,7 @@ export class NvmeDriver {
   }
 }
 
-export const NVME_PARAM_DEFAULTS: NvmeParams = { irqMode: 'auto', ioQueues: 2, queueDepth: 64, adminTimeoutMs: 2000 };
+export const NVME_PARAM_DEFAULTS: NvmeParams = { irqMode: 'auto', ioQueues: 2, queueDepth: 64, adminTimeoutMs: 2000, ioTimeoutMs: 30_000 };
 
 /** The pci_driver registered in the match table. */
 export function makeNvmePciDriver(params: NvmeParams, onReady?: (d: NvmeDriver) => void): PciDriver {

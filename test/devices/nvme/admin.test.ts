@@ -296,6 +296,38 @@ describe('nvme admin: Abort and Asynchronous Event Request (5.1, 5.2)', () => {
     expect(h.dmaEvents('data')).toHaveLength(1);
   });
 
+  it('stall fault: the n-th Read/Write never starts and never completes, the others do; Abort takes it back', () => {
+    const h = new Harness({ props: { faultStallIo: 2 } });
+    h.enable();
+    h.createIoPair(1);
+    const buf = h.alloc(4096 * 3);
+    const cids = [0, 1, 2].map((i) => h.submit(1, h.rw(false, i * 8, 8, buf + i * 4096)));
+    h.ring(1);
+    h.settle();
+    const done = h.reap(1);
+    expect(done.map((c) => c.cid).sort()).toEqual([cids[0], cids[2]].sort());
+    expect(h.milestones('fault.stall')).toHaveLength(1);
+    const ab = h.submit(0, { opc: 0x08, cdw10: (cids[1]! << 16) | 1 });
+    h.ring(0);
+    h.settle();
+    expect(h.reap(0).find((c) => c.cid === ab)).toMatchObject({ status: 0, dw0: 0 });
+    expect(h.reap(1)).toEqual([expect.objectContaining({ cid: cids[1], status: S.ABORT_REQUESTED })]);
+  });
+
+  it('stall fault: deleting the SQ ends the stalled command too', () => {
+    const h = new Harness({ props: { faultStallIo: 1 } });
+    h.enable();
+    h.createIoPair(1);
+    const cid = h.submit(1, h.rw(false, 0, 8, h.alloc(4096)));
+    h.ring(1);
+    h.settle();
+    expect(h.reap(1)).toHaveLength(0);
+    h.submit(0, { opc: 0x00, cdw10: 1 });
+    h.ring(0);
+    h.settle();
+    expect(h.reap(1)).toEqual([expect.objectContaining({ cid, status: S.ABORTED_SQ_DELETION })]);
+  });
+
   it('AER limit: AERL+1 outstanding, one more fails with AER Limit Exceeded', () => {
     const h = new Harness();
     h.enable();
