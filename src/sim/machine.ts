@@ -261,7 +261,9 @@ export class Machine {
         // The function's config space is part of the device's state (capabilities, BARs, command).
         this.tracer.milestone(this.queue.now, d.index, 'state', h, d.fn.configDigest());
       }
-      if (this.queue.pending > 0 || this.kernel.sched.nextRunnable().core >= 0) this.queue.schedule(intervalPs as never, target);
+      // Device events run synchronously inside a task's MMIO access too: a task mid-slice means the machine is busy.
+      const sched = this.kernel.sched;
+      if (this.queue.pending > 0 || sched.current !== undefined || sched.nextRunnable().core >= 0) this.queue.schedule(intervalPs as never, target);
     });
     this.queue.schedule(intervalPs as never, target);
   }

@@ -1,5 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runRecorded } from './helpers.js';
+import { runReplayHardware } from '../../src/trace/replay/run.js';
+import { runReplayDevices } from '../../src/trace/replay/devices.js';
+import { deviceDecoders } from '../../src/devices/decoders.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'simrun-nvme-timeout-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('NVMe I/O timeout (fixtures/scenarios/nvme-fault-io-timeout.json)', () => {
   const run = runRecorded('nvme-fault-io-timeout');
@@ -31,6 +40,17 @@ describe('NVMe I/O timeout (fixtures/scenarios/nvme-fault-io-timeout.json)', () 
     const logs = evs.filter((e): e is Extract<typeof evs[number], { kind: 'log' }> => e.kind === 'log').map((e) => e.text);
     expect(logs.some((l) => l.includes(`I/O ${cid} QID ${sqid} timeout, aborting`))).toBe(true);
     expect(logs.some((l) => /failed: Command Abort Requested/.test(l))).toBe(true);
+  });
+
+  it('state digests continue through the idle wait, and the trace replays both ways without divergence', () => {
+    // The abort is sent from inside a task's MMIO access at a digest tick: the periodic digest must keep going.
+    const digests = evs.filter((e) => e.kind === 'milestone' && e.name === 'state').map((e) => e.time);
+    expect(digests.at(-1)!).toBeGreaterThan(505e9);
+    const path = join(dir, 'timeout.simtrace');
+    writeFileSync(path, run.buffer);
+    const quiet = { decoders: deviceDecoders(), out: () => {} };
+    expect(runReplayHardware({ trace: path, ...quiet }).exitCode).toBe(0);
+    expect(runReplayDevices({ trace: path, ...quiet }).exitCode).toBe(0);
   });
 
   it('without the fault no I/O times out in the default scenario', () => {
