@@ -164,7 +164,7 @@ export class Machine {
     if (opts.hardware !== undefined) opts.hardware.attach(this);
     else this.buildDevices();
 
-    this.startStateDigests(s.machine.stateHashUs * 1e6);
+    this.startStateDigests(s.machine.stateHashUs * 1e6, opts.devicesOnly === true);
     this.kernel = new Kernel({
       queue: this.queue, mem: this.mem, irq: this.irq, cores: this.cores, tracer, quantumPs: s.machine.tickUs * 1e6,
     });
@@ -252,7 +252,7 @@ export class Machine {
    * `state` milestone (a = digest). The timer re-arms only while something
    * else is pending, so it never keeps an idle machine alive.
    */
-  private startStateDigests(intervalPs: number): void {
+  private startStateDigests(intervalPs: number, devicesOnly: boolean): void {
     if (intervalPs <= 0) return;
     const target = this.queue.register('state-digest', () => {
       for (const d of this.devices) {
@@ -262,8 +262,9 @@ export class Machine {
         this.tracer.milestone(this.queue.now, d.index, 'state', h, d.fn.configDigest());
       }
       // Device events run synchronously inside a task's MMIO access too: a task mid-slice means the machine is busy.
+      // Trace-as-driver replay has no kernel activity to go by: the replay's loop ends with the recording.
       const sched = this.kernel.sched;
-      if (this.queue.pending > 0 || sched.current !== undefined || sched.nextRunnable().core >= 0) this.queue.schedule(intervalPs as never, target);
+      if (devicesOnly || this.queue.pending > 0 || sched.current !== undefined || sched.nextRunnable().core >= 0) this.queue.schedule(intervalPs as never, target);
     });
     this.queue.schedule(intervalPs as never, target);
   }

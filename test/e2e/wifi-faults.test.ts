@@ -4,6 +4,16 @@ import type { SeqEvent } from '../../src/trace/reader.js';
 import { CSR, GP_CNTRL } from '../../src/devices/iwlwifi/regs.js';
 import { CMD } from '../../src/devices/iwlwifi/fw-api.js';
 import { sameBytes } from '../../src/trace/compare/events.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { runReplayHardware } from '../../src/trace/replay/run.js';
+import { runReplayDevices } from '../../src/trace/replay/devices.js';
+import { deviceDecoders } from '../../src/devices/decoders.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'simrun-wifi-faults-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 type Ev = SeqEvent;
 const idx = (evs: Ev[], pred: (e: Ev) => boolean): number => evs.findIndex(pred);
@@ -97,4 +107,14 @@ describe('Wi-Fi fault injection: each fault gives its failure, a driver log line
     const b = runRecorded('wifi-fault-corrupt-section');
     expect(sameBytes(a.buffer, b.buffer)).toBe(true);
   });
+
+  it.each(['corrupt-section', 'no-alive', 'alive-status', 'hw-error', 'rfkill', 'cmd-timeout', 'lost-rx-irq'])(
+    'a captured %s failure replays both ways without divergence (trace as hardware, trace as driver)', (name) => {
+      const run = runRecorded(`wifi-fault-${name}`);
+      const path = join(dir, `${name}.simtrace`);
+      writeFileSync(path, run.buffer);
+      const quiet = { decoders: deviceDecoders(), out: () => {} };
+      expect(runReplayHardware({ trace: path, ...quiet }).exitCode).toBe(0);
+      expect(runReplayDevices({ trace: path, ...quiet }).exitCode).toBe(0);
+    });
 });
