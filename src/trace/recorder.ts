@@ -257,13 +257,7 @@ export class TraceRecorder implements Tracer {
     b[p++] = 0x96; // fixarray(6)
     b[p++] = write ? K_DMA_W : K_DMA_R;
     p = num(b, p, dt); p = num(b, p, dev); p = num(b, p, addr); p = num(b, p, t);
-    if (blob >= 0) p = num(b, p, blob);
-    else {
-      b[p++] = 0xc4; // bin8
-      b[p++] = length;
-      for (let i = 0; i < length; i++) b[p++] = data[offset + i]!;
-    }
-    this.pos = p;
+    this.pos = payload(b, p, blob, data, offset, length);
   }
 
   intx(time: number, dev: number, gsi: number, level: number): void {
@@ -384,13 +378,7 @@ export class TraceRecorder implements Tracer {
     b[p++] = 0x98; // fixarray(8)
     b[p++] = K_AIR;
     p = num(b, p, dt); p = num(b, p, dev); p = num(b, p, tx ? 1 : 0); p = num(b, p, channel); p = num(b, p, signal); p = num(b, p, rate);
-    if (blob >= 0) p = num(b, p, blob);
-    else {
-      b[p++] = 0xc4; // bin8
-      b[p++] = length;
-      for (let i = 0; i < length; i++) b[p++] = data[offset + i]!;
-    }
-    this.pos = p;
+    this.pos = payload(b, p, blob, data, offset, length);
   }
 
   // ---- closing -----------------------------------------------------------
@@ -568,6 +556,15 @@ export class TraceRecorder implements Tracer {
 const f64 = new Float64Array(1);
 const f64b = new Uint8Array(f64.buffer);
 const HOST_LE = isLittleEndianHost;
+
+/** A payload field: its blob id, or (blob < 0) the bytes inline as bin8. Returns the new write position. */
+function payload(b: Uint8Array, p: number, blob: number, data: Uint8Array, offset: number, length: number): number {
+  if (blob >= 0) return num(b, p, blob);
+  b[p++] = 0xc4; // bin8
+  b[p++] = length;
+  for (let i = 0; i < length; i++) b[p++] = data[offset + i]!;
+  return p;
+}
 
 /**
  * msgpack encoding of a number exactly as msgpackr writes it with

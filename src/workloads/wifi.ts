@@ -4,6 +4,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { Sys } from '../kernel/sys.js';
 import { O_NONBLOCK, O_RDWR } from '../kernel/types.js';
 import { EAGAIN, errnoName } from '../kernel/errno.js';
+import { readText, writeText } from './files.js';
 import { arpRequest, icmpEcho, parseArpReply, parseEchoReply, parseIpv4, parseMac } from './netpkt.js';
 
 export const wifiParams = {
@@ -67,23 +68,6 @@ export function spawnWifi(kernel: Kernel, params: WifiParams): WifiResult {
     result.failure = why;
     sys.log('error', `wifi ${step}: ${why}`);
     return 1;
-  }
-
-  function* readText(sys: Sys, path: string): Co<string | number> {
-    const fd = yield* sys.open(path);
-    if (fd < 0) return fd;
-    const buf = new Uint8Array(4096);
-    const n = yield* sys.read(fd, buf);
-    yield* sys.close(fd);
-    return n < 0 ? n : new TextDecoder().decode(buf.subarray(0, n));
-  }
-
-  function* writeText(sys: Sys, path: string, text: string): Co<number> {
-    const fd = yield* sys.open(path, O_RDWR);
-    if (fd < 0) return fd;
-    const r = yield* sys.write(fd, new TextEncoder().encode(text));
-    yield* sys.close(fd);
-    return r;
   }
 
   /** Polls the non-blocking network fd until `match` accepts a frame or the timeout passes. */

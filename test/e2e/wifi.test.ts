@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runRecorded } from './helpers.js';
 import type { SeqEvent } from '../../src/trace/reader.js';
-import { CSR, FH, HBUS, INT, INT_MASK_FW_LOAD, INT_MASK_NORMAL, INT_MASK_RF_KILL, RESET, GP_CNTRL, HW_IF_CONFIG, ICT } from '../../src/devices/iwlwifi/regs.js';
+import { CSR, FH, INT, INT_MASK_FW_LOAD, INT_MASK_NORMAL, INT_MASK_RF_KILL, RESET, GP_CNTRL, HW_IF_CONFIG, ICT } from '../../src/devices/iwlwifi/regs.js';
 import { CMD } from '../../src/devices/iwlwifi/fw-api.js';
 
 type Ev = SeqEvent;

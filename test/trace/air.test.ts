@@ -6,7 +6,7 @@ import { FORMAT_VERSION } from '../../src/trace/format.js';
 import { MemoryTracer, type Tracer } from '../../src/trace/tracer.js';
 import { ObservedTracer } from '../../src/trace/observed.js';
 import { RingTracer } from '../../src/trace/replay/ring-tracer.js';
-import { formatEvent, runInspect } from '../../src/trace/inspect.js';
+import { runInspect } from '../../src/trace/inspect.js';
 import { compareStreams } from '../../src/trace/compare/compare.js';
 import { sameEvent, sameShape } from '../../src/trace/compare/events.js';
 import { formatReport, whatDiffers, type ReportContext } from '../../src/trace/compare/report.js';

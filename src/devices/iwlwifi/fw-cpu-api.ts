@@ -5,7 +5,6 @@
  * and answers with RX packets, like the real LMAC/UMAC behind the FH.
  */
 import type { EventQueue } from '../../sim/event-queue.js';
-import type { Rng } from '../../sim/rng.js';
 import type { Tracer } from '../../trace/tracer.js';
 
 /** What the transport offers the firmware CPU. */

@@ -115,7 +115,6 @@ export class LinuxKpi {
   readonly slab = new SlabTracker();
   private readonly irqs = new Map<number, IrqVector>();
   private nextMsiIrq = 256;
-  private readonly scratch = new Uint8Array(8);
   private coherent = new Set<DmaBuffer>();
 
   constructor(readonly sys: Sys, readonly driverName: string) {

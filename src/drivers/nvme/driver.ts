@@ -88,6 +88,7 @@ export class NvmeDriver {
   /** blk-mq style timeout: one timer for the earliest deadline, a work item for the aborts. */
   private ioTimer: TimerList | undefined;
   private readonly abortWork: WorkStruct;
+  private readonly ioTimeoutJiffies: number;
   private readonly timedOut: { qi: number; cid: number; req: IoRequest }[] = [];
   readonly namespaces = new Map<number, Namespace>();
   private schemeFd = -1;
@@ -99,6 +100,7 @@ export class NvmeDriver {
 
   constructor(private readonly k: LinuxKpi, private readonly pdev: PciDev, private readonly params: NvmeParams) {
     this.abortWork = k.INIT_WORK(() => this.abortTimedOut());
+    this.ioTimeoutJiffies = k.msecs_to_jiffies(params.ioTimeoutMs);
   }
 
   private log(msg: string): void { this.k.dev_info(this.pdev, msg); }
@@ -441,10 +443,6 @@ export class NvmeDriver {
       for (let i = 1; i < pages; i++) slot.prpList.dv.setUint32((i - 1) * 8, slot.buf.phys + i * D.PAGE, true);
       dv.setUint32(off + 32, slot.prpList.phys, true);
     }
-  }
-
-  private get ioTimeoutJiffies(): number {
-    return this.k.msecs_to_jiffies(this.params.ioTimeoutMs);
   }
 
   /**

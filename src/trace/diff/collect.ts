@@ -5,7 +5,7 @@
  * kept per divergence and the context length.
  */
 import type { RowOp, RowSink } from './align.js';
-import { describeChange, describeOne } from './detail.js';
+import { describeOne } from './detail.js';
 import type { Item, StreamDesc } from './normalise.js';
 import type { DiffRow, Divergence, DivergenceMark, RowSide, StreamSummary } from './types.js';
 

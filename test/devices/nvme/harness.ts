@@ -15,9 +15,11 @@ import { us, type Duration } from '../../../src/sim/time.js';
 import { validateProps } from '../../../src/sim/props.js';
 import { MemoryTracer, type TraceEvent } from '../../../src/trace/tracer.js';
 import type { DeviceContext } from '../../../src/devices/device.js';
-import type { PciFunctionSpec, PciInterrupts } from '../../../src/devices/pci/api.js';
+import type { PciFunctionSpec } from '../../../src/devices/pci/api.js';
 import type { MmioHandler } from '../../../src/sim/memory.js';
 import { NvmeController, nvmeFactory } from '../../../src/devices/nvme/index.js';
+import { FakeIrq } from '../fake-irq.js';
+export { FakeIrq };
 
 let tmpDir: string | undefined;
 let imageCount = 0;
@@ -46,28 +48,6 @@ export function expectedBlocks(lba: number, count: number, lbaSize: number): Uin
   const out = new Uint8Array(count * lbaSize);
   for (let b = 0; b < count; b++) for (let i = 0; i < lbaSize; i++) out[b * lbaSize + i] = pattern(lba + b, i);
   return out;
-}
-
-export class FakeIrq implements PciInterrupts {
-  mode: 'msix' | 'msi' | 'intx' = 'msix';
-  readonly messages: number[] = [];
-  /** Simulated time of each message, parallel to `messages`. */
-  readonly messageTimes: number[] = [];
-  readonly intxCalls: boolean[] = [];
-  level = false;
-  constructor(private readonly gate: { busMaster: boolean }, private readonly now: () => number) {}
-  get busMaster(): boolean {
-    return this.gate.busMaster;
-  }
-  sendMessage(vector: number): void {
-    if (this.mode === 'intx') return;
-    this.messages.push(vector);
-    this.messageTimes.push(this.now());
-  }
-  setIntx(level: boolean): void {
-    this.intxCalls.push(level);
-    this.level = level;
-  }
 }
 
 export interface Cmd {

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../../sim/errors.js';
-import { JsonChecker, show, type JsonObject } from '../../../sim/json-checker.js';
+import { JsonChecker, show } from '../../../sim/json-checker.js';
 import { ssidBytes, parseMac } from './frames.js';
 import { parseIpv4 } from './net.js';
 import type { ApConfig, RfEnvironment, Security } from './types.js';
@@ -33,8 +33,6 @@ export const AP_DEFAULTS = {
 
 const TOP_FIELDS = ['$schema', 'name', 'description', 'accessPoints'] as const;
 const AP_FIELDS = ['ssid', 'bssid', 'channel', 'signalDbm', 'beaconIntervalTu', 'security', 'hidden', 'ip', 'responseDelayUs'] as const;
-
-type Obj = JsonObject;
 
 /** Reads and validates an RF environment file. */
 export function loadRfEnvironment(path: string): RfEnvironment {

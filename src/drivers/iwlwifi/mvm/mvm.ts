@@ -628,17 +628,13 @@ export class IwlMvm implements IwlOpMode {
       this.stats.txFailed++;
       this.dbg(`TX on queue ${q} index ${idx} failed: status ${hex(status, 2)} (${p[TX_RESP.FAILURE_FRAME] ?? 0} retries)`);
     }
-    if (q === TXQ.MGMT && this.mgmtTxDone !== null) {
-      this.mgmtTxStatus = status;
-      this.k.complete(this.mgmtTxDone);
-    }
+    if (q === TXQ.MGMT && this.mgmtTxDone !== null) this.k.complete(this.mgmtTxDone);
     if (q === TXQ.DATA && this.dataStopped && freed >= 0 && this.trans.txqSpace(TXQ.DATA) >= TXQ_WAKE_SPACE) {
       this.dataStopped = false;
       this.onTxWake?.();
     }
   }
 
-  private mgmtTxStatus = 0;
 
   private rateFor(channel: number): number {
     return channel <= 14 ? RATE_PLCP_1M | RATE_MCS_CCK : RATE_PLCP_6M;
@@ -730,19 +726,32 @@ export class IwlMvm implements IwlOpMode {
    * BSSs found, or -EBUSY / -ERFKILL / -EIO / -ETIMEDOUT.
    */
   *scan(ssid?: string): Co<number> {
+    return yield* this.control(() => this.scanLocked(ssid));
+  }
+
+  private *scanLocked(ssid: string | undefined): Co<number> {
+    if ((this.state as WifiState) === 'scanning') return -EBUSY;
+    const prev = this.state;
+    this.state = 'scanning';
+    const r = yield* this.doScan(ssid);
+    if (this.state === 'scanning') this.state = prev === 'connected' && this.conn === null ? 'up' : prev;
+    return r;
+  }
+
+  /**
+   * Runs a control operation (scan, connect) under the op mode's mutex;
+   * refused while another one runs or the device is down, checked before
+   * and again after taking the mutex.
+   */
+  private *control(op: () => Co<number>): Co<number> {
     if (this.state === 'scanning' || this.state === 'connecting') return -EBUSY;
     const bad = this.busyOrDown();
     if (bad < 0) return bad;
     yield* this.k.mutex_lock(this.mutex);
     try {
-      const bad2 = this.busyOrDown();
-      if (bad2 < 0) return bad2;
-      if ((this.state as WifiState) === 'scanning') return -EBUSY;
-      const prev = this.state;
-      this.state = 'scanning';
-      const r = yield* this.doScan(ssid);
-      if (this.state === 'scanning') this.state = prev === 'connected' && this.conn === null ? 'up' : prev;
-      return r;
+      const again = this.busyOrDown();
+      if (again < 0) return again;
+      return yield* op();
     } finally {
       this.k.mutex_unlock(this.mutex);
     }
@@ -818,43 +827,37 @@ export class IwlMvm implements IwlOpMode {
   *connect(ssidIn: string): Co<number> {
     const ssid = ssidIn.replace(/[\r\n\0]+$/, '');
     if (ssid === '' || ssid.length > 32) return -EINVAL;
-    if (this.state === 'scanning' || this.state === 'connecting') return -EBUSY;
-    const bad = this.busyOrDown();
-    if (bad < 0) return bad;
-    yield* this.k.mutex_lock(this.mutex);
-    try {
-      const bad2 = this.busyOrDown();
-      if (bad2 < 0) return bad2;
-      if (this.conn !== null) {
-        if (this.conn.ssid === ssid && this.conn.assoc) return 0;
-        yield* this.doDisconnect();
-      }
-      const bss = this.bss.best(ssid);
-      if (bss === undefined) {
-        this.err(`${ssid}: not found in the scan results`);
-        return -ENOENT;
-      }
-      if (bss.security !== 'open') {
-        this.err(`${ssid}: security ${bss.security} not supported`);
-        return -EOPNOTSUPP;
-      }
-      this.state = 'connecting';
-      const c: Connection = { bss, ssid, aid: 0, phy: false, mac: false, binding: false, sta: false, assoc: false };
-      this.conn = c;
-      const r = yield* this.doConnect(c);
-      if (r < 0) {
-        if (this.conn === c) this.conn = null;
-        if (!this.fwDead) yield* this.teardown(c);
-        if (this.state === 'connecting') this.state = 'up';
-        return r;
-      }
-      if (this.conn !== c) return -ENETDOWN;
-      this.state = 'connected';
-      this.info(`${this.cfg.ifname}: associated with ${ssid} (${bss.bssid}), AID ${c.aid}`);
-      return 0;
-    } finally {
-      this.k.mutex_unlock(this.mutex);
+    return yield* this.control(() => this.connectLocked(ssid));
+  }
+
+  private *connectLocked(ssid: string): Co<number> {
+    if (this.conn !== null) {
+      if (this.conn.ssid === ssid && this.conn.assoc) return 0;
+      yield* this.doDisconnect();
     }
+    const bss = this.bss.best(ssid);
+    if (bss === undefined) {
+      this.err(`${ssid}: not found in the scan results`);
+      return -ENOENT;
+    }
+    if (bss.security !== 'open') {
+      this.err(`${ssid}: security ${bss.security} not supported`);
+      return -EOPNOTSUPP;
+    }
+    this.state = 'connecting';
+    const c: Connection = { bss, ssid, aid: 0, phy: false, mac: false, binding: false, sta: false, assoc: false };
+    this.conn = c;
+    const r = yield* this.doConnect(c);
+    if (r < 0) {
+      if (this.conn === c) this.conn = null;
+      if (!this.fwDead) yield* this.teardown(c);
+      if (this.state === 'connecting') this.state = 'up';
+      return r;
+    }
+    if (this.conn !== c) return -ENETDOWN;
+    this.state = 'connected';
+    this.info(`${this.cfg.ifname}: associated with ${ssid} (${bss.bssid}), AID ${c.aid}`);
+    return 0;
   }
 
   private *doConnect(c: Connection): Co<number> {

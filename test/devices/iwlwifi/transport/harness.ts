@@ -12,7 +12,7 @@ import { Rng } from '../../../../src/sim/rng.js';
 import { us, type Duration } from '../../../../src/sim/time.js';
 import { MemoryTracer, type TraceEvent } from '../../../../src/trace/tracer.js';
 import type { DeviceContext } from '../../../../src/devices/device.js';
-import type { PciFunctionSpec, PciInterrupts } from '../../../../src/devices/pci/api.js';
+import type { PciFunctionSpec } from '../../../../src/devices/pci/api.js';
 import type { MmioHandler } from '../../../../src/sim/memory.js';
 import type { FirmwareCpu } from '../../../../src/devices/iwlwifi/fw-cpu-api.js';
 import {
@@ -20,29 +20,8 @@ import {
   GP_CNTRL, HBUS, ICT, PRPH_ADDR_MASK, PRPH_DWORD_ACCESS, SCD, SCD_QUEUE_STTS, TFD, fhTfdRingBaseReg,
 } from '../../../../src/devices/iwlwifi/regs.js';
 import { IwlTransport, NO_FAULTS, type TransportFaults } from '../../../../src/devices/iwlwifi/transport/index.js';
-
-export class FakeIrq implements PciInterrupts {
-  mode: 'msix' | 'msi' | 'intx' = 'msi';
-  readonly messages: number[] = [];
-  readonly messageTimes: number[] = [];
-  readonly intxCalls: boolean[] = [];
-  level = false;
-  constructor(private readonly gate: { busMaster: boolean }, private readonly now: () => number, private readonly tracer: MemoryTracer) {}
-  get busMaster(): boolean {
-    return this.gate.busMaster;
-  }
-  sendMessage(vector: number): void {
-    if (this.mode === 'intx') return;
-    this.messages.push(vector);
-    this.messageTimes.push(this.now());
-    // Recorded in the trace so tests can check ordering against DMA writes.
-    this.tracer.msi(this.now(), 0, 0xfee00000, vector, 0, vector);
-  }
-  setIntx(level: boolean): void {
-    this.intxCalls.push(level);
-    this.level = level;
-  }
-}
+import { FakeIrq } from '../../fake-irq.js';
+export { FakeIrq };
 
 export interface FwCall {
   kind: 'release' | 'halt' | 'command' | 'rfKill';

@@ -1,29 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { bareKernel } from '../../../kernel/harness.js';
 import { LinuxKpi } from '../../../../src/drivers/linux-kpi/kpi.js';
-import type { Sys } from '../../../../src/kernel/sys.js';
-import type { Co } from '../../../../src/sim/scheduler.js';
 import { O_NONBLOCK, O_RDWR } from '../../../../src/kernel/types.js';
 import { IwlMvm, MVM_CONFIG_DEFAULTS } from '../../../../src/drivers/iwlwifi/mvm/mvm.js';
 import { IwlSchemes } from '../../../../src/drivers/iwlwifi/schemes.js';
+import { readText, writeText } from '../../../../src/workloads/files.js';
 import { AP_MAC, FakeTrans, PDEV, beacon, defaultScript, testImage } from './fake-trans.js';
-
-function* readText(sys: Sys, path: string): Co<string | number> {
-  const fd = yield* sys.open(path);
-  if (fd < 0) return fd;
-  const buf = new Uint8Array(4096);
-  const n = yield* sys.read(fd, buf);
-  yield* sys.close(fd);
-  return n < 0 ? n : new TextDecoder().decode(buf.subarray(0, n));
-}
-
-function* writeText(sys: Sys, path: string, text: string): Co<number> {
-  const fd = yield* sys.open(path, O_RDWR);
-  if (fd < 0) return fd;
-  const r = yield* sys.write(fd, new TextEncoder().encode(text));
-  yield* sys.close(fd);
-  return r;
-}
 
 describe('iwlwifi schemes', () => {
   it('serves wifictl and network.wlan0 to a client: scan, list, connect, send, receive, disconnect', () => {
