@@ -61,6 +61,29 @@ function qidProblem(c: NvmeController, qid: number, exists: boolean): string {
   return exists ? 'the queue already exists' : 'the queue does not exist';
 }
 
+/**
+ * The checks Create I/O CQ and SQ share (5.3, 5.4): QSIZE within CAP.MQES,
+ * physically contiguous (PC = 1, CAP.CQR = 1), PRP1 page aligned. Completes
+ * the command with the reason and returns true when one fails.
+ */
+function rejectQueueShape(c: NvmeController, slot: number): boolean {
+  const s = c.slots;
+  const qsize = s.dword(slot, 10) >>> 16;
+  const pc = s.dword(slot, 11) & 1;
+  const base = s.qword(slot, 6);
+  const mqes = c.cfg.maxQueueEntries - 1;
+  if (qsize === 0 || qsize > mqes) {
+    c.complete(slot, St.INVALID_QSIZE, 0, `QSIZE ${qsize} (0's based) outside 1..CAP.MQES (${mqes})`);
+  } else if (pc === 0) {
+    c.complete(slot, St.INVALID_FIELD, 0, 'PC=0: CAP.CQR=1, queues must be physically contiguous');
+  } else if (base % c.pageSize !== 0) {
+    c.complete(slot, St.PRP_OFFSET_INVALID, 0, `PRP1 ${hex(base)} is not aligned to the ${c.pageSize}-byte memory page`);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 /** Create I/O Completion Queue (5.3). */
 function createCq(c: NvmeController, slot: number): void {
   const s = c.slots;
@@ -69,26 +92,20 @@ function createCq(c: NvmeController, slot: number): void {
   const dw11 = s.dword(slot, 11);
   const qid = dw10 & 0xffff;
   const qsize = dw10 >>> 16;
-  const pc = dw11 & 1;
   const ien = (dw11 >>> 1) & 1;
   const iv = dw11 >>> 16;
-  const base = s.qword(slot, 6);
-  const mqes = c.cfg.maxQueueEntries - 1;
   if (qid === 0 || qid > c.grantedQueues || q.cqExists[qid] !== 0) {
     c.complete(slot, St.INVALID_QID, 0, `CQ ${qid}: ${qidProblem(c, qid, true)}`);
-  } else if (qsize === 0 || qsize > mqes) {
-    c.complete(slot, St.INVALID_QSIZE, 0, `QSIZE ${qsize} (0's based) outside 1..CAP.MQES (${mqes})`);
-  } else if (pc === 0) {
-    c.complete(slot, St.INVALID_FIELD, 0, 'PC=0: CAP.CQR=1, queues must be physically contiguous');
-  } else if (base % c.pageSize !== 0) {
-    c.complete(slot, St.PRP_OFFSET_INVALID, 0, `PRP1 ${hex(base)} is not aligned to the ${c.pageSize}-byte memory page`);
-  } else if (ien !== 0 && !c.vectorValid(iv)) {
-    c.complete(slot, St.INVALID_INTERRUPT_VECTOR, 0, `IV ${iv} is not usable in ${c.irq.mode} mode`);
-  } else {
-    q.createCq(qid, base, qsize + 1, ien !== 0, iv);
-    c.tracer.milestone(c.queue.now, c.dev, 'cq.create', qid, qsize + 1);
-    c.complete(slot, St.SUCCESS);
+    return;
   }
+  if (rejectQueueShape(c, slot)) return;
+  if (ien !== 0 && !c.vectorValid(iv)) {
+    c.complete(slot, St.INVALID_INTERRUPT_VECTOR, 0, `IV ${iv} is not usable in ${c.irq.mode} mode`);
+    return;
+  }
+  q.createCq(qid, s.qword(slot, 6), qsize + 1, ien !== 0, iv);
+  c.tracer.milestone(c.queue.now, c.dev, 'cq.create', qid, qsize + 1);
+  c.complete(slot, St.SUCCESS);
 }
 
 /** Create I/O Submission Queue (5.4). */
@@ -99,26 +116,20 @@ function createSq(c: NvmeController, slot: number): void {
   const dw11 = s.dword(slot, 11);
   const qid = dw10 & 0xffff;
   const qsize = dw10 >>> 16;
-  const pc = dw11 & 1;
   const qprio = (dw11 >>> 1) & 3;
   const cqid = dw11 >>> 16;
-  const base = s.qword(slot, 6);
-  const mqes = c.cfg.maxQueueEntries - 1;
   if (qid === 0 || qid > c.grantedQueues || q.sqState[qid] !== SQ_NONE) {
     c.complete(slot, St.INVALID_QID, 0, `SQ ${qid}: ${qidProblem(c, qid, true)}`);
-  } else if (cqid === 0 || cqid >= q.count || q.cqExists[cqid] === 0) {
-    c.complete(slot, St.CQ_INVALID, 0, cqid === 0 ? 'CQID 0 is the admin completion queue' : `CQ ${cqid} does not exist`);
-  } else if (qsize === 0 || qsize > mqes) {
-    c.complete(slot, St.INVALID_QSIZE, 0, `QSIZE ${qsize} (0's based) outside 1..CAP.MQES (${mqes})`);
-  } else if (pc === 0) {
-    c.complete(slot, St.INVALID_FIELD, 0, 'PC=0: CAP.CQR=1, queues must be physically contiguous');
-  } else if (base % c.pageSize !== 0) {
-    c.complete(slot, St.PRP_OFFSET_INVALID, 0, `PRP1 ${hex(base)} is not aligned to the ${c.pageSize}-byte memory page`);
-  } else {
-    q.createSq(qid, base, qsize + 1, cqid, qprio);
-    c.tracer.milestone(c.queue.now, c.dev, 'sq.create', qid, qsize + 1);
-    c.complete(slot, St.SUCCESS);
+    return;
   }
+  if (cqid === 0 || cqid >= q.count || q.cqExists[cqid] === 0) {
+    c.complete(slot, St.CQ_INVALID, 0, cqid === 0 ? 'CQID 0 is the admin completion queue' : `CQ ${cqid} does not exist`);
+    return;
+  }
+  if (rejectQueueShape(c, slot)) return;
+  q.createSq(qid, s.qword(slot, 6), qsize + 1, cqid, qprio);
+  c.tracer.milestone(c.queue.now, c.dev, 'sq.create', qid, qsize + 1);
+  c.complete(slot, St.SUCCESS);
 }
 
 /**
