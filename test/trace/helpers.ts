@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import type { TraceHeaderInput } from '../../src/trace/format.js';
 import type { Tracer } from '../../src/trace/tracer.js';
 
@@ -17,6 +19,17 @@ export function makeHeader(extra: Partial<TraceHeaderInput> = {}): TraceHeaderIn
     ],
     ...extra,
   };
+}
+
+// A collector tests can call, so memory samples measure what is retained, not garbage.
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+/** Retained JS heap plus ArrayBuffer memory (DMA payloads live in the latter), after a full collection. */
+export function retainedBytes(): number {
+  gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
 }
 
 /** A fresh temporary directory, removed by the returned cleanup. */

@@ -1,23 +1,12 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { TraceRecorder } from '../../src/trace/recorder.js';
 import { openTrace } from '../../src/trace/reader.js';
 import { BENCH_HEADER, driveWorkload } from '../../src/trace/bench-support.js';
-import { tmpDir } from './helpers.js';
+import { retainedBytes, tmpDir } from './helpers.js';
 
-// A collector we can call, so samples measure retained memory, not garbage.
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-
-/** Retained JS heap plus ArrayBuffer memory (DMA payloads live in the latter). */
-const used = (): number => {
-  gc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-};
+const used = retainedBytes;
 
 describe('streaming reader', () => {
   it('reads a trace of a million records with flat memory', () => {

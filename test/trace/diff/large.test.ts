@@ -1,20 +1,11 @@
 import * as path from 'node:path';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { deviceDecoders } from '../../../src/devices/decoders.js';
 import { diffTraces } from '../../../src/trace/diff/index.js';
 import { makeDiffBenchTraces } from '../../../src/trace/diff/bench-support.js';
-import { tmpDir } from '../helpers.js';
+import { retainedBytes, tmpDir } from '../helpers.js';
 
-// A collector we can call, so samples measure retained memory, not garbage.
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-const used = (): number => {
-  gc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-};
+const used = retainedBytes;
 
 describe('simrun diff: large traces', () => {
   it('diffs two 300k-event traces with bounded memory and finds the planted differences', () => {
