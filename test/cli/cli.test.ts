@@ -88,6 +88,10 @@ describe('bad input: a clear message and exit code 2', () => {
       writeFileSync(rf, JSON.stringify({ name: 'x', accessPoints: [{ ssid: 'a', bssid: '02:00:00:00:00:01', channel: 15 }] }));
       s.machine.devices.push({ type: 'iwlwifi', bdf: '00:05.0', props: { rf } });
     }, /machine\.devices\[1\]\.props\.rf: .*bad-rf\.json: accessPoints\[0\]\.channel: must be a 2\.4 GHz channel 1-14 or a 5 GHz channel/],
+    ['bad Wi-Fi MAC address', (s) => { s.machine.devices.push({ type: 'iwlwifi', bdf: '00:05.0', props: { mac: '02:00:00:00:00' } }); },
+      /machine\.devices\[1\]\.props\.mac: "02:00:00:00:00" is not a MAC address/],
+    ['multicast Wi-Fi MAC address', (s) => { s.machine.devices.push({ type: 'iwlwifi', bdf: '00:05.0', props: { mac: '03:00:00:00:00:01' } }); },
+      /machine\.devices\[1\]\.props\.mac: "03:00:00:00:00:01" is a multicast address/],
     ['bad Wi-Fi fault prop', (s) => { s.machine.devices.push({ type: 'iwlwifi', bdf: '00:05.0', props: { faultDelayCmd: 'NVM_ACCES' } }); },
       /machine\.devices\[1\]\.props\.faultDelayCmd: unknown command "NVM_ACCES"/],
     ['bad wifi workload expectation', (s) => { s.expect.wifiOutcome = 'fail:dance'; }, /expect\.wifiOutcome: must be "ok", "unfinished" or "fail:<step>"/],

@@ -17,6 +17,7 @@ import { IwlTransport, type TransportFaults } from './transport/index.js';
 import { createFirmwareCpu, type FwFaults } from './fw/index.js';
 import { Air } from './rf/air.js';
 import { loadRfEnvironment } from './rf/environment.js';
+import { isGroupAddr, parseMac } from './rf/frames.js';
 
 export { IwlTransport } from './transport/index.js';
 
@@ -55,10 +56,9 @@ export const iwlwifiProps = {
 } as const satisfies PropTable;
 
 function parseMacProp(text: string): Uint8Array {
-  const m = /^([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2})$/i.exec(text);
-  if (m === null) throw new DeviceConfigError('mac', `"${text}" is not a MAC address such as 02:73:69:6d:00:01`);
-  const b = Uint8Array.from(m.slice(1).map((h) => parseInt(h, 16)));
-  if ((b[0]! & 1) !== 0) throw new DeviceConfigError('mac', `"${text}" is a multicast address; a station needs a unicast one`);
+  const b = parseMac(text);
+  if (b === undefined) throw new DeviceConfigError('mac', `"${text}" is not a MAC address such as 02:73:69:6d:00:01`);
+  if (isGroupAddr(b)) throw new DeviceConfigError('mac', `"${text}" is a multicast address; a station needs a unicast one`);
   return b;
 }
 

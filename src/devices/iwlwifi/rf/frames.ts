@@ -124,13 +124,6 @@ export function is5GHz(channel: number): boolean {
   return channel > 14;
 }
 
-/** Centre frequency in MHz of a 2.4 or 5 GHz channel. */
-export function channelFreqMhz(channel: number): number {
-  if (channel === 14) return 2484;
-  if (channel <= 14) return 2407 + 5 * channel;
-  return 5000 + 5 * channel;
-}
-
 /** Time on air of a frame of `len` bytes (no FCS; 4 are added) at `rate500k`, in us (rounded up). */
 export function airtimeUs(len: number, rate500k: number): number {
   const bits = 8 * (len + 4);

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   AKM_PSK, AKM_SAE, ARP_REQUEST, BROADCAST, CAP_ESS, CAP_PRIVACY, ETHERTYPE_ARP, FTYPE_DATA, ICMP_ECHO_REQUEST, IE, MGMT,
   airtimeUs, buildArp, buildAssocRequest, buildAssocResponse, buildAuth, buildBeacon, buildDeauth, buildDisassoc, buildIcmpEcho,
-  buildPing, buildProbeRequest, buildProbeResponse, buildToDsData, channelFreqMhz, findIe, formatIpv4, formatMac, ieBytes,
+  buildPing, buildProbeRequest, buildProbeResponse, buildToDsData, findIe, formatIpv4, formatMac, ieBytes,
   internetChecksum, mgmtChannel, mgmtRates, mgmtSsid, parseArp, parseData, parseHeader, parseIcmpEcho, parseIes, parseIpv4,
   parseIpv4Packet, parseMac, parseMgmt, parseRsn, rsnIeData, ssidBytes,
 } from '../../../../src/devices/iwlwifi/rf/index.js';
+import { channelFreq } from '../../../../src/trace/air.js';
 
 const STA = parseMac('02:11:22:33:44:55')!;
 const AP = parseMac('02:00:5e:10:00:01')!;
@@ -17,11 +18,11 @@ describe('addresses', () => {
     expect(parseMac('02-ab-cd-00-01-ff')).toBeUndefined();
   });
   it('channel frequencies', () => {
-    expect(channelFreqMhz(1)).toBe(2412);
-    expect(channelFreqMhz(6)).toBe(2437);
-    expect(channelFreqMhz(14)).toBe(2484);
-    expect(channelFreqMhz(36)).toBe(5180);
-    expect(channelFreqMhz(165)).toBe(5825);
+    expect(channelFreq(1)).toBe(2412);
+    expect(channelFreq(6)).toBe(2437);
+    expect(channelFreq(14)).toBe(2484);
+    expect(channelFreq(36)).toBe(5180);
+    expect(channelFreq(165)).toBe(5825);
   });
   it('airtime: DSSS long preamble and OFDM symbols', () => {
     expect(airtimeUs(10, 2)).toBe(192 + 14 * 8); // 14 bytes incl. FCS at 1 Mb/s
