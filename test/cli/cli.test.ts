@@ -56,6 +56,15 @@ describe('simrun CLI', () => {
     expect(r.out).toMatch(/FAIL[\s\S]*expected at least 1000 I\/Os, got 40/);
   });
 
+  it('exits 1 when an expected log line never appears (logContains), and passes when it does', () => {
+    const missing = scenario('expect-log-missing', (x) => { x.expect.logContains = ['no driver ever says this']; });
+    const r = simrun('run', missing);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/FAIL[\s\S]*expected a log line containing "no driver ever says this"/);
+    const present = scenario('expect-log-present', (x) => { x.expect.logContains = ['serving disk.nvme']; });
+    expect(simrun('run', present).code).toBe(0);
+  });
+
   it('inspect prints decoded events with filters', () => {
     const t = join(dir, 'default.simtrace');
     const r = simrun('inspect', t, '--device', 'nvme0', '--kind', 'mmio', '--limit', '400');

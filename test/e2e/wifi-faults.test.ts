@@ -102,6 +102,19 @@ describe('Wi-Fi fault injection: each fault gives its failure, a driver log line
     expect(Math.max(...w.rtts)).toBeGreaterThan(Math.min(...w.rtts) + 2e9);
   });
 
+  it('the outcome expectation is checked: expecting "ok" from the RF-kill run fails and says how it ended', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parseScenario } = await import('../../src/sim/scenario.js');
+    const { runScenario } = await import('../../src/sim/run.js');
+    const { scenarioPath } = await import('./helpers.js');
+    const path = scenarioPath('wifi-fault-rfkill');
+    const json = JSON.parse(readFileSync(path, 'utf8'));
+    json.expect = { wifiOutcome: 'ok', minPings: 1 };
+    const r = runScenario(parseScenario(json, path, 'x'), {}).result;
+    expect(r.failures).toContain('expected at least 1 answered pings, got 0');
+    expect(r.failures.some((f) => /expected the Wi-Fi workload to end "ok", it ended "fail:up"/.test(f))).toBe(true);
+  });
+
   it('is deterministic: the same fault scenario and seed give the same trace bytes', () => {
     const a = runRecorded('wifi-fault-corrupt-section');
     const b = runRecorded('wifi-fault-corrupt-section');
