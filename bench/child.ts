@@ -6,10 +6,10 @@
  *   tsx bench/child.ts diff <a> <b>                    -> diff them (nothing else in the process)
  * Prints one JSON line: { events, seconds, maxRssMiB }.
  */
-import { runScenario } from '../src/sim/run.js';
-import { runReplayHardware } from '../src/trace/replay/run.js';
+import { runScenario } from '../src/machine/run.js';
+import { runReplayHardware } from '../src/machine/replay/run.js';
 import { deviceDecoders } from '../src/devices/decoders.js';
-import { benchDiffFiles, makeDiffBenchTraces } from '../src/trace/diff/bench-support.js';
+import { benchDiffFiles, makeDiffBenchTraces } from './support/diff-workload.js';
 
 function main(): void {
   const [job, a, b] = process.argv.slice(2);

@@ -12,13 +12,13 @@ import { join, resolve } from 'node:path';
 import { Core, DEFAULT_COSTS } from '../src/sim/cpu.js';
 import { EventQueue } from '../src/sim/event-queue.js';
 import { PhysMem } from '../src/sim/memory.js';
-import { parseScenario } from '../src/sim/scenario.js';
-import { runScenario } from '../src/sim/run.js';
+import { parseScenario } from '../src/machine/scenario.js';
+import { runScenario } from '../src/machine/run.js';
 import { Kernel } from '../src/kernel/kernel.js';
 import { IrqFabric } from '../src/sim/irq.js';
 import { MemoryScheme } from '../src/kernel/schemes/memory.js';
 import { runLoop } from '../src/sim/run-loop.js';
-import { NULL_TRACER } from '../src/trace/tracer.js';
+import { NULL_TRACER } from '../src/sim/tracer.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 

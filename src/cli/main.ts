@@ -1,11 +1,11 @@
 import { basename, resolve, dirname, join } from 'node:path';
-import { runCheck } from '../trace/check.js';
+import { runCheck } from '../machine/check.js';
 import { runDiff } from '../trace/diff/index.js';
 import { existsSync } from 'node:fs';
 import { InputError } from '../sim/errors.js';
-import { runBisect } from '../trace/bisect/bisect.js';
-import { runReplayHardware } from '../trace/replay/run.js';
-import { runReplayDevices } from '../trace/replay/devices.js';
+import { runBisect } from '../machine/bisect/bisect.js';
+import { runReplayHardware } from '../machine/replay/run.js';
+import { runReplayDevices } from '../machine/replay/devices.js';
 import { deviceDecoders } from '../devices/decoders.js';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';

@@ -1,12 +1,12 @@
 import { basename } from 'node:path';
 import chalk from 'chalk';
-import { runScenario } from '../sim/run.js';
-import { loadScenario } from '../sim/scenario.js';
+import { runScenario } from '../machine/run.js';
+import { loadScenario } from '../machine/scenario.js';
 import { formatTime, parseDuration } from '../sim/time.js';
 import { InputError } from '../sim/errors.js';
-import { parseStopPoint, readCheckpoint } from '../sim/checkpoint.js';
-import type { StopPoint } from '../sim/machine.js';
-import type { RunResult } from '../sim/machine.js';
+import { parseStopPoint, readCheckpoint } from '../machine/checkpoint.js';
+import type { StopPoint } from '../machine/machine.js';
+import type { RunResult } from '../machine/machine.js';
 import { EXIT } from './exit.js';
 
 export interface RunCommandArgs {

@@ -6,7 +6,7 @@ import type { EventQueue } from '../sim/event-queue.js';
 import type { DmaPort } from '../sim/dma.js';
 import type { Rng } from '../sim/rng.js';
 import type { PropTable, PropValues } from '../sim/props.js';
-import type { Tracer } from '../trace/tracer.js';
+import type { Tracer } from '../sim/tracer.js';
 import type { PciFunctionSpec, PciInterrupts } from './pci/api.js';
 
 export interface DeviceContext {

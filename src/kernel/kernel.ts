@@ -3,7 +3,7 @@ import type { EventQueue } from '../sim/event-queue.js';
 import type { IrqFabric } from '../sim/irq.js';
 import type { PhysMem } from '../sim/memory.js';
 import { BLOCK, Scheduler, type Co, type Task } from '../sim/scheduler.js';
-import type { LogLevel, Tracer } from '../trace/tracer.js';
+import type { LogLevel, Tracer } from '../sim/tracer.js';
 import { EACCES, EBADF, ENOENT, ESPIPE } from './errno.js';
 import { Process, type ProcState } from './process.js';
 import type { FileDesc, Scheme, TaskCtx } from './types.js';

@@ -1,6 +1,6 @@
 import type { Co } from '../sim/scheduler.js';
 import { BLOCK } from '../sim/scheduler.js';
-import type { LogLevel } from '../trace/tracer.js';
+import type { LogLevel } from '../sim/tracer.js';
 import { EACCES, EBADF, EINVAL, ENOMEM, SyscallError } from './errno.js';
 import type { Kernel, ProcMain } from './kernel.js';
 import type { Process } from './process.js';

@@ -1,6 +1,6 @@
 import type { EventQueue } from './event-queue.js';
 import type { PhysMem } from './memory.js';
-import type { Tracer } from '../trace/tracer.js';
+import type { Tracer } from './tracer.js';
 import type { SimTime } from './time.js';
 
 /**

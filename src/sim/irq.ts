@@ -1,5 +1,5 @@
 import type { EventQueue } from './event-queue.js';
-import type { Tracer } from '../trace/tracer.js';
+import type { Tracer } from './tracer.js';
 
 /** Receives a delivered interrupt: the kernel model's interrupt entry. */
 export type VectorSink = (core: number, vector: number, source: number) => void;

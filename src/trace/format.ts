@@ -14,7 +14,7 @@
  *              f64 end time | magic[8] "SIMTREND"
  */
 import * as zlib from 'node:zlib';
-import { Rec } from './tracer.js';
+import { Rec } from '../sim/tracer.js';
 
 /**
  * Bumped on any incompatible change of the layout below (see docs/TRACE-FORMAT.md).

@@ -11,7 +11,7 @@ import { formatTime } from '../sim/time.js';
 import type { DeviceDecoder } from './decoder.js';
 import { TraceFormatError, type DamageReport, type TraceHeader } from './format.js';
 import { openTrace, type EventFilter, type EventKind, type SeqEvent, type TraceSource } from './reader.js';
-import type { TraceEvent } from './tracer.js';
+import type { TraceEvent } from '../sim/tracer.js';
 import { channelFreq, describeFrame, frameName, rateMbps, typeSubtype } from './air.js';
 
 export interface InspectOptions {

@@ -1,4 +1,4 @@
-import type { LogLevel, ProcEvent, Tracer } from './tracer.js';
+import type { LogLevel, ProcEvent, Tracer } from '../sim/tracer.js';
 
 export interface GuestErrorRecord {
   time: number;

@@ -16,7 +16,7 @@
 import * as fs from 'node:fs';
 import { Unpackr } from 'msgpackr';
 import { uncompressSync } from 'lz4-napi';
-import { Rec, type TraceEvent } from './tracer.js';
+import { Rec, type TraceEvent } from '../sim/tracer.js';
 import {
   CHUNK_HEADER_SIZE, FOOTER_MAGIC, FOOTER_SIZE, FORMAT_VERSION, INDEX_MAGIC, KIND_OF_REC, LOG_LEVELS, MAGIC,
   MAX_CHUNK_RAW, MAX_HEADER_BYTES, PREAMBLE_SIZE, PROC_EVENTS, SUPPORTED_VERSIONS, TraceFormatError, bytesEqual,

@@ -27,7 +27,7 @@ import * as fs from 'node:fs';
 import { Packr, REUSE_BUFFER_MODE, RESET_BUFFER_MODE } from 'msgpackr';
 import { compressSync } from 'lz4-napi';
 import { BlobTable } from './blobs.js';
-import { Rec, type LogLevel, type ProcEvent, type Tracer } from './tracer.js';
+import { Rec, type LogLevel, type ProcEvent, type Tracer } from '../sim/tracer.js';
 import {
   CHUNK_HEADER_SIZE, DEFAULT_BLOB_WINDOW_BYTES, DMA_INLINE_MAX, DEFAULT_CHUNK_BYTES, FOOTER_MAGIC, FOOTER_SIZE, FORMAT_VERSION,
   INDEX_MAGIC, MAGIC, MAX_INTERNED_STRINGS, PREAMBLE_SIZE, crc32, isLittleEndianHost, writeF64, writeU32,

@@ -1,5 +1,5 @@
 import type { PciInterrupts } from '../../src/devices/pci/api.js';
-import type { Tracer } from '../../src/trace/tracer.js';
+import type { Tracer } from '../../src/sim/tracer.js';
 
 /**
  * The PCI function's interrupt side for device-model tests: records MSI /

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRIVERS, type DriverEntry } from '../../src/drivers/registry.js';
 import { Dma, IrqHandle, PciDevice } from '../../src/drivers/sys/index.js';
-import { parseScenario } from '../../src/sim/scenario.js';
-import { runScenario } from '../../src/sim/run.js';
+import { parseScenario } from '../../src/machine/scenario.js';
+import { runScenario } from '../../src/machine/run.js';
 import { DISK } from '../e2e/helpers.js';
 
 const found: Record<string, string | number> = {};

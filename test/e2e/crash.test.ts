@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRIVERS, runLinuxPciDriver, type DriverEntry } from '../../src/drivers/registry.js';
-import { parseScenario } from '../../src/sim/scenario.js';
-import { runScenario } from '../../src/sim/run.js';
+import { parseScenario } from '../../src/machine/scenario.js';
+import { runScenario } from '../../src/machine/run.js';
 import { openTrace } from '../../src/trace/reader.js';
 import { DISK } from './helpers.js';
 

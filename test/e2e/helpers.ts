@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openTrace, type SeqEvent } from '../../src/trace/reader.js';
-import { runScenario, type RunOptions } from '../../src/sim/run.js';
+import { runScenario, type RunOptions } from '../../src/machine/run.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const scenarioPath = (name: string) => join(ROOT, 'fixtures/scenarios', `${name}.json`);

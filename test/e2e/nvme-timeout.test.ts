@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runRecorded } from './helpers.js';
-import { runReplayHardware } from '../../src/trace/replay/run.js';
-import { runReplayDevices } from '../../src/trace/replay/devices.js';
+import { runReplayHardware } from '../../src/machine/replay/run.js';
+import { runReplayDevices } from '../../src/machine/replay/devices.js';
 import { deviceDecoders } from '../../src/devices/decoders.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'simrun-nvme-timeout-'));

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { runReplayHardware } from '../../src/trace/replay/run.js';
-import { runReplayDevices } from '../../src/trace/replay/devices.js';
+import { runReplayHardware } from '../../src/machine/replay/run.js';
+import { runReplayDevices } from '../../src/machine/replay/devices.js';
 import { deviceDecoders } from '../../src/devices/decoders.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'simrun-wifi-faults-'));
@@ -104,8 +104,8 @@ describe('Wi-Fi fault injection: each fault gives its failure, a driver log line
 
   it('the outcome expectation is checked: expecting "ok" from the RF-kill run fails and says how it ended', async () => {
     const { readFileSync } = await import('node:fs');
-    const { parseScenario } = await import('../../src/sim/scenario.js');
-    const { runScenario } = await import('../../src/sim/run.js');
+    const { parseScenario } = await import('../../src/machine/scenario.js');
+    const { runScenario } = await import('../../src/machine/run.js');
     const { scenarioPath } = await import('./helpers.js');
     const path = scenarioPath('wifi-fault-rfkill');
     const json = JSON.parse(readFileSync(path, 'utf8'));

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from './helpers.js';
-import { parseScenario } from '../../src/sim/scenario.js';
-import { runScenario } from '../../src/sim/run.js';
+import { parseScenario } from '../../src/machine/scenario.js';
+import { runScenario } from '../../src/machine/run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'simrun-wifi-fw-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

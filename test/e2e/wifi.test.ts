@@ -143,8 +143,8 @@ describe('Wi-Fi end to end (wifi-connect: Intel 7265D, iwlwifi driver, home radi
 describe('Wi-Fi end to end with INTx', () => {
   it('the same exchange works with the legacy interrupt line (no MSI): level asserted until the causes are acked', async () => {
     const { readFileSync } = await import('node:fs');
-    const { parseScenario } = await import('../../src/sim/scenario.js');
-    const { runScenario } = await import('../../src/sim/run.js');
+    const { parseScenario } = await import('../../src/machine/scenario.js');
+    const { runScenario } = await import('../../src/machine/run.js');
     const { openTrace } = await import('../../src/trace/reader.js');
     const { scenarioPath } = await import('./helpers.js');
     const path = scenarioPath('wifi-connect');

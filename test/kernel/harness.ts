@@ -9,7 +9,7 @@ import { IrqScheme } from '../../src/kernel/schemes/irq.js';
 import { MemoryScheme } from '../../src/kernel/schemes/memory.js';
 import { TimeScheme } from '../../src/kernel/schemes/time.js';
 import { RootScheme } from '../../src/kernel/schemes/user.js';
-import { MemoryTracer } from '../../src/trace/tracer.js';
+import { MemoryTracer } from '../../src/sim/tracer.js';
 
 /** A kernel with its schemes on a machine with no devices. */
 export function bareKernel(cores = 2) {

@@ -6,8 +6,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import * as fs from 'node:fs';
-import { benchKinds, benchRecorder, driveWorkload } from '../../src/trace/bench-support.js';
-import { NULL_TRACER } from '../../src/trace/tracer.js';
+import { benchKinds, benchRecorder, driveWorkload } from '../../bench/support/trace-workload.js';
+import { NULL_TRACER } from '../../src/sim/tracer.js';
 
 const records = Number(process.argv[2] ?? 3_000_000);
 const file = process.argv[3];

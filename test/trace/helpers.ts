@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import type { TraceHeaderInput } from '../../src/trace/format.js';
-import type { Tracer } from '../../src/trace/tracer.js';
+import type { Tracer } from '../../src/sim/tracer.js';
 
 export function makeHeader(extra: Partial<TraceHeaderInput> = {}): TraceHeaderInput {
   return {

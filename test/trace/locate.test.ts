@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseScenario } from '../../src/sim/scenario.js';
-import { runScenario } from '../../src/sim/run.js';
+import { parseScenario } from '../../src/machine/scenario.js';
+import { runScenario } from '../../src/machine/run.js';
 import { compareStreams } from '../../src/trace/compare/compare.js';
 import { locateFirstDivergence, stateTicks } from '../../src/trace/compare/locate.js';
 import { openTrace } from '../../src/trace/reader.js';

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { TraceRecorder } from '../../src/trace/recorder.js';
 import { openTrace, readHeader, traceSummary, type SeqEvent } from '../../src/trace/reader.js';
 import { FORMAT_VERSION, MAGIC } from '../../src/trace/format.js';
-import { MemoryTracer, Rec, type Tracer, type TraceEvent } from '../../src/trace/tracer.js';
+import { MemoryTracer, Rec, type Tracer, type TraceEvent } from '../../src/sim/tracer.js';
 import { emitAllKinds, makeHeader, tmpDir } from './helpers.js';
 import { Unpackr } from 'msgpackr';
 import { uncompressSync } from 'lz4-napi';

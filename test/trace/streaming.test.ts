@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TraceRecorder } from '../../src/trace/recorder.js';
 import { openTrace } from '../../src/trace/reader.js';
-import { BENCH_HEADER, driveWorkload } from '../../src/trace/bench-support.js';
+import { BENCH_HEADER, driveWorkload } from '../../bench/support/trace-workload.js';
 import { retainedBytes, tmpDir } from './helpers.js';
 
 const used = retainedBytes;

@@ -5,7 +5,7 @@
  * and answers with RX packets, like the real LMAC/UMAC behind the FH.
  */
 import type { EventQueue } from '../../sim/event-queue.js';
-import type { Tracer } from '../../trace/tracer.js';
+import type { Tracer } from '../../sim/tracer.js';
 
 /** What the transport offers the firmware CPU. */
 export interface FirmwareHost {

@@ -17,7 +17,7 @@ import { NO_EVENT, type EventQueue } from '../../sim/event-queue.js';
 import type { MmioHandler } from '../../sim/memory.js';
 import type { Rng } from '../../sim/rng.js';
 import { ns, us, type Duration } from '../../sim/time.js';
-import type { Tracer } from '../../trace/tracer.js';
+import type { Tracer } from '../../sim/tracer.js';
 import { dispatchAdmin, execAdmin } from './admin.js';
 import type { Disk } from './disk.js';
 import {

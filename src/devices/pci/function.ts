@@ -13,7 +13,7 @@ import type { BusMasterGate } from '../../sim/dma.js';
 import type { EventQueue } from '../../sim/event-queue.js';
 import { intxGsi, type IrqFabric } from '../../sim/irq.js';
 import type { MmioHandler, PhysMem } from '../../sim/memory.js';
-import type { Tracer } from '../../trace/tracer.js';
+import type { Tracer } from '../../sim/tracer.js';
 import { FNV_OFFSET, fnvNumber } from '../../sim/hash.js';
 import type { BarKind, PciFunctionSpec, PciInterrupts } from './api.js';
 import { BarDecoder } from './bars.js';

@@ -10,7 +10,7 @@
 import type { EventQueue } from '../../sim/event-queue.js';
 import type { IrqFabric } from '../../sim/irq.js';
 import type { MmioHandler, MmioWindow, PhysMem, PortRange } from '../../sim/memory.js';
-import type { Tracer } from '../../trace/tracer.js';
+import type { Tracer } from '../../sim/tracer.js';
 import type { PciFunctionSpec } from './api.js';
 import { bdfKey, formatBdf, type Bdf } from './bdf.js';
 import { PciFunction } from './function.js';

@@ -13,7 +13,7 @@ import { DmaPort } from '../../../src/sim/dma.js';
 import { Rng } from '../../../src/sim/rng.js';
 import { us, type Duration } from '../../../src/sim/time.js';
 import { validateProps } from '../../../src/sim/props.js';
-import { MemoryTracer, type TraceEvent } from '../../../src/trace/tracer.js';
+import { MemoryTracer, type TraceEvent } from '../../../src/sim/tracer.js';
 import type { DeviceContext } from '../../../src/devices/device.js';
 import type { PciFunctionSpec } from '../../../src/devices/pci/api.js';
 import type { MmioHandler } from '../../../src/sim/memory.js';

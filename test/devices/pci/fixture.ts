@@ -2,7 +2,7 @@
 import { EventQueue } from '../../../src/sim/event-queue.js';
 import { IrqFabric } from '../../../src/sim/irq.js';
 import { PhysMem, type MmioHandler } from '../../../src/sim/memory.js';
-import { MemoryTracer, type TraceEvent } from '../../../src/trace/tracer.js';
+import { MemoryTracer, type TraceEvent } from '../../../src/sim/tracer.js';
 import type { PciFunctionSpec } from '../../../src/devices/pci/api.js';
 import { PciFunction } from '../../../src/devices/pci/function.js';
 import type { Bdf } from '../../../src/devices/pci/bdf.js';

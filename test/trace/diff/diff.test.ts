@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deviceDecoders } from '../../../src/devices/decoders.js';
 import { TraceRecorder } from '../../../src/trace/recorder.js';
-import type { Tracer } from '../../../src/trace/tracer.js';
+import type { Tracer } from '../../../src/sim/tracer.js';
 import { runDiff, type DiffOptions, type DiffRunResult } from '../../../src/trace/diff/index.js';
 import { makeHeader, tmpDir } from '../helpers.js';
 

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deviceDecoders } from '../../../src/devices/decoders.js';
 import { diffTraces } from '../../../src/trace/diff/index.js';
-import { makeDiffBenchTraces } from '../../../src/trace/diff/bench-support.js';
+import { makeDiffBenchTraces } from '../../../bench/support/diff-workload.js';
 import { retainedBytes, tmpDir } from '../helpers.js';
 
 const used = retainedBytes;

@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deviceDecoders } from '../../../src/devices/decoders.js';
-import { parseScenario } from '../../../src/sim/scenario.js';
-import { runScenario } from '../../../src/sim/run.js';
+import { parseScenario } from '../../../src/machine/scenario.js';
+import { runScenario } from '../../../src/machine/run.js';
 import { runDiff, type DiffRunResult } from '../../../src/trace/diff/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TraceRecorder } from '../../../src/trace/recorder.js';
 import { openTrace } from '../../../src/trace/reader.js';
 import { CHUNK_HEADER_SIZE } from '../../../src/trace/format.js';
-import type { Tracer } from '../../../src/trace/tracer.js';
+import type { Tracer } from '../../../src/sim/tracer.js';
 import {
   LINKTYPE_IEEE802_11_RADIOTAP, PCAP_MAGIC_NSEC, PCAP_MAGIC_USEC, channelFlags, defaultPcapPath, pcapFile, pcapGlobalHeader,
   pcapPacket, pcapTimestamp, radiotapHeader, runExportPcap, type AirFrame,

@@ -6,7 +6,7 @@
  */
 import type { EventQueue } from '../../../sim/event-queue.js';
 import type { DmaPort } from '../../../sim/dma.js';
-import type { Tracer } from '../../../trace/tracer.js';
+import type { Tracer } from '../../../sim/tracer.js';
 import type { FirmwareCpu } from '../fw-cpu-api.js';
 
 export interface TransportEnv {

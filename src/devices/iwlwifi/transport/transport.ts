@@ -36,7 +36,7 @@ import { FNV_OFFSET, fnvArray, fnvNumber, fnvWord } from '../../../sim/hash.js';
 import { NO_EVENT, type EventQueue } from '../../../sim/event-queue.js';
 import type { DmaPort } from '../../../sim/dma.js';
 import type { MmioHandler } from '../../../sim/memory.js';
-import type { Tracer } from '../../../trace/tracer.js';
+import type { Tracer } from '../../../sim/tracer.js';
 import type { DeviceContext, DeviceModel } from '../../device.js';
 import type { PciFunctionSpec, PciInterrupts } from '../../pci/api.js';
 import type { FirmwareCpu, FirmwareHost } from '../fw-cpu-api.js';

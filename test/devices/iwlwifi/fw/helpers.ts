@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EventQueue } from '../../../../src/sim/event-queue.js';
 import { Rng } from '../../../../src/sim/rng.js';
-import { MemoryTracer } from '../../../../src/trace/tracer.js';
+import { MemoryTracer } from '../../../../src/sim/tracer.js';
 import { parseFirmware, type ImageKind, type Section } from '../../../../src/devices/iwlwifi/firmware/index.js';
 import type { FirmwareHost } from '../../../../src/devices/iwlwifi/fw-cpu-api.js';
 import { CMD_HDR_NARROW, CMD_HDR_WIDE, NVM_SKU, RX_MPDU, SCAN_CFG, SCAN_REQ, seqOf, TX_CMD } from '../../../../src/devices/iwlwifi/fw-api.js';

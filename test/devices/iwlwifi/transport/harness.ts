@@ -10,7 +10,7 @@ import { PhysMem } from '../../../../src/sim/memory.js';
 import { DmaPort } from '../../../../src/sim/dma.js';
 import { Rng } from '../../../../src/sim/rng.js';
 import { us, type Duration } from '../../../../src/sim/time.js';
-import { MemoryTracer, type TraceEvent } from '../../../../src/trace/tracer.js';
+import { MemoryTracer, type TraceEvent } from '../../../../src/sim/tracer.js';
 import type { DeviceContext } from '../../../../src/devices/device.js';
 import type { PciFunctionSpec } from '../../../../src/devices/pci/api.js';
 import type { MmioHandler } from '../../../../src/sim/memory.js';

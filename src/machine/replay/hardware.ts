@@ -1,13 +1,13 @@
 import { NO_EVENT, type EventHandle } from '../../sim/event-queue.js';
 import { InputError } from '../../sim/errors.js';
-import type { HardwareStandIn, Machine } from '../../sim/machine.js';
-import type { Scenario } from '../../sim/scenario.js';
+import type { HardwareStandIn, Machine } from '../machine.js';
+import type { Scenario } from '../scenario.js';
 import { parseBdf } from '../../devices/pci/bdf.js';
-import type { Divergence, DivergenceKind } from '../compare/compare.js';
-import type { TraceHeader } from '../format.js';
-import type { SeqEvent, TraceReader } from '../reader.js';
+import type { Divergence, DivergenceKind } from '../../trace/compare/compare.js';
+import type { TraceHeader } from '../../trace/format.js';
+import type { SeqEvent, TraceReader } from '../../trace/reader.js';
 import { PciStandIn, type AccessSink } from './pci-stand-in.js';
-import { sameBytes } from '../compare/events.js';
+import { sameBytes } from '../../trace/compare/events.js';
 import { RingTracer } from './ring-tracer.js';
 
 const DRIVER_SIDE = new Set(['cfg', 'mmio', 'pio']);
@@ -23,7 +23,7 @@ interface Injection {
 export interface TraceHardwareOptions {
   context?: number;
   /** Where the replay's own events go as well (a recorder), besides the context ring. */
-  record?: import('../tracer.js').Tracer;
+  record?: import('../../sim/tracer.js').Tracer;
   keepGoing?: boolean;
   maxDivergences?: number;
   /** How far to look ahead when resynchronising (keep-going). */

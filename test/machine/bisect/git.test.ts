@@ -3,7 +3,7 @@ import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBisect, type BisectOptions } from '../../../src/trace/bisect/bisect.js';
+import { runBisect, type BisectOptions } from '../../../src/machine/bisect/bisect.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 /** Installing in a worktree = linking this project's node_modules (fast, offline). */

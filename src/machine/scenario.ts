@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DEFAULT_COSTS, type CostModel } from './cpu.js';
-import { InputError } from './errors.js';
-import { JsonChecker, type JsonObject } from './json-checker.js';
+import { DEFAULT_COSTS, type CostModel } from '../sim/cpu.js';
+import { InputError } from '../sim/errors.js';
+import { JsonChecker, type JsonObject } from '../sim/json-checker.js';
 import { formatBdf, parseBdf } from '../devices/pci/bdf.js';
 
 /**

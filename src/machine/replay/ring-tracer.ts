@@ -1,5 +1,5 @@
-import type { SeqEvent } from '../reader.js';
-import { NULL_TRACER, type LogLevel, type ProcEvent, type Tracer } from '../tracer.js';
+import type { SeqEvent } from '../../trace/reader.js';
+import { NULL_TRACER, type LogLevel, type ProcEvent, type Tracer } from '../../sim/tracer.js';
 
 /**
  * Keeps the last `cap` events of a run as decoded events (the "actual" side

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runBisect } from '../../../src/trace/bisect/bisect.js';
-import { loadVariants, lengthOnlyEquality } from '../../../src/trace/bisect/variants.js';
+import { runBisect } from '../../../src/machine/bisect/bisect.js';
+import { loadVariants, lengthOnlyEquality } from '../../../src/machine/bisect/variants.js';
 import { HISTORY, HISTORY_FIRST_BAD } from '../../../scripts/make-firmware.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Machine, traceHeader, type RunResult, type StopPoint } from './machine.js';
 import { loadScenario, type Scenario } from './scenario.js';
-import { InputError } from './errors.js';
+import { InputError } from '../sim/errors.js';
 import { writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { TraceRecorder } from '../trace/recorder.js';
 import type { RecordResult } from '../trace/recorder.js';

@@ -28,11 +28,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../../sim/errors.js';
-import type { SeqEvent } from '../reader.js';
-import { sameEvent } from '../compare/events.js';
-import { Machine } from '../../sim/machine.js';
+import type { SeqEvent } from '../../trace/reader.js';
+import { sameEvent } from '../../trace/compare/events.js';
+import { Machine } from '../machine.js';
 import { PropError, validateProps } from '../../sim/props.js';
-import { parseScenario, type Scenario } from '../../sim/scenario.js';
+import { parseScenario, type Scenario } from '../scenario.js';
 import { findDeviceFactory } from '../../devices/registry.js';
 import { DRIVERS } from '../../drivers/registry.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bisectSearch, stepsFor, type Verdict } from '../../../src/trace/bisect/search.js';
+import { bisectSearch, stepsFor, type Verdict } from '../../../src/machine/bisect/search.js';
 
 /** Items 0..n-1; bad from `firstBad` on; `skip` untestable. */
 function oracle(firstBad: number, skip: number[] = []) {

@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runBisect, type BisectOptions } from '../../../src/trace/bisect/bisect.js';
-import { loadVariants, ignoreFilter } from '../../../src/trace/bisect/variants.js';
+import { runBisect, type BisectOptions } from '../../../src/machine/bisect/bisect.js';
+import { loadVariants, ignoreFilter } from '../../../src/machine/bisect/variants.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BASE = join(ROOT, 'fixtures/scenarios/nvme-msix.json');

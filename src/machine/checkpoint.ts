@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { InputError } from './errors.js';
+import { InputError } from '../sim/errors.js';
 import type { StopPoint } from './machine.js';
 
 /**

@@ -8,11 +8,11 @@
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { BENCH_HEADER, driveWorkload } from '../bench-support.js';
-import { deviceDecoders } from '../../devices/decoders.js';
-import { TraceRecorder } from '../recorder.js';
-import type { LogLevel, ProcEvent, Tracer } from '../tracer.js';
-import { diffTraces } from './engine.js';
+import { BENCH_HEADER, driveWorkload } from './trace-workload.js';
+import { deviceDecoders } from '../../src/devices/decoders.js';
+import { TraceRecorder } from '../../src/trace/recorder.js';
+import type { LogLevel, ProcEvent, Tracer } from '../../src/sim/tracer.js';
+import { diffTraces } from '../../src/trace/diff/engine.js';
 
 /** Passes events on to `t`, with b's differences: addresses moved, one value changed, one event dropped, one added per period. */
 export class PerturbingTracer implements Tracer {

@@ -4,14 +4,14 @@
  * comparison stops at the first divergence (an unfinished generator would
  * keep its file open).
  */
-import type { DeviceDecoder } from '../decoder.js';
-import { compareStreams, type CompareOptions, type CompareResult } from '../compare/compare.js';
-import { whatDiffers, type ReportContext } from '../compare/report.js';
-import { openTrace } from '../reader.js';
+import type { DeviceDecoder } from '../../trace/decoder.js';
+import { compareStreams, type CompareOptions, type CompareResult } from '../../trace/compare/compare.js';
+import { whatDiffers, type ReportContext } from '../../trace/compare/report.js';
+import { openTrace } from '../../trace/reader.js';
 
 /** Which events a comparison looks at and how it equates them (a variants file's `ignore` and `lengthOnly`). */
 export type EventComparison = Pick<CompareOptions, 'relevant' | 'same'>;
-import { locateFirstDivergence } from '../compare/locate.js';
+import { locateFirstDivergence } from '../../trace/compare/locate.js';
 
 export interface TraceComparison {
   result: CompareResult;

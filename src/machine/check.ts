@@ -2,12 +2,12 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../sim/errors.js';
-import { runScenario } from '../sim/run.js';
-import { loadScenario } from '../sim/scenario.js';
-import type { DeviceDecoder } from './decoder.js';
-import { compareStreams, type CompareResult } from './compare/compare.js';
-import { formatReport, reportJson, type ReportContext } from './compare/report.js';
-import { openTrace } from './reader.js';
+import { runScenario } from './run.js';
+import { loadScenario } from './scenario.js';
+import type { DeviceDecoder } from '../trace/decoder.js';
+import { compareStreams, type CompareResult } from '../trace/compare/compare.js';
+import { formatReport, reportJson, type ReportContext } from '../trace/compare/report.js';
+import { openTrace } from '../trace/reader.js';
 
 export interface CheckOptions {
   scenario: string;

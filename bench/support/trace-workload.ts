@@ -3,9 +3,9 @@
  * passed in by the caller (bench scripts), so nothing here reads the wall
  * clock. Run: `npx tsx test/trace/bench-recorder.ts`.
  */
-import type { Tracer } from './tracer.js';
-import { TraceRecorder } from './recorder.js';
-import type { TraceHeaderInput } from './format.js';
+import type { Tracer } from '../../src/sim/tracer.js';
+import { TraceRecorder } from '../../src/trace/recorder.js';
+import type { TraceHeaderInput } from '../../src/trace/format.js';
 
 export const BENCH_HEADER: TraceHeaderInput = {
   tool: { name: 'simrun', version: 'bench' },

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { InputError } from '../../sim/errors.js';
-import { loadScenario, type Scenario } from '../../sim/scenario.js';
-import { openTrace, type TraceReader } from '../reader.js';
+import { loadScenario, type Scenario } from '../scenario.js';
+import { openTrace, type TraceReader } from '../../trace/reader.js';
 import { checkTraceMatchesScenario } from './hardware.js';
 
 /** Throws bad input if reading the trace found damage: replay needs an intact trace. */

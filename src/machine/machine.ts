@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Core } from './cpu.js';
-import { DmaPort } from './dma.js';
-import { InputError } from './errors.js';
-import { EventQueue } from './event-queue.js';
-import { IrqFabric } from './irq.js';
-import { PhysMem } from './memory.js';
-import { PropError, validateProps, type PropTable, type PropValues } from './props.js';
-import { Rng } from './rng.js';
-import { runLoop } from './run-loop.js';
+import { Core } from '../sim/cpu.js';
+import { DmaPort } from '../sim/dma.js';
+import { InputError } from '../sim/errors.js';
+import { EventQueue } from '../sim/event-queue.js';
+import { IrqFabric } from '../sim/irq.js';
+import { PhysMem } from '../sim/memory.js';
+import { PropError, validateProps, type PropTable, type PropValues } from '../sim/props.js';
+import { Rng } from '../sim/rng.js';
+import { runLoop } from '../sim/run-loop.js';
 import type { Scenario } from './scenario.js';
 import { DeviceConfigError, type DeviceModel } from '../devices/device.js';
 import { findDeviceFactory, DEVICE_FACTORIES } from '../devices/registry.js';
@@ -27,7 +27,7 @@ import { DRIVERS, validateDriverParams, type DriverEntry } from '../drivers/regi
 import { blockIoParams, spawnBlockIo, type BlockIoResult } from '../workloads/blockio.js';
 import { spawnWifi, wifiParams, type WifiResult } from '../workloads/wifi.js';
 import { ObservedTracer } from '../trace/observed.js';
-import { NULL_TRACER, type Tracer } from '../trace/tracer.js';
+import { NULL_TRACER, type Tracer } from '../sim/tracer.js';
 import type { TraceHeaderInput } from '../trace/format.js';
 
 /** Physical memory map of the machine (documented in README "Machine"). */

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runScenario } from '../../src/sim/run.js';
-import { readCheckpoint } from '../../src/sim/checkpoint.js';
+import { runScenario } from '../../src/machine/run.js';
+import { readCheckpoint } from '../../src/machine/checkpoint.js';
 import { InputError } from '../../src/sim/errors.js';
-import type { StopPoint } from '../../src/sim/machine.js';
+import type { StopPoint } from '../../src/machine/machine.js';
 import { scenarioPath } from '../e2e/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'simrun-ck-'));

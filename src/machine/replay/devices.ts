@@ -1,10 +1,10 @@
-import { Machine } from '../../sim/machine.js';
+import { Machine } from '../machine.js';
 import { parseBdf } from '../../devices/pci/bdf.js';
-import type { CompareResult, Divergence, DivergenceKind } from '../compare/compare.js';
-import { sameEvent, sameShape } from '../compare/events.js';
-import { formatReport, reportJson, type ReportContext } from '../compare/report.js';
-import type { SeqEvent, TraceReader } from '../reader.js';
-import type { LogLevel, ProcEvent } from '../tracer.js';
+import type { CompareResult, Divergence, DivergenceKind } from '../../trace/compare/compare.js';
+import { sameEvent, sameShape } from '../../trace/compare/events.js';
+import { formatReport, reportJson, type ReportContext } from '../../trace/compare/report.js';
+import type { SeqEvent, TraceReader } from '../../trace/reader.js';
+import type { LogLevel, ProcEvent } from '../../sim/tracer.js';
 import { assertIntact, openReplayInputs } from './inputs.js';
 import { RingTracer } from './ring-tracer.js';
 import type { ReplayOptions } from './run.js';

@@ -1,8 +1,8 @@
-import { Machine, type RunResult } from '../../sim/machine.js';
-import type { DeviceDecoder } from '../decoder.js';
-import type { CompareResult } from '../compare/compare.js';
-import { formatReport, reportJson, type ReportContext } from '../compare/report.js';
-import { TraceRecorder } from '../recorder.js';
+import { Machine, type RunResult } from '../machine.js';
+import type { DeviceDecoder } from '../../trace/decoder.js';
+import type { CompareResult } from '../../trace/compare/compare.js';
+import { formatReport, reportJson, type ReportContext } from '../../trace/compare/report.js';
+import { TraceRecorder } from '../../trace/recorder.js';
 import { TraceHardware } from './hardware.js';
 import { assertIntact, openReplayInputs } from './inputs.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseScenario } from '../../src/sim/scenario.js';
+import { parseScenario } from '../../src/machine/scenario.js';
 import { InputError } from '../../src/sim/errors.js';
 
 const base = () => ({
