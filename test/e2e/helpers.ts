@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openTrace, type SeqEvent } from '../../src/trace/reader.js';
 import { runScenario, type RunOptions } from '../../src/machine/run.js';
+// A crash of a driver in a scenario run fails the test unless it declares it (expectCrash, withCrashes).
+import '../support/crash-guard.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const scenarioPath = (name: string) => join(ROOT, 'fixtures/scenarios', `${name}.json`);

@@ -10,9 +10,15 @@ import { MemoryScheme } from '../../src/kernel/schemes/memory.js';
 import { TimeScheme } from '../../src/kernel/schemes/time.js';
 import { RootScheme } from '../../src/kernel/schemes/user.js';
 import { MemoryTracer } from '../../src/sim/tracer.js';
+import { allowCrashes } from '../support/crash-guard.js';
 
-/** A kernel with its schemes on a machine with no devices. */
-export function bareKernel(cores = 2) {
+/**
+ * A kernel with its schemes on a machine with no devices. A crash of one of
+ * its processes fails the test (test/support/crash-guard.ts) unless the test
+ * expects it (`expectCrash`, `withCrashes`) or passes `allowCrashes` and
+ * checks `kernel.crashes` itself.
+ */
+export function bareKernel(cores = 2, opts: { allowCrashes?: boolean } = {}) {
   const queue = new EventQueue();
   const mem = new PhysMem(32 * 1024 * 1024);
   const tracer = new MemoryTracer();
@@ -24,6 +30,7 @@ export function bareKernel(cores = 2) {
   kernel.registerScheme(new IrqScheme(kernel));
   kernel.registerScheme(new EventScheme());
   kernel.registerScheme(new TimeScheme(queue));
+  if (opts.allowCrashes === true) allowCrashes(kernel);
   const run = (limit = 1e13, stop: () => boolean = () => false) => runLoop(kernel.sched, queue, limit, stop);
   return { queue, mem, tracer, irq, cores: cs, kernel, run };
 }

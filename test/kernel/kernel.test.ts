@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bareKernel } from './harness.js';
+import { expectCrash } from '../support/crash-guard.js';
 import { EACCES, ENODEV, ENOENT, EIO } from '../../src/kernel/errno.js';
 import { OP_OPEN, OP_READ } from '../../src/kernel/schemes/user.js';
 import { EVENT_READ } from '../../src/kernel/readiness.js';
@@ -37,6 +38,7 @@ describe('kernel: processes and user schemes', () => {
   });
 
   it('a throwing task is a crashed process; its clients get errors and the rest runs on', () => {
+    expectCrash('process "buggy": null pointer dereference in handle_open');
     const { kernel, run, tracer } = bareKernel();
     let clientResult = 0;
     let otherRan = false;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bareKernel } from '../../kernel/harness.js';
+import { expectCrash } from '../../support/crash-guard.js';
 import { LinuxKpi } from '../../../src/drivers/linux-kpi/kpi.js';
 
 describe('linux-kpi sk_buff', () => {
@@ -32,6 +33,7 @@ describe('linux-kpi sk_buff', () => {
   });
 
   it('skb_put past the end is skb_over_panic: the driver crashes', () => {
+    expectCrash(/process "drv".*skb_over_panic/);
     const { kernel, run } = bareKernel();
     kernel.spawn('drv', function* (sys) {
       const k = new LinuxKpi(sys, 'drv');
