@@ -6,9 +6,7 @@
  */
 import type { Co } from '../../sim/scheduler.js';
 import { ENOENT } from '../../kernel/errno.js';
-import {
-  FirmwareFormatError, IWL7265D_API_MAX, IWL7265D_API_MIN, parseFirmware, type FirmwareImage,
-} from '../../devices/iwlwifi/firmware/index.js';
+import { FirmwareFormatError, IWL7265D_API_MAX, IWL7265D_API_MIN, parseFirmware, type FirmwareImage } from './fw/file.js';
 import type { LinuxKpi, PciDev } from '../linux-kpi/kpi.js';
 
 export const FW_PREFIX = 'iwlwifi-7265D-';

@@ -4,7 +4,7 @@
  * `struct iwl_trans_ops` and `struct iwl_op_mode_ops` are in Linux.
  */
 import type { Co } from '../../sim/scheduler.js';
-import type { FirmwareImage, ImageKind } from '../../devices/iwlwifi/firmware/index.js';
+import type { FirmwareImage, ImageKind } from './fw/file.js';
 import type { SkBuff } from '../linux-kpi/skbuff.js';
 
 /** Host command flags (iwl_hcmd_flags). */

@@ -8,13 +8,9 @@
  */
 import type { Co } from '../../../sim/scheduler.js';
 import { EIO, ENOMEM, ETIMEDOUT } from '../../../kernel/errno.js';
-import {
-  EXTENDED_ADDR_HIGH, EXTENDED_ADDR_LOW, FH, FH_MEM_TB_MAX_LENGTH, FH_SRVC_CHNL, FH_TX_BUF_STS_SRVC,
-  FH_TX_CONFIG_SRVC_KICK, LMPM_CHICK, LMPM_CHICK_EXTENDED_ADDR_SPACE,
-} from '../../../devices/iwlwifi/regs.js';
-import {
-  CPU1_CPU2_SEPARATOR_SECTION, PAGING_SEPARATOR_SECTION, type Section,
-} from '../../../devices/iwlwifi/firmware/index.js';
+import { CPU1_CPU2_SEPARATOR_SECTION, PAGING_SEPARATOR_SECTION, type Section } from '../fw/file.js';
+import { FH, FH_MEM_TB_MAX_LENGTH, FH_SRVC_CHNL, FH_TX_BUF_STS_SRVC, FH_TX_CONFIG_SRVC_KICK } from '../iwl-fh.js';
+import { EXTENDED_ADDR_HIGH, EXTENDED_ADDR_LOW, LMPM_CHICK, LMPM_CHICK_EXTENDED_ADDR_SPACE } from '../iwl-prph.js';
 import type { PcieTrans } from './trans.js';
 
 /** How long the driver waits for the FH_TX interrupt of one chunk. */

@@ -5,9 +5,7 @@
  * SRAM access through the HBUS target registers.
  */
 import { ETIMEDOUT } from '../../../kernel/errno.js';
-import {
-  CSR, GP_CNTRL, HBUS, PRPH_ADDR_MASK, PRPH_DWORD_ACCESS, RESET,
-} from '../../../devices/iwlwifi/regs.js';
+import { CSR, GP_CNTRL, HBUS, PRPH_ADDR_MASK, PRPH_DWORD_ACCESS, RESET } from '../iwl-csr.js';
 import type { IoMem, LinuxKpi, PciDev } from '../../linux-kpi/kpi.js';
 
 /** Linux IWL_POLL_INTERVAL (us). */

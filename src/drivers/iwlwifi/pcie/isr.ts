@@ -6,7 +6,7 @@
  * errors, RF-kill, firmware-load chunks and RX (scheduling NAPI), then
  * unmasks again.
  */
-import { CSR, FH_INT_RX_MASK, FH_INT_TX_MASK, GP_CNTRL, INT } from '../../../devices/iwlwifi/regs.js';
+import { CSR, FH_INT_RX_MASK, FH_INT_TX_MASK, GP_CNTRL, INT } from '../iwl-csr.js';
 import { IRQ_HANDLED, IRQ_NONE, type IrqReturn } from '../../linux-kpi/kpi.js';
 import type { NapiStruct } from '../../linux-kpi/ext-types.js';
 import { hex } from './io.js';

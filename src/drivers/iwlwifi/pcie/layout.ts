@@ -4,8 +4,9 @@
  * packets inside a receive buffer, and ICT table decoding. No device access
  * here, so it can be tested on plain buffers.
  */
-import { ICT, RX_END_MARKER, RX_PKT_LEN_MASK, TFD, ictToInt } from '../../../devices/iwlwifi/regs.js';
-import { RX_PKT_HDR, cmdHeaderSize } from '../../../devices/iwlwifi/fw-api.js';
+import { RX_PKT_HDR, cmdHeaderSize } from '../fw/api.js';
+import { ICT, ictToInt } from '../iwl-csr.js';
+import { RX_END_MARKER, RX_PKT_LEN_MASK, TFD } from '../iwl-fh.js';
 
 /** Bytes of every command that go into TB0 (IWL_FIRST_TB_SIZE). */
 export const FIRST_TB_SIZE = 20;

@@ -6,7 +6,7 @@
  */
 import type { Co } from '../../../sim/scheduler.js';
 import { EIO, ENODEV, ENOMEM } from '../../../kernel/errno.js';
-import { CSR, HW_REV_TYPE_7265D, HW_REV_TYPE_MASK, ICT } from '../../../devices/iwlwifi/regs.js';
+import { CSR, HW_REV_TYPE_7265D, HW_REV_TYPE_MASK, ICT } from '../iwl-csr.js';
 import { IRQ_NONE, PCI_IRQ_LEGACY, PCI_IRQ_MSI, type LinuxKpi, type PciDev } from '../../linux-kpi/kpi.js';
 import { IwlIo, hex } from './io.js';
 import { iwlPcieIrq, iwlPcieNapiPoll } from './isr.js';

@@ -5,10 +5,9 @@
  * command completion and the op mode, and restocks RBDs.
  */
 import { ENOMEM } from '../../../kernel/errno.js';
-import {
-  CSR, FH, FH_MEM_RSSR_RX_STATUS_CHNL0_IDLE, FH_RX_CONFIG_4K, RB_SIZE_4K, RB_STTS_SIZE, RX_QUEUE_SIZE,
-} from '../../../devices/iwlwifi/regs.js';
-import { RX_PKT_HDR, SEQ_UNSOLICITED, seqQueue } from '../../../devices/iwlwifi/fw-api.js';
+import { RX_PKT_HDR, SEQ_UNSOLICITED, seqQueue } from '../fw/api.js';
+import { CSR } from '../iwl-csr.js';
+import { FH, FH_MEM_RSSR_RX_STATUS_CHNL0_IDLE, FH_RX_CONFIG_4K, RB_SIZE_4K, RB_STTS_SIZE, RX_QUEUE_SIZE } from '../iwl-fh.js';
 import type { DmaCoherent } from '../../linux-kpi/kpi.js';
 import type { RxPacket } from '../trans-api.js';
 import { hex } from './io.js';

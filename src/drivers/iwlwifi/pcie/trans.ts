@@ -6,12 +6,9 @@
  */
 import type { Co } from '../../../sim/scheduler.js';
 import { EIO } from '../../../kernel/errno.js';
-import {
-  APMG, APMG_CLK_VAL_DMA_CLK_RQT, APMG_PCIDEV_STT_L1_ACT_DIS, APMG_RTC_INT_STT_RFKILL, CSR, DBG_LINK_PWR_MGMT_WAKE,
-  GIO_CHICKEN_DIS_L0S_EXIT_TIMER, GIO_CHICKEN_L1A_NO_L0S_RX, GIO_L0S_DISABLED, GP1, GP_CNTRL, HW_IF_CONFIG, ICT,
-  INT_MASK_FW_LOAD, INT_MASK_NORMAL, INT_MASK_RF_KILL, MAC_SHADOW_REG_CTRL_ALL, MBOX_SET_OS_ALIVE, RESET,
-} from '../../../devices/iwlwifi/regs.js';
-import { PHY_CFG, type FirmwareImage, type ImageKind } from '../../../devices/iwlwifi/firmware/index.js';
+import { PHY_CFG, type FirmwareImage, type ImageKind } from '../fw/file.js';
+import { CSR, DBG_LINK_PWR_MGMT_WAKE, GIO_CHICKEN_DIS_L0S_EXIT_TIMER, GIO_CHICKEN_L1A_NO_L0S_RX, GIO_L0S_DISABLED, GP1, GP_CNTRL, HW_IF_CONFIG, ICT, INT_MASK_FW_LOAD, INT_MASK_NORMAL, INT_MASK_RF_KILL, MAC_SHADOW_REG_CTRL_ALL, MBOX_SET_OS_ALIVE, RESET } from '../iwl-csr.js';
+import { APMG, APMG_CLK_VAL_DMA_CLK_RQT, APMG_PCIDEV_STT_L1_ACT_DIS, APMG_RTC_INT_STT_RFKILL } from '../iwl-prph.js';
 import type { DmaCoherent, LinuxKpi, PciDev } from '../../linux-kpi/kpi.js';
 import type { Completion } from '../../linux-kpi/completion.js';
 import type { Mutex, NapiStruct } from '../../linux-kpi/ext-types.js';

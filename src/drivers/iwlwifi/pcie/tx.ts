@@ -6,12 +6,10 @@
  */
 import type { Co } from '../../../sim/scheduler.js';
 import { EINVAL, EIO, ENOMEM, ENOSPC, ETIMEDOUT } from '../../../kernel/errno.js';
-import {
-  FH, FH_TX_CHICKEN_AUTO_RETRY, FH_TX_CONFIG_NORMAL, HBUS, APMG, APMG_PCIDEV_STT_L1_ACT_DIS, SCD,
-  SCD_CONTEXT_FRAME_LIMIT_SHIFT, SCD_GP_CTRL_AUTO_ACTIVE_MODE, SCD_GP_CTRL_ENABLE_31_QUEUES, SCD_QUEUES, SCD_QUEUE_STTS,
-  SCD_SRAM, TFD, TFD_QUEUE_SIZE, fhTfdRingBaseReg, fhTxIdleBits,
-} from '../../../devices/iwlwifi/regs.js';
-import { CMD, TXQ, TX_CMD, cmdName, seqIndex, seqOf } from '../../../devices/iwlwifi/fw-api.js';
+import { CMD, TXQ, TX_CMD, cmdName, seqIndex, seqOf } from '../fw/api.js';
+import { HBUS } from '../iwl-csr.js';
+import { FH, FH_TX_CHICKEN_AUTO_RETRY, FH_TX_CONFIG_NORMAL, TFD, TFD_QUEUE_SIZE, fhTfdRingBaseReg, fhTxIdleBits } from '../iwl-fh.js';
+import { APMG, APMG_PCIDEV_STT_L1_ACT_DIS, SCD, SCD_CONTEXT_FRAME_LIMIT_SHIFT, SCD_GP_CTRL_AUTO_ACTIVE_MODE, SCD_GP_CTRL_ENABLE_31_QUEUES, SCD_QUEUES, SCD_QUEUE_STTS, SCD_SRAM } from '../iwl-prph.js';
 import { DMA_TO_DEVICE, type DmaCoherent, type DmaMapping } from '../../linux-kpi/kpi.js';
 import type { TimerList } from '../../linux-kpi/ext-types.js';
 import type { SkBuff } from '../../linux-kpi/skbuff.js';
