@@ -7,6 +7,7 @@ import type { DmaPort } from '../sim/dma.js';
 import type { Rng } from '../sim/rng.js';
 import type { PropTable, PropValues } from '../sim/props.js';
 import type { Tracer } from '../sim/tracer.js';
+import type { DeviceDecoder } from '../trace/decoder.js';
 import type { PciFunctionSpec, PciInterrupts } from './pci/api.js';
 
 export interface DeviceContext {
@@ -45,11 +46,46 @@ export class DeviceConfigError extends Error {
   }
 }
 
+/** One guest-error code of a device: what the driver did wrong, and where the rule is written. */
+export interface GuestErrorInfo {
+  meaning: string;
+  /** Spec section or header the rule comes from ("NVMe 1.4 3.1.6", "iwl-fh.h FH_TSSR"). */
+  spec: string;
+}
+
+/** Every guest-error code a device may record, by code. */
+export type GuestErrorCatalogue = Readonly<Record<string, GuestErrorInfo>>;
+
+/**
+ * Everything simrun needs about a device type: a new device is one folder
+ * exporting one of these, plus one line in ./registry.ts (docs/ADDING-A-DEVICE.md).
+ */
 export interface DeviceFactory<T extends PropTable = PropTable> {
   type: string;
   description: string;
   props: T;
   /** PCI IDs the driver match table can use before the device is built. */
   pciIds: { vendorId: number; deviceId: number; classCode: number };
+  /**
+   * How the trace tools read this device: register names and fields, DMA
+   * payloads, address-holding registers and payload fields (diff
+   * normalisation), timing phases.
+   */
+  decoder: DeviceDecoder;
+  /** The guest errors the model records (shown by `simrun devices`). */
+  guestErrors: GuestErrorCatalogue;
   create(ctx: DeviceContext, props: PropValues<T>): DeviceModel;
+}
+
+/**
+ * A factory with its prop types erased, for the registry: `create` checks
+ * nothing itself, the machine validates raw props against `props` first.
+ */
+export interface AnyDeviceFactory extends Omit<DeviceFactory, 'create'> {
+  create(ctx: DeviceContext, props: Record<string, unknown>): DeviceModel;
+}
+
+/** Erases a factory's prop types: sound because the machine passes only props validated against `f.props`. */
+export function registerDevice<T extends PropTable>(f: DeviceFactory<T>): AnyDeviceFactory {
+  return { ...f, create: (ctx, props) => f.create(ctx, props as PropValues<T>) };
 }

@@ -1,10 +1,19 @@
-import type { DeviceFactory } from './device.js';
+import type { DeviceDecoder } from '../trace/decoder.js';
+import { registerDevice, type AnyDeviceFactory } from './device.js';
 import { nvmeFactory } from './nvme/index.js';
 import { iwlwifiFactory } from './iwlwifi/index.js';
 
 /** Every device type a machine file may name. A new device is one folder plus one line here. */
-export const DEVICE_FACTORIES: readonly DeviceFactory[] = [nvmeFactory as unknown as DeviceFactory, iwlwifiFactory as unknown as DeviceFactory];
+export const DEVICE_FACTORIES: readonly AnyDeviceFactory[] = [
+  registerDevice(nvmeFactory),
+  registerDevice(iwlwifiFactory),
+];
 
-export function findDeviceFactory(type: string): DeviceFactory | undefined {
+export function findDeviceFactory(type: string): AnyDeviceFactory | undefined {
   return DEVICE_FACTORIES.find((f) => f.type === type);
+}
+
+/** Register and payload decoders by device type, for inspect, replay reports and diff. */
+export function deviceDecoders(): Map<string, DeviceDecoder> {
+  return new Map(DEVICE_FACTORIES.map((f) => [f.type, f.decoder]));
 }

@@ -12,7 +12,7 @@ export interface Tracer {
   mmio(write: boolean, time: number, core: number, dev: number, bar: number, offset: number, size: number, value: number): void;
   pio(write: boolean, time: number, core: number, dev: number, port: number, size: number, value: number): void;
   cfg(write: boolean, time: number, core: number, dev: number, offset: number, size: number, value: number): void;
-  /** A DMA transfer; `tag` says what the bytes are ("nvme.sqe", "nvme.cqe", "nvme.prp", "data", ...). */
+  /** A DMA transfer; `tag` says what the bytes are (a device-defined name such as "<type>.sqe", or "data"). */
   dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string): void;
   intx(time: number, dev: number, gsi: number, level: number): void;
   msi(time: number, dev: number, addr: number, data: number, core: number, vector: number): void;

@@ -17,7 +17,7 @@ import { channelFreq, describeFrame, frameName, rateMbps, typeSubtype } from './
 export interface InspectOptions {
   /** Trace file (or in-memory trace bytes). */
   path: TraceSource;
-  /** Device ids or types (e.g. "nvme0" or "nvme"); several may be given, or comma-separated. */
+  /** Device ids or types (e.g. "disk0" or its type); several may be given, or comma-separated. */
   device?: string | readonly string[];
   /** Kinds: mmio, pio, cfg, dma, intx, msi, scheme (= schemeReq + schemeReply), schemeReq, schemeReply, milestone, log, guestErr, proc, air. */
   kind?: string | readonly string[];

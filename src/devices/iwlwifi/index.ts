@@ -19,6 +19,10 @@ import { Air } from './rf/air.js';
 import { loadRfEnvironment } from './rf/environment.js';
 import { isGroupAddr, parseMac } from './rf/frames.js';
 
+import { iwlwifiDecoder } from './decode.js';
+import { IWLWIFI_GUEST_ERRORS } from './guest-errors.js';
+import { PCI_GUEST_ERRORS } from '../pci/guest-errors.js';
+
 export { IwlTransport } from './transport/index.js';
 
 export const iwlwifiProps = {
@@ -75,6 +79,9 @@ export const iwlwifiFactory: DeviceFactory<typeof iwlwifiProps> = {
   description: 'Intel Wireless 7265D Wi-Fi adapter (iwlwifi 7000 family, gen1 PCIe transport) with a simulated firmware and radio environment',
   props: iwlwifiProps,
   pciIds: { vendorId: IWL_PCI.vendorId, deviceId: IWL_PCI.deviceId, classCode: IWL_PCI.classCode },
+  decoder: iwlwifiDecoder,
+  // PCI function rules (config space, BARs, MSI/MSI-X) are checked for every PCI device.
+  guestErrors: { ...PCI_GUEST_ERRORS, ...IWLWIFI_GUEST_ERRORS },
   create(ctx, props) {
     const mac = parseMacProp(props.mac);
     const delayed = parseCmdProp(props.faultDelayCmd);

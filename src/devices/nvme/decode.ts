@@ -6,6 +6,7 @@
  * simulation's hot path.
  */
 import type { DeviceDecoder } from '../../trace/decoder.js';
+import { NvmeTimingPhases } from './timing.js';
 import {
   BAR0_SIZE, CC_SHN_SHIFT, DOORBELL_BASE, MSIX_PBA_OFFSET, MSIX_TABLE_OFFSET, NSSR_MAGIC, REG_ACQ, REG_ACQ_HI,
   REG_AQA, REG_ASQ, REG_ASQ_HI, REG_CAP, REG_CAP_HI, REG_CC, REG_CSTS, REG_INTMC, REG_INTMS, REG_NSSR, REG_VS,
@@ -195,4 +196,29 @@ export const nvmeDecoder: DeviceDecoder = {
       default: return undefined;
     }
   },
+  // Admin Submission/Completion Queue Base Address (NVMe 1.4 3.1.9, 3.1.10).
+  addressRegisters: ['ASQ', 'ACQ'],
+  dmaAddressFields(tag: string, len: number): readonly number[] | undefined {
+    switch (tag) {
+      // PRP Entry 1 and 2 of a submission entry: DW6-7 and DW8-9 (NVMe 1.4 4.2).
+      case 'nvme.asqe':
+      case 'nvme.sqe': return len >= 40 ? SQE_PRP_FIELDS : undefined;
+      // A PRP list is nothing but 64-bit entries (NVMe 1.4 4.3).
+      case 'nvme.prp': return prpListFields(len);
+      default: return undefined;
+    }
+  },
+  timingPhases: () => new NvmeTimingPhases(),
 };
+
+const SQE_PRP_FIELDS: readonly number[] = [24, 32];
+const prpFieldCache: number[][] = [];
+function prpListFields(len: number): readonly number[] {
+  const n = len >>> 3;
+  let f = prpFieldCache[n];
+  if (f === undefined) {
+    f = Array.from({ length: n }, (_, i) => i * 8);
+    if (n <= 512) prpFieldCache[n] = f;
+  }
+  return f;
+}

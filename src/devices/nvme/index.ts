@@ -13,6 +13,9 @@ import { DeviceConfigError, type DeviceFactory } from '../device.js';
 import type { PropTable } from '../../sim/props.js';
 import { NvmeController, type NvmeConfig } from './controller.js';
 import { Disk } from './disk.js';
+import { nvmeDecoder } from './decode.js';
+import { NVME_GUEST_ERRORS } from './guest-errors.js';
+import { PCI_GUEST_ERRORS } from '../pci/guest-errors.js';
 
 export { NvmeController } from './controller.js';
 export { Disk } from './disk.js';
@@ -86,6 +89,9 @@ export const nvmeFactory: DeviceFactory<typeof nvmeProps> = {
   description: 'NVMe 1.4 controller with one namespace backed by a disk image',
   props: nvmeProps,
   pciIds: { vendorId: NVME_PCI_IDS.vendorId, deviceId: NVME_PCI_IDS.deviceId, classCode: NVME_PCI_IDS.classCode },
+  decoder: nvmeDecoder,
+  // PCI function rules (config space, BARs, MSI/MSI-X) are checked for every PCI device.
+  guestErrors: { ...PCI_GUEST_ERRORS, ...NVME_GUEST_ERRORS },
   create(ctx, props) {
     if (props.lbaSize !== 512 && props.lbaSize !== 4096) {
       throw new DeviceConfigError('lbaSize', `must be 512 or 4096, got ${props.lbaSize}`);

@@ -158,8 +158,8 @@ export function diffTraces(opts: DiffEngineOptions): DiffResult {
   };
   const na = new Normaliser<StreamState>(ha, decoders, resolve);
   const nb = new Normaliser<StreamState>(hb, decoders, resolve);
-  const ta = new TimingCollector(ha);
-  const tb = new TimingCollector(hb);
+  const ta = new TimingCollector(ha, decoders);
+  const tb = new TimingCollector(hb, decoders);
 
   // Read balance: events buffered where one side has more than the other.
   let leadA = 0;

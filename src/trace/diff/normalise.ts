@@ -2,7 +2,7 @@
  * Normalised keys for the structural diff (docs/DIFF.md "Normalisation").
  *
  * Every event goes to one stream — (source, kind), where the source is the
- * device id, the scheme (`disk.nvme:`) or `kernel` (process events and log
+ * device id, the scheme (`disk.x:`) or `kernel` (process events and log
  * lines), and DMA is further split by tag — and gets two numbers:
  *
  * - `key`: what must be equal for two events to be "the same": kind,
@@ -20,9 +20,10 @@
  * DMA addresses are renamed per device by 4 KiB page, in order of first
  * appearance within a namespace: the namespace is where the page was first
  * seen — the DMA tag for the address of a transfer ("data#3+0x40"), the tag
- * plus ".ptr" for address fields inside payloads whose layout is known (NVMe
- * SQE PRP1/PRP2, PRP list entries: "nvme.asqe.ptr#1+0x0"), the register name
- * for registers that hold buffer addresses (NVMe ASQ/ACQ: "ASQ#0+0x0"). So two
+ * plus ".ptr" for address fields inside payloads whose layout the device's
+ * decoder gives (`dmaAddressFields`, e.g. the PRP entries of a submission
+ * entry: "<tag>.ptr#1+0x0"), the register name for registers the decoder
+ * lists in `addressRegisters` (e.g. an admin queue base: "ASQ#0+0x0"). So two
  * runs that differ only in where buffers were allocated compare equal, and
  * one extra buffer of one kind does not shift the names of the others.
  */
@@ -53,27 +54,15 @@ export interface Item {
 }
 
 export interface StreamDesc {
-  /** Unique name, e.g. "nvme0 dma:nvme.sqe". */
+  /** Unique name: "<device id> dma:<tag>", "<device id> mmio", "<scheme>: schemeReq", ... */
   id: string;
   /** Device id, `<scheme>:` or `kernel`. */
   source: string;
-  /** Event kind, with the tag for DMA ("dma:nvme.sqe"). */
+  /** Event kind, with the tag for DMA ("dma:<tag>"). */
   kind: string;
   /** False for log lines: aligned and counted, but never a divergence. */
   structural: boolean;
 }
-
-/** Registers that hold buffer addresses, by device type (values renamed like DMA addresses). */
-export const ADDRESS_REGISTERS: Readonly<Record<string, readonly string[]>> = {
-  nvme: ['ASQ', 'ACQ'],
-};
-
-/** Byte offsets of 64-bit address fields inside DMA payloads, by tag. */
-export const DMA_ADDRESS_FIELDS: Readonly<Record<string, (len: number) => readonly number[]>> = {
-  'nvme.sqe': (len) => (len >= 40 ? [24, 32] : []),
-  'nvme.asqe': (len) => (len >= 40 ? [24, 32] : []),
-  'nvme.prp': (len) => Array.from({ length: len >>> 3 }, (_, i) => i * 8),
-};
 
 // Seeds keep keys of different kinds apart.
 const S = {
@@ -143,7 +132,7 @@ export class Normaliser<S> {
       const type = info?.type ?? '?';
       d = {
         id: info?.id ?? `dev${index}`, type, dec: this.decoders.get(type), pages: new Map(), nsCount: new Map(), streams: [], dma: new Map(),
-        addrReg: new Map(), addrNames: new Set(ADDRESS_REGISTERS[type] ?? []),
+        addrReg: new Map(), addrNames: new Set(this.decoders.get(type)?.addressRegisters ?? []),
       };
       this.devs.set(index, d);
     }
@@ -216,10 +205,9 @@ export class Normaliser<S> {
   }
 
   private contentHash(d: DevState<S>, tag: string, data: Uint8Array): number {
-    const fields = DMA_ADDRESS_FIELDS[tag];
+    const offs = d.dec?.dmaAddressFields?.(tag, data.length);
     const h = this.h;
-    if (fields) {
-      const offs = fields(data.length);
+    if (offs !== undefined) {
       if (offs.length > 0) {
         const ns = `${tag}.ptr`;
         h.start(S.content);

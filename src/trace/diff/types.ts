@@ -29,7 +29,7 @@ export interface DiffRow {
 export interface Divergence {
   /** 1-based, in trace order (by position in a). */
   index: number;
-  /** Stream name, e.g. "nvme0 dma:nvme.asqe". */
+  /** Stream name: source and kind, with the DMA tag ("<device id> dma:<tag>"). */
   stream: string;
   source: string;
   kind: string;

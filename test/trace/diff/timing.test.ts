@@ -58,7 +58,7 @@ function bringUp(k: number): Buffer {
 
 function phases(buf: Buffer): Record<string, number> {
   const t = openTrace(buf);
-  const c = new TimingCollector(t.header);
+  const c = new TimingCollector(t.header, deviceDecoders());
   for (const e of t.events()) c.add(e);
   return Object.fromEntries(c.phases().map((p) => [`${p.source} ${p.phase}`, p.value]));
 }

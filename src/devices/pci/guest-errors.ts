@@ -1,0 +1,50 @@
+/**
+ * The guest errors a PCI function records for any PCI device: code -> meaning
+ * and spec section. The `dma.*` codes are recorded by the device's DMA port
+ * (src/sim/dma.ts), whose bus-master gate is the function's Command register;
+ * `msi.bad-message` is also recorded by the interrupt fabric (src/sim/irq.ts)
+ * for a message the function sent.
+ */
+import type { GuestErrorCatalogue } from '../device.js';
+
+export const PCI_GUEST_ERRORS = {
+  'pci.bar-overlap': {
+    meaning: 'A BAR was programmed (with its decode enabled) to a window that overlaps RAM or another decoded window; the BAR does not decode',
+    spec: 'PCI Local Bus 3.0 6.2.5.1',
+  },
+  'pci.bar-unreachable': {
+    meaning: 'A BAR holds an address this machine cannot reach (above the address or I/O space); the BAR does not decode',
+    spec: 'PCI Local Bus 3.0 6.2.5.1',
+  },
+  'pci.msi-no-bus-master': {
+    meaning: 'An MSI/MSI-X message could not be sent because Bus Master Enable is clear (MSI-X: held pending in the PBA; MSI: lost); reported once per function reset',
+    spec: 'PCI Local Bus 3.0 6.2.2, 6.8.1',
+  },
+  'msi.bad-vector': {
+    meaning: 'The device signalled an MSI vector not below the number of vectors the driver enabled (Multiple Message Enable); not sent',
+    spec: 'PCI Local Bus 3.0 6.8.1.3',
+  },
+  'msi.bad-message': {
+    meaning: 'The MSI/MSI-X Message Address programmed by the driver is outside the interrupt window (above 4 GiB, or not naming a core and vector); not delivered',
+    spec: 'PCI Local Bus 3.0 6.8.1.4-6.8.1.6, 6.8.2.4',
+  },
+  'msix.bad-vector': {
+    meaning: 'The device signalled an MSI-X vector outside the table size the function declares; not sent',
+    spec: 'PCI Local Bus 3.0 6.8.2.3',
+  },
+  'dma.no-bus-master': {
+    meaning: 'The device attempted DMA while Bus Master Enable is clear in the Command register; the transfer is refused',
+    spec: 'PCI Local Bus 3.0 6.2.2',
+  },
+  'dma.unmapped': {
+    meaning: 'DMA to or from memory the driver never allocated for DMA (an address the driver programmed into the device is wrong); the transfer is refused',
+    spec: 'simrun DMA model (docs: DESIGN.md "Devices")',
+  },
+  'dma.fault': {
+    meaning: 'A DMA transfer failed by injected fault (DmaPort.faults, a test hook); the device sees the transfer refused',
+    spec: 'simrun DMA fault injection (src/sim/dma.ts DmaFaults)',
+  },
+} as const satisfies GuestErrorCatalogue;
+
+/** A guest-error code the PCI layer may record. */
+export type PciGuestErrorCode = keyof typeof PCI_GUEST_ERRORS;
