@@ -4,6 +4,8 @@ import { parseScenario } from '../../src/machine/scenario.js';
 import { runScenario } from '../../src/machine/run.js';
 import { openTrace } from '../../src/trace/reader.js';
 import { DISK } from './helpers.js';
+import { expectCrash } from '../support/crash-guard.js';
+import { blockIoResultOf } from '../../src/workloads/blockio.js';
 
 /** A driver that sets up DMA and an enabled controller, then dereferences null. */
 const crashy: DriverEntry = {
@@ -37,6 +39,7 @@ describe('a driver that crashes', () => {
   afterAll(() => { DRIVERS.splice(DRIVERS.indexOf(crashy), 1); });
 
   it('is a crashed process: recorded, its device quiesced, and the rest of the machine runs on', () => {
+    expectCrash(/process "crashyd".*Cannot read properties of undefined/);
     const s = parseScenario({
       name: 'crash',
       machine: { devices: [{ type: 'nvme', bdf: '00:04.0', props: { image: DISK } }] },
@@ -55,7 +58,7 @@ describe('a driver that crashes', () => {
     expect(dev.fn.memoryEnabled).toBe(false);
     // The machine ran on: both clients gave up on the missing disk after their timeout, cleanly.
     expect(r.stoppedBy).toBe('workload-done');
-    expect(r.workload!.ioErrors).toBe(2);
+    expect(blockIoResultOf(r.workload)!.ioErrors).toBe(2);
     expect(r.failures).toEqual([]);
     const evs = [...openTrace(out.trace!.buffer!).events()];
     const crash = evs.find((e) => e.kind === 'proc' && e.event === 'crash');

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBisect, type BisectOptions } from '../../../src/machine/bisect/bisect.js';
+// A driver crash in a run fails the test unless the test declares it.
+import '../../support/crash-guard.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 /** Installing in a worktree = linking this project's node_modules (fast, offline). */

@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBisect, type BisectOptions } from '../../../src/machine/bisect/bisect.js';
 import { loadVariants, ignoreFilter } from '../../../src/machine/bisect/variants.js';
+// A driver crash in a run fails the test unless the test declares it.
+import '../../support/crash-guard.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BASE = join(ROOT, 'fixtures/scenarios/nvme-msix.json');

@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runBisect } from '../../../src/machine/bisect/bisect.js';
 import { loadVariants, lengthOnlyEquality } from '../../../src/machine/bisect/variants.js';
 import { HISTORY, HISTORY_FIRST_BAD } from '../../../scripts/make-firmware.js';
+// A driver crash in a run fails the test unless the test declares it.
+import '../../support/crash-guard.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const FILE = join(ROOT, 'fixtures/variants/wifi-firmware-history.json');

@@ -5,6 +5,8 @@ import { deviceDecoders } from '../../../src/devices/decoders.js';
 import { parseScenario } from '../../../src/machine/scenario.js';
 import { runScenario } from '../../../src/machine/run.js';
 import { runDiff, type DiffRunResult } from '../../../src/trace/diff/index.js';
+// A driver crash in a run fails the test unless the test declares it.
+import '../../support/crash-guard.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const SCENARIO = join(ROOT, 'fixtures/scenarios/nvme-msix.json');
