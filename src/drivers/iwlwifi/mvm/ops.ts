@@ -1,0 +1,101 @@
+/**
+ * The mvm op mode as the transport sees it (Linux mvm/ops.c): notification dispatch, firmware error and RF-kill handling, status and shutdown.
+ */
+import type { Co } from '../../../sim/scheduler.js';
+import { CMD, PHY_DB, RX_MPDU, RX_PHY, TXQ, cmdName, seqQueue } from '../fw/api.js';
+import { type IwlOpMode, type RxPacket } from '../trans-api.js';
+import { MvmRx } from './rx.js';
+import { le16, le32, hex } from './core.js';
+
+export class IwlMvm extends MvmRx implements IwlOpMode {
+  // ---- notifications (ops.c iwl_mvm_rx) --------------------------------------------------------
+  rx(pkt: RxPacket): void {
+    this.notif.notify(pkt);
+    switch (pkt.cmd) {
+      case CMD.CALIB_RES_NOTIF_PHY_DB: {
+        const p = pkt.payload;
+        if (p.length < PHY_DB.HDR) { this.warn(`short CALIB_RES_NOTIF_PHY_DB (${p.length} bytes)`); return; }
+        const type = le16(p, PHY_DB.TYPE);
+        const len = Math.min(le16(p, PHY_DB.LENGTH), p.length - PHY_DB.HDR);
+        this.phyDb.set(type, p.slice(PHY_DB.DATA, PHY_DB.DATA + len));
+        this.dbg(`PHY DB section type ${type}: ${len} bytes`);
+        return;
+      }
+      case CMD.RX_PHY:
+        this.rxPhy(pkt.payload);
+        return;
+      case CMD.RX_MPDU:
+        this.rxMpdu(pkt.payload);
+        return;
+      case CMD.TX:
+        if (seqQueue(pkt.seq) !== TXQ.CMD) this.txResp(pkt);
+        return;
+      case CMD.REPLY_ERROR: {
+        const p = pkt.payload;
+        this.err(`FW error in SYNC CMD ${cmdName(p[1] ?? 0)}: error type ${p[0] ?? 0}, seq ${hex(le16(p, 4), 4)}, info ${hex(le32(p, 8), 8)}`);
+        return;
+      }
+      case CMD.SCAN_ITERATION_COMPLETE_UMAC:
+        this.dbg(`scan iteration complete: uid ${le32(pkt.payload, 0)}, ${pkt.payload[4] ?? 0} channel(s)`);
+        return;
+      default:
+    }
+  }
+
+  nicError(kind: 'sw' | 'hw', csrInt: number): void {
+    this.stats.fwErrors++;
+    if (kind === 'sw') this.err(`Microcode SW error detected (CSR_INT ${hex(csrInt, 8)}): firmware is dead`);
+    else this.err(`HW error (CSR_INT ${hex(csrInt, 8)}): device is dead`);
+    this.fwDead = true;
+    this.fwRunning = false;
+    this.state = 'error';
+    if (this.conn !== null) {
+      this.conn = null;
+      this.info(`${this.cfg.ifname}: link lost (firmware error)`);
+    }
+    this.notif.abortAll();
+    this.abortMgmtWaits();
+    this.onTxWake?.();
+  }
+
+  rfKill(asserted: boolean): void {
+    if (asserted === this.rfkill) return;
+    this.rfkill = asserted;
+    this.warn(`RF_KILL bit toggled to ${asserted ? 'disable' : 'enable'} radio`);
+    if (asserted) {
+      if (this.conn !== null) {
+        this.info(`${this.cfg.ifname}: link lost (RF-kill)`);
+        this.conn = null;
+      }
+      if (this.state !== 'error') this.state = 'rfkill';
+      this.abortMgmtWaits();
+      this.onTxWake?.();
+    } else if (this.state === 'rfkill') {
+      this.state = this.fwRunning ? 'up' : 'down';
+    }
+  }
+
+  queueStuck(queue: number): void {
+    this.stats.queueStuck++;
+    this.err(`Queue ${queue} is stuck (no progress for 2500 ms)`);
+  }
+
+  protected abortMgmtWaits(): void {
+    if (this.mgmtWait !== null) this.k.complete(this.mgmtWait.done);
+    if (this.mgmtTxDone !== null) this.k.complete(this.mgmtTxDone);
+  }
+
+
+  // ---- status ---------------------------------------------------------------------------------
+  statusText(): string {
+    const c = this.conn;
+    return `state=${this.state}\nssid=${c?.ssid ?? ''}\nbssid=${c?.bss.bssid ?? ''}\nchannel=${c?.bss.channel ?? ''}\nmac=${this.macString}\n`;
+  }
+
+  /** Frees driver-held frames and stops the device (remove / probe failure). */
+  *shutdown(): Co<void> {
+    this.rxQueue.length = 0;
+    if (this.fwRunning) yield* this.stopDevice();
+    this.state = 'down';
+  }
+}
