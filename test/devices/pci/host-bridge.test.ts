@@ -69,7 +69,30 @@ describe('ECAM', () => {
     expect(x.ecamRead(x.ecam(0, 4, 0, 0))).toBe(0xffffffff);
     expect(x.ecamRead(x.ecam(0, 3, 1, 0), 2)).toBe(0xffff);
     expect(x.ecamRead(x.ecam(0, 31, 7, 0xfff), 1)).toBe(0xff);
-    expect(() => x.ecamWrite(x.ecam(0, 4, 0, 4), 0x6)).not.toThrow();
+    const present = () => x.bridge.functions().map((f) => Array.from({ length: 16 }, (_, i) => f.configRead(i * 4, 4)));
+    const before = present();
+    // Command (decode + bus master) and BAR0 of absent functions, through ECAM and through CF8/CFC;
+    // 00:03.1 shares the device number of the present 00:03.0, 00:04.0 shares the dword offsets.
+    x.ecamWrite(x.ecam(0, 4, 0, 4), 0x6);
+    x.ecamWrite(x.ecam(0, 3, 1, 4), 0x6, 2);
+    x.ecamWrite(x.ecam(0, 4, 0, 0x10), 0xfebf0000);
+    x.outl(0xcf8, x.cf8(0, 4, 0, 4));
+    x.outl(0xcfc, 0x6);
+    x.outl(0xcf8, x.cf8(0, 3, 1, 0x10));
+    x.outl(0xcfc, 0xfebf0000);
+    // Still absent, and nothing present changed: no function appeared, no register of another moved, nothing decodes.
+    expect(x.ecamRead(x.ecam(0, 4, 0, 4))).toBe(0xffffffff);
+    expect(x.ecamRead(x.ecam(0, 3, 1, 0x10))).toBe(0xffffffff);
+    x.outl(0xcf8, x.cf8(0, 4, 0, 0x10));
+    expect(x.inl(0xcfc)).toBe(0xffffffff);
+    expect(x.bridge.functions()).toHaveLength(2);
+    expect(present()).toEqual(before);
+    expect(x.nvme.busMaster).toBe(false);
+    expect(x.nvme.memoryEnabled).toBe(false);
+    expect(x.w.mem.findWindow(0xfebf0000, 4)).toBeUndefined();
+    // Writes to nothing are not traced as config cycles of a device and are not guest errors (enumeration probes absent slots).
+    expect(eventsOf(x.w.tracer, 'cfg')).toEqual([]);
+    expect(eventsOf(x.w.tracer, 'guestErr')).toEqual([]);
   });
 
   it('traces every access to a device function as cfg with core -1, not the host bridge or absent functions', () => {
