@@ -19,6 +19,7 @@ import { IrqFabric } from '../src/sim/irq.js';
 import { MemoryScheme } from '../src/kernel/schemes/memory.js';
 import { runLoop } from '../src/sim/run-loop.js';
 import { NULL_TRACER } from '../src/sim/tracer.js';
+import { wifiResultOf } from '../src/workloads/wifi.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -111,10 +112,10 @@ function wifiScenario(pings: number) {
  */
 export function benchWifi(pings: number): { bringupMs: number; framesPerS: number } {
   const up = time(() => runScenario(wifiScenario(0), {}));
-  const w0 = up.value.result.wifi;
+  const w0 = wifiResultOf(up.value.result.workload);
   if (w0 === undefined || !w0.steps.includes('connect')) throw new Error(`wifi bench: bring-up failed: ${up.value.result.failures.join('; ')}`);
   const run = time(() => runScenario(wifiScenario(pings), {}));
-  const w = run.value.result.wifi;
+  const w = wifiResultOf(run.value.result.workload);
   if (w === undefined || w.pingsOk !== pings) throw new Error(`wifi bench: ${w?.pingsOk ?? 0} of ${pings} pings answered: ${run.value.result.failures.join('; ')}`);
   return { bringupMs: up.seconds * 1000, framesPerS: (2 * pings) / Math.max(1e-6, run.seconds - up.seconds) };
 }
@@ -202,6 +203,28 @@ export function benchDiffPair(dir: string, events: number): ChildResult {
   return child('diff', join(sub, 'diff-bench-a.simtrace'), join(sub, 'diff-bench-b.simtrace'));
 }
 
+/**
+ * Wall time of the installed command, end to end (process start to exit):
+ * `simrun devices` (start-up alone) and `simrun check nvme-msix` (what a CI
+ * check costs). Medians of a few runs; the first run of each also refreshes
+ * the CLI bundle if a source changed, so it is not counted.
+ */
+export function benchCli(runs: number): { startupMs: number; checkMs: number } {
+  const median = (args: string[]): number => {
+    const times: number[] = [];
+    for (let i = 0; i <= runs; i++) {
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin/simrun.js'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+      const ms = performance.now() - t0;
+      if (r.status !== 0) throw new Error(`bench: simrun ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+      if (i > 0) times.push(ms);
+    }
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)]!;
+  };
+  return { startupMs: median(['devices']), checkMs: median(['check', 'nvme-msix']) };
+}
+
 function main(): void {
   const json = process.argv.includes('--json');
   const quick = process.argv.includes('--quick');
@@ -224,6 +247,9 @@ function main(): void {
   const wifi = benchWifi(quick ? 2000 : 10_000);
   results.wifi_bringup_wall_ms = Number(wifi.bringupMs.toFixed(1));
   results.wifi_frames_per_wall_s = Math.round(wifi.framesPerS);
+  const cli = benchCli(quick ? 2 : 5);
+  results.cli_startup_ms = Number(cli.startupMs.toFixed(1));
+  results.check_nvme_msix_wall_ms = Number(cli.checkMs.toFixed(1));
   const dir = mkdtempSync(join(tmpdir(), 'simrun-bench-'));
   try {
     const replay = benchReplay(dir, quick ? 20_000 : 100_000);
