@@ -1,5 +1,5 @@
-import type { Co } from '../sim/scheduler.js';
-import { BLOCK } from '../sim/scheduler.js';
+import type { Co, Task } from '../sim/scheduler.js';
+import { BLOCK, TIMED_OUT } from '../sim/scheduler.js';
 import type { LogLevel } from '../sim/tracer.js';
 import { EACCES, EBADF, EINVAL, ENOMEM, SyscallError } from './errno.js';
 import type { Kernel, ProcMain } from './kernel.js';
@@ -11,6 +11,21 @@ import type { MemoryScheme } from './schemes/memory.js';
 import { RootScheme, type Packet, type UserScheme } from './schemes/user.js';
 import { EVENT_READ } from './readiness.js';
 import type { FileDesc, TaskCtx } from './types.js';
+
+export type { Co } from '../sim/scheduler.js';
+
+/**
+ * A thread of a process as the process's own code sees it: an identity to
+ * put on wait queues and to name lock owners. `Sys.currentThread()` gives
+ * the caller's, `Sys.thread(tid)` another one of the same process.
+ */
+export interface Thread {
+  readonly tid: number;
+  readonly name: string;
+  readonly pid: number;
+  /** Incremented each time the thread blocks: a change shows that it slept in between. */
+  readonly waitSeq: number;
+}
 
 /** DMA-able memory: physical address for the device, a view for the CPU. */
 export interface DmaBuffer {
@@ -115,6 +130,56 @@ export class Sys {
   /** Starts a thread in this process; it begins when the scheduler reaches it. */
   spawnThread(name: string, main: ProcMain): number {
     return this.kernel.spawnThread(this.proc, name, main, this.now).tid;
+  }
+
+  /** The calling thread (whichever thread of this process is running the call). */
+  currentThread(): Thread {
+    return this.kernel.currentTask(this.ctx);
+  }
+
+  /** Thread `tid` of this process, or undefined if it is not one of this process's threads. */
+  thread(tid: number): Thread | undefined {
+    const t = this.kernel.sched.tasks[tid];
+    return t !== undefined && t.pid === this.proc.pid ? t : undefined;
+  }
+
+  /** Ends thread `tid` of this process for good (a no-op for another process's thread or a finished one). */
+  killThread(tid: number): void {
+    const t = this.kernel.sched.tasks[tid];
+    if (t !== undefined && t.pid === this.proc.pid) this.kernel.sched.kill(t);
+  }
+
+  /**
+   * Futex-style wait: blocks the calling thread until another thread calls
+   * `unpark` on it, or until `deadline` (absolute ps) if given. Returns true
+   * if it was unparked, false if the deadline passed. Charges nothing: the
+   * wait queue it stands for lives in the process (linux-kpi's completions,
+   * mutexes, worker and timer threads).
+   */
+  *park(deadline?: number): Co<boolean> {
+    return (yield* this.kernel.block(this.ctx, deadline)) !== TIMED_OUT;
+  }
+
+  /**
+   * Makes a parked thread ready now (at this task's time). Returns false if
+   * it was not parked. Charges nothing; safe from interrupt handlers.
+   */
+  unpark(thread: Thread): boolean {
+    const t: Task | undefined = this.kernel.sched.tasks[thread.tid];
+    return t !== undefined && this.kernel.wake(t, 0, this.now);
+  }
+
+  /** Runs `hook` once when this process ends in any way (exit, crash, kill), in registration order. */
+  atExit(hook: () => void): void {
+    this.proc.exitHooks.push(() => hook());
+  }
+
+  /**
+   * Blocks for one request/reply round trip to a service the model does not
+   * simulate (two scheme hops), such as a firmware loader.
+   */
+  *serviceRoundTrip(): Co<void> {
+    yield* this.sleep(2 * this.ctx.core.costs.schemeHopPs);
   }
 
   /** Exits the whole process. Never returns. */

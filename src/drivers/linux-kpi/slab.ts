@@ -1,3 +1,5 @@
+import type { KpiEnv } from './env.js';
+
 /**
  * kmalloc/kzalloc/kfree with allocation tracking: every live allocation is
  * remembered with the call site tag given by the driver, so a driver that
@@ -38,5 +40,24 @@ export class SlabTracker {
 
   leaks(): KmallocBlock[] {
     return [...this.live.values()].sort((a, b) => a.id - b.id);
+  }
+}
+
+/** linux/slab.h: kmalloc/kzalloc/kfree on a SlabTracker; a bad kfree is logged. */
+export class LinuxSlab {
+  readonly tracker = new SlabTracker();
+  constructor(private readonly env: KpiEnv) {}
+
+  kmalloc(size: number, tag = 'kmalloc'): Uint8Array { return this.tracker.alloc(size, tag, false); }
+  kzalloc(size: number, tag = 'kzalloc'): Uint8Array { return this.tracker.alloc(size, tag, true); }
+  kfree(p: Uint8Array | null | undefined): void {
+    if (!this.tracker.free(p)) this.env.log('error', 'kfree of memory that was not allocated or already freed');
+  }
+
+  /** Logs a warning for each allocation still live (at driver exit). */
+  reportLeaks(): void {
+    for (const b of this.tracker.leaks()) {
+      this.env.log('warn', `leak: ${b.size} bytes from ${b.tag} (allocation #${b.id}) not freed at driver exit`);
+    }
   }
 }
