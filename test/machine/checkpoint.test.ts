@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/machine/run.js';
 import { readCheckpoint } from '../../src/machine/checkpoint.js';
 import { InputError } from '../../src/sim/errors.js';
@@ -13,7 +13,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('run --until and resume from a checkpoint', () => {
   const full = join(dir, 'full.simtrace');
-  runScenario(scenarioPath('nvme-msix'), { record: full });
+  beforeAll(() => { runScenario(scenarioPath('nvme-msix'), { record: full }); });
 
   const points: [string, StopPoint][] = [
     ['a time', { timePs: 5e9 }],

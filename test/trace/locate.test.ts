@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/machine/scenario.js';
 import { runScenario } from '../../src/machine/run.js';
 import { compareStreams } from '../../src/trace/compare/compare.js';
@@ -17,10 +17,14 @@ function trace(props: Record<string, unknown>, stateHashUs = 200): Buffer {
 }
 
 describe('locating the first divergence with state digests', () => {
-  const good = trace({});
-  // Flushes are never issued, so this changes nothing... until the latency of writes matters: it doesn't
-  // (reads only). A slower read latency diverges at the first read completion.
-  const bad = trace({ readLatencyUs: 95 });
+  let good: Buffer;
+  let bad: Buffer;
+  beforeAll(() => {
+    good = trace({});
+    // Flushes are never issued, so this changes nothing... until the latency of writes matters: it doesn't
+    // (reads only). A slower read latency diverges at the first read completion.
+    bad = trace({ readLatencyUs: 95 });
+  });
 
   it('records one digest per device per tick', () => {
     const ticks = stateTicks(good);

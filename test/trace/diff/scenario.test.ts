@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { deviceDecoders } from '../../../src/devices/decoders.js';
 import { parseScenario } from '../../../src/machine/scenario.js';
 import { runScenario } from '../../../src/machine/run.js';
@@ -32,7 +32,8 @@ function diff(a: Uint8Array, b: Uint8Array): DiffRunResult & { text: string } {
 }
 
 describe('simrun diff: NVMe scenario runs', () => {
-  const base = record();
+  let base: Uint8Array;
+  beforeAll(() => { base = record(); });
 
   it('finds nothing between two runs of the same scenario and seed', () => {
     const r = diff(base, record());

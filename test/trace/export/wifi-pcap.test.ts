@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExportPcap } from '../../../src/trace/export/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -16,7 +16,8 @@ const ssidText = (s: string) => (/^[0-9a-f]+$/.test(s) && s.length % 2 === 0 ? B
 
 describe('simrun export --pcap on the golden Wi-Fi trace', () => {
   const out = join(dir, 'wifi.pcap');
-  const r = runExportPcap({ trace: GOLDEN, out, err: () => {} } as never);
+  let r: ReturnType<typeof runExportPcap>;
+  beforeAll(() => { r = runExportPcap({ trace: GOLDEN, out, err: () => {} } as never); });
 
   it('writes every 802.11 frame of the run', () => {
     expect(r.exitCode).toBe(0);
