@@ -6,6 +6,7 @@
  */
 import type { EventQueue } from '../../sim/event-queue.js';
 import type { Tracer } from '../../sim/tracer.js';
+import type { IwlwifiGuestErrorCode } from './guest-errors.js';
 
 /** What the transport offers the firmware CPU. */
 export interface FirmwareHost {
@@ -27,8 +28,8 @@ export interface FirmwareHost {
   postRx(cmd: number, group: number, seq: number, payload: Uint8Array, len: number): boolean;
   /** Sets CSR_INT causes (SW_ERR, HW_ERR, ALIVE, ...) and signals if unmasked. */
   raiseInt(bits: number): void;
-  /** Records a guest error (something the driver did that the firmware refused). */
-  guestErr(code: string, message: string): void;
+  /** Records a guest error (something the driver did that the firmware refused; codes: ./guest-errors.ts). */
+  guestErr(code: IwlwifiGuestErrorCode, message: string): void;
 }
 
 /** What the transport calls on the firmware CPU. */

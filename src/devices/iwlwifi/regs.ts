@@ -317,6 +317,41 @@ export function fhTfdRingBaseReg(q: number): number {
   if (q < 20) return FH.MEM_CBBC_16_19 + 4 * (q - 16);
   return FH.MEM_CBBC_20_31 + 4 * (q - 20);
 }
+/** TX queues with a TFD ring base register (FH_MEM_CBBC_QUEUE, queues 0-31). */
+export const FH_CBBC_QUEUES = 32;
+
+/**
+ * One byte per BAR0 dword: 1 where a CSR, HBUS or FH register of the 7265D
+ * lives (the tables above: iwl-csr.h, iwl-fh.h), 0 elsewhere. INT_PERIODIC
+ * (0x005) shares the INT_COALESCING dword. Per-channel FH registers exist for
+ * the FH_TCSR_CHANNELS TX DMA channels (FH_TFDIB_CTRL0/1_REG(ch) = 0x1900 +
+ * 8 ch; FH_TCSR_CHNL_TX_{CONFIG,CREDIT,BUF_STS}_REG(ch) = 0x1D00 + 0x20 ch)
+ * and the TFD ring bases for queues 0-31 (FH_MEM_CBBC_QUEUE).
+ */
+const BAR0_REGISTER_DWORDS: Uint8Array = (() => {
+  const t = new Uint8Array(IWL_BAR0_SIZE >>> 2);
+  const mark = (o: number): void => { t[o >>> 2] = 1; };
+  for (const o of Object.values(CSR)) mark(o);
+  for (const o of Object.values(HBUS)) mark(o);
+  for (const o of [FH.KW_MEM_ADDR, FH.SRVC_CHNL_SRAM_ADDR, FH.RSCSR_CHNL0_STTS_WPTR, FH.RSCSR_CHNL0_RBDCB_BASE,
+    FH.RSCSR_CHNL0_WPTR, FH.RSCSR_CHNL0_RDPTR, FH.MEM_RCSR_CHNL0_CONFIG, FH.MEM_RCSR_CHNL0_RBDCB_WPTR,
+    FH.MEM_RSSR_RX_STATUS, FH.TX_CHICKEN_BITS, FH.TSSR_TX_STATUS]) mark(o);
+  for (let ch = 0; ch < FH_TCSR_CHANNELS; ch++) {
+    mark(FH.TFDIB_CTRL0 + 8 * ch);
+    mark(FH.TFDIB_CTRL1 + 8 * ch);
+    mark(FH.TCSR_CHNL_TX_CONFIG + 0x20 * ch);
+    mark(FH.TCSR_CHNL_TX_CREDIT + 0x20 * ch);
+    mark(FH.TCSR_CHNL_TX_BUF_STS + 0x20 * ch);
+  }
+  for (let q = 0; q < FH_CBBC_QUEUES; q++) mark(fhTfdRingBaseReg(q));
+  return t;
+})();
+
+/** True when the BAR0 dword at `offset` (any byte of it) holds a CSR, HBUS or FH register. */
+export function isBar0Register(offset: number): boolean {
+  return BAR0_REGISTER_DWORDS[offset >>> 2] === 1;
+}
+
 /** Largest service-channel chunk the driver sends (FH_MEM_TB_MAX_LENGTH). */
 export const FH_MEM_TB_MAX_LENGTH = 0x20000;
 

@@ -37,7 +37,8 @@ import {
   REG_CAP, REG_CAP_HI, REG_CC, REG_CSTS, REG_INTMC, REG_INTMS, REG_NSSR, REG_VS, SQE_SIZE, SQES, doorbellName, hex,
   registerName,
 } from './regs.js';
-import { AeErrorInfo, AeType, Lid, isGuestMistake, opcodeName, statusCode, statusName, withDnr } from './status.js';
+import { AeErrorInfo, AeType, Lid, cmdGuestErrorCode, opcodeName, statusName, withDnr } from './status.js';
+import type { NvmeGuestErrorCode } from './guest-errors.js';
 
 /** Resolved device configuration (index.ts turns props into this). */
 export interface NvmeConfig {
@@ -821,10 +822,11 @@ export class NvmeController implements DeviceModel, MmioHandler {
     s.dw0[slot] = dw0;
     if (status !== 0) {
       this.counters.errors++;
-      if (isGuestMistake(status)) {
+      const code = cmdGuestErrorCode(status);
+      if (code !== undefined) {
         const sqid = s.sqid[slot]!;
         const op = opcodeName(sqid === 0, s.opcode(slot));
-        this.err(`nvme.cmd.${statusCode(status)}`,
+        this.err(code,
           `${op} cid=${s.cid[slot]} on SQ${sqid} failed with ${statusName(status)}${detail !== undefined ? `: ${detail}` : ''}`);
       }
     }
@@ -1055,7 +1057,8 @@ export class NvmeController implements DeviceModel, MmioHandler {
 
   // ---------------------------------------------------------------- helpers
 
-  err(code: string, message: string): void {
+  /** Records a guest error (codes: ./guest-errors.ts). */
+  err(code: NvmeGuestErrorCode, message: string): void {
     this.counters.guestErrors++;
     this.tracer.guestErr(this.queue.now, this.dev, code, `${this.name}: ${message}`);
   }

@@ -5,6 +5,7 @@
  * Status Field without the phase tag): SC in bits 7:0, SCT in 10:8, CRD in
  * 12:11, M in 13, DNR in 14. The CQE's DW3 is then `cid | phase << 16 | status << 17`.
  */
+import type { NvmeGuestErrorCode } from './guest-errors.js';
 
 export const SCT_GENERIC = 0;
 export const SCT_COMMAND_SPECIFIC = 1;
@@ -17,13 +18,12 @@ export const MORE = 1 << 13;
 
 const cmd = (sc: number): number => (SCT_COMMAND_SPECIFIC << 8) | sc;
 
-/** Status codes used by this model (SCT << 8 | SC). */
+/** Status codes used by this model (SCT << 8 | SC); each host-mistake one has a guest-error code below. */
 export const St = {
   SUCCESS: 0x00,
   // Generic Command Status (4.6.1.2.1, figure 128)
   INVALID_OPCODE: 0x01,
   INVALID_FIELD: 0x02,
-  CID_CONFLICT: 0x03,
   DATA_TRANSFER_ERROR: 0x04,
   INTERNAL_ERROR: 0x06,
   ABORT_REQUESTED: 0x07,
@@ -37,15 +37,46 @@ export const St = {
   CQ_INVALID: cmd(0x00),
   INVALID_QID: cmd(0x01),
   INVALID_QSIZE: cmd(0x02),
-  ABORT_LIMIT_EXCEEDED: cmd(0x03),
   AER_LIMIT_EXCEEDED: cmd(0x05),
   INVALID_INTERRUPT_VECTOR: cmd(0x08),
   INVALID_LOG_PAGE: cmd(0x09),
   INVALID_QUEUE_DELETION: cmd(0x0c),
   FEATURE_NOT_SAVEABLE: cmd(0x0d),
-  FEATURE_NOT_CHANGEABLE: cmd(0x0e),
   FEATURE_NOT_NS_SPECIFIC: cmd(0x0f),
 } as const;
+
+/** Statuses that may succeed on retry (no DNR): not a host mistake, no guestErr. */
+type RetryableStatus = 'SUCCESS' | 'ABORT_REQUESTED' | 'ABORTED_SQ_DELETION' | 'DATA_TRANSFER_ERROR' | 'INTERNAL_ERROR';
+
+/**
+ * The guestErr code of each host-mistake status: "nvme.cmd." + statusCode(status)
+ * (test/devices/guest-errors.test.ts checks both against withDnr and statusCode).
+ */
+export const CMD_GUEST_ERRORS: Record<Exclude<keyof typeof St, RetryableStatus>, NvmeGuestErrorCode> = {
+  INVALID_OPCODE: 'nvme.cmd.invalid-opcode',
+  INVALID_FIELD: 'nvme.cmd.invalid-field',
+  INVALID_NAMESPACE: 'nvme.cmd.invalid-namespace',
+  COMMAND_SEQUENCE_ERROR: 'nvme.cmd.command-sequence-error',
+  PRP_OFFSET_INVALID: 'nvme.cmd.prp-offset-invalid',
+  LBA_OUT_OF_RANGE: 'nvme.cmd.lba-out-of-range',
+  CQ_INVALID: 'nvme.cmd.cq-invalid',
+  INVALID_QID: 'nvme.cmd.invalid-qid',
+  INVALID_QSIZE: 'nvme.cmd.invalid-qsize',
+  AER_LIMIT_EXCEEDED: 'nvme.cmd.aer-limit-exceeded',
+  INVALID_INTERRUPT_VECTOR: 'nvme.cmd.invalid-interrupt-vector',
+  INVALID_LOG_PAGE: 'nvme.cmd.invalid-log-page',
+  INVALID_QUEUE_DELETION: 'nvme.cmd.invalid-queue-deletion',
+  FEATURE_NOT_SAVEABLE: 'nvme.cmd.feature-not-saveable',
+  FEATURE_NOT_NS_SPECIFIC: 'nvme.cmd.feature-not-ns-specific',
+};
+
+const CMD_GUEST_ERROR_BY_STATUS = new Map<number, NvmeGuestErrorCode>(
+  (Object.keys(CMD_GUEST_ERRORS) as Array<keyof typeof CMD_GUEST_ERRORS>).map((k) => [St[k], CMD_GUEST_ERRORS[k]]));
+
+/** The guestErr code for completing with `status`, or undefined if the status is no host mistake (or not one this model returns). */
+export function cmdGuestErrorCode(status: number): NvmeGuestErrorCode | undefined {
+  return isGuestMistake(status) ? CMD_GUEST_ERROR_BY_STATUS.get(status & 0x7ff) : undefined;
+}
 
 /**
  * Do Not Retry policy: a status that names a host mistake will fail again,

@@ -7,6 +7,7 @@
  */
 import type { MmioHandler, MmioWindow, PhysMem, PortRange } from '../../sim/memory.js';
 import type { ConfigSpace } from './config-space.js';
+import type { PciGuestErrorCode } from './guest-errors.js';
 import type { BarInfo } from './layout.js';
 import { CFG_COMMAND, CMD_IO, CMD_MEMORY } from './regs.js';
 
@@ -18,7 +19,8 @@ const UNREACHABLE = -2;
 const TWO32 = 2 ** 32;
 const IO_SPACE = 0x10000;
 
-export type BarReport = (code: string, message: string) => void;
+/** Records a guest error (codes: ./guest-errors.ts). */
+export type BarReport = (code: PciGuestErrorCode, message: string) => void;
 
 interface Slot {
   info: BarInfo;

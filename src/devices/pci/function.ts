@@ -21,6 +21,7 @@ import { checkBdf, formatBdf, type Bdf } from './bdf.js';
 import type { ConfigSpace } from './config-space.js';
 import { buildConfigLayout, type BarInfo } from './layout.js';
 import { MsixBarHandler, MsixTable, type MsixAccess } from './msix.js';
+import type { PciGuestErrorCode } from './guest-errors.js';
 import * as R from './regs.js';
 
 export interface PciFunctionOptions {
@@ -136,7 +137,7 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
       return new MsixBarHandler(b.spec.handler, this, tableStart, tableEnd, pbaStart, pbaEnd);
     });
     this.bars = new BarDecoder(this.name, this.space, layout.bars, handlers, this.mem, this.dev,
-      (code, message) => this.tracer.guestErr(this.queue.now, this.dev, code, message));
+      (code, message) => this.guestErr(code, message));
   }
 
   // ---- State getters -------------------------------------------------------
@@ -454,7 +455,7 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
   private sendMsix(vector: number, functionMasked: boolean): void {
     const t = this.msix!;
     if (!Number.isInteger(vector) || vector < 0 || vector >= t.entries) {
-      this.tracer.guestErr(this.queue.now, this.dev, 'msix.bad-vector',
+      this.guestErr('msix.bad-vector',
         `${this.name}: MSI-X vector ${vector} is outside the ${t.entries}-entry table; not sent`);
       return;
     }
@@ -507,7 +508,7 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
     const t = this.msix!;
     const hi = t.addrHi(vector);
     if (hi !== 0) {
-      this.tracer.guestErr(this.queue.now, this.dev, 'msi.bad-message',
+      this.guestErr('msi.bad-message',
         `${this.name}: MSI-X vector ${vector} address 0x${hi.toString(16)}_${t.addrLo(vector).toString(16).padStart(8, '0')} `
         + 'is above 4 GiB, outside the interrupt window; not delivered');
       return;
@@ -518,7 +519,7 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
   private sendMsi(vector: number, ctrl: number): void {
     const count = 1 << ((ctrl >>> R.MSI_CTRL_MME_SHIFT) & 7);
     if (!Number.isInteger(vector) || vector < 0 || vector >= count) {
-      this.tracer.guestErr(this.queue.now, this.dev, 'msi.bad-vector',
+      this.guestErr('msi.bad-vector',
         `${this.name}: MSI vector ${vector} is not below the ${count} vector(s) enabled; not sent`);
       return;
     }
@@ -562,7 +563,7 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
     const addrLo = this.space.get32(this.msiCtrl + 2);
     const hi = this.msiAddrHi >= 0 ? this.space.get32(this.msiAddrHi) : 0;
     if (hi !== 0) {
-      this.tracer.guestErr(this.queue.now, this.dev, 'msi.bad-message',
+      this.guestErr('msi.bad-message',
         `${this.name}: MSI address 0x${hi.toString(16)}_${addrLo.toString(16).padStart(8, '0')} is above 4 GiB, `
         + 'outside the interrupt window; not delivered');
       return;
@@ -570,10 +571,15 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
     this.irq.msi(this.dev, addrLo, data);
   }
 
+  /** Records a guest error of this function (codes: ./guest-errors.ts). */
+  private guestErr(code: PciGuestErrorCode, message: string): void {
+    this.tracer.guestErr(this.queue.now, this.dev, code, message);
+  }
+
   private reportNoBusMaster(vector: number): void {
     if (this.noBusMasterReported) return;
     this.noBusMasterReported = true;
-    this.tracer.guestErr(this.queue.now, this.dev, 'pci.msi-no-bus-master',
+    this.guestErr('pci.msi-no-bus-master',
       `${this.name}: interrupt message for vector ${vector} not sent: bus mastering is disabled in the PCI command register`);
   }
 

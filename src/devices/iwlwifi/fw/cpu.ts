@@ -33,6 +33,7 @@ import { fnvArray, fnvNumber, fnvWord, FNV_OFFSET } from '../../../sim/hash.js';
 import { ms, us, type Duration } from '../../../sim/time.js';
 import type { EventHandle } from '../../../sim/event-queue.js';
 import { verifyLoadedImage } from '../firmware/index.js';
+import type { IwlwifiGuestErrorCode } from '../guest-errors.js';
 import { CAPA, SIMRUN_CAPA } from '../firmware/tlv.js';
 import {
   ALIVE_STATUS_ERR, ALIVE_STATUS_OK, BT_CONFIG_SIZE, CMD, CMD_HDR_WIDE, GROUP, SEQ_UNSOLICITED, STATUS_BAD_PARAM,
@@ -208,13 +209,14 @@ export class FwCore implements FirmwareCpu {
     this.later(delay, { k: 'post', cmd, group: cmdGroup(cmd), seq: SEQ_UNSOLICITED, payload, notif: true, ...(mark ? { mark } : {}) });
   }
 
-  err(code: string, message: string): void {
+  /** Records a guest error (codes: ../guest-errors.ts). */
+  err(code: IwlwifiGuestErrorCode, message: string): void {
     this.counters.guestErrs++;
     this.host.guestErr(code, message);
   }
 
   /** guestErr + generic STATUS_BAD_PARAM response to the current command. */
-  badParam(code: string, message: string): void {
+  badParam(code: IwlwifiGuestErrorCode, message: string): void {
     this.err(code, `${cmdName(this.cur.cmd, this.cur.group)}: ${message}`);
     this.replyStatus(STATUS_BAD_PARAM);
   }

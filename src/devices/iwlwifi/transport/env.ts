@@ -8,6 +8,7 @@ import type { EventQueue } from '../../../sim/event-queue.js';
 import type { DmaPort } from '../../../sim/dma.js';
 import type { Tracer } from '../../../sim/tracer.js';
 import type { FirmwareCpu } from '../fw-cpu-api.js';
+import type { IwlwifiGuestErrorCode } from '../guest-errors.js';
 
 export interface TransportEnv {
   readonly queue: EventQueue;
@@ -25,7 +26,8 @@ export interface TransportEnv {
   reg(offset: number): number;
   /** Clears the valid-TB bits of TX_BUF_STS(9) after a service-channel transfer. */
   consumeSrvcTb(): void;
-  err(code: string, message: string): void;
+  /** Records a guest error (codes: ../guest-errors.ts). */
+  err(code: IwlwifiGuestErrorCode, message: string): void;
   milestone(name: string, a: number, b: number): void;
 }
 

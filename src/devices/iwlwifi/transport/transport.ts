@@ -9,9 +9,13 @@
  * 0x005 (INT_PERIODIC) are native. Any other narrower or misaligned access
  * is served on the containing dword (reads extract the addressed bytes;
  * writes merge into the current value, or for write-1 registers apply only
- * the written bytes) and recorded as 'iwl.mmio.width'. Offsets without a
+ * the written bytes) and recorded as 'iwl.mmio.width'. Registers without a
  * special meaning are plain storage; writes to read-only registers are
- * ignored with 'iwl.csr.read-only'. Nothing reads 0xFFFFFFFF or 0xA5A5A5Ax.
+ * ignored with 'iwl.csr.read-only'. An access to an offset where the 7265D
+ * has no CSR, HBUS or FH register (iwl-csr.h, iwl-fh.h; regs.ts
+ * isBar0Register), including bytes 2-3 of the INT_COALESCING dword, is
+ * recorded as 'iwl.reg.unknown' and otherwise served the same way (plain
+ * storage). Nothing reads 0xFFFFFFFF or 0xA5A5A5Ax.
  *
  * Handshakes: NIC_READY reads back as written; PREPARE -> PREPARE_DONE after
  * 1 us; INIT_DONE -> MAC_CLOCK_READY after 2 us; MAC_ACCESS_REQ -> clock
@@ -40,9 +44,10 @@ import type { Tracer } from '../../../sim/tracer.js';
 import type { DeviceContext, DeviceModel } from '../../device.js';
 import type { PciFunctionSpec, PciInterrupts } from '../../pci/api.js';
 import type { FirmwareCpu, FirmwareHost } from '../fw-cpu-api.js';
+import type { IwlwifiGuestErrorCode } from '../guest-errors.js';
 import {
   CSR, FH, FH_MEM_RSSR_RX_STATUS_CHNL0_IDLE, FH_SRVC_CHNL, FH_TCSR_TX_CONFIG, GP_CNTRL, HBUS, HW_IF_CONFIG,
-  HW_REV_7265D, INT, IWL_BAR0_SIZE, IWL_PCI, PRPH_DWORD_ACCESS, RESET, fhTxIdleBits,
+  HW_REV_7265D, INT, IWL_BAR0_SIZE, IWL_PCI, PRPH_DWORD_ACCESS, RESET, fhTxIdleBits, isBar0Register,
 } from '../regs.js';
 import { hex, type TransportEnv } from './env.js';
 import { ServiceChannel, type CorruptChunkFault } from './fh-service.js';
@@ -184,12 +189,12 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
     this.regs[i] = (this.regs[i]! & ~3) >>> 0;
   }
 
-  err(code: string, message: string): void {
+  err(code: IwlwifiGuestErrorCode, message: string): void {
     this.counters.guestErrors++;
     this.tracer.guestErr(this.queue.now, this.dev, code, message);
   }
 
-  guestErr(code: string, message: string): void {
+  guestErr(code: IwlwifiGuestErrorCode, message: string): void {
     this.err(code, message);
   }
 
@@ -278,9 +283,15 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
     this.regsHash = -1;
     if (!(offset >= 0 && offset < IWL_BAR0_SIZE)) return 0;
     const o = offset & ~3;
-    if (size === 4 && o === offset) return this.readReg(o, false);
+    if (size === 4 && o === offset) {
+      if (!isBar0Register(o)) this.unknownRegister(false, offset, size, 0);
+      return this.readReg(o, false);
+    }
     if (o !== CSR.INT_COALESCING) {
       this.err('iwl.mmio.width', `${this.name}: ${size}-byte read at ${hex(offset)}: registers are dwords (served from the dword at ${hex(o)})`);
+      if (!isBar0Register(o)) this.unknownRegister(false, offset, size, 0);
+    } else if ((offset & 3) >= 2) {
+      this.unknownRegister(false, offset, size, 0);
     }
     const v = this.readReg(o, false) >>> ((offset & 3) * 8);
     return size >= 4 ? v >>> 0 : (v & ((1 << (size * 8)) - 1)) >>> 0;
@@ -292,6 +303,7 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
     const o = offset & ~3;
     const shift = (offset & 3) * 8;
     if (size === 4 && shift === 0) {
+      if (!isBar0Register(o)) this.unknownRegister(true, offset, size, value);
       this.writeReg(o, value >>> 0);
       return;
     }
@@ -299,14 +311,27 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
     const m = (width << shift) >>> 0;
     const part = ((value << shift) & m) >>> 0;
     if (o === CSR.INT_COALESCING) {
-      // Native byte registers: 0x004 coalescing, 0x005 periodic; bytes 2-3 unused.
+      // Native byte registers: 0x004 coalescing, 0x005 periodic; bytes 2-3 unused (a write only there does nothing).
+      if ((m & 0xffff) === 0) this.unknownRegister(true, offset, size, value);
       if ((m & 0xff) !== 0) this.ints.writeCoalescing(part & 0xff);
       if ((m & 0xff00) !== 0) this.ints.writePeriodic((part >>> 8) & 0xff);
       return;
     }
     this.err('iwl.mmio.width', `${this.name}: ${size}-byte write of ${hex(value)} at ${hex(offset)}: registers are dwords (merged into ${hex(o)})`);
+    if (!isBar0Register(o)) this.unknownRegister(true, offset, size, value);
     if (W1_REGS.has(o)) this.writeReg(o, part);
     else this.writeReg(o, ((this.readReg(o, true) & ~m) | part) >>> 0);
+  }
+
+  /**
+   * An access to a BAR0 offset with no CSR/HBUS/FH register (regs.ts
+   * isBar0Register). The access itself is served as before: the dword is
+   * plain storage (reads return what was last written there, 0 after reset).
+   */
+  private unknownRegister(write: boolean, offset: number, size: number, value: number): void {
+    this.err('iwl.reg.unknown', write
+      ? `${this.name}: ${size}-byte write of ${hex(value)} at ${hex(offset)}: no register there (kept as plain storage)`
+      : `${this.name}: ${size}-byte read at ${hex(offset)}: no register there (plain storage)`);
   }
 
   /** Register read; `peek` suppresses side effects (data-port auto-increment, access errors). */
