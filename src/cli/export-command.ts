@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { InputError } from '../sim/errors.js';
+import { checkReadableFile } from './paths.js';
 import { runExportPcap } from '../trace/export/index.js';
 import { EXIT, UsageError } from './exit.js';
 
@@ -25,7 +24,7 @@ export function exportCommand(a: ExportArgs): number {
   if (a.pcap !== '' && a.trace !== undefined) throw new UsageError(`export takes one trace (got ${a.pcap} and ${a.trace})`);
   const trace = a.pcap !== '' ? a.pcap : a.trace;
   if (trace === undefined || trace === '') throw new UsageError('--pcap needs a trace file: simrun export --pcap <trace>');
-  if (!existsSync(trace)) throw new InputError(trace, '', 'trace file not found');
+  checkReadableFile(trace, 'trace');
   const r = runExportPcap({
     trace, out: a.out, device: a.dev, resolution: a.usec ? 'us' : 'ns',
     err: (l) => process.stderr.write(`${l}\n`),

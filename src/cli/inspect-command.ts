@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { checkReadableFile } from './paths.js';
 import { runInspect } from '../trace/inspect.js';
 import { deviceDecoders } from '../devices/decoders.js';
 import { parseDuration } from '../sim/time.js';
@@ -25,7 +25,7 @@ function time(flag: string, v: string | undefined): number | undefined {
 
 /** `simrun inspect`: exit 0, 1 when the trace is damaged (intact parts shown), 2 when unreadable. */
 export function inspectCommand(a: InspectArgs): number {
-  if (!existsSync(a.trace)) throw new InputError(a.trace, '', 'trace file not found');
+  checkReadableFile(a.trace, 'trace');
   const r = runInspect({
     path: a.trace, device: a.device, kind: a.kind,
     fromTime: time('from', a.from), toTime: time('to', a.to), fromSeq: a.fromSeq, toSeq: a.toSeq, limit: a.limit,

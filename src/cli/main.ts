@@ -1,8 +1,6 @@
 import { basename, resolve, dirname, join } from 'node:path';
 import { runCheck } from '../machine/check.js';
 import { runDiff } from '../trace/diff/index.js';
-import { existsSync } from 'node:fs';
-import { InputError } from '../sim/errors.js';
 import { runBisect } from '../machine/bisect/bisect.js';
 import { runReplayHardware } from '../machine/replay/run.js';
 import { runReplayDevices } from '../machine/replay/devices.js';
@@ -15,9 +13,19 @@ import { inspectCommand } from './inspect-command.js';
 import { devicesCommand } from './devices-command.js';
 import { exportCommand } from './export-command.js';
 import { handleError, EXIT, UsageError } from './exit.js';
+import { closestCommand, intOption, MAX_COUNT } from './options.js';
+import { checkReadableFile, checkWritablePath } from './paths.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_SCENARIO = join(ROOT, 'fixtures/scenarios/nvme-msix.json');
+
+/** Command names, for the suggestion on a mistyped one. */
+const COMMANDS = ['run', 'inspect', 'diff', 'check', 'replay', 'bisect', 'export', 'devices'] as const;
+
+/** A scenario seed, as the scenario file's `seed` allows. */
+const seedOption = (v: unknown): number | undefined => intOption('seed', v, 0, 0xffffffff);
+/** Events of context around a divergence. */
+const contextOption = (v: unknown, def?: number): number | undefined => intOption('context', v, 0, 100_000) ?? def;
 
 async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
@@ -26,14 +34,22 @@ async function main(argv: string[]): Promise<number> {
     .usage('$0 [--record [file]]  runs the default scenario (NVMe, MSI-X, 1000+ verified I/Os)')
     .command('$0', 'run the default scenario', (y) => y
       .option('record', { type: 'string', describe: 'record a trace (default path: out/<scenario>.simtrace)' })
-      .option('seed', { type: 'number', describe: 'override the scenario seed' })
+      .option('seed', { type: 'string', describe: 'override the scenario seed (an integer from 0 to 4294967295)' })
       .option('json', { type: 'boolean', describe: 'print the summary as JSON' })
       .option('verbose', { alias: 'v', type: 'boolean', describe: 'print driver log lines as they happen' }),
-    (a) => { code = runCommand({ scenario: DEFAULT_SCENARIO, record: a.record, seed: a.seed, json: a.json, verbose: a.verbose }); })
+    (a) => {
+      const word = a._[0];
+      if (word !== undefined) {
+        const near = closestCommand(String(word), COMMANDS);
+        throw new UsageError(`unknown command "${String(word).slice(0, 60)}"${near === undefined ? '' : `; did you mean "${near}"?`} (commands: ${COMMANDS.join(', ')})`);
+      }
+      if (a.record !== undefined) checkWritablePath(a.record, '--record');
+      code = runCommand({ scenario: DEFAULT_SCENARIO, record: a.record, seed: seedOption(a.seed), json: a.json, verbose: a.verbose });
+    })
     .command('run [scenario]', 'run a scenario file', (y) => y
       .positional('scenario', { type: 'string', describe: 'path, or a name in fixtures/scenarios/' })
       .option('record', { type: 'string', describe: 'record a trace to this file (no value: out/<scenario>.simtrace)' })
-      .option('seed', { type: 'number', describe: 'override the scenario seed' })
+      .option('seed', { type: 'string', describe: 'override the scenario seed (an integer from 0 to 4294967295)' })
       .option('until', { type: 'string', describe: 'stop at a simulated time (50ms) or event (seq:12000) and write a checkpoint' })
       .option('checkpoint', { type: 'string', describe: 'checkpoint file for --until (default: <trace>.checkpoint.json)' })
       .option('resume', { type: 'string', describe: 'continue a run from a checkpoint (same trace, byte-identical to an unbroken run)' })
@@ -41,8 +57,10 @@ async function main(argv: string[]): Promise<number> {
       .option('verbose', { alias: 'v', type: 'boolean', describe: 'print driver log lines as they happen' }),
     (a) => {
       if (a.scenario === undefined && a.resume === undefined) throw new UsageError('run needs a scenario (or --resume <checkpoint>)');
+      if (a.record !== undefined) checkWritablePath(a.record, '--record');
+      if (a.resume !== undefined) checkReadableFile(a.resume, 'checkpoint');
       code = runCommand({
-        scenario: a.scenario === undefined ? '' : resolveScenario(a.scenario), record: a.record, seed: a.seed, json: a.json,
+        scenario: a.scenario === undefined ? '' : resolveScenario(a.scenario), record: a.record, seed: seedOption(a.seed), json: a.json,
         verbose: a.verbose, until: a.until, checkpoint: a.checkpoint, resume: a.resume,
       });
     })
@@ -52,25 +70,34 @@ async function main(argv: string[]): Promise<number> {
       .option('kind', { type: 'string', describe: 'only this kind: mmio, pio, cfg, dma, intx, msi, scheme, milestone, log, guestErr, proc, air' })
       .option('from', { type: 'string', describe: 'from this simulated time (e.g. 1ms)' })
       .option('to', { type: 'string', describe: 'up to this simulated time' })
-      .option('from-seq', { type: 'number', describe: 'from this sequence number' })
-      .option('to-seq', { type: 'number', describe: 'up to this sequence number' })
-      .option('limit', { type: 'number', describe: 'print at most this many events' })
+      .option('from-seq', { type: 'string', describe: 'from this sequence number' })
+      .option('to-seq', { type: 'string', describe: 'up to this sequence number' })
+      .option('limit', { type: 'string', describe: 'print at most this many events' })
       .option('json', { type: 'boolean', describe: 'one JSON object per line' }),
-    (a) => { code = inspectCommand(a); })
+    (a) => {
+      code = inspectCommand({
+        trace: a.trace, device: a.device, kind: a.kind, from: a.from, to: a.to, json: a.json,
+        fromSeq: intOption('from-seq', a.fromSeq, 0, MAX_COUNT), toSeq: intOption('to-seq', a.toSeq, 0, MAX_COUNT),
+        limit: intOption('limit', a.limit, 0, MAX_COUNT),
+      });
+    })
     .command('diff <a> <b>', 'align two traces causally and report what changed, per device and kind, and the timing of each phase', (y) => y
       .positional('a', { type: 'string', demandOption: true })
       .positional('b', { type: 'string', demandOption: true })
       .option('device', { type: 'string', describe: 'only this device id or type' })
       .option('kind', { type: 'string', describe: 'only this kind (as in inspect)' })
-      .option('context', { type: 'number', describe: 'events of context around each divergence (default 3)' })
-      .option('max-divergences', { type: 'number', describe: 'divergences shown in full (default 10)' })
+      .option('context', { type: 'string', describe: 'events of context around each divergence (default 3)' })
+      .option('max-divergences', { type: 'string', describe: 'divergences shown in full (default 10)' })
       .option('json', { type: 'boolean', describe: 'one JSON object' })
       .option('html', { type: 'string', describe: 'also write a self-contained HTML report to this file' }),
     (a) => {
-      for (const p of [a.a, a.b]) if (!existsSync(p)) throw new InputError(p, '', 'trace file not found');
+      const context = contextOption(a.context);
+      const maxDivergences = intOption('max-divergences', a.maxDivergences, 0, MAX_COUNT);
+      for (const p of [a.a, a.b]) checkReadableFile(p, 'trace');
+      if (a.html !== undefined) checkWritablePath(a.html, '--html');
       code = runDiff({
-        a: a.a, b: a.b, decoders: deviceDecoders(), device: a.device, kind: a.kind, context: a.context,
-        maxDivergences: a.maxDivergences, json: a.json, html: a.html, color: process.stdout.isTTY === true,
+        a: a.a, b: a.b, decoders: deviceDecoders(), device: a.device, kind: a.kind, context,
+        maxDivergences, json: a.json, html: a.html, color: process.stdout.isTTY === true,
         out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`),
       }).exitCode;
     })
@@ -79,13 +106,14 @@ async function main(argv: string[]): Promise<number> {
       .option('golden', { type: 'string', describe: 'golden trace (default: traces/<scenario>.simtrace)' })
       .option('update', { type: 'boolean', describe: 'rewrite the golden trace on purpose and print what changed' })
       .option('keep-going', { type: 'boolean', describe: 'collect every divergence instead of stopping at the first' })
-      .option('context', { type: 'number', default: 20, describe: 'events of context on each side' })
+      .option('context', { type: 'string', describe: 'events of context on each side (default 20)' })
       .option('json', { type: 'boolean', describe: 'machine-readable report' }),
     (a) => {
       const scenario = resolveScenario(a.scenario);
+      if (a.golden !== undefined) checkWritablePath(a.golden, '--golden');
       const golden = a.golden ?? join(ROOT, 'traces', `${basename(scenario, '.json')}.simtrace`);
       code = runCheck({
-        scenario, golden, update: a.update, keepGoing: a.keepGoing, context: a.context, json: a.json,
+        scenario, golden, update: a.update, keepGoing: a.keepGoing, context: contextOption(a.context, 20), json: a.json,
         decoders: deviceDecoders(), out: (t) => process.stdout.write(`${t}\n`),
       }).exitCode;
     })
@@ -95,12 +123,15 @@ async function main(argv: string[]): Promise<number> {
       .option('devices', { type: 'boolean', describe: 'trace as driver: the recorded driver side drives the current device models' })
       .option('record', { type: 'string', describe: 'record the replay itself to this file (trace-as-hardware)' })
       .option('keep-going', { type: 'boolean', describe: 'collect every divergence instead of stopping at the first' })
-      .option('context', { type: 'number', default: 20, describe: 'events of context on each side' })
+      .option('context', { type: 'string', describe: 'events of context on each side (default 20)' })
       .option('json', { type: 'boolean', describe: 'machine-readable report' }),
     (a) => {
+      const context = contextOption(a.context, 20);
+      checkReadableFile(a.trace, 'trace');
+      if (a.record !== undefined) checkWritablePath(a.record, '--record');
       const common = {
         trace: a.trace, scenario: a.scenario === undefined ? undefined : resolveScenario(a.scenario),
-        keepGoing: a.keepGoing, context: a.context, json: a.json, decoders: deviceDecoders(), record: a.record,
+        keepGoing: a.keepGoing, context, json: a.json, decoders: deviceDecoders(), record: a.record,
         out: (t: string) => process.stdout.write(`${t}\n`),
       };
       code = a.devices ? runReplayDevices(common).exitCode : runReplayHardware(common).exitCode;
@@ -113,12 +144,12 @@ async function main(argv: string[]): Promise<number> {
       .option('install', { type: 'string', describe: 'install command run in each worktree (default: npm install)' })
       .option('classify', { type: 'string', choices: ['golden', 'first-variant', 'expectations'], describe: 'how a run is judged good or bad' })
       .option('repo', { type: 'string', describe: 'repository (default: the current directory)' })
-      .option('context', { type: 'number', default: 20, describe: 'events of context in the report' })
+      .option('context', { type: 'string', describe: 'events of context in the report (default 20)' })
       .option('json', { type: 'boolean', describe: 'machine-readable result' }),
     (a) => {
       code = runBisect({
         git: a.git, variants: a.variants, scenario: a.scenario, golden: a.golden, install: a.install,
-        classify: a.classify as 'golden' | 'first-variant' | 'expectations' | undefined, context: a.context, json: a.json, repo: a.repo,
+        classify: a.classify as 'golden' | 'first-variant' | 'expectations' | undefined, context: contextOption(a.context, 20), json: a.json, repo: a.repo,
         decoders: deviceDecoders(),
         out: (t) => process.stdout.write(`${t}\n`), progress: (t) => process.stderr.write(`${t}\n`),
         err: (t) => process.stderr.write(`${t}\n`),
@@ -130,7 +161,12 @@ async function main(argv: string[]): Promise<number> {
       .option('out', { alias: 'o', type: 'string', describe: 'output file (default: the trace path with .pcap instead of .simtrace)' })
       .option('dev', { alias: 'device', type: 'string', describe: 'only frames of this device id or type' })
       .option('usec', { type: 'boolean', describe: 'microsecond timestamps (pcap magic 0xa1b2c3d4) instead of nanoseconds, for old tools' }),
-    (a) => { code = exportCommand(a); })
+    (a) => {
+      const t = a.pcap !== undefined && a.pcap !== '' ? a.pcap : a.trace;
+      if (t !== undefined && t !== '') checkReadableFile(t, 'trace');
+      if (a.out !== undefined) checkWritablePath(a.out, '--out');
+      code = exportCommand(a);
+    })
     .command('devices', 'list device types and their props', () => {}, () => { code = devicesCommand(); })
     .strictCommands()
     .strictOptions()
@@ -145,8 +181,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function resolveScenario(s: string): string {
-  if (s.endsWith('.json') || s.includes('/')) return s;
-  return join(ROOT, 'fixtures/scenarios', `${s}.json`);
+  const path = s.endsWith('.json') || s.includes('/') ? s : join(ROOT, 'fixtures/scenarios', `${s}.json`);
+  checkReadableFile(path, 'scenario');
+  return path;
 }
 
 // A closed pipe (simrun inspect t | head) is the reader's choice, not an error.

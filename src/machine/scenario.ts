@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { DEFAULT_COSTS, type CostModel } from '../sim/cpu.js';
 import { InputError } from '../sim/errors.js';
-import { JsonChecker, type JsonObject } from '../sim/json-checker.js';
+import { JsonChecker, show, showKey, type JsonObject } from '../sim/json-checker.js';
 import { formatBdf, parseBdf } from '../devices/pci/bdf.js';
 
 /**
@@ -62,6 +62,33 @@ export interface Scenario {
 
 type Obj = JsonObject;
 
+/**
+ * The directory a scenario's paths are stored relative to in a trace header,
+ * so a trace does not depend on where the checkout lives: the parent of the
+ * nearest `fixtures` directory above the scenario (the repository root for
+ * fixtures/scenarios/*.json), else the scenario's own directory. Decided
+ * from the path alone, never by probing the file system.
+ */
+export function scenarioRoot(s: Pick<Scenario, 'path' | 'baseDir'>): string {
+  const parts = resolve(s.baseDir).split(sep);
+  for (let i = parts.length - 1; i >= 1; i--) {
+    if (parts[i] === 'fixtures') return parts.slice(0, i).join(sep) || sep;
+  }
+  return resolve(s.baseDir);
+}
+
+/**
+ * `file` (absolute, or relative to the scenario's directory) as stored in a
+ * trace header: relative to the scenario root with / separators, or its base
+ * name when it lies outside the root (its content hash identifies it).
+ */
+export function rootRelative(s: Pick<Scenario, 'path' | 'baseDir'>, file: string): string {
+  const abs = resolve(s.baseDir, file);
+  const rel = relative(scenarioRoot(s), abs);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return basename(abs);
+  return rel.split(sep).join('/');
+}
+
 /** Checks a device address for this machine: a valid bb:dd.f on bus 0 that is not the host bridge. */
 export function checkDeviceBdf(text: string): string | undefined {
   const r = parseBdf(text);
@@ -75,18 +102,25 @@ export function checkDeviceBdf(text: string): string | undefined {
 export function loadScenario(path: string): Scenario {
   const abs = resolve(path);
   if (!existsSync(abs)) throw new InputError(path, '', 'scenario file not found (scenarios live in fixtures/scenarios/)');
+  // stat, never open, before knowing it is a regular file: opening a FIFO blocks.
+  const st = statSync(abs);
+  if (st.isDirectory()) throw new InputError(path, '', 'is a directory, not a scenario file');
+  if (!st.isFile()) throw new InputError(path, '', 'is not a regular file (a FIFO, socket or device); give a scenario file');
   const bytes = readFileSync(abs);
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
-    throw new InputError(path, '', `not valid JSON: ${(e as Error).message}`);
+    throw new InputError(path, '', `not valid JSON: ${showKey((e as Error).message, 200)}`);
   }
   return parseScenario(json, abs, createHash('sha256').update(bytes).digest('hex'));
 }
 
 export function parseScenario(json: unknown, abs: string, hash: string): Scenario {
   const c = new JsonChecker(abs);
+  /** Type and driver names are short identifiers; anything else is echoed only as an excerpt. */
+  const name = (v: string, field: string, what: string): string =>
+    v.length <= 64 ? v : c.fail(field, `${show(v)} is not ${what} (at most 64 characters)`);
   const top = c.obj(json, '', ['name', 'description', 'seed', 'machine', 'drivers', 'workload', 'limits', 'expect', '$schema']);
   const m = c.obj(top.machine, 'machine', ['cores', 'ramMiB', 'tickUs', 'stateHashUs', 'costs', 'devices']);
   const costsRaw = m.costs === undefined ? {} : c.obj(m.costs, 'machine.costs', Object.keys(DEFAULT_COSTS));
@@ -102,13 +136,14 @@ export function parseScenario(json: unknown, abs: string, hash: string): Scenari
   deviceList.forEach((raw, i) => {
     const f = `machine.devices[${i}]`;
     const d = c.obj(raw, f, ['type', 'id', 'bdf', 'bars', 'props']);
-    const type = c.str(d.type, `${f}.type`);
+    const type = name(c.str(d.type, `${f}.type`), `${f}.type`, 'a device type');
     const n = typeCount.get(type) ?? 0;
     typeCount.set(type, n + 1);
     const id = c.str(d.id, `${f}.id`, `${type}${n}`);
-    if (!/^[a-z][a-z0-9_-]*$/i.test(id)) c.fail(`${f}.id`, `"${id}" must start with a letter and use letters, digits, - and _`);
-    if (seenId.has(id)) c.fail(`${f}.id`, `duplicate device id "${id}"`);
+    if (!/^[a-z][a-z0-9_-]{0,63}$/i.test(id)) c.fail(`${f}.id`, `${show(id)} must start with a letter and use letters, digits, - and _ (at most 64 characters)`);
+    if (seenId.has(id)) c.fail(`${f}.id`, `duplicate device id ${show(id)}`);
     seenId.add(id);
+    if (typeof d.bdf === 'string' && d.bdf.length > 32) c.fail(`${f}.bdf`, `${show(d.bdf)} is not a PCI address (expected bb:dd.f, e.g. 00:1f.3)`);
     const bdfText = c.str(d.bdf, `${f}.bdf`).toLowerCase();
     const bad = checkDeviceBdf(c.str(d.bdf, `${f}.bdf`));
     if (bad !== undefined) c.fail(`${f}.bdf`, bad);
@@ -128,12 +163,12 @@ export function parseScenario(json: unknown, abs: string, hash: string): Scenari
   const drivers: Record<string, Record<string, unknown>> = {};
   if (top.drivers !== undefined) {
     const dr = c.obj(top.drivers, 'drivers', Object.keys(top.drivers as Obj ?? {}));
-    for (const [k, v] of Object.entries(dr)) drivers[k] = v === true ? {} : c.obj(v, `drivers.${k}`, Object.keys((v ?? {}) as Obj));
+    for (const [k, v] of Object.entries(dr)) drivers[name(k, `drivers.${showKey(k)}`, 'a driver name')] = v === true ? {} : c.obj(v, `drivers.${k}`, Object.keys((v ?? {}) as Obj));
   }
   let workload: Scenario['workload'];
   if (top.workload !== undefined) {
     const w = c.obj(top.workload, 'workload', Object.keys(top.workload as Obj ?? {}));
-    const type = c.str(w.type, 'workload.type');
+    const type = name(c.str(w.type, 'workload.type'), 'workload.type', 'a workload type');
     const { type: _t, ...params } = w;
     workload = { type, params };
   }
@@ -141,7 +176,7 @@ export function parseScenario(json: unknown, abs: string, hash: string): Scenari
   const ex = top.expect === undefined ? {} : c.obj(top.expect, 'expect', ['minIos', 'maxGuestErrors', 'crashes', 'dataErrors', 'ioErrors', 'minPings', 'wifiOutcome', 'logContains']);
   const outcome = c.str(ex.wifiOutcome, 'expect.wifiOutcome', 'ok');
   if (!/^(ok|unfinished|fail:(up|scan|list|connect|arp|ping|disconnect))$/.test(outcome)) {
-    c.fail('expect.wifiOutcome', `must be "ok", "unfinished" or "fail:<step>" with step up, scan, list, connect, arp, ping or disconnect; got ${JSON.stringify(outcome)}`);
+    c.fail('expect.wifiOutcome', `must be "ok", "unfinished" or "fail:<step>" with step up, scan, list, connect, arp, ping or disconnect; got ${show(outcome)}`);
   }
   const logContains = ex.logContains === undefined ? [] : ex.logContains;
   if (!Array.isArray(logContains) || logContains.some((t) => typeof t !== 'string' || t === '')) c.fail('expect.logContains', 'must be a list of non-empty strings');

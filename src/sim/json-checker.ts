@@ -3,9 +3,55 @@ import { parseDuration } from './time.js';
 
 export type JsonObject = Record<string, unknown>;
 
-/** A value for an error message: JSON, or "nothing" when absent. */
-export function show(v: unknown): string {
-  return v === undefined ? 'nothing' : JSON.stringify(v);
+/** Longest rendering of a value in an error message. */
+export const SHOW_MAX = 80;
+/** Nesting shown in an error message; deeper arrays and objects are elided. */
+const SHOW_DEPTH = 3;
+
+/**
+ * A value for an error message: a bounded excerpt of its JSON (at most
+ * `max` characters, nesting beyond three levels elided as […] / {…}), or
+ * "nothing" when absent. Never walks more of the value than it shows, so a
+ * deeply nested or huge input cannot overflow the stack or flood the output.
+ */
+export function show(v: unknown, max = SHOW_MAX): string {
+  if (v === undefined) return 'nothing';
+  const s = render(v, SHOW_DEPTH, max + 1);
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+/** A field name or key for an error message (bounded like `show`). */
+export function showKey(k: string, max = SHOW_MAX): string {
+  return k.length > max ? `${k.slice(0, max - 1)}…` : k;
+}
+
+function render(v: unknown, depth: number, budget: number): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > budget ? v.slice(0, budget) : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return JSON.stringify(v);
+  if (typeof v !== 'object') return String(v).slice(0, budget);
+  const isArray = Array.isArray(v);
+  const [open, close] = isArray ? ['[', ']'] : ['{', '}'];
+  const entries: [string | undefined, unknown][] = [];
+  if (isArray) {
+    for (let i = 0; i < v.length && i < budget; i++) entries.push([undefined, v[i]]);
+  } else {
+    for (const k in v as Record<string, unknown>) {
+      if (entries.length >= budget) break;
+      entries.push([k, (v as Record<string, unknown>)[k]]);
+    }
+  }
+  if (entries.length === 0) return `${open}${close}`;
+  if (depth <= 0) return `${open}…${close}`;
+  let out = open;
+  for (let i = 0; i < entries.length; i++) {
+    const [k, x] = entries[i]!;
+    if (i > 0) out += ',';
+    if (k !== undefined) out += `${JSON.stringify(k.length > budget ? k.slice(0, budget) : k)}:`;
+    if (out.length >= budget) break;
+    out += render(x, depth - 1, budget - out.length);
+    if (out.length >= budget) break;
+  }
+  return `${out}${close}`;
 }
 
 /**
@@ -21,7 +67,7 @@ export class JsonChecker {
   obj(v: unknown, field: string, allowed: readonly string[]): JsonObject {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(field, `must be an object, got ${show(v)}`);
     for (const k of Object.keys(v)) {
-      if (!allowed.includes(k)) this.fail(field ? `${field}.${k}` : k, `unknown field (allowed: ${allowed.join(', ')})`);
+      if (!allowed.includes(k)) this.fail(field ? `${field}.${showKey(k)}` : showKey(k), `unknown field (allowed: ${allowed.join(', ')})`);
     }
     return v as JsonObject;
   }
@@ -46,11 +92,18 @@ export class JsonChecker {
     if (n < min || n > max) this.fail(field, `must be between ${min} and ${max}, got ${n}`);
     return n;
   }
-  /** A duration such as "10s", "250ms", "500us", in ps. */
+  /**
+   * A duration such as "10s", "250ms", "500us", in ps: a whole number of ps
+   * within the exact range of simulated time (2^53 ps, about 2.5 hours).
+   */
   duration(v: unknown, field: string, defPs: number): number {
     if (v === undefined) return defPs;
     const d = typeof v === 'string' ? parseDuration(v) : undefined;
     if (d === undefined) this.fail(field, `must be a duration such as "10s", "250ms", "500us", got ${show(v)}`);
+    if (d > Number.MAX_SAFE_INTEGER) {
+      this.fail(field, `${show(v)} is beyond the exact range of simulated time (2^53 ps, about 2.5 hours)`);
+    }
+    if (!Number.isInteger(d) || d < 0) this.fail(field, `must be a whole number of picoseconds, got ${show(v)}`);
     return d;
   }
 }

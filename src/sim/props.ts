@@ -1,10 +1,16 @@
+import { show, showKey } from './json-checker.js';
+
 /**
  * Validated, documented property tables for devices and machines. A bad
  * machine file gets an error naming the field before anything is built.
  */
 export type PropSpec =
-  | { type: 'number'; default: number; doc: string; min?: number; max?: number; integer?: boolean }
-  | { type: 'string'; default: string; doc: string; required?: boolean }
+  | {
+    type: 'number'; default: number; doc: string; min?: number; max?: number; integer?: boolean;
+    /** Name of another number prop of the table this one must not exceed (e.g. minBlocks <= maxBlocks). */
+    atMost?: string;
+  }
+  | { type: 'string'; default: string; doc: string; required?: boolean; minLength?: number; maxLength?: number }
   | { type: 'boolean'; default: boolean; doc: string }
   | { type: 'enum'; default: string; doc: string; values: readonly string[] };
 
@@ -15,6 +21,12 @@ export type PropValues<T extends PropTable> = {
     : T[K] extends { type: 'boolean' } ? boolean
     : string;
 };
+
+/**
+ * Upper bound of every number prop without its own `max` (and the cap of any
+ * `max`): exact in a double, so no prop can carry 1e300 into time arithmetic.
+ */
+export const PROP_NUMBER_MAX = Number.MAX_SAFE_INTEGER;
 
 export class PropError extends Error {
   constructor(readonly field: string, message: string) {
@@ -32,7 +44,7 @@ export function validateProps<T extends PropTable>(table: T, raw: unknown, where
   for (const key of Object.keys(obj)) {
     if (!(key in table)) {
       const known = Object.keys(table).join(', ') || '(none)';
-      throw new PropError(`${where}.${key}`, `unknown property (known: ${known})`);
+      throw new PropError(`${where}.${showKey(key)}`, `unknown property (known: ${known})`);
     }
   }
   for (const [key, spec] of Object.entries(table)) {
@@ -46,27 +58,43 @@ export function validateProps<T extends PropTable>(table: T, raw: unknown, where
     switch (spec.type) {
       case 'number': {
         const n = typeof v === 'string' && /^0x[0-9a-f]+$/i.test(v) ? parseInt(v, 16) : v;
-        if (typeof n !== 'number' || !Number.isFinite(n)) throw new PropError(field, `must be a number, got ${JSON.stringify(v)}`);
+        if (typeof n !== 'number' || !Number.isFinite(n)) throw new PropError(field, `must be a number, got ${show(v)}`);
         if (spec.integer && !Number.isInteger(n)) throw new PropError(field, `must be an integer, got ${n}`);
         if (spec.min !== undefined && n < spec.min) throw new PropError(field, `must be >= ${spec.min}, got ${n}`);
-        if (spec.max !== undefined && n > spec.max) throw new PropError(field, `must be <= ${spec.max}, got ${n}`);
+        const max = Math.min(spec.max ?? PROP_NUMBER_MAX, PROP_NUMBER_MAX);
+        if (n > max) throw new PropError(field, `must be <= ${max}, got ${n}`);
         out[key] = n;
         break;
       }
       case 'string':
-        if (typeof v !== 'string') throw new PropError(field, `must be a string, got ${JSON.stringify(v)}`);
+        if (typeof v !== 'string') throw new PropError(field, `must be a string, got ${show(v)}`);
+        if (spec.minLength !== undefined && v.length < spec.minLength) {
+          throw new PropError(field, spec.minLength === 1 ? 'must not be empty' : `must have at least ${spec.minLength} characters, got ${v.length}`);
+        }
+        if (spec.maxLength !== undefined && v.length > spec.maxLength) {
+          throw new PropError(field, `must have at most ${spec.maxLength} characters, got ${v.length}: ${show(v)}`);
+        }
         out[key] = v;
         break;
       case 'boolean':
-        if (typeof v !== 'boolean') throw new PropError(field, `must be true or false, got ${JSON.stringify(v)}`);
+        if (typeof v !== 'boolean') throw new PropError(field, `must be true or false, got ${show(v)}`);
         out[key] = v;
         break;
       case 'enum':
         if (typeof v !== 'string' || !spec.values.includes(v)) {
-          throw new PropError(field, `must be one of ${spec.values.join(', ')}, got ${JSON.stringify(v)}`);
+          throw new PropError(field, `must be one of ${spec.values.join(', ')}, got ${show(v)}`);
         }
         out[key] = v;
         break;
+    }
+  }
+  // Relations between props, once each is valid on its own.
+  for (const [key, spec] of Object.entries(table)) {
+    if (spec.type !== 'number' || spec.atMost === undefined) continue;
+    const other = out[spec.atMost];
+    const n = out[key] as number;
+    if (typeof other === 'number' && n > other) {
+      throw new PropError(`${where}.${key}`, `must be <= ${spec.atMost} (${other}), got ${n}`);
     }
   }
   return out as PropValues<T>;

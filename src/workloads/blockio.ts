@@ -9,14 +9,14 @@ import { sameBytes } from '../trace/compare/events.js';
 export const blockIoParams = {
   target: { type: 'string', default: 'disk.nvme:1', doc: 'scheme path of the disk to exercise' },
   clients: { type: 'number', default: 4, min: 1, max: 64, integer: true, doc: 'client processes issuing I/O concurrently' },
-  ops: { type: 'number', default: 1000, min: 0, integer: true, doc: 'total reads and writes across all clients' },
+  ops: { type: 'number', default: 1000, min: 0, max: 1_000_000_000, integer: true, doc: 'total reads and writes across all clients' },
   readPct: { type: 'number', default: 60, min: 0, max: 100, doc: 'percentage of operations that are reads' },
-  minBlocks: { type: 'number', default: 1, min: 1, integer: true, doc: 'smallest transfer, in blocks' },
-  maxBlocks: { type: 'number', default: 32, min: 1, integer: true, doc: 'largest transfer, in blocks' },
-  blockSize: { type: 'number', default: 512, min: 512, integer: true, doc: 'block size the client assumes (must match the namespace)' },
+  minBlocks: { type: 'number', default: 1, min: 1, max: 65_536, integer: true, atMost: 'maxBlocks', doc: 'smallest transfer, in blocks' },
+  maxBlocks: { type: 'number', default: 32, min: 1, max: 65_536, integer: true, doc: 'largest transfer, in blocks' },
+  blockSize: { type: 'number', default: 512, min: 512, max: 65_536, integer: true, doc: 'block size the client assumes (must match the namespace)' },
   verify: { type: 'boolean', default: true, doc: 'check every read against a shadow copy of the disk image' },
   verifyDevice: { type: 'string', default: '', doc: 'device id whose backing image seeds the shadow copy (default: the first disk)' },
-  waitForDiskMs: { type: 'number', default: 5000, min: 1, doc: 'how long clients wait for the disk scheme to appear' },
+  waitForDiskMs: { type: 'number', default: 5000, min: 1, max: 9_000_000, doc: 'how long clients wait for the disk scheme to appear' },
 } as const satisfies PropTable;
 
 export type BlockIoParams = PropValues<typeof blockIoParams>;

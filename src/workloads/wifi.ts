@@ -9,15 +9,15 @@ import { arpRequest, icmpEcho, parseArpReply, parseEchoReply, parseIpv4, parseMa
 
 export const wifiParams = {
   ifname: { type: 'string', default: 'wlan0', doc: 'interface the Wi-Fi driver serves (wifictl:<ifname>/..., network.<ifname>)' },
-  ssid: { type: 'string', default: 'simnet', doc: 'network to connect to (must be open)' },
+  ssid: { type: 'string', default: 'simnet', minLength: 1, maxLength: 32, doc: 'network to connect to (must be open)' },
   ip: { type: 'string', default: '192.168.50.23', doc: 'the station\'s static IPv4 address' },
   peer: { type: 'string', default: '192.168.50.1', doc: 'address to ping (the AP answers ARP and ICMP echo for its ip)' },
   pings: { type: 'number', default: 100, min: 0, max: 1_000_000, integer: true, doc: 'ICMP echo requests to send' },
   payloadBytes: { type: 'number', default: 56, min: 0, max: 1400, integer: true, doc: 'ICMP echo payload size' },
-  intervalUs: { type: 'number', default: 1000, min: 0, doc: 'pause between a reply and the next request' },
-  replyTimeoutMs: { type: 'number', default: 500, min: 1, doc: 'how long to wait for each ARP / echo reply' },
-  pollUs: { type: 'number', default: 100, min: 1, doc: 'poll interval of the non-blocking network read while waiting for a reply' },
-  waitForDriverMs: { type: 'number', default: 5000, min: 1, doc: 'how long to wait for the driver\'s wifictl scheme to appear (bring-up)' },
+  intervalUs: { type: 'number', default: 1000, min: 0, max: 9_000_000_000, doc: 'pause between a reply and the next request' },
+  replyTimeoutMs: { type: 'number', default: 500, min: 1, max: 9_000_000, doc: 'how long to wait for each ARP / echo reply' },
+  pollUs: { type: 'number', default: 100, min: 1, max: 9_000_000_000, doc: 'poll interval of the non-blocking network read while waiting for a reply' },
+  waitForDriverMs: { type: 'number', default: 5000, min: 1, max: 9_000_000, doc: 'how long to wait for the driver\'s wifictl scheme to appear (bring-up)' },
   disconnect: { type: 'boolean', default: true, doc: 'disconnect at the end' },
 } as const satisfies PropTable;
 

@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -104,6 +104,12 @@ describe('bad input: a clear message and exit code 2', () => {
     ['bad Wi-Fi fault prop', (s) => { s.machine.devices.push({ type: 'iwlwifi', bdf: '00:05.0', props: { faultDelayCmd: 'NVM_ACCES' } }); },
       /machine\.devices\[1\]\.props\.faultDelayCmd: unknown command "NVM_ACCES"/],
     ['bad wifi workload expectation', (s) => { s.expect.wifiOutcome = 'fail:dance'; }, /expect\.wifiOutcome: must be "ok", "unfinished" or "fail:<step>"/],
+    ['minBlocks above maxBlocks', (s) => { s.workload.minBlocks = 40; s.workload.maxBlocks = 8; }, /workload\.minBlocks: must be <= maxBlocks \(8\), got 40/],
+    ['huge integer workload parameter', (s) => { s.workload.ops = 1e300; }, /workload\.ops: must be <= \d+, got 1e\+300/],
+    ['huge device prop without a maximum', (s) => { s.machine.devices[0].props.faultStallIo = 1e300; }, /machine\.devices\[0\]\.props\.faultStallIo: must be <= 9007199254740991, got 1e\+300/],
+    ['empty SSID', (s) => { s.workload = { type: 'wifi', ssid: '' }; s.machine.devices.push({ type: 'iwlwifi', bdf: '00:05.0' }); }, /workload\.ssid: must not be empty/],
+    ['simTime beyond 2^53 ps', (s) => { s.limits = { simTime: '10000s' }; }, /limits\.simTime: "10000s" is beyond the exact range of simulated time/],
+    ['a huge wrong value', (s) => { s.seed = 'z'.repeat(5_000_000); }, /seed: must be an integer, got "z{10,78}…$/m],
   ];
   it.each(cases)('%s', (name, patch, message) => {
     const s = scenario(name.replace(/ /g, '-'), patch);
@@ -171,5 +177,78 @@ describe('bad input: a clear message and exit code 2', () => {
     const r = simrun('inspect', p);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/not-a-trace\.simtrace/);
+  });
+
+  it('an error message shows a bounded excerpt of a huge or deeply nested value', () => {
+    const p = join(dir, 'deep.json');
+    writeFileSync(p, `{"name":"deep","machine":{"devices":[]},"seed":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    const r = simrun('run', p);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/seed: must be an integer, got \[\[\[\[…\]\]\]\]/);
+    expect(r.err.length).toBeLessThan(500);
+  });
+});
+
+describe('command line: mistakes are exit 2 naming the command or option', () => {
+  it('a mistyped command suggests the closest one instead of running the default scenario', () => {
+    const r = simrun('inspcet', 'x.simtrace');
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/unknown command "inspcet"; did you mean "inspect"\?/);
+    const far = simrun('frobnicate');
+    expect(far.code).toBe(2);
+    expect(far.err).toMatch(/unknown command "frobnicate" \(commands: run, inspect/);
+  });
+
+  it.each(['abc', '1e30', '-1', '1.5', '4294967296', ''])('--seed %j is rejected like the scenario seed', (v) => {
+    const r = simrun('run', 'nvme-msix', `--seed=${v}`);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/--seed/);
+    expect(r.err).toMatch(/0 to 4294967295/);
+  });
+
+  it('--seed takes an integer in the scenario seed range and puts it in the summary', () => {
+    const s = scenario('seeded', () => {});
+    const r = simrun('run', s, '--seed', '4294967295', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).seed).toBe(4294967295);
+  });
+
+  const numeric: [string, string[]][] = [
+    ['limit', ['inspect', 'default.simtrace']],
+    ['from-seq', ['inspect', 'default.simtrace']],
+    ['to-seq', ['inspect', 'default.simtrace']],
+    ['context', ['diff', 'default.simtrace', 'default.simtrace']],
+    ['max-divergences', ['diff', 'default.simtrace', 'default.simtrace']],
+    ['context', ['check', 'nvme-msix']],
+    ['context', ['replay', 'default.simtrace']],
+    ['context', ['bisect', '--variants', 'none.json']],
+  ];
+  it.each(numeric)('--%s of %j is validated', (opt, cmd) => {
+    for (const v of ['abc', '1e30', '-1', '1.5']) {
+      const r = simrun(...cmd, `--${opt}=${v}`);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`--${opt}`);
+      expect(r.out).toBe('');
+    }
+  });
+
+  it('a directory or a FIFO where a file is expected is exit 2 naming the path', () => {
+    const d = join(dir, 'a-directory');
+    mkdirSync(d, { recursive: true });
+    const fifo = join(dir, 'a-fifo');
+    execFileSync('mkfifo', [fifo]);
+    const cases: string[][] = [
+      ['run', d], ['run', fifo], ['inspect', d], ['inspect', fifo], ['diff', fifo, fifo], ['replay', fifo],
+      ['export', '--pcap', fifo], ['check', d], ['run', 'nvme-msix', '--record', d], ['--record', d], ['--record', fifo],
+    ];
+    for (const args of cases) {
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin/simrun.js'), ...args], {
+        cwd: dir, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, timeout: 20_000,
+      });
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toContain(args.includes('--record') ? args[args.length - 1]! : args[args.length - 1]!);
+    }
   });
 });
