@@ -10,7 +10,7 @@ import { PhysMem } from '../sim/memory.js';
 import { PropError, validateProps, type PropTable, type PropValues } from '../sim/props.js';
 import { Rng } from '../sim/rng.js';
 import { runLoop } from '../sim/run-loop.js';
-import type { Scenario } from './scenario.js';
+import { rootRelative, type Scenario } from './scenario.js';
 import { DeviceConfigError, type DeviceModel } from '../devices/device.js';
 import { findDeviceFactory, DEVICE_FACTORIES } from '../devices/registry.js';
 import { PciFunction } from '../devices/pci/function.js';
@@ -111,13 +111,19 @@ export function fixtureHashes(s: Scenario): { path: string; hash: string }[] {
   return out;
 }
 
+/**
+ * The trace header of a run. Paths are relative to the scenario root
+ * (scenarioRoot: the repository root for fixtures/scenarios/*.json) and go
+ * with content hashes, so the same scenario and seed give the same bytes
+ * wherever the checkout lives.
+ */
 export function traceHeader(s: Scenario, seed: number): TraceHeaderInput {
   return {
     tool: TOOL,
-    scenario: { name: s.name, path: s.path, hash: s.hash },
+    scenario: { name: s.name, path: rootRelative(s, s.path), hash: s.hash },
     seed,
     machine: s.machine.raw,
-    fixtures: fixtureHashes(s),
+    fixtures: fixtureHashes(s).map((f) => ({ path: rootRelative(s, f.path), hash: f.hash })),
     devices: deviceTable(s),
   };
 }

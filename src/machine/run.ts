@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Machine, traceHeader, type RunResult, type StopPoint } from './machine.js';
 import { loadScenario, type Scenario } from './scenario.js';
@@ -46,8 +46,15 @@ export function runScenario(scenarioOrPath: Scenario | string, opts: RunOptions 
   const recordPath = opts.record ?? ck?.trace ?? undefined;
   let recorder: TraceRecorder | undefined;
   if (recordPath !== undefined) {
-    mkdirSync(dirname(recordPath), { recursive: true });
-    recorder = TraceRecorder.create(recordPath, traceHeader(scenario, seed));
+    checkRecordPath(recordPath);
+    try {
+      mkdirSync(dirname(recordPath), { recursive: true });
+      recorder = TraceRecorder.create(recordPath, traceHeader(scenario, seed));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === undefined) throw e;
+      throw new InputError(recordPath, '', `cannot write the trace here (${code})`);
+    }
   } else if (opts.recordToBuffer) {
     recorder = TraceRecorder.toBuffer(traceHeader(scenario, seed));
   }
@@ -57,6 +64,9 @@ export function runScenario(scenarioOrPath: Scenario | string, opts: RunOptions 
   let trace: RecordResult | undefined;
   try {
     machine = new Machine(scenario, { tracer: recorder, seed });
+    const limit = opts.untilPs ?? scenario.limits.simTimePs;
+    // The time limit holds inside a task's slice too, whatever the cost model (run-loop.ts).
+    for (const core of machine.cores) core.limitPs = limit;
     opts.onBuilt?.(machine);
     if (ck !== undefined) {
       // Re-execute to the checkpoint and check we are where it says.
@@ -67,7 +77,6 @@ export function runScenario(scenarioOrPath: Scenario | string, opts: RunOptions 
           `re-executing the scenario did not reach the checkpoint's state (events ${machine.tracer.count} vs ${ck.reached.events}); the code, fixtures or simrun changed since it was taken`);
       }
     }
-    const limit = opts.untilPs ?? scenario.limits.simTimePs;
     result = machine.run(limit, opts.until);
     if (result.stoppedBy === 'until') {
       checkpoint = {
@@ -84,4 +93,16 @@ export function runScenario(scenarioOrPath: Scenario | string, opts: RunOptions 
     trace = recorder?.close();
   }
   return { scenario, seed, result, trace, machine, checkpoint };
+}
+
+/** A trace output path must be a new or regular file: a directory or a FIFO/device is bad input. */
+function checkRecordPath(path: string): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    return; // absent (or its directory is): created, or reported when creating it
+  }
+  if (st.isDirectory()) throw new InputError(path, '', 'the trace path is a directory; give a file path');
+  if (!st.isFile()) throw new InputError(path, '', 'the trace path is not a regular file (a FIFO, socket or device)');
 }

@@ -60,6 +60,13 @@ export const DEFAULT_COSTS: CostModel = {
 export class Core {
   /** Local time of this core (>= the queue's time while a task runs). */
   time: SimTime = 0 as SimTime;
+  /**
+   * The run's time limit (ps; Infinity = none). Device events are never run
+   * past it, however far an access's cost takes the core's local time, so a
+   * huge cost cannot make the machine simulate (or spin through) time beyond
+   * the limit; the run loop ends the run once a core has passed it.
+   */
+  limitPs = Infinity;
   readonly periodPs: number;
   mmioAccesses = 0;
 
@@ -86,9 +93,10 @@ export class Core {
   /** Brings the device world up to this core's time. */
   sync(): void {
     const q = this.queue;
+    const t = this.time <= this.limitPs ? this.time : this.limitPs as SimTime;
     // Checked here so that when nothing is due this stays small enough to inline into every access.
-    if (q.pending !== 0 && q.peekTime() <= this.time) q.runUntil(this.time);
-    else q.advanceTo(this.time);
+    if (q.pending !== 0 && q.peekTime() <= t) q.runUntil(t);
+    else q.advanceTo(t);
     if (q.now > this.time) this.time = q.now;
   }
 

@@ -1,17 +1,25 @@
 /**
- * simrun trace file format, version 2: constants, types, checksums and the
+ * simrun trace file format, version 3: constants, types, checksums and the
  * small binary helpers shared by the recorder and the reader.
  * The layout is documented in docs/TRACE-FORMAT.md; keep the two in step.
  *
  * File layout (all integers little-endian):
  *
- *   preamble   magic[8] "\x89SIMTRC\n" | u32 format version | u32 header length | u32 CRC-32 of header
+ *   preamble   magic[8] "\x89SIMTRC\n" | u32 format version | u32 header length | u32 header CRC
  *   header     msgpack map (TraceHeader)
- *   chunk*     u32 compressed length | u32 CRC-32 of the compressed bytes | u32 raw length |
+ *   chunk*     u32 compressed length | u32 chunk CRC | u32 raw length |
  *              u32 record count | f64 first seq | f64 first time | lz4 block (compressed bytes)
  *   index      magic[8] "SIMTRIDX" | msgpack list of {offset, firstSeq, firstTime, count}
  *   footer     f64 index offset | u32 index length | u32 index CRC-32 | f64 total records |
- *              f64 end time | magic[8] "SIMTREND"
+ *              f64 end time | u32 footer CRC | magic[8] "SIMTREND"
+ *
+ * Checks (version 3): the header CRC covers the preamble's version and
+ * header length and the header; the chunk CRC covers the chunk header from
+ * the raw length on and the compressed bytes; the index CRC covers the
+ * index; the footer CRC covers the footer's first 32 bytes. The magics are
+ * compared. So every byte outside the magics is under a CRC.
+ * Versions 1 and 2: the header CRC covers the header only, the chunk CRC the
+ * compressed bytes only, and the footer has no CRC (40 bytes).
  */
 import * as zlib from 'node:zlib';
 import { Rec } from '../sim/tracer.js';
@@ -20,10 +28,14 @@ import { Rec } from '../sim/tracer.js';
  * Bumped on any incompatible change of the layout below (see docs/TRACE-FORMAT.md).
  * Version 2 added the Air record kind (19); otherwise it is version 1, so
  * version 1 traces (which never hold Air records) read unchanged.
+ * Version 3 put every byte of the preamble, chunk headers and footer under a
+ * CRC (wider header and chunk CRCs, a footer CRC); versions 1 and 2 still read.
  */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 /** Versions this build reads. */
-export const SUPPORTED_VERSIONS: readonly number[] = [1, 2];
+export const SUPPORTED_VERSIONS: readonly number[] = [1, 2, 3];
+/** First version whose header, chunk and footer CRCs cover every byte (see above). */
+export const FULL_CRC_VERSION = 3;
 
 /** First 8 bytes of every trace: a high byte (catches 7-bit transfers), a name, a newline (catches newline mangling). */
 export const MAGIC = Uint8Array.from([0x89, 0x53, 0x49, 0x4d, 0x54, 0x52, 0x43, 0x0a]); // \x89 S I M T R C \n
@@ -36,8 +48,21 @@ export const FOOTER_MAGIC = Uint8Array.from([0x53, 0x49, 0x4d, 0x54, 0x52, 0x45,
 export const PREAMBLE_SIZE = 20;
 /** u32 compLen + u32 crc + u32 rawLen + u32 count + f64 firstSeq + f64 firstTime. */
 export const CHUNK_HEADER_SIZE = 32;
-/** f64 indexOffset + u32 indexLength + u32 indexCrc + f64 totalRecords + f64 endTime + magic. */
-export const FOOTER_SIZE = 40;
+/** f64 indexOffset + u32 indexLength + u32 indexCrc + f64 totalRecords + f64 endTime + u32 footerCrc + magic. */
+export const FOOTER_SIZE = 44;
+/** Versions 1 and 2: the footer without its CRC. */
+export const FOOTER_SIZE_V2 = 40;
+/** Footer bytes the footer CRC covers (version 3), and where the CRC is. */
+export const FOOTER_CRC_AT = 32;
+/** Footer size of a trace of format `version`. */
+export function footerSize(version: number): number {
+  return version >= FULL_CRC_VERSION ? FOOTER_SIZE : FOOTER_SIZE_V2;
+}
+/** Preamble bytes (version, header length) the version 3 header CRC covers before the header. */
+export const PREAMBLE_CRC_FROM = 8;
+export const PREAMBLE_CRC_TO = 16;
+/** Chunk header bytes (raw length, count, first seq, first time) the version 3 chunk CRC covers before the block. */
+export const CHUNK_CRC_FROM = 8;
 
 /** Default raw (uncompressed) bytes per chunk before it is flushed. */
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
@@ -145,10 +170,10 @@ function crc32Table(): Int32Array {
   return t;
 }
 
-/** Table-driven CRC-32, used when node:zlib has no crc32 (Node < 20.15). */
-export function crc32Fallback(data: Uint8Array, start = 0, end = data.length): number {
+/** Table-driven CRC-32, used when node:zlib has no crc32 (Node < 20.15). `prev` continues an earlier CRC. */
+export function crc32Fallback(data: Uint8Array, start = 0, end = data.length, prev = 0): number {
   const t = crc32Table();
-  let c = -1;
+  let c = prev ^ -1;
   for (let i = start; i < end; i++) c = t[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ -1) >>> 0;
 }
@@ -157,9 +182,13 @@ type NativeCrc = (data: Uint8Array, value?: number) => number;
 const nativeCrc: NativeCrc | undefined =
   typeof (zlib as { crc32?: unknown }).crc32 === 'function' ? (zlib as unknown as { crc32: NativeCrc }).crc32 : undefined;
 
-/** CRC-32 of `data` (zlib.crc32 when available, else the table-driven fallback). */
-export function crc32(data: Uint8Array): number {
-  return nativeCrc ? nativeCrc(data) >>> 0 : crc32Fallback(data);
+/**
+ * CRC-32 of `data` (zlib.crc32 when available, else the table-driven
+ * fallback); `prev` continues the CRC of bytes before it:
+ * crc32(b, crc32(a)) === crc32(a ++ b).
+ */
+export function crc32(data: Uint8Array, prev = 0): number {
+  return nativeCrc ? nativeCrc(data, prev) >>> 0 : crc32Fallback(data, 0, data.length, prev);
 }
 
 // ---------------------------------------------------------------------------

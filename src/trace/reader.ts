@@ -18,9 +18,10 @@ import { Unpackr } from 'msgpackr';
 import { uncompressSync } from 'lz4-napi';
 import { Rec, type TraceEvent } from '../sim/tracer.js';
 import {
-  CHUNK_HEADER_SIZE, FOOTER_MAGIC, FOOTER_SIZE, FORMAT_VERSION, INDEX_MAGIC, KIND_OF_REC, LOG_LEVELS, MAGIC,
+  CHUNK_HEADER_SIZE, FOOTER_MAGIC, FORMAT_VERSION, INDEX_MAGIC, KIND_OF_REC, LOG_LEVELS, MAGIC,
   MAX_CHUNK_RAW, MAX_HEADER_BYTES, PREAMBLE_SIZE, PROC_EVENTS, SUPPORTED_VERSIONS, TraceFormatError, bytesEqual,
-  crc32, lz4Bound, readF64, readU32,
+  crc32, lz4Bound, readF64, readU32, writeF64, writeU32, footerSize, CHUNK_CRC_FROM, FOOTER_CRC_AT, FULL_CRC_VERSION,
+  PREAMBLE_CRC_FROM, PREAMBLE_CRC_TO,
   type DamageReport, type IndexEntry, type TraceFooter, type TraceHeader,
 } from './format.js';
 
@@ -96,6 +97,16 @@ interface Source {
 }
 
 function fileSource(path: string): Source {
+  // stat before opening: opening a FIFO for reading blocks until a writer comes.
+  let pre: fs.Stats;
+  try {
+    pre = fs.statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new TraceFormatError(`cannot open trace (${code ?? String(e)})`, path, 0);
+  }
+  if (pre.isDirectory()) throw new TraceFormatError('not a regular file (a directory)', path, 0);
+  if (!pre.isFile()) throw new TraceFormatError('not a regular file (a FIFO, socket or device)', path, 0);
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
@@ -192,7 +203,8 @@ function parseHeader(src: Source): { header: TraceHeader; dataStart: number } {
   }
   const body = readExact(src, PREAMBLE_SIZE, len);
   if (!body) throw new TraceFormatError('unreadable header: short read', name, PREAMBLE_SIZE);
-  if (crc32(body) !== readU32(pre, 16)) throw new TraceFormatError('unreadable header: header CRC mismatch (corrupted)', name, PREAMBLE_SIZE);
+  const headerCrc = version >= FULL_CRC_VERSION ? crc32(body, crc32(pre.subarray(PREAMBLE_CRC_FROM, PREAMBLE_CRC_TO))) : crc32(body);
+  if (headerCrc !== readU32(pre, 16)) throw new TraceFormatError('unreadable header: header CRC mismatch (corrupted)', name, PREAMBLE_SIZE);
   let header: unknown;
   try {
     header = unpackr.unpack(body);
@@ -207,12 +219,19 @@ function parseHeader(src: Source): { header: TraceHeader; dataStart: number } {
 }
 
 /** Footer and index, or a reason they cannot be used. */
-function parseFooter(src: Source, dataStart: number): { footer: TraceFooter; index: IndexEntry[] } | DamageReport | undefined {
+function parseFooter(src: Source, dataStart: number, version: number): { footer: TraceFooter; index: IndexEntry[] } | DamageReport | undefined {
   const size = src.size;
-  if (size < dataStart + INDEX_MAGIC.length + FOOTER_SIZE) return undefined;
-  const f = readExact(src, size - FOOTER_SIZE, FOOTER_SIZE);
-  if (!f || !bytesEqual(f, 32, FOOTER_MAGIC, 0, FOOTER_MAGIC.length)) return undefined;
-  const footerAt = size - FOOTER_SIZE;
+  const fsize = footerSize(version);
+  if (size < dataStart + INDEX_MAGIC.length + fsize) return undefined;
+  const f = readExact(src, size - fsize, fsize);
+  if (!f || !bytesEqual(f, fsize - FOOTER_MAGIC.length, FOOTER_MAGIC, 0, FOOTER_MAGIC.length)) return undefined;
+  const footerAt = size - fsize;
+  if (version >= FULL_CRC_VERSION && crc32(f.subarray(0, FOOTER_CRC_AT)) !== readU32(f, FOOTER_CRC_AT)) {
+    return {
+      offset: footerAt, length: size - footerAt,
+      reason: `footer at ${at(footerAt)} is corrupted (CRC mismatch); the index, record count and end time are not used and chunks are found by scanning`,
+    };
+  }
   const footer: TraceFooter = {
     indexOffset: readF64(f, 0),
     indexLength: readU32(f, 8),
@@ -258,7 +277,7 @@ function parseFooter(src: Source, dataStart: number): { footer: TraceFooter; ind
 
 function openSrc(src: Source): Opened {
   const { header, dataStart } = parseHeader(src);
-  const f = parseFooter(src, dataStart);
+  const f = parseFooter(src, dataStart, header.formatVersion);
   const openDamage: DamageReport[] = [];
   let footer: TraceFooter | undefined;
   let index: IndexEntry[] | undefined;
@@ -329,7 +348,20 @@ const KEEP_BODY_MAX = 16 * 1024 * 1024;
 class ChunkReader {
   private body = new Uint8Array(256 * 1024);
   private readonly hdr = new Uint8Array(CHUNK_HEADER_SIZE);
-  constructor(private readonly src: Source) {}
+  /** The chunk header fields under the CRC (format 3), rebuilt from a parsed header. */
+  private readonly crcHead = new Uint8Array(CHUNK_HEADER_SIZE - CHUNK_CRC_FROM);
+  constructor(private readonly src: Source, private readonly version: number) {}
+
+  /** The chunk's CRC as the format version defines it. */
+  private crcOf(h: ChunkHead, comp: Uint8Array): number {
+    if (this.version < FULL_CRC_VERSION) return crc32(comp);
+    const b = this.crcHead;
+    writeU32(b, 0, h.rawLen);
+    writeU32(b, 4, h.count);
+    writeF64(b, 8, h.firstSeq);
+    writeF64(b, 16, h.firstTime);
+    return crc32(comp, crc32(b));
+  }
 
   head(pos: number): ChunkHead | undefined {
     if (this.src.read(pos, this.hdr, 0, CHUNK_HEADER_SIZE) !== CHUNK_HEADER_SIZE) return undefined;
@@ -343,7 +375,7 @@ class ChunkReader {
     if (this.body.length < n && n <= KEEP_BODY_MAX) this.body = new Uint8Array(Math.min(KEEP_BODY_MAX, Math.max(n, this.body.length * 2)));
     const comp = n <= this.body.length ? this.body.subarray(0, n) : new Uint8Array(n);
     if (this.src.read(pos + CHUNK_HEADER_SIZE, comp, 0, n) !== n) return 'short read';
-    if (crc32(comp) !== h.crc) return 'CRC mismatch (corrupted bytes)';
+    if (this.crcOf(h, comp) !== h.crc) return 'CRC mismatch (corrupted bytes)';
     if (readU32(comp, 0) !== h.rawLen) return 'lz4 block size disagrees with the chunk header';
     let raw: Uint8Array;
     try {
@@ -413,7 +445,7 @@ function scanForward(src: Source, cr: ChunkReader, from: number, minSeq: number)
 
 /** Yields every intact chunk in order, appending to `damage` as it goes. */
 function* chunks(src: Source, o: Opened, damage: DamageReport[]): Generator<Chunk, void, undefined> {
-  const cr = new ChunkReader(src);
+  const cr = new ChunkReader(src, o.header.formatVersion);
   const size = src.size;
   if (o.index && o.footer) {
     const idx = o.index;

@@ -30,7 +30,7 @@ import { BlobTable } from './blobs.js';
 import { Rec, type LogLevel, type ProcEvent, type Tracer } from '../sim/tracer.js';
 import {
   CHUNK_HEADER_SIZE, DEFAULT_BLOB_WINDOW_BYTES, DMA_INLINE_MAX, DEFAULT_CHUNK_BYTES, FOOTER_MAGIC, FOOTER_SIZE, FORMAT_VERSION,
-  INDEX_MAGIC, MAGIC, MAX_INTERNED_STRINGS, PREAMBLE_SIZE, crc32, isLittleEndianHost, writeF64, writeU32,
+  INDEX_MAGIC, MAGIC, MAX_INTERNED_STRINGS, PREAMBLE_SIZE, crc32, CHUNK_CRC_FROM, FOOTER_CRC_AT, PREAMBLE_CRC_FROM, PREAMBLE_CRC_TO, isLittleEndianHost, writeF64, writeU32,
   type IndexEntry, type TraceHeader, type TraceHeaderInput,
 } from './format.js';
 
@@ -114,7 +114,8 @@ export function encodeHeader(header: TraceHeaderInput): Buffer {
   out.set(MAGIC, 0);
   writeU32(out, 8, FORMAT_VERSION);
   writeU32(out, 12, body.length);
-  writeU32(out, 16, crc32(body));
+  // The CRC covers the version and length before the header too (format 3).
+  writeU32(out, 16, crc32(body, crc32(out.subarray(PREAMBLE_CRC_FROM, PREAMBLE_CRC_TO))));
   out.set(body, PREAMBLE_SIZE);
   return out;
 }
@@ -401,7 +402,8 @@ export class TraceRecorder implements Tracer {
     writeU32(tail, f + 12, crc32(body));
     writeF64(tail, f + 16, this.seq);
     writeF64(tail, f + 24, this.endTime);
-    tail.set(FOOTER_MAGIC, f + 32);
+    writeU32(tail, f + FOOTER_CRC_AT, crc32(tail.subarray(f, f + FOOTER_CRC_AT)));
+    tail.set(FOOTER_MAGIC, f + FOOTER_CRC_AT + 4);
     this.sink.write(tail);
     this.offset += tail.length;
     this.sink.close();
@@ -482,11 +484,12 @@ export class TraceRecorder implements Tracer {
     const comp = compressSync(this.buf.subarray(0, this.pos));
     const h = this.chunkHeader;
     writeU32(h, 0, comp.length);
-    writeU32(h, 4, crc32(comp));
     writeU32(h, 8, this.pos);
     writeU32(h, 12, this.chunkCount);
     writeF64(h, 16, this.chunkFirstSeq);
     writeF64(h, 24, this.chunkFirstTime);
+    // The CRC covers the chunk header's fields after it, then the block (format 3).
+    writeU32(h, 4, crc32(comp, crc32(h.subarray(CHUNK_CRC_FROM, CHUNK_HEADER_SIZE))));
     this.sink.write(h, comp);
     this.index.push({ offset: this.offset, firstSeq: this.chunkFirstSeq, firstTime: this.chunkFirstTime, count: this.chunkCount });
     this.offset += CHUNK_HEADER_SIZE + comp.length;

@@ -4,8 +4,10 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { TraceRecorder } from '../../src/trace/recorder.js';
 import { openTrace, traceSummary, readHeader, type SeqEvent } from '../../src/trace/reader.js';
-import { CHUNK_HEADER_SIZE, TraceFormatError, type IndexEntry } from '../../src/trace/format.js';
+import { CHUNK_HEADER_SIZE, FOOTER_SIZE, FORMAT_VERSION, PREAMBLE_SIZE, TraceFormatError, type IndexEntry } from '../../src/trace/format.js';
 import { emitAllKinds, makeHeader, tmpDir } from './helpers.js';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 interface Fixture {
   buf: Buffer;
@@ -183,7 +185,7 @@ describe('damaged traces', () => {
     const bad = Buffer.from(fx.buf);
     bad.writeUInt32LE(7, 8);
     expect(() => openTrace(bad)).toThrow(TraceFormatError);
-    expect(() => openTrace(bad)).toThrow('trace format version 7 is not supported by this simrun (supports 1, 2)');
+    expect(() => openTrace(bad)).toThrow('trace format version 7 is not supported by this simrun (supports 1, 2, 3)');
     expect(() => readHeader(bad)).toThrow(/version 7/);
   });
 
@@ -232,6 +234,78 @@ describe('damaged traces', () => {
       expect(traceSummary(file).records).toBe(50 * 18);
     } finally {
       cleanup();
+    }
+  });
+
+  describe('every byte of the preamble, header, chunk headers, index and footer is under a check (format 3)', () => {
+    /** True when reading `buf` notices something: it throws, or reports damage. */
+    const noticed = (buf: Uint8Array): boolean => {
+      try {
+        const t = openTrace(buf);
+        const n = [...t.events()].length;
+        return t.damage.length > 0 || n !== fx.total;
+      } catch (e) {
+        if (e instanceof TraceFormatError) return true;
+        throw e;
+      }
+    };
+    /** Flips bits at every byte of [from, to) (or every `step`th, plus the last 16, for a long region); returns those not noticed. */
+    const flipAll = (from: number, to: number, step = 1): number[] => {
+      const missed: number[] = [];
+      for (let o = from; o < to; o = o + step < to - 16 ? o + step : o + 1) {
+        for (const bit of [0x01, 0x80]) {
+          const b = Buffer.from(fx.buf);
+          b[o]! ^= bit;
+          if (!noticed(b)) missed.push(o);
+        }
+      }
+      return missed;
+    };
+
+    it('is the current version', () => {
+      expect(openTrace(fx.buf).header.formatVersion).toBe(3);
+      expect(FORMAT_VERSION).toBe(3);
+    });
+
+    it('detects damage to the footer\'s end time (and any other footer byte)', () => {
+      const t = openTrace(fx.buf);
+      const footerAt = fx.buf.length - FOOTER_SIZE;
+      const b = Buffer.from(fx.buf);
+      b.writeDoubleLE(t.footer!.endTime + 1000, footerAt + 24);
+      const r = openTrace(b);
+      expect(r.footer).toBeUndefined();
+      expect(r.damage[0]!.offset).toBe(footerAt);
+      expect(r.damage[0]!.reason).toMatch(/footer at byte \d+ .*is corrupted \(CRC mismatch\)/);
+      // Every chunk is still recovered (by scanning).
+      expect([...r.events()]).toHaveLength(fx.total);
+      expect(flipAll(footerAt, fx.buf.length)).toEqual([]);
+    });
+
+    it('detects a flipped bit anywhere in the preamble and header', () => {
+      const headerEnd = PREAMBLE_SIZE + fx.buf.readUInt32LE(12);
+      expect(flipAll(0, headerEnd)).toEqual([]);
+    });
+
+    it('detects a flipped bit anywhere in the index', () => {
+      const end = fx.buf.length - FOOTER_SIZE;
+      expect(flipAll(fx.indexOffset, end, Math.max(1, Math.floor((end - fx.indexOffset) / 150)))).toEqual([]);
+    });
+
+    it('detects a flipped bit anywhere in a chunk header', () => {
+      for (const e of [fx.index[0]!, fx.index[5]!, fx.index[fx.index.length - 1]!]) {
+        expect(flipAll(e.offset, e.offset + CHUNK_HEADER_SIZE)).toEqual([]);
+      }
+    });
+  });
+
+  it('still reads format 1 and format 2 traces', () => {
+    for (const [file, version] of [['format-v1-nvme-jitter.simtrace', 1], ['format-v2-nvme-jitter.simtrace', 2]] as const) {
+      const t = openTrace(path.join(ROOT, 'test/fixtures', file));
+      expect(t.header.formatVersion).toBe(version);
+      const events = [...t.events()];
+      expect(t.damage).toEqual([]);
+      expect(events.length).toBe(t.footer!.totalRecords);
+      expect(events.length).toBeGreaterThan(1000);
     }
   });
 });
