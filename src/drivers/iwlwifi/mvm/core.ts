@@ -4,16 +4,17 @@
 import type { Co } from '../../../sim/scheduler.js';
 import { EIO } from '../../../kernel/errno.js';
 import { cmdGroup, cmdName } from '../fw/api.js';
-import { type FirmwareImage, type ImageKind } from '../fw/file.js';
+import { type FirmwareImage } from '../fw/file.js';
 import type { Mutex } from '../../linux-kpi/ext-types.js';
 import type { Completion } from '../../linux-kpi/completion.js';
 import type { LinuxKpi, PciDev } from '../../linux-kpi/kpi.js';
 import { CMD_WANT_SKB, type IwlTrans, type RxPacket } from '../trans-api.js';
-import { BssList, type Bss } from '../mac80211/bss.js';
+import { BssList } from '../mac80211/bss.js';
 import { ETH_HLEN, macToString, type Hdr80211 } from '../mac80211/ieee80211.js';
 import { NotifWait } from './notif-wait.js';
+import { STOPPED, connOf, fwDeadOf, rfkillOf, wifiStateOf, type Connection, type MvmState, type WifiState } from './state.js';
 
-export type WifiState = 'down' | 'up' | 'scanning' | 'connecting' | 'connected' | 'error' | 'rfkill';
+export type { Connection, Link, MvmState, WifiState } from './state.js';
 
 /** What the op mode needs from the driver parameters (index.ts IwlwifiParams). */
 export interface MvmConfig {
@@ -65,18 +66,6 @@ export const TXQ_WAKE_SPACE = 32;
 export const NVM_MAX_SECTION = 0x10000;
 export const MAX_ETH_FRAME = ETH_HLEN + 2304 - 8;
 
-export interface Connection {
-  bss: Bss;
-  ssid: string;
-  aid: number;
-  /** Contexts / station currently added in the firmware. */
-  phy: boolean;
-  mac: boolean;
-  binding: boolean;
-  sta: boolean;
-  assoc: boolean;
-}
-
 export interface MgmtWait {
   bssid: Uint8Array;
   stypes: number[];
@@ -109,14 +98,9 @@ export abstract class MvmCore {
   readonly phyDb = new Map<number, Uint8Array>();
   readonly stats: MvmStats = { txPackets: 0, txFailed: 0, txDropped: 0, rxPackets: 0, rxDropped: 0, rxBadMpdu: 0, rxCrcDropped: 0, queueStuck: 0, fwErrors: 0 };
   nvm: NvmData | null = null;
-  state: WifiState = 'down';
-  fwRunning = false;
-  fwDead = false;
-  rfkill = false;
-  /** The image running now ('init' / 'runtime'), null when stopped. */
-  running: ImageKind | null = null;
+  /** The life cycle (state.ts); every transition replaces it whole. */
+  protected mvmState: MvmState = STOPPED;
   scanUid = 0;
-  conn: Connection | null = null;
   /** Received Ethernet frames for the network scheme (bounded). */
   readonly rxQueue: Uint8Array[] = [];
   /** Called (NAPI context) when a frame was queued on rxQueue. */
@@ -148,6 +132,16 @@ export abstract class MvmCore {
   protected err(m: string): void { this.k.dev_err(this.pdev, m); }
   protected warn(m: string): void { this.k.dev_warn(this.pdev, m); }
 
+  // ---- life cycle (state.ts) ---------------------------------------------------------
+  /** The life cycle, read-only. */
+  get lifecycle(): MvmState { return this.mvmState; }
+  /** As the status scheme shows it. */
+  get state(): WifiState { return wifiStateOf(this.mvmState); }
+  /** The connection being made, kept across a scan, or established; null when none. */
+  protected get connection(): Connection | null { return connOf(this.mvmState); }
+  protected get firmwareDead(): boolean { return fwDeadOf(this.mvmState); }
+  protected get rfkillOn(): boolean { return rfkillOf(this.mvmState); }
+
   get mac(): Uint8Array | null { return this.nvm?.mac ?? null; }
   get macString(): string { return this.nvm === null ? '' : macToString(this.nvm.mac); }
 
@@ -158,7 +152,7 @@ export abstract class MvmCore {
    * otherwise; `raw` skips the status check.
    */
   protected *cmd(id: number, payload: Uint8Array, opts: { raw?: boolean; okStatus?: number; quiet?: boolean } = {}): Co<RxPacket | number> {
-    if (this.fwDead) return -EIO;
+    if (this.firmwareDead) return -EIO;
     const r = yield* this.trans.sendCmd({ id, group: cmdGroup(id), data: [payload], flags: CMD_WANT_SKB });
     const name = cmdName(id, cmdGroup(id));
     if (r.status < 0) {

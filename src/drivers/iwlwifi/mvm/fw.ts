@@ -8,6 +8,7 @@ import { type ImageKind, UCODE_TYPE, phyRxChains, phyTxChains } from '../fw/file
 import { ERFKILL } from './errno.js';
 import { MvmTx } from './tx.js';
 import { Payload, le16, le32, hex } from './core.js';
+import { bringUpFailed, broughtUp, deviceStopped, down, enterRfkill, imageAlive, imageLoading, rfkillRead } from './state.js';
 
 export abstract class MvmFw extends MvmTx {
   // ---- bring-up (mvm/fw.c, ops.c) -------------------------------------------------------
@@ -21,25 +22,26 @@ export abstract class MvmFw extends MvmTx {
         this.err(`start_hw failed: ${hw}`);
         return hw;
       }
-      this.rfkill = this.trans.rfKillAsserted();
-      if (this.rfkill) {
+      const rfkill = this.trans.rfKillAsserted();
+      this.mvmState = rfkillRead(this.mvmState, rfkill);
+      if (rfkill) {
         this.err('RF-kill switch is on: radio disabled, cannot load firmware');
-        this.state = 'rfkill';
+        this.mvmState = enterRfkill(this.mvmState);
         return -ERFKILL;
       }
       let r = yield* this.runInitUcode();
-      if (r < 0) { yield* this.stopDevice(); this.state = this.fwDead ? 'error' : 'down'; return r; }
+      if (r < 0) { yield* this.stopDevice(); this.mvmState = bringUpFailed(this.mvmState); return r; }
       // As iwl_mvm_up: the INIT image is stopped, then the hardware is started again for the runtime image.
       yield* this.stopDevice();
       const hw2 = yield* this.trans.startHw();
       if (hw2 < 0) {
         this.err(`start_hw for the runtime image failed: ${hw2}`);
-        this.state = 'down';
+        this.mvmState = down(this.mvmState);
         return hw2;
       }
       r = yield* this.runRuntimeUcode();
-      if (r < 0) { yield* this.stopDevice(); this.state = this.fwDead ? 'error' : 'down'; return r; }
-      this.state = 'up';
+      if (r < 0) { yield* this.stopDevice(); this.mvmState = bringUpFailed(this.mvmState); return r; }
+      this.mvmState = broughtUp(this.mvmState);
       this.info(`${this.cfg.ifname} up, MAC ${this.macString}`);
       return 0;
     } finally {
@@ -49,8 +51,7 @@ export abstract class MvmFw extends MvmTx {
 
   protected *stopDevice(): Co<void> {
     this.dbg('stopping device');
-    this.running = null;
-    this.fwRunning = false;
+    this.mvmState = deviceStopped(this.mvmState);
     yield* this.trans.stopDevice();
   }
 
@@ -58,8 +59,7 @@ export abstract class MvmFw extends MvmTx {
   protected *loadUcodeWaitAlive(kind: ImageKind): Co<number> {
     const label = kind === 'init' ? 'INIT' : 'RT';
     const w = this.notif.add([CMD.ALIVE]);
-    this.fwDead = false;
-    this.running = kind;
+    this.mvmState = imageLoading(this.mvmState, kind);
     this.info(`loading ${label} ucode (${this.image.sections[kind].length} sections)`);
     const r = yield* this.trans.startFw(this.image, kind);
     if (r < 0) {
@@ -90,7 +90,7 @@ export abstract class MvmFw extends MvmTx {
     this.info(`Alive ucode status ${hex(status, 4)} revision ${hex(le32(p, ALIVE_V3.LMAC_MAJOR))} ${hex(le32(p, ALIVE_V3.LMAC_MINOR))}`
       + `, scd_base_ptr ${hex(scdBase, 8)}`);
     yield* this.trans.fwAlive(scdBase);
-    this.fwRunning = true;
+    this.mvmState = imageAlive(this.mvmState);
     return 0;
   }
 

@@ -8,6 +8,7 @@ import { STYPE, WLAN_REASON_DEAUTH_LEAVING, WLAN_STATUS_SUCCESS, buildAssocReq, 
 import { ECONNREFUSED, ENETDOWN, EOPNOTSUPP, ERFKILL } from './errno.js';
 import { MvmScan } from './scan.js';
 import { Payload, hex, PHY_ID, MAC_ID, type Connection, type MgmtWait } from './core.js';
+import { connDropped, connectAborted, connectFailed, connectStarted } from './state.js';
 
 export abstract class MvmMlme extends MvmScan {
   // ---- connect / disconnect (mac80211 mlme.c; mvm contexts) -----------------------------------
@@ -42,8 +43,9 @@ export abstract class MvmMlme extends MvmScan {
   }
 
   protected *connectLocked(ssid: string): Co<number> {
-    if (this.conn !== null) {
-      if (this.conn.ssid === ssid && this.conn.assoc) return 0;
+    const cur = this.connection;
+    if (cur !== null) {
+      if (cur.ssid === ssid && cur.assoc) return 0;
       yield* this.doDisconnect();
     }
     const bss = this.bss.best(ssid);
@@ -55,20 +57,26 @@ export abstract class MvmMlme extends MvmScan {
       this.err(`${ssid}: security ${bss.security} not supported`);
       return -EOPNOTSUPP;
     }
-    this.state = 'connecting';
     const c: Connection = { bss, ssid, aid: 0, phy: false, mac: false, binding: false, sta: false, assoc: false };
-    this.conn = c;
+    this.mvmState = connectStarted(this.mvmState, c);
     const r = yield* this.doConnect(c);
     if (r < 0) {
-      if (this.conn === c) this.conn = null;
-      if (!this.fwDead) yield* this.teardown(c);
-      if (this.state === 'connecting') this.state = 'up';
+      if (this.connection === c) this.mvmState = connectFailed(this.mvmState);
+      if (!this.firmwareDead) yield* this.teardown(c);
+      this.mvmState = connectAborted(this.mvmState);
       return r;
     }
-    if (this.conn !== c) return -ENETDOWN;
-    this.state = 'connected';
+    if (!this.setLink(c, 'associated')) return -ENETDOWN;
     this.info(`${this.cfg.ifname}: associated with ${ssid} (${bss.bssid}), AID ${c.aid}`);
     return 0;
+  }
+
+  /** Moves the attempt `c` on to `kind` if it is still the current one; false when it was dropped meanwhile. */
+  protected setLink(c: Connection, kind: 'associating' | 'associated'): boolean {
+    const s = this.mvmState;
+    if (s.kind !== 'runtime' || this.connection !== c) return false;
+    this.mvmState = { ...s, link: { kind, conn: c } };
+    return true;
   }
 
   protected *doConnect(c: Connection): Co<number> {
@@ -101,6 +109,7 @@ export abstract class MvmMlme extends MvmScan {
       return -ECONNREFUSED;
     }
     this.info(`${this.cfg.ifname}: authenticated`);
+    this.setLink(c, 'associating');
     // Association.
     const asr = yield* this.mgmtExchange(c, 'assoc', [STYPE.ASSOC_RESP, STYPE.REASSOC_RESP],
       () => buildAssocReq(bss.bssidBytes, own, this.nextSeq(), c.ssid, bss.channel), deadline);
@@ -124,7 +133,7 @@ export abstract class MvmMlme extends MvmScan {
     Co<{ frame: Uint8Array; hdr: Hdr80211 } | number> {
     const bssid = c.bss.bssid;
     for (let attempt = 1; attempt <= this.cfg.mgmtRetries; attempt++) {
-      if (this.conn !== c) return -ENETDOWN;
+      if (this.connection !== c) return -ENETDOWN;
       if (this.k.time_after(this.k.jiffies, deadline)) break;
       this.info(`${this.cfg.ifname}: ${what === 'auth' ? 'send auth to' : 'associate with'} ${bssid} (try ${attempt}/${this.cfg.mgmtRetries})`);
       const mw: MgmtWait = { bssid: c.bss.bssidBytes, stypes, frame: null, hdr: null, done: this.k.init_completion() };
@@ -137,8 +146,8 @@ export abstract class MvmMlme extends MvmScan {
       }
       yield* this.k.wait_for_completion_timeout(mw.done, this.k.msecs_to_jiffies(this.cfg.mgmtTimeoutMs));
       this.mgmtWait = null;
-      if (this.fwDead) return -EIO;
-      if (this.rfkill) return -ERFKILL;
+      if (this.firmwareDead) return -EIO;
+      if (this.rfkillOn) return -ERFKILL;
       if (mw.frame !== null && mw.hdr !== null) return { frame: mw.frame, hdr: mw.hdr };
     }
     this.err(`${this.cfg.ifname}: ${what === 'auth' ? 'authentication' : 'association'} with ${bssid} timed out`);
@@ -180,19 +189,18 @@ export abstract class MvmMlme extends MvmScan {
   }
 
   protected *doDisconnect(): Co<number> {
-    const c = this.conn;
+    const c = this.connection;
     if (c === null) return 0;
-    this.conn = null;
-    if (this.state === 'connected' || this.state === 'connecting') this.state = 'up';
+    this.mvmState = connDropped(this.mvmState);
     this.onTxWake?.();
-    if (!this.fwDead && !this.rfkill && c.sta) {
+    if (!this.firmwareDead && !this.rfkillOn && c.sta) {
       const done = this.k.init_completion();
       this.mgmtTxDone = done;
       const r = this.txFrame(TXQ.MGMT, buildDeauth(c.bss.bssidBytes, this.nvm!.mac, c.bss.bssidBytes, this.nextSeq(), WLAN_REASON_DEAUTH_LEAVING), c.bss.channel, true);
       if (r === 0) yield* this.k.wait_for_completion_timeout(done, this.k.msecs_to_jiffies(100));
       this.mgmtTxDone = null;
     }
-    if (!this.fwDead) yield* this.teardown(c);
+    if (!this.firmwareDead) yield* this.teardown(c);
     this.info(`${this.cfg.ifname}: disconnected from ${c.ssid} (${c.bss.bssid}) (Reason: ${WLAN_REASON_DEAUTH_LEAVING}=DEAUTH_LEAVING)`);
     return 0;
   }

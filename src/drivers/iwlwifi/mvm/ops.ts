@@ -6,6 +6,7 @@ import { CMD, PHY_DB, RX_MPDU, RX_PHY, TXQ, cmdName, seqQueue } from '../fw/api.
 import { type IwlOpMode, type RxPacket } from '../trans-api.js';
 import { MvmRx } from './rx.js';
 import { le16, le32, hex } from './core.js';
+import { down, firmwareDied, fwRunningOf, rfkillReported } from './state.js';
 
 export class IwlMvm extends MvmRx implements IwlOpMode {
   // ---- notifications (ops.c iwl_mvm_rx) --------------------------------------------------------
@@ -46,32 +47,23 @@ export class IwlMvm extends MvmRx implements IwlOpMode {
     this.stats.fwErrors++;
     if (kind === 'sw') this.err(`Microcode SW error detected (CSR_INT ${hex(csrInt, 8)}): firmware is dead`);
     else this.err(`HW error (CSR_INT ${hex(csrInt, 8)}): device is dead`);
-    this.fwDead = true;
-    this.fwRunning = false;
-    this.state = 'error';
-    if (this.conn !== null) {
-      this.conn = null;
-      this.info(`${this.cfg.ifname}: link lost (firmware error)`);
-    }
+    const had = this.connection;
+    this.mvmState = firmwareDied(this.mvmState);
+    if (had !== null) this.info(`${this.cfg.ifname}: link lost (firmware error)`);
     this.notif.abortAll();
     this.abortMgmtWaits();
     this.onTxWake?.();
   }
 
   rfKill(asserted: boolean): void {
-    if (asserted === this.rfkill) return;
-    this.rfkill = asserted;
+    if (asserted === this.rfkillOn) return;
     this.warn(`RF_KILL bit toggled to ${asserted ? 'disable' : 'enable'} radio`);
+    if (asserted && this.connection !== null) this.info(`${this.cfg.ifname}: link lost (RF-kill)`);
+    // On: 'rfkill' (dropping the connection) unless the firmware is dead; off: back to what runs under it.
+    this.mvmState = rfkillReported(this.mvmState, asserted);
     if (asserted) {
-      if (this.conn !== null) {
-        this.info(`${this.cfg.ifname}: link lost (RF-kill)`);
-        this.conn = null;
-      }
-      if (this.state !== 'error') this.state = 'rfkill';
       this.abortMgmtWaits();
       this.onTxWake?.();
-    } else if (this.state === 'rfkill') {
-      this.state = this.fwRunning ? 'up' : 'down';
     }
   }
 
@@ -88,14 +80,14 @@ export class IwlMvm extends MvmRx implements IwlOpMode {
 
   // ---- status ---------------------------------------------------------------------------------
   statusText(): string {
-    const c = this.conn;
+    const c = this.connection;
     return `state=${this.state}\nssid=${c?.ssid ?? ''}\nbssid=${c?.bss.bssid ?? ''}\nchannel=${c?.bss.channel ?? ''}\nmac=${this.macString}\n`;
   }
 
   /** Frees driver-held frames and stops the device (remove / probe failure). */
   *shutdown(): Co<void> {
     this.rxQueue.length = 0;
-    if (this.fwRunning) yield* this.stopDevice();
-    this.state = 'down';
+    if (fwRunningOf(this.mvmState)) yield* this.stopDevice();
+    this.mvmState = down(this.mvmState);
   }
 }

@@ -7,6 +7,7 @@ import { CMD_ASYNC } from '../trans-api.js';
 import { FTYPE_DATA, FTYPE_MGMT, STYPE, isMulticast, macEqual, parseBeacon, parseHdr, parseReason, wlanToEth } from '../mac80211/ieee80211.js';
 import { MvmMlme } from './mlme.js';
 import { le16, le32, hex, type Connection } from './core.js';
+import { connDropped } from './state.js';
 
 export abstract class MvmRx extends MvmMlme {
   protected rxPhy(p: Uint8Array): void {
@@ -54,16 +55,17 @@ export abstract class MvmRx extends MvmMlme {
         this.k.complete(mw.done);
         return;
       }
-      if ((h.stype === STYPE.DEAUTH || h.stype === STYPE.DISASSOC) && this.conn !== null && macEqual(h.addr2, 0, this.conn.bss.bssidBytes)) {
+      const cur = this.connection;
+      if ((h.stype === STYPE.DEAUTH || h.stype === STYPE.DISASSOC) && cur !== null && macEqual(h.addr2, 0, cur.bss.bssidBytes)) {
         const reason = parseReason(f, h) ?? 0;
         const what = h.stype === STYPE.DEAUTH ? 'deauthenticated' : 'disassociated';
-        this.info(`${this.cfg.ifname}: ${what} by ${this.conn.bss.bssid}: reason ${reason}`);
+        this.info(`${this.cfg.ifname}: ${what} by ${cur.bss.bssid}: reason ${reason}`);
         this.connectionLost();
       }
       return;
     }
     if (h.ftype !== FTYPE_DATA) return;
-    const c = this.conn;
+    const c = this.connection;
     if (c === null || !c.assoc || own === null) { this.stats.rxDropped++; return; }
     if (!macEqual(h.addr2, 0, c.bss.bssidBytes)) { this.stats.rxDropped++; return; }
     const group = isMulticast(h.addr1);
@@ -79,17 +81,17 @@ export abstract class MvmRx extends MvmMlme {
 
   /** The AP ended the association (or the link died): forget it; tear the contexts down from a work item. */
   protected connectionLost(): void {
-    if (this.conn === null) return;
+    const c = this.connection;
+    if (c === null) return;
     // Stop the firmware from transmitting as associated at once: this runs in
     // RX context, which must not sleep, so the MAC update goes out async; the
     // rest of the teardown (synchronous commands) follows from a work item.
-    if (this.conn.assoc && !this.fwDead) {
-      const r = this.trans.sendCmdAsync({ id: CMD.MAC_CONTEXT, group: 0, data: [this.macCtxt(FW_CTXT_ACTION.MODIFY, this.conn.bss.bssidBytes, false, 0)], flags: CMD_ASYNC });
-      if (r === 0) this.conn.assoc = false;
+    if (c.assoc && !this.firmwareDead) {
+      const r = this.trans.sendCmdAsync({ id: CMD.MAC_CONTEXT, group: 0, data: [this.macCtxt(FW_CTXT_ACTION.MODIFY, c.bss.bssidBytes, false, 0)], flags: CMD_ASYNC });
+      if (r === 0) c.assoc = false;
     }
-    this.lostConn = this.conn;
-    this.conn = null;
-    if (this.state === 'connected' || this.state === 'connecting') this.state = 'up';
+    this.lostConn = c;
+    this.mvmState = connDropped(this.mvmState);
     this.onTxWake?.();
     this.k.schedule_work(this.lostWork);
   }
@@ -100,7 +102,7 @@ export abstract class MvmRx extends MvmMlme {
     yield* this.k.mutex_lock(this.mutex);
     const c = this.lostConn;
     this.lostConn = null;
-    if (c !== null && !this.fwDead) yield* this.teardown(c);
+    if (c !== null && !this.firmwareDead) yield* this.teardown(c);
     this.k.mutex_unlock(this.mutex);
   }
 }

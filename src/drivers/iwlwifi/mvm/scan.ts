@@ -7,7 +7,8 @@ import { CMD, SCAN_ABORT_SIZE, SCAN_CFG, SCAN_COMPLETE, SCAN_GEN_FLAGS_ITER_COMP
 import { CAPA, DEFAULT_N_SCAN_CHANNELS } from '../fw/file.js';
 import { ENETDOWN, EOPNOTSUPP, ERFKILL } from './errno.js';
 import { MvmFw } from './fw.js';
-import { Payload, le32, type WifiState } from './core.js';
+import { Payload, le32 } from './core.js';
+import { assertNever } from './state.js';
 
 export abstract class MvmScan extends MvmFw {
   // ---- scan (mvm/scan.c, UMAC) --------------------------------------------------------------
@@ -34,11 +35,32 @@ export abstract class MvmScan extends MvmFw {
     return yield* this.cmdOk(CMD.SCAN_CFG, p.b);
   }
 
+  /** 0 when a control operation can run: the runtime firmware is up and the RF-kill switch off; else -EIO / -ERFKILL / -ENETDOWN. */
   protected busyOrDown(): number {
-    if (this.fwDead || this.state === 'error') return -EIO;
-    if (this.rfkill || this.state === 'rfkill') return -ERFKILL;
-    if (this.state === 'down' || !this.fwRunning) return -ENETDOWN;
-    return 0;
+    const s = this.mvmState;
+    switch (s.kind) {
+      case 'dead': return -EIO;
+      case 'stopped': return s.fwDead ? -EIO : s.rfkill ? -ERFKILL : -ENETDOWN;
+      case 'starting': return s.rfkill ? -ERFKILL : -ENETDOWN;
+      case 'rfkill': return this.firmwareDead ? -EIO : -ERFKILL;
+      case 'runtime': return s.rfkill ? -ERFKILL : 0;
+      default: return assertNever(s);
+    }
+  }
+
+  /** A scan or a connection attempt is running. */
+  protected get controlBusy(): boolean {
+    const s = this.mvmState;
+    if (s.kind !== 'runtime') return false;
+    switch (s.link.kind) {
+      case 'idle':
+      case 'associated': return false;
+      case 'scanning':
+      case 'authenticating':
+      case 'associating':
+      case 'aborting': return true;
+      default: return assertNever(s.link);
+    }
   }
 
   /**
@@ -51,11 +73,24 @@ export abstract class MvmScan extends MvmFw {
   }
 
   protected *scanLocked(ssid: string | undefined): Co<number> {
-    if ((this.state as WifiState) === 'scanning') return -EBUSY;
-    const prev = this.state;
-    this.state = 'scanning';
+    const s = this.mvmState;
+    if (s.kind !== 'runtime') return this.busyOrDown();
+    switch (s.link.kind) {
+      case 'idle': this.mvmState = { ...s, link: { kind: 'scanning', conn: null } }; break;
+      case 'associated': this.mvmState = { ...s, link: { kind: 'scanning', conn: s.link.conn } }; break;
+      case 'scanning':
+      case 'authenticating':
+      case 'associating':
+      case 'aborting': return -EBUSY;
+      default: return assertNever(s.link);
+    }
     const r = yield* this.doScan(ssid);
-    if (this.state === 'scanning') this.state = prev === 'connected' && this.conn === null ? 'up' : prev;
+    // Back to the link the scan kept, unless the scan was overtaken (RF-kill, firmware error).
+    const t = this.mvmState;
+    if (t.kind === 'runtime' && t.link.kind === 'scanning') {
+      const c = t.link.conn;
+      this.mvmState = { ...t, link: c === null ? { kind: 'idle' } : { kind: 'associated', conn: c } };
+    }
     return r;
   }
 
@@ -65,7 +100,7 @@ export abstract class MvmScan extends MvmFw {
    * and again after taking the mutex.
    */
   protected *control(op: () => Co<number>): Co<number> {
-    if (this.state === 'scanning' || this.state === 'connecting') return -EBUSY;
+    if (this.controlBusy) return -EBUSY;
     const bad = this.busyOrDown();
     if (bad < 0) return bad;
     yield* this.k.mutex_lock(this.mutex);
@@ -113,7 +148,7 @@ export abstract class MvmScan extends MvmFw {
     const status = w.pkt!.payload[SCAN_COMPLETE.STATUS] ?? 0;
     if (status === SCAN_STATUS_ABORTED) {
       this.warn(`scan ${uid} aborted by the firmware`);
-      return this.rfkill ? -ERFKILL : -EIO;
+      return this.rfkillOn ? -ERFKILL : -EIO;
     }
     if (status !== SCAN_STATUS_DONE) this.warn(`scan ${uid} completed with status ${status}`);
     this.info(`scan ${uid} done: ${this.bss.size} BSS(s)`);

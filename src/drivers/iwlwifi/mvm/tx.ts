@@ -44,7 +44,7 @@ export abstract class MvmTx extends MvmNvm {
 
   /** Queues an 802.11 frame on `queue`; 0 or -errno (-ENOSPC: ring full). */
   protected txFrame(queue: number, frame: Uint8Array, channel: number, ack: boolean): number {
-    if (this.fwDead) return -EIO;
+    if (this.firmwareDead) return -EIO;
     const skb = this.k.alloc_skb(frame.length, queue === TXQ.DATA ? 'iwlwifi:tx-data' : 'iwlwifi:tx-mgmt');
     this.k.skb_put_data(skb, frame);
     const r = this.trans.tx(queue, this.txCmd(frame.length, channel, ack, STA_ID_AP), skb, HDR_LEN_3ADDR);
@@ -65,9 +65,9 @@ export abstract class MvmTx extends MvmNvm {
    */
   xmit(eth: Uint8Array): number {
     if (eth.length < ETH_HLEN || eth.length > MAX_ETH_FRAME) return -EINVAL;
-    const c = this.conn;
+    const c = this.connection;
     const own = this.mac;
-    if (c === null || !c.assoc || own === null || this.fwDead) return -ENETDOWN;
+    if (c === null || !c.assoc || own === null || this.firmwareDead) return -ENETDOWN;
     if (this.dataStopped) return -EAGAIN;
     const f = ethToWlan(eth, own, c.bss.bssidBytes, this.nextSeq());
     if (f === null) return -EINVAL;
