@@ -20,6 +20,7 @@ import { MemoryScheme } from '../src/kernel/schemes/memory.js';
 import { runLoop } from '../src/sim/run-loop.js';
 import { NULL_TRACER } from '../src/sim/tracer.js';
 import { wifiResultOf } from '../src/workloads/wifi.js';
+import { at, ps } from '../src/sim/time.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -34,9 +35,9 @@ export function benchEngine(events = 5_000_000): number {
   const q = new EventQueue(2048);
   let left = events;
   const t = q.register('noop', (_k, a0) => {
-    if (--left > 0) q.schedule((1 + (a0 % 97)) as never, t, 0, a0 + 1);
+    if (--left > 0) q.schedule(ps(1 + (a0 % 97)), t, 0, a0 + 1);
   });
-  for (let i = 0; i < 1000; i++) q.scheduleAt(i as never, t, 0, i);
+  for (let i = 0; i < 1000; i++) q.scheduleAt(at(i), t, 0, i);
   const r = time(() => { while (q.step()); });
   return q.dispatched / r.seconds;
 }

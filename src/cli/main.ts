@@ -20,7 +20,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_SCENARIO = join(ROOT, 'fixtures/scenarios/nvme-msix.json');
 
 /** Command names, for the suggestion on a mistyped one. */
-const COMMANDS = ['run', 'inspect', 'diff', 'check', 'replay', 'bisect', 'export', 'devices'] as const;
+const COMMANDS = ['run', 'inspect', 'diff', 'check', 'replay', 'bisect', 'export', 'devices', 'workloads'] as const;
 
 /** A scenario seed, as the scenario file's `seed` allows. */
 const seedOption = (v: unknown): number | undefined => intOption('seed', v, 0, 0xffffffff);
@@ -167,7 +167,8 @@ async function main(argv: string[]): Promise<number> {
       if (a.out !== undefined) checkWritablePath(a.out, '--out');
       code = exportCommand(a);
     })
-    .command('devices', 'list device types and their props', () => {}, () => { code = devicesCommand(); })
+    .command('devices', 'list device types (props, PCI ids, guest errors), drivers and workloads', () => {}, () => { code = devicesCommand(); })
+    .command('workloads', 'list workloads with their parameters and expectations', () => {}, () => { code = devicesCommand('workloads'); })
     .strictCommands()
     .strictOptions()
     .fail((msg, err) => {

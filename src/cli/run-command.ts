@@ -52,7 +52,7 @@ export function runCommand(a: RunCommandArgs): number {
     const { workload, ...rest } = r;
     const summary = {
       scenario: scenario.name, seed: out.seed, ...rest,
-      workload: workload === undefined ? undefined : { ...workload, latencies: undefined },
+      workload: workload === undefined ? undefined : { type: workload.type, ...workload.json },
       trace: out.trace === undefined ? undefined : { path: out.trace.path, bytes: out.trace.bytes, records: out.trace.records },
       wallMs: Math.round(wallMs),
     };
@@ -72,31 +72,13 @@ function colourLevel(level: string): string {
   }
 }
 
-/** "p50 …, p99 …" of simulated durations (ps). */
-function spread(values: readonly number[]): string {
-  const sorted = [...values].sort((x, y) => x - y);
-  const pct = (p: number) => formatTime(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
-  return `p50 ${pct(0.5)}, p99 ${pct(0.99)}`;
-}
-
 function printSummary(name: string, seed: number, r: RunResult, trace: { path: string | null; bytes: number; records: number } | undefined, wallMs: number): void {
   const line = (k: string, v: string) => process.stdout.write(`  ${k.padEnd(16)} ${v}\n`);
   process.stdout.write(`${chalk.bold(`simrun: ${name}`)} (seed ${seed})\n`);
   line('simulated time', formatTime(r.simTimePs));
   line('events', String(r.events));
   line('interrupts', String(r.interrupts));
-  if (r.workload !== undefined) {
-    const w = r.workload;
-    line('I/Os', `${r.ios} (${w.reads} reads, ${w.writes} writes, ${(w.bytes / 1024).toFixed(0)} KiB, ${w.dataErrors} data errors, ${w.ioErrors} I/O errors)`);
-    if (w.latencies.length > 0) line('I/O latency', spread(w.latencies));
-  }
-  if (r.wifi !== undefined) {
-    const w = r.wifi;
-    line('Wi-Fi steps', `${w.steps.join(' > ') || '(none)'}${w.failedStep === undefined ? '' : chalk.red(` > ${w.failedStep} FAILED: ${w.failure ?? ''}`)}`);
-    line('networks', w.networks.length === 0 ? '(none)' : w.networks.map((n) => n.split('\t').slice(0, 3).join(' ')).join('; '));
-    line('pings', `${w.pingsOk}/${w.pingsSent} answered`);
-    if (w.rtts.length > 0) line('ping RTT', spread(w.rtts));
-  }
+  for (const l of r.workload?.summary ?? []) line(l.label, l.bad === true ? chalk.red(l.text) : l.text);
   line('guest errors', r.guestErrors === 0 ? '0' : chalk.yellow(String(r.guestErrors)));
   line('crashes', r.crashes.length === 0 ? '0' : chalk.red(r.crashes.map((c) => `${c.name}: ${c.reason}`).join('; ')));
   for (const [id, st] of Object.entries(r.deviceStats)) line(id, Object.entries(st).map(([k, v]) => `${k} ${v}`).join(', '));

@@ -3,9 +3,9 @@ import type { Co } from '../sim/scheduler.js';
 import { validateProps, type PropTable, type PropValues } from '../sim/props.js';
 import type { PciFunctionHandle, PciFunctionInfo } from '../kernel/pcid.js';
 import type { Sys } from '../kernel/sys.js';
-import { LinuxKpi, pciMatch, type PciDriver } from './linux-kpi/kpi.js';
-import { makeNvmePciDriver, type NvmeParams } from './nvme/driver.js';
-import { iwlwifiParams, makeIwlwifiPciDriver, type IwlwifiParams } from './iwlwifi/index.js';
+import { LinuxKpi, pciMatch, type PciDeviceId, type PciDriver } from './linux-kpi/kpi.js';
+import { makeNvmePciDriver, NVME_ID_TABLE } from './nvme/driver.js';
+import { iwlwifiParams, IWL_ID_TABLE, makeIwlwifiPciDriver } from './iwlwifi/index.js';
 
 /**
  * The pcid-spawner match table: which driver starts for which PCI function.
@@ -17,9 +17,24 @@ export interface DriverEntry<T extends PropTable = PropTable> {
   /** 'linux-kpi' drivers are ported Linux drivers; 'redox' ones use src/drivers/sys directly. */
   kind: 'linux-kpi' | 'redox';
   params: T;
-  matches(info: PciFunctionInfo): boolean;
+  /** The PCI functions it drives: the driver's own id table (a linux-kpi driver's `pci_driver.id_table`). */
+  idTable: readonly PciDeviceId[];
   /** The driver process's main task. */
   main(sys: Sys, pci: PciFunctionHandle, params: PropValues<T>, env: DriverEnv): Co<number | void>;
+}
+
+/** A registry entry with its parameter types erased: the machine validates raw params against `params` first. */
+export interface AnyDriverEntry extends Omit<DriverEntry, 'main'> {
+  main(sys: Sys, pci: PciFunctionHandle, params: Record<string, unknown>, env: DriverEnv): Co<number | void>;
+}
+
+export function registerDriver<T extends PropTable>(d: DriverEntry<T>): AnyDriverEntry {
+  return { ...d, main: (sys, pci, params, env) => d.main(sys, pci, params as PropValues<T>, env) };
+}
+
+/** Whether `entry` drives this function (its id table matches vendor, device and class). */
+export function driverMatches(entry: { idTable: readonly PciDeviceId[] }, info: PciFunctionInfo): boolean {
+  return pciMatch(entry.idTable, info.vendorId, info.deviceId, info.classCode) !== undefined;
 }
 
 /** Where the driver's files are: relative paths in driver params resolve against the scenario's directory. */
@@ -42,7 +57,7 @@ export function* runLinuxPciDriver(sys: Sys, pci: PciFunctionHandle, drv: PciDri
     return 1;
   }
   // Resident: a Linux driver lives on in its IRQ threads and kthreads.
-  yield* sys.kernel.block(sys.ctx);
+  yield* sys.park();
   return 0;
 }
 
@@ -54,32 +69,29 @@ const nvmeParams = {
   ioTimeoutMs: { type: 'number', default: 30000, min: 1, integer: true, doc: 'I/O command timeout (blk-mq default 30 s), then the command is aborted and its request fails with EIO' },
 } as const satisfies PropTable;
 
-export const DRIVERS: DriverEntry[] = [
-  {
+export const DRIVERS: AnyDriverEntry[] = [
+  registerDriver({
     name: 'nvme',
     description: 'NVMe driver ported through linux-kpi (nvme-pci shape); serves disk.nvme',
     kind: 'linux-kpi',
     params: nvmeParams,
-    matches: (info) => info.classCode === 0x010802,
-    main: (sys, pci, params) => runLinuxPciDriver(sys, pci, makeNvmePciDriver(params as unknown as NvmeParams)),
-  },
-  {
+    idTable: NVME_ID_TABLE,
+    main: (sys, pci, params) => runLinuxPciDriver(sys, pci, makeNvmePciDriver(params)),
+  }),
+  registerDriver({
     name: 'iwlwifi',
     description: 'Intel Wi-Fi (7265D) driver ported through linux-kpi (iwlwifi pcie transport + mvm); serves wifictl and network.<ifname>',
     kind: 'linux-kpi',
     params: iwlwifiParams,
-    matches: (info) => info.vendorId === 0x8086 && info.deviceId === 0x095a,
-    main: (sys, pci, params, env) => {
-      const p = params as unknown as IwlwifiParams;
-      return runLinuxPciDriver(sys, pci, makeIwlwifiPciDriver(p, resolve(env.baseDir, p.firmwareDir)));
-    },
-  },
+    idTable: IWL_ID_TABLE,
+    main: (sys, pci, params, env) => runLinuxPciDriver(sys, pci, makeIwlwifiPciDriver(params, resolve(env.baseDir, params.firmwareDir))),
+  }),
 ];
 
-export function findDriver(name: string): DriverEntry | undefined {
+export function findDriver(name: string): AnyDriverEntry | undefined {
   return DRIVERS.find((d) => d.name === name);
 }
 
-export function validateDriverParams(entry: DriverEntry, raw: unknown, where: string): Record<string, unknown> {
+export function validateDriverParams(entry: AnyDriverEntry, raw: unknown, where: string): Record<string, unknown> {
   return validateProps(entry.params, raw, where) as Record<string, unknown>;
 }

@@ -8,6 +8,7 @@ import { EACCES, EBADF, ENOENT, ESPIPE } from './errno.js';
 import { Process, type ProcState } from './process.js';
 import type { FileDesc, Scheme, TaskCtx } from './types.js';
 import { Sys } from './sys.js';
+import { after, ps } from '../sim/time.js';
 
 export type ProcMain = (sys: Sys) => Co<number | void>;
 
@@ -316,7 +317,7 @@ export class Kernel {
   syscallEntry(ctx: TaskCtx): boolean {
     this.syscalls++;
     const core = ctx.core;
-    core.time = (core.time + core.costs.syscallPs) as never;
+    core.time = after(core.time, ps(core.costs.syscallPs));
     return this.sched.shouldPreempt(this.currentTask(ctx));
   }
 

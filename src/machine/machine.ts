@@ -22,13 +22,14 @@ import { EventScheme } from '../kernel/schemes/event.js';
 import { IrqScheme } from '../kernel/schemes/irq.js';
 import { MemoryScheme } from '../kernel/schemes/memory.js';
 import { TimeScheme } from '../kernel/schemes/time.js';
-import { RootScheme, resetPacketIds } from '../kernel/schemes/user.js';
-import { DRIVERS, validateDriverParams, type DriverEntry } from '../drivers/registry.js';
-import { blockIoParams, spawnBlockIo, type BlockIoResult } from '../workloads/blockio.js';
-import { spawnWifi, wifiParams, type WifiResult } from '../workloads/wifi.js';
+import { RootScheme } from '../kernel/schemes/user.js';
+import { DRIVERS, driverMatches, validateDriverParams, type AnyDriverEntry } from '../drivers/registry.js';
+import { findWorkload, WORKLOADS } from '../workloads/registry.js';
+import { WorkloadConfigError, type RunningWorkload, type SummaryLine } from '../workloads/workload.js';
 import { ObservedTracer } from '../trace/observed.js';
 import { NULL_TRACER, type Tracer } from '../sim/tracer.js';
 import type { TraceHeaderInput } from '../trace/format.js';
+import { ps } from '../sim/time.js';
 
 /** Physical memory map of the machine (documented in README "Machine"). */
 export const ECAM_BASE = 0xe0000000;
@@ -60,10 +61,17 @@ export interface RunResult {
   stoppedBy: 'workload-done' | 'idle' | 'time-limit' | 'until';
   /** Expectation failures (empty = pass). */
   failures: string[];
-  workload: BlockIoResult | undefined;
-  /** The Wi-Fi workload's outcome (workload type "wifi"). */
-  wifi: WifiResult | undefined;
+  /** The workload's type, its result (see `workloadResult` in src/workloads/workload.ts) and summary lines. */
+  workload: WorkloadOutcome | undefined;
   deviceStats: Record<string, Record<string, number>>;
+}
+
+export interface WorkloadOutcome {
+  type: string;
+  result: object;
+  summary: SummaryLine[];
+  /** The result as JSON (without per-operation arrays). */
+  json: Record<string, unknown>;
 }
 
 /** Replaces the device models (trace-as-hardware replay). */
@@ -144,15 +152,13 @@ export class Machine {
   readonly tracer: ObservedTracer;
   readonly rng: Rng;
   readonly seed: number;
-  workload: BlockIoResult | undefined;
-  wifi: WifiResult | undefined;
+  workload: RunningWorkload | undefined;
   readonly hardware: HardwareStandIn | undefined;
 
   constructor(readonly scenario: Scenario, opts: BuildOptions = {}) {
     this.hardware = opts.hardware;
     const s = scenario;
     const file = s.path;
-    resetPacketIds();
     this.seed = opts.seed ?? s.seed;
     this.rng = new Rng(this.seed);
     this.tracer = new ObservedTracer(opts.tracer ?? NULL_TRACER);
@@ -207,7 +213,7 @@ export class Machine {
     });
 
     // Drivers: validate the scenario's selection and parameters up front.
-    const enabled = new Map<string, { entry: DriverEntry; params: Record<string, unknown> }>();
+    const enabled = new Map<string, { entry: AnyDriverEntry; params: Record<string, unknown> }>();
     const selection = Object.keys(s.drivers).length === 0 ? Object.fromEntries(DRIVERS.map((d) => [d.name, {}])) : s.drivers;
     for (const [name, raw] of Object.entries(selection)) {
       const entry = DRIVERS.find((d) => d.name === name);
@@ -225,30 +231,17 @@ export class Machine {
 
     // Workload.
     if (s.workload !== undefined) {
-      const validate = <T extends PropTable>(table: T): PropValues<T> => {
-        try {
-          return validateProps(table, s.workload!.params, 'workload');
-        } catch (e) {
-          if (e instanceof PropError) throw new InputError(file, e.field, e.message.slice(e.field.length + 2));
-          throw e;
-        }
-      };
-      if (s.workload.type === 'blockio') {
-        const params = validate(blockIoParams);
-        const dev = params.verifyDevice === '' ? this.devices.find((d) => d.imagePath !== undefined) : this.devices.find((d) => d.id === params.verifyDevice);
-        if (params.verifyDevice !== '' && dev === undefined) throw new InputError(file, 'workload.verifyDevice', `no device "${params.verifyDevice}"`);
-        const image = params.verify && dev?.imagePath !== undefined ? new Uint8Array(readFileSync(dev.imagePath)) : undefined;
-        this.workload = spawnBlockIo(k, params, this.rng.fork('workload'), image);
-      } else if (s.workload.type === 'wifi') {
-        const params = validate(wifiParams);
-        try {
-          this.wifi = spawnWifi(k, params);
-        } catch (e) {
-          if (e instanceof RangeError) throw new InputError(file, e.message.split(':')[0]!, e.message.slice(e.message.indexOf(':') + 2));
-          throw e;
-        }
-      } else {
-        throw new InputError(file, 'workload.type', `unknown workload "${s.workload.type}" (known: blockio, wifi)`);
+      const entry = findWorkload(s.workload.type);
+      if (entry === undefined) {
+        throw new InputError(file, 'workload.type', `unknown workload "${s.workload.type}" (known: ${WORKLOADS.map((w) => w.type).join(', ')})`);
+      }
+      try {
+        const params = validateProps(entry.params, s.workload.params, 'workload') as Record<string, unknown>;
+        this.workload = entry.spawn({ kernel: k, rng: this.rng.fork('workload'), devices: this.devices }, params);
+      } catch (e) {
+        if (e instanceof PropError) throw new InputError(file, e.field, e.message.slice(e.field.length + 2));
+        if (e instanceof WorkloadConfigError) throw new InputError(file, `workload.${e.field}`, e.message.slice(e.field.length + 2));
+        throw e;
       }
     }
   }
@@ -270,9 +263,9 @@ export class Machine {
       // Device events run synchronously inside a task's MMIO access too: a task mid-slice means the machine is busy.
       // Trace-as-driver replay has no kernel activity to go by: the replay's loop ends with the recording.
       const sched = this.kernel.sched;
-      if (devicesOnly || this.queue.pending > 0 || sched.current !== undefined || sched.nextRunnable().core >= 0) this.queue.schedule(intervalPs as never, target);
+      if (devicesOnly || this.queue.pending > 0 || sched.current !== undefined || sched.nextRunnable().core >= 0) this.queue.schedule(ps(intervalPs), target);
     });
-    this.queue.schedule(intervalPs as never, target);
+    this.queue.schedule(ps(intervalPs), target);
   }
 
   private buildDevices(): void {
@@ -307,7 +300,7 @@ export class Machine {
             const dma = new DmaPort(index, decl.id, this.mem, this.queue, tracer, fn);
             return { irq: fn, dma };
           },
-        }, props as never);
+        }, props);
       } catch (e) {
         if (e instanceof DeviceConfigError) {
           const field = e.field.startsWith('machine.') ? e.field : `${where}.props.${e.field}`;
@@ -327,16 +320,16 @@ export class Machine {
 
   }
 
-  private *pcid(ctx: import('../kernel/types.js').TaskCtx, enabled: Map<string, { entry: DriverEntry; params: Record<string, unknown> }>) {
+  private *pcid(ctx: import('../kernel/types.js').TaskCtx, enabled: Map<string, { entry: AnyDriverEntry; params: Record<string, unknown> }>) {
     const k = this.kernel;
     const proc = ctx.proc;
     const found = enumeratePci(new ConfigPort(ctx, ECAM_BASE));
     for (const info of found) {
       k.log(proc, 'info', `${info.bdf} ${hex4(info.vendorId)}:${hex4(info.deviceId)} class ${info.classCode.toString(16).padStart(6, '0')}`);
-      const match = [...enabled.values()].find((e) => e.entry.matches(info));
+      const match = [...enabled.values()].find((e) => driverMatches(e.entry, info));
       if (match === undefined) continue;
       const dev = this.devices.find((d) => d.bdf === info.bdf);
-      const driverProc = k.spawn(`${match.entry.name}d`, (sys) => match.entry.main(sys, new PciFunctionHandle(info, sys.ctx, ECAM_BASE), match.params as never, { baseDir: this.scenario.baseDir }));
+      const driverProc = k.spawn(`${match.entry.name}d`, (sys) => match.entry.main(sys, new PciFunctionHandle(info, sys.ctx, ECAM_BASE), match.params, { baseDir: this.scenario.baseDir }));
       if (dev !== undefined) driverProc.devices.push(dev.index);
       k.log(proc, 'info', `spawned ${match.entry.name} (pid ${driverProc.pid}) for ${info.bdf}`);
     }
@@ -364,9 +357,8 @@ export class Machine {
 
   private runInner(limitPs: number, extraStop: (() => boolean) | undefined): RunResult {
     const w = this.workload;
-    const wifi = this.wifi;
     const hw = this.hardware;
-    const workloadDone = w !== undefined ? () => w.clientsEnded >= w.clients : wifi !== undefined ? () => wifi.done : () => false;
+    const workloadDone = w !== undefined ? () => w.done() : () => false;
     const base = hw?.shouldStop === undefined ? workloadDone : () => workloadDone() || hw.shouldStop!();
     const stop = extraStop === undefined ? base : () => base() || extraStop();
     const reason = runLoop(this.kernel.sched, this.queue, limitPs, stop);
@@ -383,8 +375,7 @@ export class Machine {
     const parts = [
       this.queue.now, this.queue.dispatched, this.tracer.count, this.kernel.syscalls, this.kernel.interrupts,
       ...this.cores.map((c) => c.time), JSON.stringify(this.devices.map((d) => d.model.stats())),
-      this.workload === undefined ? '' : `${this.workload.reads}/${this.workload.writes}/${this.workload.bytes}`,
-      this.wifi === undefined ? '' : `${this.wifi.steps.join(',')}/${this.wifi.pingsSent}/${this.wifi.pingsOk}`,
+      this.workload === undefined ? '' : this.workload.digest(),
     ];
     return createHash('sha256').update(parts.join('|')).digest('hex');
   }
@@ -399,27 +390,13 @@ export class Machine {
   result(stoppedBy: RunResult['stoppedBy']): RunResult {
     const s = this.scenario;
     const w = this.workload;
-    const ios = w === undefined ? 0 : w.reads + w.writes;
+    const ios = w === undefined ? 0 : w.ios();
     const failures: string[] = [];
     const e = s.expect;
-    if (ios < e.minIos) failures.push(`expected at least ${e.minIos} I/Os, got ${ios}`);
+    if (w === undefined && ios < e.minIos) failures.push(`expected at least ${e.minIos} I/Os, got ${ios}`);
     if (this.tracer.guestErrorCount > e.maxGuestErrors) failures.push(`expected at most ${e.maxGuestErrors} guest errors, got ${this.tracer.guestErrorCount}`);
     if (this.kernel.crashes.length !== e.crashes) failures.push(`expected ${e.crashes} crashed processes, got ${this.kernel.crashes.length}${this.kernel.crashes.map((c) => `; ${c.name}: ${c.reason}`).join('')}`);
-    if (w !== undefined) {
-      const before = failures.length;
-      if (w.dataErrors > e.dataErrors) failures.push(`expected at most ${e.dataErrors} data errors, got ${w.dataErrors}`);
-      if (w.ioErrors > e.ioErrors) failures.push(`expected at most ${e.ioErrors} I/O errors, got ${w.ioErrors}`);
-      // The first problems explain an error-count failure.
-      if (failures.length > before) for (const p of w.problems.slice(0, 5)) failures.push(p);
-    }
-    if (stoppedBy === 'time-limit' && w !== undefined) failures.push(`time limit reached before the workload finished (${w.clientsDone}/${w.clients} clients done)`);
-    const wifi = this.wifi;
-    if (wifi !== undefined) {
-      const want = e.wifiOutcome;
-      const got = wifi.failedStep === undefined ? (wifi.done ? 'ok' : 'unfinished') : `fail:${wifi.failedStep}`;
-      if (got !== want) failures.push(`expected the Wi-Fi workload to end "${want}", it ended "${got}"${wifi.failure === undefined ? '' : `: ${wifi.failure}`}`);
-      if (wifi.pingsOk < e.minPings) failures.push(`expected at least ${e.minPings} answered pings, got ${wifi.pingsOk}`);
-    }
+    if (w !== undefined) failures.push(...w.failures(e, stoppedBy));
     for (const text of e.logContains) {
       if (!this.kernel.logs.some((l) => l.text.includes(text))) failures.push(`expected a log line containing ${JSON.stringify(text)}`);
     }
@@ -434,8 +411,7 @@ export class Machine {
       crashes: this.kernel.crashes,
       stoppedBy,
       failures,
-      workload: w,
-      wifi,
+      workload: w === undefined ? undefined : { type: w.type, result: w.result, summary: w.summary(), json: w.json() },
       deviceStats,
     };
   }

@@ -1,5 +1,6 @@
 import type { EventQueue } from './event-queue.js';
 import type { Scheduler } from './scheduler.js';
+import { at } from './time.js';
 
 export type StopReason = 'stopped' | 'idle' | 'time-limit';
 
@@ -27,7 +28,7 @@ export function runLoop(sched: Scheduler, queue: EventQueue, limitPs: number, st
       const core = sched.cores[sched.runnableCore]!;
       sched.runSlice(sched.runnableCore);
       if (core.time > core.limitPs) {
-        for (const c of sched.cores) if (c.time > c.limitPs) c.time = c.limitPs as never;
+        for (const c of sched.cores) if (c.time > c.limitPs) c.time = at(c.limitPs);
         return 'time-limit';
       }
     } else queue.step();

@@ -1,6 +1,7 @@
 import type { Core } from './cpu.js';
 import type { EventQueue, EventHandle } from './event-queue.js';
 import { NO_EVENT } from './event-queue.js';
+import { at } from './time.js';
 
 /**
  * Tasks are coroutines: generator functions that `yield` only at blocking
@@ -99,7 +100,7 @@ export class Scheduler {
     task.state = 'blocked';
     task.waitSeq++;
     if (deadline !== undefined) {
-      task.timer = this.queue.scheduleAt(Math.max(deadline, this.queue.now) as never, this.target, KIND_TIMEOUT, task.tid, task.waitSeq);
+      task.timer = this.queue.scheduleAt(at(Math.max(deadline, this.queue.now)), this.target, KIND_TIMEOUT, task.tid, task.waitSeq);
     }
   }
 
@@ -180,7 +181,7 @@ export class Scheduler {
     const task = q.shift();
     if (task === undefined) return;
     const core = this.cores[coreId]!;
-    if (task.readyAt > core.time) core.time = task.readyAt as never;
+    if (task.readyAt > core.time) core.time = at(task.readyAt);
     if (core.time < this.queue.now) core.time = this.queue.now;
     if (this.lastTask[coreId] !== task) {
       if (this.lastTask[coreId] !== undefined) {

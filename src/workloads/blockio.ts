@@ -4,7 +4,10 @@ import type { PropTable, PropValues } from '../sim/props.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Sys } from '../kernel/sys.js';
 import { errnoName } from '../kernel/errno.js';
+import { readFileSync } from 'node:fs';
+import { formatTime } from '../sim/time.js';
 import { sameBytes } from '../trace/compare/events.js';
+import { WorkloadConfigError, type SummaryLine, type WorkloadEntry, workloadResult } from './workload.js';
 
 export const blockIoParams = {
   target: { type: 'string', default: 'disk.nvme:1', doc: 'scheme path of the disk to exercise' },
@@ -160,3 +163,53 @@ function firstDiff(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
   return a.length;
 }
+
+/** "p50 …, p99 …" of simulated durations (ps). */
+export function spread(values: readonly number[]): string {
+  const sorted = [...values].sort((x, y) => x - y);
+  const pct = (p: number) => formatTime(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!);
+  return `p50 ${pct(0.5)}, p99 ${pct(0.99)}`;
+}
+
+export const blockIoWorkload: WorkloadEntry<typeof blockIoParams, BlockIoResult> = {
+  type: 'blockio',
+  description: 'client processes reading and writing blocks through a disk scheme, every read checked against a shadow copy of the image',
+  params: blockIoParams,
+  expectations: {
+    minIos: 'at least this many reads and writes completed',
+    dataErrors: 'at most this many reads whose data differed from the shadow copy',
+    ioErrors: 'at most this many failed reads or writes',
+  },
+  spawn(env, params) {
+    const dev = params.verifyDevice === '' ? env.devices.find((d) => d.imagePath !== undefined) : env.devices.find((d) => d.id === params.verifyDevice);
+    if (params.verifyDevice !== '' && dev === undefined) throw new WorkloadConfigError('verifyDevice', `no device "${params.verifyDevice}"`);
+    const image = params.verify && dev?.imagePath !== undefined ? new Uint8Array(readFileSync(dev.imagePath)) : undefined;
+    const r = spawnBlockIo(env.kernel, params, env.rng, image);
+    return {
+      type: 'blockio',
+      result: r,
+      done: () => r.clientsEnded >= r.clients,
+      ios: () => r.reads + r.writes,
+      failures(e, stoppedBy) {
+        const out: string[] = [];
+        if (r.reads + r.writes < e.minIos) out.push(`expected at least ${e.minIos} I/Os, got ${r.reads + r.writes}`);
+        if (r.dataErrors > e.dataErrors) out.push(`expected at most ${e.dataErrors} data errors, got ${r.dataErrors}`);
+        if (r.ioErrors > e.ioErrors) out.push(`expected at most ${e.ioErrors} I/O errors, got ${r.ioErrors}`);
+        // The first problems explain an error-count failure.
+        if (out.length > 0) for (const p of r.problems.slice(0, 5)) out.push(p);
+        if (stoppedBy === 'time-limit') out.push(`time limit reached before the workload finished (${r.clientsDone}/${r.clients} clients done)`);
+        return out;
+      },
+      summary() {
+        const lines: SummaryLine[] = [{ label: 'I/Os', text: `${r.reads + r.writes} (${r.reads} reads, ${r.writes} writes, ${(r.bytes / 1024).toFixed(0)} KiB, ${r.dataErrors} data errors, ${r.ioErrors} I/O errors)` }];
+        if (r.latencies.length > 0) lines.push({ label: 'I/O latency', text: spread(r.latencies) });
+        return lines;
+      },
+      json: () => ({ ...r, latencies: undefined }),
+      digest: () => `${r.reads}/${r.writes}/${r.bytes}`,
+    };
+  },
+};
+
+/** The block I/O result of a run whose workload was "blockio", else undefined. */
+export const blockIoResultOf = (w: { type: string; result: object } | undefined): BlockIoResult | undefined => workloadResult(blockIoWorkload, w);

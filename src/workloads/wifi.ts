@@ -5,6 +5,8 @@ import type { Sys } from '../kernel/sys.js';
 import { O_NONBLOCK, O_RDWR } from '../kernel/types.js';
 import { EAGAIN, errnoName } from '../kernel/errno.js';
 import { readText, writeText } from './files.js';
+import { WorkloadConfigError, type SummaryLine, type WorkloadEntry, workloadResult } from './workload.js';
+import { spread } from './blockio.js';
 import { arpRequest, icmpEcho, parseArpReply, parseEchoReply, parseIpv4, parseMac } from './netpkt.js';
 
 export const wifiParams = {
@@ -54,7 +56,7 @@ export function spawnWifi(kernel: Kernel, params: WifiParams): WifiResult {
   };
   const ipOrThrow = (field: string, text: string): Uint8Array => {
     const ip = parseIpv4(text);
-    if (ip === undefined) throw new RangeError(`workload.${field}: "${text}" is not an IPv4 address`);
+    if (ip === undefined) throw new WorkloadConfigError(field, `"${text}" is not an IPv4 address`);
     return ip;
   };
   const myIp = ipOrThrow('ip', params.ip);
@@ -160,3 +162,47 @@ export function spawnWifi(kernel: Kernel, params: WifiParams): WifiResult {
     return 0;
   }
 }
+
+export const wifiWorkload: WorkloadEntry<typeof wifiParams, WifiResult> = {
+  type: 'wifi',
+  description: 'a station process: wait for the Wi-Fi driver, scan, list, connect, ARP, ping the peer, disconnect (wifictl: and network.<if>: only)',
+  params: wifiParams,
+  expectations: {
+    wifiOutcome: '"ok" (default), "unfinished", or "fail:<step>" (up, scan, list, connect, arp, ping, disconnect) for a run that must fail there',
+    minPings: 'at least this many echo requests answered',
+  },
+  spawn(env, params) {
+    const r = spawnWifi(env.kernel, params);
+    return {
+      type: 'wifi',
+      result: r,
+      done: () => r.done,
+      ios: () => 0,
+      failures(e) {
+        const out: string[] = [];
+        const got = r.failedStep === undefined ? (r.done ? 'ok' : 'unfinished') : `fail:${r.failedStep}`;
+        if (got !== e.wifiOutcome) out.push(`expected the Wi-Fi workload to end "${e.wifiOutcome}", it ended "${got}"${r.failure === undefined ? '' : `: ${r.failure}`}`);
+        if (r.pingsOk < e.minPings) out.push(`expected at least ${e.minPings} answered pings, got ${r.pingsOk}`);
+        return out;
+      },
+      summary() {
+        const lines: SummaryLine[] = [
+          {
+            label: 'Wi-Fi steps',
+            text: `${r.steps.join(' > ') || '(none)'}${r.failedStep === undefined ? '' : ` > ${r.failedStep} FAILED: ${r.failure ?? ''}`}`,
+            bad: r.failedStep !== undefined,
+          },
+          { label: 'networks', text: r.networks.length === 0 ? '(none)' : r.networks.map((n) => n.split('\t').slice(0, 3).join(' ')).join('; ') },
+          { label: 'pings', text: `${r.pingsOk}/${r.pingsSent} answered` },
+        ];
+        if (r.rtts.length > 0) lines.push({ label: 'ping RTT', text: spread(r.rtts) });
+        return lines;
+      },
+      json: () => ({ ...r }),
+      digest: () => `${r.steps.join(',')}/${r.pingsSent}/${r.pingsOk}`,
+    };
+  },
+};
+
+/** The Wi-Fi result of a run whose workload was "wifi", else undefined. */
+export const wifiResultOf = (w: { type: string; result: object } | undefined): WifiResult | undefined => workloadResult(wifiWorkload, w);

@@ -13,7 +13,7 @@ const crashy: DriverEntry = {
   description: 'test driver that crashes after enabling the controller',
   kind: 'linux-kpi',
   params: {},
-  matches: (info) => info.classCode === 0x010802,
+  idTable: [{ class: 0x010802, classMask: 0xffffff }],
   main: (sys, pci) => runLinuxPciDriver(sys, pci, {
     name: 'crashy',
     idTable: [{ class: 0x010802 }],

@@ -6,6 +6,7 @@ import { runRecorded } from './helpers.js';
 import { runReplayHardware } from '../../src/machine/replay/run.js';
 import { runReplayDevices } from '../../src/machine/replay/devices.js';
 import { deviceDecoders } from '../../src/devices/decoders.js';
+import { blockIoResultOf } from '../../src/workloads/blockio.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'simrun-nvme-timeout-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,8 +18,8 @@ describe('NVMe I/O timeout (fixtures/scenarios/nvme-fault-io-timeout.json)', () 
   it('a command the controller never starts times out, is aborted, and fails only its own request', () => {
     const r = run.result;
     expect(r.failures).toEqual([]);
-    expect(r.workload!.ioErrors).toBe(1);
-    expect(r.workload!.dataErrors).toBe(0);
+    expect(blockIoResultOf(r.workload)!.ioErrors).toBe(1);
+    expect(blockIoResultOf(r.workload)!.dataErrors).toBe(0);
     expect(r.ios).toBe(399);
     const stall = evs.findIndex((e) => e.kind === 'milestone' && e.name === 'fault.stall');
     expect(stall).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runRecorded } from './helpers.js';
 import type { SeqEvent } from '../../src/trace/reader.js';
+import { blockIoResultOf } from '../../src/workloads/blockio.js';
 
 /** Index of the first event matching `pred`, or -1. */
 const find = (evs: SeqEvent[], pred: (e: SeqEvent) => boolean, from = 0) => {
@@ -23,7 +24,7 @@ describe.each(['msix', 'intx'] as const)('NVMe end to end with %s', (mode) => {
     expect(r.failures).toEqual([]);
     expect(r.stoppedBy).toBe('workload-done');
     expect(r.ios).toBeGreaterThanOrEqual(1000);
-    const w = r.workload!;
+    const w = blockIoResultOf(r.workload)!;
     expect(w.reads).toBeGreaterThan(300);
     expect(w.writes).toBeGreaterThan(300);
     expect(w.dataErrors).toBe(0);

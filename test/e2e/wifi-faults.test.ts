@@ -11,6 +11,7 @@ import { afterAll } from 'vitest';
 import { runReplayHardware } from '../../src/machine/replay/run.js';
 import { runReplayDevices } from '../../src/machine/replay/devices.js';
 import { deviceDecoders } from '../../src/devices/decoders.js';
+import { wifiResultOf } from '../../src/workloads/wifi.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'simrun-wifi-faults-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,7 +34,7 @@ function faultRun(name: string) {
 describe('Wi-Fi fault injection: each fault gives its failure, a driver log line and a trace that shows it', () => {
   it('corrupted firmware section: the firmware\'s self-check fails, SW error instead of ALIVE, bring-up fails', () => {
     const { run, evs } = faultRun('corrupt-section');
-    expect(run.result.wifi!.failedStep).toBe('up');
+    expect(wifiResultOf(run.result.workload)!.failedStep).toBe('up');
     const bad = idx(evs, milestone('fw.bad-image'));
     expect(bad).toBeGreaterThan(idx(evs, release));
     expect(idx(evs, rxPkt(CMD.ALIVE))).toBe(-1);
@@ -97,7 +98,7 @@ describe('Wi-Fi fault injection: each fault gives its failure, a driver log line
     // No interrupt for ~the periodic interval after the lost one.
     const nextMsi = evs.findIndex((e, i) => i > lost && e.kind === 'msi');
     expect(evs[nextMsi]!.time - evs[lost]!.time).toBeGreaterThan(2e9);
-    const w = run.result.wifi!;
+    const w = wifiResultOf(run.result.workload)!;
     expect(w.pingsOk).toBe(w.pingsSent);
     expect(Math.max(...w.rtts)).toBeGreaterThan(Math.min(...w.rtts) + 2e9);
   });

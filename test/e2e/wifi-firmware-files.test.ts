@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT } from './helpers.js';
 import { parseScenario } from '../../src/machine/scenario.js';
 import { runScenario } from '../../src/machine/run.js';
+import { wifiResultOf } from '../../src/workloads/wifi.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'simrun-wifi-fw-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,7 +42,7 @@ describe('iwlwifi firmware files: bad images are refused with a message naming w
     const { result, logs } = bringUp(d);
     expect(logs.some((l) => /iwlwifi-7265D-29\.ucode: tlv\[\d+\]\.length: .*\(at byte offset \d+\)/.test(l)), logs.join('\n')).toBe(true);
     expect(logs.some((l) => /loaded firmware version 27\.0\.27\.4 iwlwifi-7265D-27\.ucode/.test(l))).toBe(true);
-    expect(result.wifi!.steps).toContain('connect');
+    expect(wifiResultOf(result.workload)!.steps).toContain('connect');
   });
 
   it('bad magic and an API outside 22-29 are named; with nothing usable, probe fails and the scheme never appears', () => {
@@ -54,7 +55,7 @@ describe('iwlwifi firmware files: bad images are refused with a message naming w
     expect(logs.some((l) => /iwlwifi-7265D-29\.ucode: header\.magic: .*\(at byte offset 4\)/.test(l)), logs.join('\n')).toBe(true);
     expect(logs.some((l) => /iwlwifi-7265D-27\.ucode: header\.ver: API 31 is outside the range 22-29/.test(l))).toBe(true);
     expect(logs.some((l) => /no suitable firmware found/.test(l))).toBe(true);
-    expect(result.wifi!.failedStep).toBe('up');
+    expect(wifiResultOf(result.workload)!.failedStep).toBe('up');
     expect(result.crashes).toEqual([]);
   });
 
@@ -71,6 +72,6 @@ describe('iwlwifi firmware files: bad images are refused with a message naming w
     const { result, logs } = bringUp(d);
     expect(logs.some((l) => /loaded firmware version 29\.0\.29\.5/.test(l))).toBe(true);
     expect(logs.some((l) => /Microcode SW error detected/.test(l)), logs.join('\n')).toBe(true);
-    expect(result.wifi!.failedStep).toBe('up');
+    expect(wifiResultOf(result.workload)!.failedStep).toBe('up');
   });
 });

@@ -3,6 +3,7 @@ import { runRecorded } from './helpers.js';
 import type { SeqEvent } from '../../src/trace/reader.js';
 import { CSR, FH, INT, INT_MASK_FW_LOAD, INT_MASK_NORMAL, INT_MASK_RF_KILL, RESET, GP_CNTRL, HW_IF_CONFIG, ICT } from '../../src/devices/iwlwifi/regs.js';
 import { CMD } from '../../src/devices/iwlwifi/fw-api.js';
+import { wifiResultOf } from '../../src/workloads/wifi.js';
 
 type Ev = SeqEvent;
 const find = (evs: Ev[], pred: (e: Ev) => boolean, from = 0): number => {
@@ -29,7 +30,7 @@ describe('Wi-Fi end to end (wifi-connect: Intel 7265D, iwlwifi driver, home radi
     const r = run.result;
     expect(r.failures).toEqual([]);
     expect(r.stoppedBy).toBe('workload-done');
-    const w = r.wifi!;
+    const w = wifiResultOf(r.workload)!;
     expect(w.steps).toEqual(['up', 'scan', 'list', 'connect', 'arp', 'ping', 'disconnect']);
     expect(w.pingsOk).toBeGreaterThanOrEqual(100);
     expect(w.pingsSent).toBe(w.pingsOk);

@@ -14,6 +14,21 @@ import type { Tracer } from '../../sim/tracer.js';
 import type { PciFunctionSpec } from './api.js';
 import { bdfKey, formatBdf, type Bdf } from './bdf.js';
 import { PciFunction } from './function.js';
+
+/**
+ * What the bus needs of a function on it: a device's PCI function, or
+ * whatever answers in its place (trace-as-hardware replay's stand-ins).
+ */
+export interface PciBusFunction {
+  readonly bdf: Readonly<Bdf>;
+  readonly name: string;
+  /** Index in the trace device table; -1 for the host bridge. */
+  readonly dev: number;
+  configRead(offset: number, size: number): number;
+  configWrite(offset: number, size: number, value: number): void;
+  /** Sets Header Type bit 7 (PCI 3.0 6.2.1): another function shares this device number. */
+  setMultiFunction(): void;
+}
 import { assignPciResources, type PciAssignment, type PciResourceOptions } from './resources.js';
 
 export interface PciHostBridgeOptions {
@@ -57,8 +72,8 @@ export class PciHostBridge {
   /** Handler for ports 0xCF8..0xCFF (offset 0 = 0xCF8). */
   readonly configPorts: MmioHandler;
 
-  private readonly byKey = new Map<number, PciFunction>();
-  private sorted: PciFunction[] = [];
+  private readonly byKey = new Map<number, PciBusFunction>();
+  private sorted: PciBusFunction[] = [];
   private configAddress = 0;
   private readonly mem: PhysMem;
   private readonly queue: EventQueue;
@@ -90,7 +105,7 @@ export class PciHostBridge {
   }
 
   /** Places a function at its BDF. Throws if the BDF is taken. */
-  add(fn: PciFunction): void {
+  add(fn: PciBusFunction): void {
     const key = bdfKey(fn.bdf);
     const there = this.byKey.get(key);
     if (there !== undefined) {
@@ -105,12 +120,12 @@ export class PciHostBridge {
   }
 
   /** The function at `bdf`, if any. */
-  get(bdf: Bdf): PciFunction | undefined {
+  get(bdf: Bdf): PciBusFunction | undefined {
     return this.byKey.get(bdfKey(bdf));
   }
 
   /** Every function, the host bridge (00:00.0, `dev` -1 by default) included, in BDF order. */
-  functions(): readonly PciFunction[] {
+  functions(): readonly PciBusFunction[] {
     return this.sorted;
   }
 

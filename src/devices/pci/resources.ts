@@ -14,12 +14,12 @@ import type { PhysMem } from '../../sim/memory.js';
 import { intxGsi } from '../../sim/irq.js';
 import type { BarKind } from './api.js';
 import { bdfKey, formatBdf, parseBdf, type Bdf } from './bdf.js';
-import type { PciFunction } from './function.js';
+import type { PciBusFunction } from './host-bridge.js';
 import * as R from './regs.js';
 
 /** What `assignPciResources` needs from the bridge (config cycles and the function list). */
 export interface PciConfigAccess {
-  functions(): readonly PciFunction[];
+  functions(): readonly PciBusFunction[];
   configRead(bdf: Bdf, offset: number, size: number): number;
   configWrite(bdf: Bdf, offset: number, size: number, value: number): void;
 }
@@ -53,7 +53,7 @@ export class PciResourceError extends Error {
 }
 
 interface Probe {
-  fn: PciFunction;
+  fn: PciBusFunction;
   bdf: string;
   bar: number;
   kind: BarKind;
@@ -81,7 +81,7 @@ function describe(p: Probe): string {
 }
 
 /** Sizes the BARs of one function by config cycles, with decode disabled meanwhile. */
-function probeFunction(access: PciConfigAccess, fn: PciFunction): Probe[] {
+function probeFunction(access: PciConfigAccess, fn: PciBusFunction): Probe[] {
   const bdf = fn.bdf;
   const out: Probe[] = [];
   if ((access.configRead(bdf, R.CFG_HEADER_TYPE, 1) & 0x7f) !== 0) return out; // only type-0 headers

@@ -10,7 +10,7 @@
  */
 import type { Co } from '../../sim/scheduler.js';
 import type { PropTable, PropValues } from '../../sim/props.js';
-import type { LinuxKpi, PciDev, PciDriver } from '../linux-kpi/kpi.js';
+import type { LinuxKpi, PciDev, PciDeviceId, PciDriver } from '../linux-kpi/kpi.js';
 import { requestIwlFirmware } from './drv.js';
 import { IwlMvm, type MvmConfig } from './mvm/mvm.js';
 import { iwlPcieProbe, type IwlPcieTrans } from './pcie/index.js';
@@ -60,11 +60,14 @@ function irqModeOf(s: string): 'auto' | 'msi' | 'intx' {
   return s === 'msi' || s === 'intx' ? s : 'auto';
 }
 
+/** The PCI ids this port drives (iwl_hw_card_ids, reduced to the 7265D: 8086:095A, any subsystem). */
+export const IWL_ID_TABLE: readonly PciDeviceId[] = [{ vendor: 0x8086, device: 0x095a }];
+
 /** The pci_driver for the match table; `firmwareDir` is where request_firmware looks. */
 export function makeIwlwifiPciDriver(params: IwlwifiParams, firmwareDir: string, onReady?: (d: IwlwifiDevice) => void): PciDriver {
   return {
     name: 'iwlwifi',
-    idTable: [{ vendor: 0x8086, device: 0x095a }],
+    idTable: [...IWL_ID_TABLE],
     *probe(k: LinuxKpi, pdev: PciDev): Co<number> {
       k.setFirmwareDir(firmwareDir);
       k.dev_info(pdev, `Intel(R) Dual Band Wireless AC 7265 (8086:095a), interface ${params.ifname}`);

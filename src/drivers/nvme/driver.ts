@@ -4,6 +4,7 @@ import type { Packet } from '../../kernel/schemes/user.js';
 import { OP_CLOSE, OP_FSIZE, OP_OPEN, OP_READ, OP_WRITE } from '../../kernel/schemes/user.js';
 import type { DmaBuffer, Sys } from '../../kernel/sys.js';
 import type { Completion } from '../linux-kpi/completion.js';
+import type { PciDeviceId } from '../linux-kpi/pci.js';
 import type { TimerList, WorkStruct } from '../linux-kpi/ext-types.js';
 import {
   IRQ_HANDLED, IRQ_NONE, PCI_IRQ_LEGACY, PCI_IRQ_MSI, PCI_IRQ_MSIX,
@@ -517,11 +518,14 @@ export class NvmeDriver {
 
 export const NVME_PARAM_DEFAULTS: NvmeParams = { irqMode: 'auto', ioQueues: 2, queueDepth: 64, adminTimeoutMs: 2000, ioTimeoutMs: 30_000 };
 
+/** nvme-pci's id table, reduced to what this port drives: any NVMe I/O controller (class 01:08:02). */
+export const NVME_ID_TABLE: readonly PciDeviceId[] = [{ class: 0x010802, classMask: 0xffffff }];
+
 /** The pci_driver registered in the match table. */
 export function makeNvmePciDriver(params: NvmeParams, onReady?: (d: NvmeDriver) => void): PciDriver {
   return {
     name: 'nvme',
-    idTable: [{ class: 0x010802, classMask: 0xffffff }],
+    idTable: [...NVME_ID_TABLE],
     *probe(k: LinuxKpi, pdev: PciDev): Co<number> {
       const d = new NvmeDriver(k, pdev, params);
       pdev.driverData = d;

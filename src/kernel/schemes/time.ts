@@ -3,6 +3,7 @@ import type { EventQueue } from '../../sim/event-queue.js';
 import { EBADF, EINVAL, ENOENT } from '../errno.js';
 import { EVENT_READ, Readiness } from '../readiness.js';
 import type { Scheme, TaskCtx } from '../types.js';
+import { at } from '../../sim/time.js';
 
 interface TimerHandle {
   deadline: number;
@@ -64,7 +65,7 @@ export class TimeScheme implements Scheme {
     if (h.armed) this.queue.cancel(h.event);
     h.deadline = deadlinePs;
     h.armed = true;
-    h.event = this.queue.scheduleAt(deadlinePs as never, this.target, KIND_FIRE, handle, 0);
+    h.event = this.queue.scheduleAt(at(deadlinePs), this.target, KIND_FIRE, handle, 0);
   }
 
   *fsize(): Co<number> { return 0; }

@@ -37,11 +37,9 @@ export interface Packet {
   inflightNext: Packet | null;
 }
 
-let nextPacketId = 0;
-
-/** Resets packet numbering (a new machine starts from 0, for identical traces). */
-export function resetPacketIds(): void {
-  nextPacketId = 0;
+/** Packet numbering of one kernel: every machine starts from 0 (two machines in one process never share it). */
+export class PacketIds {
+  next = 0;
 }
 
 /**
@@ -61,7 +59,7 @@ export class UserScheme implements Scheme {
   dead = false;
   requests = 0;
 
-  constructor(readonly name: string, readonly owner: Process) {}
+  constructor(readonly name: string, readonly owner: Process, private readonly ids: PacketIds) {}
 
   // Client operations return the submit coroutine itself (no extra delegation level per request).
   open(ctx: TaskCtx, path: string, flags: number): Co<number> {
@@ -89,7 +87,7 @@ export class UserScheme implements Scheme {
       id: 0, op: 0, pid: 0, handle: 0, path: '', flags: 0, buf: null, offset: 0, client: null, replied: false, result: 0,
       inflightAt: null, inflightPrev: null, inflightNext: null,
     };
-    p.id = nextPacketId++;
+    p.id = this.ids.next++;
     p.op = op; p.pid = ctx.proc.pid; p.handle = handle; p.path = path; p.flags = flags;
     p.buf = buf; p.offset = offset; p.client = k.currentTask(ctx); p.replied = false; p.result = 0;
     this.requests++;
@@ -198,12 +196,14 @@ export class RootScheme implements Scheme {
   readonly name = '';
   private readonly handles = new Map<number, UserScheme>();
   private nextHandle = 0;
+  /** Request ids of every user scheme of this kernel. */
+  private readonly packetIds = new PacketIds();
 
   *open(ctx: TaskCtx, path: string, _flags: number): Co<number> {
     const k = ctx.kernel;
     if (path === '' || path.includes(':') || path.includes('/')) return -EINVAL;
     if (k.schemes.has(path)) return -ENOENT;
-    const scheme = new UserScheme(path, ctx.proc);
+    const scheme = new UserScheme(path, ctx.proc, this.packetIds);
     k.registerScheme(scheme);
     const h = this.nextHandle++;
     this.handles.set(h, scheme);

@@ -8,6 +8,7 @@ import type { LogLevel, ProcEvent } from '../../sim/tracer.js';
 import { assertIntact, openReplayInputs } from './inputs.js';
 import { RingTracer } from './ring-tracer.js';
 import type { ReplayOptions } from './run.js';
+import { at } from '../../sim/time.js';
 
 const DRIVER_SIDE = new Set(['cfg', 'mmio', 'pio']);
 const DEVICE_SIDE = new Set(['dma', 'msi', 'intx', 'milestone', 'guestErr', 'air']);
@@ -75,7 +76,7 @@ class DevicePlayer extends RingTracer {
     this.lookahead = this.readToDriverSide(); // collects the reads that follow `current`
     this.currentReads = this.lookaheadReads;
     this.lookaheadReads = [];
-    this.machine.queue.scheduleAt(Math.max(this.current.time, this.machine.queue.now) as never, this.target);
+    this.machine.queue.scheduleAt(at(Math.max(this.current.time, this.machine.queue.now)), this.target);
   }
 
   /** Reads records up to the next driver-side one, queueing device-side expectations on the way. */

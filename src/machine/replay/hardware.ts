@@ -9,6 +9,7 @@ import type { SeqEvent, TraceReader } from '../../trace/reader.js';
 import { PciStandIn, type AccessSink } from './pci-stand-in.js';
 import { sameBytes } from '../../trace/compare/events.js';
 import { RingTracer } from './ring-tracer.js';
+import { at } from '../../sim/time.js';
 
 const DRIVER_SIDE = new Set(['cfg', 'mmio', 'pio']);
 
@@ -95,7 +96,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       const p = parseBdf(d.bdf);
       if (!p.ok) throw new InputError(this.reader.path, 'header.devices', p.error);
       const fn = new PciStandIn(p.bdf, d.id, d.index, this, m.mem);
-      m.bridge.add(fn as never);
+      m.bridge.add(fn);
     }
   }
 
@@ -150,7 +151,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       const slot = this.freeSlots.pop() ?? this.slots.length;
       const inj: Injection = { ev: e, handle: NO_EVENT, fired: false, slot };
       this.slots[slot] = inj;
-      inj.handle = this.machine.queue.scheduleAt((now + Math.max(0, e.time - r.time)) as never, this.injectTarget, 0, slot);
+      inj.handle = this.machine.queue.scheduleAt(at(now + Math.max(0, e.time - r.time)), this.injectTarget, 0, slot);
       this.pending[dev]!.push(inj);
     }
   }

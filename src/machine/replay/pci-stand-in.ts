@@ -1,5 +1,6 @@
 import type { MmioHandler, MmioWindow, PhysMem } from '../../sim/memory.js';
 import type { Bdf } from '../../devices/pci/bdf.js';
+import type { PciBusFunction } from '../../devices/pci/host-bridge.js';
 
 /** What a stand-in function asks of the replay engine. */
 export interface AccessSink {
@@ -25,7 +26,7 @@ interface BarState {
  * BAR windows appear where the recorded firmware put them; accesses go to the
  * replay engine to be matched and answered.
  */
-export class PciStandIn {
+export class PciStandIn implements PciBusFunction {
   private readonly bars: BarState[] = [];
   private command = 0;
   private readonly handlers: MmioHandler[] = [];
@@ -57,6 +58,9 @@ export class PciStandIn {
     }
     return v;
   }
+
+  /** Header Type comes from the trace like every config read: nothing to set. */
+  setMultiFunction(): void {}
 
   configWrite(offset: number, size: number, value: number): void {
     this.sink.access(this.dev, 'cfg', true, -1, offset, size, value);
