@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Every test file: an unexpected crash of a simulated task fails the test that caused it.
+    setupFiles: ['test/support/crash-guard.ts'],
   },
 });

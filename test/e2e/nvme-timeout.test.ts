@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRecorded } from './helpers.js';
+import type { SeqEvent } from '../../src/trace/reader.js';
 import { runReplayHardware } from '../../src/machine/replay/run.js';
 import { runReplayDevices } from '../../src/machine/replay/devices.js';
 import { deviceDecoders } from '../../src/devices/decoders.js';
@@ -12,8 +13,12 @@ const dir = mkdtempSync(join(tmpdir(), 'simrun-nvme-timeout-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('NVMe I/O timeout (fixtures/scenarios/nvme-fault-io-timeout.json)', () => {
-  const run = runRecorded('nvme-fault-io-timeout');
-  const evs = run.events();
+  let run: ReturnType<typeof runRecorded>;
+  let evs: SeqEvent[];
+  beforeAll(() => {
+    run = runRecorded('nvme-fault-io-timeout');
+    evs = run.events();
+  });
 
   it('a command the controller never starts times out, is aborted, and fails only its own request', () => {
     const r = run.result;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runRecorded } from './helpers.js';
 import type { SeqEvent } from '../../src/trace/reader.js';
 import { CSR, FH, INT, INT_MASK_FW_LOAD, INT_MASK_NORMAL, INT_MASK_RF_KILL, RESET, GP_CNTRL, HW_IF_CONFIG, ICT } from '../../src/devices/iwlwifi/regs.js';
@@ -23,8 +23,12 @@ const milestone = (name: string) => (e: Ev) => e.kind === 'milestone' && e.name 
 const air = (tx: boolean, fc0: number) => (e: Ev) => e.kind === 'air' && e.tx === tx && e.data[0] === fc0;
 
 describe('Wi-Fi end to end (wifi-connect: Intel 7265D, iwlwifi driver, home radio environment)', () => {
-  const run = runRecorded('wifi-connect');
-  const evs = run.events();
+  let run: ReturnType<typeof runRecorded>;
+  let evs: SeqEvent[];
+  beforeAll(() => {
+    run = runRecorded('wifi-connect');
+    evs = run.events();
+  });
 
   it('comes up, scans, connects and exchanges at least 100 ping round trips, then disconnects', () => {
     const r = run.result;
