@@ -32,6 +32,8 @@ function regName(bar: number, offset: number, _size: number): string | undefined
   return undefined;
 }
 
+/** Every host command id the firmware API defines. */
+const COMMAND_IDS: ReadonlySet<number> = new Set(Object.values(CMD));
 const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
 function flags(v: number, table: Record<string, number>): string {
@@ -93,7 +95,7 @@ function decodeDma(tag: string, d: Uint8Array): string | undefined {
       if (d.length < 4) return undefined;
       const cmd = d[0]!;
       const group = d[1]!;
-      if (!Object.values(CMD).includes(cmd as never)) return undefined;
+      if (!COMMAND_IDS.has(cmd)) return undefined;
       return `${cmdName(cmd, group)} ${seqText(rd16(d, 2))}`;
     }
     case 'iwl.rb-stts':
