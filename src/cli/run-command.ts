@@ -84,9 +84,32 @@ function printSummary(name: string, seed: number, r: RunResult, trace: { path: s
   for (const [id, st] of Object.entries(r.deviceStats)) line(id, Object.entries(st).map(([k, v]) => `${k} ${v}`).join(', '));
   if (trace !== undefined) line('trace', `${trace.path ?? '(memory)'} (${(trace.bytes / 1024).toFixed(1)} KiB, ${trace.records} events)`);
   line('stopped', `${r.stoppedBy}, ${(wallMs / 1000).toFixed(2)} s wall`);
-  if (r.failures.length === 0) process.stdout.write(`${chalk.green('PASS')} all expectations held\n`);
-  else {
-    process.stdout.write(`${chalk.red('FAIL')}\n`);
-    for (const f of r.failures) process.stdout.write(`  - ${f}\n`);
+  if (r.stall.length > 0) {
+    process.stdout.write(`${chalk.yellow('stalled')}: the workload did not finish; what each device is waiting for:\n`);
+    for (const s of r.stall) process.stdout.write(`  ${s.device} ${s.text}\n`);
+  }
+  switch (r.verdict) {
+    case 'PASS':
+      process.stdout.write(`${chalk.green('PASS')} all expectations held\n`);
+      break;
+    case 'STOPPED':
+      process.stdout.write(`${chalk.yellow('STOPPED')} at ${formatTime(r.simTimePs)} before the run finished: no expectation failed so far\n`);
+      break;
+    case 'FAIL':
+      process.stdout.write(`${chalk.red('FAIL')}\n`);
+      for (const f of r.failures) process.stdout.write(`  - ${f}\n`);
+      break;
+  }
+  if (r.notEvaluated.length > 0) {
+    process.stdout.write('  not evaluated (they need the whole run):\n');
+    for (const n of r.notEvaluated) process.stdout.write(`  - ${n}\n`);
+  }
+  if (r.driverErrors.length > 0) {
+    process.stdout.write('  driver errors (first):\n');
+    for (const l of r.driverErrors) process.stdout.write(`    ${formatTime(l.time).padStart(14)} ${l.proc}[${l.pid}] ${chalk.red(l.text)}\n`);
+  }
+  if (r.firstGuestErrors.length > 0) {
+    process.stdout.write('  guest errors (first):\n');
+    for (const g of r.firstGuestErrors) process.stdout.write(`    ${formatTime(g.time).padStart(14)} ${g.device} ${chalk.yellow(g.code)}: ${g.message}\n`);
   }
 }

@@ -37,6 +37,13 @@ export interface DeviceModel {
    * can be compared by binary search over these digests.
    */
   stateHash?(): number;
+  /**
+   * Stall diagnosis: what the device is waiting for at `now` (ps), one
+   * sentence per stuck queue or handshake ("CQ1 full: head 0, tail 63, no
+   * CQ1HDBL write since 2.12 ms"). Asked when a run hits its time limit or
+   * goes idle before the workload is done; empty when nothing is pending.
+   */
+  stall?(now: number): string[];
 }
 
 /** Thrown by a factory for bad props or missing fixtures; names the field. */

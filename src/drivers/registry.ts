@@ -1,3 +1,4 @@
+import { accessSync, constants as fsConstants, readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Co } from '../sim/scheduler.js';
 import { validateProps, type PropTable, type PropValues } from '../sim/props.js';
@@ -21,15 +22,39 @@ export interface DriverEntry<T extends PropTable = PropTable> {
   idTable: readonly PciDeviceId[];
   /** The driver process's main task. */
   main(sys: Sys, pci: PciFunctionHandle, params: PropValues<T>, env: DriverEnv): Co<number | void>;
+  /**
+   * Checks the host files its parameters name (e.g. a firmware directory)
+   * before anything runs; throws DriverConfigError naming the parameter.
+   * Called only when the scenario has a device the driver matches.
+   */
+  checkInputs?(params: PropValues<T>, env: DriverEnv): void;
+}
+
+/** Thrown by `checkInputs` for a parameter naming a missing or unreadable file; `field` is the parameter. */
+export class DriverConfigError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(`${field}: ${message}`);
+  }
 }
 
 /** A registry entry with its parameter types erased: the machine validates raw params against `params` first. */
-export interface AnyDriverEntry extends Omit<DriverEntry, 'main'> {
+export interface AnyDriverEntry extends Omit<DriverEntry, 'main' | 'checkInputs'> {
   main(sys: Sys, pci: PciFunctionHandle, params: Record<string, unknown>, env: DriverEnv): Co<number | void>;
+  checkInputs?(params: Record<string, unknown>, env: DriverEnv): void;
 }
 
 export function registerDriver<T extends PropTable>(d: DriverEntry<T>): AnyDriverEntry {
-  return { ...d, main: (sys, pci, params, env) => d.main(sys, pci, params as PropValues<T>, env) };
+  const check = d.checkInputs;
+  return {
+    ...d,
+    main: (sys, pci, params, env) => d.main(sys, pci, params as PropValues<T>, env),
+    checkInputs: check === undefined ? undefined : (params, env) => check(params as PropValues<T>, env),
+  };
+}
+
+/** Whether `entry` drives a function with these ids (before anything is built: the device factories' PCI ids). */
+export function driverMatchesIds(entry: { idTable: readonly PciDeviceId[] }, ids: { vendorId: number; deviceId: number; classCode: number }): boolean {
+  return pciMatch(entry.idTable, ids.vendorId, ids.deviceId, ids.classCode) !== undefined;
 }
 
 /** Whether `entry` drives this function (its id table matches vendor, device and class). */
@@ -85,6 +110,7 @@ export const DRIVERS: AnyDriverEntry[] = [
     params: iwlwifiParams,
     idTable: IWL_ID_TABLE,
     main: (sys, pci, params, env) => runLinuxPciDriver(sys, pci, makeIwlwifiPciDriver(params, resolve(env.baseDir, params.firmwareDir))),
+    checkInputs: (params, env) => checkFirmwareDir(resolve(env.baseDir, params.firmwareDir), params.firmwareApiMax),
   }),
 ];
 
@@ -94,4 +120,43 @@ export function findDriver(name: string): AnyDriverEntry | undefined {
 
 export function validateDriverParams(entry: AnyDriverEntry, raw: unknown, where: string): Record<string, unknown> {
   return validateProps(entry.params, raw, where) as Record<string, unknown>;
+}
+
+/**
+ * The iwlwifi firmware directory must be a readable directory holding at
+ * least one readable iwlwifi-7265D-<api>.ucode for an API the driver
+ * requests (firmwareApiMax down to 22). Bad content is not checked here: a
+ * damaged image is the driver's to reject at run time.
+ */
+export function checkFirmwareDir(dir: string, apiMax: number): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (e) {
+    throw new DriverConfigError('firmwareDir', `${dir} does not exist (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}); point it at a directory holding iwlwifi-7265D-<api>.ucode`);
+  }
+  if (!isDir) throw new DriverConfigError('firmwareDir', `${dir} is not a directory`);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    throw new DriverConfigError('firmwareDir', `${dir} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const wanted: string[] = [];
+  for (let api = apiMax; api >= 22; api--) wanted.push(`iwlwifi-7265D-${api}.ucode`);
+  const present = wanted.filter((n) => names.includes(n));
+  if (present.length === 0) {
+    throw new DriverConfigError('firmwareDir', `${dir} holds none of the firmware files the driver requests (${wanted[0]} down to ${wanted[wanted.length - 1]})`);
+  }
+  for (const n of present) {
+    const p = resolve(dir, n);
+    try {
+      if (!statSync(p).isFile()) continue;
+      accessSync(p, fsConstants.R_OK);
+      return;
+    } catch {
+      // try the next API, as the driver would
+    }
+  }
+  throw new DriverConfigError('firmwareDir', `${dir}: no readable firmware file among ${present.join(', ')}`);
 }

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { InputError } from '../sim/errors.js';
 import type { StopPoint } from './machine.js';
 
@@ -23,6 +24,7 @@ export interface Checkpoint {
 }
 
 export function writeCheckpoint(path: string, ck: Checkpoint): void {
+  mkdirSync(dirname(path), { recursive: true }); // out/ may not exist yet (run --until without --record)
   writeFileSync(path, `${JSON.stringify(ck, null, 2)}\n`);
 }
 

@@ -23,7 +23,7 @@ import { IrqScheme } from '../kernel/schemes/irq.js';
 import { MemoryScheme } from '../kernel/schemes/memory.js';
 import { TimeScheme } from '../kernel/schemes/time.js';
 import { RootScheme } from '../kernel/schemes/user.js';
-import { DRIVERS, driverMatches, validateDriverParams, type AnyDriverEntry } from '../drivers/registry.js';
+import { DRIVERS, DriverConfigError, driverMatches, driverMatchesIds, validateDriverParams, type AnyDriverEntry } from '../drivers/registry.js';
 import { findWorkload, WORKLOADS } from '../workloads/registry.js';
 import { WorkloadConfigError, type RunningWorkload, type SummaryLine } from '../workloads/workload.js';
 import { ObservedTracer } from '../trace/observed.js';
@@ -59,8 +59,25 @@ export interface RunResult {
   guestErrors: number;
   crashes: { pid: number; name: string; reason: string }[];
   stoppedBy: 'workload-done' | 'idle' | 'time-limit' | 'until';
+  /**
+   * PASS: every expectation held; FAIL: some failed; STOPPED: the run was
+   * stopped early (`until`) and nothing has failed yet, but expectations
+   * that need the whole run are `notEvaluated`.
+   */
+  verdict: 'PASS' | 'FAIL' | 'STOPPED';
   /** Expectation failures (empty = pass). */
   failures: string[];
+  /** A run stopped early: the expectations that need the whole run and were not met yet (neither passed nor failed). */
+  notEvaluated: string[];
+  /** A failed run: the first error-level log lines of the driver processes (empty when the run passed). */
+  driverErrors: { time: number; pid: number; proc: string; text: string }[];
+  /** A failed run: the first guest errors, with device and code (empty when the run passed). */
+  firstGuestErrors: { time: number; device: string; code: string; message: string }[];
+  /**
+   * The run ended by its time limit or went idle before the workload was
+   * done: what each device is waiting for, in its own words (DeviceModel.stall).
+   */
+  stall: { device: string; text: string }[];
   /** The workload's type, its result (see `workloadResult` in src/workloads/workload.ts) and summary lines. */
   workload: WorkloadOutcome | undefined;
   deviceStats: Record<string, Record<string, number>>;
@@ -154,6 +171,8 @@ export class Machine {
   readonly seed: number;
   workload: RunningWorkload | undefined;
   readonly hardware: HardwareStandIn | undefined;
+  /** Pids of the driver processes pcid-spawner started (their error lines explain a failed run). */
+  readonly driverPids = new Set<number>();
 
   constructor(readonly scenario: Scenario, opts: BuildOptions = {}) {
     this.hardware = opts.hardware;
@@ -225,7 +244,6 @@ export class Machine {
         throw e;
       }
     }
-
     // pcid + pcid-spawner: enumerate over config cycles, start matching drivers.
     k.spawn('pcid', (sys) => this.pcid(sys.ctx, enabled), { core: 0 });
 
@@ -241,6 +259,22 @@ export class Machine {
       } catch (e) {
         if (e instanceof PropError) throw new InputError(file, e.field, e.message.slice(e.field.length + 2));
         if (e instanceof WorkloadConfigError) throw new InputError(file, `workload.${e.field}`, e.message.slice(e.field.length + 2));
+        throw e;
+      }
+    }
+    // Host files the drivers' parameters name (a firmware directory), for drivers that will run;
+    // after every other field is validated, so a malformed scenario reports its own error first.
+    for (const [name, { entry, params }] of enabled) {
+      if (entry.checkInputs === undefined) continue;
+      const used = s.machine.devices.some((d) => {
+        const f = findDeviceFactory(d.type);
+        return f !== undefined && driverMatchesIds(entry, f.pciIds);
+      });
+      if (!used) continue;
+      try {
+        entry.checkInputs(params, { baseDir: s.baseDir });
+      } catch (e) {
+        if (e instanceof DriverConfigError) throw new InputError(file, `drivers.${name}.${e.field}`, e.message.slice(e.field.length + 2));
         throw e;
       }
     }
@@ -331,6 +365,7 @@ export class Machine {
       const dev = this.devices.find((d) => d.bdf === info.bdf);
       const driverProc = k.spawn(`${match.entry.name}d`, (sys) => match.entry.main(sys, new PciFunctionHandle(info, sys.ctx, ECAM_BASE), match.params, { baseDir: this.scenario.baseDir }));
       if (dev !== undefined) driverProc.devices.push(dev.index);
+      this.driverPids.add(driverProc.pid);
       k.log(proc, 'info', `spawned ${match.entry.name} (pid ${driverProc.pid}) for ${info.bdf}`);
     }
     return 0;
@@ -350,7 +385,7 @@ export class Machine {
       const limit = until.timePs === undefined ? limitPs : Math.min(limitPs, until.timePs);
       const r = this.runInner(limit, stopAtSeq);
       const reached = (until.timePs !== undefined && r.stoppedBy === 'time-limit' && until.timePs < limitPs) || r.stoppedBy === 'until';
-      return reached ? { ...r, stoppedBy: 'until', failures: [] } : r;
+      return reached && r.stoppedBy !== 'until' ? this.result('until') : r;
     }
     return this.runInner(limitPs, undefined);
   }
@@ -387,19 +422,54 @@ export class Machine {
     return t;
   }
 
+  /** The first `n` error-level log lines of driver processes (pcid-spawner's children). */
+  private driverErrorLines(n: number): RunResult['driverErrors'] {
+    const out: RunResult['driverErrors'] = [];
+    for (const l of this.kernel.logs) {
+      if (out.length >= n) break;
+      if (l.level === 'error' && this.driverPids.has(l.pid)) out.push({ time: l.time, pid: l.pid, proc: l.proc, text: l.text });
+    }
+    return out;
+  }
+
+  /** What each device is waiting for (devices that implement `stall`), at the time reached. */
+  stallLines(): RunResult['stall'] {
+    const now = this.simTime;
+    const out: RunResult['stall'] = [];
+    for (const d of this.devices) {
+      for (const text of d.model.stall?.(now) ?? []) out.push({ device: d.id, text });
+    }
+    return out;
+  }
+
   result(stoppedBy: RunResult['stoppedBy']): RunResult {
     const s = this.scenario;
     const w = this.workload;
     const ios = w === undefined ? 0 : w.ios();
     const failures: string[] = [];
+    // Stopped early: what needs the whole run (a minimum not reached yet, a log line not seen yet) is not evaluated.
+    const early = stoppedBy === 'until';
+    const notEvaluated: string[] = [];
     const e = s.expect;
-    if (w === undefined && ios < e.minIos) failures.push(`expected at least ${e.minIos} I/Os, got ${ios}`);
-    if (this.tracer.guestErrorCount > e.maxGuestErrors) failures.push(`expected at most ${e.maxGuestErrors} guest errors, got ${this.tracer.guestErrorCount}`);
-    if (this.kernel.crashes.length !== e.crashes) failures.push(`expected ${e.crashes} crashed processes, got ${this.kernel.crashes.length}${this.kernel.crashes.map((c) => `; ${c.name}: ${c.reason}`).join('')}`);
-    if (w !== undefined) failures.push(...w.failures(e, stoppedBy));
-    for (const text of e.logContains) {
-      if (!this.kernel.logs.some((l) => l.text.includes(text))) failures.push(`expected a log line containing ${JSON.stringify(text)}`);
+    if (w === undefined && ios < e.minIos) {
+      if (early) notEvaluated.push(`minIos: at least ${e.minIos} I/Os (${ios} so far)`);
+      else failures.push(`expected at least ${e.minIos} I/Os, got ${ios}`);
     }
+    if (this.tracer.guestErrorCount > e.maxGuestErrors) failures.push(`expected at most ${e.maxGuestErrors} guest errors, got ${this.tracer.guestErrorCount}`);
+    const crashes = this.kernel.crashes.length;
+    if (early && crashes < e.crashes) notEvaluated.push(`crashes: ${e.crashes} crashed processes (${crashes} so far)`);
+    else if (crashes !== e.crashes) failures.push(`expected ${e.crashes} crashed processes, got ${crashes}${this.kernel.crashes.map((c) => `; ${c.name}: ${c.reason}`).join('')}`);
+    if (w !== undefined) {
+      failures.push(...w.failures(e, stoppedBy));
+      if (early) notEvaluated.push(...(w.notEvaluated?.(e, stoppedBy) ?? []));
+    }
+    for (const text of e.logContains) {
+      if (this.kernel.logs.some((l) => l.text.includes(text))) continue;
+      if (early) notEvaluated.push(`logContains: a log line containing ${JSON.stringify(text)} (not seen so far)`);
+      else failures.push(`expected a log line containing ${JSON.stringify(text)}`);
+    }
+    const failed = failures.length > 0;
+    const stalled = (stoppedBy === 'time-limit' || stoppedBy === 'idle') && w !== undefined && !w.done();
     const deviceStats: Record<string, Record<string, number>> = {};
     for (const d of this.devices) deviceStats[d.id] = d.model.stats();
     return {
@@ -410,7 +480,14 @@ export class Machine {
       guestErrors: this.tracer.guestErrorCount,
       crashes: this.kernel.crashes,
       stoppedBy,
+      verdict: failed ? 'FAIL' : early ? 'STOPPED' : 'PASS',
       failures,
+      notEvaluated,
+      driverErrors: failed ? this.driverErrorLines(5) : [],
+      firstGuestErrors: failed ? this.tracer.guestErrors.slice(0, 5).map((g) => ({
+        time: g.time, device: this.devices.find((d) => d.index === g.dev)?.id ?? `dev${g.dev}`, code: g.code, message: g.message,
+      })) : [],
+      stall: stalled ? this.stallLines() : [],
       workload: w === undefined ? undefined : { type: w.type, result: w.result, summary: w.summary(), json: w.json() },
       deviceStats,
     };

@@ -192,12 +192,21 @@ export const blockIoWorkload: WorkloadEntry<typeof blockIoParams, BlockIoResult>
       ios: () => r.reads + r.writes,
       failures(e, stoppedBy) {
         const out: string[] = [];
-        if (r.reads + r.writes < e.minIos) out.push(`expected at least ${e.minIos} I/Os, got ${r.reads + r.writes}`);
+        // A run stopped early (until) has not had the chance to reach minIos: not evaluated (notEvaluated).
+        if (stoppedBy !== 'until' && r.reads + r.writes < e.minIos) out.push(`expected at least ${e.minIos} I/Os, got ${r.reads + r.writes}`);
         if (r.dataErrors > e.dataErrors) out.push(`expected at most ${e.dataErrors} data errors, got ${r.dataErrors}`);
         if (r.ioErrors > e.ioErrors) out.push(`expected at most ${e.ioErrors} I/O errors, got ${r.ioErrors}`);
         // The first problems explain an error-count failure.
         if (out.length > 0) for (const p of r.problems.slice(0, 5)) out.push(p);
         if (stoppedBy === 'time-limit') out.push(`time limit reached before the workload finished (${r.clientsDone}/${r.clients} clients done)`);
+        return out;
+      },
+      notEvaluated(e, stoppedBy) {
+        if (stoppedBy !== 'until') return [];
+        const out: string[] = [];
+        const ios = r.reads + r.writes;
+        if (ios < e.minIos) out.push(`minIos: at least ${e.minIos} I/Os (${ios} so far)`);
+        if (r.clientsEnded < r.clients) out.push(`the workload finishing (${r.clientsEnded}/${r.clients} clients ended)`);
         return out;
       },
       summary() {

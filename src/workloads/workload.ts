@@ -46,8 +46,19 @@ export interface RunningWorkload<R extends object = object> {
   done(): boolean;
   /** Block I/Os completed, for the summary and `expect.minIos` (0 for workloads without I/Os). */
   ios(): number;
-  /** Expectations it failed; `stoppedBy` tells whether it had the chance to finish. */
+  /**
+   * Expectations it failed; `stoppedBy` tells whether it had the chance to
+   * finish. A run stopped early (`until`) reports only what already failed
+   * for good (an upper bound exceeded, a step that failed), never what needs
+   * the whole run.
+   */
   failures(expect: WorkloadExpect, stoppedBy: StopReason): string[];
+  /**
+   * For a run stopped early (`until`): the expectations that need the whole
+   * run and are not met yet, in words ("minIos: at least 1000 I/Os (312 so
+   * far)"); reported as not evaluated rather than passed or failed.
+   */
+  notEvaluated?(expect: WorkloadExpect, stoppedBy: StopReason): string[];
   /** Summary lines for `simrun run`. */
   summary(): SummaryLine[];
   /** The result as JSON for `run --json` (without bulky per-operation arrays). */
