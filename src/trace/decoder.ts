@@ -6,6 +6,7 @@
  * device: everything device-specific reaches them through this interface.
  */
 import type { SeqEvent } from './reader.js';
+import type { FactSink } from './verdict/facts.js';
 
 export interface DeviceDecoder {
   type: string;
@@ -25,7 +26,35 @@ export interface DeviceDecoder {
   dmaAddressFields?(tag: string, length: number): readonly number[] | undefined;
   /** A new per-trace collector of this device's own timing phases (docs/DIFF.md "Timing"). */
   timingPhases?(): DeviceTimingPhases;
+  /**
+   * A new per-trace extractor of this device's behaviour facts, with time and
+   * the interleaving of independent queues taken out (docs/VERDICTS.md).
+   * Without one, the generic rules apply to every event of the device.
+   */
+  behaviour?(): DeviceBehaviour;
+  /**
+   * Registers (by `regName`) whose accesses follow timing rather than
+   * behaviour, left out of the functional comparison: doorbells (how many
+   * entries one doorbell covers depends on batching), interrupt cause,
+   * acknowledge and mask registers (one access per interrupt).
+   */
+  isVolatileRegister?(name: string): boolean;
 }
+
+/**
+ * Turns one device's events (in trace order) into behaviour facts. Events it
+ * does not claim get the generic rules: register accesses in order with
+ * repeated reads collapsed, DMA payloads as a multiset, interrupt vectors as
+ * a set, milestones and guest errors.
+ */
+export interface DeviceBehaviour {
+  /** Claims `ev` (returns true) after putting its facts, if any, into `out`; false leaves it to the generic rules. */
+  add(ev: SeqEvent, out: FactSink): boolean;
+  /** End of the trace: facts of work still pending (a command never completed). */
+  end?(out: FactSink): void;
+}
+
+export type { FactSink, FactOrder } from './verdict/facts.js';
 
 /** A phase value: ps or a count. */
 export interface DevicePhase {

@@ -6,6 +6,7 @@
  * simulation's hot path.
  */
 import type { DeviceDecoder } from '../../trace/decoder.js';
+import { IwlBehaviour, isVolatileIwlRegister } from './behaviour.js';
 import { CMD, SEQ_UNSOLICITED, cmdName, seqIndex, seqQueue } from './fw-api.js';
 import { CSR, FH, GP_CNTRL, HBUS, HW_IF_CONFIG, ICT, INT, IWL_BAR0_SIZE, RESET, ictToInt } from './regs.js';
 
@@ -109,4 +110,8 @@ function decodeDma(tag: string, d: Uint8Array): string | undefined {
   }
 }
 
-export const iwlwifiDecoder: DeviceDecoder = { type: 'iwlwifi', regName, regFields, decodeDma };
+export const iwlwifiDecoder: DeviceDecoder = {
+  type: 'iwlwifi', regName, regFields, decodeDma,
+  behaviour: () => new IwlBehaviour(),
+  isVolatileRegister: isVolatileIwlRegister,
+};

@@ -12,6 +12,7 @@ import {
   REG_AQA, REG_ASQ, REG_ASQ_HI, REG_CAP, REG_CAP_HI, REG_CC, REG_CSTS, REG_INTMC, REG_INTMS, REG_NSSR, REG_VS,
   doorbellName, registerName,
 } from './regs.js';
+import { NvmeBehaviour, isVolatileNvmeRegister } from './behaviour.js';
 import { AdminOp, DNR, FEATURE_NAMES, IoOp, MORE, opcodeName, statusName } from './status.js';
 
 const MSIX_FIELDS = ['ADDR_LO', 'ADDR_HI', 'DATA', 'CTRL'];
@@ -209,6 +210,8 @@ export const nvmeDecoder: DeviceDecoder = {
     }
   },
   timingPhases: () => new NvmeTimingPhases(),
+  behaviour: () => new NvmeBehaviour(),
+  isVolatileRegister: isVolatileNvmeRegister,
 };
 
 const SQE_PRP_FIELDS: readonly number[] = [24, 32];

@@ -1,0 +1,205 @@
+/**
+ * The verdict of a comparison of two traces (docs/VERDICTS.md):
+ * - IDENTICAL: every event, with its time, is the same;
+ * - TIMING-ONLY: every device and process did the same things (the same
+ *   behaviour facts, per stream, as each stream's order kind compares them);
+ *   only times, and the interleaving of independent streams, differ;
+ * - FUNCTIONAL: some stream's facts differ: a device saw other values,
+ *   commands, data or order within a stream, a process made other requests
+ *   or got other results, ended differently, or logged other errors.
+ * Each functional difference gets a fact-first headline naming the stream
+ * and what changed, field by field.
+ */
+import type { DeviceDecoder } from '../decoder.js';
+import { openTrace, type TraceSource } from '../reader.js';
+import { compareTiming, type TimingRow } from '../diff/timing.js';
+import { BehaviourCollector, type IgnoreRules, type TraceBehaviour } from './collect.js';
+import { factChange, type FactStream } from './facts.js';
+
+export type Verdict = 'IDENTICAL' | 'TIMING-ONLY' | 'FUNCTIONAL';
+export type FailOn = 'timing' | 'functional';
+
+export interface FunctionalDifference {
+  source: string;
+  stream: string;
+  /** One line, facts first: what changed. */
+  headline: string;
+  /** Facts only in the expected / actual run (first few), for reports. */
+  expected: string[];
+  actual: string[];
+}
+
+export interface VerdictReport {
+  verdict: Verdict;
+  /** Functional differences (first `maxDifferences`), in source and stream order. */
+  differences: FunctionalDifference[];
+  /** Streams whose facts differ (may exceed differences.length). */
+  differingStreams: number;
+  /** Headline lines: the functional differences, or for TIMING-ONLY what moved and by how much. */
+  headlines: string[];
+  timing: TimingRow[];
+  /** Timing rows beyond the budget (empty without one). */
+  overBudget: TimingRow[];
+  timingBudgetPct: number | undefined;
+  expectedEvents: number;
+  actualEvents: number;
+}
+
+export interface VerdictOptions {
+  ignore?: IgnoreRules;
+  /** Per-phase latency budget in percent: phases that moved more are reported (and fail with failOn 'timing'). */
+  timingBudgetPct?: number;
+  maxDifferences?: number;
+}
+
+/** Reads a whole trace into its behaviour facts (streaming: memory is the facts kept). */
+export function traceBehaviour(source: TraceSource, decoders: ReadonlyMap<string, DeviceDecoder>, ignore: IgnoreRules = {}): TraceBehaviour {
+  const r = openTrace(source);
+  const c = new BehaviourCollector(r.header, decoders, ignore);
+  for (const ev of r.events()) c.add(ev);
+  return c.finish();
+}
+
+export function judgeTraces(expected: TraceSource, actual: TraceSource, decoders: ReadonlyMap<string, DeviceDecoder>, opts: VerdictOptions = {}): VerdictReport {
+  return judge(traceBehaviour(expected, decoders, opts.ignore), traceBehaviour(actual, decoders, opts.ignore), opts);
+}
+
+export function judge(a: TraceBehaviour, b: TraceBehaviour, opts: VerdictOptions = {}): VerdictReport {
+  const max = opts.maxDifferences ?? 10;
+  const differences: FunctionalDifference[] = [];
+  let differing = 0;
+  const keys = [...new Set([...a.facts.streams.keys(), ...b.facts.streams.keys()])].sort();
+  for (const k of keys) {
+    const sa = a.facts.streams.get(k);
+    const sb = b.facts.streams.get(k);
+    if (sa !== undefined && sb !== undefined && sa.digest() === sb.digest()) continue;
+    differing++;
+    if (differences.length < max) differences.push(describe(sa, sb));
+  }
+  const timing = compareTiming(a.phases, b.phases);
+  const budget = opts.timingBudgetPct;
+  const overBudget = budget === undefined ? [] : timing.filter((t) => t.unit === 'ps' && t.changePct !== null && Math.abs(t.changePct) > budget);
+  const verdict: Verdict = differing > 0 ? 'FUNCTIONAL' : a.exact === b.exact ? 'IDENTICAL' : 'TIMING-ONLY';
+  const headlines = verdict === 'FUNCTIONAL'
+    ? differences.map((d) => d.headline).concat(differing > differences.length ? [`(${differing - differences.length} more streams differ)`] : [])
+    : verdict === 'TIMING-ONLY' ? timingHeadlines(timing, overBudget, budget) : [];
+  return {
+    verdict, differences, differingStreams: differing, headlines, timing, overBudget, timingBudgetPct: budget,
+    expectedEvents: a.events, actualEvents: b.events,
+  };
+}
+
+/** Whether a verdict fails a check with this `--fail-on` (over-budget timing fails with 'functional' too). */
+export function verdictFails(r: Pick<VerdictReport, 'verdict' | 'overBudget'>, failOn: FailOn = 'functional'): boolean {
+  if (r.verdict === 'FUNCTIONAL') return true;
+  if (r.verdict === 'TIMING-ONLY') return failOn === 'timing' || r.overBudget.length > 0;
+  return false;
+}
+
+function timingHeadlines(rows: TimingRow[], over: TimingRow[], budget: number | undefined): string[] {
+  const fmt = (t: TimingRow): string => `${t.source} ${t.phase}: ${t.a ?? '-'} → ${t.b ?? '-'}${t.unit === 'ps' ? ' ps' : ''}${t.changePct === null ? '' : ` (${t.changePct > 0 ? '+' : ''}${t.changePct}%)`}`;
+  if (over.length > 0) return over.slice(0, 5).map((t) => `over the ${budget}% timing budget: ${fmt(t)}`);
+  const moved = rows.filter((t) => t.changePct !== null && t.changePct !== 0 && t.unit === 'ps')
+    .sort((x, y) => Math.abs(y.changePct!) - Math.abs(x.changePct!));
+  return ['same behaviour; only timing differs', ...moved.slice(0, 3).map(fmt)];
+}
+
+function streamLabel(s: FactStream): string {
+  return `${s.source} ${s.name}`;
+}
+
+function describe(sa: FactStream | undefined, sb: FactStream | undefined): FunctionalDifference {
+  const s = (sa ?? sb)!;
+  const base = { source: s.source, stream: s.name };
+  if (sa === undefined) {
+    const first = firstFacts(sb!, 3);
+    return { ...base, headline: `${streamLabel(s)}: only in the actual run (${sb!.count} facts), first: ${first[0] ?? '?'}`, expected: [], actual: first };
+  }
+  if (sb === undefined) {
+    const first = firstFacts(sa, 3);
+    return { ...base, headline: `${streamLabel(s)}: missing from the actual run (${sa.count} facts expected), first: ${first[0] ?? '?'}`, expected: first, actual: [] };
+  }
+  if (s.order === 'seq' || s.order === 'seq-collapse') return describeSeq(sa, sb);
+  return describeBag(sa, sb);
+}
+
+function firstFacts(s: FactStream, n: number): string[] {
+  return s.seq.length > 0 ? s.seq.slice(0, n) : [...s.counts.keys()].slice(0, n);
+}
+
+function describeSeq(sa: FactStream, sb: FactStream): FunctionalDifference {
+  const base = { source: sa.source, stream: sa.name };
+  const label = streamLabel(sa);
+  const n = Math.min(sa.seq.length, sb.seq.length);
+  let i = 0;
+  while (i < n && sa.seq[i] === sb.seq[i]) i++;
+  const ea = sa.seq[i];
+  const eb = sb.seq[i];
+  if (ea !== undefined && eb !== undefined) {
+    // Swapped neighbours read as an order change, not two value changes.
+    if (sa.seq[i + 1] === eb && sb.seq[i + 1] === ea) {
+      return { ...base, headline: `${label} #${i + 1}: order changed: expected "${ea}" before "${eb}"`, expected: [ea, eb], actual: [eb, ea] };
+    }
+    if (sb.seq.indexOf(ea, i + 1) > i && sb.seq.indexOf(ea, i + 1) - i <= 16) {
+      return { ...base, headline: `${label} #${i + 1}: extra "${eb}"`, expected: [ea], actual: [eb] };
+    }
+    if (sa.seq.indexOf(eb, i + 1) > i && sa.seq.indexOf(eb, i + 1) - i <= 16) {
+      return { ...base, headline: `${label} #${i + 1}: missing "${ea}"`, expected: [ea], actual: [eb] };
+    }
+    const ch = factChange(ea, eb);
+    return {
+      ...base,
+      headline: ch !== undefined ? `${label} #${i + 1}: ${lead(ea)} ${ch}` : `${label} #${i + 1}: expected "${ea}", got "${eb}"`,
+      expected: [ea], actual: [eb],
+    };
+  }
+  if (ea !== undefined) return { ...base, headline: `${label}: ends early after ${i} facts; next expected "${ea}" (${sa.count - sb.count} fewer)`, expected: sa.seq.slice(i, i + 3), actual: [] };
+  if (eb !== undefined) return { ...base, headline: `${label}: ${sb.count - sa.count} more facts than expected, from #${i + 1}: "${eb}"`, expected: [], actual: sb.seq.slice(i, i + 3) };
+  return { ...base, headline: `${label}: differs beyond the first ${n} facts kept (${sa.count} vs ${sb.count})`, expected: [], actual: [] };
+}
+
+/** The fact's leading word (an opcode or register access), for headlines. */
+function lead(fact: string): string {
+  const sp = fact.indexOf(' ');
+  const w = sp < 0 ? fact : fact.slice(0, sp);
+  return w.includes('=') ? '' : w + ':';
+}
+
+function describeBag(sa: FactStream, sb: FactStream): FunctionalDifference {
+  const base = { source: sa.source, stream: sa.name };
+  const label = streamLabel(sa);
+  const onlyA: string[] = [];
+  const onlyB: string[] = [];
+  let nA = 0;
+  let nB = 0;
+  for (const [f, c] of sa.counts) {
+    const d = c - (sb.counts.get(f) ?? 0);
+    if (d > 0) { nA += d; if (onlyA.length < 5) onlyA.push(f); }
+  }
+  for (const [f, c] of sb.counts) {
+    const d = c - (sa.counts.get(f) ?? 0);
+    if (d > 0) { nB += d; if (onlyB.length < 5) onlyB.push(f); }
+  }
+  if (nA === 0 && nB === 0) {
+    return { ...base, headline: `${label}: differs beyond the first facts kept (${sa.count} vs ${sb.count})`, expected: [], actual: [] };
+  }
+  // Pair the first differing facts by their closest counterpart, to say what changed in them.
+  const paired = onlyA[0] !== undefined && onlyB.length > 0 ? closest(onlyA[0], onlyB) : undefined;
+  const counts = `${nA} expected ${nA === 1 ? 'fact' : 'facts'} missing, ${nB} unexpected`;
+  let headline: string;
+  if (paired !== undefined) headline = `${label}: ${lead(onlyA[0]!)} ${paired.change} (${counts})`;
+  else if (onlyA[0] !== undefined) headline = `${label}: missing "${onlyA[0]}" (${counts})`;
+  else headline = `${label}: unexpected "${onlyB[0]}" (${counts})`;
+  return { ...base, headline, expected: onlyA, actual: onlyB };
+}
+
+function closest(a: string, candidates: string[]): { change: string } | undefined {
+  let best: { change: string; n: number } | undefined;
+  for (const b of candidates) {
+    const ch = factChange(a, b);
+    if (ch === undefined) continue;
+    const n = ch.split(', ').length;
+    if (best === undefined || n < best.n) best = { change: ch, n };
+  }
+  return best;
+}
