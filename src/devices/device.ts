@@ -20,6 +20,19 @@ export interface DeviceContext {
   rng: Rng;
   /** Directory that relative fixture paths in props resolve against. */
   baseDir: string;
+  /**
+   * Boundary sanitizers on (machine option `sanitize`): the device may check
+   * what the driver hands it (e.g. NVMe submission entries changing between
+   * doorbell and fetch) and record guest errors; it must not change what it
+   * does or what else it records. Absent = off.
+   */
+  sanitize?: boolean;
+  /**
+   * Hostile timing (machine option `hostileTiming`): vary internal latencies
+   * within what the device's spec allows, from a stream forked off `rng`, to
+   * expose driver races. Absent = off (exact, documented latencies).
+   */
+  hostileTiming?: boolean;
   /** Creates this device's PCI function; returns its interrupt path and DMA port. */
   attachPci(spec: PciFunctionSpec): { irq: PciInterrupts; dma: DmaPort };
 }

@@ -212,9 +212,12 @@ export class Sys {
     return { phys: r.phys, size: r.size, view, dv: new DataView(view.buffer, view.byteOffset, view.byteLength) };
   }
 
-  physfree(buf: DmaBuffer): void {
+  /** Frees DMA memory; `what` names the freeing call in sanitizer reports (e.g. "dma_free_coherent"). */
+  physfree(buf: DmaBuffer, what = 'physfree'): void {
     this.kernel.syscalls++;
-    this.memoryScheme().release({ phys: buf.phys, size: buf.size });
+    const scheme = this.memoryScheme();
+    scheme.release({ phys: buf.phys, size: buf.size },
+      scheme.sanitizing ? { what, proc: this.proc.name, pid: this.proc.pid, timePs: this.now } : undefined);
   }
 
   /** Maps a physical device window uncached. Throws EINVAL if nothing is there. */

@@ -9,6 +9,7 @@ import { IrqFabric } from '../sim/irq.js';
 import { PhysMem } from '../sim/memory.js';
 import { PropError, validateProps, type PropTable, type PropValues } from '../sim/props.js';
 import { Rng } from '../sim/rng.js';
+import { Sanitizer } from '../sim/sanitize.js';
 import { runLoop } from '../sim/run-loop.js';
 import { rootRelative, type Scenario } from './scenario.js';
 import { DeviceConfigError, type DeviceModel } from '../devices/device.js';
@@ -114,6 +115,10 @@ export interface BuildOptions {
   devicesOnly?: boolean;
   /** Overrides the scenario's seed. */
   seed?: number;
+  /** Overrides the scenario's `machine.sanitize` (boundary sanitizers). */
+  sanitize?: boolean;
+  /** Overrides the scenario's `machine.hostileTiming`. */
+  hostileTiming?: boolean;
 }
 
 /** The device table a trace header needs, derivable before anything is built. */
@@ -169,6 +174,9 @@ export class Machine {
   readonly tracer: ObservedTracer;
   readonly rng: Rng;
   readonly seed: number;
+  /** The boundary sanitizer registry (freed DMA memory), or null when sanitize is off. */
+  readonly sanitizer: Sanitizer | null;
+  readonly hostileTiming: boolean;
   workload: RunningWorkload | undefined;
   readonly hardware: HardwareStandIn | undefined;
   /** Pids of the driver processes pcid-spawner started (their error lines explain a failed run). */
@@ -183,6 +191,8 @@ export class Machine {
     this.tracer = new ObservedTracer(opts.tracer ?? NULL_TRACER);
     const tracer = this.tracer;
     this.mem = new PhysMem(s.machine.ramMiB * 1024 * 1024);
+    this.sanitizer = (opts.sanitize ?? s.machine.sanitize) ? new Sanitizer(this.mem.ramBytes) : null;
+    this.hostileTiming = opts.hostileTiming ?? s.machine.hostileTiming;
     this.irq = new IrqFabric(this.queue, tracer);
     this.cores = [];
     for (let i = 0; i < s.machine.cores; i++) this.cores.push(new Core(i, s.machine.costs, this.queue, this.mem, tracer));
@@ -217,7 +227,7 @@ export class Machine {
 
     const k = this.kernel;
     k.registerScheme(new RootScheme());
-    k.registerScheme(new MemoryScheme(this.mem));
+    k.registerScheme(new MemoryScheme(this.mem, this.sanitizer));
     k.registerScheme(new IrqScheme(k));
     k.registerScheme(new EventScheme());
     k.registerScheme(new TimeScheme(this.queue));
@@ -326,12 +336,14 @@ export class Machine {
       try {
         model = factory.create({
           id: decl.id, index, queue: this.queue, tracer, rng: this.rng.fork(decl.id), baseDir: s.baseDir,
+          sanitize: this.sanitizer !== null, hostileTiming: this.hostileTiming,
           attachPci: (spec) => {
             fn = new PciFunction({
               bdf: parsed.bdf, dev: index, name: decl.id, spec, mem: this.mem, irq: this.irq, queue: this.queue, tracer,
               onFlr: () => model.quiesce(),
             });
             const dma = new DmaPort(index, decl.id, this.mem, this.queue, tracer, fn);
+            dma.sanitizer = this.sanitizer;
             return { irq: fn, dma };
           },
         }, props);

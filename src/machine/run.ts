@@ -21,6 +21,14 @@ export interface RunOptions {
   checkpoint?: string;
   /** Resume from this checkpoint (deterministic re-execution, verified). */
   resume?: { checkpoint: Checkpoint; path: string };
+  /**
+   * Boundary sanitizers (README "Sanitizers"); overrides the scenario's
+   * `machine.sanitize`. They only add guest errors: a clean run's trace is
+   * byte-identical with or without them (`simrun check` turns them on).
+   */
+  sanitize?: boolean;
+  /** Seeded hostile timing; overrides the scenario's `machine.hostileTiming` (the trace header then records it). */
+  hostileTiming?: boolean;
   /** Observe the machine after it is built, before it runs. */
   onBuilt?: (m: Machine) => void;
 }
@@ -37,7 +45,8 @@ export interface RunOutcome {
 
 /** Builds the scenario's machine, runs it, and closes the trace. */
 export function runScenario(scenarioOrPath: Scenario | string, opts: RunOptions = {}): RunOutcome {
-  const scenario = typeof scenarioOrPath === 'string' ? loadScenario(scenarioOrPath) : scenarioOrPath;
+  const loaded = typeof scenarioOrPath === 'string' ? loadScenario(scenarioOrPath) : scenarioOrPath;
+  const scenario = withHostileTiming(loaded, opts.hostileTiming);
   const ck = opts.resume?.checkpoint;
   if (ck !== undefined && ck.scenario.hash !== scenario.hash) {
     throw new InputError(opts.resume!.path, 'scenario.hash', `the scenario ${scenario.path} changed since the checkpoint was taken; it cannot be resumed`);
@@ -63,7 +72,7 @@ export function runScenario(scenarioOrPath: Scenario | string, opts: RunOptions 
   let checkpoint: Checkpoint | undefined;
   let trace: RecordResult | undefined;
   try {
-    machine = new Machine(scenario, { tracer: recorder, seed });
+    machine = new Machine(scenario, { tracer: recorder, seed, sanitize: opts.sanitize });
     const limit = opts.untilPs ?? scenario.limits.simTimePs;
     // The time limit holds inside a task's slice too, whatever the cost model (run-loop.ts).
     for (const core of machine.cores) core.limitPs = limit;
@@ -93,6 +102,16 @@ export function runScenario(scenarioOrPath: Scenario | string, opts: RunOptions 
     trace = recorder?.close();
   }
   return { scenario, seed, result, trace, machine, checkpoint };
+}
+
+/**
+ * The scenario with `machine.hostileTiming` set as asked, also in the raw
+ * machine section the trace header records, so a trace says how it was made.
+ */
+function withHostileTiming(s: Scenario, on: boolean | undefined): Scenario {
+  if (on === undefined || on === s.machine.hostileTiming) return s;
+  const raw = typeof s.machine.raw === 'object' && s.machine.raw !== null ? { ...(s.machine.raw as Record<string, unknown>), hostileTiming: on } : s.machine.raw;
+  return { ...s, machine: { ...s.machine, hostileTiming: on, raw } };
 }
 
 /** A trace output path must be a new or regular file: a directory or a FIFO/device is bad input. */

@@ -36,6 +36,10 @@ export interface Scenario {
     tickUs: number;
     /** Interval of the periodic device-state digests in the trace (0 = off). */
     stateHashUs: number;
+    /** Boundary sanitizers (README "Sanitizers"): extra guest errors for driver races; never changes behaviour. */
+    sanitize: boolean;
+    /** Seeded hostile timing: device latencies varied within their specs to expose races (changes the trace). */
+    hostileTiming: boolean;
     costs: CostModel;
     devices: DeviceDecl[];
     /** The machine section as written (for the trace header). */
@@ -122,7 +126,7 @@ export function parseScenario(json: unknown, abs: string, hash: string): Scenari
   const name = (v: string, field: string, what: string): string =>
     v.length <= 64 ? v : c.fail(field, `${show(v)} is not ${what} (at most 64 characters)`);
   const top = c.obj(json, '', ['name', 'description', 'seed', 'machine', 'drivers', 'workload', 'limits', 'expect', '$schema']);
-  const m = c.obj(top.machine, 'machine', ['cores', 'ramMiB', 'tickUs', 'stateHashUs', 'costs', 'devices']);
+  const m = c.obj(top.machine, 'machine', ['cores', 'ramMiB', 'tickUs', 'stateHashUs', 'sanitize', 'hostileTiming', 'costs', 'devices']);
   const costsRaw = m.costs === undefined ? {} : c.obj(m.costs, 'machine.costs', Object.keys(DEFAULT_COSTS));
   const costs: CostModel = { ...DEFAULT_COSTS };
   for (const [k, v] of Object.entries(costsRaw)) {
@@ -193,6 +197,8 @@ export function parseScenario(json: unknown, abs: string, hash: string): Scenari
       ramMiB: c.int(m.ramMiB, 'machine.ramMiB', 256, 16, 4096),
       tickUs: c.int(m.tickUs, 'machine.tickUs', 1000, 10, 1_000_000),
       stateHashUs: c.int(m.stateHashUs, 'machine.stateHashUs', 1000, 0, 1_000_000_000),
+      sanitize: c.bool(m.sanitize, 'machine.sanitize', false),
+      hostileTiming: c.bool(m.hostileTiming, 'machine.hostileTiming', false),
       costs,
       devices,
       raw: top.machine,

@@ -1,6 +1,8 @@
 import type { EventQueue } from './event-queue.js';
 import type { PhysMem } from './memory.js';
 import type { Tracer } from './tracer.js';
+import type { Sanitizer } from './sanitize.js';
+import { formatTime } from './time.js';
 
 /** Who decides whether a device may master the bus (the PCI command register). */
 export interface BusMasterGate {
@@ -27,6 +29,8 @@ export class DmaPort {
   /** Last failure, for the device's error reporting. */
   lastResult: DmaResult = 'ok';
   faults: DmaFaults | null = null;
+  /** Boundary sanitizer (machine option `sanitize`): names the free behind a refused DMA into freed memory. */
+  sanitizer: Sanitizer | null = null;
   private readonly scratch4 = new Uint8Array(8);
   private readonly scratchView = new DataView(this.scratch4.buffer);
 
@@ -52,7 +56,30 @@ export class DmaPort {
       : 'injected DMA fault';
     this.tracer.guestErr(this.queue.now, this.dev, `dma.${r}`,
       `${this.devName}: DMA ${what} 0x${addr.toString(16)} (+${length}) refused: ${why}`);
+    if (r === 'unmapped' && this.sanitizer !== null) this.reportFreed(write, addr, length);
     return false;
+  }
+
+  /** Sanitizer: a refused DMA into memory the driver freed or unmapped is also a use after free. */
+  private reportFreed(write: boolean, addr: number, length: number): void {
+    const f = this.sanitizer!.freedIn(addr, length);
+    if (f === undefined) return;
+    this.tracer.guestErr(this.queue.now, this.dev, 'dma.freed',
+      `${this.devName}: DMA ${write ? 'write to' : 'read from'} 0x${addr.toString(16)} (+${length}) hits memory freed by ${f.what} `
+      + `(0x${f.phys.toString(16)} +${f.size}) in ${f.proc}[${f.pid}] at ${formatTime(f.timePs)}: the device still used a buffer the driver had released`);
+  }
+
+  /**
+   * Copies RAM [addr, addr+length) into dst without tracing or permission
+   * checks, for sanitizers that look at guest memory without the device
+   * having done so (nothing is recorded; device behaviour is unchanged).
+   * Returns false if the range is not RAM.
+   */
+  peek(addr: number, dst: Uint8Array, dstOffset: number, length: number): boolean {
+    if (!this.mem.isRam(addr, length)) return false;
+    const ram = this.mem.ram;
+    for (let i = 0; i < length; i++) dst[dstOffset + i] = ram[addr + i]!;
+    return true;
   }
 
   /** Copies guest memory [addr, addr+length) into dst[dstOffset..]. */

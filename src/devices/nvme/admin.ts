@@ -128,6 +128,7 @@ function createSq(c: NvmeController, slot: number): void {
   }
   if (rejectQueueShape(c, slot)) return;
   q.createSq(qid, s.qword(slot, 6), qsize + 1, cqid, qprio);
+  if (c.sqSan !== null) c.sqSan.created(qid, qsize + 1);
   c.tracer.milestone(c.queue.now, c.dev, 'sq.create', qid, qsize + 1);
   c.complete(slot, St.SUCCESS);
 }

@@ -39,6 +39,7 @@ import {
 } from './regs.js';
 import { AeErrorInfo, AeType, Lid, cmdGuestErrorCode, opcodeName, statusName, withDnr } from './status.js';
 import type { NvmeGuestErrorCode } from './guest-errors.js';
+import { SqSanitizer } from './sanitize.js';
 
 /** Resolved device configuration (index.ts turns props into this). */
 export interface NvmeConfig {
@@ -83,6 +84,26 @@ export const Timing = {
   SHUTDOWN_DELAY: us(500),
 } as const;
 
+/**
+ * Hostile timing (machine option `hostileTiming`): ranges the seeded delays
+ * are drawn from. NVMe sets no bound on when a controller fetches an entry
+ * made available, executes a command or signals an interrupt (4.1, 7.2), so
+ * any delay is within the spec; these are wide enough to reorder work across
+ * queues and interrupts, small enough to stay far from driver timeouts.
+ * Media latencies are scaled by MEDIA_MIN..MEDIA_MAX; the ready delay is
+ * drawn from half to twice readyDelayMs, capped by CAP.TO.
+ */
+export const HostileTiming = {
+  FETCH_DELAY: [ns(100), us(20)],
+  FETCH_INTERVAL: [ns(50), us(5)],
+  ADMIN_LATENCY: [us(1), us(100)],
+  CQ_DRAIN_DELAY: [ns(50), us(10)],
+  /** Completion posted to MSI/MSI-X message delivered (the CQE write is ordered before it). */
+  MSI_DELAY: [ns(0), us(10)],
+  MEDIA_MIN: 0.25,
+  MEDIA_MAX: 4,
+} as const;
+
 /** Command contexts: admin queue and shared by the I/O queues. */
 export const ADMIN_SLOTS = 32;
 export const IO_SLOTS = 256;
@@ -99,6 +120,8 @@ const EV_ADMIN = 6;
 const EV_MEDIA = 7;
 const EV_CQ_DRAIN = 8;
 const EV_COALESCE = 9;
+/** Hostile timing: a delayed MSI/MSI-X message (a0 vector, a1 reset epoch). */
+const EV_MSI = 10;
 
 /** Milestone "reset" argument a: what caused the reset. */
 export const ResetCause = { CC_EN: 0, NSSR: 1, FUNCTION: 2 } as const;
@@ -154,6 +177,12 @@ export class NvmeController implements DeviceModel, MmioHandler {
   private readonly jitter: number;
   private readonly rng: Rng;
   private readonly target: number;
+  /** Submission-entry sanitizer (machine option `sanitize`), or null. */
+  readonly sqSan: SqSanitizer | null;
+  /** Hostile timing stream (machine option `hostileTiming`), or null for the documented fixed delays. */
+  private readonly hostile: Rng | null;
+  /** Incremented by each controller reset: delayed messages of an earlier epoch are dropped. */
+  private epoch = 0;
 
   // Registers.
   private readonly capLo: number;
@@ -258,6 +287,14 @@ export class NvmeController implements DeviceModel, MmioHandler {
     this.irq = irq;
     this.dma = dma;
     this.mover = new DataMover(dma, this.slots);
+    this.sqSan = ctx.sanitize === true ? new SqSanitizer(this.q.count, dma) : null;
+    this.hostile = ctx.hostileTiming === true ? ctx.rng.fork('hostile-timing') : null;
+  }
+
+  /** `base`, or with hostile timing a seeded delay in [range[0], range[1]]. */
+  delay(base: Duration, range: readonly [Duration, Duration]): Duration {
+    if (this.hostile === null) return base;
+    return this.hostile.int(range[0], range[1]) as Duration;
   }
 
   // ---------------------------------------------------------------- DeviceModel
@@ -512,7 +549,10 @@ export class NvmeController implements DeviceModel, MmioHandler {
     const q = this.q;
     q.createCq(0, this.acq, ((this.aqa >>> 16) & 0xfff) + 1, true, 0);
     q.createSq(0, this.asq, (this.aqa & 0xfff) + 1, 0, 0);
-    this.ctrlEv = this.queue.schedule(this.readyDelay, this.target, EV_READY);
+    if (this.sqSan !== null) this.sqSan.created(0, (this.aqa & 0xfff) + 1);
+    const ready = this.hostile === null ? this.readyDelay
+      : this.hostile.int(Math.floor(this.readyDelay / 2), Math.min(2 * this.readyDelay, us(this.cfg.timeout500ms * 500_000))) as Duration;
+    this.ctrlEv = this.queue.schedule(ready, this.target, EV_READY);
   }
 
   /** CC.EN 1 -> 0: controller reset (7.3.2); CSTS.RDY drops after a short delay. */
@@ -553,6 +593,7 @@ export class NvmeController implements DeviceModel, MmioHandler {
     this.queue.cancel(this.shnEv);
     this.shnEv = NO_EVENT;
     this.running = false;
+    this.epoch++;
     this.slots.reset();
     this.q.clear();
     this.media.clear();
@@ -613,7 +654,7 @@ export class NvmeController implements DeviceModel, MmioHandler {
 
   // ---------------------------------------------------------------- events
 
-  private readonly onEvent = (kind: number, a0: number): void => {
+  private readonly onEvent = (kind: number, a0: number, a1: number): void => {
     switch (kind) {
       case EV_READY:
         this.ctrlEv = NO_EVENT;
@@ -656,6 +697,9 @@ export class NvmeController implements DeviceModel, MmioHandler {
         this.coalesceEv[a0] = NO_EVENT;
         if (this.aggCount[a0]! > 0) this.fireVector(a0);
         break;
+      case EV_MSI:
+        if (a1 === this.epoch) this.deliverMessage(a0);
+        break;
       default:
         break;
     }
@@ -663,7 +707,7 @@ export class NvmeController implements DeviceModel, MmioHandler {
 
   /** Schedules the execution of admin command `slot` (handle kept for cancellation). */
   scheduleAdmin(slot: number): void {
-    this.slots.ev[slot] = this.queue.schedule(Timing.ADMIN_LATENCY, this.target, EV_ADMIN, slot);
+    this.slots.ev[slot] = this.queue.schedule(this.delay(Timing.ADMIN_LATENCY, HostileTiming.ADMIN_LATENCY), this.target, EV_ADMIN, slot);
   }
 
   /** Schedules the end of `slot`'s media operation after `delay`. */
@@ -673,8 +717,10 @@ export class NvmeController implements DeviceModel, MmioHandler {
 
   /** Media latency with seeded jitter of +-latencyJitterPct. */
   latency(base: Duration): Duration {
-    if (this.jitter === 0) return base;
-    return Math.max(0, Math.round(base * (1 + this.jitter * (2 * this.rng.next() - 1)))) as Duration;
+    const d = this.jitter === 0 ? base : Math.max(0, Math.round(base * (1 + this.jitter * (2 * this.rng.next() - 1)))) as Duration;
+    if (this.hostile === null) return d;
+    const f = HostileTiming.MEDIA_MIN + (HostileTiming.MEDIA_MAX - HostileTiming.MEDIA_MIN) * this.hostile.next();
+    return Math.round(d * f) as Duration;
   }
 
   // ---------------------------------------------------------------- doorbells
@@ -715,6 +761,7 @@ export class NvmeController implements DeviceModel, MmioHandler {
           `tail ${value} would overrun entries not yet fetched (head ${head}, previous tail ${oldTail})`);
         return;
       }
+      if (this.sqSan !== null) this.sqSan.doorbell(qid, q.sqBase[qid]!, size, oldTail, value, this.queue.now);
       q.sqTail[qid] = value;
       if (q.sqState[qid] === SQ_ACTIVE) this.scheduleFetch(qid);
       return;
@@ -737,7 +784,7 @@ export class NvmeController implements DeviceModel, MmioHandler {
     }
     q.cqHead[qid] = value;
     if (q.cqWaitHead[qid] !== -1 && !this.queue.isPending(q.cqDrainEv[qid]!)) {
-      q.cqDrainEv[qid] = this.queue.schedule(Timing.CQ_DRAIN_DELAY, this.target, EV_CQ_DRAIN, qid);
+      q.cqDrainEv[qid] = this.queue.schedule(this.delay(Timing.CQ_DRAIN_DELAY, HostileTiming.CQ_DRAIN_DELAY), this.target, EV_CQ_DRAIN, qid);
     }
     this.updateIntx();
   }
@@ -751,7 +798,7 @@ export class NvmeController implements DeviceModel, MmioHandler {
 
   scheduleFetch(qid: number): void {
     if (!this.queue.isPending(this.q.sqFetchEv[qid]!)) {
-      this.q.sqFetchEv[qid] = this.queue.schedule(Timing.FETCH_DELAY, this.target, EV_FETCH, qid);
+      this.q.sqFetchEv[qid] = this.queue.schedule(this.delay(Timing.FETCH_DELAY, HostileTiming.FETCH_DELAY), this.target, EV_FETCH, qid);
     }
   }
 
@@ -773,7 +820,7 @@ export class NvmeController implements DeviceModel, MmioHandler {
     let n = 0;
     while (q.sqHead[qid] !== q.sqTail[qid]) {
       if (n === burst) {
-        q.sqFetchEv[qid] = this.queue.schedule(Timing.FETCH_INTERVAL, this.target, EV_FETCH, qid);
+        q.sqFetchEv[qid] = this.queue.schedule(this.delay(Timing.FETCH_INTERVAL, HostileTiming.FETCH_INTERVAL), this.target, EV_FETCH, qid);
         return;
       }
       const slot = s.alloc(admin, qid);
@@ -787,6 +834,10 @@ export class NvmeController implements DeviceModel, MmioHandler {
         s.free(slot);
         this.fatal(FatalCause.SQ_FETCH, qid);
         return;
+      }
+      if (this.sqSan !== null) {
+        const found = this.sqSan.fetched(qid, head, s.sqe, slot * SQE_SIZE);
+        if (found !== undefined) this.err(found.code, found.message);
       }
       q.sqHead[qid] = (head + 1) % size;
       q.sqOutstanding[qid]!++;
@@ -965,6 +1016,14 @@ export class NvmeController implements DeviceModel, MmioHandler {
   }
 
   private sendMessage(iv: number): void {
+    if (this.hostile !== null) {
+      this.queue.schedule(this.hostile.int(HostileTiming.MSI_DELAY[0], HostileTiming.MSI_DELAY[1]) as Duration, this.target, EV_MSI, iv, this.epoch);
+      return;
+    }
+    this.deliverMessage(iv);
+  }
+
+  private deliverMessage(iv: number): void {
     this.counters.interrupts++;
     this.irq.sendMessage(iv);
   }

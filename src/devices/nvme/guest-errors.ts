@@ -72,6 +72,15 @@ export const NVME_GUEST_ERRORS = {
     meaning: 'A doorbell value beyond the queue size, an SQ tail overrunning unfetched entries, or a CQ head past the posted entries; ignored, Asynchronous Event "Invalid Doorbell Write Value"',
     spec: 'NVMe 1.4 3.1.24, 3.1.25, 5.2.1',
   },
+  // ---- Submission entries (sanitizer: machine option `sanitize`, README "Sanitizers"; off by default)
+  'nvme.sqe.changed-after-doorbell': {
+    meaning: 'Sanitizer: a submission entry changed between the SQ tail doorbell that made it available and the controller fetching it (the driver rang the doorbell before writing the command); the message names the queue, slot and changed fields. The fetched entry is executed as usual; on hardware the fetch may come first and run a half-written command',
+    spec: 'NVMe 1.4 4.1, 7.2.1 (entries are made available by the tail doorbell and may be fetched at once)',
+  },
+  'nvme.sqe.not-written': {
+    meaning: 'Sanitizer: an SQ tail doorbell made available an entry the driver did not write since the controller last fetched that slot (byte-identical to the previous entry there, or all zero in a slot never used since the queue was created); the stale entry is executed as usual',
+    spec: 'NVMe 1.4 4.1, 3.1.24 (the tail marks entries the host has written)',
+  },
   // ---- Controller fatal status
   'nvme.fatal': {
     meaning: 'The controller could not fetch a submission entry or post a completion (DMA refused: memory not mapped for DMA, or bus mastering off); CSTS.CFS=1, a controller reset is required',

@@ -40,6 +40,10 @@ export const PCI_GUEST_ERRORS = {
     meaning: 'DMA to or from memory the driver never allocated for DMA (an address the driver programmed into the device is wrong); the transfer is refused',
     spec: 'simrun DMA model (docs: DESIGN.md "Devices")',
   },
+  'dma.freed': {
+    meaning: 'Sanitizer (machine option sanitize): a refused DMA hit memory the driver had freed or unmapped (dma_free_coherent, dma_unmap_single, physfree); recorded after dma.unmapped, naming the freeing call, process and time. Memory already handed out again cannot be told apart and is not reported',
+    spec: 'simrun boundary sanitizer (README "Sanitizers"); Linux Documentation/core-api/dma-api.rst (no device access after unmap/free)',
+  },
   'dma.fault': {
     meaning: 'A DMA transfer failed by injected fault (DmaPort.faults, a test hook); the device sees the transfer refused',
     spec: 'simrun DMA fault injection (src/sim/dma.ts DmaFaults)',

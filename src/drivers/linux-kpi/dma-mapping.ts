@@ -53,7 +53,7 @@ export class LinuxDmaMapping {
       this.env.log('error', 'dma_free_coherent of a buffer that is not allocated');
       return;
     }
-    this.env.sys.physfree(mem.buf);
+    this.env.sys.physfree(mem.buf, 'dma_free_coherent');
   }
 
   /** Coherent buffers currently allocated. */
@@ -70,7 +70,7 @@ export class LinuxDmaMapping {
 
   dma_unmap_single(_dev: DevNamed, m: DmaMapping): void {
     if (m.dir !== DMA_TO_DEVICE) this.env.sys.memcpy(m.src, 0, m.bounce.view, 0, m.len);
-    this.env.sys.physfree(m.bounce);
+    this.env.sys.physfree(m.bounce, 'dma_unmap_single');
   }
 
   /** Logs coherent buffers still allocated (at driver exit). */

@@ -86,7 +86,7 @@ export class LinuxDmaPool {
       const addrs = [...pool.live.keys()].sort((a, b) => a - b).map((a) => `0x${a.toString(16)}`).join(', ');
       this.env.log('error', `dma_pool_destroy ${pool.name}: ${pool.live.size} blocks still in use (${addrs})`);
     }
-    for (const p of pool.pages) this.env.sys.physfree(p);
+    for (const p of pool.pages) this.env.sys.physfree(p, 'dma_pool_destroy');
     pool.pages.length = 0;
     pool.free.length = 0;
     pool.live.clear();

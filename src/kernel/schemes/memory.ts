@@ -1,5 +1,6 @@
 import type { Co } from '../../sim/scheduler.js';
 import { PAGE_SIZE, type PhysMem } from '../../sim/memory.js';
+import type { FreeNote, Sanitizer } from '../../sim/sanitize.js';
 import { EINVAL } from '../errno.js';
 import type { Scheme } from '../types.js';
 
@@ -22,9 +23,15 @@ export class MemoryScheme implements Scheme {
   allocatedBytes = 0;
   peakBytes = 0;
 
-  constructor(private readonly mem: PhysMem) {
+  /** `sanitizer`: the machine's boundary sanitizer (option `sanitize`), told of every allocation and free. */
+  constructor(private readonly mem: PhysMem, private readonly sanitizer: Sanitizer | null = null) {
     const start = 0x100000;
     this.free = [{ phys: start, size: mem.ramBytes - start }];
+  }
+
+  /** True when frees should say who freed (the machine's sanitizer is on). */
+  get sanitizing(): boolean {
+    return this.sanitizer !== null;
   }
 
   alloc(size: number, align = PAGE_SIZE): PhysRegion | undefined {
@@ -43,6 +50,7 @@ export class MemoryScheme implements Scheme {
       this.free.splice(i, 1, ...replacement);
       this.mem.zeroPages(start, bytes);
       this.mem.markDma(start, bytes, true);
+      if (this.sanitizer !== null) this.sanitizer.noteAlloc(start, bytes);
       this.allocatedBytes += bytes;
       this.peakBytes = Math.max(this.peakBytes, this.allocatedBytes);
       return { phys: start, size: bytes };
@@ -50,8 +58,10 @@ export class MemoryScheme implements Scheme {
     return undefined;
   }
 
-  release(region: PhysRegion): void {
+  /** Frees `region`; `note` (who freed it, through which call) is for the sanitizer's use-after-free reports. */
+  release(region: PhysRegion, note?: FreeNote): void {
     this.mem.markDma(region.phys, region.size, false);
+    if (this.sanitizer !== null && note !== undefined) this.sanitizer.noteFree(region.phys, region.size, note);
     this.allocatedBytes -= region.size;
     this.free.push({ phys: region.phys, size: region.size });
     this.free.sort((a, b) => a.phys - b.phys);

@@ -97,6 +97,10 @@ export interface HarnessOptions {
   image?: string;
   /** Guest RAM size (default 32 MiB). */
   ramBytes?: number;
+  /** Boundary sanitizers (DeviceContext.sanitize). */
+  sanitize?: boolean;
+  /** Seeded hostile timing (DeviceContext.hostileTiming). */
+  hostileTiming?: boolean;
 }
 
 const DEFAULT_RAM = 32 << 20;
@@ -134,6 +138,8 @@ export class Harness {
       tracer: this.tracer,
       rng: new Rng(opts.seed ?? 1).fork('nvme0'),
       baseDir: tempDir(),
+      sanitize: opts.sanitize,
+      hostileTiming: opts.hostileTiming,
       attachPci: (spec) => {
         this.spec = spec;
         return { irq: this.irq, dma: this.dma };
