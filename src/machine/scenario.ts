@@ -62,6 +62,12 @@ export interface Scenario {
     /** Text that must appear in some log line (driver messages a fault must produce). */
     logContains: string[];
   };
+  /** How `check` judges a re-run against the golden trace (docs/VERDICTS.md). */
+  compare: {
+    failOn: 'timing' | 'functional';
+    timingBudgetPct: number | undefined;
+    ignore: { kinds: string[]; milestones: string[]; fields: string[] };
+  };
 }
 
 type Obj = JsonObject;
@@ -125,7 +131,7 @@ export function parseScenario(json: unknown, abs: string, hash: string): Scenari
   /** Type and driver names are short identifiers; anything else is echoed only as an excerpt. */
   const name = (v: string, field: string, what: string): string =>
     v.length <= 64 ? v : c.fail(field, `${show(v)} is not ${what} (at most 64 characters)`);
-  const top = c.obj(json, '', ['name', 'description', 'seed', 'machine', 'drivers', 'workload', 'limits', 'expect', '$schema']);
+  const top = c.obj(json, '', ['name', 'description', 'seed', 'machine', 'drivers', 'workload', 'limits', 'expect', 'compare', '$schema']);
   const m = c.obj(top.machine, 'machine', ['cores', 'ramMiB', 'tickUs', 'stateHashUs', 'sanitize', 'hostileTiming', 'costs', 'devices']);
   const costsRaw = m.costs === undefined ? {} : c.obj(m.costs, 'machine.costs', Object.keys(DEFAULT_COSTS));
   const costs: CostModel = { ...DEFAULT_COSTS };
@@ -185,6 +191,18 @@ export function parseScenario(json: unknown, abs: string, hash: string): Scenari
   const logContains = ex.logContains === undefined ? [] : ex.logContains;
   if (!Array.isArray(logContains) || logContains.some((t) => typeof t !== 'string' || t === '')) c.fail('expect.logContains', 'must be a list of non-empty strings');
   const big = Number.MAX_SAFE_INTEGER;
+  const cmp = top.compare === undefined ? {} : c.obj(top.compare, 'compare', ['failOn', 'timingBudgetPct', 'ignore']);
+  const failOn = c.str(cmp.failOn, 'compare.failOn', 'functional');
+  if (failOn !== 'timing' && failOn !== 'functional') c.fail('compare.failOn', `must be "timing" or "functional"; got ${show(failOn)}`);
+  const ign = cmp.ignore === undefined ? {} : c.obj(cmp.ignore, 'compare.ignore', ['kinds', 'milestones', 'fields']);
+  const names = (v: unknown, f: string): string[] => {
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || v.length > 1000 || v.some((t) => typeof t !== 'string' || t === '' || t.length > 200)) c.fail(f, 'must be a list of non-empty strings');
+    return v as string[];
+  };
+  const EVENT_KINDS = ['mmio', 'pio', 'cfg', 'dma', 'intx', 'msi', 'schemeReq', 'schemeReply', 'milestone', 'log', 'guestErr', 'proc', 'air'];
+  const kinds = names(ign.kinds, 'compare.ignore.kinds');
+  for (const [i, k] of kinds.entries()) if (!EVENT_KINDS.includes(k)) c.fail(`compare.ignore.kinds[${i}]`, `${show(k)} is not an event kind (${EVENT_KINDS.join(', ')})`);
   return {
     name: c.str(top.name, 'name'),
     description: c.str(top.description, 'description', ''),
@@ -215,6 +233,11 @@ export function parseScenario(json: unknown, abs: string, hash: string): Scenari
       minPings: c.int(ex.minPings, 'expect.minPings', 0, 0, big),
       wifiOutcome: outcome,
       logContains: logContains as string[],
+    },
+    compare: {
+      failOn: failOn as 'timing' | 'functional',
+      timingBudgetPct: cmp.timingBudgetPct === undefined ? undefined : c.int(cmp.timingBudgetPct, 'compare.timingBudgetPct', 0, 0, 1_000_000),
+      ignore: { kinds, milestones: names(ign.milestones, 'compare.ignore.milestones'), fields: names(ign.fields, 'compare.ignore.fields') },
     },
   };
 }

@@ -15,6 +15,9 @@ import { diffTraces, type DiffEngineOptions } from './engine.js';
 import { renderHtml } from './report-html.js';
 import { renderText } from './report-text.js';
 import type { DiffResult } from './types.js';
+import { judgeTraces, verdictFails, type FailOn, type VerdictReport } from '../verdict/judge.js';
+import type { IgnoreRules } from '../verdict/collect.js';
+import { formatVerdict, verdictJson } from '../verdict/report.js';
 
 export interface DiffOptions extends DiffEngineOptions {
   /** Print one JSON object (the DiffResult) instead of text. */
@@ -28,11 +31,19 @@ export interface DiffOptions extends DiffEngineOptions {
   out: (line: string) => void;
   /** Error messages (default: `out`). */
   err?: (line: string) => void;
+  /** What makes the exit code 1: a functional change (default) or any timing change too. */
+  failOn?: FailOn;
+  /** Per-phase latency budget in percent. */
+  timingBudgetPct?: number;
+  /** Left out of the functional comparison. */
+  ignore?: IgnoreRules;
 }
 
 export interface DiffRunResult {
   exitCode: 0 | 1 | 2;
   result: DiffResult;
+  /** The verdict (undefined when a trace could not be read). */
+  verdict?: VerdictReport;
   /** The HTML file written, if any. */
   htmlPath?: string;
 }
@@ -50,6 +61,18 @@ export function runDiff(opts: DiffOptions): DiffRunResult {
     err(`error: ${result.error}`);
     return { exitCode: 2, result };
   }
+  let verdict: VerdictReport;
+  try {
+    const vo: Parameters<typeof judgeTraces>[3] = {};
+    if (opts.timingBudgetPct !== undefined) vo.timingBudgetPct = opts.timingBudgetPct;
+    if (opts.ignore !== undefined) vo.ignore = opts.ignore;
+    verdict = judgeTraces(opts.a, opts.b, opts.decoders, vo);
+  } catch (e) {
+    err(`error: ${(e as Error).message}`);
+    return { exitCode: 2, result };
+  }
+  const failOn = opts.failOn ?? 'functional';
+  result.verdict = verdictJson(verdict, failOn) as DiffResult['verdict'];
   let htmlPath: string | undefined;
   if (opts.html !== undefined) {
     try {
@@ -63,11 +86,15 @@ export function runDiff(opts: DiffOptions): DiffRunResult {
   const forOutput: DiffResult = keep > shown ? { ...result, divergences: result.divergences.slice(0, shown) } : result;
   if (opts.json) opts.out(JSON.stringify(forOutput));
   else {
+    for (const l of formatVerdict(verdict, failOn)) opts.out(l);
+    opts.out('');
     const textOpts = opts.color !== undefined ? { color: opts.color } : {};
     for (const line of renderText(forOutput, textOpts)) opts.out(line);
     if (htmlPath !== undefined) opts.out(`html report: ${htmlPath}`);
   }
-  const ret: DiffRunResult = { exitCode: result.exitCode, result: forOutput };
+  // Damage (2) wins; otherwise the verdict decides: a timing-only change passes unless failOn is 'timing'.
+  const exitCode = result.exitCode === 2 ? 2 : verdictFails(verdict, failOn) ? 1 : 0;
+  const ret: DiffRunResult = { exitCode, result: forOutput, verdict };
   if (htmlPath !== undefined) ret.htmlPath = htmlPath;
   return ret;
 }

@@ -17,6 +17,8 @@ export interface HtmlOptions {
   /** Aligned rows rendered over all divergences (default 2000). */
   maxRows?: number;
   title?: string;
+  /** Extra sections under the verdict (for `check`: the run's stall diagnosis, expectation failures). */
+  notes?: { title: string; lines: string[] }[];
 }
 
 const esc = (s: string): string =>
@@ -130,7 +132,9 @@ table{border-collapse:collapse}td,th{padding:2px 8px;text-align:left;vertical-al
 table.grid td,table.grid th{border:1px solid #d0d7de}td.n{text-align:right;font-variant-numeric:tabular-nums}
 tr.bad td{background:#ffebe9}tr.ctx td{color:#6e7781}
 .verdict{font-size:16px;font-weight:600;padding:6px 10px;display:inline-block;border-radius:6px}
-.verdict.same{background:#dafbe1;color:#1a7f37}.verdict.diff{background:#ffebe9;color:#cf222e}
+.verdict.same{background:#dafbe1;color:#1a7f37}.verdict.diff{background:#ffebe9;color:#cf222e}.verdict.timing{background:#fff8c5;color:#9a6700}
+.banner{margin:8px 0;padding:8px;border-radius:8px;border:1px solid #d0d7de}.banner.diff{border-color:#cf222e}.banner.timing{border-color:#9a6700}.banner.same{border-color:#1a7f37}
+.headlines{margin:6px 0 0 0}
 .mono,table.sbs,pre{font:12px/1.35 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 table.sbs{width:100%;table-layout:fixed;margin-top:4px}
 table.sbs col.seq{width:5.5em}table.sbs col.time{width:7.5em}table.sbs col.kind{width:7em}table.sbs col.op{width:1.6em}
@@ -178,6 +182,22 @@ export function renderHtml(r: DiffResult, opts: HtmlOptions = {}): string {
   if (r.error !== undefined) {
     h.push(`<p class="verdict diff">error: ${esc(r.error)}</p></body></html>`);
     return h.join('\n');
+  }
+  const v = r.verdict;
+  if (v !== undefined) {
+    const cls = v.verdict === 'IDENTICAL' ? 'same' : v.verdict === 'TIMING-ONLY' && !v.fails ? 'timing' : 'diff';
+    h.push(`<div id="verdict-banner" class="banner ${cls}" data-verdict="${esc(v.verdict)}"><span class="verdict ${cls}">verdict: ${esc(v.verdict)}</span>` +
+      ` <span>${v.fails ? 'fails' : 'passes'} with --fail-on ${esc(v.failOn)}</span>`);
+    if (v.headlines.length > 0) h.push(`<ul class="headlines">${v.headlines.map((l) => `<li class="mono">${esc(l)}</li>`).join('')}</ul>`);
+    h.push('</div>');
+    const newErrors = v.guestErrors.actual.filter((g) => !v.guestErrors.expected.includes(g));
+    if (newErrors.length > 0) {
+      h.push(`<h2>Guest errors in b</h2><ul class="guest-errors">${newErrors.map((g) => `<li class="mono">${esc(g)}</li>`).join('')}</ul>`);
+    }
+  }
+  for (const n of opts.notes ?? []) {
+    if (n.lines.length === 0) continue;
+    h.push(`<h2>${esc(n.title)}</h2><ul class="notes">${n.lines.map((l) => `<li class="mono">${esc(l)}</li>`).join('')}</ul>`);
   }
   const t = r.totals;
   h.push(r.identical

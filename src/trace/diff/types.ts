@@ -110,4 +110,16 @@ export interface DiffResult {
   timing: TimingRow[];
   /** Positions of divergences (for the HTML overview). */
   marks: DivergenceMark[];
+  /** The verdict (docs/VERDICTS.md): IDENTICAL, TIMING-ONLY or FUNCTIONAL, its headlines and differences. */
+  verdict?: {
+    verdict: 'IDENTICAL' | 'TIMING-ONLY' | 'FUNCTIONAL';
+    fails: boolean;
+    failOn: 'timing' | 'functional';
+    headlines: string[];
+    differences: { source: string; stream: string; headline: string; expected: string[]; actual: string[] }[];
+    differingStreams: number;
+    timingBudgetPct: number | null;
+    overBudget: TimingRow[];
+    guestErrors: { expected: string[]; actual: string[] };
+  };
 }

@@ -43,6 +43,8 @@ export interface VerdictReport {
   timingBudgetPct: number | undefined;
   expectedEvents: number;
   actualEvents: number;
+  /** Guest errors of each run ("nvme0: nvme.sqe.changed-after-doorbell: ..."), first few: often the explanation. */
+  guestErrors: { expected: string[]; actual: string[] };
 }
 
 export interface VerdictOptions {
@@ -86,7 +88,22 @@ export function judge(a: TraceBehaviour, b: TraceBehaviour, opts: VerdictOptions
   return {
     verdict, differences, differingStreams: differing, headlines, timing, overBudget, timingBudgetPct: budget,
     expectedEvents: a.events, actualEvents: b.events,
+    guestErrors: { expected: guestErrors(a), actual: guestErrors(b) },
   };
+}
+
+const GUEST_ERRORS_SHOWN = 10;
+
+function guestErrors(t: TraceBehaviour): string[] {
+  const out: string[] = [];
+  for (const s of t.facts.streams.values()) {
+    if (s.name !== 'guest errors') continue;
+    for (const [f, n] of s.counts) {
+      if (out.length >= GUEST_ERRORS_SHOWN) return out;
+      out.push(`${s.source}: ${f}${n > 1 ? ` (×${n})` : ''}`);
+    }
+  }
+  return out;
 }
 
 /** Whether a verdict fails a check with this `--fail-on` (over-budget timing fails with 'functional' too). */
