@@ -11,15 +11,23 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE = join(ROOT, 'dist', 'cli', 'simrun.mjs');
+/** The worker thread of `check --all --jobs N`, next to the bundle (src/machine/ci/check-all.ts looks for it there). */
+export const WORKER_BUNDLE = join(ROOT, 'dist', 'cli', 'check-worker.mjs');
 
 /** Builds the bundle (written to a temporary file, then renamed: concurrent builds never expose half a file). */
 export async function buildCli() {
   const { buildSync } = await import('esbuild');
   mkdirSync(dirname(BUNDLE), { recursive: true });
-  const tmp = `${BUNDLE}.${process.pid}.tmp`;
+  // The worker first: a bundle that exists always has its worker.
+  bundle(buildSync, join(ROOT, 'src', 'machine', 'ci', 'worker.ts'), WORKER_BUNDLE);
+  bundle(buildSync, join(ROOT, 'src', 'cli', 'main.ts'), BUNDLE);
+}
+
+function bundle(buildSync, entry, outfile) {
+  const tmp = `${outfile}.${process.pid}.tmp`;
   try {
     buildSync({
-      entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
+      entryPoints: [entry],
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -29,7 +37,7 @@ export async function buildCli() {
       logLevel: 'silent',
       legalComments: 'none',
     });
-    renameSync(tmp, BUNDLE);
+    renameSync(tmp, outfile);
   } finally {
     rmSync(tmp, { force: true });
   }

@@ -1,5 +1,5 @@
-import { basename, resolve, dirname, join } from 'node:path';
-import { runCheck } from '../machine/check.js';
+import { basename, resolve, dirname, join, relative, isAbsolute } from 'node:path';
+import { checkCommand, mergeCommand } from './check-command.js';
 import { runDiff } from '../trace/diff/index.js';
 import { runBisect } from '../machine/bisect/bisect.js';
 import { runReplayHardware } from '../machine/replay/run.js';
@@ -20,7 +20,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_SCENARIO = join(ROOT, 'fixtures/scenarios/nvme-msix.json');
 
 /** Command names, for the suggestion on a mistyped one. */
-const COMMANDS = ['run', 'inspect', 'diff', 'check', 'replay', 'bisect', 'export', 'devices', 'workloads'] as const;
+const COMMANDS = ['run', 'inspect', 'diff', 'check', 'merge-reports', 'replay', 'bisect', 'export', 'devices', 'workloads'] as const;
 
 /** A scenario seed, as the scenario file's `seed` allows. */
 const seedOption = (v: unknown): number | undefined => intOption('seed', v, 0, 0xffffffff);
@@ -101,21 +101,39 @@ async function main(argv: string[]): Promise<number> {
         out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`),
       }).exitCode;
     })
-    .command('check <scenario>', 're-simulate a scenario and compare with its golden trace in traces/', (y) => y
-      .positional('scenario', { type: 'string', demandOption: true, describe: 'path, or a name in fixtures/scenarios/' })
+    .command('check [scenario]', 're-simulate a scenario (or --all) and compare with its golden trace in traces/', (y) => y
+      .positional('scenario', { type: 'string', describe: 'path, or a name in fixtures/scenarios/' })
       .option('golden', { type: 'string', describe: 'golden trace (default: traces/<scenario>.simtrace)' })
       .option('update', { type: 'boolean', describe: 'rewrite the golden trace on purpose and print what changed' })
       .option('keep-going', { type: 'boolean', describe: 'collect every divergence instead of stopping at the first' })
       .option('context', { type: 'string', describe: 'events of context on each side (default 20)' })
-      .option('json', { type: 'boolean', describe: 'machine-readable report' }),
-    (a) => {
-      const scenario = resolveScenario(a.scenario);
+      .option('json', { type: 'boolean', describe: 'machine-readable report (with --all: one object for the whole run)' })
+      // The CI kit (docs/CI.md).
+      .option('all', { type: 'boolean', describe: 'check every scenario in fixtures/scenarios/ that has a golden trace' })
+      .option('golden-dir', { type: 'string', describe: 'folder of golden traces <scenario>.simtrace (default: traces/)' })
+      .option('jobs', { alias: 'j', type: 'string', describe: 'with --all: scenarios checked at once, on worker threads (same results as 1)' })
+      .option('shard', { type: 'string', describe: 'with --all: check only shard i/n of the scenarios sorted by name (CI matrices)' })
+      .option('junit', { type: 'string', describe: 'also write a JUnit XML report to this file' })
+      .option('annotations', { type: 'boolean', describe: 'print GitHub Actions ::error/::warning commands for failing or timing-only scenarios' })
+      .option('save-actual', { type: 'string', describe: 'folder: keep the re-simulated trace of a scenario that is not identical (<scenario>.simtrace)' })
+      .option('html', { type: 'string', describe: 'HTML diff report of golden vs re-simulated when not identical (a file; with --all a folder)' }),
+    async (a) => {
+      const scenario = a.scenario === undefined ? undefined : resolveScenario(a.scenario);
       if (a.golden !== undefined) checkWritablePath(a.golden, '--golden');
-      const golden = a.golden ?? join(ROOT, 'traces', `${basename(scenario, '.json')}.simtrace`);
-      code = runCheck({
-        scenario, golden, update: a.update, keepGoing: a.keepGoing, context: contextOption(a.context, 20), json: a.json,
-        decoders: deviceDecoders(), out: (t) => process.stdout.write(`${t}\n`),
-      }).exitCode;
+      code = await checkCommand({
+        scenario, all: a.all, golden: a.golden, goldenDir: a.goldenDir ?? shortPath(join(ROOT, 'traces')), scenarioDir: shortPath(join(ROOT, 'fixtures/scenarios')),
+        update: a.update, keepGoing: a.keepGoing, context: contextOption(a.context, 20), json: a.json,
+        failOn: (a as { failOn?: unknown }).failOn, jobs: a.jobs, shard: a.shard, junit: a.junit, annotations: a.annotations,
+        saveActual: a.saveActual, html: a.html, out: (t) => process.stdout.write(`${t}\n`),
+      });
+    })
+    .command('merge-reports <files..>', 'join the JSON or JUnit reports of check --all shards into one report', (y) => y
+      .positional('files', { type: 'string', array: true, demandOption: true, describe: 'reports from check --all --json or --junit' })
+      .option('junit', { type: 'string', describe: 'write the joined report as JUnit XML to this file' })
+      .option('json', { type: 'boolean', describe: 'print the joined report as one JSON object' })
+      .option('annotations', { type: 'boolean', describe: 'print GitHub Actions ::error/::warning commands' }),
+    (a) => {
+      code = mergeCommand({ files: a.files, junit: a.junit, json: a.json, annotations: a.annotations, out: (t) => process.stdout.write(`${t}\n`) });
     })
     .command('replay <trace>', 'replay a trace: the drivers run against the trace as hardware (or, with --devices, the trace drives the device models)', (y) => y
       .positional('trace', { type: 'string', demandOption: true })
@@ -179,6 +197,12 @@ async function main(argv: string[]): Promise<number> {
     .version('0.1.0');
   await parser.parseAsync();
   return code;
+}
+
+/** A path relative to the current directory when it is inside it (reports then read the same in every checkout). */
+function shortPath(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r !== '' && !r.startsWith('..') && !isAbsolute(r) ? r : p;
 }
 
 function resolveScenario(s: string): string {
