@@ -13,6 +13,7 @@ import { inspectCommand } from './inspect-command.js';
 import { devicesCommand } from './devices-command.js';
 import { exportCommand } from './export-command.js';
 import { handleError, EXIT, UsageError } from './exit.js';
+import { parseFailOn, parseIgnore, parseTimingBudget } from './compare-options.js';
 import { closestCommand, intOption, MAX_COUNT } from './options.js';
 import { checkReadableFile, checkWritablePath } from './paths.js';
 
@@ -89,15 +90,22 @@ async function main(argv: string[]): Promise<number> {
       .option('context', { type: 'string', describe: 'events of context around each divergence (default 3)' })
       .option('max-divergences', { type: 'string', describe: 'divergences shown in full (default 10)' })
       .option('json', { type: 'boolean', describe: 'one JSON object' })
-      .option('html', { type: 'string', describe: 'also write a self-contained HTML report to this file' }),
+      .option('html', { type: 'string', describe: 'also write a self-contained HTML report to this file' })
+      .option('fail-on', { type: 'string', describe: 'exit 1 on: functional (default: a timing-only difference exits 0) or timing (any difference)' })
+      .option('timing-budget', { type: 'string', describe: 'per-phase latency budget, e.g. 10%: phases that moved more fail' })
+      .option('ignore', { type: 'string', array: true, describe: 'leave out of the verdict: kind:<kind>, milestone:<name>, field:<fact field> (repeatable)' }),
     (a) => {
       const context = contextOption(a.context);
+      const failOn = parseFailOn(a.failOn);
+      const timingBudgetPct = parseTimingBudget(a.timingBudget);
+      const ignore = parseIgnore(a.ignore);
       const maxDivergences = intOption('max-divergences', a.maxDivergences, 0, MAX_COUNT);
       for (const p of [a.a, a.b]) checkReadableFile(p, 'trace');
       if (a.html !== undefined) checkWritablePath(a.html, '--html');
       code = runDiff({
         a: a.a, b: a.b, decoders: deviceDecoders(), device: a.device, kind: a.kind, context,
         maxDivergences, json: a.json, html: a.html, color: process.stdout.isTTY === true,
+        ...(failOn !== undefined ? { failOn } : {}), ...(timingBudgetPct !== undefined ? { timingBudgetPct } : {}), ...(ignore !== undefined ? { ignore } : {}),
         out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`),
       }).exitCode;
     })
@@ -108,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
       .option('keep-going', { type: 'boolean', describe: 'collect every divergence instead of stopping at the first' })
       .option('context', { type: 'string', describe: 'events of context on each side (default 20)' })
       .option('json', { type: 'boolean', describe: 'machine-readable report (with --all: one object for the whole run)' })
+      .option('fail-on', { type: 'string', describe: 'what fails the check: functional (default: a timing-only change passes) or timing (any change)' })
       // The CI kit (docs/CI.md).
       .option('all', { type: 'boolean', describe: 'check every scenario in fixtures/scenarios/ that has a golden trace' })
       .option('golden-dir', { type: 'string', describe: 'folder of golden traces <scenario>.simtrace (default: traces/)' })
@@ -123,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
       code = await checkCommand({
         scenario, all: a.all, golden: a.golden, goldenDir: a.goldenDir ?? shortPath(join(ROOT, 'traces')), scenarioDir: shortPath(join(ROOT, 'fixtures/scenarios')),
         update: a.update, keepGoing: a.keepGoing, context: contextOption(a.context, 20), json: a.json,
-        failOn: (a as { failOn?: unknown }).failOn, jobs: a.jobs, shard: a.shard, junit: a.junit, annotations: a.annotations,
+        failOn: a.failOn, jobs: a.jobs, shard: a.shard, junit: a.junit, annotations: a.annotations,
         saveActual: a.saveActual, html: a.html, out: (t) => process.stdout.write(`${t}\n`),
       });
     })

@@ -108,9 +108,12 @@ export class BehaviourCollector {
   private flushRead(d: DevState): void {
     if (d.pendingRead === undefined) return;
     const src = this.facts.source;
+    const dev = this.facts.sourceIsDevice;
     this.facts.source = d.id;
+    this.facts.sourceIsDevice = true;
     this.facts.fact('registers', 'seq-collapse', d.pendingRead.text);
     this.facts.source = src;
+    this.facts.sourceIsDevice = dev;
     d.pendingRead = undefined;
   }
 
@@ -128,6 +131,7 @@ export class BehaviourCollector {
       return;
     }
     const f = this.facts;
+    f.sourceIsDevice = false;
     switch (ev.kind) {
       case 'proc': {
         this.names.set(ev.pid, ev.name);
@@ -160,6 +164,7 @@ export class BehaviourCollector {
     }
     const d = this.dev(ev.dev);
     f.source = d.id;
+    f.sourceIsDevice = true;
     if (d.own !== undefined && d.own.add(ev, f)) return;
     switch (ev.kind) {
       case 'cfg':
@@ -238,6 +243,7 @@ export class BehaviourCollector {
       this.flushRead(d);
       if (d.own?.end !== undefined) {
         this.facts.source = d.id;
+        this.facts.sourceIsDevice = true;
         d.own.end(this.facts);
       }
     }

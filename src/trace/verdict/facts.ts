@@ -41,7 +41,7 @@ export class FactStream {
   /** Order-independent sum of fact hashes (multiset/set). */
   private sum = 0;
 
-  constructor(readonly source: string, readonly name: string, readonly order: FactOrder) {}
+  constructor(readonly source: string, readonly name: string, readonly order: FactOrder, readonly device = false) {}
 
   add(text: string): void {
     if (this.order === 'seq-collapse' && text === this.last) return;
@@ -73,6 +73,8 @@ export class FactTable implements FactSink {
   readonly streams = new Map<string, FactStream>();
   /** Source of the facts `fact` receives (set by the collector before handing the sink on). */
   source = '';
+  /** Whether `source` is a device (else a process). */
+  sourceIsDevice = false;
   /** Token keys left out of every fact (ignore rules: "tsf", "rxTime", ...). */
   constructor(private readonly ignoreFields: ReadonlySet<string> = new Set()) {}
 
@@ -80,7 +82,7 @@ export class FactTable implements FactSink {
     const key = `${this.source}\u0000${stream}`;
     let s = this.streams.get(key);
     if (s === undefined) {
-      s = new FactStream(this.source, stream, order);
+      s = new FactStream(this.source, stream, order, this.sourceIsDevice);
       this.streams.set(key, s);
     }
     s.add(this.ignoreFields.size === 0 ? text : dropFields(text, this.ignoreFields));

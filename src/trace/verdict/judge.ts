@@ -70,7 +70,17 @@ export function judge(a: TraceBehaviour, b: TraceBehaviour, opts: VerdictOptions
   const max = opts.maxDifferences ?? 10;
   const differences: FunctionalDifference[] = [];
   let differing = 0;
-  const keys = [...new Set([...a.facts.streams.keys(), ...b.facts.streams.keys()])].sort();
+  // Facts first: what a device saw, then what processes asked and got, then errors (the consequences).
+  const rank = (k: string): number => {
+    const s = a.facts.streams.get(k) ?? b.facts.streams.get(k)!;
+    if (s.name === 'guest errors' || s.name === 'errors') return 3;
+    if (s.device) return 0;
+    return s.name === 'process' ? 2 : 1;
+  };
+  const keys = [...new Set([...a.facts.streams.keys(), ...b.facts.streams.keys()])]
+    .map((k) => ({ k, r: rank(k) }))
+    .sort((x, y) => x.r - y.r || (x.k < y.k ? -1 : x.k > y.k ? 1 : 0))
+    .map((x) => x.k);
   for (const k of keys) {
     const sa = a.facts.streams.get(k);
     const sb = b.facts.streams.get(k);
