@@ -48,7 +48,7 @@ export interface BisectOptions {
   scenario?: string;
   /** Golden trace (relative to the current directory). Git default: traces/<scenario>.simtrace of the current tree. */
   golden?: string;
-  /** Git mode: install command run in each worktree (default `npm install --no-audit --no-fund`). */
+  /** Git mode: install command run in each worktree (default `npm ci --no-audit --no-fund` when the commit has a package-lock.json, else DEFAULT_INSTALL). */
   install?: string;
   /** Variants file: bisect its ordered list of variants instead of commits. */
   variants?: string;
@@ -348,7 +348,8 @@ function gitSubject(opts: BisectOptions, rangeText: string, tmp: string, decoder
   if (classify === 'golden' && golden === undefined) {
     throw new InputError('--golden', '', `no golden trace for ${scenario} (looked for traces/${basename(scenario, '.json')}.simtrace in ${root}); pass --golden, or --classify expectations`);
   }
-  const install = opts.install ?? DEFAULT_INSTALL;
+  // Undefined: each worktree picks npm ci (lockfile) or npm install (defaultInstall).
+  const install = opts.install;
   const items: BisectItem[] = commits.map((c, index) => ({ index, label: `${c.hash.slice(0, 12)} ${c.subject}`, commit: c.hash, subject: c.subject }));
   return {
     mode: 'git', noun: 'commit', items, classify, golden: classify === 'golden' ? golden : undefined,

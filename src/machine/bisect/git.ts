@@ -1,13 +1,16 @@
 /**
- * Git side of `simrun bisect --git`: checks the user's repository (clean
- * tree, both refs exist, good is an ancestor of bad on the first-parent
- * line), lists the first-parent commits of the range, and runs the scenario
- * at one commit in a temporary detached worktree that is removed afterwards.
- * Only `git worktree add/remove/prune` write anything, and only under .git;
- * the user's branch, index and working tree are never touched.
+ * Git side of `simrun bisect --git`: checks the user's repository (no
+ * uncommitted changes to tracked files, both refs exist, good is an ancestor
+ * of bad on the first-parent line), lists the first-parent commits of the
+ * range, and runs the scenario at one commit in a temporary detached worktree
+ * that is removed afterwards. Untracked files in the user's tree are
+ * irrelevant (the worktree holds only the commit). Only `git worktree
+ * add/remove/prune` write anything, and only under .git; the user's branch,
+ * index and working tree are never touched, and their package-lock.json is
+ * checked to be left as it was.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { InputError } from '../../sim/errors.js';
 
@@ -66,14 +69,36 @@ export function repoRoot(dir: string): string {
   return r.stdout.trim();
 }
 
-/** Refuses a tree with uncommitted changes or untracked files (exit 2). */
+/**
+ * Refuses a tree with uncommitted changes to tracked files (exit 2): the
+ * golden trace and scenario are read from it. Untracked files are fine:
+ * each commit runs in its own worktree, where they do not exist.
+ */
 export function requireClean(root: string): void {
-  const st = gitOk(root, ['status', '--porcelain'], 'checking the working tree');
+  const st = gitOk(root, ['status', '--porcelain', '--untracked-files=no'], 'checking the working tree');
   const lines = st.split('\n').filter((l) => l.trim() !== '');
   if (lines.length > 0) {
     const shown = lines.slice(0, 5).map((l) => l.trim()).join(', ');
     throw new InputError(root, '', `the working tree has uncommitted changes (${shown}${lines.length > 5 ? `, and ${lines.length - 5} more` : ''}); `
-      + 'commit or stash them first: bisect compares against the golden trace of the current tree, and never touches the tree itself');
+      + 'commit or stash them first: bisect compares against the golden trace of the current tree, and never touches the tree itself (untracked files are fine)');
+  }
+}
+
+/**
+ * The install command for a worktree when none is given: `npm ci` when the
+ * commit has a lockfile (installs exactly what it pins and never rewrites
+ * it), `npm install` otherwise.
+ */
+export function defaultInstall(wt: string): string {
+  return existsSync(join(wt, 'package-lock.json')) ? 'npm ci --no-audit --no-fund' : 'npm install --no-audit --no-fund';
+}
+
+/** The bytes of a file, or undefined when it does not exist. */
+function snapshot(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
   }
 }
 
@@ -134,15 +159,24 @@ export interface CommitRun {
  * Checks `commit` out in a detached worktree under `tmp`, installs, runs the
  * scenario recording to `tracePath`, and removes the worktree.
  */
-export function runAtCommit(root: string, commit: Commit, o: { tmp: string; scenario: string; install: string; tracePath: string }): CommitRun {
+export function runAtCommit(root: string, commit: Commit, o: { tmp: string; scenario: string; install: string | undefined; tracePath: string }): CommitRun {
   const wt = join(o.tmp, `wt-${commit.hash.slice(0, 12)}`);
   const add = spawnSync('git', ['-C', root, '-c', 'core.hooksPath=/dev/null', 'worktree', 'add', '--detach', wt, commit.hash],
     { encoding: 'utf8', env: childEnv() });
   if (add.status !== 0) throw new Error(`git worktree add failed for ${commit.hash.slice(0, 12)}: ${lastLine(add.stderr)}`);
+  const lockPath = join(root, 'package-lock.json');
+  const lock = snapshot(lockPath);
   try {
-    const inst = spawnSync(o.install, { cwd: wt, shell: true, encoding: 'utf8', env: childEnv(), maxBuffer: 1 << 26 });
+    const install = o.install ?? defaultInstall(wt);
+    const inst = spawnSync(install, { cwd: wt, shell: true, encoding: 'utf8', env: childEnv(), maxBuffer: 1 << 26 });
+    const after = snapshot(lockPath);
+    if (lock !== undefined && (after === undefined || !after.equals(lock))) {
+      // The install reached outside its worktree: put the user's lockfile back and do not trust this commit's run.
+      writeFileSync(lockPath, lock);
+      return untestable(`the install command (${install}) changed package-lock.json in ${root}; it was restored`);
+    }
     if (inst.status !== 0) {
-      return untestable(`install failed (${o.install}: ${inst.error?.message ?? (lastLine(inst.stderr) || lastLine(inst.stdout) || `exit ${inst.status}`)})`);
+      return untestable(`install failed (${install}: ${inst.error?.message ?? (lastLine(inst.stderr) || lastLine(inst.stdout) || `exit ${inst.status}`)})`);
     }
     if (!existsSync(join(wt, 'bin/simrun.js'))) return untestable('no bin/simrun.js at this commit');
     if (!isAbsolute(o.scenario) && !existsSync(join(wt, o.scenario))) return untestable(`no scenario ${o.scenario} at this commit`);

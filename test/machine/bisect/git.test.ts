@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBisect, type BisectOptions } from '../../../src/machine/bisect/bisect.js';
+import { defaultInstall } from '../../../src/machine/bisect/git.js';
 // A driver crash in a run fails the test unless the test declares it.
 import '../../support/crash-guard.js';
 
@@ -170,20 +171,49 @@ describe('simrun bisect --git', () => {
     expect(r.probes).toHaveLength(1);
   });
 
-  it('refuses a dirty tree with exit 2', () => {
+  it('works from a tree with untracked files (a lockfile among them) and leaves them as they were', () => {
+    const lock = '{ "name": "simrun", "lockfileVersion": 3, "note": "the user\'s own lockfile" }\n';
     writeFileSync(join(repo.dir, 'notes.txt'), 'untracked\n');
+    writeFileSync(join(repo.dir, 'package-lock.json'), lock);
     try {
-      const a = bisect({ git: `${hash(0)}..${hash(9)}` });
-      expect(a.r.exitCode).toBe(2);
-      expect(a.err).toMatch(/uncommitted changes \(\?\? notes\.txt\)/);
+      const before = git(repo.dir, 'status', '--porcelain', '--untracked-files=all');
+      expect(before).toMatch(/\?\? notes\.txt/);
+      const { r, out } = bisect({ git: `${hash(4)}..${hash(6)}` });
+      expect(r.exitCode).toBe(0);
+      expect(r.firstBad?.commit).toBe(hash(5));
+      expect(out).toContain(`first bad commit: ${hash(5)} c5: nvme: smaller admin queue`);
+      expect(git(repo.dir, 'status', '--porcelain', '--untracked-files=all')).toBe(before);
+      expect(readFileSync(join(repo.dir, 'package-lock.json'), 'utf8')).toBe(lock);
+      expect(readFileSync(join(repo.dir, 'notes.txt'), 'utf8')).toBe('untracked\n');
+      expect(git(repo.dir, 'worktree', 'list').split('\n')).toHaveLength(1);
+
+      // An install command that reaches into the user's tree and rewrites the lockfile: the commit is untestable and the lockfile is restored.
+      const rogue = bisect({ git: `${hash(4)}..${hash(6)}`, install: `${INSTALL} && echo '{}' > '${join(repo.dir, 'package-lock.json')}'` });
+      expect(rogue.r.exitCode).toBe(2);
+      expect(rogue.err).toMatch(/the good end cannot be tested: the install command .* changed package-lock\.json in .*; it was restored/);
+      expect(readFileSync(join(repo.dir, 'package-lock.json'), 'utf8')).toBe(lock);
+      expect(git(repo.dir, 'status', '--porcelain', '--untracked-files=all')).toBe(before);
     } finally {
       unlinkSync(join(repo.dir, 'notes.txt'));
+      unlinkSync(join(repo.dir, 'package-lock.json'));
     }
+  });
+
+  it('the default install is npm ci when the commit has a lockfile (it never rewrites one), npm install otherwise', () => {
+    const wt = mkdtempSync(join(tmpdir(), 'simrun-bisect-install-'));
+    dirs.push(wt);
+    expect(defaultInstall(wt)).toBe('npm install --no-audit --no-fund');
+    writeFileSync(join(wt, 'package-lock.json'), '{}');
+    expect(defaultInstall(wt)).toBe('npm ci --no-audit --no-fund');
+  });
+
+  it('refuses uncommitted changes to tracked files with exit 2', () => {
     appendFileSync(join(repo.dir, 'README.md'), 'local edit\n');
     try {
       const b = bisect({ git: `${hash(0)}..${hash(9)}` });
       expect(b.r.exitCode).toBe(2);
-      expect(b.r.error).toMatch(/M README\.md/);
+      expect(b.r.error).toMatch(/uncommitted changes \(M README\.md\)/);
+      expect(b.err).toMatch(/untracked files are fine/);
       expect(b.r.probes).toEqual([]);
     } finally {
       git(repo.dir, 'checkout', '--', 'README.md');
