@@ -2,12 +2,12 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, simrunIn } from '../../e2e/helpers.js';
+import { cleanupCopies, editFile, projectCopy, ROOT, simrunIn } from '../../e2e/helpers.js';
 import { childrenNamed, parseXml } from '../../../src/machine/ci/xml.js';
 import { runCheckAll } from '../../../src/machine/ci/check-all.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'simrun-check-all-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => { rmSync(dir, { recursive: true, force: true }); cleanupCopies(); });
 
 const GOLDENS = readdirSync(join(ROOT, 'traces')).filter((f) => f.endsWith('.simtrace')).map((f) => f.replace(/\.simtrace$/, '')).sort();
 
@@ -148,6 +148,28 @@ describe('simrun check --all', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err, args.join(' ')).toMatch(msg);
     }
+  });
+
+  it('a harmless timing change is TIMING-ONLY: passes with a ::warning annotation; --fail-on timing makes it an ::error and exit 1', () => {
+    const copy = projectCopy();
+    editFile(copy, 'src/drivers/nvme/queue.ts', 'ringSq(): void {\n', 'ringSq(): void {\n    this.k.udelay(2);\n');
+    const r = simrunIn(copy, 'check', '--all', '--jobs', '2', '--annotations', '--json');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const [json, ...ann] = r.out.trim().split('\n');
+    const j = JSON.parse(json!);
+    const msix = j.scenarios.find((x: { name: string }) => x.name === 'nvme-msix');
+    expect(msix).toMatchObject({ verdict: 'TIMING-ONLY', exitCode: 0 });
+    expect(j.scenarios.find((x: { name: string }) => x.name === 'wifi-connect').verdict).toBe('IDENTICAL');
+    expect(ann.some((l) => l.startsWith('::warning file=fixtures/scenarios/nvme-msix.json,title=simrun check nvme-msix%3A TIMING-ONLY::'))).toBe(true);
+    expect(ann.every((l) => l.startsWith('::warning '))).toBe(true);
+    const strict = simrunIn(copy, 'check', '--all', '--fail-on', 'timing', '--annotations', '--junit', join(copy, 'strict.xml'));
+    expect(strict.code).toBe(1);
+    expect(strict.out).toMatch(/^nvme-msix\s+TIMING-ONLY\s+FAIL$/m);
+    expect(strict.out).toMatch(/^::error file=fixtures\/scenarios\/nvme-msix\.json,title=simrun check nvme-msix%3A TIMING-ONLY::/m);
+    const cases = childrenNamed(childrenNamed(parseXml(readFileSync(join(copy, 'strict.xml'), 'utf8')), 'testsuite')[0]!, 'testcase');
+    const tc = cases.find((c) => c.attrs.name === 'nvme-msix')!;
+    expect(childrenNamed(tc, 'failure')[0]!.attrs.type).toBe('TIMING-ONLY');
   });
 
   it('in-process with worker threads (the TypeScript worker) gives the same report as one job', async () => {
