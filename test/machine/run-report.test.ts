@@ -1,12 +1,15 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DISK, ROOT, scenarioPath, simrunIn } from '../e2e/helpers.js';
 import { parseScenario } from '../../src/machine/scenario.js';
 import { runScenario } from '../../src/machine/run.js';
 import { InputError } from '../../src/sim/errors.js';
+import { at } from '../../src/sim/time.js';
 import type { NvmeController } from '../../src/devices/nvme/controller.js';
+import { QueuePair } from '../../src/drivers/nvme/queue.js';
+import type { IwlTransport } from '../../src/devices/iwlwifi/transport/transport.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'simrun-run-report-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -136,4 +139,70 @@ describe('a failing run shows the driver\'s error', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain(`${p}: drivers.iwlwifi.firmwareDir:`);
   }, 60_000);
+});
+
+describe('stall diagnosis: a run that hits its time limit names what each device waits for', () => {
+  it('an NVMe driver that never writes the I/O CQ head doorbell ends with "CQ1 full" naming the doorbell', () => {
+    // A broken driver: the I/O queues' CQ head doorbell is never rung (the admin queue's still is).
+    const ring = QueuePair.prototype.ringCq;
+    const spy = vi.spyOn(QueuePair.prototype, 'ringCq').mockImplementation(function (this: QueuePair) {
+      if (this.qid === 0) ring.call(this);
+    });
+    try {
+      const s = scenario({
+        machine: { devices: [{ type: 'nvme', id: 'nvme0', bdf: '00:04.0', props: { image: DISK } }] },
+        drivers: { nvme: { irqMode: 'msix', ioQueues: 1, queueDepth: 16 } },
+        workload: { type: 'blockio', ops: 200, clients: 2 },
+        limits: { simTime: '20ms' },
+        expect: { minIos: 200 },
+      });
+      const r = runScenario(s).result;
+      expect(r.stoppedBy).toBe('time-limit');
+      expect(r.verdict).toBe('FAIL');
+      const lines = r.stall.map((l) => `${l.device} ${l.text}`);
+      expect(lines.some((l) => /^nvme0 CQ1 full: head 0, tail 15, \d+ completions? waiting for room, no CQ1HDBL write since the queue was created$/.test(l)), lines.join('\n')).toBe(true);
+      expect(lines.some((l) => /^nvme0 SQ1: \d+ commands? fetched, not completed \(.*done, waiting for room in CQ1/.test(l)), lines.join('\n')).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('iwlwifi: firmware that never posts ALIVE, with the time limit before the driver gives up: "firmware not alive"', () => {
+    const s = scenario({
+      machine: { cores: 2, ramMiB: 256, devices: [{ type: 'iwlwifi', id: 'wlan0', bdf: '00:05.0', props: { rf: '../rf/small.json', faultAlive: 'missing' } }] },
+      drivers: { iwlwifi: { irqMode: 'msi' } },
+      workload: { type: 'wifi', pings: 2 },
+      limits: { simTime: '500ms' },
+    });
+    const r = runScenario(s).result;
+    expect(r.stoppedBy).toBe('time-limit');
+    const lines = r.stall.map((l) => `${l.device} ${l.text}`);
+    expect(lines.some((l) => /^wlan0 firmware not alive: the image never posted ALIVE \(released [\d.]+ ms\)/.test(l)), lines.join('\n')).toBe(true);
+  });
+
+  it('iwlwifi: a TX queue the scheduler never activated holds its TFDs: the stall names the queue and why', () => {
+    const s = scenario({
+      machine: { cores: 2, ramMiB: 256, devices: [{ type: 'iwlwifi', id: 'wlan0', bdf: '00:05.0', props: { rf: '../rf/small.json' } }] },
+      drivers: { iwlwifi: { irqMode: 'msi' } },
+      workload: { type: 'wifi', pings: 2 },
+      limits: { simTime: '1ms' },
+    });
+    const out = runScenario(s, {
+      onBuilt: (m) => {
+        const t = m.devices[0]!.model as unknown as IwlTransport;
+        // After the driver's software reset: five TFDs posted on a queue with no ring that is not active.
+        m.queue.scheduleAt(at(900e6), m.queue.register('poke-txq', () => t.txq.setWritePtr(3, 5)));
+      },
+    });
+    const lines = out.result.stall.map((l) => l.text);
+    expect(lines.some((l) => /^TX queue 3: 5 TFDs pending \(read 0, write 5\), not processed: not active in the scheduler .*no TFD ring base.*; no TFD processed since the queue was set up$/.test(l)), lines.join('\n')).toBe(true);
+  });
+
+  it('a run that finishes, or stops on purpose, has no stall lines', () => {
+    const s = scenario({
+      machine: { devices: [{ type: 'nvme', id: 'nvme0', bdf: '00:04.0', props: { image: DISK } }] },
+      workload: { type: 'blockio', ops: 20, clients: 1 },
+    });
+    expect(runScenario(s).result.stall).toEqual([]);
+  });
 });

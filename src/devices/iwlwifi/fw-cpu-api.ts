@@ -51,6 +51,8 @@ export interface FirmwareCpu {
   rfKill(asserted: boolean): void;
   /** True once ALIVE was posted and until halt. */
   readonly running: boolean;
+  /** Stall diagnosis: what the firmware is waiting for or why it stopped (empty when it is running idle). */
+  stall?(): string[];
   /** 32-bit digest of firmware state for the periodic `state` milestone. */
   stateHash(): number;
   stats(): Record<string, number>;

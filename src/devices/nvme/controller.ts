@@ -39,6 +39,7 @@ import {
 } from './regs.js';
 import { AeErrorInfo, AeType, Lid, cmdGuestErrorCode, opcodeName, statusName, withDnr } from './status.js';
 import type { NvmeGuestErrorCode } from './guest-errors.js';
+import { nvmeStall } from './stall.js';
 import { SqSanitizer } from './sanitize.js';
 
 /** Resolved device configuration (index.ts turns props into this). */
@@ -319,6 +320,11 @@ export class NvmeController implements DeviceModel, MmioHandler {
 
   stats(): Record<string, number> {
     return { ...this.counters };
+  }
+
+  /** What the controller is waiting for (DeviceModel.stall; stall.ts). */
+  stall(now: number): string[] {
+    return nvmeStall(this, now);
   }
 
   // ---------------------------------------------------------------- MMIO
@@ -763,6 +769,7 @@ export class NvmeController implements DeviceModel, MmioHandler {
       }
       if (this.sqSan !== null) this.sqSan.doorbell(qid, q.sqBase[qid]!, size, oldTail, value, this.queue.now);
       q.sqTail[qid] = value;
+      q.doorbellPs[idx] = this.queue.now;
       if (q.sqState[qid] === SQ_ACTIVE) this.scheduleFetch(qid);
       return;
     }
@@ -783,6 +790,7 @@ export class NvmeController implements DeviceModel, MmioHandler {
       return;
     }
     q.cqHead[qid] = value;
+    q.doorbellPs[idx] = this.queue.now;
     if (q.cqWaitHead[qid] !== -1 && !this.queue.isPending(q.cqDrainEv[qid]!)) {
       q.cqDrainEv[qid] = this.queue.schedule(this.delay(Timing.CQ_DRAIN_DELAY, HostileTiming.CQ_DRAIN_DELAY), this.target, EV_CQ_DRAIN, qid);
     }

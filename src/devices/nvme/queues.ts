@@ -45,6 +45,12 @@ export class Queues {
   readonly cqWaitHead: Int32Array;
   readonly cqWaitTail: Int32Array;
   readonly cqDrainEv: Float64Array;
+  /**
+   * Time (ps) of the last accepted doorbell write per doorbell: index
+   * 2 * qid for SQ<qid>TDBL, 2 * qid + 1 for CQ<qid>HDBL; -1 = none since
+   * the queue was created. Stall diagnosis only (stall.ts).
+   */
+  readonly doorbellPs: Float64Array;
 
   ioSqCount = 0;
   ioCqCount = 0;
@@ -75,6 +81,7 @@ export class Queues {
     this.cqWaitHead = new Int32Array(n).fill(-1);
     this.cqWaitTail = new Int32Array(n).fill(-1);
     this.cqDrainEv = new Float64Array(n).fill(NO_EVENT);
+    this.doorbellPs = new Float64Array(2 * n).fill(-1);
   }
 
   createSq(qid: number, base: number, size: number, cqid: number, prio: number): void {
@@ -88,6 +95,7 @@ export class Queues {
     this.sqOutstanding[qid] = 0;
     this.sqDeleteSlot[qid] = -1;
     this.sqStarved[qid] = 0;
+    this.doorbellPs[2 * qid] = -1;
     this.cqSqCount[cqid]!++;
     if (qid !== 0) this.ioSqCount++;
   }
@@ -113,6 +121,7 @@ export class Queues {
     this.cqSqCount[qid] = 0;
     this.cqWaitHead[qid] = -1;
     this.cqWaitTail[qid] = -1;
+    this.doorbellPs[2 * qid + 1] = -1;
     if (qid !== 0) this.ioCqCount++;
   }
 

@@ -30,7 +30,7 @@
  * STATUS_BAD_PARAM plus a guestErr.
  */
 import { fnvArray, fnvNumber, fnvWord, FNV_OFFSET } from '../../../sim/hash.js';
-import { ms, us, type Duration } from '../../../sim/time.js';
+import { formatTime, ms, us, type Duration } from '../../../sim/time.js';
 import type { EventHandle } from '../../../sim/event-queue.js';
 import { verifyLoadedImage } from '../firmware/index.js';
 import type { IwlwifiGuestErrorCode } from '../guest-errors.js';
@@ -53,6 +53,7 @@ import {
 import type { FwConfig } from './types.js';
 
 export type CpuState = 'off' | 'booting' | 'running' | 'dead';
+const NO_ALIVE = 'the image never posted ALIVE';
 const STATE_CODE: Readonly<Record<CpuState, number>> = { off: 0, booting: 1, running: 2, dead: 3 };
 
 /** Time from release to ALIVE (image check), plus up to 0.5 ms from the rng. */
@@ -104,6 +105,8 @@ export interface CurrentCmd {
 
 export class FwCore implements FirmwareCpu {
   state: CpuState = 'off';
+  /** Why the CPU is `dead` (stall diagnosis), '' otherwise. */
+  deadWhy = '';
   /** 1 INIT, 2 runtime, 3 WoWLAN; 0 before a verified image. */
   kindCode = 0;
   ver = 0;
@@ -249,6 +252,7 @@ export class FwCore implements FirmwareCpu {
     const check = verifyLoadedImage((addr, len) => this.host.readSram(addr, len));
     if (!check.ok) {
       this.state = 'dead';
+      this.deadWhy = `software error: ${check.message}`;
       this.milestone('fw.bad-image', check.section, check.addr);
       this.err('fw.bad-image', `firmware image check failed: ${check.message}`);
       this.host.raiseInt(INT.SW_ERR);
@@ -262,6 +266,7 @@ export class FwCore implements FirmwareCpu {
     const faults = this.cfg.faults;
     if (faults.alive === 'missing' || (this.quirks & quirkBit(SIMRUN_CAPA.FAULT_NO_ALIVE)) !== 0) {
       this.state = 'dead';
+      this.deadWhy = NO_ALIVE;
       this.milestone('fw.alive-missing', this.kindCode, this.ver);
       return;
     }
@@ -278,6 +283,7 @@ export class FwCore implements FirmwareCpu {
       umacMinor: check.build,
     });
     this.state = bad ? 'dead' : 'running';
+    this.deadWhy = bad ? `ALIVE with error status 0x${ALIVE_STATUS_ERR.toString(16)}` : '';
     this.postNow(CMD.ALIVE, GROUP.LEGACY, SEQ_UNSOLICITED, payload, true);
     this.milestone(bad ? 'fw.alive-bad-status' : 'fw.alive', this.kindCode, this.ver);
   }
@@ -287,9 +293,22 @@ export class FwCore implements FirmwareCpu {
     this.cancelAll();
     this.scan = null;
     this.state = 'dead';
+    this.deadWhy = `hardware error ${why}`;
     this.milestone('fw.hw-error', this.kindCode, 0);
     this.err('fw.hw-error', `firmware hardware error ${why}`);
     this.host.raiseInt(INT.HW_ERR);
+  }
+
+  /** What the firmware CPU is waiting for (FirmwareCpu.stall). */
+  stall(): string[] {
+    switch (this.state) {
+      case 'off': return ['firmware not alive: the CPU is held in reset (no image released)'];
+      case 'booting': return ['firmware not alive: booting, ALIVE not posted yet'];
+      case 'dead': return [this.deadWhy === NO_ALIVE
+        ? `firmware not alive: ${NO_ALIVE} (released ${formatTime(this.releasedAt)}); commands are ignored until the driver resets the device`
+        : `firmware dead (${this.deadWhy || 'stopped'}): commands are ignored until the driver resets the device`];
+      case 'running': return this.scan !== null ? ['firmware: a scan is in progress'] : [];
+    }
   }
 
   halt(): void {

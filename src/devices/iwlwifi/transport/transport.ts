@@ -57,6 +57,7 @@ import { RxRing } from './rx-ring.js';
 import { DeviceSram } from './sram.js';
 import { Ev, Timing } from './timing.js';
 import { TX_QUEUES, TxQueues } from './tx-queues.js';
+import { iwlStall } from '../stall.js';
 
 export interface TransportFaults {
   /** Hardware RF-kill switch asserted at power-on. */
@@ -233,6 +234,11 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
     this.ints.reset();
     this.prph.reset();
     this.sram.clear();
+  }
+
+  /** What the adapter is waiting for (DeviceModel.stall; ../stall.ts). */
+  stall(now: number): string[] {
+    return iwlStall(this, now);
   }
 
   stats(): Record<string, number> {

@@ -38,6 +38,8 @@ export class TxQueues {
   readonly rd = new Uint8Array(TX_QUEUES);
   readonly status = new Uint32Array(TX_QUEUES);
   private readonly ev = new Float64Array(TX_QUEUES).fill(NO_EVENT);
+  /** Time (ps) the last TFD of each queue was processed, -1 = none since reset (stall diagnosis). */
+  readonly lastTfdPs = new Float64Array(TX_QUEUES).fill(-1);
   private readonly inactiveNoted = new Uint8Array(TX_QUEUES);
   private readonly tfd = new Uint8Array(TFD.SIZE);
   private readonly buf = new Uint8Array(MAX_TFD_BYTES);
@@ -58,6 +60,7 @@ export class TxQueues {
     this.rd.fill(0);
     this.status.fill(0);
     this.inactiveNoted.fill(0);
+    this.lastTfdPs.fill(-1);
   }
 
   /** Why queue q cannot run (InactiveReason bits), 0 if runnable. */
@@ -122,6 +125,7 @@ export class TxQueues {
     const index = this.rd[q]!;
     const len = this.fetch(q, index);
     this.rd[q] = (index + 1) & (TFD_QUEUE_SIZE - 1);
+    this.lastTfdPs[q] = this.t.queue.now;
     if (len >= 0) {
       this.tfds++;
       this.t.fw.command(q, index, this.buf, len);
