@@ -156,6 +156,7 @@ svg text{font:12px system-ui,sans-serif;fill:#1f2328}svg .pin{fill:#0969da;opaci
 const JS = `
 (function(){
   var sel=document.getElementById('stream'),ctx=document.getElementById('ctx');
+  if(!sel||!ctx)return; // no divergences: no filter controls
   var secs=[].slice.call(document.querySelectorAll('section.div'));
   function apply(){var v=sel.value;secs.forEach(function(s){s.classList.toggle('hidden',v!==''&&s.getAttribute('data-stream')!==v);});}
   sel.addEventListener('change',apply);
