@@ -55,6 +55,8 @@ async function main(argv: string[]): Promise<number> {
       .option('checkpoint', { type: 'string', describe: 'checkpoint file for --until (default: <trace>.checkpoint.json)' })
       .option('resume', { type: 'string', describe: 'continue a run from a checkpoint (same trace, byte-identical to an unbroken run)' })
       .option('json', { type: 'boolean', describe: 'print the summary as JSON' })
+      .option('sanitize', { type: 'boolean', describe: 'boundary sanitizers: guest errors for driver races such as an SQ doorbell rung before the command is written (--no-sanitize: off; default: the scenario\'s machine.sanitize)' })
+      .option('hostile-timing', { type: 'boolean', describe: 'vary device latencies within their specs, seeded by the scenario seed, to expose races (default: the scenario\'s machine.hostileTiming)' })
       .option('verbose', { alias: 'v', type: 'boolean', describe: 'print driver log lines as they happen' }),
     (a) => {
       if (a.scenario === undefined && a.resume === undefined) throw new UsageError('run needs a scenario (or --resume <checkpoint>)');
@@ -62,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
       if (a.resume !== undefined) checkReadableFile(a.resume, 'checkpoint');
       code = runCommand({
         scenario: a.scenario === undefined ? '' : resolveScenario(a.scenario), record: a.record, seed: seedOption(a.seed), json: a.json,
-        verbose: a.verbose, until: a.until, checkpoint: a.checkpoint, resume: a.resume,
+        verbose: a.verbose, until: a.until, checkpoint: a.checkpoint, resume: a.resume, sanitize: a.sanitize, hostileTiming: a.hostileTiming,
       });
     })
     .command('inspect <trace>', 'print the decoded events of a trace', (y) => y

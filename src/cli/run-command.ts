@@ -19,6 +19,10 @@ export interface RunCommandArgs {
   until?: string | undefined;
   checkpoint?: string | undefined;
   resume?: string | undefined;
+  /** --sanitize / --no-sanitize (undefined: the scenario's machine.sanitize). */
+  sanitize?: boolean | undefined;
+  /** --hostile-timing / --no-hostile-timing (undefined: the scenario's machine.hostileTiming). */
+  hostileTiming?: boolean | undefined;
 }
 
 /** `simrun run` and `simrun --record`: run, print the summary, return the exit code. */
@@ -36,7 +40,7 @@ export function runCommand(a: RunCommandArgs): number {
   // Wall clock for the summary only: display code, never simulated behaviour.
   const wallStart = performance.now();
   const out = runScenario(scenario, {
-    record, seed: a.seed, until, checkpoint: checkpointPath, resume,
+    record, seed: a.seed, until, checkpoint: checkpointPath, resume, sanitize: a.sanitize, hostileTiming: a.hostileTiming,
     onBuilt: (m) => {
       if (a.verbose) {
         m.kernel.onLog = (l) => process.stderr.write(`${chalk.dim(formatTime(l.time).padStart(14))} ${chalk.cyan(l.proc)}[${l.pid}] ${colourLevel(l.level)} ${l.text}\n`);

@@ -92,6 +92,7 @@ const nvmeParams = {
   queueDepth: { type: 'number', default: 64, min: 2, max: 65536, integer: true, doc: 'entries per I/O queue (capped by CAP.MQES)' },
   adminTimeoutMs: { type: 'number', default: 2000, min: 1, integer: true, doc: 'admin command timeout' },
   ioTimeoutMs: { type: 'number', default: 30000, min: 1, integer: true, doc: 'I/O command timeout (blk-mq default 30 s), then the command is aborted and its request fails with EIO' },
+  doorbellBeforeWrite: { type: 'boolean', default: false, doc: 'debug: a deliberate bug, ring the SQ tail doorbell before writing the I/O commands it makes available (corrupts commands on hardware; machine.sanitize reports it)' },
 } as const satisfies PropTable;
 
 export const DRIVERS: AnyDriverEntry[] = [

@@ -25,6 +25,8 @@ export interface CheckOptions {
   timingBudgetPct?: number;
   /** Left out of the functional comparison, on top of the scenario's `compare.ignore`. */
   ignore?: IgnoreRules;
+  /** Boundary sanitizers during the re-simulation (README "Sanitizers"); default on. A clean run's trace is the same either way. */
+  sanitize?: boolean;
   decoders: Map<string, DeviceDecoder>;
   out: (text: string) => void;
 }
@@ -55,7 +57,7 @@ export function runCheck(o: CheckOptions): CheckOutcome {
   const dir = mkdtempSync(join(tmpdir(), 'simrun-check-'));
   const actualPath = join(dir, 'actual.simtrace');
   try {
-    const run = runScenario(scenario, { record: actualPath });
+    const run = runScenario(scenario, { record: actualPath, sanitize: o.sanitize ?? true });
     const actual = openTrace(actualPath);
     let result: CompareResult | undefined;
     let report: VerdictReport | undefined;

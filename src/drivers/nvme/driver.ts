@@ -24,6 +24,8 @@ export interface NvmeParams {
   adminTimeoutMs: number;
   /** I/O command timeout, then Abort (Linux's blk-mq default: 30 s). */
   ioTimeoutMs: number;
+  /** Debug: a deliberate ordering bug, the SQ tail doorbell is rung before the I/O commands are written. */
+  doorbellBeforeWrite?: boolean;
 }
 
 interface Namespace {
@@ -408,6 +410,9 @@ export class NvmeDriver {
     const qi = q.qid - 1;
     const pend = this.pending[qi]!;
     let submitted = 0;
+    // The bug `doorbellBeforeWrite` plants: the entries are made available before they hold the commands.
+    const early = this.params.doorbellBeforeWrite === true ? Math.min(pend.length, q.freeSlots) : 0;
+    if (early > 0) q.ringSqAhead(early);
     while (pend.length > 0 && q.freeSlots > 0) {
       const c = pend.shift()!;
       const cid = q.allocCid();
@@ -432,7 +437,7 @@ export class NvmeDriver {
       this.freePending.push(c);
       submitted++;
     }
-    if (submitted > 0) q.ringSq();
+    if (submitted > 0 && early === 0) q.ringSq();
   }
 
   /** PRP1/PRP2/PRP list for a page-aligned bounce buffer (NVMe 1.4 4.3). */

@@ -73,6 +73,11 @@ export class QueuePair {
     this.k.writel(this.sqTail, this.bar, this.sqDoorbell);
   }
 
+  /** Writes the SQ tail doorbell `n` entries ahead of the entries written so far (the `doorbellBeforeWrite` bug). */
+  ringSqAhead(n: number): void {
+    this.k.writel((this.sqTail + n) % this.depth, this.bar, this.sqDoorbell);
+  }
+
   /** Reads the CQE at the head if its phase tag is current; fills `this.cqe`. */
   peekCqe(): boolean {
     const off = this.cqHead * CQE_SIZE;

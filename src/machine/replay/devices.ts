@@ -1,6 +1,6 @@
 import { Machine } from '../machine.js';
 import { parseBdf } from '../../devices/pci/bdf.js';
-import type { CompareResult, Divergence, DivergenceKind } from '../../trace/compare/compare.js';
+import { isStateDigest, type CompareResult, type Divergence, type DivergenceKind, type StateDiff } from '../../trace/compare/compare.js';
 import { sameEvent, sameShape } from '../../trace/compare/events.js';
 import { formatReport, reportJson, type ReportContext } from '../../trace/compare/report.js';
 import type { SeqEvent, TraceReader } from '../../trace/reader.js';
@@ -26,8 +26,15 @@ class DevicePlayer extends RingTracer {
   count = 0;
   stopped = false;
   matched = 0;
+  /** Where the models' state digests first differed from the recording's (localisation only, never counted). */
+  stateFirstDiffers: StateDiff | undefined;
+  /** Divergences identical to the previous one (same kind, expected record and place), not counted again. */
+  repeats = 0;
+  private lastKey = '';
   private readonly it: Iterator<SeqEvent>;
   private readonly expected: SeqEvent[][];
+  /** Recorded state digests set aside per device, paired in order with the models' digests. */
+  private readonly expectedDigests: SeqEvent[][];
   private readonly consumed: SeqEvent[] = [];
   private target = -1;
   private current: SeqEvent | undefined;
@@ -37,6 +44,7 @@ class DevicePlayer extends RingTracer {
     super(ctx);
     this.it = reader.events()[Symbol.iterator]();
     this.expected = reader.header.devices.map(() => []);
+    this.expectedDigests = reader.header.devices.map(() => []);
   }
 
   start(m: Machine): void {
@@ -143,6 +151,12 @@ class DevicePlayer extends RingTracer {
     const dev = 'dev' in actual ? actual.dev : -1;
     const q = this.expected[dev];
     if (q === undefined || this.stopped) return;
+    // State digests localise (where state first differed); they are not checked as responses.
+    while (q[0] !== undefined && isStateDigest(q[0])) this.expectedDigests[dev]!.push(q.shift()!);
+    if (isStateDigest(actual)) {
+      this.pairDigest(dev, q, actual);
+      return;
+    }
     const want = q[0];
     if (want !== undefined && sameEvent(want, actual)) {
       q.shift();
@@ -160,7 +174,25 @@ class DevicePlayer extends RingTracer {
     }
   }
 
+  private pairDigest(dev: number, q: SeqEvent[], actual: SeqEvent): void {
+    let want = this.expectedDigests[dev]!.shift();
+    if (want === undefined) {
+      const i = q.findIndex(isStateDigest);
+      if (i < 0) return;
+      want = q.splice(i, 1)[0]!;
+    }
+    if (this.stateFirstDiffers !== undefined || want.kind !== 'milestone' || actual.kind !== 'milestone') return;
+    if (want.a !== actual.a || want.b !== actual.b) {
+      this.stateFirstDiffers = { dev, expectedTime: want.time, actualTime: actual.time, expectedSeq: want.seq, actualSeq: actual.seq };
+    }
+  }
+
   private diverge(kind: DivergenceKind, expected: SeqEvent | undefined, actual: SeqEvent | undefined): void {
+    if (this.stopped) return; // without --keep-going only the first divergence counts
+    // The same divergence again (a model repeating one response): reported and counted once.
+    const key = divergenceKey(kind, expected, actual);
+    if (key === this.lastKey) { this.repeats++; return; }
+    this.lastKey = key;
     this.count++;
     if (!this.keepGoing) this.stopped = true;
     if (this.divergences.length >= 100) return;
@@ -184,7 +216,10 @@ class DevicePlayer extends RingTracer {
 
   finish(): void {
     if (this.stopped) return;
-    for (const q of this.expected) if (q[0] !== undefined) { this.diverge('missing', q[0], undefined); if (this.stopped) return; }
+    for (const q of this.expected) {
+      const first = q.find((e) => !isStateDigest(e));
+      if (first !== undefined) { this.diverge('missing', first, undefined); if (this.stopped) return; }
+    }
   }
 
   override dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string): void {
@@ -229,8 +264,25 @@ export function runReplayDevices(o: ReplayOptions): { exitCode: 0 | 1; compare: 
   player.finish();
   assertIntact(o.trace, reader);
   const compare: CompareResult = { identical: player.count === 0, divergences: player.divergences, count: player.count, expectedEvents: player.matched, actualEvents: player.seq };
+  if (player.stateFirstDiffers !== undefined) compare.stateFirstDiffers = player.stateFirstDiffers;
   const ctx: ReportContext = { expectedHeader: reader.header, actualHeader: reader.header, decoders: o.decoders, expectedLabel: 'trace', actualLabel: 'devices' };
   if (o.json) o.out(JSON.stringify({ mode: 'devices', trace: o.trace, scenario: scenario.name, ...reportJson(compare, ctx) }));
   else o.out(player.count === 0 ? `replay (trace as driver): ${player.matched} accesses and device responses matched, no divergence` : formatReport(compare, ctx));
   return { exitCode: player.count === 0 ? 0 : 1, compare, machine };
+}
+
+/** Identity of a divergence for de-duplication: kind, the expected record (by sequence) and the actual event's place and value. */
+export function divergenceKey(kind: DivergenceKind, expected: SeqEvent | undefined, actual: SeqEvent | undefined): string {
+  const place = (e: SeqEvent | undefined): string => {
+    if (e === undefined) return '-';
+    switch (e.kind) {
+      case 'mmio': return `mmio:${e.dev}:${e.write ? 'w' : 'r'}:${e.bar}:${e.offset}:${e.size}:${e.value}`;
+      case 'cfg': return `cfg:${e.dev}:${e.write ? 'w' : 'r'}:${e.offset}:${e.size}:${e.value}`;
+      case 'dma': return `dma:${e.dev}:${e.write ? 'w' : 'r'}:${e.addr}:${e.tag}:${e.data.length}`;
+      case 'milestone': return `milestone:${e.dev}:${e.name}:${e.a}:${e.b}`;
+      case 'guestErr': return `guestErr:${e.dev}:${e.code}`;
+      default: return e.kind;
+    }
+  };
+  return `${kind}|${expected?.seq ?? -1}|${place(actual)}`;
 }

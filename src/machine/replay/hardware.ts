@@ -9,6 +9,7 @@ import type { SeqEvent, TraceReader } from '../../trace/reader.js';
 import { PciStandIn, type AccessSink } from './pci-stand-in.js';
 import { sameBytes } from '../../trace/compare/events.js';
 import { RingTracer } from './ring-tracer.js';
+import { divergenceKey } from './devices.js';
 import { at } from '../../sim/time.js';
 
 const DRIVER_SIDE = new Set(['cfg', 'mmio', 'pio']);
@@ -59,6 +60,9 @@ export function checkTraceMatchesScenario(header: TraceHeader, scenario: Scenari
 export class TraceHardware implements HardwareStandIn, AccessSink {
   readonly divergences: Divergence[] = [];
   count = 0;
+  /** Divergences identical to the previous one (a driver polling the same register), not counted again. */
+  repeats = 0;
+  private lastKey = '';
   stopped = false;
   matched = 0;
   injected = 0;
@@ -268,6 +272,12 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   }
 
   private diverge(kind: DivergenceKind, expected: SeqEvent | undefined, actual: SeqEvent | undefined): void {
+    // Without --keep-going only the first divergence counts: the driver may go on touching the
+    // device until the run loop sees the stop, and each of those accesses is the same story.
+    if (this.stopped) return;
+    const key = divergenceKey(kind, expected, actual);
+    if (key === this.lastKey) { this.repeats++; return; }
+    this.lastKey = key;
     this.count++;
     if (!this.opts.keepGoing) this.stopped = true;
     if (this.divergences.length >= (this.opts.maxDivergences ?? 100)) return;

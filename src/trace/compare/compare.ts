@@ -40,11 +40,26 @@ export interface CompareOptions {
   same?: (a: SeqEvent, b: SeqEvent) => boolean;
 }
 
+/**
+ * Where device state first differed: the first pair of periodic `state`
+ * milestones (same device, same ordinal) whose digests differ. Digests only
+ * localise a divergence; they are never counted as divergences themselves.
+ */
+export interface StateDiff {
+  dev: number;
+  expectedTime: number;
+  actualTime: number;
+  expectedSeq: number;
+  actualSeq: number;
+}
+
 export interface CompareResult {
   identical: boolean;
   divergences: Divergence[];
-  /** Divergences found (may exceed divergences.length when capped). */
+  /** Divergences found (may exceed divergences.length when capped); state digests are not counted. */
   count: number;
+  /** Where the state digests first differed, if they did (localisation only). */
+  stateFirstDiffers?: StateDiff;
   expectedEvents: number;
   actualEvents: number;
 }
@@ -101,8 +116,12 @@ export function compareStreams(expected: Iterable<SeqEvent>, actual: Iterable<Se
     if (e.kind === 'log') { logs.push({ time: e.time, pid: e.pid, level: e.level, text: e.text }); if (logs.length > 10) logs.shift(); }
     else if (e.kind === 'proc') procs.set(e.pid, { pid: e.pid, name: e.name, state: e.event === 'spawn' ? 'running' : e.event === 'exit' ? 'exited' : e.event === 'crash' ? 'crashed' : 'killed' });
   };
-  const E = new Stream(expected[Symbol.iterator](), relevant, () => {});
-  const A = new Stream(actual[Symbol.iterator](), relevant, onActual);
+  // State digests localise (where state first differed), they are never compared as events:
+  // once two runs part, every later digest differs too and would drown the real divergence.
+  const digests = new DigestPairs();
+  const notDigest = (e: SeqEvent) => !isStateDigest(e) && relevant(e);
+  const E = new Stream(expected[Symbol.iterator](), notDigest, (e) => { if (isStateDigest(e)) digests.push(0, e); });
+  const A = new Stream(actual[Symbol.iterator](), notDigest, (e) => { onActual(e); if (isStateDigest(e)) digests.push(1, e); });
   const ringE = new Ring(ctx);
   const ringA = new Ring(ctx);
   const divergences: Divergence[] = [];
@@ -171,9 +190,46 @@ export function compareStreams(expected: Iterable<SeqEvent>, actual: Iterable<Se
     advance(E, ringE, skipE);
     advance(A, ringA, skipA);
   }
-  // Drain to count events (keeps memory flat: nothing is retained).
-  if (opts.keepGoing) { while (E.take() !== undefined); while (A.take() !== undefined); }
-  return { identical: count === 0, divergences, count, expectedEvents: E.consumed, actualEvents: A.consumed };
+  // Drain to count events, side by side (keeps memory flat: nothing is retained but unpaired digests).
+  if (opts.keepGoing) {
+    let moreE = true;
+    let moreA = true;
+    while (moreE || moreA) {
+      if (moreE) moreE = E.take() !== undefined;
+      if (moreA) moreA = A.take() !== undefined;
+    }
+  }
+  const r: CompareResult = { identical: count === 0, divergences, count, expectedEvents: E.consumed, actualEvents: A.consumed };
+  if (digests.first !== undefined) r.stateFirstDiffers = digests.first;
+  return r;
+}
+
+/** A periodic device-state digest (`state` milestone, machine.stateHashUs). */
+export function isStateDigest(e: SeqEvent): boolean {
+  return e.kind === 'milestone' && e.name === 'state';
+}
+
+/** Pairs the two sides' state digests per device in order and keeps the first pair that differs. */
+class DigestPairs {
+  first: StateDiff | undefined;
+  private readonly pending: [Map<number, SeqEvent[]>, Map<number, SeqEvent[]>] = [new Map(), new Map()];
+  push(side: 0 | 1, e: SeqEvent): void {
+    if (this.first !== undefined || e.kind !== 'milestone') return;
+    const mine = this.pending[side];
+    const other = this.pending[side === 0 ? 1 : 0].get(e.dev);
+    const match = other?.shift();
+    if (match === undefined || match.kind !== 'milestone') {
+      let q = mine.get(e.dev);
+      if (q === undefined) { q = []; mine.set(e.dev, q); }
+      q.push(e);
+      return;
+    }
+    if (match.a === e.a && match.b === e.b) return;
+    const [x, y] = side === 0 ? [e, match] : [match, e];
+    this.first = { dev: e.dev, expectedTime: x.time, actualTime: y.time, expectedSeq: x.seq, actualSeq: y.seq };
+    this.pending[0].clear();
+    this.pending[1].clear();
+  }
 }
 
 /** True if the next 2n events are two blocks of n swapped between the streams. */

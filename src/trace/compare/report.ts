@@ -106,6 +106,11 @@ export function formatReport(r: CompareResult, c: ReportContext, opts: { limit?:
     return lines.join('\n');
   }
   lines.push(chalk.red.bold(`${r.count} divergence${r.count === 1 ? '' : 's'}`) + ` (${r.expectedEvents} ${c.expectedLabel} events, ${r.actualEvents} ${c.actualLabel} events compared)`);
+  const sd = r.stateFirstDiffers;
+  if (sd !== undefined) {
+    const dev = c.expectedHeader.devices.find((d) => d.index === sd.dev)?.id ?? `dev${sd.dev}`;
+    lines.push(`device state first differed: ${dev} at ${formatTime(sd.actualTime)} (state digest; ${c.expectedLabel} seq ${sd.expectedSeq}, ${c.actualLabel} seq ${sd.actualSeq}); digests localise, they are not counted`);
+  }
   r.divergences.slice(0, opts.limit ?? 5).forEach((d, i) => {
     lines.push('');
     lines.push(chalk.bold(`#${i + 1} ${d.kind} at ${formatTime(d.time)}`) + `  ${c.expectedLabel} seq ${d.expected?.seq ?? '-'}, ${c.actualLabel} seq ${d.actual?.seq ?? '-'}`);
@@ -137,6 +142,9 @@ export function reportJson(r: CompareResult, c: ReportContext): Record<string, u
   return {
     identical: r.identical,
     count: r.count,
+    stateFirstDiffers: r.stateFirstDiffers === undefined ? null : {
+      ...r.stateFirstDiffers, device: c.expectedHeader.devices.find((d) => d.index === r.stateFirstDiffers!.dev)?.id ?? null,
+    },
     expectedEvents: r.expectedEvents,
     actualEvents: r.actualEvents,
     divergences: r.divergences.map((d) => ({
