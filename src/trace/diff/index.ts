@@ -66,6 +66,8 @@ export function runDiff(opts: DiffOptions): DiffRunResult {
     const vo: Parameters<typeof judgeTraces>[3] = {};
     if (opts.timingBudgetPct !== undefined) vo.timingBudgetPct = opts.timingBudgetPct;
     if (opts.ignore !== undefined) vo.ignore = opts.ignore;
+    if (opts.device !== undefined) vo.device = opts.device;
+    if (opts.kind !== undefined) vo.kind = opts.kind;
     verdict = judgeTraces(opts.a, opts.b, opts.decoders, vo);
   } catch (e) {
     err(`error: ${(e as Error).message}`);

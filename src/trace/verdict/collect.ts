@@ -105,6 +105,17 @@ export class BehaviourCollector {
     return n;
   }
 
+  /** A register's value as a fact: buffer addresses (the decoder's `addressRegisters`) keep only their offset in the page. */
+  private registerValue(d: DevState, name: string, value: number): string {
+    const regs = d.dec?.addressRegisters;
+    if (regs !== undefined && regs.length > 0) {
+      const dot = name.indexOf('.');
+      const base = dot < 0 ? name : name.slice(0, dot);
+      if (regs.includes(base)) return dot < 0 ? `addr+0x${(value % 4096).toString(16)}` : 'addr';
+    }
+    return `0x${value.toString(16)}`;
+  }
+
   private flushRead(d: DevState): void {
     if (d.pendingRead === undefined) return;
     const src = this.facts.source;
@@ -115,6 +126,11 @@ export class BehaviourCollector {
     this.facts.source = src;
     this.facts.sourceIsDevice = dev;
     d.pendingRead = undefined;
+  }
+
+  /** A process's name, for facts of its pid (when its proc events are filtered out). */
+  learnProcess(pid: number, name: string): void {
+    this.names.set(pid, name);
   }
 
   private proc(pid: number): string {
@@ -176,11 +192,11 @@ export class BehaviourCollector {
         if (!ev.write) {
           // Consecutive reads of one register are a poll: only the value the driver went on with counts.
           if (d.pendingRead !== undefined && d.pendingRead.name !== name) this.flushRead(d);
-          d.pendingRead = { name, text: `R ${name} = 0x${ev.value.toString(16)}` };
+          d.pendingRead = { name, text: `R ${name} = ${this.registerValue(d, name, ev.value)}` };
           return;
         }
         this.flushRead(d);
-        f.fact('registers', 'seq-collapse', `W ${name} <- 0x${ev.value.toString(16)}`);
+        f.fact('registers', 'seq-collapse', `W ${name} <- ${this.registerValue(d, name, ev.value)}`);
         return;
       }
       case 'pio':

@@ -12,6 +12,7 @@
  */
 import type { DeviceDecoder } from '../decoder.js';
 import { openTrace, type TraceSource } from '../reader.js';
+import { parseKinds, resolveDevices } from '../inspect.js';
 import { compareTiming, type TimingRow } from '../diff/timing.js';
 import { BehaviourCollector, type IgnoreRules, type TraceBehaviour } from './collect.js';
 import { factChange, type FactStream } from './facts.js';
@@ -43,27 +44,40 @@ export interface VerdictReport {
   timingBudgetPct: number | undefined;
   expectedEvents: number;
   actualEvents: number;
-  /** Guest errors of each run ("nvme0: nvme.sqe.changed-after-doorbell: ..."), first few: often the explanation. */
+  /** Guest errors of each run ("<device>: <code>: <message>"), first few: often the explanation. */
   guestErrors: { expected: string[]; actual: string[] };
 }
 
 export interface VerdictOptions {
   ignore?: IgnoreRules;
+  /** Only these devices (ids or types) and kinds take part, as `simrun diff --device/--kind` (process facts are then left out with a device filter). */
+  device?: string | readonly string[];
+  kind?: string | readonly string[];
   /** Per-phase latency budget in percent: phases that moved more are reported (and fail with failOn 'timing'). */
   timingBudgetPct?: number;
   maxDifferences?: number;
 }
 
 /** Reads a whole trace into its behaviour facts (streaming: memory is the facts kept). */
-export function traceBehaviour(source: TraceSource, decoders: ReadonlyMap<string, DeviceDecoder>, ignore: IgnoreRules = {}): TraceBehaviour {
+export function traceBehaviour(source: TraceSource, decoders: ReadonlyMap<string, DeviceDecoder>, ignore: IgnoreRules = {}, only: Pick<VerdictOptions, 'device' | 'kind'> = {}): TraceBehaviour {
   const r = openTrace(source);
   const c = new BehaviourCollector(r.header, decoders, ignore);
-  for (const ev of r.events()) c.add(ev);
+  const devs = resolveDevices(only.device, r.header);
+  const kinds = parseKinds(only.kind);
+  const devSet = devs === undefined ? undefined : new Set(devs);
+  const kindSet = kinds === undefined ? undefined : new Set<string>(kinds);
+  for (const ev of r.events()) {
+    if (kindSet !== undefined && !kindSet.has(ev.kind)) continue;
+    // Process names still come from proc events, which a device filter otherwise leaves out.
+    if (devSet !== undefined && !('dev' in ev && devSet.has(ev.dev))) { if (ev.kind === 'proc') c.learnProcess(ev.pid, ev.name); continue; }
+    c.add(ev);
+  }
   return c.finish();
 }
 
 export function judgeTraces(expected: TraceSource, actual: TraceSource, decoders: ReadonlyMap<string, DeviceDecoder>, opts: VerdictOptions = {}): VerdictReport {
-  return judge(traceBehaviour(expected, decoders, opts.ignore), traceBehaviour(actual, decoders, opts.ignore), opts);
+  const only = { device: opts.device, kind: opts.kind };
+  return judge(traceBehaviour(expected, decoders, opts.ignore, only), traceBehaviour(actual, decoders, opts.ignore, only), opts);
 }
 
 export function judge(a: TraceBehaviour, b: TraceBehaviour, opts: VerdictOptions = {}): VerdictReport {
