@@ -13,6 +13,7 @@ import {
 import { runCheck } from '../machine/check.js';
 import { deviceDecoders } from '../devices/decoders.js';
 import { UsageError } from './exit.js';
+import { parseIgnore, parseTimingBudget } from './compare-options.js';
 import { intOption } from './options.js';
 import { checkWritablePath } from './paths.js';
 
@@ -29,6 +30,8 @@ export interface CheckCommandOptions {
   context?: number;
   json?: boolean;
   failOn?: unknown;
+  timingBudget?: unknown;
+  ignore?: unknown;
   jobs?: unknown;
   shard?: string;
   junit?: string;
@@ -77,6 +80,9 @@ function finish(o: CheckCommandOptions, r: CheckReport): number {
 
 export async function checkCommand(o: CheckCommandOptions): Promise<number> {
   const failOn = failOnOption(o.failOn);
+  const timingBudgetPct = parseTimingBudget(o.timingBudget);
+  const ignore = parseIgnore(o.ignore);
+  const verdictOpts = { ...(timingBudgetPct !== undefined ? { timingBudgetPct } : {}), ...(ignore !== undefined ? { ignore } : {}) };
   const jobs = intOption('jobs', o.jobs, 1, 256);
   if (o.junit !== undefined) checkWritablePath(o.junit, '--junit');
   if (o.all) {
@@ -87,7 +93,7 @@ export async function checkCommand(o: CheckCommandOptions): Promise<number> {
     const saveActual = o.saveActual === undefined ? undefined : outputDir(o.saveActual, '--save-actual');
     const htmlDir = o.html === undefined ? undefined : outputDir(o.html, '--html');
     const r = await runCheckAll({
-      scenarioDir: o.scenarioDir, goldenDir: o.goldenDir, jobs, shard, keepGoing: o.keepGoing, context: o.context, failOn, saveActual, htmlDir,
+      scenarioDir: o.scenarioDir, goldenDir: o.goldenDir, jobs, shard, keepGoing: o.keepGoing, context: o.context, failOn, saveActual, htmlDir, ...verdictOpts,
     });
     if (o.json) o.out(renderJson(r));
     else for (const l of formatText(r)) o.out(l);
@@ -99,6 +105,7 @@ export async function checkCommand(o: CheckCommandOptions): Promise<number> {
   const task: ScenarioTask = { name, scenario: o.scenario, golden: o.golden ?? join(o.goldenDir, `${name}.simtrace`), context: o.context };
   if (o.keepGoing !== undefined) task.keepGoing = o.keepGoing;
   if (failOn !== undefined) task.failOn = failOn;
+  Object.assign(task, verdictOpts);
   if (o.update) {
     if (o.saveActual !== undefined || o.html !== undefined || o.junit !== undefined || o.annotations) {
       throw new UsageError('--update rewrites the golden trace; --save-actual, --html, --junit and --annotations are for checking');

@@ -28,6 +28,11 @@ describe('check verdicts on driver changes', () => {
     const j = JSON.parse(strict.out.split('\n')[0]!);
     expect(j.verdict).toBe('TIMING-ONLY');
     expect(j.fails).toBe(true);
+    // A timing budget: a tiny one fails the timing-only change, naming the phase.
+    const budget = checkIn(dir, 'nvme-msix', '--timing-budget', '0.01%');
+    expect(budget.code).toBe(1);
+    expect(budget.out).toMatch(/over the 0\.01% timing budget: nvme0 /);
+    expect(checkIn(dir, 'nvme-msix', '--ignore', 'nonsense').code).toBe(2);
   });
 
   it('Wi-Fi: 3 us in the interrupt handler and 2 us before each TX write pointer is TIMING-ONLY and passes', () => {

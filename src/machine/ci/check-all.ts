@@ -18,6 +18,7 @@ import { TraceFormatError } from '../../trace/format.js';
 import { deviceDecoders } from '../../devices/decoders.js';
 import { runDiff } from '../../trace/diff/index.js';
 import { runCheck, type CheckOptions, type CheckOutcome } from '../check.js';
+import type { IgnoreRules } from '../../trace/verdict/collect.js';
 import { inShard, type Shard } from './shard.js';
 import { byName, makeReport, VERDICTS, type CheckReport, type ScenarioReport, type Verdict } from './report.js';
 
@@ -31,6 +32,9 @@ export interface ScenarioTask {
   keepGoing?: boolean;
   context?: number;
   failOn?: FailOn;
+  /** Per-phase latency budget in percent, and what the verdict leaves out (plain data: posted to workers). */
+  timingBudgetPct?: number;
+  ignore?: IgnoreRules;
   /** Keep the re-simulated trace here when the result is not IDENTICAL. */
   saveActual?: string;
   /** Write the HTML diff report (golden vs re-simulated) here when the result is not IDENTICAL. */
@@ -41,7 +45,7 @@ export interface ScenarioTask {
 type OutcomeWithVerdict = CheckOutcome & { verdict?: string; headlines?: string[] };
 
 /** Fields runCheck may accept beyond today's CheckOptions (passed only when set). */
-type CheckOptionsPlus = CheckOptions & { failOn?: FailOn };
+type CheckOptionsPlus = CheckOptions;
 
 const ANSI = /\x1b\[[0-9;]*m/g;
 
@@ -95,6 +99,8 @@ export function checkOne(t: ScenarioTask, print?: { out: (text: string) => void;
     out: (s) => { printed.push(s); print?.out(s); },
   };
   if (t.failOn !== undefined) base.failOn = t.failOn;
+  if (t.timingBudgetPct !== undefined) base.timingBudgetPct = t.timingBudgetPct;
+  if (t.ignore !== undefined) base.ignore = t.ignore;
   let outcome: OutcomeWithVerdict;
   try {
     outcome = runCheck(base);
@@ -189,6 +195,8 @@ export interface CheckAllOptions {
   keepGoing?: boolean;
   context?: number;
   failOn?: FailOn;
+  timingBudgetPct?: number;
+  ignore?: IgnoreRules;
   /** Folder for the re-simulated traces of scenarios that are not IDENTICAL (<name>.simtrace). */
   saveActual?: string;
   /** Folder for the HTML reports of scenarios that are not IDENTICAL (<name>.html). */
@@ -203,6 +211,8 @@ export async function runCheckAll(o: CheckAllOptions): Promise<CheckReport> {
     const task: ScenarioTask = { ...t, context: o.context };
     if (o.keepGoing !== undefined) task.keepGoing = o.keepGoing;
     if (o.failOn !== undefined) task.failOn = o.failOn;
+    if (o.timingBudgetPct !== undefined) task.timingBudgetPct = o.timingBudgetPct;
+    if (o.ignore !== undefined) task.ignore = o.ignore;
     if (o.saveActual !== undefined) task.saveActual = join(o.saveActual, `${t.name}.simtrace`);
     if (o.htmlDir !== undefined) task.html = join(o.htmlDir, `${t.name}.html`);
     return task;
