@@ -80,6 +80,9 @@ export function judgeTraces(expected: TraceSource, actual: TraceSource, decoders
   return judge(traceBehaviour(expected, decoders, opts.ignore, only), traceBehaviour(actual, decoders, opts.ignore, only), opts);
 }
 
+/** Within a device: what the driver wrote first (config, registers), then commands and data, then derived events. */
+const DEVICE_STREAM_RANK: Readonly<Record<string, number>> = { config: 0.1, registers: 0.2, milestones: 0.8, interrupts: 0.9 };
+
 export function judge(a: TraceBehaviour, b: TraceBehaviour, opts: VerdictOptions = {}): VerdictReport {
   const max = opts.maxDifferences ?? 10;
   const differences: FunctionalDifference[] = [];
@@ -88,7 +91,7 @@ export function judge(a: TraceBehaviour, b: TraceBehaviour, opts: VerdictOptions
   const rank = (k: string): number => {
     const s = a.facts.streams.get(k) ?? b.facts.streams.get(k)!;
     if (s.name === 'guest errors' || s.name === 'errors') return 3;
-    if (s.device) return 0;
+    if (s.device) return DEVICE_STREAM_RANK[s.name] ?? 0.5;
     return s.name === 'process' ? 2 : 1;
   };
   const keys = [...new Set([...a.facts.streams.keys(), ...b.facts.streams.keys()])]
