@@ -187,16 +187,12 @@ export function findScenarios(scenarioDir: string, goldenDir: string): Found {
   return { tasks: tasks.sort(byName), withoutGolden };
 }
 
-export interface CheckAllOptions {
+/** How every scenario of a `check --all` is compared (the same fields as one ScenarioTask). */
+export interface CheckAllOptions extends Pick<ScenarioTask, 'keepGoing' | 'context' | 'failOn' | 'timingBudgetPct' | 'ignore'> {
   scenarioDir: string;
   goldenDir: string;
   jobs?: number;
   shard?: Shard;
-  keepGoing?: boolean;
-  context?: number;
-  failOn?: FailOn;
-  timingBudgetPct?: number;
-  ignore?: IgnoreRules;
   /** Folder for the re-simulated traces of scenarios that are not IDENTICAL (<name>.simtrace). */
   saveActual?: string;
   /** Folder for the HTML reports of scenarios that are not IDENTICAL (<name>.html). */
