@@ -174,13 +174,14 @@ async function main(argv: string[]): Promise<number> {
       .option('golden', { type: 'string', describe: 'golden trace to classify against (default traces/<scenario>.simtrace)' })
       .option('install', { type: 'string', describe: 'install command run in each worktree (default: npm install)' })
       .option('classify', { type: 'string', choices: ['golden', 'first-variant', 'expectations'], describe: 'how a run is judged good or bad' })
+      .option('fail-on', { type: 'string', describe: 'against a trace, bad is: functional (default: a FUNCTIONAL verdict; timing-only is good) or timing (any difference)' })
       .option('repo', { type: 'string', describe: 'repository (default: the current directory)' })
       .option('context', { type: 'string', describe: 'events of context in the report (default 20)' })
       .option('json', { type: 'boolean', describe: 'machine-readable result' }),
     (a) => {
       code = runBisect({
         git: a.git, variants: a.variants, scenario: a.scenario, golden: a.golden, install: a.install,
-        classify: a.classify as 'golden' | 'first-variant' | 'expectations' | undefined, context: contextOption(a.context, 20), json: a.json, repo: a.repo,
+        classify: a.classify as 'golden' | 'first-variant' | 'expectations' | undefined, ...(a.failOn !== undefined ? { failOn: parseFailOn(a.failOn)! } : {}), context: contextOption(a.context, 20), json: a.json, repo: a.repo,
         decoders: deviceDecoders(),
         out: (t) => process.stdout.write(`${t}\n`), progress: (t) => process.stderr.write(`${t}\n`),
         err: (t) => process.stderr.write(`${t}\n`),

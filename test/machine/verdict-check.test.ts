@@ -54,7 +54,7 @@ describe('check verdicts on driver changes', () => {
     expect(j.verdict).toBe('FUNCTIONAL');
     // The device-side fact first, then the consequences for the clients, then errors.
     expect(j.headlines[0]).toMatch(/^nvme0 I\/O commands: (READ|WRITE): prp2: set → none, .*SUCCESS → DATA_TRANSFER_ERROR/);
-    expect(j.headlines.join('\n')).toMatch(/blockio-\d requests #\d+: disk\.nvme:: \d+ → -5/);
+    expect(j.headlines.join('\n')).toMatch(/blockio-\d requests #\d+: disk\.nvme: (read|write): \d+ → -5/);
     expect(j.guestErrors.actual[0]).toMatch(/^nvme0: dma\.unmapped: /);
   });
 

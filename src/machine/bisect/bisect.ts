@@ -28,6 +28,7 @@ import type { CompareResult } from '../../trace/compare/compare.js';
 import { formatReport, reportJson } from '../../trace/compare/report.js';
 import { TraceFormatError } from '../../trace/format.js';
 import { openTrace } from '../../trace/reader.js';
+import { judgeTraces, type FailOn } from '../../trace/verdict/judge.js';
 import { compareTraceFiles, firstDifference, type EventComparison, type TraceComparison } from './compare.js';
 import { parseRange, rangeCommits, repoRoot, requireClean, resolveCommit, runAtCommit, type Commit } from './git.js';
 import { bisectSearch, stepsFor, type SearchState, type Verdict } from './search.js';
@@ -54,6 +55,12 @@ export interface BisectOptions {
   variants?: string;
   /** How an item is classified (default: golden if a golden trace exists, see above). */
   classify?: ClassifyMode;
+  /**
+   * Against a trace, what makes an item bad: a FUNCTIONAL verdict (default;
+   * a timing-only difference is good) or any difference (`timing`: the
+   * strict event-by-event comparison, for series that change timing on purpose).
+   */
+  failOn?: FailOn;
   /** Events of context on each side in the final report (default 20). */
   context?: number;
   /** One JSON object on `out` instead of text. */
@@ -297,10 +304,18 @@ function checkGolden(path: string, field: string): string {
 
 /** Classifies a recorded trace against a reference trace. */
 function againstTrace(
-  ref: string, refLabel: string, trace: string | undefined, label: string, decoders: Map<string, DeviceDecoder>, failures: string[], comparison?: EventComparison,
+  ref: string, refLabel: string, trace: string | undefined, label: string, decoders: Map<string, DeviceDecoder>, failures: string[],
+  failOn: FailOn, comparison?: EventComparison,
 ): Probe {
   if (trace === undefined) return { verdict: 'bad', why: 'no trace was recorded', trace, failures };
   try {
+    if (failOn === 'functional' && comparison === undefined) {
+      const v = judgeTraces(ref, trace, decoders);
+      if (v.verdict !== 'FUNCTIONAL') {
+        return { verdict: 'good', why: `${v.verdict === 'IDENTICAL' ? 'identical to' : 'timing-only against'} the ${refLabel} trace, ${v.actualEvents} events`, trace, failures };
+      }
+      return { verdict: 'bad', why: `differs from the ${refLabel} trace (FUNCTIONAL): ${v.headlines[0] ?? 'behaviour differs'}`, trace, failures };
+    }
     const c = compareTraceFiles(ref, trace, { expected: refLabel, actual: label }, decoders, 2, false, comparison);
     if (c.result.identical) return { verdict: 'good', why: `identical to the ${refLabel} trace, ${c.result.expectedEvents} events`, trace, failures };
     return { verdict: 'bad', why: `differs from the ${refLabel} trace: ${firstDifference(c)}`, trace, failures };
@@ -345,6 +360,7 @@ function gitSubject(opts: BisectOptions, rangeText: string, tmp: string, decoder
     if (existsSync(g)) golden = checkGolden(g, '--golden');
   }
   const classify: ClassifyMode = opts.classify ?? (golden !== undefined ? 'golden' : 'expectations');
+  const failOn: FailOn = opts.failOn ?? 'functional';
   if (classify === 'golden' && golden === undefined) {
     throw new InputError('--golden', '', `no golden trace for ${scenario} (looked for traces/${basename(scenario, '.json')}.simtrace in ${root}); pass --golden, or --classify expectations`);
   }
@@ -364,7 +380,7 @@ function gitSubject(opts: BisectOptions, rangeText: string, tmp: string, decoder
         const how = r.exitCode === null ? `killed by ${r.signal ?? 'a signal'}` : `exit ${r.exitCode}`;
         return { verdict: 'bad', why: `the run crashed (${how})${r.reason ? `: ${r.reason}` : ''}`, trace: r.trace, failures: r.failures };
       }
-      if (classify === 'golden') return againstTrace(golden!, 'golden', r.trace, short(items[i]!), decoders, r.failures);
+      if (classify === 'golden') return againstTrace(golden!, 'golden', r.trace, short(items[i]!), decoders, r.failures, failOn);
       if (r.exitCode === 1 && r.failures.length === 0) {
         return { verdict: 'bad', why: `the run failed (exit 1)${r.reason ? `: ${r.reason}` : ''}`, trace: r.trace, failures: r.failures };
       }
@@ -389,6 +405,7 @@ function variantsSubject(opts: BisectOptions, file: string, tmp: string, decoder
     if (g !== undefined) golden = checkGolden(g, '--golden');
   }
   const classify: ClassifyMode = opts.classify ?? vf.classify ?? (golden !== undefined ? 'golden' : 'first-variant');
+  const failOn: FailOn = opts.failOn ?? vf.failOn ?? 'functional';
   if (classify === 'golden' && golden === undefined) {
     throw new InputError(file, 'classify', `no golden trace for ${vf.scenarioPath} (give "golden" in the file or --golden, or classify by first-variant or expectations)`);
   }
@@ -414,7 +431,7 @@ function variantsSubject(opts: BisectOptions, file: string, tmp: string, decoder
       }
       traces.set(i, tracePath);
       switch (classify) {
-        case 'golden': return againstTrace(golden!, 'golden', tracePath, v.name, decoders, failures, comparison);
+        case 'golden': return againstTrace(golden!, 'golden', tracePath, v.name, decoders, failures, failOn, comparison);
         case 'expectations': return byExpectations(failures, tracePath);
         case 'first-variant': {
           if (i === 0) {
@@ -424,7 +441,7 @@ function variantsSubject(opts: BisectOptions, file: string, tmp: string, decoder
           }
           const ref = traces.get(0);
           if (ref === undefined) throw new Error('the first variant was not run before the others');
-          return againstTrace(ref, first.name, tracePath, v.name, decoders, failures, comparison);
+          return againstTrace(ref, first.name, tracePath, v.name, decoders, failures, failOn, comparison);
         }
       }
     },

@@ -8,6 +8,7 @@
  *   "scenario": "../scenarios/nvme-msix.json",   // base, relative to this file
  *   "golden": "../../traces/nvme-msix.simtrace", // optional reference trace
  *   "classify": "golden",                        // optional: golden | first-variant | expectations
+ *   "failOn": "functional",                      // optional: a FUNCTIONAL verdict is bad (default); "timing": any difference
  *   "ignore": ["log", "dma:iwl.fw-chunk"],       // optional: events the trace comparisons skip
  *   "variants": [
  *     { "name": "fw-1.0" },                                        // the base as it is
@@ -61,6 +62,8 @@ export interface VariantsFile {
   /** `golden` as given in the file, resolved (absolute); undefined when absent. */
   golden: string | undefined;
   classify: ClassifyMode | undefined;
+  /** What makes a variant bad against a trace: a FUNCTIONAL verdict, or (`timing`) any difference. */
+  failOn: 'timing' | 'functional' | undefined;
   /** Event selectors the comparisons skip (see ignoreFilter). */
   ignore: string[];
   /** DMA tags ("dma:<tag>") and "air" whose payloads compare by length only. */
@@ -68,7 +71,7 @@ export interface VariantsFile {
   variants: Variant[];
 }
 
-const TOP_FIELDS = ['$schema', 'description', 'scenario', 'golden', 'classify', 'ignore', 'lengthOnly', 'variants'];
+const TOP_FIELDS = ['$schema', 'description', 'scenario', 'golden', 'classify', 'failOn', 'ignore', 'lengthOnly', 'variants'];
 
 export type EventFilter = (e: SeqEvent) => boolean;
 
@@ -169,6 +172,10 @@ export function loadVariants(path: string): VariantsFile {
     }
     classify = top.classify as ClassifyMode;
   }
+  if (top.failOn !== undefined && top.failOn !== 'timing' && top.failOn !== 'functional') {
+    f.fail('failOn', `must be "timing" or "functional", got ${JSON.stringify(top.failOn)}`);
+  }
+  const failOn = top.failOn as 'timing' | 'functional' | undefined;
   const ignore: string[] = [];
   if (top.ignore !== undefined) {
     const raw: unknown[] = Array.isArray(top.ignore) ? top.ignore : f.fail('ignore', 'must be a list of event selectors such as "log" or "dma:iwl.fw-chunk"');
@@ -205,7 +212,7 @@ export function loadVariants(path: string): VariantsFile {
     const scenario = buildVariant(f, field, src, devices as Record<string, Obj>, drivers as Record<string, Obj>);
     return { index, name, description, field, scenario, devices: devices as Record<string, Obj>, drivers: drivers as Record<string, Obj> };
   });
-  return { path: abs, description: f.optStr(top.description, 'description') ?? '', scenarioPath, golden, classify, ignore, lengthOnly, variants };
+  return { path: abs, description: f.optStr(top.description, 'description') ?? '', scenarioPath, golden, classify, failOn, ignore, lengthOnly, variants };
 }
 
 /** The scenario file plus the overrides, validated down to building the machine. */

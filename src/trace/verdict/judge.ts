@@ -193,7 +193,7 @@ function describeSeq(sa: FactStream, sb: FactStream): FunctionalDifference {
     const ch = factChange(ea, eb);
     return {
       ...base,
-      headline: ch !== undefined ? `${label} #${i + 1}: ${lead(ea)} ${ch}` : `${label} #${i + 1}: expected "${ea}", got "${eb}"`,
+      headline: ch !== undefined ? `${label} #${i + 1}: ${lead(ea, eb)} ${ch}` : `${label} #${i + 1}: expected "${ea}", got "${eb}"`,
       expected: [ea], actual: [eb],
     };
   }
@@ -202,11 +202,19 @@ function describeSeq(sa: FactStream, sb: FactStream): FunctionalDifference {
   return { ...base, headline: `${label}: differs beyond the first ${n} facts kept (${sa.count} vs ${sb.count})`, expected: [], actual: [] };
 }
 
-/** The fact's leading word (an opcode or register access), for headlines. */
-function lead(fact: string): string {
-  const sp = fact.indexOf(' ');
-  const w = sp < 0 ? fact : fact.slice(0, sp);
-  return w.includes('=') ? '' : w + ':';
+/**
+ * What two facts have in common before their fields (an opcode, or a
+ * register access "W AQA <-"), for headlines: the leading tokens without
+ * '=' that both share.
+ */
+function lead(a: string, b: string = a): string {
+  const ta = a.split(' ');
+  const tb = b.split(' ');
+  const out: string[] = [];
+  for (let i = 0; i < ta.length && ta[i] === tb[i] && !ta[i]!.includes('='); i++) out.push(ta[i]!);
+  if (out.length === 0) return '';
+  const last = out[out.length - 1]!;
+  return last === '<-' || last === '=' || last === '→' ? out.join(' ') : `${out.join(' ')}:`;
 }
 
 function describeBag(sa: FactStream, sb: FactStream): FunctionalDifference {
@@ -231,19 +239,19 @@ function describeBag(sa: FactStream, sb: FactStream): FunctionalDifference {
   const paired = onlyA[0] !== undefined && onlyB.length > 0 ? closest(onlyA[0], onlyB) : undefined;
   const counts = `${nA} expected ${nA === 1 ? 'fact' : 'facts'} missing, ${nB} unexpected`;
   let headline: string;
-  if (paired !== undefined) headline = `${label}: ${lead(onlyA[0]!)} ${paired.change} (${counts})`;
+  if (paired !== undefined) headline = `${label}: ${lead(onlyA[0]!, paired.with)} ${paired.change} (${counts})`;
   else if (onlyA[0] !== undefined) headline = `${label}: missing "${onlyA[0]}" (${counts})`;
   else headline = `${label}: unexpected "${onlyB[0]}" (${counts})`;
   return { ...base, headline, expected: onlyA, actual: onlyB };
 }
 
-function closest(a: string, candidates: string[]): { change: string } | undefined {
-  let best: { change: string; n: number } | undefined;
+function closest(a: string, candidates: string[]): { change: string; with: string } | undefined {
+  let best: { change: string; with: string; n: number } | undefined;
   for (const b of candidates) {
     const ch = factChange(a, b);
     if (ch === undefined) continue;
     const n = ch.split(', ').length;
-    if (best === undefined || n < best.n) best = { change: ch, n };
+    if (best === undefined || n < best.n) best = { change: ch, with: b, n };
   }
   return best;
 }

@@ -124,7 +124,7 @@ describe('simrun bisect --git', () => {
       ['c4', 'probe', 'good'], ['c6', 'probe', 'bad'], ['c5', 'probe', 'bad'],
     ]);
     expect(progress).toMatch(/\[good end\] [0-9a-f]{12} c0: initial import: good \(identical to the golden trace, \d+ events\)/);
-    expect(progress).toMatch(/\[bad end\] [0-9a-f]{12} c9: harmless change 9: bad \(differs from the golden trace: MMIO write to nvme0 AQA/);
+    expect(progress).toMatch(/\[bad end\] [0-9a-f]{12} c9: harmless change 9: bad \(differs from the golden trace \(FUNCTIONAL\): nvme0 registers #\d+: W AQA <- 0x1f001f → 0xf000f\)/);
     expect(out).toContain(`first bad commit: ${hash(5)} c5: nvme: smaller admin queue`);
     expect(out).toContain(`last good commit: ${hash(4)} c4: harmless change 4`);
     expect(out).toContain('MMIO write to nvme0 AQA (BAR0+0x24): expected 0x001f001f, got 0x000f000f');

@@ -97,7 +97,7 @@ describe('simrun bisect --variants', () => {
     expect(progress).toContain('[good end] lat-100: good (expectations held; its trace is the reference)');
     expect(r.firstBad?.name).toBe('lat-100-qd32');
     expect(r.probes.map((p) => p.verdict)).toEqual(['good', 'bad', 'bad']);
-    expect(progress).toMatch(/\[bad end\] intx: bad \(differs from the lat-100 trace: /);
+    expect(progress).toMatch(/\[bad end\] intx: bad \(differs from the lat-100 trace \(FUNCTIONAL\): /);
     expect(out).toMatch(/first bad variant: lat-100-qd32/);
   });
 
@@ -114,7 +114,7 @@ describe('simrun bisect --variants', () => {
     const { r, out } = bisect({ variants: f });
     expect(r.exitCode).toBe(1);
     expect(r.status).toBe('good-end-bad');
-    expect(out).toMatch(/the good end fw is not good \(differs from the golden trace: /);
+    expect(out).toMatch(/the good end fw is not good \(differs from the golden trace \(FUNCTIONAL\): /);
   });
 
   it('bad variants files: exit 2, naming the file and the field, before anything runs', () => {
@@ -122,7 +122,8 @@ describe('simrun bisect --variants', () => {
     const cases: [unknown, RegExp][] = [
       ['{ not json', /v\d+\.json: not valid JSON/],
       [[], /v\d+\.json: must be an object/],
-      [{ scenario: BASE, variants: [ok, ok], extra: 1 }, /v\d+\.json: extra: unknown field \(allowed: description, scenario, golden, classify, ignore, lengthOnly, variants\)/],
+      [{ scenario: BASE, variants: [ok, ok], extra: 1 }, /v\d+\.json: extra: unknown field \(allowed: description, scenario, golden, classify, failOn, ignore, lengthOnly, variants\)/],
+      [{ scenario: BASE, failOn: 'always', variants: [ok, { name: 'b' }] }, /v\d+\.json: failOn: must be "timing" or "functional"/],
       [{ variants: [ok, { name: 'b' }] }, /v\d+\.json: scenario: is required/],
       [{ scenario: 'nope.json', variants: [ok, { name: 'b' }] }, /v\d+\.json: scenario: scenario file not found: .*nope\.json/],
       [{ scenario: BASE, golden: 'nope.simtrace', variants: [ok, { name: 'b' }] }, /v\d+\.json: golden: golden trace not found/],
