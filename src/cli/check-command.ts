@@ -6,14 +6,14 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InputError } from '../sim/errors.js';
-import { checkOne, parseShard, runCheckAll, type FailOn, type ScenarioTask } from '../machine/ci/check-all.js';
+import { checkOne, parseShard, runCheckAll, type ScenarioTask } from '../machine/ci/check-all.js';
 import {
   formatText, makeReport, mergeReports, parseReport, renderAnnotations, renderJson, renderJunit, type CheckReport,
 } from '../machine/ci/report.js';
 import { runCheck } from '../machine/check.js';
 import { deviceDecoders } from '../devices/decoders.js';
 import { UsageError } from './exit.js';
-import { parseIgnore, parseTimingBudget } from './compare-options.js';
+import { parseFailOn, parseIgnore, parseTimingBudget } from './compare-options.js';
 import { intOption } from './options.js';
 import { checkWritablePath } from './paths.js';
 
@@ -56,12 +56,6 @@ function outputDir(path: string, option: string): string {
   return path;
 }
 
-function failOnOption(v: unknown): FailOn | undefined {
-  if (v === undefined) return undefined;
-  if (v === 'timing' || v === 'functional') return v;
-  throw new UsageError(`--fail-on: ${JSON.stringify(v)} is not timing or functional`);
-}
-
 function writeOutput(path: string, text: string, option: string): void {
   try {
     writeFileSync(path, text);
@@ -79,7 +73,7 @@ function finish(o: CheckCommandOptions, r: CheckReport): number {
 }
 
 export async function checkCommand(o: CheckCommandOptions): Promise<number> {
-  const failOn = failOnOption(o.failOn);
+  const failOn = parseFailOn(o.failOn);
   const timingBudgetPct = parseTimingBudget(o.timingBudget);
   const ignore = parseIgnore(o.ignore);
   const verdictOpts = { ...(timingBudgetPct !== undefined ? { timingBudgetPct } : {}), ...(ignore !== undefined ? { ignore } : {}) };

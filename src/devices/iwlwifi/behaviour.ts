@@ -111,14 +111,6 @@ export class IwlBehaviour implements DeviceBehaviour {
   }
 
   private hashMasked(d: Uint8Array, masks: readonly (readonly [number, number])[]): string {
-    const h = this.h.start(0x1e1);
-    let at = 0;
-    for (const [o, n] of masks) {
-      if (o >= d.length) continue;
-      h.bytes(d, at, o);
-      at = Math.min(d.length, o + n);
-    }
-    h.bytes(d, at, d.length);
-    return h.value().toString(16);
+    return this.h.start(0x1e1).bytesWithout(d, masks).value().toString(16);
   }
 }

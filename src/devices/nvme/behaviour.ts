@@ -25,6 +25,8 @@ interface Pending {
   hash: Hasher;
   bytes: number;
   pages: number[];
+  /** The page of its PRP list, or -1. */
+  listPage: number;
 }
 
 /** Volatile NVMe registers: SQ tail / CQ head doorbells (NVMe 1.4 3.1.24-25) and INTMS/INTMC (3.1.3-4). */
@@ -32,10 +34,8 @@ export function isVolatileNvmeRegister(name: string): boolean {
   return /^(SQ|CQ)\d+(TDBL|HDBL)/.test(name) || name === 'INTMS' || name === 'INTMC';
 }
 
-const u64 = (d: Uint8Array, o: number): number => {
-  const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
-  return v.getUint32(o + 4, true) * 0x1_0000_0000 + v.getUint32(o, true);
-};
+const u32 = (d: Uint8Array, o: number): number => (d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24)) >>> 0;
+const u64 = (d: Uint8Array, o: number): number => u32(d, o + 4) * 0x1_0000_0000 + u32(d, o);
 
 export class NvmeBehaviour implements DeviceBehaviour {
   /** Submission queue ring base page -> queue id (admin queue: 0). */
@@ -112,14 +112,14 @@ export class NvmeBehaviour implements DeviceBehaviour {
     const decoded = decodeSqe(admin, d) ?? `opcode=0x${(d[0] ?? 0).toString(16)} len=${d.length}`;
     const tokens = decoded.split(' ').filter((t) => !/^(cid|prp1|prp2|base)=/.test(t));
     const key = `${sqid}:${cid}`;
-    const p: Pending = { admin, text: '', hash: new Hasher().start(0xda7a), bytes: 0, pages: [] };
+    const p: Pending = { admin, text: '', hash: new Hasher().start(0xda7a), bytes: 0, pages: [], listPage: -1 };
     if (d.length >= 40) {
       const prp1 = u64(d, 24);
       const prp2 = u64(d, 32);
       const opc = d[0]!;
       if (admin && opc === 0x01 && d.length >= 48) {
         // CREATE_IO_SQ: PRP1 is the ring (physically contiguous with PC=1), of QSIZE+1 64-byte entries.
-        const dw10 = new DataView(d.buffer, d.byteOffset, d.byteLength).getUint32(40, true);
+        const dw10 = u32(d, 40);
         this.setQueue(dw10 & 0xffff, prp1, ((dw10 >>> 16) + 1) * 64);
         tokens.push(`base+0x${(prp1 % PAGE).toString(16)}`);
       } else if (admin && opc === 0x05) {
@@ -131,7 +131,8 @@ export class NvmeBehaviour implements DeviceBehaviour {
         tokens.push(prp2 === 0 ? 'prp2=none' : 'prp2=set');
         if (prp2 !== 0) {
           this.own(key, p, prp2);
-          this.listOwner.set(Math.floor(prp2 / PAGE), key);
+          p.listPage = Math.floor(prp2 / PAGE);
+          this.listOwner.set(p.listPage, key);
         }
       }
     }
@@ -147,9 +148,8 @@ export class NvmeBehaviour implements DeviceBehaviour {
 
   private completion(d: Uint8Array, out: FactSink): boolean {
     if (d.length < 16) return false;
-    const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
-    const sqid = v.getUint32(8, true) >>> 16;
-    const dw3 = v.getUint32(12, true);
+    const sqid = u32(d, 8) >>> 16;
+    const dw3 = u32(d, 12);
     const cid = dw3 & 0xffff;
     const status = (dw3 >>> 17) & 0x7ff;
     const dnr = (dw3 >>> 31) !== 0;
@@ -161,10 +161,10 @@ export class NvmeBehaviour implements DeviceBehaviour {
     }
     this.pending.delete(key);
     this.release(p);
-    for (const [pg, k] of this.listOwner) if (k === key) this.listOwner.delete(pg);
+    if (p.listPage >= 0 && this.listOwner.get(p.listPage) === key) this.listOwner.delete(p.listPage);
     const data = p.bytes === 0 ? '' : ` bytes=${p.bytes} data=${p.hash.value().toString(16)}`;
     // Admin completions carry results in DW0 (e.g. queues allocated); I/O DW0 is command specific.
-    const dw0 = v.getUint32(0, true);
+    const dw0 = u32(d, 0);
     const result = p.admin && dw0 !== 0 ? ` dw0=0x${dw0.toString(16)}` : '';
     out.fact(p.admin ? 'admin commands' : 'I/O commands', p.admin ? 'seq' : 'multiset',
       `${p.text}${data} → ${statusName(status)}${dnr ? ' DNR' : ''}${result}`);

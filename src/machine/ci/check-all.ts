@@ -22,7 +22,8 @@ import type { IgnoreRules } from '../../trace/verdict/collect.js';
 import { inShard, type Shard } from './shard.js';
 import { byName, makeReport, VERDICTS, type CheckReport, type ScenarioReport, type Verdict } from './report.js';
 
-export type FailOn = 'timing' | 'functional';
+export type { FailOn } from '../../trace/verdict/judge.js';
+import type { FailOn } from '../../trace/verdict/judge.js';
 
 /** One scenario to check; plain data, so it can be posted to a worker. */
 export interface ScenarioTask {

@@ -56,6 +56,21 @@ export class Hasher {
   }
 
   /**
+   * Mixes `d` except the byte ranges [start, start + length) in `skip`
+   * (ascending, non-overlapping): payloads whose address or time-stamp fields
+   * do not count. Each kept run is mixed as `bytes` mixes it.
+   */
+  bytesWithout(d: Uint8Array, skip: readonly (readonly [number, number])[]): this {
+    let at = 0;
+    for (const [start, length] of skip) {
+      if (start >= d.length) break;
+      this.bytes(d, at, start);
+      at = Math.min(d.length, start + length);
+    }
+    return this.bytes(d, at, d.length);
+  }
+
+  /**
    * Bulk path for 4-byte-aligned data: the same words as `bytes` mixed with a
    * cheaper per-word step (payload hashing is the hot loop of a diff).
    */

@@ -191,9 +191,8 @@ export function renderHtml(r: DiffResult, opts: HtmlOptions = {}): string {
       ` <span>${v.fails ? 'fails' : 'passes'} with --fail-on ${esc(v.failOn)}</span>`);
     if (v.headlines.length > 0) h.push(`<ul class="headlines">${v.headlines.map((l) => `<li class="mono">${esc(l)}</li>`).join('')}</ul>`);
     h.push('</div>');
-    const newErrors = v.guestErrors.actual.filter((g) => !v.guestErrors.expected.includes(g));
-    if (newErrors.length > 0) {
-      h.push(`<h2>Guest errors in b</h2><ul class="guest-errors">${newErrors.map((g) => `<li class="mono">${esc(g)}</li>`).join('')}</ul>`);
+    if (v.guestErrors.added.length > 0) {
+      h.push(`<h2>Guest errors in b</h2><ul class="guest-errors">${v.guestErrors.added.map((g) => `<li class="mono">${esc(g)}</li>`).join('')}</ul>`);
     }
   }
   for (const n of opts.notes ?? []) {

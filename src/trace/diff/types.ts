@@ -120,6 +120,6 @@ export interface DiffResult {
     differingStreams: number;
     timingBudgetPct: number | null;
     overBudget: TimingRow[];
-    guestErrors: { expected: string[]; actual: string[] };
+    guestErrors: { expected: string[]; actual: string[]; added: string[] };
   };
 }

@@ -41,6 +41,17 @@ export interface IgnoreRules {
 }
 
 /** Schemes whose requests stand for waiting: their number follows timing, not behaviour. */
+/** The 64-bit address fields of a payload as byte ranges to leave out (decoders hand out the same field arrays again). */
+const rangesOf = new WeakMap<readonly number[], (readonly [number, number])[]>();
+function addressRanges(fields: readonly number[]): readonly (readonly [number, number])[] {
+  let r = rangesOf.get(fields);
+  if (r === undefined) {
+    r = [...fields].sort((x, y) => x - y).map((o) => [o, 8] as const);
+    rangesOf.set(fields, r);
+  }
+  return r;
+}
+
 /** Requests whose non-negative result is a new file descriptor. */
 const FD_RESULTS = new Set(['open', 'dup']);
 
@@ -51,8 +62,9 @@ interface DevState {
   dec: DeviceDecoder | undefined;
   own: DeviceBehaviour | undefined;
   regNames: Map<number, string>;
-  /** The last of a run of reads of one register, not yet a fact (see `flushRead`). */
-  pendingRead: { name: string; text: string } | undefined;
+  /** The last of a run of reads of one register, not yet a fact (see `flushRead`); '' when none. */
+  pendingReg: string;
+  pendingRead: string;
 }
 
 export interface TraceBehaviour {
@@ -89,7 +101,7 @@ export class BehaviourCollector {
     if (d === undefined) {
       const info = this.header.devices.find((x) => x.index === index);
       const dec = info === undefined ? undefined : this.decoders.get(info.type);
-      d = { id: info?.id ?? `dev${index}`, dec, own: dec?.behaviour?.(), regNames: new Map(), pendingRead: undefined };
+      d = { id: info?.id ?? `dev${index}`, dec, own: dec?.behaviour?.(), regNames: new Map(), pendingReg: '', pendingRead: '' };
       this.devs.set(index, d);
     }
     return d;
@@ -117,15 +129,15 @@ export class BehaviourCollector {
   }
 
   private flushRead(d: DevState): void {
-    if (d.pendingRead === undefined) return;
+    if (d.pendingReg === '') return;
     const src = this.facts.source;
     const dev = this.facts.sourceIsDevice;
     this.facts.source = d.id;
     this.facts.sourceIsDevice = true;
-    this.facts.fact('registers', 'seq-collapse', d.pendingRead.text);
+    this.facts.fact('registers', 'seq-collapse', d.pendingRead);
     this.facts.source = src;
     this.facts.sourceIsDevice = dev;
-    d.pendingRead = undefined;
+    d.pendingReg = '';
   }
 
   /** A process's name, for facts of its pid (when its proc events are filtered out). */
@@ -191,8 +203,9 @@ export class BehaviourCollector {
         if (d.dec?.isVolatileRegister?.(name) === true) return;
         if (!ev.write) {
           // Consecutive reads of one register are a poll: only the value the driver went on with counts.
-          if (d.pendingRead !== undefined && d.pendingRead.name !== name) this.flushRead(d);
-          d.pendingRead = { name, text: `R ${name} = ${this.registerValue(d, name, ev.value)}` };
+          if (d.pendingReg !== name) this.flushRead(d);
+          d.pendingReg = name;
+          d.pendingRead = `R ${name} = ${this.registerValue(d, name, ev.value)}`;
           return;
         }
         this.flushRead(d);
@@ -203,14 +216,10 @@ export class BehaviourCollector {
         f.fact('registers', 'seq-collapse', `${ev.write ? 'OUT' : 'IN'} port 0x${ev.port.toString(16)}/${ev.size} 0x${ev.value.toString(16)}`);
         return;
       case 'dma': {
-        const fields = d.dec?.dmaAddressFields?.(ev.tag, ev.data.length) ?? [];
+        const fields = d.dec?.dmaAddressFields?.(ev.tag, ev.data.length);
         const h = this.ph.start(0xd3a);
-        if (fields.length === 0) h.bytes(ev.data, 0, ev.data.length);
-        else {
-          const copy = ev.data.slice();
-          for (const o of fields) if (o + 8 <= copy.length) copy.fill(0, o, o + 8);
-          h.bytes(copy, 0, copy.length);
-        }
+        if (fields === undefined || fields.length === 0) h.bytes(ev.data, 0, ev.data.length);
+        else h.bytesWithout(ev.data, addressRanges(fields));
         f.fact(`dma:${ev.tag}`, 'multiset', `${ev.write ? 'to-host' : 'from-host'} len=${ev.data.length} data=${h.value().toString(16)}`);
         return;
       }

@@ -45,7 +45,7 @@ export interface VerdictReport {
   expectedEvents: number;
   actualEvents: number;
   /** Guest errors of each run ("<device>: <code>: <message>"), first few: often the explanation. */
-  guestErrors: { expected: string[]; actual: string[] };
+  guestErrors: { expected: string[]; actual: string[]; added: string[] };
 }
 
 export interface VerdictOptions {
@@ -115,11 +115,17 @@ export function judge(a: TraceBehaviour, b: TraceBehaviour, opts: VerdictOptions
   return {
     verdict, differences, differingStreams: differing, headlines, timing, overBudget, timingBudgetPct: budget,
     expectedEvents: a.events, actualEvents: b.events,
-    guestErrors: { expected: guestErrors(a), actual: guestErrors(b) },
+    guestErrors: guestErrorsOf(a, b),
   };
 }
 
 const GUEST_ERRORS_SHOWN = 10;
+
+function guestErrorsOf(a: TraceBehaviour, b: TraceBehaviour): VerdictReport['guestErrors'] {
+  const expected = guestErrors(a);
+  const actual = guestErrors(b);
+  return { expected, actual, added: actual.filter((g) => !expected.includes(g)) };
+}
 
 function guestErrors(t: TraceBehaviour): string[] {
   const out: string[] = [];

@@ -12,10 +12,9 @@ export function formatVerdict(r: VerdictReport, failOn: FailOn = 'functional'): 
     : r.verdict === 'TIMING-ONLY' && r.overBudget.length > 0 ? ` (${r.overBudget.length} phase${r.overBudget.length === 1 ? '' : 's'} over the ${r.timingBudgetPct}% budget)` : '';
   const lines = [colour.bold(`verdict: ${r.verdict}`) + why];
   for (const h of r.headlines) lines.push(`  ${r.verdict === 'FUNCTIONAL' ? chalk.yellow(h) : h}`);
-  const newErrors = r.guestErrors.actual.filter((g) => !r.guestErrors.expected.includes(g));
-  if (r.verdict !== 'IDENTICAL' && newErrors.length > 0) {
+  if (r.verdict !== 'IDENTICAL' && r.guestErrors.added.length > 0) {
     lines.push('  guest errors in the actual run:');
-    for (const g of newErrors) lines.push(`    ${chalk.red(g)}`);
+    for (const g of r.guestErrors.added) lines.push(`    ${chalk.red(g)}`);
   }
   return lines;
 }

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { Hasher } from '../../../src/trace/diff/hash.js';
+
+const key = (d: Uint8Array, skip?: readonly (readonly [number, number])[]) =>
+  (skip === undefined ? new Hasher().start(1).bytes(d, 0, d.length) : new Hasher().start(1).bytesWithout(d, skip)).value();
+
+describe('Hasher.bytesWithout', () => {
+  it('ignores exactly the skipped ranges', () => {
+    const a = Uint8Array.from({ length: 40 }, (_, i) => i);
+    const b = a.slice();
+    b[10] = 0xff; // inside [8, 16)
+    b[33] = 0xee; // inside [32, 40)
+    const skip = [[8, 8], [32, 8]] as const;
+    expect(key(a, skip)).toBe(key(b, skip));
+    expect(key(a)).not.toBe(key(b));
+    const c = a.slice();
+    c[16] = 0xaa; // just after the first range
+    expect(key(a, skip)).not.toBe(key(c, skip));
+    // Ranges past the end and an empty list are harmless.
+    expect(key(a, [[100, 8]])).toBe(key(a, []));
+    expect(key(a, [])).toBe(key(a));
+  });
+});
