@@ -155,14 +155,22 @@ async function main(argv: string[]): Promise<number> {
       .option('record', { type: 'string', describe: 'record the replay itself to this file (trace-as-hardware)' })
       .option('keep-going', { type: 'boolean', describe: 'collect every divergence instead of stopping at the first' })
       .option('context', { type: 'string', describe: 'events of context on each side (default 20)' })
-      .option('json', { type: 'boolean', describe: 'machine-readable report' }),
+      .option('json', { type: 'boolean', describe: 'machine-readable report' })
+      .option('fail-on', { type: 'string', describe: 'what fails the replay: functional (default: a timing-only difference passes) or timing (any difference)' })
+      .option('timing-budget', { type: 'string', describe: 'per-phase latency budget, e.g. 10%: a timing-only difference beyond it fails' })
+      .option('ignore', { type: 'string', array: true, describe: 'leave out of the verdict: kind:<kind>, milestone:<name>, field:<fact field> (repeatable)' }),
     (a) => {
       const context = contextOption(a.context, 20);
+      const failOn = parseFailOn(a.failOn);
+      const timingBudgetPct = parseTimingBudget(a.timingBudget);
+      const ignore = parseIgnore(a.ignore);
       checkReadableFile(a.trace, 'trace');
       if (a.record !== undefined) checkWritablePath(a.record, '--record');
+      if (a.devices && a.record !== undefined) throw new UsageError('--record is for trace-as-hardware replay; --devices records nothing');
       const common = {
         trace: a.trace, scenario: a.scenario === undefined ? undefined : resolveScenario(a.scenario),
         keepGoing: a.keepGoing, context, json: a.json, decoders: deviceDecoders(), record: a.record,
+        ...(failOn !== undefined ? { failOn } : {}), ...(timingBudgetPct !== undefined ? { timingBudgetPct } : {}), ...(ignore !== undefined ? { ignore } : {}),
         out: (t: string) => process.stdout.write(`${t}\n`),
       };
       code = a.devices ? runReplayDevices(common).exitCode : runReplayHardware(common).exitCode;

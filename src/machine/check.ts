@@ -9,7 +9,7 @@ import { compareStreams, type CompareResult } from '../trace/compare/compare.js'
 import { formatReport, reportJson, type ReportContext } from '../trace/compare/report.js';
 import { openTrace } from '../trace/reader.js';
 import { judgeTraces, verdictFails, type FailOn, type Verdict, type VerdictReport } from '../trace/verdict/judge.js';
-import type { IgnoreRules } from '../trace/verdict/collect.js';
+import { mergeIgnore, type IgnoreRules } from '../trace/verdict/collect.js';
 import { formatVerdict, verdictJson } from '../trace/verdict/report.js';
 
 export interface CheckOptions {
@@ -111,13 +111,4 @@ export function runCheck(o: CheckOptions): CheckOutcome {
 
 function verdictFields(r: VerdictReport | undefined): Pick<CheckOutcome, 'verdict' | 'headlines' | 'report'> {
   return r === undefined ? {} : { verdict: r.verdict, headlines: r.headlines, report: r };
-}
-
-function mergeIgnore(a: IgnoreRules, b: IgnoreRules | undefined): IgnoreRules {
-  if (b === undefined) return a;
-  return {
-    kinds: [...(a.kinds ?? []), ...(b.kinds ?? [])],
-    milestones: [...(a.milestones ?? []), ...(b.milestones ?? [])],
-    fields: [...(a.fields ?? []), ...(b.fields ?? [])],
-  };
 }

@@ -2,8 +2,15 @@ import { Machine } from '../machine.js';
 import { parseBdf } from '../../devices/pci/bdf.js';
 import { isStateDigest, type CompareResult, type Divergence, type DivergenceKind, type StateDiff } from '../../trace/compare/compare.js';
 import { sameEvent, sameShape } from '../../trace/compare/events.js';
-import { formatReport, reportJson, type ReportContext } from '../../trace/compare/report.js';
+import { describePlace, divergenceDifference, formatReport, reportJson, type ReportContext } from '../../trace/compare/report.js';
+import { compareTiming, TimingCollector } from '../../trace/diff/timing.js';
+import { mergeIgnore, type IgnoreRules } from '../../trace/verdict/collect.js';
+import { eventVerdict, verdictFails, type FailOn, type VerdictReport } from '../../trace/verdict/judge.js';
+import { formatVerdict, verdictJson } from '../../trace/verdict/report.js';
+import { formatTime } from '../../sim/time.js';
+import type { DeviceDecoder } from '../../trace/decoder.js';
 import type { SeqEvent, TraceReader } from '../../trace/reader.js';
+import type { TraceHeader } from '../../trace/format.js';
 import type { LogLevel, ProcEvent } from '../../sim/tracer.js';
 import { assertIntact, openReplayInputs } from './inputs.js';
 import { RingTracer } from './ring-tracer.js';
@@ -19,7 +26,9 @@ const DEVICE_SIDE = new Set(['dma', 'msi', 'intx', 'milestone', 'guestErr', 'air
  * each access, memory is loaded with what the device read in the recording
  * (the commands the driver had written). The models' responses — read
  * values, DMA, MSI/INTx, milestones, guest errors, 802.11 frames on the air
- * — are checked against the record, per device and in order (times are not compared).
+ * — are checked against the record, per device and in order. Times are
+ * not compared, only counted: a response that matches at another time than
+ * recorded makes the verdict TIMING-ONLY, a divergence makes it FUNCTIONAL.
  */
 class DevicePlayer extends RingTracer {
   readonly divergences: Divergence[] = [];
@@ -39,12 +48,39 @@ class DevicePlayer extends RingTracer {
   private target = -1;
   private current: SeqEvent | undefined;
   private machine!: Machine;
+  /** Responses that matched at another time than recorded (timing), the largest shift and the first such response. */
+  moved = 0;
+  maxShift = 0;
+  firstMoved: { expected: SeqEvent; actual: SeqEvent } | undefined;
+  /** Timing phases of the recording and of the models, for the timing budget and the TIMING-ONLY headlines. */
+  readonly expectedTiming: TimingCollector;
+  readonly actualTiming: TimingCollector;
+  /** Guest errors of the recording and of the models ("<device>: <code>: <message>" → count). */
+  readonly guestErrors = { expected: new Map<string, number>(), actual: new Map<string, number>() };
+  private readonly ignoreKinds: ReadonlySet<string>;
+  private readonly ignoreMilestones: ReadonlySet<string>;
 
-  constructor(readonly reader: TraceReader, private readonly ctx: number, private readonly keepGoing: boolean) {
+  constructor(readonly reader: TraceReader, private readonly ctx: number, private readonly keepGoing: boolean, decoders: ReadonlyMap<string, DeviceDecoder>, ignore: IgnoreRules = {}) {
     super(ctx);
     this.it = reader.events()[Symbol.iterator]();
     this.expected = reader.header.devices.map(() => []);
     this.expectedDigests = reader.header.devices.map(() => []);
+    this.expectedTiming = new TimingCollector(reader.header, decoders);
+    this.actualTiming = new TimingCollector(reader.header, decoders);
+    this.ignoreKinds = new Set(ignore.kinds ?? []);
+    this.ignoreMilestones = new Set(ignore.milestones ?? []);
+  }
+
+  /** Left out of the comparison (`--ignore kind:` / `milestone:`); state digests are never compared as events. */
+  private ignored(e: SeqEvent): boolean {
+    return this.ignoreKinds.has(e.kind) || (e.kind === 'milestone' && this.ignoreMilestones.has(e.name));
+  }
+
+  protected override push(e: SeqEvent): void {
+    super.push(e);
+    if (isStateDigest(e)) return;
+    this.actualTiming.add(e);
+    if (e.kind === 'guestErr' && e.dev >= 0) count(this.guestErrors.actual, guestErrorText(e, this.reader.header));
   }
 
   start(m: Machine): void {
@@ -94,8 +130,12 @@ class DevicePlayer extends RingTracer {
       if (r.done) return undefined;
       const e = r.value;
       if (e.time > this.horizon) this.horizon = e.time;
+      if ('dev' in e && e.dev >= 0 && !isStateDigest(e)) {
+        this.expectedTiming.add(e);
+        if (e.kind === 'guestErr') count(this.guestErrors.expected, guestErrorText(e, this.reader.header));
+      }
       if (DRIVER_SIDE.has(e.kind)) return e;
-      if (DEVICE_SIDE.has(e.kind) && 'dev' in e && e.dev >= 0 && e.dev < this.expected.length) {
+      if (DEVICE_SIDE.has(e.kind) && 'dev' in e && e.dev >= 0 && e.dev < this.expected.length && !this.ignored(e)) {
         this.expected[e.dev]!.push(e);
         if (e.kind === 'dma' && !e.write && e.missing === undefined) this.lookaheadReads.push(e);
       }
@@ -138,7 +178,7 @@ class DevicePlayer extends RingTracer {
       }
     }
     this.remember(e);
-    if ((e.kind === 'cfg' || e.kind === 'mmio') && !e.write && got !== e.value) {
+    if ((e.kind === 'cfg' || e.kind === 'mmio') && !e.write && got !== e.value && !this.ignored(e)) {
       const actual = { ...e, value: got, time: now, seq: this.seq } as SeqEvent;
       this.diverge('value', e, actual);
     } else this.matched++;
@@ -150,7 +190,7 @@ class DevicePlayer extends RingTracer {
   private check(actual: SeqEvent): void {
     const dev = 'dev' in actual ? actual.dev : -1;
     const q = this.expected[dev];
-    if (q === undefined || this.stopped) return;
+    if (q === undefined || this.stopped || (this.ignored(actual) && !isStateDigest(actual))) return;
     // State digests localise (where state first differed); they are not checked as responses.
     while (q[0] !== undefined && isStateDigest(q[0])) this.expectedDigests[dev]!.push(q.shift()!);
     if (isStateDigest(actual)) {
@@ -162,6 +202,12 @@ class DevicePlayer extends RingTracer {
       q.shift();
       this.matched++;
       this.remember(want);
+      if (want.time !== actual.time) {
+        this.moved++;
+        const shift = Math.abs(actual.time - want.time);
+        if (shift > this.maxShift) this.maxShift = shift;
+        this.firstMoved ??= { expected: want, actual };
+      }
       return;
     }
     let kind: DivergenceKind = 'extra';
@@ -250,10 +296,12 @@ class DevicePlayer extends RingTracer {
   override proc(time: number, pid: number, event: ProcEvent, name: string, detail: string): void { super.proc(time, pid, event, name, detail); }
 }
 
-/** `simrun replay --devices <trace>`. */
-export function runReplayDevices(o: ReplayOptions): { exitCode: 0 | 1; compare: CompareResult; machine: Machine } {
+/** `simrun replay --devices <trace>`: the trace drives the device models; a verdict on how they answered. */
+export function runReplayDevices(o: ReplayOptions): { exitCode: 0 | 1; compare: CompareResult; verdict: VerdictReport; machine: Machine } {
   const { reader, scenario } = openReplayInputs(o.trace, o.scenario);
-  const player = new DevicePlayer(reader, o.context ?? 20, o.keepGoing ?? false);
+  const cmp = scenario.compare;
+  const failOn: FailOn = o.failOn ?? cmp.failOn;
+  const player = new DevicePlayer(reader, o.context ?? 20, o.keepGoing ?? false, o.decoders, mergeIgnore(cmp.ignore, o.ignore));
   const machine = new Machine(scenario, { tracer: player, seed: reader.header.seed, devicesOnly: true });
   player.start(machine);
   // Run the device world until the recorded stream and the device work are done.
@@ -266,9 +314,42 @@ export function runReplayDevices(o: ReplayOptions): { exitCode: 0 | 1; compare: 
   const compare: CompareResult = { identical: player.count === 0, divergences: player.divergences, count: player.count, expectedEvents: player.matched, actualEvents: player.seq };
   if (player.stateFirstDiffers !== undefined) compare.stateFirstDiffers = player.stateFirstDiffers;
   const ctx: ReportContext = { expectedHeader: reader.header, actualHeader: reader.header, decoders: o.decoders, expectedLabel: 'trace', actualLabel: 'devices' };
-  if (o.json) o.out(JSON.stringify({ mode: 'devices', trace: o.trace, scenario: scenario.name, ...reportJson(compare, ctx) }));
-  else o.out(player.count === 0 ? `replay (trace as driver): ${player.matched} accesses and device responses matched, no divergence` : formatReport(compare, ctx));
-  return { exitCode: player.count === 0 ? 0 : 1, compare, machine };
+  const fm = player.firstMoved;
+  const verdict = eventVerdict({
+    differences: player.divergences.map((d) => divergenceDifference(d, ctx)), count: player.count,
+    moved: player.moved,
+    movedHeadline: fm === undefined ? undefined
+      : `same responses; ${player.moved} at other times than recorded (largest shift ${formatTime(player.maxShift)}; first: ${describePlaceShort(fm.expected, ctx)} at ${formatTime(fm.actual.time)}, recorded ${formatTime(fm.expected.time)})`,
+    timing: compareTiming(player.expectedTiming.phases(), player.actualTiming.phases()),
+    timingBudgetPct: o.timingBudgetPct ?? cmp.timingBudgetPct,
+    expectedEvents: player.matched, actualEvents: player.seq,
+    guestErrors: { expected: listed(player.guestErrors.expected), actual: listed(player.guestErrors.actual) },
+  });
+  if (o.json) o.out(JSON.stringify({ mode: 'devices', trace: o.trace, scenario: scenario.name, moved: player.moved, ...verdictJson(verdict, failOn), ...reportJson(compare, ctx) }));
+  else {
+    o.out(formatVerdict(verdict, failOn).join('\n'));
+    o.out(player.count === 0
+      ? `replay (trace as driver): ${player.matched} accesses and device responses matched, no divergence${player.moved > 0 ? ` (${player.moved} at other times)` : ''}`
+      : `\nwhere the models and the trace part (event by event):\n${formatReport(compare, ctx)}`);
+  }
+  return { exitCode: verdictFails(verdict, failOn) ? 1 : 0, compare, verdict, machine };
+}
+
+function describePlaceShort(e: SeqEvent, c: ReportContext): string {
+  return describePlace(e, c.expectedHeader, c.decoders);
+}
+
+function guestErrorText(e: SeqEvent & { kind: 'guestErr' }, h: TraceHeader): string {
+  return `${h.devices.find((d) => d.index === e.dev)?.id ?? `dev${e.dev}`}: ${e.code}: ${e.message}`;
+}
+
+function count(m: Map<string, number>, k: string): void {
+  m.set(k, (m.get(k) ?? 0) + 1);
+}
+
+/** The first guest errors as the verdict lists them ("… (×3)"). */
+function listed(m: Map<string, number>): string[] {
+  return [...m].slice(0, 10).map(([k, n]) => `${k}${n > 1 ? ` (×${n})` : ''}`);
 }
 
 /** Identity of a divergence for de-duplication: kind, the expected record (by sequence) and the actual event's place and value. */

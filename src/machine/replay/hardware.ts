@@ -13,6 +13,8 @@ import { divergenceKey } from './devices.js';
 import { at } from '../../sim/time.js';
 
 const DRIVER_SIDE = new Set(['cfg', 'mmio', 'pio']);
+/** How far past a run of recorded polls the driver's access is looked for (records of the device). */
+const MAX_SKIPPED_RECORDS = 100_000;
 
 interface Injection {
   ev: SeqEvent;
@@ -30,6 +32,20 @@ export interface TraceHardwareOptions {
   maxDivergences?: number;
   /** How far to look ahead when resynchronising (keep-going). */
   window?: number;
+  /**
+   * Extra polls (a driver re-reading the register it last read beyond the
+   * recorded reads) tolerated in a row while the device has no injection
+   * pending, before the read counts as a divergence (default 1000).
+   */
+  maxExtraPolls?: number;
+  /**
+   * Whether an MMIO register follows timing rather than behaviour (the
+   * device decoder's `isVolatileRegister`: doorbells, interrupt status and
+   * masks). Writes to these may come in another order than recorded among
+   * other volatile accesses (two queues' doorbells): the verdict's facts
+   * leave their order out, and so does the replay.
+   */
+  isVolatile?: (dev: number, bar: number, offset: number, size: number) => boolean;
 }
 
 /** Checks that a trace was recorded from this scenario (same file content and device table). */
@@ -56,6 +72,19 @@ export function checkTraceMatchesScenario(header: TraceHeader, scenario: Scenari
  * recorded bytes into memory. 802.11 frames on the air (`air` records) are
  * device-internal: nothing is injected for them and nothing checks them;
  * they are only traced again in their place among the device-side records.
+ *
+ * Poll counts are timing. A driver whose timing changed may poll a status
+ * register a different number of times than the recording did (it waits for
+ * an injected DMA write or interrupt, or for a timeout, while reading a
+ * register). When the driver repeats the read it last made and the
+ * recording goes on with something else, the read gets the last recorded
+ * value of that register (an extra poll); when the recording repeated a read
+ * the driver has stopped making, and the driver's access matches the first
+ * access after those repeats, they are skipped (a skipped poll), their
+ * device-side followers scheduled as usual. Neither is a divergence; both
+ * are counted (`tolerated`), and the verdict calls them timing. So are
+ * writes to volatile registers (doorbells, `isVolatile`) in another order
+ * among volatile accesses, or merged, or split (see `volatileWrite`).
  */
 export class TraceHardware implements HardwareStandIn, AccessSink {
   readonly divergences: Divergence[] = [];
@@ -66,6 +95,12 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   stopped = false;
   matched = 0;
   injected = 0;
+  /**
+   * Differences tolerated as timing: reads the driver repeated beyond the
+   * recording and recorded repeats it did not make (poll counts); volatile
+   * register writes in another order, merged or split (doorbells).
+   */
+  readonly tolerated = { extraPolls: 0, skippedPolls: 0, reorderedWrites: 0, skippedWrites: 0, extraWrites: 0 };
   readonly tracer: RingTracer;
   private machine!: Machine;
   private readonly it: Iterator<SeqEvent>;
@@ -73,6 +108,10 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   private readonly queues: SeqEvent[][];
   private readonly pending: Injection[][];
   private readonly consumed: SeqEvent[][];
+  /** The last recorded driver-side access consumed, per device (what a repeated read repeats). */
+  private readonly lastAccess: (SeqEvent | undefined)[];
+  /** Extra polls in a row, per device. */
+  private readonly extraRun: number[];
   private injectTarget = -1;
   private readonly ctx: number;
   private readonly slots: (Injection | undefined)[] = [];
@@ -84,6 +123,8 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     this.queues = Array.from({ length: n }, () => []);
     this.pending = Array.from({ length: n }, () => []);
     this.consumed = Array.from({ length: n }, () => []);
+    this.lastAccess = Array.from({ length: n }, () => undefined);
+    this.extraRun = Array.from({ length: n }, () => 0);
     this.ctx = opts.context ?? 20;
     this.tracer = new RingTracer(this.ctx, opts.record);
   }
@@ -222,20 +263,144 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   // ---- driver-side accesses -------------------------------------------------
 
   access(dev: number, kind: 'cfg' | 'mmio', write: boolean, bar: number, offset: number, size: number, value: number): number {
-    this.flush(dev);
     const q = this.queues[dev]!;
+    this.fill(dev, 1);
+    if (!write) {
+      const v = this.extraPoll(dev, q[0], kind, bar, offset, size);
+      if (v !== undefined) return v;
+    }
+    this.flush(dev);
     this.fill(dev, 1);
     // Device-side records before the first access of a device: inject them now.
     while (q[0] !== undefined && !DRIVER_SIDE.has(q[0].kind)) this.fire({ ev: q.shift()!, handle: NO_EVENT, fired: false, slot: -1 });
-    const e = q[0];
+    let e = q[0];
+    if (e !== undefined && !matches(e, kind, write, bar, offset, size, value) && this.skipPolls(dev, kind, write, bar, offset, size, value)) {
+      this.flush(dev); // the skipped polls' followers came before this access in the recording
+      e = q[0];
+    }
     if (e !== undefined && matches(e, kind, write, bar, offset, size, value)) {
       q.shift();
       this.matched++;
-      this.remember(dev, e);
-      this.scheduleFollowers(dev, e);
+      this.consume(dev, e);
       return write ? 0 : (e as { value: number }).value;
     }
+    if (e !== undefined && write && kind === 'mmio' && this.volatileWrite(dev, bar, offset, size, value)) return 0;
     return this.mismatch(dev, e, kind, write, bar, offset, size, value);
+  }
+
+  private volatile(dev: number, e: SeqEvent): boolean {
+    return e.kind === 'mmio' && this.opts.isVolatile?.(dev, e.bar, e.offset, e.size) === true;
+  }
+
+  /**
+   * A write to a volatile register (a doorbell) that does not come where the
+   * recording has it. Volatile registers follow timing: the verdict's facts
+   * leave them out, and so does the replay, within the window and among
+   * volatile accesses only (anything else recorded in between ends the
+   * search, and the write is a divergence):
+   * - recorded later, after volatile accesses to other registers (another
+   *   queue's doorbell): taken out where it is (`reorderedWrites`); the
+   *   device-side records after it stay in place, so they still follow the
+   *   accesses recorded before it;
+   * - recorded after other writes to the same register (two CQ head updates
+   *   the driver now makes in one): those are skipped (`skippedWrites`);
+   * - not recorded, while a later write to the same register is (an
+   *   intermediate value the recording skipped): nothing is consumed
+   *   (`extraWrites`).
+   */
+  private volatileWrite(dev: number, bar: number, offset: number, size: number, value: number): boolean {
+    if (this.stopped || this.opts.isVolatile?.(dev, bar, offset, size) !== true) return false;
+    const q = this.queues[dev]!;
+    const win = this.opts.window ?? 64;
+    this.fill(dev, win);
+    const same: number[] = [];
+    let overtaken = false;
+    let at = -1;
+    for (let i = 0; i < Math.min(win, q.length); i++) {
+      const x = q[i]!;
+      if (!DRIVER_SIDE.has(x.kind)) continue;
+      const sameReg = x.kind === 'mmio' && x.bar === bar && x.offset === offset && x.size === size;
+      if (sameReg && x.write && x.value === value) { at = i; break; }
+      if (sameReg && x.write) { same.push(i); continue; }
+      if (sameReg || !this.volatile(dev, x)) break;
+      overtaken = true;
+    }
+    if (at < 0) {
+      if (same.length === 0) return false;
+      this.tolerated.extraWrites++;
+      return true;
+    }
+    const x = q[at]!;
+    q.splice(at, 1);
+    for (let k = same.length - 1; k >= 0; k--) {
+      const r = q.splice(same[k]!, 1)[0]!;
+      this.remember(dev, r);
+    }
+    this.tolerated.skippedWrites += same.length;
+    if (overtaken) this.tolerated.reorderedWrites++;
+    this.matched++;
+    this.remember(dev, x);
+    this.lastAccess[dev] = x;
+    this.extraRun[dev] = 0;
+    // Nothing recorded before its device-side records any more: they follow this write.
+    if (q[0] !== undefined && !DRIVER_SIDE.has(q[0].kind)) this.scheduleFollowers(dev, x);
+    return true;
+  }
+
+  /** A recorded driver-side access is used up: context, the last access of the device, its device-side followers. */
+  private consume(dev: number, e: SeqEvent): void {
+    this.remember(dev, e);
+    this.lastAccess[dev] = e;
+    this.extraRun[dev] = 0;
+    this.scheduleFollowers(dev, e);
+  }
+
+  /**
+   * A read repeating the device's last recorded access (same register and
+   * width) when the recording goes on with something else: the driver polls
+   * more often than the recording did. It gets the last recorded value, and
+   * pending injections keep their recorded delays (the driver is waiting for
+   * them). Undefined when this is not such a read.
+   */
+  private extraPoll(dev: number, next: SeqEvent | undefined, kind: 'cfg' | 'mmio', bar: number, offset: number, size: number): number | undefined {
+    if (this.stopped) return undefined;
+    const last = this.lastAccess[dev];
+    if (last === undefined || !isRead(last) || !matches(last, kind, false, bar, offset, size, 0)) return undefined;
+    if (next !== undefined && (!DRIVER_SIDE.has(next.kind) || samePoll(next, last))) return undefined;
+    // Without anything pending for the device, a driver that keeps polling is waiting for something the recording never did.
+    if (this.pending[dev]!.length === 0 && this.extraRun[dev]! >= (this.opts.maxExtraPolls ?? 1000)) return undefined;
+    this.extraRun[dev]!++;
+    this.tolerated.extraPolls++;
+    return (last as { value: number }).value;
+  }
+
+  /**
+   * The recording repeated the read the driver last made (it polled more
+   * often), and the driver has moved on: when the driver's access matches
+   * the first recorded access after those repeated reads, they are skipped
+   * (counted, their device-side followers scheduled) and true is returned.
+   */
+  private skipPolls(dev: number, kind: 'cfg' | 'mmio', write: boolean, bar: number, offset: number, size: number, value: number): boolean {
+    const last = this.lastAccess[dev];
+    const q = this.queues[dev]!;
+    const head = q[0];
+    if (this.stopped || last === undefined || !isRead(last) || head === undefined || !samePoll(head, last)) return false;
+    let i = 0;
+    for (; i < MAX_SKIPPED_RECORDS; i++) {
+      this.fill(dev, i + 1);
+      const x = q[i];
+      if (x === undefined) return false;
+      if (DRIVER_SIDE.has(x.kind) && !samePoll(x, last)) break;
+    }
+    const after = q[i];
+    if (after === undefined || !matches(after, kind, write, bar, offset, size, value)) return false;
+    while (q[0] !== after) {
+      const r = q.shift()!;
+      if (!DRIVER_SIDE.has(r.kind)) { this.fire({ ev: r, handle: NO_EVENT, fired: false, slot: -1 }); continue; }
+      this.tolerated.skippedPolls++;
+      this.consume(dev, r);
+    }
+    return true;
   }
 
   private mismatch(dev: number, e: SeqEvent | undefined, kind: 'cfg' | 'mmio', write: boolean, bar: number, offset: number, size: number, value: number): number {
@@ -264,8 +429,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     if (e !== undefined && k === 'value' && samePlace(e, kind, write, bar, offset)) {
       // Consume it: the read gets the recorded value and the device side goes on.
       q.shift();
-      this.remember(dev, e);
-      this.scheduleFollowers(dev, e);
+      this.consume(dev, e);
       return write ? 0 : (e as { value: number }).value;
     }
     return write ? 0 : size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
@@ -319,6 +483,18 @@ function matches(e: SeqEvent, kind: string, write: boolean, bar: number, offset:
   if (e.kind === 'mmio') return e.write === write && e.bar === bar && e.offset === offset && e.size === size && (!write || e.value === value);
   if (e.kind === 'cfg') return e.write === write && e.offset === offset && e.size === size && (!write || e.value === value);
   return false;
+}
+
+/** A recorded read of the same register and width as `poll` (a read too). */
+function samePoll(e: SeqEvent, poll: SeqEvent): boolean {
+  if (e.kind !== poll.kind || !isRead(e)) return false;
+  if (e.kind === 'mmio' && poll.kind === 'mmio') return e.bar === poll.bar && e.offset === poll.offset && e.size === poll.size;
+  if (e.kind === 'cfg' && poll.kind === 'cfg') return e.offset === poll.offset && e.size === poll.size;
+  return false;
+}
+
+function isRead(e: SeqEvent): boolean {
+  return (e.kind === 'mmio' || e.kind === 'cfg') && !e.write;
 }
 
 function samePlace(e: SeqEvent, kind: string, write: boolean, bar: number, offset: number): boolean {

@@ -17,7 +17,7 @@ export class RingTracer implements Tracer {
     this.ring = new Array<SeqEvent | undefined>(Math.max(1, cap)).fill(undefined);
   }
 
-  private push(e: SeqEvent): void {
+  protected push(e: SeqEvent): void {
     this.ring[this.next] = e;
     this.next = (this.next + 1) % this.ring.length;
   }

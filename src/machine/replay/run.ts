@@ -1,8 +1,15 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Machine, type RunResult } from '../machine.js';
 import type { DeviceDecoder } from '../../trace/decoder.js';
 import type { CompareResult } from '../../trace/compare/compare.js';
-import { formatReport, reportJson, type ReportContext } from '../../trace/compare/report.js';
+import { divergenceDifference, formatReport, reportJson, type ReportContext } from '../../trace/compare/report.js';
 import { TraceRecorder } from '../../trace/recorder.js';
+import { mergeIgnore, type IgnoreRules } from '../../trace/verdict/collect.js';
+import { judgeTraces, verdictFails, withEventDivergences, type FailOn, type VerdictReport } from '../../trace/verdict/judge.js';
+import { formatVerdict, verdictJson } from '../../trace/verdict/report.js';
+import type { TraceHeader } from '../../trace/format.js';
 import { TraceHardware } from './hardware.js';
 import { assertIntact, openReplayInputs } from './inputs.js';
 
@@ -13,8 +20,14 @@ export interface ReplayOptions {
   keepGoing?: boolean;
   context?: number;
   json?: boolean;
-  /** Record the replay's own trace here (trace-as-hardware reproduces the recording exactly when nothing diverges). */
+  /** Record the replay's own trace here (trace-as-hardware reproduces the recording exactly when nothing diverges); without it, a temporary file judged and removed. */
   record?: string;
+  /** What fails the replay: a functional change only (default: the scenario's `compare.failOn`), or any timing change too. */
+  failOn?: FailOn;
+  /** Per-phase latency budget in percent (overrides the scenario's `compare.timingBudgetPct`). */
+  timingBudgetPct?: number;
+  /** Left out of the verdict, on top of the scenario's `compare.ignore`. */
+  ignore?: IgnoreRules;
   decoders: Map<string, DeviceDecoder>;
   out: (text: string) => void;
 }
@@ -22,42 +35,99 @@ export interface ReplayOptions {
 export interface ReplayOutcome {
   exitCode: 0 | 1;
   compare: CompareResult;
+  /** IDENTICAL, TIMING-ONLY or FUNCTIONAL: the replay's own trace judged against the input trace. */
+  verdict: VerdictReport;
   result: RunResult;
   hardware: TraceHardware;
   machine: Machine;
 }
 
-/** `simrun replay <trace>`: the scenario's drivers run against the trace as hardware. */
+/**
+ * `simrun replay <trace>`: the scenario's drivers run against the trace as
+ * hardware. The replay's own events are recorded (to `record`, or a
+ * temporary file) and judged against the input trace like `check` judges a
+ * re-simulation: IDENTICAL, TIMING-ONLY (the driver did the same things at
+ * other times, or polled a register a different number of times) or
+ * FUNCTIONAL (a divergence: the driver made another access than the
+ * recorded one, or other facts differ).
+ */
 export function runReplayHardware(o: ReplayOptions): ReplayOutcome {
   const { reader, scenario } = openReplayInputs(o.trace, o.scenario);
-  const recorder = o.record === undefined ? undefined : TraceRecorder.create(o.record, { ...reader.header, createdBy: `simrun replay ${o.trace}` });
-  const hw = new TraceHardware(reader, { keepGoing: o.keepGoing, context: o.context, record: recorder });
-  let result: RunResult;
-  let machine: Machine;
+  const tmp = o.record === undefined ? mkdtempSync(join(tmpdir(), 'simrun-replay-')) : undefined;
+  const recordPath = o.record ?? join(tmp!, 'replay.simtrace');
   try {
-    machine = new Machine(scenario, { tracer: hw.tracer, seed: reader.header.seed, hardware: hw });
-    result = machine.run();
-    hw.finish();
+    const recorder = TraceRecorder.create(recordPath, { ...reader.header, createdBy: `simrun replay ${o.trace}` });
+    const hw = new TraceHardware(reader, { keepGoing: o.keepGoing, context: o.context, record: recorder, isVolatile: volatileRegisters(reader.header, o.decoders) });
+    let result: RunResult;
+    let machine: Machine;
+    try {
+      machine = new Machine(scenario, { tracer: hw.tracer, seed: reader.header.seed, hardware: hw });
+      result = machine.run();
+      hw.finish();
+    } finally {
+      recorder.close();
+    }
+    assertIntact(o.trace, reader);
+    const compare: CompareResult = {
+      identical: hw.count === 0, divergences: hw.divergences, count: hw.count,
+      expectedEvents: hw.matched + hw.injected, actualEvents: hw.tracer.seq,
+    };
+    const ctx: ReportContext = {
+      expectedHeader: reader.header, actualHeader: reader.header, decoders: o.decoders,
+      expectedLabel: 'trace', actualLabel: 'driver',
+    };
+    const cmp = scenario.compare;
+    const failOn: FailOn = o.failOn ?? cmp.failOn;
+    const judged = judgeTraces(o.trace, recordPath, o.decoders, {
+      timingBudgetPct: o.timingBudgetPct ?? cmp.timingBudgetPct,
+      ignore: mergeIgnore(cmp.ignore, o.ignore),
+    });
+    // A divergence is functional even where the facts agree (the replay stopped at it, or it is in a register left out of them).
+    const verdict = withEventDivergences(judged, hw.divergences.map((d) => divergenceDifference(d, ctx)), hw.count,
+      hw.stopped && judged.verdict === 'FUNCTIONAL' ? '(the replay stops at the first divergence, --keep-going goes on: what it never got to counts as missing below)' : undefined);
+    const failures = hw.count === 0 ? result.failures : [];
+    const tolerated = { ...hw.tolerated };
+    if (o.json) {
+      o.out(JSON.stringify({
+        mode: 'hardware', trace: o.trace, scenario: scenario.name, matched: hw.matched, injected: hw.injected, tolerated, failures,
+        ...(o.record !== undefined ? { record: o.record } : {}), ...verdictJson(verdict, failOn), ...reportJson(compare, ctx),
+      }));
+    } else {
+      o.out(formatVerdict(verdict, failOn).join('\n'));
+      const t = tolerated;
+      const n = (k: number, one: string, many = `${one}s`): string => `${k} ${k === 1 ? one : many}`;
+      const timing = [
+        t.extraPolls > 0 ? `${n(t.extraPolls, 'extra poll')} answered with the last recorded value` : '',
+        t.skippedPolls > 0 ? `${n(t.skippedPolls, 'recorded poll')} skipped` : '',
+        t.reorderedWrites > 0 ? `${n(t.reorderedWrites, 'doorbell write')} in another order` : '',
+        t.skippedWrites + t.extraWrites > 0 ? `${n(t.skippedWrites, 'recorded doorbell write')} merged, ${n(t.extraWrites, 'extra doorbell write')}` : '',
+      ].filter((x) => x !== '');
+      const pollText = timing.length === 0 ? '' : `; timing: ${timing.join(', ')}`;
+      o.out(hw.count === 0
+        ? `replay (trace as hardware): ${hw.matched} driver accesses matched, ${hw.injected} device events injected, no divergence${pollText}`
+        : `\nwhere the driver and the trace part (event by event):\n${formatReport(compare, ctx)}`);
+      if (failures.length > 0) o.out(`expectations failed:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+    }
+    const exitCode = verdictFails(verdict, failOn) || failures.length > 0 ? 1 : 0;
+    return { exitCode, compare, verdict, result, hardware: hw, machine };
   } finally {
-    recorder?.close();
+    if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
   }
-  assertIntact(o.trace, reader);
-  const compare: CompareResult = {
-    identical: hw.count === 0, divergences: hw.divergences, count: hw.count,
-    expectedEvents: hw.matched + hw.injected, actualEvents: hw.tracer.seq,
+}
+
+/** The decoders' volatile registers (doorbells, interrupt status and masks), by device, BAR, offset and width. */
+function volatileRegisters(header: TraceHeader, decoders: Map<string, DeviceDecoder>): (dev: number, bar: number, offset: number, size: number) => boolean {
+  const cache = new Map<string, boolean>();
+  return (dev, bar, offset, size) => {
+    const k = `${dev}:${bar}:${offset}:${size}`;
+    let v = cache.get(k);
+    if (v === undefined) {
+      const info = header.devices.find((d) => d.index === dev);
+      const dec = info === undefined ? undefined : decoders.get(info.type);
+      const name = dec?.regName(bar, offset, size);
+      v = name !== undefined && dec?.isVolatileRegister?.(name) === true;
+      cache.set(k, v);
+    }
+    return v;
   };
-  const ctx: ReportContext = {
-    expectedHeader: reader.header, actualHeader: reader.header, decoders: o.decoders,
-    expectedLabel: 'trace', actualLabel: 'driver',
-  };
-  const failures = hw.count === 0 ? result.failures : [];
-  if (o.json) {
-    o.out(JSON.stringify({ mode: 'hardware', trace: o.trace, scenario: scenario.name, matched: hw.matched, injected: hw.injected, failures, ...reportJson(compare, ctx) }));
-  } else {
-    o.out(hw.count === 0
-      ? `replay (trace as hardware): ${hw.matched} driver accesses matched, ${hw.injected} device events injected, no divergence`
-      : formatReport(compare, ctx));
-    if (failures.length > 0) o.out(`expectations failed:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
-  }
-  return { exitCode: hw.count === 0 && failures.length === 0 ? 0 : 1, compare, result, hardware: hw, machine };
 }

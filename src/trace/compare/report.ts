@@ -6,6 +6,7 @@ import { eventToJson, formatEvent } from '../inspect.js';
 import type { SeqEvent } from '../reader.js';
 import { frameName, rateMbps } from '../air.js';
 import type { CompareResult, Divergence } from './compare.js';
+import type { FunctionalDifference } from '../verdict/judge.js';
 
 export interface ReportContext {
   expectedHeader: TraceHeader;
@@ -159,4 +160,29 @@ export function reportJson(r: CompareResult, c: ReportContext): Record<string, u
       processes: d.processes,
     })),
   };
+}
+
+/** The verdict's stream of an event (as src/trace/verdict/collect.ts names them), with its source. */
+export function streamOf(e: SeqEvent, header: TraceHeader): { source: string; stream: string } {
+  const source = 'dev' in e ? header.devices.find((d) => d.index === e.dev)?.id ?? `dev${e.dev}` : `pid${e.pid}`;
+  switch (e.kind) {
+    case 'mmio': case 'pio': return { source, stream: 'registers' };
+    case 'cfg': return { source, stream: 'config' };
+    case 'dma': return { source, stream: `dma:${e.tag}` };
+    case 'msi': case 'intx': return { source, stream: 'interrupts' };
+    case 'milestone': return { source, stream: 'milestones' };
+    case 'guestErr': return { source, stream: 'guest errors' };
+    case 'air': return { source, stream: e.tx ? 'air:tx' : 'air:rx' };
+    case 'schemeReq': case 'schemeReply': return { source, stream: 'requests' };
+    case 'log': return { source, stream: 'errors' };
+    case 'proc': return { source, stream: 'process' };
+  }
+}
+
+/** A divergence as a verdict's functional difference: its stream, and one line saying what differs. */
+export function divergenceDifference(d: Divergence, c: ReportContext): FunctionalDifference {
+  const at = d.expected ?? d.actual;
+  const { source, stream } = at === undefined ? { source: '?', stream: 'events' } : streamOf(at, d.expected !== undefined ? c.expectedHeader : c.actualHeader);
+  const ev = (e: SeqEvent | undefined, h: TraceHeader) => (e === undefined ? [] : [formatEvent(e, h, c.decoders)]);
+  return { source, stream, headline: whatDiffers(d, c), expected: ev(d.expected, c.expectedHeader), actual: ev(d.actual, c.actualHeader) };
 }

@@ -40,7 +40,16 @@ export interface IgnoreRules {
   fields?: readonly string[];
 }
 
-/** Schemes whose requests stand for waiting: their number follows timing, not behaviour. */
+/** Rules from two places (a scenario's `compare.ignore` and the command line), both applied. */
+export function mergeIgnore(a: IgnoreRules, b: IgnoreRules | undefined): IgnoreRules {
+  if (b === undefined) return a;
+  return {
+    kinds: [...(a.kinds ?? []), ...(b.kinds ?? [])],
+    milestones: [...(a.milestones ?? []), ...(b.milestones ?? [])],
+    fields: [...(a.fields ?? []), ...(b.fields ?? [])],
+  };
+}
+
 /** The 64-bit address fields of a payload as byte ranges to leave out (decoders hand out the same field arrays again). */
 const rangesOf = new WeakMap<readonly number[], (readonly [number, number])[]>();
 function addressRanges(fields: readonly number[]): readonly (readonly [number, number])[] {
@@ -55,6 +64,7 @@ function addressRanges(fields: readonly number[]): readonly (readonly [number, n
 /** Requests whose non-negative result is a new file descriptor. */
 const FD_RESULTS = new Set(['open', 'dup']);
 
+/** Schemes whose requests stand for waiting: their number follows timing, not behaviour. */
 const WAITING_SCHEMES = new Set(['irq', 'event', 'time']);
 
 interface DevState {

@@ -146,12 +146,78 @@ export function verdictFails(r: Pick<VerdictReport, 'verdict' | 'overBudget'>, f
   return false;
 }
 
-function timingHeadlines(rows: TimingRow[], over: TimingRow[], budget: number | undefined): string[] {
+/**
+ * The verdict when an event-level comparison also found divergences (replay:
+ * the driver and the trace parted): FUNCTIONAL whatever the facts say (the
+ * divergence may be in a register the facts leave out, or the replay stopped
+ * at it), with the first divergences as the first headlines (they say where
+ * it started), then `note`, then the facts' own headlines.
+ */
+export function withEventDivergences(r: VerdictReport, divergences: FunctionalDifference[], count: number, note?: string): VerdictReport {
+  if (count === 0) return r;
+  const first = divergences.slice(0, 3);
+  const facts = r.verdict === 'FUNCTIONAL';
+  return {
+    ...r, verdict: 'FUNCTIONAL',
+    differences: [...first, ...(facts ? r.differences : [])],
+    differingStreams: facts ? r.differingStreams : streamsOf(divergences),
+    overBudget: [],
+    headlines: [
+      ...first.map((d) => d.headline),
+      ...(count > first.length ? [`(${count - first.length} more divergences)`] : []),
+      ...(note !== undefined ? [note] : []),
+      ...(facts ? r.headlines : []),
+    ],
+  };
+}
+
+/** Distinct streams among differences (at least one). */
+function streamsOf(d: FunctionalDifference[]): number {
+  return Math.max(1, new Set(d.map((x) => `${x.source}\u0000${x.stream}`)).size);
+}
+
+/** What an event-level verdict (replay --devices) is made of. */
+export interface EventVerdictInput {
+  /** Divergences as differences (those kept) and how many there are: any makes it FUNCTIONAL. */
+  differences: FunctionalDifference[];
+  count: number;
+  /** Events that matched but at another time than recorded: TIMING-ONLY when there is no divergence. */
+  moved: number;
+  /** Said first under TIMING-ONLY, e.g. how far the moved events moved. */
+  movedHeadline?: string;
+  timing: TimingRow[];
+  timingBudgetPct?: number;
+  expectedEvents: number;
+  actualEvents: number;
+  guestErrors: { expected: string[]; actual: string[] };
+  maxDifferences?: number;
+}
+
+/** A verdict from an event-by-event comparison instead of facts: divergences are functional, moved times are timing. */
+export function eventVerdict(o: EventVerdictInput): VerdictReport {
+  const max = o.maxDifferences ?? 10;
+  const budget = o.timingBudgetPct;
+  const overBudget = budget === undefined ? [] : o.timing.filter((t) => t.unit === 'ps' && t.changePct !== null && Math.abs(t.changePct) > budget);
+  const verdict: Verdict = o.count > 0 ? 'FUNCTIONAL' : o.moved > 0 ? 'TIMING-ONLY' : 'IDENTICAL';
+  const differences = o.differences.slice(0, max);
+  const headlines = verdict === 'FUNCTIONAL'
+    ? differences.map((d) => d.headline).concat(o.count > differences.length ? [`(${o.count - differences.length} more divergences)`] : [])
+    : verdict === 'TIMING-ONLY' ? timingHeadlines(o.timing, overBudget, budget, o.movedHeadline) : [];
+  const { expected, actual } = o.guestErrors;
+  return {
+    verdict, differences: verdict === 'FUNCTIONAL' ? differences : [], differingStreams: o.count > 0 ? streamsOf(o.differences) : 0, headlines, timing: o.timing,
+    overBudget: verdict === 'TIMING-ONLY' ? overBudget : [], timingBudgetPct: budget,
+    expectedEvents: o.expectedEvents, actualEvents: o.actualEvents,
+    guestErrors: { expected, actual, added: actual.filter((g) => !expected.includes(g)) },
+  };
+}
+
+function timingHeadlines(rows: TimingRow[], over: TimingRow[], budget: number | undefined, first = 'same behaviour; only timing differs'): string[] {
   const fmt = (t: TimingRow): string => `${t.source} ${t.phase}: ${t.a ?? '-'} → ${t.b ?? '-'}${t.unit === 'ps' ? ' ps' : ''}${t.changePct === null ? '' : ` (${t.changePct > 0 ? '+' : ''}${t.changePct}%)`}`;
   if (over.length > 0) return over.slice(0, 5).map((t) => `over the ${budget}% timing budget: ${fmt(t)}`);
   const moved = rows.filter((t) => t.changePct !== null && t.changePct !== 0 && t.unit === 'ps')
     .sort((x, y) => Math.abs(y.changePct!) - Math.abs(x.changePct!));
-  return ['same behaviour; only timing differs', ...moved.slice(0, 3).map(fmt)];
+  return [first, ...moved.slice(0, 3).map(fmt)];
 }
 
 function streamLabel(s: FactStream): string {

@@ -8,7 +8,7 @@ export function formatVerdict(r: VerdictReport, failOn: FailOn = 'functional'): 
   const fails = verdictFails(r, failOn);
   const colour = r.verdict === 'IDENTICAL' ? chalk.green : r.verdict === 'TIMING-ONLY' ? (fails ? chalk.red : chalk.yellow) : chalk.red;
   const why = r.verdict === 'FUNCTIONAL'
-    ? ` (${r.differingStreams} stream${r.differingStreams === 1 ? '' : 's'} differ)`
+    ? ` (${r.differingStreams === 1 ? '1 stream differs' : `${r.differingStreams} streams differ`})`
     : r.verdict === 'TIMING-ONLY' && r.overBudget.length > 0 ? ` (${r.overBudget.length} phase${r.overBudget.length === 1 ? '' : 's'} over the ${r.timingBudgetPct}% budget)` : '';
   const lines = [colour.bold(`verdict: ${r.verdict}`) + why];
   for (const h of r.headlines) lines.push(`  ${r.verdict === 'FUNCTIONAL' ? chalk.yellow(h) : h}`);
