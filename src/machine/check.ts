@@ -1,6 +1,6 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InputError } from '../sim/errors.js';
 import { runScenario } from './run.js';
 import { loadScenario } from './scenario.js';
@@ -11,6 +11,7 @@ import { openTrace } from '../trace/reader.js';
 import { judgeTraces, verdictFails, type FailOn, type Verdict, type VerdictReport } from '../trace/verdict/judge.js';
 import { mergeIgnore, type IgnoreRules } from '../trace/verdict/collect.js';
 import { formatVerdict, verdictJson } from '../trace/verdict/report.js';
+import { runDiff } from '../trace/diff/index.js';
 
 export interface CheckOptions {
   scenario: string;
@@ -27,6 +28,10 @@ export interface CheckOptions {
   ignore?: IgnoreRules;
   /** Boundary sanitizers during the re-simulation (README "Sanitizers"); default on. A clean run's trace is the same either way. */
   sanitize?: boolean;
+  /** Keep the re-simulated trace here (a file) when it is not IDENTICAL to the golden one: the very trace compared, copied before its temporary file goes. */
+  saveActual?: string;
+  /** Write the `simrun diff` HTML report of golden vs re-simulated here (a file) when not IDENTICAL, from the traces in hand. */
+  html?: string;
   decoders: Map<string, DeviceDecoder>;
   out: (text: string) => void;
 }
@@ -41,6 +46,11 @@ export interface CheckOutcome {
   /** Fact-first lines: what changed. */
   headlines?: string[];
   report?: VerdictReport;
+  /** The re-simulated trace kept (`saveActual`) and the HTML report written (`html`), when they were. */
+  actualPath?: string;
+  htmlPath?: string;
+  /** Why `saveActual` or `html` could not be written (the check itself still ran). */
+  artifactErrors?: string[];
 }
 
 /**
@@ -103,10 +113,47 @@ export function runCheck(o: CheckOptions): CheckOutcome {
       o.out(`expectations failed:\n${run.result.failures.map((f) => `  - ${f}`).join('\n')}`);
     }
     const ok = report !== undefined && !failsVerdict && run.result.failures.length === 0;
-    return { exitCode: ok ? 0 : 1, result, failures: run.result.failures, ...verdictFields(report) };
+    const outcome: CheckOutcome = { exitCode: ok ? 0 : 1, result, failures: run.result.failures, ...verdictFields(report) };
+    if (report !== undefined && report.verdict !== 'IDENTICAL') keepArtifacts(o, actualPath, report, failOnOf(o, scenario.compare.failOn), outcome);
+    return outcome;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function failOnOf(o: CheckOptions, scenarioFailOn: FailOn): FailOn {
+  return o.failOn ?? scenarioFailOn;
+}
+
+/**
+ * The re-simulated trace (`saveActual`) and the HTML diff (`html`) of a
+ * check that was not identical, from the trace just compared: the scenario
+ * is not simulated again. A file that cannot be written is reported in
+ * `artifactErrors`, not thrown: the verdict stands.
+ */
+function keepArtifacts(o: CheckOptions, actualPath: string, report: VerdictReport, failOn: FailOn, outcome: CheckOutcome): void {
+  const errors: string[] = [];
+  if (o.saveActual !== undefined) {
+    try {
+      mkdirSync(dirname(o.saveActual), { recursive: true });
+      copyFileSync(actualPath, o.saveActual);
+      outcome.actualPath = o.saveActual;
+    } catch (e) {
+      errors.push(`could not save the re-simulated trace to ${o.saveActual}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  if (o.html !== undefined) {
+    const errs: string[] = [];
+    try {
+      mkdirSync(dirname(o.html), { recursive: true });
+      const d = runDiff({ a: o.golden, b: actualPath, decoders: o.decoders, html: o.html, verdict: report, failOn, out: () => {}, err: (l) => errs.push(l) });
+      if (d.htmlPath !== undefined) outcome.htmlPath = d.htmlPath;
+      else errors.push(`could not write the HTML report ${o.html}: ${errs.join('; ') || `diff exit ${d.exitCode}`}`);
+    } catch (e) {
+      errors.push(`could not write the HTML report ${o.html}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  if (errors.length > 0) outcome.artifactErrors = errors;
 }
 
 function verdictFields(r: VerdictReport | undefined): Pick<CheckOutcome, 'verdict' | 'headlines' | 'report'> {

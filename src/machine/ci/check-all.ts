@@ -1,14 +1,14 @@
 /**
  * The CI kit around `runCheck`: one scenario checked into a ScenarioReport
  * (verdict, fact-first headlines, expectation failures), with the
- * re-simulated trace kept and an HTML diff written when asked; and
+ * re-simulated trace kept and an HTML diff written when asked (by runCheck,
+ * from the run it compared: each scenario is simulated once); and
  * `check --all`: every scenario that has a golden trace, optionally one
  * shard of them, on worker threads. Results do not depend on the number of
  * jobs: each scenario is simulated on its own, and the report is sorted by
  * name.
  */
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -16,7 +16,6 @@ import { Worker } from 'node:worker_threads';
 import { InputError } from '../../sim/errors.js';
 import { TraceFormatError } from '../../trace/format.js';
 import { deviceDecoders } from '../../devices/decoders.js';
-import { runDiff } from '../../trace/diff/index.js';
 import { runCheck, type CheckOptions, type CheckOutcome } from '../check.js';
 import type { IgnoreRules } from '../../trace/verdict/collect.js';
 import { inShard, type Shard } from './shard.js';
@@ -36,17 +35,11 @@ export interface ScenarioTask {
   /** Per-phase latency budget in percent, and what the verdict leaves out (plain data: posted to workers). */
   timingBudgetPct?: number;
   ignore?: IgnoreRules;
-  /** Keep the re-simulated trace here when the result is not IDENTICAL. */
+  /** Keep the re-simulated trace here when the result is not IDENTICAL (runCheck copies the trace it compared). */
   saveActual?: string;
-  /** Write the HTML diff report (golden vs re-simulated) here when the result is not IDENTICAL. */
+  /** Write the HTML diff report (golden vs re-simulated) here when the result is not IDENTICAL (from the same run). */
   html?: string;
 }
-
-/** What runCheck returns once verdicts exist; read with optional access so this compiles before and after. */
-type OutcomeWithVerdict = CheckOutcome & { verdict?: string; headlines?: string[] };
-
-/** Fields runCheck may accept beyond today's CheckOptions (passed only when set). */
-type CheckOptionsPlus = CheckOptions;
 
 const ANSI = /\x1b\[[0-9;]*m/g;
 
@@ -95,14 +88,16 @@ function errorReport(t: ScenarioTask, e: unknown): ScenarioReport {
 export function checkOne(t: ScenarioTask, print?: { out: (text: string) => void; json?: boolean }): ScenarioReport {
   const printed: string[] = [];
   const decoders = deviceDecoders();
-  const base: CheckOptionsPlus = {
+  const base: CheckOptions = {
     scenario: t.scenario, golden: t.golden, keepGoing: t.keepGoing, context: t.context ?? 3, json: print?.json ?? true, decoders,
     out: (s) => { printed.push(s); print?.out(s); },
   };
   if (t.failOn !== undefined) base.failOn = t.failOn;
   if (t.timingBudgetPct !== undefined) base.timingBudgetPct = t.timingBudgetPct;
   if (t.ignore !== undefined) base.ignore = t.ignore;
-  let outcome: OutcomeWithVerdict;
+  if (t.saveActual !== undefined) base.saveActual = t.saveActual;
+  if (t.html !== undefined) base.html = t.html;
+  let outcome: CheckOutcome;
   try {
     outcome = runCheck(base);
   } catch (e) {
@@ -112,7 +107,7 @@ export function checkOne(t: ScenarioTask, print?: { out: (text: string) => void;
   const v = outcome.verdict;
   const verdict: Verdict = v !== undefined && (VERDICTS as readonly string[]).includes(v) ? v as Verdict
     : outcome.exitCode === 0 ? 'IDENTICAL' : 'FUNCTIONAL';
-  const headlines = outcome.headlines ?? [
+  const headlines = outcome.headlines !== undefined ? [...outcome.headlines] : [
     ...headlinesFromOutput(printed),
     ...(outcome.exitCode !== 0 ? outcome.failures.map((f) => `expectation failed: ${f}`) : []),
   ];
@@ -120,44 +115,14 @@ export function checkOne(t: ScenarioTask, print?: { out: (text: string) => void;
     name: t.name, scenario: t.scenario, golden: t.golden, verdict, exitCode: outcome.exitCode, headlines,
     failures: outcome.failures, divergences: outcome.result?.count ?? 0,
   };
-  if (verdict !== 'IDENTICAL' && (t.saveActual !== undefined || t.html !== undefined)) keepArtifacts(t, report, decoders);
-  return report;
-}
-
-/**
- * The re-simulated trace and the HTML diff of a scenario that was not
- * identical. runCheck records into a temporary file it removes; to keep
- * exactly the trace check compares, it runs once more in update mode against
- * a copy of the golden trace (the run is deterministic: same bytes).
- */
-function keepArtifacts(t: ScenarioTask, report: ScenarioReport, decoders: ReturnType<typeof deviceDecoders>): void {
-  const tmp = mkdtempSync(join(tmpdir(), 'simrun-actual-'));
-  try {
-    const actual = t.saveActual ?? join(tmp, `${t.name}.simtrace`);
-    try {
-      copyFileSync(t.golden, actual);
-      const again: CheckOptionsPlus = {
-        scenario: t.scenario, golden: actual, update: true, context: 0, json: true, decoders, out: () => {},
-      };
-      runCheck(again);
-    } catch (e) {
-      report.headlines.push(`could not save the re-simulated trace to ${actual}: ${(e as Error).message}`);
-      report.exitCode = Math.max(report.exitCode, 2);
-      return;
-    }
-    if (t.saveActual !== undefined) report.actual = t.saveActual;
-    if (t.html !== undefined) {
-      const errs: string[] = [];
-      const d = runDiff({ a: t.golden, b: actual, decoders, html: t.html, out: () => {}, err: (l) => errs.push(l) });
-      if (d.htmlPath !== undefined) report.html = d.htmlPath;
-      else {
-        report.headlines.push(`could not write the HTML report ${t.html}: ${errs.join('; ') || `diff exit ${d.exitCode}`}`);
-        report.exitCode = Math.max(report.exitCode, 2);
-      }
-    }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
+  // runCheck kept them from the run it compared (the scenario runs once).
+  if (outcome.actualPath !== undefined) report.actual = outcome.actualPath;
+  if (outcome.htmlPath !== undefined) report.html = outcome.htmlPath;
+  if (outcome.artifactErrors !== undefined) {
+    report.headlines.push(...outcome.artifactErrors);
+    report.exitCode = Math.max(report.exitCode, 2);
   }
+  return report;
 }
 
 // ---------------------------------------------------------------------------

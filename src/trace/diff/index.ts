@@ -37,6 +37,8 @@ export interface DiffOptions extends DiffEngineOptions {
   timingBudgetPct?: number;
   /** Left out of the functional comparison. */
   ignore?: IgnoreRules;
+  /** The verdict of these two traces when the caller has it already (check): not judged again. */
+  verdict?: VerdictReport;
 }
 
 export interface DiffRunResult {
@@ -62,7 +64,8 @@ export function runDiff(opts: DiffOptions): DiffRunResult {
     return { exitCode: 2, result };
   }
   let verdict: VerdictReport;
-  try {
+  if (opts.verdict !== undefined) verdict = opts.verdict;
+  else try {
     const vo: Parameters<typeof judgeTraces>[3] = {};
     if (opts.timingBudgetPct !== undefined) vo.timingBudgetPct = opts.timingBudgetPct;
     if (opts.ignore !== undefined) vo.ignore = opts.ignore;
