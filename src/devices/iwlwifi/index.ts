@@ -5,7 +5,9 @@
  *
  * Faults are declared as props, so a scenario says which failure it wants;
  * where a fault needs a choice (which byte to corrupt), the device's seeded
- * RNG makes it.
+ * RNG makes it. Hostile timing (machine option `hostileTiming`) varies the
+ * transport's and the firmware's latencies from streams forked off the
+ * device's RNG (transport/timing.ts HostileTiming, fw/hostile-timing.ts).
  */
 import * as path from 'node:path';
 import { DeviceConfigError, type DeviceFactory } from '../device.js';
@@ -109,7 +111,9 @@ export const iwlwifiFactory: DeviceFactory<typeof iwlwifiProps> = {
       delayCmd: delayed === undefined ? null : { cmd: delayed, group: cmdGroup(delayed), delayMs: props.faultDelayMs },
     };
     const transport = new IwlTransport(ctx, tf);
-    transport.attachFirmware(createFirmwareCpu(transport, { mac, sku: props.sku, air, rng: ctx.rng.fork('fw'), faults: ff }));
+    // Hostile timing (machine option): the transport and the firmware each draw from their own stream.
+    const hostile = ctx.hostileTiming === true ? ctx.rng.fork('hostile-timing').fork('fw') : null;
+    transport.attachFirmware(createFirmwareCpu(transport, { mac, sku: props.sku, air, rng: ctx.rng.fork('fw'), faults: ff, hostile }));
     return transport;
   },
 };

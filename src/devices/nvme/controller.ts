@@ -737,7 +737,9 @@ export class NvmeController implements DeviceModel, MmioHandler {
    * Event of type Error (5.2.1): Invalid Doorbell Register for a queue that
    * does not exist, Invalid Doorbell Write Value for a value beyond the
    * queue, an SQ tail that would overrun entries not yet fetched, or a CQ
-   * head beyond the entries posted.
+   * head beyond the entries posted. The last is recorded as what the host
+   * did (cqHeadPastTail): consumed entries not posted yet, or walked back
+   * over entries it had consumed.
    */
   private doorbell(offset: number, value: number): void {
     const idx = (offset - DOORBELL_BASE) >>> 2;
@@ -785,8 +787,7 @@ export class NvmeController implements DeviceModel, MmioHandler {
     const head = q.cqHead[qid]!;
     const tail = q.cqTail[qid]!;
     if ((value - head + size) % size > (tail - head + size) % size) {
-      this.invalidDoorbell(offset, value, false,
-        `head ${value} consumes entries that were not posted (head ${head}, tail ${tail})`);
+      this.cqHeadPastTail(offset, qid, value);
       return;
     }
     q.cqHead[qid] = value;
@@ -797,11 +798,53 @@ export class NvmeController implements DeviceModel, MmioHandler {
     this.updateIntx();
   }
 
-  private invalidDoorbell(offset: number, value: number, badRegister: boolean, why: string): void {
-    this.err(badRegister ? 'nvme.doorbell.invalid-queue' : 'nvme.doorbell.invalid-value',
-      `${doorbellName(offset)}=${value} ignored: ${why}`);
+  private invalidDoorbell(offset: number, value: number, badRegister: boolean, why: string,
+    code: NvmeGuestErrorCode = badRegister ? 'nvme.doorbell.invalid-queue' : 'nvme.doorbell.invalid-value'): void {
+    this.err(code, `${doorbellName(offset)}=${value} ignored: ${why}`);
     this.raiseEvent(AeType.ERROR,
       badRegister ? AeErrorInfo.INVALID_DOORBELL_REGISTER : AeErrorInfo.INVALID_DOORBELL_VALUE, Lid.ERROR_INFO);
+  }
+
+  /**
+   * A CQ head doorbell (within the queue) that would release more entries
+   * than are posted: an Invalid Doorbell Write Value like any other (ignored,
+   * Asynchronous Event), recorded once, under the code that says what the
+   * host did. Modulo the queue size the new head lies in the free part of
+   * the ring, `beyond` entries past the tail and `behind` entries before the
+   * old head; the nearer end is the reading taken:
+   * - past the tail ('nvme.cqe.consumed-unposted'): the host consumed
+   *   completions the controller has not posted yet;
+   * - before the old head ('nvme.cqe.consumed-twice'): the head moved
+   *   backwards, which read forward wraps around past the tail: the host
+   *   walked again over completions it had consumed (a stale head, or a phase
+   *   tag not inverted when its head wrapped).
+   */
+  private cqHeadPastTail(offset: number, qid: number, value: number): void {
+    const q = this.q;
+    const size = q.cqSize[qid]!;
+    const head = q.cqHead[qid]!;
+    const tail = q.cqTail[qid]!;
+    const posted = (tail - head + size) % size;
+    const claimed = (value - head + size) % size;
+    const beyond = claimed - posted;
+    const behind = size - claimed;
+    const entries = (n: number): string => `${n} entr${n === 1 ? 'y' : 'ies'}`;
+    const state = `head ${head}, tail ${tail}: ${posted} posted`;
+    if (behind < beyond) {
+      this.invalidDoorbell(offset, value, false,
+        `head ${value} is ${entries(behind)} behind the head ${head} written before (${state}); `
+        + `read forward it wraps past the tail and releases ${entries(beyond)} not posted: `
+        + 'the host walked again over completions it had already consumed (a stale head, or a phase tag not inverted when its head wrapped)',
+        'nvme.cqe.consumed-twice');
+      return;
+    }
+    const slot = q.cqLapped[qid] === 1
+      ? `slot ${tail} still holds a completion of the previous pass, consumed then`
+      : `slot ${tail} has never been written since the CQ was created`;
+    this.invalidDoorbell(offset, value, false,
+      `head ${value} consumes ${entries(beyond)} the controller has not posted (${state}; ${slot}): `
+      + 'the host consumed completions that do not exist yet (a phase tag read wrong, or a head counted ahead of the entries read)',
+      'nvme.cqe.consumed-unposted');
   }
 
   scheduleFetch(qid: number): void {
@@ -941,6 +984,7 @@ export class NvmeController implements DeviceModel, MmioHandler {
     if (next === q.cqSize[cqid]) {
       q.cqTail[cqid] = 0;
       q.cqPhase[cqid] = q.cqPhase[cqid]! ^ 1;
+      q.cqLapped[cqid] = 1;
     } else {
       q.cqTail[cqid] = next;
     }

@@ -69,8 +69,17 @@ export const NVME_GUEST_ERRORS = {
     spec: 'NVMe 1.4 3.1.24, 3.1.25, 5.2.1',
   },
   'nvme.doorbell.invalid-value': {
-    meaning: 'A doorbell value beyond the queue size, an SQ tail overrunning unfetched entries, or a CQ head past the posted entries; ignored, Asynchronous Event "Invalid Doorbell Write Value"',
+    meaning: 'A doorbell value beyond the queue size, or an SQ tail overrunning unfetched entries; ignored, Asynchronous Event "Invalid Doorbell Write Value" (a CQ head past the posted entries is the same event, recorded as nvme.cqe.consumed-unposted or nvme.cqe.consumed-twice)',
     spec: 'NVMe 1.4 3.1.24, 3.1.25, 5.2.1',
+  },
+  // ---- Completion entries consumed (CQ head doorbell, 3.1.25; recorded with or without sanitizers: the spec makes them errors)
+  'nvme.cqe.consumed-unposted': {
+    meaning: 'A CQ head doorbell moves the head past the tail: the host consumed completion entries the controller has not posted yet (a phase tag read wrong, e.g. inverted from the start, or a head counted ahead of the entries read); the message says whether the slot past the tail holds a completion of the previous pass or was never written. Ignored, Asynchronous Event "Invalid Doorbell Write Value"',
+    spec: 'NVMe 1.4 3.1.25, 4.6 (phase tag), 5.2.1 (Invalid Doorbell Write Value: an entry removed from an empty Completion Queue)',
+  },
+  'nvme.cqe.consumed-twice': {
+    meaning: 'A CQ head doorbell moves the head backwards, which read forward wraps around past the tail (the new head lies nearer the old head than the tail): the host walked again over completion entries it had already consumed (a stale head written by a second reaper, a phase tag not inverted when its head wrapped). Ignored, Asynchronous Event "Invalid Doorbell Write Value"',
+    spec: 'NVMe 1.4 3.1.25, 4.6 (phase tag), 5.2.1 (Invalid Doorbell Write Value: more entries removed than the Completion Queue holds)',
   },
   // ---- Submission entries (sanitizer: machine option `sanitize`, README "Sanitizers"; off by default)
   'nvme.sqe.changed-after-doorbell': {

@@ -37,6 +37,8 @@ export class Queues {
   readonly cqHead: Int32Array;
   readonly cqTail: Int32Array;
   readonly cqPhase: Uint8Array;
+  /** 1 once the CQ's tail wrapped since it was created: every slot then holds a completion (diagnosis only). */
+  readonly cqLapped: Uint8Array;
   readonly cqIen: Uint8Array;
   readonly cqIv: Int32Array;
   /** Number of SQs that complete into this CQ. */
@@ -75,6 +77,7 @@ export class Queues {
     this.cqHead = new Int32Array(n);
     this.cqTail = new Int32Array(n);
     this.cqPhase = new Uint8Array(n);
+    this.cqLapped = new Uint8Array(n);
     this.cqIen = new Uint8Array(n);
     this.cqIv = new Int32Array(n);
     this.cqSqCount = new Int32Array(n);
@@ -116,6 +119,7 @@ export class Queues {
     this.cqHead[qid] = 0;
     this.cqTail[qid] = 0;
     this.cqPhase[qid] = 1; // 4.6: the phase tag of the first pass is 1
+    this.cqLapped[qid] = 0;
     this.cqIen[qid] = ien ? 1 : 0;
     this.cqIv[qid] = iv;
     this.cqSqCount[qid] = 0;

@@ -10,6 +10,7 @@ import {
   IRQ_HANDLED, IRQ_NONE, PCI_IRQ_LEGACY, PCI_IRQ_MSI, PCI_IRQ_MSIX,
   type IoMem, type LinuxKpi, type PciDev, type PciDriver,
 } from '../linux-kpi/kpi.js';
+import type { PropTable } from '../../sim/props.js';
 import * as D from './defs.js';
 import { QueuePair } from './queue.js';
 
@@ -26,7 +27,26 @@ export interface NvmeParams {
   ioTimeoutMs: number;
   /** Debug: a deliberate ordering bug, the SQ tail doorbell is rung before the I/O commands are written. */
   doorbellBeforeWrite?: boolean;
+  /**
+   * Debug: a deliberate completion-queue bug on the I/O queues (NVME_DEBUG_PARAMS.cqHeadBug):
+   * 'ahead' writes each CQ head doorbell one entry past the completions consumed, 'stale' writes
+   * the head from before the batch again after the right one. Absent or 'none' = off.
+   */
+  cqHeadBug?: string;
 }
+
+/**
+ * Debug parameters of this driver in the registry's parameter-table form,
+ * for drivers/registry.ts to spread into the nvme entry's table.
+ */
+export const NVME_DEBUG_PARAMS = {
+  cqHeadBug: {
+    type: 'enum', default: 'none', values: ['none', 'ahead', 'stale'],
+    doc: 'debug: a deliberate bug in the I/O queues\' CQ head doorbell: "ahead" writes it one entry past the completions consumed '
+      + '(nvme.cqe.consumed-unposted), "stale" writes the head from before the batch again after the right one, as a second reaper '
+      + 'with a stale head would (nvme.cqe.consumed-twice); the controller ignores such writes',
+  },
+} as const satisfies PropTable;
 
 interface Namespace {
   nsid: number;
@@ -312,6 +332,7 @@ export class NvmeDriver {
   }
 
   private reap(q: QueuePair): boolean {
+    const start = q.cqHead;
     let n = 0;
     while (q.peekCqe()) {
       const { cid, status, dw0 } = q.cqe;
@@ -327,9 +348,20 @@ export class NvmeDriver {
         this.completeIo(q, cid, status);
       }
     }
-    if (n > 0) q.ringCq();
+    if (n > 0) this.ringCq(q, start);
     if (q.qid !== 0 && n > 0) this.drainPending(q);
     return n > 0;
+  }
+
+  /** CQ head doorbell after a batch that started at `start`; the `cqHeadBug` debug parameter plants its bug here. */
+  private ringCq(q: QueuePair, start: number): void {
+    const bug = q.qid === 0 ? 'none' : this.params.cqHeadBug ?? 'none';
+    if (bug === 'ahead') {
+      q.ringCqAt((q.cqHead + 1) % q.depth);
+      return;
+    }
+    q.ringCq();
+    if (bug === 'stale') q.ringCqAt(start);
   }
 
   // ---- the disk scheme -------------------------------------------------

@@ -106,6 +106,11 @@ export class QueuePair {
     this.k.writel(this.cqHead, this.bar, this.cqDoorbell);
   }
 
+  /** Writes the CQ head doorbell with `head` rather than the head consumed to (the `cqHeadBug` debug parameter). */
+  ringCqAt(head: number): void {
+    this.k.writel(head, this.bar, this.cqDoorbell);
+  }
+
   free(pdev: PciDev): void {
     this.k.dma_free_coherent(pdev, this.sq);
     this.k.dma_free_coherent(pdev, this.cq);

@@ -21,6 +21,11 @@
  * Responses keep command order (each at least 2 us after the previous one);
  * FwFaults.delayCmd's extra delay does not hold back later commands.
  *
+ * Hostile timing (FwConfig.hostile): ALIVE, command responses, the start and
+ * the status of a transmission take seeded latencies from HostileFwTiming
+ * instead, and every packet the CPU sends reaches the RX ring (RX DMA: RB,
+ * status, interrupt) a seeded delay later, in the order it was sent.
+ *
  * Command sets: see INIT_CMDS / RUNTIME_CMDS. A WoWLAN image answers ECHO
  * only. Unknown commands get REPLY_ERROR (type UNKNOWN_CMD), commands of the
  * other image REPLY_ERROR (WRONG_IMAGE), a known command with the wrong group
@@ -50,6 +55,7 @@ import {
   type PendingTx, type StationState, addSta, bindingContext, deliverRx, macContext, newStationState, phyContext, removeSta, txCmd,
   txSend, stationHash, beaconWatch, beaconHeard,
 } from './station.js';
+import { HostileFwTiming } from './hostile-timing.js';
 import type { FwConfig } from './types.js';
 
 export type CpuState = 'off' | 'booting' | 'running' | 'dead';
@@ -77,6 +83,8 @@ const quirkBit = (capa: number): number => (1 << (capa - 96)) >>> 0;
 export type Action =
   | { k: 'boot' }
   | { k: 'post'; cmd: number; group: number; seq: number; payload: Uint8Array; notif: boolean; mark?: Mark }
+  /** Hostile timing: a packet sent earlier reaches the RX ring. */
+  | { k: 'rx-dma'; cmd: number; group: number; seq: number; payload: Uint8Array }
   | { k: 'hw-err' }
   | { k: 'scan' }
   | { k: 'tx'; tx: PendingTx }
@@ -134,6 +142,8 @@ export class FwCore implements FirmwareCpu {
   private releasedAt = 0;
   /** Time of the latest (undelayed) response, so responses keep command order. */
   private lastRespAt = 0;
+  /** Hostile timing: when the last packet sent reaches the RX ring, so packets keep their order. */
+  private lastRxDmaAt = 0;
 
   constructor(readonly host: FirmwareHost, readonly cfg: FwConfig) {
     this.nvm = buildNvm(cfg.mac, cfg.sku);
@@ -180,6 +190,7 @@ export class FwCore implements FirmwareCpu {
         this.postNow(a.cmd, a.group, a.seq, a.payload, a.notif);
         if (a.mark !== undefined) this.milestone(a.mark.name, a.mark.a, a.mark.b);
         break;
+      case 'rx-dma': this.rxDma(a.cmd, a.group, a.seq, a.payload); break;
       case 'hw-err': this.hwError('during the INIT flow (FwFaults.hwErrorDuringInit)'); break;
       case 'scan': scanStep(this); break;
       case 'tx': txSend(this, a.tx); break;
@@ -191,10 +202,29 @@ export class FwCore implements FirmwareCpu {
 
   // ---- output -------------------------------------------------------------------------------------
 
+  /** Sends a packet to the host: into the RX ring now, or with hostile timing after its RX DMA delay. */
   postNow(cmd: number, group: number, seq: number, payload: Uint8Array, notif: boolean): void {
     if (notif) this.counters.notifications++;
     else this.counters.responses++;
+    const h = this.cfg.hostile;
+    if (h === undefined || h === null) {
+      this.rxDma(cmd, group, seq, payload);
+      return;
+    }
+    const now = this.now();
+    const at = Math.max(now + h.int(HostileFwTiming.RX_DMA[0], HostileFwTiming.RX_DMA[1]), this.lastRxDmaAt);
+    this.lastRxDmaAt = at;
+    this.later(at - now, { k: 'rx-dma', cmd, group, seq, payload });
+  }
+
+  private rxDma(cmd: number, group: number, seq: number, payload: Uint8Array): void {
     if (!this.host.postRx(cmd, group, seq, payload, payload.length)) this.counters.rxDropped++;
+  }
+
+  /** `base`, or with hostile timing a seeded draw from `range` (HostileFwTiming). */
+  delay(base: number, range: readonly [Duration, Duration]): number {
+    const h = this.cfg.hostile;
+    return h === undefined || h === null ? base : h.int(range[0], range[1]);
   }
 
   /** Response to the current command (after cur.respDelay + extra). */
@@ -245,7 +275,9 @@ export class FwCore implements FirmwareCpu {
     this.state = 'booting';
     this.releasedAt = this.now();
     this.milestone('fw.release', 0, 0);
-    this.later(BOOT_TIME + this.cfg.rng.int(0, 500) * us(1), { k: 'boot' });
+    const h = this.cfg.hostile;
+    const boot = h === undefined || h === null ? BOOT_TIME + this.cfg.rng.int(0, 500) * us(1) : h.int(HostileFwTiming.BOOT[0], HostileFwTiming.BOOT[1]);
+    this.later(boot, { k: 'boot' });
   }
 
   private boot(): void {
@@ -326,6 +358,7 @@ export class FwCore implements FirmwareCpu {
     this.sta = newStationState();
     this.seqNo = 0;
     this.lastRespAt = 0;
+    this.lastRxDmaAt = 0;
     if (was !== 'off') this.milestone('fw.halt', STATE_CODE[was], 0);
   }
 
@@ -357,7 +390,10 @@ export class FwCore implements FirmwareCpu {
     const extra = fault !== null && fault.cmd === cmd && fault.group === group ? ms(Math.max(0, fault.delayMs)) : 0;
     // Commands are processed in order: a response never overtakes an earlier one (delayCmd's extra delay aside).
     const now = this.now();
-    const at = Math.max(now + COMMAND_LATENCY + this.cfg.rng.int(0, 8) * us(1), this.lastRespAt + us(2));
+    const h = this.cfg.hostile;
+    const latency = h === undefined || h === null ? COMMAND_LATENCY + this.cfg.rng.int(0, 8) * us(1)
+      : h.int(HostileFwTiming.COMMAND_LATENCY[0], HostileFwTiming.COMMAND_LATENCY[1]);
+    const at = Math.max(now + latency, this.lastRespAt + us(2));
     this.lastRespAt = at;
     this.cur = { cmd, group, seq, queue, respDelay: (at - now + extra) as Duration, extra };
     if (seq !== seqOf(queue, index)) {

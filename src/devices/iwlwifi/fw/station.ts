@@ -28,6 +28,7 @@ import {
 } from '../fw-api.js';
 import type { AirFrame } from '../rf/types.js';
 import type { FwCore } from './cpu.js';
+import { HostileFwTiming } from './hostile-timing.js';
 import { postFrame } from './scan.js';
 import { WLAN, airtimeUs, rate500kOf, rd16, rd32, sameAddr, statusPayload, txRespPayload } from './packets.js';
 
@@ -269,7 +270,7 @@ export function txCmd(core: FwCore, p: Uint8Array): void {
     core.reply(txRespPayload(TX_STATUS.FAIL_LONG_LIMIT, 0, rateNFlags, 0, seqCtl));
     return;
   }
-  core.later(TX_START, { k: 'tx', tx: { channel: phy.channel, frame, seq: core.cur.seq, rateNFlags, extra: core.cur.extra } });
+  core.later(core.delay(TX_START, HostileFwTiming.TX_START), { k: 'tx', tx: { channel: phy.channel, frame, seq: core.cur.seq, rateNFlags, extra: core.cur.extra } });
 }
 
 /** The 'tx' action: the frame goes on the air. */
@@ -285,12 +286,13 @@ export function txSend(core: FwCore, tx: PendingTx): void {
   const retries = ok ? 0 : LONG_RETRY_LIMIT;
   const ackUs = ACK_TIME / 1_000_000;
   const media = ok ? air + (group ? 0 : ackUs) : (retries + 1) * (air + ackUs);
-  core.later(us(media) + tx.extra, {
+  const done = us(media) + core.delay(0, HostileFwTiming.TX_DONE);
+  core.later(done + tx.extra, {
     k: 'post', cmd: CMD.TX, group: GROUP.LEGACY, seq: tx.seq, notif: false,
     payload: txRespPayload(ok ? TX_STATUS.SUCCESS : TX_STATUS.FAIL_LONG_LIMIT, retries, tx.rateNFlags, media, rd16(tx.frame, WLAN.SEQ_CTL)),
   });
   // A reply cannot arrive before the exchange it answers ended on the air (the TX_RESP goes first).
-  for (const r of res.replies) core.later(Math.max(us(media), r.timePs - now), { k: 'rx', frame: r });
+  for (const r of res.replies) core.later(Math.max(done, r.timePs - now), { k: 'rx', frame: r });
 }
 
 /** The 'rx' action: a frame from an AP arrives. */

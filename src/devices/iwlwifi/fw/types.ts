@@ -33,6 +33,12 @@ export interface FwConfig {
   air: AirLike | null;
   rng: Rng;
   faults: FwFaults;
+  /**
+   * Hostile timing (machine option `hostileTiming`): the stream the varied
+   * latencies are drawn from (ranges: hostile-timing.ts); absent or null =
+   * the fixed latencies.
+   */
+  hostile?: Rng | null;
 }
 
 export const NO_FAULTS: FwFaults = { alive: 'none', hwErrorDuringInit: false, delayCmd: null };

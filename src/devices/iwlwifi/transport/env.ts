@@ -6,6 +6,7 @@
  */
 import type { EventQueue } from '../../../sim/event-queue.js';
 import type { DmaPort } from '../../../sim/dma.js';
+import type { Duration } from '../../../sim/time.js';
 import type { Tracer } from '../../../sim/tracer.js';
 import type { FirmwareCpu } from '../fw-cpu-api.js';
 import type { IwlwifiGuestErrorCode } from '../guest-errors.js';
@@ -28,6 +29,13 @@ export interface TransportEnv {
   consumeSrvcTb(): void;
   /** Records a guest error (codes: ../guest-errors.ts). */
   err(code: IwlwifiGuestErrorCode, message: string): void;
+  /**
+   * `base` (a Timing entry), or with hostile timing a seeded draw from
+   * `range` (the HostileTiming entry), both in timing.ts.
+   */
+  delay(base: Duration, range: readonly [Duration, Duration]): Duration;
+  /** Like `delay` for a plain number (a rate). */
+  vary(base: number, range: readonly [number, number]): number;
   milestone(name: string, a: number, b: number): void;
 }
 

@@ -32,7 +32,7 @@ import { hex, type TransportEnv } from './env.js';
 import type { Interrupts } from './interrupts.js';
 import type { Prph } from './prph.js';
 import type { DeviceSram } from './sram.js';
-import { Ev, Timing } from './timing.js';
+import { Ev, HostileTiming, Timing } from './timing.js';
 
 export interface CorruptChunkFault {
   load: number;
@@ -113,7 +113,8 @@ export class ServiceChannel {
       return;
     }
     this.busy = true;
-    this.ev = t.queue.schedule((Timing.SRVC_SETUP + this.len * Timing.SRVC_PS_PER_BYTE) as Duration, t.target, Ev.SRVC_DONE);
+    const setup = t.delay(Timing.SRVC_SETUP, HostileTiming.SRVC_SETUP);
+    this.ev = t.queue.schedule((setup + this.len * t.vary(Timing.SRVC_PS_PER_BYTE, HostileTiming.SRVC_PS_PER_BYTE)) as Duration, t.target, Ev.SRVC_DONE);
   }
 
   onDone(): void {

@@ -17,13 +17,16 @@
  *   bit 16, INT.FH_RX) are set when the window closes.
  * - INT_PERIODIC (byte 0x005): a non-zero value arms a one-shot timer of
  *   value x 32 us (0xFF ~ 8 ms) raising INT.RX_PERIODIC; 0 disarms.
+ * - Hostile timing: the MSI message of a signal goes out a seeded
+ *   HostileTiming.MSI_DELAY after its ICT entry was written (the causes are
+ *   in CSR_INT at once); messages still in flight at a reset are dropped.
  */
 import { NO_EVENT } from '../../../sim/event-queue.js';
 import type { Duration } from '../../../sim/time.js';
 import type { PciInterrupts } from '../../pci/api.js';
 import { FH_INT, ICT, INT, ictEntry } from '../regs.js';
 import type { TransportEnv } from './env.js';
-import { Ev, Timing } from './timing.js';
+import { Ev, HostileTiming, Timing } from './timing.js';
 
 /** Every CSR_INT cause the 7265D defines; other bits never read back set. */
 export const INT_DEFINED = (INT.FH_RX | INT.HW_ERR | INT.RX_PERIODIC | INT.FH_TX | INT.SCD | INT.SW_ERR |
@@ -66,8 +69,16 @@ export class Interrupts {
   private heldFh = 0;
   private aliveState = ALIVE_NONE;
   private rxRaisesAfterAlive = 0;
+  /** Hostile timing: incremented by each reset, so delayed messages signalled before it are dropped. */
+  private epoch = 0;
 
-  constructor(private readonly t: TransportEnv, private readonly irq: PciInterrupts, private readonly loseRxIrq: number) {}
+  constructor(
+    private readonly t: TransportEnv,
+    private readonly irq: PciInterrupts,
+    private readonly loseRxIrq: number,
+    /** Hostile timing: MSI messages are delayed (timing.ts HostileTiming.MSI_DELAY). */
+    private readonly delayMsi = false,
+  ) {}
 
   /** Power-on / function reset: everything clear, timers cancelled, INTx deasserted. */
   reset(): void {
@@ -90,6 +101,7 @@ export class Interrupts {
   }
 
   cancelTimers(): void {
+    this.epoch++;
     this.t.queue.cancel(this.coalesceEv);
     this.t.queue.cancel(this.periodicEv);
     this.coalesceEv = NO_EVENT;
@@ -176,10 +188,16 @@ export class Interrupts {
     }
     if (this.irq.mode !== 'intx') {
       this.updateLevel();
-      this.irq.sendMessage(0);
+      if (this.delayMsi) this.t.queue.schedule(this.t.delay(0 as Duration, HostileTiming.MSI_DELAY), this.t.target, Ev.MSI, 0, this.epoch);
+      else this.irq.sendMessage(0);
     } else {
       this.updateLevel();
     }
+  }
+
+  /** Hostile timing: a delayed MSI message of interrupt epoch `epoch` is due. */
+  onMsi(epoch: number): void {
+    if (epoch === this.epoch && this.irq.mode !== 'intx') this.irq.sendMessage(0);
   }
 
   /** INTx follows INT & INT_MASK (and is low whenever MSI/MSI-X is in use). */

@@ -22,7 +22,7 @@ import {
 } from '../regs.js';
 import type { TransportEnv } from './env.js';
 import type { Interrupts } from './interrupts.js';
-import { Ev, Timing } from './timing.js';
+import { Ev, HostileTiming, Timing } from './timing.js';
 
 const MAX_RB = 4 * RB_SIZE_4K;
 
@@ -90,7 +90,7 @@ export class RxRing {
       this.read = 0;
       this.closedFrames = 0;
     } else if (!now && was) {
-      this.idleEv = this.t.queue.schedule(Timing.RX_IDLE, this.t.target, Ev.RX_IDLE);
+      this.idleEv = this.t.queue.schedule(this.t.delay(Timing.RX_IDLE, HostileTiming.RX_IDLE), this.t.target, Ev.RX_IDLE);
     }
   }
 

@@ -3,7 +3,7 @@
  * delay is far inside the driver's poll budget (fact sheet A9/A10) but not
  * zero, so a driver that forgets to poll sees the old value.
  */
-import { ns, us, type Duration } from '../../../sim/time.js';
+import { ms, ns, us, type Duration } from '../../../sim/time.js';
 
 /** Event kinds of the transport's one event target (a0/a1 meaning per kind). */
 export const Ev = {
@@ -25,6 +25,8 @@ export const Ev = {
   COALESCE: 8,
   /** INT_PERIODIC one-shot timer expired. */
   PERIODIC: 9,
+  /** Hostile timing: a delayed MSI message (a0 unused, a1 the interrupt epoch it was signalled in). */
+  MSI: 10,
 } as const;
 
 export const Timing = {
@@ -46,4 +48,29 @@ export const Timing = {
   TFD_INTERVAL: ns(200) as Duration,
   /** INT_COALESCING and INT_PERIODIC units. */
   INT_UNIT: us(32) as Duration,
+} as const;
+
+/**
+ * Hostile timing (machine option `hostileTiming`): ranges the seeded delays
+ * are drawn from instead of the fixed ones above, one draw per occurrence.
+ * The 7265D has no published timing; each range stays inside the budget
+ * the iwlwifi driver gives the handshake (A9/A10: NIC_READY 50 us,
+ * MAC_CLOCK_READY 25 ms, MASTER_DISABLED 100 us, RX idle 1 ms, TX idle 5 ms,
+ * a firmware chunk 5 s), at most about half of it: a correct driver never
+ * times out, while one that reads a status once instead of polling it, or
+ * takes a handshake as done after a fixed wait, is caught out.
+ */
+export const HostileTiming = {
+  PREPARE_DONE: [ns(500), us(200)] as readonly [Duration, Duration],
+  CLOCK_READY: [ns(500), ms(2)] as readonly [Duration, Duration],
+  MASTER_DISABLED: [ns(500), us(50)] as readonly [Duration, Duration],
+  RX_IDLE: [us(1), us(500)] as readonly [Duration, Duration],
+  TX_IDLE: [us(1), ms(2)] as readonly [Duration, Duration],
+  /** Service channel set-up, and its speed: 250 ps (4 GB/s) to 4 ns (250 MB/s) per byte; a 128 KiB chunk takes at most 0.5 ms. */
+  SRVC_SETUP: [ns(200), us(20)] as readonly [Duration, Duration],
+  SRVC_PS_PER_BYTE: [250, 4000] as readonly [number, number],
+  TFD_FETCH: [ns(100), us(20)] as readonly [Duration, Duration],
+  TFD_INTERVAL: [ns(50), us(5)] as readonly [Duration, Duration],
+  /** Interrupt signalled (ICT entry written) to its MSI message delivered: PCIe orders the message after the entry. */
+  MSI_DELAY: [ns(0), us(10)] as readonly [Duration, Duration],
 } as const;

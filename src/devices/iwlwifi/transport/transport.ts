@@ -21,7 +21,8 @@
  * 1 us; INIT_DONE -> MAC_CLOCK_READY after 2 us; MAC_ACCESS_REQ -> clock
  * ready at once, GOING_TO_SLEEP always 0; STOP_MASTER -> MASTER_DISABLED
  * after 5 us; RX config 0 -> RX idle after 10 us; TX_CONFIG(ch) = 0 ->
- * TSSR idle bits after 10 us. PRPH and SRAM respond only while the MAC
+ * TSSR idle bits after 10 us (with hostile timing, seeded delays from
+ * timing.ts HostileTiming instead). PRPH and SRAM respond only while the MAC
  * clock is ready; otherwise reads return 0, writes are dropped, with a
  * guestErr ('iwl.prph.no-access' / 'iwl.sram.no-access').
  *
@@ -40,6 +41,8 @@ import { FNV_OFFSET, fnvArray, fnvNumber, fnvWord } from '../../../sim/hash.js';
 import { NO_EVENT, type EventQueue } from '../../../sim/event-queue.js';
 import type { DmaPort } from '../../../sim/dma.js';
 import type { MmioHandler } from '../../../sim/memory.js';
+import type { Rng } from '../../../sim/rng.js';
+import type { Duration } from '../../../sim/time.js';
 import type { Tracer } from '../../../sim/tracer.js';
 import type { DeviceContext, DeviceModel } from '../../device.js';
 import type { PciFunctionSpec, PciInterrupts } from '../../pci/api.js';
@@ -55,7 +58,7 @@ import { Interrupts } from './interrupts.js';
 import { Prph } from './prph.js';
 import { RxRing } from './rx-ring.js';
 import { DeviceSram } from './sram.js';
-import { Ev, Timing } from './timing.js';
+import { Ev, HostileTiming, Timing } from './timing.js';
 import { TX_QUEUES, TxQueues } from './tx-queues.js';
 import { iwlStall } from '../stall.js';
 
@@ -135,6 +138,8 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
   private readonly txIdleEv = new Float64Array(8).fill(NO_EVENT);
 
   readonly counters = { swResets: 0, releases: 0, guestErrors: 0 };
+  /** Hostile timing stream (machine option `hostileTiming`), or null for the fixed delays of timing.ts. */
+  private readonly hostile: Rng | null;
 
   constructor(ctx: DeviceContext, readonly faults: TransportFaults) {
     this.name = ctx.id;
@@ -142,6 +147,7 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
     this.queue = ctx.queue;
     this.tracer = ctx.tracer;
     this.rfKill = faults.rfKill;
+    this.hostile = ctx.hostileTiming === true ? ctx.rng.fork('hostile-timing').fork('transport') : null;
     this.target = ctx.queue.register(ctx.id, this.onEvent);
     this.spec = {
       vendorId: IWL_PCI.vendorId,
@@ -157,7 +163,7 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
     const { irq, dma } = ctx.attachPci(this.spec);
     this.irq = irq;
     this.dma = dma;
-    this.ints = new Interrupts(this, irq, Math.max(0, Math.trunc(faults.loseRxIrq) || 0));
+    this.ints = new Interrupts(this, irq, Math.max(0, Math.trunc(faults.loseRxIrq) || 0), this.hostile !== null);
     this.txq = new TxQueues(this);
     this.prph = new Prph(this, this.txq);
     this.rx = new RxRing(this, this.ints);
@@ -197,6 +203,16 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
 
   guestErr(code: IwlwifiGuestErrorCode, message: string): void {
     this.err(code, message);
+  }
+
+  delay(base: Duration, range: readonly [Duration, Duration]): Duration {
+    if (this.hostile === null) return base;
+    return this.hostile.int(range[0], range[1]) as Duration;
+  }
+
+  vary(base: number, range: readonly [number, number]): number {
+    if (this.hostile === null) return base;
+    return this.hostile.int(range[0], range[1]);
   }
 
   milestone(name: string, a: number, b: number): void {
@@ -442,7 +458,7 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
     let nv = ((v & ~HW_IF_CONFIG.PREPARE_DONE) | (old & HW_IF_CONFIG.PREPARE_DONE)) >>> 0;
     if ((v & HW_IF_CONFIG.PREPARE) !== 0) {
       if ((old & HW_IF_CONFIG.PREPARE) === 0 && this.prepareEv === NO_EVENT && (old & HW_IF_CONFIG.PREPARE_DONE) === 0) {
-        this.prepareEv = this.queue.schedule(Timing.PREPARE_DONE, this.target, Ev.PREPARE_DONE);
+        this.prepareEv = this.queue.schedule(this.delay(Timing.PREPARE_DONE, HostileTiming.PREPARE_DONE), this.target, Ev.PREPARE_DONE);
       }
     } else {
       this.queue.cancel(this.prepareEv);
@@ -458,7 +474,7 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
     const init = (this.gp & GP_CNTRL.INIT_DONE) !== 0;
     if (init && (old & GP_CNTRL.INIT_DONE) === 0) {
       if (this.clockEv === NO_EVENT && !this.macClockOn) {
-        this.clockEv = this.queue.schedule(Timing.CLOCK_READY, this.target, Ev.CLOCK_READY);
+        this.clockEv = this.queue.schedule(this.delay(Timing.CLOCK_READY, HostileTiming.CLOCK_READY), this.target, Ev.CLOCK_READY);
       }
     } else if (!init) {
       this.queue.cancel(this.clockEv);
@@ -478,7 +494,7 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
     if ((v & RESET.FORCE_NMI) !== 0) this.milestone('nmi', this.fw.running ? 1 : 0, 0);
     if ((v & RESET.STOP_MASTER) !== 0) {
       if ((old & RESET.STOP_MASTER) === 0 && (old & RESET.MASTER_DISABLED) === 0 && this.masterEv === NO_EVENT) {
-        this.masterEv = this.queue.schedule(Timing.MASTER_DISABLED, this.target, Ev.MASTER_DISABLED);
+        this.masterEv = this.queue.schedule(this.delay(Timing.MASTER_DISABLED, HostileTiming.MASTER_DISABLED), this.target, Ev.MASTER_DISABLED);
       }
     } else {
       this.queue.cancel(this.masterEv);
@@ -548,7 +564,7 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
       this.txIdleEv[ch] = NO_EVENT;
       if (on) this.txIdle = (this.txIdle & ~fhTxIdleBits(ch)) >>> 0;
       else if (((this.txIdle & fhTxIdleBits(ch)) >>> 0) !== fhTxIdleBits(ch)) {
-        this.txIdleEv[ch] = this.queue.schedule(Timing.TX_IDLE, this.target, Ev.TX_IDLE, ch);
+        this.txIdleEv[ch] = this.queue.schedule(this.delay(Timing.TX_IDLE, HostileTiming.TX_IDLE), this.target, Ev.TX_IDLE, ch);
       }
     }
     this.txq.kickAll();
@@ -597,7 +613,7 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
 
   // ---------------------------------------------------------------- events
 
-  private readonly onEvent = (kind: number, a0: number): void => {
+  private readonly onEvent = (kind: number, a0: number, a1: number): void => {
     this.regsHash = -1;
     switch (kind) {
       case Ev.PREPARE_DONE: {
@@ -625,6 +641,7 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
       case Ev.TFD: this.txq.onTfd(a0); return;
       case Ev.COALESCE: this.ints.onCoalesce(); return;
       case Ev.PERIODIC: this.ints.onPeriodic(); return;
+      case Ev.MSI: this.ints.onMsi(a1); return;
       default: return;
     }
   };

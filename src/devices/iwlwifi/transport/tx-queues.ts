@@ -22,7 +22,7 @@ import { NO_EVENT } from '../../../sim/event-queue.js';
 import type { Duration } from '../../../sim/time.js';
 import { FH, FH_TCSR_TX_CONFIG, SCD_QUEUE_STTS, TFD, TFD_QUEUE_SIZE } from '../regs.js';
 import { hex, type TransportEnv } from './env.js';
-import { Ev, Timing } from './timing.js';
+import { Ev, HostileTiming, Timing } from './timing.js';
 
 export const TX_QUEUES = 32;
 const ADDR_LIMIT = 2 ** 36;
@@ -30,6 +30,8 @@ const ADDR_LIMIT = 2 ** 36;
 const MAX_TFD_BYTES = TFD.MAX_TBS * 0xfff;
 
 export const InactiveReason = { NOT_ACTIVE: 1, NO_RING: 2, CHANNEL_OFF: 4 } as const;
+
+const NOW = (): Duration => 0 as Duration;
 
 export class TxQueues {
   /** TFD ring base register values (address >> 8). */
@@ -77,31 +79,36 @@ export class TxQueues {
   /** HBUS_TARG_WRPTR (or SCD QUEUE_WRPTR): the driver's write pointer for queue q. */
   setWritePtr(q: number, index: number): void {
     this.wr[q] = index & (TFD_QUEUE_SIZE - 1);
-    this.kick(q, Timing.TFD_FETCH);
+    this.kick(q, this.fetchDelay);
   }
 
   /** SCD QUEUE_RDPTR written by the driver (queue activation sets the start index). */
   setReadPtr(q: number, index: number): void {
     this.rd[q] = index & (TFD_QUEUE_SIZE - 1);
-    this.kick(q, Timing.TFD_FETCH);
+    this.kick(q, this.fetchDelay);
   }
 
   setStatus(q: number, v: number): void {
     this.status[q] = v >>> 0;
-    this.kick(q, Timing.TFD_FETCH);
+    this.kick(q, this.fetchDelay);
   }
 
   setRingBase(q: number, v: number): void {
     this.ringReg[q] = v >>> 0;
-    this.kick(q, Timing.TFD_FETCH);
+    this.kick(q, this.fetchDelay);
   }
 
   /** A TX channel or other global condition changed: re-evaluate every queue with work. */
   kickAll(): void {
-    for (let q = 0; q < TX_QUEUES; q++) this.kick(q, Timing.TFD_FETCH);
+    for (let q = 0; q < TX_QUEUES; q++) this.kick(q, this.fetchDelay);
   }
 
-  private kick(q: number, delay: Duration): void {
+  /** The doorbell-to-fetch delay (TFD_FETCH), or with hostile timing a draw for each fetch scheduled. */
+  private readonly fetchDelay = (): Duration => this.t.delay(Timing.TFD_FETCH, HostileTiming.TFD_FETCH);
+  private readonly intervalDelay = (): Duration => this.t.delay(Timing.TFD_INTERVAL, HostileTiming.TFD_INTERVAL);
+
+  /** Schedules processing of queue q's next TFD after `delay()` (only asked when an event is scheduled). */
+  private kick(q: number, delay: () => Duration): void {
     if (this.rd[q] === this.wr[q] || this.ev[q] !== NO_EVENT) return;
     const why = this.blocked(q);
     if (why !== 0) {
@@ -111,7 +118,7 @@ export class TxQueues {
       }
       return;
     }
-    this.ev[q] = this.t.queue.schedule(delay, this.t.target, Ev.TFD, q);
+    this.ev[q] = this.t.queue.schedule(delay(), this.t.target, Ev.TFD, q);
   }
 
   /** Event: process the TFD at queue q's read pointer. */
@@ -119,7 +126,7 @@ export class TxQueues {
     this.ev[q] = NO_EVENT;
     if (q < 0 || q >= TX_QUEUES || this.rd[q] === this.wr[q]) return;
     if (this.blocked(q) !== 0) {
-      this.kick(q, 0 as Duration); // records the milestone if not yet seen
+      this.kick(q, NOW); // records the milestone if not yet seen
       return;
     }
     const index = this.rd[q]!;
@@ -132,7 +139,7 @@ export class TxQueues {
     } else {
       this.badTfds++;
     }
-    this.kick(q, Timing.TFD_INTERVAL);
+    this.kick(q, this.intervalDelay);
   }
 
   /** Reads TFD `index` of queue q and its TBs into `buf`; returns the byte count, or -1 if skipped. */

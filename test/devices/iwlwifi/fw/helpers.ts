@@ -104,7 +104,7 @@ export interface Rig {
   idx: Map<number, number>;
 }
 
-export function rig(opts: { faults?: Partial<FwFaults>; air?: AirLike | null; sku?: number; seed?: number } = {}): Rig {
+export function rig(opts: { faults?: Partial<FwFaults>; air?: AirLike | null; sku?: number; seed?: number; hostile?: boolean } = {}): Rig {
   const host = new FakeHost();
   const cfg: FwConfig = {
     mac: MAC,
@@ -112,6 +112,7 @@ export function rig(opts: { faults?: Partial<FwFaults>; air?: AirLike | null; sk
     air: opts.air ?? null,
     rng: new Rng(opts.seed ?? 1).fork('fw'),
     faults: { ...noFaults(), ...opts.faults },
+    hostile: opts.hostile === true ? new Rng(opts.seed ?? 1).fork('hostile-timing') : null,
   };
   return { host, cpu: createFirmwareCpu(host, cfg), idx: new Map() };
 }

@@ -68,6 +68,9 @@ export interface HarnessOptions {
   faults?: Partial<TransportFaults>;
   mode?: 'msix' | 'msi' | 'intx';
   ramBytes?: number;
+  /** Seeded hostile timing (DeviceContext.hostileTiming) and the seed of the device's RNG (default 1). */
+  hostileTiming?: boolean;
+  seed?: number;
 }
 
 const ALLOC_BASE = 0x10_0000;
@@ -101,8 +104,9 @@ export class Harness {
       index: 0,
       queue: this.queue,
       tracer: this.tracer,
-      rng: new Rng(1).fork('iwlwifi0'),
+      rng: new Rng(opts.seed ?? 1).fork('iwlwifi0'),
       baseDir: '.',
+      hostileTiming: opts.hostileTiming,
       attachPci: (spec) => {
         this.spec = spec;
         return { irq: this.irq, dma: this.dma };
