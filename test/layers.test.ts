@@ -73,17 +73,21 @@ describe('layers', () => {
   });
 
   it('drivers and workloads never import the machine, the CLI or a device model', () => {
-    const bad = [...violations('drivers', ['drivers', 'kernel', 'sim', 'trace']), ...violations('workloads', ['workloads', 'kernel', 'sim', 'trace'])];
+    const bad = [...violations('drivers', ['drivers', 'kernel', 'sim', 'trace', 'wasm']), ...violations('workloads', ['workloads', 'kernel', 'sim', 'trace'])];
     expect(bad).toEqual([]);
   });
 
+  it('the compiled-driver runtime sits beside the drivers: engine, kernel model and linux-kpi only', () => {
+    expect(violations('wasm', ['wasm', 'kernel', 'sim', 'drivers'])).toEqual([]);
+  });
+
   it('nothing below the composition root imports src/machine or src/cli', () => {
-    const below = ['sim', 'trace', 'devices', 'kernel', 'drivers', 'workloads'];
+    const below = ['sim', 'trace', 'devices', 'kernel', 'drivers', 'workloads', 'wasm'];
     const bad = below.flatMap((b) => files(join(src, b)).flatMap((f) => imports(f).filter((i) => i.folder === 'machine' || i.folder === 'cli').map((i) => `${relative(root, f)} imports ${i.target}`)));
     expect(bad).toEqual([]);
   });
 
   it('the test sees every folder: a missing one would make these checks vacuous', () => {
-    for (const d of ['sim', 'trace', 'devices', 'kernel', 'drivers', 'workloads', 'machine', 'cli']) expect(files(join(src, d)).length).toBeGreaterThan(0);
+    for (const d of ['sim', 'trace', 'devices', 'kernel', 'drivers', 'workloads', 'wasm', 'machine', 'cli']) expect(files(join(src, d)).length).toBeGreaterThan(0);
   });
 });

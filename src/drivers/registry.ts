@@ -1,5 +1,6 @@
 import { accessSync, constants as fsConstants, readdirSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Co } from '../sim/scheduler.js';
 import { validateProps, type PropTable, type PropValues } from '../sim/props.js';
 import type { PciFunctionHandle, PciFunctionInfo } from '../kernel/pcid.js';
@@ -7,6 +8,10 @@ import type { Sys } from '../kernel/sys.js';
 import { LinuxKpi, pciMatch, type PciDeviceId, type PciDriver } from './linux-kpi/kpi.js';
 import { makeNvmePciDriver, NVME_ID_TABLE } from './nvme/driver.js';
 import { iwlwifiParams, IWL_ID_TABLE, makeIwlwifiPciDriver } from './iwlwifi/index.js';
+import { runCompiledPciDriver } from '../wasm/kpi/run.js';
+
+/** The repository root (this file sits two folders below it, as the CLI bundle does). */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
  * The pcid-spawner match table: which driver starts for which PCI function.
@@ -114,6 +119,56 @@ export const DRIVERS: AnyDriverEntry[] = [
     checkInputs: (params, env) => checkFirmwareDir(resolve(env.baseDir, params.firmwareDir), params.firmwareApiMax),
   }),
 ];
+
+/** Parameters every compiled driver has, besides its own. */
+const compiledParams = {
+  module: { type: 'string', default: '', doc: 'path of the instrumented .wasm module to run instead of the built-in one (relative to the scenario file)' },
+  memoryMiB: { type: 'number', default: 16, min: 1, max: 256, integer: true, doc: 'size of the driver\'s linear memory (its heap, thread stacks and DMA buffers), mapped as RAM for device DMA' },
+} as const satisfies PropTable;
+
+/**
+ * A C driver built from guest/c/<name> (npm run build:drivers) running on the
+ * compiled-driver runtime (src/wasm). `moduleName` is its file under guest/modules.
+ */
+function compiledLinuxDriver<T extends PropTable>(d: { name: string; moduleName: string; description: string; params: T; idTable: readonly PciDeviceId[] }): AnyDriverEntry {
+  const params = { ...compiledParams, ...d.params };
+  return registerDriver({
+    name: d.name,
+    description: d.description,
+    kind: 'linux-kpi',
+    params,
+    idTable: d.idTable,
+    main: (sys, pci, p, env) => runCompiledPciDriver(sys, pci, {
+      name: d.name,
+      module: compiledModulePath(d.moduleName, p as PropValues<typeof compiledParams>, env),
+      memoryBytes: (p as PropValues<typeof compiledParams>).memoryMiB * 1024 * 1024,
+      params: p,
+    }),
+    checkInputs: (p, env) => {
+      if ((p as PropValues<typeof compiledParams>).module === '') return;
+      const path = compiledModulePath(d.moduleName, p as PropValues<typeof compiledParams>, env);
+      try { accessSync(path, fsConstants.R_OK); } catch {
+        throw new DriverConfigError('module', `${path} does not exist or is not readable; build it with npm run build:drivers`);
+      }
+    },
+  });
+}
+
+/** The module a compiled driver runs: its `module` parameter, or the built one under guest/modules. */
+function compiledModulePath(moduleName: string, p: PropValues<typeof compiledParams>, env: DriverEnv): string {
+  return p.module === '' ? resolve(ROOT, 'guest/modules', `${moduleName}.wasm`) : resolve(env.baseDir, p.module);
+}
+
+DRIVERS.push(compiledLinuxDriver({
+  name: 'kpi-selftest',
+  moduleName: 'selftest',
+  description: 'C (linux-kpi, compiled to wasm): runtime self-test bound to an NVMe controller; reads registers, spends `loops` iterations, DMA buffer, msleep; `fault` makes it misbehave',
+  params: {
+    loops: { type: 'number', default: 1000, min: 0, max: 2_000_000_000, integer: true, doc: 'iterations of arithmetic between two register reads' },
+    fault: { type: 'number', default: 0, min: 0, max: 7, integer: true, doc: '1 BUG_ON, 2 store outside memory, 3 endless loop, 4 unbounded recursion, 5 null function pointer, 7 double kfree' },
+  },
+  idTable: [{ class: 0x010802, classMask: 0xffffff }],
+}));
 
 export function findDriver(name: string): AnyDriverEntry | undefined {
   return DRIVERS.find((d) => d.name === name);

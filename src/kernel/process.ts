@@ -1,6 +1,16 @@
 import type { Task } from '../sim/scheduler.js';
 import type { FileDesc } from './types.js';
 
+/**
+ * A process whose memory is not main RAM (a compiled driver's linear
+ * memory, mapped as a RAM region): its physalloc and physfree land here.
+ */
+export interface ProcessRam {
+  physalloc(size: number, align: number): { phys: number; size: number; view: Uint8Array } | undefined;
+  /** False if [phys, phys+size) is not a live allocation. */
+  physfree(phys: number, size: number): boolean;
+}
+
 export type ProcState = 'running' | 'exited' | 'crashed' | 'killed';
 
 /**
@@ -21,6 +31,8 @@ export class Process {
   readonly devices: number[] = [];
   /** Callbacks run when the process ends in any way (linux-kpi leak report, IRQ release). */
   readonly exitHooks: ((reason: ProcState) => void)[] = [];
+  /** Set for a compiled driver: DMA memory comes from its own memory region. */
+  ram: ProcessRam | undefined = undefined;
 
   constructor(readonly pid: number, readonly name: string, readonly core: number) {}
 

@@ -206,6 +206,12 @@ export class Sys {
     this.checkNamespace('memory');
     this.kernel.syscalls++;
     this.ctx.core.advance(this.ctx.core.costs.syscallPs);
+    const own = this.proc.ram;
+    if (own !== undefined) {
+      const b = own.physalloc(size, align);
+      if (b === undefined) throw new SyscallError(ENOMEM, `physalloc ${size}`);
+      return { phys: b.phys, size: b.size, view: b.view, dv: new DataView(b.view.buffer, b.view.byteOffset, b.view.byteLength) };
+    }
     const r = this.memoryScheme().alloc(size, align);
     if (r === undefined) throw new SyscallError(ENOMEM, `physalloc ${size}`);
     const view = this.kernel.mem.ram.subarray(r.phys, r.phys + r.size);
@@ -215,6 +221,11 @@ export class Sys {
   /** Frees DMA memory; `what` names the freeing call in sanitizer reports (e.g. "dma_free_coherent"). */
   physfree(buf: DmaBuffer, what = 'physfree'): void {
     this.kernel.syscalls++;
+    const own = this.proc.ram;
+    if (own !== undefined) {
+      if (!own.physfree(buf.phys, buf.size)) throw new SyscallError(EINVAL, `${what} 0x${buf.phys.toString(16)}: not allocated`);
+      return;
+    }
     const scheme = this.memoryScheme();
     scheme.release({ phys: buf.phys, size: buf.size },
       scheme.sanitizing ? { what, proc: this.proc.name, pid: this.proc.pid, timePs: this.now } : undefined);

@@ -191,6 +191,7 @@ export class Machine {
     this.tracer = new ObservedTracer(opts.tracer ?? NULL_TRACER);
     const tracer = this.tracer;
     this.mem = new PhysMem(s.machine.ramMiB * 1024 * 1024);
+    this.mem.regionLimit = PCI_MMIO_BASE;
     this.sanitizer = (opts.sanitize ?? s.machine.sanitize) ? new Sanitizer(this.mem.ramBytes) : null;
     this.hostileTiming = opts.hostileTiming ?? s.machine.hostileTiming;
     this.irq = new IrqFabric(this.queue, tracer);

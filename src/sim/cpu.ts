@@ -36,6 +36,15 @@ export interface CostModel {
   /** Copying memory inside a process, per 64-byte cache line: ~10 GB/s
    *  single-core memcpy gives 6.4 ns per line. */
   copyPsPer64B: number;
+  /** One WebAssembly instruction of a compiled driver (counted statically per
+   *  region, docs/COMPILED-DRIVERS.md): a wasm instruction JIT-compiles to
+   *  about 1-1.5 x86 instructions, retired at an IPC near 2 on driver-like
+   *  code, so ~0.6 cycle at 3 GHz. */
+  wasmInstrPs: number;
+  /** Crossing from compiled driver code into the kernel-interface shim (an
+   *  import call: argument marshalling, the call and return), on top of what
+   *  the called function charges itself (an MMIO access, a syscall): ~5 ns. */
+  wasmImportPs: number;
 }
 
 export const DEFAULT_COSTS: CostModel = {
@@ -48,6 +57,8 @@ export const DEFAULT_COSTS: CostModel = {
   contextSwitchPs: 1_200_000,
   interruptEntryPs: 500_000,
   copyPsPer64B: 6_400,
+  wasmInstrPs: 200,
+  wasmImportPs: 5_000,
 };
 
 /**

@@ -76,21 +76,24 @@ export class DmaPort {
    * Returns false if the range is not RAM.
    */
   peek(addr: number, dst: Uint8Array, dstOffset: number, length: number): boolean {
-    if (!this.mem.isRam(addr, length)) return false;
-    const ram = this.mem.ram;
-    for (let i = 0; i < length; i++) dst[dstOffset + i] = ram[addr + i]!;
+    const ram = this.mem.resolve(addr, length);
+    if (ram === null) return false;
+    const at = this.mem.resolvedOffset;
+    for (let i = 0; i < length; i++) dst[dstOffset + i] = ram[at + i]!;
     return true;
   }
 
   /** Copies guest memory [addr, addr+length) into dst[dstOffset..]. */
   read(addr: number, dst: Uint8Array, dstOffset: number, length: number, tag: string): boolean {
     if (!this.check(false, addr, length)) return false;
-    const ram = this.mem.ram;
+    // check() saw the range as RAM (main RAM or a compiled driver's memory region).
+    const ram = this.mem.resolve(addr, length)!;
+    const at = this.mem.resolvedOffset;
     // Small transfers (queue entries, PRP lists): a loop beats creating a view for `set`.
     if (length <= SMALL && dstOffset >= 0 && dstOffset + length <= dst.length) {
-      for (let i = 0; i < length; i++) dst[dstOffset + i] = ram[addr + i]!;
+      for (let i = 0; i < length; i++) dst[dstOffset + i] = ram[at + i]!;
     } else {
-      dst.set(ram.subarray(addr, addr + length), dstOffset);
+      dst.set(ram.subarray(at, at + length), dstOffset);
     }
     if (this.tracer.enabled) this.tracer.dma(false, this.queue.now, this.dev, addr, dst, dstOffset, length, tag);
     return true;
@@ -99,16 +102,17 @@ export class DmaPort {
   /** Copies src[srcOffset..srcOffset+length) to guest memory at addr. */
   write(addr: number, src: Uint8Array, srcOffset: number, length: number, tag: string): boolean {
     if (!this.check(true, addr, length)) return false;
-    const ram = this.mem.ram;
+    const ram = this.mem.resolve(addr, length)!;
+    const at = this.mem.resolvedOffset;
     if (srcOffset >= 0 && srcOffset + length <= src.length) {
       if (length <= SMALL) {
-        for (let i = 0; i < length; i++) ram[addr + i] = src[srcOffset + i]!;
+        for (let i = 0; i < length; i++) ram[at + i] = src[srcOffset + i]!;
       } else {
         // A plain view rather than `subarray`, which takes Buffer's slower path when src is a Buffer (disk storage).
-        ram.set(new Uint8Array(src.buffer, src.byteOffset + srcOffset, length), addr);
+        ram.set(new Uint8Array(src.buffer, src.byteOffset + srcOffset, length), at);
       }
     } else {
-      ram.set(src.subarray(srcOffset, srcOffset + length), addr);
+      ram.set(src.subarray(srcOffset, srcOffset + length), at);
     }
     if (this.tracer.enabled) this.tracer.dma(true, this.queue.now, this.dev, addr, src, srcOffset, length, tag);
     return true;

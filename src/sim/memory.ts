@@ -35,6 +35,22 @@ export interface PortRange {
 
 export const PAGE_SIZE = 4096;
 
+/**
+ * RAM outside the main block: the linear memory of a compiled (WebAssembly)
+ * driver process, mapped at a physical base so that what the driver sees as
+ * its memory and what a device reaches by DMA are the same bytes. DMA
+ * permission is per page, as for main RAM.
+ */
+export interface RamRegion {
+  readonly base: number;
+  readonly size: number;
+  /** The backing bytes (the wasm memory's buffer); length 0 once detached. */
+  bytes: Uint8Array;
+  readonly dmaPages: Uint8Array;
+  /** Who owns it, for messages ("nvme-c[3]"). */
+  readonly owner: string;
+}
+
 export class PhysMem {
   /**
    * Guest RAM. Code that writes it directly (rather than through a view the
@@ -54,6 +70,11 @@ export class PhysMem {
   private windows: MmioWindow[] = [];
   private lastHit: MmioWindow | undefined;
   private ports: PortRange[] = [];
+  private regions: RamRegion[] = [];
+  /** Compiled drivers' memory regions are placed below this address (the machine sets its MMIO hole). */
+  regionLimit = 0xc0000000;
+  /** Offset of the last `resolve` hit inside the array it returned. */
+  resolvedOffset = 0;
 
   constructor(readonly ramBytes: number) {
     if (ramBytes % PAGE_SIZE !== 0) throw new RangeError('RAM size must be a multiple of 4 KiB');
@@ -144,22 +165,100 @@ export class PhysMem {
     return undefined;
   }
 
+  /** True if [addr, addr+len) is main RAM or lies inside one region. */
   isRam(addr: number, len: number): boolean {
-    return addr >= 0 && len >= 0 && addr + len <= this.ramBytes;
+    if (addr >= 0 && len >= 0 && addr + len <= this.ramBytes) return true;
+    return this.regionOf(addr, len) !== undefined;
+  }
+
+  /**
+   * The bytes holding [addr, addr+len): main RAM or a region's backing
+   * array, with the offset in it left in `resolvedOffset` (no allocation per
+   * call: the DMA path uses this). Null when the range is not RAM.
+   */
+  resolve(addr: number, len: number): Uint8Array | null {
+    if (addr >= 0 && len >= 0 && addr + len <= this.ramBytes) { this.resolvedOffset = addr; return this.ram; }
+    const r = this.regionOf(addr, len);
+    if (r === undefined) return null;
+    this.resolvedOffset = addr - r.base;
+    return r.bytes;
+  }
+
+  /** The region wholly containing [addr, addr+len) (within its live bytes), if any. */
+  regionOf(addr: number, len: number): RamRegion | undefined {
+    for (const r of this.regions) {
+      if (addr >= r.base && len >= 0 && addr + len <= r.base + r.bytes.length) return r;
+    }
+    return undefined;
+  }
+
+  /**
+   * Maps `bytes` as RAM at physical `base` (a compiled driver's memory).
+   * Throws RangeError if it overlaps main RAM, a device window or a region.
+   */
+  addRegion(base: number, size: number, bytes: Uint8Array, owner: string): RamRegion {
+    if (base % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0 || bytes.length > size) throw new RangeError(`RAM region 0x${base.toString(16)}+0x${size.toString(16)} is not page-aligned or smaller than its bytes`);
+    const overlaps = (b: number, sz: number) => base < b + sz && b < base + size;
+    if (overlaps(0, this.ramBytes)) throw new RangeError(`RAM region 0x${base.toString(16)} overlaps main RAM`);
+    for (const w of this.windows) if (overlaps(w.base, w.size)) throw new RangeError(`RAM region 0x${base.toString(16)} overlaps MMIO window 0x${w.base.toString(16)}`);
+    for (const r of this.regions) if (overlaps(r.base, r.size)) throw new RangeError(`RAM region 0x${base.toString(16)} overlaps the region of ${r.owner}`);
+    const region: RamRegion = { base, size, bytes, dmaPages: new Uint8Array(size / PAGE_SIZE), owner };
+    this.regions.push(region);
+    this.regions.sort((a, b) => a.base - b.base);
+    return region;
+  }
+
+  /**
+   * Maps `bytes` as a region of `size` bytes at the lowest 16 MiB-aligned
+   * base above main RAM that is free and below `limit`.
+   */
+  addRegionBelow(limit: number, size: number, bytes: Uint8Array, owner: string): RamRegion {
+    const ALIGN = 16 * 1024 * 1024;
+    let base = Math.ceil(this.ramBytes / ALIGN) * ALIGN;
+    const taken = [...this.windows.map((w) => ({ base: w.base, size: w.size })), ...this.regions.map((r) => ({ base: r.base, size: r.size }))]
+      .sort((a, b) => a.base - b.base);
+    for (const t of taken) {
+      if (base + size <= t.base) break;
+      if (base < t.base + t.size) base = Math.ceil((t.base + t.size) / ALIGN) * ALIGN;
+    }
+    if (base + size > limit) throw new RangeError(`no room for ${owner}'s ${size / 1048576} MiB memory region between main RAM and 0x${limit.toString(16)} (machine.ramMiB too large?)`);
+    return this.addRegion(base, size, bytes, owner);
+  }
+
+  removeRegion(region: RamRegion): void {
+    const i = this.regions.indexOf(region);
+    if (i >= 0) this.regions.splice(i, 1);
+  }
+
+  listRegions(): readonly RamRegion[] {
+    return this.regions;
   }
 
   /** True if every page of [addr, addr+len) is RAM marked for DMA. */
   isDmaAllowed(addr: number, len: number): boolean {
-    if (!this.isRam(addr, len)) return false;
+    let pages: Uint8Array;
+    let rel: number;
+    if (addr >= 0 && len >= 0 && addr + len <= this.ramBytes) { pages = this.dmaPages; rel = addr; }
+    else {
+      const r = this.regionOf(addr, len);
+      if (r === undefined) return false;
+      pages = r.dmaPages; rel = addr - r.base;
+    }
     if (len === 0) return true;
-    const first = Math.floor(addr / PAGE_SIZE);
-    const last = Math.floor((addr + len - 1) / PAGE_SIZE);
-    for (let p = first; p <= last; p++) if (this.dmaPages[p] === 0) return false;
+    const first = Math.floor(rel / PAGE_SIZE);
+    const last = Math.floor((rel + len - 1) / PAGE_SIZE);
+    for (let p = first; p <= last; p++) if (pages[p] === 0) return false;
     return true;
   }
 
   markDma(addr: number, len: number, allowed: boolean): void {
     if (len === 0) return;
+    if (addr >= this.ramBytes) {
+      const r = this.regions.find((x) => addr >= x.base && addr + len <= x.base + x.size);
+      if (r === undefined) throw new RangeError(`markDma 0x${addr.toString(16)}+0x${len.toString(16)}: not RAM`);
+      r.dmaPages.fill(allowed ? 1 : 0, Math.floor((addr - r.base) / PAGE_SIZE), Math.floor((addr - r.base + len - 1) / PAGE_SIZE) + 1);
+      return;
+    }
     const first = Math.floor(addr / PAGE_SIZE);
     const last = Math.floor((addr + len - 1) / PAGE_SIZE);
     this.dmaPages.fill(allowed ? 1 : 0, first, last + 1);

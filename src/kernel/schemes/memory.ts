@@ -2,6 +2,7 @@ import type { Co } from '../../sim/scheduler.js';
 import { PAGE_SIZE, type PhysMem } from '../../sim/memory.js';
 import type { FreeNote, Sanitizer } from '../../sim/sanitize.js';
 import { EINVAL } from '../errno.js';
+import { FreeList } from '../free-list.js';
 import type { Scheme } from '../types.js';
 
 export interface PhysRegion {
@@ -19,15 +20,16 @@ export interface PhysRegion {
  */
 export class MemoryScheme implements Scheme {
   readonly name = 'memory';
-  private free: PhysRegion[];
-  allocatedBytes = 0;
-  peakBytes = 0;
+  private readonly free: FreeList;
 
   /** `sanitizer`: the machine's boundary sanitizer (option `sanitize`), told of every allocation and free. */
   constructor(private readonly mem: PhysMem, private readonly sanitizer: Sanitizer | null = null) {
     const start = 0x100000;
-    this.free = [{ phys: start, size: mem.ramBytes - start }];
+    this.free = new FreeList(start, mem.ramBytes - start);
   }
+
+  get allocatedBytes(): number { return this.free.allocated; }
+  get peakBytes(): number { return this.free.peak; }
 
   /** True when frees should say who freed (the machine's sanitizer is on). */
   get sanitizing(): boolean {
@@ -37,42 +39,19 @@ export class MemoryScheme implements Scheme {
   alloc(size: number, align = PAGE_SIZE): PhysRegion | undefined {
     if (!(size > 0)) return undefined;
     const bytes = Math.ceil(size / PAGE_SIZE) * PAGE_SIZE;
-    const al = Math.max(PAGE_SIZE, align);
-    for (let i = 0; i < this.free.length; i++) {
-      const r = this.free[i]!;
-      const start = Math.ceil(r.phys / al) * al;
-      const pad = start - r.phys;
-      if (pad + bytes > r.size) continue;
-      const tail = r.size - pad - bytes;
-      const replacement: PhysRegion[] = [];
-      if (pad > 0) replacement.push({ phys: r.phys, size: pad });
-      if (tail > 0) replacement.push({ phys: start + bytes, size: tail });
-      this.free.splice(i, 1, ...replacement);
-      this.mem.zeroPages(start, bytes);
-      this.mem.markDma(start, bytes, true);
-      if (this.sanitizer !== null) this.sanitizer.noteAlloc(start, bytes);
-      this.allocatedBytes += bytes;
-      this.peakBytes = Math.max(this.peakBytes, this.allocatedBytes);
-      return { phys: start, size: bytes };
-    }
-    return undefined;
+    const s = this.free.alloc(bytes, Math.max(PAGE_SIZE, align));
+    if (s === undefined) return undefined;
+    this.mem.zeroPages(s.start, bytes);
+    this.mem.markDma(s.start, bytes, true);
+    if (this.sanitizer !== null) this.sanitizer.noteAlloc(s.start, bytes);
+    return { phys: s.start, size: bytes };
   }
 
   /** Frees `region`; `note` (who freed it, through which call) is for the sanitizer's use-after-free reports. */
   release(region: PhysRegion, note?: FreeNote): void {
     this.mem.markDma(region.phys, region.size, false);
     if (this.sanitizer !== null && note !== undefined) this.sanitizer.noteFree(region.phys, region.size, note);
-    this.allocatedBytes -= region.size;
-    this.free.push({ phys: region.phys, size: region.size });
-    this.free.sort((a, b) => a.phys - b.phys);
-    // Coalesce neighbours.
-    const merged: PhysRegion[] = [];
-    for (const r of this.free) {
-      const last = merged[merged.length - 1];
-      if (last !== undefined && last.phys + last.size === r.phys) last.size += r.size;
-      else merged.push({ ...r });
-    }
-    this.free = merged;
+    this.free.release({ start: region.phys, size: region.size });
   }
 
   *open(): Co<number> { return -EINVAL; }

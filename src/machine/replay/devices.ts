@@ -1,6 +1,6 @@
 import { Machine } from '../machine.js';
 import { parseBdf } from '../../devices/pci/bdf.js';
-import { isStateDigest, type CompareResult, type Divergence, type DivergenceKind, type StateDiff } from '../../trace/compare/compare.js';
+import { DivergenceGroups, isStateDigest, type CompareResult, type Divergence, type DivergenceKind, type StateDiff } from '../../trace/compare/compare.js';
 import { sameEvent, sameShape } from '../../trace/compare/events.js';
 import { describePlace, divergenceDifference, formatReport, reportJson, type ReportContext } from '../../trace/compare/report.js';
 import { compareTiming, TimingCollector } from '../../trace/diff/timing.js';
@@ -31,8 +31,10 @@ const DEVICE_SIDE = new Set(['dma', 'msi', 'intx', 'milestone', 'guestErr', 'air
  * recorded makes the verdict TIMING-ONLY, a divergence makes it FUNCTIONAL.
  */
 class DevicePlayer extends RingTracer {
-  readonly divergences: Divergence[] = [];
-  count = 0;
+  /** Divergences grouped by root cause (kind and place): `count` groups, the first of each kept with its context. */
+  readonly groups = new DivergenceGroups(100);
+  get divergences(): Divergence[] { return this.groups.divergences; }
+  get count(): number { return this.groups.count; }
   stopped = false;
   matched = 0;
   /** Where the models' state digests first differed from the recording's (localisation only, never counted). */
@@ -239,16 +241,18 @@ class DevicePlayer extends RingTracer {
     const key = divergenceKey(kind, expected, actual);
     if (key === this.lastKey) { this.repeats++; return; }
     this.lastKey = key;
-    this.count++;
     if (!this.keepGoing) this.stopped = true;
-    if (this.divergences.length >= 100) return;
-    const dev = expected !== undefined && 'dev' in expected ? expected.dev : actual !== undefined && 'dev' in actual ? actual.dev : 0;
-    this.divergences.push({
-      kind, expected: kind === 'extra' ? undefined : expected, actual: kind === 'missing' ? undefined : actual,
-      time: this.machine.queue.now,
-      before: { expected: [...this.consumed], actual: this.snapshot().filter((x) => x !== actual) },
-      after: { expected: (this.expected[dev] ?? []).slice(1, this.ctx + 1), actual: [] },
-      logs: [], processes: [], skippedExpected: 0, skippedActual: 0,
+    const now = this.machine.queue.now;
+    const exp = kind === 'extra' ? undefined : expected;
+    const act = kind === 'missing' ? undefined : actual;
+    this.groups.add(kind, exp, act, now, 1, () => {
+      const dev = expected !== undefined && 'dev' in expected ? expected.dev : actual !== undefined && 'dev' in actual ? actual.dev : 0;
+      return {
+        kind, expected: exp, actual: act, time: now,
+        before: { expected: [...this.consumed], actual: this.snapshot().filter((x) => x !== actual) },
+        after: { expected: (this.expected[dev] ?? []).slice(1, this.ctx + 1), actual: [] },
+        logs: [], processes: [], skippedExpected: 0, skippedActual: 0,
+      };
     });
   }
 
@@ -311,7 +315,7 @@ export function runReplayDevices(o: ReplayOptions): { exitCode: 0 | 1; compare: 
   while (!player.stopped && !player.done && q.peekTime() <= player.horizon + 1e12 && q.step());
   player.finish();
   assertIntact(o.trace, reader);
-  const compare: CompareResult = { identical: player.count === 0, divergences: player.divergences, count: player.count, expectedEvents: player.matched, actualEvents: player.seq };
+  const compare: CompareResult = { identical: player.count === 0, ...player.groups.result(), expectedEvents: player.matched, actualEvents: player.seq };
   if (player.stateFirstDiffers !== undefined) compare.stateFirstDiffers = player.stateFirstDiffers;
   const ctx: ReportContext = { expectedHeader: reader.header, actualHeader: reader.header, decoders: o.decoders, expectedLabel: 'trace', actualLabel: 'devices' };
   const fm = player.firstMoved;

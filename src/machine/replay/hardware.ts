@@ -3,7 +3,7 @@ import { InputError } from '../../sim/errors.js';
 import type { HardwareStandIn, Machine } from '../machine.js';
 import type { Scenario } from '../scenario.js';
 import { parseBdf } from '../../devices/pci/bdf.js';
-import type { Divergence, DivergenceKind } from '../../trace/compare/compare.js';
+import { DivergenceGroups, type Divergence, type DivergenceKind } from '../../trace/compare/compare.js';
 import type { TraceHeader } from '../../trace/format.js';
 import type { SeqEvent, TraceReader } from '../../trace/reader.js';
 import { PciStandIn, type AccessSink } from './pci-stand-in.js';
@@ -87,8 +87,10 @@ export function checkTraceMatchesScenario(header: TraceHeader, scenario: Scenari
  * among volatile accesses, or merged, or split (see `volatileWrite`).
  */
 export class TraceHardware implements HardwareStandIn, AccessSink {
-  readonly divergences: Divergence[] = [];
-  count = 0;
+  /** Divergences grouped by root cause (kind and place): `count` groups, the first of each kept with its context. */
+  readonly groups: DivergenceGroups;
+  get divergences(): Divergence[] { return this.groups.divergences; }
+  get count(): number { return this.groups.count; }
   /** Divergences identical to the previous one (a driver polling the same register), not counted again. */
   repeats = 0;
   private lastKey = '';
@@ -127,6 +129,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     this.extraRun = Array.from({ length: n }, () => 0);
     this.ctx = opts.context ?? 20;
     this.tracer = new RingTracer(this.ctx, opts.record);
+    this.groups = new DivergenceGroups(opts.maxDivergences ?? 100);
   }
 
   get header(): TraceHeader { return this.reader.header; }
@@ -420,7 +423,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       }
       k = at > 0 ? 'missing' : (q[1] !== undefined && matches(q[1], kind, write, bar, offset, size, value) ? 'order' : 'value');
       if (k === 'missing' && this.opts.keepGoing) {
-        this.diverge(k, e, actual);
+        this.diverge(k, e, actual, at);
         for (let i = 0; i < at; i++) q.shift();
         return this.access(dev, kind, write, bar, offset, size, value);
       }
@@ -435,28 +438,29 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     return write ? 0 : size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
   }
 
-  private diverge(kind: DivergenceKind, expected: SeqEvent | undefined, actual: SeqEvent | undefined): void {
+  private diverge(kind: DivergenceKind, expected: SeqEvent | undefined, actual: SeqEvent | undefined, width = 1): void {
     // Without --keep-going only the first divergence counts: the driver may go on touching the
     // device until the run loop sees the stop, and each of those accesses is the same story.
     if (this.stopped) return;
     const key = divergenceKey(kind, expected, actual);
     if (key === this.lastKey) { this.repeats++; return; }
     this.lastKey = key;
-    this.count++;
     if (!this.opts.keepGoing) this.stopped = true;
-    if (this.divergences.length >= (this.opts.maxDivergences ?? 100)) return;
-    const dev = expected !== undefined && 'dev' in expected ? expected.dev : actual !== undefined && 'dev' in actual ? actual.dev : 0;
-    this.fill(dev, this.ctx + 1);
-    const k = this.machine.kernel;
-    const after = this.queues[dev]!.slice(expected !== undefined && this.queues[dev]![0] === expected ? 1 : 0, this.ctx + 1);
-    this.divergences.push({
-      kind, expected, actual: kind === 'missing' ? undefined : actual,
-      time: this.machine.queue.now,
-      before: { expected: [...this.consumed[dev]!], actual: this.tracer.snapshot().filter((x) => x !== actual) },
-      after: { expected: after, actual: [] },
-      logs: k.logs.slice(-10).map((l) => ({ time: l.time, pid: l.pid, level: l.level, text: l.text })),
-      processes: k.processes.map((p) => ({ pid: p.pid, name: p.name, state: p.state === 'running' ? taskState(p.tasks) : p.state })),
-      skippedExpected: 0, skippedActual: 0,
+    const now = this.machine.queue.now;
+    const act = kind === 'missing' ? undefined : actual;
+    this.groups.add(kind, expected, act, now, width, () => {
+      const dev = expected !== undefined && 'dev' in expected ? expected.dev : actual !== undefined && 'dev' in actual ? actual.dev : 0;
+      this.fill(dev, this.ctx + 1);
+      const k = this.machine.kernel;
+      const after = this.queues[dev]!.slice(expected !== undefined && this.queues[dev]![0] === expected ? 1 : 0, this.ctx + 1);
+      return {
+        kind, expected, actual: act, time: now,
+        before: { expected: [...this.consumed[dev]!], actual: this.tracer.snapshot().filter((x) => x !== actual) },
+        after: { expected: after, actual: [] },
+        logs: k.logs.slice(-10).map((l) => ({ time: l.time, pid: l.pid, level: l.level, text: l.text })),
+        processes: k.processes.map((p) => ({ pid: p.pid, name: p.name, state: p.state === 'running' ? taskState(p.tasks) : p.state })),
+        skippedExpected: width > 1 ? width : 0, skippedActual: 0,
+      };
     });
   }
 

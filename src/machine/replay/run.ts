@@ -69,7 +69,7 @@ export function runReplayHardware(o: ReplayOptions): ReplayOutcome {
     }
     assertIntact(o.trace, reader);
     const compare: CompareResult = {
-      identical: hw.count === 0, divergences: hw.divergences, count: hw.count,
+      identical: hw.count === 0, ...hw.groups.result(),
       expectedEvents: hw.matched + hw.injected, actualEvents: hw.tracer.seq,
     };
     const ctx: ReportContext = {

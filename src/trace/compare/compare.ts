@@ -23,6 +23,15 @@ export interface Divergence {
   /** How many events were skipped to resynchronise (keep-going). */
   skippedExpected: number;
   skippedActual: number;
+  /**
+   * Divergences of the same kind at the same place (DivergenceGroups) are one
+   * group: this is its first, with its context; how many it stands for
+   * (default 1) and when the last of them happened.
+   */
+  occurrences?: number;
+  lastTime?: number;
+  lastExpectedSeq?: number;
+  lastActualSeq?: number;
 }
 
 export interface CompareOptions {
@@ -55,13 +64,106 @@ export interface StateDiff {
 
 export interface CompareResult {
   identical: boolean;
+  /** One per group of divergences (the first of each, with `occurrences`), in the order the groups began. */
   divergences: Divergence[];
-  /** Divergences found (may exceed divergences.length when capped); state digests are not counted. */
+  /** Distinct divergences: groups (may exceed divergences.length when capped); state digests are not counted. */
   count: number;
+  /** Events that differ, over every divergence before grouping (a missing block counts each event); default `count`. */
+  differingEvents?: number;
+  /** Divergences before grouping; default `count`. */
+  rawCount?: number;
   /** Where the state digests first differed, if they did (localisation only). */
   stateFirstDiffers?: StateDiff;
   expectedEvents: number;
   actualEvents: number;
+}
+
+/**
+ * Where a divergence happened, for grouping: the device and register (MMIO
+ * BAR and offset, config offset, port) with the direction, or for other
+ * events their stream (a device's DMA tag and direction, its interrupts, a
+ * milestone, a guest error code, its radio; a scheme's requests or replies;
+ * a process's log or life). Values and addresses are left out: they are
+ * what differs.
+ */
+export function divergencePlace(kind: DivergenceKind, expected: SeqEvent | undefined, actual: SeqEvent | undefined): string {
+  const e = kind === 'extra' ? actual ?? expected : expected ?? actual;
+  if (e === undefined) return '-';
+  switch (e.kind) {
+    case 'mmio': return `mmio:${e.dev}:${e.write ? 'w' : 'r'}:${e.bar}:${e.offset}`;
+    case 'cfg': return `cfg:${e.dev}:${e.write ? 'w' : 'r'}:${e.offset}`;
+    case 'pio': return `pio:${e.dev}:${e.write ? 'w' : 'r'}:${e.port}`;
+    case 'dma': return `dma:${e.dev}:${e.write ? 'w' : 'r'}:${e.tag}`;
+    case 'msi': case 'intx': return `irq:${e.dev}`;
+    case 'milestone': return `milestone:${e.dev}:${e.name}`;
+    case 'guestErr': return `guestErr:${e.dev}:${e.code}`;
+    case 'air': return `air:${e.dev}:${e.tx ? 'tx' : 'rx'}`;
+    case 'schemeReq': return `req:${e.scheme}`;
+    case 'schemeReply': return `reply:${e.scheme}`;
+    case 'log': return `log:${e.pid}`;
+    case 'proc': return `proc:${e.pid}`;
+  }
+}
+
+interface GroupStats { occurrences: number; lastTime: number; lastExpectedSeq: number | undefined; lastActualSeq: number | undefined }
+
+/**
+ * Divergences grouped by root cause. After the first real divergence a
+ * comparison that goes on (keep-going) resynchronises again and again, and
+ * the same story repeats: a driver that stopped ringing a doorbell misses
+ * it thousands of times. A divergence of the same kind at the same place
+ * (divergencePlace) as an earlier one joins that one's group, whatever other
+ * groups' divergences came between: the group keeps its first divergence
+ * with its context and counts the others (`occurrences`, `lastTime`).
+ * `count` is the number of groups, the distinct divergences reported;
+ * `raw` and `events` keep the size of it visible.
+ */
+export class DivergenceGroups {
+  readonly divergences: Divergence[] = [];
+  /** Groups: distinct divergences. */
+  count = 0;
+  /** Divergences before grouping. */
+  raw = 0;
+  /** Events that differ (a divergence skipping n events to resynchronise counts n). */
+  events = 0;
+  private readonly groups = new Map<string, GroupStats | Divergence>();
+
+  /** At most `max` groups keep their divergence (with context); all are counted. */
+  constructor(private readonly max = 100) {}
+
+  /**
+   * Adds one divergence. `make` builds it (context and all) only when it
+   * begins a group that is kept; returns true when it began a group.
+   */
+  add(kind: DivergenceKind, expected: SeqEvent | undefined, actual: SeqEvent | undefined, time: number, width: number, make: () => Divergence): boolean {
+    this.raw++;
+    this.events += Math.max(1, width);
+    const key = `${kind}|${divergencePlace(kind, expected, actual)}`;
+    const g = this.groups.get(key);
+    if (g !== undefined) {
+      g.occurrences = (g.occurrences ?? 1) + 1;
+      g.lastTime = time;
+      g.lastExpectedSeq = expected?.seq;
+      g.lastActualSeq = actual?.seq;
+      return false;
+    }
+    this.count++;
+    if (this.divergences.length < this.max) {
+      const d = make();
+      d.occurrences = 1;
+      d.lastTime = time;
+      this.divergences.push(d);
+      this.groups.set(key, d);
+    } else {
+      this.groups.set(key, { occurrences: 1, lastTime: time, lastExpectedSeq: expected?.seq, lastActualSeq: actual?.seq });
+    }
+    return true;
+  }
+
+  /** The counts as a CompareResult carries them. */
+  result(): Pick<CompareResult, 'divergences' | 'count' | 'differingEvents' | 'rawCount'> {
+    return { divergences: this.divergences, count: this.count, differingEvents: this.events, rawCount: this.raw };
+  }
 }
 
 /** A pull stream with lookahead over an event generator. */
@@ -103,7 +205,8 @@ class Ring {
  * (DMA to another address), `order` (the two next events swapped),
  * `missing` (expected events absent from the actual stream), `extra`
  * (actual events not expected), or `timing` (same events, other times; only
- * the first is reported). With `keepGoing` it resynchronises and goes on.
+ * the first is reported). With `keepGoing` it resynchronises and goes on,
+ * grouping divergences by root cause (DivergenceGroups).
  */
 export function compareStreams(expected: Iterable<SeqEvent>, actual: Iterable<SeqEvent>, opts: CompareOptions = {}): CompareResult {
   const ctx = opts.context ?? 20;
@@ -124,29 +227,29 @@ export function compareStreams(expected: Iterable<SeqEvent>, actual: Iterable<Se
   const A = new Stream(actual[Symbol.iterator](), notDigest, (e) => { onActual(e); if (isStateDigest(e)) digests.push(1, e); });
   const ringE = new Ring(ctx);
   const ringA = new Ring(ctx);
-  const divergences: Divergence[] = [];
-  let count = 0;
+  const groups = new DivergenceGroups(opts.maxDivergences ?? 100);
   let timingReported = false;
-  const max = opts.maxDivergences ?? 100;
 
   const record = (kind: DivergenceKind, skipE: number, skipA: number) => {
-    count++;
-    if (divergences.length >= max) return;
     const e = E.peek(0);
     const a = A.peek(0);
-    const afterE: SeqEvent[] = [];
-    const afterA: SeqEvent[] = [];
-    for (let i = 1; i <= ctx; i++) {
-      const x = E.peek(i); if (x !== undefined) afterE.push(x);
-      const y = A.peek(i); if (y !== undefined) afterA.push(y);
-    }
-    divergences.push({
-      kind, expected: kind === 'extra' ? undefined : e, actual: kind === 'missing' ? undefined : a,
-      time: (a ?? e)?.time ?? 0,
-      before: { expected: ringE.snapshot(), actual: ringA.snapshot() },
-      after: { expected: afterE, actual: afterA },
-      logs: [...logs], processes: [...procs.values()],
-      skippedExpected: skipE, skippedActual: skipA,
+    const expected = kind === 'extra' ? undefined : e;
+    const actual = kind === 'missing' ? undefined : a;
+    const time = (a ?? e)?.time ?? 0;
+    groups.add(kind, expected, actual, time, Math.max(skipE, skipA), () => {
+      const afterE: SeqEvent[] = [];
+      const afterA: SeqEvent[] = [];
+      for (let i = 1; i <= ctx; i++) {
+        const x = E.peek(i); if (x !== undefined) afterE.push(x);
+        const y = A.peek(i); if (y !== undefined) afterA.push(y);
+      }
+      return {
+        kind, expected, actual, time,
+        before: { expected: ringE.snapshot(), actual: ringA.snapshot() },
+        after: { expected: afterE, actual: afterA },
+        logs: [...logs], processes: [...procs.values()],
+        skippedExpected: skipE, skippedActual: skipA,
+      };
     });
   };
   const advance = (s: Stream, ring: Ring, n: number) => { for (let i = 0; i < n; i++) { const x = s.take(); if (x !== undefined) ring.push(x); } };
@@ -199,7 +302,7 @@ export function compareStreams(expected: Iterable<SeqEvent>, actual: Iterable<Se
       if (moreA) moreA = A.take() !== undefined;
     }
   }
-  const r: CompareResult = { identical: count === 0, divergences, count, expectedEvents: E.consumed, actualEvents: A.consumed };
+  const r: CompareResult = { identical: groups.count === 0, ...groups.result(), expectedEvents: E.consumed, actualEvents: A.consumed };
   if (digests.first !== undefined) r.stateFirstDiffers = digests.first;
   return r;
 }

@@ -52,6 +52,7 @@ function valueOf(e: SeqEvent): string {
     case 'dma': return `${e.data.length} bytes at 0x${e.addr.toString(16)}`;
     case 'msi': return `vector ${e.vector} on core ${e.core}`;
     case 'intx': return `level ${e.level}`;
+    case 'schemeReq': return `${e.op} a=0x${e.a.toString(16)} b=0x${e.b.toString(16)}`;
     case 'schemeReply': return `result ${e.result}`;
     case 'log': return JSON.stringify(e.text);
     case 'air': return `${e.data.length} bytes, ${e.signal} dBm, ${rateMbps(e.rate)} Mb/s`;
@@ -100,22 +101,33 @@ export function whatDiffers(d: Divergence, c: ReportContext): string {
 }
 
 /** Text report of a comparison, for terminals. */
-export function formatReport(r: CompareResult, c: ReportContext, opts: { limit?: number } = {}): string {
+export function formatReport(r: CompareResult, c: ReportContext, opts: { limit?: number; listLimit?: number } = {}): string {
   const lines: string[] = [];
   if (r.identical) {
     lines.push(chalk.green(`identical: ${r.expectedEvents} events matched`));
     return lines.join('\n');
   }
-  lines.push(chalk.red.bold(`${r.count} divergence${r.count === 1 ? '' : 's'}`) + ` (${r.expectedEvents} ${c.expectedLabel} events, ${r.actualEvents} ${c.actualLabel} events compared)`);
+  // Groups are the divergences reported; the events behind them stay visible ("3 distinct divergences (10,412 differing events; ...)").
+  const events = r.differingEvents ?? r.count;
+  const grouped = (r.rawCount ?? r.count) > r.count;
+  lines.push(chalk.red.bold(`${r.count} ${grouped ? 'distinct ' : ''}divergence${r.count === 1 ? '' : 's'}`)
+    + ` (${events > r.count ? `${thousands(events)} differing events; ` : ''}${r.expectedEvents} ${c.expectedLabel} events, ${r.actualEvents} ${c.actualLabel} events compared)`);
   const sd = r.stateFirstDiffers;
   if (sd !== undefined) {
     const dev = c.expectedHeader.devices.find((d) => d.index === sd.dev)?.id ?? `dev${sd.dev}`;
     lines.push(`device state first differed: ${dev} at ${formatTime(sd.actualTime)} (state digest; ${c.expectedLabel} seq ${sd.expectedSeq}, ${c.actualLabel} seq ${sd.actualSeq}); digests localise, they are not counted`);
   }
+  if (r.divergences.length > 1) {
+    // Every group on one line, then the first ones in full.
+    const listed = r.divergences.slice(0, opts.listLimit ?? 20);
+    lines.push('');
+    listed.forEach((d, i) => lines.push(`  ${String(i + 1).padStart(2)}. ${groupHeadline(d, c)}`));
+    if (r.count > listed.length) lines.push(`      (${r.count - listed.length} more)`);
+  }
   r.divergences.slice(0, opts.limit ?? 5).forEach((d, i) => {
     lines.push('');
     lines.push(chalk.bold(`#${i + 1} ${d.kind} at ${formatTime(d.time)}`) + `  ${c.expectedLabel} seq ${d.expected?.seq ?? '-'}, ${c.actualLabel} seq ${d.actual?.seq ?? '-'}`);
-    lines.push(`  ${chalk.yellow(whatDiffers(d, c))}`);
+    lines.push(`  ${chalk.yellow(groupHeadline(d, c))}`);
     const side = (label: string, before: SeqEvent[], at: SeqEvent | undefined, after: SeqEvent[], header: TraceHeader) => {
       lines.push(chalk.underline(`  ${label}`));
       for (const ev of before) lines.push(chalk.dim(`    ${formatEvent(ev, header, c.decoders)}`));
@@ -133,8 +145,21 @@ export function formatReport(r: CompareResult, c: ReportContext, opts: { limit?:
       lines.push(`    ${d.processes.map((p) => `${p.name}[${p.pid}] ${p.state}`).join(', ')}`);
     }
   });
-  if (r.count > r.divergences.length) lines.push('', `(${r.count - r.divergences.length} more divergences not shown)`);
+  const shown = Math.min(r.divergences.length, opts.limit ?? 5);
+  if (r.count > shown) lines.push('', `(${r.count - shown} more ${grouped ? 'distinct ' : ''}divergence${r.count - shown === 1 ? '' : 's'} not shown in full)`);
   return lines.join('\n');
+}
+
+/** "10412" → "10,412". */
+function thousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** A group of divergences in one line: "12× <what differs> (first at 2.219 ms, last at 9.800 ms)", or the one divergence. */
+export function groupHeadline(d: Divergence, c: ReportContext): string {
+  const n = d.occurrences ?? 1;
+  const what = whatDiffers(d, c);
+  return n > 1 ? `${n}× ${what} (first at ${formatTime(d.time)}, last at ${formatTime(d.lastTime ?? d.time)})` : what;
 }
 
 /** JSON-able report. */
@@ -143,6 +168,8 @@ export function reportJson(r: CompareResult, c: ReportContext): Record<string, u
   return {
     identical: r.identical,
     count: r.count,
+    differingEvents: r.differingEvents ?? r.count,
+    rawCount: r.rawCount ?? r.count,
     stateFirstDiffers: r.stateFirstDiffers === undefined ? null : {
       ...r.stateFirstDiffers, device: c.expectedHeader.devices.find((d) => d.index === r.stateFirstDiffers!.dev)?.id ?? null,
     },
@@ -152,6 +179,9 @@ export function reportJson(r: CompareResult, c: ReportContext): Record<string, u
       kind: d.kind,
       time: d.time,
       what: whatDiffers(d, c),
+      occurrences: d.occurrences ?? 1,
+      headline: groupHeadline(d, c),
+      lastTime: d.lastTime ?? d.time,
       expected: ev(d.expected, c.expectedHeader),
       actual: ev(d.actual, c.actualHeader),
       before: { expected: d.before.expected.map((e) => ev(e, c.expectedHeader)), actual: d.before.actual.map((e) => ev(e, c.actualHeader)) },
@@ -184,5 +214,5 @@ export function divergenceDifference(d: Divergence, c: ReportContext): Functiona
   const at = d.expected ?? d.actual;
   const { source, stream } = at === undefined ? { source: '?', stream: 'events' } : streamOf(at, d.expected !== undefined ? c.expectedHeader : c.actualHeader);
   const ev = (e: SeqEvent | undefined, h: TraceHeader) => (e === undefined ? [] : [formatEvent(e, h, c.decoders)]);
-  return { source, stream, headline: whatDiffers(d, c), expected: ev(d.expected, c.expectedHeader), actual: ev(d.actual, c.actualHeader) };
+  return { source, stream, headline: groupHeadline(d, c), expected: ev(d.expected, c.expectedHeader), actual: ev(d.actual, c.actualHeader) };
 }

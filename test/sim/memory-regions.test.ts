@@ -1,0 +1,42 @@
+/** RAM regions (a compiled driver's memory) in the physical address space and the DMA path into them. */
+import { describe, expect, it } from 'vitest';
+import { PhysMem } from '../../src/sim/memory.js';
+import { DmaPort } from '../../src/sim/dma.js';
+import { EventQueue } from '../../src/sim/event-queue.js';
+import { NULL_TRACER } from '../../src/sim/tracer.js';
+
+describe('PhysMem regions', () => {
+  it('places a region above RAM, resolves addresses into it and keeps per-page DMA permission', () => {
+    const mem = new PhysMem(16 << 20);
+    const bytes = new Uint8Array(1 << 20);
+    const r = mem.addRegionBelow(0xc0000000, 1 << 20, bytes, 'drv[2]');
+    expect(r.base).toBe(16 << 20);
+    expect(mem.isRam(r.base + 100, 4)).toBe(true);
+    expect(mem.resolve(r.base + 100, 4)).toBe(bytes);
+    expect(mem.resolvedOffset).toBe(100);
+    expect(mem.isDmaAllowed(r.base, 4096)).toBe(false);
+    mem.markDma(r.base + 4096, 8192, true);
+    expect(mem.isDmaAllowed(r.base + 4096, 8192)).toBe(true);
+    expect(mem.isDmaAllowed(r.base + 4096, 8193 + 4096)).toBe(false);
+    const r2 = mem.addRegionBelow(0xc0000000, 1 << 20, new Uint8Array(1 << 20), 'drv[3]');
+    expect(r2.base).toBeGreaterThanOrEqual(r.base + r.size);
+    expect(() => mem.addRegion(r.base, 4096, new Uint8Array(4096), 'x')).toThrow(/overlaps the region of drv\[2\]/);
+    mem.removeRegion(r);
+    expect(mem.isRam(r.base, 4)).toBe(false);
+  });
+
+  it('a device DMAs into the region\'s bytes and is refused outside pages marked for DMA', () => {
+    const mem = new PhysMem(16 << 20);
+    const bytes = new Uint8Array(1 << 20);
+    const r = mem.addRegion(32 << 20, 1 << 20, bytes, 'drv[2]');
+    mem.markDma(r.base, 4096, true);
+    const port = new DmaPort(0, 'dev', mem, new EventQueue(), NULL_TRACER, { busMaster: true });
+    expect(port.write(r.base + 8, Uint8Array.of(1, 2, 3, 4), 0, 4, 'x')).toBe(true);
+    expect([...bytes.subarray(8, 12)]).toEqual([1, 2, 3, 4]);
+    const back = new Uint8Array(4);
+    expect(port.read(r.base + 8, back, 0, 4, 'x')).toBe(true);
+    expect([...back]).toEqual([1, 2, 3, 4]);
+    expect(port.write(r.base + 4096, Uint8Array.of(9), 0, 1, 'x')).toBe(false);
+    expect(port.lastResult).toBe('unmapped');
+  });
+});
