@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join, relative, resolve, sep } from 'node:path';
 import { instrumentModule, InstrumentError } from '../src/wasm/build/instrument.js';
 import { blockingImportNames } from '../src/wasm/runtime/process.js';
-import { LINUX_IMPORTS } from '../src/wasm/kpi/shim.js';
+import { LINUX_KPI_TABLES } from '../src/wasm/kpi/tables.js';
 
 const root = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -64,7 +64,7 @@ function buildC(name: string, tmp: string): Uint8Array {
 }
 
 function main(): number {
-  const asyncImports = blockingImportNames([LINUX_IMPORTS]);
+  const asyncImports = blockingImportNames(LINUX_KPI_TABLES);
   const cDrivers = existsSync(join(root, 'guest/c')) ? readdirSync(join(root, 'guest/c')).sort() : [];
   const names = only.length > 0 ? only : cDrivers;
   const tmp = mkdtempSync(join(tmpdir(), 'simrun-build-'));

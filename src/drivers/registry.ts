@@ -6,7 +6,7 @@ import { validateProps, type PropTable, type PropValues } from '../sim/props.js'
 import type { PciFunctionHandle, PciFunctionInfo } from '../kernel/pcid.js';
 import type { Sys } from '../kernel/sys.js';
 import { LinuxKpi, pciMatch, type PciDeviceId, type PciDriver } from './linux-kpi/kpi.js';
-import { makeNvmePciDriver, NVME_ID_TABLE } from './nvme/driver.js';
+import { makeNvmePciDriver, NVME_DEBUG_PARAMS, NVME_ID_TABLE } from './nvme/driver.js';
 import { iwlwifiParams, IWL_ID_TABLE, makeIwlwifiPciDriver } from './iwlwifi/index.js';
 import { runCompiledPciDriver } from '../wasm/kpi/run.js';
 
@@ -23,6 +23,11 @@ export interface DriverEntry<T extends PropTable = PropTable> {
   /** 'linux-kpi' drivers are ported Linux drivers; 'redox' ones use src/drivers/sys directly. */
   kind: 'linux-kpi' | 'redox';
   params: T;
+  /**
+   * Runs only when a scenario names it (an alternative implementation such as
+   * a compiled driver for a device the default driver already drives).
+   */
+  explicit?: boolean;
   /** The PCI functions it drives: the driver's own id table (a linux-kpi driver's `pci_driver.id_table`). */
   idTable: readonly PciDeviceId[];
   /** The driver process's main task. */
@@ -98,6 +103,7 @@ const nvmeParams = {
   adminTimeoutMs: { type: 'number', default: 2000, min: 1, integer: true, doc: 'admin command timeout' },
   ioTimeoutMs: { type: 'number', default: 30000, min: 1, integer: true, doc: 'I/O command timeout (blk-mq default 30 s), then the command is aborted and its request fails with EIO' },
   doorbellBeforeWrite: { type: 'boolean', default: false, doc: 'debug: a deliberate bug, ring the SQ tail doorbell before writing the I/O commands it makes available (corrupts commands on hardware; machine.sanitize reports it)' },
+  ...NVME_DEBUG_PARAMS,
 } as const satisfies PropTable;
 
 export const DRIVERS: AnyDriverEntry[] = [
@@ -136,13 +142,14 @@ function compiledLinuxDriver<T extends PropTable>(d: { name: string; moduleName:
     name: d.name,
     description: d.description,
     kind: 'linux-kpi',
+    explicit: true,
     params,
     idTable: d.idTable,
     main: (sys, pci, p, env) => runCompiledPciDriver(sys, pci, {
       name: d.name,
       module: compiledModulePath(d.moduleName, p as PropValues<typeof compiledParams>, env),
       memoryBytes: (p as PropValues<typeof compiledParams>).memoryMiB * 1024 * 1024,
-      params: p,
+      params: cParams(params, p),
     }),
     checkInputs: (p, env) => {
       if ((p as PropValues<typeof compiledParams>).module === '') return;
@@ -152,6 +159,16 @@ function compiledLinuxDriver<T extends PropTable>(d: { name: string; moduleName:
       }
     },
   });
+}
+
+/** Parameters as the C side reads them (param_int): an enum's value becomes its index in the declared values. */
+function cParams(table: PropTable, p: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(p)) {
+    const spec = table[k];
+    out[k] = spec?.type === 'enum' && typeof v === 'string' ? spec.values.indexOf(v) : v;
+  }
+  return out;
 }
 
 /** The module a compiled driver runs: its `module` parameter, or the built one under guest/modules. */
@@ -168,6 +185,20 @@ DRIVERS.push(compiledLinuxDriver({
     fault: { type: 'number', default: 0, min: 0, max: 7, integer: true, doc: '1 BUG_ON, 2 store outside memory, 3 endless loop, 4 unbounded recursion, 5 null function pointer, 7 double kfree' },
   },
   idTable: [{ class: 0x010802, classMask: 0xffffff }],
+}));
+
+DRIVERS.push(compiledLinuxDriver({
+  name: 'nvme-c',
+  moduleName: 'nvme',
+  description: 'NVMe driver in C (guest/c/nvme, Linux nvme-pci shape) on the linux-kpi headers, compiled to wasm; serves disk.nvme through the block layer',
+  params: {
+    irqMode: nvmeParams.irqMode,
+    ioQueues: nvmeParams.ioQueues,
+    queueDepth: nvmeParams.queueDepth,
+    adminTimeoutMs: nvmeParams.adminTimeoutMs,
+    ioTimeoutMs: nvmeParams.ioTimeoutMs,
+  },
+  idTable: NVME_ID_TABLE,
 }));
 
 export function findDriver(name: string): AnyDriverEntry | undefined {

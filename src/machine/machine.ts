@@ -244,7 +244,7 @@ export class Machine {
 
     // Drivers: validate the scenario's selection and parameters up front.
     const enabled = new Map<string, { entry: AnyDriverEntry; params: Record<string, unknown> }>();
-    const selection = Object.keys(s.drivers).length === 0 ? Object.fromEntries(DRIVERS.map((d) => [d.name, {}])) : s.drivers;
+    const selection = Object.keys(s.drivers).length === 0 ? Object.fromEntries(DRIVERS.filter((d) => d.explicit !== true).map((d) => [d.name, {}])) : s.drivers;
     for (const [name, raw] of Object.entries(selection)) {
       const entry = DRIVERS.find((d) => d.name === name);
       if (entry === undefined) throw new InputError(file, `drivers.${name}`, `unknown driver (known: ${DRIVERS.map((d) => d.name).join(', ')})`);
@@ -254,6 +254,13 @@ export class Machine {
         if (e instanceof PropError) throw new InputError(file, e.field, e.message.slice(e.field.length + 2));
         throw e;
       }
+    }
+    // One driver per device: two enabled drivers for the same device (nvme and nvme-c) is ambiguous.
+    for (const d of s.machine.devices) {
+      const f = findDeviceFactory(d.type);
+      if (f === undefined) continue;
+      const names = [...enabled].filter(([, e]) => driverMatchesIds(e.entry, f.pciIds)).map(([n]) => n);
+      if (names.length > 1) throw new InputError(file, `drivers.${names[1]!}`, `drivers ${names.join(' and ')} would both drive ${d.id} (${d.type}); enable one of them`);
     }
     // pcid + pcid-spawner: enumerate over config cycles, start matching drivers.
     k.spawn('pcid', (sys) => this.pcid(sys.ctx, enabled), { core: 0 });

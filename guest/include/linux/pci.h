@@ -70,4 +70,47 @@ static inline void pci_free_irq_vectors(struct pci_dev *pdev) { __kpi_pci_free_i
 static inline int pci_irq_vector(struct pci_dev *pdev, unsigned int nr) { return __kpi_pci_irq_vector(pdev->__handle, nr); }
 static inline int pci_read_config_dword(struct pci_dev *pdev, int where, u32 *val) { return __kpi_pci_read_config_dword(pdev->__handle, where, val); }
 static inline int pci_write_config_dword(struct pci_dev *pdev, int where, u32 val) { return __kpi_pci_write_config_dword(pdev->__handle, where, val); }
+
+/* Config space offsets and capability ids (PCI Local Bus 3.0, 6.7). */
+#define PCI_STATUS 0x06
+#define PCI_STATUS_CAP_LIST 0x10
+#define PCI_CAPABILITY_LIST 0x34
+#define PCI_CAP_ID_MSI 0x05
+#define PCI_CAP_ID_EXP 0x10
+#define PCI_CAP_ID_MSIX 0x11
+#define PCI_MSI_FLAGS 2
+#define PCI_MSI_FLAGS_ENABLE 0x0001
+#define PCI_MSIX_FLAGS 2
+#define PCI_MSIX_FLAGS_ENABLE 0x8000
+
+static inline int pci_read_config_word(struct pci_dev *pdev, int where, u16 *val) {
+  u32 v = 0;
+  int ret = pci_read_config_dword(pdev, where & ~3, &v);
+  *val = (u16)(v >> ((where & 2) * 8));
+  return ret;
+}
+static inline int pci_read_config_byte(struct pci_dev *pdev, int where, u8 *val) {
+  u32 v = 0;
+  int ret = pci_read_config_dword(pdev, where & ~3, &v);
+  *val = (u8)(v >> ((where & 3) * 8));
+  return ret;
+}
+/* The config offset of capability `cap` in the capability list, or 0. */
+static inline u8 pci_find_capability(struct pci_dev *pdev, int cap) {
+  u16 status = 0;
+  u8 pos = 0, id = 0;
+  if (pci_read_config_word(pdev, PCI_STATUS, &status) || !(status & PCI_STATUS_CAP_LIST))
+    return 0;
+  pci_read_config_byte(pdev, PCI_CAPABILITY_LIST, &pos);
+  for (int ttl = 48; ttl > 0 && pos >= 0x40; ttl--) {
+    pos &= ~3;
+    pci_read_config_byte(pdev, pos, &id);
+    if (id == 0xff)
+      break;
+    if (id == cap)
+      return pos;
+    pci_read_config_byte(pdev, pos + 1, &pos);
+  }
+  return 0;
+}
 #endif

@@ -1,6 +1,7 @@
 import { EIO, ENODEV } from '../../kernel/errno.js';
 import type { PciBarInfo, PciFunctionHandle } from '../../kernel/pcid.js';
 import type { Co, Sys } from '../../kernel/sys.js';
+import { LinuxBlkMq } from './blk-mq.js';
 import { LinuxCompletion, type Completion } from './completion.js';
 import { LinuxDelay } from './delay.js';
 import { LinuxDeviceLog } from './device.js';
@@ -63,6 +64,7 @@ export class LinuxKpi {
   readonly firmware: LinuxFirmware;
   readonly skb: LinuxSkb;
   readonly napi: LinuxNapi;
+  readonly blk: LinuxBlkMq;
   private extHooked = false;
 
   constructor(readonly sys: Sys, readonly driverName: string) {
@@ -85,6 +87,7 @@ export class LinuxKpi {
     this.firmware = new LinuxFirmware(env, this.spinlocks, hookExt);
     this.skb = new LinuxSkb(env, hookExt);
     this.napi = new LinuxNapi(env);
+    this.blk = new LinuxBlkMq(env, this.time, this.timers, this.workqueues);
     sys.atExit(() => this.reportLeaks());
   }
 

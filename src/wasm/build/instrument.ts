@@ -28,7 +28,7 @@ export interface InstrumentOptions {
 }
 
 export interface InstrumentResult {
-  wasm: Uint8Array;
+  wasm: Uint8Array<ArrayBuffer>;
   /** Regions that got a fuel charge. */
   regions: number;
   /** Loops that got a fuel check. */
@@ -170,7 +170,7 @@ export function instrumentModule(wasm: Uint8Array, opts: InstrumentOptions): Ins
     if (!mod.validate()) throw new InstrumentError('instrumentation produced an invalid module (a simrun bug)');
     const abi = { abi: ABI_VERSION, fuel: FUEL_GLOBAL, asyncImports: [...opts.asyncImports].sort() };
     mod.addCustomSection(ABI_SECTION, new TextEncoder().encode(JSON.stringify(abi)));
-    return { wasm: mod.emitBinary(), regions, loops };
+    return { wasm: new Uint8Array(mod.emitBinary()), regions, loops };
   } finally {
     mod.dispose();
   }

@@ -11,7 +11,8 @@ import type { PciFunctionHandle } from '../../kernel/pcid.js';
 import { LinuxKpi } from '../../drivers/linux-kpi/kpi.js';
 import { loadDriverModule } from '../runtime/module.js';
 import { WasmProcess } from '../runtime/process.js';
-import { KpiShim, LINUX_IMPORTS } from './shim.js';
+import { KpiShim } from './shim.js';
+import { LINUX_KPI_TABLES } from './tables.js';
 
 /** struct pci_driver (guest/include/linux/pci.h) on wasm32. */
 const DRV = { name: 0, idTable: 4, probe: 8, remove: 12 } as const;
@@ -34,7 +35,7 @@ export interface CompiledPciDriverOptions {
 export function* runCompiledPciDriver(sys: Sys, pci: PciFunctionHandle, o: CompiledPciDriverOptions): Co<number> {
   const mod = loadDriverModule(o.module);
   const k = new LinuxKpi(sys, o.name);
-  const proc = new WasmProcess(mod, sys, { memoryBytes: o.memoryBytes, imports: [LINUX_IMPORTS] });
+  const proc = new WasmProcess(mod, sys, { memoryBytes: o.memoryBytes, imports: LINUX_KPI_TABLES });
   const shim = new KpiShim(k, proc, o.params);
   proc.host = shim;
   const ctors = proc.exported('__wasm_call_ctors');

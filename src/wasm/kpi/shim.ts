@@ -75,6 +75,22 @@ export class KpiShim {
     return c;
   }
 
+  private readonly objs: { kind: string; v: unknown }[] = [];
+
+  /** A handle (≥ 1) for a kernel object of `kind` (a spinlock, a work item, a request...). */
+  add(kind: string, v: unknown): number {
+    return this.objs.push({ kind, v });
+  }
+
+  /** The object behind handle `h`; a wrong or stale handle (a corrupted struct) crashes the driver with a report. */
+  get<T>(h: number, kind: string): T {
+    const o = this.objs[h - 1];
+    if (o === undefined || o.kind !== kind) {
+      throw new WasmTrap(`${kind} handle ${h} is not one the kernel interface handed out (uninitialised or corrupted struct${o !== undefined ? `; it names a ${o.kind}` : ''})`, undefined, this.proc.history());
+    }
+    return o.v as T;
+  }
+
   addCoherent(ptr: number, c: DmaCoherent): void { this.coherent.set(ptr, c); }
   takeCoherent(ptr: number): DmaCoherent | undefined {
     const c = this.coherent.get(ptr);

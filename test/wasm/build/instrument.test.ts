@@ -56,7 +56,7 @@ interface Ex {
   asyncify_get_state(): number;
 }
 
-function instantiate(wasm: Uint8Array, env: { block: (x: number) => number }, onOverflow = () => { throw new Error('overflow'); }): Ex {
+function instantiate(wasm: Uint8Array<ArrayBuffer>, env: { block: (x: number) => number }, onOverflow: () => void = () => { throw new Error('overflow'); }): Ex {
   const inst = new WebAssembly.Instance(new WebAssembly.Module(wasm), {
     env, simrun: { fuel_exhausted: () => { (inst.exports[FUEL_GLOBAL] as WebAssembly.Global).value = 1_000_000; }, stack_overflow: onOverflow },
   });
