@@ -32,6 +32,8 @@ export interface CheckCommandOptions {
   failOn?: unknown;
   timingBudget?: unknown;
   ignore?: unknown;
+  /** Boundary sanitizers in the re-simulation (default on). */
+  sanitize?: boolean;
   jobs?: unknown;
   shard?: string;
   junit?: string;
@@ -76,7 +78,10 @@ export async function checkCommand(o: CheckCommandOptions): Promise<number> {
   const failOn = parseFailOn(o.failOn);
   const timingBudgetPct = parseTimingBudget(o.timingBudget);
   const ignore = parseIgnore(o.ignore);
-  const verdictOpts = { ...(timingBudgetPct !== undefined ? { timingBudgetPct } : {}), ...(ignore !== undefined ? { ignore } : {}) };
+  const taskOpts = {
+    ...(timingBudgetPct !== undefined ? { timingBudgetPct } : {}), ...(ignore !== undefined ? { ignore } : {}),
+    ...(o.sanitize !== undefined ? { sanitize: o.sanitize } : {}),
+  };
   const jobs = intOption('jobs', o.jobs, 1, 256);
   if (o.junit !== undefined) checkWritablePath(o.junit, '--junit');
   if (o.all) {
@@ -87,7 +92,7 @@ export async function checkCommand(o: CheckCommandOptions): Promise<number> {
     const saveActual = o.saveActual === undefined ? undefined : outputDir(o.saveActual, '--save-actual');
     const htmlDir = o.html === undefined ? undefined : outputDir(o.html, '--html');
     const r = await runCheckAll({
-      scenarioDir: o.scenarioDir, goldenDir: o.goldenDir, jobs, shard, keepGoing: o.keepGoing, context: o.context, failOn, saveActual, htmlDir, ...verdictOpts,
+      scenarioDir: o.scenarioDir, goldenDir: o.goldenDir, jobs, shard, keepGoing: o.keepGoing, context: o.context, failOn, saveActual, htmlDir, ...taskOpts,
     });
     if (o.json) o.out(renderJson(r));
     else for (const l of formatText(r)) o.out(l);
@@ -99,7 +104,7 @@ export async function checkCommand(o: CheckCommandOptions): Promise<number> {
   const task: ScenarioTask = { name, scenario: o.scenario, golden: o.golden ?? join(o.goldenDir, `${name}.simtrace`), context: o.context };
   if (o.keepGoing !== undefined) task.keepGoing = o.keepGoing;
   if (failOn !== undefined) task.failOn = failOn;
-  Object.assign(task, verdictOpts);
+  Object.assign(task, taskOpts);
   if (o.update) {
     if (o.saveActual !== undefined || o.html !== undefined || o.junit !== undefined || o.annotations) {
       throw new UsageError('--update rewrites the golden trace; --save-actual, --html, --junit and --annotations are for checking');
@@ -107,7 +112,7 @@ export async function checkCommand(o: CheckCommandOptions): Promise<number> {
     // Plain update: runCheck itself (it prints what changed and writes the golden trace).
     return runCheck({
       scenario: task.scenario, golden: task.golden, update: true, keepGoing: o.keepGoing, context: o.context, json: o.json,
-      decoders: deviceDecoders(), out: o.out,
+      ...(o.sanitize !== undefined ? { sanitize: o.sanitize } : {}), decoders: deviceDecoders(), out: o.out,
     }).exitCode;
   }
   if (o.saveActual !== undefined) task.saveActual = join(outputDir(o.saveActual, '--save-actual'), `${name}.simtrace`);

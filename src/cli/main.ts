@@ -121,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
       .option('fail-on', { type: 'string', describe: 'what fails the check: functional (default: a timing-only change passes) or timing (any change)' })
       .option('timing-budget', { type: 'string', describe: 'per-phase latency budget, e.g. 10%: a timing-only change beyond it fails' })
       .option('ignore', { type: 'string', array: true, describe: 'leave out of the verdict: kind:<kind>, milestone:<name>, field:<fact field> (repeatable)' })
+      .option('sanitize', { type: 'boolean', describe: 'boundary sanitizers during the re-simulation (default on; --no-sanitize: off, as golden traces are recorded)' })
       // The CI kit (docs/CI.md).
       .option('all', { type: 'boolean', describe: 'check every scenario in fixtures/scenarios/ that has a golden trace' })
       .option('golden-dir', { type: 'string', describe: 'folder of golden traces <scenario>.simtrace (default: traces/)' })
@@ -136,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
       code = await checkCommand({
         scenario, all: a.all, golden: a.golden, goldenDir: a.goldenDir ?? shortPath(join(ROOT, 'traces')), scenarioDir: shortPath(join(ROOT, 'fixtures/scenarios')),
         update: a.update, keepGoing: a.keepGoing, context: contextOption(a.context, 20), json: a.json,
-        failOn: a.failOn, timingBudget: a.timingBudget, ignore: a.ignore, jobs: a.jobs, shard: a.shard, junit: a.junit, annotations: a.annotations,
+        failOn: a.failOn, timingBudget: a.timingBudget, ignore: a.ignore, sanitize: a.sanitize, jobs: a.jobs, shard: a.shard, junit: a.junit, annotations: a.annotations,
         saveActual: a.saveActual, html: a.html, out: (t) => process.stdout.write(`${t}\n`),
       });
     })

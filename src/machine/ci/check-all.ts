@@ -35,6 +35,8 @@ export interface ScenarioTask {
   /** Per-phase latency budget in percent, and what the verdict leaves out (plain data: posted to workers). */
   timingBudgetPct?: number;
   ignore?: IgnoreRules;
+  /** Boundary sanitizers in the re-simulation (runCheck's default: on). */
+  sanitize?: boolean;
   /** Keep the re-simulated trace here when the result is not IDENTICAL (runCheck copies the trace it compared). */
   saveActual?: string;
   /** Write the HTML diff report (golden vs re-simulated) here when the result is not IDENTICAL (from the same run). */
@@ -95,6 +97,7 @@ export function checkOne(t: ScenarioTask, print?: { out: (text: string) => void;
   if (t.failOn !== undefined) base.failOn = t.failOn;
   if (t.timingBudgetPct !== undefined) base.timingBudgetPct = t.timingBudgetPct;
   if (t.ignore !== undefined) base.ignore = t.ignore;
+  if (t.sanitize !== undefined) base.sanitize = t.sanitize;
   if (t.saveActual !== undefined) base.saveActual = t.saveActual;
   if (t.html !== undefined) base.html = t.html;
   let outcome: CheckOutcome;
@@ -154,7 +157,7 @@ export function findScenarios(scenarioDir: string, goldenDir: string): Found {
 }
 
 /** How every scenario of a `check --all` is compared (the same fields as one ScenarioTask). */
-export interface CheckAllOptions extends Pick<ScenarioTask, 'keepGoing' | 'context' | 'failOn' | 'timingBudgetPct' | 'ignore'> {
+export interface CheckAllOptions extends Pick<ScenarioTask, 'keepGoing' | 'context' | 'failOn' | 'timingBudgetPct' | 'ignore' | 'sanitize'> {
   scenarioDir: string;
   goldenDir: string;
   jobs?: number;
@@ -175,6 +178,7 @@ export async function runCheckAll(o: CheckAllOptions): Promise<CheckReport> {
     if (o.failOn !== undefined) task.failOn = o.failOn;
     if (o.timingBudgetPct !== undefined) task.timingBudgetPct = o.timingBudgetPct;
     if (o.ignore !== undefined) task.ignore = o.ignore;
+    if (o.sanitize !== undefined) task.sanitize = o.sanitize;
     if (o.saveActual !== undefined) task.saveActual = join(o.saveActual, `${t.name}.simtrace`);
     if (o.htmlDir !== undefined) task.html = join(o.htmlDir, `${t.name}.html`);
     return task;
