@@ -23,6 +23,6 @@ describe('README', () => {
 
   it('lists every top-level src folder in its layout section', () => {
     const layout = readme.slice(readme.indexOf('## Layout'));
-    for (const d of ['sim', 'trace', 'devices', 'kernel', 'drivers', 'workloads', 'machine', 'cli']) expect(layout).toContain(`src/${d} `);
+    for (const d of ['sim', 'trace', 'devices', 'kernel', 'drivers', 'wasm', 'workloads', 'machine', 'cli']) expect(layout).toContain(`src/${d} `);
   });
 });
