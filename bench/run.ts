@@ -60,11 +60,12 @@ export function benchMmio(reads = 2_000_000): number {
   return reads / r.seconds;
 }
 
-function nvmeReadScenario(ops: number) {
+/** `driver`: the TypeScript `nvme` or the C `nvme-c` (compiled to wasm). */
+function nvmeReadScenario(ops: number, driver: 'nvme' | 'nvme-c' = 'nvme') {
   const json = {
     name: 'bench-nvme-4k-reads',
     machine: { cores: 2, ramMiB: 256, devices: [{ type: 'nvme', bdf: '00:04.0', props: { image: '../disks/nvme-8m.img' } }] },
-    drivers: { nvme: { irqMode: 'msix', ioQueues: 2, queueDepth: 64 } },
+    drivers: { [driver]: { irqMode: 'msix', ioQueues: 2, queueDepth: 64 } },
     workload: { type: 'blockio', clients: 4, ops, readPct: 100, minBlocks: 8, maxBlocks: 8, verify: false },
     limits: { simTime: '600s' },
   };
@@ -72,13 +73,26 @@ function nvmeReadScenario(ops: number) {
 }
 
 /** 4 KiB reads per wall second through client, scheme, driver, device, DMA, MSI-X and back. */
-export function benchNvme(ops: number, record: boolean): { readsPerS: number; bytesPerEvent: number } {
-  const s = nvmeReadScenario(ops);
+export function benchNvme(ops: number, record: boolean, driver: 'nvme' | 'nvme-c' = 'nvme'): { readsPerS: number; bytesPerEvent: number } {
+  const s = nvmeReadScenario(ops, driver);
   const r = time(() => runScenario(s, { recordToBuffer: record }));
   const out = r.value;
   if (out.result.ios !== ops) throw new Error(`bench run did ${out.result.ios} of ${ops} I/Os: ${out.result.failures.join('; ')}`);
   const trace = out.trace;
   return { readsPerS: ops / r.seconds, bytesPerEvent: trace === undefined ? 0 : trace.bytes / Math.max(1, trace.records) };
+}
+
+/** Register reads per wall second from compiled C code (kpi-selftest's burst): import call, charge, MMIO path. */
+export function benchWasmBoundary(reads: number): number {
+  const s = parseScenario({
+    name: 'bench-wasm-boundary',
+    machine: { cores: 1, ramMiB: 64, devices: [{ type: 'nvme', bdf: '00:04.0', props: { image: '../disks/nvme-8m.img' } }] },
+    drivers: { 'kpi-selftest': { loops: 0, mmio_reads: reads } },
+    limits: { simTime: '600s' },
+  }, join(ROOT, 'fixtures/scenarios/bench.json'), 'bench');
+  const r = time(() => runScenario(s));
+  if (!r.value.machine.kernel.logs.some((l) => l.text.includes(`${reads} register reads done`))) throw new Error('bench: kpi-selftest did not finish its reads');
+  return reads / r.seconds;
 }
 
 /** Writes the 4 KiB-read scenario with `ops` operations to a temporary file (absolute image path). */
@@ -244,6 +258,11 @@ function main(): void {
   results.nvme_reads_per_wall_s_record_on = Math.round(on.readsPerS);
   results.recording_cost_factor = Number((results.nvme_reads_per_wall_s_record_off / on.readsPerS).toFixed(3));
   results.trace_bytes_per_event = Number(on.bytesPerEvent.toFixed(2));
+  // The same reads through the C driver compiled to wasm (instruction-counted), next to the TypeScript figure.
+  benchNvme(quick ? 3000 : 10_000, true, 'nvme-c'); // warm-up
+  results.wasm_nvme_reads_per_wall_s_record_on = Math.round(benchNvme(ops, true, 'nvme-c').readsPerS);
+  benchWasmBoundary(quick ? 100_000 : 200_000); // warm-up
+  results.wasm_boundary_calls_per_s = Math.round(benchWasmBoundary(quick ? 500_000 : 2_000_000));
   benchWifi(quick ? 200 : 500); // warm-up
   const wifi = benchWifi(quick ? 2000 : 10_000);
   results.wifi_bringup_wall_ms = Number(wifi.bringupMs.toFixed(1));

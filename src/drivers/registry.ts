@@ -38,6 +38,8 @@ export interface DriverEntry<T extends PropTable = PropTable> {
    * Called only when the scenario has a device the driver matches.
    */
   checkInputs?(params: PropValues<T>, env: DriverEnv): void;
+  /** Host files the driver runs from (a compiled driver's module): named with their hashes in the trace header. */
+  inputFiles?(params: PropValues<T>, env: DriverEnv): string[];
 }
 
 /** Thrown by `checkInputs` for a parameter naming a missing or unreadable file; `field` is the parameter. */
@@ -48,17 +50,20 @@ export class DriverConfigError extends Error {
 }
 
 /** A registry entry with its parameter types erased: the machine validates raw params against `params` first. */
-export interface AnyDriverEntry extends Omit<DriverEntry, 'main' | 'checkInputs'> {
+export interface AnyDriverEntry extends Omit<DriverEntry, 'main' | 'checkInputs' | 'inputFiles'> {
   main(sys: Sys, pci: PciFunctionHandle, params: Record<string, unknown>, env: DriverEnv): Co<number | void>;
   checkInputs?(params: Record<string, unknown>, env: DriverEnv): void;
+  inputFiles?(params: Record<string, unknown>, env: DriverEnv): string[];
 }
 
 export function registerDriver<T extends PropTable>(d: DriverEntry<T>): AnyDriverEntry {
   const check = d.checkInputs;
+  const files = d.inputFiles;
   return {
     ...d,
     main: (sys, pci, params, env) => d.main(sys, pci, params as PropValues<T>, env),
     checkInputs: check === undefined ? undefined : (params, env) => check(params as PropValues<T>, env),
+    inputFiles: files === undefined ? undefined : (params, env) => files(params as PropValues<T>, env),
   };
 }
 
@@ -151,6 +156,7 @@ function compiledLinuxDriver<T extends PropTable>(d: { name: string; moduleName:
       memoryBytes: (p as PropValues<typeof compiledParams>).memoryMiB * 1024 * 1024,
       params: cParams(params, p),
     }),
+    inputFiles: (p, env) => [compiledModulePath(d.moduleName, p as PropValues<typeof compiledParams>, env)],
     checkInputs: (p, env) => {
       if ((p as PropValues<typeof compiledParams>).module === '') return;
       const path = compiledModulePath(d.moduleName, p as PropValues<typeof compiledParams>, env);
@@ -182,6 +188,7 @@ DRIVERS.push(compiledLinuxDriver({
   description: 'C (linux-kpi, compiled to wasm): runtime self-test bound to an NVMe controller; reads registers, spends `loops` iterations, DMA buffer, msleep; `fault` makes it misbehave',
   params: {
     loops: { type: 'number', default: 1000, min: 0, max: 2_000_000_000, integer: true, doc: 'iterations of arithmetic between two register reads' },
+    mmio_reads: { type: 'number', default: 0, min: 0, max: 100_000_000, integer: true, doc: 'a burst of this many CSTS reads after the loop (the bench\'s boundary-call figure)' },
     fault: { type: 'number', default: 0, min: 0, max: 7, integer: true, doc: '1 BUG_ON, 2 store outside memory, 3 endless loop, 4 unbounded recursion, 5 null function pointer, 7 double kfree' },
   },
   idTable: [{ class: 0x010802, classMask: 0xffffff }],

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { Core } from '../sim/cpu.js';
 import { DmaPort } from '../sim/dma.js';
 import { InputError } from '../sim/errors.js';
@@ -129,14 +129,24 @@ export function deviceTable(s: Scenario): TraceHeaderInput['devices'] {
 /** Hashes of fixture files the scenario's devices reference (for the trace header). */
 export function fixtureHashes(s: Scenario): { path: string; hash: string }[] {
   const out: { path: string; hash: string }[] = [];
+  const add = (v: string) => {
+    const p = resolve(s.baseDir, v);
+    if (existsSync(p) && statSync(p).isFile()) out.push({ path: v, hash: createHash('sha256').update(readFileSync(p)).digest('hex') });
+  };
   for (const d of s.machine.devices) {
-    for (const v of Object.values(d.props)) {
-      if (typeof v !== 'string') continue;
-      const p = resolve(s.baseDir, v);
-      if (existsSync(p) && statSync(p).isFile()) {
-        out.push({ path: v, hash: createHash('sha256').update(readFileSync(p)).digest('hex') });
-      }
+    for (const v of Object.values(d.props)) if (typeof v === 'string') add(v);
+  }
+  // The modules compiled drivers run (a changed driver build shows in the header as a changed fixture).
+  for (const [name, raw] of Object.entries(s.drivers)) {
+    const entry = DRIVERS.find((x) => x.name === name);
+    if (entry?.inputFiles === undefined) continue;
+    let files: string[];
+    try {
+      files = entry.inputFiles(validateDriverParams(entry, raw, `drivers.${name}`), { baseDir: s.baseDir });
+    } catch {
+      continue; // bad parameters: building the machine reports them
     }
+    for (const f of files) add(relative(s.baseDir, f));
   }
   return out;
 }

@@ -3,7 +3,8 @@
  * driver runtime itself. It binds to an NVMe controller (class 01:08:02),
  * reads a few registers, spends `loops` iterations of arithmetic between two
  * register reads (so simulated time can be seen to follow the work done),
- * round-trips a coherent DMA buffer and sleeps. With `fault` set it does
+ * round-trips a coherent DMA buffer and sleeps (`mmio_reads` adds a burst of
+ * register reads). With `fault` set it does
  * what a broken driver does, for the crash-report tests:
  *   1 BUG_ON (unreachable), 2 a store far outside its memory, 3 an endless
  *   loop, 4 unbounded recursion, 5 a call through a null function pointer,
@@ -65,6 +66,13 @@ static int selftest_probe(struct pci_dev *pdev, const struct pci_device_id *id) 
   u32 acc = spend(loops);
   u32 csts = readl(bar + NVME_REG_CSTS);
   dev_info(&pdev->dev, "spent %d loops (acc %08x), CSTS 0x%x", loops, acc, csts);
+
+  /* mmio_reads: a burst of register reads (the bench measures boundary calls per second with it). */
+  int reads = param_int("mmio_reads", 0);
+  for (int i = 0; i < reads; i++)
+    csts |= readl(bar + NVME_REG_CSTS);
+  if (reads)
+    dev_info(&pdev->dev, "%d register reads done", reads);
 
   buf = dma_alloc_coherent(&pdev->dev, 4096, &dma, GFP_KERNEL);
   if (!buf)
