@@ -9,6 +9,7 @@ import { Session } from 'node:inspector';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Core, DEFAULT_COSTS } from '../src/sim/cpu.js';
 import { EventQueue } from '../src/sim/event-queue.js';
 import { PhysMem } from '../src/sim/memory.js';
@@ -299,4 +300,5 @@ function main(): void {
   }
 }
 
-main();
+// Run when executed (npm run bench), not when a script imports a single measurement.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) main();

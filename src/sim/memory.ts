@@ -184,6 +184,21 @@ export class PhysMem {
     return r.bytes;
   }
 
+  /** Copies `data` into RAM (main or a region) at `addr`; false if the range is not RAM. Not traced. */
+  writeBytes(addr: number, data: Uint8Array): boolean {
+    const b = this.resolve(addr, data.length);
+    if (b === null) return false;
+    b.set(data, this.resolvedOffset);
+    if (b === this.ram) this.touch(addr, data.length);
+    return true;
+  }
+
+  /** A view of RAM [addr, addr+len) (main or a region), or null if it is not RAM. */
+  bytesAt(addr: number, len: number): Uint8Array | null {
+    const b = this.resolve(addr, len);
+    return b === null ? null : b.subarray(this.resolvedOffset, this.resolvedOffset + len);
+  }
+
   /** The region wholly containing [addr, addr+len) (within its live bytes), if any. */
   regionOf(addr: number, len: number): RamRegion | undefined {
     for (const r of this.regions) {

@@ -26,7 +26,7 @@ export class LinuxSpinlocks {
    */
   might_sleep(what: string): void {
     const held = this.held.get(this.env.sys.currentThread());
-    if (held === undefined) return;
+    if (held === undefined || held.size === 0) return;
     for (const l of held) {
       this.env.log('error', `BUG: ${what} (sleeping) while holding spinlock ${l.name}`);
       l.sleepReported = true;
@@ -66,9 +66,8 @@ export class LinuxSpinlocks {
     } else if (self.waitSeq !== l.waitSeq && !l.sleepReported) {
       this.env.log('error', `BUG: sleeping while holding spinlock ${l.name}`);
     }
-    const held = this.held.get(l.owner);
-    held?.delete(l);
-    if (held !== undefined && held.size === 0) this.held.delete(l.owner);
+    // The thread's (possibly now empty) set stays: a lock taken per I/O allocates nothing.
+    this.held.get(l.owner)?.delete(l);
     l.owner = undefined;
   }
 

@@ -179,6 +179,8 @@ export function runAtCommit(root: string, commit: Commit, o: { tmp: string; scen
       return untestable(`install failed (${install}: ${inst.error?.message ?? (lastLine(inst.stderr) || lastLine(inst.stdout) || `exit ${inst.status}`)})`);
     }
     if (!existsSync(join(wt, 'bin/simrun.js'))) return untestable('no bin/simrun.js at this commit');
+    const built = buildDrivers(wt);
+    if (built !== undefined) return untestable(built);
     if (!isAbsolute(o.scenario) && !existsSync(join(wt, o.scenario))) return untestable(`no scenario ${o.scenario} at this commit`);
     const run = spawnSync(process.execPath, [join(wt, 'bin/simrun.js'), 'run', o.scenario, '--record', o.tracePath], {
       cwd: wt, encoding: 'utf8', env: childEnv({ FORCE_COLOR: '0', NO_COLOR: '1' }), maxBuffer: 1 << 28,
@@ -192,6 +194,21 @@ export function runAtCommit(root: string, commit: Commit, o: { tmp: string; scen
   } finally {
     removeWorktree(root, wt);
   }
+}
+
+/**
+ * Rebuilds the commit's compiled drivers (guest/ → guest/modules) so the run
+ * uses what its sources say, not a module someone forgot to rebuild. Without
+ * clang the committed modules are used. Returns why the build failed, if it did.
+ */
+function buildDrivers(wt: string): string | undefined {
+  const script = join(wt, 'scripts/build-drivers.ts');
+  if (!existsSync(script) || !existsSync(join(wt, 'guest'))) return undefined;
+  const clang = spawnSync('clang', ['--version'], { encoding: 'utf8', env: childEnv() });
+  if (clang.error !== undefined || clang.status !== 0) return undefined;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: wt, encoding: 'utf8', env: childEnv(), maxBuffer: 1 << 26 });
+  if (r.error !== undefined || r.status !== 0) return `the compiled drivers do not build at this commit: ${lastLine(r.stderr) || r.error?.message || `exit ${r.status}`}`;
+  return undefined;
 }
 
 function untestable(reason: string): CommitRun {

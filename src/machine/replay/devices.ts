@@ -1,3 +1,4 @@
+import type { PhysMem } from '../../sim/memory.js';
 import { Machine } from '../machine.js';
 import { parseBdf } from '../../devices/pci/bdf.js';
 import { DivergenceGroups, isStateDigest, type CompareResult, type Divergence, type DivergenceKind, type StateDiff } from '../../trace/compare/compare.js';
@@ -144,10 +145,14 @@ class DevicePlayer extends RingTracer {
     }
   }
 
-  /** What the device is about to read is what the driver had put in memory. */
+  /** What the device is about to read is what the driver had put in memory (main RAM or a compiled driver's region). */
   private preload(reads: SeqEvent[]): void {
     const mem = this.machine.mem;
-    for (const r of reads) if (r.kind === 'dma' && mem.isRam(r.addr, r.data.length)) mem.ram.set(r.data, r.addr);
+    for (const r of reads) {
+      if (r.kind !== 'dma') continue;
+      if (!mem.isRam(r.addr, r.data.length)) standInRegion(mem, r.addr);
+      mem.writeBytes(r.addr, r.data);
+    }
   }
 
   private perform(): void {
@@ -370,4 +375,21 @@ export function divergenceKey(kind: DivergenceKind, expected: SeqEvent | undefin
     }
   };
   return `${kind}|${expected?.seq ?? -1}|${place(actual)}`;
+}
+
+/**
+ * A recording of a compiled driver has DMA into its memory region (above
+ * main RAM); no driver runs here, so a stand-in region (16 MiB, all of it DMA
+ * memory) is mapped where the recording's addresses fall.
+ */
+function standInRegion(mem: PhysMem, addr: number): void {
+  const SIZE = 16 * 1024 * 1024;
+  const base = Math.floor(addr / SIZE) * SIZE;
+  if (base < mem.ramBytes || mem.regionOf(base, 1) !== undefined) return;
+  try {
+    mem.addRegion(base, SIZE, new Uint8Array(SIZE), 'replay stand-in');
+    mem.markDma(base, SIZE, true);
+  } catch {
+    // Overlaps a device window: the address is not memory in this machine; the device's DMA will say so.
+  }
 }

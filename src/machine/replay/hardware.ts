@@ -231,10 +231,10 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     switch (e.kind) {
       case 'dma':
         if (e.write) {
-          if (m.mem.isRam(e.addr, e.data.length)) m.mem.ram.set(e.data, e.addr);
+          m.mem.writeBytes(e.addr, e.data);
           m.tracer.dma(true, m.queue.now, e.dev, e.addr, e.data, 0, e.data.length, e.tag);
         } else {
-          const now = m.mem.isRam(e.addr, e.data.length) ? m.mem.ram.subarray(e.addr, e.addr + e.data.length) : new Uint8Array(0);
+          const now = m.mem.bytesAt(e.addr, e.data.length) ?? new Uint8Array(0);
           m.tracer.dma(false, m.queue.now, e.dev, e.addr, now, 0, now.length, e.tag);
           if (e.missing === undefined && !sameBytes(now, e.data)) {
             this.diverge('value', e, this.tracer.last());

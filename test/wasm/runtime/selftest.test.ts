@@ -116,3 +116,17 @@ describe('kpi-selftest (C, linux-kpi, wasm)', () => {
     expect(missing.err).toContain('nope.wasm');
   });
 });
+
+describe('tools on a compiled driver', () => {
+  it('replay as hardware runs the compiled driver against its own recording: IDENTICAL, DMA into its memory region included', async () => {
+    const { runReplayHardware } = await import('../../../src/machine/replay/run.js');
+    const { deviceDecoders } = await import('../../../src/devices/decoders.js');
+    const p = scenario({ loops: 2000 });
+    const trace = join(dir, 'selftest-replay.simtrace');
+    runScenario(p, { record: trace });
+    let text = '';
+    const out = runReplayHardware({ trace, scenario: p, decoders: deviceDecoders(), out: (t) => { text += `${t}\n`; } });
+    expect(text).toContain('verdict: IDENTICAL');
+    expect(out.exitCode).toBe(0);
+  });
+});
