@@ -8,7 +8,7 @@
 #include <linux/jiffies.h>
 #include <linux/slab.h>
 
-/* An ASCII identify field (space padded, 1.4 1.5.x "ASCII string") without its padding. */
+/* An ASCII Identify field (space padded on the right) without its padding. */
 static void nvme_copy_ascii(char *dst, const u8 *src, size_t n) {
   size_t lo = 0, hi = n;
   while (lo < hi && (src[lo] == ' ' || src[lo] == 0)) lo++;
@@ -159,7 +159,7 @@ int nvme_add_disks(struct nvme_dev *dev) {
     nvme_clear(set, sizeof(*set));
     set->ops = &nvme_mq_ops;
     set->nr_hw_queues = dev->nr_io_queues;
-    set->queue_depth = dev->io_depth - 1;  /* a queue of N entries holds N - 1 commands (4.1.1) */
+    set->queue_depth = dev->io_depth - 1;  /* a queue of N entries holds N - 1 commands (4.1.2) */
     set->cmd_size = sizeof(struct nvme_iod);
     set->timeout = msecs_to_jiffies(dev->io_timeout_ms);
     set->driver_data = ns;

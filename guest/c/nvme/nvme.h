@@ -59,7 +59,7 @@
 #define NVME_AQA(sq, cq)    ((((u32)(cq) - 1) << 16) | ((u32)(sq) - 1))
 
 /* ---- Opcodes -------------------------------------------------------------- */
-enum nvme_admin_opcode {           /* 5, Figure 139 */
+enum nvme_admin_opcode {           /* the Admin command set, 5 */
   nvme_admin_delete_sq = 0x00,
   nvme_admin_create_sq = 0x01,
   nvme_admin_delete_cq = 0x04,
@@ -70,7 +70,7 @@ enum nvme_admin_opcode {           /* 5, Figure 139 */
   nvme_admin_get_features = 0x0a,
 };
 
-enum nvme_io_opcode {              /* 6, Figure 346 */
+enum nvme_io_opcode {              /* the NVM command set, 6 */
   nvme_cmd_flush = 0x00,
   nvme_cmd_write = 0x01,
   nvme_cmd_read = 0x02,
@@ -86,7 +86,7 @@ enum nvme_io_opcode {              /* 6, Figure 346 */
 
 /* ---- Queue entries (4.2, 4.6) ---------------------------------------------- */
 
-/* A submission queue entry: 64 bytes, common layout of Figure 105. */
+/* A submission queue entry: 64 bytes, the common command format (4.2). */
 struct nvme_command {
   u8 opcode;
   u8 flags;          /* FUSE, PSDT (0: PRPs) */
@@ -107,7 +107,7 @@ struct nvme_command {
 _Static_assert(sizeof(struct nvme_command) == 64, "SQ entry is 64 bytes");
 #define NVME_SQES 6                /* log2(64) */
 
-/* A completion queue entry: 16 bytes (Figure 123). */
+/* A completion queue entry: 16 bytes (4.6). */
 struct nvme_completion {
   __le32 result;     /* DW0: command specific */
   __le32 rsvd;
@@ -125,7 +125,7 @@ _Static_assert(sizeof(struct nvme_completion) == 16, "CQ entry is 16 bytes");
 #define NVME_SC_SUCCESS       0x000
 #define NVME_SC_ABORT_REQ     0x007  /* generic: Command Abort Requested */
 
-/* Identify data offsets (Figures 245 and 247). */
+/* Byte offsets in the Identify data structures (5.15.2). */
 #define NVME_ID_CTRL_SN     4      /* serial number, 20 ASCII bytes */
 #define NVME_ID_CTRL_MN     24     /* model number, 40 ASCII bytes */
 #define NVME_ID_CTRL_FR     64     /* firmware revision, 8 ASCII bytes */
@@ -140,6 +140,8 @@ _Static_assert(sizeof(struct nvme_completion) == 16, "CQ entry is 16 bytes");
 /* The largest request we let blk-mq build: 128 KiB, 32 pages, one PRP list page. */
 #define NVME_MAX_TRANSFER (128u * 1024)
 #define NVME_ADMIN_DEPTH 32
+/* The deepest I/O queue we create (blk-mq's tag sets here stop at 4096 tags). */
+#define NVME_MAX_QUEUE_DEPTH 4096
 #define NVME_MAX_NAMESPACES 64
 
 /* ---- Driver state ------------------------------------------------------------ */
@@ -152,7 +154,7 @@ struct nvme_cmd_slot {
   struct request *rq;      /* the request in flight, NULL when idle */
   u32 seq;                 /* submissions through this slot, to tell reuse apart */
   bool lost;               /* failed by the timeout handler: the controller still owns the id */
-  __le64 *prp_list;        /* one page of PRP entries for requests over two pages */
+  __le64 *prp_list;        /* its PRP list, for requests over two pages */
   dma_addr_t prp_dma;
   /* the admin queue */
   struct completion done;
@@ -182,7 +184,10 @@ struct nvme_queue {
   u16 cq_vector;
   u16 *free_cids;          /* a stack of the ids not in use */
   u16 nr_free;
-  struct nvme_cmd_slot *slots;  /* depth - 1 of them: one entry stays empty (4.1.1) */
+  struct nvme_cmd_slot *slots;  /* depth - 1 of them: a full queue keeps one entry empty (4.1.2) */
+  void *prp_lists;         /* the slots' PRP lists, prp_list_bytes each */
+  dma_addr_t prp_lists_dma;
+  u32 prp_list_bytes;
 };
 
 /* Per request (blk-mq's pdu): where its command went. */

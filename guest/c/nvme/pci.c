@@ -5,6 +5,7 @@
  *
  * Module parameters (drivers.<name>.<param> in a scenario):
  *   irqMode        0 auto (MSI-X, else MSI, else INTx), 1 MSI-X, 2 MSI, 3 INTx
+ *                  (a scenario's "auto", "msix", "msi", "intx" arrive as 0-3)
  *   ioQueues       I/O queue pairs to ask for (default 2)
  *   queueDepth     entries per I/O queue, capped by CAP.MQES + 1 (default 64)
  *   adminTimeoutMs how long an admin command may take (default 2000)
@@ -60,6 +61,32 @@ static void nvme_sq_put(struct nvme_queue *q, const struct nvme_command *cmd, bo
     nvme_write_sq_db(q);
 }
 
+/*
+ * A PRP list for every command id of an I/O queue: room for one entry per
+ * page of the largest transfer after its first, rounded up to a power of
+ * two so that no list crosses a page boundary (a list may start anywhere in
+ * its page, 4.3), all carved from one coherent allocation.
+ */
+static int nvme_alloc_prp_lists(struct nvme_queue *q) {
+  struct nvme_dev *dev = q->dev;
+  u32 entries = dev->max_transfer / NVME_PAGE_SIZE;
+  u32 bytes = 8;
+
+  if (dev->max_transfer <= 2 * NVME_PAGE_SIZE)
+    return 0; /* PRP1 and PRP2 cover every request */
+  while (bytes < entries * sizeof(__le64))
+    bytes <<= 1;
+  q->prp_list_bytes = bytes;
+  q->prp_lists = dma_alloc_coherent(dev->device, (size_t)(q->depth - 1) * bytes, &q->prp_lists_dma, GFP_KERNEL);
+  if (!q->prp_lists)
+    return -ENOMEM;
+  for (u16 c = 0; c + 1 < q->depth; c++) {
+    q->slots[c].prp_list = (__le64 *)((u8 *)q->prp_lists + (size_t)c * bytes);
+    q->slots[c].prp_dma = q->prp_lists_dma + (dma_addr_t)c * bytes;
+  }
+  return 0;
+}
+
 static int nvme_alloc_queue(struct nvme_dev *dev, u16 qid, u16 depth) {
   struct nvme_queue *q = &dev->queues[qid];
   u16 ncmds = depth - 1;
@@ -82,17 +109,12 @@ static int nvme_alloc_queue(struct nvme_dev *dev, u16 qid, u16 depth) {
   q->cq_db = nvme_doorbell(dev, qid, true);
   for (int c = ncmds - 1; c >= 0; c--)
     nvme_put_cid(q, c);
-  for (u16 c = 0; c < ncmds; c++) {
-    struct nvme_cmd_slot *s = &q->slots[c];
-    if (qid == 0) {
-      init_completion(&s->done);
-    } else if (dev->max_transfer > 2 * NVME_PAGE_SIZE) {
-      s->prp_list = dma_alloc_coherent(dev->device, NVME_PAGE_SIZE, &s->prp_dma, GFP_KERNEL);
-      if (!s->prp_list)
-        return -ENOMEM;
-    }
+  if (qid == 0) {
+    for (u16 c = 0; c < ncmds; c++)
+      init_completion(&q->slots[c].done);
+    return 0;
   }
-  return 0;
+  return nvme_alloc_prp_lists(q);
 }
 
 static void nvme_free_queue(struct nvme_queue *q) {
@@ -100,12 +122,9 @@ static void nvme_free_queue(struct nvme_queue *q) {
   if (!dev)
     return;
   q->live = false;
-  if (q->slots) {
-    for (u16 c = 0; c + 1 < q->depth; c++)
-      if (q->slots[c].prp_list)
-        dma_free_coherent(dev->device, NVME_PAGE_SIZE, q->slots[c].prp_list, q->slots[c].prp_dma);
-    kfree(q->slots);
-  }
+  if (q->prp_lists)
+    dma_free_coherent(dev->device, (size_t)(q->depth - 1) * q->prp_list_bytes, q->prp_lists, q->prp_lists_dma);
+  kfree(q->slots);
   kfree(q->free_cids);
   if (q->sq_cmds)
     dma_free_coherent(dev->device, q->depth * sizeof(struct nvme_command), q->sq_cmds, q->sq_dma);
@@ -384,15 +403,17 @@ int nvme_create_io_queues(struct nvme_dev *dev) {
   ret = nvme_set_queue_count(dev, &count);
   if (ret)
     return ret;
-  dev->io_depth = min((u32)dev->queue_depth_wanted, mqes);
+  dev->io_depth = min(min((u32)dev->queue_depth_wanted, mqes), (u32)NVME_MAX_QUEUE_DEPTH);
   if (dev->io_depth < 2)
     dev->io_depth = 2;
 
   for (u32 qid = 1; qid <= count; qid++) {
     u16 vector = dev->nr_vectors > 1 ? (u16)((qid - 1) % (dev->nr_vectors - 1) + 1) : 0;
     ret = nvme_alloc_queue(dev, qid, dev->io_depth);
-    if (ret)
+    if (ret) {
+      dev_err(dev->device, "I/O queue %u of %u entries: out of memory", qid, dev->io_depth);
       return ret;
+    }
     dev->nr_io_queues = qid;
     ret = nvme_create_queue(dev, qid, vector);
     if (ret)
@@ -422,7 +443,7 @@ static int nvme_init_hctx(struct blk_mq_hw_ctx *hctx, void *data, unsigned int h
  * list with an entry for every page after the first. The buffer is
  * contiguous, so the pages are consecutive.
  */
-static blk_status_t nvme_map_prps(struct nvme_cmd_slot *s, struct request *rq, struct nvme_command *cmd) {
+static blk_status_t nvme_map_prps(struct nvme_queue *q, struct nvme_cmd_slot *s, struct request *rq, struct nvme_command *cmd) {
   dma_addr_t dma = rq->dma;
   u32 len = blk_rq_bytes(rq);
   u32 offset = dma & (NVME_PAGE_SIZE - 1);
@@ -437,7 +458,7 @@ static blk_status_t nvme_map_prps(struct nvme_cmd_slot *s, struct request *rq, s
     cmd->prp2 = cpu_to_le64(page);
     return BLK_STS_OK;
   }
-  if (!s->prp_list || rest > NVME_PAGE_SIZE / sizeof(__le64))
+  if (!s->prp_list || rest > q->prp_list_bytes / sizeof(__le64))
     return BLK_STS_IOERR;
   for (u32 i = 0; i < rest; i++)
     s->prp_list[i] = cpu_to_le64(page + (dma_addr_t)i * NVME_PAGE_SIZE);
@@ -478,7 +499,7 @@ static blk_status_t nvme_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_m
   iod->seq = s->seq;
   cmd.command_id = (u16)cid;
   if (cmd.opcode != nvme_cmd_flush) {
-    ret = nvme_map_prps(s, rq, &cmd);
+    ret = nvme_map_prps(q, s, rq, &cmd);
     if (ret != BLK_STS_OK) {
       spin_lock(&q->lock);
       s->rq = NULL;
@@ -596,7 +617,7 @@ static int nvme_enable_ctrl(struct nvme_dev *dev) {
   return nvme_wait_ready(dev, true);
 }
 
-/* Undoes what probe set up, for a probe that fails: nothing has been handed to blk-mq yet. */
+/* Undoes what probe set up, for a probe that fails: no disk is being served. */
 static void nvme_release(struct nvme_dev *dev) {
   struct pci_dev *pdev = dev->pdev;
   if (dev->bar && dev->queues && dev->queues[0].dev)
@@ -706,8 +727,10 @@ static int nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id) {
   }
   u32 admin_depth = min((u32)NVME_ADMIN_DEPTH, mqes);
   ret = nvme_alloc_queue(dev, 0, admin_depth);
-  if (ret)
+  if (ret) {
+    dev_err(dev->device, "admin queue: out of memory");
     goto fail;
+  }
   dev->queues[0].live = true;
   writel(NVME_AQA(admin_depth, admin_depth), dev->bar + NVME_REG_AQA);
   lo_hi_writeq(dev->queues[0].sq_dma, dev->bar + NVME_REG_ASQ);
@@ -736,7 +759,10 @@ static int nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id) {
   ret = nvme_create_io_queues(dev);
   if (ret)
     goto fail;
-  return nvme_add_disks(dev);
+  ret = nvme_add_disks(dev);
+  if (ret)
+    goto fail;
+  return 0;
 
 fail:
   nvme_release(dev);
