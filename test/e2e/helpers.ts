@@ -24,7 +24,7 @@ const copies: string[] = [];
 export function projectCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'simrun-copy-'));
   copies.push(dir);
-  for (const p of ['src', 'bin', 'fixtures', 'traces', 'package.json', 'tsconfig.json']) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
+  for (const p of ['src', 'bin', 'fixtures', 'traces', 'guest', 'scripts', 'package.json', 'tsconfig.json']) cpSync(join(ROOT, p), join(dir, p), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   return dir;
 }

@@ -76,20 +76,41 @@ int nvme_identify_ctrl(struct nvme_dev *dev) {
 }
 
 /*
- * Identify Namespace for NSID 1..NN. An inactive NSID returns a data
+ * The namespaces to identify: the Active Namespace ID list (CNS 02h, NVMe
+ * 1.1 and later, as Linux's nvme_scan_ns_list asks for it), else NSID 1..NN.
+ * Fills ids[] and returns how many.
+ */
+static u32 nvme_active_namespaces(struct nvme_dev *dev, u32 *ids, u32 max) {
+  u32 n = 0;
+  if (dev->version >= 0x10100 && nvme_identify(dev, 0, NVME_ID_CNS_NS_ACTIVE_LIST, "Identify Active Namespace List") == 0) {
+    for (u32 i = 0; i < 1024 && n < max; i++) {
+      u32 nsid = get_le32(dev->identify + 4 * i);
+      if (nsid == 0)
+        break;
+      ids[n++] = nsid;
+    }
+    return n;
+  }
+  for (u32 nsid = 1; nsid <= dev->nn && n < max; nsid++)
+    ids[n++] = nsid;
+  return n;
+}
+
+/*
+ * Identify Namespace for each active NSID. An inactive NSID returns a data
  * structure of zeroes (5.15.2.1), so a zero NSZE means there is no
  * namespace to serve under that id.
  */
 int nvme_identify_namespaces(struct nvme_dev *dev) {
   const u8 *id = dev->identify;
-  u32 nn = dev->nn;
+  u32 ids[NVME_MAX_NAMESPACES];
   char what[40];
 
-  if (nn > NVME_MAX_NAMESPACES) {
-    dev_warn(dev->device, "%u namespaces, serving the first %u", nn, NVME_MAX_NAMESPACES);
-    nn = NVME_MAX_NAMESPACES;
-  }
-  for (u32 nsid = 1; nsid <= nn; nsid++) {
+  if (dev->nn > NVME_MAX_NAMESPACES)
+    dev_warn(dev->device, "%u namespaces, serving the first %u", dev->nn, NVME_MAX_NAMESPACES);
+  u32 count = nvme_active_namespaces(dev, ids, NVME_MAX_NAMESPACES);
+  for (u32 i = 0; i < count; i++) {
+    u32 nsid = ids[i];
     snprintf(what, sizeof(what), "Identify Namespace %u", nsid);
     int ret = nvme_identify(dev, nsid, NVME_ID_CNS_NS, what);
     if (ret)

@@ -78,6 +78,7 @@ enum nvme_io_opcode {              /* the NVM command set, 6 */
 
 #define NVME_ID_CNS_NS    0x00     /* Identify Namespace (5.15.2.1) */
 #define NVME_ID_CNS_CTRL  0x01     /* Identify Controller (5.15.2.2) */
+#define NVME_ID_CNS_NS_ACTIVE_LIST 0x02  /* Active Namespace ID list (5.15.2.3): up to 1024 NSIDs above CDW1.NSID, ascending, 0-terminated */
 #define NVME_FEAT_NUM_QUEUES 0x07  /* Number of Queues (5.21.1.7) */
 
 /* Create I/O CQ CDW11 (5.3) and Create I/O SQ CDW11 (5.4) */
@@ -225,6 +226,7 @@ struct nvme_dev {
   struct device *device;
   void __iomem *bar;
   u64 cap;
+  u32 version;             /* VS: major << 16 | minor << 8 | tertiary */
   u32 db_stride;           /* bytes */
   u32 ready_timeout_ms;
   /* parameters */

@@ -708,6 +708,7 @@ static int nvme_probe(struct pci_dev *pdev, const struct pci_device_id *id) {
   dev->db_stride = 4u << NVME_CAP_DSTRD(dev->cap);
   dev->ready_timeout_ms = max(1u, NVME_CAP_TO(dev->cap)) * 500;
   u32 vs = readl(dev->bar + NVME_REG_VS);
+  dev->version = vs;
   dev_info(dev->device, "NVMe %u.%u, MQES %u, CAP.TO %u ms, DSTRD %u", vs >> 16, (vs >> 8) & 0xff, mqes,
            dev->ready_timeout_ms, NVME_CAP_DSTRD(dev->cap));
   if (!(NVME_CAP_CSS(dev->cap) & NVME_CAP_CSS_NVM) || NVME_CAP_MPSMIN(dev->cap) > 0) {

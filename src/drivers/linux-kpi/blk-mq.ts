@@ -62,7 +62,16 @@ export interface BlkTagSet {
   readonly rqs: BlkRequest[][];
   readonly freeTags: number[][];
   /** Requests waiting for a tag or for the driver to have room. */
-  readonly waiting: { hctx: number; io: SchemeIo; sector: number; bytes: number; ioOffset: number }[];
+  readonly waiting: Waiting[];
+}
+
+/** A part of a scheme request waiting for a tag or for room in the driver (pooled). */
+interface Waiting {
+  hctx: number;
+  io: SchemeIo;
+  sector: number;
+  bytes: number;
+  ioOffset: number;
 }
 
 export interface BlkDisk {
@@ -95,6 +104,10 @@ export class LinuxBlkMq {
   private timer: TimerList | undefined;
   private readonly timeoutWork: WorkStruct;
   private readonly expired: BlkRequest[] = [];
+  /** Recycled records: the I/O path allocates none in steady state. */
+  private readonly freeIos: SchemeIo[] = [];
+  private readonly freeWaiting: Waiting[] = [];
+  private readonly setOf = new Map<BlkRequest, BlkTagSet>();
   /** Requests ended so far. */
   ended = 0;
 
@@ -114,6 +127,7 @@ export class LinuxBlkMq {
       set.freeTags.push(Array.from({ length: queueDepth }, (_, i) => queueDepth - 1 - i));
     }
     this.sets.push(set);
+    for (const q of set.rqs) for (const rq of q) this.setOf.set(rq, set);
     return set;
   }
 
@@ -173,12 +187,15 @@ export class LinuxBlkMq {
     const total = d.capacity * 512;
     if (p.offset >= total || buf.length === 0) { sys.reply(fd, p, 0); return; }
     const n = Math.min(buf.length, total - p.offset);
-    const io: SchemeIo = { fd, packet: p, write, remaining: 0, failed: 0, length: n };
+    const io = this.freeIos.pop() ?? { fd, packet: p, write, remaining: 0, failed: 0, length: n };
+    io.fd = fd; io.packet = p; io.write = write; io.remaining = 0; io.failed = 0; io.length = n;
     const set = d.set;
     const hctx = p.pid % set.nrHwQueues;
     for (let off = 0; off < n; off += d.maxBytes) {
       io.remaining++;
-      set.waiting.push({ hctx, io, sector: (p.offset + off) / 512, bytes: Math.min(d.maxBytes, n - off), ioOffset: off });
+      const w = this.freeWaiting.pop() ?? { hctx, io, sector: 0, bytes: 0, ioOffset: 0 };
+      w.hctx = hctx; w.io = io; w.sector = (p.offset + off) / 512; w.bytes = Math.min(d.maxBytes, n - off); w.ioOffset = off;
+      set.waiting.push(w);
     }
     yield* this.dispatch(sys, set);
   }
@@ -205,16 +222,21 @@ export class LinuxBlkMq {
       rq.inFlight = true;
       rq.deadline = this.time.jiffies + set.timeoutJiffies;
       set.waiting.splice(i, 1);
-      const last = !set.waiting.some((x) => x.hctx === w.hctx);
+      let last = true;
+      for (let j = i; j < set.waiting.length; j++) if (set.waiting[j]!.hctx === w.hctx) { last = false; break; }
       const st = yield* set.ops.queueRq(w.hctx, rq, last);
       if (st === BLK_STS_RESOURCE) {
-        // The driver has no room: the request waits (first in line) for an end to free some.
+        // The driver has no room: the request waits (first in line) for an end to free some;
+        // with nothing in flight on the queue no end will come, so it is re-run after a delay
+        // (blk_mq_delay_run_hw_queue, BLK_MQ_RESOURCE_DELAY 3 ms).
         rq.inFlight = false;
         rq.io = undefined;
         tags.push(tag);
         set.waiting.splice(i, 0, w);
+        if (tags.length === set.queueDepth) this.rerunLater();
         return;
       }
+      this.freeWaiting.push(w);
       if (st !== BLK_STS_OK) {
         this.finish(sys, set, rq, st);
         continue;
@@ -225,7 +247,7 @@ export class LinuxBlkMq {
 
   /** blk_mq_end_request: from the interrupt handler (must not sleep). */
   blk_mq_end_request(rq: BlkRequest, status: number): void {
-    const set = this.sets.find((s) => s.rqs[rq.hctx]?.[rq.tag] === rq);
+    const set = this.setOf.get(rq);
     if (set === undefined || !rq.inFlight) {
       this.env.log('error', `blk_mq_end_request of a request that is not in flight (hctx ${rq.hctx}, tag ${rq.tag}): ended twice?`);
       return;
@@ -246,7 +268,10 @@ export class LinuxBlkMq {
     } else if (!io.write) {
       sys.memcpy(io.packet.buf!, rq.ioOffset, rq.buf!.view, 0, rq.bytes);
     }
-    if (--io.remaining === 0) sys.reply(io.fd, io.packet, io.failed > 0 ? -EIO : io.length);
+    if (--io.remaining === 0) {
+      sys.reply(io.fd, io.packet, io.failed > 0 ? -EIO : io.length);
+      this.freeIos.push(io);
+    }
   }
 
   /** Dispatches waiting requests from kblockd (the ending context cannot call the driver). */
@@ -267,6 +292,14 @@ export class LinuxBlkMq {
       return;
     }
     this.env.wakeIdle(this.env.sys.thread(this.kblockd.tid), this.kblockd.idle);
+  }
+
+  private rerun: TimerList | undefined;
+
+  /** Kicks kblockd in 3 ms (a driver refused a request with nothing in flight). */
+  private rerunLater(): void {
+    this.rerun ??= this.timers.timer_setup(() => this.kickKblockd());
+    if (!this.rerun.pending) this.timers.mod_timer(this.rerun, this.time.jiffies + this.time.msecs_to_jiffies(3));
   }
 
   private armTimer(deadline: number): void {
@@ -292,7 +325,7 @@ export class LinuxBlkMq {
     while (this.expired.length > 0) {
       const rq = this.expired.shift()!;
       if (!rq.inFlight) continue;
-      const set = this.sets.find((s) => s.rqs[rq.hctx]?.[rq.tag] === rq)!;
+      const set = this.setOf.get(rq)!;
       const r = set.ops.timeout === undefined ? BLK_EH_RESET_TIMER : yield* set.ops.timeout(rq);
       if (r === BLK_EH_RESET_TIMER && rq.inFlight) {
         rq.timedOut = false;

@@ -39,7 +39,7 @@ export interface InstrumentResult {
 export class InstrumentError extends Error {}
 
 const FEATURES = binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.SignExt
-  | binaryen.Features.BulkMemory | binaryen.Features.NontrappingFPToInt;
+  | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt | binaryen.Features.NontrappingFPToInt;
 
 type Ref = number;
 

@@ -34,6 +34,9 @@ interface CTagSet {
   /** struct request pointers per hctx, by tag. */
   rqPtrs: number[][];
   initDone: boolean[];
+  /** Argument arrays reused per call (queue_rq's hctx and bd, the timeout's rq). */
+  queueArgs: number[][];
+  rqArg: number[];
 }
 
 function makeOps(proc: WasmProcess, sys: Sys, c: () => CTagSet, queueRq: (...a: number[]) => number,
@@ -56,10 +59,12 @@ function makeOps(proc: WasmProcess, sys: Sys, c: () => CTagSet, queueRq: (...a: 
       const bd = t.bdPtrs[hctx]!;
       proc.setU32(bd + BD.rq, p);
       proc.bytes[bd + BD.last] = last ? 1 : 0;
-      return (yield* proc.call(sys, queueRq, [t.hctxPtrs[hctx]!, bd], 'queue_rq')) & 0xff;
+      return (yield* proc.call(sys, queueRq, t.queueArgs[hctx]!, 'queue_rq')) & 0xff;
     },
     timeout: timeout === undefined ? undefined : function* (rq: BlkRequest) {
-      return yield* proc.call(sys, timeout, [c().rqPtrs[rq.hctx]![rq.tag]!], 'the request timeout handler');
+      const t = c();
+      t.rqArg[0] = t.rqPtrs[rq.hctx]![rq.tag]!;
+      return yield* proc.call(sys, timeout, t.rqArg, 'the request timeout handler');
     },
   };
 }
@@ -82,7 +87,7 @@ export const BLK_IMPORTS: ImportTable = {
         const set = s.k.blk.blk_mq_alloc_tag_set(
           makeOps(proc, cx.sys, () => holder!, queueRq, ih === 0 ? undefined : cFunction(cx, ih, 'blk_mq_ops.init_hctx'), to === 0 ? undefined : cFunction(cx, to, 'blk_mq_ops.timeout')),
           nrHw, depth, proc.u32(setPtr + SET.timeout));
-        const t: CTagSet = { set, setPtr, hctxPtrs: [], bdPtrs: [], rqPtrs: [], initDone: [] };
+        const t: CTagSet = { set, setPtr, hctxPtrs: [], bdPtrs: [], rqPtrs: [], initDone: [], queueArgs: [], rqArg: [0] };
         for (let h = 0; h < nrHw; h++) {
           const hp = proc.malloc(HCTX.size, 16, true);
           const bd = proc.malloc(BD.size, 16, true);
@@ -90,6 +95,7 @@ export const BLK_IMPORTS: ImportTable = {
           proc.setU32(hp + HCTX.queueNum, h);
           t.hctxPtrs.push(hp);
           t.bdPtrs.push(bd);
+          t.queueArgs.push([hp, bd]);
           t.initDone.push(false);
           const row: number[] = [];
           for (let tag = 0; tag < depth; tag++) {

@@ -214,7 +214,8 @@ export const LINUX_IMPORTS: ImportTable = {
         if (fn === undefined) return -EINVAL;
         const label = `irq handler ${irq}`;
         const main = cx.sys;
-        return yield* s.k.request_irq(irq, (n: number) => proc.callSync(main, fn, [n, devId], label) as 0 | 1,
+        const args = [0, devId];
+        return yield* s.k.request_irq(irq, (n: number) => { args[0] = n; return proc.callSync(main, fn, args, label) as 0 | 1; },
           flags, proc.cstring(name, 64), devId);
       },
     },

@@ -302,7 +302,8 @@ export class WasmProcess implements ProcessRam {
 
   /**
    * Runs `fn(args)` as the calling task (a coroutine: blocking imports
-   * suspend the task). Returns the function's i32 result.
+   * suspend the task). Returns the function's i32 result. At most six
+   * arguments; callers on hot paths reuse their argument arrays.
    */
   *call(sys: Sys, fn: (...a: number[]) => number, args: readonly number[], what: string): Co<number> {
     if (this.current !== undefined) throw new Error(`simrun bug: ${what} called into the driver module while ${this.current.sys.currentThread().name} is inside it`);
@@ -312,7 +313,8 @@ export class WasmProcess implements ProcessRam {
       this.enter(t);
       let r: number;
       try {
-        r = fn(...args);
+        // Up to six arguments, no spread: a wasm function ignores extra ones.
+        r = fn(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!);
       } catch (e) {
         this.current = undefined;
         this.fuel.value = FUEL_SLICE;
@@ -353,7 +355,7 @@ export class WasmProcess implements ProcessRam {
     this.enter(t);
     let r: number;
     try {
-      r = fn(...args);
+      r = fn(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!);
     } catch (e) {
       this.current = undefined;
       this.fuel.value = FUEL_SLICE;
