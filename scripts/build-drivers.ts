@@ -10,6 +10,15 @@
  * headers). Paths are passed relative to the repository, so clang's
  * diagnostics name guest/c/<name>/<file>.c:<line> and no absolute path can
  * reach the module.
+ *
+ * Rust drivers: guest/rust/<name>/src/main.rs (or lib.rs), a cdylib on the
+ * project's redox-driver crate (guest/rust/redox-driver, built first as an
+ * rlib), by Debian's rustc 1.63 (/usr/bin/rustc: the rustup toolchain a PATH
+ * may hold first has no wasm32 target) with its wasm32 standard library
+ * (libstd-rust-dev-wasm32). Paths are relative to the repository and every
+ * other prefix is remapped, so diagnostics and panic locations read
+ * guest/rust/<name>/src/<file>.rs:<line> and the module is the same from
+ * any checkout. Both kinds then get the same instrumentation.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -17,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join, relative, resolve, sep } from 'node:path';
 import { blockingImportNames } from '../src/wasm/runtime/process.js';
 import { LINUX_KPI_TABLES } from '../src/wasm/kpi/tables.js';
+import { REDOX_TABLES } from '../src/wasm/redox/tables.js';
 
 const args = process.argv.slice(2);
 const check = args.includes('--check');
@@ -34,6 +44,19 @@ const CFLAGS = [
 const LDFLAGS = [
   '-Wl,--no-entry', '-Wl,--export-dynamic', '-Wl,--export=__heap_base', '-Wl,--export=__wasm_call_ctors', '-Wl,--export-table',
   '-Wl,-z,stack-size=65536', '-Wl,--initial-memory=1048576',
+];
+
+/** Debian's rustc (1.63); its wasm32 standard library comes with libstd-rust-dev-wasm32. */
+const RUSTC = '/usr/bin/rustc';
+/** The Rust library crate every Rust driver links (not a driver itself). */
+const RUST_LIB = 'redox-driver';
+const RUST_TARGET = 'wasm32-unknown-unknown';
+const RUSTFLAGS = [
+  '--edition', '2021', '--target', RUST_TARGET, '-C', 'opt-level=2', '-C', 'panic=abort', '-C', 'codegen-units=1',
+  '-C', 'strip=debuginfo',
+];
+const RUST_LINK = [
+  '-C', 'link-arg=--export=__heap_base', '-C', 'link-arg=--export-table', '-C', 'link-arg=-zstack-size=65536',
 ];
 
 function sources(dir: string): string[] {
@@ -64,20 +87,98 @@ function buildC(name: string, tmp: string): Uint8Array {
   return readFileSync(out);
 }
 
+/** The crate root of guest/rust/<name>: src/main.rs (a driver daemon) or src/lib.rs. */
+function crateRoot(name: string): string {
+  for (const f of ['src/main.rs', 'src/lib.rs']) if (existsSync(join(root, 'guest/rust', name, f))) return `guest/rust/${name}/${f}`;
+  throw new Error(`guest/rust/${name} has neither src/main.rs nor src/lib.rs`);
+}
+
+/**
+ * rustc with the options every crate gets: relative paths from the
+ * repository, and the repository's and the build directory's absolute paths
+ * remapped (file!() and panic locations, symbol hashes), so the bytes do not
+ * depend on where the checkout is.
+ */
+function rustc(args: string[], tmp: string, env: NodeJS.ProcessEnv, what: string): void {
+  const remap = [`--remap-path-prefix=${root}${sep}=`, `--remap-path-prefix=${tmp}${sep}=`, `--remap-path-prefix=${tmp}=`];
+  try {
+    execFileSync(RUSTC, [...RUSTFLAGS, ...remap, ...args], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { status?: number };
+    if (err.code === 'ENOENT') throw new Error(`${RUSTC} is not installed: apt-get install rustc libstd-rust-dev-wasm32 (Debian) to build Rust drivers`);
+    throw new Error(`rustc failed for ${what} (the errors above name the source lines)`);
+  }
+}
+
+/** Whether Debian's rustc and its wasm32 standard library are there (what building a Rust driver needs). */
+function rustToolchain(): string | undefined {
+  let sysroot: string;
+  try {
+    sysroot = execFileSync(RUSTC, ['--print', 'sysroot'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return `${RUSTC} is not installed: apt-get install rustc libstd-rust-dev-wasm32 (Debian) to build Rust drivers`;
+  }
+  if (!existsSync(join(sysroot, 'lib/rustlib', RUST_TARGET, 'lib'))) {
+    return `${RUSTC} has no ${RUST_TARGET} standard library: apt-get install libstd-rust-dev-wasm32 (Debian) to build Rust drivers`;
+  }
+  return undefined;
+}
+
+/** The redox-driver rlib (built once per run, for every Rust driver). */
+let rustLib: string | Error | undefined;
+function buildRustLib(tmp: string): string {
+  if (rustLib === undefined) {
+    try {
+      const missing = rustToolchain();
+      if (missing !== undefined) throw new Error(missing);
+      const out = join(tmp, 'libredox_driver.rlib');
+      // Rust 1.63 wants `#[alloc_error_handler]` (unstable) from a no_std crate with a global allocator: this
+      // crate alone may use it (RUSTC_BOOTSTRAP names the crate; drivers build without it).
+      rustc(['--crate-name', 'redox_driver', '--crate-type', 'rlib', crateRoot(RUST_LIB), '-o', out], tmp,
+        { ...clangEnv(), RUSTC_BOOTSTRAP: 'redox_driver' }, `guest/rust/${RUST_LIB}`);
+      rustLib = out;
+    } catch (e) {
+      rustLib = e as Error;
+    }
+  }
+  if (rustLib instanceof Error) throw rustLib;
+  return rustLib;
+}
+
+function buildRust(name: string, tmp: string): Uint8Array {
+  const lib = buildRustLib(tmp);
+  const out = join(tmp, `${name}.raw.wasm`);
+  const env = clangEnv();
+  delete env.RUSTC_BOOTSTRAP;
+  rustc(['--crate-name', name.replace(/-/g, '_'), '--crate-type', 'cdylib', '--extern', `redox_driver=${lib}`, '-L', `dependency=${tmp}`,
+    ...RUST_LINK, crateRoot(name), '-o', out], tmp, env, `guest/rust/${name}`);
+  return readFileSync(out);
+}
+
 async function main(): Promise<number> {
-  const asyncImports = blockingImportNames(LINUX_KPI_TABLES);
   const cDrivers = existsSync(join(root, 'guest/c')) ? readdirSync(join(root, 'guest/c')).sort() : [];
-  const names = only.length > 0 ? only : cDrivers;
+  const rustDrivers = existsSync(join(root, 'guest/rust'))
+    ? readdirSync(join(root, 'guest/rust')).filter((n) => n !== RUST_LIB && existsSync(join(root, 'guest/rust', n, 'src'))).sort()
+    : [];
+  const names = only.length > 0 ? only : [...cDrivers, ...rustDrivers];
   const tmp = mkdtempSync(join(tmpdir(), 'simrun-build-'));
   let bad = 0;
   try {
     mkdirSync(join(root, 'guest/modules'), { recursive: true });
     for (const name of names) {
-      if (!cDrivers.includes(name)) { process.stderr.write(`build-drivers: no driver ${name} under guest/c\n`); bad++; continue; }
+      const isC = cDrivers.includes(name);
+      const isRust = rustDrivers.includes(name);
+      const kind = isC && !isRust ? 'c' : isRust && !isC ? 'rust' : undefined;
+      if (kind === undefined) {
+        process.stderr.write(`build-drivers: ${isC ? `${name} is both guest/c/${name} and guest/rust/${name}` : `no driver ${name} under guest/c or guest/rust`}\n`);
+        bad++;
+        continue;
+      }
       const target = join(root, 'guest/modules', `${name}.wasm`);
       let wasm: Uint8Array;
       try {
-        const raw = buildC(name, tmp);
+        const raw = kind === 'c' ? buildC(name, tmp) : buildRust(name, tmp);
+        const asyncImports = blockingImportNames(kind === 'c' ? LINUX_KPI_TABLES : REDOX_TABLES);
         // Binaryen loads slowly (a large module): only once something compiled.
         const { instrumentModule, InstrumentError } = await import('../src/wasm/build/instrument.js');
         try {
@@ -94,7 +195,7 @@ async function main(): Promise<number> {
       if (check) {
         const have = existsSync(target) ? readFileSync(target) : undefined;
         if (have === undefined || Buffer.compare(have, Buffer.from(wasm)) !== 0) {
-          process.stderr.write(`build-drivers: ${rel} differs from what guest/c/${name} builds to (${have === undefined ? 'missing' : `${have.length} vs ${wasm.length} bytes`}); run npm run build:drivers and commit it\n`);
+          process.stderr.write(`build-drivers: ${rel} differs from what guest/${kind}/${name} builds to (${have === undefined ? 'missing' : `${have.length} vs ${wasm.length} bytes`}); run npm run build:drivers and commit it\n`);
           bad++;
         } else {
           process.stdout.write(`${rel}: up to date (${wasm.length} bytes)\n`);

@@ -9,6 +9,7 @@ import { LinuxKpi, pciMatch, type PciDeviceId, type PciDriver } from './linux-kp
 import { makeNvmePciDriver, NVME_DEBUG_PARAMS, NVME_ID_TABLE } from './nvme/driver.js';
 import { iwlwifiParams, IWL_ID_TABLE, makeIwlwifiPciDriver } from './iwlwifi/index.js';
 import { runCompiledPciDriver } from '../wasm/kpi/run.js';
+import { runCompiledRedoxDriver } from '../wasm/redox/run.js';
 
 /** The repository root (this file sits two folders below it, as the CLI bundle does). */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -167,6 +168,37 @@ function compiledLinuxDriver<T extends PropTable>(d: { name: string; moduleName:
   });
 }
 
+/**
+ * A Rust driver in the Redox shape built from guest/rust/<name> (npm run
+ * build:drivers) on the redox-driver crate, running on the compiled-driver
+ * runtime with the `redox` imports (src/wasm/redox). `moduleName` is its file
+ * under guest/modules.
+ */
+function compiledRedoxDriver<T extends PropTable>(d: { name: string; moduleName: string; description: string; params: T; idTable: readonly PciDeviceId[] }): AnyDriverEntry {
+  const params = { ...compiledParams, ...d.params };
+  return registerDriver({
+    name: d.name,
+    description: d.description,
+    kind: 'redox',
+    explicit: true,
+    params,
+    idTable: d.idTable,
+    main: (sys, pci, p, env) => runCompiledRedoxDriver(sys, pci, {
+      name: d.name,
+      module: compiledModulePath(d.moduleName, p as PropValues<typeof compiledParams>, env),
+      memoryBytes: (p as PropValues<typeof compiledParams>).memoryMiB * 1024 * 1024,
+      params: cParams(params, p),
+    }),
+    checkInputs: (p, env) => {
+      if ((p as PropValues<typeof compiledParams>).module === '') return;
+      const path = compiledModulePath(d.moduleName, p as PropValues<typeof compiledParams>, env);
+      try { accessSync(path, fsConstants.R_OK); } catch {
+        throw new DriverConfigError('module', `${path} does not exist or is not readable; build it with npm run build:drivers`);
+      }
+    },
+  });
+}
+
 /** Parameters as the C side reads them (param_int): an enum's value becomes its index in the declared values. */
 function cParams(table: PropTable, p: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -206,6 +238,17 @@ DRIVERS.push(compiledLinuxDriver({
     ioTimeoutMs: nvmeParams.ioTimeoutMs,
   },
   idTable: NVME_ID_TABLE,
+}));
+
+DRIVERS.push(compiledRedoxDriver({
+  name: 'redox-selftest',
+  moduleName: 'redox-selftest',
+  description: 'Rust (redox-driver crate, compiled to wasm): runtime self-test bound to an NVMe controller; pcid handle, registers, `loops` iterations, Dma buffer, sleep, a second thread; `fault` makes it misbehave',
+  params: {
+    loops: { type: 'number', default: 1000, min: 0, max: 2_000_000_000, integer: true, doc: 'iterations of arithmetic between two register reads' },
+    fault: { type: 'number', default: 0, min: 0, max: 5, integer: true, doc: '1 panic!, 2 index out of bounds, 3 endless loop, 4 unbounded recursion, 5 an allocation the heap cannot hold' },
+  },
+  idTable: [{ class: 0x010802, classMask: 0xffffff }],
 }));
 
 export function findDriver(name: string): AnyDriverEntry | undefined {
