@@ -1,7 +1,7 @@
 /**
  * Bench child process: one job per process, so peak RSS is that job's alone.
  *   tsx bench/child.ts record <scenario.json> <trace>  -> records the scenario
- *   tsx bench/child.ts replay <trace>                  -> trace-as-hardware replay
+ *   tsx bench/child.ts replay <trace> [scenario.json]  -> trace-as-hardware replay
  *   tsx bench/child.ts make-diff <events> <dir>        -> two synthetic traces to diff
  *   tsx bench/child.ts diff <a> <b>                    -> diff them (nothing else in the process)
  * Prints one JSON line: { events, seconds, maxRssMiB }.
@@ -18,7 +18,7 @@ function main(): void {
   if (job === 'record' && a !== undefined && b !== undefined) {
     events = runScenario(a, { record: b }).trace?.records ?? 0;
   } else if (job === 'replay' && a !== undefined) {
-    const r = runReplayHardware({ trace: a, decoders: deviceDecoders(), out: () => {} });
+    const r = runReplayHardware({ trace: a, ...(b !== undefined ? { scenario: b } : {}), decoders: deviceDecoders(), out: () => {} });
     if (r.exitCode !== 0) throw new Error(`replay diverged: ${r.compare.divergences[0]?.kind ?? r.result.failures.join('; ')}`);
     events = r.hardware.matched + r.hardware.injected;
   } else if (job === 'make-diff' && a !== undefined && b !== undefined) {

@@ -151,8 +151,10 @@ function child(...args: string[]): ChildResult {
  */
 export function benchReplay(dir: string, ops: number): { eventsPerS: number; peakRssMiB: number; events: number } {
   const trace = join(dir, `reads-${ops}.simtrace`);
-  const rec = child('record', scenarioFile(dir, ops), trace);
-  const r = child('replay', trace);
+  const scenario = scenarioFile(dir, ops);
+  const rec = child('record', scenario, trace);
+  // The trace names its scenario relative to the scenario's own folder: pass it.
+  const r = child('replay', trace, scenario);
   // Throughput counts the trace's events replayed; `events` is the trace's size.
   return { eventsPerS: rec.events / r.seconds, peakRssMiB: r.maxRssMiB, events: rec.events };
 }

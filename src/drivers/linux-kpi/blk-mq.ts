@@ -47,8 +47,14 @@ export interface BlkRequest {
 
 /** What a driver implements (`struct blk_mq_ops`). */
 export interface BlkMqOps {
-  /** Starts `rq` on hardware queue `hctx`; BLK_STS_OK, or BLK_STS_RESOURCE to be called again later. */
-  queueRq(hctx: number, rq: BlkRequest, last: boolean): Co<number>;
+  /**
+   * Starts `rq` on hardware queue `hctx`; BLK_STS_OK, or BLK_STS_RESOURCE to
+   * be called again later. Must not sleep (no BLK_MQ_F_BLOCKING): it runs in
+   * the submitting context, and when a request ends, in kblockd.
+   */
+  queueRq(hctx: number, rq: BlkRequest, last: boolean): number;
+  /** Binds hardware queue `hctx` (may sleep); called once per queue before its first request. 0 or a negated errno. */
+  initHctx?(hctx: number): Co<number>;
   /** A request past its deadline (worker thread, may sleep): BLK_EH_DONE or BLK_EH_RESET_TIMER. */
   timeout?(rq: BlkRequest): Co<number>;
 }
@@ -63,6 +69,8 @@ export interface BlkTagSet {
   readonly freeTags: number[][];
   /** Requests waiting for a tag or for the driver to have room. */
   readonly waiting: Waiting[];
+  /** Hardware queues whose initHctx ran (or failed: then their requests fail). */
+  readonly initState: ('no' | 'ok' | 'failed')[];
 }
 
 /** A part of a scheme request waiting for a tag or for room in the driver (pooled). */
@@ -118,7 +126,7 @@ export class LinuxBlkMq {
   blk_mq_alloc_tag_set(ops: BlkMqOps, nrHwQueues: number, queueDepth: number, timeoutJiffies: number): BlkTagSet {
     const set: BlkTagSet = {
       ops, nrHwQueues, queueDepth, timeoutJiffies: timeoutJiffies > 0 ? timeoutJiffies : this.time.msecs_to_jiffies(30_000),
-      rqs: [], freeTags: [], waiting: [],
+      rqs: [], freeTags: [], waiting: [], initState: Array.from({ length: nrHwQueues }, () => 'no' as const),
     };
     for (let h = 0; h < nrHwQueues; h++) {
       set.rqs.push(Array.from({ length: queueDepth }, (_, tag) => ({
@@ -170,16 +178,31 @@ export class LinuxBlkMq {
           break;
         }
         case OP_READ:
-        case OP_WRITE:
-          yield* this.submit(sys, fd, p, handles.get(p.handle), p.op === OP_WRITE);
+        case OP_WRITE: {
+          const d = handles.get(p.handle);
+          if (d !== undefined) yield* this.initQueues(d.set);
+          this.submit(sys, fd, p, d, p.op === OP_WRITE);
           break;
+        }
         default:
           sys.reply(fd, p, -EINVAL);
       }
     }
   }
 
-  private *submit(sys: Sys, fd: number, p: Packet, d: BlkDisk | undefined, write: boolean): Co<void> {
+  /** Runs initHctx for the set's queues not yet bound (the first request of a disk). */
+  private *initQueues(set: BlkTagSet): Co<void> {
+    for (let h = 0; h < set.nrHwQueues; h++) {
+      if (set.initState[h] !== 'no') continue;
+      set.initState[h] = 'ok';
+      if (set.ops.initHctx !== undefined && (yield* set.ops.initHctx(h)) < 0) {
+        set.initState[h] = 'failed';
+        this.env.log('error', `init_hctx of hardware queue ${h} failed: its requests fail`);
+      }
+    }
+  }
+
+  private submit(sys: Sys, fd: number, p: Packet, d: BlkDisk | undefined, write: boolean): void {
     const buf = p.buf;
     if (d === undefined || buf === null) { sys.reply(fd, p, -EINVAL); return; }
     const lbs = d.logicalBlockSize;
@@ -197,11 +220,11 @@ export class LinuxBlkMq {
       w.hctx = hctx; w.io = io; w.sector = (p.offset + off) / 512; w.bytes = Math.min(d.maxBytes, n - off); w.ioOffset = off;
       set.waiting.push(w);
     }
-    yield* this.dispatch(sys, set);
+    this.dispatch(sys, set);
   }
 
   /** Hands waiting requests to the driver while tags are free and it accepts them. */
-  private *dispatch(sys: Sys, set: BlkTagSet): Co<void> {
+  private dispatch(sys: Sys, set: BlkTagSet): void {
     for (let i = 0; i < set.waiting.length;) {
       const w = set.waiting[i]!;
       const tags = set.freeTags[w.hctx]!;
@@ -224,7 +247,7 @@ export class LinuxBlkMq {
       set.waiting.splice(i, 1);
       let last = true;
       for (let j = i; j < set.waiting.length; j++) if (set.waiting[j]!.hctx === w.hctx) { last = false; break; }
-      const st = yield* set.ops.queueRq(w.hctx, rq, last);
+      const st = set.initState[w.hctx] === 'failed' ? BLK_STS_IOERR : set.ops.queueRq(w.hctx, rq, last);
       if (st === BLK_STS_RESOURCE) {
         // The driver has no room: the request waits (first in line) for an end to free some;
         // with nothing in flight on the queue no end will come, so it is re-run after a delay
@@ -282,7 +305,7 @@ export class LinuxBlkMq {
       k.tid = this.env.spawn('kblockd', function* (sys) {
         k.sys = sys;
         for (;;) {
-          for (const s of self.sets) if (s.waiting.length > 0) yield* self.dispatch(sys, s);
+          for (const s of self.sets) if (s.waiting.length > 0) self.dispatch(sys, s);
           k.idle = true;
           yield* sys.park();
           k.idle = false;

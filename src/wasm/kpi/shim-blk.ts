@@ -33,7 +33,6 @@ interface CTagSet {
   bdPtrs: number[];
   /** struct request pointers per hctx, by tag. */
   rqPtrs: number[][];
-  initDone: boolean[];
   /** Argument arrays reused per call (queue_rq's hctx and bd, the timeout's rq). */
   queueArgs: number[][];
   rqArg: number[];
@@ -42,14 +41,9 @@ interface CTagSet {
 function makeOps(proc: WasmProcess, sys: Sys, c: () => CTagSet, queueRq: (...a: number[]) => number,
   initHctx: ((...a: number[]) => number) | undefined, timeout: ((...a: number[]) => number) | undefined): BlkMqOps {
   return {
-    *queueRq(hctx: number, rq: BlkRequest, last: boolean) {
+    // queue_rq must not sleep (blk-mq without BLK_MQ_F_BLOCKING): a call that blocks crashes the driver.
+    queueRq(hctx: number, rq: BlkRequest, last: boolean) {
       const t = c();
-      if (!t.initDone[hctx] && initHctx !== undefined) {
-        t.initDone[hctx] = true;
-        const r = yield* proc.call(sys, initHctx, [t.hctxPtrs[hctx]!, proc.u32(t.setPtr + SET.driverData), hctx], 'init_hctx');
-        if (r < 0) return 10; // BLK_STS_IOERR: the queue could not be set up
-      }
-      t.initDone[hctx] = true;
       const p = t.rqPtrs[hctx]![rq.tag]!;
       proc.setU32(p + RQ.op, rq.op);
       proc.setU64(p + RQ.sector, rq.sector);
@@ -59,7 +53,11 @@ function makeOps(proc: WasmProcess, sys: Sys, c: () => CTagSet, queueRq: (...a: 
       const bd = t.bdPtrs[hctx]!;
       proc.setU32(bd + BD.rq, p);
       proc.bytes[bd + BD.last] = last ? 1 : 0;
-      return (yield* proc.call(sys, queueRq, t.queueArgs[hctx]!, 'queue_rq')) & 0xff;
+      return proc.callSync(sys, queueRq, t.queueArgs[hctx]!, 'queue_rq') & 0xff;
+    },
+    initHctx: initHctx === undefined ? undefined : function* (hctx: number) {
+      const t = c();
+      return yield* proc.call(sys, initHctx, [t.hctxPtrs[hctx]!, proc.u32(t.setPtr + SET.driverData), hctx], 'init_hctx');
     },
     timeout: timeout === undefined ? undefined : function* (rq: BlkRequest) {
       const t = c();
@@ -87,7 +85,7 @@ export const BLK_IMPORTS: ImportTable = {
         const set = s.k.blk.blk_mq_alloc_tag_set(
           makeOps(proc, cx.sys, () => holder!, queueRq, ih === 0 ? undefined : cFunction(cx, ih, 'blk_mq_ops.init_hctx'), to === 0 ? undefined : cFunction(cx, to, 'blk_mq_ops.timeout')),
           nrHw, depth, proc.u32(setPtr + SET.timeout));
-        const t: CTagSet = { set, setPtr, hctxPtrs: [], bdPtrs: [], rqPtrs: [], initDone: [], queueArgs: [], rqArg: [0] };
+        const t: CTagSet = { set, setPtr, hctxPtrs: [], bdPtrs: [], rqPtrs: [], queueArgs: [], rqArg: [0] };
         for (let h = 0; h < nrHw; h++) {
           const hp = proc.malloc(HCTX.size, 16, true);
           const bd = proc.malloc(BD.size, 16, true);
@@ -96,7 +94,6 @@ export const BLK_IMPORTS: ImportTable = {
           t.hctxPtrs.push(hp);
           t.bdPtrs.push(bd);
           t.queueArgs.push([hp, bd]);
-          t.initDone.push(false);
           const row: number[] = [];
           for (let tag = 0; tag < depth; tag++) {
             const p = proc.malloc(RQ.size + cmdSize, 16, true);
