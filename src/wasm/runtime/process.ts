@@ -393,12 +393,24 @@ export class WasmProcess implements ProcessRam {
     return t;
   }
 
+  /**
+   * The function the module calls for a non-blocking import. Its parameter
+   * count is the definition's (V8 calls a JS import whose arity matches the
+   * wasm signature without adapting the arguments): the hot imports (readl,
+   * writel, spin_lock) take one to three.
+   */
   private syncWrapper(d: SyncImport, cx: WasmCallContext, slot: number): (...a: number[]) => number | bigint | void {
-    const fn = d.fn;
-    return (a: Arg, b: Arg, c: Arg, dd: Arg, e: Arg, f: Arg, g: Arg, h: Arg) => {
-      this.boundary(slot, a, b, c);
-      return fn(cx, a, b, c, dd, e, f, g, h);
-    };
+    const fn = d.fn as (cx: WasmCallContext, ...a: Arg[]) => number | bigint | void;
+    switch (d.fn.length - 1) {
+      case 0: return () => { this.boundary(slot, 0, 0, 0); return fn(cx); };
+      case 1: return (a: Arg) => { this.boundary(slot, a, 0, 0); return fn(cx, a); };
+      case 2: return (a: Arg, b: Arg) => { this.boundary(slot, a, b, 0); return fn(cx, a, b); };
+      case 3: return (a: Arg, b: Arg, c: Arg) => { this.boundary(slot, a, b, c); return fn(cx, a, b, c); };
+      default: return (a: Arg, b: Arg, c: Arg, dd: Arg, e: Arg, f: Arg, g: Arg, h: Arg) => {
+        this.boundary(slot, a, b, c);
+        return fn(cx, a, b, c, dd, e, f, g, h);
+      };
+    }
   }
 
   private blockingWrapper(d: BlockingImport, cx: WasmCallContext, slot: number): (...a: number[]) => number {
