@@ -189,6 +189,7 @@ function compiledRedoxDriver<T extends PropTable>(d: { name: string; moduleName:
       memoryBytes: (p as PropValues<typeof compiledParams>).memoryMiB * 1024 * 1024,
       params: cParams(params, p),
     }),
+    inputFiles: (p, env) => [compiledModulePath(d.moduleName, p as PropValues<typeof compiledParams>, env)],
     checkInputs: (p, env) => {
       if ((p as PropValues<typeof compiledParams>).module === '') return;
       const path = compiledModulePath(d.moduleName, p as PropValues<typeof compiledParams>, env);
