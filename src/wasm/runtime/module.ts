@@ -21,6 +21,12 @@ export interface DriverModule {
 const REQUIRED_EXPORTS = ['memory', FUEL_GLOBAL, '__stack_pointer', 'asyncify_start_unwind', 'asyncify_stop_unwind',
   'asyncify_start_rewind', 'asyncify_stop_rewind', 'asyncify_get_state', STACK_LIMIT_GLOBAL] as const;
 
+/**
+ * Compiled modules by path and content hash. A WebAssembly.Module is
+ * immutable and every process instantiates its own, so sharing one between
+ * machines of a process cannot change what any of them does; it only saves
+ * recompiling per run.
+ */
 const cache = new Map<string, DriverModule>();
 
 /** Reads, compiles and checks a driver module (cached per path and content within the process). */
