@@ -252,6 +252,19 @@ DRIVERS.push(compiledRedoxDriver({
   idTable: [{ class: 0x010802, classMask: 0xffffff }],
 }));
 
+DRIVERS.push(compiledRedoxDriver({
+  name: 'nvmed',
+  moduleName: 'nvmed',
+  description: 'NVMe driver daemon in Rust (guest/rust/nvmed, Redox nvmed shape) on the redox-driver crate, compiled to wasm; serves disk.nvme',
+  params: {
+    irqMode: nvmeParams.irqMode,
+    ioQueues: nvmeParams.ioQueues,
+    queueDepth: nvmeParams.queueDepth,
+    adminTimeoutMs: nvmeParams.adminTimeoutMs,
+  },
+  idTable: NVME_ID_TABLE,
+}));
+
 export function findDriver(name: string): AnyDriverEntry | undefined {
   return DRIVERS.find((d) => d.name === name);
 }

@@ -42,7 +42,7 @@ describe('redox import module', () => {
   it('the committed Rust modules were built with the current blocking imports', () => {
     const want = blockingImportNames(REDOX_TABLES);
     expect(want).toContain('redox.irq_wait');
-    for (const name of ['redox-selftest']) {
+    for (const name of ['redox-selftest', 'nvmed']) {
       const m = loadDriverModule(join(ROOT, 'guest/modules', `${name}.wasm`));
       expect([...m.asyncImports].sort(), name).toEqual(want);
       for (const imp of WebAssembly.Module.imports(m.module)) {

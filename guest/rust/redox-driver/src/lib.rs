@@ -29,7 +29,7 @@ pub mod sync;
 pub mod scheme;
 
 pub use dma::{Dma, DmaBuffer, PAGE_SIZE};
-pub use error::{Error, Result};
+pub use error::{Error, Result, EAGAIN, EBADF, EBUSY, EINVAL, EIO, ENAMETOOLONG, ENODEV, ENOENT, ENOMEM, ENOSPC, ENOSYS, EPERM, ETIMEDOUT};
 pub use irq::{Irq, IrqKind};
 pub use mmio::{Mmio, Reg};
 pub use pci::{PciBar, PciFunction, PciFunctionHandle};
