@@ -261,6 +261,7 @@ DRIVERS.push(compiledRedoxDriver({
     ioQueues: nvmeParams.ioQueues,
     queueDepth: nvmeParams.queueDepth,
     adminTimeoutMs: nvmeParams.adminTimeoutMs,
+    ioTimeoutMs: nvmeParams.ioTimeoutMs,
   },
   idTable: NVME_ID_TABLE,
 }));

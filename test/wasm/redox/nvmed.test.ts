@@ -3,9 +3,10 @@
  * redox-driver crate, committed as guest/modules/nvmed.wasm), against copies
  * of the NVMe scenarios: every expectation holds with MSI-X and with INTx,
  * the device sees what it sees from the TypeScript driver (diff against the
- * golden traces is TIMING-ONLY once the process names are left out), runs
- * are deterministic, and the disk.nvme protocol answers as the TypeScript
- * driver's does (a client process below).
+ * golden traces is TIMING-ONLY once the process names are left out), a
+ * stalled command is aborted after ioTimeoutMs, runs are deterministic, and
+ * the disk.nvme protocol answers as the TypeScript driver's does (a client
+ * process below).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,6 +80,19 @@ describe.each([
 });
 
 describe('nvmed', () => {
+  it('aborts a command the controller never starts: one request fails with EIO, every other one completes and verifies', () => {
+    const out = runScenario(copyScenario('nvme-fault-io-timeout'));
+    expect(out.result.failures).toEqual([]);
+    const w = blockIoResultOf(out.result.workload)!;
+    expect(w.ioErrors).toBe(1);
+    expect(w.dataErrors).toBe(0);
+    const logs = out.machine.kernel.logs.filter((l) => l.proc === 'nvmedd');
+    const aborting = logs.find((l) => /^I\/O \d+ QID \d timeout, aborting$/.test(l.text))!;
+    expect(aborting.level).toBe('warn');
+    expect(aborting.time).toBeGreaterThanOrEqual(500e9); // ioTimeoutMs 500
+    expect(logs.some((l) => /failed: Command Abort Requested \(SCT 0 SC 0x07\)$/.test(l.text))).toBe(true);
+  });
+
   it('records byte-identical traces run after run', () => {
     const p = copyScenario('nvme-jitter');
     const a = runScenario(p, { recordToBuffer: true }).trace!.buffer!;

@@ -5,8 +5,12 @@
 //! own, enables the controller, identifies it and its namespaces, creates
 //! I/O queue pairs, and serves `disk.nvme` (scheme.rs).
 //!
+//! A watchdog thread aborts I/O commands that miss their deadline
+//! (ioTimeoutMs): the controller completes an aborted command with Command
+//! Abort Requested and only its request fails (EIO).
+//!
 //! Parameters: irqMode (auto, msix, msi, intx), ioQueues, queueDepth,
-//! adminTimeoutMs.
+//! adminTimeoutMs, ioTimeoutMs.
 #![no_std]
 
 extern crate alloc;
@@ -21,7 +25,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use redox_driver::{error, info, thread, time, Condvar, Dma, Error, Irq, Mutex, PciFunctionHandle, Result, Socket};
+use redox_driver::{error, info, thread, time, warn, Condvar, Dma, Error, Irq, Mutex, PciFunctionHandle, Result, Socket};
 use redox_driver::error::{EIO, ENODEV, ETIMEDOUT};
 use redox_driver::time::Instant;
 
@@ -29,7 +33,7 @@ use nvme::cmd::{self, NvmeCmd};
 use nvme::identify::{namespace_list, IdentifyController, IdentifyNamespace};
 use nvme::queues::NvmeComp;
 use nvme::{regs, AdminResult, Nvme};
-use scheme::{DiskScheme, Namespace};
+use scheme::{DiskScheme, Namespace, TimedOut};
 
 redox_driver::driver_main!(main);
 
@@ -66,6 +70,8 @@ struct Shared {
     state: Mutex<Driver>,
     /// Signalled when an admin command completes.
     admin_done: Condvar,
+    /// Wakes the watchdog when I/O starts while it sleeps without a deadline.
+    watchdog: Condvar,
     method: InterruptMethod,
 }
 
@@ -74,6 +80,7 @@ fn main() -> Result<()> {
     let io_queues = redox_driver::param_int("ioQueues", 2).clamp(1, 64) as u16;
     let queue_depth = redox_driver::param_int("queueDepth", 64).clamp(2, 65536) as u32;
     let admin_timeout = Duration::from_millis(redox_driver::param_int("adminTimeoutMs", 2000).max(1) as u64);
+    let io_timeout_ms = redox_driver::param_int("ioTimeoutMs", 30_000).max(1) as u64;
 
     let mut pcid = PciFunctionHandle::connect_default();
     let func = pcid.config().clone();
@@ -104,7 +111,7 @@ fn main() -> Result<()> {
     let (method, irqs) = interrupts(&mut pcid, irq_mode, 1 + io_queues)?;
     let nvec = irqs.len();
     info!("interrupts: {}, {} vector(s)", method.name(), nvec);
-    let shared = Arc::new(Shared { state: Mutex::new(Driver { nvme, disk: None }), admin_done: Condvar::new(), method });
+    let shared = Arc::new(Shared { state: Mutex::new(Driver { nvme, disk: None }), admin_done: Condvar::new(), watchdog: Condvar::new(), method });
     for (vector, irq) in irqs.into_iter().enumerate() {
         let s = shared.clone();
         thread::spawn(&format!("nvme-irq{}", vector), move || irq_thread(&s, irq, vector as u16))?;
@@ -130,9 +137,11 @@ fn main() -> Result<()> {
 
     {
         let mut g = shared.state.lock();
-        let disk = DiskScheme::new(&g.nvme, namespaces)?;
+        let disk = DiskScheme::new(&g.nvme, namespaces, io_timeout_ms)?;
         g.disk = Some(disk);
     }
+    let s = shared.clone();
+    thread::spawn("nvme-watchdog", move || watchdog(&s, admin_timeout))?;
     let mut socket = Socket::create("disk.nvme")?;
     {
         let g = shared.state.lock();
@@ -142,11 +151,72 @@ fn main() -> Result<()> {
     socket.serve(|req| {
         let mut g = shared.state.lock();
         let Driver { nvme, disk } = &mut *g;
-        match disk {
-            Some(d) => d.handle(nvme, req),
-            None => req.reply(Err(Error::new(ENODEV))),
+        let wake = match disk {
+            Some(d) => {
+                d.handle(nvme, req);
+                core::mem::take(&mut d.wake_watchdog)
+            }
+            None => {
+                req.reply(Err(Error::new(ENODEV)));
+                false
+            }
+        };
+        drop(g);
+        if wake {
+            shared.watchdog.notify_one();
         }
     })
+}
+
+/// Aborts I/O commands past their deadline (as blk-mq's timeout handler and
+/// nvme_timeout): sleeps until the earliest deadline of what is in flight,
+/// or without one (woken by the next submission) when nothing is.
+fn watchdog(s: &Shared, admin_timeout: Duration) {
+    let mut g = s.state.lock();
+    loop {
+        let now = time::clock_ns();
+        let (expired, next) = match g.disk.as_mut() {
+            Some(d) => d.expired(now),
+            None => return,
+        };
+        if !expired.is_empty() {
+            drop(g);
+            for t in &expired {
+                abort(s, t, admin_timeout);
+            }
+            g = s.state.lock();
+            continue;
+        }
+        match next {
+            Some(deadline) => g = s.watchdog.wait_timeout(g, Duration::from_nanos(deadline - now)).0,
+            None => {
+                if let Some(d) = g.disk.as_mut() {
+                    d.watchdog_idle = true;
+                }
+                g = s.watchdog.wait(g);
+            }
+        }
+    }
+}
+
+/// Aborts one timed-out command (NVMe 1.4, 5.1). An aborted command completes on its queue with
+/// Command Abort Requested and its request fails; one the controller does not abort is failed here.
+fn abort(s: &Shared, t: &TimedOut, timeout: Duration) {
+    if !s.state.lock().disk.as_ref().map_or(false, |d| d.still_in_flight(t)) {
+        return;
+    }
+    warn!("I/O {} QID {} timeout, aborting", t.cid, t.qid);
+    let r = admin(s, NvmeCmd::abort(t.qid, t.cid), &format!("Abort (cid {}, QID {})", t.cid, t.qid), timeout);
+    let mut g = s.state.lock();
+    let d = match g.disk.as_mut() { Some(d) => d, None => return };
+    if !d.still_in_flight(t) {
+        return; // the abort completed it
+    }
+    if matches!(r, Ok(AdminResult { dw0, .. }) if dw0 & 1 == 0) {
+        return; // aborted: its completion is on the way
+    }
+    error!("I/O {} QID {} was not aborted by the controller; failing it (a controller reset is needed to reuse the slot)", t.cid, t.qid);
+    d.abandon(t);
 }
 
 /// Polls CSTS.RDY for `ready` up to CAP.TO in 1 ms steps (as nvme_wait_ready).
@@ -202,6 +272,7 @@ fn irq_thread(s: &Shared, irq: Irq, vector: u16) {
             return;
         }
         let mut admin_done = false;
+        let mut wake = false;
         {
             let mut g = s.state.lock();
             let Driver { nvme, disk } = &mut *g;
@@ -222,11 +293,15 @@ fn irq_thread(s: &Shared, irq: Irq, vector: u16) {
                         d.complete(nvme, qi, c);
                     }
                     d.submit(nvme, qi);
+                    wake |= core::mem::take(&mut d.wake_watchdog);
                 }
             }
         }
         if admin_done {
             s.admin_done.notify_all();
+        }
+        if wake {
+            s.watchdog.notify_one();
         }
         // A legacy line stays masked until acknowledged; the CQ head doorbells above deasserted it.
         let _ = irq.ack();

@@ -5,13 +5,15 @@
 //! (client pid mod queues), and the reply is the byte count once every
 //! command of the request completed (EIO if one failed). Replies come from
 //! the interrupt threads; requests that find their queue full wait in a
-//! per-queue list until completions free command ids.
+//! per-queue list until completions free command ids. Each command has a
+//! deadline (ioTimeoutMs); the watchdog thread in main.rs aborts one that
+//! misses it.
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 
 use redox_driver::scheme::{Op, Request};
-use redox_driver::{error, DmaBuffer, Dma, Error, Result, EINVAL, EIO, ENOENT, ENOMEM, PAGE_SIZE};
+use redox_driver::{error, time, DmaBuffer, Dma, Error, Result, EINVAL, EIO, ENOENT, ENOMEM, PAGE_SIZE};
 
 use crate::nvme::cmd::NvmeCmd;
 use crate::nvme::queues::NvmeComp;
@@ -53,6 +55,22 @@ struct Chunk {
 struct InFlight {
     chunk: Chunk,
     buf: DmaBuffer,
+    /// Submission number (tells a command from a later one with the same id).
+    seq: u64,
+    /// Clock (ns) by which it must complete.
+    deadline: u64,
+    /// The watchdog took it (abort under way).
+    timed_out: bool,
+    /// Failed by the driver after the controller did not abort it: its id stays taken until it completes after all.
+    abandoned: bool,
+}
+
+/// A command past its deadline, for the watchdog to abort.
+#[derive(Clone, Copy, Debug)]
+pub struct TimedOut {
+    pub qid: u16,
+    pub cid: u16,
+    seq: u64,
 }
 
 /// Per I/O queue: commands in flight by command id, commands waiting for one.
@@ -75,10 +93,16 @@ pub struct DiskScheme {
     mdts_bytes: usize,
     /// Commands completed (all queues).
     pub ios: u64,
+    io_timeout_ns: u64,
+    next_seq: u64,
+    /// The watchdog sleeps without a deadline (nothing was in flight): the next submission must wake it.
+    pub watchdog_idle: bool,
+    /// Set when a submission found the watchdog idle; whoever submitted wakes it after unlocking.
+    pub wake_watchdog: bool,
 }
 
 impl DiskScheme {
-    pub fn new(nvme: &Nvme, namespaces: BTreeMap<u32, Namespace>) -> Result<DiskScheme> {
+    pub fn new(nvme: &Nvme, namespaces: BTreeMap<u32, Namespace>, io_timeout_ms: u64) -> Result<DiskScheme> {
         let mdts_pages = nvme.mdts_bytes / PAGE_SIZE;
         let prp_entries = (mdts_pages.saturating_sub(1)).max(1).next_power_of_two();
         let mut queues = Vec::new();
@@ -94,6 +118,7 @@ impl DiskScheme {
             namespaces, handles: BTreeMap::new(), next_handle: 1, queues,
             requests: Vec::new(), free_requests: Vec::new(),
             pool: BufferPool::new(nvme.mdts_bytes), prp_entries, mdts_bytes: nvme.mdts_bytes, ios: 0,
+            io_timeout_ns: io_timeout_ms * 1_000_000, next_seq: 0, watchdog_idle: false, wake_watchdog: false,
         })
     }
 
@@ -170,6 +195,7 @@ impl DiskScheme {
     /// Submits waiting commands of queue `qi` while it has free command ids; one doorbell write for the batch.
     pub fn submit(&mut self, nvme: &mut Nvme, qi: usize) {
         let mut submitted = 0;
+        let mut deadline = 0;
         while let Some(&c) = self.queues[qi].pending.front() {
             let q = &mut nvme.io[qi];
             if q.free_slots() == 0 {
@@ -195,12 +221,58 @@ impl DiskScheme {
             }
             let (prp1, prp2) = self.prps(qi, cid, &buf, c.len);
             q.push(NvmeCmd::io(write, c.nsid, c.lba, c.blocks, prp1, prp2), cid);
-            self.queues[qi].inflight[cid as usize] = Some(InFlight { chunk: c, buf });
+            if deadline == 0 {
+                deadline = time::clock_ns() + self.io_timeout_ns;
+            }
+            self.next_seq += 1;
+            self.queues[qi].inflight[cid as usize] = Some(InFlight {
+                chunk: c, buf, seq: self.next_seq, deadline, timed_out: false, abandoned: false,
+            });
             submitted += 1;
         }
         if submitted > 0 {
             nvme.io[qi].ring_sq(&nvme.bar);
+            if self.watchdog_idle {
+                self.watchdog_idle = false;
+                self.wake_watchdog = true;
+            }
         }
+    }
+
+    /// Commands past their deadline at `now` (marked, so each is reported once) and the earliest deadline of the others.
+    pub fn expired(&mut self, now: u64) -> (Vec<TimedOut>, Option<u64>) {
+        let mut out = Vec::new();
+        let mut next: Option<u64> = None;
+        for (qi, q) in self.queues.iter_mut().enumerate() {
+            for (cid, slot) in q.inflight.iter_mut().enumerate() {
+                let f = match slot { Some(f) if !f.timed_out => f, _ => continue };
+                if f.deadline <= now {
+                    f.timed_out = true;
+                    out.push(TimedOut { qid: qi as u16 + 1, cid: cid as u16, seq: f.seq });
+                } else {
+                    next = Some(next.map_or(f.deadline, |n| n.min(f.deadline)));
+                }
+            }
+        }
+        (out, next)
+    }
+
+    /// Whether the timed-out command is still in flight (its completion did not arrive meanwhile).
+    pub fn still_in_flight(&self, t: &TimedOut) -> bool {
+        matches!(&self.queues[t.qid as usize - 1].inflight[t.cid as usize], Some(f) if f.seq == t.seq && !f.abandoned)
+    }
+
+    /// The controller did not abort a timed-out command: its request fails with EIO now; the
+    /// command id and buffer stay taken until the command completes after all (or for good).
+    pub fn abandon(&mut self, t: &TimedOut) {
+        if !self.still_in_flight(t) {
+            return;
+        }
+        let ri = match &mut self.queues[t.qid as usize - 1].inflight[t.cid as usize] {
+            Some(f) => { f.abandoned = true; f.chunk.req }
+            None => return,
+        };
+        self.finish(ri, Some(EIO));
     }
 
     /// PRP1 and PRP2 for a page-aligned buffer (NVMe 1.4, 4.3): PRP2 is the second page or a PRP list.
@@ -229,6 +301,11 @@ impl DiskScheme {
             None => return error!("I/O completion on queue {} for idle command id {}", qi + 1, c.cid),
         };
         nvme.io[qi].release_cid(c.cid);
+        if f.abandoned {
+            // Its request already failed; the id and the buffer are free again.
+            self.pool.give(f.buf);
+            return;
+        }
         self.ios += 1;
         let status = c.status_code();
         let ch = f.chunk;

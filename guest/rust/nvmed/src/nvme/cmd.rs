@@ -5,6 +5,7 @@
 pub const ADMIN_CREATE_SQ: u8 = 0x01;
 pub const ADMIN_CREATE_CQ: u8 = 0x05;
 pub const ADMIN_IDENTIFY: u8 = 0x06;
+pub const ADMIN_ABORT: u8 = 0x08;
 pub const ADMIN_SET_FEATURES: u8 = 0x09;
 /// NVM command set opcodes (6.x).
 pub const IO_WRITE: u8 = 0x01;
@@ -65,6 +66,11 @@ impl NvmeCmd {
             cdw11: ((cqid as u32) << 16) | 0b1, // PC
             ..Default::default()
         }
+    }
+
+    /// Abort (5.1): command `cid` of submission queue `sqid`.
+    pub fn abort(sqid: u16, cid: u16) -> NvmeCmd {
+        NvmeCmd { opcode: ADMIN_ABORT, cdw10: sqid as u32 | ((cid as u32) << 16), ..Default::default() }
     }
 
     /// Read or Write (6.9, 6.15) of `blocks` logical blocks at `lba`.
