@@ -19,11 +19,11 @@ const golden = (n: string) => join(ROOT, 'traces', `${n}.simtrace`);
 const quiet = { decoders: deviceDecoders(), out: () => {} };
 const json = (out: string) => JSON.parse(out.split('\n')[0]!);
 
-/** The NVMe driver with a fixed-length settle poll of CSTS after AQA, reading every `stepUs` (a harmless timing change between copies). */
-function settlePollCopy(stepUs: number): string {
+/** The NVMe driver with a fixed-length settle poll of CSTS after AQA, reading every `stepUs` for `forUs` (a harmless timing change between copies). */
+function settlePollCopy(stepUs: number, forUs = 30): string {
   const dir = projectCopy();
   const aqa = 'k.writel(((adminDepth - 1) << 16) | (adminDepth - 1), bar, D.REG_AQA);\n';
-  editFile(dir, 'src/drivers/nvme/driver.ts', aqa, `${aqa}    for (let t = 0; t < 30; t += ${stepUs}) { k.readl(bar, D.REG_CSTS); k.udelay(${stepUs}); }\n`);
+  editFile(dir, 'src/drivers/nvme/driver.ts', aqa, `${aqa}    for (let t = 0; t < ${forUs}; t += ${stepUs}) { k.readl(bar, D.REG_CSTS); k.udelay(${stepUs}); }\n`);
   return dir;
 }
 
@@ -77,6 +77,18 @@ describe('replay verdicts (trace as hardware)', () => {
     const check = simrunIn(slow, 'check', 'nvme-msix', '--golden', fastTrace);
     expect(check.out).toMatch(/^verdict: TIMING-ONLY/);
     expect(check.code).toBe(0);
+  });
+
+  it('a driver that keeps polling with nothing pending is waiting for something the recording never did: a divergence after 1000 extra polls', () => {
+    const once = settlePollCopy(30); // one read of CSTS
+    const trace = join(once, 'once.simtrace');
+    expect(simrunIn(once, 'run', 'nvme-msix', '--record', trace).code).toBe(0);
+    const endless = settlePollCopy(1, 2000); // 2000 reads
+    const r = simrunIn(endless, 'replay', trace, '--json');
+    expect(r.code).toBe(1);
+    const j = json(r.out);
+    expect(j).toMatchObject({ verdict: 'FUNCTIONAL', count: 1, tolerated: { extraPolls: 1000 } });
+    expect(j.headlines[0]).toMatch(/^missing: MMIO write to nvme0 ASQ/); // the 1001st read of CSTS comes where ASQ was written
   });
 
   it('doorbells of two queues in another order with timing are TIMING-ONLY (volatile registers), and their merged CQ head updates too', () => {

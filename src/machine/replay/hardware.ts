@@ -371,7 +371,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     if (last === undefined || !isRead(last) || !matches(last, kind, false, bar, offset, size, 0)) return undefined;
     if (next !== undefined && (!DRIVER_SIDE.has(next.kind) || samePoll(next, last))) return undefined;
     // Without anything pending for the device, a driver that keeps polling is waiting for something the recording never did.
-    if (this.pending[dev]!.length === 0 && this.extraRun[dev]! >= (this.opts.maxExtraPolls ?? 1000)) return undefined;
+    if (!this.pending[dev]!.some((p) => !p.fired) && this.extraRun[dev]! >= (this.opts.maxExtraPolls ?? 1000)) return undefined;
     this.extraRun[dev]!++;
     this.tolerated.extraPolls++;
     return (last as { value: number }).value;
