@@ -13,6 +13,9 @@ import { EVENT_READ } from './readiness.js';
 import type { FileDesc, TaskCtx } from './types.js';
 
 export type { Co } from '../sim/scheduler.js';
+/** What a scheme daemon receives (nextRequest) and its operations: part of the syscall surface. */
+export type { Packet } from './schemes/user.js';
+export { OP_CLOSE, OP_FSIZE, OP_OPEN, OP_READ, OP_WRITE } from './schemes/user.js';
 
 /**
  * A thread of a process as the process's own code sees it: an identity to

@@ -1,7 +1,6 @@
 import { EINVAL, EIO, ENOENT } from '../../kernel/errno.js';
-import type { Co, DmaBuffer, Sys } from '../../kernel/sys.js';
-import type { Packet } from '../../kernel/schemes/user.js';
-import { OP_CLOSE, OP_FSIZE, OP_OPEN, OP_READ, OP_WRITE } from '../../kernel/schemes/user.js';
+import type { Co, DmaBuffer, Packet, Sys } from '../../kernel/sys.js';
+import { OP_CLOSE, OP_FSIZE, OP_OPEN, OP_READ, OP_WRITE } from '../../kernel/sys.js';
 import type { KpiEnv } from './env.js';
 import type { LinuxJiffies } from './jiffies.js';
 import type { LinuxTimers, TimerList } from './timer.js';
