@@ -24,7 +24,7 @@
  */
 import type { Co } from '../../sim/scheduler.js';
 import type { LogLevel } from '../../sim/tracer.js';
-import { EINVAL, ENODEV, ENOMEM, ETIMEDOUT, EAGAIN, SyscallError } from '../../kernel/errno.js';
+import { EINVAL, ENODEV, ETIMEDOUT, EAGAIN, SyscallError } from '../../kernel/errno.js';
 import type { Packet } from '../../kernel/schemes/user.js';
 import type { DmaBuffer, Sys, Thread } from '../../kernel/sys.js';
 import { CAP_MSI, CAP_MSIX } from '../../kernel/pcid.js';
@@ -44,6 +44,7 @@ export const PCI_INFO = {
 /** struct RawRequest on wasm32. */
 export const REQUEST = { id: 0, op: 4, pid: 8, handle: 12, offsetLo: 16, offsetHi: 20, len: 24, flags: 28, pathLen: 32, size: 40 } as const;
 const BAR_KIND = { mem32: 1, mem64: 2, io: 3 } as const;
+const UTF8 = new TextEncoder();
 
 /** A mapped device window. */
 interface Mapping {
@@ -255,7 +256,7 @@ export const REDOX_IMPORTS: ImportTable = {
         try {
           b = cx.sys.physalloc(size >>> 0);
         } catch (e) {
-          if (e instanceof SyscallError && e.errno === ENOMEM) return 0;
+          if (e instanceof SyscallError) return 0; // ENOMEM (or no memory: scheme in its namespace)
           throw e;
         }
         const ptr = cx.proc.pointerOf(b.view);
@@ -426,7 +427,11 @@ export const REDOX_IMPORTS: ImportTable = {
           proc.setU64(out + REQUEST.offsetLo, Math.max(0, pk.offset));
           proc.setU32(out + REQUEST.len, pk.buf === null ? 0 : pk.buf.length);
           proc.setU32(out + REQUEST.flags, pk.flags);
-          const path = new TextEncoder().encode(pk.path);
+          if (pk.path === '') {
+            proc.setU32(out + REQUEST.pathLen, 0);
+            return 0;
+          }
+          const path = UTF8.encode(pk.path);
           proc.setU32(out + REQUEST.pathLen, path.length);
           const n = Math.min(path.length, cap >>> 0);
           if (n > 0) {
