@@ -121,6 +121,7 @@ describe('nvmed', () => {
         seen.open = fd >= 0 ? 0 : fd;
         seen.openMissing = yield* sys.open('disk.nvme:9');
         seen.openName = yield* sys.open('disk.nvme:one');
+        seen.openSigned = yield* sys.open('disk.nvme:+1');
         seen.fsize = yield* sys.fsize(fd);
         seen.unaligned = yield* sys.read(fd, new Uint8Array(512), 100);
         seen.partialBlock = yield* sys.read(fd, new Uint8Array(700), 0);
@@ -135,7 +136,7 @@ describe('nvmed', () => {
     });
     expect(out.result.crashes).toEqual([]);
     expect(seen).toEqual({
-      open: 0, openMissing: -ENOENT, openName: -ENOENT, fsize: 8 * 1024 * 1024,
+      open: 0, openMissing: -ENOENT, openName: -ENOENT, openSigned: -ENOENT, fsize: 8 * 1024 * 1024,
       unaligned: -EINVAL, partialBlock: -EINVAL, pastEnd: 0, lastBlocks: 1024,
       write: 256 * 1024, read: 256 * 1024, close: 0,
     });

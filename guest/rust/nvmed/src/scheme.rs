@@ -126,7 +126,9 @@ impl DiskScheme {
     pub fn handle(&mut self, nvme: &mut Nvme, req: Request) {
         match req.op() {
             Op::Open => {
-                let nsid = req.path().parse::<u32>().ok().filter(|n| self.namespaces.contains_key(n));
+                let p = req.path();
+                let digits = !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+                let nsid = if digits { p.parse::<u32>().ok() } else { None }.filter(|n| self.namespaces.contains_key(n));
                 match nsid {
                     Some(nsid) => {
                         let h = self.next_handle;
