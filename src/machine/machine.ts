@@ -151,6 +151,11 @@ export function fixtureHashes(s: Scenario): { path: string; hash: string }[] {
   return out;
 }
 
+/** A driver's process name: Redox names daemons <driver>d (nvmed, ahcid); a driver already named so keeps its name. */
+export function daemonName(driver: string): string {
+  return driver.endsWith('d') ? driver : `${driver}d`;
+}
+
 /**
  * The trace header of a run. Paths are relative to the scenario root
  * (scenarioRoot: the repository root for fixtures/scenarios/*.json) and go
@@ -393,7 +398,7 @@ export class Machine {
       const match = [...enabled.values()].find((e) => driverMatches(e.entry, info));
       if (match === undefined) continue;
       const dev = this.devices.find((d) => d.bdf === info.bdf);
-      const driverProc = k.spawn(`${match.entry.name}d`, (sys) => match.entry.main(sys, new PciFunctionHandle(info, sys.ctx, ECAM_BASE), match.params, { baseDir: this.scenario.baseDir }));
+      const driverProc = k.spawn(daemonName(match.entry.name), (sys) => match.entry.main(sys, new PciFunctionHandle(info, sys.ctx, ECAM_BASE), match.params, { baseDir: this.scenario.baseDir }));
       if (dev !== undefined) driverProc.devices.push(dev.index);
       this.driverPids.add(driverProc.pid);
       k.log(proc, 'info', `spawned ${match.entry.name} (pid ${driverProc.pid}) for ${info.bdf}`);

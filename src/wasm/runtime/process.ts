@@ -24,7 +24,7 @@
  *   charges the same way and brings the devices up to the core's time, so a
  *   driver polling memory sees a device's DMA as it would on hardware.
  * - Failure: a trap (unreachable, out-of-bounds access, a call through a bad
- *   function pointer, host stack exhaustion), a C stack overflow seen at a
+ *   function pointer, host stack exhaustion), a stack overflow seen at a
  *   boundary call, or a loop past the run's time limit is a crash of the
  *   driver process (WasmTrap names the function and the last boundary
  *   calls); the machine runs on.
@@ -152,7 +152,7 @@ export class WasmProcess implements ProcessRam {
     const importObject: WebAssembly.Imports = {
       simrun: {
         fuel_exhausted: () => this.fuelExhausted(),
-        stack_overflow: () => { throw new WasmTrap(`C stack overflow (a thread's stack is ${THREAD_STACK_BYTES / 1024} KiB)`, undefined, this.history()); },
+        stack_overflow: () => { throw new WasmTrap(`stack overflow (a thread's shadow stack is ${THREAD_STACK_BYTES / 1024} KiB)`, undefined, this.history()); },
       },
     };
     // eslint-disable-next-line @typescript-eslint/no-this-alias
@@ -448,7 +448,7 @@ export class WasmProcess implements ProcessRam {
     this.historyArgs[i * 3] = a; this.historyArgs[i * 3 + 1] = b; this.historyArgs[i * 3 + 2] = c;
     this.historyAt = (i + 1) % HISTORY;
     if ((this.spGlobal.value as number) < t.stackLimit) {
-      throw new WasmTrap(`C stack overflow (stack pointer 0x${(this.spGlobal.value as number).toString(16)} below the thread's ${THREAD_STACK_BYTES / 1024} KiB stack at 0x${t.stackLimit.toString(16)})`, undefined, this.history());
+      throw new WasmTrap(`stack overflow (stack pointer 0x${(this.spGlobal.value as number).toString(16)} below the thread's ${THREAD_STACK_BYTES / 1024} KiB stack at 0x${t.stackLimit.toString(16)})`, undefined, this.history());
     }
     if (this.memory.buffer !== this.bytes.buffer) {
       throw new WasmTrap('the module grew its memory itself (memory.grow): allocate through kmalloc or the driver crate\'s allocator', undefined, this.history());

@@ -3,7 +3,7 @@
  * redox-driver crate, committed as guest/modules/nvmed.wasm), against copies
  * of the NVMe scenarios: every expectation holds with MSI-X and with INTx,
  * the device sees what it sees from the TypeScript driver (diff against the
- * golden traces is TIMING-ONLY once the process names are left out), a
+ * golden traces is TIMING-ONLY), a
  * stalled command is aborted after ioTimeoutMs, runs are deterministic, and
  * the disk.nvme protocol answers as the TypeScript driver's does (a client
  * process below).
@@ -51,14 +51,14 @@ describe.each([
     expect(w.reads + w.writes).toBe(1200);
     expect(w.dataErrors).toBe(0);
     expect(w.ioErrors).toBe(0);
-    const logs = out.machine.kernel.logs.filter((l) => l.proc === 'nvmedd').map((l) => l.text);
+    const logs = out.machine.kernel.logs.filter((l) => l.proc === 'nvmed').map((l) => l.text);
     expect(logs).toContain(`interrupts: ${mode === 'intx' ? 'legacy, 1' : 'msix, 3'} vector(s)`);
     expect(logs).toContain('2 I/O queue pair(s) of 64 entries');
     expect(logs).toContain('serving disk.nvme: (disk.nvme:1)');
   });
 
-  it('drives the device as the TypeScript driver does: diff is TIMING-ONLY apart from the process name', () => {
-    const r = simrunIn(ROOT, 'diff', join(ROOT, `traces/nvme-${mode}.simtrace`), trace, '--ignore', 'kind:proc');
+  it('drives the device as the TypeScript driver does: diff is TIMING-ONLY (same process name, nvmed)', () => {
+    const r = simrunIn(ROOT, 'diff', join(ROOT, `traces/nvme-${mode}.simtrace`), trace);
     expect(r.out).toMatch(/^verdict: TIMING-ONLY/);
     expect(r.code).toBe(0);
   });
@@ -86,7 +86,7 @@ describe('nvmed', () => {
     const w = blockIoResultOf(out.result.workload)!;
     expect(w.ioErrors).toBe(1);
     expect(w.dataErrors).toBe(0);
-    const logs = out.machine.kernel.logs.filter((l) => l.proc === 'nvmedd');
+    const logs = out.machine.kernel.logs.filter((l) => l.proc === 'nvmed');
     const aborting = logs.find((l) => /^I\/O \d+ QID \d timeout, aborting$/.test(l.text))!;
     expect(aborting.level).toBe('warn');
     expect(aborting.time).toBeGreaterThanOrEqual(500e9); // ioTimeoutMs 500

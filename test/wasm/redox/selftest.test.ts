@@ -92,7 +92,7 @@ describe('redox-selftest (Rust, redox-driver crate, wasm)', () => {
   const faults: [number, RegExp][] = [
     [1, /^panicked at 'deliberate panic \(fault 1\)', guest\/rust\/redox-selftest\/src\/main\.rs:\d+:\d+; last boundary calls: .*redox\.panic\(/],
     [2, /^panicked at 'index out of bounds: the len is 4 but the index is 1009', guest\/rust\/redox-selftest\/src\/main\.rs:\d+:\d+/],
-    [4, /C stack overflow \(a thread's stack is 64 KiB\) in redox_selftest::recurse/],
+    [4, /stack overflow \(a thread's shadow stack is 64 KiB\) in redox_selftest::recurse/],
     [5, /^panicked at 'memory allocation of 1073741824 bytes \(align 1\) failed: the driver's heap is exhausted \(raise memoryMiB\)', guest\/rust\/redox-driver\/src\/heap\.rs/],
   ];
   for (const [fault, why] of faults) {

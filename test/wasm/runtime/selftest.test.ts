@@ -87,7 +87,7 @@ describe('kpi-selftest (C, linux-kpi, wasm)', () => {
   const faults: [number, RegExp][] = [
     [1, /trap: unreachable in selftest_probe \(entered through probe\); last boundary calls: .*linux\.printk/],
     [2, /trap: memory access out of bounds in selftest_probe/],
-    [4, /C stack overflow \(a thread's stack is 64 KiB\) in recurse/],
+    [4, /stack overflow \(a thread's shadow stack is 64 KiB\) in recurse/],
     [5, /null function or function signature mismatch in selftest_probe/],
   ];
   for (const [fault, why] of faults) {
