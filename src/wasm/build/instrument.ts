@@ -3,7 +3,8 @@
  *
  * - Instruction counting. Each straight-line region (a function body, a loop
  *   body, an `if` arm) starts by subtracting its static instruction count
- *   from the global `__simrun_fuel`; each loop body then checks the fuel and
+ *   from the fuel (an i32 in linear memory at `__simrun_fuel_addr`, placed
+ *   where the heap began; `__heap_base` moves past it); each loop body then checks the fuel and
  *   calls the import `simrun.fuel_exhausted` when it went negative. The
  *   runtime reads the fuel at every import call (boundary crossing), turns
  *   what was spent into core cycles, and refills it. Counting is static per
@@ -18,7 +19,7 @@
  */
 import binaryen from 'binaryen';
 
-import { ABI_SECTION, ABI_VERSION, FUEL_GLOBAL, FUEL_IMPORT, STACK_LIMIT_GLOBAL, STACK_OVERFLOW_IMPORT } from '../abi.js';
+import { ABI_SECTION, ABI_VERSION, FUEL_ADDR_GLOBAL, FUEL_IMPORT, STACK_LIMIT_GLOBAL, STACK_OVERFLOW_IMPORT } from '../abi.js';
 
 export interface InstrumentOptions {
   /** Imports (`module.name`) that may block: Asyncify unwinds through them. */
@@ -100,7 +101,25 @@ export function instrumentModule(wasm: Uint8Array, opts: InstrumentOptions): Ins
       if (g.name === '__stack_pointer' || (stackPointer === undefined && g.mutable && g.type === binaryen.i32 && g.module === '')) stackPointer = g.name;
     }
     if (stackPointer === undefined) throw new InstrumentError('no __stack_pointer global: link with lld (wasm-ld) so the C stack pointer is a global');
-    mod.addGlobal(FUEL_GLOBAL, binaryen.i32, true, mod.i32.const(0));
+    // The fuel counter: 16 bytes at the old heap base (8-aligned); the heap now starts after it.
+    // __heap_base: the global exported under that name (lld may leave it unnamed internally).
+    let heapGlobal = '__heap_base';
+    for (let i = 0; i < mod.getNumExports(); i++) {
+      const x = binaryen.getExportInfo(mod.getExportByIndex(i));
+      if (x.name === '__heap_base' && x.kind === binaryen.ExternalGlobal) heapGlobal = x.value;
+    }
+    let heapBase: number | undefined;
+    for (let i = 0; i < mod.getNumGlobals(); i++) {
+      const g = binaryen.getGlobalInfo(mod.getGlobalByIndex(i));
+      if (g.name !== heapGlobal) continue;
+      const v = binaryen.getExpressionInfo(g.init) as { value?: unknown };
+      if (typeof v.value === 'number') heapBase = v.value;
+    }
+    if (heapBase === undefined) throw new InstrumentError('no __heap_base global with a constant value: link with --export=__heap_base (C: -Wl,--export=__heap_base; Rust: -C link-arg=--export=__heap_base)');
+    const fuelAddr = Math.ceil(heapBase / 8) * 8;
+    mod.removeGlobal(heapGlobal);
+    mod.addGlobal(heapGlobal, binaryen.i32, false, mod.i32.const(fuelAddr + 16));
+    mod.addGlobal(FUEL_ADDR_GLOBAL, binaryen.i32, false, mod.i32.const(fuelAddr));
     mod.addFunctionImport('__simrun_fuel_exhausted', FUEL_IMPORT.module, FUEL_IMPORT.name, binaryen.none, binaryen.none);
 
     // Stack check: every value stored to the C stack pointer goes through __simrun_sp_check, which
@@ -115,8 +134,9 @@ export function instrumentModule(wasm: Uint8Array, opts: InstrumentOptions): Ins
 
     let regions = 0;
     let loops = 0;
-    const charge = (n: number): Ref => mod.global.set(FUEL_GLOBAL, mod.i32.sub(mod.global.get(FUEL_GLOBAL, binaryen.i32), mod.i32.const(n)));
-    const check = (): Ref => mod.if(mod.i32.lt_s(mod.global.get(FUEL_GLOBAL, binaryen.i32), mod.i32.const(0)), mod.call('__simrun_fuel_exhausted', [], binaryen.none));
+    const fuel = (): Ref => mod.i32.load(0, 4, mod.i32.const(fuelAddr));
+    const charge = (n: number): Ref => mod.i32.store(0, 4, mod.i32.const(fuelAddr), mod.i32.sub(fuel(), mod.i32.const(n)));
+    const check = (): Ref => mod.if(mod.i32.lt_s(fuel(), mod.i32.const(0)), mod.call('__simrun_fuel_exhausted', [], binaryen.none));
 
     /** Prefixes a region with its charge (and, for a loop body, the fuel check). */
     const region = (body: Ref, fn: string, isLoop: boolean): Ref => {
@@ -158,7 +178,7 @@ export function instrumentModule(wasm: Uint8Array, opts: InstrumentOptions): Ins
       ed.Function.setBody(f, region(info.body, info.name, false));
     }
 
-    mod.addGlobalExport(FUEL_GLOBAL, FUEL_GLOBAL);
+    mod.addGlobalExport(FUEL_ADDR_GLOBAL, FUEL_ADDR_GLOBAL);
     mod.addGlobalExport(STACK_LIMIT_GLOBAL, STACK_LIMIT_GLOBAL);
     mod.addGlobalExport(stackPointer, '__stack_pointer');
     binaryen.setPassArgument('asyncify-imports', opts.asyncImports.join(','));
@@ -168,7 +188,7 @@ export function instrumentModule(wasm: Uint8Array, opts: InstrumentOptions): Ins
     mod.optimize();
     binaryen.setPassArgument('asyncify-imports', null);
     if (!mod.validate()) throw new InstrumentError('instrumentation produced an invalid module (a simrun bug)');
-    const abi = { abi: ABI_VERSION, fuel: FUEL_GLOBAL, asyncImports: [...opts.asyncImports].sort() };
+    const abi = { abi: ABI_VERSION, fuelAddr, asyncImports: [...opts.asyncImports].sort() };
     mod.addCustomSection(ABI_SECTION, new TextEncoder().encode(JSON.stringify(abi)));
     return { wasm: new Uint8Array(mod.emitBinary()), regions, loops };
   } finally {

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { InputError } from '../../sim/errors.js';
-import { ABI_SECTION, ABI_VERSION, FUEL_GLOBAL, STACK_LIMIT_GLOBAL } from '../abi.js';
+import { ABI_SECTION, ABI_VERSION, FUEL_ADDR_GLOBAL, STACK_LIMIT_GLOBAL } from '../abi.js';
 
 export interface DriverModule {
   readonly path: string;
@@ -18,7 +18,7 @@ export interface DriverModule {
   readonly asyncImports: ReadonlySet<string>;
 }
 
-const REQUIRED_EXPORTS = ['memory', FUEL_GLOBAL, '__stack_pointer', 'asyncify_start_unwind', 'asyncify_stop_unwind',
+const REQUIRED_EXPORTS = ['memory', FUEL_ADDR_GLOBAL, '__stack_pointer', 'asyncify_start_unwind', 'asyncify_stop_unwind',
   'asyncify_start_rewind', 'asyncify_stop_rewind', 'asyncify_get_state', STACK_LIMIT_GLOBAL] as const;
 
 /**

@@ -18,7 +18,7 @@
  *   finishes without blocking (an uncontended mutex, a completion already
  *   done) returns at once, without unwinding.
  * - Time: at every import call the instructions counted since the last one
- *   (the `__simrun_fuel` global the instrumentation decrements) are charged
+ *   (the fuel counter in linear memory the instrumentation decrements) are charged
  *   to the task's core at `costs.wasmInstrPs` each, plus `costs.wasmImportPs`.
  *   A loop that runs out of fuel calls `simrun.fuel_exhausted`, which
  *   charges the same way and brings the devices up to the core's time, so a
@@ -35,7 +35,7 @@ import { PAGE_SIZE, type RamRegion } from '../../sim/memory.js';
 import { FreeList, type Span } from '../../kernel/free-list.js';
 import type { Sys } from '../../kernel/sys.js';
 import type { Process, ProcessRam } from '../../kernel/process.js';
-import { FUEL_GLOBAL, STACK_LIMIT_GLOBAL } from '../abi.js';
+import { FUEL_ADDR_GLOBAL, STACK_LIMIT_GLOBAL } from '../abi.js';
 import type { DriverModule } from './module.js';
 
 /** Instructions a region may run before `simrun.fuel_exhausted` is called (about 4 µs of driver code). */
@@ -88,7 +88,7 @@ export class WasmTrap extends Error {
 interface Exports {
   memory: WebAssembly.Memory;
   __stack_pointer: WebAssembly.Global;
-  __simrun_fuel: WebAssembly.Global;
+  __simrun_fuel_addr: WebAssembly.Global;
   __heap_base?: WebAssembly.Global;
   __indirect_function_table?: WebAssembly.Table;
   asyncify_start_unwind(p: number): void;
@@ -133,7 +133,9 @@ export class WasmProcess implements ProcessRam {
   bytes: Uint8Array;
   private readonly threads = new Map<number, WasmThread>();
   private current: WasmThread | undefined;
-  private readonly fuel: WebAssembly.Global;
+  /** The fuel counter: `words[fuelAt]` (an i32 of linear memory). */
+  private readonly words: Int32Array;
+  private readonly fuelAt: number;
   private readonly spGlobal: WebAssembly.Global;
   private readonly stackLimit: WebAssembly.Global;
   /** Live heap allocations: start → size (kfree and DMA frees check against it). */
@@ -182,7 +184,6 @@ export class WasmProcess implements ProcessRam {
     const ex = inst.exports as unknown as Exports;
     this.exports = ex;
     this.memory = ex.memory;
-    this.fuel = ex[FUEL_GLOBAL] as WebAssembly.Global;
     this.spGlobal = ex.__stack_pointer;
     this.stackLimit = ex[STACK_LIMIT_GLOBAL] as WebAssembly.Global;
     const want = Math.ceil(opts.memoryBytes / 65536) * 65536;
@@ -190,13 +191,15 @@ export class WasmProcess implements ProcessRam {
     if (this.memory.buffer.byteLength < want) this.memory.grow((want - this.memory.buffer.byteLength) / 65536);
     this.bytes = new Uint8Array(this.memory.buffer);
     this.dv = new DataView(this.memory.buffer);
+    this.words = new Int32Array(this.memory.buffer);
+    this.fuelAt = Number((ex[FUEL_ADDR_GLOBAL] as WebAssembly.Global).value) >>> 2;
     const kernel = sys.kernel;
     this.region = kernel.mem.addRegionBelow(kernel.mem.regionLimit, want, this.bytes, `${sys.proc.name}[${sys.pid}]`);
     this.base = this.region.base;
     const heapBase = ex.__heap_base !== undefined ? Number(ex.__heap_base.value) : 64 * 1024;
     const start = Math.ceil(heapBase / 16) * 16;
     this.heap = new FreeList(start, want - start);
-    this.fuel.value = FUEL_SLICE;
+    this.words[this.fuelAt] = FUEL_SLICE;
     sys.proc.ram = this;
     sys.atExit(() => {
       kernel.mem.removeRegion(this.region);
@@ -317,7 +320,7 @@ export class WasmProcess implements ProcessRam {
         r = fn(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!);
       } catch (e) {
         this.current = undefined;
-        this.fuel.value = FUEL_SLICE;
+        this.words[this.fuelAt] = FUEL_SLICE;
         throw this.trapOf(e, what);
       }
       this.current = undefined;
@@ -358,7 +361,7 @@ export class WasmProcess implements ProcessRam {
       r = fn(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!);
     } catch (e) {
       this.current = undefined;
-      this.fuel.value = FUEL_SLICE;
+      this.words[this.fuelAt] = FUEL_SLICE;
       throw this.trapOf(e, what);
     } finally {
       this.current = undefined;
@@ -447,17 +450,15 @@ export class WasmProcess implements ProcessRam {
     this.historyNames[i] = this.importNames[slot]!;
     this.historyArgs[i * 3] = a; this.historyArgs[i * 3 + 1] = b; this.historyArgs[i * 3 + 2] = c;
     this.historyAt = (i + 1) % HISTORY;
-    if ((this.spGlobal.value as number) < t.stackLimit) {
-      throw new WasmTrap(`stack overflow (stack pointer 0x${(this.spGlobal.value as number).toString(16)} below the thread's ${THREAD_STACK_BYTES / 1024} KiB stack at 0x${t.stackLimit.toString(16)})`, undefined, this.history());
-    }
-    if (this.memory.buffer !== this.bytes.buffer) {
+    // (Stack overflow is caught where it happens, by the instrumentation's stack check.)
+    if (this.bytes.length === 0) { // the buffer was detached: memory.grow
       throw new WasmTrap('the module grew its memory itself (memory.grow): allocate through kmalloc or the driver crate\'s allocator', undefined, this.history());
     }
   }
 
   private charge(core: Core, extraPs: number): void {
-    const used = FUEL_SLICE - (this.fuel.value as number);
-    this.fuel.value = FUEL_SLICE;
+    const used = FUEL_SLICE - this.words[this.fuelAt]!;
+    this.words[this.fuelAt] = FUEL_SLICE;
     this.instructions += used;
     core.advance(used * core.costs.wasmInstrPs + extraPs);
   }

@@ -7,13 +7,15 @@
 import binaryen from 'binaryen';
 import { describe, expect, it } from 'vitest';
 import { instrumentModule, InstrumentError } from '../../../src/wasm/build/instrument.js';
-import { ABI_SECTION, FUEL_GLOBAL, STACK_LIMIT_GLOBAL } from '../../../src/wasm/abi.js';
+import { ABI_SECTION, FUEL_ADDR_GLOBAL, STACK_LIMIT_GLOBAL } from '../../../src/wasm/abi.js';
 
 /** A module like clang's: memory, __stack_pointer, `count(n)` looping n times, `nap()` calling the import env.block. */
 function sampleModule(): Uint8Array {
   const m = new binaryen.Module();
   m.setMemory(2, 2, 'memory');
   m.addGlobal('__stack_pointer', binaryen.i32, true, m.i32.const(65536));
+  m.addGlobal('__heap_base', binaryen.i32, false, m.i32.const(70000));
+  m.addGlobalExport('__heap_base', '__heap_base');
   m.addFunctionImport('block', 'env', 'block', binaryen.createType([binaryen.i32]), binaryen.i32);
   const i32 = binaryen.i32;
   // count(n): i = 0; loop { if (i >= n) break; i++ }; return i
@@ -46,7 +48,8 @@ interface Ex {
   count(n: number): number;
   nap(x: number): number;
   memory: WebAssembly.Memory;
-  [FUEL_GLOBAL]: WebAssembly.Global;
+  [FUEL_ADDR_GLOBAL]: WebAssembly.Global;
+  __heap_base: WebAssembly.Global;
   [STACK_LIMIT_GLOBAL]: WebAssembly.Global;
   __stack_pointer: WebAssembly.Global;
   asyncify_start_unwind(p: number): void;
@@ -56,9 +59,15 @@ interface Ex {
   asyncify_get_state(): number;
 }
 
+/** The fuel counter of an instance (an i32 of its memory at __simrun_fuel_addr). */
+function fuelOf(ex: Ex): { get(): number; set(v: number): void } {
+  const at = (ex[FUEL_ADDR_GLOBAL].value as number) >>> 2;
+  return { get: () => new Int32Array(ex.memory.buffer)[at]!, set: (v) => { new Int32Array(ex.memory.buffer)[at] = v; } };
+}
+
 function instantiate(wasm: Uint8Array<ArrayBuffer>, env: { block: (x: number) => number }, onOverflow: () => void = () => { throw new Error('overflow'); }): Ex {
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(wasm), {
-    env, simrun: { fuel_exhausted: () => { (inst.exports[FUEL_GLOBAL] as WebAssembly.Global).value = 1_000_000; }, stack_overflow: onOverflow },
+  const inst: WebAssembly.Instance = new WebAssembly.Instance(new WebAssembly.Module(wasm), {
+    env, simrun: { fuel_exhausted: () => { fuelOf(inst.exports as unknown as Ex).set(1_000_000); }, stack_overflow: onOverflow },
   });
   return inst.exports as unknown as Ex;
 }
@@ -68,7 +77,8 @@ describe('instrumentModule', () => {
 
   it('charges each loop iteration its instructions: the fuel spent grows linearly with the work', () => {
     const ex = instantiate(built.wasm, { block: (x) => x });
-    const spent = (n: number) => { ex[FUEL_GLOBAL].value = 1_000_000; ex.count(n); return 1_000_000 - (ex[FUEL_GLOBAL].value as number); };
+    const f = fuelOf(ex);
+    const spent = (n: number) => { f.set(1_000_000); ex.count(n); return 1_000_000 - f.get(); };
     const a = spent(0);
     const b = spent(1000);
     const c = spent(2000);
@@ -81,10 +91,10 @@ describe('instrumentModule', () => {
     let calls = 0;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(built.wasm), {
       env: { block: (x: number) => x },
-      simrun: { fuel_exhausted: () => { calls++; (inst.exports[FUEL_GLOBAL] as WebAssembly.Global).value = 100; }, stack_overflow: () => undefined },
+      simrun: { fuel_exhausted: () => { calls++; fuelOf(inst.exports as unknown as Ex).set(100); }, stack_overflow: () => undefined },
     });
     const ex = inst.exports as unknown as Ex;
-    ex[FUEL_GLOBAL].value = 100;
+    fuelOf(ex).set(100);
     expect(ex.count(10_000)).toBe(10_000);
     expect(calls).toBeGreaterThan(100);
   });
@@ -128,10 +138,13 @@ describe('instrumentModule', () => {
     expect(overflowed).toBe(1);
   });
 
-  it('records the ABI and the blocking imports in a custom section', () => {
+  it('records the ABI and the blocking imports in a custom section; the fuel sits where the heap began, the heap after it', () => {
     const mod = new WebAssembly.Module(built.wasm);
     const abi = JSON.parse(new TextDecoder().decode(WebAssembly.Module.customSections(mod, ABI_SECTION)[0]!)) as { abi: number; asyncImports: string[] };
-    expect(abi).toMatchObject({ abi: 1, asyncImports: ['env.block'] });
+    expect(abi).toMatchObject({ abi: 2, fuelAddr: 70000, asyncImports: ['env.block'] });
+    const ex = instantiate(built.wasm, { block: (x) => x });
+    expect(ex[FUEL_ADDR_GLOBAL].value).toBe(70000);
+    expect(ex.__heap_base.value).toBe(70016);
   });
 
   it('refuses a module without a C stack pointer, and SIMD code, with a reason', () => {
@@ -140,9 +153,16 @@ describe('instrumentModule', () => {
     const noSp = m.emitBinary();
     m.dispose();
     expect(() => instrumentModule(noSp, { asyncImports: [] })).toThrow(/no __stack_pointer global/);
+    const h = new binaryen.Module();
+    h.addGlobal('__stack_pointer', binaryen.i32, true, h.i32.const(0));
+    h.addFunction('f', binaryen.none, binaryen.none, [], h.nop());
+    const noHeap = h.emitBinary();
+    h.dispose();
+    expect(() => instrumentModule(noHeap, { asyncImports: [] })).toThrow(/no __heap_base global/);
     const s = new binaryen.Module();
     s.setFeatures(binaryen.Features.MVP | binaryen.Features.SIMD128);
     s.addGlobal('__stack_pointer', binaryen.i32, true, s.i32.const(0));
+    s.addGlobal('__heap_base', binaryen.i32, false, s.i32.const(1024));
     s.addFunction('g', binaryen.none, binaryen.none, [], s.drop(s.v128.const([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16])));
     const simd = s.emitBinary();
     s.dispose();
