@@ -138,67 +138,62 @@ const compiledParams = {
   memoryMiB: { type: 'number', default: 16, min: 1, max: 256, integer: true, doc: 'size of the driver\'s linear memory (its heap, thread stacks and DMA buffers), mapped as RAM for device DMA' },
 } as const satisfies PropTable;
 
+/** What starts a compiled driver's module: the linux-kpi runner (C) or the Redox one (Rust). */
+type CompiledRunner = (sys: Sys, pci: PciFunctionHandle, o: { name: string; module: string; memoryBytes: number; params: Readonly<Record<string, unknown>> }) => Co<number>;
+
+interface CompiledDriverSpec<T extends PropTable> {
+  name: string;
+  /** Its file under guest/modules (without .wasm). */
+  moduleName: string;
+  description: string;
+  params: T;
+  idTable: readonly PciDeviceId[];
+}
+
 /**
- * A C driver built from guest/c/<name> (npm run build:drivers) running on the
- * compiled-driver runtime (src/wasm). `moduleName` is its file under guest/modules.
+ * A driver built by npm run build:drivers (guest/c/<name> or
+ * guest/rust/<name>) running on the compiled-driver runtime (src/wasm).
+ * Compiled drivers are explicit: they run only when a scenario names them.
  */
-function compiledLinuxDriver<T extends PropTable>(d: { name: string; moduleName: string; description: string; params: T; idTable: readonly PciDeviceId[] }): AnyDriverEntry {
+function compiledDriver<T extends PropTable>(kind: 'linux-kpi' | 'redox', run: CompiledRunner, d: CompiledDriverSpec<T>): AnyDriverEntry {
   const params = { ...compiledParams, ...d.params };
+  const path = (p: Record<string, unknown>, env: DriverEnv) => compiledModulePath(d.moduleName, p as PropValues<typeof compiledParams>, env);
   return registerDriver({
     name: d.name,
     description: d.description,
-    kind: 'linux-kpi',
+    kind,
     explicit: true,
     params,
     idTable: d.idTable,
-    main: (sys, pci, p, env) => runCompiledPciDriver(sys, pci, {
+    main: (sys, pci, p, env) => run(sys, pci, {
       name: d.name,
-      module: compiledModulePath(d.moduleName, p as PropValues<typeof compiledParams>, env),
+      module: path(p, env),
       memoryBytes: (p as PropValues<typeof compiledParams>).memoryMiB * 1024 * 1024,
       params: cParams(params, p),
     }),
-    inputFiles: (p, env) => [compiledModulePath(d.moduleName, p as PropValues<typeof compiledParams>, env)],
+    inputFiles: (p, env) => [path(p, env)],
     checkInputs: (p, env) => {
       if ((p as PropValues<typeof compiledParams>).module === '') return;
-      const path = compiledModulePath(d.moduleName, p as PropValues<typeof compiledParams>, env);
-      try { accessSync(path, fsConstants.R_OK); } catch {
-        throw new DriverConfigError('module', `${path} does not exist or is not readable; build it with npm run build:drivers`);
+      try { accessSync(path(p, env), fsConstants.R_OK); } catch {
+        throw new DriverConfigError('module', `${path(p, env)} does not exist or is not readable; build it with npm run build:drivers`);
       }
     },
   });
 }
 
-/**
- * A Rust driver in the Redox shape built from guest/rust/<name> (npm run
- * build:drivers) on the redox-driver crate, running on the compiled-driver
- * runtime with the `redox` imports (src/wasm/redox). `moduleName` is its file
- * under guest/modules.
- */
-function compiledRedoxDriver<T extends PropTable>(d: { name: string; moduleName: string; description: string; params: T; idTable: readonly PciDeviceId[] }): AnyDriverEntry {
-  const params = { ...compiledParams, ...d.params };
-  return registerDriver({
-    name: d.name,
-    description: d.description,
-    kind: 'redox',
-    explicit: true,
-    params,
-    idTable: d.idTable,
-    main: (sys, pci, p, env) => runCompiledRedoxDriver(sys, pci, {
-      name: d.name,
-      module: compiledModulePath(d.moduleName, p as PropValues<typeof compiledParams>, env),
-      memoryBytes: (p as PropValues<typeof compiledParams>).memoryMiB * 1024 * 1024,
-      params: cParams(params, p),
-    }),
-    inputFiles: (p, env) => [compiledModulePath(d.moduleName, p as PropValues<typeof compiledParams>, env)],
-    checkInputs: (p, env) => {
-      if ((p as PropValues<typeof compiledParams>).module === '') return;
-      const path = compiledModulePath(d.moduleName, p as PropValues<typeof compiledParams>, env);
-      try { accessSync(path, fsConstants.R_OK); } catch {
-        throw new DriverConfigError('module', `${path} does not exist or is not readable; build it with npm run build:drivers`);
-      }
-    },
-  });
-}
+/** A C driver on the linux-kpi headers (guest/c/<name>). */
+const compiledLinuxDriver = <T extends PropTable>(d: CompiledDriverSpec<T>) => compiledDriver('linux-kpi', runCompiledPciDriver, d);
+/** A Rust driver in the Redox shape on the redox-driver crate (guest/rust/<name>), with the `redox` imports (src/wasm/redox). */
+const compiledRedoxDriver = <T extends PropTable>(d: CompiledDriverSpec<T>) => compiledDriver('redox', runCompiledRedoxDriver, d);
+
+/** The parameters the compiled NVMe drivers share with the TypeScript one (its debug bugs excepted). */
+const compiledNvmeParams = {
+  irqMode: nvmeParams.irqMode,
+  ioQueues: nvmeParams.ioQueues,
+  queueDepth: nvmeParams.queueDepth,
+  adminTimeoutMs: nvmeParams.adminTimeoutMs,
+  ioTimeoutMs: nvmeParams.ioTimeoutMs,
+} as const satisfies PropTable;
 
 /** Parameters as the C side reads them (param_int): an enum's value becomes its index in the declared values. */
 function cParams(table: PropTable, p: Record<string, unknown>): Record<string, unknown> {
@@ -231,13 +226,7 @@ DRIVERS.push(compiledLinuxDriver({
   name: 'nvme-c',
   moduleName: 'nvme',
   description: 'NVMe driver in C (guest/c/nvme, Linux nvme-pci shape) on the linux-kpi headers, compiled to wasm; serves disk.nvme through the block layer',
-  params: {
-    irqMode: nvmeParams.irqMode,
-    ioQueues: nvmeParams.ioQueues,
-    queueDepth: nvmeParams.queueDepth,
-    adminTimeoutMs: nvmeParams.adminTimeoutMs,
-    ioTimeoutMs: nvmeParams.ioTimeoutMs,
-  },
+  params: compiledNvmeParams,
   idTable: NVME_ID_TABLE,
 }));
 
@@ -256,13 +245,7 @@ DRIVERS.push(compiledRedoxDriver({
   name: 'nvmed',
   moduleName: 'nvmed',
   description: 'NVMe driver daemon in Rust (guest/rust/nvmed, Redox nvmed shape) on the redox-driver crate, compiled to wasm; serves disk.nvme',
-  params: {
-    irqMode: nvmeParams.irqMode,
-    ioQueues: nvmeParams.ioQueues,
-    queueDepth: nvmeParams.queueDepth,
-    adminTimeoutMs: nvmeParams.adminTimeoutMs,
-    ioTimeoutMs: nvmeParams.ioTimeoutMs,
-  },
+  params: compiledNvmeParams,
   idTable: NVME_ID_TABLE,
 }));
 

@@ -314,16 +314,7 @@ export class WasmProcess implements ProcessRam {
     const outerSp = t.sp;
     for (;;) {
       this.enter(t);
-      let r: number;
-      try {
-        // Up to six arguments, no spread: a wasm function ignores extra ones.
-        r = fn(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!);
-      } catch (e) {
-        this.current = undefined;
-        this.words[this.fuelAt] = FUEL_SLICE;
-        throw this.trapOf(e, what);
-      }
-      this.current = undefined;
+      const r = this.invoke(fn, args, what);
       if (this.exports.asyncify_get_state() !== ASYNCIFY_UNWINDING) {
         this.charge(t.sys.ctx.core, 0);
         t.sp = outerSp;
@@ -356,16 +347,7 @@ export class WasmProcess implements ProcessRam {
     if (this.current !== undefined) throw new Error(`simrun bug: ${what} called into the driver module while it is running`);
     const t = this.thread(sys);
     this.enter(t);
-    let r: number;
-    try {
-      r = fn(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!);
-    } catch (e) {
-      this.current = undefined;
-      this.words[this.fuelAt] = FUEL_SLICE;
-      throw this.trapOf(e, what);
-    } finally {
-      this.current = undefined;
-    }
+    const r = this.invoke(fn, args, what);
     if (this.exports.asyncify_get_state() === ASYNCIFY_UNWINDING) {
       this.exports.asyncify_stop_unwind();
       t.pending?.return(0);
@@ -374,6 +356,19 @@ export class WasmProcess implements ProcessRam {
     }
     this.charge(t.sys.ctx.core, 0);
     return r;
+  }
+
+  /** Calls into the module as the entered thread; a trap leaves no thread running and becomes a WasmTrap. */
+  private invoke(fn: (...a: number[]) => number, args: readonly number[], what: string): number {
+    try {
+      // Up to six arguments, no spread: a wasm function ignores extra ones.
+      return fn(args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!);
+    } catch (e) {
+      this.words[this.fuelAt] = FUEL_SLICE;
+      throw this.trapOf(e, what);
+    } finally {
+      this.current = undefined;
+    }
   }
 
   /** Makes `t` the running thread: its stack pointer and stack bounds. */
