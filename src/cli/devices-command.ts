@@ -24,7 +24,8 @@ export function devicesCommand(what: 'all' | 'workloads' = 'all'): number {
     for (const d of DRIVERS) {
       const ids = d.idTable.map((id) => [id.vendor === undefined ? '*' : hex(id.vendor, 4), id.device === undefined ? '*' : hex(id.device, 4)].join(':')
         + (id.class === undefined ? '' : ` class ${hex(id.class, 6)}`)).join(', ');
-      out(`## driver ${d.name} (${d.kind}): ${d.description}\n\nmatches ${ids}\n\n${describeProps(d.params)}\n\n`);
+      const when = d.explicit === true ? ' (runs only when a scenario names it in `drivers`)' : '';
+      out(`## driver ${d.name} (${d.kind}): ${d.description}\n\nmatches ${ids}${when}\n\n${describeProps(d.params)}\n\n`);
     }
   }
   for (const w of WORKLOADS) {
