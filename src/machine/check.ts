@@ -77,6 +77,14 @@ export function runCheck(o: CheckOptions): CheckOutcome {
       if (golden.header.scenario.hash !== scenario.hash && !o.json) {
         o.out(`note: the scenario file changed since the golden trace was recorded (${golden.header.scenario.hash.slice(0, 12)} -> ${scenario.hash.slice(0, 12)})`);
       }
+      // A fixture (a disk image, a compiled driver's module) that changed explains a difference before any event does.
+      if (!o.json) {
+        const now = new Map(actual.header.fixtures.map((f) => [f.path, f.hash]));
+        for (const f of golden.header.fixtures) {
+          const h = now.get(f.path);
+          if (h !== undefined && h !== f.hash) o.out(`note: ${f.path} changed since the golden trace was recorded (${f.hash.slice(0, 12)} -> ${h.slice(0, 12)})`);
+        }
+      }
       const cmp = scenario.compare;
       const failOn: FailOn = o.failOn ?? cmp.failOn;
       report = judgeTraces(o.golden, actualPath, o.decoders, {
