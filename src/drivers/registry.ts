@@ -139,7 +139,7 @@ const compiledParams = {
 } as const satisfies PropTable;
 
 /** What starts a compiled driver's module: the linux-kpi runner (C) or the Redox one (Rust). */
-type CompiledRunner = (sys: Sys, pci: PciFunctionHandle, o: { name: string; module: string; memoryBytes: number; params: Readonly<Record<string, unknown>> }) => Co<number>;
+type CompiledRunner = (sys: Sys, pci: PciFunctionHandle, o: { name: string; module: string; memoryBytes: number; params: Readonly<Record<string, unknown>>; firmwareDir?: string }) => Co<number>;
 
 interface CompiledDriverSpec<T extends PropTable> {
   name: string;
@@ -170,6 +170,8 @@ function compiledDriver<T extends PropTable>(kind: 'linux-kpi' | 'redox', run: C
       module: path(p, env),
       memoryBytes: (p as PropValues<typeof compiledParams>).memoryMiB * 1024 * 1024,
       params: cParams(params, p),
+      // A driver declaring a `firmwareDir` string parameter gets it as its /lib/firmware (request_firmware).
+      ...(typeof p.firmwareDir === 'string' && p.firmwareDir !== '' ? { firmwareDir: resolve(env.baseDir, p.firmwareDir) } : {}),
     }),
     inputFiles: (p, env) => [path(p, env)],
     checkInputs: (p, env) => {
@@ -218,6 +220,8 @@ DRIVERS.push(compiledLinuxDriver({
     loops: { type: 'number', default: 1000, min: 0, max: 2_000_000_000, integer: true, doc: 'iterations of arithmetic between two register reads' },
     mmio_reads: { type: 'number', default: 0, min: 0, max: 100_000_000, integer: true, doc: 'a burst of this many CSTS reads after the loop (the bench\'s boundary-call figure)' },
     fault: { type: 'number', default: 0, min: 0, max: 7, integer: true, doc: '1 BUG_ON, 2 store outside memory, 3 endless loop, 4 unbounded recursion, 5 null function pointer, 7 double kfree' },
+    kpi_extra: { type: 'number', default: 0, min: 0, max: 2, integer: true, doc: '1: also exercise dmapool.h, firmware.h (kpi-extra-test.bin), skbuff.h and NAPI; 2: plus a double dma_pool_free' },
+    firmwareDir: { type: 'string', default: '', doc: 'the driver\'s /lib/firmware for request_firmware (relative to the scenario file; empty: none)' },
   },
   idTable: [{ class: 0x010802, classMask: 0xffffff }],
 }));

@@ -9,6 +9,7 @@
  *   1 BUG_ON (unreachable), 2 a store far outside its memory, 3 an endless
  *   loop, 4 unbounded recursion, 5 a call through a null function pointer,
  *   7 a double kfree.
+ * With `kpi_extra` set it also runs extra.c (DMA pools, firmware, skbs, NAPI).
  */
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -21,6 +22,8 @@
 #define NVME_REG_CAP 0x00
 #define NVME_REG_VS 0x08
 #define NVME_REG_CSTS 0x1c
+
+int selftest_extra(struct pci_dev *pdev, int mode);
 
 static volatile u32 sink;
 
@@ -92,6 +95,9 @@ static int selftest_probe(struct pci_dev *pdev, const struct pci_device_id *id) 
   case 7: { void *p = kmalloc(64, GFP_KERNEL); kfree(p); kfree(p); break; }
   }
   dma_free_coherent(&pdev->dev, 4096, buf, dma);
+  int extra = param_int("kpi_extra", 0);
+  if (extra && selftest_extra(pdev, extra))
+    return -EIO;
   dev_info(&pdev->dev, "selftest done");
   return 0;
 }

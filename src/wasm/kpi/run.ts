@@ -30,11 +30,14 @@ export interface CompiledPciDriverOptions {
   memoryBytes: number;
   /** Scenario parameters the module reads with param_int. */
   params: Readonly<Record<string, unknown>>;
+  /** The driver's firmware directory (its /lib/firmware), if it has one. */
+  firmwareDir?: string;
 }
 
 export function* runCompiledPciDriver(sys: Sys, pci: PciFunctionHandle, o: CompiledPciDriverOptions): Co<number> {
   const mod = loadDriverModule(o.module);
   const k = new LinuxKpi(sys, o.name);
+  if (o.firmwareDir !== undefined) k.setFirmwareDir(o.firmwareDir);
   const proc = new WasmProcess(mod, sys, { memoryBytes: o.memoryBytes, imports: LINUX_KPI_TABLES });
   const shim = new KpiShim(k, proc, o.params);
   proc.host = shim;

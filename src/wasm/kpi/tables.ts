@@ -3,5 +3,6 @@ import type { ImportTable } from '../runtime/process.js';
 import { LINUX_IMPORTS } from './shim.js';
 import { SYNC_IMPORTS } from './shim-sync.js';
 import { BLK_IMPORTS } from './shim-blk.js';
+import { NET_IMPORTS } from './shim-net.js';
 
-export const LINUX_KPI_TABLES: readonly ImportTable[] = [LINUX_IMPORTS, SYNC_IMPORTS, BLK_IMPORTS];
+export const LINUX_KPI_TABLES: readonly ImportTable[] = [LINUX_IMPORTS, SYNC_IMPORTS, BLK_IMPORTS, NET_IMPORTS];
