@@ -181,14 +181,22 @@ export function instrumentModule(wasm: Uint8Array, opts: InstrumentOptions): Ins
     mod.addGlobalExport(FUEL_ADDR_GLOBAL, FUEL_ADDR_GLOBAL);
     mod.addGlobalExport(STACK_LIMIT_GLOBAL, STACK_LIMIT_GLOBAL);
     mod.addGlobalExport(stackPointer, '__stack_pointer');
-    binaryen.setPassArgument('asyncify-imports', opts.asyncImports.join(','));
+    // Only the blocking imports this module uses: its bytes must not change when the kernel
+    // interface gains a blocking function it does not call.
+    const used = new Set<string>();
+    for (let i = 0; i < mod.getNumFunctions(); i++) {
+      const f = binaryen.getFunctionInfo(mod.getFunctionByIndex(i));
+      if (f.module !== '' && f.module !== null) used.add(`${f.module}.${f.base}`);
+    }
+    const asyncImports = opts.asyncImports.filter((n) => used.has(n)).sort();
+    binaryen.setPassArgument('asyncify-imports', asyncImports.join(','));
     binaryen.setOptimizeLevel(opts.optimize ?? 2);
     binaryen.setShrinkLevel(0);
     mod.runPasses(['asyncify']);
     mod.optimize();
     binaryen.setPassArgument('asyncify-imports', null);
     if (!mod.validate()) throw new InstrumentError('instrumentation produced an invalid module (a simrun bug)');
-    const abi = { abi: ABI_VERSION, fuelAddr, asyncImports: [...opts.asyncImports].sort() };
+    const abi = { abi: ABI_VERSION, fuelAddr, asyncImports };
     mod.addCustomSection(ABI_SECTION, new TextEncoder().encode(JSON.stringify(abi)));
     return { wasm: new Uint8Array(mod.emitBinary()), regions, loops };
   } finally {
