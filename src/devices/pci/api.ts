@@ -36,6 +36,30 @@ export interface MsixSpec {
   pbaOffset: number;
 }
 
+/**
+ * Bytes of a vendor-specific capability that the device serves itself rather
+ * than config space storage: a config access starting inside the window goes
+ * to `read`/`write` (virtio's PCI configuration access data, virtio 1.2
+ * 4.1.4.9). `cap` is a view of the capability's current bytes (ID byte
+ * first), made once, so the handler can read the fields beside the window.
+ */
+export interface CapabilityWindow {
+  /** Offset of the window from the capability's ID byte, and its length in bytes (1..4, within one dword). */
+  offset: number;
+  length: number;
+  read(cap: Uint8Array, offset: number, size: number): number;
+  write(cap: Uint8Array, offset: number, size: number, value: number): void;
+}
+
+/** A vendor-specific capability (ID 09h, PCI 3.0 6.7 / H.1): the layout after the ID and next pointer is the vendor's. */
+export interface VendorCapSpec {
+  /** The capability's bytes from offset 2 on (for virtio, byte 2 is cap_len); its length is the capability's size minus 2. */
+  body: readonly number[];
+  /** Guest-writable bits per body byte (same indexing; a missing entry is read-only). */
+  writable?: readonly number[];
+  window?: CapabilityWindow;
+}
+
 export interface PciFunctionSpec {
   vendorId: number;
   deviceId: number;
@@ -53,6 +77,8 @@ export interface PciFunctionSpec {
     msix?: MsixSpec;
     /** PCI Express capability (endpoint); offsets 0x100+ become extended config space. */
     pcie?: boolean;
+    /** Vendor-specific capabilities, listed after the others in this order, each at a dword-aligned offset. */
+    vendor?: VendorCapSpec[];
   };
 }
 

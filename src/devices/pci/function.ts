@@ -15,7 +15,7 @@ import { intxGsi, type IrqFabric } from '../../sim/irq.js';
 import type { MmioHandler, PhysMem } from '../../sim/memory.js';
 import type { Tracer } from '../../sim/tracer.js';
 import { FNV_OFFSET, fnvNumber } from '../../sim/hash.js';
-import type { BarKind, PciFunctionSpec, PciInterrupts } from './api.js';
+import type { BarKind, CapabilityWindow, PciFunctionSpec, PciInterrupts } from './api.js';
 import { BarDecoder } from './bars.js';
 import { checkBdf, formatBdf, type Bdf } from './bdf.js';
 import type { ConfigSpace } from './config-space.js';
@@ -87,6 +87,12 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
   private readonly msixCtrl: number;
   private readonly devCtl: number;
 
+  /** Vendor capability windows the device serves itself: absolute [start, end), handler, view of the capability. */
+  private readonly windowStart: number[] = [];
+  private readonly windowEnd: number[] = [];
+  private readonly windows: CapabilityWindow[] = [];
+  private readonly windowCaps: Uint8Array[] = [];
+
   /** The device's INTx request (Status.Interrupt Status). */
   private intxRequest = false;
   /** Whether this function currently drives its INTx line. */
@@ -123,6 +129,16 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
     this.msiPending = layout.msiPending;
     this.msixCtrl = c.msix >= 0 ? c.msix + R.MSIX_CONTROL : -1;
     this.devCtl = c.pcie >= 0 ? c.pcie + R.PCIE_DEVCTL : -1;
+
+    const vendor = opts.spec.capabilities.vendor ?? [];
+    vendor.forEach((v, i) => {
+      const at = c.vendor?.[i];
+      if (v.window === undefined || at === undefined) return;
+      this.windowStart.push(at + v.window.offset);
+      this.windowEnd.push(at + v.window.offset + v.window.length);
+      this.windows.push(v.window);
+      this.windowCaps.push(this.space.bytes.subarray(at, at + 2 + v.body.length));
+    });
 
     const msixSpec = opts.spec.capabilities.msix;
     this.msix = msixSpec === undefined ? null : new MsixTable(msixSpec.tableSize);
@@ -201,6 +217,8 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
   /** A config read of 1, 2 or 4 bytes. Offsets beyond the config space read 0. */
   configRead(offset: number, size: number): number {
     if (!validAccess(offset, size)) return 0;
+    const w = this.windowAt(offset);
+    if (w >= 0) return this.windows[w]!.read(this.windowCaps[w]!, offset - this.windowStart[w]!, size) >>> 0;
     if (offset + size > this.configSize) {
       if (offset >= this.configSize) return 0;
       // Straddles the end: the bytes beyond read 0.
@@ -227,7 +245,8 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
       if (same) return this.digestValue;
     }
     let h = FNV_OFFSET;
-    for (let off = 0; off < this.configSize; off += 4) h = fnvNumber(h, this.configRead(off, 4));
+    // Stored bytes, not configRead: a capability window's reads may have side effects.
+    for (let off = 0; off < this.configSize; off += 4) h = fnvNumber(h, this.space.get32(off));
     this.digestWords = now.slice();
     this.digestValue = h;
     return h;
@@ -240,6 +259,11 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
   configWrite(offset: number, size: number, value: number): void {
     if (!validAccess(offset, size)) return;
     value = size === 4 ? value >>> 0 : value & (size === 2 ? 0xffff : 0xff);
+    const w = this.windowAt(offset);
+    if (w >= 0) {
+      this.windows[w]!.write(this.windowCaps[w]!, offset - this.windowStart[w]!, size, value);
+      return;
+    }
     if ((offset & 3) + size <= 4) {
       if (offset + size <= this.configSize) this.writeInDword(offset, size, value);
       return;
@@ -361,6 +385,14 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
   }
 
   // ---- Internals ---------------------------------------------------------------
+
+  /** Index of the capability window an access at `offset` starts in, or -1. */
+  private windowAt(offset: number): number {
+    for (let i = 0; i < this.windows.length; i++) {
+      if (offset >= this.windowStart[i]! && offset < this.windowEnd[i]!) return i;
+    }
+    return -1;
+  }
 
   /** A guest write confined to one dword, then the side effects of the register it hit. */
   private writeInDword(offset: number, size: number, value: number): void {

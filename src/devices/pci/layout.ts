@@ -160,13 +160,13 @@ export function buildConfigLayout(name: string, spec: PciFunctionSpec): ConfigLa
   const layout: R.PciCapLayout = { pm: -1, msi: -1, msi64: false, msiMask: false, msix: -1, pcie: -1 };
   let next = R.CFG_HEADER_END;
   let prevNextPtr = R.CFG_CAP_PTR;
-  const place = (id: number, size: number): number => {
+  const place = (id: number, size: number, align = 16): number => {
     const at = next;
     s.put8(prevNextPtr, at);
     s.put8(at, id);
     s.put8(at + 1, 0);
     prevNextPtr = at + 1;
-    next = at + ((size + 15) & ~15);
+    next = at + ((size + align - 1) & ~(align - 1));
     return at;
   };
 
@@ -243,6 +243,20 @@ export function buildConfigLayout(name: string, spec: PciFunctionSpec): ConfigLa
     s.setWritable(at + R.PCIE_LINKCTL2, 2, R.PCIE_LINKCTL2_TARGET_SPEED_MASK | R.PCIE_LINKCTL2_HW_AUTONOMOUS_SPEED_DISABLE);
     // Link Status 2: equalization complete, phases 1-3 successful.
     s.put16(at + R.PCIE_LINKSTA2, 0x1e);
+  }
+  if (caps.vendor !== undefined && caps.vendor.length > 0) {
+    // Vendor-specific capabilities (PCI 3.0 H.1) follow, packed at dword boundaries (6.7: pointers are dword aligned).
+    layout.vendor = [];
+    for (const [i, v] of caps.vendor.entries()) {
+      const size = 2 + v.body.length;
+      if (next + size > R.CFG_SPACE_SIZE) {
+        throw new Error(`PCI function ${name}: capabilities.vendor[${i}]: ${size} bytes at 0x${next.toString(16)} do not fit below 0x100`);
+      }
+      const at = place(R.CAP_ID_VENDOR, size, 4);
+      layout.vendor.push(at);
+      v.body.forEach((b, k) => s.put8(at + 2 + k, b));
+      v.writable?.forEach((m, k) => { if (k < v.body.length) s.setWritable(at + 2 + k, 1, m); });
+    }
   }
   // Extended space (0x100+) stays 0: an extended capability header of 0 means none (PCIe 3.0 7.9.1).
 

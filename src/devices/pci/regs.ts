@@ -71,6 +71,8 @@ export const CAP_ID_PM = 0x01;
 export const CAP_ID_MSI = 0x05;
 export const CAP_ID_PCIE = 0x10;
 export const CAP_ID_MSIX = 0x11;
+/** Vendor-specific capability (PCI 3.0 H.1). */
+export const CAP_ID_VENDOR = 0x09;
 
 // ---- Power Management capability (PCI PM 1.2, 3.2.3-3.2.4) -----------------
 export const PM_PMC = 0x02;
@@ -188,6 +190,8 @@ export interface PciCapLayout {
   msiMask: boolean;
   msix: number;
   pcie: number;
+  /** Offsets of the vendor-specific capabilities, in spec order (absent when there are none). */
+  vendor?: number[];
 }
 
 interface RegName {
