@@ -17,7 +17,11 @@ export interface Spinlock {
  * Also `might_sleep`, which the sleeping calls of other modules use.
  */
 export class LinuxSpinlocks {
-  private readonly held = new Map<Thread, Set<Spinlock>>();
+  /**
+   * Locks each thread holds, in the order taken. Arrays, not Sets: a Set that
+   * empties and refills on every lock/unlock pair reallocates its table.
+   */
+  private readonly held = new Map<Thread, Spinlock[]>();
   constructor(private readonly env: KpiEnv) {}
 
   /**
@@ -26,7 +30,7 @@ export class LinuxSpinlocks {
    */
   might_sleep(what: string): void {
     const held = this.held.get(this.env.sys.currentThread());
-    if (held === undefined || held.size === 0) return;
+    if (held === undefined || held.length === 0) return;
     for (const l of held) {
       this.env.log('error', `BUG: ${what} (sleeping) while holding spinlock ${l.name}`);
       l.sleepReported = true;
@@ -45,14 +49,14 @@ export class LinuxSpinlocks {
     }
     if (l.owner !== undefined) {
       this.env.log('error', `BUG: spin_lock of ${l.name} held by task ${l.owner.name}, which slept while holding it (would spin forever)`);
-      this.held.get(l.owner)?.delete(l);
+      this.release(l.owner, l);
     }
     l.owner = self;
     l.waitSeq = self.waitSeq;
     l.sleepReported = false;
     let held = this.held.get(self);
-    if (held === undefined) this.held.set(self, held = new Set());
-    held.add(l);
+    if (held === undefined) this.held.set(self, held = []);
+    held.push(l);
   }
 
   spin_unlock(l: Spinlock): void {
@@ -66,9 +70,18 @@ export class LinuxSpinlocks {
     } else if (self.waitSeq !== l.waitSeq && !l.sleepReported) {
       this.env.log('error', `BUG: sleeping while holding spinlock ${l.name}`);
     }
-    // The thread's (possibly now empty) set stays: a lock taken per I/O allocates nothing.
-    this.held.get(l.owner)?.delete(l);
+    this.release(l.owner, l);
     l.owner = undefined;
+  }
+
+  /** Drops `l` from the locks `owner` holds (the array stays: a lock taken per I/O allocates nothing). */
+  private release(owner: Thread, l: Spinlock): void {
+    const held = this.held.get(owner);
+    if (held === undefined) return;
+    const i = held.lastIndexOf(l);
+    if (i < 0) return;
+    for (let j = i + 1; j < held.length; j++) held[j - 1] = held[j]!;
+    held.length--;
   }
 
   /** Returns the saved flags. IRQ handlers run in their own threads, so only lock state matters. */

@@ -109,10 +109,12 @@ class WasmThread {
   result = 0;
   pending: Co<number | void> | null = null;
   pendingFirst: unknown = 0;
+  /** The core the thread's task runs on (charged at every boundary call). */
+  readonly core: Core;
   constructor(readonly sys: Sys, readonly stack: Span, readonly asyncBuf: number) {
     this.sp = stack.start + stack.size;
+    this.core = sys.ctx.core;
   }
-  get stackLimit(): number { return this.stack.start; }
 }
 
 export interface WasmProcessOptions {
@@ -143,7 +145,8 @@ export class WasmProcess implements ProcessRam {
   /** Instructions charged so far (all threads). */
   instructions = 0;
   importCalls = 0;
-  private readonly historyNames: string[] = new Array<string>(HISTORY).fill('');
+  /** Import slot (index into importNames) of each remembered call; -1 unused. */
+  private readonly historySlots = new Int32Array(HISTORY).fill(-1);
   private readonly historyArgs = new Float64Array(HISTORY * 3);
   private historyAt = 0;
   private readonly importNames: string[] = [];
@@ -316,7 +319,7 @@ export class WasmProcess implements ProcessRam {
       this.enter(t);
       const r = this.invoke(fn, args, what);
       if (this.exports.asyncify_get_state() !== ASYNCIFY_UNWINDING) {
-        this.charge(t.sys.ctx.core, 0);
+        this.charge(t.core, 0);
         t.sp = outerSp;
         return r;
       }
@@ -354,7 +357,7 @@ export class WasmProcess implements ProcessRam {
       t.pending = null;
       throw new WasmTrap(`${what} called a function that sleeps (${this.history().at(-1) ?? 'a blocking call'}); it runs where sleeping is not allowed`, undefined, this.history());
     }
-    this.charge(t.sys.ctx.core, 0);
+    this.charge(t.core, 0);
     return r;
   }
 
@@ -439,10 +442,11 @@ export class WasmProcess implements ProcessRam {
   private boundary(slot: number, a: number, b: number, c: number): void {
     const t = this.current;
     if (t === undefined) throw new Error('simrun bug: an import was called with no driver thread running');
-    this.charge(t.sys.ctx.core, t.sys.ctx.core.costs.wasmImportPs);
+    const core = t.core;
+    this.charge(core, core.costs.wasmImportPs);
     this.importCalls++;
     const i = this.historyAt;
-    this.historyNames[i] = this.importNames[slot]!;
+    this.historySlots[i] = slot;
     this.historyArgs[i * 3] = a; this.historyArgs[i * 3 + 1] = b; this.historyArgs[i * 3 + 2] = c;
     this.historyAt = (i + 1) % HISTORY;
     // (Stack overflow is caught where it happens, by the instrumentation's stack check.)
@@ -462,7 +466,7 @@ export class WasmProcess implements ProcessRam {
   private fuelExhausted(): void {
     const t = this.current;
     if (t === undefined) return;
-    const core = t.sys.ctx.core;
+    const core = t.core;
     this.charge(core, 0);
     core.sync();
     if (core.time > core.limitPs) {
@@ -475,8 +479,9 @@ export class WasmProcess implements ProcessRam {
     const out: string[] = [];
     for (let k = 0; k < HISTORY; k++) {
       const i = (this.historyAt + k) % HISTORY;
-      const n = this.historyNames[i]!;
-      if (n === '') continue;
+      const slot = this.historySlots[i]!;
+      if (slot < 0) continue;
+      const n = this.importNames[slot]!;
       const args = [0, 1, 2].map((j) => `0x${(this.historyArgs[i * 3 + j]! >>> 0).toString(16)}`).join(', ');
       out.push(`${n}(${args})`);
     }
