@@ -1,0 +1,52 @@
+/**
+ * Moving bytes between device buffers and a popped descriptor chain, through
+ * the DMA port. A chain's device-readable buffers form one byte range (the
+ * "readable region") and its device-writable buffers another; offsets here
+ * are into those regions, so a device never cares how the driver split a
+ * request across descriptors (virtio 1.2 2.6.4, message framing).
+ * No allocation: loops over the chain's stored segments.
+ */
+import type { DmaPort } from '../../sim/dma.js';
+import type { DescChain } from './virtqueue.js';
+
+/**
+ * Copies `len` bytes from offset `at` of the chain's readable region into
+ * dst[dstOff..]. False if the region is too short or a DMA was refused.
+ */
+export function readFromChain(dma: DmaPort, c: DescChain, at: number, dst: Uint8Array, dstOff: number, len: number, tag: string): boolean {
+  let skip = at;
+  for (let i = 0; i < c.readableSegs && len > 0; i++) {
+    const segLen = c.len[i]!;
+    if (skip >= segLen) {
+      skip -= segLen;
+      continue;
+    }
+    const n = Math.min(segLen - skip, len);
+    if (!dma.read(c.addr[i]! + skip, dst, dstOff, n, tag)) return false;
+    dstOff += n;
+    len -= n;
+    skip = 0;
+  }
+  return len === 0;
+}
+
+/**
+ * Copies `len` bytes of src[srcOff..] to offset `at` of the chain's
+ * writable region. False if the region is too short or a DMA was refused.
+ */
+export function writeToChain(dma: DmaPort, c: DescChain, at: number, src: Uint8Array, srcOff: number, len: number, tag: string): boolean {
+  let skip = at;
+  for (let i = c.readableSegs; i < c.stored && len > 0; i++) {
+    const segLen = c.len[i]!;
+    if (skip >= segLen) {
+      skip -= segLen;
+      continue;
+    }
+    const n = Math.min(segLen - skip, len);
+    if (!dma.write(c.addr[i]! + skip, src, srcOff, n, tag)) return false;
+    srcOff += n;
+    len -= n;
+    skip = 0;
+  }
+  return len === 0;
+}
