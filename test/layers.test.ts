@@ -64,8 +64,12 @@ describe('layers', () => {
     expect(hits).toEqual([]);
   });
 
-  it('devices depend only on the engine, the trace decoder contract and themselves', () => {
-    expect(violations('devices', ['devices', 'sim', 'trace'])).toEqual([]);
+  it('devices depend only on the engine, the trace decoder contract, the simulated network and themselves', () => {
+    expect(violations('devices', ['devices', 'sim', 'trace', 'net'])).toEqual([]);
+  });
+
+  it('the simulated network (links, peer hosts, protocol codecs) depends only on the engine and itself', () => {
+    expect(violations('net', ['net', 'sim'])).toEqual([]);
   });
 
   it('the kernel model depends only on the engine and itself', () => {

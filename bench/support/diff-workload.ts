@@ -72,6 +72,9 @@ export class PerturbingTracer implements Tracer {
   air(time: number, dev: number, tx: boolean, channel: number, signal: number, rate: number, data: Uint8Array, offset: number, length: number): void {
     if (!this.tick(time)) this.t.air(time, dev, tx, channel, signal, rate, data, offset, length);
   }
+  eth(time: number, dev: number, tx: boolean, port: number, data: Uint8Array, offset: number, length: number): void {
+    if (!this.tick(time)) this.t.eth(time, dev, tx, port, data, offset, length);
+  }
 }
 
 /**

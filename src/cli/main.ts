@@ -196,9 +196,10 @@ async function main(argv: string[]): Promise<number> {
         err: (t) => process.stderr.write(`${t}\n`),
       }).exitCode;
     })
-    .command('export [trace]', 'export part of a trace in another format: --pcap <trace> writes its 802.11 frames as a pcap file (radiotap)', (y) => y
+    .command('export [trace]', 'export part of a trace in another format: --pcap <trace> writes its 802.11 frames (radiotap) or Ethernet frames as a pcap file', (y) => y
       .positional('trace', { type: 'string', describe: 'the trace, if not given as the value of --pcap' })
-      .option('pcap', { type: 'string', describe: 'trace whose 802.11 frames (air records) to write as pcap' })
+      .option('pcap', { type: 'string', describe: 'trace whose 802.11 frames (air records) or Ethernet frames (eth records) to write as pcap' })
+      .option('frames', { type: 'string', choices: ['air', 'eth'], describe: 'air: 802.11 frames (link type 127), eth: Ethernet frames (link type 1); default eth for a trace with Ethernet frames, else air' })
       .option('out', { alias: 'o', type: 'string', describe: 'output file (default: the trace path with .pcap instead of .simtrace)' })
       .option('dev', { alias: 'device', type: 'string', describe: 'only frames of this device id or type' })
       .option('usec', { type: 'boolean', describe: 'microsecond timestamps (pcap magic 0xa1b2c3d4) instead of nanoseconds, for old tools' }),

@@ -29,6 +29,12 @@ export interface Tracer {
    * 500 kb/s units (radiotap). Exported by `simrun export --pcap`.
    */
   air(time: number, dev: number, tx: boolean, channel: number, signal: number, rate: number, data: Uint8Array, offset: number, length: number): void;
+  /**
+   * An Ethernet frame (destination MAC first, no preamble or FCS) on the link
+   * of a NIC: `tx` = sent by the device, else received by it. `port` numbers
+   * the NIC's ports (0 for a single-port NIC). Exported by `simrun export --pcap`.
+   */
+  eth(time: number, dev: number, tx: boolean, port: number, data: Uint8Array, offset: number, length: number): void;
 }
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -58,6 +64,8 @@ export const Rec = {
   Str: 18,
   /** An 802.11 frame on the air: [Air, dt, dev, flags(bit0 tx), channel, signal, rate, blob]. */
   Air: 19,
+  /** An Ethernet frame on a NIC's link: [Eth, dt, dev, flags(bit0 tx), port, payload]. Format version 4. */
+  Eth: 20,
 } as const;
 export type RecKind = (typeof Rec)[keyof typeof Rec];
 
@@ -67,7 +75,7 @@ function noop(): void {}
 export const NULL_TRACER: Tracer = {
   enabled: false,
   mmio: noop, pio: noop, cfg: noop, dma: noop, intx: noop, msi: noop,
-  schemeReq: noop, schemeReply: noop, milestone: noop, log: noop, guestErr: noop, proc: noop, air: noop,
+  schemeReq: noop, schemeReply: noop, milestone: noop, log: noop, guestErr: noop, proc: noop, air: noop, eth: noop,
 };
 
 /** A decoded event, as tests and tools see it. */
@@ -84,7 +92,8 @@ export type TraceEvent =
   | { kind: 'log'; time: number; pid: number; level: LogLevel; text: string }
   | { kind: 'guestErr'; time: number; dev: number; code: string; message: string }
   | { kind: 'proc'; time: number; pid: number; event: ProcEvent; name: string; detail: string }
-  | { kind: 'air'; time: number; dev: number; tx: boolean; channel: number; signal: number; rate: number; data: Uint8Array };
+  | { kind: 'air'; time: number; dev: number; tx: boolean; channel: number; signal: number; rate: number; data: Uint8Array }
+  | { kind: 'eth'; time: number; dev: number; tx: boolean; port: number; data: Uint8Array };
 
 /** Keeps decoded events in memory; for tests and small runs. */
 export class MemoryTracer implements Tracer {
@@ -128,5 +137,8 @@ export class MemoryTracer implements Tracer {
   }
   air(time: number, dev: number, tx: boolean, channel: number, signal: number, rate: number, data: Uint8Array, offset: number, length: number): void {
     this.events.push({ kind: 'air', time, dev, tx, channel, signal, rate, data: data.slice(offset, offset + length) });
+  }
+  eth(time: number, dev: number, tx: boolean, port: number, data: Uint8Array, offset: number, length: number): void {
+    this.events.push({ kind: 'eth', time, dev, tx, port, data: data.slice(offset, offset + length) });
   }
 }

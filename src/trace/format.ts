@@ -30,10 +30,18 @@ import { Rec } from '../sim/tracer.js';
  * version 1 traces (which never hold Air records) read unchanged.
  * Version 3 put every byte of the preamble, chunk headers and footer under a
  * CRC (wider header and chunk CRCs, a footer CRC); versions 1 and 2 still read.
+ * Version 4 is version 3 plus the Eth record kind (20). A trace is written as
+ * version 3 unless it holds an Eth record: the recorder rewrites the preamble
+ * and header as version 4 (same length) before the first Eth record reaches
+ * the file, so traces without Ethernet frames keep their version 3 bytes and
+ * an older simrun refuses a trace with Ethernet frames up front, naming the
+ * version, instead of dropping the chunks that hold them as damage.
  */
 export const FORMAT_VERSION = 3;
+/** The version of a trace holding Eth records (version 3 + the Eth record kind). */
+export const ETH_FORMAT_VERSION = 4;
 /** Versions this build reads. */
-export const SUPPORTED_VERSIONS: readonly number[] = [1, 2, 3];
+export const SUPPORTED_VERSIONS: readonly number[] = [1, 2, 3, 4];
 /** First version whose header, chunk and footer CRCs cover every byte (see above). */
 export const FULL_CRC_VERSION = 3;
 
@@ -147,8 +155,16 @@ export const KIND_OF_REC: readonly (string | undefined)[] = (() => {
   k[Rec.Milestone] = 'milestone'; k[Rec.Log] = 'log';
   k[Rec.GuestErr] = 'guestErr'; k[Rec.Proc] = 'proc';
   k[Rec.Air] = 'air';
+  k[Rec.Eth] = 'eth';
   return k;
 })();
+
+/** The first format version that may hold records of kind `rec` (Air: 2, Eth: 4, others 1). */
+export function firstVersionOf(rec: number): number {
+  if (rec === Rec.Eth) return ETH_FORMAT_VERSION;
+  if (rec === Rec.Air) return 2;
+  return 1;
+}
 
 /** Log levels and process events are stored as small integers. */
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;

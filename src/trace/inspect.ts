@@ -13,6 +13,7 @@ import { TraceFormatError, type DamageReport, type TraceHeader } from './format.
 import { openTrace, type EventFilter, type EventKind, type SeqEvent, type TraceSource } from './reader.js';
 import type { TraceEvent } from '../sim/tracer.js';
 import { channelFreq, describeFrame, frameName, rateMbps, typeSubtype } from './air.js';
+import { describeEthFrame, ethMac, ethProtocol } from './eth.js';
 
 export interface InspectOptions {
   /** Trace file (or in-memory trace bytes). */
@@ -48,12 +49,12 @@ export interface InspectResult {
 const KIND_ALIASES: Record<string, readonly EventKind[]> = {
   mmio: ['mmio'], pio: ['pio'], cfg: ['cfg'], dma: ['dma'], intx: ['intx'], msi: ['msi'],
   scheme: ['schemeReq', 'schemeReply'], schemereq: ['schemeReq'], schemereply: ['schemeReply'],
-  milestone: ['milestone'], log: ['log'], guesterr: ['guestErr'], proc: ['proc'], air: ['air'],
+  milestone: ['milestone'], log: ['log'], guesterr: ['guestErr'], proc: ['proc'], air: ['air'], eth: ['eth'],
 };
 
 /** Names accepted by `kind`. */
 export const INSPECT_KINDS: readonly string[] =
-  ['mmio', 'pio', 'cfg', 'dma', 'intx', 'msi', 'scheme', 'schemeReq', 'schemeReply', 'milestone', 'log', 'guestErr', 'proc', 'air'];
+  ['mmio', 'pio', 'cfg', 'dma', 'intx', 'msi', 'scheme', 'schemeReq', 'schemeReply', 'milestone', 'log', 'guestErr', 'proc', 'air', 'eth'];
 
 function splitList(v: string | readonly string[] | undefined): string[] | undefined {
   if (v === undefined) return undefined;
@@ -187,6 +188,8 @@ function eventContent(ev: TraceEvent, header: TraceHeader, decoders: Map<string,
       const f = channelFreq(ev.channel);
       return `ch ${ev.channel}${f > 0 ? ` (${f} MHz)` : ''} ${ev.signal} dBm ${rateMbps(ev.rate)} Mb/s ${ev.data.length} B ${describeFrame(ev.data)}`;
     }
+    case 'eth':
+      return `${ev.port > 0 ? `port ${ev.port} ` : ''}${ev.data.length} B ${ethMac(ev.data, 6) ?? '?'} > ${ethMac(ev.data, 0) ?? '?'} ${describeEthFrame(ev.data)}`;
   }
 }
 
@@ -199,6 +202,8 @@ function kindLabel(ev: TraceEvent): string {
       return `${ev.kind}.${ev.write ? 'w' : 'r'}`;
     case 'air':
       return ev.tx ? 'air.tx' : 'air.rx';
+    case 'eth':
+      return ev.tx ? 'eth.tx' : 'eth.rx';
     default:
       return ev.kind;
   }
@@ -227,6 +232,11 @@ export function eventToJson(ev: SeqEvent, header: TraceHeader): Record<string, u
     o.frame = frameName(ev.data);
     o.typeSubtype = typeSubtype(ev.data);
     o.freq = channelFreq(ev.channel);
+  }
+  if (ev.kind === 'eth') {
+    o.length = ev.data.length;
+    o.protocol = ethProtocol(ev.data);
+    o.summary = describeEthFrame(ev.data);
   }
   return o;
 }

@@ -21,6 +21,9 @@ export class ObservedTracer implements Tracer {
   /** 802.11 frames sent and received by radio devices. */
   airTx = 0;
   airRx = 0;
+  /** Ethernet frames sent and received by NICs. */
+  ethTx = 0;
+  ethRx = 0;
   /** Events emitted so far: the next event's sequence number. */
   count = 0;
 
@@ -85,5 +88,11 @@ export class ObservedTracer implements Tracer {
     if (tx) this.airTx++;
     else this.airRx++;
     this.inner.air(time, dev, tx, channel, signal, rate, data, offset, length);
+  }
+  eth(time: number, dev: number, tx: boolean, port: number, data: Uint8Array, offset: number, length: number): void {
+    this.count++;
+    if (tx) this.ethTx++;
+    else this.ethRx++;
+    this.inner.eth(time, dev, tx, port, data, offset, length);
   }
 }

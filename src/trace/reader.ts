@@ -21,7 +21,7 @@ import {
   CHUNK_HEADER_SIZE, FOOTER_MAGIC, FORMAT_VERSION, INDEX_MAGIC, KIND_OF_REC, LOG_LEVELS, MAGIC,
   MAX_CHUNK_RAW, MAX_HEADER_BYTES, PREAMBLE_SIZE, PROC_EVENTS, SUPPORTED_VERSIONS, TraceFormatError, bytesEqual,
   crc32, lz4Bound, readF64, readU32, writeF64, writeU32, footerSize, CHUNK_CRC_FROM, FOOTER_CRC_AT, FULL_CRC_VERSION,
-  PREAMBLE_CRC_FROM, PREAMBLE_CRC_TO,
+  PREAMBLE_CRC_FROM, PREAMBLE_CRC_TO, firstVersionOf,
   type DamageReport, type IndexEntry, type TraceFooter, type TraceHeader,
 } from './format.js';
 
@@ -336,11 +336,12 @@ function headPlausible(h: ChunkHead, pos: number, size: number, minSeq: number):
   return undefined;
 }
 
-const VALID_KIND: readonly boolean[] = (() => {
+/** Record kinds a trace of format `version` may hold (an Eth record in a version 3 chunk is damage). */
+function validKinds(version: number): readonly boolean[] {
   const v: boolean[] = [];
-  for (let k = Rec.MmioRead; k <= Rec.Air; k++) v[k] = true;
+  for (let k = Rec.MmioRead; k <= Rec.Eth; k++) v[k] = version >= firstVersionOf(k);
   return v;
-})();
+}
 
 /** Largest compressed chunk whose read buffer is kept for reuse. */
 const KEEP_BODY_MAX = 16 * 1024 * 1024;
@@ -350,7 +351,10 @@ class ChunkReader {
   private readonly hdr = new Uint8Array(CHUNK_HEADER_SIZE);
   /** The chunk header fields under the CRC (format 3), rebuilt from a parsed header. */
   private readonly crcHead = new Uint8Array(CHUNK_HEADER_SIZE - CHUNK_CRC_FROM);
-  constructor(private readonly src: Source, private readonly version: number) {}
+  private readonly validKind: readonly boolean[];
+  constructor(private readonly src: Source, private readonly version: number) {
+    this.validKind = validKinds(version);
+  }
 
   /** The chunk's CRC as the format version defines it. */
   private crcOf(h: ChunkHead, comp: Uint8Array): number {
@@ -394,7 +398,7 @@ class ChunkReader {
     let events = 0;
     let firstDt: unknown;
     for (const v of values) {
-      if (!Array.isArray(v) || typeof v[0] !== 'number' || VALID_KIND[v[0]] !== true) return 'malformed record';
+      if (!Array.isArray(v) || typeof v[0] !== 'number' || this.validKind[v[0]] !== true) return 'malformed record';
       if (v[0] !== Rec.Str && v[0] !== Rec.Blob) {
         if (events === 0) firstDt = v[1];
         events++;
@@ -608,9 +612,9 @@ class Defs {
 /** Position of the device field per record kind (-1: the record has a pid instead). */
 const DEV_FIELD: readonly number[] = (() => {
   const d: number[] = [];
-  for (let k = 0; k <= Rec.Air; k++) d[k] = -1;
+  for (let k = 0; k <= Rec.Eth; k++) d[k] = -1;
   d[Rec.MmioRead] = d[Rec.MmioWrite] = d[Rec.PioRead] = d[Rec.PioWrite] = d[Rec.CfgRead] = d[Rec.CfgWrite] = 3;
-  d[Rec.DmaRead] = d[Rec.DmaWrite] = d[Rec.Intx] = d[Rec.Msi] = d[Rec.Milestone] = d[Rec.GuestErr] = d[Rec.Air] = 2;
+  d[Rec.DmaRead] = d[Rec.DmaWrite] = d[Rec.Intx] = d[Rec.Msi] = d[Rec.Milestone] = d[Rec.GuestErr] = d[Rec.Air] = d[Rec.Eth] = 2;
   return d;
 })();
 
@@ -669,6 +673,9 @@ function buildEvent(r: unknown[], seq: number, time: number, chunk: Chunk, defs:
         data: defs.blob(r[7], chunk, seq),
       };
       break;
+    case Rec.Eth:
+      ev = { seq, kind: 'eth', time, dev: x[2]!, tx: (x[3]! & 1) === 1, port: x[4]!, data: defs.blob(r[5], chunk, seq) };
+      break;
     default: // Rec.Proc (kinds were validated when the chunk was loaded)
       ev = { seq, kind: 'proc', time, pid: x[2]!, event: PROC_EVENTS[x[3]!] ?? 'spawn', name: defs.str(r[4], chunk, seq), detail: String(r[5]) };
       break;
@@ -679,7 +686,7 @@ function buildEvent(r: unknown[], seq: number, time: number, chunk: Chunk, defs:
 
 function kindMask(kinds: readonly string[] | undefined): boolean[] {
   const m: boolean[] = [];
-  for (let k = Rec.MmioRead; k <= Rec.Air; k++) {
+  for (let k = Rec.MmioRead; k <= Rec.Eth; k++) {
     const name = KIND_OF_REC[k];
     m[k] = kinds === undefined || (name !== undefined && kinds.includes(name));
   }

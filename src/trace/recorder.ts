@@ -29,7 +29,7 @@ import { compressSync } from 'lz4-napi';
 import { BlobTable } from './blobs.js';
 import { Rec, type LogLevel, type ProcEvent, type Tracer } from '../sim/tracer.js';
 import {
-  CHUNK_HEADER_SIZE, DEFAULT_BLOB_WINDOW_BYTES, DMA_INLINE_MAX, DEFAULT_CHUNK_BYTES, FOOTER_MAGIC, FOOTER_SIZE, FORMAT_VERSION,
+  CHUNK_HEADER_SIZE, DEFAULT_BLOB_WINDOW_BYTES, DMA_INLINE_MAX, DEFAULT_CHUNK_BYTES, ETH_FORMAT_VERSION, FOOTER_MAGIC, FOOTER_SIZE, FORMAT_VERSION,
   INDEX_MAGIC, MAGIC, MAX_INTERNED_STRINGS, PREAMBLE_SIZE, crc32, CHUNK_CRC_FROM, FOOTER_CRC_AT, PREAMBLE_CRC_FROM, PREAMBLE_CRC_TO, isLittleEndianHost, writeF64, writeU32,
   type IndexEntry, type TraceHeader, type TraceHeaderInput,
 } from './format.js';
@@ -57,6 +57,8 @@ export interface RecordResult {
 interface Sink {
   /** Writes a, then b. `b` is handed over: the caller does not reuse it (a memory sink keeps it as is). */
   write(a: Uint8Array, b?: Uint8Array): void;
+  /** Overwrites the first bytes written (the preamble and header) with `head`, of the same length. */
+  rewriteHead(head: Uint8Array): void;
   close(): void;
 }
 
@@ -73,6 +75,11 @@ class FileSink implements Sink {
       while (off < p.length) off += fs.writeSync(this.fd, p, off, p.length - off);
     }
   }
+  rewriteHead(head: Uint8Array): void {
+    // A positional write: the file offset of later writes is unchanged.
+    let off = 0;
+    while (off < head.length) off += fs.writeSync(this.fd, head, off, head.length - off, off);
+  }
   close(): void {
     fs.closeSync(this.fd);
   }
@@ -84,6 +91,9 @@ class MemorySink implements Sink {
     this.parts.push(Buffer.from(a));
     if (b) this.parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b));
   }
+  rewriteHead(head: Uint8Array): void {
+    this.parts[0] = Buffer.from(head);
+  }
   close(): void {}
 }
 
@@ -93,9 +103,9 @@ const LOG_LEVEL_CODE: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, d
 const PROC_EVENT_CODE: Record<ProcEvent, number> = { spawn: 0, exit: 1, crash: 2, kill: 3 };
 
 /** Puts the header into canonical key order so equal inputs give equal bytes. */
-function canonicalHeader(h: TraceHeaderInput): TraceHeader {
+function canonicalHeader(h: TraceHeaderInput, version: number): TraceHeader {
   const out: TraceHeader = {
-    formatVersion: FORMAT_VERSION,
+    formatVersion: version,
     tool: { name: h.tool.name, version: h.tool.version },
     scenario: { name: h.scenario.name, path: h.scenario.path, hash: h.scenario.hash },
     seed: h.seed,
@@ -107,12 +117,17 @@ function canonicalHeader(h: TraceHeaderInput): TraceHeader {
   return out;
 }
 
-/** Preamble + msgpack header, as written at the start of every trace. */
-export function encodeHeader(header: TraceHeaderInput): Buffer {
-  const body = new Packr({ useRecords: false }).pack(canonicalHeader(header));
+/**
+ * Preamble + msgpack header, as written at the start of every trace:
+ * version 3 (FORMAT_VERSION), or 4 (ETH_FORMAT_VERSION) once the trace holds
+ * an Eth record. The two encodings have the same length (the version is a
+ * msgpack fixint in the header).
+ */
+export function encodeHeader(header: TraceHeaderInput, version = FORMAT_VERSION): Buffer {
+  const body = new Packr({ useRecords: false }).pack(canonicalHeader(header, version));
   const out = Buffer.alloc(PREAMBLE_SIZE + body.length);
   out.set(MAGIC, 0);
-  writeU32(out, 8, FORMAT_VERSION);
+  writeU32(out, 8, version);
   writeU32(out, 12, body.length);
   // The CRC covers the version and length before the header too (format 3).
   writeU32(out, 16, crc32(body, crc32(out.subarray(PREAMBLE_CRC_FROM, PREAMBLE_CRC_TO))));
@@ -125,7 +140,7 @@ const K_MMIO_R = Rec.MmioRead, K_MMIO_W = Rec.MmioWrite, K_PIO_R = Rec.PioRead, 
 const K_CFG_R = Rec.CfgRead, K_CFG_W = Rec.CfgWrite, K_DMA_R = Rec.DmaRead, K_DMA_W = Rec.DmaWrite;
 const K_INTX = Rec.Intx, K_MSI = Rec.Msi, K_SREQ = Rec.SchemeReq, K_SREP = Rec.SchemeReply;
 const K_MILESTONE = Rec.Milestone, K_LOG = Rec.Log, K_GUESTERR = Rec.GuestErr, K_PROC = Rec.Proc;
-const K_BLOB = Rec.Blob, K_STR = Rec.Str, K_AIR = Rec.Air;
+const K_BLOB = Rec.Blob, K_STR = Rec.Str, K_AIR = Rec.Air, K_ETH = Rec.Eth;
 const INLINE_MAX = DMA_INLINE_MAX;
 /** Worst case of one all-number record: fixarray + kind + 8 numbers of 9 bytes. */
 const MAX_NUMERIC_RECORD = 80;
@@ -175,6 +190,10 @@ export class TraceRecorder implements Tracer {
 
   /** Reused record array for the records packed by msgpackr (those carrying free text). */
   private readonly rec: (number | string)[] = [];
+  /** The header as given, and the format version written so far (3; 4 after the first Eth record). */
+  private readonly headerInput: TraceHeaderInput;
+  private headLength: number;
+  private version = FORMAT_VERSION;
 
   private constructor(
     private readonly sink: Sink,
@@ -190,6 +209,8 @@ export class TraceRecorder implements Tracer {
     this.blobs = new BlobTable(blobWindow);
     this.buf = Buffer.alloc(chunkBytes + 4096);
     const head = encodeHeader(header);
+    this.headerInput = canonicalHeader(header, FORMAT_VERSION);
+    this.headLength = head.length;
     sink.write(head);
     this.offset = head.length;
   }
@@ -380,6 +401,35 @@ export class TraceRecorder implements Tracer {
     b[p++] = K_AIR;
     p = num(b, p, dt); p = num(b, p, dev); p = num(b, p, tx ? 1 : 0); p = num(b, p, channel); p = num(b, p, signal); p = num(b, p, rate);
     this.pos = payload(b, p, blob, data, offset, length);
+  }
+
+  eth(time: number, dev: number, tx: boolean, port: number, data: Uint8Array, offset: number, length: number): void {
+    if (this.version < ETH_FORMAT_VERSION) this.upgradeToEth();
+    this.room();
+    // [Eth, dt, dev, flags (bit 0: tx), port, payload]: the frame inline when short, else by blob id (as Air).
+    const blob = length <= INLINE_MAX ? -1 : this.blobRef(data, offset, length);
+    const dt = this.stamp(time);
+    if (this.pos + MAX_NUMERIC_RECORD + INLINE_MAX > this.buf.length) this.grow(this.pos + MAX_NUMERIC_RECORD + INLINE_MAX);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 0x96; // fixarray(6)
+    b[p++] = K_ETH;
+    p = num(b, p, dt); p = num(b, p, dev); p = num(b, p, tx ? 1 : 0); p = num(b, p, port);
+    this.pos = payload(b, p, blob, data, offset, length);
+  }
+
+  /**
+   * Before the first Eth record: the preamble and header become version 4
+   * (same length), written over the version 3 ones. Nothing of the chunk that
+   * will hold the record has reached the file yet, so a file never holds an
+   * Eth record under a version 3 header, even after a crash.
+   */
+  private upgradeToEth(): void {
+    if (this.closed) throw new Error('trace recorder is closed');
+    const head = encodeHeader(this.headerInput, ETH_FORMAT_VERSION);
+    if (head.length !== this.headLength) throw new Error(`internal: the version ${ETH_FORMAT_VERSION} header is ${head.length} bytes, the version ${this.version} one ${this.headLength}`);
+    this.sink.rewriteHead(head);
+    this.version = ETH_FORMAT_VERSION;
   }
 
   // ---- closing -----------------------------------------------------------

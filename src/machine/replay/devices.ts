@@ -19,7 +19,7 @@ import type { ReplayOptions } from './run.js';
 import { at } from '../../sim/time.js';
 
 const DRIVER_SIDE = new Set(['cfg', 'mmio', 'pio']);
-const DEVICE_SIDE = new Set(['dma', 'msi', 'intx', 'milestone', 'guestErr', 'air']);
+const DEVICE_SIDE = new Set(['dma', 'msi', 'intx', 'milestone', 'guestErr', 'air', 'eth']);
 
 /**
  * Trace as driver: the recorded driver-side stream (config and MMIO
@@ -299,6 +299,10 @@ class DevicePlayer extends RingTracer {
   }
   override air(time: number, dev: number, tx: boolean, channel: number, signal: number, rate: number, data: Uint8Array, offset: number, length: number): void {
     super.air(time, dev, tx, channel, signal, rate, data, offset, length);
+    this.check(this.last()!);
+  }
+  override eth(time: number, dev: number, tx: boolean, port: number, data: Uint8Array, offset: number, length: number): void {
+    super.eth(time, dev, tx, port, data, offset, length);
     this.check(this.last()!);
   }
   override log(time: number, pid: number, level: LogLevel, text: string): void { super.log(time, pid, level, text); }

@@ -258,6 +258,10 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
         // is never checked; it is only traced again, so a recorded replay still reproduces the recording.
         m.tracer.air(m.queue.now, e.dev, e.tx, e.channel, e.signal, e.rate, e.data, 0, e.data.length);
         break;
+      case 'eth':
+        // The same for Ethernet frames: the link and its peer are below the device boundary.
+        m.tracer.eth(m.queue.now, e.dev, e.tx, e.port, e.data, 0, e.data.length);
+        break;
       default:
         break;
     }

@@ -98,4 +98,9 @@ export class RingTracer implements Tracer {
     this.push({ kind: 'air', time, dev, tx, channel, signal, rate, data: data.slice(offset, offset + length), seq: this.seq++ });
     this.inner.air(time, dev, tx, channel, signal, rate, data, offset, length);
   }
+  eth(time: number, dev: number, tx: boolean, port: number, data: Uint8Array, offset: number, length: number): void {
+    // Copied for the same reason: a NIC model may reuse its frame buffer at once.
+    this.push({ kind: 'eth', time, dev, tx, port, data: data.slice(offset, offset + length), seq: this.seq++ });
+    this.inner.eth(time, dev, tx, port, data, offset, length);
+  }
 }

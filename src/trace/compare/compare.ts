@@ -98,6 +98,7 @@ export function divergencePlace(kind: DivergenceKind, expected: SeqEvent | undef
     case 'milestone': return `milestone:${e.dev}:${e.name}`;
     case 'guestErr': return `guestErr:${e.dev}:${e.code}`;
     case 'air': return `air:${e.dev}:${e.tx ? 'tx' : 'rx'}`;
+    case 'eth': return `eth:${e.dev}:${e.port}:${e.tx ? 'tx' : 'rx'}`;
     case 'schemeReq': return `req:${e.scheme}`;
     case 'schemeReply': return `reply:${e.scheme}`;
     case 'log': return `log:${e.pid}`;

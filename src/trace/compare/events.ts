@@ -1,5 +1,6 @@
 import type { SeqEvent } from '../reader.js';
 import { frameType, frameSubtype } from '../air.js';
+import { ethProtocol } from '../eth.js';
 
 /** Kinds that are the device boundary proper (what replay checks and injects). */
 export const BOUNDARY_KINDS = new Set(['mmio', 'pio', 'cfg', 'dma', 'intx', 'msi']);
@@ -41,6 +42,12 @@ export function sameEvent(a: SeqEvent, b: SeqEvent): boolean {
       if (a.missing !== undefined || o.missing !== undefined) return a.data.length === o.data.length;
       return sameBytes(a.data, o.data);
     }
+    case 'eth': {
+      const o = b as typeof a;
+      if (a.dev !== o.dev || a.tx !== o.tx || a.port !== o.port) return false;
+      if (a.missing !== undefined || o.missing !== undefined) return a.data.length === o.data.length;
+      return sameBytes(a.data, o.data);
+    }
   }
 }
 
@@ -64,6 +71,11 @@ export function sameShape(a: SeqEvent, b: SeqEvent): boolean {
       // Same radio, direction and frame type/subtype: a difference is in the frame's fields, channel, signal or rate.
       const o = b as typeof a;
       return a.dev === o.dev && a.tx === o.tx && frameType(a.data) === frameType(o.data) && frameSubtype(a.data) === frameSubtype(o.data);
+    }
+    case 'eth': {
+      // Same NIC port, direction and protocol (ARP, ICMP, UDP, ...): a difference is in the frame's fields.
+      const o = b as typeof a;
+      return a.dev === o.dev && a.tx === o.tx && a.port === o.port && ethProtocol(a.data) === ethProtocol(o.data);
     }
   }
 }

@@ -5,6 +5,7 @@ import type { TraceHeader } from '../format.js';
 import { eventToJson, formatEvent } from '../inspect.js';
 import type { SeqEvent } from '../reader.js';
 import { frameName, rateMbps } from '../air.js';
+import { describeEthFrame, ethProtocol } from '../eth.js';
 import type { CompareResult, Divergence } from './compare.js';
 import type { FunctionalDifference } from '../verdict/judge.js';
 
@@ -43,6 +44,7 @@ export function describePlace(e: SeqEvent, header: TraceHeader, decoders: Map<st
     case 'guestErr': return `guest error ${e.code}`;
     case 'proc': return `process ${e.name}`;
     case 'air': return `802.11 ${frameName(e.data)} frame ${e.tx ? 'sent' : 'received'} by ${devName} on channel ${e.channel}`;
+    case 'eth': return `Ethernet ${ethProtocol(e.data).toUpperCase()} frame ${e.tx ? 'sent' : 'received'} by ${devName}${e.port > 0 ? ` port ${e.port}` : ''}`;
   }
 }
 
@@ -56,6 +58,7 @@ function valueOf(e: SeqEvent): string {
     case 'schemeReply': return `result ${e.result}`;
     case 'log': return JSON.stringify(e.text);
     case 'air': return `${e.data.length} bytes, ${e.signal} dBm, ${rateMbps(e.rate)} Mb/s`;
+    case 'eth': return `${e.data.length} bytes: ${describeEthFrame(e.data)}`;
     default: return '';
   }
 }
@@ -203,6 +206,7 @@ export function streamOf(e: SeqEvent, header: TraceHeader): { source: string; st
     case 'milestone': return { source, stream: 'milestones' };
     case 'guestErr': return { source, stream: 'guest errors' };
     case 'air': return { source, stream: e.tx ? 'air:tx' : 'air:rx' };
+    case 'eth': return { source, stream: e.tx ? 'eth:tx' : 'eth:rx' };
     case 'schemeReq': case 'schemeReply': return { source, stream: 'requests' };
     case 'log': return { source, stream: 'errors' };
     case 'proc': return { source, stream: 'process' };

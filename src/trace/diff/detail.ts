@@ -9,6 +9,7 @@ import type { DeviceDecoder } from '../decoder.js';
 import type { TraceHeader } from '../format.js';
 import { renamedName, type Item } from './normalise.js';
 import { describeFrame, frameName, rateMbps } from '../air.js';
+import { describeEthFrame, ethProtocol } from '../eth.js';
 
 /** The decoded content of a formatEvent line: without seq, time, source and kind. */
 export function contentOf(line: string): string {
@@ -123,6 +124,19 @@ export function describeChange(a: Item, b: Item, la: string, lb: string, ctx: De
     if (i < n) parts.push(`frame differs from byte ${i}`);
     else if (parts.length === 0) parts.push(`frame differs (beyond byte ${n})`);
     return `${na === nb ? na : `${na} → ${nb}`}: ${parts.join(', ')}`;
+  }
+  if (ea.kind === 'eth' && eb.kind === 'eth') {
+    const da = describeEthFrame(ea.data);
+    const db = describeEthFrame(eb.data);
+    const parts: string[] = [];
+    if (a.len !== b.len) parts.push(`length ${a.len} → ${b.len}`);
+    parts.push(...tokenChanges(da, db));
+    const n = Math.min(ea.data.length, eb.data.length);
+    let i = 0;
+    while (i < n && ea.data[i] === eb.data[i]) i++;
+    if (i < n) parts.push(`frame differs from byte ${i}`);
+    else if (parts.length === 0) parts.push(`frame differs (beyond byte ${n})`);
+    return `${ethProtocol(ea.data).toUpperCase()} frame: ${parts.join(', ')}`;
   }
   let label: string = ea.kind;
   if (ea.kind === 'mmio' || ea.kind === 'pio' || ea.kind === 'cfg') label = accessLabel(ca);

@@ -12,10 +12,12 @@
  *   arguments (not the request id or pid); guestErr code and message with
  *   numbers masked; log text with numbers masked; 802.11 frames (air:tx and
  *   air:rx streams) direction, channel, signal, rate, length and a hash of
- *   the frame. Times never enter a key.
+ *   the frame; Ethernet frames (eth:tx and eth:rx streams) direction, port,
+ *   length and a hash of the frame. Times never enter a key.
  * - `shape`: what must be equal for two different events to be "changed"
  *   rather than "removed + inserted": kind, direction and register; DMA tag;
- *   milestone name; scheme op; guestErr code; 802.11 frame type/subtype.
+ *   milestone name; scheme op; guestErr code; 802.11 frame type/subtype;
+ *   Ethernet frame protocol.
  *
  * DMA addresses are renamed per device by 4 KiB page, in order of first
  * appearance within a namespace: the namespace is where the page was first
@@ -32,6 +34,7 @@ import type { TraceHeader } from '../format.js';
 import type { SeqEvent } from '../reader.js';
 import { Hasher, maskNumbers } from './hash.js';
 import { frameType, frameSubtype } from '../air.js';
+import { ethProtocol } from '../eth.js';
 
 /** Payload bytes kept per DMA event for decoding context lines (the key hashes the whole payload). */
 export const KEEP_DMA_BYTES = 128;
@@ -67,12 +70,13 @@ export interface StreamDesc {
 // Seeds keep keys of different kinds apart.
 const S = {
   mmio: 1, pio: 2, cfg: 3, dma: 4, intx: 5, msi: 6, schemeReq: 7, schemeReply: 8, milestone: 9, log: 10, guestErr: 11,
-  proc: 12, content: 13, air: 14, shape: 100,
+  proc: 12, content: 13, air: 14, eth: 15, shape: 100,
 } as const;
 
 const KIND_CODE: Record<SeqEvent['kind'], number> = {
   mmio: 0, pio: 1, cfg: 2, dma: 3, intx: 4, msi: 5, schemeReq: 6, schemeReply: 7, milestone: 8, log: 9, guestErr: 10, proc: 11,
   air: 12, // and 13: frames sent (air:tx) and received (air:rx) are separate streams
+  eth: 14, // and 15: Ethernet frames sent (eth:tx) and received (eth:rx), likewise
 };
 
 function u64(d: Uint8Array, o: number): number {
@@ -355,6 +359,25 @@ export class Normaliser<S> {
         if (len > KEEP_DMA_BYTES) ev.data = ev.data.slice(0, KEEP_DMA_BYTES);
         break;
       }
+      case 'eth': {
+        // As 802.11 frames: sent and received are separate streams; the key is the port and the whole
+        // frame, the shape its protocol (ARP, ICMP, UDP, ...), so a changed field aligns as "changed".
+        const d = this.dev(ev.dev);
+        const c = KIND_CODE.eth + (ev.tx ? 0 : 1);
+        let s = d.streams[c];
+        if (s === undefined) {
+          const kind = ev.tx ? 'eth:tx' : 'eth:rx';
+          s = this.resolve({ id: `${d.id} ${kind}`, source: d.id, kind, structural: true });
+          d.streams[c] = s;
+        }
+        this.stream = s;
+        len = ev.data.length;
+        const content = h.start(S.content).bytes(ev.data, 0, len).value();
+        key = h.start(S.eth).word(ev.tx ? 1 : 0).num(ev.port).num(len).num(content).word(ev.missing ? 1 : 0).value();
+        shape = h.start(S.shape + S.eth).word(ev.tx ? 1 : 0).num(ev.port).str(ethProtocol(ev.data)).value();
+        if (len > KEEP_DMA_BYTES) ev.data = ev.data.slice(0, KEEP_DMA_BYTES);
+        break;
+      }
       case 'proc': {
         this.stream = this.kernelStream('proc', true);
         const n = this.sh(ev.name);
@@ -385,7 +408,7 @@ export class Normaliser<S> {
 /** The event to format: DMA data and air frames restored to their real length (bytes past the kept prefix read as zero). */
 export function displayEvent(it: Item): SeqEvent {
   const ev = it.ev;
-  if ((ev.kind !== 'dma' && ev.kind !== 'air') || ev.data.length === it.len) return ev;
+  if ((ev.kind !== 'dma' && ev.kind !== 'air' && ev.kind !== 'eth') || ev.data.length === it.len) return ev;
   const data = new Uint8Array(it.len);
   data.set(ev.data.subarray(0, Math.min(ev.data.length, it.len)));
   return { ...ev, data };

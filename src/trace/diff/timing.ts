@@ -79,7 +79,8 @@ export class TimingCollector {
       case 'intx':
       case 'msi':
       case 'guestErr':
-      case 'air': {
+      case 'air':
+      case 'eth': {
         const d = this.dev(ev.dev, t);
         d.last = t;
         d.own?.add(ev);

@@ -1,6 +1,11 @@
 /**
- * `simrun export --pcap`: the 802.11 frames of a trace (`air` records) as a
- * pcap file (format: ./pcap.ts). Streams: the trace is read chunk by chunk and
+ * `simrun export --pcap`: the 802.11 frames of a trace (`air` records, link
+ * type 127) or its Ethernet frames (`eth` records, link type 1) as a pcap
+ * file (format: ./pcap.ts). A pcap file has one link type, so one kind is
+ * written: `frames` chooses; by default it is `eth` for a trace of format
+ * version 4 (which the recorder writes exactly when the trace holds an `eth`
+ * record) and `air` otherwise. Frames of the other kind are counted and named
+ * in a note. Streams: the trace is read chunk by chunk and
  * packets are written in batches, so memory stays flat whatever the length.
  *
  * Damage is handled as `simrun inspect` handles it: the frames of every intact
@@ -10,10 +15,16 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TraceFormatError, type DamageReport } from '../format.js';
+import { ETH_FORMAT_VERSION, TraceFormatError, type DamageReport } from '../format.js';
 import { resolveDevices } from '../inspect.js';
 import { openTrace, type EventFilter, type TraceSource } from '../reader.js';
-import { pcapGlobalHeader, pcapPacket, type PcapOptions, type TsResolution } from './pcap.js';
+import {
+  LINKTYPE_ETHERNET, LINKTYPE_IEEE802_11_RADIOTAP, pcapEthernetPacket, pcapGlobalHeader, pcapPacket, type PcapOptions, type TsResolution,
+} from './pcap.js';
+
+/** Which frames a pcap file holds: 802.11 (`air` records) or Ethernet (`eth` records). */
+export type PcapFrames = 'air' | 'eth';
+export const PCAP_FRAMES: readonly PcapFrames[] = ['air', 'eth'];
 
 export * from './pcap.js';
 
@@ -26,6 +37,8 @@ export interface ExportPcapOptions {
   device?: string | readonly string[] | undefined;
   /** Timestamp resolution (default 'ns'). */
   resolution?: TsResolution | undefined;
+  /** Frames to write (default: `eth` for a format version 4 trace, else `air`). */
+  frames?: PcapFrames | undefined;
   /** Warnings, notes and errors (stderr in the CLI). */
   err: (line: string) => void;
 }
@@ -37,6 +50,10 @@ export interface ExportPcapResult {
   out: string | undefined;
   /** Packets written. */
   frames: number;
+  /** Which frames were written (undefined when nothing was). */
+  kind?: PcapFrames;
+  /** Frames of the other kind, not written. */
+  otherFrames?: number;
   /** Frames left out because their bytes were in a lost chunk. */
   skipped: number;
   damage: DamageReport[];
@@ -46,6 +63,8 @@ export interface ExportPcapResult {
 export function defaultPcapPath(trace: string): string {
   return trace.endsWith('.simtrace') ? `${trace.slice(0, -'.simtrace'.length)}.pcap` : `${trace}.pcap`;
 }
+
+const FRAME_NAMES: Record<PcapFrames, string> = { air: '802.11 frames', eth: 'Ethernet frames' };
 
 /** Bytes gathered before one write to the output. */
 const BATCH = 256 * 1024;
@@ -61,7 +80,9 @@ export function runExportPcap(o: ExportPcapOptions): ExportPcapResult {
   } catch (e) {
     return fail(e instanceof TraceFormatError ? e.message : `cannot read trace: ${(e as Error).message}`);
   }
-  const filter: EventFilter = { kinds: ['air'] };
+  const kind: PcapFrames = o.frames ?? (reader.header.formatVersion >= ETH_FORMAT_VERSION ? 'eth' : 'air');
+  const other: PcapFrames = kind === 'air' ? 'eth' : 'air';
+  const filter: EventFilter = { kinds: ['air', 'eth'] };
   try {
     const devs = resolveDevices(o.device, reader.header);
     if (devs) filter.devs = devs;
@@ -81,9 +102,10 @@ export function runExportPcap(o: ExportPcapOptions): ExportPcapResult {
     const code = (e as NodeJS.ErrnoException).code;
     return fail(`${out}: cannot write the pcap file (${code ?? (e as Error).message})`);
   }
-  const opts: PcapOptions = { resolution: o.resolution ?? 'ns' };
+  const opts: PcapOptions = { resolution: o.resolution ?? 'ns', linkType: kind === 'eth' ? LINKTYPE_ETHERNET : LINKTYPE_IEEE802_11_RADIOTAP };
   let frames = 0;
   let skipped = 0;
+  let otherFrames = 0;
   try {
     const batch: Uint8Array[] = [pcapGlobalHeader(opts)];
     let pending = batch[0]!.length;
@@ -96,12 +118,15 @@ export function runExportPcap(o: ExportPcapOptions): ExportPcapResult {
       pending = 0;
     };
     for (const ev of reader.events(filter)) {
-      if (ev.kind !== 'air') continue;
+      if (ev.kind !== kind) {
+        otherFrames++;
+        continue;
+      }
       if (ev.missing !== undefined) {
         skipped++;
         continue;
       }
-      const p = pcapPacket(ev, opts);
+      const p = ev.kind === 'air' ? pcapPacket(ev, opts) : pcapEthernetPacket(ev, opts);
       batch.push(p);
       pending += p.length;
       frames++;
@@ -121,7 +146,10 @@ export function runExportPcap(o: ExportPcapOptions): ExportPcapResult {
   if (damage.length > 0) {
     o.err(`warning: ${reader.path} is damaged: ${out} holds the ${frames} frame${frames === 1 ? '' : 's'} of its intact chunks`);
   } else if (frames === 0) {
-    o.err(`note: ${reader.path} has no 802.11 frames${filter.devs ? ' of that device' : ''} (air records); ${out} is an empty pcap file`);
+    o.err(`note: ${reader.path} has no ${FRAME_NAMES[kind]}${filter.devs ? ' of that device' : ''} (${kind} records); ${out} is an empty pcap file`);
   }
-  return { exitCode: damage.length > 0 ? 2 : 0, out, frames, skipped, damage };
+  if (otherFrames > 0) {
+    o.err(`note: ${reader.path} also holds ${otherFrames} ${FRAME_NAMES[other]} (${other} records), not written: --frames ${other} writes them`);
+  }
+  return { exitCode: damage.length > 0 ? 2 : 0, out, frames, kind, otherFrames, skipped, damage };
 }

@@ -26,6 +26,11 @@
  *   bit 5 DBM_ANTSIGNAL  s8: the record's signal in dBm (for a sent frame, the level it
  *                        was sent at as the record gives it)
  *
+ * Ethernet frames (`eth` trace records) go to a file of link type 1
+ * (LINKTYPE_ETHERNET): the same global header with network 1, and each
+ * packet is the record header followed by the frame as recorded
+ * (destination MAC first, no preamble, no FCS, not padded).
+ *
  * Channel flags: 2.4 GHz 0x0080 (| CCK 0x0020 at 1, 2, 5.5 and 11 Mb/s, | OFDM
  * 0x0040 at the OFDM rates); 5 GHz 0x0100 | OFDM 0x0040. With TSFT, FLAGS,
  * RATE, CHANNEL and DBM_ANTSIGNAL the header is 23 bytes: TSFT at 8, FLAGS 16,
@@ -34,6 +39,7 @@
 import { channelFreq, is2GHz } from '../air.js';
 
 export const LINKTYPE_IEEE802_11_RADIOTAP = 127;
+export const LINKTYPE_ETHERNET = 1;
 /** Classic pcap magic, microsecond timestamps. */
 export const PCAP_MAGIC_USEC = 0xa1b2c3d4;
 /** pcap magic for nanosecond timestamps. */
@@ -60,6 +66,8 @@ export interface PcapOptions {
   resolution?: TsResolution;
   /** Include the radiotap TSFT field (default true). */
   tsft?: boolean;
+  /** Link type of the global header (default 127, 802.11 + radiotap; 1 for Ethernet). */
+  linkType?: number;
 }
 
 /** What a packet is made of: an `air` trace event has these fields. */
@@ -109,7 +117,7 @@ export function pcapGlobalHeader(opts: PcapOptions = {}): Uint8Array {
   u32(b, 8, 0); // thiszone: UTC
   u32(b, 12, 0); // sigfigs
   u32(b, 16, PCAP_SNAPLEN);
-  u32(b, 20, LINKTYPE_IEEE802_11_RADIOTAP);
+  u32(b, 20, opts.linkType ?? LINKTYPE_IEEE802_11_RADIOTAP);
   return b;
 }
 
@@ -174,6 +182,26 @@ export function pcapPacket(f: AirFrame, opts: PcapOptions = {}): Uint8Array {
   b.set(rt, PCAP_RECORD_HEADER_SIZE);
   b.set(f.data, PCAP_RECORD_HEADER_SIZE + rt.length);
   return b;
+}
+
+/** One pcap packet of an Ethernet frame (link type 1): record header, frame. */
+export function pcapEthernetPacket(f: { time: number; data: Uint8Array }, opts: PcapOptions = {}): Uint8Array {
+  const n = f.data.length;
+  const b = new Uint8Array(PCAP_RECORD_HEADER_SIZE + n);
+  const ts = pcapTimestamp(f.time, opts.resolution ?? 'ns');
+  u32(b, 0, ts.sec >>> 0);
+  u32(b, 4, ts.frac);
+  u32(b, 8, n);
+  u32(b, 12, n);
+  b.set(f.data, PCAP_RECORD_HEADER_SIZE);
+  return b;
+}
+
+/** A whole Ethernet pcap file (link type 1) in memory (tests, small exports). */
+export function pcapEthernetFile(frames: Iterable<{ time: number; data: Uint8Array }>, opts: PcapOptions = {}): Uint8Array {
+  const parts: Uint8Array[] = [pcapGlobalHeader({ ...opts, linkType: LINKTYPE_ETHERNET })];
+  for (const f of frames) parts.push(pcapEthernetPacket(f, opts));
+  return Buffer.concat(parts);
 }
 
 /** A whole pcap file in memory (tests, small exports). */

@@ -16,6 +16,7 @@
  *   left out: they are periodic);
  * - guest errors: `guest errors`, a multiset of code and message;
  * - 802.11 frames: `air:tx` / `air:rx`, multisets of frame hashes;
+ * - Ethernet frames: `eth:tx` / `eth:rx`, multisets of port, length, summary and frame hash;
  * - per process (by name): its life (`process`: spawn, exit with status,
  *   crash), its error and warning log lines (`errors`, multiset) and its
  *   scheme requests with their results (`requests`, in order, repeats
@@ -29,6 +30,7 @@ import { Hasher } from '../diff/hash.js';
 import { TimingCollector } from '../diff/timing.js';
 import type { PhaseValue } from '../diff/timing.js';
 import { FactTable } from './facts.js';
+import { describeEthFrame } from '../eth.js';
 
 /** What to leave out of the functional comparison (options and the scenario's `compare` block). */
 export interface IgnoreRules {
@@ -249,6 +251,9 @@ export class BehaviourCollector {
       case 'air':
         f.fact(ev.tx ? 'air:tx' : 'air:rx', 'multiset', `ch=${ev.channel} len=${ev.data.length} frame=${this.ph.start(0xa1e).bytes(ev.data, 0, ev.data.length).value().toString(16)}`);
         return;
+      case 'eth':
+        f.fact(ev.tx ? 'eth:tx' : 'eth:rx', 'multiset', `port=${ev.port} len=${ev.data.length} ${describeEthFrame(ev.data)} frame=${this.ph.start(0xe7).bytes(ev.data, 0, ev.data.length).value().toString(16)}`);
+        return;
       default:
         return;
     }
@@ -270,6 +275,7 @@ export class BehaviourCollector {
       case 'guestErr': h.num(ev.dev).str(ev.code).str(ev.message); break;
       case 'proc': h.num(ev.pid).str(ev.event).str(ev.name).str(ev.detail); break;
       case 'air': h.num(ev.dev).num(ev.tx ? 1 : 0).num(ev.channel).num(ev.signal).num(ev.rate).bytes(ev.data, 0, ev.data.length); break;
+      case 'eth': h.num(ev.dev).num(ev.tx ? 1 : 0).num(ev.port).bytes(ev.data, 0, ev.data.length); break;
     }
   }
 
