@@ -15,6 +15,7 @@ import { LinuxJiffies } from './jiffies.js';
 import { LinuxKthread } from './kthread.js';
 import { LinuxMutex, type Mutex } from './mutex.js';
 import { LinuxNapi, type NapiStruct } from './napi.js';
+import { LinuxNetdev, type NetDevice } from './netdev.js';
 import { LinuxPci, type PciDev } from './pci.js';
 import { LinuxSkb, type SkBuff, type SkBuffHead } from './skbuff.js';
 import { LinuxSlab, type SlabTracker } from './slab.js';
@@ -40,7 +41,7 @@ export type { IoMem } from './io.js';
  * This class is a facade: each group of functions lives in the module of
  * the Linux header it stands for (pci.ts, io.ts, dma-mapping.ts,
  * dmapool.ts, interrupt.ts, completion.ts, timer.ts, workqueue.ts,
- * spinlock.ts, mutex.ts, firmware.ts, skbuff.ts, napi.ts, slab.ts,
+ * spinlock.ts, mutex.ts, firmware.ts, skbuff.ts, napi.ts, netdev.ts, slab.ts,
  * device.ts, jiffies.ts, delay.ts, kthread.ts), reachable here as a field
  * and through the delegating methods below.
  */
@@ -64,6 +65,7 @@ export class LinuxKpi {
   readonly firmware: LinuxFirmware;
   readonly skb: LinuxSkb;
   readonly napi: LinuxNapi;
+  readonly netdev: LinuxNetdev;
   readonly blk: LinuxBlkMq;
   private extHooked = false;
 
@@ -87,6 +89,7 @@ export class LinuxKpi {
     this.firmware = new LinuxFirmware(env, this.spinlocks, hookExt);
     this.skb = new LinuxSkb(env, hookExt);
     this.napi = new LinuxNapi(env);
+    this.netdev = new LinuxNetdev(env);
     this.blk = new LinuxBlkMq(env, this.time, this.timers, this.workqueues);
     sys.atExit(() => this.reportLeaks());
   }
@@ -300,6 +303,22 @@ export class LinuxKpi {
   napi_schedule(n: NapiStruct): boolean { return this.napi.napi_schedule(n); }
   /** Called by poll when it is done (work < budget): interrupts may be re-enabled. */
   napi_complete_done(n: NapiStruct, work: number): boolean { return this.napi.napi_complete_done(n, work); }
+
+  // ---- network devices (netdevice.h, etherdevice.h): served as network.<name>: --------
+  alloc_etherdev(): NetDevice { return this.netdev.alloc_etherdev(); }
+  /** 0, or -EINVAL (no ops, bad or duplicate name). A "%d" in the name takes the first free number. */
+  register_netdev(dev: NetDevice): number { return this.netdev.register_netdev(dev); }
+  unregister_netdev(dev: NetDevice): void { this.netdev.unregister_netdev(dev); }
+  /** A received frame (Ethernet header first) for the stack; NET_RX_SUCCESS or NET_RX_DROP. Copies it. */
+  netif_rx(dev: NetDevice, frame: Uint8Array): number { return this.netdev.netif_rx(dev, frame); }
+  netif_receive_skb(dev: NetDevice, frame: Uint8Array): number { return this.netdev.netif_rx(dev, frame); }
+  netif_start_queue(dev: NetDevice): void { this.netdev.netif_start_queue(dev); }
+  netif_stop_queue(dev: NetDevice): void { this.netdev.netif_stop_queue(dev); }
+  netif_wake_queue(dev: NetDevice): void { this.netdev.netif_wake_queue(dev); }
+  netif_queue_stopped(dev: NetDevice): boolean { return this.netdev.netif_queue_stopped(dev); }
+  netif_carrier_on(dev: NetDevice): void { this.netdev.netif_carrier_on(dev); }
+  netif_carrier_off(dev: NetDevice): void { this.netdev.netif_carrier_off(dev); }
+  netif_carrier_ok(dev: NetDevice): boolean { return this.netdev.netif_carrier_ok(dev); }
 
   // ---- DMA pools (dmapool.h) -----------------------------------------------
   /** Fixed-size DMA blocks carved from physalloc pages. */
