@@ -169,7 +169,7 @@ export class Harness {
     this.pw(port, PxFBU, 0);
     this.pw(port, PxSERR, 0xffffffff);
     this.pw(port, PxIS, 0xffffffff);
-    this.pw(port, PxIE, opts.ie ?? 0xffffffff);
+    this.pw(port, PxIE, opts.ie ?? 0xfdc000ff);
     if (opts.ghcIe ?? true) this.w32(GHC, 0x80000002);
     this.pw(port, PxCMD, 0x10 | 0x6);
     this.pw(port, PxCMD, 0x11 | 0x6);
