@@ -93,6 +93,8 @@ export class DriverQueue {
   availIdx = 0;
   lastUsed = 0;
   private free: number[] = [];
+  /** Descriptors of each outstanding chain, by head, freed when the chain is reaped. */
+  private chains = new Map<number, number[]>();
   constructor(
     readonly h: Harness,
     readonly index: number,
@@ -120,10 +122,12 @@ export class DriverQueue {
       bufs.forEach((b, i) => this.writeDesc(table, i, b, i + 1 < bufs.length ? i + 1 : undefined));
       head = this.take();
       this.writeDesc(this.desc, head, { addr: table, len: 16 * bufs.length, write: false }, undefined, V.DESC_INDIRECT);
+      this.chains.set(head, [head]);
     } else {
       const ids = bufs.map(() => this.take());
       bufs.forEach((b, i) => this.writeDesc(this.desc, ids[i]!, b, ids[i + 1]));
       head = ids[0]!;
+      this.chains.set(head, ids);
     }
     this.h.view.setUint16(this.avail + 4 + 2 * (this.availIdx % this.size), head, true);
     this.availIdx = (this.availIdx + 1) & 0xffff;
@@ -174,7 +178,13 @@ export class DriverQueue {
     const idx = this.usedIdx();
     while (this.lastUsed !== idx) {
       const e = this.used + 4 + 8 * (this.lastUsed % this.size);
-      out.push({ id: this.h.view.getUint32(e, true), len: this.h.view.getUint32(e + 4, true) });
+      const id = this.h.view.getUint32(e, true);
+      out.push({ id, len: this.h.view.getUint32(e + 4, true) });
+      const ids = this.chains.get(id);
+      if (ids !== undefined) {
+        this.chains.delete(id);
+        this.free.push(...ids);
+      }
       this.lastUsed = (this.lastUsed + 1) & 0xffff;
     }
     return out;
