@@ -50,3 +50,15 @@ export function writeToChain(dma: DmaPort, c: DescChain, at: number, src: Uint8A
   }
   return len === 0;
 }
+
+/**
+ * Writes one byte at the very end of the chain (the last byte of its last
+ * descriptor, which must be device-writable): where a request's status goes,
+ * even when the chain overflowed its DescChain. False if there is no such
+ * byte or the DMA was refused.
+ */
+export function writeLastByte(dma: DmaPort, c: DescChain, src: Uint8Array, tag: string): boolean {
+  const i = c.stored - 1;
+  if (i < 0 || c.writable[i] === 0 || c.len[i] === 0) return false;
+  return dma.write(c.addr[i]! + c.len[i]! - 1, src, 0, 1, tag);
+}

@@ -24,7 +24,7 @@ import { us, type Duration } from '../../../sim/time.js';
 import type { Tracer } from '../../../sim/tracer.js';
 import type { DeviceContext, DeviceModel } from '../../device.js';
 import type { Disk } from '../../storage/disk.js';
-import { readFromChain, writeToChain } from '../chain-io.js';
+import { readFromChain, writeLastByte, writeToChain } from '../chain-io.js';
 import { VirtioPciTransport, type VirtioBackend } from '../transport/pci-transport.js';
 import { DescChain, POP_ERROR, POP_OK } from '../virtqueue.js';
 import type { VirtioBlkGuestErrorCode } from './guest-errors.js';
@@ -493,7 +493,7 @@ export class VirtioBlk implements DeviceModel, VirtioBackend {
     let len = 0;
     if (c.writableBytes >= 1) {
       this.statusByte[0] = status;
-      if (writeToChain(this.dma, c, c.writableBytes - 1, this.statusByte, 0, 1, 'virtio-blk.status')) len = written + 1;
+      if (writeLastByte(this.dma, c, this.statusByte, 'virtio-blk.status')) len = written + 1;
     }
     const head = c.head;
     this.freeSlot(slot);
