@@ -205,9 +205,7 @@ export class AhciHba implements DeviceModel, MmioHandler {
       p.commandsIssued = 0;
     }
     this.bohc = 0;
-    this.hbaReset();
-    this.queue.cancel(this.hrEv);
-    this.ghc &= ~GHC_HR;
+    this.powerOn();
   }
 
   stateHash(): number {
@@ -614,8 +612,8 @@ export class AhciHba implements DeviceModel, MmioHandler {
     this.queue.cancel(p.linkEv);
     p.linkEv = NO_EVENT;
     p.ssts = 0;
-    // Commands the device held never complete; the HBA keeps their bits set.
-    for (let s = 0; s < 32; s++) p.slotGen[s]!++;
+    // Commands the device held never complete; the HBA keeps their PxCI/PxSACT bits set.
+    p.dropCommands();
     p.serr = (p.serr | SERR_DIAG_N) >>> 0;
     this.tracer.milestone(this.queue.now, this.dev, 'link.down', p.index, 0);
     this.raise(p, IS_PRCS);
