@@ -3,12 +3,14 @@ import { registerDevice, type AnyDeviceFactory } from './device.js';
 import { nvmeFactory } from './nvme/index.js';
 import { iwlwifiFactory } from './iwlwifi/index.js';
 import { virtioBlkFactory } from './virtio/blk/index.js';
+import { ahciFactory } from './ahci/index.js';
 
 /** Every device type a machine file may name. A new device is one folder plus one line here. */
 export const DEVICE_FACTORIES: readonly AnyDeviceFactory[] = [
   registerDevice(nvmeFactory),
   registerDevice(iwlwifiFactory),
   registerDevice(virtioBlkFactory),
+  registerDevice(ahciFactory),
 ];
 
 export function findDeviceFactory(type: string): AnyDeviceFactory | undefined {
