@@ -1,6 +1,6 @@
 import { EventQueue } from '../../src/sim/event-queue.js';
 import { Rng } from '../../src/sim/rng.js';
-import { MemoryTracer } from '../../src/sim/tracer.js';
+import { MemoryTracer, type Tracer } from '../../src/sim/tracer.js';
 import { EthernetLink, type LinkParams } from '../../src/net/link.js';
 import { buildNetwork, type AttachedNetwork } from '../../src/net/attach.js';
 import { parseNetworkConfig } from '../../src/net/config.js';
@@ -19,13 +19,13 @@ export function linkHarness(p: Partial<LinkParams> = {}, seed = 1): { q: EventQu
 }
 
 /** A network built from JSON (defaults for what is not given), with the guest's received frames collected. */
-export function netHarness(json: Record<string, unknown> = {}, seed = 1): {
-  q: EventQueue; t: MemoryTracer; net: AttachedNetwork; rx: { frame: Uint8Array; time: number }[];
+export function netHarness(json: Record<string, unknown> = {}, seed = 1, tracer: Tracer = new MemoryTracer(), index = 2): {
+  q: EventQueue; t: Tracer; net: AttachedNetwork; rx: { frame: Uint8Array; time: number }[];
 } {
   const q = new EventQueue(64);
-  const t = new MemoryTracer();
+  const t = tracer;
   const config = parseNetworkConfig({ name: 'test', ...json }, '/fixtures/networks/test.json');
-  const net = buildNetwork({ id: 'net0', index: 2, queue: q, tracer: t, rng: new Rng(seed), baseDir: '/' }, config);
+  const net = buildNetwork({ id: 'net0', index, queue: q, tracer: t, rng: new Rng(seed), baseDir: '/' }, config);
   const rx: { frame: Uint8Array; time: number }[] = [];
   net.port.onReceive((frame, time) => rx.push({ frame: frame.slice(), time }));
   return { q, t, net, rx };

@@ -90,7 +90,7 @@ describe('peer host: ICMP echo', () => {
   it('drops a request with a bad ICMP or IPv4 checksum, counting and noting it', () => {
     const { q, net, rx } = netHarness();
     const bad = ipFrame(IPPROTO_ICMP, buildIcmpEcho(ICMP_ECHO_REQUEST, 1, 1, new Uint8Array(8)));
-    bad[14 + 20 + 8] ^= 0xff; // data byte: ICMP checksum now wrong
+    bad[14 + 20 + 8]! ^= 0xff; // data byte: ICMP checksum now wrong
     net.port.transmit(bad);
     const badIp = ipFrame(IPPROTO_ICMP, buildIcmpEcho(ICMP_ECHO_REQUEST, 1, 2, new Uint8Array(8)));
     badIp[14 + 8] = 1; // TTL: header checksum now wrong
@@ -131,7 +131,7 @@ describe('peer host: UDP echo', () => {
   it('drops a datagram with a wrong checksum', () => {
     const h = netHarness();
     const f = ipFrame(IPPROTO_UDP, buildUdp(GUEST_IP, PEER_IP, 1000, 7, new Uint8Array(4)));
-    f[14 + 20 + 6] ^= 0x55;
+    f[14 + 20 + 6]! ^= 0x55;
     h.net.port.transmit(f);
     runAll(h.q);
     expect(h.rx).toHaveLength(0);

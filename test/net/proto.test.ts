@@ -101,7 +101,7 @@ describe('IPv4 (RFC 791) + ICMP echo (RFC 792)', () => {
     expect(m).toMatchObject({ type: 8, code: 0, id: 1, seq: 1, checksumOk: true });
     expect(Buffer.from(m.data).toString()).toBe('abcdefghijklmnopqrstuvwabcdefghi');
     const corrupt = bytes(PING);
-    corrupt[30] ^= 1;
+    corrupt[30]! ^= 1;
     expect(parseIcmp(parseIpv4Packet(corrupt).ok ? corrupt.subarray(20) : new Uint8Array())!.checksumOk).toBe(false);
   });
   it('names what is wrong with a packet that does not parse', () => {
