@@ -169,7 +169,8 @@ function issue(h: AhciHba, p: AhciPort, slot: number): void {
   p.slotSectors[slot] = 0;
   p.slotFeature[slot] = c[3]!;
   let latency: Duration = AhciTiming.COMMAND_LATENCY;
-  let range = AhciHostileTiming.COMMAND_LATENCY as readonly [Duration, Duration];
+  /** Hostile range for fixed device latencies; null for media latencies (mediaDelay varies those itself). */
+  let range: readonly [Duration, Duration] | null = AhciHostileTiming.COMMAND_LATENCY;
   if (p.ncqOutstanding !== 0) {
     // SATA 13.6.2: a non-queued command while queued ones are outstanding is an error for all of them.
     h.err('ahci.ncq.mixed', `port ${p.index} slot ${slot}: ${ataCommandName(cmd)} issued while queued commands ${hex(p.ncqOutstanding)} are outstanding: the device aborts it and them`);
@@ -197,14 +198,14 @@ function issue(h: AhciHba, p: AhciPort, slot: number): void {
         } else {
           latency = h.mediaDelay(h.readLatency, sectors * SECTOR);
         }
-        range = [latency, latency];
+        range = null;
         break;
       }
       case AtaCmd.FLUSH_CACHE:
       case AtaCmd.FLUSH_CACHE_EXT:
         p.slotOp[slot] = OP_FLUSH;
         latency = h.mediaDelay(h.flushLatency, 0);
-        range = [latency, latency];
+        range = null;
         break;
       case AtaCmd.IDENTIFY_DEVICE:
         if (write) directionError(h, p, slot, cmd, write);
@@ -227,7 +228,7 @@ function issue(h: AhciHba, p: AhciPort, slot: number): void {
     }
   }
   if (hang) return;
-  const d = range[0] === range[1] ? latency : h.delay(latency, range);
+  const d = range === null ? latency : h.delay(latency, range);
   h.queue.schedule(d, h.target, EV_DONE, p.index, slotArg(p, slot));
 }
 

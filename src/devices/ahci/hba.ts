@@ -564,13 +564,9 @@ export class AhciHba implements DeviceModel, MmioHandler {
     p.ssts = 0;
     p.tfd = TFD_RESET;
     p.sig = 0xffffffff;
-    if ((p.cmd & CMD_ST) !== 0) {
-      p.dropCommands();
-      p.ci = 0;
-      p.sact = 0;
-    } else {
-      p.dropCommands();
-    }
+    p.dropCommands();
+    p.ci = 0;
+    p.sact = 0;
   }
 
   /** A device is attached and may answer: the link comes up after `after`. */

@@ -63,7 +63,7 @@ export class AhciPort {
   activeSlot = -1;
   /** Queued commands the device has accepted and not completed (bit per tag = slot). */
   ncqOutstanding = 0;
-  /** Time ST was last cleared, -1 before; CR follows after the stop delay. */
+  /** Pending CR / FR clear after ST / FRE were cleared, and the pending issue event. */
   crEv = NO_EVENT;
   frEv = NO_EVENT;
   pumpEv = NO_EVENT;
