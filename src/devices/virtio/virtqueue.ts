@@ -119,6 +119,11 @@ export class DescChain {
   }
 }
 
+/** Names a descriptor in error messages (built only when a chain is refused). */
+function where(inIndirect: boolean, i: number, head: number): string {
+  return `${inIndirect ? 'indirect descriptor' : 'descriptor'} ${i} (chain head ${head})`;
+}
+
 /** Result of `SplitQueue.pop`. */
 export const POP_EMPTY = 0;
 export const POP_OK = 1;
@@ -264,16 +269,15 @@ export class SplitQueue {
       const len = v.getUint32(8, true);
       const flags = v.getUint16(12, true);
       const next = v.getUint16(14, true);
-      const where = inIndirect ? `indirect descriptor ${i} (chain head ${head})` : `descriptor ${i} (chain head ${head})`;
       if ((flags & VIRTQ_DESC_F_INDIRECT) !== 0) {
-        if (inIndirect) return this.failB('virtq.desc.indirect-nested', `${where} sets INDIRECT inside an indirect table (only one table per descriptor)`);
-        if (!this.indirectAllowed) return this.failB('virtq.desc.indirect-feature', `${where} sets INDIRECT but VIRTIO_F_INDIRECT_DESC was not negotiated`);
-        if ((flags & VIRTQ_DESC_F_NEXT) !== 0) return this.failB('virtq.desc.indirect-next', `${where} sets both INDIRECT and NEXT`);
+        if (inIndirect) return this.failB('virtq.desc.indirect-nested', `${where(inIndirect, i, head)} sets INDIRECT inside an indirect table (only one table per descriptor)`);
+        if (!this.indirectAllowed) return this.failB('virtq.desc.indirect-feature', `${where(inIndirect, i, head)} sets INDIRECT but VIRTIO_F_INDIRECT_DESC was not negotiated`);
+        if ((flags & VIRTQ_DESC_F_NEXT) !== 0) return this.failB('virtq.desc.indirect-next', `${where(inIndirect, i, head)} sets both INDIRECT and NEXT`);
         if (len === 0 || len % DESC_SIZE !== 0) {
-          return this.failB('virtq.desc.indirect-len', `${where}: indirect table length ${len} is not a non-zero multiple of 16`);
+          return this.failB('virtq.desc.indirect-len', `${where(inIndirect, i, head)}: indirect table length ${len} is not a non-zero multiple of 16`);
         }
         if (len / DESC_SIZE > this.size) {
-          return this.failB('virtq.desc.chain-too-long', `${where}: indirect table of ${len / DESC_SIZE} descriptors is longer than the queue size ${this.size}`);
+          return this.failB('virtq.desc.chain-too-long', `${where(inIndirect, i, head)}: indirect table of ${len / DESC_SIZE} descriptors is longer than the queue size ${this.size}`);
         }
         inIndirect = true;
         out.indirect = true;
@@ -287,7 +291,7 @@ export class SplitQueue {
       const writable = (flags & VIRTQ_DESC_F_WRITE) !== 0;
       if (writable) sawWritable = true;
       else if (sawWritable) {
-        return this.failB('virtq.desc.order', `${where} is device-readable after a device-writable one (2.7.4.2)`);
+        return this.failB('virtq.desc.order', `${where(inIndirect, i, head)} is device-readable after a device-writable one (2.7.4.2)`);
       }
       bytes += len;
       if (bytes > CHAIN_BYTES_LIMIT) return this.failB('virtq.desc.chain-bytes', `chain ${head} carries more than 2^32 bytes`);
@@ -299,7 +303,7 @@ export class SplitQueue {
           `chain ${head} has more than ${Math.min(entries, this.size)} descriptors${inIndirect ? ' in its indirect table' : ''}: a loop, or longer than the queue size`);
       }
       if (next >= entries) {
-        return this.failB('virtq.desc.next', `${where}: next ${next} is outside the ${entries}-entry ${inIndirect ? 'indirect table' : 'descriptor table'}`);
+        return this.failB('virtq.desc.next', `${where(inIndirect, i, head)}: next ${next} is outside the ${entries}-entry ${inIndirect ? 'indirect table' : 'descriptor table'}`);
       }
       i = next;
     }

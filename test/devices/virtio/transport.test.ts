@@ -189,6 +189,22 @@ describe('status handshake and feature negotiation', () => {
   });
 });
 
+describe('function-level reset and unused space', () => {
+  it('quiesce (FLR, a crashed driver) is a device reset; reads outside the structures are 0 and recorded', () => {
+    const h = new Harness();
+    h.init({ msix: true });
+    h.dev.quiesce();
+    expect(h.status()).toBe(0);
+    h.w16(V.Q_SELECT, 0);
+    expect(h.c16(V.Q_ENABLE)).toBe(0);
+    expect(h.mmioRead(h.common + 0x3f00, 4)).toBe(0); // notify region reads 0
+    const bar4 = h.common; // BAR4 + 0
+    expect(h.mmioRead(bar4 + 0x40, 4)).toBe(0); // past the common configuration: no error (reads 0)
+    h.mmioWrite(bar4 + 0x40, 4, 1);
+    expect(h.codes()).toEqual(['virtio.common.read-only']);
+  });
+});
+
 describe('interrupts', () => {
   it('MSI-X: a vector inside the table reads back, one outside reads NO_VECTOR', () => {
     const h = new Harness({ props: { numQueues: 2 } });

@@ -358,15 +358,14 @@ export class VirtioBlk implements DeviceModel, VirtioBackend {
     this.slotSector[slot] = 0;
     this.slotVerdict[slot] = -1;
     this.slotState[slot] = SLOT_MEDIA;
-    const what = `request (queue ${q}, head ${c.head})`;
     if (c.writableBytes < 1) {
-      this.err('virtio.blk.no-status', `${what} has no device-writable byte for its status`);
+      this.err('virtio.blk.no-status', `${this.what(slot)} has no device-writable byte for its status`);
       this.slotVerdict[slot] = BLK_S_IOERR;
       this.schedule(slot, BlkTiming.REJECT);
       return;
     }
     if (c.readableBytes < BLK_REQ_HEADER_SIZE) {
-      this.err('virtio.blk.header', `${what}: ${c.readableBytes} device-readable bytes, the header needs ${BLK_REQ_HEADER_SIZE}`);
+      this.err('virtio.blk.header', `${this.what(slot)}: ${c.readableBytes} device-readable bytes, the header needs ${BLK_REQ_HEADER_SIZE}`);
       this.reject(slot, BLK_S_IOERR);
       return;
     }
@@ -378,16 +377,15 @@ export class VirtioBlk implements DeviceModel, VirtioBackend {
     const sector = this.headerView.getUint32(8, true) + this.headerView.getUint32(12, true) * 0x1_0000_0000;
     this.slotType[slot] = type;
     this.slotSector[slot] = sector;
-    const desc = `${requestTypeName(type)} ${what}`;
     if (c.overflow || (this.t.has(BLK_F_SEG_MAX) && c.count > this.cfg.segMax + 2)) {
-      this.err('virtio.blk.segments', `${desc}: ${c.count} descriptors, more than seg_max ${this.cfg.segMax} + header + status`);
+      this.err('virtio.blk.segments', `${this.what(slot)}: ${c.count} descriptors, more than seg_max ${this.cfg.segMax} + header + status`);
       this.reject(slot, BLK_S_IOERR);
       return;
     }
     if (this.t.has(BLK_F_SIZE_MAX)) {
       for (let i = 0; i < c.stored; i++) {
         if (c.len[i]! > this.cfg.sizeMax) {
-          this.err('virtio.blk.segment-size', `${desc}: a ${c.len[i]}-byte descriptor exceeds size_max ${this.cfg.sizeMax}`);
+          this.err('virtio.blk.segment-size', `${this.what(slot)}: a ${c.len[i]}-byte descriptor exceeds size_max ${this.cfg.sizeMax}`);
           break;
         }
       }
@@ -404,17 +402,17 @@ export class VirtioBlk implements DeviceModel, VirtioBackend {
         const write = type === BLK_T_OUT;
         const bytes = write ? c.readableBytes - BLK_REQ_HEADER_SIZE : c.writableBytes - 1;
         if (bytes % SECTOR_SIZE !== 0) {
-          this.err('virtio.blk.data-len', `${desc}: ${bytes} data bytes is not a multiple of ${SECTOR_SIZE}`);
+          this.err('virtio.blk.data-len', `${this.what(slot)}: ${bytes} data bytes is not a multiple of ${SECTOR_SIZE}`);
           this.reject(slot, BLK_S_IOERR);
           return;
         }
         if (sector + bytes / SECTOR_SIZE > this.capacity) {
-          this.err('virtio.blk.range', `${desc}: sectors ${sector}+${bytes / SECTOR_SIZE} past capacity ${this.capacity}`);
+          this.err('virtio.blk.range', `${this.what(slot)}: sectors ${sector}+${bytes / SECTOR_SIZE} past capacity ${this.capacity}`);
           this.reject(slot, BLK_S_IOERR);
           return;
         }
         if (write && this.cfg.readOnly) {
-          this.err('virtio.blk.read-only', `${desc}: the device is read-only (VIRTIO_BLK_F_RO)`);
+          this.err('virtio.blk.read-only', `${this.what(slot)}: the device is read-only (VIRTIO_BLK_F_RO)`);
           this.reject(slot, BLK_S_IOERR);
           return;
         }
@@ -423,7 +421,7 @@ export class VirtioBlk implements DeviceModel, VirtioBackend {
       }
       case BLK_T_FLUSH:
         if (!this.t.has(BLK_F_FLUSH)) {
-          this.unsupported(slot, `${desc}: VIRTIO_BLK_F_FLUSH not negotiated`);
+          this.unsupported(slot, `${this.what(slot)}: VIRTIO_BLK_F_FLUSH not negotiated`);
           return;
         }
         this.schedule(slot, this.jittered(this.flushLatency));
@@ -435,18 +433,18 @@ export class VirtioBlk implements DeviceModel, VirtioBackend {
       case BLK_T_WRITE_ZEROES: {
         const discard = type === BLK_T_DISCARD;
         if (!this.t.has(discard ? BLK_F_DISCARD : BLK_F_WRITE_ZEROES)) {
-          this.unsupported(slot, `${desc}: VIRTIO_BLK_F_${discard ? 'DISCARD' : 'WRITE_ZEROES'} not negotiated`);
+          this.unsupported(slot, `${this.what(slot)}: VIRTIO_BLK_F_${discard ? 'DISCARD' : 'WRITE_ZEROES'} not negotiated`);
           return;
         }
         if (this.cfg.readOnly) {
-          this.err('virtio.blk.read-only', `${desc}: the device is read-only (VIRTIO_BLK_F_RO)`);
+          this.err('virtio.blk.read-only', `${this.what(slot)}: the device is read-only (VIRTIO_BLK_F_RO)`);
           this.reject(slot, BLK_S_IOERR);
           return;
         }
         const bytes = c.readableBytes - BLK_REQ_HEADER_SIZE;
         const maxSeg = discard ? this.cfg.maxDiscardSeg : this.cfg.maxWriteZeroesSeg;
         if (bytes === 0 || bytes % BLK_DWZ_SEGMENT_SIZE !== 0 || bytes / BLK_DWZ_SEGMENT_SIZE > maxSeg) {
-          this.err('virtio.blk.dwz', `${desc}: ${bytes} segment bytes: must be 1..${maxSeg} segments of ${BLK_DWZ_SEGMENT_SIZE} bytes`);
+          this.err('virtio.blk.dwz', `${this.what(slot)}: ${bytes} segment bytes: must be 1..${maxSeg} segments of ${BLK_DWZ_SEGMENT_SIZE} bytes`);
           this.reject(slot, BLK_S_IOERR);
           return;
         }
@@ -454,8 +452,15 @@ export class VirtioBlk implements DeviceModel, VirtioBackend {
         return;
       }
       default:
-        this.unsupported(slot, `${desc}: request type ${type} is not supported`);
+        this.unsupported(slot, `${this.what(slot)}: request type ${type} is not supported`);
     }
+  }
+
+  /** "IN request (queue 0, head 3)": for messages, built only when something is wrong. */
+  private what(slot: number): string {
+    const t = this.slotType[slot]!;
+    const type = t === 0xffffffff ? '' : `${requestTypeName(t)} `;
+    return `${type}request (queue ${this.slotQueue[slot]}, head ${this.chains[slot]!.head})`;
   }
 
   private unsupported(slot: number, message: string): void {

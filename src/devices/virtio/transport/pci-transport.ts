@@ -461,9 +461,8 @@ export class VirtioPciTransport implements MmioHandler, RingHost {
 
   private queueFieldWrite(off: number, value: number): void {
     const vq = this.selected();
-    const field = commonFieldName(off) ?? hex(off);
     if (vq === undefined) {
-      this.err('virtio.queue.select', `${field} = ${hex(value)} ignored: queue_select ${this.queueSelect} names no queue (num_queues ${this.queues.length})`);
+      this.err('virtio.queue.select', `${commonFieldName(off)} = ${hex(value)} ignored: queue_select ${this.queueSelect} names no queue (num_queues ${this.queues.length})`);
       return;
     }
     switch (off) {
@@ -473,7 +472,7 @@ export class VirtioPciTransport implements MmioHandler, RingHost {
       default: break;
     }
     if (vq.enabled) {
-      this.err('virtio.queue.enabled', `${field} = ${hex(value)} ignored: queue ${vq.index} is enabled`);
+      this.err('virtio.queue.enabled', `${commonFieldName(off)} = ${hex(value)} ignored: queue ${vq.index} is enabled`);
       return;
     }
     switch (off) {
