@@ -3,7 +3,7 @@
  * file (like the Wi-Fi adapter's `rf` prop names a radio environment), and
  * the device's factory calls `attachNetwork` with its DeviceContext:
  *
- *   import { NETWORK_PROP, attachNetwork } from '../../net/attach.js';
+ *   (import NETWORK_PROP and attachNetwork from src/net/attach.ts)
  *   props: { network: NETWORK_PROP, ... }
  *   create(ctx, props) {
  *     let net;
