@@ -9,7 +9,8 @@
  *   1 BUG_ON (unreachable), 2 a store far outside its memory, 3 an endless
  *   loop, 4 unbounded recursion, 5 a call through a null function pointer,
  *   7 a double kfree.
- * With `kpi_extra` set it also runs extra.c (DMA pools, firmware, skbs, NAPI).
+ * With `kpi_extra` set it also runs extra.c (DMA pools, firmware, skbs, NAPI);
+ * with `kpi_netdev` it registers netloop.c's loopback net device.
  */
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -24,6 +25,7 @@
 #define NVME_REG_CSTS 0x1c
 
 int selftest_extra(struct pci_dev *pdev, int mode);
+int selftest_netloop(struct pci_dev *pdev);
 
 static volatile u32 sink;
 
@@ -97,6 +99,8 @@ static int selftest_probe(struct pci_dev *pdev, const struct pci_device_id *id) 
   dma_free_coherent(&pdev->dev, 4096, buf, dma);
   int extra = param_int("kpi_extra", 0);
   if (extra && selftest_extra(pdev, extra))
+    return -EIO;
+  if (param_int("kpi_netdev", 0) && selftest_netloop(pdev))
     return -EIO;
   dev_info(&pdev->dev, "selftest done");
   return 0;

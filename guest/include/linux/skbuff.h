@@ -9,7 +9,8 @@
  * next/prev, as in Linux. No locking: the queue functions are the
  * __skb_* variants under their usual names (hold your own lock). Nothing
  * here reports skbs still allocated at driver exit (kmalloc leaks are not
- * tracked). */
+ * tracked). The kernel side builds the skbs it hands to ndo_start_xmit in
+ * this layout (offsets checked below). */
 #include <linux/kernel.h>
 #include <linux/slab.h>
 
@@ -26,8 +27,13 @@ struct sk_buff {
   unsigned char *tail;
   unsigned char *end;
   void *dev;
+  unsigned char *mac_header;
   char cb[48] __attribute__((aligned(8)));
 };
+_Static_assert(offsetof(struct sk_buff, len) == 8 && offsetof(struct sk_buff, protocol) == 12 && offsetof(struct sk_buff, head) == 16 &&
+               offsetof(struct sk_buff, data) == 20 && offsetof(struct sk_buff, tail) == 24 && offsetof(struct sk_buff, end) == 28 &&
+               offsetof(struct sk_buff, dev) == 32 && offsetof(struct sk_buff, mac_header) == 36 && offsetof(struct sk_buff, cb) == 40 &&
+               sizeof(struct sk_buff) == 88, "struct sk_buff layout");
 
 struct sk_buff_head {
   struct sk_buff *next;
@@ -79,6 +85,8 @@ static inline int skb_tailroom(const struct sk_buff *skb) { return skb->end - sk
 static inline unsigned int skb_headlen(const struct sk_buff *skb) { return skb->len; }
 static inline unsigned char *skb_tail_pointer(const struct sk_buff *skb) { return skb->tail; }
 static inline unsigned char *skb_end_pointer(const struct sk_buff *skb) { return skb->end; }
+static inline void skb_reset_mac_header(struct sk_buff *skb) { skb->mac_header = skb->data; }
+static inline unsigned char *skb_mac_header(const struct sk_buff *skb) { return skb->mac_header; }
 
 /* Extends the data at the tail; returns the start of the added area. */
 static inline void *skb_put(struct sk_buff *skb, unsigned int len) {
