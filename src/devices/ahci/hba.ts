@@ -20,7 +20,7 @@ import type { MmioHandler } from '../../sim/memory.js';
 import type { Rng } from '../../sim/rng.js';
 import { ms, us, type Duration } from '../../sim/time.js';
 import type { Tracer } from '../../sim/tracer.js';
-import type { Disk } from '../storage/disk.js';
+import type { Disk } from '../disk-image.js';
 import { SIG_ATA, STS_READY, Sts } from './ata.js';
 import { buildSignatureD2h, D2H_LEN, FIS_BUF_SIZE } from './fis.js';
 import type { AhciGuestErrorCode } from './guest-errors.js';

@@ -12,7 +12,7 @@
 import * as path from 'node:path';
 import { DeviceConfigError, type DeviceFactory } from '../device.js';
 import type { PropTable } from '../../sim/props.js';
-import { Disk } from '../storage/disk.js';
+import { Disk } from '../disk-image.js';
 import { PCI_GUEST_ERRORS } from '../pci/guest-errors.js';
 import { AhciHba, type AhciConfig } from './hba.js';
 import { ahciDecoder } from './decode.js';

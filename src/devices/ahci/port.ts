@@ -5,7 +5,7 @@
  * interrupts) and commands.ts (command list processing).
  */
 import { NO_EVENT } from '../../sim/event-queue.js';
-import type { Disk } from '../storage/disk.js';
+import type { Disk } from '../disk-image.js';
 import { SLOTS, TFD_RESET } from './regs.js';
 
 /** Slot states. */

@@ -8,7 +8,7 @@
  * allocates.
  */
 import type { DmaPort } from '../../sim/dma.js';
-import type { Disk } from '../storage/disk.js';
+import type { Disk } from '../disk-image.js';
 import { CT_PRDT, PRD_SIZE } from './regs.js';
 
 /** PRD entries fetched per DMA read. */

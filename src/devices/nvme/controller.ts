@@ -19,7 +19,7 @@ import type { Rng } from '../../sim/rng.js';
 import { ns, us, type Duration } from '../../sim/time.js';
 import type { Tracer } from '../../sim/tracer.js';
 import { dispatchAdmin, execAdmin } from './admin.js';
-import type { Disk } from '../storage/disk.js';
+import type { Disk } from '../disk-image.js';
 import {
   buildIdentifyController, buildIdentifyNamespace, buildNsDescriptors, AERL, IDENTIFY_SIZE, SMART_LOG_SIZE,
   type IdentifyConfig,

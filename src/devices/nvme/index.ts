@@ -12,13 +12,13 @@ import * as path from 'node:path';
 import { DeviceConfigError, type DeviceFactory } from '../device.js';
 import type { PropTable } from '../../sim/props.js';
 import { NvmeController, type NvmeConfig } from './controller.js';
-import { Disk } from '../storage/disk.js';
+import { Disk } from '../disk-image.js';
 import { nvmeDecoder } from './decode.js';
 import { NVME_GUEST_ERRORS } from './guest-errors.js';
 import { PCI_GUEST_ERRORS } from '../pci/guest-errors.js';
 
 export { NvmeController } from './controller.js';
-export { Disk } from '../storage/disk.js';
+export { Disk } from '../disk-image.js';
 export { nvmeDecoder } from './decode.js';
 
 /** QEMU's NVMe PCI IDs (Red Hat 1b36:0010, subsystem 1af4:1100); class 01:08:02 (NVMe I/O controller). */

@@ -18,7 +18,7 @@
  * list fetch with Data Transfer Error.
  */
 import type { DmaPort } from '../../sim/dma.js';
-import type { Disk } from '../storage/disk.js';
+import type { Disk } from '../disk-image.js';
 import type { Slots } from './queues.js';
 import { St } from './status.js';
 

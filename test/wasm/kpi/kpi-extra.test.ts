@@ -20,7 +20,7 @@ const fwDir = join(dir, 'firmware');
 const image = new Uint8Array(1000).map((_, i) => (i * 7 + 0x11) & 0xff);
 
 let n = 0;
-function run(params: Record<string, unknown>, onBuilt?: Parameters<typeof runScenario>[1]['onBuilt']) {
+function run(params: Record<string, unknown>, onBuilt?: NonNullable<Parameters<typeof runScenario>[1]>['onBuilt']) {
   const p = join(dir, `extra-${n++}.json`);
   writeFileSync(p, JSON.stringify({
     name: 'kpi-extra', seed: 1,

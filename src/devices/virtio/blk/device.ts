@@ -23,7 +23,7 @@ import type { Rng } from '../../../sim/rng.js';
 import { us, type Duration } from '../../../sim/time.js';
 import type { Tracer } from '../../../sim/tracer.js';
 import type { DeviceContext, DeviceModel } from '../../device.js';
-import type { Disk } from '../../storage/disk.js';
+import type { Disk } from '../../disk-image.js';
 import { readFromChain, writeLastByte, writeToChain } from '../chain-io.js';
 import { VirtioPciTransport, type VirtioBackend } from '../transport/pci-transport.js';
 import { DescChain, POP_ERROR, POP_OK } from '../virtqueue.js';
