@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openTrace, type SeqEvent } from '../../src/trace/reader.js';
 import { runScenario, type RunOptions } from '../../src/machine/run.js';
+import { vi } from 'vitest';
+import { QueuePair } from '../../src/drivers/nvme/queue.js';
 // A crash of a driver in a scenario run fails the test unless it declares it (expectCrash, withCrashes).
 import '../support/crash-guard.js';
 
@@ -47,4 +49,18 @@ export function simrunIn(dir: string, ...args: string[]): { code: number | null;
     cwd: dir, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, maxBuffer: 1 << 28,
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** A driver whose I/O queues stop ringing the CQ head doorbell after `ok` rings (admin queue unaffected). */
+export function withBrokenCqDoorbell<T>(ok: number, fn: () => T): T {
+  const ring = QueuePair.prototype.ringCq;
+  let n = 0;
+  const spy = vi.spyOn(QueuePair.prototype, 'ringCq').mockImplementation(function (this: QueuePair) {
+    if (this.qid === 0 || n++ < ok) ring.call(this);
+  });
+  try {
+    return fn();
+  } finally {
+    spy.mockRestore();
+  }
 }

@@ -5,10 +5,9 @@
  * differing events stay visible.
  */
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { cleanupCopies, editFile, projectCopy, ROOT, simrunIn } from '../e2e/helpers.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanupCopies, editFile, projectCopy, ROOT, simrunIn, withBrokenCqDoorbell } from '../e2e/helpers.js';
 import { deviceDecoders } from '../../src/devices/decoders.js';
-import { QueuePair } from '../../src/drivers/nvme/queue.js';
 import { runCheck } from '../../src/machine/check.js';
 import { runReplayHardware } from '../../src/machine/replay/run.js';
 
@@ -16,20 +15,6 @@ afterAll(cleanupCopies);
 
 const scenario = join(ROOT, 'fixtures/scenarios/nvme-msix.json');
 const golden = join(ROOT, 'traces/nvme-msix.simtrace');
-
-/** A driver whose I/O queues stop ringing the CQ head doorbell after `ok` rings (admin queue unaffected). */
-function withBrokenCqDoorbell<T>(ok: number, fn: () => T): T {
-  const ring = QueuePair.prototype.ringCq;
-  let n = 0;
-  const spy = vi.spyOn(QueuePair.prototype, 'ringCq').mockImplementation(function (this: QueuePair) {
-    if (this.qid === 0 || n++ < ok) ring.call(this);
-  });
-  try {
-    return fn();
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 function checkBroken(ok: number) {
   const out: string[] = [];

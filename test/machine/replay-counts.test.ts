@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { ROOT } from '../e2e/helpers.js';
+import { ROOT, withBrokenCqDoorbell } from '../e2e/helpers.js';
 import { deviceDecoders } from '../../src/devices/decoders.js';
 import { NvmeController } from '../../src/devices/nvme/controller.js';
-import { QueuePair } from '../../src/drivers/nvme/queue.js';
 import { runReplayHardware } from '../../src/machine/replay/run.js';
 import { runReplayDevices } from '../../src/machine/replay/devices.js';
 import { runCheck } from '../../src/machine/check.js';
@@ -13,20 +12,6 @@ import { openTrace, type SeqEvent } from '../../src/trace/reader.js';
 
 const golden = (n: string) => join(ROOT, 'traces', `${n}.simtrace`);
 const quiet = { decoders: deviceDecoders(), out: () => {} };
-
-/** A driver whose I/O queues stop ringing the CQ head doorbell after `ok` rings (admin queue unaffected). */
-function withBrokenCqDoorbell<T>(ok: number, fn: () => T): T {
-  const ring = QueuePair.prototype.ringCq;
-  let n = 0;
-  const spy = vi.spyOn(QueuePair.prototype, 'ringCq').mockImplementation(function (this: QueuePair) {
-    if (this.qid === 0 || n++ < ok) ring.call(this);
-  });
-  try {
-    return fn();
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 let seq = 0;
 const mmio = (time: number, value: number): SeqEvent => ({ seq: seq++, kind: 'mmio', write: true, time, core: 0, dev: 0, bar: 0, offset: 0x24, size: 4, value });

@@ -5,45 +5,14 @@
  * driver that traps, overflows its stack, loops forever or writes outside
  * its memory is a crashed process with a report, while the machine runs on.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../../src/machine/run.js';
-import { openTrace } from '../../../src/trace/reader.js';
 import { withCrashes } from '../../support/crash-guard.js';
-import { DISK, ROOT, simrunIn } from '../../e2e/helpers.js';
+import { ROOT, simrunIn } from '../../e2e/helpers.js';
+import { selftestScenarios } from '../selftest-helpers.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'simrun-wasm-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-let n = 0;
-/** A scenario file running kpi-selftest with these parameters. */
-function scenario(params: Record<string, unknown>, simTime = '50ms'): string {
-  const p = join(dir, `selftest-${n++}.json`);
-  writeFileSync(p, JSON.stringify({
-    name: 'selftest', seed: 1,
-    machine: { cores: 1, ramMiB: 64, devices: [{ type: 'nvme', id: 'nvme0', bdf: '00:04.0', props: { image: DISK } }] },
-    drivers: { 'kpi-selftest': params },
-    limits: { simTime },
-  }));
-  return p;
-}
-
-/** Simulated time between the driver's VS read (before its loop) and its CSTS read (after). */
-function loopTime(loops: number): number {
-  const buf = runScenario(scenario({ loops }), { recordToBuffer: true }).trace!.buffer!;
-  let vs = -1;
-  let csts = -1;
-  for (const e of openTrace(buf).events()) {
-    if (e.kind !== 'mmio' || e.write) continue;
-    if (e.offset === 0x08 && vs < 0) vs = e.time;
-    if (e.offset === 0x1c && csts < 0) csts = e.time;
-  }
-  expect(vs).toBeGreaterThan(0);
-  expect(csts).toBeGreaterThan(vs);
-  return csts - vs;
-}
+const { dir, scenario, loopTime } = selftestScenarios('kpi-selftest');
 
 describe('kpi-selftest (C, linux-kpi, wasm)', () => {
   it('probes through the linux-kpi headers: registers, DMA buffer in its own memory region, msleep', () => {
