@@ -3,6 +3,7 @@ import { registerDevice, type AnyDeviceFactory } from './device.js';
 import { nvmeFactory } from './nvme/index.js';
 import { iwlwifiFactory } from './iwlwifi/index.js';
 import { virtioBlkFactory } from './virtio/blk/index.js';
+import { virtioNetFactory } from './virtio/net/index.js';
 import { ahciFactory } from './ahci/index.js';
 
 /** Every device type a machine file may name. A new device is one folder plus one line here. */
@@ -10,6 +11,7 @@ export const DEVICE_FACTORIES: readonly AnyDeviceFactory[] = [
   registerDevice(nvmeFactory),
   registerDevice(iwlwifiFactory),
   registerDevice(virtioBlkFactory),
+  registerDevice(virtioNetFactory),
   registerDevice(ahciFactory),
 ];
 
