@@ -38,9 +38,11 @@ export interface BlkRequest {
   io: SchemeIo | undefined;
   /** Offset of this request's part in the scheme request's buffer. */
   ioOffset: number;
-  /** Jiffy by which it must end (set when dispatched). */
+  /** Jiffy by which it must end (set by blk_mq_start_request). */
   deadline: number;
   inFlight: boolean;
+  /** blk_mq_start_request was called: only started requests time out (MQ_RQ_IN_FLIGHT). */
+  started: boolean;
   timedOut: boolean;
 }
 
@@ -117,6 +119,7 @@ export class LinuxBlkMq {
   private readonly setOf = new Map<BlkRequest, BlkTagSet>();
   /** Requests ended so far. */
   ended = 0;
+  private unstartedReported = false;
 
   constructor(private readonly env: KpiEnv, private readonly time: LinuxJiffies, private readonly timers: LinuxTimers, private readonly wq: LinuxWorkqueue) {
     this.timeoutWork = wq.INIT_WORK(() => this.runTimeouts());
@@ -129,7 +132,7 @@ export class LinuxBlkMq {
     };
     for (let h = 0; h < nrHwQueues; h++) {
       set.rqs.push(Array.from({ length: queueDepth }, (_, tag) => ({
-        hctx: h, tag, op: 0, sector: 0, bytes: 0, buf: undefined, io: undefined, ioOffset: 0, deadline: 0, inFlight: false, timedOut: false,
+        hctx: h, tag, op: 0, sector: 0, bytes: 0, buf: undefined, io: undefined, ioOffset: 0, deadline: 0, inFlight: false, started: false, timedOut: false,
       })));
       set.freeTags.push(Array.from({ length: queueDepth }, (_, i) => queueDepth - 1 - i));
     }
@@ -236,13 +239,13 @@ export class LinuxBlkMq {
       rq.io = w.io;
       rq.ioOffset = w.ioOffset;
       rq.timedOut = false;
+      rq.started = false;
       if (rq.buf === undefined || rq.buf.size < w.bytes) {
         if (rq.buf !== undefined) sys.physfree(rq.buf, 'blk-mq request buffer');
         rq.buf = sys.physalloc(w.bytes);
       }
       if (w.io.write) sys.memcpy(rq.buf.view, 0, w.io.packet.buf!, w.ioOffset, w.bytes);
       rq.inFlight = true;
-      rq.deadline = this.time.jiffies + set.timeoutJiffies;
       set.waiting.splice(i, 1);
       let last = true;
       for (let j = i; j < set.waiting.length; j++) if (set.waiting[j]!.hctx === w.hctx) { last = false; break; }
@@ -259,12 +262,20 @@ export class LinuxBlkMq {
         return;
       }
       this.freeWaiting.push(w);
-      if (st !== BLK_STS_OK) {
-        this.finish(sys, set, rq, st);
-        continue;
-      }
-      this.armTimer(rq.deadline);
+      if (st !== BLK_STS_OK) this.finish(sys, set, rq, st);
     }
+  }
+
+  /** The driver hands `rq` to the hardware: its timeout starts now (blk_mq_start_request). */
+  blk_mq_start_request(rq: BlkRequest): void {
+    const set = this.setOf.get(rq);
+    if (set === undefined || !rq.inFlight) {
+      this.env.log('error', `blk_mq_start_request of a request that is not in flight (hctx ${rq.hctx}, tag ${rq.tag})`);
+      return;
+    }
+    rq.started = true;
+    rq.deadline = this.time.jiffies + set.timeoutJiffies;
+    this.armTimer(rq.deadline);
   }
 
   /** blk_mq_end_request: from the interrupt handler (must not sleep). */
@@ -274,6 +285,10 @@ export class LinuxBlkMq {
       this.env.log('error', `blk_mq_end_request of a request that is not in flight (hctx ${rq.hctx}, tag ${rq.tag}): ended twice?`);
       return;
     }
+    if (!rq.started && !this.unstartedReported) {
+      this.unstartedReported = true;
+      this.env.log('warn', `request (hctx ${rq.hctx}, tag ${rq.tag}) ended without blk_mq_start_request: its timeout never ran`);
+    }
     this.finish(this.env.sys, set, rq, status);
     if (set.waiting.length > 0) this.kickKblockd();
   }
@@ -281,6 +296,7 @@ export class LinuxBlkMq {
   private finish(sys: Sys, set: BlkTagSet, rq: BlkRequest, status: number): void {
     const io = rq.io!;
     rq.inFlight = false;
+    rq.started = false;
     rq.io = undefined;
     set.freeTags[rq.hctx]!.push(rq.tag);
     this.ended++;
@@ -335,7 +351,7 @@ export class LinuxBlkMq {
     let next = Infinity;
     for (const set of this.sets) {
       for (const q of set.rqs) for (const rq of q) {
-        if (!rq.inFlight || rq.timedOut) continue;
+        if (!rq.inFlight || !rq.started || rq.timedOut) continue;
         if (rq.deadline <= now) { rq.timedOut = true; this.expired.push(rq); } else if (rq.deadline < next) next = rq.deadline;
       }
     }

@@ -136,7 +136,7 @@ export const BLK_IMPORTS: ImportTable = {
         return s.k.blk.add_disk(d);
       },
     },
-    blk_mq_start_request: { fn: () => undefined },
+    blk_mq_start_request: { fn: (cx, h) => { const s = shim(cx); s.k.blk.blk_mq_start_request(s.get<BlkRequest>(h, 'request')); } },
     blk_mq_end_request: { fn: (cx, h, status) => { const s = shim(cx); s.k.blk.blk_mq_end_request(s.get<BlkRequest>(h, 'request'), status & 0xff); } },
   },
 };

@@ -443,30 +443,8 @@ export const REDOX_IMPORTS: ImportTable = {
         return p;
       },
     },
-    scheme_buf_read: {
-      fn: (cx, id, off, dst, len) => {
-        const buf = host(cx).request(id).packet.buf;
-        if (buf === null) return -EINVAL;
-        const n = Math.max(0, Math.min(len >>> 0, buf.length - (off >>> 0)));
-        if (n === 0) return 0;
-        cx.proc.u8(dst + n - 1);
-        cx.proc.u8(dst);
-        cx.sys.memcpy(cx.proc.bytes, dst >>> 0, buf, off >>> 0, n);
-        return n;
-      },
-    },
-    scheme_buf_write: {
-      fn: (cx, id, off, src, len) => {
-        const buf = host(cx).request(id).packet.buf;
-        if (buf === null) return -EINVAL;
-        const n = Math.max(0, Math.min(len >>> 0, buf.length - (off >>> 0)));
-        if (n === 0) return 0;
-        cx.proc.u8(src + n - 1);
-        cx.proc.u8(src);
-        cx.sys.memcpy(buf, off >>> 0, cx.proc.bytes, src >>> 0, n);
-        return n;
-      },
-    },
+    scheme_buf_read: { fn: (cx, id, off, dst, len) => copyRequestBuf(cx, id, off, dst, len, 'to-module') },
+    scheme_buf_write: { fn: (cx, id, off, src, len) => copyRequestBuf(cx, id, off, src, len, 'to-request') },
     scheme_reply: {
       fn: (cx, fd, id, lo, hi) => {
         const s = host(cx).takeRequest(id);
@@ -476,3 +454,21 @@ export const REDOX_IMPORTS: ImportTable = {
     },
   },
 };
+
+/**
+ * scheme_buf_read / scheme_buf_write: copies up to `len` bytes between the
+ * request's buffer at `off` and the module's memory at `ptr`; the count, 0
+ * past the end, or -EINVAL for a request without a buffer. A module range
+ * out of bounds traps with the call named.
+ */
+function copyRequestBuf(cx: WasmCallContext, id: number, off: number, ptr: number, len: number, dir: 'to-module' | 'to-request'): number {
+  const buf = host(cx).request(id).packet.buf;
+  if (buf === null) return -EINVAL;
+  const n = Math.max(0, Math.min(len >>> 0, buf.length - (off >>> 0)));
+  if (n === 0) return 0;
+  cx.proc.u8(ptr + n - 1);
+  cx.proc.u8(ptr);
+  if (dir === 'to-module') cx.sys.memcpy(cx.proc.bytes, ptr >>> 0, buf, off >>> 0, n);
+  else cx.sys.memcpy(buf, off >>> 0, cx.proc.bytes, ptr >>> 0, n);
+  return n;
+}
