@@ -254,6 +254,21 @@ DRIVERS.push(compiledRedoxDriver({
   idTable: NVME_ID_TABLE,
 }));
 
+DRIVERS.push(compiledRedoxDriver({
+  name: 'ahcid',
+  moduleName: 'ahcid',
+  description: 'AHCI SATA driver daemon in Rust (guest/rust/ahcid, Redox ahcid shape) on the redox-driver crate, compiled to wasm; serves disk.ahci (one disk per port with an ATA disk, numbered from 0), NCQ when the disk has it',
+  params: {
+    irqMode: { type: 'enum', default: 'auto', values: ['auto', 'msi', 'intx'], doc: 'interrupt mechanism to request (auto: MSI, else INTx)' },
+    ncq: { type: 'boolean', default: true, doc: 'use READ/WRITE FPDMA QUEUED when the HBA and the disk support NCQ (false: READ/WRITE DMA EXT)' },
+    queueDepth: { type: 'number', default: 32, min: 1, max: 32, integer: true, doc: 'command slots (NCQ tags) used per port, at most the HBA\'s slots and the disk\'s queue depth' },
+    maxTransferKiB: { type: 'number', default: 128, min: 1, max: 32768, integer: true, doc: 'largest transfer of one command; longer requests are split' },
+    ioTimeoutMs: { type: 'number', default: 30000, min: 1, max: 3_600_000, integer: true, doc: 'a command not completed within this resets its port (it fails with EIO, the others are issued again)' },
+    linkTimeoutMs: { type: 'number', default: 10, min: 1, max: 10_000, integer: true, doc: 'how long to wait for a port\'s link (PxSSTS.DET=3) before and after COMRESET' },
+  },
+  idTable: [{ class: 0x010601, classMask: 0xffffff }],
+}));
+
 export function findDriver(name: string): AnyDriverEntry | undefined {
   return DRIVERS.find((d) => d.name === name);
 }

@@ -383,7 +383,10 @@ export class Machine {
       } catch (e) {
         throw new InputError(file, `${where}.bdf`, (e as Error).message);
       }
-      const image = typeof props.image === 'string' ? resolve(s.baseDir, props.image) : undefined;
+      // A disk's backing image (what blockio's verify starts from): `image`, or the first of a multi-disk device's `disks`.
+      const firstDisk = typeof props.disks === 'string' ? props.disks.split(',').map((d) => d.trim()).find((d) => d !== '') : undefined;
+      const imageProp = typeof props.image === 'string' ? props.image : firstDisk;
+      const image = imageProp !== undefined ? resolve(s.baseDir, imageProp) : undefined;
       this.devices.push({ index, id: decl.id, type: decl.type, bdf: decl.bdf, model, fn, imagePath: image });
     });
 
