@@ -37,7 +37,7 @@ export interface NetDeviceStats {
   txBusy: number;
 }
 
-interface NetHandle { nonBlocking: boolean }
+interface NetHandle { nonBlocking: boolean; mac: boolean }
 
 /** `struct net_device` as the stack sees it. */
 export class NetDevice {
@@ -68,7 +68,9 @@ export class NetDevice {
  * registered net_device is served as `network.<name>:` by a thread of the
  * driver process, the shape Wi-Fi's `network.<if>:` has.
  *
- *   open   the first open brings the interface up (ndo_open); its error is the open's
+ *   open   "" (the frames): the first open brings the interface up (ndo_open); its error
+ *          is the open's. "mac": the address, read as 6 raw bytes (Redox's network
+ *          scheme shape); does not bring the interface up
  *   read   one received frame, whole (Ethernet header first; truncated to the buffer);
  *          blocks until one arrives, -EAGAIN with O_NONBLOCK
  *   write  one frame of ETH_HLEN..ETH_HLEN+mtu bytes (-EINVAL shorter, -EMSGSIZE longer),
@@ -170,6 +172,12 @@ export class LinuxNetdev {
       if (!dev.registered) { sys.reply(dev.fd, p, p.op === OP_CLOSE ? 0 : -ENODEV); continue; }
       switch (p.op) {
         case OP_OPEN: {
+          if (p.path === 'mac') {
+            const h = this.nextHandle++;
+            dev.handles.set(h, { nonBlocking: false, mac: true });
+            sys.reply(dev.fd, p, h);
+            break;
+          }
           if (p.path !== '') { sys.reply(dev.fd, p, -ENOENT); break; }
           if (!dev.up) {
             const r = dev.ops!.ndo_open === undefined ? 0 : yield* dev.ops!.ndo_open(sys);
@@ -177,13 +185,15 @@ export class LinuxNetdev {
             dev.up = true;
           }
           const h = this.nextHandle++;
-          dev.handles.set(h, { nonBlocking: (p.flags & O_NONBLOCK) !== 0 });
+          dev.handles.set(h, { nonBlocking: (p.flags & O_NONBLOCK) !== 0, mac: false });
           sys.reply(dev.fd, p, h);
           break;
         }
         case OP_CLOSE: {
-          if (!dev.handles.delete(p.handle)) { sys.reply(dev.fd, p, -EINVAL); break; }
-          if (dev.handles.size === 0 && dev.up) {
+          const closing = dev.handles.get(p.handle);
+          if (closing === undefined) { sys.reply(dev.fd, p, -EINVAL); break; }
+          dev.handles.delete(p.handle);
+          if (!closing.mac && dev.up && ![...dev.handles.values()].some((x) => !x.mac)) {
             dev.up = false;
             dev.rx.length = 0;
             for (const q of dev.readers.splice(0)) sys.reply(dev.fd, q, -ENETDOWN);
@@ -200,6 +210,13 @@ export class LinuxNetdev {
         case OP_READ: {
           const h = dev.handles.get(p.handle);
           if (h === undefined || p.buf === null) { sys.reply(dev.fd, p, -EINVAL); break; }
+          if (h.mac) {
+            const part = dev.mac.subarray(Math.min(6, Math.max(0, p.offset)));
+            const n = Math.min(part.length, p.buf.length);
+            p.buf.set(part.subarray(0, n));
+            sys.reply(dev.fd, p, n);
+            break;
+          }
           const f = dev.readers.length === 0 ? dev.rx.shift() : undefined;
           if (f !== undefined) this.deliver(dev, p, f);
           else if (h.nonBlocking) sys.reply(dev.fd, p, -EAGAIN);
@@ -208,7 +225,7 @@ export class LinuxNetdev {
         }
         case OP_WRITE: {
           const h = dev.handles.get(p.handle);
-          if (h === undefined || p.buf === null) { sys.reply(dev.fd, p, -EINVAL); break; }
+          if (h === undefined || p.buf === null || h.mac) { sys.reply(dev.fd, p, -EINVAL); break; }
           const buf = p.buf;
           if (buf.length < ETH_HLEN) { sys.reply(dev.fd, p, -EINVAL); break; }
           if (buf.length > ETH_HLEN + dev.mtu) { sys.reply(dev.fd, p, -EMSGSIZE); break; }
