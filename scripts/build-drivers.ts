@@ -12,8 +12,8 @@
  * reach the module.
  *
  * Rust drivers: guest/rust/<name>/src/main.rs (or lib.rs), a cdylib on the
- * project's redox-driver crate (guest/rust/redox-driver, built first as an
- * rlib), by Debian's rustc 1.63 (/usr/bin/rustc: the rustup toolchain a PATH
+ * project's library crates (RUST_LIBS: guest/rust/redox-driver, then
+ * guest/rust/virtio-core on it, built first as rlibs), by Debian's rustc 1.63 (/usr/bin/rustc: the rustup toolchain a PATH
  * may hold first has no wasm32 target) with its wasm32 standard library
  * (libstd-rust-dev-wasm32). Paths are relative to the repository and every
  * other prefix is remapped, so diagnostics and panic locations read
@@ -48,8 +48,11 @@ const LDFLAGS = [
 
 /** Debian's rustc (1.63); its wasm32 standard library comes with libstd-rust-dev-wasm32. */
 const RUSTC = '/usr/bin/rustc';
-/** The Rust library crate every Rust driver links (not a driver itself). */
-const RUST_LIB = 'redox-driver';
+/**
+ * The Rust library crates (not drivers), in build order: each is an rlib
+ * linked with the ones before it, and every Rust driver may use all of them.
+ */
+const RUST_LIBS = ['redox-driver', 'virtio-core'] as const;
 const RUST_TARGET = 'wasm32-unknown-unknown';
 const RUSTFLAGS = [
   '--edition', '2021', '--target', RUST_TARGET, '-C', 'opt-level=2', '-C', 'panic=abort', '-C', 'codegen-units=1',
@@ -124,33 +127,42 @@ function rustToolchain(): string | undefined {
   return undefined;
 }
 
-/** The redox-driver rlib (built once per run, for every Rust driver). */
-let rustLib: string | Error | undefined;
-function buildRustLib(tmp: string): string {
-  if (rustLib === undefined) {
+/** The library rlibs as rustc `--extern` arguments (built once per run, for every Rust driver). */
+let rustLibs: string[] | Error | undefined;
+function buildRustLibs(tmp: string): string[] {
+  if (rustLibs === undefined) {
     try {
       const missing = rustToolchain();
       if (missing !== undefined) throw new Error(missing);
-      const out = join(tmp, 'libredox_driver.rlib');
-      // Rust 1.63 wants `#[alloc_error_handler]` (unstable) from a no_std crate with a global allocator: this
-      // crate alone may use it (RUSTC_BOOTSTRAP names the crate; drivers build without it).
-      rustc(['--crate-name', 'redox_driver', '--crate-type', 'rlib', crateRoot(RUST_LIB), '-o', out], tmp,
-        { ...clangEnv(), RUSTC_BOOTSTRAP: 'redox_driver' }, `guest/rust/${RUST_LIB}`);
-      rustLib = out;
+      const externs: string[] = [];
+      for (const lib of RUST_LIBS) {
+        // A tree from before a library existed (--root) builds without it.
+        if (lib !== 'redox-driver' && !existsSync(join(root, 'guest/rust', lib))) continue;
+        const crate = lib.replace(/-/g, '_');
+        const out = join(tmp, `lib${crate}.rlib`);
+        // Rust 1.63 wants `#[alloc_error_handler]` (unstable) from a no_std crate with a global allocator: the
+        // redox-driver crate alone may use it (RUSTC_BOOTSTRAP names the crate; the others build without it).
+        const env = { ...clangEnv(), RUSTC_BOOTSTRAP: 'redox_driver' };
+        if (crate !== 'redox_driver') delete env.RUSTC_BOOTSTRAP;
+        rustc(['--crate-name', crate, '--crate-type', 'rlib', ...externs, '-L', `dependency=${tmp}`, crateRoot(lib), '-o', out], tmp,
+          env, `guest/rust/${lib}`);
+        externs.push('--extern', `${crate}=${out}`);
+      }
+      rustLibs = externs;
     } catch (e) {
-      rustLib = e as Error;
+      rustLibs = e as Error;
     }
   }
-  if (rustLib instanceof Error) throw rustLib;
-  return rustLib;
+  if (rustLibs instanceof Error) throw rustLibs;
+  return rustLibs;
 }
 
 function buildRust(name: string, tmp: string): Uint8Array {
-  const lib = buildRustLib(tmp);
+  const externs = buildRustLibs(tmp);
   const out = join(tmp, `${name}.raw.wasm`);
   const env = clangEnv();
   delete env.RUSTC_BOOTSTRAP;
-  rustc(['--crate-name', name.replace(/-/g, '_'), '--crate-type', 'cdylib', '--extern', `redox_driver=${lib}`, '-L', `dependency=${tmp}`,
+  rustc(['--crate-name', name.replace(/-/g, '_'), '--crate-type', 'cdylib', ...externs, '-L', `dependency=${tmp}`,
     ...RUST_LINK, crateRoot(name), '-o', out], tmp, env, `guest/rust/${name}`);
   return readFileSync(out);
 }
@@ -158,7 +170,7 @@ function buildRust(name: string, tmp: string): Uint8Array {
 async function main(): Promise<number> {
   const cDrivers = existsSync(join(root, 'guest/c')) ? readdirSync(join(root, 'guest/c')).sort() : [];
   const rustDrivers = existsSync(join(root, 'guest/rust'))
-    ? readdirSync(join(root, 'guest/rust')).filter((n) => n !== RUST_LIB && existsSync(join(root, 'guest/rust', n, 'src'))).sort()
+    ? readdirSync(join(root, 'guest/rust')).filter((n) => !(RUST_LIBS as readonly string[]).includes(n) && existsSync(join(root, 'guest/rust', n, 'src'))).sort()
     : [];
   // Building everything without the Rust toolchain: the C drivers are built and the committed Rust
   // modules stay (as a bisect step without clang keeps every committed module); named ones must build.

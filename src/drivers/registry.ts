@@ -269,6 +269,21 @@ DRIVERS.push(compiledRedoxDriver({
   idTable: [{ class: 0x010601, classMask: 0xffffff }],
 }));
 
+DRIVERS.push(compiledRedoxDriver({
+  name: 'virtio-blkd',
+  moduleName: 'virtio-blkd',
+  description: 'virtio-blk driver daemon in Rust (guest/rust/virtio-blkd, Redox virtio-blkd shape) on the redox-driver and virtio-core crates, compiled to wasm; serves disk.virtio',
+  params: {
+    irqMode: { type: 'enum', default: 'auto', values: ['auto', 'msix', 'intx'], doc: 'interrupt mechanism: MSI-X (configuration vector 0, one vector per queue) if present, else INTx through the ISR' },
+    ioQueues: { type: 'number', default: 1, min: 1, max: 16, integer: true, doc: 'request queues to use (more than 1 needs VIRTIO_BLK_F_MQ; capped by num_queues)' },
+    queueDepth: { type: 'number', default: 128, min: 2, max: 32768, integer: true, doc: 'entries per request queue (rounded down to a power of 2, capped by the device\'s queue_size)' },
+    ioTimeoutMs: { type: 'number', default: 30000, min: 1, integer: true, doc: 'request timeout: a request not completed by then is logged and fails with EIO' },
+    indirectDesc: { type: 'boolean', default: true, doc: 'negotiate VIRTIO_F_INDIRECT_DESC when offered (a request takes one ring descriptor)' },
+    eventIdx: { type: 'boolean', default: true, doc: 'negotiate VIRTIO_F_EVENT_IDX when offered (used_event / avail_event suppression)' },
+  },
+  idTable: [{ vendor: 0x1af4, device: 0x1042 }],
+}));
+
 export function findDriver(name: string): AnyDriverEntry | undefined {
   return DRIVERS.find((d) => d.name === name);
 }
