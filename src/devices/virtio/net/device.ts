@@ -72,6 +72,8 @@ export interface VirtioNetCounters {
   rxDropped: number;
   /** Frames that arrived before DRIVER_OK / with the receive queue disabled or broken. */
   rxDroppedNotReady: number;
+  /** Frames longer than mtu + 14 (+ 4 tagged) with VIRTIO_NET_F_MTU negotiated (5.1.6.3.2), dropped. */
+  rxDroppedOversize: number;
   /** Frames refused by the receive filter (control queue RX mode / MAC table). */
   rxFiltered: number;
   /** Frames dropped because the posted buffers were too small (a guest error). */
@@ -98,7 +100,7 @@ export class VirtioNet implements DeviceModel, VirtioBackend {
   private readonly configView = new DataView(this.config.buffer);
   readonly counters: VirtioNetCounters = {
     txFrames: 0, txBytes: 0, txErrors: 0, txDroppedLinkDown: 0, txCsumOffload: 0, rxFrames: 0, rxBytes: 0, rxDropped: 0,
-    rxDroppedNotReady: 0, rxFiltered: 0, rxErrors: 0, rxMerged: 0, rxQueued: 0, ctrlCommands: 0, ctrlErrors: 0,
+    rxDroppedNotReady: 0, rxDroppedOversize: 0, rxFiltered: 0, rxErrors: 0, rxMerged: 0, rxQueued: 0, ctrlCommands: 0, ctrlErrors: 0,
     linkChanges: 0, guestErrors: 0,
   };
   /** The current MAC (config.mac; VIRTIO_NET_CTRL_MAC_ADDR_SET changes it until reset). */
@@ -247,6 +249,13 @@ export class VirtioNet implements DeviceModel, VirtioBackend {
 
   stall(now: number): string[] {
     return netStall(this, now);
+  }
+
+  /** Largest frame received: with MTU negotiated mtu + 14 (+ 4 with a VLAN tag), else anything the link carries. */
+  rxFrameLimit(buf: Uint8Array, off: number): number {
+    if (!this.t.has(NET_F_MTU)) return this.maxFrame;
+    const vlan = buf[off + 12] === 0x81 && buf[off + 13] === 0x00;
+    return this.cfg.mtu + 14 + (vlan ? 4 : 0);
   }
 
   /** Negotiated flags the data paths ask per frame. */

@@ -83,6 +83,10 @@ export class NetRx {
       c.rxDroppedNotReady++;
       return;
     }
+    if (len > d.rxFrameLimit(buf, off)) {
+      c.rxDroppedOversize++;
+      return;
+    }
     if (!d.ctrl.accept(buf, off, d.mac)) {
       c.rxFiltered++;
       return;
@@ -134,10 +138,9 @@ export class NetRx {
   }
 
   /** Pops chains until `need` bytes are held (or one chain without MRG_RXBUF). False after a ring error. */
-  private fill(need: number, mergeable: boolean): boolean {
+  private fill(need: number, mergeable: boolean, limit: number): boolean {
     const d = this.d;
     const vq = d.t.queue(RX_QUEUE);
-    const limit = mergeable ? this.pool.length : 1;
     let refused = false;
     while ((mergeable ? this.heldBytes < need : this.heldCount === 0) && this.heldCount < limit) {
       const slot = (this.heldStart + this.heldCount) % this.pool.length;
@@ -166,7 +169,9 @@ export class NetRx {
     const c = d.counters;
     const need = NET_HDR_SIZE + len;
     const mergeable = d.mergeable;
-    if (!this.fill(need, mergeable)) return DROPPED;
+    // With MRG_RXBUF: at most rxMaxBuffers chains, and never more than the ring can hold.
+    const limit = mergeable ? Math.min(this.pool.length, d.t.queue(RX_QUEUE).size) : 1;
+    if (!this.fill(need, mergeable, limit)) return DROPPED;
     if (this.heldCount === 0) return NO_BUFFERS;
     let n = 0;
     if (!mergeable) {
@@ -179,7 +184,7 @@ export class NetRx {
       n = 1;
     } else {
       if (this.heldBytes < need) {
-        if (this.heldCount < this.pool.length) return NO_BUFFERS;
+        if (this.heldCount < limit) return NO_BUFFERS;
         c.rxErrors++;
         d.err('virtio.net.rx-buffer-small', `a ${len}-byte frame needs ${need} bytes with its header; ${this.heldCount} receive buffers (the most one frame may use) hold ${this.heldBytes}; frame dropped`);
         return DROPPED;
