@@ -57,6 +57,7 @@ export interface Scenario {
     ioErrors: number;
     /** Wi-Fi workload: answered pings at least. */
     minPings: number;
+    minUdpEchoes: number;
     /** Wi-Fi workload: "ok", or "fail:<step>" for a run that must fail at that step (fault scenarios). */
     wifiOutcome: string;
     /** Text that must appear in some log line (driver messages a fault must produce). */
@@ -183,7 +184,7 @@ export function parseScenario(json: unknown, abs: string, hash: string): Scenari
     workload = { type, params };
   }
   const lim = top.limits === undefined ? {} : c.obj(top.limits, 'limits', ['simTime']);
-  const ex = top.expect === undefined ? {} : c.obj(top.expect, 'expect', ['minIos', 'maxGuestErrors', 'crashes', 'dataErrors', 'ioErrors', 'minPings', 'wifiOutcome', 'logContains']);
+  const ex = top.expect === undefined ? {} : c.obj(top.expect, 'expect', ['minIos', 'maxGuestErrors', 'crashes', 'dataErrors', 'ioErrors', 'minPings', 'minUdpEchoes', 'wifiOutcome', 'logContains']);
   const outcome = c.str(ex.wifiOutcome, 'expect.wifiOutcome', 'ok');
   if (!/^(ok|unfinished|fail:(up|scan|list|connect|arp|ping|disconnect))$/.test(outcome)) {
     c.fail('expect.wifiOutcome', `must be "ok", "unfinished" or "fail:<step>" with step up, scan, list, connect, arp, ping or disconnect; got ${show(outcome)}`);
@@ -231,6 +232,7 @@ export function parseScenario(json: unknown, abs: string, hash: string): Scenari
       dataErrors: c.int(ex.dataErrors, 'expect.dataErrors', 0, 0, big),
       ioErrors: c.int(ex.ioErrors, 'expect.ioErrors', 0, 0, big),
       minPings: c.int(ex.minPings, 'expect.minPings', 0, 0, big),
+      minUdpEchoes: c.int(ex.minUdpEchoes, 'expect.minUdpEchoes', 0, 0, big),
       wifiOutcome: outcome,
       logContains: logContains as string[],
     },

@@ -2,11 +2,13 @@ import type { AnyWorkloadEntry } from './workload.js';
 import { registerWorkload } from './workload.js';
 import { blockIoWorkload } from './blockio.js';
 import { wifiWorkload } from './wifi.js';
+import { netEchoWorkload } from './netecho.js';
 
 /** Every workload type a scenario may name. A new workload is one module plus one line here. */
 export const WORKLOADS: readonly AnyWorkloadEntry[] = [
   registerWorkload(blockIoWorkload),
   registerWorkload(wifiWorkload),
+  registerWorkload(netEchoWorkload),
 ];
 
 export function findWorkload(type: string): AnyWorkloadEntry | undefined {

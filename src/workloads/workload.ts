@@ -24,6 +24,7 @@ export interface WorkloadExpect {
   dataErrors: number;
   ioErrors: number;
   minPings: number;
+  minUdpEchoes: number;
   wifiOutcome: string;
 }
 
