@@ -1,5 +1,6 @@
 /**
- * The guest-error catalogues (src/devices/{pci,nvme,iwlwifi}/guest-errors.ts)
+ * The guest-error catalogues (src/devices/{pci,nvme,iwlwifi,ahci}/guest-errors.ts,
+ * src/devices/virtio/{transport,blk,net}/guest-errors.ts)
  * against what the tests expect, what the models emit for hostile accesses,
  * and what the recorded golden traces contain.
  */
@@ -9,8 +10,15 @@ import { describe, expect, it } from 'vitest';
 import { PCI_GUEST_ERRORS } from '../../src/devices/pci/guest-errors.js';
 import { NVME_GUEST_ERRORS } from '../../src/devices/nvme/guest-errors.js';
 import { IWLWIFI_GUEST_ERRORS } from '../../src/devices/iwlwifi/guest-errors.js';
+import { AHCI_GUEST_ERRORS } from '../../src/devices/ahci/guest-errors.js';
+import { VIRTIO_GUEST_ERRORS } from '../../src/devices/virtio/transport/guest-errors.js';
+import { VIRTIO_BLK_GUEST_ERRORS } from '../../src/devices/virtio/blk/guest-errors.js';
+import { VIRTIO_NET_GUEST_ERRORS } from '../../src/devices/virtio/net/guest-errors.js';
 import { nvmeFactory } from '../../src/devices/nvme/index.js';
 import { iwlwifiFactory } from '../../src/devices/iwlwifi/index.js';
+import { ahciFactory } from '../../src/devices/ahci/index.js';
+import { virtioBlkFactory } from '../../src/devices/virtio/blk/index.js';
+import { virtioNetFactory } from '../../src/devices/virtio/net/index.js';
 import { CMD_GUEST_ERRORS, St, isGuestMistake, statusCode } from '../../src/devices/nvme/status.js';
 import type { GuestErrorCatalogue } from '../../src/devices/device.js';
 import { openTrace } from '../../src/trace/reader.js';
@@ -22,11 +30,18 @@ const CATALOGUES: Record<string, GuestErrorCatalogue> = {
   pci: PCI_GUEST_ERRORS,
   nvme: NVME_GUEST_ERRORS,
   iwlwifi: IWLWIFI_GUEST_ERRORS,
+  ahci: AHCI_GUEST_ERRORS,
+  virtio: VIRTIO_GUEST_ERRORS,
+  'virtio-blk': VIRTIO_BLK_GUEST_ERRORS,
+  'virtio-net': VIRTIO_NET_GUEST_ERRORS,
 };
 const ALL_CODES = new Set(Object.values(CATALOGUES).flatMap((c) => Object.keys(c)));
 const BY_DEVICE_TYPE: Record<string, GuestErrorCatalogue> = {
   [nvmeFactory.type]: nvmeFactory.guestErrors,
   [iwlwifiFactory.type]: iwlwifiFactory.guestErrors,
+  [ahciFactory.type]: ahciFactory.guestErrors,
+  [virtioBlkFactory.type]: virtioBlkFactory.guestErrors,
+  [virtioNetFactory.type]: virtioNetFactory.guestErrors,
 };
 
 function tsFiles(dir: string): string[] {
@@ -38,7 +53,7 @@ function tsFiles(dir: string): string[] {
 }
 
 /** A code-like string literal of the catalogues' families. */
-const CODE_LITERAL = /'((?:nvme|iwl|fw|pci|msi|msix|dma)\.[a-z0-9.-]+)'/gi;
+const CODE_LITERAL = /'((?:nvme|iwl|fw|pci|msi|msix|dma|ahci|virtio|virtq)\.[a-z0-9.-]+)'/gi;
 /** Lines that talk about guest errors or their codes. */
 const ABOUT_GUEST_ERRORS = /guestErr|\.code\b|\bcode:|\bcodes\b/;
 /** A tracer call recording a synthetic guest error (first argument is a time, not a code): not an expectation. */
@@ -86,9 +101,16 @@ describe('guest-error catalogues', () => {
     const pci = Object.keys(PCI_GUEST_ERRORS);
     const nvme = Object.keys(NVME_GUEST_ERRORS);
     const iwl = Object.keys(IWLWIFI_GUEST_ERRORS);
-    expect(ALL_CODES.size).toBe(pci.length + nvme.length + iwl.length);
+    const ahci = Object.keys(AHCI_GUEST_ERRORS);
+    const virtio = Object.keys(VIRTIO_GUEST_ERRORS);
+    const blk = Object.keys(VIRTIO_BLK_GUEST_ERRORS);
+    const net = Object.keys(VIRTIO_NET_GUEST_ERRORS);
+    expect(ALL_CODES.size).toBe(pci.length + nvme.length + iwl.length + ahci.length + virtio.length + blk.length + net.length);
     expect(Object.keys(nvmeFactory.guestErrors).sort()).toEqual([...pci, ...nvme].sort());
     expect(Object.keys(iwlwifiFactory.guestErrors).sort()).toEqual([...pci, ...iwl].sort());
+    expect(Object.keys(ahciFactory.guestErrors).sort()).toEqual([...pci, ...ahci].sort());
+    expect(Object.keys(virtioBlkFactory.guestErrors).sort()).toEqual([...pci, ...virtio, ...blk].sort());
+    expect(Object.keys(virtioNetFactory.guestErrors).sort()).toEqual([...pci, ...virtio, ...net].sort());
   });
 
   it('every NVMe host-mistake status has its "nvme.cmd.<status>" code, catalogued', () => {
