@@ -142,8 +142,9 @@ function buildRustLibs(tmp: string): string[] {
         const out = join(tmp, `lib${crate}.rlib`);
         // Rust 1.63 wants `#[alloc_error_handler]` (unstable) from a no_std crate with a global allocator: the
         // redox-driver crate alone may use it (RUSTC_BOOTSTRAP names the crate; the others build without it).
-        const env = { ...clangEnv(), RUSTC_BOOTSTRAP: 'redox_driver' };
-        if (crate !== 'redox_driver') delete env.RUSTC_BOOTSTRAP;
+        const env: NodeJS.ProcessEnv = clangEnv();
+        if (crate === 'redox_driver') env.RUSTC_BOOTSTRAP = 'redox_driver';
+        else delete env.RUSTC_BOOTSTRAP;
         rustc(['--crate-name', crate, '--crate-type', 'rlib', ...externs, '-L', `dependency=${tmp}`, crateRoot(lib), '-o', out], tmp,
           env, `guest/rust/${lib}`);
         externs.push('--extern', `${crate}=${out}`);
