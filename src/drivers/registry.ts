@@ -284,6 +284,24 @@ DRIVERS.push(compiledRedoxDriver({
   idTable: [{ vendor: 0x1af4, device: 0x1042 }],
 }));
 
+DRIVERS.push(compiledRedoxDriver({
+  name: 'virtio-netd',
+  moduleName: 'virtio-netd',
+  description: 'virtio-net driver daemon in Rust (guest/rust/virtio-netd, Redox virtio-netd shape) on the redox-driver and virtio-core crates, compiled to wasm; serves network.<ifname>',
+  params: {
+    ifname: { type: 'string', default: 'eth0', minLength: 1, doc: 'interface name: the driver serves network.<ifname>: (frames; network.<ifname>:mac its address)' },
+    irqMode: { type: 'enum', default: 'auto', values: ['auto', 'msix', 'intx'], doc: 'interrupt mechanism: MSI-X (configuration vector 0, receiveq and transmitq a vector each) if present, else INTx through the ISR' },
+    queueSize: { type: 'number', default: 256, min: 2, max: 32768, integer: true, doc: 'entries of receiveq and transmitq (rounded down to a power of 2, capped by the device\'s queue_size)' },
+    rxBuffers: { type: 'number', default: 256, min: 1, max: 32768, integer: true, doc: 'receive buffers kept posted (capped by the receive queue\'s size)' },
+    rxBufferBytes: { type: 'number', default: 0, min: 0, max: 65536, integer: true, doc: 'bytes of each receive buffer (12-byte header + frame); 0: room for a whole frame (mtu + 30); smaller (at least 64) only with MRG_RXBUF, a frame then spans several buffers' },
+    mrgRxbuf: { type: 'boolean', default: true, doc: 'negotiate VIRTIO_NET_F_MRG_RXBUF when offered (frames gathered from several receive buffers)' },
+    csum: { type: 'boolean', default: true, doc: 'negotiate VIRTIO_NET_F_CSUM and GUEST_CSUM when offered (transmitted frames still carry complete checksums)' },
+    indirectDesc: { type: 'boolean', default: true, doc: 'negotiate VIRTIO_F_INDIRECT_DESC when offered (unused: every chain is one descriptor)' },
+    eventIdx: { type: 'boolean', default: true, doc: 'negotiate VIRTIO_F_EVENT_IDX when offered (used_event / avail_event suppression)' },
+  },
+  idTable: [{ vendor: 0x1af4, device: 0x1041 }],
+}));
+
 export function findDriver(name: string): AnyDriverEntry | undefined {
   return DRIVERS.find((d) => d.name === name);
 }

@@ -24,7 +24,7 @@
  */
 import type { Co } from '../../sim/scheduler.js';
 import type { LogLevel } from '../../sim/tracer.js';
-import { EINVAL, ENODEV, ETIMEDOUT, EAGAIN, SyscallError } from '../../kernel/errno.js';
+import { EINVAL, ENODEV, ENOENT, ETIMEDOUT, EAGAIN, SyscallError } from '../../kernel/errno.js';
 import type { Packet } from '../../kernel/schemes/user.js';
 import type { DmaBuffer, Sys, Thread } from '../../kernel/sys.js';
 import { CAP_MSI, CAP_MSIX } from '../../kernel/pcid.js';
@@ -239,6 +239,20 @@ export const REDOX_IMPORTS: ImportTable = {
       fn: (cx, name, len, dflt) => {
         const v = host(cx).config.params[cx.proc.string(name, len >>> 0)];
         return typeof v === 'number' ? v | 0 : typeof v === 'boolean' ? (v ? 1 : 0) : dflt;
+      },
+    },
+    param_str: {
+      fn: (cx, name, len, out, cap) => {
+        const v = host(cx).config.params[cx.proc.string(name, len >>> 0)];
+        if (typeof v !== 'string') return -ENOENT;
+        const b = UTF8.encode(v);
+        const n = Math.min(b.length, cap >>> 0);
+        if (n > 0) {
+          cx.proc.u8(out + n - 1); // bounds
+          cx.proc.u8(out);
+          cx.proc.bytes.set(b.subarray(0, n), out >>> 0);
+        }
+        return b.length;
       },
     },
 

@@ -42,6 +42,23 @@ pub fn param_int(name: &str, default: i32) -> i32 {
     unsafe { sys::param_int(name.as_ptr(), name.len(), default) }
 }
 
+/// A string driver parameter (`drivers.<name>.<param>` of a string type),
+/// or `default` if unset.
+pub fn param_str(name: &str, default: &str) -> alloc::string::String {
+    let mut buf = alloc::vec![0u8; 256];
+    loop {
+        let n = unsafe { sys::param_str(name.as_ptr(), name.len(), buf.as_mut_ptr(), buf.len()) };
+        if n < 0 {
+            return alloc::string::String::from(default);
+        }
+        let n = n as usize;
+        if n <= buf.len() {
+            return alloc::string::String::from_utf8_lossy(&buf[..n]).into_owned();
+        }
+        buf.resize(n, 0);
+    }
+}
+
 /// Runs the driver's main and turns an error into a logged failure (exit 1).
 #[doc(hidden)]
 pub fn run_main(main: fn() -> Result<()>) -> i32 {

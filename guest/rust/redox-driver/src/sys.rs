@@ -80,6 +80,9 @@ extern "C" {
     pub fn exit(code: i32);
     /// A driver parameter of the scenario (an enum's value is its index), or `default`.
     pub fn param_int(name: *const u8, len: usize, default: i32) -> i32;
+    /// A string driver parameter: copies up to `cap` bytes (UTF-8) to `out`
+    /// and returns its full length; `-ENOENT` if unset or not a string.
+    pub fn param_str(name: *const u8, len: usize, out: *mut u8, cap: usize) -> i32;
 
     // ---- memory
     /// Heap memory for the global allocator; 0 when exhausted.
