@@ -49,6 +49,10 @@ class DevicePlayer extends RingTracer {
   private readonly expectedDigests: SeqEvent[][];
   private readonly consumed: SeqEvent[] = [];
   private target = -1;
+  /** Memory contents to load just before the device reads them (see `preload`), by event slot. */
+  private readonly lateLoads: (SeqEvent | undefined)[] = [];
+  private readonly freeLate: number[] = [];
+  private lateTarget = -1;
   private current: SeqEvent | undefined;
   private machine!: Machine;
   /** Responses that matched at another time than recorded (timing), the largest shift and the first such response. */
@@ -90,6 +94,12 @@ class DevicePlayer extends RingTracer {
     this.machine = m;
     m.mem.markDma(0, m.mem.ramBytes, true); // no kernel allocator: all RAM is the recording's DMA memory
     this.target = m.queue.register('replay-driver', () => this.perform());
+    this.lateTarget = m.queue.register('replay-late-load', (_k, slot) => {
+      const r = this.lateLoads[slot];
+      this.lateLoads[slot] = undefined;
+      this.freeLate.push(slot);
+      if (r?.kind === 'dma') m.mem.writeBytes(r.addr, r.data);
+    });
     this.advance();
   }
 
@@ -101,7 +111,7 @@ class DevicePlayer extends RingTracer {
   /** The driver-side record after `current`, already read (its device-side followers are queued). */
   private lookahead: SeqEvent | undefined;
   private started = false;
-  /** DMA reads that follow `current` / `lookahead`: loaded into memory when the access is performed. */
+  /** DMA that follows `current` / `lookahead`: reads loaded into memory (and regions made) when the access is performed. */
   private currentReads: SeqEvent[] = [];
   private lookaheadReads: SeqEvent[] = [];
 
@@ -114,7 +124,7 @@ class DevicePlayer extends RingTracer {
   private advance(): void {
     if (!this.started) {
       this.started = true;
-      this.lookahead = this.readToDriverSide();
+      this.prime();
       this.preload(this.lookaheadReads); // reads before the first access
     }
     this.current = this.lookahead;
@@ -124,6 +134,17 @@ class DevicePlayer extends RingTracer {
     this.currentReads = this.lookaheadReads;
     this.lookaheadReads = [];
     this.machine.queue.scheduleAt(at(Math.max(this.current.time, this.machine.queue.now)), this.target);
+  }
+
+  private primed = false;
+  /**
+   * Queues the records before the first driver-side access: what a model
+   * does while it is built (a power-on milestone) is checked against them.
+   */
+  private prime(): void {
+    if (this.primed) return;
+    this.primed = true;
+    this.lookahead = this.readToDriverSide();
   }
 
   /** Reads records up to the next driver-side one, queueing device-side expectations on the way. */
@@ -140,18 +161,34 @@ class DevicePlayer extends RingTracer {
       if (DRIVER_SIDE.has(e.kind)) return e;
       if (DEVICE_SIDE.has(e.kind) && 'dev' in e && e.dev >= 0 && e.dev < this.expected.length && !this.ignored(e)) {
         this.expected[e.dev]!.push(e);
-        if (e.kind === 'dma' && !e.write && e.missing === undefined) this.lookaheadReads.push(e);
+        if (e.kind === 'dma' && e.missing === undefined) this.lookaheadReads.push(e);
       }
     }
   }
 
-  /** What the device is about to read is what the driver had put in memory (main RAM or a compiled driver's region). */
-  private preload(reads: SeqEvent[]): void {
+  /**
+   * What the device is about to read is what the driver had put in memory
+   * (main RAM or a compiled driver's region, which gets a stand-in region
+   * here); a region the device is about to write gets one too.
+   */
+  private preload(dmas: SeqEvent[]): void {
     const mem = this.machine.mem;
-    for (const r of reads) {
+    const loaded: SeqEvent[] = [];
+    for (const r of dmas) {
       if (r.kind !== 'dma') continue;
       if (!mem.isRam(r.addr, r.data.length)) standInRegion(mem, r.addr);
-      mem.writeBytes(r.addr, r.data);
+      if (r.write) continue;
+      // The driver changed memory the device had already read since its last access (a
+      // virtqueue's used_event, say): that later content is loaded just before it is read.
+      if (loaded.some((x) => x.kind === 'dma' && x.addr < r.addr + r.data.length && r.addr < x.addr + x.data.length)) {
+        const free = this.freeLate.pop();
+        const slot = free ?? this.lateLoads.push(r) - 1;
+        this.lateLoads[slot] = r;
+        this.machine.queue.scheduleAt(at(Math.max(this.machine.queue.now, r.time - 1)), this.lateTarget, 0, slot);
+      } else {
+        mem.writeBytes(r.addr, r.data);
+      }
+      loaded.push(r);
     }
   }
 
@@ -196,6 +233,7 @@ class DevicePlayer extends RingTracer {
 
   private check(actual: SeqEvent): void {
     const dev = 'dev' in actual ? actual.dev : -1;
+    this.prime();
     const q = this.expected[dev];
     if (q === undefined || this.stopped || (this.ignored(actual) && !isStateDigest(actual))) return;
     // State digests localise (where state first differed); they are not checked as responses.
@@ -247,7 +285,7 @@ class DevicePlayer extends RingTracer {
     if (key === this.lastKey) { this.repeats++; return; }
     this.lastKey = key;
     if (!this.keepGoing) this.stopped = true;
-    const now = this.machine.queue.now;
+    const now = (this.machine as Machine | undefined)?.queue.now ?? 0; // 0: while the models are built
     const exp = kind === 'extra' ? undefined : expected;
     const act = kind === 'missing' ? undefined : actual;
     this.groups.add(kind, exp, act, now, 1, () => {

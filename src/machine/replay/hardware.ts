@@ -279,7 +279,10 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     this.flush(dev);
     this.fill(dev, 1);
     // Device-side records before the first access of a device: inject them now.
-    while (q[0] !== undefined && !DRIVER_SIDE.has(q[0].kind)) this.fire({ ev: q.shift()!, handle: NO_EVENT, fired: false, slot: -1 });
+    while (q[0] !== undefined && !DRIVER_SIDE.has(q[0].kind)) {
+      this.fire({ ev: q.shift()!, handle: NO_EVENT, fired: false, slot: -1 });
+      this.fill(dev, 1);
+    }
     let e = q[0];
     if (e !== undefined && !matches(e, kind, write, bar, offset, size, value) && this.skipPolls(dev, kind, write, bar, offset, size, value)) {
       this.flush(dev); // the skipped polls' followers came before this access in the recording
