@@ -148,12 +148,18 @@ interface CompiledDriverSpec<T extends PropTable> {
   description: string;
   params: T;
   idTable: readonly PciDeviceId[];
+  /**
+   * The device's own driver (no TypeScript one exists): it runs when a
+   * scenario names no drivers, like the TypeScript drivers do.
+   */
+  default?: boolean;
 }
 
 /**
  * A driver built by npm run build:drivers (guest/c/<name> or
  * guest/rust/<name>) running on the compiled-driver runtime (src/wasm).
- * Compiled drivers are explicit: they run only when a scenario names them.
+ * Compiled drivers are explicit (they run only when a scenario names them)
+ * unless they are the only driver of their device (`default`).
  */
 function compiledDriver<T extends PropTable>(kind: 'linux-kpi' | 'redox', run: CompiledRunner, d: CompiledDriverSpec<T>): AnyDriverEntry {
   const params = { ...compiledParams, ...d.params };
@@ -162,7 +168,7 @@ function compiledDriver<T extends PropTable>(kind: 'linux-kpi' | 'redox', run: C
     name: d.name,
     description: d.description,
     kind,
-    explicit: true,
+    explicit: d.default !== true,
     params,
     idTable: d.idTable,
     main: (sys, pci, p, env) => run(sys, pci, {
@@ -267,6 +273,7 @@ DRIVERS.push(compiledRedoxDriver({
     linkTimeoutMs: { type: 'number', default: 10, min: 1, max: 10_000, integer: true, doc: 'how long to wait for a port\'s link (PxSSTS.DET=3) before and after COMRESET' },
   },
   idTable: [{ class: 0x010601, classMask: 0xffffff }],
+  default: true,
 }));
 
 DRIVERS.push(compiledRedoxDriver({
@@ -282,6 +289,7 @@ DRIVERS.push(compiledRedoxDriver({
     eventIdx: { type: 'boolean', default: true, doc: 'negotiate VIRTIO_F_EVENT_IDX when offered (used_event / avail_event suppression)' },
   },
   idTable: [{ vendor: 0x1af4, device: 0x1042 }],
+  default: true,
 }));
 
 DRIVERS.push(compiledRedoxDriver({
@@ -300,6 +308,7 @@ DRIVERS.push(compiledRedoxDriver({
     eventIdx: { type: 'boolean', default: true, doc: 'negotiate VIRTIO_F_EVENT_IDX when offered (used_event / avail_event suppression)' },
   },
   idTable: [{ vendor: 0x1af4, device: 0x1041 }],
+  default: true,
 }));
 
 export function findDriver(name: string): AnyDriverEntry | undefined {
