@@ -412,7 +412,9 @@ impl NetIf {
                     for r in self.readers.drain(..).chain(self.writers.drain(..)) {
                         r.reply(Err(Error::new(ENETDOWN)));
                     }
-                    info!("interface down");
+                    let c = self.counters;
+                    info!("interface down: {} frames received ({} merged, {} dropped, {} bad), {} sent ({} found the transmit ring full)",
+                        c.rx_frames, c.rx_merged, c.rx_dropped, c.rx_errors, c.tx_frames, c.tx_busy);
                 }
                 req.reply(Ok(0));
             }
