@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../../src/machine/run.js';
-import type { Sys } from '../../../src/kernel/sys.js';
+import type { Co, Sys } from '../../../src/kernel/sys.js';
 import { EAGAIN, EINVAL, EMSGSIZE, ENETDOWN, ENOENT } from '../../../src/kernel/errno.js';
 import { O_NONBLOCK, O_RDWR } from '../../../src/kernel/types.js';
 import { openTrace } from '../../../src/trace/reader.js';
@@ -189,7 +189,7 @@ describe('virtio-netd', () => {
   });
 
   /** A machine with the virtio-net device and virtio-netd (params), a client process, no workload. */
-  function protocolRun(driver: Record<string, unknown>, network: string, client: (sys: Sys) => Generator<unknown, void, unknown>) {
+  function protocolRun(driver: Record<string, unknown>, network: string, client: (sys: Sys) => Co<void>) {
     const p = join(dir, `protocol-${++copies}.json`);
     writeFileSync(p, JSON.stringify({
       name: 'virtio-netd-protocol', seed: 1,
@@ -199,7 +199,7 @@ describe('virtio-netd', () => {
     }));
     return runScenario(p, {
       onBuilt: (m) => m.kernel.spawn('client', function* (sys: Sys) {
-        yield* client(sys) as never;
+        yield* client(sys);
         return 0;
       }),
     });
