@@ -80,8 +80,16 @@ describe.each(['msix', 'intx'] as const)('virtio-blkd on virtio-blk-%s', (mode) 
   if (mode === 'msix') {
     it('takes each request queue\'s completions on an MSI-X vector of its own (none on the configuration vector)', () => {
       const evs = [...openTrace(readFileSync(trace)).events()];
-      const vectors = new Set(evs.flatMap((e) => e.kind === 'msi' ? [e.vector] : []));
-      expect(vectors.size).toBe(2);
+      // The MSI-X table (BAR1): entry i's message data at 16 i + 8.
+      const entryData = new Map<number, number>();
+      for (const e of evs) if (e.kind === 'mmio' && e.write && e.bar === 1 && e.offset % 16 === 8) entryData.set(e.offset >> 4, e.value);
+      expect([...entryData.keys()].sort()).toEqual([0, 1, 2]);
+      // Common configuration (BAR4): config_msix_vector (0x10) = 0; queue_msix_vector (0x1a) = 1, then 2.
+      const mmioW = (off: number) => evs.flatMap((e) => e.kind === 'mmio' && e.write && e.bar === 4 && e.offset === off ? [e.value] : []);
+      expect(mmioW(0x10)).toEqual([0]);
+      expect(mmioW(0x1a)).toEqual([1, 2]);
+      const sent = new Set(evs.flatMap((e) => e.kind === 'msi' ? [e.data] : []));
+      expect([...sent].sort()).toEqual([entryData.get(1), entryData.get(2)].sort());
       expect(evs.some((e) => e.kind === 'intx')).toBe(false);
     });
   } else {
@@ -115,6 +123,9 @@ describe('virtio-blkd', () => {
     const errors = driverLogs(out).filter((l) => l.level === 'error').map((l) => l.text);
     expect(errors).toHaveLength(11);
     for (const e of errors) expect(e).toMatch(/^read at byte \d+ \(sector \d+, \d+ bytes\) failed: IOERR$/);
+    const r = simrunIn(ROOT, 'check', 'virtio-blk-fault-ioerr');
+    expect(r.out).toMatch(/^verdict: IDENTICAL/m);
+    expect(r.code).toBe(0);
   });
 
   it('fails a request the device never completes after ioTimeoutMs; every other one completes and verifies', () => {
