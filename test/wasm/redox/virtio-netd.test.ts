@@ -102,6 +102,15 @@ describe.each(['msix', 'intx', 'mrg'] as const)('virtio-netd on virtio-net-%s', 
     expect(r.code).toBe(0);
   });
 
+  it('replays its golden trace both ways: as hardware (the driver against the trace) and as driver (the model against it)', () => {
+    const hw = simrunIn(ROOT, 'replay', `traces/${name}.simtrace`);
+    expect(hw.out).toMatch(/^verdict: IDENTICAL/m);
+    expect(hw.code).toBe(0);
+    const dev = simrunIn(ROOT, 'replay', `traces/${name}.simtrace`, '--devices');
+    expect(dev.out).toMatch(/^verdict: IDENTICAL/m);
+    expect(dev.code).toBe(0);
+  });
+
   if (mode === 'msix') {
     it('takes receiveq and transmitq completions on MSI-X vectors of their own (none on the configuration vector)', () => {
       const evs = [...openTrace(readFileSync(trace)).events()];
