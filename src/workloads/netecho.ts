@@ -21,6 +21,10 @@ export const netEchoParams = {
   replyTimeoutMs: { type: 'number', default: 200, min: 1, max: 9_000_000, doc: 'how long to wait for each ARP / echo reply' },
   pollUs: { type: 'number', default: 20, min: 1, max: 9_000_000_000, doc: 'poll interval of the non-blocking read while waiting for a reply' },
   waitForDriverMs: { type: 'number', default: 5000, min: 1, max: 9_000_000, doc: 'how long to wait for network.<ifname>: to appear (bring-up)' },
+  maxLost: {
+    type: 'number', default: 0, min: 0, max: 1_000_000, integer: true,
+    doc: 'pings, and separately UDP datagrams, that may go unanswered or unsent (e.g. ENETDOWN while the link is down) before their step fails',
+  },
 } as const satisfies PropTable;
 
 export type NetEchoParams = PropValues<typeof netEchoParams>;
@@ -64,6 +68,11 @@ export function spawnNetEcho(kernel: Kernel, params: NetEchoParams): NetEchoResu
   const proc = kernel.spawn('net-client', (sys) => main(sys));
   proc.exitHooks.push(() => { result.done = true; });
   return result;
+
+  /** How many losses the step tolerated, for a failure message (nothing when none). */
+  function lostNote(): string {
+    return params.maxLost > 0 ? ` (maxLost ${params.maxLost})` : '';
+  }
 
   function fail(sys: Sys, step: NetEchoStep, why: string): number {
     result.failedStep = step;
@@ -134,7 +143,7 @@ export function spawnNetEcho(kernel: Kernel, params: NetEchoParams): NetEchoResu
       if (params.intervalUs > 0) yield* sys.sleep(params.intervalUs * 1e6);
     }
     sys.log('info', `${result.pingsSent} pings sent, ${result.pingsOk} answered`);
-    if (result.pingsOk < result.pingsSent) return fail(sys, 'ping', `${result.pingsSent - result.pingsOk} of ${result.pingsSent} pings unanswered`);
+    if (result.pingsSent - result.pingsOk > params.maxLost) return fail(sys, 'ping', `${result.pingsSent - result.pingsOk} of ${result.pingsSent} pings unanswered${lostNote()}`);
     result.steps.push('ping');
 
     for (let seq = 1; seq <= params.udpDatagrams; seq++) {
@@ -146,7 +155,7 @@ export function spawnNetEcho(kernel: Kernel, params: NetEchoParams): NetEchoResu
       if (params.intervalUs > 0) yield* sys.sleep(params.intervalUs * 1e6);
     }
     sys.log('info', `${result.udpSent} UDP datagrams sent, ${result.udpOk} echoed`);
-    if (result.udpOk < result.udpSent) return fail(sys, 'udp', `${result.udpSent - result.udpOk} of ${result.udpSent} UDP datagrams not echoed`);
+    if (result.udpSent - result.udpOk > params.maxLost) return fail(sys, 'udp', `${result.udpSent - result.udpOk} of ${result.udpSent} UDP datagrams not echoed${lostNote()}`);
     result.steps.push('udp');
     yield* sys.close(net);
     return 0;

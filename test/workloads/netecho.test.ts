@@ -61,6 +61,24 @@ describe('netecho workload', () => {
     expect(r.failure).toBe('2 of 2 UDP datagrams not echoed');
   });
 
+  it('maxLost: pings lost while the carrier is down (link-flap.json, 10-15 ms) fail the step by default and are tolerated up to maxLost', () => {
+    const params = { pings: 80, udpDatagrams: 10, replyTimeoutMs: 1 };
+    const strict = wired(params, { network: 'link-flap.json' }).r;
+    expect(strict.steps).toEqual(['up', 'arp']);
+    expect(strict.failedStep).toBe('ping');
+    expect(strict.pingsSent).toBe(80);
+    const lost = strict.pingsSent - strict.pingsOk;
+    expect(lost).toBeGreaterThan(1);
+    expect(strict.failure).toBe(`${lost} of 80 pings unanswered`);
+    const short = wired({ ...params, maxLost: lost - 1 }, { network: 'link-flap.json' }).r;
+    expect(short.failedStep).toBe('ping');
+    expect(short.failure).toBe(`${lost} of 80 pings unanswered (maxLost ${lost - 1})`);
+    const tolerant = wired({ ...params, maxLost: lost }, { network: 'link-flap.json' }).r;
+    expect(tolerant.failure).toBeUndefined();
+    expect(tolerant).toMatchObject({ steps: ['up', 'arp', 'ping', 'udp'], pingsSent: 80, pingsOk: 80 - lost, udpSent: 10, udpOk: 10, done: true });
+    expect(defaults.maxLost).toBe(0);
+  });
+
   it('fails at ARP when the peer is not the one on the wire, and at bring-up without a driver', () => {
     const { r } = wired({ peer: '10.0.2.3', replyTimeoutMs: 5 });
     expect(r.failedStep).toBe('arp');
