@@ -21,6 +21,7 @@ import { MemoryScheme } from '../src/kernel/schemes/memory.js';
 import { runLoop } from '../src/sim/run-loop.js';
 import { NULL_TRACER } from '../src/sim/tracer.js';
 import { wifiResultOf } from '../src/workloads/wifi.js';
+import { netEchoResultOf } from '../src/workloads/netecho.js';
 import { at, ps } from '../src/sim/time.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -81,6 +82,67 @@ export function benchNvme(ops: number, record: boolean, driver: 'nvme' | 'nvme-c
   if (out.result.ios !== ops) throw new Error(`bench run did ${out.result.ios} of ${ops} I/Os: ${out.result.failures.join('; ')}`);
   const trace = out.trace;
   return { readsPerS: ops / r.seconds, bytesPerEvent: trace === undefined ? 0 : trace.bytes / Math.max(1, trace.records) };
+}
+
+/** A 4 KiB-read blockio scenario (no verify) on one disk device and its compiled driver. */
+function diskReadScenario(name: string, device: object, drivers: object, target: string, clients: number, ops: number) {
+  return parseScenario({
+    name,
+    machine: { cores: 2, ramMiB: 256, devices: [device] },
+    drivers,
+    workload: { type: 'blockio', target, clients, ops, readPct: 100, minBlocks: 8, maxBlocks: 8, verify: false },
+    limits: { simTime: '600s' },
+  }, join(ROOT, 'fixtures/scenarios/bench.json'), 'bench');
+}
+
+/** Times one recorded run of a read scenario; throws unless every one of its `ops` I/Os completed. */
+function readsPerWallS(what: string, s: ReturnType<typeof parseScenario>, ops: number): number {
+  const r = time(() => runScenario(s, { recordToBuffer: true }));
+  const res = r.value.result;
+  if (res.ios !== ops) throw new Error(`${what} bench run did ${res.ios} of ${ops} I/Os: ${res.failures.join('; ')}`);
+  return ops / r.seconds;
+}
+
+/** 4 KiB reads per wall second through ahcid (Rust, compiled to wasm) on an `ahci` HBA, MSI and NCQ (16 clients, up to 32 tags), recording on. */
+export function benchAhciNcq(ops: number): number {
+  const s = diskReadScenario('bench-ahci-ncq-4k-reads',
+    { type: 'ahci', id: 'ahci0', bdf: '00:05.0', props: { disks: '../disks/nvme-8m.img', ports: 1 } },
+    { ahcid: { irqMode: 'msi', ncq: true } }, 'disk.ahci:0', 16, ops);
+  return readsPerWallS('ahci', s, ops);
+}
+
+/** 4 KiB reads per wall second through virtio-blkd (Rust on virtio-core, compiled to wasm), MSI-X, two request queues, recording on. */
+export function benchVirtioBlk(ops: number): number {
+  const s = diskReadScenario('bench-virtio-blk-4k-reads',
+    { type: 'virtio-blk', id: 'vblk0', bdf: '00:05.0', props: { image: '../disks/nvme-8m.img', numQueues: 2 } },
+    { 'virtio-blkd': { irqMode: 'msix', ioQueues: 2, queueDepth: 128 } }, 'disk.virtio:0', 4, ops);
+  return readsPerWallS('virtio-blk', s, ops);
+}
+
+/**
+ * Ethernet frames per wall second through virtio-netd (Rust on virtio-core,
+ * compiled to wasm), MSI-X, on the default network: netecho with `exchanges`
+ * pings and as many UDP echoes, no pause between them, recording on. Frames
+ * are the device's txFrames + rxFrames (ARP included).
+ */
+export function benchVirtioNet(exchanges: number): number {
+  const s = parseScenario({
+    name: 'bench-virtio-net-echo',
+    machine: { cores: 2, ramMiB: 256, devices: [{ type: 'virtio-net', id: 'vnet0', bdf: '00:06.0', props: { network: '../networks/default.json' } }] },
+    drivers: { 'virtio-netd': { irqMode: 'msix', ifname: 'eth0' } },
+    workload: { type: 'netecho', ifname: 'eth0', pings: exchanges, udpDatagrams: exchanges, intervalUs: 0 },
+    limits: { simTime: '600s' },
+  }, join(ROOT, 'fixtures/scenarios/bench.json'), 'bench');
+  const r = time(() => runScenario(s, { recordToBuffer: true }));
+  const res = r.value.result;
+  const w = netEchoResultOf(res.workload);
+  if (w === undefined || w.pingsOk !== exchanges || w.udpOk !== exchanges) {
+    throw new Error(`virtio-net bench: ${w?.pingsOk ?? 0} of ${exchanges} pings and ${w?.udpOk ?? 0} of ${exchanges} UDP echoes: ${res.failures.join('; ')}`);
+  }
+  const st = res.deviceStats.vnet0;
+  const frames = (st?.txFrames ?? 0) + (st?.rxFrames ?? 0);
+  if (frames < 4 * exchanges) throw new Error(`virtio-net bench: ${frames} frames for ${2 * exchanges} round trips`);
+  return frames / r.seconds;
 }
 
 function median(xs: number[]): number {
@@ -274,6 +336,13 @@ function main(): void {
   results.wasm_vs_ts_reads_ratio = Number((results.wasm_nvme_reads_per_wall_s_record_on / median([0, 1, 2].map(() => benchNvme(ops, true).readsPerS))).toFixed(3));
   benchWasmBoundary(quick ? 100_000 : 200_000); // warm-up
   results.wasm_boundary_calls_per_s = Math.round(benchWasmBoundary(quick ? 500_000 : 2_000_000));
+  // The Rust drivers compiled to wasm, recording on; each after a warm-up run.
+  benchAhciNcq(quick ? 1000 : 3000);
+  results.ahci_ncq_reads_per_wall_s = Math.round(benchAhciNcq(ops));
+  benchVirtioBlk(quick ? 1000 : 3000);
+  results.virtio_blk_reads_per_wall_s = Math.round(benchVirtioBlk(ops));
+  benchVirtioNet(quick ? 200 : 500);
+  results.virtio_net_frames_per_wall_s = Math.round(benchVirtioNet(quick ? 2000 : 10_000));
   benchWifi(quick ? 200 : 500); // warm-up
   const wifi = benchWifi(quick ? 2000 : 10_000);
   results.wifi_bringup_wall_ms = Number(wifi.bringupMs.toFixed(1));
