@@ -1,6 +1,6 @@
 import type { Co, Sys, Thread } from '../../kernel/sys.js';
 import { EAGAIN, EINVAL, EMSGSIZE, ENETDOWN, ENODEV, ENOENT } from '../../kernel/errno.js';
-import { OP_CLOSE, OP_FSIZE, OP_OPEN, OP_READ, OP_WRITE, type Packet } from '../../kernel/schemes/user.js';
+import { OP_CLOSE, OP_FSIZE, OP_OPEN, OP_READ, OP_WRITE, type Packet } from '../../kernel/sys.js';
 import { O_NONBLOCK } from '../../kernel/types.js';
 import type { KpiEnv } from './env.js';
 
@@ -12,7 +12,7 @@ export const NET_RX_SUCCESS = 0;
 export const NET_RX_DROP = 1;
 /** Ethernet header bytes (destination, source, EtherType). */
 export const ETH_HLEN = 14;
-/** Frames held for readers before netif_rx drops (net.core.netdev_max_backlog). */
+/** Frames held for readers before netif_rx drops (Linux's netdev_max_backlog sysctl). */
 export const NETDEV_MAX_BACKLOG = 1000;
 
 /**
