@@ -135,11 +135,18 @@ static void nvme_free_queue(struct nvme_queue *q) {
 
 /* ---- completions ------------------------------------------------------------------ */
 
-static void nvme_complete_admin(struct nvme_queue *q, u16 cid, u16 status, u32 result) {
+/* The controller has consumed the SQ up to sq_head (from the CQE, 4.6): room for new commands. Under q->lock. */
+static void nvme_update_sq_head(struct nvme_queue *q, u16 sq_head) {
+  if (sq_head < q->depth)
+    q->sq_head = sq_head;
+}
+
+static void nvme_complete_admin(struct nvme_queue *q, u16 cid, u16 sq_head, u16 status, u32 result) {
   struct nvme_dev *dev = q->dev;
   struct nvme_cmd_slot *s;
 
   spin_lock(&q->lock);
+  nvme_update_sq_head(q, sq_head);
   if (cid >= q->depth - 1 || !q->slots[cid].busy) {
     spin_unlock(&q->lock);
     dev_err(dev->device, "admin completion for idle cid %u", cid);
@@ -161,13 +168,14 @@ static void nvme_complete_admin(struct nvme_queue *q, u16 cid, u16 status, u32 r
   complete(&s->done);
 }
 
-static void nvme_complete_io(struct nvme_queue *q, u16 cid, u16 status) {
+static void nvme_complete_io(struct nvme_queue *q, u16 cid, u16 sq_head, u16 status) {
   struct nvme_dev *dev = q->dev;
   struct nvme_cmd_slot *s;
   struct request *rq;
   char why[64];
 
   spin_lock(&q->lock);
+  nvme_update_sq_head(q, sq_head);
   if (cid >= q->depth - 1) {
     spin_unlock(&q->lock);
     dev_err(dev->device, "I/O completion on queue %u for idle cid %u", q->qid, cid);
@@ -225,13 +233,10 @@ static bool nvme_process_cq(struct nvme_queue *q) {
       q->cq_phase ^= 1;
     }
     found = true;
-    spin_lock(&q->lock);
-    q->sq_head = sq_head < q->depth ? sq_head : q->sq_head;
-    spin_unlock(&q->lock);
     if (q->qid == 0)
-      nvme_complete_admin(q, cid, st >> 1, result);
+      nvme_complete_admin(q, cid, sq_head, st >> 1, result);
     else
-      nvme_complete_io(q, cid, st >> 1);
+      nvme_complete_io(q, cid, sq_head, st >> 1);
   }
   if (found)
     writel(q->cq_head, q->cq_db);
