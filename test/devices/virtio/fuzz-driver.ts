@@ -36,7 +36,8 @@ const DEVCFG = BAR4 + 0x2000;
 const NOTIFY = BAR4 + 0x3000;
 
 /** Where a segment's buffer lives. */
-export type Where = 'data' | 'nodma' | 'high' | 'any' | 'ring';
+/** 'next': right after the previous segment's buffer (a payload split across descriptors). */
+export type Where = 'data' | 'nodma' | 'high' | 'any' | 'ring' | 'next';
 export interface Seg { where: Where; off: number; len: number; write: boolean; flags: number }
 export type Shape = 'chain' | 'indirect' | 'loop' | 'bad-next' | 'bad-head' | 'indirect-garbage' | 'indirect-nested' | 'indirect-next' | 'indirect-len';
 
@@ -172,6 +173,7 @@ export class FuzzDriver {
       case 'high': return 0x0200_0000 + s.off * 0x100; // beyond the 32 MiB of RAM
       case 'any': return s.off * 0x1000 + 0x1_0000_0000 * (s.off & 1);
       case 'ring': return this.h.queues.get(q)?.desc ?? 0; // the descriptor table itself
+      case 'next': return this.data; // (resolved against the previous segment in chain())
     }
   }
 
@@ -202,10 +204,14 @@ export class FuzzDriver {
       return;
     }
     const ram = this.h.mem.ram;
-    const segs = o.segs.map((s) => ({ ...s, addr: this.addr(s, o.q) }));
-    // The payload goes into the first segment's buffer when it is in RAM.
+    const segs: Array<Seg & { addr: number }> = [];
+    for (const s of o.segs) {
+      const prev = segs[segs.length - 1];
+      segs.push({ ...s, addr: s.where === 'next' && prev !== undefined ? prev.addr + prev.len : this.addr(s, o.q) });
+    }
+    // The payload goes at the first segment's buffer (and on into 'next' ones) when it is in the data area.
     const first = segs[0];
-    if (first !== undefined && first.where === 'data') ram.set(o.payload.slice(0, Math.min(o.payload.length, first.len)), first.addr);
+    if (first !== undefined && first.where === 'data') ram.set(o.payload, first.addr);
     const n = dq.size;
     const idx = (i: number): number => (o.start + i * o.stride) % n;
     const F_NEXT = 1, F_WRITE = 2, F_INDIRECT = 4;
