@@ -5,11 +5,13 @@ import type { Sys } from '../kernel/sys.js';
 import { O_NONBLOCK, O_RDWR } from '../kernel/types.js';
 import { EAGAIN, errnoName } from '../kernel/errno.js';
 import { WorkloadConfigError, type SummaryLine, type WorkloadEntry, workloadResult } from './workload.js';
+import { readText, writeText } from './files.js';
 import { spread } from './blockio.js';
 import { arpRequest, icmpEcho, parseArpReply, parseEchoReply, parseIpv4, parseUdpEcho, udpDatagram } from './netpkt.js';
 
 export const netEchoParams = {
   ifname: { type: 'string', default: 'eth0', minLength: 1, doc: 'the interface a network driver serves as network.<ifname>: (frames; network.<ifname>:mac its address)' },
+  ssid: { type: 'string', default: '', maxLength: 32, doc: 'Wi-Fi: scan for and connect to this open network through wifictl:<ifname>/ first (empty: a wired interface, nothing to connect)' },
   ip: { type: 'string', default: '10.0.2.15', doc: 'this host\'s static IPv4 address (the network file\'s guest address)' },
   peer: { type: 'string', default: '10.0.2.2', doc: 'the peer to resolve and ping (the network file\'s peer host)' },
   pings: { type: 'number', default: 20, min: 0, max: 1_000_000, integer: true, doc: 'ICMP echo requests to send, one at a time' },
@@ -28,7 +30,7 @@ export const netEchoParams = {
 } as const satisfies PropTable;
 
 export type NetEchoParams = PropValues<typeof netEchoParams>;
-export type NetEchoStep = 'up' | 'arp' | 'ping' | 'udp';
+export type NetEchoStep = 'up' | 'connect' | 'arp' | 'ping' | 'udp';
 
 export interface NetEchoResult {
   steps: NetEchoStep[];
@@ -48,10 +50,12 @@ export interface NetEchoResult {
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 
 /**
- * A host on a wired network, as a Redox program drives a NIC driver: wait
- * for `network.<if>:`, read the interface's address from `network.<if>:mac`,
- * resolve the peer with ARP, ping it, then send UDP datagrams to its echo
- * port and check every echo. One process; frames only through the scheme.
+ * A host on a network, as a Redox program drives a NIC driver: wait for
+ * `network.<if>:`, read the interface's address from `network.<if>:mac`,
+ * (on Wi-Fi, with `ssid`: connect through `wifictl:<if>/connect`), resolve
+ * the peer with ARP, ping it, then send UDP datagrams to its echo port and
+ * check every echo. One process; frames only through the scheme, so the same
+ * workload runs over virtio-net, a linux-kpi net device and Wi-Fi.
  */
 export function spawnNetEcho(kernel: Kernel, params: NetEchoParams): NetEchoResult {
   const result: NetEchoResult = {
@@ -126,6 +130,18 @@ export function spawnNetEcho(kernel: Kernel, params: NetEchoParams): NetEchoResu
     if (net < 0) return fail(sys, 'up', `cannot open ${dev}: ${errnoName(net)}`);
     result.steps.push('up');
 
+    if (params.ssid !== '') {
+      // The same workload over Wi-Fi: associate first (the driver's control scheme), then the frames are Ethernet.
+      const ctl = `wifictl:${params.ifname}`;
+      const scan = yield* writeText(sys, `${ctl}/scan`, `ssid=${params.ssid}`);
+      if (scan < 0) return fail(sys, 'connect', `scan failed: ${errnoName(scan)}`);
+      const conn = yield* writeText(sys, `${ctl}/connect`, params.ssid);
+      if (conn < 0) return fail(sys, 'connect', `connect to "${params.ssid}" failed: ${errnoName(conn)}`);
+      const status = yield* readText(sys, `${ctl}/status`);
+      if (typeof status !== 'string' || !status.includes('state=connected')) return fail(sys, 'connect', `status after connect: ${JSON.stringify(status)}`);
+      result.steps.push('connect');
+    }
+
     const rx = new Uint8Array(2048);
     let peerMac: Uint8Array | undefined;
     const arp = yield* exchange(sys, net, rx, arpRequest(mac, myIp, peerIp), (f) => { peerMac = parseArpReply(f, myIp, peerIp); return peerMac !== undefined; });
@@ -164,7 +180,7 @@ export function spawnNetEcho(kernel: Kernel, params: NetEchoParams): NetEchoResu
 
 export const netEchoWorkload: WorkloadEntry<typeof netEchoParams, NetEchoResult> = {
   type: 'netecho',
-  description: 'a host on a wired network: wait for network.<if>:, read its MAC, ARP the peer, ping it, UDP echo round trips (network.<if>: only)',
+  description: 'a host on a network: wait for network.<if>:, read its MAC, (Wi-Fi: connect), ARP the peer, ping it, UDP echo round trips',
   params: netEchoParams,
   expectations: {
     minPings: 'at least this many echo requests answered',

@@ -112,3 +112,28 @@ describe('netpkt UDP', () => {
     expect(parseUdpEcho(arpRequest(mac, me, them), them, me, 40000, 7, 3, 33)).toBe(false);
   });
 });
+
+describe('netecho over Wi-Fi (the same workload, with ssid)', () => {
+  it('brings up the iwlwifi driver, connects to simnet, reads network.wlan0:mac and pings the access point', async () => {
+    const { runScenario } = await import('../../src/machine/run.js');
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'simrun-netecho-wifi-'));
+    const p = join(dir, 'wifi-netecho.json');
+    writeFileSync(p, JSON.stringify({
+      name: 'wifi-netecho', seed: 1,
+      machine: { cores: 2, ramMiB: 256, devices: [{ type: 'iwlwifi', id: 'wlan0', bdf: '00:05.0', props: { rf: join(ROOT, 'fixtures/rf/home.json') } }] },
+      drivers: { iwlwifi: { irqMode: 'msi', firmwareDir: join(ROOT, 'fixtures/firmware') } },
+      workload: { type: 'netecho', ifname: 'wlan0', ssid: 'simnet', ip: '192.168.50.23', peer: '192.168.50.1', pings: 10, udpDatagrams: 0, replyTimeoutMs: 500 },
+      limits: { simTime: '20s' },
+      expect: { minPings: 10, maxGuestErrors: 0, crashes: 0 },
+    }));
+    const out = runScenario(p);
+    expect(out.result.failures).toEqual([]);
+    const w = out.result.workload as { result: { steps: string[]; mac: string; pingsOk: number } };
+    expect(w.result.steps).toEqual(['up', 'connect', 'arp', 'ping', 'udp']);
+    expect(w.result.pingsOk).toBe(10);
+    expect(w.result.mac).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+    expect(w.result.mac).not.toBe('00:00:00:00:00:00');
+  });
+});

@@ -17,6 +17,9 @@
  * A read file's text is taken when it is read at offset 0 and served from
  * that snapshot at later offsets (so `cat` sees one consistent text).
  *
+ * `network.<if>:mac` — the adapter's address, read as 6 raw bytes (as every
+ * network driver serves it: src/drivers/linux-kpi/netdev.ts).
+ *
  * `network.<if>:` — raw Ethernet frames: read = one received frame (blocks;
  * -EAGAIN with O_NONBLOCK), write = one frame to send (-ENETDOWN when not
  * connected, -EINVAL when shorter than 14 bytes; blocks while the TX queue
@@ -43,7 +46,7 @@ const CTL_FILES: readonly CtlFile[] = ['scan', 'networks', 'connect', 'disconnec
 const READABLE = new Set<CtlFile>(['networks', 'status', 'mac']);
 
 interface CtlHandle { file: CtlFile; snapshot: Uint8Array | null }
-interface NetHandle { nonBlocking: boolean }
+interface NetHandle { nonBlocking: boolean; mac: boolean }
 interface CtlJob { p: Packet; file: 'scan' | 'connect' | 'disconnect'; arg: string }
 
 const enc = new TextEncoder();
@@ -211,8 +214,9 @@ export class IwlSchemes {
     const fd = this.netFd;
     switch (p.op) {
       case OP_OPEN: {
+        if (p.path !== '' && p.path !== 'mac') { this.reply(fd, p, -ENOENT); return; }
         const h = this.nextHandle++;
-        this.netHandles.set(h, { nonBlocking: (p.flags & O_NONBLOCK) !== 0 });
+        this.netHandles.set(h, { nonBlocking: (p.flags & O_NONBLOCK) !== 0, mac: p.path === 'mac' });
         this.reply(fd, p, h);
         return;
       }
@@ -225,6 +229,13 @@ export class IwlSchemes {
       case OP_READ: {
         const h = this.netHandles.get(p.handle);
         if (h === undefined || p.buf === null) { this.reply(fd, p, -EINVAL); return; }
+        if (h.mac) {
+          const mac = this.mvm.macBytes.subarray(Math.min(6, Math.max(0, p.offset)));
+          const n = Math.min(mac.length, p.buf.length);
+          p.buf.set(mac.subarray(0, n));
+          this.reply(fd, p, n);
+          return;
+        }
         if (this.readers.length === 0 && this.mvm.rxQueue.length > 0) { this.deliver(p); return; }
         if (h.nonBlocking) { this.reply(fd, p, -EAGAIN); return; }
         this.readers.push(p);
@@ -232,7 +243,7 @@ export class IwlSchemes {
       }
       case OP_WRITE: {
         const h = this.netHandles.get(p.handle);
-        if (h === undefined || p.buf === null) { this.reply(fd, p, -EINVAL); return; }
+        if (h === undefined || p.buf === null || h.mac) { this.reply(fd, p, -EINVAL); return; }
         if (this.writers.length > 0) {
           if (h.nonBlocking) this.reply(fd, p, -EAGAIN);
           else this.writers.push(p);

@@ -144,6 +144,8 @@ export abstract class MvmCore {
 
   get mac(): Uint8Array | null { return this.nvm?.mac ?? null; }
   get macString(): string { return this.nvm === null ? '' : macToString(this.nvm.mac); }
+  /** The address as 6 bytes (zeros before the NVM was read). */
+  get macBytes(): Uint8Array { return this.nvm === null ? new Uint8Array(6) : Uint8Array.from(this.nvm.mac); }
 
   // ---- host commands ----------------------------------------------------------------
   /**
