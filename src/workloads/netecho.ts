@@ -3,10 +3,11 @@ import type { PropTable, PropValues } from '../sim/props.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Sys } from '../kernel/sys.js';
 import { O_NONBLOCK, O_RDWR } from '../kernel/types.js';
-import { EAGAIN, errnoName } from '../kernel/errno.js';
+import { errnoName } from '../kernel/errno.js';
 import { WorkloadConfigError, type SummaryLine, type WorkloadEntry, workloadResult } from './workload.js';
 import { readText, writeText } from './files.js';
 import { spread } from './blockio.js';
+import { awaitFrame as awaitFrameOn } from './frame-wait.js';
 import { arpRequest, icmpEcho, parseArpReply, parseEchoReply, parseIpv4, parseUdpEcho, udpDatagram } from './netpkt.js';
 
 export const netEchoParams = {
@@ -85,19 +86,8 @@ export function spawnNetEcho(kernel: Kernel, params: NetEchoParams): NetEchoResu
     return 1;
   }
 
-  /** Polls the non-blocking fd until `match` accepts a frame or the reply timeout passes. */
-  function* awaitFrame(sys: Sys, fd: number, buf: Uint8Array, match: (frame: Uint8Array) => boolean): Co<boolean | number> {
-    const deadline = sys.now + params.replyTimeoutMs * 1e9;
-    for (;;) {
-      const n = yield* sys.read(fd, buf);
-      if (n > 0) {
-        if (match(buf.subarray(0, n))) return true;
-        continue;
-      }
-      if (n < 0 && n !== -EAGAIN) return n;
-      if (sys.now >= deadline) return false;
-      yield* sys.sleep(params.pollUs * 1e6);
-    }
+  function awaitFrame(sys: Sys, fd: number, buf: Uint8Array, match: (frame: Uint8Array) => boolean): Co<boolean | number> {
+    return awaitFrameOn(sys, fd, buf, match, params.replyTimeoutMs, params.pollUs);
   }
 
   /** Sends `frame` and waits for the reply `match` accepts; true, or why not ("send failed: ..." / "no reply"). */
