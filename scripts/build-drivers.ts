@@ -43,6 +43,8 @@ const CFLAGS = [
 ];
 const LDFLAGS = [
   '-Wl,--no-entry', '-Wl,--export-dynamic', '-Wl,--export=__heap_base', '-Wl,--export=__wasm_call_ctors', '-Wl,--export-table',
+  // The task words of the inline spinlocks (guest/lib/spinlock.c), which the runtime writes.
+  '-Wl,--export=__kpi_current_tid', '-Wl,--export=__kpi_spin_depth',
   '-Wl,-z,stack-size=65536', '-Wl,--initial-memory=1048576',
 ];
 

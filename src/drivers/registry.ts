@@ -225,7 +225,7 @@ DRIVERS.push(compiledLinuxDriver({
   params: {
     loops: { type: 'number', default: 1000, min: 0, max: 2_000_000_000, integer: true, doc: 'iterations of arithmetic between two register reads' },
     mmio_reads: { type: 'number', default: 0, min: 0, max: 100_000_000, integer: true, doc: 'a burst of this many CSTS reads after the loop (the bench\'s boundary-call figure)' },
-    fault: { type: 'number', default: 0, min: 0, max: 7, integer: true, doc: '1 BUG_ON, 2 store outside memory, 3 endless loop, 4 unbounded recursion, 5 null function pointer, 7 double kfree' },
+    fault: { type: 'number', default: 0, min: 0, max: 8, integer: true, doc: '1 BUG_ON, 2 store outside memory, 3 endless loop, 4 unbounded recursion, 5 null function pointer, 7 double kfree, 8 spinlock misuse' },
     kpi_extra: { type: 'number', default: 0, min: 0, max: 2, integer: true, doc: '1: also exercise dmapool.h, firmware.h (kpi-extra-test.bin), skbuff.h and NAPI; 2: plus a double dma_pool_free' },
     kpi_netdev: { type: 'number', default: 0, min: 0, max: 1, integer: true, doc: '1: also register a loopback net device served as network.loop0: (netdevice.h: ndo_open/stop/start_xmit, queue stop/wake, NAPI receive)' },
     firmwareDir: { type: 'string', default: '', doc: 'the driver\'s /lib/firmware for request_firmware (relative to the scenario file; empty: none)' },

@@ -8,7 +8,8 @@
  * what a broken driver does, for the crash-report tests:
  *   1 BUG_ON (unreachable), 2 a store far outside its memory, 3 an endless
  *   loop, 4 unbounded recursion, 5 a call through a null function pointer,
- *   7 a double kfree.
+ *   7 a double kfree, 8 spinlock misuse (sleeping holding one, recursion,
+ *   unlocking an unlocked one).
  * With `kpi_extra` set it also runs extra.c (DMA pools, firmware, skbs, NAPI);
  * with `kpi_netdev` it registers netloop.c's loopback net device.
  */
@@ -19,6 +20,7 @@
 #include <linux/completion.h>
 #include <linux/moduleparam.h>
 #include <linux/jiffies.h>
+#include <linux/spinlock.h>
 
 #define NVME_REG_CAP 0x00
 #define NVME_REG_VS 0x08
@@ -95,6 +97,16 @@ static int selftest_probe(struct pci_dev *pdev, const struct pci_device_id *id) 
   case 4: { volatile int depth = 0; recurse(&depth); break; }
   case 5: null_fn(); break;
   case 7: { void *p = kmalloc(64, GFP_KERNEL); kfree(p); kfree(p); break; }
+  case 8: { /* sleeping with a spinlock held, then taking it again and unlocking it twice */
+    static spinlock_t lock;
+    spin_lock_init(&lock);
+    spin_lock(&lock);
+    msleep(1);
+    spin_lock(&lock);
+    spin_unlock(&lock);
+    spin_unlock(&lock);
+    break;
+  }
   }
   dma_free_coherent(&pdev->dev, 4096, buf, dma);
   int extra = param_int("kpi_extra", 0);

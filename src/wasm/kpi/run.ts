@@ -38,7 +38,11 @@ export function* runCompiledPciDriver(sys: Sys, pci: PciFunctionHandle, o: Compi
   const mod = loadDriverModule(o.module);
   const k = new LinuxKpi(sys, o.name);
   if (o.firmwareDir !== undefined) k.setFirmwareDir(o.firmwareDir);
-  const proc = new WasmProcess(mod, sys, { memoryBytes: o.memoryBytes, imports: LINUX_KPI_TABLES });
+  const proc = new WasmProcess(mod, sys, {
+    memoryBytes: o.memoryBytes, imports: LINUX_KPI_TABLES,
+    // Linux's might_sleep: a call that may sleep, made with a spinlock held.
+    sleepingWhileLocked: (name, locks) => k.env.log('error', `BUG: ${name.replace(/^linux\./, '')} (sleeping) while holding ${locks} spinlock(s)`),
+  });
   const shim = new KpiShim(k, proc, o.params);
   proc.host = shim;
   const ctors = proc.exported('__wasm_call_ctors');

@@ -22,11 +22,32 @@ export function cFunction(cx: WasmCallContext, fn: number, what: string): (...a:
   return f;
 }
 
+/** The name of the task whose module-visible id (task id + 1) is `owner`. */
+function taskName(cx: WasmCallContext, owner: number): string {
+  return cx.sys.thread(owner - 1)?.name ?? `#${owner - 1}`;
+}
+
 export const SYNC_IMPORTS: ImportTable = {
   linux: {
     spin_lock_init: { fn: (cx, name) => { const s = shim(cx); return s.add('spinlock', s.k.spinlocks.spin_lock_init(cx.proc.cstring(name, 64))); } },
-    spin_lock: { fn: (cx, h) => { const s = shim(cx); s.k.spinlocks.spin_lock(s.get<Spinlock>(h, 'spinlock')); } },
-    spin_unlock: { fn: (cx, h) => { const s = shim(cx); s.k.spinlocks.spin_unlock(s.get<Spinlock>(h, 'spinlock')); } },
+    // Inline spinlocks (linux/spinlock.h) call in only when something is wrong; `owner` is the lock's task id + 1.
+    spin_lock_bug: {
+      fn: (cx, h, owner) => {
+        const s = shim(cx);
+        const name = s.get<Spinlock>(h, 'spinlock').name;
+        const self = cx.sys.currentThread();
+        if (owner === self.tid + 1) s.k.env.log('error', `BUG: recursive spin_lock of ${name} (deadlock)`);
+        else s.k.env.log('error', `BUG: spin_lock of ${name} held by task ${taskName(cx, owner)}, which slept while holding it (would spin forever)`);
+      },
+    },
+    spin_unlock_bug: {
+      fn: (cx, h, owner) => {
+        const s = shim(cx);
+        const name = s.get<Spinlock>(h, 'spinlock').name;
+        if (owner === 0) s.k.env.log('error', `BUG: spin_unlock of unlocked spinlock ${name}`);
+        else s.k.env.log('error', `BUG: spin_unlock of ${name} by task ${cx.sys.currentThread().name}, held by ${taskName(cx, owner)}`);
+      },
+    },
     mutex_init: { fn: (cx, name) => { const s = shim(cx); return s.add('mutex', s.k.mutexes.mutex_init(cx.proc.cstring(name, 64))); } },
     mutex_lock: { blocking: true, fn: (cx, h) => { const s = shim(cx); return s.k.mutexes.mutex_lock(s.get<Mutex>(h, 'mutex')); } },
     mutex_unlock: { fn: (cx, h) => { const s = shim(cx); s.k.mutexes.mutex_unlock(s.get<Mutex>(h, 'mutex')); } },

@@ -111,9 +111,14 @@ class WasmThread {
   pendingFirst: unknown = 0;
   /** The core the thread's task runs on (charged at every boundary call). */
   readonly core: Core;
+  /** Its id as the module sees it (`__kpi_current_tid`: task id + 1, never 0). */
+  readonly tid: number;
+  /** Inline spinlocks it holds (`__kpi_spin_depth` while it runs). */
+  spinDepth = 0;
   constructor(readonly sys: Sys, readonly stack: Span, readonly asyncBuf: number) {
     this.sp = stack.start + stack.size;
     this.core = sys.ctx.core;
+    this.tid = sys.currentThread().tid + 1;
   }
 }
 
@@ -121,6 +126,12 @@ export interface WasmProcessOptions {
   /** Linear memory size (whole wasm pages); the module may not grow it itself. */
   memoryBytes: number;
   imports: readonly ImportTable[];
+  /**
+   * Called when a task that holds inline spinlocks (the module's
+   * `__kpi_spin_depth` > 0) calls an import that may sleep; the interface
+   * layer reports it (Linux's might_sleep).
+   */
+  sleepingWhileLocked?: (importName: string, locks: number) => void;
 }
 
 /** A driver module instantiated as one process (see the module comment). */
@@ -138,6 +149,10 @@ export class WasmProcess implements ProcessRam {
   /** The fuel counter: `words[fuelAt]` (an i32 of linear memory). */
   private readonly words: Int32Array;
   private readonly fuelAt: number;
+  /** Word indices of `__kpi_current_tid` and `__kpi_spin_depth` (-1: the module has no inline spinlocks). */
+  private readonly tidAt: number = -1;
+  private readonly depthAt: number = -1;
+  private readonly sleepingWhileLocked: ((importName: string, locks: number) => void) | undefined;
   private readonly spGlobal: WebAssembly.Global;
   private readonly stackLimit: WebAssembly.Global;
   /** Live heap allocations: start → size (kfree and DMA frees check against it). */
@@ -196,6 +211,14 @@ export class WasmProcess implements ProcessRam {
     this.dv = new DataView(this.memory.buffer);
     this.words = new Int32Array(this.memory.buffer);
     this.fuelAt = Number((ex[FUEL_ADDR_GLOBAL] as WebAssembly.Global).value) >>> 2;
+    // A linux-kpi module's task words (guest/lib/spinlock.c): both or neither.
+    const tidG = ex.__kpi_current_tid as WebAssembly.Global | undefined;
+    const depthG = ex.__kpi_spin_depth as WebAssembly.Global | undefined;
+    if (tidG instanceof WebAssembly.Global && depthG instanceof WebAssembly.Global) {
+      this.tidAt = Number(tidG.value) >>> 2;
+      this.depthAt = Number(depthG.value) >>> 2;
+    }
+    this.sleepingWhileLocked = opts.sleepingWhileLocked;
     const kernel = sys.kernel;
     this.region = kernel.mem.addRegionBelow(kernel.mem.regionLimit, want, this.bytes, `${sys.proc.name}[${sys.pid}]`);
     this.base = this.region.base;
@@ -370,14 +393,20 @@ export class WasmProcess implements ProcessRam {
       this.words[this.fuelAt] = FUEL_SLICE;
       throw this.trapOf(e, what);
     } finally {
+      const t = this.current;
+      if (t !== undefined && this.depthAt >= 0) t.spinDepth = this.words[this.depthAt]!;
       this.current = undefined;
     }
   }
 
-  /** Makes `t` the running thread: its stack pointer and stack bounds. */
+  /** Makes `t` the running thread: its stack pointer and stack bounds, and its task words for inline spinlocks. */
   private enter(t: WasmThread): void {
     this.spGlobal.value = t.sp;
     this.stackLimit.value = t.stack.start;
+    if (this.depthAt >= 0) {
+      this.words[this.tidAt] = t.tid;
+      this.words[this.depthAt] = t.spinDepth;
+    }
     this.current = t;
   }
 
@@ -425,6 +454,7 @@ export class WasmProcess implements ProcessRam {
         return t.result;
       }
       this.boundary(slot, a, b, c);
+      if (this.depthAt >= 0 && this.words[this.depthAt]! > 0) this.sleepingWhileLocked?.(this.importNames[slot]!, this.words[this.depthAt]!);
       const co = fn(cx, a, b, c, dd, e, f, g, h);
       const step = co.next();
       if (step.done === true) return typeof step.value === 'number' ? step.value : 0;

@@ -69,6 +69,28 @@ describe('kpi-selftest (C, linux-kpi, wasm)', () => {
     });
   }
 
+  it('fault 8: spinlock misuse is reported as Linux lock debugging would, naming the call or the lock; the driver goes on', () => {
+    const out = runScenario(scenario({ fault: 8 }));
+    expect(out.result.crashes).toEqual([]);
+    const bugs = out.machine.kernel.logs.filter((l) => l.text.includes('BUG')).map((l) => `${l.level} ${l.text}`);
+    expect(bugs).toEqual([
+      'error kpi-selftest: BUG: msleep (sleeping) while holding 1 spinlock(s)',
+      'error kpi-selftest: BUG: recursive spin_lock of &lock (deadlock)',
+      'error kpi-selftest: BUG: spin_unlock of unlocked spinlock &lock',
+    ]);
+    expect(out.machine.kernel.logs.some((l) => l.text.endsWith('selftest done'))).toBe(true);
+  });
+
+  it('inline spinlocks never call into the kernel interface when used correctly (nvme-c: no lock imports)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const m = new WebAssembly.Module(readFileSync(join(ROOT, 'guest/modules/nvme.wasm')));
+    const spin = WebAssembly.Module.imports(m).filter((i) => i.name.startsWith('spin_')).map((i) => i.name).sort();
+    expect(spin).toEqual(['spin_lock_bug', 'spin_lock_init', 'spin_unlock_bug']);
+    const exp = WebAssembly.Module.exports(m).map((e) => e.name);
+    expect(exp).toContain('__kpi_current_tid');
+    expect(exp).toContain('__kpi_spin_depth');
+  });
+
   it('an endless loop is stopped at the run\'s time limit as a crash, not a hang', () => {
     const { value: out } = withCrashes(() => runScenario(scenario({ fault: 3 }, '5ms')), 'endless loop');
     expect(out.result.crashes[0]!.reason).toMatch(/ran past the run's time limit without a boundary call/);
