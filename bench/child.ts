@@ -4,12 +4,15 @@
  *   tsx bench/child.ts replay <trace> [scenario.json]  -> trace-as-hardware replay
  *   tsx bench/child.ts make-diff <events> <dir>        -> two synthetic traces to diff
  *   tsx bench/child.ts diff <a> <b>                    -> diff them (nothing else in the process)
+ *   tsx bench/child.ts reads <driver> <ops>            -> 4 KiB NVMe reads through one driver, recording on,
+ *                                                         after an unmeasured warm-up run (its JIT state alone)
  * Prints one JSON line: { events, seconds, maxRssMiB }.
  */
 import { runScenario } from '../src/machine/run.js';
 import { runReplayHardware } from '../src/machine/replay/run.js';
 import { deviceDecoders } from '../src/devices/decoders.js';
 import { benchDiffFiles, makeDiffBenchTraces } from './support/diff-workload.js';
+import { benchNvme } from './run.js';
 
 function main(): void {
   const [job, a, b] = process.argv.slice(2);
@@ -27,8 +30,13 @@ function main(): void {
   } else if (job === 'diff' && a !== undefined && b !== undefined) {
     const r = benchDiffFiles(() => performance.now(), a, b);
     events = r.eventsA + r.eventsB;
+  } else if (job === 'reads' && (a === 'nvme' || a === 'nvme-c') && b !== undefined) {
+    benchNvme(Number(b), true, a);
+    const r = benchNvme(Number(b), true, a);
+    process.stdout.write(`${JSON.stringify({ events: Number(b), seconds: Number(b) / r.readsPerS, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+    return;
   } else {
-    throw new Error('usage: child.ts record <scenario> <trace> | replay <trace> | make-diff <events> <dir> | diff <a> <b>');
+    throw new Error('usage: child.ts record <scenario> <trace> | replay <trace> | make-diff <events> <dir> | diff <a> <b> | reads nvme|nvme-c <ops>');
   }
   const seconds = (performance.now() - t0) / 1000;
   process.stdout.write(`${JSON.stringify({ events, seconds, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
