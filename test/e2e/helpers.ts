@@ -51,6 +51,23 @@ export function simrunIn(dir: string, ...args: string[]): { code: number | null;
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+/**
+ * simrunIn without blocking the test worker (vitest's worker RPC times out
+ * when a synchronous spawn holds its event loop for a minute, as
+ * `check --all` over every golden trace can).
+ */
+export async function simrunAsync(dir: string, ...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((done) => {
+    execFile(process.execPath, [join(dir, 'bin/simrun.js'), ...args], {
+      cwd: dir, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, maxBuffer: 1 << 28,
+    }, (e, stdout, stderr) => {
+      const code = e === null ? 0 : typeof (e as { code?: unknown }).code === 'number' ? (e as { code: number }).code : null;
+      done({ code, out: stdout, err: stderr });
+    });
+  });
+}
+
 /** A driver whose I/O queues stop ringing the CQ head doorbell after `ok` rings (admin queue unaffected). */
 export function withBrokenCqDoorbell<T>(ok: number, fn: () => T): T {
   const ring = QueuePair.prototype.ringCq;

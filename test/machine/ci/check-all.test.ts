@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupCopies, editFile, projectCopy, ROOT, simrunIn } from '../../e2e/helpers.js';
+import { cleanupCopies, editFile, projectCopy, ROOT, simrunAsync } from '../../e2e/helpers.js';
 import { childrenNamed, parseXml } from '../../../src/machine/ci/xml.js';
 import { runCheckAll } from '../../../src/machine/ci/check-all.js';
 
@@ -20,8 +20,8 @@ beforeAll(() => {
 });
 
 describe('simrun check --all', () => {
-  it('checks every scenario with a golden trace: all identical, exit 0, one line each and a total', () => {
-    const r = simrunIn(ROOT, 'check', '--all');
+  it('checks every scenario with a golden trace: all identical, exit 0, one line each and a total', async () => {
+    const r = await simrunAsync(ROOT, 'check', '--all');
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
@@ -30,11 +30,11 @@ describe('simrun check --all', () => {
     expect(lines[GOLDENS.length]).toMatch(new RegExp(`^${GOLDENS.length} scenarios: ${GOLDENS.length} identical, 0 timing-only, 0 functional; PASS; without a golden trace, not checked: .*wifi-bringup`));
   });
 
-  it('a broken golden trace fails with exit 1: JUnit failure with the headline, annotations, the re-simulated trace and the HTML report kept', () => {
+  it('a broken golden trace fails with exit 1: JUnit failure with the headline, annotations, the re-simulated trace and the HTML report kept', async () => {
     const junit = join(dir, 'report.xml');
     const actual = join(dir, 'actual');
     const html = join(dir, 'html');
-    const r = simrunIn(ROOT, 'check', '--all', '--golden-dir', broken, '--junit', junit, '--annotations', '--save-actual', actual, '--html', html);
+    const r = await simrunAsync(ROOT, 'check', '--all', '--golden-dir', broken, '--junit', junit, '--annotations', '--save-actual', actual, '--html', html);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/^nvme-msix\s+FUNCTIONAL\s+FAIL$/m);
     expect(r.out).toMatch(/^nvme-intx\s+IDENTICAL\s+ok$/m);
@@ -63,18 +63,18 @@ describe('simrun check --all', () => {
     expect(readFileSync(join(html, 'nvme-msix.html'), 'utf8')).toMatch(/<html/i);
   });
 
-  it('--jobs 2 prints exactly what --jobs 1 prints (text and JSON)', () => {
+  it('--jobs 2 prints exactly what --jobs 1 prints (text and JSON)', async () => {
     for (const extra of [[], ['--json']]) {
-      const one = simrunIn(ROOT, 'check', '--all', '--golden-dir', broken, '--jobs', '1', ...extra);
-      const two = simrunIn(ROOT, 'check', '--all', '--golden-dir', broken, '--jobs', '2', ...extra);
+      const one = await simrunAsync(ROOT, 'check', '--all', '--golden-dir', broken, '--jobs', '1', ...extra);
+      const two = await simrunAsync(ROOT, 'check', '--all', '--golden-dir', broken, '--jobs', '2', ...extra);
       expect(one.code).toBe(1);
       expect(two.code).toBe(1);
       expect(two.out).toBe(one.out);
     }
   });
 
-  it('--json is one object for the run: scenarios with name, verdict, exitCode, headlines, failures', () => {
-    const r = simrunIn(ROOT, 'check', '--all', '--golden-dir', broken, '--json');
+  it('--json is one object for the run: scenarios with name, verdict, exitCode, headlines, failures', async () => {
+    const r = await simrunAsync(ROOT, 'check', '--all', '--golden-dir', broken, '--json');
     const j = JSON.parse(r.out);
     expect(j.exitCode).toBe(1);
     expect(j.scenarios.map((s: { name: string }) => s.name)).toEqual(GOLDENS);
@@ -84,10 +84,10 @@ describe('simrun check --all', () => {
     expect(j.totals.FUNCTIONAL).toBe(1);
   });
 
-  it('shards 1/2 and 2/2 cover every scenario exactly once, and merge-reports joins their JSON and JUnit outputs', () => {
-    const s1 = simrunIn(ROOT, 'check', '--all', '--golden-dir', broken, '--shard', '1/2', '--json');
+  it('shards 1/2 and 2/2 cover every scenario exactly once, and merge-reports joins their JSON and JUnit outputs', async () => {
+    const s1 = await simrunAsync(ROOT, 'check', '--all', '--golden-dir', broken, '--shard', '1/2', '--json');
     const j2 = join(dir, 'shard2.xml');
-    const s2 = simrunIn(ROOT, 'check', '--all', '--golden-dir', broken, '--shard', '2/2', '--json', '--junit', j2);
+    const s2 = await simrunAsync(ROOT, 'check', '--all', '--golden-dir', broken, '--shard', '2/2', '--json', '--junit', j2);
     const n1 = JSON.parse(s1.out).scenarios.map((s: { name: string }) => s.name) as string[];
     const n2 = JSON.parse(s2.out).scenarios.map((s: { name: string }) => s.name) as string[];
     expect(n1.length).toBeGreaterThan(0);
@@ -97,28 +97,28 @@ describe('simrun check --all', () => {
     const f1 = join(dir, 'shard1.json');
     writeFileSync(f1, s1.out);
     const out = join(dir, 'merged.xml');
-    const m = simrunIn(ROOT, 'merge-reports', f1, j2, '--junit', out, '--json');
+    const m = await simrunAsync(ROOT, 'merge-reports', f1, j2, '--junit', out, '--json');
     expect(m.code).toBe(1);
     const merged = JSON.parse(m.out);
-    const whole = JSON.parse(simrunIn(ROOT, 'check', '--all', '--golden-dir', broken, '--json').out);
+    const whole = JSON.parse((await simrunAsync(ROOT, 'check', '--all', '--golden-dir', broken, '--json')).out);
     expect(merged.scenarios).toEqual(whole.scenarios);
     expect(merged.totals).toEqual(whole.totals);
     const cases = childrenNamed(childrenNamed(parseXml(readFileSync(out, 'utf8')), 'testsuite')[0]!, 'testcase');
     expect(cases.map((c) => c.attrs.name)).toEqual(GOLDENS);
     // Text form, and overlapping reports are bad input.
-    expect(simrunIn(ROOT, 'merge-reports', f1, j2).out).toMatch(/scenarios: .*1 functional; FAIL/);
-    const dup = simrunIn(ROOT, 'merge-reports', f1, f1);
+    expect((await simrunAsync(ROOT, 'merge-reports', f1, j2)).out).toMatch(/scenarios: .*1 functional; FAIL/);
+    const dup = await simrunAsync(ROOT, 'merge-reports', f1, f1);
     expect(dup.code).toBe(2);
     expect(dup.err).toMatch(/shard1\.json: .*is also in .*shard1\.json/);
-    const missing = simrunIn(ROOT, 'merge-reports', join(dir, 'nope.json'));
+    const missing = await simrunAsync(ROOT, 'merge-reports', join(dir, 'nope.json'));
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/nope\.json: report file not found/);
   });
 
-  it('one scenario: --save-actual, --html and --junit on a failing check', () => {
+  it('one scenario: --save-actual, --html and --junit on a failing check', async () => {
     const junit = join(dir, 'one.xml');
     const htmlFile = join(dir, 'one.html');
-    const r = simrunIn(ROOT, 'check', 'nvme-msix', '--golden', join(broken, 'nvme-msix.simtrace'), '--save-actual', join(dir, 'one'), '--html', htmlFile, '--junit', junit);
+    const r = await simrunAsync(ROOT, 'check', 'nvme-msix', '--golden', join(broken, 'nvme-msix.simtrace'), '--save-actual', join(dir, 'one'), '--html', htmlFile, '--junit', junit);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/1 divergence/);
     expect(r.out).toContain(`re-simulated trace kept: ${join(dir, 'one', 'nvme-msix.simtrace')}`);
@@ -128,12 +128,12 @@ describe('simrun check --all', () => {
     expect(tc).toHaveLength(1);
     expect(childrenNamed(tc[0]!, 'failure')).toHaveLength(1);
     // A passing check keeps nothing.
-    const ok = simrunIn(ROOT, 'check', 'nvme-intx', '--save-actual', join(dir, 'none'));
+    const ok = await simrunAsync(ROOT, 'check', 'nvme-intx', '--save-actual', join(dir, 'none'));
     expect(ok.code).toBe(0);
     expect(readdirSync(join(dir, 'none'))).toEqual([]);
   });
 
-  it('bad options are exit 2 naming the option', () => {
+  it('bad options are exit 2 naming the option', async () => {
     const cases: [string[], RegExp][] = [
       [['check', '--all', '--shard', '3/2'], /--shard: "3\/2" is not a shard/],
       [['check', '--all', '--jobs', '0'], /--jobs: "0" is out of range/],
@@ -144,16 +144,16 @@ describe('simrun check --all', () => {
       [['check', '--all', '--golden-dir', join(dir, 'no-such-dir')], /no-such-dir: --golden-dir: folder not found/],
     ];
     for (const [args, msg] of cases) {
-      const r = simrunIn(ROOT, ...args);
+      const r = await simrunAsync(ROOT, ...args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err, args.join(' ')).toMatch(msg);
     }
   });
 
-  it('a harmless timing change is TIMING-ONLY: passes with a ::warning annotation; --fail-on timing makes it an ::error and exit 1', () => {
+  it('a harmless timing change is TIMING-ONLY: passes with a ::warning annotation; --fail-on timing makes it an ::error and exit 1', async () => {
     const copy = projectCopy();
     editFile(copy, 'src/drivers/nvme/queue.ts', 'ringSq(): void {\n', 'ringSq(): void {\n    this.k.udelay(2);\n');
-    const r = simrunIn(copy, 'check', '--all', '--jobs', '2', '--annotations', '--json');
+    const r = await simrunAsync(copy, 'check', '--all', '--jobs', '2', '--annotations', '--json');
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const [json, ...ann] = r.out.trim().split('\n');
@@ -163,7 +163,7 @@ describe('simrun check --all', () => {
     expect(j.scenarios.find((x: { name: string }) => x.name === 'wifi-connect').verdict).toBe('IDENTICAL');
     expect(ann.some((l) => l.startsWith('::warning file=fixtures/scenarios/nvme-msix.json,title=simrun check nvme-msix%3A TIMING-ONLY::'))).toBe(true);
     expect(ann.every((l) => l.startsWith('::warning '))).toBe(true);
-    const strict = simrunIn(copy, 'check', '--all', '--fail-on', 'timing', '--annotations', '--junit', join(copy, 'strict.xml'));
+    const strict = await simrunAsync(copy, 'check', '--all', '--fail-on', 'timing', '--annotations', '--junit', join(copy, 'strict.xml'));
     expect(strict.code).toBe(1);
     expect(strict.out).toMatch(/^nvme-msix\s+TIMING-ONLY\s+FAIL$/m);
     expect(strict.out).toMatch(/^::error file=fixtures\/scenarios\/nvme-msix\.json,title=simrun check nvme-msix%3A TIMING-ONLY::/m);
