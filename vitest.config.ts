@@ -7,6 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     // Every test file: an unexpected crash of a simulated task fails the test that caused it.
-    setupFiles: ['test/support/crash-guard.ts'],
+    // And between tests the worker's event loop turns (test/support/yield-worker.ts).
+    setupFiles: ['test/support/crash-guard.ts', 'test/support/yield-worker.ts'],
   },
 });
