@@ -66,6 +66,13 @@ export class DeviceConfigError extends Error {
   }
 }
 
+/** A printable-ASCII identity string prop (serial, model, firmware revision) of 1..max characters. */
+export function checkAsciiProp(field: string, value: string, max: number): void {
+  if (value.length === 0 || value.length > max || !/^[\x20-\x7e]*$/.test(value)) {
+    throw new DeviceConfigError(field, `must be 1..${max} printable ASCII characters, got ${JSON.stringify(value)}`);
+  }
+}
+
 /** One guest-error code of a device: what the driver did wrong, and where the rule is written. */
 export interface GuestErrorInfo {
   meaning: string;

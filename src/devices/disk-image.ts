@@ -11,6 +11,8 @@
  * once, on the first write to it).
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DeviceConfigError } from './device.js';
 
 const CHUNK_SHIFT = 16;
 const CHUNK = 1 << CHUNK_SHIFT;
@@ -154,4 +156,26 @@ function copyBytes(src: Uint8Array, srcOff: number, dst: Buffer, dstOff: number,
     return;
   }
   for (let i = 0; i < n; i++) dst[dstOff + i] = src[srcOff + i]!;
+}
+
+/**
+ * Opens the disk image a device prop names (relative to `baseDir`) with
+ * `blockSize`-byte blocks. A missing or unreadable file, or one that is not a
+ * non-zero multiple of the block size, is a DeviceConfigError on `field`;
+ * `sizeRule` names the block size in that message ("lbaSize (512)").
+ */
+export function openDiskImage(baseDir: string, field: string, image: string, blockSize: number, writeThrough: boolean, sizeRule: string): Disk {
+  const file = path.resolve(baseDir, image);
+  let disk: Disk;
+  try {
+    disk = Disk.open(file, blockSize, writeThrough);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new DeviceConfigError(field, `cannot ${writeThrough ? 'open for writing' : 'read'} disk image ${JSON.stringify(image)} (${file}): ${why}`);
+  }
+  if (disk.blocks === 0 || disk.imageBytes !== disk.sizeBytes) {
+    disk.close();
+    throw new DeviceConfigError(field, `disk image ${JSON.stringify(image)} (${file}) is ${disk.imageBytes} bytes: it must be a non-zero multiple of ${sizeRule}`);
+  }
+  return disk;
 }

@@ -9,10 +9,9 @@
  * (command FISes), "ahci.prdt" (PRD entries), "ahci.fis" (received FISes
  * posted to the FIS area), "data" (sector and IDENTIFY/log data).
  */
-import * as path from 'node:path';
-import { DeviceConfigError, type DeviceFactory } from '../device.js';
+import { checkAsciiProp, DeviceConfigError, type DeviceFactory } from '../device.js';
 import type { PropTable } from '../../sim/props.js';
-import { Disk } from '../disk-image.js';
+import { Disk, openDiskImage } from '../disk-image.js';
 import { PCI_GUEST_ERRORS } from '../pci/guest-errors.js';
 import { AhciHba, type AhciConfig } from './hba.js';
 import { ahciDecoder } from './decode.js';
@@ -88,12 +87,6 @@ export const ahciProps = {
   },
 } as const satisfies PropTable;
 
-function checkAscii(field: string, value: string, max: number): void {
-  if (value.length === 0 || value.length > max || !/^[\x20-\x7e]*$/.test(value)) {
-    throw new DeviceConfigError(field, `must be 1..${max} printable ASCII characters, got ${JSON.stringify(value)}`);
-  }
-}
-
 export const ahciFactory: DeviceFactory<typeof ahciProps> = {
   type: 'ahci',
   description: 'AHCI 1.3.1 SATA host bus adapter with up to 32 ports, SATA disks backed by disk images',
@@ -107,10 +100,10 @@ export const ahciFactory: DeviceFactory<typeof ahciProps> = {
     if (entries.length > props.ports) {
       throw new DeviceConfigError('disks', `names ${entries.length} ports but ports is ${props.ports}: raise ports or remove entries`);
     }
-    checkAscii('model', props.model, 40);
-    checkAscii('firmware', props.firmware, 8);
+    checkAsciiProp('model', props.model, 40);
+    checkAsciiProp('firmware', props.firmware, 8);
     const lastSuffix = entries.length > 1 ? `-${entries.length - 1}`.length : 0;
-    checkAscii('serial', props.serial, 20 - lastSuffix);
+    checkAsciiProp('serial', props.serial, 20 - lastSuffix);
     if (props.faultPort >= props.ports) {
       throw new DeviceConfigError('faultPort', `port ${props.faultPort} is not implemented (ports is ${props.ports})`);
     }
@@ -122,19 +115,12 @@ export const ahciFactory: DeviceFactory<typeof ahciProps> = {
         disks.push(null);
         continue;
       }
-      const file = path.resolve(ctx.baseDir, name);
       let disk: Disk;
       try {
-        disk = Disk.open(file, SECTOR, props.writeThrough);
+        disk = openDiskImage(ctx.baseDir, `disks[${i}]`, name, SECTOR, props.writeThrough, '512');
       } catch (e) {
         closeAll();
-        const why = e instanceof Error ? e.message : String(e);
-        throw new DeviceConfigError(`disks[${i}]`, `cannot ${props.writeThrough ? 'open for writing' : 'read'} disk image ${JSON.stringify(name)} (${file}): ${why}`);
-      }
-      if (disk.blocks === 0 || disk.imageBytes !== disk.sizeBytes) {
-        disk.close();
-        closeAll();
-        throw new DeviceConfigError(`disks[${i}]`, `disk image ${JSON.stringify(name)} (${file}) is ${disk.imageBytes} bytes: it must be a non-zero multiple of 512`);
+        throw e;
       }
       disks.push(disk);
     }

@@ -8,11 +8,10 @@
  * "nvme.acqe"/"nvme.cqe" (16-byte completion entries), "nvme.prp" (PRP
  * lists), "data" (command data).
  */
-import * as path from 'node:path';
-import { DeviceConfigError, type DeviceFactory } from '../device.js';
+import { checkAsciiProp, DeviceConfigError, type DeviceFactory } from '../device.js';
 import type { PropTable } from '../../sim/props.js';
 import { NvmeController, type NvmeConfig } from './controller.js';
-import { Disk } from '../disk-image.js';
+import { openDiskImage } from '../disk-image.js';
 import { nvmeDecoder } from './decode.js';
 import { NVME_GUEST_ERRORS } from './guest-errors.js';
 import { PCI_GUEST_ERRORS } from '../pci/guest-errors.js';
@@ -78,12 +77,6 @@ export const nvmeProps = {
   },
 } as const satisfies PropTable;
 
-function checkAscii(field: string, value: string, max: number): void {
-  if (value.length === 0 || value.length > max || !/^[\x20-\x7e]*$/.test(value)) {
-    throw new DeviceConfigError(field, `must be 1..${max} printable ASCII characters, got ${JSON.stringify(value)}`);
-  }
-}
-
 export const nvmeFactory: DeviceFactory<typeof nvmeProps> = {
   type: 'nvme',
   description: 'NVMe 1.4 controller with one namespace backed by a disk image',
@@ -99,23 +92,11 @@ export const nvmeFactory: DeviceFactory<typeof nvmeProps> = {
     if (props.readyDelayMs > props.timeout500ms * 500) {
       throw new DeviceConfigError('readyDelayMs', `${props.readyDelayMs} ms exceeds CAP.TO (timeout500ms ${props.timeout500ms} x 500 ms = ${props.timeout500ms * 500} ms)`);
     }
-    checkAscii('serial', props.serial, 20);
-    checkAscii('model', props.model, 40);
-    checkAscii('firmware', props.firmware, 8);
+    checkAsciiProp('serial', props.serial, 20);
+    checkAsciiProp('model', props.model, 40);
+    checkAsciiProp('firmware', props.firmware, 8);
     if (props.image === '') throw new DeviceConfigError('image', 'is required: the disk image file backing the namespace');
-    const file = path.resolve(ctx.baseDir, props.image);
-    let disk: Disk;
-    try {
-      disk = Disk.open(file, props.lbaSize, props.writeThrough);
-    } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      throw new DeviceConfigError('image', `cannot ${props.writeThrough ? 'open for writing' : 'read'} disk image ${JSON.stringify(props.image)} (${file}): ${why}`);
-    }
-    if (disk.blocks === 0 || disk.imageBytes !== disk.sizeBytes) {
-      disk.close();
-      throw new DeviceConfigError('image', `disk image ${JSON.stringify(props.image)} (${file}) is ${disk.imageBytes} bytes: `
-        + `it must be a non-zero multiple of lbaSize (${props.lbaSize})`);
-    }
+    const disk = openDiskImage(ctx.baseDir, 'image', props.image, props.lbaSize, props.writeThrough, `lbaSize (${props.lbaSize})`);
     const cfg: NvmeConfig = {
       vendorId: NVME_PCI_IDS.vendorId,
       deviceId: NVME_PCI_IDS.deviceId,

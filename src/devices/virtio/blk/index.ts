@@ -9,17 +9,16 @@
  * DISCARD, WRITE_ZEROES; anything else is UNSUPP.
  * Layout, interrupts and DMA tags: ../transport/pci-transport.ts, ./device.ts.
  */
-import * as path from 'node:path';
 import { DeviceConfigError, type DeviceFactory } from '../../device.js';
 import type { PropTable } from '../../../sim/props.js';
-import { Disk } from '../../disk-image.js';
+import { openDiskImage } from '../../disk-image.js';
 import { PCI_GUEST_ERRORS } from '../../pci/guest-errors.js';
 import { VIRTIO_GUEST_ERRORS } from '../transport/guest-errors.js';
 import { VIRTIO_PCI_DEVICE_BASE, VIRTIO_PCI_VENDOR } from '../transport/regs.js';
 import { VirtioBlk, type VirtioBlkConfig } from './device.js';
 import { virtioBlkDecoder } from './decode.js';
 import { VIRTIO_BLK_GUEST_ERRORS } from './guest-errors.js';
-import { BLK_CLASS_CODE, BLK_ID_BYTES, SECTOR_SIZE, VIRTIO_ID_BLOCK } from './regs.js';
+import { BLK_CLASS_CODE, BLK_ID_BYTES, VIRTIO_ID_BLOCK } from './regs.js';
 
 export { VirtioBlk } from './device.js';
 export { virtioBlkDecoder } from './decode.js';
@@ -103,19 +102,7 @@ export const virtioBlkFactory: DeviceFactory<typeof virtioBlkProps> = {
     }
     const msixVectors = props.msixVectors === 0 ? props.numQueues + 1 : props.msixVectors;
     if (props.image === '') throw new DeviceConfigError('image', 'is required: the disk image file backing the device');
-    const file = path.resolve(ctx.baseDir, props.image);
-    let disk: Disk;
-    try {
-      disk = Disk.open(file, props.blkSize, props.writeThrough);
-    } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      throw new DeviceConfigError('image', `cannot ${props.writeThrough ? 'open for writing' : 'read'} disk image ${JSON.stringify(props.image)} (${file}): ${why}`);
-    }
-    if (disk.blocks === 0 || disk.imageBytes !== disk.sizeBytes || disk.sizeBytes % SECTOR_SIZE !== 0) {
-      disk.close();
-      throw new DeviceConfigError('image', `disk image ${JSON.stringify(props.image)} (${file}) is ${disk.imageBytes} bytes: `
-        + `it must be a non-zero multiple of blkSize (${props.blkSize})`);
-    }
+    const disk = openDiskImage(ctx.baseDir, 'image', props.image, props.blkSize, props.writeThrough, `blkSize (${props.blkSize})`);
     const cfg: VirtioBlkConfig = {
       numQueues: props.numQueues,
       queueSize: props.queueSize,
