@@ -35,6 +35,15 @@ export interface Tracer {
    * the NIC's ports (0 for a single-port NIC). Exported by `simrun export --pcap`.
    */
   eth(time: number, dev: number, tx: boolean, port: number, data: Uint8Array, offset: number, length: number): void;
+  /**
+   * A frame a display pipe scanned out, recorded at the vblank that starts
+   * it: `pipe` 0 = A, `seq` the pipe's frame counter (PIPE_FRMCOUNT), the
+   * pixels `width` x `height`, rows packed (no padding), 4 bytes a pixel in
+   * the DRM fourcc `format` (XRGB8888: bytes B, G, R, X). The pixels are
+   * content-addressed like DMA payloads, so an unchanged frame costs a
+   * reference. Exported as PNG by `simrun export --frames`.
+   */
+  frame(time: number, dev: number, pipe: number, seq: number, width: number, height: number, format: number, data: Uint8Array, offset: number, length: number): void;
 }
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -66,6 +75,8 @@ export const Rec = {
   Air: 19,
   /** An Ethernet frame on a NIC's link: [Eth, dt, dev, flags(bit0 tx), port, payload]. Format version 4. */
   Eth: 20,
+  /** A scanned-out display frame: [Frame, dt, dev, pipe, seq, width, height, format, pixels]. Format version 5. */
+  Frame: 21,
 } as const;
 export type RecKind = (typeof Rec)[keyof typeof Rec];
 
@@ -76,6 +87,7 @@ export const NULL_TRACER: Tracer = {
   enabled: false,
   mmio: noop, pio: noop, cfg: noop, dma: noop, intx: noop, msi: noop,
   schemeReq: noop, schemeReply: noop, milestone: noop, log: noop, guestErr: noop, proc: noop, air: noop, eth: noop,
+  frame: noop,
 };
 
 /** A decoded event, as tests and tools see it. */
@@ -93,7 +105,8 @@ export type TraceEvent =
   | { kind: 'guestErr'; time: number; dev: number; code: string; message: string }
   | { kind: 'proc'; time: number; pid: number; event: ProcEvent; name: string; detail: string }
   | { kind: 'air'; time: number; dev: number; tx: boolean; channel: number; signal: number; rate: number; data: Uint8Array }
-  | { kind: 'eth'; time: number; dev: number; tx: boolean; port: number; data: Uint8Array };
+  | { kind: 'eth'; time: number; dev: number; tx: boolean; port: number; data: Uint8Array }
+  | { kind: 'frame'; time: number; dev: number; pipe: number; seq: number; width: number; height: number; format: number; data: Uint8Array };
 
 /** Keeps decoded events in memory; for tests and small runs. */
 export class MemoryTracer implements Tracer {
@@ -140,5 +153,8 @@ export class MemoryTracer implements Tracer {
   }
   eth(time: number, dev: number, tx: boolean, port: number, data: Uint8Array, offset: number, length: number): void {
     this.events.push({ kind: 'eth', time, dev, tx, port, data: data.slice(offset, offset + length) });
+  }
+  frame(time: number, dev: number, pipe: number, seq: number, width: number, height: number, format: number, data: Uint8Array, offset: number, length: number): void {
+    this.events.push({ kind: 'frame', time, dev, pipe, seq, width, height, format, data: data.slice(offset, offset + length) });
   }
 }
