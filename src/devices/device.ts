@@ -7,6 +7,7 @@ import type { DmaPort } from '../sim/dma.js';
 import type { Rng } from '../sim/rng.js';
 import type { PropTable, PropValues } from '../sim/props.js';
 import type { Tracer } from '../sim/tracer.js';
+import type { ScanoutSink } from '../sim/scanout.js';
 import type { DeviceDecoder } from '../trace/decoder.js';
 import type { PciFunctionSpec, PciInterrupts } from './pci/api.js';
 
@@ -35,6 +36,19 @@ export interface DeviceContext {
   hostileTiming?: boolean;
   /** Creates this device's PCI function; returns its interrupt path and DMA port. */
   attachPci(spec: PciFunctionSpec): { irq: PciInterrupts; dma: DmaPort };
+  /**
+   * Display models: where scanned-out frames go besides `tracer.frame` (the
+   * machine's scanout log, which a workload reads to check pixels). Absent =
+   * nobody looks.
+   */
+  scanout?: ScanoutSink;
+  /**
+   * Reserves `size` bytes (a multiple of 4 KiB) of RAM outside main memory
+   * that only this device and firmware-style setup use (a GPU's stolen
+   * memory): mapped for DMA, zeroed. Returns its physical base and its bytes.
+   * Call it from `create` only.
+   */
+  reserveRam?(size: number, owner: string): { base: number; bytes: Uint8Array };
 }
 
 export interface DeviceModel {

@@ -1,3 +1,4 @@
+import { ScanoutLog } from '../sim/scanout.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
@@ -192,6 +193,8 @@ export class Machine {
   /** The boundary sanitizer registry (freed DMA memory), or null when sanitize is off. */
   readonly sanitizer: Sanitizer | null;
   readonly hostileTiming: boolean;
+  /** Content hashes of the frames display models scanned out (a workload turns `wanted` on to check pixels). */
+  readonly scanout = new ScanoutLog();
   workload: RunningWorkload | undefined;
   readonly hardware: HardwareStandIn | undefined;
   /** Pids of the driver processes pcid-spawner started (their error lines explain a failed run). */
@@ -360,6 +363,13 @@ export class Machine {
         model = factory.create({
           id: decl.id, index, queue: this.queue, tracer, rng: this.rng.fork(decl.id), baseDir: s.baseDir,
           sanitize: this.sanitizer !== null, hostileTiming: this.hostileTiming,
+          scanout: this.scanout,
+          reserveRam: (size, owner) => {
+            const bytes = new Uint8Array(size);
+            const region = this.mem.addRegionBelow(this.mem.regionLimit, size, bytes, owner);
+            this.mem.markDma(region.base, size, true);
+            return { base: region.base, bytes };
+          },
           attachPci: (spec) => {
             fn = new PciFunction({
               bdf: parsed.bdf, dev: index, name: decl.id, spec, mem: this.mem, irq: this.irq, queue: this.queue, tracer,

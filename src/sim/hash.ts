@@ -21,3 +21,10 @@ export function fnvArray(h: number, a: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) h = fnvNumber(h, a[i]!);
   return h;
 }
+
+/** FNV-1a over bytes [offset, offset + length) of `a`. */
+export function fnvBytes(h: number, a: Uint8Array, offset: number, length: number): number {
+  const end = offset + length;
+  for (let i = offset; i < end; i++) h = Math.imul(h ^ a[i]!, 0x01000193);
+  return h >>> 0;
+}
