@@ -106,7 +106,8 @@ export type TraceEvent =
   | { kind: 'proc'; time: number; pid: number; event: ProcEvent; name: string; detail: string }
   | { kind: 'air'; time: number; dev: number; tx: boolean; channel: number; signal: number; rate: number; data: Uint8Array }
   | { kind: 'eth'; time: number; dev: number; tx: boolean; port: number; data: Uint8Array }
-  | { kind: 'frame'; time: number; dev: number; pipe: number; seq: number; width: number; height: number; format: number; data: Uint8Array };
+  /** `counter`: the pipe's frame counter (the `seq` argument of Tracer.frame; `seq` in a read event is the record's sequence number). */
+  | { kind: 'frame'; time: number; dev: number; pipe: number; counter: number; width: number; height: number; format: number; data: Uint8Array };
 
 /** Keeps decoded events in memory; for tests and small runs. */
 export class MemoryTracer implements Tracer {
@@ -155,6 +156,6 @@ export class MemoryTracer implements Tracer {
     this.events.push({ kind: 'eth', time, dev, tx, port, data: data.slice(offset, offset + length) });
   }
   frame(time: number, dev: number, pipe: number, seq: number, width: number, height: number, format: number, data: Uint8Array, offset: number, length: number): void {
-    this.events.push({ kind: 'frame', time, dev, pipe, seq, width, height, format, data: data.slice(offset, offset + length) });
+    this.events.push({ kind: 'frame', time, dev, pipe, counter: seq, width, height, format, data: data.slice(offset, offset + length) });
   }
 }
