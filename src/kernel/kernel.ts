@@ -4,7 +4,7 @@ import type { IrqFabric } from '../sim/irq.js';
 import type { PhysMem } from '../sim/memory.js';
 import { BLOCK, Scheduler, type Co, type Task } from '../sim/scheduler.js';
 import type { LogLevel, Tracer } from '../sim/tracer.js';
-import { EACCES, EBADF, ENOENT, ESPIPE } from './errno.js';
+import { EACCES, EBADF, EFAULT, EINVAL, ENODEV, ENOENT, ENOTTY, ESPIPE } from './errno.js';
 import { Process, type ProcState } from './process.js';
 import type { FileDesc, Scheme, TaskCtx } from './types.js';
 import { Sys } from './sys.js';
@@ -269,6 +269,32 @@ export class Kernel {
     const desc = ctx.proc.fds.get(fd);
     if (desc === undefined) return -EBADF;
     return yield* desc.scheme.fsize(ctx, desc.handle);
+  }
+
+  *call(ctx: TaskCtx, fd: number, buf: Uint8Array, code: number): Co<number> {
+    if (this.syscallEntry(ctx)) yield BLOCK;
+    const desc = ctx.proc.fds.get(fd);
+    if (desc === undefined) return -EBADF;
+    if (desc.scheme.call === undefined) return -ENOTTY;
+    return yield* desc.scheme.call(ctx, desc.handle, buf, code);
+  }
+
+  /**
+   * Maps `size` bytes at `offset` of `fd` into the caller (Redox fmap): the
+   * scheme names RAM it lends (its physical address). A reply that is not
+   * `size` bytes of RAM is EFAULT. Returns the physical address.
+   */
+  *fmap(ctx: TaskCtx, fd: number, offset: number, size: number): Co<number> {
+    if (this.syscallEntry(ctx)) yield BLOCK;
+    const desc = ctx.proc.fds.get(fd);
+    if (desc === undefined) return -EBADF;
+    if (desc.scheme.fmap === undefined) return -ENODEV;
+    if (size <= 0) return -EINVAL;
+    const phys = yield* desc.scheme.fmap(ctx, desc.handle, offset, size);
+    if (phys < 0) return phys;
+    if (this.mem.resolve(phys, size) === null) return -EFAULT;
+    if (phys + size <= this.mem.ramBytes) this.mem.touch(phys, size);
+    return phys;
   }
 
   *lseek(ctx: TaskCtx, fd: number, pos: number, whence: 0 | 1 | 2): Co<number> {

@@ -1,6 +1,7 @@
 import type { Co, Task } from '../sim/scheduler.js';
 import { BLOCK, TIMED_OUT } from '../sim/scheduler.js';
 import type { LogLevel } from '../sim/tracer.js';
+import type { PhysMem } from '../sim/memory.js';
 import { EACCES, EBADF, EINVAL, ENOMEM, SyscallError } from './errno.js';
 import type { Kernel, ProcMain } from './kernel.js';
 import type { Process } from './process.js';
@@ -60,6 +61,21 @@ export class Mmio {
  * others are plain calls that charge their cost to the core. One `Sys` per
  * task.
  */
+/**
+ * Memory a scheme lent with fmap. `bytes()` is a view of it; take it anew
+ * after blocking (the lender's memory may have been replaced, e.g. a
+ * compiled driver's grown WebAssembly memory).
+ */
+export class MappedMemory {
+  constructor(readonly phys: number, readonly size: number, private readonly mem: PhysMem) {}
+  bytes(): Uint8Array {
+    const ram = this.mem.resolve(this.phys, this.size);
+    if (ram === null) return new Uint8Array(0);
+    const at = this.mem.resolvedOffset;
+    return ram.subarray(at, at + this.size);
+  }
+}
+
 export class Sys {
   constructor(readonly ctx: TaskCtx) {}
 
@@ -74,6 +90,17 @@ export class Sys {
   read(fd: number, buf: Uint8Array, offset?: number): Co<number> { return this.kernel.read(this.ctx, fd, buf, offset); }
   write(fd: number, buf: Uint8Array, offset?: number): Co<number> { return this.kernel.write(this.ctx, fd, buf, offset); }
   fsize(fd: number): Co<number> { return this.kernel.fsize(this.ctx, fd); }
+  /** A request-reply call (Redox SYS_CALL): `buf` carries the request in and the reply out. Result or -errno. */
+  call(fd: number, buf: Uint8Array, code: number): Co<number> { return this.kernel.call(this.ctx, fd, buf, code); }
+
+  /**
+   * Maps `size` bytes at `offset` of `fd` (Redox fmap, e.g. a DRM dumb
+   * buffer): the memory the scheme lends, or -errno.
+   */
+  *fmap(fd: number, offset: number, size: number): Co<MappedMemory | number> {
+    const phys = yield* this.kernel.fmap(this.ctx, fd, offset, size);
+    return phys < 0 ? phys : new MappedMemory(phys, size, this.kernel.mem);
+  }
   lseek(fd: number, pos: number, whence: 0 | 1 | 2 = 0): Co<number> { return this.kernel.lseek(this.ctx, fd, pos, whence); }
   close(fd: number): Co<number> { return this.kernel.close(this.ctx, fd); }
 
@@ -328,5 +355,10 @@ export class Sys {
   /** Replies to a request; the client resumes. */
   reply(fd: number, packet: Packet, result: number): number {
     return this.served(fd).reply(this.ctx, packet, result);
+  }
+
+  /** Signals that client handle `handle` of the served scheme is ready for `flags` (Redox's fevent posting). */
+  postEvent(fd: number, handle: number, flags: number): number {
+    return this.served(fd).post(this.ctx, handle, flags);
   }
 }

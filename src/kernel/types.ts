@@ -30,6 +30,17 @@ export interface Scheme {
   write(ctx: TaskCtx, handle: number, buf: Uint8Array, offset: number): Co<number>;
   fsize(ctx: TaskCtx, handle: number): Co<number>;
   close(ctx: TaskCtx, handle: number): Co<number>;
+  /**
+   * A request-reply call on a handle (Redox's SYS_CALL; the DRM scheme's
+   * ioctls): `buf` carries the request in and the reply out, `code` says
+   * which call. Absent: -ENOTTY.
+   */
+  call?(ctx: TaskCtx, handle: number, buf: Uint8Array, code: number): Co<number>;
+  /**
+   * Maps `size` bytes at `offset` of the handle (Redox's fmap): the physical
+   * address of RAM the scheme lends the caller, or -errno. Absent: -ENODEV.
+   */
+  fmap?(ctx: TaskCtx, handle: number, offset: number, size: number): Co<number>;
   /** Readiness for `event:`; undefined if the handle cannot be waited on. */
   readiness?(handle: number): Readiness | undefined;
 }

@@ -10,7 +10,11 @@ export const OP_READ = 2;
 export const OP_WRITE = 3;
 export const OP_CLOSE = 4;
 export const OP_FSIZE = 5;
-export const OP_NAMES = ['', 'open', 'read', 'write', 'close', 'fsize'] as const;
+/** A call (Redox SYS_CALL): `buf` is read-write, `offset` and `flags` carry the request code. */
+export const OP_CALL = 6;
+/** A map (Redox fmap): `offset` is the offset to map, `flags` the size; the reply is a physical address. */
+export const OP_FMAP = 7;
+export const OP_NAMES = ['', 'open', 'read', 'write', 'close', 'fsize', 'call', 'fmap'] as const;
 
 /**
  * A request packet as a scheme daemon receives it. The client's buffer is
@@ -73,6 +77,36 @@ export class UserScheme implements Scheme {
   }
   fsize(ctx: TaskCtx, handle: number): Co<number> {
     return this.submit(ctx, OP_FSIZE, handle, '', 0, null, 0);
+  }
+  call(ctx: TaskCtx, handle: number, buf: Uint8Array, code: number): Co<number> {
+    return this.submit(ctx, OP_CALL, handle, '', code, buf, code);
+  }
+  fmap(ctx: TaskCtx, handle: number, offset: number, size: number): Co<number> {
+    return this.submit(ctx, OP_FMAP, handle, '', size, null, offset);
+  }
+
+  /**
+   * Readiness of a client's handle, for `event:`. The daemon signals it
+   * (`post`, Redox's fevent posting); it is edge-triggered: a client that
+   * subscribes reads until EAGAIN before waiting.
+   */
+  readiness(handle: number): Readiness {
+    let r = this.handleReadiness.get(handle);
+    if (r === undefined) {
+      r = new Readiness();
+      this.handleReadiness.set(handle, r);
+    }
+    return r;
+  }
+  private readonly handleReadiness = new Map<number, Readiness>();
+
+  /** Daemon side: handle `handle` became ready for `flags` (EVENT_READ, ...). */
+  post(ctx: TaskCtx, handle: number, flags: number): number {
+    ctx.kernel.syscalls++;
+    ctx.core.advance(ctx.core.costs.syscallPs);
+    const r = this.handleReadiness.get(handle);
+    if (r !== undefined) r.signal(flags, Math.max(ctx.core.time, ctx.kernel.queue.now));
+    return 0;
   }
   *close(ctx: TaskCtx, handle: number): Co<number> {
     if (this.dead) return 0;

@@ -466,6 +466,16 @@ export const REDOX_IMPORTS: ImportTable = {
         return cx.sys.reply(fd, s.packet, (hi | 0) * 0x1_0000_0000 + (lo >>> 0));
       },
     },
+    scheme_post_event: {
+      fn: (cx, fd, handle, flags) => {
+        try {
+          return cx.sys.postEvent(fd, handle >>> 0, flags >>> 0);
+        } catch (e) {
+          if (e instanceof SyscallError) return -e.errno;
+          throw e;
+        }
+      },
+    },
   },
 };
 

@@ -23,6 +23,10 @@ pub enum Op {
     Write,
     Close,
     Fsize,
+    /// A request-reply call (Redox SYS_CALL): the client's buffer carries the request in and the reply out; `call_code` says which.
+    Call,
+    /// A map (Redox fmap): reply with the physical address of `map_size` bytes of RAM for offset `offset`.
+    Fmap,
     Other(u32),
 }
 
@@ -34,6 +38,8 @@ impl Op {
             3 => Op::Write,
             4 => Op::Close,
             5 => Op::Fsize,
+            6 => Op::Call,
+            7 => Op::Fmap,
             n => Op::Other(n),
         }
     }
@@ -72,12 +78,35 @@ impl Socket {
         }
     }
 
+    /// Something that can post readiness events for this scheme's client handles from any thread.
+    pub fn poster(&self) -> EventPoster {
+        EventPoster { fd: self.fd }
+    }
+
     /// Serves requests forever: `handle` replies to each, now or later.
     pub fn serve<F: FnMut(Request)>(&mut self, mut handle: F) -> Result<()> {
         loop {
             let req = self.next_request()?;
             handle(req);
         }
+    }
+}
+
+/// Posts readiness of client handles (Redox: `Socket::post_fevent`); copyable to other threads.
+#[derive(Clone, Copy, Debug)]
+pub struct EventPoster {
+    fd: i32,
+}
+
+/// Readable (a client's `event:` subscription for reads wakes).
+pub const EVENT_READ: u32 = 1;
+/// Writable.
+pub const EVENT_WRITE: u32 = 2;
+
+impl EventPoster {
+    /// Client handle `handle` became ready for `flags` (EVENT_READ, EVENT_WRITE). Edge-triggered: clients read until EAGAIN.
+    pub fn post(&self, handle: usize, flags: u32) {
+        unsafe { sys::scheme_post_event(self.fd, handle as u32, flags) };
     }
 }
 
@@ -115,6 +144,14 @@ impl Request {
     }
     pub fn flags(&self) -> u32 {
         self.raw.flags
+    }
+    /// The request code of a call (Op::Call).
+    pub fn call_code(&self) -> u32 {
+        self.raw.flags
+    }
+    /// Bytes to map (Op::Fmap); `offset()` is where.
+    pub fn map_size(&self) -> usize {
+        self.raw.flags as usize
     }
     /// The path of an open (empty otherwise).
     pub fn path(&self) -> &str {

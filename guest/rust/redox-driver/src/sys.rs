@@ -46,7 +46,7 @@ pub struct RawBar {
 pub struct RawRequest {
     /// The runtime's id of the request (for the buffer copies and the reply).
     pub id: u32,
-    /// 1 open, 2 read, 3 write, 4 close, 5 fsize.
+    /// 1 open, 2 read, 3 write, 4 close, 5 fsize, 6 call, 7 fmap.
     pub op: u32,
     /// Client process id.
     pub pid: u32,
@@ -152,4 +152,6 @@ extern "C" {
     pub fn scheme_buf_write(id: u32, offset: usize, src: *const u8, len: usize) -> i32;
     /// Completes a request with a 64-bit result (lo, hi): the client resumes.
     pub fn scheme_reply(fd: i32, id: u32, result_lo: u32, result_hi: u32) -> i32;
+    /// Client handle `handle` of the scheme served on `fd` became ready for `flags` (1 read, 2 write): its event: subscribers wake.
+    pub fn scheme_post_event(fd: i32, handle: u32, flags: u32) -> i32;
 }
