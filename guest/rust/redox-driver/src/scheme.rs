@@ -15,6 +15,14 @@ use crate::sys::{self, RawRequest};
 /// Longest path a request may carry.
 pub const PATH_MAX: usize = 4096;
 
+/// A request-reply call (Redox SYS_CALL), as `Op::Other(OP_CALL)`: the
+/// client's buffer carries the request in and the reply out; `call_code`
+/// says which call.
+pub const OP_CALL: u32 = 6;
+/// A map (Redox fmap), as `Op::Other(OP_FMAP)`: reply (`reply_u64`) with the
+/// physical address of `map_size` bytes of RAM for offset `offset()`.
+pub const OP_FMAP: u32 = 7;
+
 /// What the client called.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -23,10 +31,7 @@ pub enum Op {
     Write,
     Close,
     Fsize,
-    /// A request-reply call (Redox SYS_CALL): the client's buffer carries the request in and the reply out; `call_code` says which.
-    Call,
-    /// A map (Redox fmap): reply with the physical address of `map_size` bytes of RAM for offset `offset`.
-    Fmap,
+    /// Any other request: `Op::Other(OP_CALL)`, `Op::Other(OP_FMAP)`, or one this crate does not name.
     Other(u32),
 }
 
@@ -38,8 +43,6 @@ impl Op {
             3 => Op::Write,
             4 => Op::Close,
             5 => Op::Fsize,
-            6 => Op::Call,
-            7 => Op::Fmap,
             n => Op::Other(n),
         }
     }
