@@ -83,6 +83,55 @@ export class DmaPort {
     return true;
   }
 
+  /** True if [addr, addr+length) is RAM (main RAM or a registered region); no check of DMA permission, nothing recorded. */
+  isRam(addr: number, length: number): boolean {
+    return this.mem.resolve(addr, length) !== null;
+  }
+
+  /**
+   * Copies guest memory into dst like `read`, with the same checks (bus
+   * mastering, RAM the driver mapped for DMA, injected faults), but records
+   * no DMA event: for a display engine's scanout, whose frame is recorded
+   * once as a frame record instead. A refusal records its `dma.*` guest
+   * error only when `report` is true (a scanout refused every frame reports
+   * once). Returns false when refused.
+   */
+  scan(addr: number, dst: Uint8Array, dstOffset: number, length: number, report = true): boolean {
+    if (!this.allowed(false, addr, length, report)) return false;
+    const ram = this.mem.resolve(addr, length)!;
+    const at = this.mem.resolvedOffset;
+    if (length <= SMALL) {
+      for (let i = 0; i < length; i++) dst[dstOffset + i] = ram[at + i]!;
+    } else {
+      dst.set(ram.subarray(at, at + length), dstOffset);
+    }
+    return true;
+  }
+
+  /**
+   * Copies src into guest memory like `write`, checked like `scan`, with no
+   * DMA event recorded: a CPU store forwarded by the device (a GPU's
+   * aperture), recorded as the MMIO access that caused it.
+   */
+  store(addr: number, src: Uint8Array, srcOffset: number, length: number, report = true): boolean {
+    if (!this.allowed(true, addr, length, report)) return false;
+    const ram = this.mem.resolve(addr, length)!;
+    const at = this.mem.resolvedOffset;
+    for (let i = 0; i < length; i++) ram[at + i] = src[srcOffset + i]!;
+    return true;
+  }
+
+  /** `check` with the guest error optional. */
+  private allowed(write: boolean, addr: number, length: number, report: boolean): boolean {
+    if (report) return this.check(write, addr, length);
+    let r: DmaResult = 'ok';
+    if (!this.gate.busMaster) r = 'no-bus-master';
+    else if (!this.mem.isDmaAllowed(addr, length)) r = 'unmapped';
+    else if (this.faults !== null && this.faults.shouldFail(write, addr, length)) r = 'fault';
+    this.lastResult = r;
+    return r === 'ok';
+  }
+
   /** Copies guest memory [addr, addr+length) into dst[dstOffset..]. */
   read(addr: number, dst: Uint8Array, dstOffset: number, length: number, tag: string): boolean {
     if (!this.check(false, addr, length)) return false;

@@ -60,6 +60,21 @@ export interface VendorCapSpec {
   window?: CapabilityWindow;
 }
 
+/**
+ * A device-specific register in the device-dependent part of config space
+ * (0x40..0xFF) that is plain storage with a power-on value and a write mask
+ * (an Intel GPU's GGC, BDSM and ASLS). Capabilities are placed around these.
+ */
+export interface ConfigRegSpec {
+  /** Offset, aligned to the size, in 0x40..0xFF. */
+  offset: number;
+  size: 1 | 2 | 4;
+  /** Power-on value (also the value after reset and FLR). */
+  value: number;
+  /** Guest-writable bits (0 or absent: read-only). */
+  writable?: number;
+}
+
 export interface PciFunctionSpec {
   vendorId: number;
   deviceId: number;
@@ -80,6 +95,8 @@ export interface PciFunctionSpec {
     /** Vendor-specific capabilities, listed after the others in this order, each at a dword-aligned offset. */
     vendor?: VendorCapSpec[];
   };
+  /** Device-specific config registers (plain storage); capabilities are placed so as not to overlap them. */
+  configRegs?: ConfigRegSpec[];
 }
 
 /** What a device model uses to raise interrupts; the PCI function picks MSI-X, MSI or INTx. */

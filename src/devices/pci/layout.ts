@@ -79,6 +79,13 @@ export function validateSpec(name: string, spec: PciFunctionSpec): void {
         fail(f, `unknown BAR kind ${String(b.kind)}`);
     }
   }
+  for (const [i, r] of (spec.configRegs ?? []).entries()) {
+    const f = `configRegs[${i}]`;
+    if (![1, 2, 4].includes(r.size)) fail(f, `size ${r.size} must be 1, 2 or 4`);
+    if (!Number.isInteger(r.offset) || r.offset < R.CFG_HEADER_END || r.offset + r.size > R.CFG_SPACE_SIZE || r.offset % r.size !== 0) {
+      fail(f, `offset 0x${r.offset.toString(16)} must be aligned to its size and inside 0x40..0xff`);
+    }
+  }
   const msi = spec.capabilities.msi;
   if (msi !== undefined && ![1, 2, 4, 8, 16, 32].includes(msi.vectors)) {
     fail('capabilities.msi.vectors', `must be 1, 2, 4, 8, 16 or 32, got ${msi.vectors}`);
@@ -160,7 +167,23 @@ export function buildConfigLayout(name: string, spec: PciFunctionSpec): ConfigLa
   const layout: R.PciCapLayout = { pm: -1, msi: -1, msi64: false, msiMask: false, msix: -1, pcie: -1 };
   let next = R.CFG_HEADER_END;
   let prevNextPtr = R.CFG_CAP_PTR;
+  const regs = spec.configRegs ?? [];
+  for (const r of regs) {
+    for (let k = 0; k < r.size; k++) s.put8(r.offset + k, Math.floor(r.value / 2 ** (8 * k)) & 0xff);
+    if (r.writable !== undefined && r.writable !== 0) s.setWritable(r.offset, r.size, r.writable);
+  }
   const place = (id: number, size: number, align = 16): number => {
+    // Device-specific registers keep their offsets: a capability goes after any it would overlap.
+    for (let moved = true; moved;) {
+      moved = false;
+      for (const r of regs) {
+        if (next < r.offset + r.size && r.offset < next + size) {
+          next = (r.offset + r.size + align - 1) & ~(align - 1);
+          moved = true;
+        }
+      }
+    }
+    if (next + size > R.CFG_SPACE_SIZE) throw new Error(`PCI function ${name}: capabilities do not fit below 0x100 around configRegs`);
     const at = next;
     s.put8(prevNextPtr, at);
     s.put8(at, id);
