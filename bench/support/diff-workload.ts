@@ -75,6 +75,9 @@ export class PerturbingTracer implements Tracer {
   eth(time: number, dev: number, tx: boolean, port: number, data: Uint8Array, offset: number, length: number): void {
     if (!this.tick(time)) this.t.eth(time, dev, tx, port, data, offset, length);
   }
+  frame(time: number, dev: number, pipe: number, seq: number, width: number, height: number, format: number, data: Uint8Array, offset: number, length: number): void {
+    if (!this.tick(time)) this.t.frame(time, dev, pipe, seq, width, height, format, data, offset, length);
+  }
 }
 
 /**

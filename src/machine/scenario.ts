@@ -201,7 +201,7 @@ export function parseScenario(json: unknown, abs: string, hash: string): Scenari
     if (!Array.isArray(v) || v.length > 1000 || v.some((t) => typeof t !== 'string' || t === '' || t.length > 200)) c.fail(f, 'must be a list of non-empty strings');
     return v as string[];
   };
-  const EVENT_KINDS = ['mmio', 'pio', 'cfg', 'dma', 'intx', 'msi', 'schemeReq', 'schemeReply', 'milestone', 'log', 'guestErr', 'proc', 'air', 'eth'];
+  const EVENT_KINDS = ['mmio', 'pio', 'cfg', 'dma', 'intx', 'msi', 'schemeReq', 'schemeReply', 'milestone', 'log', 'guestErr', 'proc', 'air', 'eth', 'frame'];
   const kinds = names(ign.kinds, 'compare.ignore.kinds');
   for (const [i, k] of kinds.entries()) if (!EVENT_KINDS.includes(k)) c.fail(`compare.ignore.kinds[${i}]`, `${show(k)} is not an event kind (${EVENT_KINDS.join(', ')})`);
   return {

@@ -1,5 +1,5 @@
 /**
- * simrun trace file format, version 3: constants, types, checksums and the
+ * simrun trace file format, version 3 (4 and 5 add record kinds): constants, types, checksums and the
  * small binary helpers shared by the recorder and the reader.
  * The layout is documented in docs/TRACE-FORMAT.md; keep the two in step.
  *
@@ -36,12 +36,18 @@ import { Rec } from '../sim/tracer.js';
  * the file, so traces without Ethernet frames keep their version 3 bytes and
  * an older simrun refuses a trace with Ethernet frames up front, naming the
  * version, instead of dropping the chunks that hold them as damage.
+ * Version 5 is version 4 plus the Frame record kind (21, a display pipe's
+ * scanned-out frame), by the same rule: a trace is written as version 5
+ * exactly when it holds a Frame record (whether or not it holds Eth records),
+ * so traces without frames keep their version 3 or 4 bytes.
  */
 export const FORMAT_VERSION = 3;
 /** The version of a trace holding Eth records (version 3 + the Eth record kind). */
 export const ETH_FORMAT_VERSION = 4;
+/** The version of a trace holding Frame records (version 4 + the Frame record kind). */
+export const FRAME_FORMAT_VERSION = 5;
 /** Versions this build reads. */
-export const SUPPORTED_VERSIONS: readonly number[] = [1, 2, 3, 4];
+export const SUPPORTED_VERSIONS: readonly number[] = [1, 2, 3, 4, 5];
 /** First version whose header, chunk and footer CRCs cover every byte (see above). */
 export const FULL_CRC_VERSION = 3;
 
@@ -156,11 +162,13 @@ export const KIND_OF_REC: readonly (string | undefined)[] = (() => {
   k[Rec.GuestErr] = 'guestErr'; k[Rec.Proc] = 'proc';
   k[Rec.Air] = 'air';
   k[Rec.Eth] = 'eth';
+  k[Rec.Frame] = 'frame';
   return k;
 })();
 
-/** The first format version that may hold records of kind `rec` (Air: 2, Eth: 4, others 1). */
+/** The first format version that may hold records of kind `rec` (Air: 2, Eth: 4, Frame: 5, others 1). */
 export function firstVersionOf(rec: number): number {
+  if (rec === Rec.Frame) return FRAME_FORMAT_VERSION;
   if (rec === Rec.Eth) return ETH_FORMAT_VERSION;
   if (rec === Rec.Air) return 2;
   return 1;

@@ -14,6 +14,7 @@ import { openTrace, type EventFilter, type EventKind, type SeqEvent, type TraceS
 import type { TraceEvent } from '../sim/tracer.js';
 import { channelFreq, describeFrame, frameName, rateMbps, typeSubtype } from './air.js';
 import { describeEthFrame, ethMac, ethProtocol } from './eth.js';
+import { describeFrameEvent, fourccName, frameHash, pipeName } from './frames.js';
 
 export interface InspectOptions {
   /** Trace file (or in-memory trace bytes). */
@@ -50,11 +51,12 @@ const KIND_ALIASES: Record<string, readonly EventKind[]> = {
   mmio: ['mmio'], pio: ['pio'], cfg: ['cfg'], dma: ['dma'], intx: ['intx'], msi: ['msi'],
   scheme: ['schemeReq', 'schemeReply'], schemereq: ['schemeReq'], schemereply: ['schemeReply'],
   milestone: ['milestone'], log: ['log'], guesterr: ['guestErr'], proc: ['proc'], air: ['air'], eth: ['eth'],
+  frame: ['frame'], frames: ['frame'],
 };
 
 /** Names accepted by `kind`. */
 export const INSPECT_KINDS: readonly string[] =
-  ['mmio', 'pio', 'cfg', 'dma', 'intx', 'msi', 'scheme', 'schemeReq', 'schemeReply', 'milestone', 'log', 'guestErr', 'proc', 'air', 'eth'];
+  ['mmio', 'pio', 'cfg', 'dma', 'intx', 'msi', 'scheme', 'schemeReq', 'schemeReply', 'milestone', 'log', 'guestErr', 'proc', 'air', 'eth', 'frame'];
 
 function splitList(v: string | readonly string[] | undefined): string[] | undefined {
   if (v === undefined) return undefined;
@@ -190,6 +192,8 @@ function eventContent(ev: TraceEvent, header: TraceHeader, decoders: Map<string,
     }
     case 'eth':
       return `${ev.port > 0 ? `port ${ev.port} ` : ''}${ev.data.length} B ${ethMac(ev.data, 6) ?? '?'} > ${ethMac(ev.data, 0) ?? '?'} ${describeEthFrame(ev.data)}`;
+    case 'frame':
+      return describeFrameEvent(ev);
   }
 }
 
@@ -224,7 +228,7 @@ export function formatEvent(ev: SeqEvent, header: TraceHeader, decoders: Map<str
 /** The event as a JSON-ready object: DMA data as hex, the device id alongside its index. */
 export function eventToJson(ev: SeqEvent, header: TraceHeader): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(ev)) o[k] = v instanceof Uint8Array ? compactHex(v) : v;
+  for (const [k, v] of Object.entries(ev)) o[k] = v instanceof Uint8Array ? (ev.kind === 'frame' ? undefined : compactHex(v)) : v;
   if ('dev' in ev) o.device = deviceOf(header, ev.dev)?.id ?? null;
   if (ev.kind === 'dma') o.length = ev.data.length;
   if (ev.kind === 'air') {
@@ -237,6 +241,14 @@ export function eventToJson(ev: SeqEvent, header: TraceHeader): Record<string, u
     o.length = ev.data.length;
     o.protocol = ethProtocol(ev.data);
     o.summary = describeEthFrame(ev.data);
+  }
+  if (ev.kind === 'frame') {
+    // The pixels are megabytes: their hash and length stand for them (`simrun export --frames` writes them).
+    delete o.data;
+    o.pipeName = pipeName(ev.pipe);
+    o.fourcc = fourccName(ev.format);
+    o.length = ev.data.length;
+    o.hash = frameHash(ev.data);
   }
   return o;
 }

@@ -10,7 +10,8 @@ export interface GuestErrorRecord {
 /**
  * Forwards to the recorder (or the null tracer) and keeps the counts a run
  * summary needs even when recording is off: guest errors (the first 200
- * kept in full), MSI and INTx edges, 802.11 frames sent and received.
+ * kept in full), MSI and INTx edges, 802.11 and Ethernet frames sent and
+ * received, display frames scanned out.
  */
 export class ObservedTracer implements Tracer {
   readonly enabled: boolean;
@@ -24,6 +25,8 @@ export class ObservedTracer implements Tracer {
   /** Ethernet frames sent and received by NICs. */
   ethTx = 0;
   ethRx = 0;
+  /** Frames scanned out by display pipes. */
+  frames = 0;
   /** Events emitted so far: the next event's sequence number. */
   count = 0;
 
@@ -94,5 +97,10 @@ export class ObservedTracer implements Tracer {
     if (tx) this.ethTx++;
     else this.ethRx++;
     this.inner.eth(time, dev, tx, port, data, offset, length);
+  }
+  frame(time: number, dev: number, pipe: number, seq: number, width: number, height: number, format: number, data: Uint8Array, offset: number, length: number): void {
+    this.count++;
+    this.frames++;
+    this.inner.frame(time, dev, pipe, seq, width, height, format, data, offset, length);
   }
 }

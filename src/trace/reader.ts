@@ -339,7 +339,7 @@ function headPlausible(h: ChunkHead, pos: number, size: number, minSeq: number):
 /** Record kinds a trace of format `version` may hold (an Eth record in a version 3 chunk is damage). */
 function validKinds(version: number): readonly boolean[] {
   const v: boolean[] = [];
-  for (let k = Rec.MmioRead; k <= Rec.Eth; k++) v[k] = version >= firstVersionOf(k);
+  for (let k = Rec.MmioRead; k <= Rec.Frame; k++) v[k] = version >= firstVersionOf(k);
   return v;
 }
 
@@ -612,9 +612,9 @@ class Defs {
 /** Position of the device field per record kind (-1: the record has a pid instead). */
 const DEV_FIELD: readonly number[] = (() => {
   const d: number[] = [];
-  for (let k = 0; k <= Rec.Eth; k++) d[k] = -1;
+  for (let k = 0; k <= Rec.Frame; k++) d[k] = -1;
   d[Rec.MmioRead] = d[Rec.MmioWrite] = d[Rec.PioRead] = d[Rec.PioWrite] = d[Rec.CfgRead] = d[Rec.CfgWrite] = 3;
-  d[Rec.DmaRead] = d[Rec.DmaWrite] = d[Rec.Intx] = d[Rec.Msi] = d[Rec.Milestone] = d[Rec.GuestErr] = d[Rec.Air] = d[Rec.Eth] = 2;
+  d[Rec.DmaRead] = d[Rec.DmaWrite] = d[Rec.Intx] = d[Rec.Msi] = d[Rec.Milestone] = d[Rec.GuestErr] = d[Rec.Air] = d[Rec.Eth] = d[Rec.Frame] = 2;
   return d;
 })();
 
@@ -676,6 +676,12 @@ function buildEvent(r: unknown[], seq: number, time: number, chunk: Chunk, defs:
     case Rec.Eth:
       ev = { seq, kind: 'eth', time, dev: x[2]!, tx: (x[3]! & 1) === 1, port: x[4]!, data: defs.blob(r[5], chunk, seq) };
       break;
+    case Rec.Frame:
+      ev = {
+        seq, kind: 'frame', time, dev: x[2]!, pipe: x[3]!, counter: x[4]!, width: x[5]!, height: x[6]!, format: x[7]!,
+        data: defs.blob(r[8], chunk, seq),
+      };
+      break;
     default: // Rec.Proc (kinds were validated when the chunk was loaded)
       ev = { seq, kind: 'proc', time, pid: x[2]!, event: PROC_EVENTS[x[3]!] ?? 'spawn', name: defs.str(r[4], chunk, seq), detail: String(r[5]) };
       break;
@@ -686,7 +692,7 @@ function buildEvent(r: unknown[], seq: number, time: number, chunk: Chunk, defs:
 
 function kindMask(kinds: readonly string[] | undefined): boolean[] {
   const m: boolean[] = [];
-  for (let k = Rec.MmioRead; k <= Rec.Eth; k++) {
+  for (let k = Rec.MmioRead; k <= Rec.Frame; k++) {
     const name = KIND_OF_REC[k];
     m[k] = kinds === undefined || (name !== undefined && kinds.includes(name));
   }

@@ -29,7 +29,7 @@ import { compressSync } from 'lz4-napi';
 import { BlobTable } from './blobs.js';
 import { Rec, type LogLevel, type ProcEvent, type Tracer } from '../sim/tracer.js';
 import {
-  CHUNK_HEADER_SIZE, DEFAULT_BLOB_WINDOW_BYTES, DMA_INLINE_MAX, DEFAULT_CHUNK_BYTES, ETH_FORMAT_VERSION, FOOTER_MAGIC, FOOTER_SIZE, FORMAT_VERSION,
+  CHUNK_HEADER_SIZE, DEFAULT_BLOB_WINDOW_BYTES, DMA_INLINE_MAX, DEFAULT_CHUNK_BYTES, ETH_FORMAT_VERSION, FOOTER_MAGIC, FOOTER_SIZE, FORMAT_VERSION, FRAME_FORMAT_VERSION,
   INDEX_MAGIC, MAGIC, MAX_INTERNED_STRINGS, PREAMBLE_SIZE, crc32, CHUNK_CRC_FROM, FOOTER_CRC_AT, PREAMBLE_CRC_FROM, PREAMBLE_CRC_TO, isLittleEndianHost, writeF64, writeU32,
   type IndexEntry, type TraceHeader, type TraceHeaderInput,
 } from './format.js';
@@ -119,9 +119,9 @@ function canonicalHeader(h: TraceHeaderInput, version: number): TraceHeader {
 
 /**
  * Preamble + msgpack header, as written at the start of every trace:
- * version 3 (FORMAT_VERSION), or 4 (ETH_FORMAT_VERSION) once the trace holds
- * an Eth record. The two encodings have the same length (the version is a
- * msgpack fixint in the header).
+ * version 3 (FORMAT_VERSION), 4 (ETH_FORMAT_VERSION) once the trace holds
+ * an Eth record, 5 (FRAME_FORMAT_VERSION) once it holds a Frame record. The
+ * encodings have the same length (the version is a msgpack fixint in the header).
  */
 export function encodeHeader(header: TraceHeaderInput, version = FORMAT_VERSION): Buffer {
   const body = new Packr({ useRecords: false }).pack(canonicalHeader(header, version));
@@ -140,7 +140,7 @@ const K_MMIO_R = Rec.MmioRead, K_MMIO_W = Rec.MmioWrite, K_PIO_R = Rec.PioRead, 
 const K_CFG_R = Rec.CfgRead, K_CFG_W = Rec.CfgWrite, K_DMA_R = Rec.DmaRead, K_DMA_W = Rec.DmaWrite;
 const K_INTX = Rec.Intx, K_MSI = Rec.Msi, K_SREQ = Rec.SchemeReq, K_SREP = Rec.SchemeReply;
 const K_MILESTONE = Rec.Milestone, K_LOG = Rec.Log, K_GUESTERR = Rec.GuestErr, K_PROC = Rec.Proc;
-const K_BLOB = Rec.Blob, K_STR = Rec.Str, K_AIR = Rec.Air, K_ETH = Rec.Eth;
+const K_BLOB = Rec.Blob, K_STR = Rec.Str, K_AIR = Rec.Air, K_ETH = Rec.Eth, K_FRAME = Rec.Frame;
 const INLINE_MAX = DMA_INLINE_MAX;
 /** Worst case of one all-number record: fixarray + kind + 8 numbers of 9 bytes. */
 const MAX_NUMERIC_RECORD = 80;
@@ -190,7 +190,7 @@ export class TraceRecorder implements Tracer {
 
   /** Reused record array for the records packed by msgpackr (those carrying free text). */
   private readonly rec: (number | string)[] = [];
-  /** The header as given, and the format version written so far (3; 4 after the first Eth record). */
+  /** The header as given, and the format version written so far (3; 4 after the first Eth record; 5 after the first Frame record). */
   private readonly headerInput: TraceHeaderInput;
   private headLength: number;
   private version = FORMAT_VERSION;
@@ -404,7 +404,7 @@ export class TraceRecorder implements Tracer {
   }
 
   eth(time: number, dev: number, tx: boolean, port: number, data: Uint8Array, offset: number, length: number): void {
-    if (this.version < ETH_FORMAT_VERSION) this.upgradeToEth();
+    if (this.version < ETH_FORMAT_VERSION) this.upgradeTo(ETH_FORMAT_VERSION);
     this.room();
     // [Eth, dt, dev, flags (bit 0: tx), port, payload]: the frame inline when short, else by blob id (as Air).
     const blob = length <= INLINE_MAX ? -1 : this.blobRef(data, offset, length);
@@ -418,18 +418,36 @@ export class TraceRecorder implements Tracer {
     this.pos = payload(b, p, blob, data, offset, length);
   }
 
+  frame(time: number, dev: number, pipe: number, seq: number, width: number, height: number, format: number, data: Uint8Array, offset: number, length: number): void {
+    if (this.version < FRAME_FORMAT_VERSION) this.upgradeTo(FRAME_FORMAT_VERSION);
+    this.room();
+    // [Frame, dt, dev, pipe, seq, width, height, format, pixels]: the pixels always by blob id (an
+    // unchanged frame is one reference; a frame of at most 16 bytes, 2x2 pixels, is inline as for DMA).
+    const blob = length <= INLINE_MAX ? -1 : this.blobRef(data, offset, length);
+    const dt = this.stamp(time);
+    if (this.pos + MAX_NUMERIC_RECORD + INLINE_MAX > this.buf.length) this.grow(this.pos + MAX_NUMERIC_RECORD + INLINE_MAX);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 0x99; // fixarray(9)
+    b[p++] = K_FRAME;
+    p = num(b, p, dt); p = num(b, p, dev); p = num(b, p, pipe); p = num(b, p, seq);
+    p = num(b, p, width); p = num(b, p, height); p = num(b, p, format);
+    this.pos = payload(b, p, blob, data, offset, length);
+  }
+
   /**
-   * Before the first Eth record: the preamble and header become version 4
-   * (same length), written over the version 3 ones. Nothing of the chunk that
-   * will hold the record has reached the file yet, so a file never holds an
-   * Eth record under a version 3 header, even after a crash.
+   * Before the first Eth (Frame) record: the preamble and header become
+   * version 4 (5), of the same length, written over the earlier ones.
+   * Nothing of the chunk that will hold the record has reached the file yet,
+   * so a file never holds a record under a header whose version does not
+   * allow it, even after a crash.
    */
-  private upgradeToEth(): void {
+  private upgradeTo(version: number): void {
     if (this.closed) throw new Error('trace recorder is closed');
-    const head = encodeHeader(this.headerInput, ETH_FORMAT_VERSION);
-    if (head.length !== this.headLength) throw new Error(`internal: the version ${ETH_FORMAT_VERSION} header is ${head.length} bytes, the version ${this.version} one ${this.headLength}`);
+    const head = encodeHeader(this.headerInput, version);
+    if (head.length !== this.headLength) throw new Error(`internal: the version ${version} header is ${head.length} bytes, the version ${this.version} one ${this.headLength}`);
     this.sink.rewriteHead(head);
-    this.version = ETH_FORMAT_VERSION;
+    this.version = version;
   }
 
   // ---- closing -----------------------------------------------------------

@@ -167,7 +167,7 @@ describe('air records: inspect', () => {
   it('accepts air as a kind and lists it among the kinds', () => {
     const errs: string[] = [];
     runInspect({ path: buf, decoders: new Map(), kind: 'wifi', out: () => {}, err: (l) => errs.push(l) });
-    expect(errs[0]).toMatch(/unknown event kind 'wifi' \(kinds: .*proc, air, eth\)/);
+    expect(errs[0]).toMatch(/unknown event kind 'wifi' \(kinds: .*proc, air, eth, frame\)/);
   });
 });
 

@@ -19,7 +19,7 @@ import type { ReplayOptions } from './run.js';
 import { at } from '../../sim/time.js';
 
 const DRIVER_SIDE = new Set(['cfg', 'mmio', 'pio']);
-const DEVICE_SIDE = new Set(['dma', 'msi', 'intx', 'milestone', 'guestErr', 'air', 'eth']);
+const DEVICE_SIDE = new Set(['dma', 'msi', 'intx', 'milestone', 'guestErr', 'air', 'eth', 'frame']);
 
 /**
  * Trace as driver: the recorded driver-side stream (config and MMIO
@@ -341,6 +341,10 @@ class DevicePlayer extends RingTracer {
   }
   override eth(time: number, dev: number, tx: boolean, port: number, data: Uint8Array, offset: number, length: number): void {
     super.eth(time, dev, tx, port, data, offset, length);
+    this.check(this.last()!);
+  }
+  override frame(time: number, dev: number, pipe: number, seq: number, width: number, height: number, format: number, data: Uint8Array, offset: number, length: number): void {
+    super.frame(time, dev, pipe, seq, width, height, format, data, offset, length);
     this.check(this.last()!);
   }
   override log(time: number, pid: number, level: LogLevel, text: string): void { super.log(time, pid, level, text); }

@@ -262,6 +262,10 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
         // The same for Ethernet frames: the link and its peer are below the device boundary.
         m.tracer.eth(m.queue.now, e.dev, e.tx, e.port, e.data, 0, e.data.length);
         break;
+      case 'frame':
+        // A scanned-out frame is what the monitor saw, not driver input: only traced again.
+        m.tracer.frame(m.queue.now, e.dev, e.pipe, e.counter, e.width, e.height, e.format, e.data, 0, e.data.length);
+        break;
       default:
         break;
     }

@@ -103,4 +103,9 @@ export class RingTracer implements Tracer {
     this.push({ kind: 'eth', time, dev, tx, port, data: data.slice(offset, offset + length), seq: this.seq++ });
     this.inner.eth(time, dev, tx, port, data, offset, length);
   }
+  frame(time: number, dev: number, pipe: number, seq: number, width: number, height: number, format: number, data: Uint8Array, offset: number, length: number): void {
+    // Copied too: a display model scans out into a buffer it reuses at the next vblank.
+    this.push({ kind: 'frame', time, dev, pipe, counter: seq, width, height, format, data: data.slice(offset, offset + length), seq: this.seq++ });
+    this.inner.frame(time, dev, pipe, seq, width, height, format, data, offset, length);
+  }
 }

@@ -99,6 +99,7 @@ export function divergencePlace(kind: DivergenceKind, expected: SeqEvent | undef
     case 'guestErr': return `guestErr:${e.dev}:${e.code}`;
     case 'air': return `air:${e.dev}:${e.tx ? 'tx' : 'rx'}`;
     case 'eth': return `eth:${e.dev}:${e.port}:${e.tx ? 'tx' : 'rx'}`;
+    case 'frame': return `frame:${e.dev}:${e.pipe}`;
     case 'schemeReq': return `req:${e.scheme}`;
     case 'schemeReply': return `reply:${e.scheme}`;
     case 'log': return `log:${e.pid}`;

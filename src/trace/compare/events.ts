@@ -48,6 +48,12 @@ export function sameEvent(a: SeqEvent, b: SeqEvent): boolean {
       if (a.missing !== undefined || o.missing !== undefined) return a.data.length === o.data.length;
       return sameBytes(a.data, o.data);
     }
+    case 'frame': {
+      const o = b as typeof a;
+      if (a.dev !== o.dev || a.pipe !== o.pipe || a.counter !== o.counter || a.width !== o.width || a.height !== o.height || a.format !== o.format) return false;
+      if (a.missing !== undefined || o.missing !== undefined) return a.data.length === o.data.length;
+      return a.data === o.data || Buffer.compare(a.data, o.data) === 0;
+    }
   }
 }
 
@@ -76,6 +82,11 @@ export function sameShape(a: SeqEvent, b: SeqEvent): boolean {
       // Same NIC port, direction and protocol (ARP, ICMP, UDP, ...): a difference is in the frame's fields.
       const o = b as typeof a;
       return a.dev === o.dev && a.tx === o.tx && a.port === o.port && ethProtocol(a.data) === ethProtocol(o.data);
+    }
+    case 'frame': {
+      // The same pipe's frame of the same number: a difference is in its pixels (or size, format).
+      const o = b as typeof a;
+      return a.dev === o.dev && a.pipe === o.pipe && a.counter === o.counter;
     }
   }
 }

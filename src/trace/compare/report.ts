@@ -6,6 +6,7 @@ import { eventToJson, formatEvent } from '../inspect.js';
 import type { SeqEvent } from '../reader.js';
 import { frameName, rateMbps } from '../air.js';
 import { describeEthFrame, ethProtocol } from '../eth.js';
+import { describePixelDiff, fourccName, frameHash, frameStreamName, pipeName } from '../frames.js';
 import type { CompareResult, Divergence } from './compare.js';
 import type { FunctionalDifference } from '../verdict/judge.js';
 
@@ -45,6 +46,7 @@ export function describePlace(e: SeqEvent, header: TraceHeader, decoders: Map<st
     case 'proc': return `process ${e.name}`;
     case 'air': return `802.11 ${frameName(e.data)} frame ${e.tx ? 'sent' : 'received'} by ${devName} on channel ${e.channel}`;
     case 'eth': return `Ethernet ${ethProtocol(e.data).toUpperCase()} frame ${e.tx ? 'sent' : 'received'} by ${devName}${e.port > 0 ? ` port ${e.port}` : ''}`;
+    case 'frame': return `frame ${e.counter} on pipe ${pipeName(e.pipe)} of ${devName}`;
   }
 }
 
@@ -59,6 +61,7 @@ function valueOf(e: SeqEvent): string {
     case 'log': return JSON.stringify(e.text);
     case 'air': return `${e.data.length} bytes, ${e.signal} dBm, ${rateMbps(e.rate)} Mb/s`;
     case 'eth': return `${e.data.length} bytes: ${describeEthFrame(e.data)}`;
+    case 'frame': return `${e.width}x${e.height} ${fourccName(e.format)} hash ${frameHash(e.data)}`;
     default: return '';
   }
 }
@@ -87,6 +90,9 @@ export function whatDiffers(d: Divergence, c: ReportContext): string {
     case 'value':
       if (e?.kind === 'air' && a?.kind === 'air' && e.dev === a.dev && e.tx === a.tx) {
         return `${describePlace(e, c.expectedHeader, c.decoders).replace(/ on channel \d+$/, '')}: ${airChanges(e, a)}`;
+      }
+      if (e?.kind === 'frame' && a?.kind === 'frame' && placeE === placeA) {
+        return `${placeE} differs: ${e.missing !== undefined || a.missing !== undefined ? `expected ${valueOf(e)}, got ${valueOf(a)}` : describePixelDiff(e, a)}`;
       }
       if (e !== undefined && a !== undefined && placeE === placeA) return `${placeE}: expected ${valueOf(e)}, got ${valueOf(a)}`;
       return `expected ${placeE} (${e !== undefined ? valueOf(e) : ''}), got ${placeA} (${a !== undefined ? valueOf(a) : ''})`;
@@ -207,6 +213,7 @@ export function streamOf(e: SeqEvent, header: TraceHeader): { source: string; st
     case 'guestErr': return { source, stream: 'guest errors' };
     case 'air': return { source, stream: e.tx ? 'air:tx' : 'air:rx' };
     case 'eth': return { source, stream: e.tx ? 'eth:tx' : 'eth:rx' };
+    case 'frame': return { source, stream: frameStreamName(e.pipe) };
     case 'schemeReq': case 'schemeReply': return { source, stream: 'requests' };
     case 'log': return { source, stream: 'errors' };
     case 'proc': return { source, stream: 'process' };

@@ -10,6 +10,7 @@ import type { TraceHeader } from '../format.js';
 import { renamedName, type Item } from './normalise.js';
 import { describeFrame, frameName, rateMbps } from '../air.js';
 import { describeEthFrame, ethProtocol } from '../eth.js';
+import { fourccName, frameHash, pipeName } from '../frames.js';
 
 /** The decoded content of a formatEvent line: without seq, time, source and kind. */
 export function contentOf(line: string): string {
@@ -137,6 +138,17 @@ export function describeChange(a: Item, b: Item, la: string, lb: string, ctx: De
     if (i < n) parts.push(`frame differs from byte ${i}`);
     else if (parts.length === 0) parts.push(`frame differs (beyond byte ${n})`);
     return `${ethProtocol(ea.data).toUpperCase()} frame: ${parts.join(', ')}`;
+  }
+  if (ea.kind === 'frame' && eb.kind === 'frame') {
+    // The pixels are not kept in aligned items (see normalise.ts): the hashes say that they differ,
+    // the verdict's headline (and the HTML report's images) where and how.
+    const parts: string[] = [];
+    if (ea.width !== eb.width || ea.height !== eb.height) parts.push(`size ${ea.width}x${ea.height} → ${eb.width}x${eb.height}`);
+    if (ea.format !== eb.format) parts.push(`format ${fourccName(ea.format)} → ${fourccName(eb.format)}`);
+    const ha = frameHash(ea.data);
+    const hb = frameHash(eb.data);
+    if (ha !== hb) parts.push(`pixels differ (hash ${ha} → ${hb})`);
+    return `frame ${ea.counter} on pipe ${pipeName(ea.pipe)} differs: ${parts.length > 0 ? parts.join(', ') : 'differs'}`;
   }
   let label: string = ea.kind;
   if (ea.kind === 'mmio' || ea.kind === 'pio' || ea.kind === 'cfg') label = accessLabel(ca);

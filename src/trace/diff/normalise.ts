@@ -13,11 +13,13 @@
  *   numbers masked; log text with numbers masked; 802.11 frames (air:tx and
  *   air:rx streams) direction, channel, signal, rate, length and a hash of
  *   the frame; Ethernet frames (eth:tx and eth:rx streams) direction, port,
- *   length and a hash of the frame. Times never enter a key.
+ *   length and a hash of the frame; display frames (one `frame:pipe X`
+ *   stream per pipe) frame counter, size, format and a hash of the pixels.
+ *   Times never enter a key.
  * - `shape`: what must be equal for two different events to be "changed"
  *   rather than "removed + inserted": kind, direction and register; DMA tag;
  *   milestone name; scheme op; guestErr code; 802.11 frame type/subtype;
- *   Ethernet frame protocol.
+ *   Ethernet frame protocol; a display frame's counter.
  *
  * DMA addresses are renamed per device by 4 KiB page, in order of first
  * appearance within a namespace: the namespace is where the page was first
@@ -35,6 +37,7 @@ import type { SeqEvent } from '../reader.js';
 import { Hasher, maskNumbers } from './hash.js';
 import { frameType, frameSubtype } from '../air.js';
 import { ethProtocol } from '../eth.js';
+import { carryFrameHash, frameHash, pipeName } from '../frames.js';
 
 /** Payload bytes kept per DMA event for decoding context lines (the key hashes the whole payload). */
 export const KEEP_DMA_BYTES = 128;
@@ -70,13 +73,14 @@ export interface StreamDesc {
 // Seeds keep keys of different kinds apart.
 const S = {
   mmio: 1, pio: 2, cfg: 3, dma: 4, intx: 5, msi: 6, schemeReq: 7, schemeReply: 8, milestone: 9, log: 10, guestErr: 11,
-  proc: 12, content: 13, air: 14, eth: 15, shape: 100,
+  proc: 12, content: 13, air: 14, eth: 15, frame: 16, shape: 100,
 } as const;
 
 const KIND_CODE: Record<SeqEvent['kind'], number> = {
   mmio: 0, pio: 1, cfg: 2, dma: 3, intx: 4, msi: 5, schemeReq: 6, schemeReply: 7, milestone: 8, log: 9, guestErr: 10, proc: 11,
   air: 12, // and 13: frames sent (air:tx) and received (air:rx) are separate streams
   eth: 14, // and 15: Ethernet frames sent (eth:tx) and received (eth:rx), likewise
+  frame: 16, // display frames: one stream per pipe, in DevState.frames
 };
 
 function u64(d: Uint8Array, o: number): number {
@@ -103,6 +107,8 @@ interface DevState<S> {
   nsCount: Map<string, number>;
   streams: (S | undefined)[];
   dma: Map<string, S>;
+  /** Display frame streams by pipe. */
+  frames: Map<number, S>;
   /** (bar, offset, size) -> the register's name if it holds an address, else ''. */
   addrReg: Map<number, string>;
   addrNames: ReadonlySet<string>;
@@ -135,7 +141,7 @@ export class Normaliser<S> {
       const info = this.header.devices.find((x) => x.index === index);
       const type = info?.type ?? '?';
       d = {
-        id: info?.id ?? `dev${index}`, type, dec: this.decoders.get(type), pages: new Map(), nsCount: new Map(), streams: [], dma: new Map(),
+        id: info?.id ?? `dev${index}`, type, dec: this.decoders.get(type), pages: new Map(), nsCount: new Map(), streams: [], dma: new Map(), frames: new Map(),
         addrReg: new Map(), addrNames: new Set(this.decoders.get(type)?.addressRegisters ?? []),
       };
       this.devs.set(index, d);
@@ -376,6 +382,28 @@ export class Normaliser<S> {
         key = h.start(S.eth).word(ev.tx ? 1 : 0).num(ev.port).num(len).num(content).word(ev.missing ? 1 : 0).value();
         shape = h.start(S.shape + S.eth).word(ev.tx ? 1 : 0).num(ev.port).str(ethProtocol(ev.data)).value();
         if (len > KEEP_DMA_BYTES) ev.data = ev.data.slice(0, KEEP_DMA_BYTES);
+        break;
+      }
+      case 'frame': {
+        // One stream per pipe ("frame:pipe A"); the key is the frame counter, size, format and the
+        // pixels' hash, the shape the frame counter, so the same frame with other pixels aligns as
+        // "changed" and a frame missing from one trace as removed / inserted. The pixels are dropped
+        // from the buffered item (megabytes each); the hash stays readable through frameHash.
+        const d = this.dev(ev.dev);
+        let s = d.frames.get(ev.pipe);
+        if (s === undefined) {
+          const kind = `frame:pipe ${pipeName(ev.pipe)}`;
+          s = this.resolve({ id: `${d.id} ${kind}`, source: d.id, kind, structural: true });
+          d.frames.set(ev.pipe, s);
+        }
+        this.stream = s;
+        len = ev.data.length;
+        const hash = this.sh(frameHash(ev.data));
+        key = h.start(S.frame).num(ev.counter).num(ev.width).num(ev.height).num(ev.format).num(len).num(hash).word(ev.missing ? 1 : 0).value();
+        shape = h.start(S.shape + S.frame).num(ev.counter).value();
+        const kept = new Uint8Array(0);
+        carryFrameHash(ev.data, kept);
+        ev.data = kept;
         break;
       }
       case 'proc': {

@@ -80,7 +80,8 @@ export class TimingCollector {
       case 'msi':
       case 'guestErr':
       case 'air':
-      case 'eth': {
+      case 'eth':
+      case 'frame': {
         const d = this.dev(ev.dev, t);
         d.last = t;
         d.own?.add(ev);

@@ -17,6 +17,10 @@
  * - guest errors: `guest errors`, a multiset of code and message;
  * - 802.11 frames: `air:tx` / `air:rx`, multisets of frame hashes;
  * - Ethernet frames: `eth:tx` / `eth:rx`, multisets of port, length, summary and frame hash;
+ * - display frames: `frames:pipe A` (per pipe), in order: frame counter, size,
+ *   format and pixel hash (when a frame was shown is timing; which frames, in
+ *   which order, with which pixels, is behaviour: one missing, extra or
+ *   different frame is a functional difference);
  * - per process (by name): its life (`process`: spawn, exit with status,
  *   crash), its error and warning log lines (`errors`, multiset) and its
  *   scheme requests with their results (`requests`, in order, repeats
@@ -31,6 +35,7 @@ import { TimingCollector } from '../diff/timing.js';
 import type { PhaseValue } from '../diff/timing.js';
 import { FactTable } from './facts.js';
 import { describeEthFrame } from '../eth.js';
+import { frameFact, frameHash, frameStreamName } from '../frames.js';
 
 /** What to leave out of the functional comparison (options and the scenario's `compare` block). */
 export interface IgnoreRules {
@@ -254,6 +259,9 @@ export class BehaviourCollector {
       case 'eth':
         f.fact(ev.tx ? 'eth:tx' : 'eth:rx', 'multiset', `port=${ev.port} len=${ev.data.length} ${describeEthFrame(ev.data)} frame=${this.ph.start(0xe7).bytes(ev.data, 0, ev.data.length).value().toString(16)}`);
         return;
+      case 'frame':
+        f.fact(frameStreamName(ev.pipe), 'seq', frameFact(ev));
+        return;
       default:
         return;
     }
@@ -276,6 +284,8 @@ export class BehaviourCollector {
       case 'proc': h.num(ev.pid).str(ev.event).str(ev.name).str(ev.detail); break;
       case 'air': h.num(ev.dev).num(ev.tx ? 1 : 0).num(ev.channel).num(ev.signal).num(ev.rate).bytes(ev.data, 0, ev.data.length); break;
       case 'eth': h.num(ev.dev).num(ev.tx ? 1 : 0).num(ev.port).bytes(ev.data, 0, ev.data.length); break;
+      // Pixels by their hash (cached per blob: an unchanged frame is not hashed again).
+      case 'frame': h.num(ev.dev).num(ev.pipe).num(ev.counter).num(ev.width).num(ev.height).num(ev.format).num(ev.data.length).str(frameHash(ev.data)); break;
     }
   }
 

@@ -16,6 +16,7 @@ import { parseKinds, resolveDevices } from '../inspect.js';
 import { compareTiming, type TimingRow } from '../diff/timing.js';
 import { BehaviourCollector, type IgnoreRules, type TraceBehaviour } from './collect.js';
 import { factChange, type FactStream } from './facts.js';
+import { counterOfFact, describePixelDiff, fetchFrames, frameRefKey, pipeName, pipeOfFrameStream, type FrameRef } from '../frames.js';
 
 export type Verdict = 'IDENTICAL' | 'TIMING-ONLY' | 'FUNCTIONAL';
 export type FailOn = 'timing' | 'functional';
@@ -28,6 +29,8 @@ export interface FunctionalDifference {
   /** Facts only in the expected / actual run (first few), for reports. */
   expected: string[];
   actual: string[];
+  /** For a display frame stream: the first differing frame (the HTML report shows it). */
+  frame?: FrameRef & { status: 'differs' | 'missing' | 'extra' };
 }
 
 export interface VerdictReport {
@@ -77,7 +80,37 @@ export function traceBehaviour(source: TraceSource, decoders: ReadonlyMap<string
 
 export function judgeTraces(expected: TraceSource, actual: TraceSource, decoders: ReadonlyMap<string, DeviceDecoder>, opts: VerdictOptions = {}): VerdictReport {
   const only = { device: opts.device, kind: opts.kind };
-  return judge(traceBehaviour(expected, decoders, opts.ignore, only), traceBehaviour(actual, decoders, opts.ignore, only), opts);
+  const r = judge(traceBehaviour(expected, decoders, opts.ignore, only), traceBehaviour(actual, decoders, opts.ignore, only), opts);
+  addPixelDetail(r, expected, actual);
+  return r;
+}
+
+/**
+ * Differing display frames: the facts hold the pixels' hashes only, so the
+ * two frames are read back from the traces (one pass over each trace's frame
+ * records) to say how many pixels differ and where the first one is.
+ */
+function addPixelDetail(r: VerdictReport, expected: TraceSource, actual: TraceSource): void {
+  const refs: FrameRef[] = [];
+  for (const d of r.differences) if (d.frame?.status === 'differs') refs.push(d.frame);
+  if (refs.length === 0) return;
+  let fa, fb;
+  try {
+    fa = fetchFrames(expected, refs);
+    fb = fetchFrames(actual, refs);
+  } catch {
+    return; // the verdict stands on the hashes
+  }
+  for (const d of r.differences) {
+    if (d.frame?.status !== 'differs') continue;
+    const a = fa.get(frameRefKey(d.frame));
+    const b = fb.get(frameRefKey(d.frame));
+    if (a === undefined || b === undefined) continue;
+    const old = d.headline;
+    d.headline = old.replace(' differs (', ` differs: ${describePixelDiff(a, b)} (`);
+    const i = r.headlines.indexOf(old);
+    if (i >= 0) r.headlines[i] = d.headline;
+  }
 }
 
 /** Within a device: what the driver wrote first (config, registers), then commands and data, then derived events. */
@@ -235,8 +268,61 @@ function describe(sa: FactStream | undefined, sb: FactStream | undefined): Funct
     const first = firstFacts(sa, 3);
     return { ...base, headline: `${streamLabel(s)}: missing from the actual run (${sa.count} facts expected), first: ${first[0] ?? '?'}`, expected: first, actual: [] };
   }
+  const pipe = pipeOfFrameStream(s.name);
+  if (pipe !== undefined) {
+    const f = describeFrames(sa, sb, pipe);
+    if (f !== undefined) return f;
+  }
   if (s.order === 'seq' || s.order === 'seq-collapse') return describeSeq(sa, sb);
   return describeBag(sa, sb);
+}
+
+/**
+ * A display pipe's frames (facts "frame=12 size=... format=... hash=...",
+ * in order): the first frame, by frame counter, that differs in content or
+ * is missing or extra, with the counts of each.
+ */
+function describeFrames(sa: FactStream, sb: FactStream, pipe: number): FunctionalDifference | undefined {
+  const byCounter = (s: FactStream): Map<number, string> | undefined => {
+    const m = new Map<number, string>();
+    for (const f of s.seq) {
+      const c = counterOfFact(f);
+      if (c === undefined) return undefined;
+      if (!m.has(c)) m.set(c, f);
+    }
+    return m;
+  };
+  const ma = byCounter(sa);
+  const mb = byCounter(sb);
+  if (ma === undefined || mb === undefined || sa.truncated || sb.truncated) return undefined;
+  let differs = 0;
+  let missing = 0;
+  let extra = 0;
+  let first: { counter: number; status: 'differs' | 'missing' | 'extra'; ea?: string; eb?: string } | undefined;
+  const note = (counter: number, status: 'differs' | 'missing' | 'extra', ea?: string, eb?: string): void => {
+    if (first === undefined || counter < first.counter) first = { counter, status, ...(ea !== undefined ? { ea } : {}), ...(eb !== undefined ? { eb } : {}) };
+  };
+  for (const [c, fa] of ma) {
+    const fb = mb.get(c);
+    if (fb === undefined) { missing++; note(c, 'missing', fa); } else if (fb !== fa) { differs++; note(c, 'differs', fa, fb); }
+  }
+  for (const [c, fb] of mb) if (!ma.has(c)) { extra++; note(c, 'extra', undefined, fb); }
+  if (first === undefined) return undefined; // same frames in another order or repeated: the generic description
+  const p = pipeName(pipe);
+  const counts = [
+    differs > 0 ? `${differs} ${differs === 1 ? 'frame differs' : 'frames differ'}` : '',
+    missing > 0 ? `${missing} missing` : '',
+    extra > 0 ? `${extra} extra` : '',
+  ].filter((x) => x !== '').join(', ');
+  const what = first.status === 'differs' ? 'differs' : first.status === 'missing' ? 'missing from the actual run' : 'only in the actual run';
+  const base = { source: sa.source, stream: sa.name };
+  return {
+    ...base,
+    headline: `${sa.source} frame ${first.counter} on pipe ${p} ${what} (${counts} of ${ma.size} expected frames)`,
+    expected: first.ea !== undefined ? [first.ea] : [],
+    actual: first.eb !== undefined ? [first.eb] : [],
+    frame: { device: sa.source, pipe, counter: first.counter, status: first.status },
+  };
 }
 
 function firstFacts(s: FactStream, n: number): string[] {
