@@ -196,17 +196,21 @@ async function main(argv: string[]): Promise<number> {
         err: (t) => process.stderr.write(`${t}\n`),
       }).exitCode;
     })
-    .command('export [trace]', 'export part of a trace in another format: --pcap <trace> writes its 802.11 frames (radiotap) or Ethernet frames as a pcap file', (y) => y
-      .positional('trace', { type: 'string', describe: 'the trace, if not given as the value of --pcap' })
+    .command('export [trace]', 'export part of a trace in another format: --pcap <trace> writes its 802.11 frames (radiotap) or Ethernet frames as a pcap file; --frames <trace> writes its display frames as PNG files and a contact sheet', (y) => y
+      .positional('trace', { type: 'string', describe: 'the trace, if not given as the value of --pcap or --frames' })
       .option('pcap', { type: 'string', describe: 'trace whose 802.11 frames (air records) or Ethernet frames (eth records) to write as pcap' })
-      .option('frames', { type: 'string', choices: ['air', 'eth'], describe: 'air: 802.11 frames (link type 127), eth: Ethernet frames (link type 1); default eth for a trace with Ethernet frames, else air' })
-      .option('out', { alias: 'o', type: 'string', describe: 'output file (default: the trace path with .pcap instead of .simtrace)' })
+      .option('frames', { type: 'string', describe: 'without --pcap: trace whose display frames (frame records) to write as PNG files; with --pcap: air (802.11 frames, link type 127) or eth (Ethernet frames, link type 1), default eth for a trace with Ethernet frames, else air' })
+      .option('link', { type: 'string', choices: ['air', 'eth'], describe: 'with --pcap: the frames to write, as --frames air|eth' })
+      .option('out', { alias: 'o', type: 'string', describe: 'output file for --pcap (default: the trace path with .pcap instead of .simtrace); output directory for --frames (default: the trace path with -frames instead of .simtrace)' })
       .option('dev', { alias: 'device', type: 'string', describe: 'only frames of this device id or type' })
+      .option('pipe', { type: 'string', describe: 'PNG export: only this display pipe (A, B, C or 0, 1, 2)' })
+      .option('from', { type: 'number', describe: 'PNG export: first frame number (the pipe\'s frame counter) to write' })
+      .option('to', { type: 'number', describe: 'PNG export: last frame number to write (inclusive)' })
       .option('usec', { type: 'boolean', describe: 'microsecond timestamps (pcap magic 0xa1b2c3d4) instead of nanoseconds, for old tools' }),
     (a) => {
-      const t = a.pcap !== undefined && a.pcap !== '' ? a.pcap : a.trace;
-      if (t !== undefined && t !== '') checkReadableFile(t, 'trace');
-      if (a.out !== undefined) checkWritablePath(a.out, '--out');
+      const t = a.pcap !== undefined && a.pcap !== '' ? a.pcap : a.pcap === undefined && a.frames !== undefined && a.frames !== '' ? a.frames : a.trace;
+      if (t !== undefined && t !== '' && (a.pcap !== undefined || !['air', 'eth'].includes(t))) checkReadableFile(t, 'trace');
+      if (a.out !== undefined && a.pcap !== undefined) checkWritablePath(a.out, '--out');
       code = exportCommand(a);
     })
     .command('devices', 'list device types (props, PCI ids, guest errors), drivers and workloads', () => {}, () => { code = devicesCommand(); })
