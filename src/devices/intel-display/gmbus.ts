@@ -29,7 +29,8 @@
  *   taken into the shifter and cleared by a GMBUS3 write. The bus stalls when
  *   the shifter runs dry with GMBUS3 empty.
  * - When the byte count is reached: HW_WAIT_PHASE (WAIT) or a STOP (STOP).
- *   SW_RDY reads back as 1 until then. GMBUS2 8:0 counts the bytes moved.
+ *   SW_RDY reads back as 1 until then. GMBUS2 8:0 counts the bytes moved
+ *   in the current (or last) cycle; a new cycle or SW_CLR_INT zeroes it.
  * - STOP: ACTIVE and HW_WAIT_PHASE clear one bit time later; the E-DDC
  *   segment pointer returns to 0.
  * - SW_CLR_INT (GMBUS1 bit 31) resets the controller: the cycle is
@@ -543,8 +544,8 @@ export class Gmbus {
       return;
     }
     this.phase = DATA;
-    // A write cycle: the first dword is in the shifter, GMBUS3 is free for the next.
-    if (!this.read_) this.setHwRdy();
+    // A write cycle: the first dword is in the shifter; GMBUS3 is free for the next unless already refilled.
+    if (!this.read_ && !this.bufFull) this.setHwRdy();
     this.startChunk();
   }
 
