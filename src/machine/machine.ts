@@ -291,7 +291,7 @@ export class Machine {
       }
       try {
         const params = validateProps(entry.params, s.workload.params, 'workload') as Record<string, unknown>;
-        this.workload = entry.spawn({ kernel: k, rng: this.rng.fork('workload'), devices: this.devices }, params);
+        this.workload = entry.spawn({ kernel: k, rng: this.rng.fork('workload'), devices: this.devices, scanout: this.scanout }, params);
       } catch (e) {
         if (e instanceof PropError) throw new InputError(file, e.field, e.message.slice(e.field.length + 2));
         if (e instanceof WorkloadConfigError) throw new InputError(file, `workload.${e.field}`, e.message.slice(e.field.length + 2));

@@ -58,6 +58,12 @@ export interface Scenario {
     /** Wi-Fi workload: answered pings at least. */
     minPings: number;
     minUdpEchoes: number;
+    /** drm-flip workload: page flips completed, at least. */
+    minFlips: number;
+    /** drm-flip workload: vblanks between consecutive flips beyond the one each should take, at most. */
+    maxMissedVblanks: number;
+    /** drm-flip workload: longest page flip (call to its event), microseconds; 0 = unchecked. */
+    maxFlipLatencyUs: number;
     /** Wi-Fi workload: "ok", or "fail:<step>" for a run that must fail at that step (fault scenarios). */
     wifiOutcome: string;
     /** Text that must appear in some log line (driver messages a fault must produce). */
@@ -184,7 +190,7 @@ export function parseScenario(json: unknown, abs: string, hash: string): Scenari
     workload = { type, params };
   }
   const lim = top.limits === undefined ? {} : c.obj(top.limits, 'limits', ['simTime']);
-  const ex = top.expect === undefined ? {} : c.obj(top.expect, 'expect', ['minIos', 'maxGuestErrors', 'crashes', 'dataErrors', 'ioErrors', 'minPings', 'minUdpEchoes', 'wifiOutcome', 'logContains']);
+  const ex = top.expect === undefined ? {} : c.obj(top.expect, 'expect', ['minIos', 'maxGuestErrors', 'crashes', 'dataErrors', 'ioErrors', 'minPings', 'minUdpEchoes', 'minFlips', 'maxMissedVblanks', 'maxFlipLatencyUs', 'wifiOutcome', 'logContains']);
   const outcome = c.str(ex.wifiOutcome, 'expect.wifiOutcome', 'ok');
   if (!/^(ok|unfinished|fail:(up|scan|list|connect|arp|ping|disconnect))$/.test(outcome)) {
     c.fail('expect.wifiOutcome', `must be "ok", "unfinished" or "fail:<step>" with step up, scan, list, connect, arp, ping or disconnect; got ${show(outcome)}`);
@@ -233,6 +239,9 @@ export function parseScenario(json: unknown, abs: string, hash: string): Scenari
       ioErrors: c.int(ex.ioErrors, 'expect.ioErrors', 0, 0, big),
       minPings: c.int(ex.minPings, 'expect.minPings', 0, 0, big),
       minUdpEchoes: c.int(ex.minUdpEchoes, 'expect.minUdpEchoes', 0, 0, big),
+      minFlips: c.int(ex.minFlips, 'expect.minFlips', 0, 0, big),
+      maxMissedVblanks: c.int(ex.maxMissedVblanks, 'expect.maxMissedVblanks', big, 0, big),
+      maxFlipLatencyUs: c.int(ex.maxFlipLatencyUs, 'expect.maxFlipLatencyUs', 0, 0, big),
       wifiOutcome: outcome,
       logContains: logContains as string[],
     },

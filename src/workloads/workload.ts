@@ -8,14 +8,21 @@
 import type { Kernel } from '../kernel/kernel.js';
 import type { PropTable, PropValues } from '../sim/props.js';
 import type { Rng } from '../sim/rng.js';
+import type { ScanoutLog } from '../sim/scanout.js';
 
 /** What a workload is handed when the machine starts it. */
 export interface WorkloadEnv {
   kernel: Kernel;
   /** The workload's own random stream (forked from the scenario seed as "workload"). */
   rng: Rng;
-  /** The machine's devices: ids and, for disks, the backing image file. */
-  devices: readonly { id: string; imagePath: string | undefined }[];
+  /** The machine's devices: ids, trace device index and, for disks, the backing image file. */
+  devices: readonly { id: string; index: number; imagePath: string | undefined }[];
+  /**
+   * The content hashes of frames display devices scanned out. A workload
+   * that checks pixels sets `wanted` (display models then capture frames
+   * even when nothing records).
+   */
+  scanout?: ScanoutLog;
 }
 
 /** The scenario's `expect` block (fields a workload does not use are ignored by it). */
@@ -26,6 +33,9 @@ export interface WorkloadExpect {
   minPings: number;
   minUdpEchoes: number;
   wifiOutcome: string;
+  minFlips: number;
+  maxMissedVblanks: number;
+  maxFlipLatencyUs: number;
 }
 
 /** One line of the run summary: a label and its text; `bad` prints the text as a failure. */
