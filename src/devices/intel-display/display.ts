@@ -532,7 +532,7 @@ export class IntelDisplay implements DeviceModel {
       }
       if (r >= 0x180 && r < 0x480) {
         const plane = ((r - 0x180) >> 8) + 1;
-        if ((r & 0xff) === R.PLANE_SURFLIVE) return this.live[liveIndex(pipe, plane, R.PLANE_SURF)]! & R.SURF_ADDR_MASK;
+        if (((r - 0x180) & 0xff) === R.PLANE_SURFLIVE) return this.live[liveIndex(pipe, plane, R.PLANE_SURF)]! & R.SURF_ADDR_MASK;
       }
     }
     return this.store.get(off) ?? 0;
@@ -629,7 +629,7 @@ export class IntelDisplay implements DeviceModel {
       }
       if (r >= 0x180 && r < 0x480) {
         const plane = ((r - 0x180) >> 8) + 1;
-        const pr = r & 0xff;
+        const pr = (r - 0x180) & 0xff;
         if (pr === R.PLANE_SURFLIVE) {
           this.err('display.reg.read-only', `write of ${R.hex(v)} to ${this.regLabel(off)} (read-only)`);
           return;

@@ -155,7 +155,7 @@ export class Harness {
 
   /** Powers PW1, PW2, MISC IO and the DDI IO well of `port`, and DBUF; waits for the states. */
   powerUp(port = 1): void {
-    this.w(PWR_WELL_CTL2, (1 << (2 * PW1 + 1)) | (1 << (2 * PW2 + 1)) | (1 << (2 * MISC_IO + 1)) | (1 << (2 * (port + 1) + 1)));
+    this.w(PWR_WELL_CTL2, this.r(PWR_WELL_CTL2) | (1 << (2 * PW1 + 1)) | (1 << (2 * PW2 + 1)) | (1 << (2 * MISC_IO + 1)) | (1 << (2 * (port + 1) + 1)));
     this.w(DBUF_CTL, 0x80000000);
     this.runUs(100);
   }
