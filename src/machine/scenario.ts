@@ -66,6 +66,8 @@ export interface Scenario {
     maxFlipLatencyUs: number;
     /** Wi-Fi workload: "ok", or "fail:<step>" for a run that must fail at that step (fault scenarios). */
     wifiOutcome: string;
+    /** drm-flip workload: "ok", or "fail:<step>" for a run that must fail at that step (fault scenarios). */
+    displayOutcome: string;
     /** Text that must appear in some log line (driver messages a fault must produce). */
     logContains: string[];
   };
@@ -190,7 +192,11 @@ export function parseScenario(json: unknown, abs: string, hash: string): Scenari
     workload = { type, params };
   }
   const lim = top.limits === undefined ? {} : c.obj(top.limits, 'limits', ['simTime']);
-  const ex = top.expect === undefined ? {} : c.obj(top.expect, 'expect', ['minIos', 'maxGuestErrors', 'crashes', 'dataErrors', 'ioErrors', 'minPings', 'minUdpEchoes', 'minFlips', 'maxMissedVblanks', 'maxFlipLatencyUs', 'wifiOutcome', 'logContains']);
+  const ex = top.expect === undefined ? {} : c.obj(top.expect, 'expect', ['minIos', 'maxGuestErrors', 'crashes', 'dataErrors', 'ioErrors', 'minPings', 'minUdpEchoes', 'minFlips', 'maxMissedVblanks', 'maxFlipLatencyUs', 'wifiOutcome', 'displayOutcome', 'logContains']);
+  const displayOutcome = c.str(ex.displayOutcome, 'expect.displayOutcome', 'ok');
+  if (!/^(ok|fail:(open|probe|hotplug|buffers|modeset|flips|disable))$/.test(displayOutcome)) {
+    c.fail('expect.displayOutcome', `must be "ok" or "fail:<step>" with step open, probe, hotplug, buffers, modeset, flips or disable; got ${show(displayOutcome)}`);
+  }
   const outcome = c.str(ex.wifiOutcome, 'expect.wifiOutcome', 'ok');
   if (!/^(ok|unfinished|fail:(up|scan|list|connect|arp|ping|disconnect))$/.test(outcome)) {
     c.fail('expect.wifiOutcome', `must be "ok", "unfinished" or "fail:<step>" with step up, scan, list, connect, arp, ping or disconnect; got ${show(outcome)}`);
@@ -243,6 +249,7 @@ export function parseScenario(json: unknown, abs: string, hash: string): Scenari
       maxMissedVblanks: c.int(ex.maxMissedVblanks, 'expect.maxMissedVblanks', big, 0, big),
       maxFlipLatencyUs: c.int(ex.maxFlipLatencyUs, 'expect.maxFlipLatencyUs', 0, 0, big),
       wifiOutcome: outcome,
+      displayOutcome,
       logContains: logContains as string[],
     },
     compare: {

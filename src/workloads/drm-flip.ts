@@ -459,6 +459,7 @@ export const drmFlipWorkload: WorkloadEntry<typeof drmFlipParams, DrmFlipResult>
     maxMissedVblanks: 'at most this many vblanks missed between consecutive flips',
     maxFlipLatencyUs: 'the longest flip (call to event) at most this many microseconds (0: unchecked)',
     dataErrors: 'at most this many frames whose scanned-out pixels differ from the picture drawn',
+    displayOutcome: '"ok" (default), or "fail:<step>" (open, probe, hotplug, buffers, modeset, flips, disable) for a run that must fail there',
   },
   spawn(env, params) {
     const r = spawnDrmFlip(env, params);
@@ -470,6 +471,14 @@ export const drmFlipWorkload: WorkloadEntry<typeof drmFlipParams, DrmFlipResult>
       ios: () => 0,
       failures(e, stoppedBy) {
         const out: string[] = [];
+        const got = r.failedStep === undefined ? 'ok' : `fail:${r.failedStep}`;
+        if (e.displayOutcome !== 'ok') {
+          // A fault scenario: the run must fail at that step (and the rest is not checked).
+          if (got !== e.displayOutcome && (r.failedStep !== undefined || r.done || stoppedBy !== 'until')) {
+            out.push(`expected the compositor to end "${e.displayOutcome}", it ended "${r.done || r.failedStep !== undefined ? got : 'unfinished'}"${r.failure === undefined ? '' : `: ${r.failure}`}`);
+          }
+          return out;
+        }
         if (r.failedStep !== undefined) out.push(`the compositor failed at ${r.failedStep}: ${r.failure ?? ''}`);
         if (r.pixelErrors > e.dataErrors) out.push(`expected at most ${e.dataErrors} frames with wrong pixels, got ${r.pixelErrors}`);
         if (r.missedVblanks > e.maxMissedVblanks) out.push(`expected at most ${e.maxMissedVblanks} missed vblanks, got ${r.missedVblanks}`);

@@ -33,6 +33,7 @@ export interface WorkloadExpect {
   minPings: number;
   minUdpEchoes: number;
   wifiOutcome: string;
+  displayOutcome: string;
   minFlips: number;
   maxMissedVblanks: number;
   maxFlipLatencyUs: number;
