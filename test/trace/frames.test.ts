@@ -194,7 +194,7 @@ describe('verdict and diff', () => {
     expect(r.differences).toHaveLength(1);
     const d = r.differences[0]!;
     expect(d.stream).toBe('frames:pipe A');
-    expect(d.frame).toEqual({ device: 'display0', pipe: 0, counter: 5, status: 'differs' });
+    expect(d.frame).toEqual({ device: 'display0', pipe: 0, counter: 5, status: 'differs', alsoDiffer: [] });
     expect(d.headline).toMatch(/^display0 frame 5 on pipe A differs: 2 of 3,072 pixels differ, first at \(7, 9\): expected #[0-9a-f]{6}, got #102030 \(1 frame differs of 12 expected frames\)$/);
     expect(r.headlines[0]).toBe(d.headline);
   });

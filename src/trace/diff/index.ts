@@ -12,7 +12,8 @@
  */
 import * as fs from 'node:fs';
 import { diffTraces, type DiffEngineOptions } from './engine.js';
-import { renderHtml } from './report-html.js';
+import { renderHtml, type HtmlOptions } from './report-html.js';
+import { frameImages } from './frame-images.js';
 import { renderText } from './report-text.js';
 import type { DiffResult } from './types.js';
 import { judgeTraces, verdictFails, type FailOn, type VerdictReport } from '../verdict/judge.js';
@@ -81,7 +82,22 @@ export function runDiff(opts: DiffOptions): DiffRunResult {
   let htmlPath: string | undefined;
   if (opts.html !== undefined) {
     try {
-      fs.writeFileSync(opts.html, renderHtml(result, opts.htmlRows !== undefined ? { maxRows: opts.htmlRows } : {}));
+      const ho: HtmlOptions = opts.htmlRows !== undefined ? { maxRows: opts.htmlRows } : {};
+      // Differing display frames: expected, actual and a difference image, for the first few.
+      const refs = verdict.differences.flatMap((d) => {
+        const f = d.frame;
+        if (f === undefined) return [];
+        const more = (f.alsoDiffer ?? []).map((counter) => ({ device: f.device, pipe: f.pipe, counter }));
+        return f.status === 'differs' ? [f, ...more] : more;
+      });
+      if (refs.length > 0) {
+        try {
+          ho.frames = frameImages(opts.a, opts.b, refs);
+        } catch (e) {
+          err(`warning: cannot show the differing frames: ${(e as Error).message}`);
+        }
+      }
+      fs.writeFileSync(opts.html, renderHtml(result, ho));
       htmlPath = opts.html;
     } catch (e) {
       err(`error: cannot write ${opts.html}: ${(e as Error).message}`);

@@ -12,6 +12,7 @@ import { diffArrays } from 'diff';
 import { formatTime } from '../../sim/time.js';
 import { formatPct, formatPhaseValue } from './report-text.js';
 import type { DiffResult, DiffRow, Divergence, RowSide } from './types.js';
+import type { FrameImages } from './frame-images.js';
 
 export interface HtmlOptions {
   /** Aligned rows rendered over all divergences (default 2000). */
@@ -19,6 +20,17 @@ export interface HtmlOptions {
   title?: string;
   /** Extra sections under the verdict (for `check`: the run's stall diagnosis, expectation failures). */
   notes?: { title: string; lines: string[] }[];
+  /** Differing display frames, shown as expected / actual / difference images. */
+  frames?: FrameImages[];
+}
+
+/** The differing frames side by side: expected, actual, and the difference (changed pixels in magenta). */
+function framesHtml(frames: readonly FrameImages[]): string {
+  const fig = (cls: string, caption: string, src: string, f: FrameImages): string =>
+    `<figure><img class="${cls}" src="${src}" width="${f.width}" height="${f.height}" alt="${esc(`${caption}: ${f.title}`)}"><figcaption>${esc(caption)}</figcaption></figure>`;
+  return frames.map((f, i) => `<section class="frame-diff" id="frame${i + 1}" data-device="${esc(f.device)}" data-pipe="${f.pipe}" data-frame="${f.counter}" data-differing="${f.differing}">
+<h3>${esc(f.device)}: ${esc(f.title)}</h3><p class="what">${esc(f.detail)}</p>
+<div class="frames">${fig('frame-expected', 'expected (a)', f.expected, f)}${fig('frame-actual', 'actual (b)', f.actual, f)}${fig('frame-difference', 'difference (changed pixels in magenta)', f.difference, f)}</div></section>`).join('\n');
 }
 
 const esc = (s: string): string =>
@@ -150,6 +162,9 @@ svg.overview{width:100%;max-width:1100px;height:auto;background:#f6f8fa;border-r
 svg .lane{stroke:#57606a;stroke-width:3}svg .join{stroke-width:1;opacity:.35}svg line{stroke-width:2}
 svg text{font:12px system-ui,sans-serif;fill:#1f2328}svg .pin{fill:#0969da;opacity:.8;cursor:pointer}
 .controls{position:sticky;top:0;background:#fff;padding:6px 0;z-index:2;border-bottom:1px solid #d0d7de}
+.frames{display:flex;gap:12px;flex-wrap:wrap;align-items:flex-start}.frames figure{margin:0}
+.frames img{max-width:480px;height:auto;image-rendering:pixelated;border:1px solid #d0d7de;display:block}
+figcaption{font-size:12px;color:#57606a}section.frame-diff{margin:18px 0;padding:10px;border:1px solid #d0d7de;border-radius:6px}
 .controls label{margin-right:14px}.hidden{display:none}body.noctx tr.same{display:none}
 `;
 
@@ -194,6 +209,9 @@ export function renderHtml(r: DiffResult, opts: HtmlOptions = {}): string {
     if (v.guestErrors.added.length > 0) {
       h.push(`<h2>Guest errors in b</h2><ul class="guest-errors">${v.guestErrors.added.map((g) => `<li class="mono">${esc(g)}</li>`).join('')}</ul>`);
     }
+  }
+  if (opts.frames !== undefined && opts.frames.length > 0) {
+    h.push(`<h2>Differing frames</h2>`, framesHtml(opts.frames));
   }
   for (const n of opts.notes ?? []) {
     if (n.lines.length === 0) continue;

@@ -116,7 +116,11 @@ export interface DiffResult {
     fails: boolean;
     failOn: 'timing' | 'functional';
     headlines: string[];
-    differences: { source: string; stream: string; headline: string; expected: string[]; actual: string[] }[];
+    differences: {
+      source: string; stream: string; headline: string; expected: string[]; actual: string[];
+      /** A display frame stream's first differing frame. */
+      frame?: { device: string; pipe: number; counter: number; status: 'differs' | 'missing' | 'extra'; alsoDiffer?: number[] };
+    }[];
     differingStreams: number;
     timingBudgetPct: number | null;
     overBudget: TimingRow[];

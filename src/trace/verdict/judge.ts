@@ -29,8 +29,11 @@ export interface FunctionalDifference {
   /** Facts only in the expected / actual run (first few), for reports. */
   expected: string[];
   actual: string[];
-  /** For a display frame stream: the first differing frame (the HTML report shows it). */
-  frame?: FrameRef & { status: 'differs' | 'missing' | 'extra' };
+  /**
+   * For a display frame stream: the first differing frame, and the numbers of
+   * the next few frames whose pixels differ (the HTML report shows them).
+   */
+  frame?: FrameRef & { status: 'differs' | 'missing' | 'extra'; alsoDiffer?: number[] };
 }
 
 export interface VerdictReport {
@@ -302,9 +305,10 @@ function describeFrames(sa: FactStream, sb: FactStream, pipe: number): Functiona
   const note = (counter: number, status: 'differs' | 'missing' | 'extra', ea?: string, eb?: string): void => {
     if (first === undefined || counter < first.counter) first = { counter, status, ...(ea !== undefined ? { ea } : {}), ...(eb !== undefined ? { eb } : {}) };
   };
+  const differing: number[] = [];
   for (const [c, fa] of ma) {
     const fb = mb.get(c);
-    if (fb === undefined) { missing++; note(c, 'missing', fa); } else if (fb !== fa) { differs++; note(c, 'differs', fa, fb); }
+    if (fb === undefined) { missing++; note(c, 'missing', fa); } else if (fb !== fa) { differs++; note(c, 'differs', fa, fb); differing.push(c); }
   }
   for (const [c, fb] of mb) if (!ma.has(c)) { extra++; note(c, 'extra', undefined, fb); }
   if (first === undefined) return undefined; // same frames in another order or repeated: the generic description
@@ -321,7 +325,10 @@ function describeFrames(sa: FactStream, sb: FactStream, pipe: number): Functiona
     headline: `${sa.source} frame ${first.counter} on pipe ${p} ${what} (${counts} of ${ma.size} expected frames)`,
     expected: first.ea !== undefined ? [first.ea] : [],
     actual: first.eb !== undefined ? [first.eb] : [],
-    frame: { device: sa.source, pipe, counter: first.counter, status: first.status },
+    frame: {
+      device: sa.source, pipe, counter: first.counter, status: first.status,
+      alsoDiffer: differing.filter((c) => c !== first!.counter).sort((x, y) => x - y).slice(0, 3),
+    },
   };
 }
 
