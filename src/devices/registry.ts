@@ -5,6 +5,7 @@ import { iwlwifiFactory } from './iwlwifi/index.js';
 import { virtioBlkFactory } from './virtio/blk/index.js';
 import { virtioNetFactory } from './virtio/net/index.js';
 import { ahciFactory } from './ahci/index.js';
+import { intelDisplayFactory } from './intel-display/index.js';
 
 /** Every device type a machine file may name. A new device is one folder plus one line here. */
 export const DEVICE_FACTORIES: readonly AnyDeviceFactory[] = [
@@ -13,6 +14,7 @@ export const DEVICE_FACTORIES: readonly AnyDeviceFactory[] = [
   registerDevice(virtioBlkFactory),
   registerDevice(virtioNetFactory),
   registerDevice(ahciFactory),
+  registerDevice(intelDisplayFactory),
 ];
 
 export function findDeviceFactory(type: string): AnyDeviceFactory | undefined {

@@ -1,5 +1,6 @@
 /**
- * The guest-error catalogues (src/devices/{pci,nvme,iwlwifi,ahci}/guest-errors.ts,
+ * The guest-error catalogues (src/devices/{pci,nvme,iwlwifi,ahci,intel-display}/guest-errors.ts,
+ * src/devices/intel-display/{gmbus,aux}.ts,
  * src/devices/virtio/{transport,blk,net}/guest-errors.ts)
  * against what the tests expect, what the models emit for hostile accesses,
  * and what the recorded golden traces contain.
@@ -14,6 +15,10 @@ import { AHCI_GUEST_ERRORS } from '../../src/devices/ahci/guest-errors.js';
 import { VIRTIO_GUEST_ERRORS } from '../../src/devices/virtio/transport/guest-errors.js';
 import { VIRTIO_BLK_GUEST_ERRORS } from '../../src/devices/virtio/blk/guest-errors.js';
 import { VIRTIO_NET_GUEST_ERRORS } from '../../src/devices/virtio/net/guest-errors.js';
+import { DISPLAY_GUEST_ERRORS } from '../../src/devices/intel-display/guest-errors.js';
+import { GMBUS_GUEST_ERRORS } from '../../src/devices/intel-display/gmbus.js';
+import { AUX_GUEST_ERRORS } from '../../src/devices/intel-display/aux.js';
+import { intelDisplayFactory } from '../../src/devices/intel-display/index.js';
 import { nvmeFactory } from '../../src/devices/nvme/index.js';
 import { iwlwifiFactory } from '../../src/devices/iwlwifi/index.js';
 import { ahciFactory } from '../../src/devices/ahci/index.js';
@@ -34,6 +39,9 @@ const CATALOGUES: Record<string, GuestErrorCatalogue> = {
   virtio: VIRTIO_GUEST_ERRORS,
   'virtio-blk': VIRTIO_BLK_GUEST_ERRORS,
   'virtio-net': VIRTIO_NET_GUEST_ERRORS,
+  display: DISPLAY_GUEST_ERRORS,
+  gmbus: GMBUS_GUEST_ERRORS,
+  'dp-aux': AUX_GUEST_ERRORS,
 };
 const ALL_CODES = new Set(Object.values(CATALOGUES).flatMap((c) => Object.keys(c)));
 const BY_DEVICE_TYPE: Record<string, GuestErrorCatalogue> = {
@@ -42,6 +50,7 @@ const BY_DEVICE_TYPE: Record<string, GuestErrorCatalogue> = {
   [ahciFactory.type]: ahciFactory.guestErrors,
   [virtioBlkFactory.type]: virtioBlkFactory.guestErrors,
   [virtioNetFactory.type]: virtioNetFactory.guestErrors,
+  [intelDisplayFactory.type]: intelDisplayFactory.guestErrors,
 };
 
 function tsFiles(dir: string): string[] {
@@ -53,7 +62,7 @@ function tsFiles(dir: string): string[] {
 }
 
 /** A code-like string literal of the catalogues' families. */
-const CODE_LITERAL = /'((?:nvme|iwl|fw|pci|msi|msix|dma|ahci|virtio|virtq)\.[a-z0-9.-]+)'/gi;
+const CODE_LITERAL = /'((?:nvme|iwl|fw|pci|msi|msix|dma|ahci|virtio|virtq|display|gmbus|dp-aux)\.[a-z0-9.-]+)'/gi;
 /** Lines that talk about guest errors or their codes. */
 const ABOUT_GUEST_ERRORS = /guestErr|\.code\b|\bcode:|\bcodes\b/;
 /** A tracer call recording a synthetic guest error (first argument is a time, not a code): not an expectation. */
@@ -105,12 +114,14 @@ describe('guest-error catalogues', () => {
     const virtio = Object.keys(VIRTIO_GUEST_ERRORS);
     const blk = Object.keys(VIRTIO_BLK_GUEST_ERRORS);
     const net = Object.keys(VIRTIO_NET_GUEST_ERRORS);
-    expect(ALL_CODES.size).toBe(pci.length + nvme.length + iwl.length + ahci.length + virtio.length + blk.length + net.length);
+    const display = [...Object.keys(DISPLAY_GUEST_ERRORS), ...Object.keys(GMBUS_GUEST_ERRORS), ...Object.keys(AUX_GUEST_ERRORS)];
+    expect(ALL_CODES.size).toBe(pci.length + nvme.length + iwl.length + ahci.length + virtio.length + blk.length + net.length + display.length);
     expect(Object.keys(nvmeFactory.guestErrors).sort()).toEqual([...pci, ...nvme].sort());
     expect(Object.keys(iwlwifiFactory.guestErrors).sort()).toEqual([...pci, ...iwl].sort());
     expect(Object.keys(ahciFactory.guestErrors).sort()).toEqual([...pci, ...ahci].sort());
     expect(Object.keys(virtioBlkFactory.guestErrors).sort()).toEqual([...pci, ...virtio, ...blk].sort());
     expect(Object.keys(virtioNetFactory.guestErrors).sort()).toEqual([...pci, ...virtio, ...net].sort());
+    expect(Object.keys(intelDisplayFactory.guestErrors).sort()).toEqual([...pci, ...display].sort());
   });
 
   it('every NVMe host-mistake status has its "nvme.cmd.<status>" code, catalogued', () => {
