@@ -41,7 +41,7 @@ const CATALOGUES: Record<string, GuestErrorCatalogue> = {
   'virtio-net': VIRTIO_NET_GUEST_ERRORS,
   display: DISPLAY_GUEST_ERRORS,
   gmbus: GMBUS_GUEST_ERRORS,
-  'dp-aux': AUX_GUEST_ERRORS,
+  dpaux: AUX_GUEST_ERRORS,
 };
 const ALL_CODES = new Set(Object.values(CATALOGUES).flatMap((c) => Object.keys(c)));
 const BY_DEVICE_TYPE: Record<string, GuestErrorCatalogue> = {
@@ -62,7 +62,7 @@ function tsFiles(dir: string): string[] {
 }
 
 /** A code-like string literal of the catalogues' families. */
-const CODE_LITERAL = /'((?:nvme|iwl|fw|pci|msi|msix|dma|ahci|virtio|virtq|display|gmbus|dp-aux)\.[a-z0-9.-]+)'/gi;
+const CODE_LITERAL = /'((?:nvme|iwl|fw|pci|msi|msix|dma|ahci|virtio|virtq|display|gmbus|dpaux)\.[a-z0-9.-]+)'/gi;
 /** Lines that talk about guest errors or their codes. */
 const ABOUT_GUEST_ERRORS = /guestErr|\.code\b|\bcode:|\bcodes\b/;
 /** A tracer call recording a synthetic guest error (first argument is a time, not a code): not an expectation. */

@@ -102,27 +102,27 @@ const REPLY_OVERHEAD_US = 24;
 const REQUEST_OVERHEAD_US = 8;
 
 export const AUX_GUEST_ERRORS = {
-  'dp-aux.reg.unknown': {
+  'dpaux.reg.unknown': {
     meaning: 'An access inside a DDI AUX block at an offset that is no register; reads 0, writes are dropped',
     spec: 'intel_dp_aux_regs.h DP_AUX_CH_CTL, DP_AUX_CH_DATA (5 registers)',
   },
-  'dp-aux.busy': {
+  'dpaux.busy': {
     meaning: 'DDI_AUX_CTL written with SEND_BUSY while a transaction is in progress; ignored',
     spec: 'intel_dp_aux.c intel_dp_aux_xfer (wait for SEND_BUSY clear before sending)',
   },
-  'dp-aux.data-while-busy': {
+  'dpaux.data-while-busy': {
     meaning: 'A DDI_AUX_DATA register written while SEND_BUSY is set; stored, but the request was latched at the start and the reply overwrites it',
     spec: 'intel_dp_aux.c intel_dp_aux_xfer',
   },
-  'dp-aux.size': {
+  'dpaux.size': {
     meaning: 'SEND_BUSY with a message size of 0 or more than 20 bytes: nothing is sent; the channel ends with DONE | RECEIVE_ERROR',
     spec: 'intel_dp_aux.c intel_dp_aux_xfer ("Only 5 data registers!"; message sizes of 0 or >20 are not allowed)',
   },
-  'dp-aux.request.malformed': {
+  'dpaux.request.malformed': {
     meaning: 'An AUX request the sink cannot parse (fewer than 3 header bytes, a native request without a length byte, a write whose data does not match its length, a reserved command): no reply, the channel times out',
     spec: 'DP 1.2 2.7.5 (AUX request syntax); intel_dp_aux.c intel_dp_aux_header',
   },
-  'dp-aux.request.too-long': {
+  'dpaux.request.too-long': {
     meaning: 'An AUX read or write of more than 16 data bytes; the sink answers AUX_NACK',
     spec: 'DP 1.2 2.7.5 (at most 16 data bytes per transaction)',
   },
@@ -187,7 +187,7 @@ export class DpAux {
     if (off === AUX_CTL) return this.ctl >>> 0;
     const i = (off - AUX_DATA1) >> 2;
     if (off >= AUX_DATA1 && off < AUX_DATA1 + 20 && (off & 3) === 0) return this.dataRegs[i]!;
-    this.hooks.guestErr('dp-aux.reg.unknown', `read of AUX offset 0x${off.toString(16)} (port ${this.port})`);
+    this.hooks.guestErr('dpaux.reg.unknown', `read of AUX offset 0x${off.toString(16)} (port ${this.port})`);
     return 0;
   }
 
@@ -198,11 +198,11 @@ export class DpAux {
       return;
     }
     if (off >= AUX_DATA1 && off < AUX_DATA1 + 20 && (off & 3) === 0) {
-      if (this.busy) this.hooks.guestErr('dp-aux.data-while-busy', `DATA${((off - AUX_DATA1) >> 2) + 1}=0x${v.toString(16)} while SEND_BUSY (port ${this.port})`);
+      if (this.busy) this.hooks.guestErr('dpaux.data-while-busy', `DATA${((off - AUX_DATA1) >> 2) + 1}=0x${v.toString(16)} while SEND_BUSY (port ${this.port})`);
       this.dataRegs[(off - AUX_DATA1) >> 2] = v;
       return;
     }
-    this.hooks.guestErr('dp-aux.reg.unknown', `write of 0x${v.toString(16)} to AUX offset 0x${off.toString(16)} (port ${this.port})`);
+    this.hooks.guestErr('dpaux.reg.unknown', `write of 0x${v.toString(16)} to AUX offset 0x${off.toString(16)} (port ${this.port})`);
   }
 
   stateHash(): number {
@@ -221,7 +221,7 @@ export class DpAux {
 
   private writeCtl(v: number): void {
     if (this.busy) {
-      if ((v & AUX_CTL_SEND_BUSY) !== 0) this.hooks.guestErr('dp-aux.busy', `DDI_AUX_CTL=0x${v.toString(16)} while SEND_BUSY (port ${this.port})`);
+      if ((v & AUX_CTL_SEND_BUSY) !== 0) this.hooks.guestErr('dpaux.busy', `DDI_AUX_CTL=0x${v.toString(16)} while SEND_BUSY (port ${this.port})`);
       // Control fields are latched for the transaction; only the W1C status bits act.
       this.ctl &= ~(v & AUX_CTL_STATUS);
       return;
@@ -234,7 +234,7 @@ export class DpAux {
     this.irqOnDone = (v & AUX_CTL_INTERRUPT) !== 0;
     const size = (v & AUX_CTL_MESSAGE_SIZE_MASK) >>> AUX_CTL_MESSAGE_SIZE_SHIFT;
     if (size === 0 || size > 20) {
-      this.hooks.guestErr('dp-aux.size', `DDI_AUX_CTL=0x${v.toString(16)}: message size ${size} (port ${this.port})`);
+      this.hooks.guestErr('dpaux.size', `DDI_AUX_CTL=0x${v.toString(16)}: message size ${size} (port ${this.port})`);
       this.ev = this.queue.schedule(1_000_000 as Duration, this.target, EV_DONE, END_RECEIVE_ERROR);
       return;
     }
@@ -282,7 +282,7 @@ export class DpAux {
     }
     const req = this.req;
     if (size < 3) {
-      this.hooks.guestErr('dp-aux.request.malformed', `AUX request of ${size} bytes (port ${this.port})`);
+      this.hooks.guestErr('dpaux.request.malformed', `AUX request of ${size} bytes (port ${this.port})`);
       return false;
     }
     const cmd = req[0]! >> 4;
@@ -291,17 +291,17 @@ export class DpAux {
     const native = (cmd & 0x8) !== 0;
     if (native) {
       if (size < 4 || (cmd !== AUX_NATIVE_READ && cmd !== AUX_NATIVE_WRITE)) {
-        this.hooks.guestErr('dp-aux.request.malformed', `native AUX request 0x${cmd.toString(16)} of ${size} bytes (port ${this.port})`);
+        this.hooks.guestErr('dpaux.request.malformed', `native AUX request 0x${cmd.toString(16)} of ${size} bytes (port ${this.port})`);
         return false;
       }
       const len = req[3]! + 1;
       if (len > AUX_MAX_PAYLOAD) {
-        this.hooks.guestErr('dp-aux.request.too-long', `native AUX ${cmd === AUX_NATIVE_READ ? 'read' : 'write'} of ${len} bytes at DPCD 0x${addr.toString(16)} (port ${this.port})`);
+        this.hooks.guestErr('dpaux.request.too-long', `native AUX ${cmd === AUX_NATIVE_READ ? 'read' : 'write'} of ${len} bytes at DPCD 0x${addr.toString(16)} (port ${this.port})`);
         return this.replyByte(AUX_REPLY_NATIVE_NACK);
       }
       if (cmd === AUX_NATIVE_READ) {
         if (size !== 4) {
-          this.hooks.guestErr('dp-aux.request.malformed', `native AUX read request of ${size} bytes (4 expected) (port ${this.port})`);
+          this.hooks.guestErr('dpaux.request.malformed', `native AUX read request of ${size} bytes (4 expected) (port ${this.port})`);
           return false;
         }
         this.reply[0] = AUX_REPLY_ACK;
@@ -310,7 +310,7 @@ export class DpAux {
         return true;
       }
       if (size !== 4 + len) {
-        this.hooks.guestErr('dp-aux.request.malformed', `native AUX write of ${len} bytes sent in a ${size}-byte request (port ${this.port})`);
+        this.hooks.guestErr('dpaux.request.malformed', `native AUX write of ${len} bytes sent in a ${size}-byte request (port ${this.port})`);
         return false;
       }
       for (let i = 0; i < len; i++) this.dpcdWrite(addr + i, req[4 + i]!);
@@ -320,7 +320,7 @@ export class DpAux {
     const op = cmd & 3;
     const mot = (cmd & AUX_I2C_MOT) !== 0;
     if (op === 3) {
-      this.hooks.guestErr('dp-aux.request.malformed', `I2C-over-AUX request with reserved command 0x${cmd.toString(16)} (port ${this.port})`);
+      this.hooks.guestErr('dpaux.request.malformed', `I2C-over-AUX request with reserved command 0x${cmd.toString(16)} (port ${this.port})`);
       return false;
     }
     const i2c = addr & 0x7f;
@@ -343,12 +343,12 @@ export class DpAux {
     }
     const len = req[3]! + 1;
     if (len > AUX_MAX_PAYLOAD) {
-      this.hooks.guestErr('dp-aux.request.too-long', `I2C-over-AUX ${isRead ? 'read' : 'write'} of ${len} bytes at 0x${i2c.toString(16)} (port ${this.port})`);
+      this.hooks.guestErr('dpaux.request.too-long', `I2C-over-AUX ${isRead ? 'read' : 'write'} of ${len} bytes at 0x${i2c.toString(16)} (port ${this.port})`);
       return this.replyByte(AUX_REPLY_NATIVE_NACK);
     }
     if (isRead) {
       if (size !== 4) {
-        this.hooks.guestErr('dp-aux.request.malformed', `I2C-over-AUX read request of ${size} bytes (4 expected) (port ${this.port})`);
+        this.hooks.guestErr('dpaux.request.malformed', `I2C-over-AUX read request of ${size} bytes (4 expected) (port ${this.port})`);
         return false;
       }
       this.reply[0] = AUX_REPLY_ACK;
@@ -356,7 +356,7 @@ export class DpAux {
       this.replyLen = 1 + len;
     } else {
       if (size !== 4 + len) {
-        this.hooks.guestErr('dp-aux.request.malformed', `I2C-over-AUX write of ${len} bytes sent in a ${size}-byte request (port ${this.port})`);
+        this.hooks.guestErr('dpaux.request.malformed', `I2C-over-AUX write of ${len} bytes sent in a ${size}-byte request (port ${this.port})`);
         return false;
       }
       for (let i = 0; i < len; i++) this.i2cWrite(req[4 + i]!);

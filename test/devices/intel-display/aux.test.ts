@@ -207,7 +207,7 @@ describe('DP AUX guest errors', () => {
     // 17-byte read: AUX_NACK.
     expect(r.dpcdRead(0, 17).reply).toEqual([0x10]);
     r.aux.read(0x40);
-    expect(r.errors).toEqual(['dp-aux.busy', 'dp-aux.data-while-busy', 'dp-aux.size', 'dp-aux.request.malformed', 'dp-aux.request.too-long', 'dp-aux.reg.unknown']);
+    expect(r.errors).toEqual(['dpaux.busy', 'dpaux.data-while-busy', 'dpaux.size', 'dpaux.request.malformed', 'dpaux.request.too-long', 'dpaux.reg.unknown']);
     for (const c of r.errors) expect(Object.keys(AUX_GUEST_ERRORS)).toContain(c);
   });
 
