@@ -311,6 +311,18 @@ DRIVERS.push(compiledRedoxDriver({
   default: true,
 }));
 
+DRIVERS.push(compiledRedoxDriver({
+  name: 'redox-drm',
+  moduleName: 'redox-drm',
+  description: 'DRM/KMS display daemon in Rust (guest/rust/redox-drm, Redox redox-drm shape: a KMS/GEM core with the Intel Gen9 modesetting driver inside) on the redox-driver crate, compiled to wasm; serves drm:card0 (docs/DRM-SCHEME.md)',
+  params: {
+    irqMode: { type: 'enum', default: 'auto', values: ['auto', 'msi', 'intx'], doc: 'interrupt mechanism to request (auto: MSI, else INTx)' },
+    memoryMiB: { ...compiledParams.memoryMiB, default: 64, doc: 'size of the driver\'s linear memory: dumb buffers are allocated in it (a 1920x1080 buffer takes 8 MiB)' },
+  },
+  idTable: [0x5912, 0x5916, 0x591b, 0x591e, 0x5926, 0x1912, 0x1916].map((device) => ({ vendor: 0x8086, device, class: 0x030000, classMask: 0xff0000 })),
+  default: true,
+}));
+
 export function findDriver(name: string): AnyDriverEntry | undefined {
   return DRIVERS.find((d) => d.name === name);
 }
