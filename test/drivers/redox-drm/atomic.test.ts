@@ -71,7 +71,7 @@ describe('redox-drm: atomic commits', () => {
     seen.commit = yield* atomic(sys, fd, 0x400, full);
     const k2 = yield* objProps(sys, fd, crtc, OBJ.CRTC);
     seen.active = [k2.get('ACTIVE')![1], k2.get('MODE_ID')![1] === BigInt(blob)];
-    seen.flip = yield* atomic(sys, fd, 0x01, [[plane, [[P(pp, 'FB_ID'), BigInt(fb2.fb)]]]], 4242n);
+    seen.flip = yield* atomic(sys, fd, 0x01 | 0x200, [[plane, [[P(pp, 'FB_ID'), BigInt(fb2.fb)]]]], 4242n);
     seen.flipBusy = yield* atomic(sys, fd, 0x01, [[plane, [[P(pp, 'FB_ID'), BigInt(fb.fb)]]]], 1n);
     seen.events = yield* readEvents(sys, fd);
   });

@@ -102,6 +102,8 @@ pub trait KmsDriver {
     fn flip(&mut self, crtc: usize, fb: &Scanout, async_: bool) -> Result<()>;
     /// The scanout engine shows `fb` now (the flip latched).
     fn flip_latched(&self, crtc: usize, fb: &Scanout) -> bool;
+    /// Waits (a bounded poll) until `fb` is shown; false on timeout.
+    fn wait_flip(&mut self, crtc: usize, fb: &Scanout) -> bool;
     fn frame_counter(&self, crtc: usize) -> u32;
     fn set_vblank_irq(&mut self, crtc: usize, on: bool);
     /// Services the interrupt; None if the device did not raise it.

@@ -1308,6 +1308,14 @@ impl<D: KmsDriver> Drm<D> {
                 }
                 let event = if flags & PAGE_FLIP_EVENT != 0 { file.map(|f| (f, user_data)) } else { None };
                 self.pending[i] = Some(PendingFlip { fb: new.plane[i].fb, scanout: fb, event });
+                // A blocking commit (SETCRTC, atomic without NONBLOCK) returns once the flip is shown, as Linux's.
+                if force_flip.is_none() && flags & ATOMIC_NONBLOCK == 0 {
+                    if !self.drv.wait_flip(i, &fb) {
+                        warn!("CRTC {}: flip not latched within 100 ms", self.crtc_ids[i]);
+                    }
+                    let ns = redox_driver::time::clock_ns();
+                    self.complete_flip(i, ns);
+                }
             }
         }
         // A modeset's event: the CRTC is running with the new framebuffer now.

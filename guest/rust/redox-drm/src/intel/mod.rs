@@ -591,6 +591,12 @@ impl KmsDriver for Intel {
         self.m.read32(plane(p, PLANE_SURFLIVE)) & !0xfff == fb.gpu & !0xfff
     }
 
+    fn wait_flip(&mut self, p: usize, fb: &Scanout) -> bool {
+        let m = &self.m;
+        let want = fb.gpu & !0xfff;
+        wait_for(FRAME_TIMEOUT, || m.read32(plane(p, PLANE_SURFLIVE)) & !0xfff == want)
+    }
+
     fn frame_counter(&self, p: usize) -> u32 {
         self.m.read32(pipe(p, PIPE_FRMCOUNT))
     }
