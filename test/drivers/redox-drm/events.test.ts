@@ -8,6 +8,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { O_NONBLOCK } from '../../../src/kernel/types.js';
+import { EVENT_READ } from '../../../src/kernel/readiness.js';
 import type { SeqEvent } from '../../../src/trace/reader.js';
 import { C, call, cleanup, connector, draw, driverLogs, dumbFb, ERR, objProps, OBJ, openCard, pageFlip, readEvents, resources, runDrm, setCrtc, type DrmEvent } from './client.js';
 
@@ -18,6 +19,8 @@ describe('redox-drm: hot-plug', () => {
   const out = runDrm({ displays: 'hotplug.json', simTime: '200ms' }, function* (sys) {
     const fd = yield* openCard(sys);
     const nb = yield* openCard(sys, O_NONBLOCK);
+    const q = yield* sys.openOrThrow('event:');
+    seen.subscribed = sys.subscribe(q, nb, EVENT_READ, 55);
     const res = yield* resources(sys, fd);
     const before = yield* connector(sys, fd, res.connectors[0]!);
     seen.before = [before.connection, before.modes.length];
@@ -26,13 +29,15 @@ describe('redox-drm: hot-plug', () => {
     const evs = yield* readEvents(sys, fd); // blocks until the monitor is plugged in (50 ms)
     seen.at = sys.now;
     seen.events = evs;
+    const ready = yield* sys.waitEvent(q, sys.clock() + 1e9);
+    seen.ready = ready?.data;
     seen.tooSmall = yield* sys.read(nb, new Uint8Array(8));
     seen.nbEvents = yield* readEvents(sys, nb);
     const after = yield* connector(sys, fd, res.connectors[0]!);
     seen.after = [after.connection, after.modes.map((m) => m.name)];
   });
 
-  it('delivers SIMRUN_EVENT_HOTPLUG to every open handle and the connector then lists the monitor\'s modes', () => {
+  it('delivers SIMRUN_EVENT_HOTPLUG to every open handle (readiness posted to an event: subscriber) and the connector then lists the monitor\'s modes', () => {
     expect(out.result.crashes).toEqual([]);
     expect(seen.before).toEqual([2, 0]);
     expect(seen.nbEmpty).toBe(ERR.EAGAIN);
@@ -40,6 +45,8 @@ describe('redox-drm: hot-plug', () => {
     const evs = seen.events as DrmEvent[];
     expect(evs).toHaveLength(1);
     expect(evs[0]).toMatchObject({ type: 0x80000001, length: 16, connection: 1 });
+    expect(seen.subscribed).toBe(0);
+    expect(seen.ready).toBe(55);
     expect(seen.tooSmall).toBe(ERR.EINVAL);
     expect((seen.nbEvents as DrmEvent[]).map((e) => [e.type, e.connection])).toEqual([[0x80000001, 1]]);
     expect(seen.after).toEqual([1, ['1920x1080', '1280x720']]);
