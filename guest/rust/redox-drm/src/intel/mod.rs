@@ -442,7 +442,25 @@ impl Intel {
         wait_for(FRAME_TIMEOUT, || m.read32(pipe(p, PIPE_FRMCOUNT)) != f0)
     }
 
+    /// After an async flip the latched PLANE_CTL still says async, so the next SURF write would take effect at
+    /// once: a sync flip of the same surface with the bit cleared, then a vblank, turns it off (Linux's
+    /// async-flip disable workaround).
+    fn leave_async(&mut self, p: usize) {
+        let hw = self.pipes[p];
+        if hw.ctl & PLANE_CTL_ASYNC_FLIP == 0 {
+            return;
+        }
+        let m = &self.m;
+        m.write32(plane(p, PLANE_CTL), hw.ctl & !PLANE_CTL_ASYNC_FLIP);
+        m.write32(plane(p, PLANE_SURF), hw.surf);
+        self.pipes[p].ctl = hw.ctl & !PLANE_CTL_ASYNC_FLIP;
+        if !self.wait_frame(p) {
+            warn!("pipe {}: no vblank within 100 ms while leaving async flips (PIPE_FRMCOUNT)", pipe_name(p));
+        }
+    }
+
     fn do_disable(&mut self, p: usize) -> Result<()> {
+        self.leave_async(p);
         let hw = self.pipes[p];
         let m = &self.m;
         let mut result = Ok(());
@@ -582,6 +600,9 @@ impl KmsDriver for Intel {
         if self.m.read32(pipe(p, TRANSCONF)) & TRANSCONF_STATE == 0 {
             error!("pipe {}: flip on a pipe whose TRANSCONF state is off", pipe_name(p));
             return Err(Error::new(EIO));
+        }
+        if !async_ {
+            self.leave_async(p);
         }
         self.program_plane(p, fb, async_, false);
         Ok(())
