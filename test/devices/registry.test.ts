@@ -43,7 +43,7 @@ describe('driver registry: the match is the driver\'s own id table', () => {
     // The TypeScript drivers are named after their device; devices without one have their compiled driver as the default.
     // null: no driver yet (intel-display: the redox-drm daemon is to come).
     const defaults: Record<string, string | null> = {
-      nvme: 'nvme', iwlwifi: 'iwlwifi', ahci: 'ahcid', 'virtio-blk': 'virtio-blkd', 'virtio-net': 'virtio-netd', 'intel-display': null,
+      nvme: 'nvme', iwlwifi: 'iwlwifi', ahci: 'ahcid', 'virtio-blk': 'virtio-blkd', 'virtio-net': 'virtio-netd', 'intel-display': 'redox-drm',
     };
     for (const f of DEVICE_FACTORIES) {
       const drivers = DRIVERS.filter((d) => d.explicit !== true && driverMatches(d, fn(f.pciIds))).map((d) => d.name);

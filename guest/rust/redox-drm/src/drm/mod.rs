@@ -1066,7 +1066,7 @@ impl<D: KmsDriver> Drm<D> {
             aflags |= ASYNC_INTERNAL;
         }
         // The same checks as an atomic commit without ALLOW_MODESET.
-        self.commit_with(new, aflags, cb.u64(16), Some(h), Some(i))
+        self.commit_with(new, aflags, cb.u64(16), Some(h), Some(i), 1 << i)
     }
 
     fn atomic(&mut self, h: usize, cb: &CallBuf) -> Result<()> {
@@ -1089,8 +1089,19 @@ impl<D: KmsDriver> Drm<D> {
         let vals = cb.u64_array(cb.u64(32), total)?;
         let mut new = self.cur.clone();
         let mut k = 0;
+        // The CRTCs the commit names (itself, its plane, or a connector on it): only those are busy with a pending flip.
+        let mut touched = 0u32;
         for (n, &oid) in objs.iter().enumerate() {
             let o = self.find_obj(oid).ok_or(Error::new(ENOENT))?;
+            match o {
+                Obj::Crtc(i) | Obj::Plane(i) => touched |= 1 << i,
+                Obj::Connector(c) => {
+                    if let Some(i) = self.cur.conn[c] {
+                        touched |= 1 << i;
+                    }
+                }
+                _ => {}
+            }
             for _ in 0..counts[n] {
                 let (pid, v) = (pids[k], vals[k]);
                 k += 1;
@@ -1098,7 +1109,14 @@ impl<D: KmsDriver> Drm<D> {
                 self.set_prop(&mut new, o, p, v, h)?;
             }
         }
-        self.commit(new, flags, cb.u64(48), Some(h))
+        for c in 0..new.conn.len() {
+            if let Some(i) = new.conn[c] {
+                if new.conn[c] != self.cur.conn[c] {
+                    touched |= 1 << i;
+                }
+            }
+        }
+        self.commit_with(new, flags, cb.u64(48), Some(h), None, touched)
     }
 
     /// Applies one property value to a proposed state (range and object checks).
@@ -1173,11 +1191,12 @@ impl<D: KmsDriver> Drm<D> {
 
     /// Checks a proposed state whole, then (unless TEST_ONLY) applies it.
     fn commit(&mut self, new: State, flags: u32, user_data: u64, file: Option<usize>) -> Result<()> {
-        self.commit_with(new, flags, user_data, file, None)
+        self.commit_with(new, flags, user_data, file, None, !0)
     }
 
     /// `force_flip`: a PAGE_FLIP's CRTC flips even to the framebuffer it shows.
-    fn commit_with(&mut self, new: State, flags: u32, user_data: u64, file: Option<usize>, force_flip: Option<usize>) -> Result<()> {
+    /// `touched`: the CRTCs (bit i) the request names; a pending flip makes only those busy (Linux's EBUSY rule).
+    fn commit_with(&mut self, new: State, flags: u32, user_data: u64, file: Option<usize>, force_flip: Option<usize>, touched: u32) -> Result<()> {
         let n = new.crtc.len();
         let mut modeset = alloc::vec![false; n];
         let mut flip = alloc::vec![false; n];
@@ -1230,7 +1249,7 @@ impl<D: KmsDriver> Drm<D> {
                 }
                 let p0 = &self.cur.plane[i];
                 flip[i] = !modeset[i] && (force_flip == Some(i) || p0.fb != pl.fb || p0.src_x != pl.src_x || p0.src_y != pl.src_y);
-                if (flip[i] || (flags & PAGE_FLIP_EVENT != 0 && !modeset[i])) && self.pending[i].is_some() {
+                if (flip[i] || (flags & PAGE_FLIP_EVENT != 0 && !modeset[i] && touched & (1 << i) != 0)) && self.pending[i].is_some() {
                     return err(EBUSY);
                 }
             } else if pl.fb != 0 {
