@@ -366,7 +366,7 @@ export class Machine {
           scanout: this.scanout,
           reserveRam: (size, owner) => {
             const bytes = new Uint8Array(size);
-            const region = this.mem.addRegionBelow(this.mem.regionLimit, size, bytes, owner);
+            const region = this.mem.addRegionTop(this.mem.regionLimit, size, bytes, owner);
             this.mem.markDma(region.base, size, true);
             return { base: region.base, bytes };
           },

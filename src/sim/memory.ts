@@ -240,6 +240,25 @@ export class PhysMem {
     return this.addRegion(base, size, bytes, owner);
   }
 
+  /**
+   * Maps `bytes` as a region of `size` bytes at the highest 16 MiB-aligned
+   * base below `limit` that is free (a device's reserved memory, e.g. a GPU's
+   * stolen memory): placed from the top, it does not move the regions placed
+   * from the bottom (compiled drivers' memories), so a machine with the
+   * device and one replaying its trace without it lay drivers out alike.
+   */
+  addRegionTop(limit: number, size: number, bytes: Uint8Array, owner: string): RamRegion {
+    const ALIGN = 16 * 1024 * 1024;
+    const taken = [...this.windows.map((w) => ({ base: w.base, size: w.size })), ...this.regions.map((r) => ({ base: r.base, size: r.size }))];
+    let base = Math.floor((limit - size) / ALIGN) * ALIGN;
+    for (;;) {
+      if (base < this.ramBytes) throw new RangeError(`no room for ${owner}'s ${size / 1048576} MiB memory region between main RAM and 0x${limit.toString(16)} (machine.ramMiB too large?)`);
+      const hit = taken.find((t) => base < t.base + t.size && t.base < base + size);
+      if (hit === undefined) return this.addRegion(base, size, bytes, owner);
+      base = Math.floor((hit.base - size) / ALIGN) * ALIGN;
+    }
+  }
+
   removeRegion(region: RamRegion): void {
     const i = this.regions.indexOf(region);
     if (i >= 0) this.regions.splice(i, 1);

@@ -39,4 +39,18 @@ describe('PhysMem regions', () => {
     expect(port.write(r.base + 4096, Uint8Array.of(9), 0, 1, 'x')).toBe(false);
     expect(port.lastResult).toBe('unmapped');
   });
+
+  it("a device's reserved memory is placed from the top: compiled drivers' regions (placed from the bottom) do not move", () => {
+    const MiB = 1 << 20;
+    const withDevice = new PhysMem(64 * MiB);
+    const stolen = withDevice.addRegionTop(0xc0000000, 32 * MiB, new Uint8Array(32 * MiB), 'gfx0 stolen');
+    expect(stolen.base).toBe(0xc0000000 - 32 * MiB);
+    const second = withDevice.addRegionTop(0xc0000000, 16 * MiB, new Uint8Array(0), 'gfx1 stolen');
+    expect(second.base).toBe(stolen.base - 16 * MiB);
+    const drvA = withDevice.addRegionBelow(0xc0000000, MiB, new Uint8Array(MiB), 'drv[3]');
+    const without = new PhysMem(64 * MiB);
+    const drvB = without.addRegionBelow(0xc0000000, MiB, new Uint8Array(MiB), 'drv[3]');
+    expect(drvA.base).toBe(drvB.base);
+    expect(() => new PhysMem(64 * MiB).addRegionTop(96 * MiB, 48 * MiB, new Uint8Array(0), 'big')).toThrow(/no room for big/);
+  });
 });

@@ -42,7 +42,7 @@ function regFields(bar: number, offset: number, value: number, _write: boolean):
   if (name === undefined) return undefined;
   if (name === 'GGTT_PTE') {
     const i = (offset - R.GGTT_OFFSET) >>> 3;
-    return `entry ${i} (GGTT ${R.hex(i * R.PAGE)}) page=${R.hex(v & 0xfffff000)} ${(v & 1) !== 0 ? 'P' : 'not-present'}`;
+    return `entry ${i} (GGTT ${R.hex(i * R.PAGE)}) page=${R.hex((v & 0xfffff000) >>> 0)} ${(v & 1) !== 0 ? 'P' : 'not-present'}`;
   }
   const base = name.replace(/_[1-3]_[A-C](_\d)?$/, '').replace(/_[A-E]$/, '');
   switch (base) {
@@ -61,7 +61,7 @@ function regFields(bar: number, offset: number, value: number, _write: boolean):
     case 'PLANE_STRIDE': return `${bits(v, 0, 10)} x 64 = ${bits(v, 0, 10) * 64} bytes`;
     case 'PLANE_POS': case 'PLANE_OFFSET': return `x=${bits(v, 0, 13)} y=${bits(v, 16, 13)}`;
     case 'PLANE_SIZE': return `${bits(v, 0, 13) + 1}x${bits(v, 16, 13) + 1}`;
-    case 'PLANE_SURF': case 'PLANE_SURFLIVE': return `GGTT ${R.hex(v & R.SURF_ADDR_MASK)}`;
+    case 'PLANE_SURF': case 'PLANE_SURFLIVE': return `GGTT ${R.hex((v & R.SURF_ADDR_MASK) >>> 0)}`;
     case 'PLANE_BUF_CFG': return `start=${bits(v, 0, 11)} end=${bits(v, 16, 11)}`;
     case 'DDI_BUF_CTL': return `EN=${bits(v, 31, 1)} IDLE=${bits(v, 7, 1)} WIDTH=${bits(v, 1, 3) + 1}`;
     case 'PWR_WELL_CTL1': case 'PWR_WELL_CTL2': {

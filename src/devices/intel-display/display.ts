@@ -532,7 +532,7 @@ export class IntelDisplay implements DeviceModel {
       }
       if (r >= 0x180 && r < 0x480) {
         const plane = ((r - 0x180) >> 8) + 1;
-        if (((r - 0x180) & 0xff) === R.PLANE_SURFLIVE) return this.live[liveIndex(pipe, plane, R.PLANE_SURF)]! & R.SURF_ADDR_MASK;
+        if (((r - 0x180) & 0xff) === R.PLANE_SURFLIVE) return (this.live[liveIndex(pipe, plane, R.PLANE_SURF)]! & R.SURF_ADDR_MASK) >>> 0;
       }
     }
     return this.store.get(off) ?? 0;
@@ -675,7 +675,7 @@ export class IntelDisplay implements DeviceModel {
   }
 
   private ptePhys(e: number): number {
-    return (this.ggtt[2 * e]! & 0xfffff000) + (this.ggtt[2 * e + 1]! & R.PTE_ADDR_HI_MASK) * 2 ** 32;
+    return ((this.ggtt[2 * e]! & 0xfffff000) >>> 0) + (this.ggtt[2 * e + 1]! & R.PTE_ADDR_HI_MASK) * 2 ** 32;
   }
 
   /** Physical address of GGTT address `g`, or -1 when its entry is not present. */
@@ -1075,7 +1075,7 @@ export class IntelDisplay implements DeviceModel {
     const li = liveIndex(p, 1, 0);
     const ctl = this.live[li]!;
     if ((ctl & R.PLANE_CTL_ENABLE) === 0) { pipe.badSurface = ''; return; }
-    const surf = this.live[li + (R.PLANE_SURF >> 2)]! & R.SURF_ADDR_MASK;
+    const surf = (this.live[li + (R.PLANE_SURF >> 2)]! & R.SURF_ADDR_MASK) >>> 0;
     const size = this.live[li + (R.PLANE_SIZE >> 2)]!;
     const w = (size & 0x1fff) + 1;
     const h = ((size >>> 16) & 0x1fff) + 1;
@@ -1143,7 +1143,7 @@ export class IntelDisplay implements DeviceModel {
   }
 
   private drawPlane(pipe: PipeState, li: number, ctl: number, buf: Uint8Array, W: number, H: number): void {
-    const surf = this.live[li + (R.PLANE_SURF >> 2)]! & R.SURF_ADDR_MASK;
+    const surf = (this.live[li + (R.PLANE_SURF >> 2)]! & R.SURF_ADDR_MASK) >>> 0;
     const pos = this.live[li + (R.PLANE_POS >> 2)]!;
     const size = this.live[li + (R.PLANE_SIZE >> 2)]!;
     const offset = this.live[li + (R.PLANE_OFFSET >> 2)]!;

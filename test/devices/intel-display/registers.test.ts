@@ -23,7 +23,7 @@ describe('intel-display: PCI function', () => {
     expect((ggc.value >> 6) & 3).toBe(3); // 8 MiB of PTEs
     expect((ggc.value >> 8) & 0xff).toBe(1); // 32 MiB stolen
     const bdsm = regs.find((r) => r.offset === 0x5c)!;
-    expect(bdsm.value & ~0xfff).toBe(h.dev.stolenBase);
+    expect((bdsm.value & ~0xfff) >>> 0).toBe(h.dev.stolenBase);
     expect(h.mem.isDmaAllowed(h.dev.stolenBase, 32 << 20)).toBe(true);
     expect(regs.find((r) => r.offset === 0xfc)!.writable).toBe(0xffffffff);
   });

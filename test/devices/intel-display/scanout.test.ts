@@ -106,6 +106,26 @@ describe('intel-display: planes, flips and scanout', () => {
     expect(h.dev.counters.frames).toBeGreaterThan(1);
   });
 
+  it('addresses above 2 GiB: a surface in RAM at 0xb0000000 mapped at GGTT 0x90000000 scans out (no sign trouble)', () => {
+    const h = new Harness();
+    h.modeset(0, 1, MODE_SMALL);
+    const bytes = W * 4 * H;
+    const size = Math.ceil(bytes / 4096) * 4096;
+    const ram = new Uint8Array(size);
+    const region = h.mem.addRegion(0xb0000000, size, ram, 'test');
+    h.mem.markDma(region.base, size, true);
+    const dv = new DataView(ram.buffer);
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) dv.setUint32((y * W + x) * 4, pix(x, y), true);
+    h.map(0x90000000, 0xb0000000, size);
+    h.plane(0, 0x90000000, W, H, W * 4);
+    h.nextVblank();
+    h.nextVblank();
+    expect(h.r(PL(0, 1, SURFLIVE)) >>> 0).toBe(0x90000000);
+    const f = h.frames().at(-1)!;
+    for (let y = 0; y < H; y += 7) for (let x = 0; x < W; x += 5) expect(px(f.data, x, y)).toBe(pix(x, y));
+    expect(h.tracer.events.filter((e) => e.kind === 'guestErr')).toEqual([]);
+  });
+
   it('captures only when traced or wanted: the scanout log sees the same hashes', () => {
     const h = new Harness({ scanoutWanted: true });
     h.modeset(0, 1, MODE_SMALL);
