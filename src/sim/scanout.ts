@@ -63,6 +63,16 @@ export class ScanoutLog implements ScanoutSink {
     return undefined;
   }
 
+  /** Frame `seq` of `pipe` on whichever device has one (the first by device index). */
+  findOnPipe(pipe: number, seq: number): ScanoutEntry | undefined {
+    const keys = [...this.rings.keys()].filter((k) => k % 16 === pipe).sort((a, b) => a - b);
+    for (const k of keys) {
+      const e = this.find(Math.floor(k / 16), pipe, seq);
+      if (e !== undefined) return e;
+    }
+    return undefined;
+  }
+
   /** The newest frame of `pipe` on device `dev`. */
   latest(dev: number, pipe: number): ScanoutEntry | undefined {
     const ring = this.rings.get(dev * 16 + pipe);

@@ -150,12 +150,7 @@ export function spawnDrmFlip(env: WorkloadEnv, params: DrmFlipParams): DrmFlipRe
 
   /** The scanout log's frame `seq` of pipe `pipe` on whichever display device produced it. */
   function scannedFrame(pipe: number, seq: number) {
-    if (log === undefined) return undefined;
-    for (const d of env.devices) {
-      const e = log.find(d.index, pipe, seq);
-      if (e !== undefined) return e;
-    }
-    return undefined;
+    return log?.findOnPipe(pipe, seq);
   }
 
   function* main(sys: Sys): Co<number> {
@@ -323,6 +318,13 @@ export function spawnDrmFlip(env: WorkloadEnv, params: DrmFlipParams): DrmFlipRe
         if (r !== undefined) return fail(sys, 'modeset', r);
       }
       sys.log('info', `CRTC ${o.crtcId} (pipe ${'ABC'[o.crtcIndex] ?? o.crtcIndex}): ${o.res.mode}@${o.res.refreshHz} on connector ${o.conn.id} (${o.res.monitor})`);
+      // One vblank with frame 0 on screen before flipping (WAIT_VBLANK, relative 1). Missed vblanks count
+      // from the first flip on (other outputs' modesets may come between this wait and the first flip).
+      const t0 = sys.now;
+      const v = yield* card.waitVblank(o.crtcIndex, 1);
+      if (typeof v === 'number') return fail(sys, 'modeset', `WAIT_VBLANK on CRTC ${o.crtcId}: ${errnoName(v)}`);
+      const period = o.res.refreshHz > 0 ? 1e12 / o.res.refreshHz : 0;
+      if (sys.now - t0 > 2 * period) problem(sys, `WAIT_VBLANK on CRTC ${o.crtcId} took ${((sys.now - t0) / 1e9).toFixed(3)} ms, more than two frames`);
     }
     result.steps.push('modeset');
 
@@ -368,7 +370,8 @@ export function spawnDrmFlip(env: WorkloadEnv, params: DrmFlipParams): DrmFlipRe
           const gap = (e.sequence - r1.lastSequence) >>> 0;
           if (gap === 0 || gap > 0x7fffffff) problem(sys, `flip ${n} on CRTC ${o.crtcId}: sequence ${e.sequence} after ${r1.lastSequence}`);
           else if (gap > 1) { r1.missedVblanks += gap - 1; result.missedVblanks += gap - 1; }
-        } else r1.firstSequence = e.sequence;
+        }
+        if (r1.firstSequence < 0) r1.firstSequence = e.sequence;
         r1.lastSequence = e.sequence;
         r1.flips++;
         result.flips++;

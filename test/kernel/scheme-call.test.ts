@@ -67,11 +67,11 @@ describe('kernel: scheme calls, maps and posted events (what the DRM scheme is b
       (m as MappedMemory).bytes()[100] = 0x5a;
       results.push((m as MappedMemory).bytes().length);
       yield* sys.read(fd, new Uint8Array(1));
-      results.push(yield* sys.fmap(fd, 0, 3 * 4096) as number);
-      results.push(yield* sys.fmap(fd, 1, 4096) as number);
-      results.push(yield* sys.fmap(fd, 0, 0) as number);
+      results.push((yield* sys.fmap(fd, 0, 3 * 4096)) as number);
+      results.push((yield* sys.fmap(fd, 1, 4096)) as number);
+      results.push((yield* sys.fmap(fd, 0, 0)) as number);
       const t = yield* sys.openOrThrow('time:monotonic');
-      results.push(yield* sys.fmap(t, 0, 4096) as number);
+      results.push((yield* sys.fmap(t, 0, 4096)) as number);
     });
     run();
     expect(daemonSaw).toBe(0x5a);

@@ -263,8 +263,10 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
         m.tracer.eth(m.queue.now, e.dev, e.tx, e.port, e.data, 0, e.data.length);
         break;
       case 'frame':
-        // A scanned-out frame is what the monitor saw, not driver input: only traced again.
+        // A scanned-out frame is what the monitor saw, not driver input: traced again, and
+        // handed to the scanout log, where a workload checking pixels looks for it.
         m.tracer.frame(m.queue.now, e.dev, e.pipe, e.counter, e.width, e.height, e.format, e.data, 0, e.data.length);
+        m.scanout.frame(m.queue.now, e.dev, e.pipe, e.counter, e.width, e.height, e.format, e.data, 0, e.data.length);
         break;
       default:
         break;
