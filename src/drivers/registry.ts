@@ -318,6 +318,10 @@ DRIVERS.push(compiledRedoxDriver({
   params: {
     irqMode: { type: 'enum', default: 'auto', values: ['auto', 'msi', 'intx'], doc: 'interrupt mechanism to request (auto: MSI, else INTx)' },
     memoryMiB: { ...compiledParams.memoryMiB, default: 64, doc: 'size of the driver\'s linear memory: dumb buffers are allocated in it (a 1920x1080 buffer takes 8 MiB)' },
+    faultFlipUnmapped: {
+      type: 'number', default: 0, min: 0, max: 1_000_000, integer: true,
+      doc: 'fault: the n-th page flip points PLANE_SURF at a GGTT address no PTE maps (a driver that forgot to map the buffer); 0 = off',
+    },
   },
   idTable: [0x5912, 0x5916, 0x591b, 0x591e, 0x5926, 0x1912, 0x1916].map((device) => ({ vendor: 0x8086, device, class: 0x030000, classMask: 0xff0000 })),
   default: true,

@@ -68,6 +68,12 @@ impl Ggtt {
         Ok(gpu)
     }
 
+    /// A surface-aligned GPU address just past the last allocated range: no PTE maps it.
+    pub fn unmapped_address(&self) -> u32 {
+        let end = self.used.iter().map(|(&s, &l)| s as u64 + l as u64).max().unwrap_or(0);
+        ((end + SURF_ALIGN as u64 - 1) & !(SURF_ALIGN as u64 - 1)).min(self.size.saturating_sub(SURF_ALIGN as u64)) as u32
+    }
+
     pub fn unmap(&mut self, m: &Mmio, gpu: u32, size: usize) {
         let len = ((size + 4095) & !4095) as u32;
         for k in 0..(len / 4096) as u64 {

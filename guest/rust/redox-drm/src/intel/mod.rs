@@ -76,6 +76,11 @@ pub struct Intel {
     adopted: Option<Adopted>,
     underruns: [u64; PIPES],
     pw2_on: bool,
+    /// Page flips programmed so far (all pipes), for the `faultFlipUnmapped` parameter.
+    flips: u32,
+    /// Fault (driver parameter faultFlipUnmapped): the n-th page flip points PLANE_SURF at a GGTT
+    /// address with no page behind it, as a driver that forgot to map the buffer would; 0 = off.
+    fault_flip_unmapped: u32,
 }
 
 fn pipe_name(p: usize) -> char {
@@ -127,7 +132,8 @@ impl Intel {
             }
         }
         info!("SFUSE_STRAP {:#x}: DDI {}", strap, if ports.is_empty() { String::from("none") } else { ports.iter().map(|&p| format!("{}", port_name(p))).collect::<Vec<_>>().join(", ") });
-        let mut d = Intel { m, _aperture: aperture, ggtt, ports, pipes: [PipeHw::default(); PIPES], adopted: None, underruns: [0; PIPES], pw2_on: false };
+        let mut d = Intel { m, _aperture: aperture, ggtt, ports, pipes: [PipeHw::default(); PIPES], adopted: None, underruns: [0; PIPES], pw2_on: false,
+            flips: 0, fault_flip_unmapped: redox_driver::param_int("faultFlipUnmapped", 0).max(0) as u32 };
         d.display_core_init()?;
         d.adopt_firmware();
         Ok(d)
@@ -603,6 +609,14 @@ impl KmsDriver for Intel {
         }
         if !async_ {
             self.leave_async(p);
+        }
+        self.flips += 1;
+        if self.flips == self.fault_flip_unmapped {
+            // The planted bug: the buffer's GGTT range ends just below this address.
+            let bad = Scanout { gpu: self.ggtt.unmapped_address(), ..*fb };
+            warn!("fault: flip {} on pipe {} scans out GGTT {:#x}, which has no page", self.flips, pipe_name(p), bad.gpu);
+            self.program_plane(p, &bad, async_, false);
+            return Ok(());
         }
         self.program_plane(p, fb, async_, false);
         Ok(())
