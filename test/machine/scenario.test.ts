@@ -26,6 +26,15 @@ describe('scenario validation', () => {
     expect(s.machine.devices[0]!.id).toBe('nvme0');
     expect(s.seed).toBe(1);
   });
+  it('display expectations: defaults, and a bad displayOutcome or negative flips named', () => {
+    const s = parseScenario(base(), '/tmp/s.json', 'h');
+    expect([s.expect.minFlips, s.expect.maxFlipLatencyUs, s.expect.displayOutcome]).toEqual([0, 0, 'ok']);
+    expect(s.expect.maxMissedVblanks).toBeGreaterThan(1e9);
+    const t = parseScenario({ ...base(), expect: { minFlips: 120, maxMissedVblanks: 0, maxFlipLatencyUs: 20000, displayOutcome: 'fail:modeset' } }, '/tmp/s.json', 'h');
+    expect([t.expect.minFlips, t.expect.maxMissedVblanks, t.expect.maxFlipLatencyUs, t.expect.displayOutcome]).toEqual([120, 0, 20000, 'fail:modeset']);
+    expect(err({ ...base(), expect: { displayOutcome: 'fail:scan' } })).toMatch(/expect\.displayOutcome: must be "ok" or "fail:<step>" with step open, probe/);
+    expect(err({ ...base(), expect: { minFlips: -1 } })).toMatch(/expect\.minFlips/);
+  });
   it('rejects unknown fields, naming the path', () => {
     expect(err({ ...base(), colour: 'red' })).toMatch(/\/tmp\/s\.json: colour: unknown field/);
     const m = base();
