@@ -6,7 +6,7 @@
  * so a display model captures only when `wanted` (someone keeps hashes) or
  * the tracer records.
  */
-import { FNV_OFFSET, fnvBytes } from './hash.js';
+import { FNV_OFFSET, fnvWords, fnvWordsOfBytes } from './hash.js';
 
 export interface ScanoutSink {
   readonly wanted: boolean;
@@ -21,8 +21,21 @@ export interface ScanoutEntry {
   width: number;
   height: number;
   format: number;
-  /** 32-bit FNV-1a of the packed pixels. */
+  /** `frameHash` of the packed pixels. */
   hash: number;
+}
+
+/**
+ * The content hash of packed pixels [offset, offset + length) of `data`:
+ * FNV-1a over its little-endian 32-bit words (pixels are 4 bytes), seeded
+ * with the length; the same value at any alignment. A workload computing
+ * what it drew uses this too (drm/pattern.ts `packedHash`).
+ */
+export function frameHash(data: Uint8Array, offset: number, length: number): number {
+  const at = data.byteOffset + offset;
+  const n = length >>> 2;
+  if (at % 4 !== 0) return fnvWordsOfBytes(FNV_OFFSET ^ length, data, offset, n);
+  return fnvWords(FNV_OFFSET ^ length, new Uint32Array(data.buffer, at, n), 0, n);
 }
 
 /** Nothing looks at the pixels. */
@@ -45,7 +58,7 @@ export class ScanoutLog implements ScanoutSink {
       ring = { next: 0, entries: [] };
       this.rings.set(key, ring);
     }
-    const hash = fnvBytes(FNV_OFFSET, data, offset, length);
+    const hash = frameHash(data, offset, length);
     if (ring.entries.length < this.depth) {
       ring.entries.push({ time, seq, width, height, format, hash });
     } else {

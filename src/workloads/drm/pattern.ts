@@ -5,7 +5,7 @@
  * exported PNGs against it); `drawPattern` draws the same pixels fast.
  * Pixels are XRGB8888 values 0x00RRGGBB (bytes B, G, R, X in memory).
  */
-import { FNV_OFFSET, fnvBytes } from '../../sim/hash.js';
+import { FNV_OFFSET, fnvWords, fnvWordsOfBytes } from '../../sim/hash.js';
 
 const BARS = [0xc0c0c0, 0xc0c000, 0x00c0c0, 0x00c000, 0xc000c0, 0xc00000, 0x0000c0, 0x101010] as const;
 const BAND = 0xffffff;
@@ -81,10 +81,20 @@ export function drawPattern(dst: Uint8Array, pitch: number, width: number, heigh
   return width * height + slow * 8;
 }
 
-/** FNV-1a of the picture's packed rows (width * 4 bytes each): what the scanout log hashes. */
+/**
+ * The scanout log's `frameHash` of the picture's packed rows (width * 4
+ * bytes each, without the pitch's padding): what the display's frame of it
+ * hashes to.
+ */
 export function packedHash(src: Uint8Array, pitch: number, width: number, height: number): number {
-  let h = FNV_OFFSET;
-  const rowBytes = width * 4;
-  for (let y = 0; y < height; y++) h = fnvBytes(h, src, y * pitch, rowBytes);
+  const length = width * 4 * height;
+  let h = FNV_OFFSET ^ length;
+  if ((src.byteOffset + pitch) % 4 !== 0 || src.byteOffset % 4 !== 0) {
+    for (let y = 0; y < height; y++) h = fnvWordsOfBytes(h, src, y * pitch, width);
+    return h;
+  }
+  const words = new Uint32Array(src.buffer, src.byteOffset, (pitch * (height - 1) + width * 4) >>> 2);
+  const stride = pitch >>> 2;
+  for (let y = 0; y < height; y++) h = fnvWords(h, words, y * stride, width);
   return h;
 }

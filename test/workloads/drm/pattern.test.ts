@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { drawPattern, packedHash, patternPixel } from '../../../src/workloads/drm/pattern.js';
-import { FNV_OFFSET, fnvBytes } from '../../../src/sim/hash.js';
+import { frameHash } from '../../../src/sim/scanout.js';
 
 describe('drm-flip picture', () => {
   it.each([[64, 48, 0], [640, 480, 7], [641, 37, 123456], [1920, 1080, 999999]])('drawPattern draws exactly patternPixel (%ix%i, frame %i), rows padded to the pitch', (w, h, frame) => {
@@ -34,12 +34,21 @@ describe('drm-flip picture', () => {
     expect(cell(0, 0, 2)).toBe(0x00ff00);
   });
 
-  it('packedHash is FNV-1a of the rows without their padding', () => {
+  it('packedHash is the scanout log\'s frameHash of the rows without their padding, at any alignment', () => {
     const w = 10, h = 3, pitch = 64;
     const buf = new Uint8Array(pitch * h);
     for (let i = 0; i < buf.length; i++) buf[i] = (i * 31) & 0xff;
     const packed = new Uint8Array(w * 4 * h);
     for (let y = 0; y < h; y++) packed.set(buf.subarray(y * pitch, y * pitch + w * 4), y * w * 4);
-    expect(packedHash(buf, pitch, w, h)).toBe(fnvBytes(FNV_OFFSET, packed, 0, packed.length));
+    expect(packedHash(buf, pitch, w, h)).toBe(frameHash(packed, 0, packed.length));
+    // Unaligned copies hash the same; one changed byte changes the hash.
+    const odd = new Uint8Array(buf.length + 1);
+    odd.set(buf, 1);
+    expect(packedHash(odd.subarray(1), pitch, w, h)).toBe(frameHash(packed, 0, packed.length));
+    const oddPacked = new Uint8Array(packed.length + 3);
+    oddPacked.set(packed, 3);
+    expect(frameHash(oddPacked, 3, packed.length)).toBe(frameHash(packed, 0, packed.length));
+    packed[17] = packed[17]! ^ 1;
+    expect(frameHash(packed, 0, packed.length)).not.toBe(packedHash(buf, pitch, w, h));
   });
 });
