@@ -22,6 +22,7 @@ import { runLoop } from '../src/sim/run-loop.js';
 import { NULL_TRACER } from '../src/sim/tracer.js';
 import { wifiResultOf } from '../src/workloads/wifi.js';
 import { netEchoResultOf } from '../src/workloads/netecho.js';
+import { drmFlipResultOf } from '../src/workloads/drm-flip.js';
 import { at, ps } from '../src/sim/time.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -143,6 +144,27 @@ export function benchVirtioNet(exchanges: number): number {
   const frames = (st?.txFrames ?? 0) + (st?.rxFrames ?? 0);
   if (frames < 4 * exchanges) throw new Error(`virtio-net bench: ${frames} frames for ${2 * exchanges} round trips`);
   return frames / r.seconds;
+}
+
+/**
+ * The display at 1080p60 (fixtures/displays/default.json): redox-drm and the
+ * drm-flip compositor, recording on (every vblank's frame hashed and stored)
+ * and pixels checked. `flips` 0: bring-up, probe and modeset only. Returns
+ * wall seconds and the frames flipped.
+ */
+export function benchDisplay(flips: number): { seconds: number; flips: number } {
+  const s = parseScenario({
+    name: 'bench-display',
+    machine: { cores: 2, ramMiB: 256, devices: [{ type: 'intel-display', id: 'gfx0', bdf: '00:02.0', props: { displays: '../displays/default.json' } }] },
+    workload: { type: 'drm-flip', flips, disableAtEnd: false },
+    limits: { simTime: '600s' },
+  }, join(ROOT, 'fixtures/scenarios/bench.json'), 'bench');
+  const r = time(() => runScenario(s, { recordToBuffer: true }));
+  const w = drmFlipResultOf(r.value.result.workload);
+  if (w === undefined || w.flips !== flips || w.pixelErrors !== 0 || !w.steps.includes('modeset')) {
+    throw new Error(`display bench: ${w?.flips ?? 0} of ${flips} flips, ${w?.pixelErrors ?? 0} pixel errors: ${r.value.result.failures.join('; ')}`);
+  }
+  return { seconds: r.seconds, flips: w.flips };
 }
 
 function median(xs: number[]): number {
@@ -351,6 +373,12 @@ function main(): void {
   results.virtio_blk_reads_per_wall_s = Math.round(benchVirtioBlk(ops));
   benchVirtioNet(quick ? 200 : 500);
   results.virtio_net_frames_per_wall_s = Math.round(benchVirtioNet(quick ? 2000 : 10_000));
+  benchDisplay(quick ? 5 : 20); // warm-up
+  const modeset: number[] = [];
+  for (let i = 0; i < 3; i++) modeset.push(benchDisplay(0).seconds * 1000);
+  results.display_modeset_wall_ms = Number(median(modeset).toFixed(1));
+  const disp = benchDisplay(quick ? 60 : 300);
+  results.display_frames_per_wall_s = Number((disp.flips / disp.seconds).toFixed(1));
   benchWifi(quick ? 200 : 500); // warm-up
   const wifi = benchWifi(quick ? 2000 : 10_000);
   results.wifi_bringup_wall_ms = Number(wifi.bringupMs.toFixed(1));
