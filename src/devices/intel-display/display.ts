@@ -6,6 +6,15 @@
  * buffers, universal planes 1-3 per pipe with SURF-armed double buffering,
  * Gen8-style interrupts, hot-plug, and scanout of plane 1 at every vblank.
  *
+ * Async flips (Gen9/10, as Linux's i915 treats them): while the latched
+ * PLANE_CTL has the async bit (9), a PLANE_SURF write changes the scanned
+ * surface within microseconds and raises flip done; the other plane
+ * registers, PLANE_CTL and its async bit included, are armed by that write
+ * and latch at the next vblank start (the bit is double-buffered: leaving
+ * async mode takes a flip with the bit cleared and one vblank, Linux's
+ * intel_crtc_async_flip_disable_wa). Setting the bit from sync mode is an
+ * ordinary armed update, so the first async flip completes at a vblank.
+ *
  * Time: a running pipe's raster is a function of simulated time from the
  * moment its state bit set (line 0 of frame 0): PIPEDSL is computed on read;
  * one event per frame marks the vblank start (frame counter, armed plane
@@ -196,6 +205,8 @@ export class IntelDisplay implements DeviceModel {
   readonly live: Uint32Array;
   /** A SURF write armed the plane's registers. */
   readonly armed: boolean[] = new Array<boolean>(R.PIPES * R.PLANES).fill(false);
+  /** An async flip's SURF write armed the plane's registers other than SURF (latched at the next vblank start, no flip done). */
+  readonly armedAsync: boolean[] = new Array<boolean>(R.PIPES * R.PLANES).fill(false);
 
   /** Monitor connected per port (0..4), index into cfg.monitors or -1. */
   readonly connected = new Int32Array(R.PORTS).fill(-1);
@@ -336,6 +347,7 @@ export class IntelDisplay implements DeviceModel {
     }
     this.live.fill(0);
     this.armed.fill(false);
+    this.armedAsync.fill(false);
     this.connected.fill(-1);
     this.ioIndex = 0;
     this.gmbus?.reset();
@@ -1010,9 +1022,13 @@ export class IntelDisplay implements DeviceModel {
     let events = R.PIPE_VBLANK;
     for (let n = 1; n <= R.PLANES; n++) {
       const k = (p * R.PLANES) + n - 1;
-      if (!this.armed[k]) continue;
-      this.latchPlane(p, n);
-      events |= R.PIPE_FLIP_DONE(n);
+      if (this.armed[k]) {
+        this.latchPlane(p, n, true);
+        events |= R.PIPE_FLIP_DONE(n);
+      } else if (this.armedAsync[k]) {
+        // The async flip's surface is already live; the rest (PLANE_CTL's async bit too) takes effect now.
+        this.latchPlane(p, n, false);
+      }
     }
     if (pipe.recheck) this.checkSurface(p);
     if (pipe.badSurface !== '') events |= R.PIPE_FIFO_UNDERRUN;
@@ -1037,21 +1053,59 @@ export class IntelDisplay implements DeviceModel {
       return;
     }
     if ((liveCtl & R.PLANE_CTL_ENABLE) !== 0 && (liveCtl & R.PLANE_CTL_ASYNC_FLIP) !== 0) {
+      // Async mode: the surface changes within microseconds; everything else waits for the vblank start.
+      this.checkAsyncWrite(p, n);
       this.queue.schedule(DisplayTiming.ASYNC_FLIP, this.target, EV_ASYNC, p * 16 + n, pipe.gen);
+      this.armedAsync[k] = true;
       return;
     }
     this.armed[k] = true;
   }
 
-  /** Copies plane (p, n)'s written registers into the live set and checks the result. */
-  private latchPlane(p: number, n: number): void {
-    this.armed[p * R.PLANES + n - 1] = false;
+  /**
+   * An async flip changes only the surface at once: plane registers written
+   * with other values (PLANE_CTL apart from its async bit, stride, size,
+   * position, offset...) latch only at the next vblank start, so the new
+   * surface is scanned with the old settings until then (a disable's
+   * PLANE_SURF = 0 is scanned by a plane still enabled). Linux refuses such
+   * async flips (intel_async_flip_check_hw) and leaves async mode first.
+   */
+  private checkAsyncWrite(p: number, n: number): void {
     const base = R.planeBase(p, n);
     const li = liveIndex(p, n, 0);
-    for (let i = 0; i < PLANE_LATCHED; i++) this.live[li + i] = this.store.get(base + 4 * i) ?? 0;
+    for (let i = 0; i < PLANE_LATCHED; i++) {
+      const off = 4 * i;
+      if (off === R.PLANE_SURF || off === R.PLANE_SURFLIVE) continue;
+      let written = this.store.get(base + off) ?? 0;
+      let live = this.live[li + i]!;
+      if (off === R.PLANE_CTL) { written &= ~R.PLANE_CTL_ASYNC_FLIP; live &= ~R.PLANE_CTL_ASYNC_FLIP; }
+      if (written === live) continue;
+      const P = R.pipeName(p);
+      const name = R.registerName(base + off) ?? R.hex(base + off);
+      this.err('display.plane.async-changes', `PLANE_SURF_${n}_${P} written in async flip mode (PLANE_CTL_${n}_${P} bit 9 latched) with ${name} changed `
+        + `(${R.hex(this.live[li + i]!)} -> ${R.hex(this.store.get(base + off) ?? 0)}): the surface changes now, ${name} only at the next vblank start`);
+      return;
+    }
+  }
+
+  /**
+   * Copies plane (p, n)'s written registers into the live set and checks the
+   * result; `surf` false keeps the live surface (an async flip already put
+   * it there) and counts no flip.
+   */
+  private latchPlane(p: number, n: number, surf = true): void {
+    const k = p * R.PLANES + n - 1;
+    this.armed[k] = false;
+    this.armedAsync[k] = false;
+    const base = R.planeBase(p, n);
+    const li = liveIndex(p, n, 0);
+    const si = R.PLANE_SURF >> 2;
+    for (let i = 0; i < PLANE_LATCHED; i++) if (surf || i !== si) this.live[li + i] = this.store.get(base + 4 * i) ?? 0;
     const pipe = this.pipes[p]!;
-    pipe.flipcount = (pipe.flipcount + 1) >>> 0;
-    this.counters.flips++;
+    if (surf) {
+      pipe.flipcount = (pipe.flipcount + 1) >>> 0;
+      this.counters.flips++;
+    }
     const ctl = this.live[li]!;
     if ((ctl & R.PLANE_CTL_ENABLE) === 0) return;
     const P = R.pipeName(p);

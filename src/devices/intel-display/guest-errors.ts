@@ -60,6 +60,10 @@ export const DISPLAY_GUEST_ERRORS = {
     meaning: 'An enabled linear plane whose PLANE_STRIDE (64-byte units) is smaller than its width times 4 bytes: rows overlap',
     spec: 'SKL PRM vol 2c PLANE_STRIDE; i915 skl_plane_max_stride / intel_fb stride checks',
   },
+  'display.plane.async-changes': {
+    meaning: 'PLANE_SURF written while the plane is in async flip mode (latched PLANE_CTL bit 9) with other plane registers changed (PLANE_CTL apart from bit 9, stride, size, position, offset): the surface changes at once, the other registers only at the next vblank start, so the new surface is scanned with the old settings until then (a plane disabled this way scans PLANE_SURF = 0 while still enabled)',
+    spec: 'SKL PRM vol 2c PLANE_CTL "Async Address Update Enable" (double-buffered, latched at the start of vblank on Gen9/10); i915 intel_async_flip_check_hw (only the surface may change in an async flip) and intel_crtc_async_flip_disable_wa',
+  },
   'display.order.transconf-plane-on': {
     meaning: 'TRANSCONF disabled while a plane of the pipe is still enabled: planes must be disabled (and the disable armed) first',
     spec: 'SKL PRM vol 12 "Mode Set" disable sequence: disable planes, then the transcoder',
