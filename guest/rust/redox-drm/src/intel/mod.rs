@@ -449,20 +449,25 @@ impl Intel {
     }
 
     /// After an async flip the latched PLANE_CTL still says async, so the next SURF write would take effect at
-    /// once: a sync flip of the same surface with the bit cleared, then a vblank, turns it off (Linux's
-    /// async-flip disable workaround).
+    /// once: on Gen9/10 the bit is double-buffered and latched at the start of vblank, so a flip of the same
+    /// surface with the bit cleared, then a vblank, turns it off (Linux's intel_crtc_async_flip_disable_wa).
+    /// That flip is itself async and raises flip done within microseconds; Linux has the flip-done interrupt
+    /// disabled then (it is enabled only around async commits), and so is it here: left in IIR, it would be
+    /// taken for the completion of the sync flip programmed next, whose event would then come a frame early.
     fn leave_async(&mut self, p: usize) {
         let hw = self.pipes[p];
         if hw.ctl & PLANE_CTL_ASYNC_FLIP == 0 {
             return;
         }
         let m = &self.m;
+        m.write32(de_pipe_imr(p), hw.imr | PIPE_PLANE1_FLIP_DONE);
         m.write32(plane(p, PLANE_CTL), hw.ctl & !PLANE_CTL_ASYNC_FLIP);
         m.write32(plane(p, PLANE_SURF), hw.surf);
         self.pipes[p].ctl = hw.ctl & !PLANE_CTL_ASYNC_FLIP;
         if !self.wait_frame(p) {
             warn!("pipe {}: no vblank within 100 ms while leaving async flips (PIPE_FRMCOUNT)", pipe_name(p));
         }
+        m.write32(de_pipe_imr(p), self.pipes[p].imr);
     }
 
     fn do_disable(&mut self, p: usize) -> Result<()> {
@@ -607,7 +612,15 @@ impl KmsDriver for Intel {
             error!("pipe {}: flip on a pipe whose TRANSCONF state is off", pipe_name(p));
             return Err(Error::new(EIO));
         }
-        if !async_ {
+        if async_ {
+            // Only the surface address changes in an async flip; the rest would wait for a vblank (Linux's
+            // intel_async_flip_check_hw refuses a changed stride or offset).
+            let hw = &self.pipes[p];
+            if fb.pitch / 64 != hw.stride || ((fb.y << 16) | fb.x) != hw.offset {
+                debug!("pipe {}: async flip would change the stride or offset: refused", pipe_name(p));
+                return Err(Error::new(EINVAL));
+            }
+        } else {
             self.leave_async(p);
         }
         self.flips += 1;
