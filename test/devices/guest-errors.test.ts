@@ -187,7 +187,7 @@ describe('golden traces', () => {
       const cat = type === undefined ? undefined : BY_DEVICE_TYPE[type];
       if (cat === undefined || !(e.code in cat)) bad.push(`#${e.seq} dev ${e.dev} (${type ?? 'no device'}): ${e.code}`);
     }
-    expect(events).toBeGreaterThan(1000);
+    expect(events).toBeGreaterThan(200); // read through (the shortest golden, a fault that stops at probe, has 275)
     expect(r.damage).toEqual([]);
     expect(bad).toEqual([]);
   });
