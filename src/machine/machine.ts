@@ -364,12 +364,7 @@ export class Machine {
           id: decl.id, index, queue: this.queue, tracer, rng: this.rng.fork(decl.id), baseDir: s.baseDir,
           sanitize: this.sanitizer !== null, hostileTiming: this.hostileTiming,
           scanout: this.scanout,
-          reserveRam: (size, owner) => {
-            const bytes = new Uint8Array(size);
-            const region = this.mem.addRegionTop(this.mem.regionLimit, size, bytes, owner);
-            this.mem.markDma(region.base, size, true);
-            return { base: region.base, bytes };
-          },
+          reserveRam: (size, owner) => this.mem.reserveDeviceRam(size, owner),
           attachPci: (spec) => {
             fn = new PciFunction({
               bdf: parsed.bdf, dev: index, name: decl.id, spec, mem: this.mem, irq: this.irq, queue: this.queue, tracer,

@@ -259,6 +259,14 @@ export class PhysMem {
     }
   }
 
+  /** A device's reserved RAM (DeviceContext.reserveRam): `size` zeroed bytes placed from the top, all of it DMA memory. */
+  reserveDeviceRam(size: number, owner: string): { base: number; bytes: Uint8Array } {
+    const bytes = new Uint8Array(size);
+    const region = this.addRegionTop(this.regionLimit, size, bytes, owner);
+    this.markDma(region.base, size, true);
+    return { base: region.base, bytes };
+  }
+
   removeRegion(region: RamRegion): void {
     const i = this.regions.indexOf(region);
     if (i >= 0) this.regions.splice(i, 1);

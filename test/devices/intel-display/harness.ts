@@ -102,12 +102,7 @@ export class Harness {
       rng: new Rng(1).fork('gfx0'),
       baseDir: '.',
       scanout: this.scanout,
-      reserveRam: (size, owner) => {
-        const bytes = new Uint8Array(size);
-        const region = this.mem.addRegionTop(this.mem.regionLimit, size, bytes, owner);
-        this.mem.markDma(region.base, size, true);
-        return { base: region.base, bytes };
-      },
+      reserveRam: (size, owner) => this.mem.reserveDeviceRam(size, owner),
       attachPci: (spec) => {
         this.spec = spec;
         return { irq: this.irq, dma: this.dma };
