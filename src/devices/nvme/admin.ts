@@ -5,8 +5,8 @@
 import type { NvmeController } from './controller.js';
 import { defaultFeatures } from './features.js';
 import {
-  ERROR_LOG_SIZE, FW_SLOT_LOG_SIZE, IDENTIFY_SIZE, NN, SMART_LOG_SIZE, fillActiveNsList, fillFirmwareSlotLog,
-  fillSmartLog,
+  ERROR_LOG_SIZE, FW_SLOT_LOG_SIZE, IDENTIFY_SIZE, NS_ACTIVE, NS_BROADCAST, NS_INACTIVE, NS_INVALID, SMART_LOG_SIZE,
+  fillActiveNsList, fillFirmwareSlotLog, fillSmartLog,
 } from './identify.js';
 import { abortQueued, abortSq } from './io.js';
 import { SLOT_EXEC, SLOT_WAIT_DELETE, SQ_ACTIVE, SQ_DELETING, SQ_NONE } from './queues.js';
@@ -173,7 +173,15 @@ function deleteCq(c: NvmeController, slot: number): void {
   }
 }
 
-/** Identify (5.15): CNS 00h namespace, 01h controller, 02h active NSID list, 03h NS descriptors. */
+/**
+ * Identify (5.15): CNS 00h namespace, 01h controller, 02h active NSID list,
+ * 03h NS descriptors. NSIDs (figure 245, 6.1.5): CNS 00h of an inactive NSID
+ * returns a zero-filled structure; CNS 03h of an inactive NSID is Invalid
+ * Field in Command; an invalid NSID (0, above NN, or FFFFFFFFh, which needs
+ * Namespace Management) is Invalid Namespace or Format. CNS 02h lists the
+ * active NSIDs above NSID; FFFFFFFEh and FFFFFFFFh are Invalid Namespace or
+ * Format.
+ */
 function identify(c: NvmeController, slot: number): void {
   const s = c.slots;
   const cns = s.dword(slot, 10) & 0xff;
@@ -181,13 +189,24 @@ function identify(c: NvmeController, slot: number): void {
   let src: Uint8Array;
   switch (cns) {
     case 0x00:
-    case 0x03:
-      if (nsid === 0 || nsid > NN) {
-        c.complete(slot, St.INVALID_NAMESPACE, 0, `Identify CNS ${cns} with NSID ${hex(nsid)}: namespace 1 is the only one`);
+    case 0x03: {
+      const kind = c.nsidKind(nsid);
+      if (kind === NS_INVALID || kind === NS_BROADCAST) {
+        c.complete(slot, St.INVALID_NAMESPACE, 0, `Identify CNS ${cns} with NSID ${hex(nsid)}: ${c.nsSummary()}`);
         return;
+      }
+      if (kind === NS_INACTIVE) {
+        if (cns === 0x03) {
+          c.complete(slot, St.INVALID_FIELD, 0, `Identify CNS 3 with NSID ${hex(nsid)}: the namespace is inactive (${c.nsSummary()})`);
+          return;
+        }
+        c.scratch.fill(0, 0, IDENTIFY_SIZE);
+        src = c.scratch;
+        break;
       }
       src = cns === 0 ? c.idNamespace : c.idNsDescriptors;
       break;
+    }
     case 0x01:
       src = c.idController;
       break;
@@ -196,7 +215,7 @@ function identify(c: NvmeController, slot: number): void {
         c.complete(slot, St.INVALID_NAMESPACE, 0, `Identify CNS 2 with NSID ${hex(nsid)}`);
         return;
       }
-      fillActiveNsList(c.scratch, nsid);
+      fillActiveNsList(c.scratch, nsid, c.activeNsid);
       src = c.scratch;
       break;
     default:
@@ -277,10 +296,18 @@ function abort(c: NvmeController, slot: number): void {
   c.complete(slot, St.SUCCESS, aborted ? 0 : 1);
 }
 
-/** Features that are not namespace specific (all but Error Recovery, 5.21.1 figure 271). */
-function nsidProblem(fid: number, nsid: number): number {
+/**
+ * NSID checks of Get/Set Features (5.21, 6.1.5): 0 and FFFFFFFFh name no
+ * namespace; an invalid NSID is Invalid Namespace or Format, an inactive one
+ * Invalid Field in Command; an active NSID with a feature that is not
+ * namespace specific (all but Error Recovery, figure 271) is Feature
+ * Identifier Not Namespace Specific.
+ */
+function nsidProblem(c: NvmeController, fid: number, nsid: number): number {
   if (nsid === 0 || nsid === 0xffffffff) return St.SUCCESS;
-  if (nsid > NN) return St.INVALID_NAMESPACE;
+  const kind = c.nsidKind(nsid);
+  if (kind === NS_INVALID) return St.INVALID_NAMESPACE;
+  if (kind !== NS_ACTIVE) return St.INVALID_FIELD;
   return fid === Fid.ERROR_RECOVERY ? St.SUCCESS : St.FEATURE_NOT_NS_SPECIFIC;
 }
 
@@ -300,7 +327,7 @@ function setFeatures(c: NvmeController, slot: number): void {
     c.complete(slot, St.FEATURE_NOT_SAVEABLE, 0, `feature ${hex(fid)}: no feature is saveable`);
     return;
   }
-  const nsSt = nsidProblem(fid, nsid);
+  const nsSt = nsidProblem(c, fid, nsid);
   if (nsSt !== St.SUCCESS) {
     c.complete(slot, nsSt, 0, `feature ${hex(fid)} with NSID ${hex(nsid)}`);
     return;
@@ -391,6 +418,13 @@ function getFeatures(c: NvmeController, slot: number): void {
   const sel = (dw10 >>> 8) & 7;
   if (sel > 3) {
     c.complete(slot, St.INVALID_FIELD, 0, `SEL ${sel} is reserved`);
+    return;
+  }
+  // 6.1.5: an invalid or inactive NSID fails; features are read whatever namespace an active NSID names.
+  const nsid = s.dword(slot, 1);
+  const kind = nsid === 0 ? NS_BROADCAST : c.nsidKind(nsid);
+  if (kind === NS_INVALID || kind === NS_INACTIVE) {
+    c.complete(slot, kind === NS_INVALID ? St.INVALID_NAMESPACE : St.INVALID_FIELD, 0, `feature ${hex(fid)} with NSID ${hex(nsid)}: ${c.nsSummary()}`);
     return;
   }
   const f = sel === 0 ? c.features : DEFAULT_FEATURES;

@@ -21,8 +21,8 @@ import type { Tracer } from '../../sim/tracer.js';
 import { dispatchAdmin, execAdmin } from './admin.js';
 import type { Disk } from '../disk-image.js';
 import {
-  buildIdentifyController, buildIdentifyNamespace, buildNsDescriptors, AERL, IDENTIFY_SIZE, SMART_LOG_SIZE,
-  type IdentifyConfig,
+  buildIdentifyController, buildIdentifyNamespace, buildNsDescriptors, AERL, IDENTIFY_SIZE, NSID_BROADCAST, SMART_LOG_SIZE,
+  classifyNsid, type IdentifyConfig,
 } from './identify.js';
 import { Media, mediaDone, startIo } from './io.js';
 import { defaultFeatures, type Features } from './features.js';
@@ -65,6 +65,10 @@ export interface NvmeConfig {
   mediaChannels: number;
   /** Fault: the n-th Read or Write (counted from power-on) stalls: it is queued but never starts (0 = off). Abort takes it back. */
   faultStallIo?: number;
+  /** Number of Namespaces (Identify Controller NN): valid NSIDs are 1..namespaces. Default 1. */
+  namespaces?: number;
+  /** The one active NSID, backed by the disk image (1..namespaces); every other valid NSID is inactive. Default 1. */
+  activeNsid?: number;
 }
 
 /** Fixed controller timings (device-internal; the media latencies are props). */
@@ -167,6 +171,10 @@ export class NvmeController implements DeviceModel, MmioHandler {
   readonly idController: Uint8Array;
   readonly idNamespace: Uint8Array;
   readonly idNsDescriptors: Uint8Array;
+  /** Number of Namespaces (NN): NSIDs 1..nn are valid. */
+  readonly nn: number;
+  /** The active NSID (the disk image); the other valid NSIDs are inactive. */
+  readonly activeNsid: number;
   readonly scratch = new Uint8Array(Math.max(IDENTIFY_SIZE, SMART_LOG_SIZE));
 
   /** Largest transfer (MDTS, in units of the minimum page size). */
@@ -257,9 +265,18 @@ export class NvmeController implements DeviceModel, MmioHandler {
     this.coalesceEv = new Float64Array(nvec).fill(NO_EVENT);
     this.vectorCd = new Uint8Array(nvec);
 
+    this.nn = cfg.namespaces ?? 1;
+    this.activeNsid = cfg.activeNsid ?? 1;
+    if (!Number.isInteger(this.nn) || this.nn < 1 || this.nn >= NSID_BROADCAST - 1) {
+      throw new RangeError(`${ctx.id}: namespaces ${this.nn} must be an integer 1..${NSID_BROADCAST - 2}`);
+    }
+    if (!Number.isInteger(this.activeNsid) || this.activeNsid < 1 || this.activeNsid > this.nn) {
+      throw new RangeError(`${ctx.id}: activeNsid ${this.activeNsid} must be an integer 1..namespaces (${this.nn})`);
+    }
     const idCfg: IdentifyConfig = {
       vendorId: cfg.vendorId, subsystemVendorId: cfg.subsystemVendorId, serial: cfg.serial, model: cfg.model,
       firmware: cfg.firmware, mdts: cfg.mdts, blocks: disk.blocks, lbaSize: cfg.lbaSize,
+      namespaces: this.nn, activeNsid: this.activeNsid,
     };
     this.idController = buildIdentifyController(idCfg);
     this.idNamespace = buildIdentifyNamespace(idCfg);
@@ -290,6 +307,16 @@ export class NvmeController implements DeviceModel, MmioHandler {
     this.mover = new DataMover(dma, this.slots);
     this.sqSan = ctx.sanitize === true ? new SqSanitizer(this.q.count, dma) : null;
     this.hostile = ctx.hostileTiming === true ? ctx.rng.fork('hostile-timing') : null;
+  }
+
+  /** What `nsid` names on this controller: NS_ACTIVE, NS_INACTIVE, NS_INVALID or NS_BROADCAST (./identify.ts). */
+  nsidKind(nsid: number): number {
+    return classifyNsid(nsid, this.nn, this.activeNsid);
+  }
+
+  /** For messages: "namespace 1 is the only one", or NN and the active NSID. */
+  nsSummary(): string {
+    return this.nn === 1 ? 'namespace 1 is the only one' : `NN is ${this.nn}, NSID ${this.activeNsid} is the only active namespace`;
   }
 
   /** `base`, or with hostile timing a seeded delay in [range[0], range[1]]. */

@@ -101,12 +101,12 @@ export const NVME_GUEST_ERRORS = {
     spec: 'NVMe 1.4 4.6.1.2.1',
   },
   'nvme.cmd.invalid-field': {
-    meaning: 'Command completed with Invalid Field in Command (unsupported CNS/feature/SEL, transfer beyond MDTS, PC=0, bad PRP entry, FUSE/PSDT set, ...)',
-    spec: 'NVMe 1.4 4.6.1.2.1',
+    meaning: 'Command completed with Invalid Field in Command (unsupported CNS/feature/SEL, transfer beyond MDTS, PC=0, bad PRP entry, FUSE/PSDT set, an inactive NSID (1..NN, not the active namespace), ...)',
+    spec: 'NVMe 1.4 4.6.1.2.1, 6.1.5',
   },
   'nvme.cmd.invalid-namespace': {
-    meaning: 'Command completed with Invalid Namespace or Format: the NSID is not an active namespace',
-    spec: 'NVMe 1.4 4.6.1.2.1',
+    meaning: 'Command completed with Invalid Namespace or Format: the NSID is invalid (0, above NN, or FFFFFFFFh where the command does not allow it)',
+    spec: 'NVMe 1.4 4.6.1.2.1, 6.1.5',
   },
   'nvme.cmd.command-sequence-error': {
     meaning: 'Command completed with Command Sequence Error: Set Features Number of Queues after I/O queues were created',

@@ -14,16 +14,41 @@ export interface IdentifyConfig {
   model: string;
   firmware: string;
   mdts: number;
-  /** Blocks in namespace 1. */
+  /** Blocks in the active namespace. */
   blocks: number;
   lbaSize: number;
+  /** Number of Namespaces (NN): NSIDs 1..namespaces are valid. */
+  namespaces: number;
+  /** The one active NSID (backed by the disk image); the other valid NSIDs are inactive. */
+  activeNsid: number;
+}
+
+/**
+ * Namespace IDs (NVMe 1.4 6.1.2-6.1.5). A valid NSID is 1..NN; it is active
+ * when a namespace is attached to it, else inactive. 0 and NSIDs above NN
+ * are invalid; FFFFFFFFh is the broadcast value, allowed only where a
+ * command says so. The general rule, unless a command says otherwise: an
+ * inactive NSID completes with Invalid Field in Command, an invalid one
+ * with Invalid Namespace or Format.
+ */
+export const NSID_BROADCAST = 0xffffffff;
+export const NS_ACTIVE = 0;
+export const NS_INACTIVE = 1;
+export const NS_INVALID = 2;
+export const NS_BROADCAST = 3;
+
+/** NS_ACTIVE, NS_INACTIVE, NS_INVALID or NS_BROADCAST for `nsid` on a controller with `nn` namespaces and `active` the active one. */
+export function classifyNsid(nsid: number, nn: number, active: number): number {
+  if (nsid === active) return NS_ACTIVE;
+  if (nsid === NSID_BROADCAST) return NS_BROADCAST;
+  if (nsid === 0 || nsid > nn) return NS_INVALID;
+  return NS_INACTIVE;
 }
 
 /** Controller limits that also drive command handling. */
 export const ACL = 3; // Abort Command Limit, 0's based
 export const AERL = 3; // Asynchronous Event Request Limit, 0's based
 export const ELPE = 3; // Error Log Page Entries, 0's based
-export const NN = 1; // one namespace, NSID 1
 export const WCTEMP = 0x157; // 343 K warning composite temperature threshold
 export const CCTEMP = 0x175; // 373 K critical composite temperature threshold
 export const COMPOSITE_TEMP = 0x139; // 313 K reported in the SMART log
@@ -52,12 +77,12 @@ function put64(buf: Uint8Array, off: number, v: number): void {
   put32(buf, off + 4, Math.floor(v / 0x1_0000_0000));
 }
 
-/** Deterministic 16-byte namespace GUID derived from the serial number (FNV-1a stream). */
-export function namespaceGuid(serial: string): Uint8Array {
+/** Deterministic 16-byte namespace GUID derived from the serial number and the NSID (FNV-1a stream). */
+export function namespaceGuid(serial: string, nsid = 1): Uint8Array {
   const out = new Uint8Array(16);
   let h = 0x811c9dc5;
   for (let i = 0; i < 16; i++) {
-    const text = `${serial}/ns1/${i}`;
+    const text = `${serial}/ns${nsid}/${i}`;
     for (let k = 0; k < text.length; k++) h = Math.imul(h ^ text.charCodeAt(k), 0x01000193) >>> 0;
     out[i] = h & 0xff;
   }
@@ -96,7 +121,7 @@ export function buildIdentifyController(cfg: IdentifyConfig): Uint8Array {
   b[512] = (SQES << 4) | SQES; // SQES = 0x66
   b[513] = (CQES << 4) | CQES; // CQES = 0x44
   put16(b, 514, 0); // MAXCMD (fabrics only)
-  put32(b, 516, NN); // NN
+  put32(b, 516, cfg.namespaces); // NN
   put16(b, 520, ONCS);
   put16(b, 522, 0); // FUSES: no fused operations
   b[524] = 0; // FNA
@@ -111,7 +136,7 @@ export function buildIdentifyController(cfg: IdentifyConfig): Uint8Array {
   return b;
 }
 
-/** Identify Namespace (CNS 00h) for NSID 1, figure 249. */
+/** Identify Namespace (CNS 00h) for the active NSID, figure 249. */
 export function buildIdentifyNamespace(cfg: IdentifyConfig): Uint8Array {
   const b = new Uint8Array(IDENTIFY_SIZE);
   put64(b, 0, cfg.blocks); // NSZE
@@ -123,25 +148,25 @@ export function buildIdentifyNamespace(cfg: IdentifyConfig): Uint8Array {
   b[27] = 0; // MC
   b[28] = 0; // DPC
   b[29] = 0; // DPS
-  b.set(namespaceGuid(cfg.serial), 104); // NGUID
+  b.set(namespaceGuid(cfg.serial, cfg.activeNsid), 104); // NGUID
   // LBAF0 (128): MS = 0, LBADS = log2(lbaSize), RP = 0 (best performance).
   put32(b, 128, Math.log2(cfg.lbaSize) << 16);
   return b;
 }
 
-/** Namespace Identification Descriptor list (CNS 03h), figure 251: one NGUID descriptor. */
+/** Namespace Identification Descriptor list (CNS 03h) of the active NSID, figure 251: one NGUID descriptor. */
 export function buildNsDescriptors(cfg: IdentifyConfig): Uint8Array {
   const b = new Uint8Array(IDENTIFY_SIZE);
   b[0] = 2; // NIDT: NGUID
   b[1] = 16; // NIDL
-  b.set(namespaceGuid(cfg.serial), 4);
+  b.set(namespaceGuid(cfg.serial, cfg.activeNsid), 4);
   return b;
 }
 
-/** Active Namespace ID list (CNS 02h): NSIDs greater than `after`, ascending, into `out`. */
-export function fillActiveNsList(out: Uint8Array, after: number): void {
-  out.fill(0);
-  if (after < 1) put32(out, 0, 1);
+/** Active Namespace ID list (CNS 02h): active NSIDs greater than `after`, ascending, into `out` (zero-filled after the last). */
+export function fillActiveNsList(out: Uint8Array, after: number, active: number): void {
+  out.fill(0, 0, IDENTIFY_SIZE);
+  if (after < active) put32(out, 0, active);
 }
 
 export const ERROR_LOG_SIZE = (ELPE + 1) * 64;

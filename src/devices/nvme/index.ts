@@ -1,5 +1,6 @@
 /**
- * NVMe 1.4 controller device ("nvme"): one namespace backed by a disk image.
+ * NVMe 1.4 controller device ("nvme"): one active namespace backed by a disk
+ * image, among `namespaces` valid NSIDs (the others inactive).
  *
  * BAR0 (64-bit memory, 16 KiB): registers 0x0000, doorbells 0x1000 (DSTRD 0),
  * MSI-X table 0x2000, PBA 0x3000. Capabilities: PM, MSI (32 vectors, 64-bit,
@@ -71,6 +72,14 @@ export const nvmeProps = {
     type: 'number', default: 8, integer: true, min: 1, max: 256,
     doc: 'Media operations in flight at once; further commands queue (and can be aborted) until a channel frees',
   },
+  namespaces: {
+    type: 'number', default: 1, integer: true, min: 1, max: 0xfffffffe,
+    doc: 'Number of Namespaces (Identify Controller NN): NSIDs 1..namespaces are valid; only activeNsid is active (backed by image), the others are inactive',
+  },
+  activeNsid: {
+    type: 'number', default: 1, integer: true, min: 1, max: 0xfffffffe,
+    doc: 'The NSID of the one active namespace, backed by image (1..namespaces); Identify of another valid NSID returns zeroes and I/O to it completes with Invalid Field in Command',
+  },
   faultStallIo: {
     type: 'number', default: 0, integer: true, min: 0,
     doc: 'Fault: the n-th Read or Write the controller accepts hangs (queued, never started) until the host aborts it, deletes its SQ or resets (0 = off)',
@@ -79,7 +88,7 @@ export const nvmeProps = {
 
 export const nvmeFactory: DeviceFactory<typeof nvmeProps> = {
   type: 'nvme',
-  description: 'NVMe 1.4 controller with one namespace backed by a disk image',
+  description: 'NVMe 1.4 controller with one active namespace backed by a disk image (namespaces: NN, inactive NSIDs)',
   props: nvmeProps,
   pciIds: { vendorId: NVME_PCI_IDS.vendorId, deviceId: NVME_PCI_IDS.deviceId, classCode: NVME_PCI_IDS.classCode },
   decoder: nvmeDecoder,
@@ -91,6 +100,9 @@ export const nvmeFactory: DeviceFactory<typeof nvmeProps> = {
     }
     if (props.readyDelayMs > props.timeout500ms * 500) {
       throw new DeviceConfigError('readyDelayMs', `${props.readyDelayMs} ms exceeds CAP.TO (timeout500ms ${props.timeout500ms} x 500 ms = ${props.timeout500ms * 500} ms)`);
+    }
+    if (props.activeNsid > props.namespaces) {
+      throw new DeviceConfigError('activeNsid', `${props.activeNsid} is above namespaces (${props.namespaces}): the active NSID must be 1..namespaces`);
     }
     checkAsciiProp('serial', props.serial, 20);
     checkAsciiProp('model', props.model, 40);
@@ -118,6 +130,8 @@ export const nvmeFactory: DeviceFactory<typeof nvmeProps> = {
       mdts: props.mdts,
       mediaChannels: props.mediaChannels,
       faultStallIo: props.faultStallIo,
+      namespaces: props.namespaces,
+      activeNsid: props.activeNsid,
     };
     return new NvmeController(ctx, cfg, disk);
   },

@@ -12,6 +12,7 @@ import type { NvmeController } from './controller.js';
 import {
   MOP_FLUSH, MOP_READ, MOP_WRITE, SLOT_MEDIA, SLOT_MEDIA_WAIT, type Slots,
 } from './queues.js';
+import { NS_ACTIVE, NS_BROADCAST, NS_INACTIVE } from './identify.js';
 import { SQE_SIZE, hex } from './regs.js';
 import { IoOp, St } from './status.js';
 
@@ -71,10 +72,12 @@ export function startIo(c: NvmeController, slot: number): void {
     return;
   }
   const nsid = s.dword(slot, 1);
+  // 6.1.5: an inactive NSID is Invalid Field in Command, an invalid one (0, above NN) Invalid Namespace or Format.
+  const kind = c.nsidKind(nsid);
   if (opc === IoOp.FLUSH) {
     // Flush with NSID FFFFFFFFh applies to all namespaces (VWC bits 2:1 = 11b).
-    if (nsid !== 1 && nsid !== 0xffffffff) {
-      c.complete(slot, St.INVALID_NAMESPACE, 0, `NSID ${nsid} is not an active namespace`);
+    if (kind !== NS_ACTIVE && kind !== NS_BROADCAST) {
+      nsidRefused(c, slot, nsid, kind);
       return;
     }
     s.mop[slot] = MOP_FLUSH;
@@ -82,8 +85,9 @@ export function startIo(c: NvmeController, slot: number): void {
     startNext(c);
     return;
   }
-  if (nsid !== 1) {
-    c.complete(slot, St.INVALID_NAMESPACE, 0, `NSID ${nsid} is not an active namespace`);
+  // Read and Write name one namespace: FFFFFFFFh is invalid for them.
+  if (kind !== NS_ACTIVE) {
+    nsidRefused(c, slot, nsid, kind);
     return;
   }
   const nlb = (s.dword(slot, 12) & 0xffff) + 1;
@@ -114,6 +118,15 @@ export function startIo(c: NvmeController, slot: number): void {
   }
   c.media.push(slot);
   startNext(c);
+}
+
+/** Completes an I/O command whose NSID names no active namespace (`kind` from NvmeController.nsidKind). */
+function nsidRefused(c: NvmeController, slot: number, nsid: number, kind: number): void {
+  if (kind === NS_INACTIVE) {
+    c.complete(slot, St.INVALID_FIELD, 0, `NSID ${nsid} is inactive (${c.nsSummary()})`);
+  } else {
+    c.complete(slot, St.INVALID_NAMESPACE, 0, `NSID ${nsid} is not an active namespace`);
+  }
 }
 
 /** Starts queued operations while channels are free. */
