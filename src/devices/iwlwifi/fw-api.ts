@@ -153,20 +153,33 @@ export const NVM_OP_WRITE = 1;
 export const NVM_CHUNK_SIZE = 2048;
 export const NVM_READ_OK = 0;
 export const NVM_READ_BAD_SECTION = 1;
-/** NVM section types of the 7000 family the driver reads. */
+/** NVM section types of the 7000 family the driver reads (HW is NVM_HW_SECTION_NUM_FAMILY_7000 = 0). */
 export const NVM_SECTION = { HW: 0, SW: 1, CALIBRATION: 4, PRODUCTION: 5 } as const;
 /**
- * Section contents on the simulated NVM (byte offsets). HW section: MAC
- * address (6 bytes) at HW_ADDR. SW section: le16 NVM version, le16 radio
- * config, le16 SKU (bit 0 2.4 GHz, bit 1 5.2 GHz, bit 2 11n, bit 3 11ac),
- * le16 number of MAC addresses, then one le16 flag word per channel in
- * NVM_CHANNELS order (bit 0 valid, bit 3 active scan allowed).
+ * Section contents as the 7000 family stores them (Linux iwl-nvm-parse.c,
+ * enum nvm_offsets; byte offsets here, Linux counts 16-bit words).
+ *
+ * HW section: the MAC address at word 0x15 (byte 0x2A), stored as three
+ * little-endian 16-bit words, so each byte pair is swapped: address
+ * 00:11:22:33:44:55 is stored as bytes 11 00 33 22 55 44 ("214365").
+ *
+ * SW section (it starts at NVM word 0x1C0): word 0 NVM version, word 1 radio
+ * config, word 2 SKU, word 3 number of MAC addresses, and from word 0x20
+ * (NVM word 0x1E0, byte 0x40 of the section) one le16 flag word per channel
+ * in NVM_CHANNELS order.
  */
 export const NVM_HW = { HW_ADDR: 0x2a, SIZE: 0x300 } as const;
-export const NVM_SW = { VERSION: 0, RADIO_CFG: 2, SKU: 4, N_HW_ADDRS: 6, CHANNELS: 0x20 } as const;
-export const NVM_SKU = { BAND_24: 1 << 0, BAND_52: 1 << 1, N: 1 << 2, AC: 1 << 3 } as const;
+export const NVM_SW = { VERSION: 0, RADIO_CFG: 2, SKU: 4, N_HW_ADDRS: 6, CHANNELS: 0x40 } as const;
+/** enum nvm_sku_bits. */
+export const NVM_SKU = { BAND_24: 1 << 0, BAND_52: 1 << 1, N: 1 << 2, AC: 1 << 3, MIMO_DISABLE: 1 << 5 } as const;
+/** Radio config word of the 7000 family (NVM_RF_CFG_*_MSK): dash 1:0, step 3:2, type 5:4, pnum 7:6, TX antennas 11:8, RX antennas 15:12. */
+export const NVM_RF_CFG = { DASH_SHIFT: 0, STEP_SHIFT: 2, TYPE_SHIFT: 4, PNUM_SHIFT: 6, TX_ANT_SHIFT: 8, RX_ANT_SHIFT: 12 } as const;
+/** enum iwl_nvm_channel_flags (the ones the model sets). */
 export const NVM_CHANNEL_VALID = 1 << 0;
+export const NVM_CHANNEL_IBSS = 1 << 1;
 export const NVM_CHANNEL_ACTIVE = 1 << 3;
+export const NVM_CHANNEL_RADAR = 1 << 4;
+export const NVM_CHANNEL_20MHZ = 1 << 8;
 /** The 7000 family's NVM channel list (iwl_nvm_channels). */
 export const NVM_CHANNELS: readonly number[] = [
   1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,

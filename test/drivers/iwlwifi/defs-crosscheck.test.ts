@@ -187,7 +187,6 @@ describe('where the model\'s dialect differs from Linux\'s headers (kept for now
   });
   it('firmware API layouts the driver speaks in simrun\'s dialect', () => {
     expect(api.BT_COEX_DISABLE_LINUX).not.toBe(api.BT_COEX_DISABLE);
-    expect(api.NVM_SW_CHANNELS_LINUX).not.toBe(api.NVM_SW.CHANNELS);
     expect(api.SCAN_GEN_FLAGS_LINUX.PASSIVE).not.toBe(api.SCAN_GEN_FLAGS_PASSIVE);
     expect(api.SCAN_GEN_FLAGS_LINUX.ITER_COMPLETE).not.toBe(api.SCAN_GEN_FLAGS_ITER_COMPLETE);
   });

@@ -1,8 +1,10 @@
 /**
- * The simulated adapter's NVM (fw-api NVM_* layouts), built from the device
- * configuration: HW section with the MAC address, SW section with version,
- * radio config, SKU and per-channel flags, and CALIBRATION / PRODUCTION
- * sections of deterministic filler derived from the MAC.
+ * The simulated adapter's NVM as the 7000 family stores it (fw-api NVM_*
+ * layouts, Linux iwl-nvm-parse.c): HW section with the MAC address in
+ * byte-swapped 16-bit words at word 0x15, SW section with version, radio
+ * config, SKU and number of MAC addresses in words 0-3 and the per-channel
+ * flags from word 0x20, and CALIBRATION / PRODUCTION sections of
+ * deterministic filler derived from the MAC.
  *
  * Channel policy (simrun's, roughly a world regulatory domain): 2.4 GHz 1-13
  * valid, 1-11 active scan allowed, 12-13 passive only, 14 invalid; 5 GHz
@@ -11,12 +13,13 @@
  */
 import { fnvWord, FNV_OFFSET } from '../../../sim/hash.js';
 import {
-  NVM_CHANNELS, NVM_CHANNEL_ACTIVE, NVM_CHANNEL_VALID, NVM_HW, NVM_SECTION, NVM_SKU, NVM_SW,
+  NVM_CHANNELS, NVM_CHANNEL_20MHZ, NVM_CHANNEL_ACTIVE, NVM_CHANNEL_IBSS, NVM_CHANNEL_RADAR, NVM_CHANNEL_VALID, NVM_HW, NVM_SECTION,
+  NVM_SKU, NVM_SW,
 } from '../fw-api.js';
 import { wr16 } from './packets.js';
 
 export const NVM_VERSION = 0x0e1f;
-/** Radio config word: type 2, step 1, dash 0, pnum 0, TX chains A+B (11:8), RX chains A+B (15:12). */
+/** Radio config word (NVM_RF_CFG): dash 2, step 0, type 1, pnum 0, TX antennas A+B (11:8), RX antennas A+B (15:12). */
 export const NVM_RADIO_CFG = 0x3312;
 export const NVM_SIZES = { HW: NVM_HW.SIZE, SW: 0x100, CALIBRATION: 0x2c0, PRODUCTION: 0x180 } as const;
 
@@ -28,7 +31,16 @@ export function channelFlags(channel: number, sku: number): number {
   if (band24 ? (sku & NVM_SKU.BAND_24) === 0 : (sku & NVM_SKU.BAND_52) === 0) return 0;
   if (channel === 14) return 0;
   const active = band24 ? channel <= 11 : channel <= 48 || channel >= 149;
-  return NVM_CHANNEL_VALID | (active ? NVM_CHANNEL_ACTIVE : 0);
+  const dfs = !band24 && channel >= 52 && channel <= 144;
+  return NVM_CHANNEL_VALID | NVM_CHANNEL_20MHZ | (active ? NVM_CHANNEL_ACTIVE | NVM_CHANNEL_IBSS : 0) | (dfs ? NVM_CHANNEL_RADAR : 0);
+}
+
+/** Writes a MAC address the way the 7000 family's HW section holds it: each 16-bit word byte-swapped ("214365"). */
+export function storeHwAddr(section: Uint8Array, offset: number, mac: Uint8Array): void {
+  for (let i = 0; i < 6; i += 2) {
+    section[offset + i] = mac[i + 1] ?? 0;
+    section[offset + i + 1] = mac[i] ?? 0;
+  }
 }
 
 function filler(size: number, seed: number): Uint8Array {
@@ -45,7 +57,7 @@ export function buildNvm(mac: Uint8Array, sku: number): Nvm {
   let seed = FNV_OFFSET;
   for (let i = 0; i < 6; i++) seed = fnvWord(seed, mac[i] ?? 0);
   const hw = new Uint8Array(NVM_SIZES.HW);
-  hw.set(mac.subarray(0, 6), NVM_HW.HW_ADDR);
+  storeHwAddr(hw, NVM_HW.HW_ADDR, mac);
   const sw = new Uint8Array(NVM_SIZES.SW);
   wr16(sw, NVM_SW.VERSION, NVM_VERSION);
   wr16(sw, NVM_SW.RADIO_CFG, NVM_RADIO_CFG);

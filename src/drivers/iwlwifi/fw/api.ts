@@ -139,21 +139,28 @@ export const NVM_READ_OK = 0;
 export const NVM_READ_BAD_SECTION = 1;
 /** NVM sections the 7000 family reads (nvm_to_read). */
 export const NVM_SECTION = { HW: 0, SW: 1, CALIBRATION: 4, PRODUCTION: 5 } as const;
-/** HW section: MAC address at word 0x15 (iwl-nvm-parse.c HW_ADDR). */
+/**
+ * HW section (iwl-nvm-parse.c enum nvm_offsets, 7000 family): the MAC
+ * address at word HW_ADDR = 0x15, three le16 words, so each byte pair is
+ * swapped on the way in ("214365"; iwl_set_hw_address swaps it back).
+ */
 export const NVM_HW = { HW_ADDR: 0x2a, SIZE: 0x300 } as const;
 /**
- * SW section byte offsets: version, radio config, SKU, number of MAC
- * addresses (words 0-3, as Linux), channel flags from byte 0x20. Linux's
- * NVM_CHANNELS is word 0x20 (byte 0x40) of the SW section; simrun's NVM
- * puts the flags at byte 0x20. Model dialect gap, kept.
+ * SW section byte offsets: NVM_VERSION word 0, RADIO_CFG word 1, SKU word 2,
+ * N_HW_ADDRS word 3, NVM_CHANNELS word 0x1E0 - 0x1C0 = 0x20 (byte 0x40).
  */
-export const NVM_SW = { VERSION: 0, RADIO_CFG: 2, SKU: 4, N_HW_ADDRS: 6, CHANNELS: 0x20 } as const;
-export const NVM_SW_CHANNELS_LINUX = 0x40;
+export const NVM_SW = { VERSION: 0, RADIO_CFG: 2, SKU: 4, N_HW_ADDRS: 6, CHANNELS: 0x40 } as const;
 /** enum nvm_sku_bits. */
-export const NVM_SKU = { BAND_24: 1 << 0, BAND_52: 1 << 1, N: 1 << 2, AC: 1 << 3 } as const;
+export const NVM_SKU = { BAND_24: 1 << 0, BAND_52: 1 << 1, N: 1 << 2, AC: 1 << 3, MIMO_DISABLE: 1 << 5 } as const;
+/** NVM_RF_CFG_*_MSK of the 7000 family: fields of the radio config word. */
+export const NVM_RF_CFG = { DASH_SHIFT: 0, STEP_SHIFT: 2, TYPE_SHIFT: 4, PNUM_SHIFT: 6, TX_ANT_SHIFT: 8, RX_ANT_SHIFT: 12 } as const;
+export const nvmRfCfgTxAnt = (cfg: number): number => (cfg >>> NVM_RF_CFG.TX_ANT_SHIFT) & 0xf;
+export const nvmRfCfgRxAnt = (cfg: number): number => (cfg >>> NVM_RF_CFG.RX_ANT_SHIFT) & 0xf;
 /** enum iwl_nvm_channel_flags. */
 export const NVM_CHANNEL_VALID = 1 << 0;
+export const NVM_CHANNEL_IBSS = 1 << 1;
 export const NVM_CHANNEL_ACTIVE = 1 << 3;
+export const NVM_CHANNEL_RADAR = 1 << 4;
 /** iwl_nvm_channels: the order of the per-channel flag words. */
 export const NVM_CHANNELS: readonly number[] = [
   1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,

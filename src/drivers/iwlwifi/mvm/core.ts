@@ -41,6 +41,11 @@ export interface NvmData {
   version: number;
   radioCfg: number;
   sku: number;
+  /** N_HW_ADDRS: MAC addresses the NVM reserves for this adapter. */
+  nHwAddrs: number;
+  /** Antennas from the radio config word (0 = not given). */
+  validTxAnt: number;
+  validRxAnt: number;
   /** Valid channels in NVM order (bands the SKU enables only). */
   channels: { channel: number; active: boolean }[];
 }

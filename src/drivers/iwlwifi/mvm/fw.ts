@@ -99,14 +99,17 @@ export abstract class MvmFw extends MvmTx {
     return { flow: c?.flowTrigger ?? 0, event: c?.eventTrigger ?? 0 };
   }
 
+  /** iwl_mvm_get_valid_tx_ant: the firmware's PHY_SKU antennas, narrowed by the NVM's radio config when it names any. */
   protected txChains(): number {
-    const t = phyTxChains(this.image.phySku ?? 0);
-    return t === 0 ? 0x3 : t;
+    const t = phyTxChains(this.image.phySku ?? 0) || 0x3;
+    const n = this.nvm?.validTxAnt ?? 0;
+    return n !== 0 && (t & n) !== 0 ? t & n : t;
   }
 
   protected rxChains(): number {
-    const r = phyRxChains(this.image.phySku ?? 0);
-    return r === 0 ? 0x3 : r;
+    const r = phyRxChains(this.image.phySku ?? 0) || 0x3;
+    const n = this.nvm?.validRxAnt ?? 0;
+    return n !== 0 && (r & n) !== 0 ? r & n : r;
   }
 
   protected *sendBtConfig(): Co<number> {

@@ -3,7 +3,10 @@
  */
 import type { Co } from '../../../sim/scheduler.js';
 import { EINVAL, EIO, ENOENT } from '../../../kernel/errno.js';
-import { CMD, NVM_ACCESS, NVM_ACCESS_RESP, NVM_CHANNELS, NVM_CHANNEL_ACTIVE, NVM_CHANNEL_VALID, NVM_CHUNK_SIZE, NVM_HW, NVM_OP_READ, NVM_SECTION, NVM_SKU, NVM_SW } from '../fw/api.js';
+import {
+  CMD, NVM_ACCESS, NVM_ACCESS_RESP, NVM_CHANNELS, NVM_CHANNEL_ACTIVE, NVM_CHANNEL_RADAR, NVM_CHANNEL_VALID, NVM_CHUNK_SIZE, NVM_HW,
+  NVM_OP_READ, NVM_SECTION, NVM_SKU, NVM_SW, nvmRfCfgRxAnt, nvmRfCfgTxAnt,
+} from '../fw/api.js';
 import { isValidUnicastMac, macToString } from '../mac80211/ieee80211.js';
 import { MvmCore, Payload, le16, hex, NVM_MAX_SECTION, type NvmData } from './core.js';
 
@@ -73,26 +76,37 @@ export abstract class MvmNvm extends MvmCore {
   }
 }
 
-/** Parses the HW and SW NVM sections (MAC, SKU, channel flags); an error string when unusable. */
+/** iwl_set_hw_address (7000 family): the HW section keeps the address as le16 words, so each byte pair comes swapped. */
+export function nvmHwAddr(hw: Uint8Array): Uint8Array {
+  const a = NVM_HW.HW_ADDR;
+  return Uint8Array.of(hw[a + 1] ?? 0, hw[a] ?? 0, hw[a + 3] ?? 0, hw[a + 2] ?? 0, hw[a + 5] ?? 0, hw[a + 4] ?? 0);
+}
+
+/** Parses the HW and SW NVM sections (MAC, radio config, SKU, channel flags; iwl_parse_nvm_data); an error string when unusable. */
 export function parseNvm(hw: Uint8Array | undefined, sw: Uint8Array | undefined): NvmData | string {
   if (hw === undefined) return 'HW section missing';
   if (sw === undefined) return 'SW section missing';
   if (hw.length < NVM_HW.HW_ADDR + 6) return `HW section is ${hw.length} bytes, too short for the MAC address at ${hex(NVM_HW.HW_ADDR)}`;
-  if (sw.length < NVM_SW.CHANNELS) return `SW section is ${sw.length} bytes, too short for its header (${NVM_SW.CHANNELS} bytes)`;
-  const mac = hw.slice(NVM_HW.HW_ADDR, NVM_HW.HW_ADDR + 6);
+  const need = NVM_SW.CHANNELS + 2 * NVM_CHANNELS.length;
+  if (sw.length < need) return `SW section is ${sw.length} bytes, too short for the channel list (${need} bytes)`;
+  const mac = nvmHwAddr(hw);
   if (!isValidUnicastMac(mac)) return `invalid MAC address ${macToString(mac)} in the HW section`;
   const sku = le16(sw, NVM_SW.SKU);
+  if ((sku & (NVM_SKU.BAND_24 | NVM_SKU.BAND_52)) === 0) return `SKU ${hex(sku)} enables no band`;
+  const radioCfg = le16(sw, NVM_SW.RADIO_CFG);
   const channels: NvmData['channels'] = [];
   NVM_CHANNELS.forEach((channel, i) => {
-    const o = NVM_SW.CHANNELS + 2 * i;
-    if (o + 2 > sw.length) return;
-    const flags = le16(sw, o);
+    const flags = le16(sw, NVM_SW.CHANNELS + 2 * i);
     if ((flags & NVM_CHANNEL_VALID) === 0) return;
     const band24 = channel <= 14;
     if (band24 && (sku & NVM_SKU.BAND_24) === 0) return;
     if (!band24 && (sku & NVM_SKU.BAND_52) === 0) return;
-    channels.push({ channel, active: (flags & NVM_CHANNEL_ACTIVE) !== 0 });
+    // As Linux: no ACTIVE flag = no initiating radiation (passive scan only); radar channels are passive too.
+    channels.push({ channel, active: (flags & NVM_CHANNEL_ACTIVE) !== 0 && (flags & NVM_CHANNEL_RADAR) === 0 });
   });
   if (channels.length === 0) return `no valid channel (SKU ${hex(sku)})`;
-  return { mac, version: le16(sw, NVM_SW.VERSION), radioCfg: le16(sw, NVM_SW.RADIO_CFG), sku, channels };
+  return {
+    mac, version: le16(sw, NVM_SW.VERSION), radioCfg, sku, nHwAddrs: le16(sw, NVM_SW.N_HW_ADDRS),
+    validTxAnt: nvmRfCfgTxAnt(radioCfg), validRxAnt: nvmRfCfgRxAnt(radioCfg), channels,
+  };
 }

@@ -44,7 +44,8 @@ describe('NVM_ACCESS', () => {
     const { data, reads } = readSection(r, NVM_SECTION.HW, 0x100);
     expect(data.length).toBe(NVM_HW.SIZE);
     expect(reads).toBe(NVM_HW.SIZE / 0x100 + 1); // the last read returns 0 bytes
-    expect([...data.subarray(NVM_HW.HW_ADDR, NVM_HW.HW_ADDR + 6)]).toEqual([...MAC]);
+    // 7000 family: word 0x15 (byte 0x2a), each 16-bit word byte-swapped ("214365").
+    expect([...data.subarray(0x2a, 0x30)]).toEqual([MAC[1], MAC[0], MAC[3], MAC[2], MAC[5], MAC[4]]);
     expect(readSection(r, NVM_SECTION.HW, 0x180).data).toEqual(data);
   });
 
@@ -54,12 +55,16 @@ describe('NVM_ACCESS', () => {
     boot(r);
     const { data } = readSection(r, NVM_SECTION.SW, 2048);
     expect(data.length).toBe(NVM_SIZES.SW);
-    expect(u16(data, NVM_SW.SKU)).toBe(sku);
-    expect(u16(data, NVM_SW.N_HW_ADDRS)).toBe(1);
-    expect(u16(data, NVM_SW.VERSION)).not.toBe(0);
-    const flags = (ch: number) => u16(data, NVM_SW.CHANNELS + 2 * NVM_CHANNELS.indexOf(ch));
-    expect(flags(1)).toBe(NVM_CHANNEL_VALID | NVM_CHANNEL_ACTIVE);
-    expect(flags(13)).toBe(NVM_CHANNEL_VALID);
+    // Words 0-3: version, radio config, SKU, number of MAC addresses; channel flags from word 0x20 (byte 0x40).
+    expect(u16(data, 0)).not.toBe(0);
+    expect(u16(data, 2)).toBe(0x3312); // dash 2, type 1, TX antennas A+B (11:8), RX antennas A+B (15:12)
+    expect(u16(data, 4)).toBe(sku);
+    expect(u16(data, 6)).toBe(1);
+    expect([NVM_SW.VERSION, NVM_SW.RADIO_CFG, NVM_SW.SKU, NVM_SW.N_HW_ADDRS, NVM_SW.CHANNELS]).toEqual([0, 2, 4, 6, 0x40]);
+    const flags = (ch: number) => u16(data, 0x40 + 2 * NVM_CHANNELS.indexOf(ch));
+    expect(flags(1)).toBe(NVM_CHANNEL_VALID | NVM_CHANNEL_ACTIVE | 0x2 | 0x100); // + IBSS, 20 MHz
+    expect(flags(13)).toBe(NVM_CHANNEL_VALID | 0x100);
+    expect([...data.subarray(0x20, 0x40)].every((x) => x === 0)).toBe(true); // nothing at the old byte 0x20
     expect(flags(14)).toBe(0);
     expect(flags(36)).toBe(0); // no 5 GHz in this SKU
   });

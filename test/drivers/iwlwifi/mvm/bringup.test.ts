@@ -96,7 +96,35 @@ describe('iwlwifi mvm bring-up', () => {
     expect([...n.mac]).toEqual([0x00, 0x1b, 0x21, 0xaa, 0xbb, 0xcc]);
     expect(n.channels.map((c) => c.channel)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]); // 2.4 GHz only
     expect(n.channels.every((c) => c.active)).toBe(true);
+    expect(n.radioCfg).toBe(0x3312);
+    expect([n.validTxAnt, n.validRxAnt, n.nHwAddrs]).toEqual([3, 3, 1]);
     expect(parseNvm(undefined, swSection())).toBe('HW section missing');
     expect(parseNvm(hwSection(), new Uint8Array(8))).toMatch(/SW section is 8 bytes/);
+  });
+
+  it('reads the 7000-family byte order: MAC words swapped at byte 0x2a, channel flags from SW byte 0x40', () => {
+    const hw = new Uint8Array(0x300);
+    hw.set([0x1b, 0x00, 0xaa, 0x21, 0xcc, 0xbb], 0x2a); // 00:1b:21:aa:bb:cc as three le16 words
+    const sw = new Uint8Array(0x100);
+    sw.set([0x1f, 0x0e, 0x12, 0x33, 0x01, 0x00, 0x01, 0x00], 0); // version, radio cfg, SKU 2.4 GHz, 1 address
+    sw.set([0x09, 0x00], 0x40 + 2 * 5); // channel 6: valid + active
+    sw.set([0x01, 0x00], 0x40 + 2 * 11); // channel 12: valid, passive
+    sw.set([0x09, 0x00], 0x20); // what a reader at byte 0x20 would take as channel 1
+    const n = parseNvm(hw, sw);
+    if (typeof n === 'string') throw new Error(n);
+    expect([...n.mac]).toEqual([0x00, 0x1b, 0x21, 0xaa, 0xbb, 0xcc]);
+    expect(n.channels).toEqual([{ channel: 6, active: true }, { channel: 12, active: false }]);
+    // The address stored as displayed reads as 1b:00:aa:21:cc:bb, a multicast address: refused, as Linux's NVM init refuses it.
+    const flat = new Uint8Array(0x300);
+    flat.set([0x00, 0x1b, 0x21, 0xaa, 0xbb, 0xcc], 0x2a);
+    expect(parseNvm(flat, sw)).toMatch(/invalid MAC address 1b:00:aa:21:cc:bb/);
+    const radar = sw.slice();
+    radar.set([0x19, 0x00], 0x40 + 2 * 5); // valid + active + radar: passive
+    const r = parseNvm(hw, radar);
+    if (typeof r === 'string') throw new Error(r);
+    expect(r.channels[0]).toEqual({ channel: 6, active: false });
+    const noBand = sw.slice();
+    noBand.set([0x00, 0x00], 4);
+    expect(parseNvm(hw, noBand)).toMatch(/SKU 0x0 enables no band/);
   });
 });

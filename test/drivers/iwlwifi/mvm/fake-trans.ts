@@ -22,18 +22,21 @@ export const OWN_MAC = new Uint8Array([0x00, 0x1b, 0x21, 0xaa, 0xbb, 0xcc]);
 export function le16(v: number): number[] { return [v & 0xff, (v >>> 8) & 0xff]; }
 export function le32(v: number): number[] { return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]; }
 
+/** HW section as the 7000 family stores it: the MAC at word 0x15 in le16 words (byte pairs swapped). */
 export function hwSection(mac = OWN_MAC): Uint8Array {
   const b = new Uint8Array(NVM_HW.SIZE);
-  b.set(mac, NVM_HW.HW_ADDR);
+  for (let i = 0; i < 6; i += 2) { b[0x2a + i] = mac[i + 1]!; b[0x2a + i + 1] = mac[i]!; }
   return b;
 }
 
 /** SW section: SKU 2.4+5 GHz; channels valid except 12, 13, 14 and 144. */
 export function swSection(sku = 0x3, invalid: number[] = [12, 13, 14, 144]): Uint8Array {
-  const b = new Uint8Array(NVM_SW.CHANNELS + 2 * NVM_CHANNELS.length + 8);
-  b.set(le16(0x0c1f), NVM_SW.VERSION);
-  b.set(le16(sku), NVM_SW.SKU);
-  NVM_CHANNELS.forEach((ch, i) => b.set(le16(invalid.includes(ch) ? 0 : 0x9), NVM_SW.CHANNELS + 2 * i));
+  const b = new Uint8Array(0x40 + 2 * NVM_CHANNELS.length + 8);
+  b.set(le16(0x0c1f), 0);
+  b.set(le16(0x3312), 2);
+  b.set(le16(sku), 4);
+  b.set(le16(1), 6);
+  NVM_CHANNELS.forEach((ch, i) => b.set(le16(invalid.includes(ch) ? 0 : 0x9), 0x40 + 2 * i));
   return b;
 }
 
