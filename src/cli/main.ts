@@ -12,6 +12,7 @@ import { runCommand } from './run-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { devicesCommand } from './devices-command.js';
 import { exportCommand } from './export-command.js';
+import { importCommand } from './import-command.js';
 import { handleError, EXIT, UsageError } from './exit.js';
 import { parseFailOn, parseIgnore, parseTimingBudget } from './compare-options.js';
 import { closestCommand, intOption, MAX_COUNT } from './options.js';
@@ -21,7 +22,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_SCENARIO = join(ROOT, 'fixtures/scenarios/nvme-msix.json');
 
 /** Command names, for the suggestion on a mistyped one. */
-const COMMANDS = ['run', 'inspect', 'diff', 'check', 'merge-reports', 'replay', 'bisect', 'export', 'devices', 'workloads'] as const;
+const COMMANDS = ['run', 'inspect', 'diff', 'check', 'merge-reports', 'replay', 'bisect', 'export', 'import', 'devices', 'workloads'] as const;
 
 /** A scenario seed, as the scenario file's `seed` allows. */
 const seedOption = (v: unknown): number | undefined => intOption('seed', v, 0, 0xffffffff);
@@ -212,6 +213,18 @@ async function main(argv: string[]): Promise<number> {
       if (t !== undefined && t !== '' && (a.pcap !== undefined || !['air', 'eth'].includes(t))) checkReadableFile(t, 'trace');
       if (a.out !== undefined && a.pcap !== undefined) checkWritablePath(a.out, '--out');
       code = exportCommand(a);
+    })
+    .command('import', 'turn a capture of real hardware into a trace: --mmiotrace <file> reads a Linux mmiotrace log (docs/MMIOTRACE.md)', (y) => y
+      .option('mmiotrace', { type: 'string', describe: 'the Linux mmiotrace log (Documentation/trace/mmiotrace.rst) to import' })
+      .option('out', { alias: 'o', type: 'string', describe: 'the trace to write (default: out/<log name>.simtrace)' })
+      .option('scenario', { type: 'string', describe: 'scenario the capture is a run of: its header, devices and config space (path, or a name in fixtures/scenarios/; default nvme-msix)' })
+      .option('device', { type: 'string', describe: 'the scenario device the capture is of (default: the one whose PCI ids match a PCIDEV line)' })
+      .option('json', { type: 'boolean', describe: 'print the result as JSON' }),
+    (a) => {
+      code = importCommand({
+        mmiotrace: a.mmiotrace, out: a.out, scenario: a.scenario === undefined ? DEFAULT_SCENARIO : resolveScenario(a.scenario), scenarioGiven: a.scenario !== undefined,
+        device: a.device, json: a.json, out_: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`),
+      });
     })
     .command('devices', 'list device types (props, PCI ids, guest errors), drivers and workloads', () => {}, () => { code = devicesCommand(); })
     .command('workloads', 'list workloads with their parameters and expectations', () => {}, () => { code = devicesCommand('workloads'); })
