@@ -120,6 +120,11 @@ export interface BuildOptions {
   sanitize?: boolean;
   /** Overrides the scenario's `machine.hostileTiming`. */
   hostileTiming?: boolean;
+  /**
+   * Builds the interrupt fabric in place of the default one (a qtest server
+   * watches INTx lines and MSI messages through a subclass).
+   */
+  irqFabric?: (queue: EventQueue, tracer: Tracer) => IrqFabric;
 }
 
 /** The device table a trace header needs, derivable before anything is built. */
@@ -212,7 +217,7 @@ export class Machine {
     this.mem.regionLimit = PCI_MMIO_BASE;
     this.sanitizer = (opts.sanitize ?? s.machine.sanitize) ? new Sanitizer(this.mem.ramBytes) : null;
     this.hostileTiming = opts.hostileTiming ?? s.machine.hostileTiming;
-    this.irq = new IrqFabric(this.queue, tracer);
+    this.irq = opts.irqFabric?.(this.queue, tracer) ?? new IrqFabric(this.queue, tracer);
     this.cores = [];
     for (let i = 0; i < s.machine.cores; i++) this.cores.push(new Core(i, s.machine.costs, this.queue, this.mem, tracer));
     this.bridge = new PciHostBridge({ mem: this.mem, irq: this.irq, queue: this.queue, tracer });
