@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { checkReadableFile } from './paths.js';
 import { PCAP_FRAMES, runExportPcap, type PcapFrames } from '../trace/export/index.js';
 import { runExportFrames } from '../trace/export/frames.js';
+import { runExportMmiotrace } from '../trace/export/mmiotrace.js';
 import { parsePipe } from '../trace/frames.js';
 import { EXIT, UsageError } from './exit.js';
 
@@ -26,6 +27,8 @@ export interface ExportArgs {
   /** PNG export: frame numbers from..to (inclusive). */
   from?: number | undefined;
   to?: number | undefined;
+  /** `--mmiotrace <trace>`: the MMIO accesses of one device as a Linux mmiotrace log. */
+  mmiotrace?: string | undefined;
 }
 
 /** The default output directory of `--frames`: the trace path with "-frames" instead of ".simtrace". */
@@ -48,6 +51,7 @@ export function defaultFramesDir(trace: string): string {
  * damaged trace.
  */
 export function exportCommand(a: ExportArgs): number {
+  if (a.mmiotrace !== undefined) return exportMmiotrace(a);
   if (a.pcap === undefined) {
     if (a.frames !== undefined) return exportFrames(a);
     throw new UsageError('export needs a format: simrun export --pcap <trace> (802.11 or Ethernet frames as pcap) or --frames <trace> (display frames as PNG)');
@@ -102,5 +106,25 @@ function exportFrames(a: ExportArgs): number {
     const sheet = r.contactSheet !== undefined ? `, contact sheet ${path.basename(r.contactSheet)}` : '';
     process.stdout.write(`${outDir}: ${r.files.length} frame${r.files.length === 1 ? '' : 's'} as PNG${sheet}\n`);
   }
+  return r.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+}
+
+/**
+ * `simrun export --mmiotrace <trace> [--dev id] [-o file]`: the MMIO accesses
+ * of one device as a Linux mmiotrace log (src/trace/export/mmiotrace.ts), which
+ * `simrun import --mmiotrace` reads back. Exit 0 written; 2 bad arguments, a
+ * trace without MMIO accesses of the device, or a damaged trace.
+ */
+function exportMmiotrace(a: ExportArgs): number {
+  for (const o of ['pcap', 'frames', 'link', 'pipe', 'from', 'to', 'usec'] as const) {
+    if (a[o] !== undefined && a[o] !== false) throw new UsageError(`--${o} is not an option of --mmiotrace`);
+  }
+  const m = a.mmiotrace ?? '';
+  if (m !== '' && a.trace !== undefined) throw new UsageError(`export takes one trace (got ${m} and ${a.trace})`);
+  const trace = m !== '' ? m : a.trace;
+  if (trace === undefined || trace === '') throw new UsageError('--mmiotrace needs a trace file: simrun export --mmiotrace <trace> [--dev id] [-o file]');
+  checkReadableFile(trace, 'trace');
+  const r = runExportMmiotrace({ trace, out: a.out, device: a.dev, err: (l) => process.stderr.write(`${l}\n`) });
+  if (r.out !== undefined) process.stdout.write(`${r.out}: ${r.accesses} MMIO access${r.accesses === 1 ? '' : 'es'}\n`);
   return r.exitCode === 0 ? EXIT.ok : EXIT.badInput;
 }

@@ -207,8 +207,10 @@ async function main(argv: string[]): Promise<number> {
       .option('pipe', { type: 'string', describe: 'PNG export: only this display pipe (A, B, C or 0, 1, 2)' })
       .option('from', { type: 'number', describe: 'PNG export: first frame number (the pipe\'s frame counter) to write' })
       .option('to', { type: 'number', describe: 'PNG export: last frame number to write (inclusive)' })
-      .option('usec', { type: 'boolean', describe: 'microsecond timestamps (pcap magic 0xa1b2c3d4) instead of nanoseconds, for old tools' }),
+      .option('usec', { type: 'boolean', describe: 'microsecond timestamps (pcap magic 0xa1b2c3d4) instead of nanoseconds, for old tools' })
+      .option('mmiotrace', { type: 'string', describe: 'trace whose MMIO accesses of one device (--dev) to write as a Linux mmiotrace log (default output: the trace path with .mmiotrace), which import --mmiotrace reads back' }),
     (a) => {
+      if (a.mmiotrace !== undefined) { code = exportCommand(a); return; }
       const t = a.pcap !== undefined && a.pcap !== '' ? a.pcap : a.pcap === undefined && a.frames !== undefined && a.frames !== '' ? a.frames : a.trace;
       if (t !== undefined && t !== '' && (a.pcap !== undefined || !['air', 'eth'].includes(t))) checkReadableFile(t, 'trace');
       if (a.out !== undefined && a.pcap !== undefined) checkWritablePath(a.out, '--out');

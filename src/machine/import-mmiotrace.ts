@@ -33,10 +33,26 @@ import { basename } from 'node:path';
 import { InputError } from '../sim/errors.js';
 import type { LogLevel, ProcEvent, TraceEvent, Tracer } from '../sim/tracer.js';
 import { TraceRecorder } from '../trace/recorder.js';
+import type { TraceHeader } from '../trace/format.js';
 import { barOf, describePciDev, parseMmiotrace, type MmioPciDev, type MmiotraceLog } from '../trace/import/mmiotrace.js';
 import { findDeviceFactory } from '../devices/registry.js';
 import { Machine, traceHeader } from './machine.js';
 import type { Scenario } from './scenario.js';
+
+/** How an imported trace's header says where it came from (`createdBy`). */
+export const MMIOTRACE_CREATED_BY = 'simrun import --mmiotrace';
+
+/**
+ * What `simrun replay` tells the user about a trace imported from an
+ * mmiotrace capture: what it could check, and that what the driver waited
+ * for after the capture's last access (a completion, an interrupt) never
+ * came, because a capture holds neither. Undefined for other traces.
+ */
+export function importedTraceNote(header: TraceHeader, matched: number, divergences: number): string | undefined {
+  if (header.createdBy?.startsWith(MMIOTRACE_CREATED_BY) !== true) return undefined;
+  const upTo = divergences === 0 ? `Every recorded access was matched (${matched})` : `${matched} recorded accesses matched before the first divergence`;
+  return `note: this trace was imported from an mmiotrace capture (${header.createdBy}): it holds the driver's MMIO accesses, with config space from a simulated run, and no DMA and no interrupts. ${upTo}; register reads were answered from the capture and writes compared with it. After the capture's last access nothing is injected: a driver waiting for a command completion or an interrupt waits in vain (a timeout, then errors and failed expectations), which is the capture's limit, not a fault of the driver (docs/MMIOTRACE.md)`;
+}
 
 export interface ImportMmiotraceOptions {
   /** The mmiotrace log. */
@@ -110,7 +126,7 @@ export function importMmiotrace(o: ImportMmiotraceOptions): ImportMmiotraceResul
     if (alone && tap.targetMmio > accesses + SIM_SLACK) break;
   }
 
-  const header = { ...traceHeader(s, s.seed), createdBy: `simrun import --mmiotrace ${basename(o.file)}` };
+  const header = { ...traceHeader(s, s.seed), createdBy: `${MMIOTRACE_CREATED_BY} ${basename(o.file)}` };
   const rec = TraceRecorder.create(o.out, header);
   let last = 0;
   let records = 0;

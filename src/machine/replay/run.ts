@@ -12,6 +12,7 @@ import { formatVerdict, verdictJson } from '../../trace/verdict/report.js';
 import type { TraceHeader } from '../../trace/format.js';
 import { TraceHardware } from './hardware.js';
 import { assertIntact, openReplayInputs } from './inputs.js';
+import { importedTraceNote } from '../import-mmiotrace.js';
 
 export interface ReplayOptions {
   trace: string;
@@ -109,6 +110,8 @@ export function runReplayHardware(o: ReplayOptions): ReplayOutcome {
         ? `replay (trace as hardware): ${hw.matched} driver accesses matched, ${hw.injected} device events injected, no divergence${pollText}`
         : `\nwhere the driver and the trace part (event by event):\n${formatReport(compare, ctx)}`);
       if (failures.length > 0) o.out(`expectations failed:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+      const imported = importedTraceNote(reader.header, hw.matched, hw.count);
+      if (imported !== undefined) o.out(imported);
     }
     const exitCode = verdictFails(verdict, failOn) || failures.length > 0 ? 1 : 0;
     return { exitCode, compare, verdict, result, hardware: hw, machine };
