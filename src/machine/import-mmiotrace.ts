@@ -209,11 +209,14 @@ function chooseDevice(log: MmiotraceLog, s: Scenario, wanted: string | undefined
     const byIds = log.pcidevs.filter((p) => sameIds(d, p));
     if (byIds.length === 1) return { device: strip(d), pcidev: byIds[0]! };
     // Real hardware has other ids than the model: the PCIDEV line whose BARs the driver's accesses reach.
-    const cands = byIds.length > 1 ? byIds : log.pcidevs.filter((p) => accessesInto(log, p) > 0);
+    // Several candidates: the one at the scenario device's address.
+    const reached = byIds.length > 1 ? byIds : log.pcidevs.filter((p) => accessesInto(log, p) > 0);
+    const atBdf = reached.filter((p) => p.bdf === d.bdf);
+    const cands = atBdf.length === 1 ? atBdf : reached;
     if (cands.length === 1) return { device: strip(d), pcidev: cands[0]! };
     throw new InputError(log.path, '', cands.length === 0
       ? `no PCIDEV line has a BAR that an R or W line reaches (PCIDEV lines: ${listPci})`
-      : `${cands.length} PCIDEV lines could be ${wanted} (${cands.map(describePciDev).join(', ')}); the capture must reach the BARs of one device only`);
+      : `${cands.length} PCIDEV lines could be ${wanted} (${cands.map(describePciDev).join(', ')}); the capture must reach the BARs of one device only, or the device must be at ${d.bdf} as in the scenario`);
   }
   const pairs: { d: (typeof devs)[number]; p: MmioPciDev }[] = [];
   for (const d of devs) for (const p of log.pcidevs) if (sameIds(d, p)) pairs.push({ d, p });
