@@ -7,6 +7,12 @@ import { formatTime } from './time.js';
 /** Who decides whether a device may master the bus (the PCI command register). */
 export interface BusMasterGate {
   readonly busMaster: boolean;
+  /**
+   * Optional PCI power state (0 = D0, 1 = D1, 2 = D2, 3 = D3hot): a function
+   * not in D0 initiates no DMA (PCIe 3.0 5.3.1.2-5.3.1.4.1); such a transfer
+   * is refused as `dma.power-state`. Absent: always D0.
+   */
+  readonly powerState?: number;
 }
 
 /** Seeded DMA fault injection, declared by a scenario. */
@@ -15,7 +21,7 @@ export interface DmaFaults {
   shouldFail(write: boolean, addr: number, length: number): boolean;
 }
 
-export type DmaResult = 'ok' | 'no-bus-master' | 'unmapped' | 'fault';
+export type DmaResult = 'ok' | 'power-state' | 'no-bus-master' | 'unmapped' | 'fault';
 
 /** Transfers up to this many bytes are copied by a loop rather than a typed-array view and `set`. */
 const SMALL = 64;
@@ -45,13 +51,16 @@ export class DmaPort {
 
   private check(write: boolean, addr: number, length: number): boolean {
     let r: DmaResult = 'ok';
-    if (!this.gate.busMaster) r = 'no-bus-master';
+    const ps = this.gate.powerState;
+    if (ps !== undefined && ps !== 0) r = 'power-state';
+    else if (!this.gate.busMaster) r = 'no-bus-master';
     else if (!this.mem.isDmaAllowed(addr, length)) r = 'unmapped';
     else if (this.faults !== null && this.faults.shouldFail(write, addr, length)) r = 'fault';
     this.lastResult = r;
     if (r === 'ok') return true;
     const what = write ? 'write to' : 'read from';
-    const why = r === 'no-bus-master' ? 'bus mastering is disabled in the PCI command register'
+    const why = r === 'power-state' ? `the function is in ${ps === 3 ? 'D3hot' : `D${ps}`} (PMCSR PowerState); only a function in D0 masters the bus`
+      : r === 'no-bus-master' ? 'bus mastering is disabled in the PCI command register'
       : r === 'unmapped' ? 'the range is not memory the driver allocated for DMA'
       : 'injected DMA fault';
     this.tracer.guestErr(this.queue.now, this.dev, `dma.${r}`,
@@ -125,7 +134,9 @@ export class DmaPort {
   private allowed(write: boolean, addr: number, length: number, report: boolean): boolean {
     if (report) return this.check(write, addr, length);
     let r: DmaResult = 'ok';
-    if (!this.gate.busMaster) r = 'no-bus-master';
+    const ps = this.gate.powerState;
+    if (ps !== undefined && ps !== 0) r = 'power-state';
+    else if (!this.gate.busMaster) r = 'no-bus-master';
     else if (!this.mem.isDmaAllowed(addr, length)) r = 'unmapped';
     else if (this.faults !== null && this.faults.shouldFail(write, addr, length)) r = 'fault';
     this.lastResult = r;

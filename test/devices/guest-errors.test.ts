@@ -29,6 +29,9 @@ import type { GuestErrorCatalogue } from '../../src/devices/device.js';
 import { openTrace } from '../../src/trace/reader.js';
 import { Harness as IwlHarness } from './iwlwifi/transport/harness.js';
 import { Harness as NvmeHarness } from './nvme/harness.js';
+import { DmaPort } from '../../src/sim/dma.js';
+import { ms } from '../../src/sim/time.js';
+import { fullSpec, makeFunction, makeWorld, RegBlock } from './pci/fixture.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CATALOGUES: Record<string, GuestErrorCatalogue> = {
@@ -168,6 +171,36 @@ describe('hostile accesses record catalogued codes', () => {
     const codes = h.guestErrs().map((e) => e.code);
     expect(codes).toEqual(['nvme.reg.reserved', 'nvme.reg.reserved', 'nvme.mmio.width', 'nvme.reg.read-only']);
     for (const c of codes) expect(NVME_GUEST_ERRORS).toHaveProperty([c]);
+  });
+
+  it('nvme: I/O to an inactive NSID and to one above NN', () => {
+    const h = new NvmeHarness({ props: { namespaces: 4 } });
+    h.enable();
+    h.createIoPair(1);
+    const buf = h.alloc(4096);
+    h.exec(1, { ...h.rw(false, 0, 1, buf), nsid: 3 });
+    h.exec(1, { ...h.rw(false, 0, 1, buf), nsid: 5 });
+    const codes = h.guestErrs().map((e) => e.code);
+    expect(codes).toEqual(['nvme.cmd.invalid-field', 'nvme.cmd.invalid-namespace']);
+    for (const c of codes) expect(NVME_GUEST_ERRORS).toHaveProperty([c]);
+  });
+
+  it('pci: a function in D3hot (BAR access, DMA, interrupt), an early access, an unclaimed power state', () => {
+    const w = makeWorld();
+    const fn = makeFunction(w, fullSpec({ bar0: new RegBlock(0x4000) }), { dev: 4 });
+    fn.assignBar(0, 0xfe000000);
+    fn.configWrite(0x04, 2, 0x6);
+    fn.configWrite(0x44, 2, 3); // D3hot
+    fn.configRead(0x44, 2); // inside the 10 ms
+    w.queue.runUntil(ms(10));
+    w.mem.findWindow(0xfe000000, 4)!.handler.read(0, 4);
+    new DmaPort(4, 'dut', w.mem, w.queue, w.tracer, fn).read(0, new Uint8Array(4), 0, 4, 'data');
+    fn.configWrite(0x70 + 2, 2, 0x8000); // MSI-X enable
+    fn.sendMessage(0);
+    fn.configWrite(0x44, 2, 1); // D1 is not claimed
+    const codes = w.tracer.events.flatMap((e) => (e.kind === 'guestErr' ? [e.code] : []));
+    expect(codes).toEqual(['pci.pm-recovery', 'pci.pm-bar-access', 'dma.power-state', 'pci.pm-interrupt', 'pci.pm-bad-state']);
+    for (const c of codes) expect(PCI_GUEST_ERRORS).toHaveProperty([c]);
   });
 });
 

@@ -75,6 +75,23 @@ export interface ConfigRegSpec {
   writable?: number;
 }
 
+/**
+ * What a Power Management capability claims (PCI PM 1.2, 3.2.3-3.2.4).
+ * `pm: true` is `{}`: D0 and D3hot only, No_Soft_Reset 1, no PME.
+ */
+export interface PmSpec {
+  /** PMCSR No_Soft_Reset (default true): D3hot -> D0 keeps the configuration context; false: the function is reset. */
+  noSoftReset?: boolean;
+  /** D1 / D2 supported (PMC D1_Support, D2_Support); default false. */
+  d1?: boolean;
+  d2?: boolean;
+  /**
+   * PME_Support, 5 bits: bit 0 D0, 1 D1, 2 D2, 3 D3hot, 4 D3cold (default 0:
+   * no PME, PME_En and PME_Status read 0). Bits for D1/D2 need those states.
+   */
+  pmeSupport?: number;
+}
+
 export interface PciFunctionSpec {
   vendorId: number;
   deviceId: number;
@@ -87,7 +104,8 @@ export interface PciFunctionSpec {
   interruptPin: number;
   bars: BarSpec[];
   capabilities: {
-    pm?: boolean;
+    /** Power Management capability: true (D0/D3hot, No_Soft_Reset, no PME) or what it claims. */
+    pm?: boolean | PmSpec;
     msi?: MsiSpec;
     msix?: MsixSpec;
     /** PCI Express capability (endpoint); offsets 0x100+ become extended config space. */
@@ -114,4 +132,11 @@ export interface PciInterrupts {
   setIntx(level: boolean): void;
   /** True while bus mastering is enabled (Command bit 2). */
   readonly busMaster: boolean;
+  /**
+   * Signals a power management event (PCI PM 1.2 3.2.4, PCIe 3.0 5.3.3):
+   * sets PME_Status and, with PME_En, sends a PME message. Only where the PM
+   * capability claims PME from the current power state; returns false
+   * (nothing changes) otherwise. Absent on interrupt paths without PM.
+   */
+  signalPme?(): boolean;
 }

@@ -21,6 +21,9 @@ import { checkBdf, formatBdf, type Bdf } from './bdf.js';
 import type { ConfigSpace } from './config-space.js';
 import { buildConfigLayout, type BarInfo } from './layout.js';
 import { MsixBarHandler, MsixTable, type MsixAccess } from './msix.js';
+import { PmBarHandler, pmDelay, pmStateName, pmTransitionAllowed, type PmGate } from './pm.js';
+import type { EventHandle } from '../../sim/event-queue.js';
+import { formatTime, ms, type Duration } from '../../sim/time.js';
 import type { PciGuestErrorCode } from './guest-errors.js';
 import * as R from './regs.js';
 
@@ -55,7 +58,7 @@ export interface PciBarState {
 
 const TWO32 = 2 ** 32;
 
-export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
+export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess, PmGate {
   readonly bdf: Readonly<Bdf>;
   readonly dev: number;
   readonly name: string;
@@ -100,6 +103,20 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
   /** A message was refused for lack of bus mastering since Bus Master Enable last went to 1. */
   private noBusMasterReported = false;
 
+  // Power management (PCI PM 1.2; PCIe 3.0 5.3.1). `pmWatch` is set while a
+  // BAR access needs a look (not in D0, or inside a transition's recovery
+  // time), so the BAR fast path is one field test.
+  private pmWatch = false;
+  /** End of the recovery time of the last PowerState change (PCI PM 1.2 table 5-6), and that change, for messages. */
+  private pmReadyAt = 0;
+  private pmFrom = 0;
+  private pmTo = 0;
+  /** PME_Support (5 bits) and whether PME_En/PME_Status are sticky (PME from D3cold). */
+  private readonly pmeSupport: number;
+  /** Event target for PME message re-sends (registered only when PME is claimed), and the pending re-send. */
+  private readonly pmeTarget: number = -1;
+  private pmeResend: EventHandle = -1;
+
   constructor(opts: PciFunctionOptions) {
     const bad = checkBdf(opts.bdf);
     if (bad !== undefined) throw new Error(`PCI function ${opts.name}: ${bad}`);
@@ -129,6 +146,9 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
     this.msiPending = layout.msiPending;
     this.msixCtrl = c.msix >= 0 ? c.msix + R.MSIX_CONTROL : -1;
     this.devCtl = c.pcie >= 0 ? c.pcie + R.PCIE_DEVCTL : -1;
+    const pmSpec = opts.spec.capabilities.pm;
+    this.pmeSupport = typeof pmSpec === 'object' ? pmSpec.pmeSupport ?? 0 : 0;
+    if (this.pmeSupport !== 0) this.pmeTarget = this.queue.register(`${opts.name}.pme`, () => this.pmeResendDue());
 
     const vendor = opts.spec.capabilities.vendor ?? [];
     vendor.forEach((v, i) => {
@@ -142,7 +162,7 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
 
     const msixSpec = opts.spec.capabilities.msix;
     this.msix = msixSpec === undefined ? null : new MsixTable(msixSpec.tableSize);
-    const handlers: MmioHandler[] = layout.bars.map((b) => {
+    const decoded: MmioHandler[] = layout.bars.map((b) => {
       const idx = b.spec.index;
       if (msixSpec === undefined || this.msix === null || (msixSpec.tableBar !== idx && msixSpec.pbaBar !== idx)) return b.spec.handler;
       const t = this.msix;
@@ -152,6 +172,9 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
       const pbaEnd = msixSpec.pbaBar === idx ? msixSpec.pbaOffset + t.pbaBytes : 0;
       return new MsixBarHandler(b.spec.handler, this, tableStart, tableEnd, pbaStart, pbaEnd);
     });
+    // With a PM capability every BAR goes through the power-state gate (not decoding outside D0).
+    const handlers = this.pmcsr < 0 ? decoded
+      : decoded.map((h, i) => new PmBarHandler(h, this, layout.bars[i]!.spec.index, layout.bars[i]!.spec.kind === 'io'));
     this.bars = new BarDecoder(this.name, this.space, layout.bars, handlers, this.mem, this.dev,
       (code, message) => this.guestErr(code, message));
   }
@@ -217,6 +240,7 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
   /** A config read of 1, 2 or 4 bytes. Offsets beyond the config space read 0. */
   configRead(offset: number, size: number): number {
     if (!validAccess(offset, size)) return 0;
+    if (this.pmWatch) this.pmConfigAccess(false, offset, size);
     const w = this.windowAt(offset);
     if (w >= 0) return this.windows[w]!.read(this.windowCaps[w]!, offset - this.windowStart[w]!, size) >>> 0;
     if (offset + size > this.configSize) {
@@ -259,6 +283,7 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
   configWrite(offset: number, size: number, value: number): void {
     if (!validAccess(offset, size)) return;
     value = size === 4 ? value >>> 0 : value & (size === 2 ? 0xffff : 0xff);
+    if (this.pmWatch) this.pmConfigAccess(true, offset, size);
     const w = this.windowAt(offset);
     if (w >= 0) {
       this.windows[w]!.write(this.windowCaps[w]!, offset - this.windowStart[w]!, size, value);
@@ -326,11 +351,18 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
     this.msix?.reset();
     this.noBusMasterReported = false;
     this.bars.unmapAll();
+    this.pmWatch = false;
+    this.pmReadyAt = 0;
+    this.cancelPmeResend();
   }
 
   // ---- Interrupts (PciInterrupts) ----------------------------------------------
 
   sendMessage(vector: number): void {
+    if (this.pmcsr >= 0 && (this.space.get8(this.pmcsr) & R.PMCSR_POWER_STATE_MASK) !== R.PM_D0) {
+      this.holdMessageOutsideD0(vector);
+      return;
+    }
     if (this.msixCtrl >= 0) {
       const ctrl = this.space.get16(this.msixCtrl);
       if ((ctrl & R.MSIX_CTRL_ENABLE) !== 0) {
@@ -350,6 +382,11 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
     this.intxRequest = level;
     const sts = this.space.get8(R.CFG_STATUS);
     this.space.put8(R.CFG_STATUS, level ? sts | R.STS_INTERRUPT : sts & ~R.STS_INTERRUPT);
+    if (level && this.powerState !== R.PM_D0 && this.intxGsi >= 0 && this.mode === 'intx'
+      && (this.space.get16(R.CFG_COMMAND) & R.CMD_INTX_DISABLE) === 0) {
+      this.guestErr('pci.pm-interrupt', `${this.name}: INTx assertion while the function is in ${pmStateName(this.powerState)}: `
+        + 'a function outside D0 signals no interrupts (only PME); the line stays deasserted until D0');
+    }
     this.updateIntx();
   }
 
@@ -416,9 +453,7 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
     }
     if (dw < R.CFG_HEADER_END) return;
     if (dw === this.pmcsr) {
-      // PCI PM 1.2, 3.2.4: a write of an unsupported power state (D1, D2) completes but is discarded.
-      const st = this.space.get8(dw) & R.PMCSR_POWER_STATE_MASK;
-      if (st === 1 || st === 2) this.space.put8(dw, (this.space.get8(dw) & ~R.PMCSR_POWER_STATE_MASK) | (old & R.PMCSR_POWER_STATE_MASK));
+      this.pmcsrWritten(old & 0xffff, lanes);
     } else if (dw === this.msiCtrl - 2) {
       if ((lanes & 0xffff0000) !== 0) this.msiControlWritten(old >>> 16);
     } else if (dw === this.msiMask) {
@@ -478,7 +513,8 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
     if (this.intxGsi < 0) return;
     const want = this.intxRequest
       && (this.space.get16(R.CFG_COMMAND) & R.CMD_INTX_DISABLE) === 0
-      && this.mode === 'intx';
+      && this.mode === 'intx'
+      && this.powerState === R.PM_D0;
     if (want === this.intxDriven) return;
     this.intxDriven = want;
     this.irq.changeLine(this.dev, this.intxGsi, want ? 1 : -1);
@@ -506,6 +542,7 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
 
   /** Sends a pending, now unmasked MSI-X vector (the caller checked enable and masks). */
   private sendPendingMsix(vector: number): void {
+    if (this.powerState !== R.PM_D0) return;
     if (!this.busMaster) {
       this.reportNoBusMaster(vector);
       return;
@@ -517,7 +554,7 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
   /** Sends every pending vector whose entry is unmasked, lowest first, if MSI-X is enabled and unmasked. */
   private sendAllPendingMsix(): void {
     const t = this.msix;
-    if (t === null || !t.anyPending()) return;
+    if (t === null || !t.anyPending() || this.powerState !== R.PM_D0) return;
     const ctrl = this.space.get16(this.msixCtrl);
     if ((ctrl & R.MSIX_CTRL_ENABLE) === 0 || (ctrl & R.MSIX_CTRL_FUNCTION_MASK) !== 0) return;
     for (let w = 0; w < t.pba.length; w++) {
@@ -570,7 +607,7 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
 
   /** Sends MSI vectors that are pending and no longer masked, lowest first. */
   private sendPendingMsi(): void {
-    if (this.msiPending < 0) return;
+    if (this.msiPending < 0 || this.powerState !== R.PM_D0) return;
     let pending = this.space.get32(this.msiPending);
     if (pending === 0) return;
     const ctrl = this.space.get16(this.msiCtrl);
@@ -619,23 +656,202 @@ export class PciFunction implements PciInterrupts, BusMasterGate, MsixAccess {
    * PCIe 3.0 6.6.2: FLR returns the function to its power-on state except
    * for sticky and link fields, which stay: Max_Payload_Size, ASPM Control,
    * Common Clock Configuration, Extended Synch, Target Link Speed and
-   * Hardware Autonomous Speed Disable.
+   * Hardware Autonomous Speed Disable, and PME_En/PME_Status where they are
+   * sticky (PME from D3cold supported, PCI PM 1.2 3.2.4).
    */
   private functionLevelReset(): void {
-    const pcie = this.caps.pcie;
-    const keepDevCtl = this.space.get16(pcie + R.PCIE_DEVCTL) & R.PCIE_DEVCTL_MPS_MASK;
-    const linkMask = R.PCIE_LINKCTL_ASPM_MASK | R.PCIE_LINKCTL_COMMON_CLOCK | R.PCIE_LINKCTL_EXTENDED_SYNCH;
-    const keepLinkCtl = this.space.get16(pcie + R.PCIE_LINKCTL) & linkMask;
-    const keepLinkCtl2 = this.space.get16(pcie + R.PCIE_LINKCTL2);
-    this.reset();
-    const devCtl = this.space.get16(pcie + R.PCIE_DEVCTL);
-    this.space.put16(pcie + R.PCIE_DEVCTL, (devCtl & ~R.PCIE_DEVCTL_MPS_MASK) | keepDevCtl);
-    this.space.put16(pcie + R.PCIE_LINKCTL, (this.space.get16(pcie + R.PCIE_LINKCTL) & ~linkMask) | keepLinkCtl);
-    this.space.put16(pcie + R.PCIE_LINKCTL2, keepLinkCtl2);
+    this.resetKeepingContext((this.pmeSupport & R.PME_SUPPORT_D3COLD) !== 0);
     this.tracer.milestone(this.queue.now, this.dev, 'pci.flr', 0, 0);
     this.onFlr?.();
   }
+
+  /** `reset()` keeping the link fields (PCIe) and, with `keepPme`, PME_En and PME_Status. */
+  private resetKeepingContext(keepPme: boolean): void {
+    const pcie = this.caps.pcie;
+    const pme = keepPme && this.pmcsr >= 0 ? this.space.get16(this.pmcsr) & (R.PMCSR_PME_EN | R.PMCSR_PME_STATUS) : 0;
+    if (pcie < 0) {
+      this.reset();
+    } else {
+      const keepDevCtl = this.space.get16(pcie + R.PCIE_DEVCTL) & R.PCIE_DEVCTL_MPS_MASK;
+      const linkMask = R.PCIE_LINKCTL_ASPM_MASK | R.PCIE_LINKCTL_COMMON_CLOCK | R.PCIE_LINKCTL_EXTENDED_SYNCH;
+      const keepLinkCtl = this.space.get16(pcie + R.PCIE_LINKCTL) & linkMask;
+      const keepLinkCtl2 = this.space.get16(pcie + R.PCIE_LINKCTL2);
+      this.reset();
+      const devCtl = this.space.get16(pcie + R.PCIE_DEVCTL);
+      this.space.put16(pcie + R.PCIE_DEVCTL, (devCtl & ~R.PCIE_DEVCTL_MPS_MASK) | keepDevCtl);
+      this.space.put16(pcie + R.PCIE_LINKCTL, (this.space.get16(pcie + R.PCIE_LINKCTL) & ~linkMask) | keepLinkCtl);
+      this.space.put16(pcie + R.PCIE_LINKCTL2, keepLinkCtl2);
+    }
+    if (pme !== 0) {
+      this.space.put16(this.pmcsr, this.space.get16(this.pmcsr) | pme);
+      if ((pme & R.PMCSR_PME_EN) !== 0 && (pme & R.PMCSR_PME_STATUS) !== 0) this.sendPme();
+    }
+  }
+
+  // ---- Power management (PCI PM 1.2; PCIe 3.0 5.3.1, 5.3.3) ------------------------
+
+  /** For the BAR gate (./pm.ts): true while BAR accesses need a look. */
+  get pmWatched(): boolean {
+    return this.pmWatch;
+  }
+
+  /**
+   * A BAR access while watched. Outside D0 the function decodes no memory or
+   * I/O space: refused, `pci.pm-bar-access`, and on PCI Express the request
+   * is an Unsupported Request (Device Status UR Detected). In D0 within the
+   * recovery time of a PowerState change: refused (the function is not
+   * ready), `pci.pm-recovery`. Otherwise the watch ends and the access goes on.
+   */
+  pmRefuseBarAccess(bar: number, io: boolean, write: boolean, offset: number, size: number, value: number): boolean {
+    const st = this.powerState;
+    const what = `${io ? 'I/O' : 'MMIO'} ${write ? `write of 0x${value.toString(16)} to` : 'read of'} BAR${bar}+0x${offset.toString(16)} (${size} bytes)`;
+    const outcome = write ? 'the write is dropped' : 'the read returns all-ones';
+    if (st === R.PM_D0) {
+      const now = this.queue.now;
+      if (now >= this.pmReadyAt) {
+        this.pmWatch = false;
+        return false;
+      }
+      this.guestErr('pci.pm-recovery', `${this.name}: ${what} ${this.recoveryText(now)}; the function is not ready, ${outcome}`);
+      return true;
+    }
+    this.guestErr('pci.pm-bar-access', `${this.name}: ${what} while the function is in ${pmStateName(st)}: `
+      + `${io ? 'I/O' : 'memory'} decode is off outside D0 (only configuration requests are handled), ${outcome}`);
+    if (this.devCtl >= 0) this.setDeviceStatusBits(R.PCIE_DEVSTA_UR);
+    return true;
+  }
+
+  /** A config access while watched: a guest error inside the recovery time (the access still completes). */
+  private pmConfigAccess(write: boolean, offset: number, size: number): void {
+    const now = this.queue.now;
+    if (now >= this.pmReadyAt) {
+      if (this.powerState === R.PM_D0) this.pmWatch = false;
+      return;
+    }
+    this.guestErr('pci.pm-recovery', `${this.name}: config ${write ? 'write' : 'read'} of 0x${offset.toString(16)} (${size} bytes) `
+      + `${this.recoveryText(now)}; the access completes, but software must wait (PCI PM 1.2 table 5-6)`);
+  }
+
+  private recoveryText(now: number): string {
+    const since = now - (this.pmReadyAt - pmDelay(this.pmFrom, this.pmTo));
+    return `${formatTime(since as Duration)} after PowerState ${pmStateName(this.pmFrom)} -> ${pmStateName(this.pmTo)}, `
+      + `inside the ${formatTime(pmDelay(this.pmFrom, this.pmTo))} recovery time`;
+  }
+
+  /**
+   * PMCSR written: PowerState changes (unsupported states and transitions
+   * discarded, 3.2.4 and 5.4), D3hot -> D0 with No_Soft_Reset 0 resets the
+   * function, PME_En and PME_Status (W1C) drive the PME message.
+   */
+  private pmcsrWritten(oldCsr: number, lanes: number): void {
+    const off = this.pmcsr;
+    let csr = this.space.get16(off);
+    const from = oldCsr & R.PMCSR_POWER_STATE_MASK;
+    let to = csr & R.PMCSR_POWER_STATE_MASK;
+    if ((lanes & 0xff) !== 0 && to !== from) {
+      const pmc = this.space.get16(this.caps.pm + R.PM_PMC);
+      const supported = to === R.PM_D1 ? (pmc & R.PMC_D1_SUPPORT) !== 0 : to === R.PM_D2 ? (pmc & R.PMC_D2_SUPPORT) !== 0 : true;
+      if (!supported || !pmTransitionAllowed(from, to)) {
+        // PCI PM 1.2 3.2.4: the write completes, the PowerState data is discarded.
+        csr = (csr & ~R.PMCSR_POWER_STATE_MASK) | from;
+        this.space.put16(off, csr);
+        this.guestErr('pci.pm-bad-state', `${this.name}: PowerState write ${pmStateName(from)} -> ${pmStateName(to)} discarded: `
+          + (supported ? 'the transition is not allowed (D3hot goes only to D0, D2 not to D1)' : `the PM capability does not claim ${pmStateName(to)} (PMC)`));
+        to = from;
+      }
+    }
+    // PME_En and PME_Status (PCI PM 1.2 3.2.4; PCIe 3.0 5.3.3.3.1).
+    if (this.pmeSupport !== 0) {
+      const en = (csr & R.PMCSR_PME_EN) !== 0;
+      const status = (csr & R.PMCSR_PME_STATUS) !== 0;
+      if (!en || !status) this.cancelPmeResend();
+      else if ((oldCsr & R.PMCSR_PME_EN) === 0) this.sendPme();
+    }
+    if (to === from) return;
+    const now = this.queue.now;
+    this.tracer.milestone(now, this.dev, 'pci.pm', from, to);
+    if (to === R.PM_D0 && from === R.PM_D3HOT && (csr & R.PMCSR_NO_SOFT_RESET) === 0) {
+      // No_Soft_Reset 0: the function performs an internal reset; the configuration context is lost, PME context kept.
+      this.resetKeepingContext(this.pmeSupport !== 0);
+      this.tracer.milestone(now, this.dev, 'pci.pm-reset', 0, 0);
+      this.onFlr?.();
+    }
+    this.pmFrom = from;
+    this.pmTo = to;
+    this.pmReadyAt = now + pmDelay(from, to);
+    this.pmWatch = true;
+    this.updateIntx();
+    if (to === R.PM_D0) {
+      // Context kept (No_Soft_Reset, or D1/D2): messages held outside D0 go now.
+      this.sendAllPendingMsix();
+      this.sendPendingMsi();
+    }
+  }
+
+  /** A message the device tried to send outside D0: a guest error; MSI-X and maskable MSI hold it pending. */
+  private holdMessageOutsideD0(vector: number): void {
+    const mode = this.mode;
+    if (mode === 'intx') return;
+    let fate = 'lost';
+    if (mode === 'msix') {
+      const t = this.msix!;
+      if (Number.isInteger(vector) && vector >= 0 && vector < t.entries) {
+        t.setPending(vector);
+        fate = 'held pending in the PBA';
+      }
+    } else if (this.msiPending >= 0 && Number.isInteger(vector) && vector >= 0 && vector < 32) {
+      const count = 1 << ((this.space.get16(this.msiCtrl) >>> R.MSI_CTRL_MME_SHIFT) & 7);
+      if (vector < count) {
+        this.space.put32(this.msiPending, this.space.get32(this.msiPending) | (1 << vector));
+        fate = 'held in the Pending bits';
+      }
+    }
+    this.guestErr('pci.pm-interrupt', `${this.name}: ${mode === 'msix' ? 'MSI-X' : 'MSI'} message for vector ${vector} while the function is in `
+      + `${pmStateName(this.powerState)}: a function outside D0 sends no interrupt messages (only PME); ${fate}`);
+  }
+
+  /**
+   * Signals a power management event (PciInterrupts.signalPme): where
+   * PME_Support claims the current power state, sets PME_Status and, with
+   * PME_En, sends the PME message.
+   */
+  signalPme(): boolean {
+    if (this.pmcsr < 0 || ((this.pmeSupport >>> this.powerState) & 1) === 0) return false;
+    const csr = this.space.get16(this.pmcsr);
+    if ((csr & R.PMCSR_PME_STATUS) !== 0) return true;
+    this.space.put16(this.pmcsr, csr | R.PMCSR_PME_STATUS);
+    if ((csr & R.PMCSR_PME_EN) !== 0) this.sendPme();
+    return true;
+  }
+
+  /**
+   * The PME message (PCIe PM_PME; PME# on conventional PCI) as a `pci.pme`
+   * milestone (a0 = power state): this machine has no root port to turn it
+   * into an interrupt. On PCI Express it is sent again every 100 ms while
+   * PME_Status stays set (PCIe 3.0 5.3.3.3.1).
+   */
+  private sendPme(): void {
+    this.tracer.milestone(this.queue.now, this.dev, 'pci.pme', this.powerState, 0);
+    this.cancelPmeResend();
+    if (this.devCtl >= 0 && this.pmeTarget >= 0) this.pmeResend = this.queue.schedule(PME_RESEND, this.pmeTarget);
+  }
+
+  private pmeResendDue(): void {
+    this.pmeResend = -1;
+    const csr = this.space.get16(this.pmcsr);
+    if ((csr & R.PMCSR_PME_EN) !== 0 && (csr & R.PMCSR_PME_STATUS) !== 0) this.sendPme();
+  }
+
+  private cancelPmeResend(): void {
+    if (this.pmeResend >= 0) {
+      this.queue.cancel(this.pmeResend);
+      this.pmeResend = -1;
+    }
+  }
 }
+
+/** PCIe 3.0 5.3.3.3.1: a PME message not acknowledged (PME_Status cleared) is sent again after 100 ms. */
+const PME_RESEND = ms(100);
 
 function validAccess(offset: number, size: number): boolean {
   return (size === 1 || size === 2 || size === 4) && Number.isInteger(offset) && offset >= 0 && offset < 0x1000;

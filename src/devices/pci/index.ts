@@ -1,5 +1,5 @@
 /** Public surface of the PCI layer. */
-export type { BarKind, BarSpec, CapabilityWindow, MsiSpec, MsixSpec, PciFunctionSpec, PciInterrupts, VendorCapSpec } from './api.js';
+export type { BarKind, BarSpec, CapabilityWindow, MsiSpec, MsixSpec, PciFunctionSpec, PciInterrupts, PmSpec, VendorCapSpec } from './api.js';
 export { PciFunction, type PciFunctionOptions, type PciInterruptMode, type PciBarState } from './function.js';
 export { PciHostBridge, HOST_BRIDGE_SPEC, ECAM_BUS_SIZE, CONFIG_ADDRESS_PORT, CONFIG_DATA_PORT, type PciHostBridgeOptions } from './host-bridge.js';
 export { assignPciResources, PciResourceError, type PciAssignment, type PciResourceOptions, type PciConfigAccess } from './resources.js';

@@ -86,6 +86,13 @@ export function validateSpec(name: string, spec: PciFunctionSpec): void {
       fail(f, `offset 0x${r.offset.toString(16)} must be aligned to its size and inside 0x40..0xff`);
     }
   }
+  const pm = spec.capabilities.pm;
+  if (typeof pm === 'object') {
+    const pme = pm.pmeSupport ?? 0;
+    if (!Number.isInteger(pme) || pme < 0 || pme > 0x1f) fail('capabilities.pm.pmeSupport', `must be a 5-bit mask (D0, D1, D2, D3hot, D3cold), got ${pme}`);
+    if ((pme & 2) !== 0 && pm.d1 !== true) fail('capabilities.pm.pmeSupport', 'claims PME from D1, which is not supported (d1)');
+    if ((pme & 4) !== 0 && pm.d2 !== true) fail('capabilities.pm.pmeSupport', 'claims PME from D2, which is not supported (d2)');
+  }
   const msi = spec.capabilities.msi;
   if (msi !== undefined && ![1, 2, 4, 8, 16, 32].includes(msi.vectors)) {
     fail('capabilities.msi.vectors', `must be 1, 2, 4, 8, 16 or 32, got ${msi.vectors}`);
@@ -194,12 +201,16 @@ export function buildConfigLayout(name: string, spec: PciFunctionSpec): ConfigLa
   };
 
   if (caps.pm) {
-    // PCI PM 1.2, 3.2.3-3.2.4: version 1.2, no PME support, D0 and D3hot only.
+    // PCI PM 1.2, 3.2.3-3.2.4: version 1.2; `pm: true` claims D0 and D3hot only, No_Soft_Reset, no PME.
+    const pm = caps.pm === true ? {} : caps.pm;
+    const pme = pm.pmeSupport ?? 0;
     const at = place(R.CAP_ID_PM, R.PM_CAP_SIZE);
     layout.pm = at;
-    s.put16(at + R.PM_PMC, R.PMC_VERSION_1_2);
-    s.put16(at + R.PM_PMCSR, R.PMCSR_NO_SOFT_RESET);
-    s.setWritable(at + R.PM_PMCSR, 2, R.PMCSR_POWER_STATE_MASK);
+    s.put16(at + R.PM_PMC, R.PMC_VERSION_1_2 | (pm.d1 === true ? R.PMC_D1_SUPPORT : 0) | (pm.d2 === true ? R.PMC_D2_SUPPORT : 0)
+      | (pme << R.PMC_PME_SUPPORT_SHIFT));
+    s.put16(at + R.PM_PMCSR, pm.noSoftReset === false ? 0 : R.PMCSR_NO_SOFT_RESET);
+    // PME_En is RW only where PME is supported (3.2.4: otherwise it may be hardwired 0).
+    s.setWritable(at + R.PM_PMCSR, 2, R.PMCSR_POWER_STATE_MASK | (pme !== 0 ? R.PMCSR_PME_EN : 0));
     s.setW1c(at + R.PM_PMCSR, 2, R.PMCSR_PME_STATUS);
   }
 

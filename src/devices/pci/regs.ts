@@ -82,7 +82,19 @@ export const PM_CAP_SIZE = 8;
 export const PMC_VERSION_1_2 = 0x3;
 export const PMCSR_POWER_STATE_MASK = 0x3;
 export const PMCSR_NO_SOFT_RESET = 1 << 3;
+export const PMCSR_PME_EN = 1 << 8;
 export const PMCSR_PME_STATUS = 1 << 15;
+/** PMC: D1_Support, D2_Support, PME_Support (bit 11 + state: D0, D1, D2, D3hot, D3cold). */
+export const PMC_D1_SUPPORT = 1 << 9;
+export const PMC_D2_SUPPORT = 1 << 10;
+export const PMC_PME_SUPPORT_SHIFT = 11;
+/** PME_Support bit for D3cold (index 4 of the 5-bit field). */
+export const PME_SUPPORT_D3COLD = 1 << 4;
+/** PowerState values. */
+export const PM_D0 = 0;
+export const PM_D1 = 1;
+export const PM_D2 = 2;
+export const PM_D3HOT = 3;
 
 // ---- MSI capability (PCI 3.0 6.8.1) -----------------------------------------
 export const MSI_CONTROL = 0x02;

@@ -217,7 +217,7 @@ describe('Function Level Reset', () => {
     // PCIe 6.6.2: Max_Payload_Size and Common Clock Configuration survive FLR; the FLR bit reads 0.
     expect(fn.configRead(PCIE + 8, 2)).toBe(0x2830);
     expect(fn.configRead(PCIE + 0x10, 2)).toBe(0x40);
-    expect(eventsOf(w.tracer, 'milestone').map((e) => e.name)).toEqual(['pci.flr']);
+    expect(eventsOf(w.tracer, 'milestone').map((e) => e.name)).toEqual(['pci.pm', 'pci.flr']);
   });
 
   it('FLR clears the MSI-X table to masked and drops pending bits', () => {

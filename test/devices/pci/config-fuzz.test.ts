@@ -114,7 +114,8 @@ describe('config space fuzz', () => {
         }
         expect(roSnapshot(fn)).toEqual(ro);
         const cmd = fn.configRead(0x04, 2);
-        const driven = request && (cmd & 0x400) === 0 && fn.mode === 'intx';
+        // PCI PM 1.2 5.3: outside D0 the function signals no INTx.
+        const driven = request && (cmd & 0x400) === 0 && fn.mode === 'intx' && fn.powerState === 0;
         expect(fn.intxAsserted).toBe(driven);
         expect(w.irq.isAsserted(fn.intxGsi)).toBe(driven);
         expect((fn.configRead(0x06, 2) & 0x8) !== 0).toBe(request);
