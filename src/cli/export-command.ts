@@ -1,10 +1,11 @@
 import * as path from 'node:path';
-import { checkReadableFile } from './paths.js';
+import { checkReadableFile, checkWritablePath } from './paths.js';
 import { PCAP_FRAMES, runExportPcap, type PcapFrames } from '../trace/export/index.js';
 import { runExportFrames } from '../trace/export/frames.js';
 import { runExportMmiotrace } from '../trace/export/mmiotrace.js';
 import { parsePipe } from '../trace/frames.js';
 import { EXIT, UsageError } from './exit.js';
+import { runExportQtest } from '../trace/export/qtest.js';
 
 export interface ExportArgs {
   /** `--pcap <trace>` (or a bare `--pcap` with the trace as the positional argument). */
@@ -29,6 +30,15 @@ export interface ExportArgs {
   to?: number | undefined;
   /** `--mmiotrace <trace>`: the MMIO accesses of one device as a Linux mmiotrace log. */
   mmiotrace?: string | undefined;
+  /** `--qtest <trace>` (or a bare `--qtest` with the trace as the positional argument): the driver side as a qtest script. */
+  qtest?: string | undefined;
+  /** Base of the machine's ECAM window (extended config accesses in a qtest script). */
+  ecamBase?: number | undefined;
+}
+
+/** The default output of `--qtest`: the trace path with ".qtest" instead of ".simtrace". */
+export function defaultQtestPath(trace: string): string {
+  return trace.endsWith('.simtrace') ? `${trace.slice(0, -'.simtrace'.length)}.qtest` : `${trace}.qtest`;
 }
 
 /** The default output directory of `--frames`: the trace path with "-frames" instead of ".simtrace". */
@@ -51,6 +61,7 @@ export function defaultFramesDir(trace: string): string {
  * damaged trace.
  */
 export function exportCommand(a: ExportArgs): number {
+  if (a.qtest !== undefined) return exportQtest(a);
   if (a.mmiotrace !== undefined) return exportMmiotrace(a);
   if (a.pcap === undefined) {
     if (a.frames !== undefined) return exportFrames(a);
@@ -127,4 +138,29 @@ function exportMmiotrace(a: ExportArgs): number {
   const r = runExportMmiotrace({ trace, out: a.out, device: a.dev, err: (l) => process.stderr.write(`${l}\n`) });
   if (r.out !== undefined) process.stdout.write(`${r.out}: ${r.accesses} MMIO access${r.accesses === 1 ? '' : 'es'}\n`);
   return r.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+}
+
+/**
+ * `simrun export --qtest <trace> [-o file]`: the trace's driver side as a
+ * qtest command script (src/trace/export/qtest.ts). Exit 0 written; 2 bad
+ * arguments or a damaged trace (the script of its intact chunks is written).
+ */
+function exportQtest(a: ExportArgs): number {
+  if (a.pcap !== undefined || a.frames !== undefined || a.mmiotrace !== undefined) throw new UsageError('--qtest is an export of its own: give it without --pcap, --frames or --mmiotrace');
+  for (const o of ['pipe', 'from', 'to', 'link', 'dev'] as const) {
+    if (a[o] !== undefined) throw new UsageError(`--${o} is not an option of the qtest export`);
+  }
+  if (a.usec) throw new UsageError('--usec is an option of --pcap, not of --qtest');
+  const q = a.qtest ?? '';
+  if (q !== '' && a.trace !== undefined) throw new UsageError(`export takes one trace (got ${q} and ${a.trace})`);
+  const trace = q !== '' ? q : a.trace;
+  if (trace === undefined || trace === '') throw new UsageError('--qtest needs a trace file: simrun export --qtest <trace> [-o script]');
+  checkReadableFile(trace, 'trace');
+  const out = a.out ?? defaultQtestPath(trace);
+  checkWritablePath(out, '--out');
+  const r = runExportQtest(trace, out, { ecamBase: a.ecamBase ?? 0xe0000000, traceName: trace });
+  for (const s of r.skipped.slice(0, 5)) process.stderr.write(`warning: ${s}\n`);
+  for (const d of r.damage) process.stderr.write(`${trace}: byte ${d.offset}: ${d.reason} (the script covers the intact chunks)\n`);
+  process.stdout.write(`${out}: ${r.commands} commands, ${r.checks} checked replies, ${r.loads} DMA reads preloaded (${r.loadBytes} bytes), ends at ${r.endNs} ns\n`);
+  return r.damage.length > 0 ? EXIT.badInput : EXIT.ok;
 }

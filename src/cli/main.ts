@@ -12,6 +12,8 @@ import { runCommand } from './run-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { devicesCommand } from './devices-command.js';
 import { exportCommand } from './export-command.js';
+import { serveCommand } from './serve-command.js';
+import { ECAM_BASE } from '../machine/machine.js';
 import { importCommand } from './import-command.js';
 import { handleError, EXIT, UsageError } from './exit.js';
 import { parseFailOn, parseIgnore, parseTimingBudget } from './compare-options.js';
@@ -22,7 +24,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_SCENARIO = join(ROOT, 'fixtures/scenarios/nvme-msix.json');
 
 /** Command names, for the suggestion on a mistyped one. */
-const COMMANDS = ['run', 'inspect', 'diff', 'check', 'merge-reports', 'replay', 'bisect', 'export', 'import', 'devices', 'workloads'] as const;
+const COMMANDS = ['run', 'inspect', 'diff', 'check', 'merge-reports', 'replay', 'bisect', 'export', 'import', 'serve', 'devices', 'workloads'] as const;
 
 /** A scenario seed, as the scenario file's `seed` allows. */
 const seedOption = (v: unknown): number | undefined => intOption('seed', v, 0, 0xffffffff);
@@ -208,8 +210,10 @@ async function main(argv: string[]): Promise<number> {
       .option('from', { type: 'number', describe: 'PNG export: first frame number (the pipe\'s frame counter) to write' })
       .option('to', { type: 'number', describe: 'PNG export: last frame number to write (inclusive)' })
       .option('usec', { type: 'boolean', describe: 'microsecond timestamps (pcap magic 0xa1b2c3d4) instead of nanoseconds, for old tools' })
-      .option('mmiotrace', { type: 'string', describe: 'trace whose MMIO accesses of one device (--dev) to write as a Linux mmiotrace log (default output: the trace path with .mmiotrace), which import --mmiotrace reads back' }),
+      .option('mmiotrace', { type: 'string', describe: 'trace whose MMIO accesses of one device (--dev) to write as a Linux mmiotrace log (default output: the trace path with .mmiotrace), which import --mmiotrace reads back' })
+      .option('qtest', { type: 'string', describe: 'trace whose driver side (config, MMIO and port accesses, the memory the devices read) to write as a qtest command script (docs/QTEST.md); -o: the script (default: the trace path with .qtest instead of .simtrace)' }),
     (a) => {
+      if (a.qtest !== undefined) { code = exportCommand({ ...a, ecamBase: ECAM_BASE }); return; }
       if (a.mmiotrace !== undefined) { code = exportCommand(a); return; }
       const t = a.pcap !== undefined && a.pcap !== '' ? a.pcap : a.pcap === undefined && a.frames !== undefined && a.frames !== '' ? a.frames : a.trace;
       if (t !== undefined && t !== '' && (a.pcap !== undefined || !['air', 'eth'].includes(t))) checkReadableFile(t, 'trace');
@@ -226,6 +230,21 @@ async function main(argv: string[]): Promise<number> {
       code = importCommand({
         mmiotrace: a.mmiotrace, out: a.out, scenario: a.scenario === undefined ? DEFAULT_SCENARIO : resolveScenario(a.scenario), scenarioGiven: a.scenario !== undefined,
         device: a.device, json: a.json, out_: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`),
+      });
+    })
+    .command('serve', 'a qtest server (QEMU\'s qtest protocol) over one machine without firmware or drivers: --qtest unix:<path> connects to a test\'s socket (--listen: listens there); --script <file> replays a qtest script and checks each reply', (y) => y
+      .option('qtest', { type: 'string', describe: 'unix:<path>: connect to the qtest socket a test listens on, as QEMU\'s -qtest unix:<path> (with --listen: listen there)' })
+      .option('listen', { type: 'boolean', describe: 'listen on the --qtest path and serve the first client, instead of connecting' })
+      .option('scenario', { type: 'string', describe: 'the machine: a scenario (path, or a name in fixtures/scenarios/) whose machine section gives the devices, RAM and seed' })
+      .option('device', { type: 'string', array: true, describe: 'the machine, QEMU style (repeatable): type[,id=..][,addr=slot[.fn]][,drive=<image>][,<prop>=<value>...], e.g. nvme,serial=deadbeef,drive=fixtures/disks/nvme-8m.img' })
+      .option('record', { type: 'string', describe: 'record the device boundary (accesses, DMA, interrupts) to this trace' })
+      .option('script', { type: 'string', describe: 'replay this qtest script (simrun export --qtest) in process and check each reply; the machine defaults to the script\'s scenario' })
+      .option('qmp', { type: 'string', describe: 'unix:<path>: also connect to this QMP socket and answer libqtest\'s handshake' })
+      .option('verbose', { alias: 'v', type: 'boolean', describe: 'log every command and reply to stderr' }),
+    async (a) => {
+      code = await serveCommand({
+        qtest: a.qtest, listen: a.listen, scenario: a.scenario, device: a.device, record: a.record, script: a.script, qmp: a.qmp, verbose: a.verbose,
+        resolveScenario, root: ROOT, out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`),
       });
     })
     .command('devices', 'list device types (props, PCI ids, guest errors), drivers and workloads', () => {}, () => { code = devicesCommand(); })
