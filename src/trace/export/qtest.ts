@@ -31,7 +31,6 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { openTrace, type SeqEvent, type TraceReader, type TraceSource } from '../reader.js';
-import { parseBdf } from '../../devices/pci/bdf.js';
 
 export interface ExportQtestOptions {
   /** Base of the ECAM window extended config accesses go through (simrun's machine: 0xe0000000). */
@@ -87,8 +86,10 @@ export class QtestScriptWriter {
 
   constructor(private readonly reader: TraceReader, private readonly o: ExportQtestOptions) {
     this.devs = reader.header.devices.map((d) => {
-      const p = parseBdf(d.bdf);
-      return p.ok ? { bdf: p.bdf, bars: [0, 0, 0, 0, 0, 0], barBits: [0, 0, 0, 0, 0, 0] } : undefined;
+      const m = /^([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i.exec(d.bdf);
+      if (m === null) return undefined;
+      const bdf = { bus: parseInt(m[1]!, 16), device: parseInt(m[2]!, 16), fn: Number(m[3]) };
+      return { bdf, bars: [0, 0, 0, 0, 0, 0], barBits: [0, 0, 0, 0, 0, 0] };
     });
   }
 
