@@ -3,13 +3,16 @@
  * ("mvm" API): command IDs, groups, header layouts and payload layouts. IDs,
  * headers and the ALIVE, NVM_ACCESS, RX_PHY, RX_MPDU and SCAN_COMPLETE_UMAC
  * layouts follow Linux fw/api/{alive,cmdhdr,commands,scan,rx,nvm-reg}.h (fact
- * sheet A7, A9). Context, station and TX commands keep the real IDs and the
- * fields a station needs, in a compact layout documented here: simrun's
- * firmware defines its API, like every firmware version does.
+ * sheet A7, A9), and so do every command and notification layout below:
+ * the sizes and field orders of the 7265D's firmware API 22-29 (the versions
+ * Linux's mvm selects for those images: MAC_CONTEXT_CMD_API_S_VER_1,
+ * PHY_CONTEXT_CMD_API_VER_1, BINDING v1, ADD_STA_CMD_API_S_VER_7,
+ * TX_CMD_API_S_VER_6 / TX_RSP_API_S_VER_3, SCAN_CONFIG_DB_CMD_API_S v1,
+ * SCAN_REQUEST_CMD_UMAC_API_S_VER_1, BT_COEX_CMD_API_S_VER_6, ...).
  *
  * All integers are little endian. Offsets are byte offsets into the payload
- * (after the command header). Both the device model's firmware and the driver
- * use this file; it is the published firmware API.
+ * (after the command header). This file is the device model's own copy; the
+ * driver keeps its own definitions (src/drivers/iwlwifi/fw/api.ts).
  */
 
 // ---- Groups and IDs -------------------------------------------------------------
@@ -39,15 +42,22 @@ export const CMD = {
   TX: 0x1c,
   MAC_CONTEXT: 0x28,
   BINDING_CONTEXT: 0x2b,
+  TIME_EVENT: 0x29,
+  TIME_EVENT_NOTIFICATION: 0x2a,
+  LQ: 0x4e,
   PHY_CONFIGURATION: 0x6a,
   CALIB_RES_NOTIF_PHY_DB: 0x6b,
   PHY_DB: 0x6c,
+  POWER_TABLE: 0x77,
   NVM_ACCESS: 0x88,
+  SHARED_MEM_CFG: 0x8c,
   TX_ANT_CONFIG: 0x98,
   BT_CONFIG: 0x9b,
+  MAC_PM_POWER_TABLE: 0xa9,
   SCAN_ITERATION_COMPLETE_UMAC: 0xb5,
   RX_PHY: 0xc0,
   RX_MPDU: 0xc1,
+  SF_CFG: 0xd1,
 } as const;
 
 /** Commands in the LONG group use the wide header (Linux IWL_ALWAYS_LONG_GROUP for scan). */
@@ -130,13 +140,22 @@ export const ALIVE_STATUS_ERR = 0xdead;
 /** INIT_COMPLETE (0x04) notification: le32 status (0 = OK). */
 export const INIT_COMPLETE_SIZE = 4;
 
-/** REPLY_ERROR (0x02) notification: u8 error_type, u8 cmd_id, le16 reserved, le16 bad_cmd_seq, le16 reserved, le32 error_info. */
-export const REPLY_ERROR_SIZE = 12;
+/**
+ * REPLY_ERROR (0x02) notification, 20 bytes (struct iwl_error_resp): le32
+ * error_type (FW_ERR_*), u8 cmd_id at 4, u8 reserved, le16 bad_cmd_seq_num
+ * at 6, le32 error_service at 8 (only for FW_ERR_SERVICE), le64 timestamp at
+ * 12 (TSF, us). The firmware sends it as a notification (sequence bit 15)
+ * instead of a response: the command itself is never answered.
+ */
+export const REPLY_ERROR = { SIZE: 20, ERROR_TYPE: 0, CMD_ID: 4, BAD_CMD_SEQ: 6, ERROR_SERVICE: 8, TIMESTAMP: 12 } as const;
+/** FW_ERR_* error types. */
+export const FW_ERR = { UNKNOWN_CMD: 0x0, INVALID_CMD_PARAM: 0x1, SERVICE: 0x2 } as const;
 
 // ---- INIT flow commands -------------------------------------------------------------------
-/** BT_CONFIG (0x9B): le32 mode (3 = BT coex disabled), le32 enabled_modules, le32 reserved. Response: generic status. */
-export const BT_CONFIG_SIZE = 12;
-export const BT_COEX_DISABLE = 3;
+/** BT_CONFIG (0x9B), 8 bytes (struct iwl_bt_coex_cmd, BT_COEX_CMD_API_S_VER_6): le32 mode, le32 enabled_modules. Response: generic status. */
+export const BT_CONFIG = { SIZE: 8, MODE: 0, ENABLED_MODULES: 4 } as const;
+/** enum iwl_bt_coex_mode. */
+export const BT_COEX_MODE = { DISABLE: 0, NW: 1, BT: 2, WIFI: 3 } as const;
 
 /**
  * NVM_ACCESS (0x88) command, 8 bytes: u8 op_code (0 read, 1 write), u8
@@ -190,12 +209,13 @@ export const NVM_CHANNELS: readonly number[] = [
 /** TX_ANT_CONFIG (0x98): le32 valid TX antennas (bit 0 A, 1 B, 2 C). Response: generic status. */
 export const TX_ANT_CONFIG_SIZE = 4;
 /**
- * PHY_CONFIGURATION (0x6A), 12 bytes: le32 phy_cfg, le32 calib event
- * trigger, le32 calib flow trigger (from the image's DEF_CALIB). Response:
- * generic status. In the INIT image the firmware then sends
- * CALIB_RES_NOTIF_PHY_DB notifications and INIT_COMPLETE (within 2 s).
+ * PHY_CONFIGURATION (0x6A), 12 bytes (struct iwl_phy_cfg_cmd_v1): le32
+ * phy_cfg, then struct iwl_calib_ctrl { le32 flow_trigger, le32
+ * event_trigger } (from the image's DEF_CALIB). Response: generic status. In
+ * the INIT image the firmware then sends CALIB_RES_NOTIF_PHY_DB
+ * notifications and INIT_COMPLETE (within 2 s).
  */
-export const PHY_CONFIGURATION = { SIZE: 12, PHY_CFG: 0, EVENT_TRIGGER: 4, FLOW_TRIGGER: 8 } as const;
+export const PHY_CONFIGURATION = { SIZE: 12, PHY_CFG: 0, FLOW_TRIGGER: 4, EVENT_TRIGGER: 8 } as const;
 /** CALIB_RES_NOTIF_PHY_DB (0x6B) notification: le16 type, le16 length, data[length]. PHY_DB (0x6C) command: same layout, sent back in the runtime image. */
 export const PHY_DB = { HDR: 4, TYPE: 0, LENGTH: 2, DATA: 4 } as const;
 /** PHY DB section types (iwl_phy_db_section_type). */
@@ -203,28 +223,56 @@ export const PHY_DB_TYPE = { CFG: 1, CALIB_NCH: 2, CALIB_CHG_PAPD: 4, CALIB_CHG_
 
 // ---- Scan (UMAC) -----------------------------------------------------------------------------
 /**
- * SCAN_CFG (1.0x0C): le32 flags, le32 tx_chains, le32 rx_chains, u8 mac[6],
- * u8 bcast_sta_id, u8 n_channels, then n_channels u8 channel numbers.
- * Response: generic status.
+ * SCAN_CFG (1.0x0C), struct iwl_scan_config_v1 (SCAN_CONFIG_DB_CMD_API_S):
+ * le32 flags, le32 tx_chains, le32 rx_chains, le32 legacy_rates, le32
+ * out_of_channel_time, le32 suspend_time, struct iwl_scan_dwell { u8 active,
+ * passive, fragmented, extended } at 24, u8 mac_addr[6] at 28, u8
+ * bcast_sta_id at 34, u8 channel_flags at 35, u8 channel_array[] at 36 (the
+ * driver sizes it by N_SCAN_CHANNELS; unused entries are 0). Response:
+ * generic status.
  */
-export const SCAN_CFG = { HDR: 20, FLAGS: 0, TX_CHAINS: 4, RX_CHAINS: 8, MAC: 12, BCAST_STA_ID: 18, N_CHANNELS: 19, CHANNELS: 20 } as const;
+export const SCAN_CFG = {
+  HDR: 36, FLAGS: 0, TX_CHAINS: 4, RX_CHAINS: 8, LEGACY_RATES: 12, OUT_OF_CHANNEL_TIME: 16, SUSPEND_TIME: 20, DWELL_ACTIVE: 24,
+  DWELL_PASSIVE: 25, DWELL_FRAGMENTED: 26, DWELL_EXTENDED: 27, MAC: 28, BCAST_STA_ID: 34, CHANNEL_FLAGS: 35, CHANNELS: 36,
+} as const;
 /**
- * SCAN_REQ_UMAC (1.0x0D): le32 flags, le32 uid, le32 ooc_priority, le16
- * general_flags (bit 1 PASSIVE, bit 4 ITER_COMPLETE notification), le16
- * active_dwell (TU), le16 passive_dwell (TU), u8 n_channels, u8 n_ssids,
- * then n_channels u8 channel numbers, then n_ssids SSID entries of 34 bytes
- * (u8 id = 0, u8 len, u8 ssid[32]) for directed probe requests.
- * Response: generic status. Then RX_PHY + RX_MPDU per received frame, then
- * SCAN_COMPLETE_UMAC.
+ * SCAN_REQ_UMAC (1.0x0D), struct iwl_scan_req_umac with the v1 union
+ * (SCAN_REQUEST_CMD_UMAC_API_S_VER_1): le32 flags, le32 uid, le32
+ * ooc_priority, le16 general_flags, u8 reserved, u8 scan_start_mac_id, u8
+ * extended/active/passive/fragmented dwell (TU) at 16-19, le32 max_out_time,
+ * le32 suspend_time, le32 scan_priority, struct iwl_scan_umac_chan_param {
+ * u8 flags, u8 count, le16 reserved } at 32, then at 36 `count` channel
+ * entries of 8 bytes (struct iwl_scan_channel_cfg_umac: le32 flags = bitmap
+ * of the direct_scan SSIDs to probe for, u8 channel_num, u8 iter_count, le16
+ * iter_interval), then the tail (struct iwl_scan_req_umac_tail): 2 schedule
+ * entries of 4 bytes, le16 delay, le16 reserved, the probe request template
+ * (struct iwl_scan_probe_req_v1: segments mac_header, band_data[2] (0 = 2.4
+ * GHz, 1 = 5 GHz), common_data as { le16 offset, le16 len } into u8
+ * buf[512]) and direct_scan[20] SSID entries of 34 bytes (u8 id = 0, u8 len,
+ * u8 ssid[32]). Response: generic status. Then RX_PHY + RX_MPDU per received
+ * frame, then SCAN_COMPLETE_UMAC.
+ *
+ * The firmware builds each probe request from the template: the mac_header
+ * segment (802.11 header and an empty SSID element, whose SSID it fills in),
+ * the band's segment, then common_data; it sets the sequence number.
  */
 export const SCAN_REQ = {
-  HDR: 20, FLAGS: 0, UID: 4, OOC_PRIORITY: 8, GENERAL_FLAGS: 12, ACTIVE_DWELL: 14, PASSIVE_DWELL: 16, N_CHANNELS: 18, N_SSIDS: 19,
-  CHANNELS: 20, SSID_ENTRY: 34,
+  FLAGS: 0, UID: 4, OOC_PRIORITY: 8, GENERAL_FLAGS: 12, SCAN_START_MAC_ID: 15, EXTENDED_DWELL: 16, ACTIVE_DWELL: 17,
+  PASSIVE_DWELL: 18, FRAGMENTED_DWELL: 19, MAX_OUT_TIME: 20, SUSPEND_TIME: 24, SCAN_PRIORITY: 28, CHANNEL_FLAGS: 32, N_CHANNELS: 33,
+  CHANNELS: 36, CHANNEL_ENTRY: 8, CH_FLAGS: 0, CH_NUM: 4, CH_ITER_COUNT: 5, CH_ITER_INTERVAL: 6,
 } as const;
-export const SCAN_GEN_FLAGS_PASSIVE = 1 << 1;
-export const SCAN_GEN_FLAGS_ITER_COMPLETE = 1 << 4;
-/** SCAN_ABORT_UMAC (1.0x0E): le32 uid. Response: generic status; SCAN_COMPLETE_UMAC follows with status ABORTED. */
-export const SCAN_ABORT_SIZE = 4;
+/** struct iwl_scan_req_umac_tail (v1) offsets, from the end of the channel entries; 1220 bytes. */
+export const SCAN_REQ_TAIL = {
+  SIZE: 1220, SCHEDULE: 0, DELAY: 8, PREQ: 12, PREQ_MAC_HEADER: 12, PREQ_BAND_DATA: 16, PREQ_COMMON_DATA: 24, PREQ_BUF: 28,
+  PREQ_BUF_SIZE: 512, DIRECT_SCAN: 540, SSID_ENTRY: 34, PROBE_OPTION_MAX: 20,
+} as const;
+/** enum iwl_umac_scan_general_flags (v1). */
+export const SCAN_GEN_FLAGS = {
+  PERIODIC: 1 << 0, OVER_BT: 1 << 1, PASS_ALL: 1 << 2, PASSIVE: 1 << 3, PRE_CONNECT: 1 << 4, ITER_COMPLETE: 1 << 5,
+  MULTIPLE_SSID: 1 << 6, FRAGMENTED: 1 << 7, RRM_ENABLED: 1 << 8, MATCH: 1 << 9, EXTENDED_DWELL: 1 << 10,
+} as const;
+/** SCAN_ABORT_UMAC (1.0x0E), struct iwl_umac_scan_abort: le32 uid, le32 flags. Response: generic status; SCAN_COMPLETE_UMAC follows with status ABORTED. */
+export const SCAN_ABORT = { SIZE: 8, UID: 0, FLAGS: 4 } as const;
 /** SCAN_COMPLETE_UMAC (1.0x0F) notification, 16 bytes: le32 uid, u8 last_schedule, u8 last_iter, u8 status, u8 ebs_status, le32 time_from_last_iter, le32 reserved. */
 export const SCAN_COMPLETE = { SIZE: 16, UID: 0, LAST_SCHEDULE: 4, LAST_ITER: 5, STATUS: 6, EBS_STATUS: 7, TIME: 8 } as const;
 export const SCAN_STATUS_DONE = 1;
@@ -265,60 +313,164 @@ export const FW_CTXT_ACTION = { ADD: 1, MODIFY: 2, REMOVE: 3 } as const;
 /** id_and_color: id 7:0, color 15:8. */
 export function idAndColor(id: number, color: number): number { return ((color & 0xff) << 8) | (id & 0xff); }
 /**
- * PHY_CONTEXT (0x08), 24 bytes: le32 id_and_color, le32 action, le32
- * apply_time, le32 tx_param_color, u8 band (0 = 2.4 GHz, 1 = 5 GHz), u8
- * channel, u8 width (0 = 20 MHz), u8 ctrl_pos, le32 txchain_info. Response:
+ * PHY_CONTEXT (0x08), 36 bytes (PHY_CONTEXT_CMD_API_VER_1): le32
+ * id_and_color, le32 action, le32 apply_time, le32 tx_param_color, channel
+ * info { u8 band (PHY_BAND_5 = 0, PHY_BAND_24 = 1), u8 channel, u8 width
+ * (0 = 20 MHz), u8 ctrl_pos } at 16, le32 txchain_info at 20, le32
+ * rxchain_info at 24, le32 acquisition_data, le32 dsp_cfg_flags. Response:
  * generic status.
  */
-export const PHY_CONTEXT = { SIZE: 24, ID_AND_COLOR: 0, ACTION: 4, APPLY_TIME: 8, TX_PARAM_COLOR: 12, BAND: 16, CHANNEL: 17, WIDTH: 18, CTRL_POS: 19, TXCHAIN: 20 } as const;
+export const PHY_CONTEXT = {
+  SIZE: 36, ID_AND_COLOR: 0, ACTION: 4, APPLY_TIME: 8, TX_PARAM_COLOR: 12, BAND: 16, CHANNEL: 17, WIDTH: 18, CTRL_POS: 19, TXCHAIN: 20,
+  RXCHAIN: 24, ACQUISITION_DATA: 28, DSP_CFG_FLAGS: 32,
+} as const;
+export const PHY_BAND_5 = 0;
+export const PHY_BAND_24 = 1;
 /**
- * MAC_CONTEXT (0x28), 44 bytes: le32 id_and_color, le32 action, le32
- * mac_type (5 = BSS station), le32 tsf_id, u8 node_addr[6], le16 reserved,
- * u8 bssid_addr[6], le16 reserved, le32 filter_flags, le32 is_assoc, le32
- * assoc_id. Response: generic status.
+ * MAC_CONTEXT (0x28), 148 bytes (MAC_CONTEXT_CMD_API_S_VER_1): le32
+ * id_and_color, le32 action, le32 mac_type (5 = BSS station), le32 tsf_id,
+ * u8 node_addr[6], le16 reserved, u8 bssid_addr[6], le16 reserved, le32
+ * cck_rates at 32, ofdm_rates, protection_flags, cck_short_preamble,
+ * short_slot, filter_flags at 52, qos_flags at 56, 5 x iwl_ac_qos { le16
+ * cw_min, le16 cw_max, u8 aifsn, u8 fifos_mask, le16 edca_txop } at 60, then
+ * the type's data at 100 (48-byte union); for a station
+ * (iwl_mac_data_sta): le32 is_assoc, le32 dtim_time, le64 dtim_tsf, le32 bi,
+ * le32 bi_reciprocal, le32 dtim_interval, le32 dtim_reciprocal, le32
+ * listen_interval, le32 assoc_id at 136, le32 assoc_beacon_arrive_time.
+ * Response: generic status.
  */
 export const MAC_CONTEXT = {
-  SIZE: 44, ID_AND_COLOR: 0, ACTION: 4, MAC_TYPE: 8, TSF_ID: 12, NODE_ADDR: 16, BSSID: 24, FILTER_FLAGS: 32, IS_ASSOC: 36, ASSOC_ID: 40,
+  SIZE: 148, ID_AND_COLOR: 0, ACTION: 4, MAC_TYPE: 8, TSF_ID: 12, NODE_ADDR: 16, BSSID: 24, CCK_RATES: 32, OFDM_RATES: 36,
+  PROTECTION_FLAGS: 40, CCK_SHORT_PREAMBLE: 44, SHORT_SLOT: 48, FILTER_FLAGS: 52, QOS_FLAGS: 56, AC: 60, AC_ENTRY: 8, DATA: 100,
+  IS_ASSOC: 100, DTIM_TIME: 104, DTIM_TSF: 108, BI: 116, BI_RECIPROCAL: 120, DTIM_INTERVAL: 124, DTIM_RECIPROCAL: 128,
+  LISTEN_INTERVAL: 132, ASSOC_ID: 136, ASSOC_BEACON_ARRIVE_TIME: 140,
 } as const;
 export const MAC_TYPE_BSS_STA = 5;
 /**
- * BINDING_CONTEXT (0x2B), 24 bytes: le32 id_and_color, le32 action, le32
- * macs[3] (id_and_color, 0xFFFFFFFF = unused), le32 phy (id_and_color).
- * Response: generic status. The firmware transmits on a MAC only while it is
- * bound to a PHY context.
+ * BINDING_CONTEXT (0x2B), 24 bytes (BINDING_CMD_API_S_VER_1): le32
+ * id_and_color, le32 action, le32 macs[3] (id_and_color, 0xFFFFFFFF =
+ * unused), le32 phy (id_and_color). Response: generic status. The firmware
+ * transmits on a MAC only while it is bound to a PHY context.
  */
 export const BINDING_CONTEXT = { SIZE: 24, ID_AND_COLOR: 0, ACTION: 4, MACS: 8, PHY: 20 } as const;
 export const FW_CTXT_INVALID = 0xffffffff;
 /**
- * ADD_STA (0x18), 20 bytes: u8 add_modify (0 add, 1 modify), u8 sta_id, le16
- * reserved, le32 mac_id_n_color, u8 addr[6], le16 reserved, le32
- * station_flags. Response: le32 status (1 = ADD_STA_SUCCESS).
+ * ADD_STA (0x18), 44 bytes (struct iwl_mvm_add_sta_cmd_v7): u8 add_modify
+ * (0 add, 1 modify), u8 awake_acs, le16 tid_disable_tx, le32
+ * mac_id_n_color at 4, u8 addr[6] at 8, le16 reserved, u8 sta_id at 16, u8
+ * modify_mask, le16 reserved, le32 station_flags at 20, le32
+ * station_flags_msk, u8 add_immediate_ba_tid, u8 remove_immediate_ba_tid,
+ * le16 add_immediate_ba_ssn, le16 sleep_tx_count, le16 sleep_state_flags,
+ * le16 assoc_id at 36, le16 beamform_flags, le32 tfd_queue_msk at 40.
+ * Response: le32 status (ADD_STA_*).
  * REMOVE_STA (0x19): u8 sta_id, u8[3] reserved. Response: generic status.
  */
-export const ADD_STA = { SIZE: 20, ADD_MODIFY: 0, STA_ID: 1, MAC_ID_N_COLOR: 4, ADDR: 8, STATION_FLAGS: 16 } as const;
+export const ADD_STA = {
+  SIZE: 44, ADD_MODIFY: 0, AWAKE_ACS: 1, TID_DISABLE_TX: 2, MAC_ID_N_COLOR: 4, ADDR: 8, STA_ID: 16, MODIFY_MASK: 17, STATION_FLAGS: 20,
+  STATION_FLAGS_MSK: 24, ADD_IMMEDIATE_BA_TID: 28, REMOVE_IMMEDIATE_BA_TID: 29, ADD_IMMEDIATE_BA_SSN: 30, SLEEP_TX_COUNT: 32,
+  SLEEP_STATE_FLAGS: 34, ASSOC_ID: 36, BEAMFORM_FLAGS: 38, TFD_QUEUE_MSK: 40,
+} as const;
 export const ADD_STA_SUCCESS = 1;
 export const REMOVE_STA_SIZE = 4;
 
 // ---- TX (0x1C) --------------------------------------------------------------------------------------------
 /**
- * TX command: the TFD's TBs concatenated are [command header][TX_CMD fixed
- * part][802.11 header and body]. TX_CMD fixed part, 20 bytes: le16 len
- * (802.11 frame length, header + body), le16 offload_assist, le32 tx_flags,
- * le32 rate_n_flags, u8 sta_id, u8 sec_ctl, u8 tid, u8 reserved, le32
- * life_time. TB0 = first 20 bytes; TB1 = the rest of the command and the
- * 802.11 header; further TBs = the frame body.
+ * TX command: the TFD's TBs concatenated are [command header][struct
+ * iwl_tx_cmd, 56 bytes][802.11 header and body]. iwl_tx_cmd
+ * (TX_CMD_API_S_VER_6): le16 len (frame length), le16 offload_assist, le32
+ * tx_flags, scratch { u8 try_cnt, u8 btkill_cnt, le16 reserved }, le32
+ * rate_n_flags at 12, u8 sta_id at 16, u8 sec_ctl, u8 initial_rate_index,
+ * u8 reserved, u8 key[16] at 20, le32 reserved, le32 life_time at 40, le32
+ * dram_lsb_ptr, u8 dram_msb_ptr, u8 rts_retry_limit at 49, u8
+ * data_retry_limit at 50, u8 tid_tspec, le16 pm_frame_timeout, le16
+ * reserved; the frame at 56.
  *
- * Response (REPLY_TX, same cmd and sequence, bit 15 clear), 16 bytes: u8
- * frame_count (1), u8 reserved, u8 failure_rts, u8 failure_frame (retries),
- * le32 initial_rate, le16 wireless_media_time (us), le16 seq_ctl (of the
- * frame sent), le32 status (7:0: 0x01 success, 0x83 long retry limit =
- * no ACK, 0x88 dest paused / not associated). The driver reclaims TFDs up
- * to the response's index.
+ * Response (REPLY_TX, same cmd and sequence, bit 15 clear), struct
+ * iwl_mvm_tx_resp_v3 with one agg_tx_status and the SCD SSN after it, 44
+ * bytes: u8 frame_count (1), u8 bt_kill_count, u8 failure_rts, u8
+ * failure_frame (retries), le32 initial_rate, le16 wireless_media_time (us),
+ * u8 pa_status, u8 pa_integ_res_a/b/c[3], le16 measurement_req_id, u8
+ * reduced_tpc, u8 reserved, le32 tfd_info at 24, le16 seq_ctl at 28, le16
+ * byte_cnt at 30, u8 tlc_info, u8 ra_tid at 33 (TID 3:0, station 7:4), le16
+ * frame_ctrl at 34, agg_tx_status { le16 status (7:0: 0x01 success, 0x83
+ * long retry limit = no ACK, 0x88 dest paused, 0x8B station invalid), le16
+ * sequence } at 36, le32 scd_ssn at 40 (11:0: the TFD index after this
+ * frame; the driver reclaims up to it).
  */
-export const TX_CMD = { SIZE: 20, LEN: 0, OFFLOAD_ASSIST: 2, TX_FLAGS: 4, RATE_N_FLAGS: 8, STA_ID: 12, SEC_CTL: 13, TID: 14, LIFE_TIME: 16 } as const;
+export const TX_CMD = {
+  SIZE: 56, LEN: 0, OFFLOAD_ASSIST: 2, TX_FLAGS: 4, TRY_CNT: 8, BTKILL_CNT: 9, RATE_N_FLAGS: 12, STA_ID: 16, SEC_CTL: 17,
+  INITIAL_RATE_INDEX: 18, KEY: 20, LIFE_TIME: 40, DRAM_LSB_PTR: 44, DRAM_MSB_PTR: 48, RTS_RETRY_LIMIT: 49, DATA_RETRY_LIMIT: 50,
+  TID_TSPEC: 51, PM_FRAME_TIMEOUT: 52, HDR: 56,
+} as const;
 export const TX_CMD_FLG_ACK = 1 << 3;
-export const TX_RESP = { SIZE: 16, FRAME_COUNT: 0, FAILURE_RTS: 2, FAILURE_FRAME: 3, INITIAL_RATE: 4, MEDIA_TIME: 8, SEQ_CTL: 10, STATUS: 12 } as const;
-export const TX_STATUS = { SUCCESS: 0x01, FAIL_LONG_LIMIT: 0x83, FAIL_DEST_PS: 0x88, FAIL_NO_BINDING: 0x8b } as const;
+export const TX_CMD_FLG_SEQ_CTL = 1 << 13;
+export const TX_CMD_LIFE_TIME_INFINITE = 0xffffffff;
+export const TX_RESP = {
+  SIZE: 44, FRAME_COUNT: 0, BT_KILL_COUNT: 1, FAILURE_RTS: 2, FAILURE_FRAME: 3, INITIAL_RATE: 4, MEDIA_TIME: 8, PA_STATUS: 10,
+  MEASUREMENT_REQ_ID: 20, REDUCED_TPC: 22, TFD_INFO: 24, SEQ_CTL: 28, BYTE_CNT: 30, TLC_INFO: 32, RA_TID: 33, FRAME_CTRL: 34,
+  STATUS: 36, SEQUENCE: 38, SCD_SSN: 40,
+} as const;
+export const TX_STATUS = { SUCCESS: 0x01, FAIL_LONG_LIMIT: 0x83, FAIL_DEST_PS: 0x88, FAIL_STA_INVALID: 0x8b } as const;
+/** rate_n_flags antenna bits (RATE_MCS_ANT_POS 14). */
+export const RATE_MCS_ANT_A = 1 << 14;
+export const RATE_MCS_ANT_B = 1 << 15;
+
+// ---- Runtime configuration commands ---------------------------------------------------------------------------
+/**
+ * SHARED_MEM_CFG (0x8C): no payload. Response: struct iwl_shared_mem_cfg_v1
+ * (SHARED_MEM_ALLOC_API_S_VER_1), 68 bytes: le32 shared_mem_addr, le32
+ * shared_mem_size, le32 sample_buff_addr, le32 sample_buff_size, le32
+ * txfifo_addr, le32 txfifo_size[8], le32 rxfifo_size[2], le32 page_buff_addr,
+ * le32 page_buff_size. Pre-8000 devices report 0 for the shared memory and
+ * sample buffer addresses (MARBH is not accessible).
+ */
+export const SHARED_MEM_CFG = {
+  SIZE: 68, SHARED_MEM_ADDR: 0, SHARED_MEM_SIZE: 4, SAMPLE_BUFF_ADDR: 8, SAMPLE_BUFF_SIZE: 12, TXFIFO_ADDR: 16, TXFIFO_SIZE: 20,
+  RXFIFO_SIZE: 52, PAGE_BUFF_ADDR: 60, PAGE_BUFF_SIZE: 64,
+} as const;
+/** POWER_TABLE (0x77), struct iwl_device_power_cmd: le16 flags (bit 0 POWER_SAVE_ENA, bit 13 CAM), le16 reserved. Response: generic status. */
+export const POWER_TABLE = { SIZE: 4, FLAGS: 0 } as const;
+export const DEVICE_POWER_FLAGS = { POWER_SAVE_ENA: 1 << 0, CAM: 1 << 13 } as const;
+/**
+ * MAC_PM_POWER_TABLE (0xA9), struct iwl_mac_power_cmd, 40 bytes: le32
+ * id_and_color, le16 flags (bit 0 POWER_SAVE_ENA), le16 keep_alive_seconds,
+ * le32 rx/tx_data_timeout, le32 rx/tx_data_timeout_uapsd, then byte fields
+ * up to limited_ps_threshold and a reserved byte. Response: generic status.
+ */
+export const MAC_PM_POWER_TABLE = { SIZE: 40, ID_AND_COLOR: 0, FLAGS: 4, KEEP_ALIVE_SECONDS: 6 } as const;
+/**
+ * TIME_EVENT (0x29), struct iwl_time_event_cmd (TIME_EVENT_CMD_API_S_VER_2),
+ * 36 bytes: le32 id_and_color (MAC), le32 action, le32 id (type), le32
+ * apply_time, le32 max_delay, le32 depends_on, le32 interval, le32 duration
+ * (TU), u8 repeat, u8 max_frags, le16 policy. Response (struct
+ * iwl_time_event_resp, 16 bytes): le32 status, le32 id, le32 unique_id, le32
+ * id_and_color. TIME_EVENT_NOTIFICATION (0x2A, struct iwl_time_event_notif,
+ * 24 bytes): le32 timestamp, le32 session_id, le32 unique_id, le32
+ * id_and_color, le32 action (bit 0 start, bit 1 end), le32 status (1 = ok).
+ */
+export const TIME_EVENT = {
+  SIZE: 36, ID_AND_COLOR: 0, ACTION: 4, ID: 8, APPLY_TIME: 12, MAX_DELAY: 16, DEPENDS_ON: 20, INTERVAL: 24, DURATION: 28, REPEAT: 32,
+  MAX_FRAGS: 33, POLICY: 34,
+} as const;
+export const TIME_EVENT_RESP = { SIZE: 16, STATUS: 0, ID: 4, UNIQUE_ID: 8, ID_AND_COLOR: 12 } as const;
+export const TIME_EVENT_NOTIF = { SIZE: 24, TIMESTAMP: 0, SESSION_ID: 4, UNIQUE_ID: 8, ID_AND_COLOR: 12, ACTION: 16, STATUS: 20 } as const;
+export const TE_NOTIF_HOST_EVENT_START = 1 << 0;
+export const TE_NOTIF_HOST_EVENT_END = 1 << 1;
+/**
+ * LQ (0x4E), struct iwl_lq_cmd, 88 bytes: u8 sta_id, u8 reduced_tpc, le16
+ * control, u8 flags, u8 mimo_delim, u8 single_stream_ant_msk, u8
+ * dual_stream_ant_msk, u8 initial_rate_index[4], le16 agg_time_limit, u8
+ * agg_disable_start_th, u8 agg_frame_cnt_limit, le32 reserved2, le32
+ * rs_table[16] at 20, le32 ss_params at 84. Response: generic status.
+ */
+export const LQ = { SIZE: 88, STA_ID: 0, FLAGS: 4, SINGLE_STREAM_ANT_MSK: 6, RS_TABLE: 20, RS_TABLE_ENTRIES: 16, SS_PARAMS: 84 } as const;
+/**
+ * SF_CFG (0xD1), struct iwl_sf_cfg_cmd, 92 bytes: le32 state (0 long
+ * delay, 1 full on, 2 uninit, 3 init off), le32 watermark[2], le32
+ * long_delay_timeouts[5][2], le32 full_on_timeouts[5][2]. Response: generic
+ * status.
+ */
+export const SF_CFG = { SIZE: 92, STATE: 0, WATERMARK: 4, LONG_DELAY_TIMEOUTS: 12, FULL_ON_TIMEOUTS: 52 } as const;
 
 /** Station table: the AP station in a BSS station's MAC context. */
 export const STA_ID_AP = 0;

@@ -126,8 +126,8 @@ export const IWLWIFI_GUEST_ERRORS = {
     spec: 'fw/api/cmdhdr.h SEQ_TO_QUEUE / SEQ_TO_INDEX, QUEUE_TO_SEQ / INDEX_TO_SEQ',
   },
   'fw.reply-error': {
-    meaning: 'A command the image does not serve (unknown, other image\'s, or sent in the wrong group); answered with a REPLY_ERROR notification',
-    spec: 'fw/api/alive.h struct iwl_error_resp (REPLY_ERROR 0x2); simrun firmware model',
+    meaning: 'A command the image does not serve (unknown, other image\'s, or sent in the wrong group); answered only with a REPLY_ERROR notification (FW_ERR_UNKNOWN_CMD, the command id and sequence), never with a response',
+    spec: 'fw/api/commands.h (debug.h) struct iwl_error_resp (REPLY_ERROR 0x2, 20 bytes), FW_ERR_UNKNOWN_CMD',
   },
   'fw.tx-ant': {
     meaning: 'TX_ANT_CONFIGURATION_CMD with no valid TX antenna; STATUS_BAD_PARAM',
@@ -178,8 +178,32 @@ export const IWLWIFI_GUEST_ERRORS = {
     spec: 'fw/api/tx.h struct iwl_tx_cmd (len)',
   },
   'fw.tx-no-binding': {
-    meaning: 'TX_CMD for an unknown station or one whose MAC context is not bound to a PHY context; TX_RESP FAIL_NO_BINDING (nothing sent)',
-    spec: 'fw/api/tx.h TX_STATUS_FAIL_NO_BINDING (0x8b, struct iwl_mvm_tx_resp)',
+    meaning: 'TX_CMD for an unknown station or one whose MAC context is not bound to a PHY context; TX response with status TX_STATUS_FAIL_STA_INVALID (nothing sent)',
+    spec: 'fw/api/tx.h TX_STATUS_FAIL_STA_INVALID (0x8b, struct iwl_mvm_tx_resp_v3)',
+  },
+  'fw.bt-config': {
+    meaning: 'BT_CONFIG with a mode other than BT_COEX_DISABLE/NW/BT/WIFI (0-3); STATUS_BAD_PARAM',
+    spec: 'fw/api/coex.h enum iwl_bt_coex_mode, struct iwl_bt_coex_cmd; simrun firmware model',
+  },
+  'fw.scan-template': {
+    meaning: 'SCAN_REQ_UMAC whose probe request template has no 802.11 header plus empty SSID element in its mac_header segment, or a segment outside the 512-byte buffer; STATUS_BAD_PARAM',
+    spec: 'fw/api/scan.h struct iwl_scan_probe_req_v1, mvm/scan.c iwl_mvm_build_scan_probe; simrun firmware model',
+  },
+  'fw.power': {
+    meaning: 'POWER_TABLE with unknown flag bits, or MAC_PM_POWER_TABLE for a MAC context that does not exist; STATUS_BAD_PARAM',
+    spec: 'fw/api/power.h struct iwl_device_power_cmd, struct iwl_mac_power_cmd; simrun firmware model',
+  },
+  'fw.lq': {
+    meaning: 'LQ for a station that does not exist, or with a zero first rate; STATUS_BAD_PARAM',
+    spec: 'fw/api/rs.h struct iwl_lq_cmd; simrun firmware model',
+  },
+  'fw.sf': {
+    meaning: 'SF_CFG with a smart-FIFO state other than 0-3; STATUS_BAD_PARAM',
+    spec: 'fw/api/mac.h (sf.h) struct iwl_sf_cfg_cmd, enum iwl_sf_state; simrun firmware model',
+  },
+  'fw.time-event': {
+    meaning: 'TIME_EVENT for a MAC context that does not exist, REMOVE of an event that is not running, or an action other than ADD/REMOVE; STATUS_BAD_PARAM',
+    spec: 'fw/api/time-event.h struct iwl_time_event_cmd; simrun firmware model',
   },
 } as const satisfies GuestErrorCatalogue;
 

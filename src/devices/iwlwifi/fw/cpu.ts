@@ -27,12 +27,14 @@
  * status, interrupt) a seeded delay later, in the order it was sent.
  *
  * Command sets: see INIT_CMDS / RUNTIME_CMDS. A WoWLAN image answers ECHO
- * only. Unknown commands get REPLY_ERROR (type UNKNOWN_CMD), commands of the
- * other image REPLY_ERROR (WRONG_IMAGE), a known command with the wrong group
- * REPLY_ERROR (WRONG_GROUP); all REPLY_ERRORs are notifications (seq =
- * SEQ_UNSOLICITED, bad_cmd_seq = the command's sequence) plus a guestErr. A
- * payload shorter than the command's layout gets the generic status response
- * STATUS_BAD_PARAM plus a guestErr.
+ * only. A command the running image does not serve (unknown, the other
+ * image's, or a known id in the wrong group) gets what real firmware sends:
+ * REPLY_ERROR (struct iwl_error_resp: error_type FW_ERR_UNKNOWN_CMD, cmd_id,
+ * bad_cmd_seq_num = the command's sequence, error_service 0, timestamp) as a
+ * notification (sequence bit 15), and no response, so a driver waiting for
+ * one times out; plus a guestErr naming the reason. A payload shorter than
+ * the command's layout gets the generic status response STATUS_BAD_PARAM
+ * plus a guestErr.
  */
 import { fnvArray, fnvNumber, fnvWord, FNV_OFFSET } from '../../../sim/hash.js';
 import { formatTime, ms, us, type Duration } from '../../../sim/time.js';
@@ -41,7 +43,7 @@ import { verifyLoadedImage } from '../firmware/index.js';
 import type { IwlwifiGuestErrorCode } from '../guest-errors.js';
 import { CAPA, SIMRUN_CAPA } from '../firmware/tlv.js';
 import {
-  ALIVE_STATUS_ERR, ALIVE_STATUS_OK, BT_CONFIG_SIZE, CMD, CMD_HDR_WIDE, GROUP, SEQ_UNSOLICITED, STATUS_BAD_PARAM,
+  ALIVE_STATUS_ERR, ALIVE_STATUS_OK, BT_COEX_MODE, BT_CONFIG, CMD, CMD_HDR_WIDE, FW_ERR, GROUP, SEQ_UNSOLICITED, STATUS_BAD_PARAM,
   STATUS_OK, TX_ANT_CONFIG_SIZE, cmdGroup, cmdHeaderSize, cmdName, seqOf,
 } from '../fw-api.js';
 import type { FirmwareCpu, FirmwareHost } from '../fw-cpu-api.js';
@@ -49,7 +51,8 @@ import { INT, SCD } from '../regs.js';
 import type { AirFrame } from '../rf/types.js';
 import { nvmAccess, phyConfiguration, phyDb, type InitState, newInitState } from './init-flow.js';
 import { buildNvm, type Nvm } from './nvm.js';
-import { REPLY_ERROR_TYPE, alivePayload, rd16, replyErrorPayload, statusPayload } from './packets.js';
+import { alivePayload, rd16, rd32, replyErrorPayload, statusPayload } from './packets.js';
+import { type TimeEventState, lq, macPmPowerTable, newTimeEventState, powerTable, sfCfg, sharedMemCfg, timeEvent } from './runtime-cfg.js';
 import { type ScanState, type ScanConfig, scanAbortCmd, scanCfg, scanReq, scanStep, abortScan } from './scan.js';
 import {
   type PendingTx, type StationState, addSta, bindingContext, deliverRx, macContext, newStationState, phyContext, removeSta, txCmd,
@@ -68,11 +71,14 @@ export const BOOT_TIME = ms(2);
 export const COMMAND_LATENCY = us(40);
 
 /** Commands the INIT image serves (cmd ids, group per cmdGroup). */
-export const INIT_CMDS: ReadonlySet<number> = new Set([CMD.BT_CONFIG, CMD.NVM_ACCESS, CMD.TX_ANT_CONFIG, CMD.PHY_CONFIGURATION, CMD.ECHO]);
+export const INIT_CMDS: ReadonlySet<number> = new Set([
+  CMD.BT_CONFIG, CMD.NVM_ACCESS, CMD.TX_ANT_CONFIG, CMD.PHY_CONFIGURATION, CMD.ECHO, CMD.SHARED_MEM_CFG,
+]);
 /** Commands the runtime image serves. */
 export const RUNTIME_CMDS: ReadonlySet<number> = new Set([
   CMD.PHY_DB, CMD.TX_ANT_CONFIG, CMD.PHY_CONFIGURATION, CMD.BT_CONFIG, CMD.ECHO, CMD.SCAN_CFG, CMD.SCAN_REQ_UMAC, CMD.SCAN_ABORT_UMAC,
-  CMD.PHY_CONTEXT, CMD.MAC_CONTEXT, CMD.BINDING_CONTEXT, CMD.ADD_STA, CMD.REMOVE_STA, CMD.TX, CMD.NVM_ACCESS,
+  CMD.PHY_CONTEXT, CMD.MAC_CONTEXT, CMD.BINDING_CONTEXT, CMD.ADD_STA, CMD.REMOVE_STA, CMD.TX, CMD.NVM_ACCESS, CMD.SHARED_MEM_CFG,
+  CMD.POWER_TABLE, CMD.MAC_PM_POWER_TABLE, CMD.TIME_EVENT, CMD.LQ, CMD.SF_CFG,
 ]);
 const WOWLAN_CMDS: ReadonlySet<number> = new Set([CMD.ECHO]);
 
@@ -128,6 +134,9 @@ export class FwCore implements FirmwareCpu {
   scanCfg: ScanConfig | null = null;
   scan: ScanState | null = null;
   sta: StationState = newStationState();
+  te: TimeEventState = newTimeEventState();
+  /** BT coex mode of the last BT_CONFIG (-1 before one). */
+  btMode = -1;
   /** Counter for 802.11 sequence numbers of frames the firmware builds. */
   seqNo = 0;
   cur: CurrentCmd = { cmd: 0, group: 0, seq: 0, queue: 0, respDelay: 0 as Duration, extra: 0 };
@@ -356,6 +365,8 @@ export class FwCore implements FirmwareCpu {
     this.scanCfg = null;
     this.scan = null;
     this.sta = newStationState();
+    this.te = newTimeEventState();
+    this.btMode = -1;
     this.seqNo = 0;
     this.lastRespAt = 0;
     this.lastRxDmaAt = 0;
@@ -422,17 +433,31 @@ export class FwCore implements FirmwareCpu {
     if (!served.has(cmd)) {
       const known = INIT_CMDS.has(cmd) || RUNTIME_CMDS.has(cmd);
       const image = this.kindCode === 1 ? 'INIT' : this.kindCode === 2 ? 'runtime' : 'WoWLAN';
-      this.replyError(known ? REPLY_ERROR_TYPE.WRONG_IMAGE : REPLY_ERROR_TYPE.UNKNOWN_CMD,
+      this.replyError(FW_ERR.UNKNOWN_CMD,
         known ? `${cmdName(cmd, group)} is not served by the ${image} image` : `unknown command ${cmdName(cmd, group)}`);
       return;
     }
     if (group !== cmdGroup(cmd)) {
-      this.replyError(REPLY_ERROR_TYPE.WRONG_GROUP, `${cmdName(cmd, group)} sent in group ${group}, expected ${cmdGroup(cmd)}`);
+      this.replyError(FW_ERR.UNKNOWN_CMD, `${cmdName(cmd, group)} sent in group ${group}, expected ${cmdGroup(cmd)}`);
       return;
     }
     switch (cmd) {
       case CMD.ECHO: this.replyStatus(STATUS_OK); break;
-      case CMD.BT_CONFIG: if (this.need(p, BT_CONFIG_SIZE)) this.replyStatus(STATUS_OK); break;
+      case CMD.BT_CONFIG: {
+        if (!this.need(p, BT_CONFIG.SIZE)) break;
+        const mode = rd32(p, BT_CONFIG.MODE);
+        if (mode > BT_COEX_MODE.WIFI) { this.badParam('fw.bt-config', `BT coex mode ${mode} is not 0-3`); break; }
+        this.btMode = mode;
+        this.milestone('fw.bt-config', mode, rd32(p, BT_CONFIG.ENABLED_MODULES));
+        this.replyStatus(STATUS_OK);
+        break;
+      }
+      case CMD.SHARED_MEM_CFG: sharedMemCfg(this); break;
+      case CMD.POWER_TABLE: powerTable(this, p); break;
+      case CMD.MAC_PM_POWER_TABLE: macPmPowerTable(this, p); break;
+      case CMD.TIME_EVENT: timeEvent(this, p); break;
+      case CMD.LQ: lq(this, p); break;
+      case CMD.SF_CFG: sfCfg(this, p); break;
       case CMD.TX_ANT_CONFIG:
         if (!this.need(p, TX_ANT_CONFIG_SIZE)) break;
         if ((p[0]! & 0x7) === 0) this.badParam('fw.tx-ant', 'no valid TX antenna');
@@ -444,7 +469,7 @@ export class FwCore implements FirmwareCpu {
       case CMD.SCAN_CFG: case CMD.SCAN_REQ_UMAC: case CMD.SCAN_ABORT_UMAC:
         // The UMAC scan API exists only in images with the UMAC_SCAN capability (older code scans in the LMAC).
         if (!this.hasCapa(CAPA.UMAC_SCAN)) {
-          this.replyError(REPLY_ERROR_TYPE.UNKNOWN_CMD, `${cmdName(cmd, group)}: this image has no UMAC scan (capability ${CAPA.UMAC_SCAN})`);
+          this.replyError(FW_ERR.UNKNOWN_CMD, `${cmdName(cmd, group)}: this image has no UMAC scan (capability ${CAPA.UMAC_SCAN})`);
           break;
         }
         if (cmd === CMD.SCAN_CFG) scanCfg(this, p);
@@ -457,7 +482,7 @@ export class FwCore implements FirmwareCpu {
       case CMD.ADD_STA: addSta(this, p); break;
       case CMD.REMOVE_STA: removeSta(this, p); break;
       case CMD.TX: txCmd(this, p); break;
-      default: this.replyError(REPLY_ERROR_TYPE.UNKNOWN_CMD, `unknown command ${cmdName(cmd, group)}`);
+      default: this.replyError(FW_ERR.UNKNOWN_CMD, `unknown command ${cmdName(cmd, group)}`);
     }
   }
 
@@ -468,12 +493,13 @@ export class FwCore implements FirmwareCpu {
   private replyError(type: number, message: string): void {
     const c = this.cur;
     this.err('fw.reply-error', message);
-    this.notify(c.respDelay, CMD.REPLY_ERROR, replyErrorPayload(type, c.cmd, c.group, c.seq));
+    this.notify(c.respDelay, CMD.REPLY_ERROR, replyErrorPayload(type, c.cmd, c.seq, 0, Math.floor((this.now() + c.respDelay) / 1_000_000)));
   }
 
   stateHash(): number {
     let h = FNV_OFFSET;
     h = fnvArray(h, [STATE_CODE[this.state], this.kindCode, this.ver, this.build, this.quirks, this.rfKilled ? 1 : 0, this.seqNo, ...this.capa]);
+    h = fnvArray(h, [this.btMode, this.te.nextUid, this.te.running.size]);
     h = fnvArray(h, Object.values(this.counters));
     h = fnvNumber(h, this.pending.size);
     h = fnvNumber(h, this.init.phyDbMask);

@@ -16,7 +16,7 @@ export { CALIB_SECTIONS, CALIB_STEP, CALIB_TIME } from './init-flow.js';
 export { NVM_SIZES, NVM_VERSION, NVM_RADIO_CFG, buildNvm, channelFlags, nvmRead } from './nvm.js';
 export { CHANNEL_SWITCH, DEFAULT_ACTIVE_DWELL_TU, DEFAULT_PASSIVE_DWELL_TU, TU } from './scan.js';
 export { ADD_STA_MODIFY_NON_EXIST, ADD_STA_STATIONS_OVERLOAD, LONG_RETRY_LIMIT, MAX_STATIONS, TX_START } from './station.js';
-export { ALIVE_PTRS, REPLY_ERROR_TYPE, probeRequest } from './packets.js';
+export { ALIVE_PTRS, probeRequest } from './packets.js';
 
 export function createFirmwareCpu(host: FirmwareHost, cfg: FwConfig): FirmwareCpu {
   return new FwCore(host, cfg);

@@ -5,9 +5,9 @@
  * on short input (readers return 0 past the end).
  */
 import {
-  ALIVE_V3, NVM_ACCESS_RESP, PHY_DB, RATE_MCS_CCK, RATE_PLCP_1M, RATE_PLCP_6M, REPLY_ERROR_SIZE, RX_MPDU,
+  ALIVE_V3, NVM_ACCESS_RESP, PHY_DB, RATE_MCS_CCK, RATE_PLCP_1M, RATE_PLCP_6M, REPLY_ERROR, RX_MPDU,
   RX_MPDU_STATUS_CRC_OK, RX_MPDU_STATUS_OVERRUN_OK, RX_PHY, RX_PHY_FLAGS_BAND_24, SCAN_COMPLETE, SCAN_ITER_COMPLETE_SIZE,
-  TX_RESP,
+  SHARED_MEM_CFG, TIME_EVENT_NOTIF, TIME_EVENT_RESP, TX_RESP,
 } from '../fw-api.js';
 
 // ---- little-endian access (0 past the end, writes past the end dropped) ----------------
@@ -94,16 +94,47 @@ export function alivePayload(f: AliveFields): Uint8Array {
   return p;
 }
 
-/** REPLY_ERROR error_type values (simrun's): the command is unknown to every image / not served by the running image. */
-export const REPLY_ERROR_TYPE = { UNKNOWN_CMD: 1, WRONG_IMAGE: 2, WRONG_GROUP: 3 } as const;
+/** REPLY_ERROR (struct iwl_error_resp): error_type, the command's id and sequence, error_service, timestamp (us). */
+export function replyErrorPayload(type: number, cmd: number, seq: number, service: number, timestampUs: number): Uint8Array {
+  const p = new Uint8Array(REPLY_ERROR.SIZE);
+  wr32(p, REPLY_ERROR.ERROR_TYPE, type);
+  p[REPLY_ERROR.CMD_ID] = cmd & 0xff;
+  wr16(p, REPLY_ERROR.BAD_CMD_SEQ, seq);
+  wr32(p, REPLY_ERROR.ERROR_SERVICE, service);
+  wr64(p, REPLY_ERROR.TIMESTAMP, timestampUs);
+  return p;
+}
 
-/** REPLY_ERROR: u8 error_type, u8 cmd_id, le16 0, le16 bad_cmd_seq, le16 0, le32 error_info (= group << 8 | cmd). */
-export function replyErrorPayload(type: number, cmd: number, group: number, seq: number): Uint8Array {
-  const p = new Uint8Array(REPLY_ERROR_SIZE);
-  p[0] = type & 0xff;
-  p[1] = cmd & 0xff;
-  wr16(p, 4, seq);
-  wr32(p, 8, ((group & 0xff) << 8) | (cmd & 0xff));
+/** SHARED_MEM_CFG response (iwl_shared_mem_cfg_v1) of a 7265D: TX FIFO sizes per FIFO, two RX FIFOs; no shared memory or sample buffer addresses. */
+export function sharedMemCfgPayload(): Uint8Array {
+  const p = new Uint8Array(SHARED_MEM_CFG.SIZE);
+  wr32(p, SHARED_MEM_CFG.TXFIFO_ADDR, 0x00a00000);
+  const tx = [0x4000, 0x8000, 0x4000, 0x4000, 0x1000, 0x1000, 0x1000, 0x800];
+  tx.forEach((v, i) => wr32(p, SHARED_MEM_CFG.TXFIFO_SIZE + 4 * i, v));
+  wr32(p, SHARED_MEM_CFG.RXFIFO_SIZE, 0x8000);
+  wr32(p, SHARED_MEM_CFG.RXFIFO_SIZE + 4, 0x2000);
+  wr32(p, SHARED_MEM_CFG.PAGE_BUFF_ADDR, 0x00a40000);
+  wr32(p, SHARED_MEM_CFG.PAGE_BUFF_SIZE, 0x8000);
+  return p;
+}
+
+export function timeEventRespPayload(status: number, id: number, uniqueId: number, idColor: number): Uint8Array {
+  const p = new Uint8Array(TIME_EVENT_RESP.SIZE);
+  wr32(p, TIME_EVENT_RESP.STATUS, status);
+  wr32(p, TIME_EVENT_RESP.ID, id);
+  wr32(p, TIME_EVENT_RESP.UNIQUE_ID, uniqueId);
+  wr32(p, TIME_EVENT_RESP.ID_AND_COLOR, idColor);
+  return p;
+}
+
+export function timeEventNotifPayload(timestampUs: number, uniqueId: number, idColor: number, action: number, status: number): Uint8Array {
+  const p = new Uint8Array(TIME_EVENT_NOTIF.SIZE);
+  wr32(p, TIME_EVENT_NOTIF.TIMESTAMP, timestampUs >>> 0);
+  wr32(p, TIME_EVENT_NOTIF.SESSION_ID, 0);
+  wr32(p, TIME_EVENT_NOTIF.UNIQUE_ID, uniqueId);
+  wr32(p, TIME_EVENT_NOTIF.ID_AND_COLOR, idColor);
+  wr32(p, TIME_EVENT_NOTIF.ACTION, action);
+  wr32(p, TIME_EVENT_NOTIF.STATUS, status);
   return p;
 }
 
@@ -231,15 +262,36 @@ export function rxMpduPayload(frame: Uint8Array): Uint8Array {
 
 // ---- TX response ------------------------------------------------------------------------------
 
-export function txRespPayload(status: number, retries: number, initialRate: number, mediaTimeUs: number, seqCtl: number): Uint8Array {
+export interface TxRespFields {
+  status: number;
+  retries: number;
+  initialRate: number;
+  mediaTimeUs: number;
+  /** The frame's sequence control, byte count and frame control. */
+  seqCtl: number;
+  byteCnt: number;
+  frameCtrl: number;
+  staId: number;
+  tid: number;
+  /** The TX command's sequence (queue and TFD index). */
+  cmdSeq: number;
+}
+
+/** TX response (iwl_mvm_tx_resp_v3, one frame): status at 36, then the SCD SSN (the TFD index after this frame). */
+export function txRespPayload(f: TxRespFields): Uint8Array {
   const p = new Uint8Array(TX_RESP.SIZE);
   p[TX_RESP.FRAME_COUNT] = 1;
   p[TX_RESP.FAILURE_RTS] = 0;
-  p[TX_RESP.FAILURE_FRAME] = retries & 0xff;
-  wr32(p, TX_RESP.INITIAL_RATE, initialRate);
-  wr16(p, TX_RESP.MEDIA_TIME, Math.min(0xffff, mediaTimeUs));
-  wr16(p, TX_RESP.SEQ_CTL, seqCtl);
-  wr32(p, TX_RESP.STATUS, status);
+  p[TX_RESP.FAILURE_FRAME] = f.retries & 0xff;
+  wr32(p, TX_RESP.INITIAL_RATE, f.initialRate);
+  wr16(p, TX_RESP.MEDIA_TIME, Math.min(0xffff, f.mediaTimeUs));
+  wr16(p, TX_RESP.SEQ_CTL, f.seqCtl);
+  wr16(p, TX_RESP.BYTE_CNT, f.byteCnt);
+  p[TX_RESP.RA_TID] = ((f.staId & 0xf) << 4) | (f.tid & 0xf);
+  wr16(p, TX_RESP.FRAME_CTRL, f.frameCtrl);
+  wr16(p, TX_RESP.STATUS, f.status);
+  wr16(p, TX_RESP.SEQUENCE, f.cmdSeq);
+  wr32(p, TX_RESP.SCD_SSN, ((f.cmdSeq & 0xff) + 1) & 0xff);
   return p;
 }
 

@@ -1,18 +1,23 @@
 /**
- * UMAC scan: SCAN_CFG, SCAN_REQ_UMAC, SCAN_ABORT_UMAC.
+ * UMAC scan: SCAN_CFG, SCAN_REQ_UMAC, SCAN_ABORT_UMAC (fw-api.ts layouts,
+ * Linux's v1 structures).
  *
  * SCAN_CFG stores the MAC address and channel list (status OK). SCAN_REQ_UMAC
- * without a prior SCAN_CFG, with a scan already running, or naming a channel
- * the NVM marks invalid is refused with STATUS_BAD_PARAM (+ guestErr).
- * Otherwise: status response, then per channel (CHANNEL_SWITCH apart):
- * active when the request has SSIDs, is not PASSIVE and the NVM allows active
- * scanning there (dwell = active_dwell or 30 TU), else passive (passive_dwell
- * or 110 TU). An active dwell starts with one probe request per SSID (traced
- * on the air); every frame the Air reports during the dwell is posted as
- * RX_PHY + RX_MPDU at its time (traced). Beacons come from the first listen
- * only; further probes contribute probe responses only. After the last
- * channel: SCAN_ITERATION_COMPLETE_UMAC (when general_flags asks), then
- * SCAN_COMPLETE_UMAC {uid, status DONE}.
+ * without a prior SCAN_CFG, with a scan already running, naming a channel
+ * the NVM marks invalid, or with a probe template whose mac_header segment
+ * is not an 802.11 header plus an empty SSID element inside the 512-byte
+ * buffer is refused with STATUS_BAD_PARAM (+ guestErr). Otherwise: status
+ * response, then per channel (CHANNEL_SWITCH apart): active unless
+ * general_flags has PASSIVE or the NVM forbids active scanning there (dwell
+ * = active_dwell or 30 TU), else passive (passive_dwell or 110 TU). An
+ * active dwell starts with the wildcard probe request built from the
+ * template, then one directed probe per direct_scan SSID whose bit is set in
+ * the channel entry's flags (traced on the air); every frame the Air reports
+ * during the dwell is posted as RX_PHY + RX_MPDU at its time (traced).
+ * Beacons come from the first listen only; further probes contribute probe
+ * responses only. After the last channel: SCAN_ITERATION_COMPLETE_UMAC (when
+ * general_flags has ITER_COMPLETE), then SCAN_COMPLETE_UMAC {uid, status
+ * DONE}.
  *
  * SCAN_ABORT_UMAC for the running uid: status OK, then SCAN_COMPLETE_UMAC
  * {status ABORTED}. With no scan running (or another uid): status
@@ -22,14 +27,14 @@
  */
 import { us } from '../../../sim/time.js';
 import {
-  CMD, NVM_CHANNEL_ACTIVE, NVM_CHANNEL_VALID, SCAN_ABORT_SIZE, SCAN_CFG, SCAN_GEN_FLAGS_ITER_COMPLETE,
-  SCAN_GEN_FLAGS_PASSIVE, SCAN_REQ, SCAN_STATUS_ABORTED, SCAN_STATUS_DONE, STATUS_OK, STATUS_UNSUPPORTED, GROUP, SEQ_UNSOLICITED,
+  CMD, NVM_CHANNEL_ACTIVE, NVM_CHANNEL_VALID, SCAN_ABORT, SCAN_CFG, SCAN_GEN_FLAGS, SCAN_REQ, SCAN_REQ_TAIL, SCAN_STATUS_ABORTED,
+  SCAN_STATUS_DONE, STATUS_OK, STATUS_UNSUPPORTED, GROUP, SEQ_UNSOLICITED,
 } from '../fw-api.js';
 import type { AirFrame } from '../rf/types.js';
 import type { FwCore } from './cpu.js';
 import { nvmChannelFlags } from './nvm.js';
 import {
-  FC_BEACON, basicRate500k, fcKind, probeRequest, rd16, rd32, rxMpduPayload, rxPhyPayload, scanCompletePayload, scanIterPayload,
+  FC_BEACON, WLAN, basicRate500k, fcKind, isBand24, rd16, rd32, wr16, rxMpduPayload, rxPhyPayload, scanCompletePayload, scanIterPayload,
 } from './packets.js';
 
 export const TU = us(1024);
@@ -44,10 +49,23 @@ export interface ScanConfig {
   channels: number[];
 }
 
+/** The probe request template of a scan request (struct iwl_scan_probe_req_v1 segments, copied out). */
+export interface ProbeTemplate {
+  /** 802.11 header (24 bytes) without the trailing empty SSID element. */
+  header: Uint8Array;
+  /** Band segments: 0 = 2.4 GHz, 1 = 5 GHz. */
+  band: [Uint8Array, Uint8Array];
+  common: Uint8Array;
+}
+
 export interface ScanState {
   uid: number;
   channels: number[];
-  ssids: Uint8Array[];
+  /** Per channel: bitmap of the direct_scan SSIDs to probe for. */
+  ssidMasks: number[];
+  /** direct_scan entries (index = bit in ssidMasks). */
+  direct: Uint8Array[];
+  template: ProbeTemplate;
   activeDwellTu: number;
   passiveDwellTu: number;
   passive: boolean;
@@ -69,27 +87,41 @@ export interface ScanState {
 
 export function scanCfg(core: FwCore, p: Uint8Array): void {
   if (!core.need(p, SCAN_CFG.HDR)) return;
-  const n = p[SCAN_CFG.N_CHANNELS]!;
-  if (!core.need(p, SCAN_CFG.CHANNELS + n)) return;
+  const channels = Array.from(p.subarray(SCAN_CFG.CHANNELS)).filter((c) => c !== 0);
   core.scanCfg = {
     flags: rd32(p, SCAN_CFG.FLAGS),
     mac: p.slice(SCAN_CFG.MAC, SCAN_CFG.MAC + 6),
-    channels: Array.from(p.subarray(SCAN_CFG.CHANNELS, SCAN_CFG.CHANNELS + n)),
+    channels,
   };
-  core.milestone('fw.scan-cfg', n, 0);
+  core.milestone('fw.scan-cfg', channels.length, 0);
   core.replyStatus(STATUS_OK);
 }
 
+/** A { le16 offset, le16 len } segment of the probe buffer, or null when it leaves the 512-byte buffer. */
+function segment(p: Uint8Array, tail: number, at: number): Uint8Array | null {
+  const off = rd16(p, tail + at);
+  const len = rd16(p, tail + at + 2);
+  if (off + len > SCAN_REQ_TAIL.PREQ_BUF_SIZE) return null;
+  const buf = tail + SCAN_REQ_TAIL.PREQ_BUF;
+  return p.slice(buf + off, buf + off + len);
+}
+
 export function scanReq(core: FwCore, p: Uint8Array): void {
-  if (!core.need(p, SCAN_REQ.HDR)) return;
+  if (!core.need(p, SCAN_REQ.CHANNELS)) return;
   const nCh = p[SCAN_REQ.N_CHANNELS]!;
-  const nSsids = p[SCAN_REQ.N_SSIDS]!;
-  if (!core.need(p, SCAN_REQ.CHANNELS + nCh + nSsids * SCAN_REQ.SSID_ENTRY)) return;
+  const tail = SCAN_REQ.CHANNELS + nCh * SCAN_REQ.CHANNEL_ENTRY;
+  if (!core.need(p, tail + SCAN_REQ_TAIL.SIZE)) return;
   if (core.scanCfg === null) {
     core.badParam('fw.scan-no-cfg', 'scan requested before SCAN_CFG');
     return;
   }
-  const channels = Array.from(p.subarray(SCAN_REQ.CHANNELS, SCAN_REQ.CHANNELS + nCh));
+  const channels: number[] = [];
+  const ssidMasks: number[] = [];
+  for (let i = 0; i < nCh; i++) {
+    const e = SCAN_REQ.CHANNELS + i * SCAN_REQ.CHANNEL_ENTRY;
+    channels.push(p[e + SCAN_REQ.CH_NUM]!);
+    ssidMasks.push(rd32(p, e + SCAN_REQ.CH_FLAGS));
+  }
   const bad = channels.find((c) => (nvmChannelFlags(core.nvm, c) & NVM_CHANNEL_VALID) === 0);
   if (bad !== undefined) {
     core.badParam('fw.scan-channel', `channel ${bad} is not valid in the NVM`);
@@ -99,20 +131,30 @@ export function scanReq(core: FwCore, p: Uint8Array): void {
     core.badParam('fw.scan-busy', `scan uid ${core.scan.uid} is still running`);
     return;
   }
-  const ssids: Uint8Array[] = [];
-  for (let i = 0; i < nSsids; i++) {
-    const at = SCAN_REQ.CHANNELS + nCh + i * SCAN_REQ.SSID_ENTRY;
+  const mh = segment(p, tail, SCAN_REQ_TAIL.PREQ_MAC_HEADER);
+  const b24 = segment(p, tail, SCAN_REQ_TAIL.PREQ_BAND_DATA);
+  const b5 = segment(p, tail, SCAN_REQ_TAIL.PREQ_BAND_DATA + 4);
+  const common = segment(p, tail, SCAN_REQ_TAIL.PREQ_COMMON_DATA);
+  if (mh === null || b24 === null || b5 === null || common === null || mh.length < WLAN.HDR + 2 || mh[mh.length - 2] !== 0
+    || mh[mh.length - 1] !== 0) {
+    core.badParam('fw.scan-template', 'the probe request template needs a mac_header segment of an 802.11 header and an empty SSID element, all segments inside the 512-byte buffer');
+    return;
+  }
+  const direct: Uint8Array[] = [];
+  for (let i = 0; i < SCAN_REQ_TAIL.PROBE_OPTION_MAX; i++) {
+    const at = tail + SCAN_REQ_TAIL.DIRECT_SCAN + i * SCAN_REQ_TAIL.SSID_ENTRY;
     const len = Math.min(32, p[at + 1]!);
-    ssids.push(p.slice(at + 2, at + 2 + len));
+    direct.push(p.slice(at + 2, at + 2 + len));
   }
   const gen = rd16(p, SCAN_REQ.GENERAL_FLAGS);
   const uid = rd32(p, SCAN_REQ.UID);
   core.scan = {
-    uid, channels, ssids,
-    activeDwellTu: rd16(p, SCAN_REQ.ACTIVE_DWELL) || DEFAULT_ACTIVE_DWELL_TU,
-    passiveDwellTu: rd16(p, SCAN_REQ.PASSIVE_DWELL) || DEFAULT_PASSIVE_DWELL_TU,
-    passive: (gen & SCAN_GEN_FLAGS_PASSIVE) !== 0,
-    iterNotif: (gen & SCAN_GEN_FLAGS_ITER_COMPLETE) !== 0,
+    uid, channels, ssidMasks, direct,
+    template: { header: mh.slice(0, mh.length - 2), band: [b24, b5], common },
+    activeDwellTu: p[SCAN_REQ.ACTIVE_DWELL]! || DEFAULT_ACTIVE_DWELL_TU,
+    passiveDwellTu: p[SCAN_REQ.PASSIVE_DWELL]! || DEFAULT_PASSIVE_DWELL_TU,
+    passive: (gen & SCAN_GEN_FLAGS.PASSIVE) !== 0,
+    iterNotif: (gen & SCAN_GEN_FLAGS.ITER_COMPLETE) !== 0,
     idx: 0, frames: [], fi: 0, phase: 'tune', dwellEnd: 0, startPs: core.now() + core.cur.respDelay, received: 0, action: -1,
   };
   core.counters.scans++;
@@ -126,14 +168,29 @@ export function scanReq(core: FwCore, p: Uint8Array): void {
 }
 
 export function scanAbortCmd(core: FwCore, p: Uint8Array): void {
-  if (!core.need(p, SCAN_ABORT_SIZE)) return;
-  const uid = rd32(p, 0);
+  if (!core.need(p, SCAN_ABORT.SIZE)) return;
+  const uid = rd32(p, SCAN_ABORT.UID);
   if (core.scan === null || core.scan.uid !== uid) {
     core.replyStatus(STATUS_UNSUPPORTED);
     return;
   }
   core.replyStatus(STATUS_OK);
   abortScan(core, core.cur.respDelay + us(5));
+}
+
+/** A probe request from the template: header, SSID element, the channel's band segment, common data; sequence number set. */
+export function templateProbe(t: ProbeTemplate, ssid: Uint8Array, channel: number, seqNo: number): Uint8Array {
+  const band = t.band[isBand24(channel) ? 0 : 1];
+  const f = new Uint8Array(t.header.length + 2 + ssid.length + band.length + t.common.length);
+  f.set(t.header, 0);
+  let o = t.header.length;
+  f[o++] = 0;
+  f[o++] = ssid.length;
+  f.set(ssid, o); o += ssid.length;
+  f.set(band, o); o += band.length;
+  f.set(t.common, o);
+  wr16(f, WLAN.SEQ_CTL, (seqNo & 0xfff) << 4);
+  return f;
 }
 
 /** Ends the running scan: SCAN_COMPLETE ABORTED `delay` from now. */
@@ -174,17 +231,18 @@ export function scanStep(core: FwCore): void {
 
 function startChannel(core: FwCore, s: ScanState, now: number): void {
   const channel = s.channels[s.idx]!;
-  const active = s.ssids.length > 0 && !s.passive && (nvmChannelFlags(core.nvm, channel) & NVM_CHANNEL_ACTIVE) !== 0;
+  const active = !s.passive && (nvmChannelFlags(core.nvm, channel) & NVM_CHANNEL_ACTIVE) !== 0;
   const dwell = (active ? s.activeDwellTu : s.passiveDwellTu) * TU;
   s.dwellEnd = now + dwell;
   s.phase = 'dwell';
   s.fi = 0;
   const air = core.cfg.air;
   const heard: AirFrame[] = [];
-  const mac = core.scanCfg?.mac ?? core.cfg.mac;
   if (active) {
-    s.ssids.forEach((ssid, k) => {
-      const probe = probeRequest(mac, ssid, channel, core.seqNo++);
+    const mask = s.ssidMasks[s.idx] ?? 0;
+    const ssids = [new Uint8Array(0), ...s.direct.filter((_d, i) => (mask & (1 << i)) !== 0)];
+    ssids.forEach((ssid, k) => {
+      const probe = templateProbe(s.template, ssid, channel, core.seqNo++);
       core.host.tracer.air(now, core.host.dev, true, channel, 0, basicRate500k(channel), probe, 0, probe.length);
       core.counters.txFrames++;
       if (air === null) return;

@@ -9,13 +9,15 @@
  * the MAC context must exist. Statuses: ADD_STA_SUCCESS (1),
  * ADD_STA_STATIONS_OVERLOAD (2, sta_id out of range),
  * ADD_STA_MODIFY_NON_EXIST (8, modify of an unknown station or unknown MAC).
+ * PHY_CONTEXT bands are PHY_BAND_24 (1) and PHY_BAND_5 (0), as Linux's.
  *
- * TX (0x1C, any queue): TX_CMD + 802.11 frame of TX_CMD.LEN bytes. Station
- * unknown, or its MAC not bound to a PHY context: TX_RESP FAIL_NO_BINDING.
- * RF-kill: TX_RESP FAIL_LONG_LIMIT with 0 retries (nothing sent). Otherwise
- * the frame goes on the air TX_START after the command on the bound PHY's
- * channel; TX_RESP follows after its air time: SUCCESS when acked or group
- * addressed, else FAIL_LONG_LIMIT with LONG_RETRY_LIMIT retries. Frames the
+ * TX (0x1C, any queue): iwl_tx_cmd (56 bytes) + 802.11 frame of TX_CMD.LEN
+ * bytes. Station unknown, or its MAC not bound to a PHY context: TX response
+ * FAIL_STA_INVALID. RF-kill: FAIL_LONG_LIMIT with 0 retries (nothing sent).
+ * Otherwise the frame goes on the air TX_START after the command on the
+ * bound PHY's channel; the TX response (iwl_mvm_tx_resp_v3) follows after
+ * its air time: SUCCESS when acked or group addressed, else FAIL_LONG_LIMIT
+ * after data_retry_limit retries (0 = LONG_RETRY_LIMIT). Frames the
  * AP sends back are delivered at their times (RX_PHY + RX_MPDU) if addressed
  * to one of our MAC addresses (MAC contexts' node addresses and the NVM MAC)
  * or group addressed, and only while a PHY context is on their channel.
@@ -23,8 +25,8 @@
 import { fnvArray, fnvNumber } from '../../../sim/hash.js';
 import { us } from '../../../sim/time.js';
 import {
-  ADD_STA, ADD_STA_SUCCESS, BINDING_CONTEXT, CMD, FW_CTXT_ACTION, FW_CTXT_INVALID, GROUP, MAC_CONTEXT, PHY_CONTEXT, REMOVE_STA_SIZE,
-  STATUS_OK, TX_CMD, TX_STATUS,
+  ADD_STA, ADD_STA_SUCCESS, BINDING_CONTEXT, CMD, FW_CTXT_ACTION, FW_CTXT_INVALID, GROUP, MAC_CONTEXT, PHY_BAND_24, PHY_BAND_5,
+  PHY_CONTEXT, REMOVE_STA_SIZE, STATUS_OK, TX_CMD, TX_STATUS,
 } from '../fw-api.js';
 import type { AirFrame } from '../rf/types.js';
 import type { FwCore } from './cpu.js';
@@ -44,7 +46,7 @@ export const LONG_RETRY_LIMIT = 15;
 export interface PhyCtxt { color: number; channel: number; band: number }
 export interface MacCtxt { color: number; type: number; node: Uint8Array; bssid: Uint8Array; assoc: boolean; assocId: number }
 export interface Binding { color: number; macs: number[]; phy: number }
-export interface Station { macId: number; addr: Uint8Array; flags: number }
+export interface Station { macId: number; addr: Uint8Array; flags: number; queues: number }
 
 export interface StationState {
   phys: Map<number, PhyCtxt>;
@@ -64,6 +66,10 @@ export interface PendingTx {
   frame: Uint8Array;
   seq: number;
   rateNFlags: number;
+  staId: number;
+  tid: number;
+  /** Transmissions after the first when there is no ACK. */
+  retryLimit: number;
   /** Extra response delay (FwFaults.delayCmd). */
   extra: number;
 }
@@ -104,8 +110,8 @@ export function phyContext(core: FwCore, p: Uint8Array): void {
   }
   const channel = p[PHY_CONTEXT.CHANNEL]!;
   const band = p[PHY_CONTEXT.BAND]!;
-  if (band > 1 || (band === 0) !== (channel >= 1 && channel <= 14)) {
-    core.badParam('fw.ctxt', `PHY context ${id}: channel ${channel} is not in band ${band}`);
+  if ((band !== PHY_BAND_24 && band !== PHY_BAND_5) || (band === PHY_BAND_24) !== (channel >= 1 && channel <= 14)) {
+    core.badParam('fw.ctxt', `PHY context ${id}: channel ${channel} is not in band ${band} (PHY_BAND_24 = 1, PHY_BAND_5 = 0)`);
     return;
   }
   st.phys.set(id, { color: (idColor >>> 8) & 0xff, channel, band });
@@ -219,7 +225,9 @@ export function addSta(core: FwCore, p: Uint8Array): void {
     core.reply(statusPayload(ADD_STA_MODIFY_NON_EXIST));
     return;
   }
-  st.stas.set(staId, { macId, addr: p.slice(ADD_STA.ADDR, ADD_STA.ADDR + 6), flags: rd32(p, ADD_STA.STATION_FLAGS) });
+  st.stas.set(staId, {
+    macId, addr: p.slice(ADD_STA.ADDR, ADD_STA.ADDR + 6), flags: rd32(p, ADD_STA.STATION_FLAGS), queues: rd32(p, ADD_STA.TFD_QUEUE_MSK),
+  });
   core.milestone('fw.add-sta', staId, macId);
   core.reply(statusPayload(ADD_STA_SUCCESS));
 }
@@ -255,22 +263,29 @@ export function txCmd(core: FwCore, p: Uint8Array): void {
   }
   const frame = p.slice(TX_CMD.SIZE, TX_CMD.SIZE + len);
   const rateNFlags = rd32(p, TX_CMD.RATE_N_FLAGS);
-  const seqCtl = rd16(frame, WLAN.SEQ_CTL);
   const staId = p[TX_CMD.STA_ID]!;
+  const tid = p[TX_CMD.TID_TSPEC]! & 0xf;
   const st = core.sta;
   const sta = st.stas.get(staId);
   const binding = sta === undefined ? null : bindingOf(st, sta.macId);
   const phy = binding === null ? undefined : st.phys.get(binding.phy);
+  const resp = (status: number): Uint8Array => txRespPayload({
+    status, retries: 0, initialRate: rateNFlags, mediaTimeUs: 0, seqCtl: rd16(frame, WLAN.SEQ_CTL), byteCnt: len,
+    frameCtrl: rd16(frame, WLAN.FC), staId, tid, cmdSeq: core.cur.seq,
+  });
   if (phy === undefined) {
     core.err('fw.tx-no-binding', `TX for station ${staId}: ${sta === undefined ? 'unknown station' : 'its MAC is not bound to a PHY context'}`);
-    core.reply(txRespPayload(TX_STATUS.FAIL_NO_BINDING, 0, rateNFlags, 0, seqCtl));
+    core.reply(resp(TX_STATUS.FAIL_STA_INVALID));
     return;
   }
   if (core.rfKilled) {
-    core.reply(txRespPayload(TX_STATUS.FAIL_LONG_LIMIT, 0, rateNFlags, 0, seqCtl));
+    core.reply(resp(TX_STATUS.FAIL_LONG_LIMIT));
     return;
   }
-  core.later(core.delay(TX_START, HostileFwTiming.TX_START), { k: 'tx', tx: { channel: phy.channel, frame, seq: core.cur.seq, rateNFlags, extra: core.cur.extra } });
+  const retryLimit = p[TX_CMD.DATA_RETRY_LIMIT]! || LONG_RETRY_LIMIT;
+  core.later(core.delay(TX_START, HostileFwTiming.TX_START), {
+    k: 'tx', tx: { channel: phy.channel, frame, seq: core.cur.seq, rateNFlags, staId, tid, retryLimit, extra: core.cur.extra },
+  });
 }
 
 /** The 'tx' action: the frame goes on the air. */
@@ -283,15 +298,19 @@ export function txSend(core: FwCore, tx: PendingTx): void {
   const res = core.cfg.air?.transmit(tx.channel, now, tx.frame) ?? { acked: false, replies: [] };
   const air = airtimeUs(tx.frame.length, rate);
   const ok = res.acked || group;
-  const retries = ok ? 0 : LONG_RETRY_LIMIT;
+  const retries = ok ? 0 : tx.retryLimit;
   const ackUs = ACK_TIME / 1_000_000;
   const media = ok ? air + (group ? 0 : ackUs) : (retries + 1) * (air + ackUs);
   const done = us(media) + core.delay(0, HostileFwTiming.TX_DONE);
   core.later(done + tx.extra, {
     k: 'post', cmd: CMD.TX, group: GROUP.LEGACY, seq: tx.seq, notif: false,
-    payload: txRespPayload(ok ? TX_STATUS.SUCCESS : TX_STATUS.FAIL_LONG_LIMIT, retries, tx.rateNFlags, media, rd16(tx.frame, WLAN.SEQ_CTL)),
+    payload: txRespPayload({
+      status: ok ? TX_STATUS.SUCCESS : TX_STATUS.FAIL_LONG_LIMIT, retries, initialRate: tx.rateNFlags, mediaTimeUs: media,
+      seqCtl: rd16(tx.frame, WLAN.SEQ_CTL), byteCnt: tx.frame.length, frameCtrl: rd16(tx.frame, WLAN.FC), staId: tx.staId, tid: tx.tid,
+      cmdSeq: tx.seq,
+    }),
   });
-  // A reply cannot arrive before the exchange it answers ended on the air (the TX_RESP goes first).
+  // A reply cannot arrive before the exchange it answers ended on the air (the TX response goes first).
   for (const r of res.replies) core.later(Math.max(done, r.timePs - now), { k: 'rx', frame: r });
 }
 
@@ -318,6 +337,6 @@ export function stationHash(st: StationState, h: number): number {
     h = fnvArray(fnvArray(fnvArray(h, [id, c.color, c.type, c.assoc ? 1 : 0, c.assocId]), c.node), c.bssid);
   }
   for (const id of ids(st.bindings)) { const b = st.bindings.get(id)!; h = fnvArray(fnvArray(h, [id, b.color, b.phy]), b.macs); }
-  for (const id of ids(st.stas)) { const s = st.stas.get(id)!; h = fnvArray(fnvNumber(h, id), [s.macId, s.flags, ...s.addr]); }
+  for (const id of ids(st.stas)) { const s = st.stas.get(id)!; h = fnvArray(fnvNumber(h, id), [s.macId, s.flags, s.queues, ...s.addr]); }
   return h;
 }

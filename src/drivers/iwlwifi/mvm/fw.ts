@@ -3,7 +3,10 @@
  */
 import type { Co } from '../../../sim/scheduler.js';
 import { EIO, ETIMEDOUT } from '../../../kernel/errno.js';
-import { ALIVE_STATUS_OK, ALIVE_V3, BT_COEX_DISABLE, BT_CONFIG_SIZE, CMD, PHY_CONFIGURATION, PHY_DB, TX_ANT_CONFIG_SIZE, TX_FIFO, TXQ } from '../fw/api.js';
+import {
+  ALIVE_STATUS_OK, ALIVE_V3, BT_COEX, BT_COEX_CMD, CMD, DEVICE_POWER_CMD, DEVICE_POWER_FLAGS, PHY_CONFIGURATION, PHY_DB,
+  SHARED_MEM_CFG_V1_SIZE, TX_ANT_CONFIG_SIZE, TX_FIFO, TXQ,
+} from '../fw/api.js';
 import { type ImageKind, UCODE_TYPE, phyRxChains, phyTxChains } from '../fw/file.js';
 import { ERFKILL } from './errno.js';
 import { MvmTx } from './tx.js';
@@ -91,6 +94,19 @@ export abstract class MvmFw extends MvmTx {
       + `, scd_base_ptr ${hex(scdBase, 8)}`);
     yield* this.trans.fwAlive(scdBase);
     this.mvmState = imageAlive(this.mvmState);
+    return yield* this.getSharedMemConf();
+  }
+
+  /** iwl_get_shared_mem_conf: asks the firmware how its shared memory is laid out (logged, as Linux keeps it for dumps). */
+  protected *getSharedMemConf(): Co<number> {
+    const r = yield* this.cmd(CMD.SHARED_MEM_CFG, new Uint8Array(0), { raw: true });
+    if (typeof r === 'number') return r;
+    const p = r.payload;
+    if (p.length < SHARED_MEM_CFG_V1_SIZE) {
+      this.err(`SHARED_MEM_CFG response of ${p.length} bytes, shorter than iwl_shared_mem_cfg_v1 (${SHARED_MEM_CFG_V1_SIZE})`);
+      return -EIO;
+    }
+    this.dbg(`shared memory: TX FIFO 0 ${le32(p, 20)} bytes, RX FIFO 0 ${le32(p, 52)} bytes, page buffer ${hex(le32(p, 60), 8)}+${le32(p, 64)}`);
     return 0;
   }
 
@@ -112,8 +128,18 @@ export abstract class MvmFw extends MvmTx {
     return n !== 0 && (r & n) !== 0 ? r & n : r;
   }
 
+  /**
+   * iwl_mvm_send_bt_init_conf: this driver has no Bluetooth side to share
+   * the antenna with, so it gives the shared antenna to Wi-Fi (BT_COEX_WIFI,
+   * as Linux does with bt_force_ant=wifi).
+   */
   protected *sendBtConfig(): Co<number> {
-    return yield* this.cmdOk(CMD.BT_CONFIG, new Payload(BT_CONFIG_SIZE).u32(0, BT_COEX_DISABLE).b);
+    return yield* this.cmdOk(CMD.BT_CONFIG, new Payload(BT_COEX_CMD.SIZE).u32(BT_COEX_CMD.MODE, BT_COEX.WIFI).u32(BT_COEX_CMD.ENABLED_MODULES, 0).b);
+  }
+
+  /** iwl_mvm_power_update_device: power save off (continuously aware mode), as with power_scheme=1. */
+  protected *sendDevicePower(): Co<number> {
+    return yield* this.cmdOk(CMD.POWER_TABLE, new Payload(DEVICE_POWER_CMD.SIZE).u16(DEVICE_POWER_CMD.FLAGS, DEVICE_POWER_FLAGS.CAM).b);
   }
 
   protected *sendTxAnt(): Co<number> {
@@ -124,8 +150,8 @@ export abstract class MvmFw extends MvmTx {
     const t = this.calibTriggers(ucodeType);
     const p = new Payload(PHY_CONFIGURATION.SIZE)
       .u32(PHY_CONFIGURATION.PHY_CFG, this.image.phySku ?? 0)
-      .u32(PHY_CONFIGURATION.EVENT_TRIGGER, t.event)
-      .u32(PHY_CONFIGURATION.FLOW_TRIGGER, t.flow);
+      .u32(PHY_CONFIGURATION.FLOW_TRIGGER, t.flow)
+      .u32(PHY_CONFIGURATION.EVENT_TRIGGER, t.event);
     this.dbg(`PHY_CONFIGURATION phy_cfg ${hex(this.image.phySku ?? 0, 8)} event ${hex(t.event)} flow ${hex(t.flow)}`);
     return yield* this.cmdOk(CMD.PHY_CONFIGURATION, p.b);
   }
@@ -174,6 +200,8 @@ export abstract class MvmFw extends MvmTx {
     r = yield* this.sendPhyCfg(UCODE_TYPE.REGULAR);
     if (r < 0) return r;
     r = yield* this.sendBtConfig();
+    if (r < 0) return r;
+    r = yield* this.sendDevicePower();
     if (r < 0) return r;
     r = yield* this.sendScanConfig();
     if (r < 0) return r;

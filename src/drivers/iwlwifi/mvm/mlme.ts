@@ -3,7 +3,11 @@
  */
 import type { Co } from '../../../sim/scheduler.js';
 import { EBUSY, EINVAL, EIO, ENOENT, ENOSPC, ETIMEDOUT } from '../../../kernel/errno.js';
-import { ADD_STA, ADD_STA_SUCCESS, BINDING_CONTEXT, CMD, FW_CTXT_ACTION, FW_CTXT_INVALID, MAC_CONTEXT, MAC_TYPE_BSS_STA, PHY_CONTEXT, REMOVE_STA_SIZE, STA_ID_AP, TXQ, idAndColor } from '../fw/api.js';
+import {
+  AC_QOS, ADD_STA, ADD_STA_SUCCESS, BINDING_CONTEXT, CMD, FW_CTXT_ACTION, FW_CTXT_INVALID, LQ_CMD, MAC_CONTEXT, MAC_FILTER, MAC_POWER_CMD,
+  MAC_TYPE_BSS_STA, PHY_BAND, PHY_CHANNEL_MODE20, PHY_CONTEXT, PHY_CTRL_POS_1_BELOW, PHY_RX_CHAIN, RATE_MCS_ANT_POS, REMOVE_STA_SIZE,
+  STA_ID_AP, STA_MODE, TX_FIFO, TXQ, idAndColor,
+} from '../fw/api.js';
 import { STYPE, WLAN_REASON_DEAUTH_LEAVING, WLAN_STATUS_SUCCESS, buildAssocReq, buildAuth, buildDeauth, parseAssocResp, parseAuth, type Hdr80211 } from '../mac80211/ieee80211.js';
 import { ECONNREFUSED, ENETDOWN, EOPNOTSUPP, ERFKILL } from './errno.js';
 import { MvmScan } from './scan.js';
@@ -12,20 +16,38 @@ import { connDropped, connectAborted, connectFailed, connectStarted } from './st
 
 export abstract class MvmMlme extends MvmScan {
   // ---- connect / disconnect (mac80211 mlme.c; mvm contexts) -----------------------------------
+  /** iwl_mvm_phy_ctxt_cmd_hdr + _data: 20 MHz on `channel`, all valid antennas. */
   protected phyCtxt(action: number, channel: number): Uint8Array {
+    const rx = this.rxChains();
+    const n = Math.min(2, [1, 2, 4].filter((a) => (rx & a) !== 0).length);
     return new Payload(PHY_CONTEXT.SIZE)
       .u32(PHY_CONTEXT.ID_AND_COLOR, idAndColor(PHY_ID, 0)).u32(PHY_CONTEXT.ACTION, action)
       .u32(PHY_CONTEXT.APPLY_TIME, 0).u32(PHY_CONTEXT.TX_PARAM_COLOR, 0)
-      .u8(PHY_CONTEXT.BAND, channel <= 14 ? 0 : 1).u8(PHY_CONTEXT.CHANNEL, channel)
-      .u8(PHY_CONTEXT.WIDTH, 0).u8(PHY_CONTEXT.CTRL_POS, 0).u32(PHY_CONTEXT.TXCHAIN, this.txChains()).b;
+      .u8(PHY_CONTEXT.CI_BAND, channel <= 14 ? PHY_BAND.B24 : PHY_BAND.B5).u8(PHY_CONTEXT.CI_CHANNEL, channel)
+      .u8(PHY_CONTEXT.CI_WIDTH, PHY_CHANNEL_MODE20).u8(PHY_CONTEXT.CI_CTRL_POS, PHY_CTRL_POS_1_BELOW)
+      .u32(PHY_CONTEXT.TXCHAIN_INFO, this.txChains())
+      .u32(PHY_CONTEXT.RXCHAIN_INFO, (rx << PHY_RX_CHAIN.VALID_POS) | (1 << PHY_RX_CHAIN.CNT_POS) | (n << PHY_RX_CHAIN.MIMO_CNT_POS)).b;
   }
 
-  protected macCtxt(action: number, bssid: Uint8Array, assoc: boolean, aid: number): Uint8Array {
-    return new Payload(MAC_CONTEXT.SIZE)
+  /** iwl_mvm_mac_ctxt_cmd_sta: a BSS station MAC context; basic rates of the band, EDCA defaults per AC. */
+  protected macCtxt(action: number, bssid: Uint8Array, assoc: boolean, aid: number, channel = 1): Uint8Array {
+    const p = new Payload(MAC_CONTEXT.SIZE)
       .u32(MAC_CONTEXT.ID_AND_COLOR, idAndColor(MAC_ID, 0)).u32(MAC_CONTEXT.ACTION, action)
       .u32(MAC_CONTEXT.MAC_TYPE, MAC_TYPE_BSS_STA).u32(MAC_CONTEXT.TSF_ID, 0)
-      .bytes(MAC_CONTEXT.NODE_ADDR, this.nvm!.mac).bytes(MAC_CONTEXT.BSSID, bssid)
-      .u32(MAC_CONTEXT.FILTER_FLAGS, 0).u32(MAC_CONTEXT.IS_ASSOC, assoc ? 1 : 0).u32(MAC_CONTEXT.ASSOC_ID, aid).b;
+      .bytes(MAC_CONTEXT.NODE_ADDR, this.nvm!.mac).bytes(MAC_CONTEXT.BSSID_ADDR, bssid)
+      .u32(MAC_CONTEXT.CCK_RATES, channel <= 14 ? 0x0f : 0).u32(MAC_CONTEXT.OFDM_RATES, 0x15)
+      .u32(MAC_CONTEXT.FILTER_FLAGS, MAC_FILTER.ACCEPT_GRP | (assoc ? 0 : MAC_FILTER.IN_BEACON));
+    // ac[] in the order BK, BE, VI, VO (Linux's iwl_mvm_ac_to_tx_fifo), then the multicast entry.
+    const edca = [[15, 1023, 7, TX_FIFO.BK], [15, 1023, 3, TX_FIFO.BE], [7, 15, 2, TX_FIFO.VI], [3, 7, 2, TX_FIFO.VO]] as const;
+    edca.forEach(([cwMin, cwMax, aifsn, fifo], i) => {
+      const o = MAC_CONTEXT.AC + i * MAC_CONTEXT.AC_SIZE;
+      p.u16(o + AC_QOS.CW_MIN, cwMin).u16(o + AC_QOS.CW_MAX, cwMax).u8(o + AC_QOS.AIFSN, aifsn).u8(o + AC_QOS.FIFOS_MASK, 1 << fifo);
+    });
+    if (assoc) {
+      p.u32(MAC_CONTEXT.STA_IS_ASSOC, 1).u32(MAC_CONTEXT.STA_BI, 100).u32(MAC_CONTEXT.STA_DTIM_INTERVAL, 100)
+        .u32(MAC_CONTEXT.STA_LISTEN_INTERVAL, 10).u32(MAC_CONTEXT.STA_ASSOC_ID, aid);
+    }
+    return p.b;
   }
 
   protected bindingCmd(action: number): Uint8Array {
@@ -33,6 +55,28 @@ export abstract class MvmMlme extends MvmScan {
       .u32(BINDING_CONTEXT.ID_AND_COLOR, idAndColor(PHY_ID, 0)).u32(BINDING_CONTEXT.ACTION, action)
       .u32(BINDING_CONTEXT.MACS, idAndColor(MAC_ID, 0)).u32(BINDING_CONTEXT.MACS + 4, FW_CTXT_INVALID)
       .u32(BINDING_CONTEXT.MACS + 8, FW_CTXT_INVALID).u32(BINDING_CONTEXT.PHY, idAndColor(PHY_ID, 0)).b;
+  }
+
+  /** iwl_mvm_add_sta (ADD_STA v7): the AP station on our MAC context, TX on the management and data queues. */
+  protected addStaCmd(bssid: Uint8Array, aid: number, modify: boolean): Uint8Array {
+    return new Payload(ADD_STA.SIZE).u8(ADD_STA.ADD_MODIFY, modify ? STA_MODE.MODIFY : STA_MODE.ADD)
+      .u16(ADD_STA.TID_DISABLE_TX, 0xffff).u32(ADD_STA.MAC_ID_N_COLOR, idAndColor(MAC_ID, 0)).bytes(ADD_STA.ADDR, bssid)
+      .u8(ADD_STA.STA_ID, STA_ID_AP).u32(ADD_STA.STATION_FLAGS, 0).u32(ADD_STA.STATION_FLAGS_MSK, 0)
+      .u16(ADD_STA.ASSOC_ID, aid).u32(ADD_STA.TFD_QUEUE_MSK, (1 << TXQ.MGMT) | (1 << TXQ.DATA)).b;
+  }
+
+  /** A link-quality table of the band's basic rate on the first antenna (no rate scaling in this driver). */
+  protected lqCmd(channel: number): Uint8Array {
+    const p = new Payload(LQ_CMD.SIZE).u8(LQ_CMD.STA_ID, STA_ID_AP).u8(LQ_CMD.SINGLE_STREAM_ANT_MSK, this.txChains() & 1 ? 1 : this.txChains());
+    const rate = this.rateFor(channel);
+    for (let i = 0; i < LQ_CMD.RS_TABLE_SIZE; i++) p.u32(LQ_CMD.RS_TABLE + 4 * i, rate);
+    return p.b;
+  }
+
+  /** iwl_mvm_power_update_mac: power save off for our MAC (CAM). */
+  protected macPowerCmd(): Uint8Array {
+    return new Payload(MAC_POWER_CMD.SIZE).u32(MAC_POWER_CMD.ID_AND_COLOR, idAndColor(MAC_ID, 0)).u16(MAC_POWER_CMD.FLAGS, 0)
+      .u16(MAC_POWER_CMD.KEEP_ALIVE_SECONDS, 25).b;
   }
 
   /** Connects to the strongest open BSS named `ssid`. 0 or -errno. */
@@ -86,17 +130,17 @@ export abstract class MvmMlme extends MvmScan {
     let r = yield* this.cmdOk(CMD.PHY_CONTEXT, this.phyCtxt(FW_CTXT_ACTION.ADD, bss.channel));
     if (r < 0) return r;
     c.phy = true;
-    r = yield* this.cmdOk(CMD.MAC_CONTEXT, this.macCtxt(FW_CTXT_ACTION.ADD, bss.bssidBytes, false, 0));
+    r = yield* this.cmdOk(CMD.MAC_CONTEXT, this.macCtxt(FW_CTXT_ACTION.ADD, bss.bssidBytes, false, 0, bss.channel));
     if (r < 0) return r;
     c.mac = true;
     r = yield* this.cmdOk(CMD.BINDING_CONTEXT, this.bindingCmd(FW_CTXT_ACTION.ADD));
     if (r < 0) return r;
     c.binding = true;
-    const sta = new Payload(ADD_STA.SIZE).u8(ADD_STA.ADD_MODIFY, 0).u8(ADD_STA.STA_ID, STA_ID_AP)
-      .u32(ADD_STA.MAC_ID_N_COLOR, idAndColor(MAC_ID, 0)).bytes(ADD_STA.ADDR, bss.bssidBytes).u32(ADD_STA.STATION_FLAGS, 0);
-    r = yield* this.cmdOk(CMD.ADD_STA, sta.b, { okStatus: ADD_STA_SUCCESS });
+    r = yield* this.cmdOk(CMD.ADD_STA, this.addStaCmd(bss.bssidBytes, 0, false), { okStatus: ADD_STA_SUCCESS });
     if (r < 0) return r;
     c.sta = true;
+    r = yield* this.cmdOk(CMD.LQ, this.lqCmd(bss.channel));
+    if (r < 0) return r;
 
     const own = this.nvm!.mac;
     // Authentication (open system).
@@ -122,10 +166,12 @@ export abstract class MvmMlme extends MvmScan {
       return -ECONNREFUSED;
     }
     c.aid = as.aid;
-    r = yield* this.cmdOk(CMD.MAC_CONTEXT, this.macCtxt(FW_CTXT_ACTION.MODIFY, bss.bssidBytes, true, as.aid));
+    r = yield* this.cmdOk(CMD.MAC_CONTEXT, this.macCtxt(FW_CTXT_ACTION.MODIFY, bss.bssidBytes, true, as.aid, bss.channel));
     if (r < 0) return r;
     c.assoc = true;
-    return 0;
+    r = yield* this.cmdOk(CMD.ADD_STA, this.addStaCmd(bss.bssidBytes, as.aid, true), { okStatus: ADD_STA_SUCCESS });
+    if (r < 0) return r;
+    return yield* this.cmdOk(CMD.MAC_PM_POWER_TABLE, this.macPowerCmd());
   }
 
   /** Sends a management frame (up to mgmtRetries times) and waits for the answer of one of `stypes` from the BSS. */
@@ -158,7 +204,7 @@ export abstract class MvmMlme extends MvmScan {
   protected *teardown(c: Connection): Co<void> {
     if (c.assoc) {
       c.assoc = false;
-      yield* this.cmdOk(CMD.MAC_CONTEXT, this.macCtxt(FW_CTXT_ACTION.MODIFY, c.bss.bssidBytes, false, 0));
+      yield* this.cmdOk(CMD.MAC_CONTEXT, this.macCtxt(FW_CTXT_ACTION.MODIFY, c.bss.bssidBytes, false, 0, c.bss.channel));
     }
     if (c.sta) {
       c.sta = false;
@@ -170,7 +216,7 @@ export abstract class MvmMlme extends MvmScan {
     }
     if (c.mac) {
       c.mac = false;
-      yield* this.cmdOk(CMD.MAC_CONTEXT, this.macCtxt(FW_CTXT_ACTION.REMOVE, c.bss.bssidBytes, false, 0));
+      yield* this.cmdOk(CMD.MAC_CONTEXT, this.macCtxt(FW_CTXT_ACTION.REMOVE, c.bss.bssidBytes, false, 0, c.bss.channel));
     }
     if (c.phy) {
       c.phy = false;

@@ -2,7 +2,7 @@
  * The mvm op mode as the transport sees it (Linux mvm/ops.c): notification dispatch, firmware error and RF-kill handling, status and shutdown.
  */
 import type { Co } from '../../../sim/scheduler.js';
-import { CMD, PHY_DB, RX_MPDU, RX_PHY, TXQ, cmdName, seqQueue } from '../fw/api.js';
+import { CMD, ERROR_RESP, PHY_DB, RX_MPDU, RX_PHY, TXQ, cmdName, seqQueue } from '../fw/api.js';
 import { type IwlOpMode, type RxPacket } from '../trans-api.js';
 import { MvmRx } from './rx.js';
 import { le16, le32, hex } from './core.js';
@@ -32,10 +32,17 @@ export class IwlMvm extends MvmRx implements IwlOpMode {
         if (seqQueue(pkt.seq) !== TXQ.CMD) this.txResp(pkt);
         return;
       case CMD.REPLY_ERROR: {
+        // iwl_mvm_rx_fw_error: struct iwl_error_resp.
         const p = pkt.payload;
-        this.err(`FW error in SYNC CMD ${cmdName(p[1] ?? 0)}: error type ${p[0] ?? 0}, seq ${hex(le16(p, 4), 4)}, info ${hex(le32(p, 8), 8)}`);
+        if (p.length < ERROR_RESP.SIZE) { this.warn(`short REPLY_ERROR (${p.length} bytes)`); return; }
+        const ts = le32(p, ERROR_RESP.TIMESTAMP) + le32(p, ERROR_RESP.TIMESTAMP + 4) * 0x100000000;
+        this.err(`FW Error notification: type ${hex(le32(p, ERROR_RESP.ERROR_TYPE), 8)} cmd_id ${hex(p[ERROR_RESP.CMD_ID] ?? 0, 2)} (${cmdName(p[ERROR_RESP.CMD_ID] ?? 0)})`);
+        this.err(`FW Error notification: seq ${hex(le16(p, ERROR_RESP.BAD_CMD_SEQ_NUM), 4)} service ${hex(le32(p, ERROR_RESP.ERROR_SERVICE), 8)}`);
+        this.err(`FW Error notification: timestamp 0x${ts.toString(16).padStart(16, '0')}`);
         return;
       }
+      case CMD.TIME_EVENT_NOTIFICATION:
+        return;
       case CMD.SCAN_ITERATION_COMPLETE_UMAC:
         this.dbg(`scan iteration complete: uid ${le32(pkt.payload, 0)}, ${pkt.payload[4] ?? 0} channel(s)`);
         return;

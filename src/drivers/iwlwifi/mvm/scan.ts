@@ -3,7 +3,11 @@
  */
 import type { Co } from '../../../sim/scheduler.js';
 import { EBUSY, EIO, ETIMEDOUT } from '../../../kernel/errno.js';
-import { CMD, SCAN_ABORT_SIZE, SCAN_CFG, SCAN_COMPLETE, SCAN_GEN_FLAGS_ITER_COMPLETE, SCAN_REQ, SCAN_STATUS_ABORTED, SCAN_STATUS_DONE, STA_ID_AUX } from '../fw/api.js';
+import {
+  CMD, SCAN_ABORT_UMAC, SCAN_CHANNEL_CFG, SCAN_COMPLETE, SCAN_CONFIG, SCAN_CONFIG_FLAG, SCAN_CONFIG_RATES_ALL, SCAN_PRIORITY,
+  SCAN_REQ_UMAC, SCAN_REQ_UMAC_TAIL, SCAN_STATUS_ABORTED, SCAN_STATUS_DONE, STA_ID_AUX, UMAC_SCAN_GEN_FLAGS,
+} from '../fw/api.js';
+import { ratesFor } from '../mac80211/ieee80211.js';
 import { CAPA, DEFAULT_N_SCAN_CHANNELS } from '../fw/file.js';
 import { ENETDOWN, EOPNOTSUPP, ERFKILL } from './errno.js';
 import { MvmFw } from './fw.js';
@@ -27,11 +31,18 @@ export abstract class MvmScan extends MvmFw {
       this.warn(`firmware has no UMAC scan (capability ${CAPA.UMAC_SCAN}); scanning is not available (the LMAC scan API is not supported)`);
       return 0;
     }
+    // iwl_mvm_config_scan: the channel array is sized by N_SCAN_CHANNELS; unused entries stay 0.
     const ch = this.scanChannels();
-    const p = new Payload(SCAN_CFG.HDR + ch.length)
-      .u32(SCAN_CFG.FLAGS, 0).u32(SCAN_CFG.TX_CHAINS, this.txChains()).u32(SCAN_CFG.RX_CHAINS, this.rxChains())
-      .bytes(SCAN_CFG.MAC, this.nvm!.mac).u8(SCAN_CFG.BCAST_STA_ID, STA_ID_AUX).u8(SCAN_CFG.N_CHANNELS, ch.length)
-      .bytes(SCAN_CFG.CHANNELS, Uint8Array.from(ch));
+    const n = Math.max(this.image.nScanChannels ?? DEFAULT_N_SCAN_CHANNELS, ch.length);
+    const F = SCAN_CONFIG_FLAG;
+    const flags = F.ACTIVATE | F.ALLOW_CHUB_REQS | F.SET_TX_CHAINS | F.SET_RX_CHAINS | F.SET_AUX_STA_ID | F.SET_ALL_TIMES
+      | F.SET_LEGACY_RATES | F.SET_MAC_ADDR | F.SET_CHANNEL_FLAGS | F.SET_ALL_DWELL;
+    const p = new Payload(SCAN_CONFIG.SIZE + n)
+      .u32(SCAN_CONFIG.FLAGS, flags).u32(SCAN_CONFIG.TX_CHAINS, this.txChains()).u32(SCAN_CONFIG.RX_CHAINS, this.rxChains())
+      .u32(SCAN_CONFIG.LEGACY_RATES, SCAN_CONFIG_RATES_ALL).u32(SCAN_CONFIG.OUT_OF_CHANNEL_TIME, 120).u32(SCAN_CONFIG.SUSPEND_TIME, 120)
+      .u8(SCAN_CONFIG.DWELL, 10).u8(SCAN_CONFIG.DWELL + 1, 110).u8(SCAN_CONFIG.DWELL + 2, 44).u8(SCAN_CONFIG.DWELL + 3, 90)
+      .bytes(SCAN_CONFIG.MAC_ADDR, this.nvm!.mac).u8(SCAN_CONFIG.BCAST_STA_ID, STA_ID_AUX).u8(SCAN_CONFIG.CHANNEL_FLAGS, 0)
+      .bytes(SCAN_CONFIG.CHANNEL_ARRAY, Uint8Array.from(ch));
     return yield* this.cmdOk(CMD.SCAN_CFG, p.b);
   }
 
@@ -113,33 +124,66 @@ export abstract class MvmScan extends MvmFw {
     }
   }
 
+  /**
+   * The probe request template (iwl_mvm_build_scan_probe): the 802.11
+   * header with an empty SSID element (the firmware fills in the SSID), the
+   * per-band rates, no common IEs.
+   */
+  protected probeTemplate(p: Payload, tail: number): void {
+    const T = SCAN_REQ_UMAC_TAIL;
+    const buf = new Uint8Array(T.BUF_SIZE);
+    const bcast = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+    buf.set([0x40, 0x00, 0x00, 0x00, ...bcast, ...this.nvm!.mac, ...bcast, 0x00, 0x00, 0x00, 0x00], 0);
+    let o = 26;
+    const seg = (at: number, off: number, len: number): void => { p.u16(tail + at, off).u16(tail + at + 2, len); };
+    seg(T.MAC_HEADER, 0, 26);
+    [1, 36].forEach((channel, band) => {
+      const { rates, ext } = ratesFor(channel);
+      const start = o;
+      buf.set([1, rates.length, ...rates], o); o += 2 + rates.length;
+      if (ext.length > 0) { buf.set([50, ext.length, ...ext], o); o += 2 + ext.length; }
+      seg(T.BAND_DATA + 4 * band, start, o - start);
+    });
+    seg(T.COMMON_DATA, o, 0);
+    p.bytes(tail + T.BUF, buf);
+  }
+
   protected *doScan(ssid: string | undefined): Co<number> {
     if (!this.umacScan) return -EOPNOTSUPP;
     const uid = ++this.scanUid;
     const ch = this.scanChannels();
-    // As cfg80211: the wildcard SSID makes the scan active (probe requests on channels that allow it), plus a directed probe if asked.
-    const ssids = ssid === undefined || ssid === '' ? [''] : ['', ssid];
-    const p = new Payload(Math.max(SCAN_REQ.HDR, SCAN_REQ.CHANNELS) + ch.length + ssids.length * SCAN_REQ.SSID_ENTRY)
-      .u32(SCAN_REQ.FLAGS, 0).u32(SCAN_REQ.UID, uid).u32(SCAN_REQ.OOC_PRIORITY, 2)
-      .u16(SCAN_REQ.GENERAL_FLAGS, SCAN_GEN_FLAGS_ITER_COMPLETE)
-      .u16(SCAN_REQ.ACTIVE_DWELL, 10).u16(SCAN_REQ.PASSIVE_DWELL, 110)
-      .u8(SCAN_REQ.N_CHANNELS, ch.length).u8(SCAN_REQ.N_SSIDS, ssids.length)
-      .bytes(SCAN_REQ.CHANNELS, Uint8Array.from(ch));
-    ssids.forEach((s, i) => {
+    // As cfg80211 and iwl_mvm_scan_umac: the wildcard SSID goes in the template (active scan on channels that
+    // allow it); a named SSID becomes direct_scan[0], probed for on every channel (bit 0 of each channel's flags).
+    const direct = ssid === undefined || ssid === '' ? [] : [ssid];
+    const tail = SCAN_REQ_UMAC.DATA + ch.length * SCAN_CHANNEL_CFG.SIZE;
+    const G = UMAC_SCAN_GEN_FLAGS;
+    const p = new Payload(tail + SCAN_REQ_UMAC_TAIL.SIZE)
+      .u32(SCAN_REQ_UMAC.FLAGS, 0).u32(SCAN_REQ_UMAC.UID, uid).u32(SCAN_REQ_UMAC.OOC_PRIORITY, SCAN_PRIORITY.HIGH)
+      .u16(SCAN_REQ_UMAC.GENERAL_FLAGS, G.PASS_ALL | G.ITER_COMPLETE | (direct.length > 0 ? G.PRE_CONNECT : 0))
+      .u8(SCAN_REQ_UMAC.ACTIVE_DWELL, 10).u8(SCAN_REQ_UMAC.PASSIVE_DWELL, 110).u8(SCAN_REQ_UMAC.FRAGMENTED_DWELL, 44)
+      .u32(SCAN_REQ_UMAC.SCAN_PRIORITY, SCAN_PRIORITY.HIGH)
+      .u8(SCAN_REQ_UMAC.CHANNEL_FLAGS, 0).u8(SCAN_REQ_UMAC.N_CHANNELS, ch.length);
+    ch.forEach((c, i) => {
+      const e = SCAN_REQ_UMAC.DATA + i * SCAN_CHANNEL_CFG.SIZE;
+      p.u32(e + SCAN_CHANNEL_CFG.FLAGS, (1 << direct.length) - 1).u8(e + SCAN_CHANNEL_CFG.CHANNEL_NUM, c).u8(e + SCAN_CHANNEL_CFG.ITER_COUNT, 1);
+    });
+    p.u8(tail + SCAN_REQ_UMAC_TAIL.SCHEDULE + 2, 1); // one iteration
+    this.probeTemplate(p, tail);
+    direct.forEach((s, i) => {
       const b = new TextEncoder().encode(s).subarray(0, 32);
-      const o = SCAN_REQ.CHANNELS + ch.length + i * SCAN_REQ.SSID_ENTRY;
+      const o = tail + SCAN_REQ_UMAC_TAIL.DIRECT_SCAN + i * SCAN_REQ_UMAC_TAIL.SSID_IE_SIZE;
       p.u8(o, 0).u8(o + 1, b.length).bytes(o + 2, b);
     });
     this.bss.clear();
     const w = this.notif.add([CMD.SCAN_COMPLETE_UMAC], (pkt) => le32(pkt.payload, SCAN_COMPLETE.UID) === uid);
-    this.info(`scan ${uid}: ${ch.length} channels${ssids.length > 1 ? `, directed probe for "${ssids[1]}"` : ''}`);
+    this.info(`scan ${uid}: ${ch.length} channels${direct.length > 0 ? `, directed probe for "${direct[0]}"` : ''}`);
     const r = yield* this.cmdOk(CMD.SCAN_REQ_UMAC, p.b);
     if (r < 0) { this.notif.remove(w); return r; }
     const wr = yield* this.notif.wait(w, this.cfg.scanTimeoutMs);
     if (wr === -ETIMEDOUT) {
       this.err(`scan ${uid} timed out after ${this.cfg.scanTimeoutMs} ms: aborting`);
       const aw = this.notif.add([CMD.SCAN_COMPLETE_UMAC], (pkt) => le32(pkt.payload, SCAN_COMPLETE.UID) === uid);
-      const ar = yield* this.cmdOk(CMD.SCAN_ABORT_UMAC, new Payload(SCAN_ABORT_SIZE).u32(0, uid).b);
+      const ar = yield* this.cmdOk(CMD.SCAN_ABORT_UMAC, new Payload(SCAN_ABORT_UMAC.SIZE).u32(SCAN_ABORT_UMAC.UID, uid).u32(SCAN_ABORT_UMAC.FLAGS, 0).b);
       if (ar < 0) this.notif.remove(aw);
       else yield* this.notif.wait(aw, 200);
       return -ETIMEDOUT;

@@ -2,12 +2,15 @@
  * Transmit path (Linux mvm/tx.c): TX command, TX responses and queue flow control, the netdev xmit.
  */
 import { EAGAIN, EINVAL, EIO, ENOSPC } from '../../../kernel/errno.js';
-import { RATE_MCS_CCK, RATE_PLCP_1M, RATE_PLCP_6M, STA_ID_AP, TX_CMD, TX_CMD_FLG_ACK, TX_RESP, TX_STATUS, TXQ, seqIndex, seqQueue } from '../fw/api.js';
+import {
+  RATE_MCS_ANT_POS, RATE_MCS_CCK, RATE_PLCP_1M, RATE_PLCP_6M, STA_ID_AP, TX_CMD, TX_CMD_FLG_ACK, TX_CMD_FLG_BT_DIS, TX_CMD_LIFE_TIME_INFINITE,
+  TX_RESP, TX_RETRY, TX_STATUS, TX_STATUS_MSK, TXQ, seqIndex, seqQueue,
+} from '../fw/api.js';
 import { type RxPacket } from '../trans-api.js';
 import { ETH_HLEN, HDR_LEN_3ADDR, ethToWlan, isMulticast } from '../mac80211/ieee80211.js';
 import { ENETDOWN } from './errno.js';
 import { MvmNvm } from './nvm.js';
-import { Payload, le32, hex, TXQ_STOP_SPACE, TXQ_WAKE_SPACE, MAX_ETH_FRAME } from './core.js';
+import { Payload, le16, le32, hex, TXQ_STOP_SPACE, TXQ_WAKE_SPACE, MAX_ETH_FRAME } from './core.js';
 
 export abstract class MvmTx extends MvmNvm {
   // ---- TX (mvm/tx.c) ------------------------------------------------------------------------
@@ -15,8 +18,18 @@ export abstract class MvmTx extends MvmNvm {
     const q = seqQueue(pkt.seq);
     const idx = seqIndex(pkt.seq);
     const p = pkt.payload;
-    const status = p.length >= TX_RESP.SIZE ? le32(p, TX_RESP.STATUS) & 0xff : 0;
-    const freed = this.trans.reclaim(q, (idx + 1) & 0xff);
+    // iwl_mvm_rx_tx_cmd_single: frame_count statuses from byte 36, then the SCD SSN, the index to reclaim up to.
+    const frames = p[TX_RESP.FRAME_COUNT] ?? 0;
+    const ssnAt = TX_RESP.STATUS + frames * TX_RESP.AGG_STATUS_SIZE;
+    if (frames !== 1 || p.length < ssnAt + 4) {
+      this.err(`TX response on queue ${q} index ${idx}: ${p.length} bytes for ${frames} frame(s), expected ${TX_RESP.STATUS + 8} for one`);
+      this.stats.txFailed++;
+      return;
+    }
+    const status = le16(p, TX_RESP.STATUS) & TX_STATUS_MSK;
+    const ssn = le32(p, ssnAt) & 0xfff;
+    if ((ssn & 0xff) !== ((idx + 1) & 0xff)) this.dbg(`TX response on queue ${q} index ${idx}: SCD SSN ${ssn}`);
+    const freed = this.trans.reclaim(q, ssn & 0xff);
     if (status !== TX_STATUS.SUCCESS) {
       this.stats.txFailed++;
       this.dbg(`TX on queue ${q} index ${idx} failed: status ${hex(status, 2)} (${p[TX_RESP.FAILURE_FRAME] ?? 0} retries)`);
@@ -29,17 +42,24 @@ export abstract class MvmTx extends MvmNvm {
   }
 
 
+  /** Valid TX antennas (fw.ts). */
+  protected abstract txChains(): number;
+
+  /** The band's basic rate on the first valid antenna (iwl_mvm_get_tx_rate for management frames). */
   protected rateFor(channel: number): number {
-    return channel <= 14 ? RATE_PLCP_1M | RATE_MCS_CCK : RATE_PLCP_6M;
+    const ant = (this.txChains() & 1) !== 0 ? 1 : this.txChains() & 2 ? 2 : 4;
+    return (channel <= 14 ? RATE_PLCP_1M | RATE_MCS_CCK : RATE_PLCP_6M) | (ant << RATE_MCS_ANT_POS);
   }
 
-  protected txCmd(len: number, channel: number, ack: boolean, staId: number): Uint8Array {
+  /** iwl_mvm_set_tx_cmd (TX_CMD v6): length, flags, rate, station, retry limits, infinite life time. */
+  protected txCmd(len: number, channel: number, ack: boolean, staId: number, mgmt: boolean): Uint8Array {
     return new Payload(TX_CMD.SIZE)
       .u16(TX_CMD.LEN, len).u16(TX_CMD.OFFLOAD_ASSIST, 0)
-      .u32(TX_CMD.TX_FLAGS, ack ? TX_CMD_FLG_ACK : 0)
+      .u32(TX_CMD.TX_FLAGS, (ack ? TX_CMD_FLG_ACK : 0) | TX_CMD_FLG_BT_DIS)
       .u32(TX_CMD.RATE_N_FLAGS, this.rateFor(channel))
-      .u8(TX_CMD.STA_ID, staId).u8(TX_CMD.SEC_CTL, 0).u8(TX_CMD.TID, 0)
-      .u32(TX_CMD.LIFE_TIME, 0xffffffff).b;
+      .u8(TX_CMD.STA_ID, staId).u8(TX_CMD.SEC_CTL, 0).u8(TX_CMD.TID_TSPEC, 0)
+      .u32(TX_CMD.LIFE_TIME, TX_CMD_LIFE_TIME_INFINITE)
+      .u8(TX_CMD.RTS_RETRY_LIMIT, TX_RETRY.RTS).u8(TX_CMD.DATA_RETRY_LIMIT, mgmt ? TX_RETRY.MGMT : TX_RETRY.DATA).b;
   }
 
   /** Queues an 802.11 frame on `queue`; 0 or -errno (-ENOSPC: ring full). */
@@ -47,7 +67,7 @@ export abstract class MvmTx extends MvmNvm {
     if (this.firmwareDead) return -EIO;
     const skb = this.k.alloc_skb(frame.length, queue === TXQ.DATA ? 'iwlwifi:tx-data' : 'iwlwifi:tx-mgmt');
     this.k.skb_put_data(skb, frame);
-    const r = this.trans.tx(queue, this.txCmd(frame.length, channel, ack, STA_ID_AP), skb, HDR_LEN_3ADDR);
+    const r = this.trans.tx(queue, this.txCmd(frame.length, channel, ack, STA_ID_AP, queue !== TXQ.DATA), skb, HDR_LEN_3ADDR);
     if (r < 0) this.k.kfree_skb(skb);
     return r;
   }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeSimfSections, SIMRUN_CAPA, encodeVer } from '../../../../src/devices/iwlwifi/firmware/index.js';
 import {
-  ALIVE_STATUS_ERR, ALIVE_STATUS_OK, ALIVE_V3, BT_CONFIG_SIZE, CMD, GROUP, INIT_COMPLETE_SIZE, NVM_ACCESS, PHY_CONFIGURATION,
+  ALIVE_STATUS_ERR, ALIVE_STATUS_OK, ALIVE_V3, CMD, GROUP, INIT_COMPLETE_SIZE, NVM_ACCESS, PHY_CONFIGURATION,
   SEQ_UNSOLICITED,
 } from '../../../../src/devices/iwlwifi/fw-api.js';
 import { INT, SCD_SRAM_BASE_VALUE } from '../../../../src/devices/iwlwifi/regs.js';
@@ -132,7 +132,7 @@ describe('FwFaults', () => {
   it('hwErrorDuringInit: HW_ERR right after the PHY_CONFIGURATION response, then silence', () => {
     const r = rig({ faults: { hwErrorDuringInit: true } });
     boot(r);
-    send(r, CMD.BT_CONFIG, 0, new Uint8Array(BT_CONFIG_SIZE));
+    send(r, CMD.BT_CONFIG, 0, le([3, 4], [0, 4]));
     send(r, CMD.PHY_CONFIGURATION, 0, new Uint8Array(PHY_CONFIGURATION.SIZE));
     r.host.run(100 * MS);
     const posted = r.host.take();
@@ -179,7 +179,7 @@ describe('halt and determinism', () => {
     const runOnce = (seed: number) => {
       const r = rig({ seed });
       const out = boot(r);
-      send(r, CMD.BT_CONFIG, 0, new Uint8Array(BT_CONFIG_SIZE));
+      send(r, CMD.BT_CONFIG, 0, le([3, 4], [0, 4]));
       send(r, CMD.NVM_ACCESS, 0, le([0, 1], [0, 1], [1, 2], [0, 2], [2048, 2]));
       send(r, CMD.PHY_CONFIGURATION, 0, new Uint8Array(PHY_CONFIGURATION.SIZE));
       r.host.run(100 * MS);

@@ -6,7 +6,7 @@ import { Rng } from '../../../../src/sim/rng.js';
 import { MemoryTracer } from '../../../../src/sim/tracer.js';
 import { parseFirmware, type ImageKind, type Section } from '../../../../src/devices/iwlwifi/firmware/index.js';
 import type { FirmwareHost } from '../../../../src/devices/iwlwifi/fw-cpu-api.js';
-import { CMD_HDR_NARROW, CMD_HDR_WIDE, NVM_SKU, RX_MPDU, SCAN_CFG, SCAN_REQ, seqOf, TX_CMD } from '../../../../src/devices/iwlwifi/fw-api.js';
+import { CMD_HDR_NARROW, CMD_HDR_WIDE, NVM_SKU, RX_MPDU, seqOf } from '../../../../src/devices/iwlwifi/fw-api.js';
 import { SCD, SCD_SRAM_BASE_VALUE } from '../../../../src/devices/iwlwifi/regs.js';
 import type { AirFrame } from '../../../../src/devices/iwlwifi/rf/types.js';
 import { createFirmwareCpu, type AirLike, type FwConfig, type FwFaults } from '../../../../src/devices/iwlwifi/fw/index.js';
@@ -157,26 +157,50 @@ export function le(...words: [number, 1 | 2 | 4][]): Uint8Array {
   return b;
 }
 
-export function scanCfgPayload(mac: Uint8Array, channels: number[]): Uint8Array {
-  const b = new Uint8Array(SCAN_CFG.CHANNELS + channels.length);
-  b.set(mac, SCAN_CFG.MAC);
-  b[SCAN_CFG.N_CHANNELS] = channels.length;
-  b.set(channels, SCAN_CFG.CHANNELS);
+/** SCAN_CFG as Linux's iwl_scan_config_v1 lays it out: MAC at 28, broadcast station at 34, channel array at 36 (zero padded). */
+export function scanCfgPayload(mac: Uint8Array, channels: number[], arraySize = 52): Uint8Array {
+  const b = new Uint8Array(36 + Math.max(arraySize, channels.length));
+  b.set(mac, 28);
+  b[34] = 15;
+  b.set(channels, 36);
   return b;
 }
 
+/**
+ * SCAN_REQ_UMAC (v1) as Linux's iwl_mvm_scan_umac builds it: dwells at
+ * 16-19, channel count at 33, 8-byte channel entries from 36 (flags = SSID
+ * bitmap, channel at +4), then the 1220-byte tail: probe template segments
+ * at +12 (mac_header), +16/+20 (bands), +24 (common), buffer at +28,
+ * direct_scan SSIDs at +540.
+ */
 export function scanReqPayload(uid: number, channels: number[], ssids: string[], genFlags = 0, activeDwell = 0, passiveDwell = 0): Uint8Array {
-  const b = new Uint8Array(SCAN_REQ.CHANNELS + channels.length + ssids.length * SCAN_REQ.SSID_ENTRY);
+  const direct = ssids.filter((s) => s !== '');
+  const tail = 36 + 8 * channels.length;
+  const b = new Uint8Array(tail + 1220);
   const d = dv(b);
-  d.setUint32(SCAN_REQ.UID, uid, true);
-  d.setUint16(SCAN_REQ.GENERAL_FLAGS, genFlags, true);
-  d.setUint16(SCAN_REQ.ACTIVE_DWELL, activeDwell, true);
-  d.setUint16(SCAN_REQ.PASSIVE_DWELL, passiveDwell, true);
-  b[SCAN_REQ.N_CHANNELS] = channels.length;
-  b[SCAN_REQ.N_SSIDS] = ssids.length;
-  b.set(channels, SCAN_REQ.CHANNELS);
-  ssids.forEach((s, i) => {
-    const at = SCAN_REQ.CHANNELS + channels.length + i * SCAN_REQ.SSID_ENTRY;
+  d.setUint32(4, uid, true);
+  d.setUint16(12, genFlags | (ssids.length === 0 ? 1 << 3 : 0), true); // no SSID at all: PASSIVE, as Linux
+  b[17] = activeDwell;
+  b[18] = passiveDwell;
+  b[33] = channels.length;
+  channels.forEach((c, i) => {
+    d.setUint32(36 + 8 * i, (1 << direct.length) - 1, true);
+    b[36 + 8 * i + 4] = c;
+    b[36 + 8 * i + 5] = 1;
+  });
+  // Template: probe request header from MAC + empty SSID element; 2.4 GHz rates; 5 GHz rates.
+  const buf = tail + 28;
+  b.set([0x40, 0, 0, 0, 255, 255, 255, 255, 255, 255, ...MAC, 255, 255, 255, 255, 255, 255, 0, 0, 0, 0], buf);
+  const r24 = [1, 8, 0x82, 0x84, 0x8b, 0x96, 0x0c, 0x12, 0x18, 0x24];
+  const r5 = [1, 8, 0x8c, 0x12, 0x98, 0x24, 0xb0, 0x48, 0x60, 0x6c];
+  b.set(r24, buf + 26);
+  b.set(r5, buf + 26 + r24.length);
+  d.setUint16(tail + 12, 0, true); d.setUint16(tail + 14, 26, true);
+  d.setUint16(tail + 16, 26, true); d.setUint16(tail + 18, r24.length, true);
+  d.setUint16(tail + 20, 26 + r24.length, true); d.setUint16(tail + 22, r5.length, true);
+  d.setUint16(tail + 24, 26 + r24.length + r5.length, true); d.setUint16(tail + 26, 0, true);
+  direct.forEach((s, i) => {
+    const at = tail + 540 + i * 34;
     b[at + 1] = s.length;
     b.set(new TextEncoder().encode(s), at + 2);
   });
@@ -193,13 +217,15 @@ export function mgmt(fc: number, a1: Uint8Array, a2: Uint8Array, a3: Uint8Array,
   return f;
 }
 
-export function txPayload(staId: number, frame: Uint8Array, rateNFlags = 10 | (1 << 9)): Uint8Array {
-  const b = new Uint8Array(TX_CMD.SIZE + frame.length);
+/** iwl_tx_cmd (v6, 56 bytes): len at 0, rate_n_flags at 12, sta_id at 16, data_retry_limit at 50; the frame at 56. */
+export function txPayload(staId: number, frame: Uint8Array, rateNFlags = 10 | (1 << 9), retryLimit = 0): Uint8Array {
+  const b = new Uint8Array(56 + frame.length);
   const d = dv(b);
-  d.setUint16(TX_CMD.LEN, frame.length, true);
-  d.setUint32(TX_CMD.RATE_N_FLAGS, rateNFlags, true);
-  b[TX_CMD.STA_ID] = staId;
-  b.set(frame, TX_CMD.SIZE);
+  d.setUint16(0, frame.length, true);
+  d.setUint32(12, rateNFlags, true);
+  b[16] = staId;
+  b[50] = retryLimit;
+  b.set(frame, 56);
   return b;
 }
 

@@ -1,12 +1,12 @@
 /** INIT flow: NVM reads, PHY configuration and calibration; command errors; the runtime PHY DB rule. */
 import { describe, expect, it } from 'vitest';
 import {
-  BT_CONFIG_SIZE, CMD, GROUP, INIT_COMPLETE_SIZE, NVM_ACCESS_RESP, NVM_CHANNELS, NVM_CHANNEL_ACTIVE, NVM_CHANNEL_VALID, NVM_HW,
-  NVM_READ_BAD_SECTION, NVM_READ_OK, NVM_SECTION, NVM_SKU, NVM_SW, PHY_CONFIGURATION, PHY_DB, PHY_DB_TYPE, REPLY_ERROR_SIZE,
+  CMD, GROUP, INIT_COMPLETE_SIZE, NVM_ACCESS_RESP, NVM_CHANNELS, NVM_CHANNEL_ACTIVE, NVM_CHANNEL_VALID, NVM_HW,
+  NVM_READ_BAD_SECTION, NVM_READ_OK, NVM_SECTION, NVM_SKU, NVM_SW, PHY_CONFIGURATION, PHY_DB, PHY_DB_TYPE, REPLY_ERROR,
   SEQ_UNSOLICITED, STATUS_BAD_PARAM, STATUS_OK, TX_ANT_CONFIG_SIZE,
 } from '../../../../src/devices/iwlwifi/fw-api.js';
 import { NVM_SIZES } from '../../../../src/devices/iwlwifi/fw/index.js';
-import { MAC, MS, boot, le, rig, send, u16, u32, type Rig } from './helpers.js';
+import { MAC, MS, US, boot, le, rig, send, u16, u32, type Rig } from './helpers.js';
 
 const nvmReq = (type: number, offset: number, length: number) => le([0, 1], [0, 1], [type, 2], [offset, 2], [length, 2]);
 
@@ -101,7 +101,7 @@ describe('INIT flow', () => {
     boot(r);
     const t0 = r.host.queue.now;
     const seqs = [
-      send(r, CMD.BT_CONFIG, 0, new Uint8Array(BT_CONFIG_SIZE)),
+      send(r, CMD.BT_CONFIG, 0, le([3, 4], [0, 4])),
       send(r, CMD.NVM_ACCESS, 0, nvmReq(NVM_SECTION.HW, 0, 2048)),
       send(r, CMD.TX_ANT_CONFIG, 0, le([3, 4])),
       send(r, CMD.PHY_CONFIGURATION, 0, new Uint8Array(PHY_CONFIGURATION.SIZE)),
@@ -129,20 +129,25 @@ describe('INIT flow', () => {
 });
 
 describe('command errors', () => {
-  it('unknown command and wrong-image command: REPLY_ERROR notification + guestErr', () => {
+  it('unknown command and wrong-image command: a 20-byte REPLY_ERROR notification (iwl_error_resp), no response, guestErr', () => {
     const r = rig();
     boot(r);
-    const s1 = send(r, 0x77, 0, new Uint8Array(4));
-    const s2 = send(r, CMD.ADD_STA, 0, new Uint8Array(20));
+    const s1 = send(r, 0x7e, 0, new Uint8Array(4));
+    const s2 = send(r, CMD.ADD_STA, 0, new Uint8Array(44));
     r.host.run(1 * MS);
-    const [e1, e2] = r.host.take();
-    expect(e1).toMatchObject({ cmd: CMD.REPLY_ERROR, seq: SEQ_UNSOLICITED });
-    expect(e1!.payload.length).toBe(REPLY_ERROR_SIZE);
-    expect(e1!.payload[1]).toBe(0x77);
-    expect(u16(e1!.payload, 4)).toBe(s1);
-    expect(e2!.payload[1]).toBe(CMD.ADD_STA);
-    expect(u16(e2!.payload, 4)).toBe(s2);
-    expect(e1!.payload[0]).not.toBe(e2!.payload[0]);
+    const posted = r.host.take();
+    expect(posted.map((p) => [p.cmd, p.seq])).toEqual([[CMD.REPLY_ERROR, SEQ_UNSOLICITED], [CMD.REPLY_ERROR, SEQ_UNSOLICITED]]);
+    const [e1, e2] = posted;
+    expect(e1!.payload.length).toBe(20);
+    expect(u32(e1!.payload, 0)).toBe(0); // error_type FW_ERR_UNKNOWN_CMD
+    expect(e1!.payload[4]).toBe(0x7e); // cmd_id
+    expect(u16(e1!.payload, 6)).toBe(s1); // bad_cmd_seq_num
+    expect(u32(e1!.payload, 8)).toBe(0); // error_service
+    const ts = u32(e1!.payload, 12) + u32(e1!.payload, 16) * 2 ** 32;
+    expect(ts).toBe(Math.floor(e1!.time / US));
+    expect(e2!.payload[4]).toBe(CMD.ADD_STA);
+    expect(u16(e2!.payload, 6)).toBe(s2);
+    expect([REPLY_ERROR.SIZE, REPLY_ERROR.CMD_ID, REPLY_ERROR.BAD_CMD_SEQ, REPLY_ERROR.ERROR_SERVICE, REPLY_ERROR.TIMESTAMP]).toEqual([20, 4, 6, 8, 12]);
     expect(r.host.errs.map((e) => e.code)).toEqual(['fw.reply-error', 'fw.reply-error']);
   });
 

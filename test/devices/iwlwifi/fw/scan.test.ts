@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CMD, GROUP, RATE_MCS_CCK, RATE_PLCP_1M, RATE_PLCP_6M, RX_MPDU, RX_MPDU_STATUS_CRC_OK, RX_MPDU_STATUS_OVERRUN_OK, RX_PHY,
-  RX_PHY_FLAGS_BAND_24, SCAN_COMPLETE, SCAN_GEN_FLAGS_ITER_COMPLETE, SCAN_GEN_FLAGS_PASSIVE, SCAN_ITER_COMPLETE_SIZE, SCAN_STATUS_ABORTED,
+  RX_PHY_FLAGS_BAND_24, SCAN_COMPLETE, SCAN_ITER_COMPLETE_SIZE, SCAN_STATUS_ABORTED,
   SCAN_STATUS_DONE, SEQ_UNSOLICITED, STATUS_BAD_PARAM, STATUS_OK, STATUS_UNSUPPORTED,
 } from '../../../../src/devices/iwlwifi/fw-api.js';
 import { FakeAir, IMAGE, MAC, MS, US, boot, mpduFrame, rig, scanCfgPayload, scanReqPayload, send, u16, u32, type Posted } from './helpers.js';
@@ -57,9 +57,8 @@ describe('SCAN_REQ_UMAC', () => {
 
     const rx = frames(posted);
     const heard = rx.map((f) => ({ fc: u16(mpduFrame(f.mpdu), 0), ch: u16(f.phy, RX_PHY.CHANNEL) }));
-    // Only AP1 (channel 6) answers the directed probe for "simnet".
-    expect(heard.filter((h) => h.fc === 0x50).map((h) => h.ch)).toEqual([6]);
-    // AP2 answers only probes for its SSID: none. Its beacons are heard if a TBTT falls in the 30 TU dwell.
+    // AP1 (channel 6) answers the wildcard probe and the directed probe for "simnet"; AP2 (36) the wildcard one only.
+    expect(heard.filter((h) => h.fc === 0x50).map((h) => h.ch)).toEqual([6, 6, 36]);
     for (const f of rx) {
       const ch = u16(f.phy, RX_PHY.CHANNEL);
       const frame = mpduFrame(f.mpdu);
@@ -73,21 +72,24 @@ describe('SCAN_REQ_UMAC', () => {
       expect(u32(f.phy, RX_PHY.RATE_N_FLAGS)).toBe(ch <= 14 ? RATE_PLCP_1M | RATE_MCS_CCK : RATE_PLCP_6M);
       expect([...frame.subarray(10, 16)]).toEqual([...ap.bssid]);
     }
-    // Probe requests on the air: channels 1, 6, 36 (52 is passive), SA = our MAC, broadcast DA, SSID IE.
+    // Probe requests on the air, built from the template: on channels 1, 6, 36 (52 is passive) the wildcard probe, then
+    // the directed one (bit 0 of each channel entry); SA = our MAC, broadcast DA, the SSID element filled in, the band's rates.
     const tx = r.host.airEvents().filter((e) => e.tx);
-    expect(tx.map((e) => e.channel)).toEqual([1, 6, 36]);
-    for (const e of tx) {
+    expect(tx.map((e) => e.channel)).toEqual([1, 1, 6, 6, 36, 36]);
+    tx.forEach((e, i) => {
       expect(u16(e.data, 0)).toBe(0x0040);
       expect([...e.data.subarray(4, 10)]).toEqual([255, 255, 255, 255, 255, 255]);
       expect([...e.data.subarray(10, 16)]).toEqual([...MAC]);
-      expect(new TextDecoder().decode(e.data.subarray(26, 26 + e.data[25]!))).toBe('simnet');
-      expect(e.data[26 + e.data[25]!]).toBe(1); // supported rates IE
-    }
-    expect(tx.map((e) => e.rate)).toEqual([2, 2, 12]);
+      expect(new TextDecoder().decode(e.data.subarray(26, 26 + e.data[25]!))).toBe(i % 2 === 0 ? '' : 'simnet');
+      const rates = e.data.subarray(26 + e.data[25]!);
+      expect([...rates.subarray(0, 3)]).toEqual(e.channel <= 14 ? [1, 8, 0x82] : [1, 8, 0x8c]); // the band segment
+      expect(u16(e.data, 22) & 0xf).toBe(0);
+    });
+    expect(tx.map((e) => e.rate)).toEqual([2, 2, 2, 2, 12, 12]);
     // Every RX frame is traced at its time.
     const rxAir = r.host.airEvents().filter((e) => !e.tx);
     expect(rxAir.map((e) => e.time)).toEqual(rx.map((f) => f.time));
-    expect(air.listens.map((l) => [l.channel, l.probe])).toEqual([[1, true], [6, true], [36, true], [52, false]]);
+    expect(air.listens.map((l) => [l.channel, l.probe])).toEqual([[1, true], [1, true], [6, true], [6, true], [36, true], [36, true], [52, false]]);
     expect(r.cpu.stats()).toMatchObject({ scans: 1, rxFrames: rx.length });
     expect(r.host.milestones('fw.scan-done')).toEqual([expect.objectContaining({ a: 0x1234, b: rx.length })]);
   });
@@ -95,7 +97,7 @@ describe('SCAN_REQ_UMAC', () => {
   it('passive scan hears beacons only, with the request dwell, and ITERATION_COMPLETE when asked', () => {
     const air = new FakeAir([AP1]);
     const r = setup(air);
-    send(r, CMD.SCAN_REQ_UMAC, GROUP.LONG, scanReqPayload(7, [6], ['simnet'], SCAN_GEN_FLAGS_PASSIVE | SCAN_GEN_FLAGS_ITER_COMPLETE, 0, 250));
+    send(r, CMD.SCAN_REQ_UMAC, GROUP.LONG, scanReqPayload(7, [6], ['simnet'], (1 << 3) | (1 << 5), 0, 250));
     r.host.run(1000 * MS);
     const posted = r.host.take();
     const rx = frames(posted);
@@ -135,7 +137,7 @@ describe('SCAN_REQ_UMAC', () => {
     const r = setup();
     send(r, CMD.SCAN_REQ_UMAC, GROUP.LONG, scanReqPayload(5, [1, 6, 11], ['simnet']));
     r.host.run(40 * MS);
-    send(r, CMD.SCAN_ABORT_UMAC, GROUP.LONG, new Uint8Array([5, 0, 0, 0]));
+    send(r, CMD.SCAN_ABORT_UMAC, GROUP.LONG, new Uint8Array([5, 0, 0, 0, 0, 0, 0, 0]));
     r.host.run(1000 * MS);
     const posted = r.host.take();
     const [abortResp, done] = posted.slice(-2);
@@ -144,9 +146,19 @@ describe('SCAN_REQ_UMAC', () => {
     expect(done!.cmd).toBe(CMD.SCAN_COMPLETE_UMAC);
     expect(done!.payload[SCAN_COMPLETE.STATUS]).toBe(SCAN_STATUS_ABORTED);
     expect(posted.filter((p) => p.cmd === CMD.SCAN_COMPLETE_UMAC)).toHaveLength(1);
-    send(r, CMD.SCAN_ABORT_UMAC, GROUP.LONG, new Uint8Array([5, 0, 0, 0]));
+    send(r, CMD.SCAN_ABORT_UMAC, GROUP.LONG, new Uint8Array([5, 0, 0, 0, 0, 0, 0, 0]));
     r.host.run(1 * MS);
     expect(u32(r.host.take()[0]!.payload, 0)).toBe(STATUS_UNSUPPORTED);
+  });
+
+  it('refuses a probe template without the empty SSID element (fw.scan-template)', () => {
+    const r = setup();
+    const p = scanReqPayload(11, [1], ['']);
+    p[36 + 8 + 28 + 24] = 0xdd; // mac_header's last element is no longer an empty SSID element
+    send(r, CMD.SCAN_REQ_UMAC, GROUP.LONG, p);
+    r.host.run(1 * MS);
+    expect(u32(r.host.take()[0]!.payload, 0)).toBe(STATUS_BAD_PARAM);
+    expect(r.host.errs.map((e) => e.code)).toEqual(['fw.scan-template']);
   });
 
   it('RF-kill aborts a running scan; a request under RF-kill completes ABORTED', () => {

@@ -1,7 +1,7 @@
 /** Contexts, stations and an association-like TX exchange against a fake Air. */
 import { describe, expect, it } from 'vitest';
 import {
-  ADD_STA, ADD_STA_SUCCESS, BINDING_CONTEXT, CMD, FW_CTXT_ACTION, FW_CTXT_INVALID, MAC_CONTEXT, MAC_TYPE_BSS_STA, PHY_CONTEXT,
+  ADD_STA_SUCCESS, BINDING_CONTEXT, CMD, FW_CTXT_ACTION, FW_CTXT_INVALID, MAC_TYPE_BSS_STA,
   STATUS_BAD_PARAM, STATUS_OK, TXQ, TX_RESP, TX_STATUS, idAndColor, seqOf,
 } from '../../../../src/devices/iwlwifi/fw-api.js';
 import { LONG_RETRY_LIMIT } from '../../../../src/devices/iwlwifi/fw/index.js';
@@ -11,25 +11,28 @@ const BSSID = new Uint8Array([2, 0x11, 0x22, 0x33, 0x44, 0x55]);
 const OTHER = new Uint8Array([2, 0xde, 0xad, 0xbe, 0xef, 0x00]);
 const AP = { bssid: BSSID, ssid: 'simnet', channel: 6, signalDbm: -50, beaconTu: 100 };
 
+/** PHY_CONTEXT v1 (36 bytes): channel info at 16 { band (PHY_BAND_24 = 1, PHY_BAND_5 = 0), channel, width, ctrl_pos }. */
 function phyCtxt(action: number, channel: number, id = 0, color = 1): Uint8Array {
-  const b = new Uint8Array(PHY_CONTEXT.SIZE);
+  const b = new Uint8Array(36);
   const d = dv(b);
-  d.setUint32(PHY_CONTEXT.ID_AND_COLOR, idAndColor(id, color), true);
-  d.setUint32(PHY_CONTEXT.ACTION, action, true);
-  b[PHY_CONTEXT.BAND] = channel <= 14 ? 0 : 1;
-  b[PHY_CONTEXT.CHANNEL] = channel;
+  d.setUint32(0, idAndColor(id, color), true);
+  d.setUint32(4, action, true);
+  b[16] = channel <= 14 ? 1 : 0;
+  b[17] = channel;
+  d.setUint32(20, 0x3, true);
   return b;
 }
+/** MAC_CONTEXT v1 (148 bytes): node at 16, BSSID at 24, station data at 100 (is_assoc), assoc_id at 136. */
 function macCtxt(action: number, assoc = false, id = 0, color = 1): Uint8Array {
-  const b = new Uint8Array(MAC_CONTEXT.SIZE);
+  const b = new Uint8Array(148);
   const d = dv(b);
-  d.setUint32(MAC_CONTEXT.ID_AND_COLOR, idAndColor(id, color), true);
-  d.setUint32(MAC_CONTEXT.ACTION, action, true);
-  d.setUint32(MAC_CONTEXT.MAC_TYPE, MAC_TYPE_BSS_STA, true);
-  b.set(MAC, MAC_CONTEXT.NODE_ADDR);
-  b.set(BSSID, MAC_CONTEXT.BSSID);
-  d.setUint32(MAC_CONTEXT.IS_ASSOC, assoc ? 1 : 0, true);
-  d.setUint32(MAC_CONTEXT.ASSOC_ID, assoc ? 1 : 0, true);
+  d.setUint32(0, idAndColor(id, color), true);
+  d.setUint32(4, action, true);
+  d.setUint32(8, MAC_TYPE_BSS_STA, true);
+  b.set(MAC, 16);
+  b.set(BSSID, 24);
+  d.setUint32(100, assoc ? 1 : 0, true);
+  d.setUint32(136, assoc ? 1 : 0, true);
   return b;
 }
 function binding(action: number, phy = 0, mac = 0): Uint8Array {
@@ -43,12 +46,14 @@ function binding(action: number, phy = 0, mac = 0): Uint8Array {
   d.setUint32(BINDING_CONTEXT.PHY, idAndColor(phy, 1), true);
   return b;
 }
+/** ADD_STA v7 (44 bytes): add_modify 0, mac_id_n_color 4, addr 8, sta_id 16, tfd_queue_msk 40. */
 function addSta(staId: number, addr: Uint8Array, macId = 0, modify = 0): Uint8Array {
-  const b = new Uint8Array(ADD_STA.SIZE);
-  b[ADD_STA.ADD_MODIFY] = modify;
-  b[ADD_STA.STA_ID] = staId;
-  dv(b).setUint32(ADD_STA.MAC_ID_N_COLOR, idAndColor(macId, 1), true);
-  b.set(addr, ADD_STA.ADDR);
+  const b = new Uint8Array(44);
+  b[0] = modify;
+  b[16] = staId;
+  dv(b).setUint32(4, idAndColor(macId, 1), true);
+  b.set(addr, 8);
+  dv(b).setUint32(40, (1 << 5) | (1 << 10), true);
   return b;
 }
 
@@ -94,8 +99,12 @@ describe('TX', () => {
     expect(posted.map((p) => p.cmd)).toEqual([CMD.TX, CMD.RX_PHY, CMD.RX_MPDU]);
     const resp = posted[0]!;
     expect(resp.seq).toBe(seq);
-    expect(resp.payload.length).toBe(TX_RESP.SIZE);
-    expect(u32(resp.payload, TX_RESP.STATUS)).toBe(TX_STATUS.SUCCESS);
+    expect(resp.payload.length).toBe(44); // iwl_mvm_tx_resp_v3 + one agg_tx_status + the SCD SSN
+    expect(u32(resp.payload, 40)).toBe((seq & 0xff) + 1);
+    expect(resp.payload[33]).toBe(0x00); // ra_tid: station 0, TID 0
+    expect(u16(resp.payload, 30)).toBe(auth.length);
+    expect(u16(resp.payload, 34)).toBe(0xb0);
+    expect(u16(resp.payload, 36)).toBe(TX_STATUS.SUCCESS);
     expect(resp.payload[TX_RESP.FRAME_COUNT]).toBe(1);
     expect(resp.payload[TX_RESP.FAILURE_FRAME]).toBe(0);
     expect(u16(resp.payload, TX_RESP.SEQ_CTL)).toBe(0x10);
@@ -133,9 +142,9 @@ describe('TX', () => {
     expect(posted.map((p) => p.cmd)).toEqual([CMD.TX, CMD.TX]);
     const bySeq = new Map(posted.map((p) => [p.seq, p.payload]));
     const noAck = bySeq.get(seqOf(TXQ.MGMT, 0))!;
-    expect(u32(noAck, TX_RESP.STATUS)).toBe(TX_STATUS.FAIL_LONG_LIMIT);
+    expect(u16(noAck, 36)).toBe(TX_STATUS.FAIL_LONG_LIMIT);
     expect(noAck[TX_RESP.FAILURE_FRAME]).toBe(LONG_RETRY_LIMIT);
-    expect(u32(bySeq.get(seqOf(TXQ.MGMT, 1))!, TX_RESP.STATUS)).toBe(TX_STATUS.SUCCESS);
+    expect(u16(bySeq.get(seqOf(TXQ.MGMT, 1))!, 36)).toBe(TX_STATUS.SUCCESS);
   });
 
   it('unknown station or unbound MAC: FAIL_NO_BINDING; RF-kill: FAIL_LONG_LIMIT, nothing sent', () => {
@@ -148,7 +157,7 @@ describe('TX', () => {
     send(r, CMD.TX, 0, txPayload(0, mgmt(0xb0, BSSID, MAC, BSSID)), TXQ.MGMT);
     r.host.run(5 * MS);
     const tx = r.host.take().filter((p) => p.cmd === CMD.TX);
-    expect(tx.map((p) => u32(p.payload, TX_RESP.STATUS))).toEqual([TX_STATUS.FAIL_NO_BINDING, TX_STATUS.FAIL_NO_BINDING]);
+    expect(tx.map((p) => u16(p.payload, 36))).toEqual([TX_STATUS.FAIL_STA_INVALID, TX_STATUS.FAIL_STA_INVALID]);
     expect(air.transmitted).toHaveLength(0);
 
     const k = associatedRig(6, air);
@@ -156,7 +165,7 @@ describe('TX', () => {
     send(k, CMD.TX, 0, txPayload(0, mgmt(0xb0, BSSID, MAC, BSSID)), TXQ.MGMT);
     k.host.run(5 * MS);
     const [resp] = k.host.take();
-    expect(u32(resp!.payload, TX_RESP.STATUS)).toBe(TX_STATUS.FAIL_LONG_LIMIT);
+    expect(u16(resp!.payload, 36)).toBe(TX_STATUS.FAIL_LONG_LIMIT);
     expect(resp!.payload[TX_RESP.FAILURE_FRAME]).toBe(0);
     expect(air.transmitted).toHaveLength(0);
   });

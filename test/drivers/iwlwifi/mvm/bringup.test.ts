@@ -12,8 +12,8 @@ describe('iwlwifi mvm bring-up', () => {
     const { trans: t, mvm } = res;
     const seq = t.events.filter((e) => !e.startsWith('cmd:0x88'));
     expect(seq).toEqual([
-      'startHw', 'startFw:init', 'fwAlive:0x800', 'cmd:0x9b', 'cmd:0x98', 'cmd:0x6a', 'stopDevice',
-      'startHw', 'startFw:runtime', 'fwAlive:0x800', 'cmd:0x6c', 'cmd:0x6c', 'cmd:0x98', 'cmd:0x6a', 'cmd:0x9b', 'cmd:0xc',
+      'startHw', 'startFw:init', 'fwAlive:0x800', 'cmd:0x8c', 'cmd:0x9b', 'cmd:0x98', 'cmd:0x6a', 'stopDevice',
+      'startHw', 'startFw:runtime', 'fwAlive:0x800', 'cmd:0x8c', 'cmd:0x6c', 'cmd:0x6c', 'cmd:0x98', 'cmd:0x6a', 'cmd:0x9b', 'cmd:0x77', 'cmd:0xc',
       `txqEnable:${TXQ.MGMT}:${TX_FIFO.VO}`, `txqEnable:${TXQ.DATA}:${TX_FIFO.BE}`,
     ]);
     // NVM: HW (1 chunk, short), SW, CALIBRATION, PRODUCTION (absent) between BT_CONFIG and TX_ANT_CONFIG.
@@ -22,12 +22,23 @@ describe('iwlwifi mvm bring-up', () => {
     // PHY DB sent back in type order, PHY_CONFIGURATION carries the image's DEF_CALIB triggers.
     const phyDb = t.cmds.filter((c) => c.id === CMD.PHY_DB).map((c) => [...c.payload]);
     expect(phyDb).toEqual([[1, 0, 4, 0, 1, 2, 3, 4], [2, 0, 2, 0, 9, 9]]);
+    // iwl_phy_cfg_cmd_v1: phy_cfg, then iwl_calib_ctrl { flow_trigger, event_trigger }.
     const phyCfg = t.cmds.filter((c) => c.id === CMD.PHY_CONFIGURATION).map((c) => new DataView(c.payload.buffer));
-    expect(phyCfg.map((d) => [d.getUint32(4, true), d.getUint32(8, true)])).toEqual([[0x22, 0x11], [0x44, 0x33]]);
+    expect(phyCfg.map((d) => d.byteLength)).toEqual([12, 12]);
+    expect(phyCfg.map((d) => [d.getUint32(0, true), d.getUint32(4, true), d.getUint32(8, true)])).toEqual([[0x330000, 0x11, 0x22], [0x330000, 0x33, 0x44]]);
+    // iwl_bt_coex_cmd: 8 bytes, mode BT_COEX_WIFI (3), no modules.
+    const bt = t.cmds.filter((c) => c.id === CMD.BT_CONFIG).map((c) => [...c.payload]);
+    expect(bt).toEqual([[3, 0, 0, 0, 0, 0, 0, 0], [3, 0, 0, 0, 0, 0, 0, 0]]);
+    // SHARED_MEM_CFG after each ALIVE (no payload); POWER_TABLE: iwl_device_power_cmd with CAM (bit 13).
+    expect(t.cmds.filter((c) => c.id === CMD.SHARED_MEM_CFG).map((c) => c.payload.length)).toEqual([0, 0]);
+    expect([...t.cmds.find((c) => c.id === CMD.POWER_TABLE)!.payload]).toEqual([0x00, 0x20, 0, 0]);
+    // iwl_scan_config_v1: MAC at 28, aux station at 34, channel array at 36 sized by N_SCAN_CHANNELS (40 by default).
     const scanCfg = t.cmds.find((c) => c.id === CMD.SCAN_CFG)!;
     expect(scanCfg.group).toBe(1);
-    expect([...scanCfg.payload.subarray(12, 18)]).toEqual([0x00, 0x1b, 0x21, 0xaa, 0xbb, 0xcc]);
-    expect(scanCfg.payload[19]).toBe(35); // 39 NVM channels minus 4 invalid
+    expect(scanCfg.payload.length).toBe(36 + 40);
+    expect([...scanCfg.payload.subarray(28, 34)]).toEqual([0x00, 0x1b, 0x21, 0xaa, 0xbb, 0xcc]);
+    expect(scanCfg.payload[34]).toBe(15);
+    expect([...scanCfg.payload.subarray(36)].filter((c) => c !== 0)).toHaveLength(35); // 39 NVM channels minus 4 invalid
     expect(mvm.state).toBe('up');
     expect(mvm.statusText()).toContain('mac=00:1b:21:aa:bb:cc\n');
     expect(res.logs).toContain('info iwlwifi 0000:03:00.0: wlan0 up, MAC 00:1b:21:aa:bb:cc');

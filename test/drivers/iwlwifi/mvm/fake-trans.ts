@@ -11,8 +11,7 @@ import type { SkBuff } from '../../../../src/drivers/linux-kpi/skbuff.js';
 import type { CmdResult, HostCmd, IwlOpMode, IwlTrans, RxPacket } from '../../../../src/drivers/iwlwifi/trans-api.js';
 import { emptyImage, type FirmwareImage, type ImageKind } from '../../../../src/devices/iwlwifi/firmware/index.js';
 import {
-  ALIVE_STATUS_OK, ALIVE_V3, CMD, NVM_CHANNELS, NVM_HW, NVM_SECTION, NVM_SW, RX_PHY, SCAN_COMPLETE, SCAN_REQ, SEQ_UNSOLICITED,
-  TX_CMD, TX_RESP, TX_STATUS, seqOf,
+  ALIVE_STATUS_OK, ALIVE_V3, CMD, NVM_CHANNELS, NVM_HW, NVM_SECTION, RX_PHY, SCAN_COMPLETE, SEQ_UNSOLICITED, TX_STATUS, seqOf,
 } from '../../../../src/devices/iwlwifi/fw-api.js';
 import { IwlMvm, MVM_CONFIG_DEFAULTS, type MvmConfig } from '../../../../src/drivers/iwlwifi/mvm/mvm.js';
 
@@ -171,6 +170,7 @@ export class FakeTrans implements IwlTrans {
         break;
       }
       case CMD.ADD_STA: resp = le32(1); break;
+      case CMD.SHARED_MEM_CFG: resp = Array.from({ length: 68 }, (_v, i) => (i === 20 ? 0x40 : 0)); break;
       case CMD.PHY_CONFIGURATION:
         if (this.mode === 'init' && this.script.initComplete) {
           this.post([
@@ -181,7 +181,7 @@ export class FakeTrans implements IwlTrans {
         }
         break;
       case CMD.SCAN_REQ_UMAC: {
-        const uid = dv.getUint32(SCAN_REQ.UID, true);
+        const uid = dv.getUint32(4, true);
         const pk: RxPacket[] = [];
         for (const f of this.script.scanFrames) {
           pk.push(notif(CMD.RX_PHY, rxPhy(f.channel, f.energy)), notif(CMD.RX_MPDU, rxMpdu(f.frame, f.status ?? 3)));
@@ -206,9 +206,11 @@ export class FakeTrans implements IwlTrans {
     this.pending.set(queue, list);
     const idx = this.txIdx.get(queue) ?? 0;
     this.txIdx.set(queue, (idx + 1) & 0xff);
-    const txr = new Uint8Array(TX_RESP.SIZE);
-    txr[TX_RESP.FRAME_COUNT] = 1;
-    txr.set(le32(TX_STATUS.SUCCESS), TX_RESP.STATUS);
+    // iwl_mvm_tx_resp_v3 with one status (le16 at 36) and the SCD SSN after it (le32 at 40).
+    const txr = new Uint8Array(44);
+    txr[0] = 1;
+    txr.set(le16(TX_STATUS.SUCCESS), 36);
+    txr.set(le32((idx + 1) & 0xff), 40);
     const pk: RxPacket[] = [{ cmd: CMD.TX, group: 0, seq: seqOf(queue, idx), payload: txr }];
     const stype = (frame[0]! >>> 4) & 0xf;
     const type = (frame[0]! >>> 2) & 3;
@@ -220,7 +222,6 @@ export class FakeTrans implements IwlTrans {
       pk.push(notif(CMD.RX_MPDU, rxMpdu(new Uint8Array([...mgmtHdr(0x1, OWN_MAC, AP_MAC, AP_MAC), ...le16(0x1), ...le16(s.assocStatus), ...le16(s.aid | 0xc000), 1, 1, 0x82]))));
     }
     this.post(pk, 1);
-    void TX_CMD;
     return 0;
   }
 

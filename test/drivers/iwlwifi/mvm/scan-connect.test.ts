@@ -31,9 +31,20 @@ describe('iwlwifi mvm scan and association', () => {
     expect(n).toBe(5);
     const req = res.trans.cmds.find((c) => c.id === CMD.SCAN_REQ_UMAC)!;
     expect(new DataView(req.payload.buffer).getUint32(4, true)).toBe(1); // uid
-    expect(req.payload[18]).toBe(35);
-    expect(req.payload[19]).toBe(1); // the wildcard SSID: an active scan
-    expect(req.payload[20 + 35 + 1]).toBe(0); // its length
+    // iwl_scan_req_umac v1: channel count at 33, 8-byte channel entries from 36, then the 1220-byte tail.
+    const dv = new DataView(req.payload.buffer);
+    expect(req.payload[33]).toBe(35);
+    expect(req.payload.length).toBe(36 + 35 * 8 + 1220);
+    expect(dv.getUint16(12, true) & (1 << 3)).toBe(0); // not PASSIVE: the wildcard SSID makes it active
+    expect(dv.getUint16(12, true) & (1 << 5)).toBe(1 << 5); // ITER_COMPLETE
+    expect([req.payload[17], req.payload[18]]).toEqual([10, 110]); // active / passive dwell
+    expect([req.payload[36 + 4], dv.getUint32(36, true)]).toEqual([1, 0]); // channel 1, no directed SSID
+    const tail = 36 + 35 * 8;
+    // Probe template: mac_header segment {0, 26} = 802.11 header + empty SSID element.
+    expect([dv.getUint16(tail + 12, true), dv.getUint16(tail + 14, true)]).toEqual([0, 26]);
+    expect([...req.payload.subarray(tail + 28 + 10, tail + 28 + 16)]).toEqual([0x00, 0x1b, 0x21, 0xaa, 0xbb, 0xcc]);
+    expect([req.payload[tail + 28 + 24], req.payload[tail + 28 + 25]]).toEqual([0, 0]);
+    expect(req.payload[tail + 540 + 1]).toBe(0); // no direct_scan SSID
     expect(res.mvm.bss.text()).toBe(
       '02:11:22:33:44:55\tsimnet\t6\t-40\topen\n'
       + '02:00:00:00:00:88\tcorp\t1\t-50\twpa2-psk\n'
@@ -64,12 +75,29 @@ describe('iwlwifi mvm scan and association', () => {
     expect(r).toBe(0);
     const t = res.trans;
     const after = t.cmdIds().slice(t.cmdIds().indexOf(CMD.SCAN_REQ_UMAC) + 1);
-    expect(after).toEqual([CMD.PHY_CONTEXT, CMD.MAC_CONTEXT, CMD.BINDING_CONTEXT, CMD.ADD_STA, CMD.MAC_CONTEXT]);
+    expect(after).toEqual([
+      CMD.PHY_CONTEXT, CMD.MAC_CONTEXT, CMD.BINDING_CONTEXT, CMD.ADD_STA, CMD.LQ, CMD.MAC_CONTEXT, CMD.ADD_STA, CMD.MAC_PM_POWER_TABLE,
+    ]);
+    // PHY_CONTEXT v1, 36 bytes: band PHY_BAND_24 (1), channel 6, txchain at 20.
     const phy = t.cmds.find((c) => c.id === CMD.PHY_CONTEXT)!;
-    expect([phy.payload[16], phy.payload[17]]).toEqual([0, 6]);
-    const mod = t.cmds.filter((c) => c.id === CMD.MAC_CONTEXT)[1]!;
-    const dv = new DataView(mod.payload.buffer);
-    expect([dv.getUint32(4, true), dv.getUint32(36, true), dv.getUint32(40, true)]).toEqual([2, 1, 1]);
+    expect(phy.payload.length).toBe(36);
+    expect([phy.payload[16], phy.payload[17], phy.payload[20]]).toEqual([1, 6, 3]);
+    // MAC_CONTEXT v1, 148 bytes: BSSID at 24, is_assoc at 100, assoc_id at 136.
+    const macs = t.cmds.filter((c) => c.id === CMD.MAC_CONTEXT);
+    expect(macs.map((m) => m.payload.length)).toEqual([148, 148]);
+    expect([...macs[0]!.payload.subarray(24, 30)]).toEqual([0x02, 0x11, 0x22, 0x33, 0x44, 0x55]);
+    const dv = new DataView(macs[1]!.payload.buffer);
+    expect([dv.getUint32(4, true), dv.getUint32(100, true), dv.getUint32(136, true)]).toEqual([2, 1, 1]);
+    // ADD_STA v7, 44 bytes: sta_id at 16, tfd_queue_msk at 40; the modify carries the AID at 36.
+    const stas = t.cmds.filter((c) => c.id === CMD.ADD_STA).map((c) => new DataView(c.payload.buffer));
+    expect(stas.map((d) => [d.byteLength, d.getUint8(0), d.getUint8(16), d.getUint16(36, true), d.getUint32(40, true)]))
+      .toEqual([[44, 0, 0, 0, (1 << TXQ.MGMT) | (1 << TXQ.DATA)], [44, 1, 0, 1, (1 << TXQ.MGMT) | (1 << TXQ.DATA)]]);
+    expect(t.cmds.find((c) => c.id === CMD.LQ)!.payload.length).toBe(88);
+    expect(t.cmds.find((c) => c.id === CMD.MAC_PM_POWER_TABLE)!.payload.length).toBe(40);
+    // TX_CMD v6, 56 bytes: len, rate (1 Mb/s CCK on antenna A) at 12, sta at 16, retry limit 3 for management at 50.
+    const txc = new DataView(t.txFrames[0]!.txCmd.buffer);
+    expect([txc.byteLength, txc.getUint16(0, true), txc.getUint32(12, true), txc.getUint8(16), txc.getUint8(50)])
+      .toEqual([56, t.txFrames[0]!.frame.length, 10 | (1 << 9) | (1 << 14), 0, 3]);
     expect(t.txFrames.map((f) => [f.queue, f.frame[0]])).toEqual([[TXQ.MGMT, 0xb0], [TXQ.MGMT, 0x00]]);
     expect(res.mvm.state).toBe('connected');
     expect(res.mvm.statusText()).toBe('state=connected\nssid=simnet\nbssid=02:11:22:33:44:55\nchannel=6\nmac=00:1b:21:aa:bb:cc\n');
@@ -89,7 +117,7 @@ describe('iwlwifi mvm scan and association', () => {
     expect(res.logs).toContain('error iwlwifi 0000:03:00.0: corp: security wpa2-psk not supported');
     expect(res.logs).toContain('error iwlwifi 0000:03:00.0: association with 02:11:22:33:44:55 failed: status 17');
     const ids = res.trans.cmdIds();
-    expect(ids.slice(-5)).toEqual([CMD.ADD_STA, CMD.REMOVE_STA, CMD.BINDING_CONTEXT, CMD.MAC_CONTEXT, CMD.PHY_CONTEXT]);
+    expect(ids.slice(-6)).toEqual([CMD.ADD_STA, CMD.LQ, CMD.REMOVE_STA, CMD.BINDING_CONTEXT, CMD.MAC_CONTEXT, CMD.PHY_CONTEXT]);
     expect(res.mvm.state).toBe('up');
   });
 

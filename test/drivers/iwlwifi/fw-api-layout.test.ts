@@ -1,0 +1,47 @@
+/**
+ * The driver's own firmware API constants against Linux's fw/api/*.h
+ * layouts for 7265D firmware API 22-29, as literal numbers (kept apart from
+ * the model's test on purpose: each side is checked against Linux, not
+ * against the other).
+ */
+import { describe, expect, it } from 'vitest';
+import * as a from '../../../src/drivers/iwlwifi/fw/api.js';
+
+describe('driver firmware API: sizes and offsets (Linux fw/api/*.h)', () => {
+  it('INIT flow, errors and NVM', () => {
+    expect(a.ERROR_RESP).toEqual({ SIZE: 20, ERROR_TYPE: 0, CMD_ID: 4, BAD_CMD_SEQ_NUM: 6, ERROR_SERVICE: 8, TIMESTAMP: 12 });
+    expect(a.BT_COEX_CMD).toEqual({ SIZE: 8, MODE: 0, ENABLED_MODULES: 4 });
+    expect(a.BT_COEX).toEqual({ DISABLE: 0, NW: 1, BT: 2, WIFI: 3 });
+    expect(a.PHY_CONFIGURATION).toEqual({ SIZE: 12, PHY_CFG: 0, FLOW_TRIGGER: 4, EVENT_TRIGGER: 8 });
+    expect(a.NVM_HW.HW_ADDR).toBe(0x15 * 2);
+    expect(a.NVM_SW).toEqual({ VERSION: 0, RADIO_CFG: 2, SKU: 4, N_HW_ADDRS: 6, CHANNELS: (0x1e0 - 0x1c0) * 2 });
+    expect([a.nvmRfCfgTxAnt(0x3312), a.nvmRfCfgRxAnt(0x3312)]).toEqual([3, 3]);
+    expect(a.SHARED_MEM_CFG_V1_SIZE).toBe(68);
+  });
+
+  it('contexts, stations, power, link quality', () => {
+    expect([a.PHY_CONTEXT.SIZE, a.PHY_CONTEXT.CI_BAND, a.PHY_CONTEXT.CI_CHANNEL, a.PHY_CONTEXT.TXCHAIN_INFO, a.PHY_CONTEXT.RXCHAIN_INFO])
+      .toEqual([36, 16, 17, 20, 24]);
+    expect(a.PHY_BAND).toEqual({ B5: 0, B24: 1 });
+    expect([a.MAC_CONTEXT.SIZE, a.MAC_CONTEXT.BSSID_ADDR, a.MAC_CONTEXT.FILTER_FLAGS, a.MAC_CONTEXT.AC, a.MAC_CONTEXT.STA_IS_ASSOC,
+      a.MAC_CONTEXT.STA_ASSOC_ID]).toEqual([148, 24, 52, 60, 100, 136]);
+    expect(a.BINDING_CONTEXT.SIZE).toBe(24);
+    expect([a.ADD_STA.SIZE, a.ADD_STA.STA_ID, a.ADD_STA.ASSOC_ID, a.ADD_STA.TFD_QUEUE_MSK]).toEqual([44, 16, 36, 40]);
+    expect([a.DEVICE_POWER_CMD.SIZE, a.MAC_POWER_CMD.SIZE, a.LQ_CMD.SIZE, a.LQ_CMD.RS_TABLE]).toEqual([4, 40, 88, 20]);
+  });
+
+  it('TX', () => {
+    expect([a.TX_CMD.SIZE, a.TX_CMD.RATE_N_FLAGS, a.TX_CMD.STA_ID, a.TX_CMD.LIFE_TIME, a.TX_CMD.DATA_RETRY_LIMIT]).toEqual([56, 12, 16, 40, 50]);
+    expect([a.TX_RESP.STATUS, a.TX_RESP.AGG_STATUS_SIZE, a.TX_RESP.SEQ_CTL, a.TX_RESP.RA_TID]).toEqual([36, 4, 28, 33]);
+    expect(a.TX_STATUS.FAIL_STA_INVALID).toBe(0x8b);
+  });
+
+  it('scan', () => {
+    expect([a.SCAN_CONFIG.SIZE, a.SCAN_CONFIG.MAC_ADDR, a.SCAN_CONFIG.BCAST_STA_ID, a.SCAN_CONFIG.CHANNEL_ARRAY]).toEqual([36, 28, 34, 36]);
+    expect([a.SCAN_REQ_UMAC.ACTIVE_DWELL, a.SCAN_REQ_UMAC.N_CHANNELS, a.SCAN_REQ_UMAC.DATA]).toEqual([17, 33, 36]);
+    expect(a.SCAN_CHANNEL_CFG).toEqual({ SIZE: 8, FLAGS: 0, CHANNEL_NUM: 4, ITER_COUNT: 5, ITER_INTERVAL: 6 });
+    expect([a.SCAN_REQ_UMAC_TAIL.SIZE, a.SCAN_REQ_UMAC_TAIL.BUF, a.SCAN_REQ_UMAC_TAIL.DIRECT_SCAN]).toEqual([1220, 28, 540]);
+    expect([a.UMAC_SCAN_GEN_FLAGS.PASSIVE, a.UMAC_SCAN_GEN_FLAGS.ITER_COMPLETE]).toEqual([1 << 3, 1 << 5]);
+    expect(a.SCAN_ABORT_UMAC.SIZE).toBe(8);
+  });
+});
