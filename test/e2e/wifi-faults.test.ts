@@ -103,6 +103,30 @@ describe('Wi-Fi fault injection: each fault gives its failure, a driver log line
     expect(Math.max(...w.rtts)).toBeGreaterThan(Math.min(...w.rtts) + 2e9);
   });
 
+  it('a DMA fault (faultDmaError "rx"): FH_INT bit 31 and HW_ERR; the RX ack (0x40030000) never clears bit 31, the driver reads it and reports a DMA error', async () => {
+    const { parseScenario } = await import('../../src/machine/scenario.js');
+    const { runScenario } = await import('../../src/machine/run.js');
+    const { openTrace } = await import('../../src/trace/reader.js');
+    const { scenarioPath } = await import('./helpers.js');
+    const { readFileSync } = await import('node:fs');
+    const path = scenarioPath('wifi-fault-hw-error');
+    const json = JSON.parse(readFileSync(path, 'utf8'));
+    json.machine.devices[0].props = { rf: '../rf/small.json', faultDmaError: 'rx' };
+    json.expect = { wifiOutcome: 'fail:up', crashes: 0, logContains: ['Hardware error detected', 'FH DMA error (CSR_FH_INT_STATUS 0x80000000)'] };
+    const out = runScenario(parseScenario(json, path, 'dma'), { recordToBuffer: true });
+    expect(out.result.failures).toEqual([]);
+    const evs = [...openTrace(out.trace!.buffer!).events()];
+    const fault = idx(evs, milestone('fault.dma-error'));
+    expect(fault).toBeGreaterThan(idx(evs, rxPkt(CMD.ALIVE)));
+    const fhAcks = evs.filter((e) => e.kind === 'mmio' && e.write && e.offset === CSR.FH_INT_STATUS).map((e) => (e.kind === 'mmio' ? e.value >>> 0 : 0));
+    expect(fhAcks).toContain(0x40030000);
+    expect(fhAcks).not.toContain(0xc0030000);
+    const fhRead = evs.findIndex((e, i) => i > fault && e.kind === 'mmio' && !e.write && e.offset === CSR.FH_INT_STATUS);
+    expect(fhRead).toBeGreaterThan(fault);
+    expect((evs[fhRead]! as { value: number }).value >>> 0).toBe(0x80000000);
+    expect(logIdx(evs, 'FH DMA error')).toBeGreaterThan(fhRead);
+  });
+
   it('the outcome expectation is checked: expecting "ok" from the RF-kill run fails and says how it ended', async () => {
     const { readFileSync } = await import('node:fs');
     const { parseScenario } = await import('../../src/machine/scenario.js');

@@ -129,6 +129,22 @@ describe('Wi-Fi end to end (wifi-connect: Intel 7265D, iwlwifi driver, home radi
     expect(evs.filter(milestone('fw.scan-channel')).length).toBeGreaterThan(20);
   });
 
+  it('packs several packets into one RB (RX_PHY + RX_MPDU of a frame): 64-byte aligned, one end marker after the last, one RB status', () => {
+    // Packet writes not at the start of a 4 KiB RB are the second and later packets of an RB.
+    const rx = evs.filter((e): e is Extract<Ev, { kind: 'dma' }> => e.kind === 'dma' && e.tag === 'iwl.rx');
+    const packed = rx.filter((e) => e.addr % 4096 !== 0 && e.data.length > 4);
+    expect(packed.length).toBeGreaterThan(100);
+    for (const e of packed) expect(e.addr % 64).toBe(0);
+    // An RX_MPDU right behind its RX_PHY: at RB + 128 (68-byte RX_PHY: ALIGN(8 + 68, 64)).
+    expect(packed.some((e) => e.addr % 4096 === 128 && e.data[4] === CMD.RX_MPDU)).toBe(true);
+    const markers = rx.filter((e) => e.data.length === 4);
+    for (const e of markers) expect(new DataView(e.data.buffer, e.data.byteOffset, 4).getUint32(0, true)).toBe(0x55550000);
+    // One RB status write per RB: fewer than the packets.
+    const stts = evs.filter((e) => e.kind === 'dma' && e.tag === 'iwl.rb-stts').length;
+    expect(stts).toBe(rx.length - packed.length - markers.length);
+    expect(run.result.workload && wifiResultOf(run.result.workload)!.pingsOk).toBeGreaterThanOrEqual(100);
+  });
+
   it('puts the association exchange, scan frames, beacons and every ping on the air', () => {
     const airs = evs.filter((e): e is Extract<Ev, { kind: 'air' }> => e.kind === 'air');
     const count = (tx: boolean, fc0: number) => airs.filter((a) => a.tx === tx && a.data[0] === fc0).length;

@@ -54,6 +54,10 @@ export const iwlwifiProps = {
     type: 'number', default: 0, integer: true, min: 0, max: 1_000_000,
     doc: 'Fault: the n-th RX interrupt after the first ALIVE is not delivered (its causes stay pending); 0 = off',
   },
+  faultDmaError: {
+    type: 'enum', default: 'none', values: ['none', 'rx'],
+    doc: 'Fault: one RX transfer after the first ALIVE fails on the bus (which one is picked by the seed, 1-8): FH_INT bit 31 and CSR_INT.HW_ERR',
+  },
   faultDelayCmd: {
     type: 'string', default: '',
     doc: 'Fault: the firmware answers this host command late: a name from the firmware API (e.g. "NVM_ACCESS") or an ID ("0x88"); empty = off',
@@ -104,6 +108,7 @@ export const iwlwifiFactory: DeviceFactory<typeof iwlwifiProps> = {
       corruptChunk: props.faultCorruptSection === 'none' ? null
         : { load: props.faultCorruptSection === 'init' ? 0 : 1, chunk: faultRng.nextU32() % 3, byteSeed: faultRng.nextU32() },
       loseRxIrq: props.faultLostRxIrq,
+      dmaErrorRx: props.faultDmaError === 'rx' ? 1 + (faultRng.nextU32() % 8) : 0,
     };
     const ff: FwFaults = {
       alive: props.faultAlive as FwFaults['alive'],

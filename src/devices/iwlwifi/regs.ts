@@ -133,8 +133,12 @@ export const FH_INT = {
   TX_CH1: 1 << 1,
   TX_CH0: 1 << 0,
 } as const;
-/** What the driver acks for RX (error | high priority | both RX channels) and TX. */
-export const FH_INT_RX_MASK = 0xc0030000;
+/**
+ * What a driver acks for RX (CSR_FH_INT_RX_MASK: high priority | both RX
+ * channels; bit 31, the FH error behind INT.HW_ERR, is not part of it) and
+ * for TX.
+ */
+export const FH_INT_RX_MASK = 0x40030000;
 export const FH_INT_TX_MASK = 0x00000003;
 
 export const GP1 = {

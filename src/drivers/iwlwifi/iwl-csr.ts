@@ -124,13 +124,11 @@ export const FH_INT = {
   TX_CH0: 0x00000001,
 } as const;
 /**
- * What the driver acks in CSR_FH_INT_STATUS for RX. Linux's
- * CSR_FH_INT_RX_MASK is HI_PRIOR | RX_CH1 | RX_CH0 (0x40030000); the model
- * expects ERR to be acked with them (0xC0030000), which the recorded traces
- * carry. Model dialect gap, kept until the model is fixed (issue #13).
+ * CSR_FH_INT_RX_MASK: what the driver acks in CSR_FH_INT_STATUS for RX,
+ * HI_PRIOR | RX_CH1 | RX_CH0 (0x40030000). Bit 31 (ERR, the FH DMA error
+ * behind INT.HW_ERR) is left set, so the error stays visible.
  */
-export const FH_INT_RX_MASK_LINUX = (FH_INT.HI_PRIOR | FH_INT.RX_CH1 | FH_INT.RX_CH0) >>> 0;
-export const FH_INT_RX_MASK = (FH_INT.ERR | FH_INT_RX_MASK_LINUX) >>> 0;
+export const FH_INT_RX_MASK = (FH_INT.HI_PRIOR | FH_INT.RX_CH1 | FH_INT.RX_CH0) >>> 0;
 export const FH_INT_TX_MASK = (FH_INT.TX_CH1 | FH_INT.TX_CH0) >>> 0;
 
 /** CSR_UCODE_DRV_GP1 bits. */

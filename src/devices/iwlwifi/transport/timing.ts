@@ -27,6 +27,8 @@ export const Ev = {
   PERIODIC: 9,
   /** Hostile timing: a delayed MSI message (a0 unused, a1 the interrupt epoch it was signalled in). */
   MSI: 10,
+  /** The open RB closes (rx-ring.ts): end marker, RB status, RX interrupt. */
+  RX_CLOSE: 11,
 } as const;
 
 export const Timing = {

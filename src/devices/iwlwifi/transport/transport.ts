@@ -69,6 +69,8 @@ export interface TransportFaults {
   corruptChunk: CorruptChunkFault | null;
   /** Drop (do not signal) the n-th interrupt raised for RX (FH_RX) after the first ALIVE; causes stay pending in CSR_INT. 0 = never. */
   loseRxIrq: number;
+  /** The k-th RX packet after the first ALIVE fails its DMA: FH_INT bit 31 + INT.HW_ERR (0 or absent = never). */
+  dmaErrorRx?: number;
 }
 
 export const NO_FAULTS: TransportFaults = { rfKill: false, corruptChunk: null, loseRxIrq: 0 };
@@ -166,7 +168,7 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
     this.ints = new Interrupts(this, irq, Math.max(0, Math.trunc(faults.loseRxIrq) || 0), this.hostile !== null);
     this.txq = new TxQueues(this);
     this.prph = new Prph(this, this.txq);
-    this.rx = new RxRing(this, this.ints);
+    this.rx = new RxRing(this, this.ints, Math.max(0, Math.trunc(faults.dmaErrorRx ?? 0) || 0));
     this.srvc = new ServiceChannel(this, this.sram, this.prph, this.ints, faults.corruptChunk);
   }
 
@@ -266,6 +268,8 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
       badTfds: this.txq.badTfds,
       rxPackets: this.rx.packets,
       rxDropped: this.rx.dropped,
+      rxPacked: this.rx.packed,
+      dmaErrors: this.rx.dmaErrors,
       chunks: this.srvc.chunks,
       failedChunks: this.srvc.failedChunks,
       chunkBytes: this.srvc.bytes,
@@ -631,6 +635,7 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
         this.resetReg = (this.resetReg | RESET.MASTER_DISABLED) >>> 0;
         return;
       case Ev.RX_IDLE: this.rx.onIdle(); return;
+      case Ev.RX_CLOSE: this.rx.onClose(); return;
       case Ev.TX_IDLE:
         if (a0 >= 0 && a0 < 8) {
           this.txIdleEv[a0] = NO_EVENT;

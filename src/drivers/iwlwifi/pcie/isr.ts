@@ -6,7 +6,7 @@
  * errors, RF-kill, firmware-load chunks and RX (scheduling NAPI), then
  * unmasks again.
  */
-import { CSR, FH_INT_RX_MASK, FH_INT_TX_MASK, GP_CNTRL, INT } from '../iwl-csr.js';
+import { CSR, FH_INT, FH_INT_RX_MASK, FH_INT_TX_MASK, GP_CNTRL, INT } from '../iwl-csr.js';
 import { IRQ_HANDLED, IRQ_NONE, type IrqReturn } from '../../linux-kpi/kpi.js';
 import type { NapiStruct } from '../../linux-kpi/ext-types.js';
 import { hex } from './io.js';
@@ -48,6 +48,9 @@ export function iwlPcieIrq(t: PcieTrans): IrqReturn {
   let handled = 0;
   if (inta & INT.HW_ERR) {
     io.err('Hardware error detected.');
+    // The FH reports a failed DMA transfer in FH_INT_STATUS bit 31 (not part of the RX ack).
+    const fh = io.read32(CSR.FH_INT_STATUS);
+    if ((fh & FH_INT.ERR) !== 0) io.err(`FH DMA error (CSR_FH_INT_STATUS 0x${hex(fh)})`);
     t.disableInterrupts();
     handleError(t, 'hw', inta);
     return IRQ_HANDLED;

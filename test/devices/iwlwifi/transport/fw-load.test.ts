@@ -142,6 +142,7 @@ describe('iwlwifi transport: CPU release', () => {
     h.w32(CSR.INT, 0xffffffff);
     h.w32(CSR.FH_INT_STATUS, 0xffffffff);
     h.w32(CSR.RESET, 0);
+    h.queue.runUntil(h.queue.now); // the RB closes at the same instant
     expect(h.r32(CSR.INT) & INT.FH_RX).toBe(INT.FH_RX);
     expect(h.r32(CSR.FH_INT_STATUS) & FH_INT.RX_CH0).toBe(FH_INT.RX_CH0);
   });

@@ -138,6 +138,13 @@ export class Harness {
   get now(): number {
     return this.queue.now;
   }
+  /** Posts one RX packet and lets the RB close (the close is an event at the same instant): one packet per RB. */
+  post(cmd: number, group: number, seq: number, payload: Uint8Array, len: number): boolean {
+    const r = this.dev.postRx(cmd, group, seq, payload, len);
+    this.queue.runUntil(this.queue.now);
+    return r;
+  }
+
   run(d: Duration): void {
     this.queue.runUntil(this.queue.now + d);
   }

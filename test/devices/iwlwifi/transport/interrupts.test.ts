@@ -115,8 +115,8 @@ describe('iwlwifi transport: INT_PERIODIC and coalescing', () => {
     h.w8(CSR.INT_COALESCING, 0x40); // 2.048 ms
     expect(h.r32(CSR.INT_COALESCING) & 0xff).toBe(0x40);
     const t0 = h.now;
-    expect(h.dev.postRx(0x88, 0, 0x0001, PAYLOAD, 4)).toBe(true);
-    expect(h.dev.postRx(0x88, 0, 0x0002, PAYLOAD, 4)).toBe(true);
+    expect(h.post(0x88, 0, 0x0001, PAYLOAD, 4)).toBe(true);
+    expect(h.post(0x88, 0, 0x0002, PAYLOAD, 4)).toBe(true);
     expect(h.irq.messages).toHaveLength(0);
     h.dev.raiseInt(INT.SW_ERR);
     expect(h.irq.messages).toHaveLength(1);
