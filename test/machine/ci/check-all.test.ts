@@ -71,7 +71,7 @@ describe('simrun check --all', () => {
       expect(two.code).toBe(1);
       expect(two.out).toBe(one.out);
     }
-  });
+  }, 360_000); // four passes over every golden trace
 
   it('--json is one object for the run: scenarios with name, verdict, exitCode, headlines, failures', async () => {
     const r = await simrunAsync(ROOT, 'check', '--all', '--golden-dir', broken, '--json');
@@ -178,5 +178,5 @@ describe('simrun check --all', () => {
     const two = await runCheckAll({ ...opts, jobs: 2 });
     expect(two).toEqual(one);
     expect(one.exitCode).toBe(1);
-  });
+  }, 360_000); // two passes over every golden trace
 });
