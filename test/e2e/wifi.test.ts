@@ -145,6 +145,26 @@ describe('Wi-Fi end to end (wifi-connect: Intel 7265D, iwlwifi driver, home radi
     expect(run.result.workload && wifiResultOf(run.result.workload)!.pingsOk).toBeGreaterThanOrEqual(100);
   });
 
+  it('NIC access: the MAC sleeps when idle (power save on), a host command first wakes it (MAC_ACCESS_REQ, CLOCK_READY polled) and holds it awake', () => {
+    const sleeps = evs.map((e, i) => (milestone('pm.sleep')(e) ? i : -1)).filter((i) => i >= 0);
+    expect(sleeps.length).toBeGreaterThan(10);
+    const hostWakes = evs.map((e, i) => (e.kind === 'milestone' && e.name === 'pm.wake' && e.a === 0 ? i : -1)).filter((i) => i >= 0);
+    expect(hostWakes.length).toBeGreaterThan(0);
+    for (const w of hostWakes) {
+      // Before the wake: MAC_ACCESS_REQ set, then GP_CNTRL read with CLOCK_READY clear (asleep or waking).
+      const req = evs.slice(0, w).findLastIndex(mmioW(CSR.GP_CNTRL, (v) => (v & GP_CNTRL.MAC_ACCESS_REQ) !== 0));
+      expect(req).toBeGreaterThan(evs.slice(0, w).findLastIndex(milestone('pm.sleep')));
+      expect(evs.slice(req, w).some(mmioR(CSR.GP_CNTRL, (v) => (v & GP_CNTRL.MAC_CLOCK_READY) === 0))).toBe(true);
+      // After it: CLOCK_READY read, then the command's write pointer (queue 0).
+      const ready = find(evs, mmioR(CSR.GP_CNTRL, (v) => (v & GP_CNTRL.MAC_CLOCK_READY) !== 0), w);
+      const wrptr = find(evs, mmioW(0x460, (v) => v >>> 8 === 0), w);
+      expect(ready).toBeGreaterThan(w);
+      expect(wrptr).toBeGreaterThan(ready);
+    }
+    // No PRPH or SRAM access ever found the clock off.
+    expect(evs.some((e) => e.kind === 'guestErr')).toBe(false);
+  });
+
   it('puts the association exchange, scan frames, beacons and every ping on the air', () => {
     const airs = evs.filter((e): e is Extract<Ev, { kind: 'air' }> => e.kind === 'air');
     const count = (tx: boolean, fc0: number) => airs.filter((a) => a.tx === tx && a.data[0] === fc0).length;

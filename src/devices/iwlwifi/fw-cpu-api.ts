@@ -30,6 +30,8 @@ export interface FirmwareHost {
   raiseInt(bits: number): void;
   /** Records a guest error (something the driver did that the firmware refused; codes: ./guest-errors.ts). */
   guestErr(code: IwlwifiGuestErrorCode, message: string): void;
+  /** The firmware allows the MAC to sleep when idle (POWER_TABLE POWER_SAVE_ENA), or forbids it. */
+  setPowerSave(on: boolean): void;
 }
 
 /** What the transport calls on the firmware CPU. */

@@ -52,6 +52,8 @@ export function powerTable(core: FwCore, p: Uint8Array): void {
   }
   core.milestone('fw.power-table', flags, 0);
   core.replyStatus(STATUS_OK);
+  // CAM (continuously aware) or no POWER_SAVE_ENA: the MAC stays awake.
+  core.host.setPowerSave((flags & DEVICE_POWER_FLAGS.POWER_SAVE_ENA) !== 0 && (flags & DEVICE_POWER_FLAGS.CAM) === 0);
 }
 
 export function macPmPowerTable(core: FwCore, p: Uint8Array): void {

@@ -29,6 +29,12 @@ export const Ev = {
   MSI: 10,
   /** The open RB closes (rx-ring.ts): end marker, RB status, RX interrupt. */
   RX_CLOSE: 11,
+  /** MAC_ACCESS_REQ granted without INIT_DONE (clock start-up). */
+  ACCESS_READY: 12,
+  /** MAC sleep: idle time over (start going to sleep), asleep, woken. */
+  PM_SLEEP: 13,
+  PM_ASLEEP: 14,
+  PM_WAKE: 15,
 } as const;
 
 export const Timing = {
@@ -46,6 +52,16 @@ export const Timing = {
   SRVC_PS_PER_BYTE: 1000,
   /** Write-pointer doorbell to the first TFD fetch (a PCIe read round trip). */
   TFD_FETCH: ns(500) as Duration,
+  /**
+   * MAC sleep (power save allowed by the firmware): idle time without
+   * MAC_ACCESS_REQ or device activity before the MAC goes to sleep, the
+   * GOING_TO_SLEEP phase, and the wake-up after MAC_ACCESS_REQ. Estimates in
+   * the range Linux allows for (it polls 15 ms; its comments put a sleep or
+   * wake transition at about a quarter of a millisecond on early parts).
+   */
+  PM_IDLE: ms(1) as Duration,
+  PM_GOING_TO_SLEEP: us(30) as Duration,
+  PM_WAKE: us(100) as Duration,
   /** Gap between consecutive TFDs of one queue. */
   TFD_INTERVAL: ns(200) as Duration,
   /** INT_COALESCING and INT_PERIODIC units. */
@@ -72,6 +88,9 @@ export const HostileTiming = {
   SRVC_SETUP: [ns(200), us(20)] as readonly [Duration, Duration],
   SRVC_PS_PER_BYTE: [250, 4000] as readonly [number, number],
   TFD_FETCH: [ns(100), us(20)] as readonly [Duration, Duration],
+  PM_IDLE: [us(100), ms(5)] as readonly [Duration, Duration],
+  PM_GOING_TO_SLEEP: [us(1), us(500)] as readonly [Duration, Duration],
+  PM_WAKE: [us(5), ms(5)] as readonly [Duration, Duration],
   TFD_INTERVAL: [ns(50), us(5)] as readonly [Duration, Duration],
   /** Interrupt signalled (ICT entry written) to its MSI message delivered: PCIe orders the message after the entry. */
   MSI_DELAY: [ns(0), us(10)] as readonly [Duration, Duration],

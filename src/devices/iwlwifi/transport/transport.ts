@@ -18,13 +18,25 @@
  * storage). Nothing reads 0xFFFFFFFF or 0xA5A5A5Ax.
  *
  * Handshakes: NIC_READY reads back as written; PREPARE -> PREPARE_DONE after
- * 1 us; INIT_DONE -> MAC_CLOCK_READY after 2 us; MAC_ACCESS_REQ -> clock
- * ready at once, GOING_TO_SLEEP always 0; STOP_MASTER -> MASTER_DISABLED
- * after 5 us; RX config 0 -> RX idle after 10 us; TX_CONFIG(ch) = 0 ->
- * TSSR idle bits after 10 us (with hostile timing, seeded delays from
- * timing.ts HostileTiming instead). PRPH and SRAM respond only while the MAC
- * clock is ready; otherwise reads return 0, writes are dropped, with a
- * guestErr ('iwl.prph.no-access' / 'iwl.sram.no-access').
+ * 1 us; INIT_DONE -> MAC_CLOCK_READY after 2 us; STOP_MASTER ->
+ * MASTER_DISABLED after 5 us; RX config 0 -> RX idle after 10 us;
+ * TX_CONFIG(ch) = 0 -> TSSR idle bits after 10 us (with hostile timing,
+ * seeded delays from timing.ts HostileTiming instead).
+ *
+ * NIC access and MAC sleep (Linux iwl_trans_pcie_grab_nic_access): with the
+ * MAC clock running, MAC_ACCESS_REQ is granted at once; without INIT_DONE it
+ * is granted after the clock start-up time (Timing.CLOCK_READY). Once the
+ * firmware runs and has enabled power save (POWER_TABLE with
+ * POWER_SAVE_ENA), the MAC goes to sleep after Timing.PM_IDLE without
+ * MAC_ACCESS_REQ or device activity: GP_CNTRL.GOING_TO_SLEEP for
+ * Timing.PM_GOING_TO_SLEEP, then asleep: MAC_CLOCK_READY 0 and
+ * CSR_UCODE_DRV_GP1.MAC_SLEEP 1 (milestone 'pm.sleep'). MAC_ACCESS_REQ wakes
+ * it after Timing.PM_WAKE (milestone 'pm.wake' a = 0; a request while it is
+ * going to sleep waits for the sleep first); TX and RX activity wake it at
+ * once (a = 1). PRPH and SRAM respond only while the MAC clock is ready;
+ * otherwise reads return 0xA5A5A5A2 (the 0xA5A5A5Ax pattern real hardware
+ * returns), writes are dropped, with a guestErr ('iwl.prph.no-access' /
+ * 'iwl.sram.no-access').
  *
  * RESET: SW_RESET (self-clearing) clears GP_CNTRL (INIT_DONE, clock,
  * MAC_ACCESS_REQ), the RESET register, halts the firmware CPU (held until
@@ -49,7 +61,7 @@ import type { PciFunctionSpec, PciInterrupts } from '../../pci/api.js';
 import type { FirmwareCpu, FirmwareHost } from '../fw-cpu-api.js';
 import type { IwlwifiGuestErrorCode } from '../guest-errors.js';
 import {
-  CSR, FH, FH_MEM_RSSR_RX_STATUS_CHNL0_IDLE, FH_SRVC_CHNL, FH_TCSR_TX_CONFIG, GP_CNTRL, HBUS, HW_IF_CONFIG,
+  CSR, FH, FH_MEM_RSSR_RX_STATUS_CHNL0_IDLE, FH_SRVC_CHNL, FH_TCSR_TX_CONFIG, GP1, GP_CNTRL, HBUS, HW_IF_CONFIG,
   HW_REV_7265D, INT, IWL_BAR0_SIZE, IWL_PCI, PRPH_DWORD_ACCESS, RESET, fhTxIdleBits, isBar0Register,
 } from '../regs.js';
 import { hex, type TransportEnv } from './env.js';
@@ -87,6 +99,8 @@ const NO_FIRMWARE: FirmwareCpu = {
 };
 
 /** GP_CNTRL bits the device owns (writes do not change them). */
+/** What an indirect (PRPH / SRAM) read returns while the MAC clock is off: the 0xA5A5A5Ax pattern of real hardware. */
+export const NO_CLOCK_READ = 0xa5a5a5a2;
 const GP_RO = (GP_CNTRL.MAC_CLOCK_READY | GP_CNTRL.GOING_TO_SLEEP | GP_CNTRL.HW_RF_KILL_SW) >>> 0;
 /** TSSR idle bits of the eight TX DMA channels. */
 const TX_ALL_IDLE = 0xffff0000;
@@ -127,6 +141,14 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
   private gp = 0;
   /** MAC clock running because INIT_DONE was granted. */
   private macClockOn = false;
+  /** MAC_ACCESS_REQ granted without INIT_DONE (after the clock start-up time). */
+  private accessClock = false;
+  private accessEv = NO_EVENT;
+  /** MAC power state (NIC access and sleep, above) and its pending transition. */
+  pm: 'awake' | 'going' | 'asleep' | 'waking' = 'awake';
+  private pmEv = NO_EVENT;
+  /** Power save allowed by the running firmware (POWER_TABLE). */
+  private powerSave = false;
   private resetReg = 0;
   /** Firmware CPU held in reset (power-on, SW reset) until RESET = 0. */
   cpuHeld = true;
@@ -231,6 +253,7 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
 
   postRx(cmd: number, group: number, seq: number, payload: Uint8Array, len: number): boolean {
     this.regsHash = -1;
+    this.pmActivity();
     return this.rx.post(cmd, group, seq, payload, len);
   }
 
@@ -293,7 +316,8 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
     let h = this.regsHash;
     const i = this.ints;
     for (const v of [i.int, i.mask, i.fhInt, i.ictReg, i.ictIndex, i.coalescing, i.periodic, i.intxLevel ? 1 : 0,
-      this.gp, this.macClockOn ? 1 : 0, this.resetReg, this.cpuHeld ? 1 : 0, this.rfKill ? 1 : 0, this.txIdle,
+      this.gp, this.macClockOn ? 1 : 0, this.accessClock ? 1 : 0, ['awake', 'going', 'asleep', 'waking'].indexOf(this.pm), this.powerSave ? 1 : 0,
+      this.resetReg, this.cpuHeld ? 1 : 0, this.rfKill ? 1 : 0, this.txIdle,
       this.rx.config, this.rx.rbdBase, this.rx.sttsBase, this.rx.wptr, this.rx.read, this.rx.idle ? 1 : 0,
       this.srvc.busy ? 1 : 0, this.srvc.loadIndex, this.srvc.chunkInLoad]) h = fnvNumber(h, v);
     h = fnvArray(h, this.txq.ringReg);
@@ -370,8 +394,10 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
       case CSR.RESET: return this.resetReg;
       case CSR.GP_CNTRL: return this.gpCntrl();
       case CSR.HW_REV: return HW_REV_7265D;
+      case CSR.UCODE_DRV_GP1:
       case CSR.UCODE_DRV_GP1_SET:
-      case CSR.UCODE_DRV_GP1_CLR: return this.regs[CSR.UCODE_DRV_GP1 >>> 2]!;
+      case CSR.UCODE_DRV_GP1_CLR:
+        return (this.regs[CSR.UCODE_DRV_GP1 >>> 2]! | (this.pm === 'asleep' || this.pm === 'waking' ? GP1.MAC_SLEEP : 0)) >>> 0;
       case CSR.DRAM_INT_TBL: return this.ints.ictReg;
       case HBUS.TARG_MEM_RDAT: {
         if (peek) return 0;
@@ -422,6 +448,7 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
           this.err('iwl.txq.wrptr', `${this.name}: HBUS_TARG_WRPTR ${hex(v)} names queue ${q} (0..${TX_QUEUES - 1}) or an index beyond 255; ignored`);
           return;
         }
+        this.pmActivity();
         this.txq.setWritePtr(q, v & 0xff);
         return;
       }
@@ -448,12 +475,77 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
   // ---------------------------------------------------------------- CSR semantics
 
   private gpCntrl(): number {
-    return (this.gp | (this.clockReady() ? GP_CNTRL.MAC_CLOCK_READY : 0) | (this.rfKill ? 0 : GP_CNTRL.HW_RF_KILL_SW)) >>> 0;
+    return (this.gp | (this.clockReady() ? GP_CNTRL.MAC_CLOCK_READY : 0) | (this.pm === 'going' ? GP_CNTRL.GOING_TO_SLEEP : 0)
+      | (this.rfKill ? 0 : GP_CNTRL.HW_RF_KILL_SW)) >>> 0;
   }
 
-  /** MAC clock available: INIT_DONE granted, or the driver holds MAC_ACCESS_REQ. */
+  /** MAC clock available: awake (or going to sleep) and INIT_DONE granted, or MAC_ACCESS_REQ granted. */
   clockReady(): boolean {
-    return this.macClockOn || (this.gp & GP_CNTRL.MAC_ACCESS_REQ) !== 0;
+    if (this.pm === 'asleep' || this.pm === 'waking') return false;
+    return this.macClockOn || this.accessClock;
+  }
+
+  // ---------------------------------------------------------------- MAC sleep
+
+  /** The running firmware allows (or forbids) power save (POWER_TABLE). */
+  setPowerSave(on: boolean): void {
+    this.regsHash = -1;
+    this.powerSave = on;
+    if (on) this.armIdle();
+    else if (this.pm === 'going' || this.pm === 'asleep') this.wake(1, true);
+  }
+
+  /** Device activity (a TFD to fetch, an RX packet): a sleeping MAC wakes at once; the idle time restarts. */
+  pmActivity(): void {
+    if (this.pm === 'going' || this.pm === 'asleep') this.wake(1, true);
+    else if (this.pm === 'awake') this.armIdle();
+  }
+
+  private armIdle(): void {
+    if (this.pm !== 'awake') return;
+    this.queue.cancel(this.pmEv);
+    this.pmEv = NO_EVENT;
+    if (!this.powerSave || !this.fw.running || !this.macClockOn || (this.gp & GP_CNTRL.MAC_ACCESS_REQ) !== 0) return;
+    this.pmEv = this.queue.schedule(this.delay(Timing.PM_IDLE, HostileTiming.PM_IDLE), this.target, Ev.PM_SLEEP);
+  }
+
+  /** Starts waking (host request: after PM_WAKE) or wakes at once (device activity). */
+  private wake(cause: number, now: boolean): void {
+    this.queue.cancel(this.pmEv);
+    this.pmEv = NO_EVENT;
+    if (now) {
+      this.pm = 'awake';
+      this.milestone('pm.wake', cause, 0);
+      this.armIdle();
+      return;
+    }
+    this.pm = 'waking';
+    this.pmEv = this.queue.schedule(this.delay(Timing.PM_WAKE, HostileTiming.PM_WAKE), this.target, Ev.PM_WAKE);
+  }
+
+  private onPm(kind: number): void {
+    this.pmEv = NO_EVENT;
+    if (kind === Ev.PM_SLEEP) {
+      if (this.pm !== 'awake' || !this.powerSave || !this.fw.running || (this.gp & GP_CNTRL.MAC_ACCESS_REQ) !== 0) return;
+      this.pm = 'going';
+      this.pmEv = this.queue.schedule(this.delay(Timing.PM_GOING_TO_SLEEP, HostileTiming.PM_GOING_TO_SLEEP), this.target, Ev.PM_ASLEEP);
+    } else if (kind === Ev.PM_ASLEEP) {
+      this.pm = 'asleep';
+      this.milestone('pm.sleep', 0, 0);
+      // A request that came while it was going to sleep is served now.
+      if ((this.gp & GP_CNTRL.MAC_ACCESS_REQ) !== 0) this.wake(0, false);
+    } else {
+      this.pm = 'awake';
+      this.milestone('pm.wake', 0, 0);
+      this.armIdle();
+    }
+  }
+
+  private pmReset(): void {
+    this.queue.cancel(this.pmEv);
+    this.pmEv = NO_EVENT;
+    this.pm = 'awake';
+    this.powerSave = false;
   }
 
   private writeHwIfConfig(v: number): void {
@@ -475,6 +567,20 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
   private writeGpCntrl(v: number): void {
     const old = this.gp;
     this.gp = (v & ~GP_RO) >>> 0;
+    const req = (this.gp & GP_CNTRL.MAC_ACCESS_REQ) !== 0;
+    if (req && (old & GP_CNTRL.MAC_ACCESS_REQ) === 0) {
+      if (this.pm === 'asleep') this.wake(0, false);
+      else if (this.pm === 'awake') { this.queue.cancel(this.pmEv); this.pmEv = NO_EVENT; }
+      if (!this.accessClock && this.accessEv === NO_EVENT) {
+        if (this.macClockOn) this.accessClock = true;
+        else this.accessEv = this.queue.schedule(this.delay(Timing.CLOCK_READY, HostileTiming.CLOCK_READY), this.target, Ev.ACCESS_READY);
+      }
+    } else if (!req && (old & GP_CNTRL.MAC_ACCESS_REQ) !== 0) {
+      this.queue.cancel(this.accessEv);
+      this.accessEv = NO_EVENT;
+      this.accessClock = false;
+      this.armIdle();
+    }
     const init = (this.gp & GP_CNTRL.INIT_DONE) !== 0;
     if (init && (old & GP_CNTRL.INIT_DONE) === 0) {
       if (this.clockEv === NO_EVENT && !this.macClockOn) {
@@ -534,6 +640,10 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
 
   /** Shared by SW reset and function reset: MAC, CPU, DMA engines, scheduler, ICT. */
   private deviceReset(): void {
+    this.pmReset();
+    this.queue.cancel(this.accessEv);
+    this.accessEv = NO_EVENT;
+    this.accessClock = false;
     this.queue.cancel(this.clockEv);
     this.queue.cancel(this.masterEv);
     this.clockEv = NO_EVENT;
@@ -581,8 +691,8 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
       this.err('iwl.prph.addr', `${this.name}: PRPH ${write ? 'write' : 'read'} address ${hex(raddr)} lacks the dword-access bits (3 << 24)`);
     }
     if (!this.clockReady()) {
-      this.err('iwl.prph.no-access', `${this.name}: PRPH ${write ? 'write' : 'read'} at ${hex(raddr & 0xfffff)} while the MAC clock is off (set MAC_ACCESS_REQ or INIT_DONE and wait for MAC_CLOCK_READY)`);
-      return 0;
+      this.err('iwl.prph.no-access', `${this.name}: PRPH ${write ? 'write' : 'read'} at ${hex(raddr & 0xfffff)} while the MAC clock is off (set MAC_ACCESS_REQ and wait for MAC_CLOCK_READY with GOING_TO_SLEEP clear)${write ? '; dropped' : `; reads ${hex(NO_CLOCK_READ)}`}`);
+      return write ? 0 : NO_CLOCK_READ;
     }
     if (write) {
       this.prph.write(raddr, v);
@@ -593,8 +703,8 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
 
   private sramRead(a: number): number {
     if (!this.clockReady()) {
-      this.err('iwl.sram.no-access', `${this.name}: SRAM read at ${hex(a)} while the MAC clock is off`);
-      return 0;
+      this.err('iwl.sram.no-access', `${this.name}: SRAM read at ${hex(a)} while the MAC clock is off; reads ${hex(NO_CLOCK_READ)}`);
+      return NO_CLOCK_READ;
     }
     if (!this.sram.backed(a & ~3, 4)) {
       this.err('iwl.sram.unbacked', `${this.name}: SRAM read at ${hex(a)}: no SRAM there`);
@@ -636,6 +746,8 @@ export class IwlTransport implements FirmwareHost, DeviceModel, MmioHandler, Tra
         return;
       case Ev.RX_IDLE: this.rx.onIdle(); return;
       case Ev.RX_CLOSE: this.rx.onClose(); return;
+      case Ev.ACCESS_READY: this.accessEv = NO_EVENT; this.accessClock = true; return;
+      case Ev.PM_SLEEP: case Ev.PM_ASLEEP: case Ev.PM_WAKE: this.onPm(kind); return;
       case Ev.TX_IDLE:
         if (a0 >= 0 && a0 < 8) {
           this.txIdleEv[a0] = NO_EVENT;

@@ -137,9 +137,13 @@ export abstract class MvmFw extends MvmTx {
     return yield* this.cmdOk(CMD.BT_CONFIG, new Payload(BT_COEX_CMD.SIZE).u32(BT_COEX_CMD.MODE, BT_COEX.WIFI).u32(BT_COEX_CMD.ENABLED_MODULES, 0).b);
   }
 
-  /** iwl_mvm_power_update_device: power save off (continuously aware mode), as with power_scheme=1. */
+  /**
+   * iwl_mvm_power_update_device: device power save allowed, as Linux's
+   * default power scheme (balanced); the NIC may then sleep between
+   * accesses, which the transport's NIC-access handshake handles.
+   */
   protected *sendDevicePower(): Co<number> {
-    return yield* this.cmdOk(CMD.POWER_TABLE, new Payload(DEVICE_POWER_CMD.SIZE).u16(DEVICE_POWER_CMD.FLAGS, DEVICE_POWER_FLAGS.CAM).b);
+    return yield* this.cmdOk(CMD.POWER_TABLE, new Payload(DEVICE_POWER_CMD.SIZE).u16(DEVICE_POWER_CMD.FLAGS, DEVICE_POWER_FLAGS.POWER_SAVE_ENA).b);
   }
 
   protected *sendTxAnt(): Co<number> {

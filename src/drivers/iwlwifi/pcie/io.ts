@@ -71,7 +71,40 @@ export class IwlIo {
     return true;
   }
 
+  /**
+   * Ends device-internal access (MAC_ACCESS_REQ cleared) unless a host
+   * command in flight holds the NIC awake (Linux's cmd_hold_nic_awake).
+   */
   releaseNicAccess(): void {
+    if (this.cmdHoldNicAwake) return;
+    this.clearBit(CSR.GP_CNTRL, GP_CNTRL.MAC_ACCESS_REQ);
+  }
+
+  /**
+   * Host commands on the 7000 family (apmg_wake_up_wa): MAC_ACCESS_REQ is
+   * set and the MAC awake before a command is queued, and kept set until the
+   * command queue is empty again, so the NIC cannot sleep with a command in
+   * flight. false (and MAC_ACCESS_REQ dropped) when the MAC does not wake
+   * within 15 ms.
+   */
+  cmdHoldNicAwake = false;
+  holdNicAwakeForCmd(): boolean {
+    if (this.cmdHoldNicAwake) return true;
+    this.setBit(CSR.GP_CNTRL, GP_CNTRL.MAC_ACCESS_REQ);
+    const r = this.pollBit(CSR.GP_CNTRL, GP_CNTRL.MAC_CLOCK_READY, GP_CNTRL.MAC_CLOCK_READY | GP_CNTRL.GOING_TO_SLEEP, NIC_ACCESS_TIMEOUT_US);
+    if (r < 0) {
+      this.clearBit(CSR.GP_CNTRL, GP_CNTRL.MAC_ACCESS_REQ);
+      this.err('Failed to wake NIC for hcmd');
+      return false;
+    }
+    this.cmdHoldNicAwake = true;
+    return true;
+  }
+
+  /** The command queue drained: the hold ends. */
+  releaseCmdHold(): void {
+    if (!this.cmdHoldNicAwake) return;
+    this.cmdHoldNicAwake = false;
     this.clearBit(CSR.GP_CNTRL, GP_CNTRL.MAC_ACCESS_REQ);
   }
 

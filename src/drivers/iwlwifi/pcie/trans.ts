@@ -316,6 +316,7 @@ export class PcieTrans implements IwlTrans {
     rxStop(this);
     io.prphWrite(APMG.CLK_DIS, APMG_CLK_VAL_DMA_CLK_RQT);
     k.udelay(5);
+    io.cmdHoldNicAwake = false;
     io.clearBit(CSR.GP_CNTRL, GP_CNTRL.MAC_ACCESS_REQ);
     yield* this.apmStop();
     yield* this.swReset(true);

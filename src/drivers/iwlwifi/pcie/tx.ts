@@ -294,6 +294,7 @@ export function enqueueHcmd(t: PcieTrans, cmd: HostCmd): number {
     io.err(`${name}: command buffer ${q.slot(index)} still in use`);
     return -ENOSPC;
   }
+  if (!io.holdNicAwakeForCmd()) return -EIO;
   const bufOff = q.slot(index) * q.slotSize;
   fillHostCmd(q.bufs.cpu, q.bufs.dv, bufOff, cmd.id, cmd.group, seqOf(CMD_QUEUE, index), cmd.data, plan);
   const tfdOff = index * TFD.SIZE;
@@ -408,6 +409,8 @@ export function cmdComplete(t: PcieTrans, pkt: RxPacket): void {
     freeEntry(t, q, q.read);
     q.read = (q.read + 1) & (TFD_QUEUE_SIZE - 1);
   }
+  // iwl_pcie_clear_cmd_in_flight: nothing left on the command queue, the NIC may sleep again.
+  if (q.read === q.write) io.releaseCmdHold();
   if (isSync) {
     if (s !== null && s.index === index && !s.finished) {
       s.finished = true;

@@ -40,6 +40,9 @@ export class FakeHost implements FirmwareHost {
   readonly posted: Posted[] = [];
   readonly ints: number[] = [];
   readonly errs: { code: string; message: string }[] = [];
+  /** setPowerSave calls, in order. */
+  readonly powerSave: boolean[] = [];
+  setPowerSave(on: boolean): void { this.powerSave.push(on); }
   rxFull = false;
 
   readSram(addr: number, len: number): Uint8Array | null {

@@ -73,13 +73,63 @@ describe('iwlwifi transport: CSR basics', () => {
     expect(h.r32(CSR.GP_CNTRL) & GP_CNTRL.MAC_CLOCK_READY).toBe(0);
   });
 
-  it('MAC_ACCESS_REQ gives CLOCK_READY = 1 and GOING_TO_SLEEP = 0', () => {
+  it('MAC_ACCESS_REQ gives CLOCK_READY = 1 and GOING_TO_SLEEP = 0: after the clock start-up without INIT_DONE, at once with it', () => {
     const h = new Harness();
-    h.grabNic();
+    h.set(CSR.GP_CNTRL, GP_CNTRL.MAC_ACCESS_REQ);
+    expect(h.r32(CSR.GP_CNTRL) & GP_CNTRL.MAC_CLOCK_READY).toBe(0);
+    h.runUs(2);
     const v = h.r32(CSR.GP_CNTRL);
     expect(v & (GP_CNTRL.MAC_CLOCK_READY | GP_CNTRL.GOING_TO_SLEEP)).toBe(GP_CNTRL.MAC_CLOCK_READY);
     h.releaseNic();
     expect(h.r32(CSR.GP_CNTRL) & GP_CNTRL.MAC_CLOCK_READY).toBe(0);
+    h.apmInit();
+    h.releaseNic();
+    h.set(CSR.GP_CNTRL, GP_CNTRL.MAC_ACCESS_REQ);
+    expect(h.r32(CSR.GP_CNTRL) & GP_CNTRL.MAC_CLOCK_READY).toBe(GP_CNTRL.MAC_CLOCK_READY);
+  });
+
+  it('MAC sleep: with power save allowed and the firmware running, idle 1 ms -> GOING_TO_SLEEP 30 us -> asleep (no clock, GP1.MAC_SLEEP); MAC_ACCESS_REQ wakes it in 100 us; PRPH reads 0xA5A5A5A2 meanwhile', () => {
+    const h = new Harness();
+    h.apmInit();
+    // No firmware running: never sleeps.
+    h.dev.setPowerSave(true);
+    h.runUs(5000);
+    expect(h.dev.pm).toBe('awake');
+    h.fw.running = true;
+    h.dev.setPowerSave(true);
+    h.runUs(999);
+    expect(h.r32(CSR.GP_CNTRL) & GP_CNTRL.GOING_TO_SLEEP).toBe(0);
+    h.runUs(2);
+    expect(h.r32(CSR.GP_CNTRL) & (GP_CNTRL.GOING_TO_SLEEP | GP_CNTRL.MAC_CLOCK_READY)).toBe(GP_CNTRL.GOING_TO_SLEEP | GP_CNTRL.MAC_CLOCK_READY);
+    h.runUs(30);
+    expect(h.r32(CSR.GP_CNTRL) & (GP_CNTRL.GOING_TO_SLEEP | GP_CNTRL.MAC_CLOCK_READY)).toBe(0);
+    expect(h.r32(CSR.UCODE_DRV_GP1) & GP1.MAC_SLEEP).toBe(GP1.MAC_SLEEP);
+    expect(h.milestones('pm.sleep')).toHaveLength(1);
+    expect(h.prphRead(APMG.CLK_CTRL)).toBe(0xa5a5a5a2);
+    expect(h.guestErrs('iwl.prph.no-access')).toHaveLength(1);
+    // The driver's handshake: request, poll until CLOCK_READY with GOING_TO_SLEEP clear.
+    expect(h.grabNic()).toBe(100);
+    expect(h.r32(CSR.UCODE_DRV_GP1) & GP1.MAC_SLEEP).toBe(0);
+    expect(h.milestones('pm.wake')).toMatchObject([{ a: 0 }]);
+    // Held: it stays awake.
+    h.runUs(5000);
+    expect(h.dev.pm).toBe('awake');
+    h.releaseNic();
+    h.runUs(1031);
+    expect(h.dev.pm).toBe('asleep');
+    // Device activity (a TX write pointer) wakes it at once.
+    h.w32(HBUS.TARG_WRPTR, 0);
+    expect(h.dev.pm).toBe('awake');
+    expect(h.milestones('pm.wake').at(-1)).toMatchObject({ a: 1 });
+    // A request while it is going to sleep waits for the sleep, then the wake-up.
+    h.runUs(1001);
+    expect(h.dev.pm).toBe('going');
+    expect(h.grabNic()).toBeGreaterThan(100);
+    // Power save forbidden (CAM): awake for good.
+    h.releaseNic();
+    h.dev.setPowerSave(false);
+    h.runUs(5000);
+    expect(h.dev.pm).toBe('awake');
   });
 
   it('GP_CNTRL read-only bits ignore writes', () => {

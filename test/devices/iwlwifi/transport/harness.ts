@@ -191,8 +191,14 @@ export class Harness {
 
   // ---- mini driver
   /** MAC_ACCESS_REQ, as iwl_trans_grab_nic_access. */
-  grabNic(): void {
+  /** NIC access as a driver takes it: MAC_ACCESS_REQ, then poll (1 us steps, 15 ms) for CLOCK_READY with GOING_TO_SLEEP clear. Returns the us waited. */
+  grabNic(): number {
     this.set(CSR.GP_CNTRL, GP_CNTRL.MAC_ACCESS_REQ);
+    for (let t = 0; t < 15000; t++) {
+      if ((this.r32(CSR.GP_CNTRL) & (GP_CNTRL.MAC_CLOCK_READY | GP_CNTRL.GOING_TO_SLEEP)) === GP_CNTRL.MAC_CLOCK_READY) return t;
+      this.runUs(1);
+    }
+    throw new Error('NIC access timeout');
   }
   releaseNic(): void {
     this.clear(CSR.GP_CNTRL, GP_CNTRL.MAC_ACCESS_REQ);

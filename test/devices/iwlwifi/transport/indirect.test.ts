@@ -6,14 +6,16 @@ import {
 import { scdQueueAddr, QREG_RDPTR, QREG_STATUS, QREG_WRPTR } from '../../../../src/devices/iwlwifi/transport/index.js';
 
 describe('iwlwifi transport: PRPH access', () => {
-  it('needs the MAC clock: without it reads 0, drops writes and records iwl.prph.no-access', () => {
+  it('needs the MAC clock: without it reads 0xA5A5A5A2 (the 0xA5A5A5Ax pattern), drops writes and records iwl.prph.no-access', () => {
     const h = new Harness();
     h.prphWrite(APMG.CLK_EN, 0x200);
-    expect(h.prphRead(APMG.CLK_CTRL)).toBe(0);
-    expect(h.guestErrs('iwl.prph.no-access')).toHaveLength(2);
+    expect(h.prphRead(APMG.CLK_CTRL)).toBe(0xa5a5a5a2);
+    expect((h.prphRead(APMG.CLK_CTRL) & 0xfffffff0) >>> 0).toBe(0xa5a5a5a0);
+    expect(h.guestErrs('iwl.prph.no-access')).toHaveLength(3);
     h.grabNic();
     expect(h.prphRead(SCD.SRAM_BASE_ADDR)).toBe(SCD_SRAM_BASE_VALUE);
-    expect(h.guestErrs('iwl.prph.no-access')).toHaveLength(2);
+    expect(h.guestErrs('iwl.prph.no-access')).toHaveLength(3);
+    expect(h.prphRead(APMG.CLK_EN)).toBe(0); // the write without the clock was dropped
   });
 
   it('APMG clock enable / disable, PCIDEV_STT and LMPM_CHICK storage', () => {
@@ -82,6 +84,8 @@ describe('iwlwifi transport: SRAM access', () => {
     const h = new Harness();
     h.sramWrite(0x800000, [1]);
     expect(h.guestErrs('iwl.sram.no-access')).toHaveLength(1);
+    expect(h.sramRead(0x800000, 1)).toEqual([0xa5a5a5a2]);
+    expect(h.guestErrs('iwl.sram.no-access')).toHaveLength(2);
     h.grabNic();
     expect(h.sramRead(0x800000, 1)).toEqual([0]);
     expect(h.sramRead(0x300000, 1)).toEqual([0]);

@@ -29,9 +29,9 @@ describe('iwlwifi mvm bring-up', () => {
     // iwl_bt_coex_cmd: 8 bytes, mode BT_COEX_WIFI (3), no modules.
     const bt = t.cmds.filter((c) => c.id === CMD.BT_CONFIG).map((c) => [...c.payload]);
     expect(bt).toEqual([[3, 0, 0, 0, 0, 0, 0, 0], [3, 0, 0, 0, 0, 0, 0, 0]]);
-    // SHARED_MEM_CFG after each ALIVE (no payload); POWER_TABLE: iwl_device_power_cmd with CAM (bit 13).
+    // SHARED_MEM_CFG after each ALIVE (no payload); POWER_TABLE: iwl_device_power_cmd with POWER_SAVE_ENA (bit 0), Linux's balanced default.
     expect(t.cmds.filter((c) => c.id === CMD.SHARED_MEM_CFG).map((c) => c.payload.length)).toEqual([0, 0]);
-    expect([...t.cmds.find((c) => c.id === CMD.POWER_TABLE)!.payload]).toEqual([0x00, 0x20, 0, 0]);
+    expect([...t.cmds.find((c) => c.id === CMD.POWER_TABLE)!.payload]).toEqual([0x01, 0x00, 0, 0]);
     // iwl_scan_config_v1: MAC at 28, aux station at 34, channel array at 36 sized by N_SCAN_CHANNELS (40 by default).
     const scanCfg = t.cmds.find((c) => c.id === CMD.SCAN_CFG)!;
     expect(scanCfg.group).toBe(1);
