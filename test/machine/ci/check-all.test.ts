@@ -113,7 +113,7 @@ describe('simrun check --all', () => {
     const missing = await simrunAsync(ROOT, 'merge-reports', join(dir, 'nope.json'));
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/nope\.json: report file not found/);
-  });
+  }, 360_000); // passes over every golden trace
 
   it('one scenario: --save-actual, --html and --junit on a failing check', async () => {
     const junit = join(dir, 'one.xml');
@@ -170,7 +170,7 @@ describe('simrun check --all', () => {
     const cases = childrenNamed(childrenNamed(parseXml(readFileSync(join(copy, 'strict.xml'), 'utf8')), 'testsuite')[0]!, 'testcase');
     const tc = cases.find((c) => c.attrs.name === 'nvme-msix')!;
     expect(childrenNamed(tc, 'failure')[0]!.attrs.type).toBe('TIMING-ONLY');
-  });
+  }, 360_000); // passes over every golden trace
 
   it('in-process with worker threads (the TypeScript worker) gives the same report as one job', async () => {
     const opts = { scenarioDir: join(ROOT, 'fixtures/scenarios'), goldenDir: broken };
