@@ -18,6 +18,10 @@ const mmioR = (offset: number, test: (v: number) => boolean = () => true) => (e:
 const hostCmd = (cmd: number) => (e: Ev) => e.kind === 'dma' && e.tag === 'iwl.tb' && e.data[0] === cmd;
 /** An RX packet the device wrote: len_n_flags, then cmd. */
 const rxPkt = (cmd: number) => (e: Ev) => e.kind === 'dma' && e.tag === 'iwl.rx' && e.data[4] === cmd;
+const findLast = (evs: Ev[], pred: (e: Ev) => boolean, before: number): number => {
+  for (let i = before - 1; i >= 0; i--) if (pred(evs[i]!)) return i;
+  return -1;
+};
 const milestone = (name: string) => (e: Ev) => e.kind === 'milestone' && e.name === name;
 /** 802.11 frame control byte 0: type/subtype. */
 const air = (tx: boolean, fc0: number) => (e: Ev) => e.kind === 'air' && e.tx === tx && e.data[0] === fc0;
@@ -152,8 +156,8 @@ describe('Wi-Fi end to end (wifi-connect: Intel 7265D, iwlwifi driver, home radi
     expect(hostWakes.length).toBeGreaterThan(0);
     for (const w of hostWakes) {
       // Before the wake: MAC_ACCESS_REQ set, then GP_CNTRL read with CLOCK_READY clear (asleep or waking).
-      const req = evs.slice(0, w).findLastIndex(mmioW(CSR.GP_CNTRL, (v) => (v & GP_CNTRL.MAC_ACCESS_REQ) !== 0));
-      expect(req).toBeGreaterThan(evs.slice(0, w).findLastIndex(milestone('pm.sleep')));
+      const req = findLast(evs, mmioW(CSR.GP_CNTRL, (v) => (v & GP_CNTRL.MAC_ACCESS_REQ) !== 0), w);
+      expect(req).toBeGreaterThan(findLast(evs, milestone('pm.sleep'), w));
       expect(evs.slice(req, w).some(mmioR(CSR.GP_CNTRL, (v) => (v & GP_CNTRL.MAC_CLOCK_READY) === 0))).toBe(true);
       // After it: CLOCK_READY read, then the command's write pointer (queue 0).
       const ready = find(evs, mmioR(CSR.GP_CNTRL, (v) => (v & GP_CNTRL.MAC_CLOCK_READY) !== 0), w);
