@@ -37,7 +37,7 @@ export const IWLWIFI_GUEST_ERRORS = {
     spec: 'iwl-csr.h HBUS_TARG_PRPH_RADDR / HBUS_TARG_PRPH_WADDR (iwl_read_prph_no_grab: reg | (3 << 24))',
   },
   'iwl.prph.no-access': {
-    meaning: 'A PRPH access while the MAC clock is off (no MAC_ACCESS_REQ or INIT_DONE granted): reads return 0, writes are dropped',
+    meaning: 'A PRPH access while the MAC clock is off (no MAC_ACCESS_REQ or INIT_DONE granted, or the MAC asleep): reads return 0xA5A5A5A2 (the 0xA5A5A5Ax pattern), writes are dropped',
     spec: 'iwl-csr.h CSR_GP_CNTRL_REG_FLAG_MAC_ACCESS_REQ / MAC_CLOCK_READY',
   },
   'iwl.prph.read-only': {
@@ -45,7 +45,7 @@ export const IWLWIFI_GUEST_ERRORS = {
     spec: 'iwl-scd.h SCD_SRAM_BASE_ADDR',
   },
   'iwl.sram.no-access': {
-    meaning: 'A device SRAM access through HBUS_TARG_MEM_* while the MAC clock is off: reads return 0, writes are dropped',
+    meaning: 'A device SRAM access through HBUS_TARG_MEM_* while the MAC clock is off: reads return 0xA5A5A5A2, writes are dropped',
     spec: 'iwl-csr.h HBUS_TARG_MEM_RADDR / WADDR / RDAT / WDAT, CSR_GP_CNTRL_REG_FLAG_MAC_ACCESS_REQ',
   },
   'iwl.sram.unbacked': {
