@@ -318,6 +318,21 @@ export const TX_STATUS = { SUCCESS: 0x01, FAIL_LONG_LIMIT: 0x83, FAIL_DEST_PS: 0
 /** rate_n_flags antenna bits (RATE_MCS_ANT_POS = 14). */
 export const RATE_MCS_ANT_POS = 14;
 
+// ---- time events (fw/api/time-event.h) -----------------------------------------------------------
+/** struct iwl_time_event_cmd (TIME_EVENT_CMD_API_S_VER_2), 36 bytes. */
+export const TIME_EVENT_CMD = {
+  SIZE: 36, ID_AND_COLOR: 0, ACTION: 4, ID: 8, APPLY_TIME: 12, MAX_DELAY: 16, DEPENDS_ON: 20, INTERVAL: 24, DURATION: 28, REPEAT: 32,
+  MAX_FRAGS: 33, POLICY: 34,
+} as const;
+/** struct iwl_time_event_resp: status, id, unique_id, id_and_color. */
+export const TIME_EVENT_RESP = { SIZE: 16, STATUS: 0, ID: 4, UNIQUE_ID: 8, ID_AND_COLOR: 12 } as const;
+/** struct iwl_time_event_notif: timestamp, session_id, unique_id, id_and_color, action, status. */
+export const TIME_EVENT_NOTIF = { SIZE: 24, TIMESTAMP: 0, SESSION_ID: 4, UNIQUE_ID: 8, ID_AND_COLOR: 12, ACTION: 16, STATUS: 20 } as const;
+/** TE_BSS_STA_AGGRESSIVE_ASSOC: session protection for authentication and association. */
+export const TE_BSS_STA_AGGRESSIVE_ASSOC = 0;
+/** enum iwl_time_event_policy (v2) bits and TE_V2_FRAG_NONE. */
+export const TE_V2 = { NOTIF_HOST_EVENT_START: 1 << 0, NOTIF_HOST_EVENT_END: 1 << 1, START_IMMEDIATELY: 1 << 11, FRAG_NONE: 0 } as const;
+
 // ---- runtime configuration ---------------------------------------------------------------------
 /** SHARED_MEM_CFG has no payload; its response is iwl_shared_mem_cfg_v1 (68 bytes) or longer on later firmware. */
 export const SHARED_MEM_CFG_V1_SIZE = 68;

@@ -116,6 +116,8 @@ export abstract class MvmCore {
   protected seqNum = 0;
   protected lastPhy = { channel: 0, signal: -100 };
   protected mgmtWait: MgmtWait | null = null;
+  /** unique_id of the running session-protection time event, null when none. */
+  protected teUid: number | null = null;
   protected mgmtTxDone: Completion | null = null;
   protected readonly lostWork;
 

@@ -6,12 +6,12 @@ import { EBUSY, EINVAL, EIO, ENOENT, ENOSPC, ETIMEDOUT } from '../../../kernel/e
 import {
   AC_QOS, ADD_STA, ADD_STA_SUCCESS, BINDING_CONTEXT, CMD, FW_CTXT_ACTION, FW_CTXT_INVALID, LQ_CMD, MAC_CONTEXT, MAC_FILTER, MAC_POWER_CMD,
   MAC_TYPE_BSS_STA, PHY_BAND, PHY_CHANNEL_MODE20, PHY_CONTEXT, PHY_CTRL_POS_1_BELOW, PHY_RX_CHAIN, RATE_MCS_ANT_POS, REMOVE_STA_SIZE,
-  STA_ID_AP, STA_MODE, TX_FIFO, TXQ, idAndColor,
+  STA_ID_AP, STA_MODE, TE_BSS_STA_AGGRESSIVE_ASSOC, TE_V2, TIME_EVENT_CMD, TIME_EVENT_NOTIF, TIME_EVENT_RESP, TX_FIFO, TXQ, idAndColor,
 } from '../fw/api.js';
 import { STYPE, WLAN_REASON_DEAUTH_LEAVING, WLAN_STATUS_SUCCESS, buildAssocReq, buildAuth, buildDeauth, parseAssocResp, parseAuth, type Hdr80211 } from '../mac80211/ieee80211.js';
 import { ECONNREFUSED, ENETDOWN, EOPNOTSUPP, ERFKILL } from './errno.js';
 import { MvmScan } from './scan.js';
-import { Payload, hex, PHY_ID, MAC_ID, type Connection, type MgmtWait } from './core.js';
+import { Payload, hex, le32, PHY_ID, MAC_ID, type Connection, type MgmtWait } from './core.js';
 import { connDropped, connectAborted, connectFailed, connectStarted } from './state.js';
 
 export abstract class MvmMlme extends MvmScan {
@@ -79,6 +79,59 @@ export abstract class MvmMlme extends MvmScan {
       .u16(MAC_POWER_CMD.KEEP_ALIVE_SECONDS, 25).b;
   }
 
+  /** Session protection: how long the firmware stays on the channel for authentication and association, and the longest wait for it to start. */
+  static readonly TE_DURATION_TU = 488;
+  static readonly TE_MAX_DELAY_TU = 244;
+  static readonly TE_START_TIMEOUT_MS = 1000;
+
+  protected timeEventCmd(action: number, id: number): Uint8Array {
+    return new Payload(TIME_EVENT_CMD.SIZE)
+      .u32(TIME_EVENT_CMD.ID_AND_COLOR, idAndColor(MAC_ID, 0)).u32(TIME_EVENT_CMD.ACTION, action).u32(TIME_EVENT_CMD.ID, id)
+      .u32(TIME_EVENT_CMD.APPLY_TIME, 0).u32(TIME_EVENT_CMD.MAX_DELAY, MvmMlme.TE_MAX_DELAY_TU).u32(TIME_EVENT_CMD.INTERVAL, 1)
+      .u32(TIME_EVENT_CMD.DURATION, MvmMlme.TE_DURATION_TU).u8(TIME_EVENT_CMD.REPEAT, 1).u8(TIME_EVENT_CMD.MAX_FRAGS, TE_V2.FRAG_NONE)
+      .u16(TIME_EVENT_CMD.POLICY, TE_V2.NOTIF_HOST_EVENT_START | TE_V2.NOTIF_HOST_EVENT_END | TE_V2.START_IMMEDIATELY).b;
+  }
+
+  /**
+   * iwl_mvm_protect_session: a TE_BSS_STA_AGGRESSIVE_ASSOC time event keeps
+   * the firmware on the BSS's channel for authentication and association;
+   * waits for its start notification. 0 or -errno.
+   */
+  protected *protectSession(): Co<number> {
+    const w = this.notif.add([CMD.TIME_EVENT_NOTIFICATION],
+      (pkt) => (le32(pkt.payload, TIME_EVENT_NOTIF.ACTION) & TE_V2.NOTIF_HOST_EVENT_START) !== 0);
+    const r = yield* this.cmd(CMD.TIME_EVENT, this.timeEventCmd(FW_CTXT_ACTION.ADD, TE_BSS_STA_AGGRESSIVE_ASSOC), { raw: true });
+    if (typeof r === 'number') { this.notif.remove(w); return r; }
+    const p = r.payload;
+    if (p.length < TIME_EVENT_RESP.SIZE || le32(p, TIME_EVENT_RESP.STATUS) !== 0) {
+      this.notif.remove(w);
+      this.err(`TIME_EVENT (session protection) refused: ${p.length} bytes, status ${hex(le32(p, TIME_EVENT_RESP.STATUS))}`);
+      return -EIO;
+    }
+    const uid = le32(p, TIME_EVENT_RESP.UNIQUE_ID);
+    this.teUid = uid;
+    const wr = yield* this.notif.wait(w, MvmMlme.TE_START_TIMEOUT_MS);
+    if (wr < 0) {
+      this.err(`session protection (time event ${uid}) did not start: ${wr}`);
+      return wr;
+    }
+    const n = w.pkt!.payload;
+    if (le32(n, TIME_EVENT_NOTIF.UNIQUE_ID) !== uid || le32(n, TIME_EVENT_NOTIF.STATUS) !== 1) {
+      this.err(`session protection (time event ${uid}) failed to start (status ${le32(n, TIME_EVENT_NOTIF.STATUS)})`);
+      return -EIO;
+    }
+    this.dbg(`session protection: time event ${uid} started`);
+    return 0;
+  }
+
+  /** iwl_mvm_stop_session_protection: removes the time event if it is still running. */
+  protected *stopSessionProtection(): Co<void> {
+    const uid = this.teUid;
+    if (uid === null) return;
+    this.teUid = null;
+    yield* this.cmd(CMD.TIME_EVENT, this.timeEventCmd(FW_CTXT_ACTION.REMOVE, uid), { raw: true, quiet: true });
+  }
+
   /** Connects to the strongest open BSS named `ssid`. 0 or -errno. */
   *connect(ssidIn: string): Co<number> {
     const ssid = ssidIn.replace(/[\r\n\0]+$/, '');
@@ -141,6 +194,8 @@ export abstract class MvmMlme extends MvmScan {
     c.sta = true;
     r = yield* this.cmdOk(CMD.LQ, this.lqCmd(bss.channel));
     if (r < 0) return r;
+    r = yield* this.protectSession();
+    if (r < 0) return r;
 
     const own = this.nvm!.mac;
     // Authentication (open system).
@@ -169,6 +224,7 @@ export abstract class MvmMlme extends MvmScan {
     r = yield* this.cmdOk(CMD.MAC_CONTEXT, this.macCtxt(FW_CTXT_ACTION.MODIFY, bss.bssidBytes, true, as.aid, bss.channel));
     if (r < 0) return r;
     c.assoc = true;
+    yield* this.stopSessionProtection();
     r = yield* this.cmdOk(CMD.ADD_STA, this.addStaCmd(bss.bssidBytes, as.aid, true), { okStatus: ADD_STA_SUCCESS });
     if (r < 0) return r;
     return yield* this.cmdOk(CMD.MAC_PM_POWER_TABLE, this.macPowerCmd());
@@ -202,6 +258,7 @@ export abstract class MvmMlme extends MvmScan {
 
   /** Removes what `c` added in the firmware, newest first (station, binding, MAC, PHY). */
   protected *teardown(c: Connection): Co<void> {
+    yield* this.stopSessionProtection();
     if (c.assoc) {
       c.assoc = false;
       yield* this.cmdOk(CMD.MAC_CONTEXT, this.macCtxt(FW_CTXT_ACTION.MODIFY, c.bss.bssidBytes, false, 0, c.bss.channel));

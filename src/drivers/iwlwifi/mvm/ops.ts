@@ -2,7 +2,7 @@
  * The mvm op mode as the transport sees it (Linux mvm/ops.c): notification dispatch, firmware error and RF-kill handling, status and shutdown.
  */
 import type { Co } from '../../../sim/scheduler.js';
-import { CMD, ERROR_RESP, PHY_DB, RX_MPDU, RX_PHY, TXQ, cmdName, seqQueue } from '../fw/api.js';
+import { CMD, ERROR_RESP, PHY_DB, RX_MPDU, RX_PHY, TE_V2, TIME_EVENT_NOTIF, TXQ, cmdName, seqQueue } from '../fw/api.js';
 import { type IwlOpMode, type RxPacket } from '../trans-api.js';
 import { MvmRx } from './rx.js';
 import { le16, le32, hex } from './core.js';
@@ -41,8 +41,15 @@ export class IwlMvm extends MvmRx implements IwlOpMode {
         this.err(`FW Error notification: timestamp 0x${ts.toString(16).padStart(16, '0')}`);
         return;
       }
-      case CMD.TIME_EVENT_NOTIFICATION:
+      case CMD.TIME_EVENT_NOTIFICATION: {
+        // The session-protection event ended on its own: nothing to remove any more.
+        const p = pkt.payload;
+        if ((le32(p, TIME_EVENT_NOTIF.ACTION) & TE_V2.NOTIF_HOST_EVENT_END) !== 0 && le32(p, TIME_EVENT_NOTIF.UNIQUE_ID) === this.teUid) {
+          this.dbg(`session protection: time event ${this.teUid} ended`);
+          this.teUid = null;
+        }
         return;
+      }
       case CMD.SCAN_ITERATION_COMPLETE_UMAC:
         this.dbg(`scan iteration complete: uid ${le32(pkt.payload, 0)}, ${pkt.payload[4] ?? 0} channel(s)`);
         return;

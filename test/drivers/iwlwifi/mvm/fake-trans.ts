@@ -170,6 +170,13 @@ export class FakeTrans implements IwlTrans {
         break;
       }
       case CMD.ADD_STA: resp = le32(1); break;
+      case CMD.TIME_EVENT: {
+        // iwl_time_event_resp { status 0, id, unique_id 7, id_and_color }; ADD also starts the event.
+        const add = dv.getUint32(4, true) === 1;
+        resp = [...le32(0), ...le32(dv.getUint32(8, true)), ...le32(7), ...le32(dv.getUint32(0, true))];
+        if (add) this.post([notif(CMD.TIME_EVENT_NOTIFICATION, [...le32(0), ...le32(0), ...le32(7), ...le32(0), ...le32(1), ...le32(1)])], 1);
+        break;
+      }
       case CMD.SHARED_MEM_CFG: resp = Array.from({ length: 68 }, (_v, i) => (i === 20 ? 0x40 : 0)); break;
       case CMD.PHY_CONFIGURATION:
         if (this.mode === 'init' && this.script.initComplete) {

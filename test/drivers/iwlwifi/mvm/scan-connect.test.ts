@@ -76,8 +76,13 @@ describe('iwlwifi mvm scan and association', () => {
     const t = res.trans;
     const after = t.cmdIds().slice(t.cmdIds().indexOf(CMD.SCAN_REQ_UMAC) + 1);
     expect(after).toEqual([
-      CMD.PHY_CONTEXT, CMD.MAC_CONTEXT, CMD.BINDING_CONTEXT, CMD.ADD_STA, CMD.LQ, CMD.MAC_CONTEXT, CMD.ADD_STA, CMD.MAC_PM_POWER_TABLE,
+      CMD.PHY_CONTEXT, CMD.MAC_CONTEXT, CMD.BINDING_CONTEXT, CMD.ADD_STA, CMD.LQ, CMD.TIME_EVENT, CMD.MAC_CONTEXT, CMD.TIME_EVENT,
+      CMD.ADD_STA, CMD.MAC_PM_POWER_TABLE,
     ]);
+    // Session protection: TIME_EVENT v2 (36 bytes) ADD of TE_BSS_STA_AGGRESSIVE_ASSOC, then REMOVE of its unique id after association.
+    const tes = t.cmds.filter((c) => c.id === CMD.TIME_EVENT).map((c) => new DataView(c.payload.buffer));
+    expect(tes.map((d) => [d.byteLength, d.getUint32(4, true), d.getUint32(8, true)])).toEqual([[36, 1, 0], [36, 3, 7]]);
+    expect([tes[0]!.getUint32(28, true), tes[0]!.getUint8(32), tes[0]!.getUint16(34, true)]).toEqual([488, 1, 0x803]);
     // PHY_CONTEXT v1, 36 bytes: band PHY_BAND_24 (1), channel 6, txchain at 20.
     const phy = t.cmds.find((c) => c.id === CMD.PHY_CONTEXT)!;
     expect(phy.payload.length).toBe(36);
@@ -117,7 +122,7 @@ describe('iwlwifi mvm scan and association', () => {
     expect(res.logs).toContain('error iwlwifi 0000:03:00.0: corp: security wpa2-psk not supported');
     expect(res.logs).toContain('error iwlwifi 0000:03:00.0: association with 02:11:22:33:44:55 failed: status 17');
     const ids = res.trans.cmdIds();
-    expect(ids.slice(-6)).toEqual([CMD.ADD_STA, CMD.LQ, CMD.REMOVE_STA, CMD.BINDING_CONTEXT, CMD.MAC_CONTEXT, CMD.PHY_CONTEXT]);
+    expect(ids.slice(-7)).toEqual([CMD.LQ, CMD.TIME_EVENT, CMD.TIME_EVENT, CMD.REMOVE_STA, CMD.BINDING_CONTEXT, CMD.MAC_CONTEXT, CMD.PHY_CONTEXT]);
     expect(res.mvm.state).toBe('up');
   });
 
