@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CMD, NVM_SECTION, TXQ, TX_FIFO } from '../../../../src/devices/iwlwifi/fw-api.js';
 import { parseNvm } from '../../../../src/drivers/iwlwifi/mvm/mvm.js';
-import { defaultScript, hwSection, runMvm, swSection } from './fake-trans.js';
+import { defaultScript, hwSection, notif, runMvm, swSection } from './fake-trans.js';
 
 describe('iwlwifi mvm bring-up', () => {
   it('runs the INIT then the runtime flow in Linux order and comes up with the NVM MAC', () => {
@@ -137,5 +137,24 @@ describe('iwlwifi mvm bring-up', () => {
     const noBand = sw.slice();
     noBand.set([0x00, 0x00], 4);
     expect(parseNvm(hw, noBand)).toMatch(/SKU 0x0 enables no band/);
+  });
+
+  it('logs a REPLY_ERROR (20-byte iwl_error_resp) as Linux does: type, cmd_id, bad sequence, service, timestamp', () => {
+    const res = runMvm(defaultScript(), function* (mvm, t, _k, sys) {
+      yield* mvm.start();
+      const p = new Uint8Array(20);
+      const dv = new DataView(p.buffer);
+      dv.setUint32(0, 0, true); // FW_ERR_UNKNOWN_CMD
+      p[4] = 0x7e;
+      dv.setUint16(6, 0x0012, true);
+      dv.setUint32(8, 0, true);
+      dv.setUint32(12, 0x1234, true);
+      dv.setUint32(16, 0x1, true);
+      t.post([notif(CMD.REPLY_ERROR, p)], 1);
+      yield* sys.sleep(5e9);
+    });
+    expect(res.logs).toContain('error iwlwifi 0000:03:00.0: FW Error notification: type 0x00000000 cmd_id 0x7e (UNKNOWN (0x7e))');
+    expect(res.logs).toContain('error iwlwifi 0000:03:00.0: FW Error notification: seq 0x0012 service 0x00000000');
+    expect(res.logs).toContain('error iwlwifi 0000:03:00.0: FW Error notification: timestamp 0x0000000100001234');
   });
 });
