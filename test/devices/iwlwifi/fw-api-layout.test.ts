@@ -54,6 +54,17 @@ describe('model firmware API: sizes and offsets (Linux fw/api/*.h)', () => {
     expect(m.SCAN_ITER_COMPLETE_SIZE).toBe(16);
   });
 
+  it('notifications and responses', () => {
+    expect([m.ALIVE_V3.SIZE, m.ALIVE_V3.STATUS, m.ALIVE_V3.LMAC_MAJOR, m.ALIVE_V3.ERROR_EVENT_TABLE_PTR, m.ALIVE_V3.SCD_BASE_PTR, m.ALIVE_V3.UMAC_MAJOR])
+      .toEqual([68, 0, 4, 20, 40, 52]);
+    expect(m.NVM_ACCESS_RESP).toEqual({ HDR: 8, OFFSET: 0, LENGTH: 2, TYPE: 4, STATUS: 6, DATA: 8 });
+    expect([m.RX_PHY.SIZE, m.RX_PHY.PHY_FLAGS, m.RX_PHY.CHANNEL, m.RX_PHY.NON_CFG_PHY, m.RX_PHY.ENERGY_WORD, m.RX_PHY.RATE_N_FLAGS, m.RX_PHY.BYTE_COUNT,
+      m.RX_PHY.FRAME_TIME]).toEqual([68, 20, 22, 24, 28, 56, 60, 66]);
+    expect(m.RX_MPDU).toEqual({ HDR: 4, BYTE_COUNT: 0, ASSIST: 2, FRAME: 4 });
+    expect(m.SCAN_COMPLETE).toEqual({ SIZE: 16, UID: 0, LAST_SCHEDULE: 4, LAST_ITER: 5, STATUS: 6, EBS_STATUS: 7, TIME: 8 });
+    expect([m.INIT_COMPLETE_SIZE, m.CMD_HDR_NARROW, m.CMD_HDR_WIDE, m.RX_PKT_HDR]).toEqual([4, 4, 8, 8]);
+  });
+
   it('runtime configuration', () => {
     expect([m.POWER_TABLE.SIZE, m.MAC_PM_POWER_TABLE.SIZE, m.LQ.SIZE, m.SF_CFG.SIZE, m.TIME_EVENT.SIZE, m.TIME_EVENT_RESP.SIZE, m.TIME_EVENT_NOTIF.SIZE])
       .toEqual([4, 40, 88, 92, 36, 16, 24]);

@@ -36,6 +36,18 @@ describe('driver firmware API: sizes and offsets (Linux fw/api/*.h)', () => {
     expect(a.TX_STATUS.FAIL_STA_INVALID).toBe(0x8b);
   });
 
+  it('notifications and responses', () => {
+    expect([a.ALIVE_V3.SIZE, a.ALIVE_V3.STATUS, a.ALIVE_V3.SCD_BASE_PTR, a.ALIVE_V3.UMAC_DBG_PRINT_BUFF_ADDR]).toEqual([68, 0, 40, 64]);
+    expect(a.NVM_ACCESS).toEqual({ SIZE: 8, OP: 0, TARGET: 1, TYPE: 2, OFFSET: 4, LENGTH: 6 });
+    expect(a.NVM_ACCESS_RESP).toEqual({ HDR: 8, OFFSET: 0, LENGTH: 2, TYPE: 4, STATUS: 6, DATA: 8 });
+    expect([a.RX_PHY.SIZE, a.RX_PHY.CHANNEL, a.RX_PHY.ENERGY_WORD, a.RX_PHY.RATE_N_FLAGS]).toEqual([68, 22, 28, 56]);
+    expect(a.RX_MPDU).toEqual({ HDR: 4, BYTE_COUNT: 0, ASSIST: 2, FRAME: 4 });
+    expect(a.PHY_DB).toEqual({ HDR: 4, TYPE: 0, LENGTH: 2, DATA: 4 });
+    expect([a.SCAN_COMPLETE.SIZE, a.SCAN_COMPLETE.STATUS]).toEqual([16, 6]);
+    expect([a.TIME_EVENT_CMD.SIZE, a.TIME_EVENT_CMD.DURATION, a.TIME_EVENT_CMD.POLICY, a.TIME_EVENT_RESP.UNIQUE_ID, a.TIME_EVENT_NOTIF.SIZE,
+      a.TIME_EVENT_NOTIF.ACTION]).toEqual([36, 28, 34, 8, 24, 16]);
+  });
+
   it('scan', () => {
     expect([a.SCAN_CONFIG.SIZE, a.SCAN_CONFIG.MAC_ADDR, a.SCAN_CONFIG.BCAST_STA_ID, a.SCAN_CONFIG.CHANNEL_ARRAY]).toEqual([36, 28, 34, 36]);
     expect([a.SCAN_REQ_UMAC.ACTIVE_DWELL, a.SCAN_REQ_UMAC.N_CHANNELS, a.SCAN_REQ_UMAC.DATA]).toEqual([17, 33, 36]);
