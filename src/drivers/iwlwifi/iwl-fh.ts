@@ -67,14 +67,13 @@ export const FH_TX_BUF_STS_SRVC = ((1 << 20) | (1 << 12) | 0x3) >>> 0;
 export const FH_TX_CHICKEN_AUTO_RETRY = 0x00000002;
 
 /**
- * Bits of FH_TSSR_TX_STATUS_REG the driver waits for when it stops TX
- * channel `ch`. Linux's FH_TSSR_TX_STATUS_REG_MSK_CHNL_IDLE is only
- * "no pending requests" (16 + ch); the model also reports "buffers empty"
- * (24 + ch) and the recorded polls wait for both, as older iwlwifi did.
- * Model dialect gap, kept (issue #13).
+ * FH_TSSR_TX_STATUS_REG_MSK_CHNL_IDLE: the bit of FH_TSSR_TX_STATUS_REG the
+ * driver waits for when it stops TX channel `ch`, "no pending requests"
+ * (16 + ch), as Linux's iwl_pcie_tx_stop_fh. "Buffers empty" (24 + ch) is
+ * not part of it.
  */
 export function fhTxIdleBits(ch: number): number {
-  return ((1 << (16 + ch)) | (1 << (24 + ch))) >>> 0;
+  return ((1 << ch) << 16) >>> 0;
 }
 /** Linux's FH_TSSR_TX_STATUS_REG_MSK_CHNL_IDLE. */
 export function fhTxIdleBitsLinux(ch: number): number {
