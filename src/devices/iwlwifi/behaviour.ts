@@ -5,7 +5,8 @@
  * - time stamps the firmware writes: RX_PHY system time, TSF and beacon
  *   time (iwl_rx_phy_info), the TSF in beacons and probe responses (802.11
  *   timestamp field, IEEE 802.11-2016 9.4.1.10), SCAN_COMPLETE_UMAC
- *   time_from_last_iter and SCAN_ITERATION_COMPLETE start_tsf;
+ *   time_from_last_iter, SCAN_ITERATION_COMPLETE start_tsf and the
+ *   TIME_EVENT_NOTIFICATION timestamp (iwl_time_event_notif);
  * - beacons: how many arrive is the length of the run, so they are a set;
  * - interrupt bookkeeping: ICT entries, the RB status write-back
  *   (closed_rb_num), RBD fetches (how many at a time is restocking), and the
@@ -17,7 +18,7 @@
 import type { DeviceBehaviour, FactSink } from '../../trace/decoder.js';
 import type { SeqEvent } from '../../trace/reader.js';
 import { Hasher } from '../../trace/diff/hash.js';
-import { CMD, RX_PHY, RX_MPDU, SCAN_COMPLETE, cmdName } from './fw-api.js';
+import { CMD, RX_PHY, RX_MPDU, SCAN_COMPLETE, TIME_EVENT_NOTIF, cmdName } from './fw-api.js';
 
 /** Registers touched once per interrupt or per ring update (CSR_INT and friends, write pointers). */
 const VOLATILE = new Set(['CSR_INT', 'CSR_INT_MASK', 'CSR_FH_INT_STATUS', 'HBUS_TARG_WRPTR', 'FH_RSCSR_CHNL0_WPTR', 'FH_MEM_RCSR_CHNL0_RBDCB_WPTR']);
@@ -106,6 +107,8 @@ export class IwlBehaviour implements DeviceBehaviour {
       masks = [[p + SCAN_COMPLETE.TIME, 4]];
     } else if (cmd === CMD.SCAN_ITERATION_COMPLETE_UMAC) {
       masks = [[p + 8, 8]];
+    } else if (cmd === CMD.TIME_EVENT_NOTIFICATION) {
+      masks = [[p + TIME_EVENT_NOTIF.TIMESTAMP, 4]];
     }
     out.fact(stream, order, `${name} len=${d.length} data=${this.hashMasked(d, masks)}`);
   }
