@@ -1040,9 +1040,8 @@ export class IntelDisplay implements DeviceModel {
   // ------------------------------------------------------------------ planes
 
   private armSurf(p: number, n: number, v: number): void {
-    const label = `PLANE_SURF_${n}_${R.pipeName(p)}`;
     if ((v & 0xfff) !== 0) {
-      this.err('display.plane.surf-unaligned', `${label} = ${R.hex(v)}: bits 11:0 set, the surface must be 4 KiB aligned (they are ignored)`);
+      this.err('display.plane.surf-unaligned', `PLANE_SURF_${n}_${R.pipeName(p)} = ${R.hex(v)}: bits 11:0 set, the surface must be 4 KiB aligned (they are ignored)`);
     }
     const k = p * R.PLANES + n - 1;
     const pipe = this.pipes[p]!;
