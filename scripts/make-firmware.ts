@@ -75,6 +75,24 @@ export const HISTORY: readonly Variant[] = [1, 2, 3, 4, 5, 6, 7, 8].map((serial)
   capabilities: serial >= HISTORY_FIRST_BAD ? [...VARIANTS[VARIANTS.length - 1]!.capabilities, SIMRUN_CAPA.FAULT_NO_INIT_COMPLETE] : VARIANTS[VARIANTS.length - 1]!.capabilities,
 }));
 
+/**
+ * An API-29 image from a later firmware branch that announces newer command
+ * layouts (fixtures/firmware/newer-api/): ADD_STA v10 (API flag STA_TYPE),
+ * SCAN_REQ_UMAC v7 (ADAPTIVE_DWELL), BINDING_CONTEXT v2 with lmac_id
+ * (capability BINDING_CDB_SUPPORT) and concurrent dual band (CDB_SUPPORT).
+ * A driver must pick each layout from these TLVs; the simulated firmware
+ * speaks exactly the layouts its image announces.
+ */
+export const NEWER_API: Variant = {
+  ...VARIANTS[VARIANTS.length - 1]!,
+  serial: 12,
+  build: 29120,
+  layoutSerial: 5,
+  capabilities: [...VARIANTS[VARIANTS.length - 1]!.capabilities, CAPA.BINDING_CDB_SUPPORT, CAPA.CDB_SUPPORT],
+  apiFlags: [...VARIANTS[VARIANTS.length - 1]!.apiFlags, API.STA_TYPE, API.ADAPTIVE_DWELL],
+};
+export const NEWER_API_DIR = 'newer-api';
+
 /** Directory of one history version, relative to FIRMWARE_FIXTURE_DIR. */
 export function historyDir(v: Variant): string {
   return `history/${v.api}.0.${v.api}.${v.serial}`;
@@ -115,9 +133,9 @@ export function makeImage(v: Variant): FirmwareImage {
   const img = emptyImage(`simrun 7265D test firmware ${v.api}.0.${v.api}.${v.serial} (not Intel)`, version, v.build);
   const l = layouts(v);
   // The code knows what it can do: every section carries the file's capability words.
-  img.sections.init = makeSimfSections('init', ver, v.build, l.init, v.capabilities);
-  img.sections.runtime = makeSimfSections('runtime', ver, v.build, l.runtime, v.capabilities);
-  img.sections.wowlan = l.wowlan.length > 0 ? makeSimfSections('wowlan', ver, v.build, l.wowlan, v.capabilities) : [];
+  img.sections.init = makeSimfSections('init', ver, v.build, l.init, v.capabilities, v.apiFlags);
+  img.sections.runtime = makeSimfSections('runtime', ver, v.build, l.runtime, v.capabilities, v.apiFlags);
+  img.sections.wowlan = l.wowlan.length > 0 ? makeSimfSections('wowlan', ver, v.build, l.wowlan, v.capabilities, v.apiFlags) : [];
   img.flags = v.flags >>> 0;
   img.capabilities = new Set(v.capabilities);
   img.apiFlags = new Set(v.apiFlags);
@@ -188,6 +206,16 @@ export function makeReadme(files: readonly { name: string; variant: Variant; byt
     'and never sends INIT_COMPLETE. `fixtures/variants/wifi-firmware-history.json`',
     'bisects over them.',
     '',
+    '## Newer command layouts',
+    '',
+    '`' + NEWER_API_DIR + '/' + fileName(NEWER_API.api) + '` (' + `${NEWER_API.api}.0.${NEWER_API.api}.${NEWER_API.serial}` + ', build ' + NEWER_API.build + ') is the API-29 image',
+    'of a later firmware branch. Besides the capabilities of iwlwifi-7265D-29.ucode it',
+    'announces BINDING_CDB_SUPPORT (39) and CDB_SUPPORT (40) and the API flags STA_TYPE',
+    '(30) and ADAPTIVE_DWELL (32), so a driver must send BINDING_CONTEXT v2 (28 bytes,',
+    'with lmac_id), ADD_STA v10 (48 bytes, with station_type) and SCAN_REQ_UMAC v7',
+    '(adaptive dwell, channels at byte 48). The simulated firmware running it refuses',
+    'the older layouts. `fixtures/scenarios/wifi-connect-newer-api.json` connects with it.',
+    '',
     '## Capabilities and API flags',
     '',
   );
@@ -209,6 +237,7 @@ export function makeFirmwareFixtures(): { name: string; bytes: Uint8Array }[] {
   return [
     ...images.map(({ name, bytes }) => ({ name, bytes })),
     ...history,
+    { name: `${NEWER_API_DIR}/${fileName(NEWER_API.api)}`, bytes: buildFirmware(makeImage(NEWER_API)) },
     { name: 'README.md', bytes: new TextEncoder().encode(makeReadme(images)) },
   ];
 }

@@ -261,6 +261,19 @@ export const SCAN_REQ = {
   PASSIVE_DWELL: 18, FRAGMENTED_DWELL: 19, MAX_OUT_TIME: 20, SUSPEND_TIME: 24, SCAN_PRIORITY: 28, CHANNEL_FLAGS: 32, N_CHANNELS: 33,
   CHANNELS: 36, CHANNEL_ENTRY: 8, CH_FLAGS: 0, CH_NUM: 4, CH_ITER_COUNT: 5, CH_ITER_INTERVAL: 6,
 } as const;
+/**
+ * SCAN_REQ_UMAC v7 (SCAN_REQUEST_CMD_UMAC_API_S_VER_7), spoken by firmware
+ * with the ADAPTIVE_DWELL API flag. The first 16 bytes are as v1; then u8
+ * active_dwell, passive_dwell, fragmented_dwell, adwell_default_n_aps,
+ * adwell_default_n_aps_social, reserved, le16 adwell_max_budget (TU), le32
+ * max_out_time[2], le32 suspend_time[2] (LB, HB LMAC), le32 scan_priority,
+ * the channel params { u8 flags, u8 count, le16 reserved } at 44 and the
+ * channel entries at 48. The tail is the v1 tail.
+ */
+export const SCAN_REQ_V7 = {
+  ACTIVE_DWELL: 16, PASSIVE_DWELL: 17, FRAGMENTED_DWELL: 18, ADWELL_DEFAULT_N_APS: 19, ADWELL_DEFAULT_N_APS_SOCIAL: 20,
+  ADWELL_MAX_BUDGET: 22, MAX_OUT_TIME: 24, SUSPEND_TIME: 32, SCAN_PRIORITY: 40, CHANNEL_FLAGS: 44, N_CHANNELS: 45, CHANNELS: 48,
+} as const;
 /** struct iwl_scan_req_umac_tail (v1) offsets, from the end of the channel entries; 1220 bytes. */
 export const SCAN_REQ_TAIL = {
   SIZE: 1220, SCHEDULE: 0, DELAY: 8, PREQ: 12, PREQ_MAC_HEADER: 12, PREQ_BAND_DATA: 16, PREQ_COMMON_DATA: 24, PREQ_BUF: 28,
@@ -270,6 +283,8 @@ export const SCAN_REQ_TAIL = {
 export const SCAN_GEN_FLAGS = {
   PERIODIC: 1 << 0, OVER_BT: 1 << 1, PASS_ALL: 1 << 2, PASSIVE: 1 << 3, PRE_CONNECT: 1 << 4, ITER_COMPLETE: 1 << 5,
   MULTIPLE_SSID: 1 << 6, FRAGMENTED: 1 << 7, RRM_ENABLED: 1 << 8, MATCH: 1 << 9, EXTENDED_DWELL: 1 << 10,
+  /** v7 and later: end a channel's active dwell early once adwell_default_n_aps APs answered, within adwell_max_budget. */
+  ADAPTIVE_DWELL: 1 << 13,
 } as const;
 /** SCAN_ABORT_UMAC (1.0x0E), struct iwl_umac_scan_abort: le32 uid, le32 flags. Response: generic status; SCAN_COMPLETE_UMAC follows with status ABORTED. */
 export const SCAN_ABORT = { SIZE: 8, UID: 0, FLAGS: 4 } as const;
@@ -353,6 +368,15 @@ export const MAC_TYPE_BSS_STA = 5;
  * transmits on a MAC only while it is bound to a PHY context.
  */
 export const BINDING_CONTEXT = { SIZE: 24, ID_AND_COLOR: 0, ACTION: 4, MACS: 8, PHY: 20 } as const;
+/**
+ * BINDING_CONTEXT v2 (BINDING_CMD_API_S_VER_2, firmware with capability
+ * BINDING_CDB_SUPPORT): v1 plus le32 lmac_id at 24, 28 bytes. lmac_id is 0
+ * (IWL_LMAC_24G_INDEX) unless the firmware also has CDB_SUPPORT and the
+ * PHY context is on 5 GHz, where it is 1 (IWL_LMAC_5G_INDEX).
+ */
+export const BINDING_CONTEXT_V2 = { SIZE: 28, LMAC_ID: 24 } as const;
+export const LMAC_24G_INDEX = 0;
+export const LMAC_5G_INDEX = 1;
 export const FW_CTXT_INVALID = 0xffffffff;
 /**
  * ADD_STA (0x18), 44 bytes (struct iwl_mvm_add_sta_cmd_v7): u8 add_modify
@@ -370,6 +394,15 @@ export const ADD_STA = {
   STATION_FLAGS_MSK: 24, ADD_IMMEDIATE_BA_TID: 28, REMOVE_IMMEDIATE_BA_TID: 29, ADD_IMMEDIATE_BA_SSN: 30, SLEEP_TX_COUNT: 32,
   SLEEP_STATE_FLAGS: 34, ASSOC_ID: 36, BEAMFORM_FLAGS: 38, TFD_QUEUE_MSK: 40,
 } as const;
+/**
+ * ADD_STA v10 (struct iwl_mvm_add_sta_cmd, ADD_STA_CMD_API_S_VER_10), spoken
+ * by firmware with the STA_TYPE API flag: 48 bytes. sleep_state_flags shrinks
+ * to u8 at 34 and u8 station_type (enum iwl_sta_type) takes byte 35; le16
+ * rx_ba_window at 44, u8 sp_length at 46, u8 uapsd_acs at 47 are appended.
+ */
+export const ADD_STA_V10 = { SIZE: 48, SLEEP_STATE_FLAGS: 34, STATION_TYPE: 35, RX_BA_WINDOW: 44, SP_LENGTH: 46, UAPSD_ACS: 47 } as const;
+/** enum iwl_sta_type. */
+export const STA_TYPE = { LINK: 0, GENERAL_PURPOSE: 1, MULTICAST: 2, TDLS_LINK: 3, AUX_ACTIVITY: 4 } as const;
 export const ADD_STA_SUCCESS = 1;
 export const REMOVE_STA_SIZE = 4;
 

@@ -162,11 +162,11 @@ export const IWLWIFI_GUEST_ERRORS = {
     spec: 'simrun firmware model',
   },
   'fw.ctxt': {
-    meaning: 'PHY/MAC/BINDING_CONTEXT_CMD: ADD of an existing id, MODIFY/REMOVE of a missing id or with another color, an unknown action, removal of a context still bound, a channel not in the band, or a binding naming missing contexts; STATUS_BAD_PARAM',
+    meaning: 'PHY/MAC/BINDING_CONTEXT_CMD: ADD of an existing id, MODIFY/REMOVE of a missing id or with another color, an unknown action, removal of a context still bound, a channel not in the band, a binding naming missing contexts, or a v2 binding whose lmac_id is not the PHY context\'s LMAC; STATUS_BAD_PARAM',
     spec: 'fw/api/context.h FW_CTXT_ACTION_*, FW_CMD_ID_AND_COLOR; fw/api/binding.h; fw/api/phy-ctxt.h',
   },
   'fw.add-sta': {
-    meaning: 'ADD_STA with a station id beyond the table, a modify of an unknown station, or a MAC context that does not exist',
+    meaning: 'ADD_STA with a station id beyond the table, a modify of an unknown station, a MAC context that does not exist, or (v10) a station_type outside enum iwl_sta_type; or a v10 station for the associated BSS whose type is not LINK (accepted)',
     spec: 'fw/api/sta.h struct iwl_mvm_add_sta_cmd, ADD_STA_STATIONS_OVERLOAD / ADD_STA_MODIFY_NON_EXIST',
   },
   'fw.remove-sta': {

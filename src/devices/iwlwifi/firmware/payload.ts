@@ -30,8 +30,11 @@
  * directory are XORed with the image's capability words (word k = bits of
  * capabilities 32k..32k+31, as in the file's ENABLED_CAPABILITIES), so the
  * firmware CPU knows from SRAM what the code it runs can do (UMAC scan, ...)
- * and which simrun quirks (word 3, SIMRUN_CAPA) it has. With no
- * capabilities the words are plain filler.
+ * and which simrun quirks (word 3, SIMRUN_CAPA) it has. The four words after
+ * those are XORed the same way with the image's API-flag words (as in the
+ * file's API_CHANGES_SET), so the firmware knows which command layouts it
+ * speaks (ADD_STA v10 with STA_TYPE, SCAN_REQ_UMAC v7 with ADAPTIVE_DWELL).
+ * With no capabilities or API flags the words are plain filler.
  *
  * Nothing in this file throws on bad bytes: checks return a problem.
  */
@@ -113,6 +116,8 @@ export function capaWordIndex(count: number): number {
 }
 /** Capability words in the boot section (128 capability bits). */
 export const CAPA_WORDS = 4;
+/** API-flag words in the boot section (128 API bits), right after the capability words. */
+export const API_WORDS = 4;
 
 /** The four capability words of a set of capability numbers (0-127). */
 export function capaWords(capabilities: Iterable<number>): number[] {
@@ -135,14 +140,15 @@ export interface SectionLayout {
  */
 export function makeSimfSections(
   kind: ImageKind, ver: number, build: number, layout: readonly SectionLayout[], capabilities: Iterable<number> = [],
+  apiFlags: Iterable<number> = [],
 ): Section[] {
-  const capa = capaWords(capabilities);
+  const capa = [...capaWords(capabilities), ...capaWords(apiFlags)];
   const count = layout.length;
   if (count === 0 || count > 255) throw new RangeError(`an image needs 1-255 sections, got ${count}`);
   const first = layout[0]!;
   if (first.dest !== BOOT_DEST) throw new RangeError(`section 0 must be at ${hex(BOOT_DEST)}, got ${hex(first.dest)}`);
-  if (first.size < SIMF_HEADER_SIZE + count * SIMF_DIR_ENTRY_SIZE + 4 * CAPA_WORDS) {
-    throw new RangeError(`section 0 of ${first.size} bytes cannot hold the header, a ${count}-entry directory and the capability words`);
+  if (first.size < SIMF_HEADER_SIZE + count * SIMF_DIR_ENTRY_SIZE + 4 * (CAPA_WORDS + API_WORDS)) {
+    throw new RangeError(`section 0 of ${first.size} bytes cannot hold the header, a ${count}-entry directory and the capability and API words`);
   }
   return layout.map((l, index) => {
     if (!Number.isInteger(l.size) || l.size < SIMF_HEADER_SIZE || l.size > SIMF_MAX_SECTION_SIZE) {
@@ -262,6 +268,8 @@ export type LoadedImageCheck =
     sections: SectionLayout[];
     /** Capability words from the boot section (word k = capabilities 32k..32k+31). */
     capa: number[];
+    /** API-flag words from the boot section (word k = API flags 32k..32k+31). */
+    api: number[];
     /** Capability word 3: the simrun quirk bits (bit b = capability 96 + b). */
     quirks: number;
   }
@@ -316,9 +324,11 @@ export function verifyLoadedImage(read: SramReader): LoadedImageCheck {
   }
   const k0 = capaWordIndex(h0.count);
   const seed0 = fillerSeed(h0.ver, h0.kind, 0);
-  const capa = [0, 1, 2, 3].map((i) => {
+  const words = Array.from({ length: CAPA_WORDS + API_WORDS }, (_, i) => {
     const at = SIMF_HEADER_SIZE + 4 * (k0 + i);
     return at + 4 <= size0 ? (rd32(boot, at) ^ fillerWord(seed0, k0 + i)) >>> 0 : 0;
   });
-  return { ok: true, kind: h0.kind, version: decodeVer(h0.ver), ver: h0.ver, build: h0.build, sections, capa, quirks: capa[3]! };
+  const capa = words.slice(0, CAPA_WORDS);
+  const api = words.slice(CAPA_WORDS);
+  return { ok: true, kind: h0.kind, version: decodeVer(h0.ver), ver: h0.ver, build: h0.build, sections, capa, api, quirks: capa[3]! };
 }

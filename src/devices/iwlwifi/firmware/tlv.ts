@@ -167,6 +167,10 @@ export const CAPA = {
   LAR_MULTI_MCC: 29,
   BT_COEX_RRC: 30,
   GSCAN_SUPPORT: 31,
+  /** BINDING_CONTEXT carries lmac_id (struct iwl_binding_cmd, BINDING_CMD_API_S_VER_2). */
+  BINDING_CDB_SUPPORT: 39,
+  /** Concurrent dual band: two LMACs (the binding's lmac_id is 1 on 5 GHz). */
+  CDB_SUPPORT: 40,
   EXTENDED_DTS_MEASURE: 64,
   SHORT_PM_TIMEOUTS: 65,
   BT_MPLUT_SUPPORT: 67,
@@ -205,8 +209,11 @@ export const API = {
   NEW_VERSION: 20,
   SCAN_TSF_REPORT: 28,
   TKIP_MIC_KEYS: 29,
+  /** ADD_STA is struct iwl_mvm_add_sta_cmd (ADD_STA_CMD_API_S_VER_10, 48 bytes) with station_type. */
   STA_TYPE: 30,
   NAN2_VER2: 31,
+  /** SCAN_REQ_UMAC is SCAN_REQUEST_CMD_UMAC_API_S_VER_7 (adaptive dwell, channels at 48). */
+  ADAPTIVE_DWELL: 32,
   NEW_BEACON_TEMPLATE: 34,
   NEW_RX_STATS: 35,
 } as const;

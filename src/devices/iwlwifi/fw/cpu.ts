@@ -128,6 +128,8 @@ export class FwCore implements FirmwareCpu {
   quirks = 0;
   /** Capability words of the running image (word k = capabilities 32k..32k+31). */
   capa: number[] = [0, 0, 0, 0];
+  /** API-flag words of the running image (word k = API flags 32k..32k+31): which command layouts it speaks. */
+  api: number[] = [0, 0, 0, 0];
   rfKilled = false;
   readonly nvm: Nvm;
   init: InitState = newInitState();
@@ -304,6 +306,7 @@ export class FwCore implements FirmwareCpu {
     this.build = check.build;
     this.quirks = check.quirks >>> 0;
     this.capa = check.capa.slice();
+    this.api = check.api.slice();
     const faults = this.cfg.faults;
     if (faults.alive === 'missing' || (this.quirks & quirkBit(SIMRUN_CAPA.FAULT_NO_ALIVE)) !== 0) {
       this.state = 'dead';
@@ -361,6 +364,7 @@ export class FwCore implements FirmwareCpu {
     this.build = 0;
     this.quirks = 0;
     this.capa = [0, 0, 0, 0];
+    this.api = [0, 0, 0, 0];
     this.init = newInitState();
     this.scanCfg = null;
     this.scan = null;
@@ -490,6 +494,11 @@ export class FwCore implements FirmwareCpu {
     return ((this.capa[c >>> 5] ?? 0) & (1 << (c & 31))) !== 0;
   }
 
+  /** Whether the running image has API flag `a` (enum iwl_ucode_tlv_api): a newer layout of some command. */
+  hasApi(a: number): boolean {
+    return ((this.api[a >>> 5] ?? 0) & (1 << (a & 31))) !== 0;
+  }
+
   private replyError(type: number, message: string): void {
     const c = this.cur;
     this.err('fw.reply-error', message);
@@ -498,7 +507,7 @@ export class FwCore implements FirmwareCpu {
 
   stateHash(): number {
     let h = FNV_OFFSET;
-    h = fnvArray(h, [STATE_CODE[this.state], this.kindCode, this.ver, this.build, this.quirks, this.rfKilled ? 1 : 0, this.seqNo, ...this.capa]);
+    h = fnvArray(h, [STATE_CODE[this.state], this.kindCode, this.ver, this.build, this.quirks, this.rfKilled ? 1 : 0, this.seqNo, ...this.capa, ...this.api]);
     h = fnvArray(h, [this.btMode, this.te.nextUid, this.te.running.size]);
     h = fnvArray(h, Object.values(this.counters));
     h = fnvNumber(h, this.pending.size);

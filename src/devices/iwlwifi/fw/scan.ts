@@ -19,6 +19,14 @@
  * general_flags has ITER_COMPLETE), then SCAN_COMPLETE_UMAC {uid, status
  * DONE}.
  *
+ * The request layout is the one the running image announces: v1 (channels
+ * at 36), or v7 (channels at 48, adaptive dwell fields) when the image has
+ * the ADAPTIVE_DWELL API flag; a request shorter than that layout is
+ * refused (fw.cmd-short). With general flag ADAPTIVE_DWELL an active dwell
+ * ends early once adwell_default_n_aps distinct transmitters were heard
+ * (adwell_default_n_aps_social on channels 1, 6 and 11); the extra budget
+ * (adwell_max_budget) is read but not modelled.
+ *
  * SCAN_ABORT_UMAC for the running uid: status OK, then SCAN_COMPLETE_UMAC
  * {status ABORTED}. With no scan running (or another uid): status
  * STATUS_UNSUPPORTED and no notification. RF-kill: a running scan is aborted
@@ -27,9 +35,10 @@
  */
 import { us } from '../../../sim/time.js';
 import {
-  CMD, NVM_CHANNEL_ACTIVE, NVM_CHANNEL_VALID, SCAN_ABORT, SCAN_CFG, SCAN_GEN_FLAGS, SCAN_REQ, SCAN_REQ_TAIL, SCAN_STATUS_ABORTED,
+  CMD, NVM_CHANNEL_ACTIVE, NVM_CHANNEL_VALID, SCAN_ABORT, SCAN_CFG, SCAN_GEN_FLAGS, SCAN_REQ, SCAN_REQ_TAIL, SCAN_REQ_V7, SCAN_STATUS_ABORTED,
   SCAN_STATUS_DONE, STATUS_OK, STATUS_UNSUPPORTED, GROUP, SEQ_UNSOLICITED,
 } from '../fw-api.js';
+import { API } from '../firmware/tlv.js';
 import type { AirFrame } from '../rf/types.js';
 import type { FwCore } from './cpu.js';
 import { nvmChannelFlags } from './nvm.js';
@@ -42,6 +51,18 @@ export const DEFAULT_ACTIVE_DWELL_TU = 30;
 export const DEFAULT_PASSIVE_DWELL_TU = 110;
 /** Time to tune to the next channel. */
 export const CHANNEL_SWITCH = us(100);
+/** The social channels, where adaptive dwell expects adwell_default_n_aps_social APs. */
+const SOCIAL_CHANNELS: readonly number[] = [1, 6, 11];
+
+/** Where the version-dependent fields of SCAN_REQ_UMAC are (v1 or v7). */
+interface ScanReqLayout { version: number; nChannels: number; channels: number; activeDwell: number; passiveDwell: number }
+const SCAN_REQ_LAYOUT_V1: ScanReqLayout = {
+  version: 1, nChannels: SCAN_REQ.N_CHANNELS, channels: SCAN_REQ.CHANNELS, activeDwell: SCAN_REQ.ACTIVE_DWELL, passiveDwell: SCAN_REQ.PASSIVE_DWELL,
+};
+const SCAN_REQ_LAYOUT_V7: ScanReqLayout = {
+  version: 7, nChannels: SCAN_REQ_V7.N_CHANNELS, channels: SCAN_REQ_V7.CHANNELS, activeDwell: SCAN_REQ_V7.ACTIVE_DWELL,
+  passiveDwell: SCAN_REQ_V7.PASSIVE_DWELL,
+};
 
 export interface ScanConfig {
   flags: number;
@@ -70,6 +91,9 @@ export interface ScanState {
   passiveDwellTu: number;
   passive: boolean;
   iterNotif: boolean;
+  /** Adaptive dwell (v7 general flag): APs after which an active dwell ends, normal and social channels; 0 = off. */
+  adwellAps: number;
+  adwellApsSocial: number;
   /** Index of the current channel (channels.length = done). */
   idx: number;
   /** Frames heard on the current channel and the next one to deliver. */
@@ -107,9 +131,10 @@ function segment(p: Uint8Array, tail: number, at: number): Uint8Array | null {
 }
 
 export function scanReq(core: FwCore, p: Uint8Array): void {
-  if (!core.need(p, SCAN_REQ.CHANNELS)) return;
-  const nCh = p[SCAN_REQ.N_CHANNELS]!;
-  const tail = SCAN_REQ.CHANNELS + nCh * SCAN_REQ.CHANNEL_ENTRY;
+  const L = core.hasApi(API.ADAPTIVE_DWELL) ? SCAN_REQ_LAYOUT_V7 : SCAN_REQ_LAYOUT_V1;
+  if (!core.need(p, L.channels)) return;
+  const nCh = p[L.nChannels]!;
+  const tail = L.channels + nCh * SCAN_REQ.CHANNEL_ENTRY;
   if (!core.need(p, tail + SCAN_REQ_TAIL.SIZE)) return;
   if (core.scanCfg === null) {
     core.badParam('fw.scan-no-cfg', 'scan requested before SCAN_CFG');
@@ -118,7 +143,7 @@ export function scanReq(core: FwCore, p: Uint8Array): void {
   const channels: number[] = [];
   const ssidMasks: number[] = [];
   for (let i = 0; i < nCh; i++) {
-    const e = SCAN_REQ.CHANNELS + i * SCAN_REQ.CHANNEL_ENTRY;
+    const e = L.channels + i * SCAN_REQ.CHANNEL_ENTRY;
     channels.push(p[e + SCAN_REQ.CH_NUM]!);
     ssidMasks.push(rd32(p, e + SCAN_REQ.CH_FLAGS));
   }
@@ -151,10 +176,12 @@ export function scanReq(core: FwCore, p: Uint8Array): void {
   core.scan = {
     uid, channels, ssidMasks, direct,
     template: { header: mh.slice(0, mh.length - 2), band: [b24, b5], common },
-    activeDwellTu: p[SCAN_REQ.ACTIVE_DWELL]! || DEFAULT_ACTIVE_DWELL_TU,
-    passiveDwellTu: p[SCAN_REQ.PASSIVE_DWELL]! || DEFAULT_PASSIVE_DWELL_TU,
+    activeDwellTu: p[L.activeDwell]! || DEFAULT_ACTIVE_DWELL_TU,
+    passiveDwellTu: p[L.passiveDwell]! || DEFAULT_PASSIVE_DWELL_TU,
     passive: (gen & SCAN_GEN_FLAGS.PASSIVE) !== 0,
     iterNotif: (gen & SCAN_GEN_FLAGS.ITER_COMPLETE) !== 0,
+    adwellAps: L.version >= 7 && (gen & SCAN_GEN_FLAGS.ADAPTIVE_DWELL) !== 0 ? p[SCAN_REQ_V7.ADWELL_DEFAULT_N_APS]! : 0,
+    adwellApsSocial: L.version >= 7 && (gen & SCAN_GEN_FLAGS.ADAPTIVE_DWELL) !== 0 ? p[SCAN_REQ_V7.ADWELL_DEFAULT_N_APS_SOCIAL]! : 0,
     idx: 0, frames: [], fi: 0, phase: 'tune', dwellEnd: 0, startPs: core.now() + core.cur.respDelay, received: 0, action: -1,
   };
   core.counters.scans++;
@@ -254,7 +281,28 @@ function startChannel(core: FwCore, s: ScanState, now: number): void {
   // Stable sort by time; keep what falls inside the dwell.
   s.frames = heard.map((f, i) => ({ f, i })).filter(({ f }) => f.timePs >= now && f.timePs < s.dwellEnd)
     .sort((a, b) => a.f.timePs - b.f.timePs || a.i - b.i).map(({ f }) => f);
+  const aps = SOCIAL_CHANNELS.includes(channel) ? s.adwellApsSocial : s.adwellAps;
+  if (active && aps > 0) adaptiveDwellCut(s, aps);
   core.milestone('fw.scan-channel', channel, active ? 1 : 0);
+}
+
+/**
+ * Adaptive dwell: the active dwell ends right after the frame from the
+ * `aps`-th distinct transmitter (802.11 addr2); later frames are not heard.
+ */
+function adaptiveDwellCut(s: ScanState, aps: number): void {
+  const seen: string[] = [];
+  for (let i = 0; i < s.frames.length; i++) {
+    const d = s.frames[i]!.data;
+    if (d.length < WLAN.ADDR2 + 6) continue;
+    const ta = Array.from(d.subarray(WLAN.ADDR2, WLAN.ADDR2 + 6)).join(':');
+    if (!seen.includes(ta)) seen.push(ta);
+    if (seen.length >= aps) {
+      s.dwellEnd = Math.min(s.dwellEnd, s.frames[i]!.timePs + 1);
+      s.frames.length = i + 1;
+      return;
+    }
+  }
 }
 
 function deliverScanFrame(core: FwCore, s: ScanState, f: AirFrame): void {

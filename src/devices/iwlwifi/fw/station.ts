@@ -25,9 +25,11 @@
 import { fnvArray, fnvNumber } from '../../../sim/hash.js';
 import { us } from '../../../sim/time.js';
 import {
-  ADD_STA, ADD_STA_SUCCESS, BINDING_CONTEXT, CMD, FW_CTXT_ACTION, FW_CTXT_INVALID, GROUP, MAC_CONTEXT, PHY_BAND_24, PHY_BAND_5,
-  PHY_CONTEXT, REMOVE_STA_SIZE, STATUS_OK, TX_CMD, TX_STATUS,
+  ADD_STA, ADD_STA_SUCCESS, ADD_STA_V10, BINDING_CONTEXT, BINDING_CONTEXT_V2, CMD, FW_CTXT_ACTION, FW_CTXT_INVALID, GROUP,
+  LMAC_24G_INDEX, LMAC_5G_INDEX, MAC_CONTEXT, PHY_BAND_24, PHY_BAND_5, PHY_CONTEXT, REMOVE_STA_SIZE, STA_TYPE, STATUS_OK, TX_CMD,
+  TX_STATUS,
 } from '../fw-api.js';
+import { API, CAPA } from '../firmware/tlv.js';
 import type { AirFrame } from '../rf/types.js';
 import type { FwCore } from './cpu.js';
 import { HostileFwTiming } from './hostile-timing.js';
@@ -182,8 +184,15 @@ export function beaconHeard(core: FwCore, f: AirFrame): void {
   core.counters.rxFiltered++;
 }
 
+/**
+ * BINDING_CONTEXT: v1 (24 bytes), or v2 (28 bytes, lmac_id) when the image
+ * has capability BINDING_CDB_SUPPORT. The lmac_id must be the LMAC of the
+ * PHY context's band: 1 for 5 GHz when the image also has CDB_SUPPORT, else
+ * 0 (Linux iwl_mvm_get_lmac_id).
+ */
 export function bindingContext(core: FwCore, p: Uint8Array): void {
-  if (!core.need(p, BINDING_CONTEXT.SIZE)) return;
+  const v2 = core.hasCapa(CAPA.BINDING_CDB_SUPPORT);
+  if (!core.need(p, v2 ? BINDING_CONTEXT_V2.SIZE : BINDING_CONTEXT.SIZE)) return;
   const idColor = rd32(p, BINDING_CONTEXT.ID_AND_COLOR);
   const id = idColor & 0xff;
   const st = core.sta;
@@ -203,18 +212,48 @@ export function bindingContext(core: FwCore, p: Uint8Array): void {
     macs.push(m & 0xff);
   }
   const phy = rd32(p, BINDING_CONTEXT.PHY);
-  if (!st.phys.has(phy & 0xff)) { core.badParam('fw.ctxt', `binding ${id}: PHY context ${phy & 0xff} does not exist`); return; }
+  const phyCtxt = st.phys.get(phy & 0xff);
+  if (phyCtxt === undefined) { core.badParam('fw.ctxt', `binding ${id}: PHY context ${phy & 0xff} does not exist`); return; }
+  if (v2) {
+    const want = core.hasCapa(CAPA.CDB_SUPPORT) && phyCtxt.band === PHY_BAND_5 ? LMAC_5G_INDEX : LMAC_24G_INDEX;
+    const lmac = rd32(p, BINDING_CONTEXT_V2.LMAC_ID);
+    if (lmac !== want) {
+      core.badParam('fw.ctxt', `binding ${id}: lmac_id ${lmac}, but PHY context ${phy & 0xff} (channel ${phyCtxt.channel}) runs on LMAC ${want}`);
+      return;
+    }
+  }
   st.bindings.set(id, { color: (idColor >>> 8) & 0xff, macs, phy: phy & 0xff });
   core.milestone('fw.binding', id, phy & 0xff);
   core.replyStatus(STATUS_OK);
 }
 
+/**
+ * ADD_STA: v7 (44 bytes), or v10 (48 bytes, station_type) when the image has
+ * the STA_TYPE API flag. A v10 station type outside enum iwl_sta_type is
+ * refused with ADD_STA_MODIFY_NON_EXIST; a station for the MAC context's BSS
+ * whose type is not LINK is accepted with a guest error.
+ */
 export function addSta(core: FwCore, p: Uint8Array): void {
-  if (!core.need(p, ADD_STA.SIZE)) return;
+  const v10 = core.hasApi(API.STA_TYPE);
+  if (!core.need(p, v10 ? ADD_STA_V10.SIZE : ADD_STA.SIZE)) return;
   const modify = p[ADD_STA.ADD_MODIFY]! !== 0;
   const staId = p[ADD_STA.STA_ID]!;
   const macId = rd32(p, ADD_STA.MAC_ID_N_COLOR) & 0xff;
   const st = core.sta;
+  if (v10) {
+    const type = p[ADD_STA_V10.STATION_TYPE]!;
+    const mac = st.macs.get(macId);
+    const toBss = mac !== undefined && sameAddr(p, ADD_STA.ADDR, mac.bssid, 0);
+    if (type > STA_TYPE.AUX_ACTIVITY) {
+      core.err('fw.add-sta', `station ${staId}: station_type ${type} is not a type of enum iwl_sta_type`);
+      core.reply(statusPayload(ADD_STA_MODIFY_NON_EXIST));
+      return;
+    }
+    // Accepted (what firmware does with such a station is not known), but recorded: the AP is a LINK station.
+    if (toBss && type !== STA_TYPE.LINK) {
+      core.err('fw.add-sta', `station ${staId} for the BSS of MAC context ${macId} has station_type ${type}, not LINK (${STA_TYPE.LINK})`);
+    }
+  }
   if (staId >= MAX_STATIONS) {
     core.err('fw.add-sta', `station id ${staId} is beyond the ${MAX_STATIONS}-entry table`);
     core.reply(statusPayload(ADD_STA_STATIONS_OVERLOAD));

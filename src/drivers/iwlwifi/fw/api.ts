@@ -203,6 +203,19 @@ export const SCAN_REQ_UMAC = {
   PASSIVE_DWELL: 18, FRAGMENTED_DWELL: 19, MAX_OUT_TIME: 20, SUSPEND_TIME: 24, SCAN_PRIORITY: 28, CHANNEL_FLAGS: 32, N_CHANNELS: 33,
   DATA: 36,
 } as const;
+/**
+ * struct iwl_scan_req_umac, v7 union (SCAN_REQUEST_CMD_UMAC_API_S_VER_7), sent with the ADAPTIVE_DWELL
+ * API flag: the first 16 bytes as v1, then the dwells, the adaptive-dwell defaults, per-LMAC
+ * max_out_time[2] and suspend_time[2], scan_priority, channel params; the channel entries start at 48.
+ */
+export const SCAN_REQ_UMAC_V7 = {
+  ACTIVE_DWELL: 16, PASSIVE_DWELL: 17, FRAGMENTED_DWELL: 18, ADWELL_DEFAULT_N_APS: 19, ADWELL_DEFAULT_N_APS_SOCIAL: 20,
+  ADWELL_MAX_BUDGET: 22, MAX_OUT_TIME: 24, SUSPEND_TIME: 32, SCAN_PRIORITY: 40, CHANNEL_FLAGS: 44, N_CHANNELS: 45, DATA: 48,
+} as const;
+/** Adaptive dwell defaults (mvm/scan.c): APs per channel, per social channel, and the extra dwell budget in TU. */
+export const SCAN_ADWELL = { DEFAULT_N_APS: 2, DEFAULT_N_APS_SOCIAL: 10, MAX_BUDGET_FULL_SCAN: 300, MAX_BUDGET_DIRECTED_SCAN: 100 } as const;
+/** IWL_SCAN_PRIORITY_EXT_6: the v7 scan_priority Linux sends. */
+export const SCAN_PRIORITY_EXT_6 = 6;
 /** struct iwl_scan_channel_cfg_umac (v1): le32 flags (SSID bitmap), u8 channel_num, u8 iter_count, le16 iter_interval. */
 export const SCAN_CHANNEL_CFG = { SIZE: 8, FLAGS: 0, CHANNEL_NUM: 4, ITER_COUNT: 5, ITER_INTERVAL: 6 } as const;
 /**
@@ -219,6 +232,7 @@ export const SCAN_REQ_UMAC_TAIL = {
 export const UMAC_SCAN_GEN_FLAGS = {
   PERIODIC: 1 << 0, OVER_BT: 1 << 1, PASS_ALL: 1 << 2, PASSIVE: 1 << 3, PRE_CONNECT: 1 << 4, ITER_COMPLETE: 1 << 5,
   MULTIPLE_SSID: 1 << 6, FRAGMENTED: 1 << 7, RRM_ENABLED: 1 << 8, MATCH: 1 << 9, EXTENDED_DWELL: 1 << 10,
+  ADAPTIVE_DWELL: 1 << 13,
 } as const;
 /** enum iwl_scan_priority. */
 export const SCAN_PRIORITY = { LOW: 0, MEDIUM: 1, HIGH: 2 } as const;
@@ -280,12 +294,24 @@ export const MAC_TYPE_BSS_STA = 5;
 export const MAC_FILTER = { ACCEPT_GRP: 1 << 2, IN_BEACON: 1 << 6 } as const;
 /** struct iwl_binding_cmd_v1 (IWL_BINDING_CMD_SIZE_V1): id_and_color, action, macs[3], phy. */
 export const BINDING_CONTEXT = { SIZE: 24, ID_AND_COLOR: 0, ACTION: 4, MACS: 8, PHY: 20 } as const;
+/** struct iwl_binding_cmd (BINDING_CMD_API_S_VER_2): v1 plus le32 lmac_id, sent with capability BINDING_CDB_SUPPORT. */
+export const BINDING_CONTEXT_V2 = { SIZE: 28, LMAC_ID: 24 } as const;
+/** IWL_LMAC_24G_INDEX / IWL_LMAC_5G_INDEX. */
+export const LMAC_INDEX = { B24: 0, B5: 1 } as const;
 /** struct iwl_mvm_add_sta_cmd_v7 (ADD_STA_CMD_API_S_VER_7): the size used without the STA_TYPE API flag. */
 export const ADD_STA = {
   SIZE: 44, ADD_MODIFY: 0, AWAKE_ACS: 1, TID_DISABLE_TX: 2, MAC_ID_N_COLOR: 4, ADDR: 8, STA_ID: 16, MODIFY_MASK: 17, STATION_FLAGS: 20,
   STATION_FLAGS_MSK: 24, ADD_IMMEDIATE_BA_TID: 28, REMOVE_IMMEDIATE_BA_TID: 29, ADD_IMMEDIATE_BA_SSN: 30, SLEEP_TX_COUNT: 32,
   SLEEP_STATE_FLAGS: 34, ASSOC_ID: 36, BEAMFORM_FLAGS: 38, TFD_QUEUE_MSK: 40,
 } as const;
+/**
+ * struct iwl_mvm_add_sta_cmd (ADD_STA_CMD_API_S_VER_10): the size sent with the STA_TYPE API flag.
+ * Same as v7 up to 34, where sleep_state_flags is a u8 and station_type follows; then le16
+ * rx_ba_window, u8 sp_length, u8 uapsd_acs.
+ */
+export const ADD_STA_V10 = { SIZE: 48, SLEEP_STATE_FLAGS: 34, STATION_TYPE: 35, RX_BA_WINDOW: 44, SP_LENGTH: 46, UAPSD_ACS: 47 } as const;
+/** enum iwl_sta_type. */
+export const IWL_STA_TYPE = { LINK: 0, GENERAL_PURPOSE: 1, MULTICAST: 2, TDLS_LINK: 3, AUX_ACTIVITY: 4 } as const;
 /** enum iwl_sta_mode. */
 export const STA_MODE = { ADD: 0, MODIFY: 1 } as const;
 /** ADD_STA_SUCCESS (enum iwl_add_sta_rsp_status). */

@@ -97,6 +97,18 @@ export const CAPA = {
   LAR_SUPPORT: 1,
   UMAC_SCAN: 2,
   DQA_SUPPORT: 12,
+  /** BINDING_CONTEXT_CMD carries lmac_id (iwl_mvm_binding_cmd). */
+  BINDING_CDB_SUPPORT: 39,
+  /** Concurrent dual band (iwl_mvm_is_cdb_supported): 5 GHz runs on LMAC 1. */
+  CDB_SUPPORT: 40,
+} as const;
+
+/** enum iwl_ucode_tlv_api, the flags that select a command layout in this driver. */
+export const API = {
+  /** ADD_STA is the 48-byte iwl_mvm_add_sta_cmd with station_type (iwl_mvm_add_sta_cmd_size). */
+  STA_TYPE: 30,
+  /** SCAN_REQ_UMAC is the v7 layout, with adaptive dwell (iwl_mvm_is_adaptive_dwell_supported). */
+  ADAPTIVE_DWELL: 32,
 } as const;
 
 /** enum iwl_ucode_type (DEF_CALIB's ucode_type). */

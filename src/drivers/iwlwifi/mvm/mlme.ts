@@ -4,11 +4,12 @@
 import type { Co } from '../../../sim/scheduler.js';
 import { EBUSY, EINVAL, EIO, ENOENT, ENOSPC, ETIMEDOUT } from '../../../kernel/errno.js';
 import {
-  AC_QOS, ADD_STA, ADD_STA_SUCCESS, BINDING_CONTEXT, CMD, FW_CTXT_ACTION, FW_CTXT_INVALID, LQ_CMD, MAC_CONTEXT, MAC_FILTER, MAC_POWER_CMD,
+  AC_QOS, ADD_STA, ADD_STA_SUCCESS, ADD_STA_V10, BINDING_CONTEXT, BINDING_CONTEXT_V2, CMD, IWL_STA_TYPE, LMAC_INDEX, FW_CTXT_ACTION, FW_CTXT_INVALID, LQ_CMD, MAC_CONTEXT, MAC_FILTER, MAC_POWER_CMD,
   MAC_TYPE_BSS_STA, PHY_BAND, PHY_CHANNEL_MODE20, PHY_CONTEXT, PHY_CTRL_POS_1_BELOW, PHY_RX_CHAIN, RATE_MCS_ANT_POS, REMOVE_STA_SIZE,
   STA_ID_AP, STA_MODE, TE_BSS_STA_AGGRESSIVE_ASSOC, TE_V2, TIME_EVENT_CMD, TIME_EVENT_NOTIF, TIME_EVENT_RESP, TX_FIFO, TXQ, idAndColor,
 } from '../fw/api.js';
 import { STYPE, WLAN_REASON_DEAUTH_LEAVING, WLAN_STATUS_SUCCESS, buildAssocReq, buildAuth, buildDeauth, parseAssocResp, parseAuth, type Hdr80211 } from '../mac80211/ieee80211.js';
+import { API, CAPA } from '../fw/file.js';
 import { ECONNREFUSED, ENETDOWN, EOPNOTSUPP, ERFKILL } from './errno.js';
 import { MvmScan } from './scan.js';
 import { Payload, hex, le32, PHY_ID, MAC_ID, type Connection, type MgmtWait } from './core.js';
@@ -50,19 +51,36 @@ export abstract class MvmMlme extends MvmScan {
     return p.b;
   }
 
-  protected bindingCmd(action: number): Uint8Array {
-    return new Payload(BINDING_CONTEXT.SIZE)
+  /**
+   * iwl_mvm_binding_cmd: v1 (24 bytes), or with capability BINDING_CDB_SUPPORT the 28-byte v2 whose
+   * lmac_id is the LMAC of the channel's band (iwl_mvm_get_lmac_id: 5 GHz is LMAC 1 only with CDB_SUPPORT).
+   */
+  protected bindingCmd(action: number, channel: number): Uint8Array {
+    const v2 = this.image.capabilities.has(CAPA.BINDING_CDB_SUPPORT);
+    const p = new Payload(v2 ? BINDING_CONTEXT_V2.SIZE : BINDING_CONTEXT.SIZE)
       .u32(BINDING_CONTEXT.ID_AND_COLOR, idAndColor(PHY_ID, 0)).u32(BINDING_CONTEXT.ACTION, action)
       .u32(BINDING_CONTEXT.MACS, idAndColor(MAC_ID, 0)).u32(BINDING_CONTEXT.MACS + 4, FW_CTXT_INVALID)
-      .u32(BINDING_CONTEXT.MACS + 8, FW_CTXT_INVALID).u32(BINDING_CONTEXT.PHY, idAndColor(PHY_ID, 0)).b;
+      .u32(BINDING_CONTEXT.MACS + 8, FW_CTXT_INVALID).u32(BINDING_CONTEXT.PHY, idAndColor(PHY_ID, 0));
+    if (v2) {
+      const cdb = this.image.capabilities.has(CAPA.CDB_SUPPORT);
+      p.u32(BINDING_CONTEXT_V2.LMAC_ID, cdb && channel > 14 ? LMAC_INDEX.B5 : LMAC_INDEX.B24);
+    }
+    return p.b;
   }
 
-  /** iwl_mvm_add_sta (ADD_STA v7): the AP station on our MAC context, TX on the management and data queues. */
+  /**
+   * iwl_mvm_add_sta: the AP station on our MAC context, TX on the management and data queues. The
+   * size is iwl_mvm_add_sta_cmd_size(): the 48-byte v10 with station_type (LINK) when the firmware
+   * has the STA_TYPE API flag, else the 44-byte v7.
+   */
   protected addStaCmd(bssid: Uint8Array, aid: number, modify: boolean): Uint8Array {
-    return new Payload(ADD_STA.SIZE).u8(ADD_STA.ADD_MODIFY, modify ? STA_MODE.MODIFY : STA_MODE.ADD)
+    const v10 = this.image.apiFlags.has(API.STA_TYPE);
+    const p = new Payload(v10 ? ADD_STA_V10.SIZE : ADD_STA.SIZE).u8(ADD_STA.ADD_MODIFY, modify ? STA_MODE.MODIFY : STA_MODE.ADD)
       .u16(ADD_STA.TID_DISABLE_TX, 0xffff).u32(ADD_STA.MAC_ID_N_COLOR, idAndColor(MAC_ID, 0)).bytes(ADD_STA.ADDR, bssid)
       .u8(ADD_STA.STA_ID, STA_ID_AP).u32(ADD_STA.STATION_FLAGS, 0).u32(ADD_STA.STATION_FLAGS_MSK, 0)
-      .u16(ADD_STA.ASSOC_ID, aid).u32(ADD_STA.TFD_QUEUE_MSK, (1 << TXQ.MGMT) | (1 << TXQ.DATA)).b;
+      .u16(ADD_STA.ASSOC_ID, aid).u32(ADD_STA.TFD_QUEUE_MSK, (1 << TXQ.MGMT) | (1 << TXQ.DATA));
+    if (v10) p.u8(ADD_STA_V10.STATION_TYPE, IWL_STA_TYPE.LINK);
+    return p.b;
   }
 
   /** A link-quality table of the band's basic rate on the first antenna (no rate scaling in this driver). */
@@ -186,7 +204,7 @@ export abstract class MvmMlme extends MvmScan {
     r = yield* this.cmdOk(CMD.MAC_CONTEXT, this.macCtxt(FW_CTXT_ACTION.ADD, bss.bssidBytes, false, 0, bss.channel));
     if (r < 0) return r;
     c.mac = true;
-    r = yield* this.cmdOk(CMD.BINDING_CONTEXT, this.bindingCmd(FW_CTXT_ACTION.ADD));
+    r = yield* this.cmdOk(CMD.BINDING_CONTEXT, this.bindingCmd(FW_CTXT_ACTION.ADD, bss.channel));
     if (r < 0) return r;
     c.binding = true;
     r = yield* this.cmdOk(CMD.ADD_STA, this.addStaCmd(bss.bssidBytes, 0, false), { okStatus: ADD_STA_SUCCESS });
@@ -269,7 +287,7 @@ export abstract class MvmMlme extends MvmScan {
     }
     if (c.binding) {
       c.binding = false;
-      yield* this.cmdOk(CMD.BINDING_CONTEXT, this.bindingCmd(FW_CTXT_ACTION.REMOVE));
+      yield* this.cmdOk(CMD.BINDING_CONTEXT, this.bindingCmd(FW_CTXT_ACTION.REMOVE, c.bss.channel));
     }
     if (c.mac) {
       c.mac = false;

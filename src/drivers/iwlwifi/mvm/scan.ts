@@ -5,10 +5,10 @@ import type { Co } from '../../../sim/scheduler.js';
 import { EBUSY, EIO, ETIMEDOUT } from '../../../kernel/errno.js';
 import {
   CMD, SCAN_ABORT_UMAC, SCAN_CHANNEL_CFG, SCAN_COMPLETE, SCAN_CONFIG, SCAN_CONFIG_FLAG, SCAN_CONFIG_RATES_ALL, SCAN_PRIORITY,
-  SCAN_REQ_UMAC, SCAN_REQ_UMAC_TAIL, SCAN_STATUS_ABORTED, SCAN_STATUS_DONE, STA_ID_AUX, UMAC_SCAN_GEN_FLAGS,
+  SCAN_ADWELL, SCAN_PRIORITY_EXT_6, SCAN_REQ_UMAC, SCAN_REQ_UMAC_TAIL, SCAN_REQ_UMAC_V7, SCAN_STATUS_ABORTED, SCAN_STATUS_DONE, STA_ID_AUX, UMAC_SCAN_GEN_FLAGS,
 } from '../fw/api.js';
 import { ratesFor } from '../mac80211/ieee80211.js';
-import { CAPA, DEFAULT_N_SCAN_CHANNELS } from '../fw/file.js';
+import { API, CAPA, DEFAULT_N_SCAN_CHANNELS } from '../fw/file.js';
 import { ENETDOWN, EOPNOTSUPP, ERFKILL } from './errno.js';
 import { MvmFw } from './fw.js';
 import { Payload, le32 } from './core.js';
@@ -155,16 +155,29 @@ export abstract class MvmScan extends MvmFw {
     // As cfg80211 and iwl_mvm_scan_umac: the wildcard SSID goes in the template (active scan on channels that
     // allow it); a named SSID becomes direct_scan[0], probed for on every channel (bit 0 of each channel's flags).
     const direct = ssid === undefined || ssid === '' ? [] : [ssid];
-    const tail = SCAN_REQ_UMAC.DATA + ch.length * SCAN_CHANNEL_CFG.SIZE;
+    // iwl_mvm_scan_size / iwl_mvm_scan_umac_dwell: the v7 layout with adaptive dwell when the firmware has
+    // the ADAPTIVE_DWELL API flag, else v1. (The v6 CDB layout is chosen by device family in Linux, never for
+    // the 7000 family.)
+    const adwell = this.image.apiFlags.has(API.ADAPTIVE_DWELL);
+    const data = adwell ? SCAN_REQ_UMAC_V7.DATA : SCAN_REQ_UMAC.DATA;
+    const tail = data + ch.length * SCAN_CHANNEL_CFG.SIZE;
     const G = UMAC_SCAN_GEN_FLAGS;
     const p = new Payload(tail + SCAN_REQ_UMAC_TAIL.SIZE)
       .u32(SCAN_REQ_UMAC.FLAGS, 0).u32(SCAN_REQ_UMAC.UID, uid).u32(SCAN_REQ_UMAC.OOC_PRIORITY, SCAN_PRIORITY.HIGH)
-      .u16(SCAN_REQ_UMAC.GENERAL_FLAGS, G.PASS_ALL | G.ITER_COMPLETE | (direct.length > 0 ? G.PRE_CONNECT : 0))
-      .u8(SCAN_REQ_UMAC.ACTIVE_DWELL, 10).u8(SCAN_REQ_UMAC.PASSIVE_DWELL, 110).u8(SCAN_REQ_UMAC.FRAGMENTED_DWELL, 44)
-      .u32(SCAN_REQ_UMAC.SCAN_PRIORITY, SCAN_PRIORITY.HIGH)
-      .u8(SCAN_REQ_UMAC.CHANNEL_FLAGS, 0).u8(SCAN_REQ_UMAC.N_CHANNELS, ch.length);
+      .u16(SCAN_REQ_UMAC.GENERAL_FLAGS, G.PASS_ALL | G.ITER_COMPLETE | (direct.length > 0 ? G.PRE_CONNECT : 0) | (adwell ? G.ADAPTIVE_DWELL : 0));
+    if (adwell) {
+      const V7 = SCAN_REQ_UMAC_V7;
+      p.u8(V7.ACTIVE_DWELL, 10).u8(V7.PASSIVE_DWELL, 110).u8(V7.FRAGMENTED_DWELL, 44)
+        .u8(V7.ADWELL_DEFAULT_N_APS, SCAN_ADWELL.DEFAULT_N_APS).u8(V7.ADWELL_DEFAULT_N_APS_SOCIAL, SCAN_ADWELL.DEFAULT_N_APS_SOCIAL)
+        .u16(V7.ADWELL_MAX_BUDGET, direct.length > 0 ? SCAN_ADWELL.MAX_BUDGET_DIRECTED_SCAN : SCAN_ADWELL.MAX_BUDGET_FULL_SCAN)
+        .u32(V7.SCAN_PRIORITY, SCAN_PRIORITY_EXT_6).u8(V7.CHANNEL_FLAGS, 0).u8(V7.N_CHANNELS, ch.length);
+    } else {
+      p.u8(SCAN_REQ_UMAC.ACTIVE_DWELL, 10).u8(SCAN_REQ_UMAC.PASSIVE_DWELL, 110).u8(SCAN_REQ_UMAC.FRAGMENTED_DWELL, 44)
+        .u32(SCAN_REQ_UMAC.SCAN_PRIORITY, SCAN_PRIORITY.HIGH)
+        .u8(SCAN_REQ_UMAC.CHANNEL_FLAGS, 0).u8(SCAN_REQ_UMAC.N_CHANNELS, ch.length);
+    }
     ch.forEach((c, i) => {
-      const e = SCAN_REQ_UMAC.DATA + i * SCAN_CHANNEL_CFG.SIZE;
+      const e = data + i * SCAN_CHANNEL_CFG.SIZE;
       p.u32(e + SCAN_CHANNEL_CFG.FLAGS, (1 << direct.length) - 1).u8(e + SCAN_CHANNEL_CFG.CHANNEL_NUM, c).u8(e + SCAN_CHANNEL_CFG.ITER_COUNT, 1);
     });
     p.u8(tail + SCAN_REQ_UMAC_TAIL.SCHEDULE + 2, 1); // one iteration
