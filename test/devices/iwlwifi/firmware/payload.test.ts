@@ -106,7 +106,7 @@ describe('iwlwifi firmware: SIMF section payloads', () => {
     expect(() => makeSimfSections('init', VER, 0, [])).toThrow(RangeError);
     expect(() => makeSimfSections('init', VER, 0, [{ dest: 0x100, size: 64 }])).toThrow(/section 0 must be at/);
     expect(() => makeSimfSections('init', VER, 0, [{ dest: 0, size: 39 }])).toThrow(/cannot hold/);
-    expect(() => makeSimfSections('init', VER, 0, [{ dest: 0, size: 64 }, { dest: 0x800000, size: 8 }])).toThrow(/size 8/);
+    expect(() => makeSimfSections('init', VER, 0, [{ dest: 0, size: 96 }, { dest: 0x800000, size: 8 }])).toThrow(/size 8/);
   });
 });
 
@@ -117,7 +117,7 @@ describe('iwlwifi firmware: verifyLoadedImage (the firmware CPU at release)', ()
   it('accepts a fully loaded image and says which one it is', () => {
     expect(verifyLoadedImage(reader(load(init)))).toEqual({
       ok: true, kind: 'init', version: { major: 29, minor: 0, api: 29, serial: 5 }, ver: VER, build: 1,
-      sections: [{ dest: 0, size: 0x300 }, { dest: 0x00800000, size: 0x100 }], capa: [0, 0, 0, 0], quirks: 0,
+      sections: [{ dest: 0, size: 0x300 }, { dest: 0x00800000, size: 0x100 }], capa: [0, 0, 0, 0], api: [0, 0, 0, 0], quirks: 0,
     });
     // The runtime image loaded over the INIT image.
     expect(verifyLoadedImage(reader(load(init, rt)))).toMatchObject({ ok: true, kind: 'runtime' });
@@ -128,6 +128,9 @@ describe('iwlwifi firmware: verifyLoadedImage (the firmware CPU at release)', ()
     const capable = makeSimfSections('init', VER, 1, layout, [2, 33, 96, 127]);
     expect(verifyLoadedImage(reader(load(capable)))).toMatchObject({ ok: true, capa: [0x4, 0x2, 0, 0x80000001], quirks: 0x80000001 });
     expect(makeSimfSections('init', VER, 1, layout, [])).toEqual(init);
+    // API flags travel in the four words after the capability words.
+    const newer = makeSimfSections('init', VER, 1, layout, [2], [8, 30, 32]);
+    expect(verifyLoadedImage(reader(load(newer)))).toMatchObject({ ok: true, capa: [0x4, 0, 0, 0], api: [0x40000100, 0x1, 0, 0] });
     expect(capable[0]!.data).not.toEqual(init[0]!.data);
   });
 
