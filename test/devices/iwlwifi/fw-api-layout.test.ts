@@ -31,6 +31,11 @@ describe('model firmware API: sizes and offsets (Linux fw/api/*.h)', () => {
     expect([m.ADD_STA.SIZE, m.ADD_STA.MAC_ID_N_COLOR, m.ADD_STA.ADDR, m.ADD_STA.STA_ID, m.ADD_STA.STATION_FLAGS, m.ADD_STA.ASSOC_ID,
       m.ADD_STA.TFD_QUEUE_MSK]).toEqual([44, 4, 8, 16, 20, 36, 40]);
     expect(m.REMOVE_STA_SIZE).toBe(4);
+    // Versions chosen by TLV: BINDING_CMD_API_S_VER_2 (lmac_id) and ADD_STA_CMD_API_S_VER_10 (station_type).
+    expect(m.BINDING_CONTEXT_V2).toEqual({ SIZE: 28, LMAC_ID: 24 });
+    expect([m.LMAC_24G_INDEX, m.LMAC_5G_INDEX]).toEqual([0, 1]);
+    expect(m.ADD_STA_V10).toEqual({ SIZE: 48, SLEEP_STATE_FLAGS: 34, STATION_TYPE: 35, RX_BA_WINDOW: 44, SP_LENGTH: 46, UAPSD_ACS: 47 });
+    expect(m.STA_TYPE).toEqual({ LINK: 0, GENERAL_PURPOSE: 1, MULTICAST: 2, TDLS_LINK: 3, AUX_ACTIVITY: 4 });
   });
 
   it('TX command and response', () => {
@@ -48,6 +53,12 @@ describe('model firmware API: sizes and offsets (Linux fw/api/*.h)', () => {
       m.SCAN_REQ.CHANNELS, m.SCAN_REQ.CHANNEL_ENTRY]).toEqual([12, 17, 18, 28, 33, 36, 8]);
     expect(m.SCAN_REQ_TAIL).toMatchObject({ SIZE: 1220, PREQ_MAC_HEADER: 12, PREQ_BUF: 28, PREQ_BUF_SIZE: 512, DIRECT_SCAN: 540, SSID_ENTRY: 34, PROBE_OPTION_MAX: 20 });
     expect(m.SCAN_REQ_TAIL.DIRECT_SCAN + 20 * 34).toBe(m.SCAN_REQ_TAIL.SIZE);
+    // SCAN_REQUEST_CMD_UMAC_API_S_VER_7 (ADAPTIVE_DWELL).
+    expect(m.SCAN_REQ_V7).toEqual({
+      ACTIVE_DWELL: 16, PASSIVE_DWELL: 17, FRAGMENTED_DWELL: 18, ADWELL_DEFAULT_N_APS: 19, ADWELL_DEFAULT_N_APS_SOCIAL: 20,
+      ADWELL_MAX_BUDGET: 22, MAX_OUT_TIME: 24, SUSPEND_TIME: 32, SCAN_PRIORITY: 40, CHANNEL_FLAGS: 44, N_CHANNELS: 45, CHANNELS: 48,
+    });
+    expect(m.SCAN_GEN_FLAGS.ADAPTIVE_DWELL).toBe(1 << 13);
     expect([m.SCAN_GEN_FLAGS.PASSIVE, m.SCAN_GEN_FLAGS.ITER_COMPLETE]).toEqual([8, 32]);
     expect(m.SCAN_ABORT).toEqual({ SIZE: 8, UID: 0, FLAGS: 4 });
     expect(m.SCAN_COMPLETE.SIZE).toBe(16);

@@ -110,7 +110,8 @@ describe('iwlwifi driver definitions vs the device model', () => {
       [api.RX_MPDU, mapi.RX_MPDU], [api.FW_CTXT_ACTION, mapi.FW_CTXT_ACTION], [api.BINDING_CONTEXT, mapi.BINDING_CONTEXT],
       [api.ADD_STA, mapi.ADD_STA], [api.TX_STATUS, mapi.TX_STATUS], [api.TXQ, mapi.TXQ], [api.TX_FIFO, mapi.TX_FIFO],
       [api.FW_ERR, mapi.FW_ERR], [api.BT_COEX, mapi.BT_COEX_MODE], [api.UMAC_SCAN_GEN_FLAGS, mapi.SCAN_GEN_FLAGS],
-      [api.DEVICE_POWER_FLAGS, mapi.DEVICE_POWER_FLAGS],
+      [api.DEVICE_POWER_FLAGS, mapi.DEVICE_POWER_FLAGS], [api.ADD_STA_V10, mapi.ADD_STA_V10], [api.BINDING_CONTEXT_V2, mapi.BINDING_CONTEXT_V2],
+      [api.IWL_STA_TYPE, mapi.STA_TYPE],
     ] as [Record<string, unknown>, Record<string, unknown>][]) sameFields(d, m);
     const pairs: [number, number][] = [
       [api.CMD_HDR_NARROW, mapi.CMD_HDR_NARROW], [api.CMD_HDR_WIDE, mapi.CMD_HDR_WIDE], [api.SEQ_UNSOLICITED, mapi.SEQ_UNSOLICITED],
@@ -142,6 +143,11 @@ describe('iwlwifi driver definitions vs the device model', () => {
       [api.FW_CTXT_INVALID, mapi.FW_CTXT_INVALID], [api.MAC_TYPE_BSS_STA, mapi.MAC_TYPE_BSS_STA],
       [api.ADD_STA_SUCCESS, mapi.ADD_STA_SUCCESS], [api.REMOVE_STA_SIZE, mapi.REMOVE_STA_SIZE],
       [api.TX_CMD_FLG_ACK, mapi.TX_CMD_FLG_ACK], [api.STA_ID_AP, mapi.STA_ID_AP], [api.STA_ID_AUX, mapi.STA_ID_AUX],
+      [api.LMAC_INDEX.B24, mapi.LMAC_24G_INDEX], [api.LMAC_INDEX.B5, mapi.LMAC_5G_INDEX],
+      [api.SCAN_REQ_UMAC_V7.ACTIVE_DWELL, mapi.SCAN_REQ_V7.ACTIVE_DWELL], [api.SCAN_REQ_UMAC_V7.PASSIVE_DWELL, mapi.SCAN_REQ_V7.PASSIVE_DWELL],
+      [api.SCAN_REQ_UMAC_V7.ADWELL_DEFAULT_N_APS, mapi.SCAN_REQ_V7.ADWELL_DEFAULT_N_APS],
+      [api.SCAN_REQ_UMAC_V7.ADWELL_DEFAULT_N_APS_SOCIAL, mapi.SCAN_REQ_V7.ADWELL_DEFAULT_N_APS_SOCIAL],
+      [api.SCAN_REQ_UMAC_V7.N_CHANNELS, mapi.SCAN_REQ_V7.N_CHANNELS], [api.SCAN_REQ_UMAC_V7.DATA, mapi.SCAN_REQ_V7.CHANNELS],
     ];
     for (const [d, m] of pairs) expect(d).toBe(m);
     expect(api.NVM_CHANNELS).toEqual(mapi.NVM_CHANNELS);
@@ -151,6 +157,7 @@ describe('iwlwifi driver definitions vs the device model', () => {
   it('firmware file format (fw/file.h) and the parser agree with the model\'s writer', () => {
     sameFields(file.TLV, mfw.TLV);
     sameFields(file.CAPA, mfw.CAPA);
+    sameFields(file.API, mfw.API);
     sameFields(file.UCODE_TYPE, mfw.UCODE_TYPE);
     sameFields(file.PHY_CFG, mfw.PHY_CFG);
     const pairs: [number, number][] = [

@@ -27,6 +27,10 @@ describe('driver firmware API: sizes and offsets (Linux fw/api/*.h)', () => {
       a.MAC_CONTEXT.STA_ASSOC_ID]).toEqual([148, 24, 52, 60, 100, 136]);
     expect(a.BINDING_CONTEXT.SIZE).toBe(24);
     expect([a.ADD_STA.SIZE, a.ADD_STA.STA_ID, a.ADD_STA.ASSOC_ID, a.ADD_STA.TFD_QUEUE_MSK]).toEqual([44, 16, 36, 40]);
+    expect([a.ADD_STA_V10.SIZE, a.ADD_STA_V10.STATION_TYPE, a.ADD_STA_V10.RX_BA_WINDOW, a.ADD_STA_V10.UAPSD_ACS]).toEqual([48, 35, 44, 47]);
+    expect([a.BINDING_CONTEXT_V2.SIZE, a.BINDING_CONTEXT_V2.LMAC_ID, a.LMAC_INDEX.B24, a.LMAC_INDEX.B5]).toEqual([28, 24, 0, 1]);
+    expect([a.SCAN_REQ_UMAC_V7.N_CHANNELS, a.SCAN_REQ_UMAC_V7.DATA, a.SCAN_REQ_UMAC_V7.ADWELL_MAX_BUDGET, a.SCAN_REQ_UMAC_V7.SCAN_PRIORITY])
+      .toEqual([45, 48, 22, 40]);
     expect([a.DEVICE_POWER_CMD.SIZE, a.MAC_POWER_CMD.SIZE, a.LQ_CMD.SIZE, a.LQ_CMD.RS_TABLE]).toEqual([4, 40, 88, 20]);
   });
 
