@@ -138,15 +138,19 @@ export class EventQueue {
   private farMinExact = true;
 
   // Width adaptation: counts over the current epoch.
-  private epochLeft = FIRST_EPOCH;
+  private readonly epoch: number;
+  private epochLeft: number;
   private inserts = 0;
   private walks = 0;
   private farInserts = 0;
   /** Far inserts by bit length of the delay (time - now, whole ps). */
   private readonly farDelayBits = new Int32Array(64);
 
-  constructor(initialCapacity = 1024) {
+  /** `epoch`: dispatches between width adjustments (tests pass small values to exercise re-filing). */
+  constructor(initialCapacity = 1024, epoch = EPOCH) {
     const n = Math.max(1, initialCapacity);
+    this.epoch = Math.max(1, epoch);
+    this.epochLeft = Math.min(FIRST_EPOCH, this.epoch);
     this.cap = n;
     this.times = new Float64Array(n);
     this.targets = new Int32Array(n);
@@ -177,6 +181,11 @@ export class EventQueue {
 
   get pending(): number {
     return this.size;
+  }
+
+  /** Current front bucket width in ps (diagnostics and tests: it adapts, the dispatch order does not depend on it). */
+  get bucketWidth(): number {
+    return 2 ** this.shift;
   }
 
   /** Schedules at an absolute time (never before `now`). */
@@ -452,7 +461,7 @@ export class EventQueue {
    * delays when more than an eighth of the inserts went beyond it.
    */
   private adapt(): void {
-    this.epochLeft = EPOCH;
+    this.epochLeft = this.epoch;
     const inserts = this.inserts;
     const walks = this.walks;
     const far = this.farInserts;
