@@ -9,6 +9,29 @@ import { Process, type ProcState } from './process.js';
 import type { FileDesc, Scheme, TaskCtx } from './types.js';
 import { Sys } from './sys.js';
 import { after, ps } from '../sim/time.js';
+import { afterwards, done, Frames, type Frame, type Post, type Resume } from './co.js';
+
+const SYS_READ = 0;
+const SYS_WRITE = 1;
+const SYS_FSIZE = 2;
+const SYS_CALL = 3;
+const SYS_CLOSE = 4;
+
+/** Read/write at the file offset: the offset advances by what was transferred. */
+const ADVANCE_OFFSET: Post = {
+  apply(desc, n) {
+    if ((n as number) > 0) (desc as FileDesc).offset += n as number;
+    return n;
+  },
+};
+
+/** A plain wait: the result is the wake value. */
+const WAKE_VALUE: Resume = {
+  resume(f: Frame, wake: unknown): boolean {
+    f.value = wake;
+    return true;
+  },
+};
 
 export type ProcMain = (sys: Sys) => Co<number | void>;
 
@@ -188,9 +211,11 @@ export class Kernel {
     const task = proc.tasks[0];
     if (task === undefined) return;
     const ctx: TaskCtx = { kernel: this, proc, task, core: this.cores[proc.core]! };
-    const gen = desc.scheme.close(ctx, desc.handle);
     // Drive it; a close that would block is abandoned (the owner is dead).
-    try { gen.next(); } catch { /* ignore */ }
+    try {
+      const co = desc.scheme.close(ctx, desc.handle);
+      if (co.next().done !== true) co.return(0);
+    } catch { /* ignore */ }
   }
 
   // ---- logging ---------------------------------------------------------
@@ -244,39 +269,75 @@ export class Kernel {
     return ctx.proc.allocFd({ scheme, handle, path, offset: 0, flags });
   }
 
-  *read(ctx: TaskCtx, fd: number, buf: Uint8Array, offset?: number): Co<number> {
-    if (this.syscallEntry(ctx)) yield BLOCK;
-    const desc = ctx.proc.fds.get(fd);
-    if (desc === undefined) return -EBADF;
-    const off = offset ?? desc.offset;
-    const n = yield* desc.scheme.read(ctx, desc.handle, buf, off);
-    if (n > 0 && offset === undefined) desc.offset += n;
-    return n;
+  // read, write, fsize, call and close are plain functions returning the
+  // scheme's own call (co.ts): no generator per call unless the syscall entry
+  // must first give up the core.
+
+  read(ctx: TaskCtx, fd: number, buf: Uint8Array, offset?: number): Co<number> {
+    if (this.syscallEntry(ctx)) return this.preempted(SYS_READ, ctx, fd, buf, offset ?? -1);
+    return this.readNow(ctx, fd, buf, offset ?? -1);
   }
 
-  *write(ctx: TaskCtx, fd: number, buf: Uint8Array, offset?: number): Co<number> {
-    if (this.syscallEntry(ctx)) yield BLOCK;
-    const desc = ctx.proc.fds.get(fd);
-    if (desc === undefined) return -EBADF;
-    const off = offset ?? desc.offset;
-    const n = yield* desc.scheme.write(ctx, desc.handle, buf, off);
-    if (n > 0 && offset === undefined) desc.offset += n;
-    return n;
+  write(ctx: TaskCtx, fd: number, buf: Uint8Array, offset?: number): Co<number> {
+    if (this.syscallEntry(ctx)) return this.preempted(SYS_WRITE, ctx, fd, buf, offset ?? -1);
+    return this.writeNow(ctx, fd, buf, offset ?? -1);
   }
 
-  *fsize(ctx: TaskCtx, fd: number): Co<number> {
-    if (this.syscallEntry(ctx)) yield BLOCK;
-    const desc = ctx.proc.fds.get(fd);
-    if (desc === undefined) return -EBADF;
-    return yield* desc.scheme.fsize(ctx, desc.handle);
+  fsize(ctx: TaskCtx, fd: number): Co<number> {
+    if (this.syscallEntry(ctx)) return this.preempted(SYS_FSIZE, ctx, fd, null, 0);
+    return this.fsizeNow(ctx, fd);
   }
 
-  *call(ctx: TaskCtx, fd: number, buf: Uint8Array, code: number): Co<number> {
-    if (this.syscallEntry(ctx)) yield BLOCK;
+  call(ctx: TaskCtx, fd: number, buf: Uint8Array, code: number): Co<number> {
+    if (this.syscallEntry(ctx)) return this.preempted(SYS_CALL, ctx, fd, buf, code);
+    return this.callNow(ctx, fd, buf, code);
+  }
+
+  /** `offset` < 0: at the file offset, which then advances by what was read. */
+  private readNow(ctx: TaskCtx, fd: number, buf: Uint8Array, offset: number): Co<number> {
     const desc = ctx.proc.fds.get(fd);
-    if (desc === undefined) return -EBADF;
-    if (desc.scheme.call === undefined) return -ENOTTY;
-    return yield* desc.scheme.call(ctx, desc.handle, buf, code);
+    if (desc === undefined) return done(-EBADF);
+    if (offset >= 0) return desc.scheme.read(ctx, desc.handle, buf, offset);
+    return afterwards(desc.scheme.read(ctx, desc.handle, buf, desc.offset), ADVANCE_OFFSET, desc);
+  }
+
+  private writeNow(ctx: TaskCtx, fd: number, buf: Uint8Array, offset: number): Co<number> {
+    const desc = ctx.proc.fds.get(fd);
+    if (desc === undefined) return done(-EBADF);
+    if (offset >= 0) return desc.scheme.write(ctx, desc.handle, buf, offset);
+    return afterwards(desc.scheme.write(ctx, desc.handle, buf, desc.offset), ADVANCE_OFFSET, desc);
+  }
+
+  private fsizeNow(ctx: TaskCtx, fd: number): Co<number> {
+    const desc = ctx.proc.fds.get(fd);
+    if (desc === undefined) return done(-EBADF);
+    return desc.scheme.fsize(ctx, desc.handle);
+  }
+
+  private callNow(ctx: TaskCtx, fd: number, buf: Uint8Array, code: number): Co<number> {
+    const desc = ctx.proc.fds.get(fd);
+    if (desc === undefined) return done(-EBADF);
+    if (desc.scheme.call === undefined) return done(-ENOTTY);
+    return desc.scheme.call(ctx, desc.handle, buf, code);
+  }
+
+  private closeNow(ctx: TaskCtx, fd: number): Co<number> {
+    const desc = ctx.proc.fds.get(fd);
+    if (desc === undefined) return done(-EBADF);
+    ctx.proc.fds.delete(fd);
+    return desc.scheme.close(ctx, desc.handle);
+  }
+
+  /** A syscall whose entry gave up the core: the call proper runs when the task is back. */
+  private *preempted(which: number, ctx: TaskCtx, fd: number, buf: Uint8Array | null, arg: number): Co<number> {
+    yield BLOCK;
+    switch (which) {
+      case SYS_READ: return yield* this.readNow(ctx, fd, buf!, arg);
+      case SYS_WRITE: return yield* this.writeNow(ctx, fd, buf!, arg);
+      case SYS_FSIZE: return yield* this.fsizeNow(ctx, fd);
+      case SYS_CALL: return yield* this.callNow(ctx, fd, buf!, arg);
+      default: return yield* this.closeNow(ctx, fd);
+    }
   }
 
   /**
@@ -313,12 +374,9 @@ export class Kernel {
     return desc.offset;
   }
 
-  *close(ctx: TaskCtx, fd: number): Co<number> {
-    if (this.syscallEntry(ctx)) yield BLOCK;
-    const desc = ctx.proc.fds.get(fd);
-    if (desc === undefined) return -EBADF;
-    ctx.proc.fds.delete(fd);
-    return yield* desc.scheme.close(ctx, desc.handle);
+  close(ctx: TaskCtx, fd: number): Co<number> {
+    if (this.syscallEntry(ctx)) return this.preempted(SYS_CLOSE, ctx, fd, null, 0);
+    return this.closeNow(ctx, fd);
   }
 
   /**
@@ -347,11 +405,18 @@ export class Kernel {
     return this.sched.shouldPreempt(this.currentTask(ctx));
   }
 
-  /** Blocks the calling task until woken or `deadline`. */
-  *block(ctx: TaskCtx, deadline?: number): Co<unknown> {
-    this.sched.prepareBlock(this.currentTask(ctx), deadline);
-    return yield BLOCK;
+  /**
+   * Blocks the calling task until woken or `deadline`; the result is the
+   * wake value (TIMED_OUT at the deadline). Uses the task's frame (co.ts).
+   */
+  block(ctx: TaskCtx, deadline?: number): Co<unknown> {
+    const task = this.currentTask(ctx);
+    this.sched.prepareBlock(task, deadline);
+    return this.frames.of(task).begin(WAKE_VALUE, null, null, 0);
   }
+
+  /** Per-task frames of blocking calls (co.ts). */
+  readonly frames = new Frames();
 
   /** Wakes a task at `time` (no-op if it is not blocked). */
   wake(task: Task, value: unknown, time: number): boolean {

@@ -12,6 +12,35 @@ import type { MemoryScheme } from './schemes/memory.js';
 import { RootScheme, type Packet, type UserScheme } from './schemes/user.js';
 import { EVENT_READ } from './readiness.js';
 import type { FileDesc, TaskCtx } from './types.js';
+import { afterwards, type Frame, type Post, type Resume } from './co.js';
+
+/** Sys.sleep: the wait's value is dropped. */
+const TO_VOID: Post = { apply: () => undefined };
+/** Sys.park: true if unparked, false at the deadline. */
+const NOT_TIMED_OUT: Post = { apply: (_arg, v) => v !== TIMED_OUT };
+/** Sys.waitIrq: the interrupt count from the u64 the irq: read gave (or the -errno). */
+const IRQ_COUNT: Post = {
+  apply(arg, v) {
+    const n = v as number;
+    if (n < 0) return n;
+    const scratch = arg as Uint8Array;
+    return scratch[0]! | (scratch[1]! << 8) | (scratch[2]! << 16);
+  },
+};
+/** Sys.waitEvent: an -errno from the queue is thrown. */
+const EVENT_OR_THROW: Post = {
+  apply(_arg, v) {
+    if (typeof v === 'number') throw new SyscallError(-v, 'waitEvent');
+    return v;
+  },
+};
+/** Sys.yield: done as soon as the task runs again. */
+const RESUMED: Resume = {
+  resume(f: Frame): boolean {
+    f.value = undefined;
+    return true;
+  },
+};
 
 export type { Co } from '../sim/scheduler.js';
 /** What a scheme daemon receives (nextRequest) and its operations: part of the syscall surface. */
@@ -112,8 +141,13 @@ export class Sys {
 
   // ---- time ------------------------------------------------------------
   /** nanosleep: blocks for `ps` picoseconds of simulated time. */
-  *sleep(ps: number): Co<void> {
-    if (this.kernel.syscallEntry(this.ctx)) yield BLOCK;
+  sleep(ps: number): Co<void> {
+    if (this.kernel.syscallEntry(this.ctx)) return this.sleepPreempted(ps);
+    return afterwards(this.kernel.block(this.ctx, this.now + ps), TO_VOID, null);
+  }
+
+  private *sleepPreempted(ps: number): Co<void> {
+    yield BLOCK;
     yield* this.kernel.block(this.ctx, this.now + ps);
   }
 
@@ -142,9 +176,15 @@ export class Sys {
   }
 
   /** Gives up the core voluntarily (sched_yield). */
-  *yield(): Co<void> {
-    if (this.kernel.syscallEntry(this.ctx)) yield BLOCK;
-    yield BLOCK; // state stays 'ready': requeued at the back
+  yield(): Co<void> {
+    if (this.kernel.syscallEntry(this.ctx)) return this.yieldPreempted();
+    // The task's state stays 'ready': requeued at the back.
+    return this.kernel.frames.of(this.kernel.currentTask(this.ctx)).begin(RESUMED, null, null, 0) as Co<void>;
+  }
+
+  private *yieldPreempted(): Co<void> {
+    yield BLOCK;
+    yield BLOCK;
   }
 
   // ---- process ---------------------------------------------------------
@@ -186,8 +226,8 @@ export class Sys {
    * wait queue it stands for lives in the process (linux-kpi's completions,
    * mutexes, worker and timer threads).
    */
-  *park(deadline?: number): Co<boolean> {
-    return (yield* this.kernel.block(this.ctx, deadline)) !== TIMED_OUT;
+  park(deadline?: number): Co<boolean> {
+    return afterwards(this.kernel.block(this.ctx, deadline), NOT_TIMED_OUT, null);
   }
 
   /**
@@ -285,15 +325,13 @@ export class Sys {
   }
 
   /** Waits for the interrupt on an irq: fd; returns the count since the last wait. */
-  *waitIrq(fd: number, scratch: Uint8Array): Co<number> {
-    const n = yield* this.read(fd, scratch);
-    if (n < 0) return n;
-    return scratch[0]! | (scratch[1]! << 8) | (scratch[2]! << 16);
+  waitIrq(fd: number, scratch: Uint8Array): Co<number> {
+    return afterwards(this.read(fd, scratch), IRQ_COUNT, scratch);
   }
 
   /** Acknowledges a legacy interrupt (unmasks the line). */
-  *ackIrq(fd: number, scratch: Uint8Array): Co<number> {
-    return yield* this.write(fd, scratch);
+  ackIrq(fd: number, scratch: Uint8Array): Co<number> {
+    return this.write(fd, scratch);
   }
 
   // ---- event: ----------------------------------------------------------
@@ -317,13 +355,20 @@ export class Sys {
   }
 
   /** Next event from queue `efd`, or undefined at `deadline`. */
-  *waitEvent(efd: number, deadline?: number): Co<EventRecord | undefined> {
-    if (this.kernel.syscallEntry(this.ctx)) yield BLOCK;
+  waitEvent(efd: number, deadline?: number): Co<EventRecord | undefined> {
+    if (this.kernel.syscallEntry(this.ctx)) return this.waitEventPreempted(efd, deadline);
+    return this.waitEventNow(efd, deadline);
+  }
+
+  private waitEventNow(efd: number, deadline: number | undefined): Co<EventRecord | undefined> {
     const q = this.proc.fds.get(efd);
     if (q === undefined || !(q.scheme instanceof EventScheme)) throw new SyscallError(EBADF, 'waitEvent');
-    const r = yield* this.eventScheme().next(this.ctx, q.handle, deadline);
-    if (typeof r === 'number') throw new SyscallError(-r, 'waitEvent');
-    return r;
+    return afterwards(this.eventScheme().next(this.ctx, q.handle, deadline), EVENT_OR_THROW, null);
+  }
+
+  private *waitEventPreempted(efd: number, deadline: number | undefined): Co<EventRecord | undefined> {
+    yield BLOCK;
+    return yield* this.waitEventNow(efd, deadline);
   }
 
   // ---- root scheme: serving a scheme -------------------------------------
@@ -347,8 +392,13 @@ export class Sys {
   private servedScheme: UserScheme | undefined;
 
   /** The next request to a served scheme (blocks), or null if nonBlocking and none is queued. */
-  *nextRequest(fd: number, nonBlocking = false): Co<Packet | null> {
-    if (this.kernel.syscallEntry(this.ctx)) yield BLOCK;
+  nextRequest(fd: number, nonBlocking = false): Co<Packet | null> {
+    if (this.kernel.syscallEntry(this.ctx)) return this.nextRequestPreempted(fd, nonBlocking);
+    return this.served(fd).next(this.ctx, nonBlocking);
+  }
+
+  private *nextRequestPreempted(fd: number, nonBlocking: boolean): Co<Packet | null> {
+    yield BLOCK;
     return yield* this.served(fd).next(this.ctx, nonBlocking);
   }
 

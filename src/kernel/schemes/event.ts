@@ -3,6 +3,28 @@ import { TIMED_OUT } from '../../sim/scheduler.js';
 import { EBADF, EINVAL } from '../errno.js';
 import type { Readiness, ReadinessListener } from '../readiness.js';
 import type { Scheme, TaskCtx } from '../types.js';
+import type { Kernel } from '../kernel.js';
+import { done, type Frame, type Resume } from '../co.js';
+
+/** A task waiting in `EventScheme.next` resumed: the next record, undefined at the deadline, or wait again. */
+const EVENT_WAKE: Resume = {
+  resume(f: Frame, wake: unknown): boolean {
+    const q = f.b as EventQueueObject;
+    if (wake === TIMED_OUT) {
+      q.waiter = null;
+      f.value = undefined;
+      return true;
+    }
+    const rec = q.pending.shift();
+    if (rec !== undefined) {
+      f.value = rec;
+      return true;
+    }
+    q.waiter = f.task;
+    (f.a as Kernel).sched.prepareBlock(f.task, f.c as number | undefined);
+    return false;
+  },
+};
 
 export interface EventRecord {
   /** The fd the event is about. */
@@ -78,16 +100,17 @@ export class EventScheme implements Scheme {
   }
 
   /** Waits for the next event; returns undefined on timeout. */
-  *next(ctx: TaskCtx, handle: number, deadline?: number): Co<EventRecord | undefined | number> {
+  next(ctx: TaskCtx, handle: number, deadline?: number): Co<EventRecord | undefined | number> {
     const q = this.queues.get(handle);
-    if (q === undefined) return -EBADF;
-    for (;;) {
-      const rec = q.pending.shift();
-      if (rec !== undefined) return rec;
-      q.waiter = ctx.kernel.currentTask(ctx);
-      const r = yield* ctx.kernel.block(ctx, deadline);
-      if (r === TIMED_OUT) { q.waiter = null; return undefined; }
-    }
+    if (q === undefined) return done(-EBADF);
+    const rec = q.pending.shift();
+    if (rec !== undefined) return done(rec);
+    const k = ctx.kernel;
+    const task = k.currentTask(ctx);
+    q.waiter = task;
+    k.sched.prepareBlock(task, deadline);
+    // Blocks on the task's frame (co.ts): no generator per wait.
+    return k.frames.of(task).begin(EVENT_WAKE, k, q, 0, deadline) as Co<EventRecord | undefined | number>;
   }
 
   *read(ctx: TaskCtx, handle: number, buf: Uint8Array, _offset: number): Co<number> {

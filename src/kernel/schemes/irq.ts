@@ -1,9 +1,17 @@
-import { BLOCK, type Co, type Task } from '../../sim/scheduler.js';
+import type { Co, Task } from '../../sim/scheduler.js';
 import { MSI_ADDR_BASE } from '../../sim/irq.js';
 import { EAGAIN, EBADF, EBUSY, EINVAL, ENOENT, ENOSPC } from '../errno.js';
 import { EVENT_READ, Readiness } from '../readiness.js';
 import { O_NONBLOCK, type Scheme, type TaskCtx } from '../types.js';
 import type { Kernel } from '../kernel.js';
+import { done, type Frame, type Resume } from '../co.js';
+
+/** An irq: reader resumed. */
+const INTERRUPTED: Resume = {
+  resume(f: Frame): boolean {
+    return (f.a as IrqScheme).afterWake(f);
+  },
+};
 
 /** Legacy INTx pins are routed to vectors 0x20 + GSI; MSI vectors come from 0x40..0xEF. */
 export const INTX_VECTOR_BASE = 0x20;
@@ -80,18 +88,40 @@ export class IrqScheme implements Scheme {
     h.readiness.signal(EVENT_READ, time);
   }
 
-  *read(ctx: TaskCtx, handle: number, buf: Uint8Array, _offset: number): Co<number> {
+  /** Blocks on the task's frame (co.ts) until an interrupt arrived; no generator per wait. */
+  read(ctx: TaskCtx, handle: number, buf: Uint8Array, _offset: number): Co<number> {
     const h = this.handles.get(handle);
-    if (h === undefined) return -EBADF;
-    if (buf.length < 8) return -EINVAL;
-    while (h.count === 0) {
-      if (h.nonBlocking) return -EAGAIN;
+    if (h === undefined) return done(-EBADF);
+    if (buf.length < 8) return done(-EINVAL);
+    if (h.count === 0) {
+      if (h.nonBlocking) return done(-EAGAIN);
       const task = ctx.kernel.currentTask(ctx);
-      h.waiter = task;
-      ctx.kernel.sched.prepareBlock(task);
-      yield BLOCK;
-      if (!this.handles.has(handle)) return -EBADF;
+      this.await(h, task);
+      return ctx.kernel.frames.of(task).begin(INTERRUPTED, this, h, handle, buf) as Co<number>;
     }
+    return done(this.take(h, buf));
+  }
+
+  private await(h: IrqHandle, task: Task): void {
+    h.waiter = task;
+    this.kernel.sched.prepareBlock(task);
+  }
+
+  /** The waiter resumed: -EBADF if the handle was closed, else waits again (false) until an interrupt came. */
+  afterWake(f: Frame): boolean {
+    if (!this.handles.has(f.n)) { f.value = -EBADF; return true; }
+    const h = f.b as IrqHandle;
+    if (h.count === 0) {
+      // Woken without an interrupt: a blocking handle waits again (a non-blocking one never blocked).
+      this.await(h, f.task);
+      return false;
+    }
+    f.value = this.take(h, f.c as Uint8Array);
+    return true;
+  }
+
+  /** Takes the interrupts counted so far into `buf` (u64 LE); the read's result. */
+  take(h: IrqHandle, buf: Uint8Array): number {
     const n = h.count;
     h.count = 0;
     buf.fill(0, 0, 8);
@@ -100,15 +130,15 @@ export class IrqScheme implements Scheme {
   }
 
   /** Acknowledge: end of interrupt for a legacy line (unmasks; redelivers if still asserted). */
-  *write(_ctx: TaskCtx, handle: number, _buf: Uint8Array, _offset: number): Co<number> {
+  write(_ctx: TaskCtx, handle: number, _buf: Uint8Array, _offset: number): Co<number> {
     const h = this.handles.get(handle);
-    if (h === undefined) return -EBADF;
+    if (h === undefined) return done(-EBADF);
     if (h.kind === 'intx') this.kernel.irq.eoi(h.gsi);
-    return 8;
+    return done(8);
   }
 
-  *fsize(_ctx: TaskCtx, handle: number): Co<number> {
-    return this.handles.has(handle) ? 0 : -EBADF;
+  fsize(_ctx: TaskCtx, handle: number): Co<number> {
+    return done(this.handles.has(handle) ? 0 : -EBADF);
   }
 
   *close(_ctx: TaskCtx, handle: number): Co<number> {

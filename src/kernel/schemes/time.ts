@@ -4,6 +4,7 @@ import { EBADF, EINVAL, ENOENT } from '../errno.js';
 import { EVENT_READ, Readiness } from '../readiness.js';
 import type { Scheme, TaskCtx } from '../types.js';
 import { at } from '../../sim/time.js';
+import { done } from '../co.js';
 
 interface TimerHandle {
   deadline: number;
@@ -41,21 +42,22 @@ export class TimeScheme implements Scheme {
     return this.handles.length - 1;
   }
 
-  *read(ctx: TaskCtx, handle: number, buf: Uint8Array, _offset: number): Co<number> {
-    if (this.handles[handle] === undefined) return -EBADF;
-    if (buf.length < 8) return -EINVAL;
+  // read, write and fsize never block: plain functions returning `done` (co.ts).
+  read(ctx: TaskCtx, handle: number, buf: Uint8Array, _offset: number): Co<number> {
+    if (this.handles[handle] === undefined) return done(-EBADF);
+    if (buf.length < 8) return done(-EINVAL);
     const nsNow = Math.floor(Math.max(ctx.core.time, this.queue.now) / 1000);
     new DataView(buf.buffer, buf.byteOffset, 8).setBigUint64(0, BigInt(nsNow), true);
-    return 8;
+    return done(8);
   }
 
-  *write(_ctx: TaskCtx, handle: number, buf: Uint8Array, _offset: number): Co<number> {
+  write(_ctx: TaskCtx, handle: number, buf: Uint8Array, _offset: number): Co<number> {
     const h = this.handles[handle];
-    if (h === undefined) return -EBADF;
-    if (buf.length < 8) return -EINVAL;
+    if (h === undefined) return done(-EBADF);
+    if (buf.length < 8) return done(-EINVAL);
     const deadlineNs = Number(new DataView(buf.buffer, buf.byteOffset, 8).getBigUint64(0, true));
     this.arm(handle, deadlineNs * 1000);
-    return 8;
+    return done(8);
   }
 
   /** Arms a one-shot timer at `deadlinePs`. */
@@ -68,7 +70,7 @@ export class TimeScheme implements Scheme {
     h.event = this.queue.scheduleAt(at(deadlinePs), this.target, KIND_FIRE, handle, 0);
   }
 
-  *fsize(): Co<number> { return 0; }
+  fsize(): Co<number> { return done(0); }
 
   *close(_ctx: TaskCtx, handle: number): Co<number> {
     const h = this.handles[handle];

@@ -1,8 +1,25 @@
-import { BLOCK, type Co, type Task } from '../../sim/scheduler.js';
+import type { Co, Task } from '../../sim/scheduler.js';
 import { EBADF, EINVAL, EIO, ENODEV, ENOENT } from '../errno.js';
 import type { Process } from '../process.js';
 import { EVENT_READ, Readiness } from '../readiness.js';
 import type { Scheme, TaskCtx } from '../types.js';
+import type { Kernel } from '../kernel.js';
+import { done, type Frame, type Resume } from '../co.js';
+
+/** A client resumed after its request's reply. */
+const REPLIED: Resume = {
+  resume(f: Frame): boolean {
+    (f.a as UserScheme).finishSubmit(f);
+    return true;
+  },
+};
+
+/** A daemon resumed while waiting in `next`. */
+const REQUEST: Resume = {
+  resume(f: Frame): boolean {
+    return (f.a as UserScheme).nextAfterWake(f);
+  },
+};
 
 /** Request kinds carried in a scheme packet (Redox's SYS_OPEN, SYS_READ, ...). */
 export const OP_OPEN = 1;
@@ -108,13 +125,14 @@ export class UserScheme implements Scheme {
     if (r !== undefined) r.signal(flags, Math.max(ctx.core.time, ctx.kernel.queue.now));
     return 0;
   }
-  *close(ctx: TaskCtx, handle: number): Co<number> {
-    if (this.dead) return 0;
-    return yield* this.submit(ctx, OP_CLOSE, handle, '', 0, null, 0);
+  close(ctx: TaskCtx, handle: number): Co<number> {
+    if (this.dead) return done(0);
+    return this.submit(ctx, OP_CLOSE, handle, '', 0, null, 0);
   }
 
-  private *submit(ctx: TaskCtx, op: number, handle: number, path: string, flags: number, buf: Uint8Array | null, offset: number): Co<number> {
-    if (this.dead) return -ENODEV;
+  /** Queues the request and blocks the client on its frame until the reply (co.ts: no generator per request). */
+  private submit(ctx: TaskCtx, op: number, handle: number, path: string, flags: number, buf: Uint8Array | null, offset: number): Co<number> {
+    if (this.dead) return done(-ENODEV);
     const k = ctx.kernel;
     ctx.core.advance(ctx.core.costs.schemeHopPs);
     const p = this.pool.pop() ?? {
@@ -136,10 +154,14 @@ export class UserScheme implements Scheme {
     }
     this.daemonReadiness.signal(EVENT_READ, t);
     k.sched.prepareBlock(p.client);
-    yield BLOCK;
-    const result = p.result;
+    return k.frames.of(p.client).begin(REPLIED, this, p, 0) as Co<number>;
+  }
+
+  /** The client resumed after the reply (or the daemon's death): the request's result. */
+  finishSubmit(f: Frame): void {
+    const p = f.b as Packet;
+    f.value = p.result;
     this.release(p);
-    return result;
   }
 
   private release(p: Packet): void {
@@ -149,16 +171,27 @@ export class UserScheme implements Scheme {
   }
 
   /** Daemon side: the next request, blocking until one arrives. */
-  *next(ctx: TaskCtx, nonBlocking: boolean): Co<Packet | null> {
-    for (;;) {
-      const p = this.queue.shift();
-      if (p !== undefined) return p;
-      if (nonBlocking || this.dead) return null;
-      const task = ctx.kernel.currentTask(ctx);
-      this.daemonWaiter = task;
-      ctx.kernel.sched.prepareBlock(task);
-      yield BLOCK;
-    }
+  next(ctx: TaskCtx, nonBlocking: boolean): Co<Packet | null> {
+    const p = this.queue.shift();
+    if (p !== undefined) return done(p);
+    if (nonBlocking || this.dead) return done(null);
+    const task = ctx.kernel.currentTask(ctx);
+    this.waitRequest(ctx.kernel, task);
+    return ctx.kernel.frames.of(task).begin(REQUEST, this, ctx.kernel, 0) as Co<Packet | null>;
+  }
+
+  private waitRequest(k: Kernel, task: Task): void {
+    this.daemonWaiter = task;
+    k.sched.prepareBlock(task);
+  }
+
+  /** The daemon resumed while waiting for a request: takes it, or waits again (false). */
+  nextAfterWake(f: Frame): boolean {
+    const p = this.queue.shift();
+    if (p !== undefined) { f.value = p; return true; }
+    if (this.dead) { f.value = null; return true; }
+    this.waitRequest(f.b as Kernel, f.task);
+    return false;
   }
 
   get queued(): number {
