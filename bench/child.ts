@@ -6,13 +6,19 @@
  *   tsx bench/child.ts diff <a> <b>                    -> diff them (nothing else in the process)
  *   tsx bench/child.ts reads <driver> <ops>            -> 4 KiB NVMe reads through one driver, recording on,
  *                                                         after an unmeasured warm-up run (its JIT state alone)
+ *   tsx bench/child.ts engine <events>                 -> no-op events through the event queue (bench pattern)
+ *   tsx bench/child.ts engine-sim <events>             -> the same on the simulator-like pattern
+ *   tsx bench/child.ts mmio <reads>                    -> uncached MMIO reads through the whole access path
+ *                                                         (these three: no warm-up run, which would only give the
+ *                                                         handler call sites a second closure; the run is long
+ *                                                         enough to reach optimised code; seconds are the run's own)
  * Prints one JSON line: { events, seconds, maxRssMiB }.
  */
 import { runScenario } from '../src/machine/run.js';
 import { runReplayHardware } from '../src/machine/replay/run.js';
 import { deviceDecoders } from '../src/devices/decoders.js';
 import { benchDiffFiles, makeDiffBenchTraces } from './support/diff-workload.js';
-import { benchNvme } from './run.js';
+import { benchEngine, benchEngineSim, benchMmio, benchNvme } from './run.js';
 
 function main(): void {
   const [job, a, b] = process.argv.slice(2);
@@ -35,8 +41,14 @@ function main(): void {
     const r = benchNvme(Number(b), true, a);
     process.stdout.write(`${JSON.stringify({ events: Number(b), seconds: Number(b) / r.readsPerS, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
     return;
+  } else if ((job === 'engine' || job === 'engine-sim' || job === 'mmio') && a !== undefined) {
+    const n = Number(a);
+    const measure = job === 'engine' ? benchEngine : job === 'engine-sim' ? benchEngineSim : benchMmio;
+    const perS = measure(n);
+    process.stdout.write(`${JSON.stringify({ events: n, seconds: n / perS, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+    return;
   } else {
-    throw new Error('usage: child.ts record <scenario> <trace> | replay <trace> | make-diff <events> <dir> | diff <a> <b> | reads nvme|nvme-c <ops>');
+    throw new Error('usage: child.ts record <scenario> <trace> | replay <trace> | make-diff <events> <dir> | diff <a> <b> | reads nvme|nvme-c <ops> | engine|engine-sim|mmio <n>');
   }
   const seconds = (performance.now() - t0) / 1000;
   process.stdout.write(`${JSON.stringify({ events, seconds, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
