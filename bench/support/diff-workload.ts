@@ -42,8 +42,9 @@ export class PerturbingTracer implements Tracer {
   cfg(write: boolean, time: number, core: number, dev: number, offset: number, size: number, value: number): void {
     if (!this.tick(time)) this.t.cfg(write, time, core, dev, offset, size, value);
   }
-  dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string): void {
-    if (!this.tick(time)) this.t.dma(write, time, dev, addr + this.addrShift, data, offset, length, tag);
+  dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string,
+    image?: string, imageOffset?: number): void {
+    if (!this.tick(time)) this.t.dma(write, time, dev, addr + this.addrShift, data, offset, length, tag, image, imageOffset);
   }
   intx(time: number, dev: number, gsi: number, level: number): void {
     if (!this.tick(time)) this.t.intx(time, dev, gsi, level);

@@ -1,4 +1,5 @@
 import { basename, resolve, dirname, join, relative, isAbsolute } from 'node:path';
+import { setImageRoots } from '../trace/images.js';
 import { checkCommand, mergeCommand } from './check-command.js';
 import { runDiff } from '../trace/diff/index.js';
 import { runBisect } from '../machine/bisect/bisect.js';
@@ -249,6 +250,12 @@ async function main(argv: string[]): Promise<number> {
     })
     .command('devices', 'list device types (props, PCI ids, guest errors), drivers and workloads', () => {}, () => { code = devicesCommand(); })
     .command('workloads', 'list workloads with their parameters and expectations', () => {}, () => { code = devicesCommand('workloads'); })
+    // Format-6 traces reference disk-image fixtures; these folders are searched first (src/trace/images.ts).
+    .option('image-dir', { type: 'string', array: true, global: true, describe: 'a folder holding the disk images a trace references (searched before the trace\'s own folders)' })
+    .middleware((a) => {
+      const dirs = a['image-dir'];
+      setImageRoots(Array.isArray(dirs) ? dirs.map(String) : []);
+    })
     .strictCommands()
     .strictOptions()
     .fail((msg, err) => {

@@ -22,6 +22,12 @@ export interface DeviceContext {
   /** Directory that relative fixture paths in props resolve against. */
   baseDir: string;
   /**
+   * The name the trace header's fixture list gives a fixture path from props (root-relative).
+   * A disk model marks its image with it so image bytes it DMAs can be referenced, not stored.
+   * Absent = no trace header (the bytes are stored).
+   */
+  fixtureName?: (file: string) => string;
+  /**
    * Boundary sanitizers on (machine option `sanitize`): the device may check
    * what the driver hands it (e.g. NVMe submission entries changing between
    * doorbell and fetch) and record guest errors; it must not change what it

@@ -86,18 +86,30 @@ export class Disk {
       for (let ci = first + 1; ci <= last; ci++) if (this.chunks[ci] !== undefined) return false;
       this.spanBuf = this.base;
       this.spanOff = byteOff;
+      this.spanIsImage = true;
       return true;
     }
     const inChunk = byteOff & (CHUNK - 1);
     if (inChunk + len > CHUNK) return false;
     this.spanBuf = chunk;
     this.spanOff = inChunk;
+    this.spanIsImage = false;
     return true;
   }
 
   /** Set by a successful `span`. */
   spanBuf: Buffer = Buffer.alloc(0);
   spanOff = 0;
+  /**
+   * Set by a successful `span`: the bytes are the image file's own (no write touched them), at
+   * `spanOff` of the file, so a trace can reference them (`fixture`) instead of storing them.
+   */
+  spanIsImage = false;
+  /**
+   * The image as the trace header names it (a fixture path), when its content is fixed for the
+   * run: unset with writeThrough (the file changes under the trace). Set by the machine.
+   */
+  fixture: string | undefined = undefined;
 
   /** Copies src[srcOff..srcOff+len) to [byteOff, ...) of the overlay (and the file when writing through). */
   write(src: Uint8Array, srcOff: number, byteOff: number, len: number): void {
@@ -163,8 +175,13 @@ function copyBytes(src: Uint8Array, srcOff: number, dst: Buffer, dstOff: number,
  * `blockSize`-byte blocks. A missing or unreadable file, or one that is not a
  * non-zero multiple of the block size, is a DeviceConfigError on `field`;
  * `sizeRule` names the block size in that message ("lbaSize (512)").
+ * `fixtureName` (DeviceContext.fixtureName) marks the disk with the image's
+ * trace fixture name unless it is written through.
  */
-export function openDiskImage(baseDir: string, field: string, image: string, blockSize: number, writeThrough: boolean, sizeRule: string): Disk {
+export function openDiskImage(
+  baseDir: string, field: string, image: string, blockSize: number, writeThrough: boolean, sizeRule: string,
+  fixtureName?: (file: string) => string,
+): Disk {
   const file = path.resolve(baseDir, image);
   let disk: Disk;
   try {
@@ -177,5 +194,7 @@ export function openDiskImage(baseDir: string, field: string, image: string, blo
     disk.close();
     throw new DeviceConfigError(field, `disk image ${JSON.stringify(image)} (${file}) is ${disk.imageBytes} bytes: it must be a non-zero multiple of ${sizeRule}`);
   }
+  // Written through, the file changes during the run: a trace could not reference its bytes.
+  if (!writeThrough && fixtureName !== undefined) disk.fixture = fixtureName(image);
   return disk;
 }

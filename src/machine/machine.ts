@@ -140,7 +140,12 @@ export function fixtureHashes(s: Scenario): { path: string; hash: string }[] {
     if (existsSync(p) && statSync(p).isFile()) out.push({ path: v, hash: createHash('sha256').update(readFileSync(p)).digest('hex') });
   };
   for (const d of s.machine.devices) {
-    for (const v of Object.values(d.props)) if (typeof v === 'string') add(v);
+    for (const v of Object.values(d.props)) {
+      if (typeof v !== 'string') continue;
+      add(v);
+      // A comma-separated list of files (AHCI `disks`): each file once.
+      if (v.includes(',')) for (const part of new Set(v.split(',').map((x) => x.trim()))) if (part !== '') add(part);
+    }
   }
   // The modules compiled drivers run (a changed driver build shows in the header as a changed fixture).
   for (const [name, raw] of Object.entries(s.drivers)) {
@@ -367,6 +372,7 @@ export class Machine {
       try {
         model = factory.create({
           id: decl.id, index, queue: this.queue, tracer, rng: this.rng.fork(decl.id), baseDir: s.baseDir,
+          fixtureName: (file) => rootRelative(s, file),
           sanitize: this.sanitizer !== null, hostileTiming: this.hostileTiming,
           scanout: this.scanout,
           reserveRam: (size, owner) => this.mem.reserveDeviceRam(size, owner),

@@ -159,8 +159,11 @@ export class DmaPort {
     return true;
   }
 
-  /** Copies src[srcOffset..srcOffset+length) to guest memory at addr. */
-  write(addr: number, src: Uint8Array, srcOffset: number, length: number, tag: string): boolean {
+  /**
+   * Copies src[srcOffset..srcOffset+length) to guest memory at addr. `image` / `imageOffset`: the
+   * bytes are unmodified content of that disk-image fixture (Tracer.dma), for the trace to reference.
+   */
+  write(addr: number, src: Uint8Array, srcOffset: number, length: number, tag: string, image?: string, imageOffset?: number): boolean {
     if (!this.check(true, addr, length)) return false;
     const ram = this.mem.resolve(addr, length)!;
     const at = this.mem.resolvedOffset;
@@ -174,7 +177,7 @@ export class DmaPort {
     } else {
       ram.set(src.subarray(srcOffset, srcOffset + length), at);
     }
-    if (this.tracer.enabled) this.tracer.dma(true, this.queue.now, this.dev, addr, src, srcOffset, length, tag);
+    if (this.tracer.enabled) this.tracer.dma(true, this.queue.now, this.dev, addr, src, srcOffset, length, tag, image, imageOffset);
     return true;
   }
 

@@ -12,8 +12,14 @@ export interface Tracer {
   mmio(write: boolean, time: number, core: number, dev: number, bar: number, offset: number, size: number, value: number): void;
   pio(write: boolean, time: number, core: number, dev: number, port: number, size: number, value: number): void;
   cfg(write: boolean, time: number, core: number, dev: number, offset: number, size: number, value: number): void;
-  /** A DMA transfer; `tag` says what the bytes are (a device-defined name such as "<type>.sqe", or "data"). */
-  dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string): void;
+  /**
+   * A DMA transfer; `tag` says what the bytes are (a device-defined name such as "<type>.sqe", or "data").
+   * `image` (with `imageOffset`): the bytes of this device-to-memory write are exactly the content of
+   * the disk-image fixture `image` (its path as in the trace header's fixtures) at `imageOffset`, as the
+   * file was when the run started; a recorder may store that reference instead of the bytes.
+   */
+  dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string,
+    image?: string, imageOffset?: number): void;
   intx(time: number, dev: number, gsi: number, level: number): void;
   msi(time: number, dev: number, addr: number, data: number, core: number, vector: number): void;
   schemeReq(time: number, pid: number, scheme: string, op: string, reqId: number, a: number, b: number): void;
@@ -77,6 +83,12 @@ export const Rec = {
   Eth: 20,
   /** A scanned-out display frame: [Frame, dt, dev, pipe, seq, width, height, format, pixels]. Format version 5. */
   Frame: 21,
+  /**
+   * A device-to-memory DMA write of unmodified disk-image bytes, by reference:
+   * [DmaImage, dt, dev, addr, tag, fixture, imageOffset, length], `fixture` the
+   * image's path as in the header's fixture list. Format version 6.
+   */
+  DmaImage: 22,
 } as const;
 export type RecKind = (typeof Rec)[keyof typeof Rec];
 

@@ -46,9 +46,10 @@ export class ObservedTracer implements Tracer {
     this.count++;
     this.inner.cfg(write, time, core, dev, offset, size, value);
   }
-  dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string): void {
+  dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string,
+    image?: string, imageOffset?: number): void {
     this.count++;
-    this.inner.dma(write, time, dev, addr, data, offset, length, tag);
+    this.inner.dma(write, time, dev, addr, data, offset, length, tag, image, imageOffset);
   }
   intx(time: number, dev: number, gsi: number, level: number): void {
     this.count++;

@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import { Unpackr } from 'msgpackr';
 import { uncompressSync } from 'lz4-napi';
 import { Rec, type TraceEvent } from '../sim/tracer.js';
+import { ImageStore } from './images.js';
 import {
   CHUNK_HEADER_SIZE, FOOTER_MAGIC, FORMAT_VERSION, INDEX_MAGIC, KIND_OF_REC, LOG_LEVELS, MAGIC,
   MAX_CHUNK_RAW, MAX_HEADER_BYTES, PREAMBLE_SIZE, PROC_EVENTS, SUPPORTED_VERSIONS, TraceFormatError, bytesEqual,
@@ -339,7 +340,7 @@ function headPlausible(h: ChunkHead, pos: number, size: number, minSeq: number):
 /** Record kinds a trace of format `version` may hold (an Eth record in a version 3 chunk is damage). */
 function validKinds(version: number): readonly boolean[] {
   const v: boolean[] = [];
-  for (let k = Rec.MmioRead; k <= Rec.Frame; k++) v[k] = version >= firstVersionOf(k);
+  for (let k = Rec.MmioRead; k <= Rec.DmaImage; k++) v[k] = version >= firstVersionOf(k);
   return v;
 }
 
@@ -562,7 +563,21 @@ class Defs {
   /** Missing definitions met while building the current event (reset per event). */
   miss: string | undefined = undefined;
   private readonly reported = new Set<string>();
-  constructor(private readonly damage: DamageReport[]) {}
+  constructor(private readonly damage: DamageReport[], private readonly images?: ImageStore) {}
+
+  /** Bytes [offset, offset+length) of disk image `name` (a DmaImage record), or empty with damage when unavailable. */
+  image(v: unknown, offset: number, length: number, chunk: Chunk, seq: number): Uint8Array {
+    const name = this.str(v, chunk, seq);
+    const r = this.images === undefined ? { ok: false as const, reason: `disk image ${name}: an in-memory trace has no folder to find it in` } : this.images.image(name);
+    if (r.ok && offset + length <= r.bytes.length) return r.bytes.subarray(offset, offset + length);
+    const why = r.ok ? `disk image ${name} has ${r.bytes.length} bytes, the record reads ${offset}+${length}` : r.reason;
+    if (!this.reported.has(why)) {
+      this.reported.add(why);
+      this.damage.push({ offset: chunk.offset, length: 0, reason: `record ${seq} in the chunk at ${at(chunk.offset)} references bytes of a disk image that are unavailable: ${why}` });
+    }
+    this.miss = this.miss === undefined ? `disk image ${name}` : `${this.miss}, disk image ${name}`;
+    return new Uint8Array(0);
+  }
 
   define(r: unknown[]): void {
     if (r[0] === Rec.Str) {
@@ -612,9 +627,9 @@ class Defs {
 /** Position of the device field per record kind (-1: the record has a pid instead). */
 const DEV_FIELD: readonly number[] = (() => {
   const d: number[] = [];
-  for (let k = 0; k <= Rec.Frame; k++) d[k] = -1;
+  for (let k = 0; k <= Rec.DmaImage; k++) d[k] = -1;
   d[Rec.MmioRead] = d[Rec.MmioWrite] = d[Rec.PioRead] = d[Rec.PioWrite] = d[Rec.CfgRead] = d[Rec.CfgWrite] = 3;
-  d[Rec.DmaRead] = d[Rec.DmaWrite] = d[Rec.Intx] = d[Rec.Msi] = d[Rec.Milestone] = d[Rec.GuestErr] = d[Rec.Air] = d[Rec.Eth] = d[Rec.Frame] = 2;
+  d[Rec.DmaRead] = d[Rec.DmaWrite] = d[Rec.Intx] = d[Rec.Msi] = d[Rec.Milestone] = d[Rec.GuestErr] = d[Rec.Air] = d[Rec.Eth] = d[Rec.Frame] = d[Rec.DmaImage] = 2;
   return d;
 })();
 
@@ -641,6 +656,12 @@ function buildEvent(r: unknown[], seq: number, time: number, chunk: Chunk, defs:
       const tag = defs.str(r[4], chunk, seq);
       const data = defs.blob(r[5], chunk, seq);
       ev = { seq, kind: 'dma', write: k === Rec.DmaWrite, time, dev: x[2]!, addr: x[3]!, data, tag };
+      break;
+    }
+    case Rec.DmaImage: {
+      const tag = defs.str(r[4], chunk, seq);
+      const data = defs.image(r[5], x[6]!, x[7]!, chunk, seq);
+      ev = { seq, kind: 'dma', write: true, time, dev: x[2]!, addr: x[3]!, data, tag };
       break;
     }
     case Rec.Intx:
@@ -692,17 +713,17 @@ function buildEvent(r: unknown[], seq: number, time: number, chunk: Chunk, defs:
 
 function kindMask(kinds: readonly string[] | undefined): boolean[] {
   const m: boolean[] = [];
-  for (let k = Rec.MmioRead; k <= Rec.Frame; k++) {
+  for (let k = Rec.MmioRead; k <= Rec.DmaImage; k++) {
     const name = KIND_OF_REC[k];
     m[k] = kinds === undefined || (name !== undefined && kinds.includes(name));
   }
   return m;
 }
 
-function* eventsOf(source: TraceSource, o: Opened, damage: DamageReport[], filter: EventFilter): Generator<SeqEvent, void, undefined> {
+function* eventsOf(source: TraceSource, o: Opened, damage: DamageReport[], filter: EventFilter, images: ImageStore): Generator<SeqEvent, void, undefined> {
   const src = openSource(source);
   try {
-    const defs = new Defs(damage);
+    const defs = new Defs(damage, images);
     const mask = kindMask(filter.kinds);
     const devs = filter.devs ? new Set(filter.devs) : undefined;
     const fromSeq = filter.fromSeq ?? 0;
@@ -738,8 +759,13 @@ function* eventsOf(source: TraceSource, o: Opened, damage: DamageReport[], filte
 // ---------------------------------------------------------------------------
 // Public API
 
+export interface OpenOptions {
+  /** Folders to look for the disk images a format-6 trace references, before the trace's own folders (images.ts). */
+  imageRoots?: readonly string[];
+}
+
 /** Opens a trace (file path or in-memory bytes): reads the header, footer and index; events stream on demand. */
-export function openTrace(source: TraceSource): TraceReader {
+export function openTrace(source: TraceSource, opts: OpenOptions = {}): TraceReader {
   const src = openSource(source);
   let o: Opened;
   try {
@@ -747,6 +773,8 @@ export function openTrace(source: TraceSource): TraceReader {
   } finally {
     src.close();
   }
+  // One store per reader: each referenced image is found and hashed once.
+  const images = new ImageStore(o.header, typeof source === 'string' ? source : undefined, opts.imageRoots);
   const reader: TraceReader = {
     path: src.name,
     size: src.size,
@@ -757,7 +785,7 @@ export function openTrace(source: TraceSource): TraceReader {
     events(filter: EventFilter = {}) {
       reader.damage.length = 0;
       reader.damage.push(...o.openDamage);
-      return eventsOf(source, o, reader.damage, filter);
+      return eventsOf(source, o, reader.damage, filter, images);
     },
   };
   return reader;

@@ -29,7 +29,7 @@ import { compressSync } from 'lz4-napi';
 import { BlobTable } from './blobs.js';
 import { Rec, type LogLevel, type ProcEvent, type Tracer } from '../sim/tracer.js';
 import {
-  CHUNK_HEADER_SIZE, DEFAULT_BLOB_WINDOW_BYTES, DMA_INLINE_MAX, DEFAULT_CHUNK_BYTES, ETH_FORMAT_VERSION, FOOTER_MAGIC, FOOTER_SIZE, FORMAT_VERSION, FRAME_FORMAT_VERSION,
+  CHUNK_HEADER_SIZE, DEFAULT_BLOB_WINDOW_BYTES, DMA_INLINE_MAX, DEFAULT_CHUNK_BYTES, ETH_FORMAT_VERSION, FOOTER_MAGIC, FOOTER_SIZE, FORMAT_VERSION, FRAME_FORMAT_VERSION, IMAGE_REF_FORMAT_VERSION,
   INDEX_MAGIC, MAGIC, MAX_INTERNED_STRINGS, PREAMBLE_SIZE, crc32, CHUNK_CRC_FROM, FOOTER_CRC_AT, PREAMBLE_CRC_FROM, PREAMBLE_CRC_TO, isLittleEndianHost, writeF64, writeU32,
   type IndexEntry, type TraceHeader, type TraceHeaderInput,
 } from './format.js';
@@ -48,6 +48,8 @@ export interface RecordResult {
   bytes: number;
   /** Blob definitions written (distinct DMA payloads). */
   blobs: number;
+  /** DMA payloads stored as references to disk-image bytes (DmaImage records, format 6). */
+  imageRefs: number;
   /** File written, or null for an in-memory trace. */
   path: string | null;
   /** The whole trace, for an in-memory recorder. */
@@ -137,7 +139,7 @@ export function encodeHeader(header: TraceHeaderInput, version = FORMAT_VERSION)
 
 // Record kinds as module constants (an imported object's property costs a lookup per use).
 const K_MMIO_R = Rec.MmioRead, K_MMIO_W = Rec.MmioWrite, K_PIO_R = Rec.PioRead, K_PIO_W = Rec.PioWrite;
-const K_CFG_R = Rec.CfgRead, K_CFG_W = Rec.CfgWrite, K_DMA_R = Rec.DmaRead, K_DMA_W = Rec.DmaWrite;
+const K_CFG_R = Rec.CfgRead, K_CFG_W = Rec.CfgWrite, K_DMA_R = Rec.DmaRead, K_DMA_W = Rec.DmaWrite, K_DMA_IMG = Rec.DmaImage;
 const K_INTX = Rec.Intx, K_MSI = Rec.Msi, K_SREQ = Rec.SchemeReq, K_SREP = Rec.SchemeReply;
 const K_MILESTONE = Rec.Milestone, K_LOG = Rec.Log, K_GUESTERR = Rec.GuestErr, K_PROC = Rec.Proc;
 const K_BLOB = Rec.Blob, K_STR = Rec.Str, K_AIR = Rec.Air, K_ETH = Rec.Eth, K_FRAME = Rec.Frame;
@@ -187,6 +189,9 @@ export class TraceRecorder implements Tracer {
   private recentNext = 0;
   private readonly blobs: BlobTable;
   private blobsWritten = 0;
+  private imageRefs = 0;
+  /** Fixture names of the header: only these can be referenced (a reader finds them by the header's hash). */
+  private readonly fixtures: ReadonlySet<string>;
 
   /** Reused record array for the records packed by msgpackr (those carrying free text). */
   private readonly rec: (number | string)[] = [];
@@ -210,6 +215,7 @@ export class TraceRecorder implements Tracer {
     this.buf = Buffer.alloc(chunkBytes + 4096);
     const head = encodeHeader(header);
     this.headerInput = canonicalHeader(header, FORMAT_VERSION);
+    this.fixtures = new Set(header.fixtures.map((f) => f.path));
     this.headLength = head.length;
     sink.write(head);
     this.offset = head.length;
@@ -259,7 +265,12 @@ export class TraceRecorder implements Tracer {
     this.pos = p;
   }
 
-  dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string): void {
+  dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string,
+    image?: string, imageOffset?: number): void {
+    if (image !== undefined && write && length > INLINE_MAX && this.fixtures.has(image)) {
+      this.dmaImage(time, dev, addr, tag, image, imageOffset ?? 0, length);
+      return;
+    }
     this.room();
     const t = this.str(tag);
     // Small payloads inline (bin8), larger ones by blob id (defined here on first sight).
@@ -280,6 +291,30 @@ export class TraceRecorder implements Tracer {
     b[p++] = write ? K_DMA_W : K_DMA_R;
     p = num(b, p, dt); p = num(b, p, dev); p = num(b, p, addr); p = num(b, p, t);
     this.pos = payload(b, p, blob, data, offset, length);
+  }
+
+  /** [DmaImage, dt, dev, addr, tag, fixture, imageOffset, length]: the bytes stay in the image file (format 6). */
+  private dmaImage(time: number, dev: number, addr: number, tag: string, image: string, imageOffset: number, length: number): void {
+    if (this.version < IMAGE_REF_FORMAT_VERSION) this.upgradeTo(IMAGE_REF_FORMAT_VERSION);
+    this.room();
+    this.imageRefs++;
+    const t = this.str(tag);
+    const f = this.str(image);
+    const dt = this.stamp(time);
+    if (typeof t !== 'number' || typeof f !== 'number') {
+      const r = this.rec;
+      r.length = 8;
+      r[0] = K_DMA_IMG; r[1] = dt; r[2] = dev; r[3] = addr; r[4] = t; r[5] = f; r[6] = imageOffset; r[7] = length;
+      this.put(r);
+      return;
+    }
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 0x98; // fixarray(8)
+    b[p++] = K_DMA_IMG;
+    p = num(b, p, dt); p = num(b, p, dev); p = num(b, p, addr); p = num(b, p, t);
+    p = num(b, p, f); p = num(b, p, imageOffset); p = num(b, p, length);
+    this.pos = p;
   }
 
   intx(time: number, dev: number, gsi: number, level: number): void {
@@ -475,7 +510,7 @@ export class TraceRecorder implements Tracer {
     this.sink.write(tail);
     this.offset += tail.length;
     this.sink.close();
-    const result: RecordResult = { records: this.seq, bytes: this.offset, blobs: this.blobsWritten, path: this.path };
+    const result: RecordResult = { records: this.seq, bytes: this.offset, blobs: this.blobsWritten, imageRefs: this.imageRefs, path: this.path };
     if (this.sink instanceof MemorySink) result.buffer = Buffer.concat(this.sink.parts);
     this.strIds.clear();
     this.recentStr.fill(undefined);

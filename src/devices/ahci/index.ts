@@ -117,7 +117,7 @@ export const ahciFactory: DeviceFactory<typeof ahciProps> = {
       }
       let disk: Disk;
       try {
-        disk = openDiskImage(ctx.baseDir, `disks[${i}]`, name, SECTOR, props.writeThrough, '512');
+        disk = openDiskImage(ctx.baseDir, `disks[${i}]`, name, SECTOR, props.writeThrough, '512', ctx.fixtureName);
       } catch (e) {
         closeAll();
         throw e;

@@ -84,7 +84,8 @@ export class PrdWalker {
     if (toHost) {
       if (src !== null) return dma.write(addr, src, srcOff, n, 'data');
       if (disk === null) return true;
-      if (disk.span(diskOff, n)) return dma.write(addr, disk.spanBuf, disk.spanOff, n, 'data');
+      // Unwritten image bytes go out with their place in the image, so a trace can reference them.
+      if (disk.span(diskOff, n)) return dma.write(addr, disk.spanBuf, disk.spanOff, n, 'data', disk.spanIsImage ? disk.fixture : undefined, disk.spanOff);
       let done = 0;
       while (done < n) {
         const k = Math.min(BOUNCE, n - done);

@@ -108,7 +108,7 @@ export const nvmeFactory: DeviceFactory<typeof nvmeProps> = {
     checkAsciiProp('model', props.model, 40);
     checkAsciiProp('firmware', props.firmware, 8);
     if (props.image === '') throw new DeviceConfigError('image', 'is required: the disk image file backing the namespace');
-    const disk = openDiskImage(ctx.baseDir, 'image', props.image, props.lbaSize, props.writeThrough, `lbaSize (${props.lbaSize})`);
+    const disk = openDiskImage(ctx.baseDir, 'image', props.image, props.lbaSize, props.writeThrough, `lbaSize (${props.lbaSize})`, ctx.fixtureName);
     const cfg: NvmeConfig = {
       vendorId: NVME_PCI_IDS.vendorId,
       deviceId: NVME_PCI_IDS.deviceId,

@@ -111,13 +111,16 @@ export class DataMover {
       // Straight from the disk's storage when the segment is contiguous there; else through the bounce buffer.
       let src: Uint8Array = this.bounce;
       let srcOff = 0;
+      // Unwritten image bytes go out with their place in the image, so a trace can reference them.
+      let image: string | undefined;
       if (disk.span(byteOff, seg)) {
         src = disk.spanBuf;
         srcOff = disk.spanOff;
+        if (disk.spanIsImage) image = disk.fixture;
       } else {
         disk.read(this.bounce, 0, byteOff, seg);
       }
-      if (!this.dma.write(s.prpAddr[base + i]!, src, srcOff, seg, 'data')) return St.DATA_TRANSFER_ERROR;
+      if (!this.dma.write(s.prpAddr[base + i]!, src, srcOff, seg, 'data', image, srcOff)) return St.DATA_TRANSFER_ERROR;
       byteOff += seg;
     }
     return St.SUCCESS;

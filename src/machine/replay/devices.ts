@@ -339,8 +339,9 @@ class DevicePlayer extends RingTracer {
     }
   }
 
-  override dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string): void {
-    super.dma(write, time, dev, addr, data, offset, length, tag);
+  override dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string,
+    image?: string, imageOffset?: number): void {
+    super.dma(write, time, dev, addr, data, offset, length, tag, image, imageOffset);
     this.check(this.last()!);
   }
   override msi(time: number, dev: number, addr: number, data: number, core: number, vector: number): void {

@@ -54,12 +54,13 @@ export class RingTracer implements Tracer {
     this.push({ kind: 'cfg', write, time, core, dev, offset, size, value, seq: this.seq++ });
     this.inner.cfg(write, time, core, dev, offset, size, value);
   }
-  dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string): void {
+  dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string,
+    image?: string, imageOffset?: number): void {
     // Commands and completions are copied (their buffers are reused at once); bulk data is referenced,
     // as copying every 4 KiB payload would dominate replay time (context shows only its first bytes).
     const bytes = length <= 64 ? data.slice(offset, offset + length) : data.subarray(offset, offset + length);
     this.push({ kind: 'dma', write, time, dev, addr, data: bytes, tag, seq: this.seq++ });
-    this.inner.dma(write, time, dev, addr, data, offset, length, tag);
+    this.inner.dma(write, time, dev, addr, data, offset, length, tag, image, imageOffset);
   }
   intx(time: number, dev: number, gsi: number, level: number): void {
     this.push({ kind: 'intx', time, dev, gsi, level, seq: this.seq++ });

@@ -1,0 +1,82 @@
+/**
+ * Disk-image bytes a format-6 trace references instead of storing
+ * (Rec.DmaImage): the fixture file named in the header, found beside the
+ * trace and checked against the header's SHA-256 before any byte is used.
+ *
+ * Where a fixture `fixtures/disks/a.img` is looked for, first match wins:
+ * each directory in `roots` (given by the caller, then `--image-dir` folders;
+ * the fixture path and its file name are both tried there), then the trace's folder
+ * and every folder above it joined with the fixture path (a trace in
+ * `traces/` of a checkout finds `fixtures/disks/a.img` of that checkout),
+ * then a file of the same name beside the trace. A file whose hash differs
+ * is skipped (it is another version of the image). Each image is read and
+ * hashed once per store.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { TraceHeader } from './format.js';
+
+/** Folders searched before a trace's own for every store (the CLI's --image-dir). */
+let defaultRoots: readonly string[] = [];
+export function setImageRoots(dirs: readonly string[]): void {
+  defaultRoots = [...dirs];
+}
+
+export type ImageLookup = { ok: true; bytes: Uint8Array } | { ok: false; reason: string };
+
+export class ImageStore {
+  private readonly found = new Map<string, ImageLookup>();
+
+  /**
+   * `tracePath`: the trace file (undefined for an in-memory trace: the
+   * current directory stands in for its folder).
+   */
+  private readonly roots: readonly string[];
+  constructor(private readonly header: TraceHeader, private readonly tracePath: string | undefined, roots: readonly string[] = []) {
+    this.roots = [...roots, ...defaultRoots];
+  }
+
+  /** The bytes of fixture `name` (as in the header), or why they are not available. */
+  image(name: string): ImageLookup {
+    let r = this.found.get(name);
+    if (r === undefined) {
+      r = this.locate(name);
+      this.found.set(name, r);
+    }
+    return r;
+  }
+
+  private locate(name: string): ImageLookup {
+    const entry = this.header.fixtures.find((f) => f.path === name);
+    if (entry === undefined) return { ok: false, reason: `disk image ${name} is not in the trace header's fixture list` };
+    const tried: string[] = [];
+    for (const file of this.candidates(name)) {
+      if (tried.includes(file)) continue;
+      tried.push(file);
+      if (!existsSync(file) || !statSync(file).isFile()) continue;
+      const bytes = readFileSync(file);
+      if (createHash('sha256').update(bytes).digest('hex') === entry.hash) return { ok: true, bytes };
+    }
+    return {
+      ok: false,
+      reason: `disk image ${name} (sha256 ${entry.hash.slice(0, 16)}…) was not found with that content; looked at ${tried.slice(0, 4).join(', ')}${tried.length > 4 ? ', …' : ''}`,
+    };
+  }
+
+  private *candidates(name: string): Generator<string> {
+    for (const r of this.roots) {
+      yield resolve(r, name);
+      yield resolve(r, basename(name));
+    }
+    let dir = this.tracePath === undefined ? process.cwd() : dirname(resolve(this.tracePath));
+    for (;;) {
+      yield join(dir, name);
+      const up = dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+    const here = this.tracePath === undefined ? process.cwd() : dirname(resolve(this.tracePath));
+    yield join(here, basename(name));
+  }
+}
