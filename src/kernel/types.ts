@@ -21,7 +21,9 @@ export const O_NONBLOCK = 0x4;
 /**
  * A scheme as the kernel sees it. Handles are scheme-local numbers; results
  * are >= 0 on success or a negated errno. Operations are coroutines because
- * a user scheme's reply arrives later.
+ * a user scheme's reply arrives later: a generator function, or (the kernel's
+ * own schemes, on hot paths) a plain function returning `done(result)` or the
+ * calling task's blocked frame (co.ts), so that a call allocates nothing.
  */
 export interface Scheme {
   readonly name: string;
