@@ -8,7 +8,9 @@
  * the fixture path and its file name are both tried there), then the trace's folder
  * and every folder above it joined with the fixture path (a trace in
  * `traces/` of a checkout finds `fixtures/disks/a.img` of that checkout),
- * then a file of the same name beside the trace. A file whose hash differs
+ * then a file of the same name beside the trace, then the roots of the
+ * scenarios this process ran (addImageRoot), then the current folder and
+ * those above it. A file whose hash differs
  * is skipped (it is another version of the image). Each image is read and
  * hashed once per store.
  */
@@ -21,6 +23,18 @@ import type { TraceHeader } from './format.js';
 let defaultRoots: readonly string[] = [];
 export function setImageRoots(dirs: readonly string[]): void {
   defaultRoots = [...dirs];
+}
+
+/**
+ * Scenario roots this process ran or loaded (the folder holding `fixtures/`):
+ * a trace recorded to a temporary file by `check` or `bisect` finds its
+ * images there. Searched after the trace's own folders. Safe to add to: a
+ * file is used only when its hash is the header's.
+ */
+const knownRoots: string[] = [];
+export function addImageRoot(dir: string): void {
+  const abs = resolve(dir);
+  if (!knownRoots.includes(abs)) knownRoots.push(abs);
 }
 
 export type ImageLookup = { ok: true; bytes: Uint8Array } | { ok: false; reason: string };
@@ -78,5 +92,10 @@ export class ImageStore {
     }
     const here = this.tracePath === undefined ? process.cwd() : dirname(resolve(this.tracePath));
     yield join(here, basename(name));
+    for (const r of knownRoots) yield join(r, name);
+    for (let dir = process.cwd(); ; dir = dirname(dir)) {
+      yield join(dir, name);
+      if (dirname(dir) === dir) break;
+    }
   }
 }
