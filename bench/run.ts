@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { Session } from 'node:inspector';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -20,6 +20,7 @@ import { IrqFabric } from '../src/sim/irq.js';
 import { MemoryScheme } from '../src/kernel/schemes/memory.js';
 import { runLoop } from '../src/sim/run-loop.js';
 import { NULL_TRACER } from '../src/sim/tracer.js';
+import { nvmeReadAllocBytes } from './support/alloc-workload.js';
 import { wifiResultOf } from '../src/workloads/wifi.js';
 import { netEchoResultOf } from '../src/workloads/netecho.js';
 import { drmFlipResultOf } from '../src/workloads/drm-flip.js';
@@ -99,21 +100,38 @@ export function benchMmio(reads = 2_000_000): number {
   return reads / r.seconds;
 }
 
-/** `driver`: the TypeScript `nvme` or the C `nvme-c` (compiled to wasm). */
-function nvmeReadScenario(ops: number, driver: 'nvme' | 'nvme-c' = 'nvme') {
+/**
+ * `driver`: the TypeScript `nvme` or the C `nvme-c` (compiled to wasm). `root`: the folder holding
+ * fixtures/disks/<image> (the repository by default; randomImageRoot() for incompressible data).
+ */
+function nvmeReadScenario(ops: number, driver: 'nvme' | 'nvme-c' = 'nvme', root = ROOT, image = 'nvme-8m.img') {
   const json = {
     name: 'bench-nvme-4k-reads',
-    machine: { cores: 2, ramMiB: 256, devices: [{ type: 'nvme', bdf: '00:04.0', props: { image: '../disks/nvme-8m.img' } }] },
+    machine: { cores: 2, ramMiB: 256, devices: [{ type: 'nvme', bdf: '00:04.0', props: { image: `../disks/${image}` } }] },
     drivers: { [driver]: { irqMode: 'msix', ioQueues: 2, queueDepth: 64 } },
     workload: { type: 'blockio', clients: 4, ops, readPct: 100, minBlocks: 8, maxBlocks: 8, verify: false },
     limits: { simTime: '600s' },
   };
-  return parseScenario(json, join(ROOT, 'fixtures/scenarios/bench.json'), 'bench');
+  return parseScenario(json, join(root, 'fixtures/scenarios/bench.json'), 'bench');
+}
+
+/**
+ * A folder with fixtures/disks/random-8m.img: 8 MiB of pseudo-random bytes (xorshift, fixed seed),
+ * which no compressor shrinks, so trace size is measured without the fixture image's 80:1 help.
+ */
+export function randomImageRoot(dir: string): string {
+  const root = join(dir, 'random-root');
+  mkdirSync(join(root, 'fixtures', 'disks'), { recursive: true });
+  const img = new Uint32Array(2 * 1024 * 1024);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < img.length; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; img[i] = x >>> 0; }
+  writeFileSync(join(root, 'fixtures', 'disks', 'random-8m.img'), new Uint8Array(img.buffer));
+  return root;
 }
 
 /** 4 KiB reads per wall second through client, scheme, driver, device, DMA, MSI-X and back. */
-export function benchNvme(ops: number, record: boolean, driver: 'nvme' | 'nvme-c' = 'nvme'): { readsPerS: number; bytesPerEvent: number } {
-  const s = nvmeReadScenario(ops, driver);
+export function benchNvme(ops: number, record: boolean, driver: 'nvme' | 'nvme-c' = 'nvme', randomRoot?: string): { readsPerS: number; bytesPerEvent: number } {
+  const s = randomRoot === undefined ? nvmeReadScenario(ops, driver) : nvmeReadScenario(ops, driver, randomRoot, 'random-8m.img');
   const r = time(() => runScenario(s, { recordToBuffer: record }));
   const out = r.value;
   if (out.result.ios !== ops) throw new Error(`bench run did ${out.result.ios} of ${ops} I/Os: ${out.result.failures.join('; ')}`);
@@ -390,6 +408,16 @@ function main(): void {
   results.nvme_reads_per_wall_s_record_on = Math.round(on.readsPerS);
   results.recording_cost_factor = Number((results.nvme_reads_per_wall_s_record_off / on.readsPerS).toFixed(3));
   results.trace_bytes_per_event = Number(on.bytesPerEvent.toFixed(2));
+  {
+    const tmp = mkdtempSync(join(tmpdir(), 'simrun-bench-img-'));
+    try {
+      results.trace_bytes_per_event_random_image = Number(benchNvme(quick ? 3000 : 10_000, true, 'nvme', randomImageRoot(tmp)).bytesPerEvent.toFixed(2));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  // Heap bytes allocated per 4 KiB read (whole path), recording off.
+  results.nvme_read_alloc_bytes = Math.round(nvmeReadAllocBytes(quick ? 5000 : 20_000));
   // The same reads through the C driver compiled to wasm (instruction-counted), next to the TypeScript figure.
   // Warm-up as for the TypeScript driver: the JIT reaches steady state on the wasm path too.
   for (let i = 0; i < 3; i++) benchNvme(quick ? 3000 : 10_000, true, 'nvme-c');
