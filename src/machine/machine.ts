@@ -12,7 +12,8 @@ import { PropError, validateProps, type PropTable, type PropValues } from '../si
 import { Rng } from '../sim/rng.js';
 import { Sanitizer } from '../sim/sanitize.js';
 import { runLoop } from '../sim/run-loop.js';
-import { rootRelative, type Scenario } from './scenario.js';
+import { rootRelative, scenarioRoot, type Scenario } from './scenario.js';
+import { addImageFile, addImageRoot } from '../trace/images.js';
 import { DeviceConfigError, type DeviceModel } from '../devices/device.js';
 import { findDeviceFactory, DEVICE_FACTORIES } from '../devices/registry.js';
 import { PciFunction } from '../devices/pci/function.js';
@@ -160,6 +161,25 @@ export function fixtureHashes(s: Scenario): { path: string; hash: string }[] {
     for (const f of files) add(relative(s.baseDir, f));
   }
   return out;
+}
+
+/**
+ * Tells trace readers in this process where this scenario's fixtures are
+ * (src/trace/images.ts): its root, and each file a device prop names, under
+ * the name the trace header gives it. A format-6 trace reads referenced
+ * disk-image bytes from them (after checking the header's hash).
+ */
+export function registerScenarioImages(s: Scenario): void {
+  addImageRoot(scenarioRoot(s));
+  for (const d of s.machine.devices) {
+    for (const v of Object.values(d.props)) {
+      if (typeof v !== 'string') continue;
+      for (const part of v.includes(',') ? v.split(',').map((x) => x.trim()) : [v]) {
+        const p = resolve(s.baseDir, part);
+        if (part !== '' && existsSync(p) && statSync(p).isFile()) addImageFile(rootRelative(s, part), p);
+      }
+    }
+  }
 }
 
 /** A driver's process name: Redox names daemons <driver>d (nvmed, ahcid); a driver already named so keeps its name. */

@@ -1,8 +1,7 @@
 import { mkdirSync, statSync } from 'node:fs';
-import { addImageRoot } from '../trace/images.js';
 import { dirname } from 'node:path';
-import { Machine, traceHeader, type RunResult, type StopPoint } from './machine.js';
-import { loadScenario, scenarioRoot, type Scenario } from './scenario.js';
+import { Machine, registerScenarioImages, traceHeader, type RunResult, type StopPoint } from './machine.js';
+import { loadScenario, type Scenario } from './scenario.js';
 import { InputError } from '../sim/errors.js';
 import { writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { TraceRecorder } from '../trace/recorder.js';
@@ -49,7 +48,7 @@ export function runScenario(scenarioOrPath: Scenario | string, opts: RunOptions 
   const loaded = typeof scenarioOrPath === 'string' ? loadScenario(scenarioOrPath) : scenarioOrPath;
   const scenario = withHostileTiming(loaded, opts.hostileTiming);
   // Traces this run records (to temporary files too) find the disk images they reference here.
-  addImageRoot(scenarioRoot(scenario));
+  registerScenarioImages(scenario);
   const ck = opts.resume?.checkpoint;
   if (ck !== undefined && ck.scenario.hash !== scenario.hash) {
     throw new InputError(opts.resume!.path, 'scenario.hash', `the scenario ${scenario.path} changed since the checkpoint was taken; it cannot be resumed`);

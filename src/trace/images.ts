@@ -5,7 +5,8 @@
  *
  * Where a fixture `fixtures/disks/a.img` is looked for, first match wins:
  * each directory in `roots` (given by the caller, then `--image-dir` folders;
- * the fixture path and its file name are both tried there), then the trace's folder
+ * the fixture path and its file name are both tried there), the files that
+ * scenarios this process ran or loaded name so (addImageFile), then the trace's folder
  * and every folder above it joined with the fixture path (a trace in
  * `traces/` of a checkout finds `fixtures/disks/a.img` of that checkout),
  * then a file of the same name beside the trace, then the roots of the
@@ -35,6 +36,19 @@ const knownRoots: string[] = [];
 export function addImageRoot(dir: string): void {
   const abs = resolve(dir);
   if (!knownRoots.includes(abs)) knownRoots.push(abs);
+}
+
+/**
+ * Files a scenario this process ran or loaded names as fixture `name` (an
+ * image outside the scenario root is named by its file name alone): tried
+ * right after the caller's roots.
+ */
+const knownFiles = new Map<string, string[]>();
+export function addImageFile(name: string, file: string): void {
+  const abs = resolve(file);
+  const list = knownFiles.get(name);
+  if (list === undefined) knownFiles.set(name, [abs]);
+  else if (!list.includes(abs)) list.push(abs);
 }
 
 export type ImageLookup = { ok: true; bytes: Uint8Array } | { ok: false; reason: string };
@@ -83,6 +97,7 @@ export class ImageStore {
       yield resolve(r, name);
       yield resolve(r, basename(name));
     }
+    yield* knownFiles.get(name) ?? [];
     let dir = this.tracePath === undefined ? process.cwd() : dirname(resolve(this.tracePath));
     for (;;) {
       yield join(dir, name);

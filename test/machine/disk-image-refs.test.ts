@@ -2,6 +2,9 @@
  * Disk models DMA unwritten image bytes with their place in the image, so a recorded trace holds
  * references (format 6) for them; bytes a write changed, and images written through, are stored.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/machine/scenario.js';
@@ -50,4 +53,37 @@ describe('disk-image references in recorded traces', () => {
     expect(mixed.refs).toBeGreaterThan(0);
     expect(mixed.refs).toBeLessThan(reads.refs);
   }, 120_000);
+});
+
+describe('a trace whose image lies outside the scenario root', () => {
+  it('is named by its file name; replay in a fresh process finds it through the scenario, inspect through --image-dir', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simrun-imgref-'));
+    try {
+      const img = join(ROOT, 'fixtures/disks/nvme-8m.img');
+      const scen = join(dir, 'reads.json');
+      writeFileSync(scen, JSON.stringify({
+        name: 'reads', seed: 1,
+        machine: { cores: 2, ramMiB: 256, devices: [{ type: 'nvme', id: 'nvme0', bdf: '00:04.0', props: { image: img } }] },
+        drivers: { nvme: { irqMode: 'msix' } },
+        workload: { type: 'blockio', clients: 1, ops: 40, readPct: 100, minBlocks: 1, maxBlocks: 8 },
+        limits: { simTime: '10s' },
+      }));
+      const trace = join(dir, 'sub', 'reads.simtrace');
+      const cli = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/simrun.js'), ...args], { cwd: dir, encoding: 'utf8' });
+      expect(cli('run', scen, '--record', trace).status).toBe(0);
+      const t = openTrace(trace);
+      expect(t.header.fixtures.map((f) => f.path)).toEqual(['nvme-8m.img']);
+      const replay = cli('replay', trace, '--scenario', scen);
+      expect(replay.stderr).toBe('');
+      expect(replay.status).toBe(0);
+      // Without the scenario the image is not found: damage names it; --image-dir points at it.
+      const bare = cli('inspect', trace, '--kind', 'dma', '--limit', '400');
+      expect(bare.stdout + bare.stderr).toMatch(/disk image nvme-8m\.img \(sha256 [0-9a-f]{16}…\) was not found/);
+      const found = cli('inspect', trace, '--kind', 'dma', '--limit', '400', '--image-dir', join(ROOT, 'fixtures/disks'));
+      expect(found.status).toBe(0);
+      expect(found.stdout + found.stderr).not.toMatch(/not found/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });

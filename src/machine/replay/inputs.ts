@@ -3,6 +3,7 @@ import { InputError } from '../../sim/errors.js';
 import { loadScenario, type Scenario } from '../scenario.js';
 import { openTrace, type TraceReader } from '../../trace/reader.js';
 import { checkTraceMatchesScenario } from './hardware.js';
+import { registerScenarioImages } from '../machine.js';
 
 /** Throws bad input if reading the trace found damage: replay needs an intact trace. */
 export function assertIntact(path: string, reader: TraceReader): void {
@@ -23,6 +24,7 @@ export function openReplayInputs(trace: string, scenarioOverride: string | undef
     throw new InputError(trace, 'header.scenario.path', `the scenario it was recorded from (${scenarioPath}) is not there; pass it with --scenario`);
   }
   const scenario = loadScenario(scenarioPath);
+  registerScenarioImages(scenario); // the disk images a format-6 trace references
   checkTraceMatchesScenario(reader.header, scenario, trace);
   return { reader, scenario };
 }
