@@ -89,6 +89,13 @@ export const Rec = {
    * image's path as in the header's fixture list. Format version 6.
    */
   DmaImage: 22,
+  /**
+   * A small DMA payload as a word delta: [DmaDelta, dt, dev, addr, tag, flags
+   * (bit 0 write), mask, words]: the stream's (device, tag, direction) last
+   * payload in the chunk with the words whose mask bit is set replaced, in
+   * order, by `words`. Format version 6.
+   */
+  DmaDelta: 23,
 } as const;
 export type RecKind = (typeof Rec)[keyof typeof Rec];
 

@@ -42,16 +42,18 @@ import { Rec } from '../sim/tracer.js';
  * so traces without frames keep their version 3 or 4 bytes.
  * Version 6 is version 5 plus the DmaImage record kind (22): a DMA write of
  * unmodified disk-image bytes stored as (fixture, offset, length), the bytes
- * read back from the fixture file (checked against the header's SHA-256).
- * Same rule: written exactly when a trace holds a DmaImage record.
+ * read back from the fixture file (checked against the header's SHA-256);
+ * and the DmaDelta kind (23): a small DMA payload as the 32-bit words that
+ * changed against its stream's last payload in the chunk (delta.ts).
+ * Same rule: written exactly when a trace holds one of them.
  */
 export const FORMAT_VERSION = 3;
 /** The version of a trace holding Eth records (version 3 + the Eth record kind). */
 export const ETH_FORMAT_VERSION = 4;
 /** The version of a trace holding Frame records (version 4 + the Frame record kind). */
 export const FRAME_FORMAT_VERSION = 5;
-/** The version of a trace holding DmaImage records (version 5 + disk-image references). */
-export const IMAGE_REF_FORMAT_VERSION = 6;
+/** The version of a trace holding DmaImage or DmaDelta records (version 5 + disk-image references and word deltas). */
+export const COMPACT_FORMAT_VERSION = 6;
 /** Versions this build reads. */
 export const SUPPORTED_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6];
 /** First version whose header, chunk and footer CRCs cover every byte (see above). */
@@ -170,12 +172,13 @@ export const KIND_OF_REC: readonly (string | undefined)[] = (() => {
   k[Rec.Eth] = 'eth';
   k[Rec.Frame] = 'frame';
   k[Rec.DmaImage] = 'dma';
+  k[Rec.DmaDelta] = 'dma';
   return k;
 })();
 
-/** The first format version that may hold records of kind `rec` (Air: 2, Eth: 4, Frame: 5, DmaImage: 6, others 1). */
+/** The first format version that may hold records of kind `rec` (Air: 2, Eth: 4, Frame: 5, DmaImage and DmaDelta: 6, others 1). */
 export function firstVersionOf(rec: number): number {
-  if (rec === Rec.DmaImage) return IMAGE_REF_FORMAT_VERSION;
+  if (rec === Rec.DmaImage || rec === Rec.DmaDelta) return COMPACT_FORMAT_VERSION;
   if (rec === Rec.Frame) return FRAME_FORMAT_VERSION;
   if (rec === Rec.Eth) return ETH_FORMAT_VERSION;
   if (rec === Rec.Air) return 2;

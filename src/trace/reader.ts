@@ -18,6 +18,7 @@ import { Unpackr } from 'msgpackr';
 import { uncompressSync } from 'lz4-napi';
 import { Rec, type TraceEvent } from '../sim/tracer.js';
 import { ImageStore } from './images.js';
+import { DELTA_MAX, DELTA_MIN, DeltaBases, deltaKey, popcount } from './delta.js';
 import {
   CHUNK_HEADER_SIZE, FOOTER_MAGIC, FORMAT_VERSION, INDEX_MAGIC, KIND_OF_REC, LOG_LEVELS, MAGIC,
   MAX_CHUNK_RAW, MAX_HEADER_BYTES, PREAMBLE_SIZE, PROC_EVENTS, SUPPORTED_VERSIONS, TraceFormatError, bytesEqual,
@@ -340,7 +341,7 @@ function headPlausible(h: ChunkHead, pos: number, size: number, minSeq: number):
 /** Record kinds a trace of format `version` may hold (an Eth record in a version 3 chunk is damage). */
 function validKinds(version: number): readonly boolean[] {
   const v: boolean[] = [];
-  for (let k = Rec.MmioRead; k <= Rec.DmaImage; k++) v[k] = version >= firstVersionOf(k);
+  for (let k = Rec.MmioRead; k <= Rec.DmaDelta; k++) v[k] = version >= firstVersionOf(k);
   return v;
 }
 
@@ -565,6 +566,70 @@ class Defs {
   private readonly reported = new Set<string>();
   constructor(private readonly damage: DamageReport[], private readonly images?: ImageStore) {}
 
+  /** Per-stream last small payload of the current chunk, as the recorder keeps them (delta.ts). */
+  private readonly bases = new DeltaBases();
+
+  /** A new chunk: no stream has a base. */
+  chunkStart(): void {
+    this.bases.reset();
+  }
+
+  /** The payload of a DmaDelta record: its stream's base with the masked words replaced. */
+  delta(dev: number, tagField: unknown, write: boolean, mask: number, words: unknown, chunk: Chunk, seq: number): Uint8Array {
+    const key = typeof tagField === 'number' ? deltaKey(dev, tagField, write, DELTA_MIN) : -1;
+    const len = key < 0 ? -1 : this.bases.baseLength(key);
+    if (len < 0 || !(words instanceof Uint8Array) || popcount(mask) * 4 !== words.length || (len < DELTA_MAX && (mask >>> (len >>> 2)) !== 0)) {
+      const what = `the payload its word delta applies to (device ${dev})`;
+      this.miss = this.miss === undefined ? what : `${this.miss}, ${what}`;
+      if (!this.reported.has(`delta ${chunk.offset}`)) {
+        this.reported.add(`delta ${chunk.offset}`);
+        this.damage.push({ offset: chunk.offset, length: 0, reason: `record ${seq} in the chunk at ${at(chunk.offset)} is a word delta whose base payload is not known (damaged record or earlier damage in the chunk)` });
+      }
+      return new Uint8Array(0);
+    }
+    const out = this.bases.store.slice(this.bases.at, this.bases.at + len);
+    for (let w = 0, j = 0; w < len >>> 2; w++) {
+      if ((mask & (1 << w)) === 0) continue;
+      out[4 * w] = words[j]!; out[4 * w + 1] = words[j + 1]!; out[4 * w + 2] = words[j + 2]!; out[4 * w + 3] = words[j + 3]!;
+      j += 4;
+    }
+    return out;
+  }
+
+  /** After a DMA event's payload is known (or lost): its stream's base, by the recorder's rule. */
+  noteDma(dev: number, tagField: unknown, write: boolean, data: Uint8Array, lost: boolean): void {
+    if (typeof tagField !== 'number') return;
+    const any = deltaKey(dev, tagField, write, DELTA_MIN);
+    if (any < 0) return;
+    if (lost) { this.bases.forget(any); return; }
+    const key = deltaKey(dev, tagField, write, data.length);
+    if (key >= 0) this.bases.set(key, data, 0, data.length);
+  }
+
+  /** A DMA record that a filter keeps from becoming an event: its stream's base is kept all the same. */
+  skipDma(r: unknown[], chunk: Chunk, seq: number): void {
+    const x = r as number[];
+    const k = x[0]!;
+    const saved = this.miss;
+    this.miss = undefined;
+    let data: Uint8Array;
+    let write = true;
+    if (k === Rec.DmaRead || k === Rec.DmaWrite) {
+      write = k === Rec.DmaWrite;
+      const v = r[5];
+      data = v instanceof Uint8Array ? v : this.blobs.get(v as number) ?? new Uint8Array(0);
+      if (!(v instanceof Uint8Array) && !this.blobs.has(v as number)) this.miss = 'blob';
+    } else if (k === Rec.DmaImage) {
+      if (typeof r[4] !== 'number' || deltaKey(x[2]!, r[4], true, x[7]!) < 0) { this.miss = saved; return; }
+      data = this.image(r[5], x[6]!, x[7]!, chunk, seq);
+    } else {
+      write = (x[5]! & 1) !== 0;
+      data = this.delta(x[2]!, r[4], write, x[6]!, r[7], chunk, seq);
+    }
+    this.noteDma(x[2]!, r[4], write, data, this.miss !== undefined);
+    this.miss = saved;
+  }
+
   /** Bytes [offset, offset+length) of disk image `name` (a DmaImage record), or empty with damage when unavailable. */
   image(v: unknown, offset: number, length: number, chunk: Chunk, seq: number): Uint8Array {
     const name = this.str(v, chunk, seq);
@@ -627,9 +692,9 @@ class Defs {
 /** Position of the device field per record kind (-1: the record has a pid instead). */
 const DEV_FIELD: readonly number[] = (() => {
   const d: number[] = [];
-  for (let k = 0; k <= Rec.DmaImage; k++) d[k] = -1;
+  for (let k = 0; k <= Rec.DmaDelta; k++) d[k] = -1;
   d[Rec.MmioRead] = d[Rec.MmioWrite] = d[Rec.PioRead] = d[Rec.PioWrite] = d[Rec.CfgRead] = d[Rec.CfgWrite] = 3;
-  d[Rec.DmaRead] = d[Rec.DmaWrite] = d[Rec.Intx] = d[Rec.Msi] = d[Rec.Milestone] = d[Rec.GuestErr] = d[Rec.Air] = d[Rec.Eth] = d[Rec.Frame] = d[Rec.DmaImage] = 2;
+  d[Rec.DmaRead] = d[Rec.DmaWrite] = d[Rec.Intx] = d[Rec.Msi] = d[Rec.Milestone] = d[Rec.GuestErr] = d[Rec.Air] = d[Rec.Eth] = d[Rec.Frame] = d[Rec.DmaImage] = d[Rec.DmaDelta] = 2;
   return d;
 })();
 
@@ -662,6 +727,13 @@ function buildEvent(r: unknown[], seq: number, time: number, chunk: Chunk, defs:
       const tag = defs.str(r[4], chunk, seq);
       const data = defs.image(r[5], x[6]!, x[7]!, chunk, seq);
       ev = { seq, kind: 'dma', write: true, time, dev: x[2]!, addr: x[3]!, data, tag };
+      break;
+    }
+    case Rec.DmaDelta: {
+      const tag = defs.str(r[4], chunk, seq);
+      const write = (x[5]! & 1) !== 0;
+      const data = defs.delta(x[2]!, r[4], write, x[6]!, r[7], chunk, seq);
+      ev = { seq, kind: 'dma', write, time, dev: x[2]!, addr: x[3]!, data, tag };
       break;
     }
     case Rec.Intx:
@@ -708,12 +780,16 @@ function buildEvent(r: unknown[], seq: number, time: number, chunk: Chunk, defs:
       break;
   }
   if (defs.miss !== undefined) ev.missing = defs.miss;
+  if (k === Rec.DmaRead || k === Rec.DmaWrite || k === Rec.DmaImage || k === Rec.DmaDelta) {
+    const d = ev as SeqEvent & { kind: 'dma' };
+    defs.noteDma(d.dev, r[4], d.write, d.data, defs.miss !== undefined);
+  }
   return ev;
 }
 
 function kindMask(kinds: readonly string[] | undefined): boolean[] {
   const m: boolean[] = [];
-  for (let k = Rec.MmioRead; k <= Rec.DmaImage; k++) {
+  for (let k = Rec.MmioRead; k <= Rec.DmaDelta; k++) {
     const name = KIND_OF_REC[k];
     m[k] = kinds === undefined || (name !== undefined && kinds.includes(name));
   }
@@ -733,6 +809,7 @@ function* eventsOf(source: TraceSource, o: Opened, damage: DamageReport[], filte
     for (const c of chunks(src, o, damage)) {
       // Time is monotonic (Tracer contract) and seq increases: nothing later can match.
       if (c.count > 0 && (c.firstSeq > toSeq || c.firstTime > toTime)) return;
+      defs.chunkStart();
       let seq = c.firstSeq;
       let time = 0;
       for (const r of c.values) {
@@ -743,10 +820,17 @@ function* eventsOf(source: TraceSource, o: Opened, damage: DamageReport[], filte
         }
         time += r[1] as number;
         const s = seq++;
-        if (!mask[k] || s < fromSeq || s > toSeq || time < fromTime || time > toTime) continue;
+        const dmaKind = k === Rec.DmaRead || k === Rec.DmaWrite || k === Rec.DmaImage || k === Rec.DmaDelta;
+        if (!mask[k] || s < fromSeq || s > toSeq || time < fromTime || time > toTime) {
+          if (dmaKind) defs.skipDma(r, c, s);
+          continue;
+        }
         if (devs) {
           const f = DEV_FIELD[k]!;
-          if (f < 0 || !devs.has(r[f] as number)) continue;
+          if (f < 0 || !devs.has(r[f] as number)) {
+            if (dmaKind) defs.skipDma(r, c, s);
+            continue;
+          }
         }
         yield buildEvent(r, s, time, c, defs);
       }

@@ -23,13 +23,14 @@
  * the same payload mechanism, so repeated beacons cost a reference each. Definitions are global to the file (not repeated per chunk) and are
  * always written in the same chunk as their first use.
  */
+import { DELTA_MAX, DeltaBases, changedWords, deltaKey, popcount } from './delta.js';
 import * as fs from 'node:fs';
 import { Packr, REUSE_BUFFER_MODE, RESET_BUFFER_MODE } from 'msgpackr';
 import { compressSync } from 'lz4-napi';
 import { BlobTable } from './blobs.js';
 import { Rec, type LogLevel, type ProcEvent, type Tracer } from '../sim/tracer.js';
 import {
-  CHUNK_HEADER_SIZE, DEFAULT_BLOB_WINDOW_BYTES, DMA_INLINE_MAX, DEFAULT_CHUNK_BYTES, ETH_FORMAT_VERSION, FOOTER_MAGIC, FOOTER_SIZE, FORMAT_VERSION, FRAME_FORMAT_VERSION, IMAGE_REF_FORMAT_VERSION,
+  CHUNK_HEADER_SIZE, DEFAULT_BLOB_WINDOW_BYTES, DMA_INLINE_MAX, DEFAULT_CHUNK_BYTES, ETH_FORMAT_VERSION, FOOTER_MAGIC, FOOTER_SIZE, FORMAT_VERSION, FRAME_FORMAT_VERSION, COMPACT_FORMAT_VERSION,
   INDEX_MAGIC, MAGIC, MAX_INTERNED_STRINGS, PREAMBLE_SIZE, crc32, CHUNK_CRC_FROM, FOOTER_CRC_AT, PREAMBLE_CRC_FROM, PREAMBLE_CRC_TO, isLittleEndianHost, writeF64, writeU32,
   type IndexEntry, type TraceHeader, type TraceHeaderInput,
 } from './format.js';
@@ -50,6 +51,8 @@ export interface RecordResult {
   blobs: number;
   /** DMA payloads stored as references to disk-image bytes (DmaImage records, format 6). */
   imageRefs: number;
+  /** Small DMA payloads stored as word deltas (DmaDelta records, format 6). */
+  deltas: number;
   /** File written, or null for an in-memory trace. */
   path: string | null;
   /** The whole trace, for an in-memory recorder. */
@@ -139,7 +142,7 @@ export function encodeHeader(header: TraceHeaderInput, version = FORMAT_VERSION)
 
 // Record kinds as module constants (an imported object's property costs a lookup per use).
 const K_MMIO_R = Rec.MmioRead, K_MMIO_W = Rec.MmioWrite, K_PIO_R = Rec.PioRead, K_PIO_W = Rec.PioWrite;
-const K_CFG_R = Rec.CfgRead, K_CFG_W = Rec.CfgWrite, K_DMA_R = Rec.DmaRead, K_DMA_W = Rec.DmaWrite, K_DMA_IMG = Rec.DmaImage;
+const K_CFG_R = Rec.CfgRead, K_CFG_W = Rec.CfgWrite, K_DMA_R = Rec.DmaRead, K_DMA_W = Rec.DmaWrite, K_DMA_IMG = Rec.DmaImage, K_DMA_DELTA = Rec.DmaDelta;
 const K_INTX = Rec.Intx, K_MSI = Rec.Msi, K_SREQ = Rec.SchemeReq, K_SREP = Rec.SchemeReply;
 const K_MILESTONE = Rec.Milestone, K_LOG = Rec.Log, K_GUESTERR = Rec.GuestErr, K_PROC = Rec.Proc;
 const K_BLOB = Rec.Blob, K_STR = Rec.Str, K_AIR = Rec.Air, K_ETH = Rec.Eth, K_FRAME = Rec.Frame;
@@ -190,6 +193,9 @@ export class TraceRecorder implements Tracer {
   private readonly blobs: BlobTable;
   private blobsWritten = 0;
   private imageRefs = 0;
+  private deltaRecords = 0;
+  /** Per-stream last small payload of the current chunk (delta.ts). */
+  private readonly deltas = new DeltaBases();
   /** Fixture names of the header: only these can be referenced (a reader finds them by the header's hash). */
   private readonly fixtures: ReadonlySet<string>;
 
@@ -267,12 +273,28 @@ export class TraceRecorder implements Tracer {
 
   dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string,
     image?: string, imageOffset?: number): void {
-    if (image !== undefined && write && length > INLINE_MAX && this.fixtures.has(image)) {
-      this.dmaImage(time, dev, addr, tag, image, imageOffset ?? 0, length);
-      return;
-    }
     this.room();
     const t = this.str(tag);
+    // Small structured payloads: a word delta against the stream's last payload in this chunk (delta.ts).
+    const key = typeof t === 'number' ? deltaKey(dev, t, write, length) : -1;
+    if (key >= 0) {
+      const d = this.deltas;
+      if (d.lookup(key, length)) {
+        const mask = changedWords(d.store, d.at, data, offset, length);
+        if (popcount(mask) * 8 <= length) {
+          this.dmaDelta(time, dev, addr, t as number, write, mask, data, offset, length);
+          d.set(key, data, offset, length);
+          return;
+        }
+      }
+    }
+    if (image !== undefined && write && length > INLINE_MAX && this.fixtures.has(image)) this.dmaImage(time, dev, addr, t, image, imageOffset ?? 0, length);
+    else this.dmaPayload(write, time, dev, addr, data, offset, length, t);
+    if (key >= 0) this.deltas.set(key, data, offset, length);
+  }
+
+  /** [DmaRead|DmaWrite, dt, dev, addr, tag, payload]: the bytes inline (at most 16) or a blob id. */
+  private dmaPayload(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, t: number | string): void {
     // Small payloads inline (bin8), larger ones by blob id (defined here on first sight).
     const blob = length <= INLINE_MAX ? -1 : this.blobRef(data, offset, length);
     const dt = this.stamp(time);
@@ -293,12 +315,34 @@ export class TraceRecorder implements Tracer {
     this.pos = payload(b, p, blob, data, offset, length);
   }
 
+  /** [DmaDelta, dt, dev, addr, tag, flags (bit 0 write), mask, changed words (bin8)] (format 6). */
+  private dmaDelta(time: number, dev: number, addr: number, t: number, write: boolean, mask: number, data: Uint8Array, offset: number, length: number): void {
+    if (this.version < COMPACT_FORMAT_VERSION) this.upgradeTo(COMPACT_FORMAT_VERSION);
+    const dt = this.stamp(time);
+    if (this.pos + MAX_NUMERIC_RECORD + DELTA_MAX > this.buf.length) this.grow(this.pos + MAX_NUMERIC_RECORD + DELTA_MAX);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 0x98; // fixarray(8)
+    b[p++] = K_DMA_DELTA;
+    p = num(b, p, dt); p = num(b, p, dev); p = num(b, p, addr); p = num(b, p, t);
+    b[p++] = write ? 1 : 0;
+    p = num(b, p, mask);
+    b[p++] = 0xc4; // bin8
+    const lenAt = p++;
+    for (let w = 0; w < length >>> 2; w++) {
+      if ((mask & (1 << w)) === 0) continue;
+      const i = offset + 4 * w;
+      b[p++] = data[i]!; b[p++] = data[i + 1]!; b[p++] = data[i + 2]!; b[p++] = data[i + 3]!;
+    }
+    b[lenAt] = p - lenAt - 1;
+    this.pos = p;
+    this.deltaRecords++;
+  }
+
   /** [DmaImage, dt, dev, addr, tag, fixture, imageOffset, length]: the bytes stay in the image file (format 6). */
-  private dmaImage(time: number, dev: number, addr: number, tag: string, image: string, imageOffset: number, length: number): void {
-    if (this.version < IMAGE_REF_FORMAT_VERSION) this.upgradeTo(IMAGE_REF_FORMAT_VERSION);
-    this.room();
+  private dmaImage(time: number, dev: number, addr: number, t: number | string, image: string, imageOffset: number, length: number): void {
+    if (this.version < COMPACT_FORMAT_VERSION) this.upgradeTo(COMPACT_FORMAT_VERSION);
     this.imageRefs++;
-    const t = this.str(tag);
     const f = this.str(image);
     const dt = this.stamp(time);
     if (typeof t !== 'number' || typeof f !== 'number') {
@@ -510,7 +554,7 @@ export class TraceRecorder implements Tracer {
     this.sink.write(tail);
     this.offset += tail.length;
     this.sink.close();
-    const result: RecordResult = { records: this.seq, bytes: this.offset, blobs: this.blobsWritten, imageRefs: this.imageRefs, path: this.path };
+    const result: RecordResult = { records: this.seq, bytes: this.offset, blobs: this.blobsWritten, imageRefs: this.imageRefs, deltas: this.deltaRecords, path: this.path };
     if (this.sink instanceof MemorySink) result.buffer = Buffer.concat(this.sink.parts);
     this.strIds.clear();
     this.recentStr.fill(undefined);
@@ -598,6 +642,7 @@ export class TraceRecorder implements Tracer {
     this.offset += CHUNK_HEADER_SIZE + comp.length;
     this.pos = 0;
     this.chunkCount = 0;
+    this.deltas.reset(); // a chunk never needs another chunk's bases
     // Keep the chunk buffer from staying huge after one oversized record.
     if (this.buf.length > 4 * (this.flushAt + 4096)) this.buf = Buffer.alloc(this.flushAt + 4096);
   }

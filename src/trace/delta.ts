@@ -1,0 +1,109 @@
+/**
+ * Small structured DMA payloads (queue entries, completions, descriptors) as
+ * word deltas against the previous payload of the same stream (format 6,
+ * Rec.DmaDelta). A stream is one device, tag and direction; the base is the
+ * last payload of that stream in the same chunk (every chunk starts without
+ * bases, so a lost chunk cannot corrupt the next one). A delta stores a mask
+ * of the 32-bit words that changed and those words.
+ *
+ * The recorder and the reader keep the same bases by the same rule: every
+ * DMA event of an eligible stream (length DELTA_MIN..DELTA_MAX, a multiple of
+ * 4; an interned tag below 2^20; a device below 1024) replaces its stream's
+ * base, whatever record stored it.
+ */
+
+export const DELTA_MIN = 8;
+export const DELTA_MAX = 128;
+const MAX_DEV = 1024;
+const MAX_TAG = 1 << 20;
+
+/** Stream key of an eligible payload, or -1 (fits a small integer: no allocation as a Map key). */
+export function deltaKey(dev: number, tagId: number, write: boolean, length: number): number {
+  if (length < DELTA_MIN || length > DELTA_MAX || (length & 3) !== 0 || dev < 0 || dev >= MAX_DEV || tagId < 0 || tagId >= MAX_TAG) return -1;
+  return (dev << 21) | (tagId << 1) | (write ? 1 : 0);
+}
+
+/** The bases of the current chunk, with no allocation once a stream has a slot. */
+export class DeltaBases {
+  private readonly slot = new Map<number, number>();
+  private bytes = new Uint8Array(16 * DELTA_MAX);
+  private lens = new Int32Array(16);
+  private gens = new Int32Array(16);
+  private gen = 1;
+  /** Where `lookup` found the base: byte offset in `store`. */
+  at = 0;
+
+  /** Forgets every base (a new chunk). */
+  reset(): void {
+    this.gen++;
+  }
+
+  get store(): Uint8Array {
+    return this.bytes;
+  }
+
+  /** Whether stream `key` has a base of `length` bytes in this chunk; sets `at`. */
+  lookup(key: number, length: number): boolean {
+    const s = this.slot.get(key);
+    if (s === undefined || this.gens[s] !== this.gen || this.lens[s] !== length) return false;
+    this.at = s * DELTA_MAX;
+    return true;
+  }
+
+  /** Length of stream `key`'s base in this chunk (setting `at`), or -1. */
+  baseLength(key: number): number {
+    const s = this.slot.get(key);
+    if (s === undefined || this.gens[s] !== this.gen) return -1;
+    this.at = s * DELTA_MAX;
+    return this.lens[s]!;
+  }
+
+  /** Makes data[offset, offset+length) the base of stream `key`. */
+  set(key: number, data: Uint8Array, offset: number, length: number): void {
+    let s = this.slot.get(key);
+    if (s === undefined) {
+      s = this.slot.size;
+      if (s >= this.lens.length) this.growTo(2 * this.lens.length);
+      this.slot.set(key, s);
+    }
+    const b = this.bytes;
+    const o = s * DELTA_MAX;
+    for (let i = 0; i < length; i++) b[o + i] = data[offset + i]!;
+    this.lens[s] = length;
+    this.gens[s] = this.gen;
+  }
+
+  /** Drops stream `key`'s base (its last payload is unknown to a reader). */
+  forget(key: number): void {
+    const s = this.slot.get(key);
+    if (s !== undefined) this.gens[s] = 0;
+  }
+
+  private growTo(n: number): void {
+    const b = new Uint8Array(n * DELTA_MAX);
+    b.set(this.bytes);
+    this.bytes = b;
+    const l = new Int32Array(n);
+    l.set(this.lens);
+    this.lens = l;
+    const g = new Int32Array(n);
+    g.set(this.gens);
+    this.gens = g;
+  }
+}
+
+/** Mask of the 32-bit words where data differs from base (bit i = word i). */
+export function changedWords(base: Uint8Array, at: number, data: Uint8Array, offset: number, length: number): number {
+  let mask = 0;
+  for (let w = 0, i = 0; i < length; w++, i += 4) {
+    if (base[at + i] !== data[offset + i] || base[at + i + 1] !== data[offset + i + 1]
+      || base[at + i + 2] !== data[offset + i + 2] || base[at + i + 3] !== data[offset + i + 3]) mask |= 1 << w;
+  }
+  return mask >>> 0;
+}
+
+export function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
