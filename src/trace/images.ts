@@ -53,8 +53,23 @@ export function addImageFile(name: string, file: string): void {
 
 export type ImageLookup = { ok: true; bytes: Uint8Array } | { ok: false; reason: string };
 
+/**
+ * The stores opened last in this process. A trace naming an image it cannot
+ * find asks them for a fixture with the same hash under their own names: a
+ * diff of a golden trace and one recorded from a scenario in another folder
+ * names the same image differently.
+ */
+const recentStores: ImageStore[] = [];
+const RECENT_STORES = 16;
+
+/** Forgets the stores opened so far (tests that must not find an image through an earlier one). */
+export function forgetImageStores(): void {
+  recentStores.length = 0;
+}
+
 export class ImageStore {
   private readonly found = new Map<string, ImageLookup>();
+  private asking = false;
 
   /**
    * `tracePath`: the trace file (undefined for an in-memory trace: the
@@ -63,6 +78,8 @@ export class ImageStore {
   private readonly roots: readonly string[];
   constructor(private readonly header: TraceHeader, private readonly tracePath: string | undefined, roots: readonly string[] = []) {
     this.roots = [...roots, ...defaultRoots];
+    recentStores.push(this);
+    if (recentStores.length > RECENT_STORES) recentStores.shift();
   }
 
   /** The bytes of fixture `name` (as in the header), or why they are not available. */
@@ -70,9 +87,29 @@ export class ImageStore {
     let r = this.found.get(name);
     if (r === undefined) {
       r = this.locate(name);
+      if (!r.ok) r = this.fromPeers(name) ?? r;
       this.found.set(name, r);
     }
     return r;
+  }
+
+  /** The same image (by hash) as another open trace found it under its own name. */
+  private fromPeers(name: string): ImageLookup | undefined {
+    const hash = this.header.fixtures.find((f) => f.path === name)?.hash;
+    if (hash === undefined || this.asking) return undefined;
+    this.asking = true;
+    try {
+      for (const peer of recentStores) {
+        if (peer === this) continue;
+        const theirs = peer.header.fixtures.find((f) => f.hash === hash);
+        if (theirs === undefined) continue;
+        const r = peer.image(theirs.path);
+        if (r.ok) return r;
+      }
+      return undefined;
+    } finally {
+      this.asking = false;
+    }
   }
 
   private locate(name: string): ImageLookup {

@@ -160,7 +160,8 @@ describe('bad input: a clear message and exit code 2', () => {
     full[victim.offset + CHUNK_HEADER_SIZE + 10]! ^= 0xff;
     const p = join(dir, 'corrupt.simtrace');
     writeFileSync(p, full);
-    const r = simrun('inspect', p, '--json');
+    // The trace reads its disk data from the image (format 6): a copy elsewhere is pointed at it.
+    const r = simrun('inspect', p, '--json', '--image-dir', join(ROOT, 'fixtures/disks'));
     expect(r.code).toBe(2);
     const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
     const events = lines.filter((l) => l.seq !== undefined);

@@ -185,7 +185,7 @@ describe('damaged traces', () => {
     const bad = Buffer.from(fx.buf);
     bad.writeUInt32LE(7, 8);
     expect(() => openTrace(bad)).toThrow(TraceFormatError);
-    expect(() => openTrace(bad)).toThrow('trace format version 7 is not supported by this simrun (supports 1, 2, 3, 4, 5)');
+    expect(() => openTrace(bad)).toThrow('trace format version 7 is not supported by this simrun (supports 1, 2, 3, 4, 5, 6)');
     expect(() => readHeader(bad)).toThrow(/version 7/);
   });
 

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TraceRecorder } from '../../src/trace/recorder.js';
 import { openTrace, type SeqEvent } from '../../src/trace/reader.js';
-import { setImageRoots } from '../../src/trace/images.js';
+import { forgetImageStores, setImageRoots } from '../../src/trace/images.js';
 import { Disk } from '../../src/devices/disk-image.js';
 import { makeHeader, tmpDir } from './helpers.js';
 
@@ -42,7 +42,7 @@ describe('trace format 6: disk-image references', () => {
   let cleanup: () => void;
   const img = image();
   beforeEach(() => ({ dir, cleanup } = tmpDir()));
-  afterEach(() => { cleanup(); setImageRoots([]); });
+  afterEach(() => { cleanup(); setImageRoots([]); forgetImageStores(); });
 
   function place(traceAt: string, imageAt: string | null, bytes = img): string {
     const t = path.join(dir, traceAt);
@@ -74,9 +74,11 @@ describe('trace format 6: disk-image references', () => {
 
   it('finds the image beside the trace by its file name, or in a folder given as a root', () => {
     expect(dmas(place('x/a.simtrace', 'x/t.img')).damage).toEqual([]);
+    forgetImageStores();
     const t = place('y/a.simtrace', 'elsewhere/t.img');
     expect(dmas(t).damage).toHaveLength(1);
     expect(dmas(t, { imageRoots: [path.join(dir, 'elsewhere')] }).damage).toEqual([]);
+    forgetImageStores();
     setImageRoots([path.join(dir, 'elsewhere')]);
     expect(dmas(t).damage).toEqual([]);
   });
@@ -105,3 +107,34 @@ describe('Disk: which bytes are the image\'s own', () => {
     expect(d.fixture).toBeUndefined();
   });
 });
+
+describe('another open trace naming the same image differently', () => {
+  it('lends it by hash (a diff of a golden trace and a run from a scenario elsewhere)', () => {
+    const { dir, cleanup } = tmpDir();
+    try {
+      forgetImageStores();
+      const img = image();
+      const golden = path.join(dir, 'repo', 'traces', 'g.simtrace');
+      fs.mkdirSync(path.dirname(golden), { recursive: true });
+      fs.writeFileSync(golden, record(img, true));
+      fs.mkdirSync(path.join(dir, 'repo', 'fixtures', 'disks'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'repo', IMG), img);
+      // Recorded from a scenario outside the checkout: the image is named by its file name.
+      const r = TraceRecorder.toBuffer(makeHeader({ fixtures: [{ path: 't.img', hash: sha(img) }] }));
+      r.dma(true, 1000, 0, 0x100000, img, 4096, 4096, 'data', 't.img', 4096);
+      const other = path.join(dir, 'tmp', 'a.simtrace');
+      fs.mkdirSync(path.dirname(other), { recursive: true });
+      fs.writeFileSync(other, r.close().buffer!);
+      expect(dmas(other).damage).toHaveLength(1);
+      forgetImageStores();
+      openTrace(golden);
+      const { events, damage } = dmas(other);
+      expect(damage).toEqual([]);
+      expect(events[0]!.kind === 'dma' && events[0]!.data.length).toBe(4096);
+    } finally {
+      cleanup();
+      forgetImageStores();
+    }
+  });
+});
+
