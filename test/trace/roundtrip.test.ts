@@ -121,12 +121,13 @@ describe('trace round trip', () => {
     const rec = TraceRecorder.toBuffer(makeHeader());
     const a = new Uint8Array(256).map((_, i) => i);
     const b = new Uint8Array(300);
-    b.set(a.subarray(0, 64), 5); // same 64 bytes at an unaligned offset of another buffer
-    rec.dma(false, 1, 0, 0x1000, a, 0, 64, 'nvme.sqe');
-    rec.dma(false, 2, 0, 0x2000, a, 0, 64, 'nvme.sqe');
-    rec.dma(true, 3, 0, 0x3000, b, 5, 64, 'data');
+    // 132 bytes: above the word-delta range (delta.test.ts covers smaller payloads).
+    b.set(a.subarray(0, 132), 5); // same 132 bytes at an unaligned offset of another buffer
+    rec.dma(false, 1, 0, 0x1000, a, 0, 132, 'nvme.sqe');
+    rec.dma(false, 2, 0, 0x2000, a, 0, 132, 'nvme.sqe');
+    rec.dma(true, 3, 0, 0x3000, b, 5, 132, 'data');
     a[10] = 99; // changed content -> a new blob
-    rec.dma(false, 4, 0, 0x1000, a, 0, 64, 'nvme.sqe');
+    rec.dma(false, 4, 0, 0x1000, a, 0, 132, 'nvme.sqe');
     const res = rec.close();
     expect(res.blobs).toBe(2);
     const recs = rawRecords(res.buffer!);

@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ETH_FORMAT_VERSION, TraceFormatError, type DamageReport } from '../format.js';
 import { resolveDevices } from '../inspect.js';
-import { openTrace, type EventFilter, type TraceSource } from '../reader.js';
+import { openTrace, traceSummary, type EventFilter, type TraceSource } from '../reader.js';
 import {
   LINKTYPE_ETHERNET, LINKTYPE_IEEE802_11_RADIOTAP, pcapEthernetPacket, pcapGlobalHeader, pcapPacket, type PcapOptions, type TsResolution,
 } from './pcap.js';
@@ -80,7 +80,13 @@ export function runExportPcap(o: ExportPcapOptions): ExportPcapResult {
   } catch (e) {
     return fail(e instanceof TraceFormatError ? e.message : `cannot read trace: ${(e as Error).message}`);
   }
-  const kind: PcapFrames = o.frames ?? (reader.header.formatVersion >= ETH_FORMAT_VERSION ? 'eth' : 'air');
+  // Default: the Ethernet frames if the trace has any (the format version no longer says: 6 need not hold Eth records).
+  let kind: PcapFrames;
+  try {
+    kind = o.frames ?? (reader.header.formatVersion >= ETH_FORMAT_VERSION && (traceSummary(o.trace).byKind.eth ?? 0) > 0 ? 'eth' : 'air');
+  } catch (e) {
+    return fail(e instanceof TraceFormatError ? e.message : `cannot read trace: ${(e as Error).message}`);
+  }
   const other: PcapFrames = kind === 'air' ? 'eth' : 'air';
   const filter: EventFilter = { kinds: ['air', 'eth'] };
   try {
