@@ -25,9 +25,10 @@ function scenario(device: object, drivers: object, target: string, readPct: numb
 }
 
 const NVME = [{ type: 'nvme', id: 'nvme0', bdf: '00:04.0', props: { image: '../disks/nvme-8m.img' } }, { nvme: { irqMode: 'msix' } }, 'disk.nvme:1'] as const;
+const VIRTIO_BLK = [{ type: 'virtio-blk', id: 'vblk0', bdf: '00:05.0', props: { image: '../disks/nvme-8m.img' } }, { 'virtio-blkd': { irqMode: 'msix' } }, 'disk.virtio:0'] as const;
 const AHCI = [{ type: 'ahci', id: 'ahci0', bdf: '00:03.0', props: { disks: '../disks/nvme-8m.img,../disks/nvme-8m.img', ports: 2 } }, { ahcid: {} }, 'disk.ahci:0'] as const;
 
-function run(which: typeof NVME | typeof AHCI, readPct: number, writeThrough = false) {
+function run(which: typeof NVME | typeof AHCI | typeof VIRTIO_BLK, readPct: number, writeThrough = false) {
   const out = runScenario(scenario(which[0], which[1], which[2], readPct, writeThrough), { recordToBuffer: true });
   expect(out.result.failures).toEqual([]);
   const buf = out.trace!.buffer!;
@@ -35,7 +36,7 @@ function run(which: typeof NVME | typeof AHCI, readPct: number, writeThrough = f
 }
 
 describe('disk-image references in recorded traces', () => {
-  it.each([['nvme', NVME], ['ahci', AHCI]] as const)('%s: reads of the image are references, read back from the fixture', (_n, which) => {
+  it.each([['nvme', NVME], ['ahci', AHCI], ['virtio-blk', VIRTIO_BLK]] as const)('%s: reads of the image are references, read back from the fixture', (_n, which) => {
     const r = run(which, 100);
     expect(r.version).toBe(6);
     expect(r.refs).toBeGreaterThan(50);

@@ -34,7 +34,12 @@ export function readFromChain(dma: DmaPort, c: DescChain, at: number, dst: Uint8
  * Copies `len` bytes of src[srcOff..] to offset `at` of the chain's
  * writable region. False if the region is too short or a DMA was refused.
  */
-export function writeToChain(dma: DmaPort, c: DescChain, at: number, src: Uint8Array, srcOff: number, len: number, tag: string): boolean {
+export function writeToChain(
+  dma: DmaPort, c: DescChain, at: number, src: Uint8Array, srcOff: number, len: number, tag: string,
+  image?: string, imageOffset = 0,
+): boolean {
+  // `image`: src holds that disk image's bytes from imageOffset (DmaPort.write), piece by piece.
+  const imageBase = imageOffset - srcOff;
   let skip = at;
   for (let i = c.readableSegs; i < c.stored && len > 0; i++) {
     const segLen = c.len[i]!;
@@ -43,7 +48,7 @@ export function writeToChain(dma: DmaPort, c: DescChain, at: number, src: Uint8A
       continue;
     }
     const n = Math.min(segLen - skip, len);
-    if (!dma.write(c.addr[i]! + skip, src, srcOff, n, tag)) return false;
+    if (!dma.write(c.addr[i]! + skip, src, srcOff, n, tag, image, imageBase + srcOff)) return false;
     srcOff += n;
     len -= n;
     skip = 0;

@@ -611,10 +611,16 @@ export class VirtioBlk implements DeviceModel, VirtioBackend {
   }
 
   private diskToChain(c: DescChain, diskOff: number, bytes: number): boolean {
+    const disk = this.disk;
     for (let done = 0; done < bytes;) {
       const k = Math.min(BOUNCE, bytes - done);
-      this.disk.read(this.bounce, 0, diskOff + done, k);
-      if (!writeToChain(this.dma, c, done, this.bounce, 0, k, 'data')) return false;
+      // Unwritten image bytes go out straight from the image, with their place in it (a trace references them).
+      if (disk.span(diskOff + done, k) && disk.spanIsImage && disk.fixture !== undefined) {
+        if (!writeToChain(this.dma, c, done, disk.spanBuf, disk.spanOff, k, 'data', disk.fixture, disk.spanOff)) return false;
+      } else {
+        disk.read(this.bounce, 0, diskOff + done, k);
+        if (!writeToChain(this.dma, c, done, this.bounce, 0, k, 'data')) return false;
+      }
       done += k;
     }
     return true;

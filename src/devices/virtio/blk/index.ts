@@ -102,7 +102,7 @@ export const virtioBlkFactory: DeviceFactory<typeof virtioBlkProps> = {
     }
     const msixVectors = props.msixVectors === 0 ? props.numQueues + 1 : props.msixVectors;
     if (props.image === '') throw new DeviceConfigError('image', 'is required: the disk image file backing the device');
-    const disk = openDiskImage(ctx.baseDir, 'image', props.image, props.blkSize, props.writeThrough, `blkSize (${props.blkSize})`);
+    const disk = openDiskImage(ctx.baseDir, 'image', props.image, props.blkSize, props.writeThrough, `blkSize (${props.blkSize})`, ctx.fixtureName);
     const cfg: VirtioBlkConfig = {
       numQueues: props.numQueues,
       queueSize: props.queueSize,
