@@ -47,6 +47,7 @@ export const NO_EVENT: EventHandle = -1;
 export type EventHandle = number;
 
 const GEN_SHIFT = 2 ** 24; // slots < 16M; generation in the upper bits
+const INV_GEN_SHIFT = 2 ** -24;
 /** Far-heap buckets: times are non-negative, so their sign bits never differ. */
 const FAR_BUCKETS = 64;
 /** Front buckets (a power of two) and their occupancy words. */
@@ -219,13 +220,18 @@ export class EventQueue {
 
   /** Cancels a pending event; returns false if it already ran or was cancelled. */
   cancel(handle: EventHandle): boolean {
-    if (!this.isPending(handle)) return false;
-    const slot = handle % GEN_SHIFT;
+    // Slot and generation by multiply and floor: `%` on a double is a call out of the JIT's code.
+    if (!(handle >= 0)) return false;
+    const gen = Math.floor(handle * INV_GEN_SHIFT);
+    const slot = handle - gen * GEN_SHIFT;
+    if (slot >= this.cap || this.gens[slot] !== gen) return false;
+    const st = this.state[slot]!;
+    if (st !== FRONT && st !== FAR) return false;
     this.gens[slot] = (this.gens[slot]! + 1) & 0x1fffff;
     this.size--;
     const t = this.times[slot]!;
     if (t === this.minTime) this.minValid = false;
-    if (this.state[slot] === FRONT) {
+    if (st === FRONT) {
       this.frontUnlink(slot);
       this.release(slot);
     } else {
@@ -239,9 +245,10 @@ export class EventQueue {
   }
 
   isPending(handle: EventHandle): boolean {
-    if (handle < 0) return false;
-    const slot = handle % GEN_SHIFT;
-    if (slot >= this.cap || this.gens[slot] !== Math.floor(handle / GEN_SHIFT)) return false;
+    if (!(handle >= 0)) return false;
+    const gen = Math.floor(handle * INV_GEN_SHIFT);
+    const slot = handle - gen * GEN_SHIFT;
+    if (slot >= this.cap || this.gens[slot] !== gen) return false;
     const s = this.state[slot]!;
     return s === FRONT || s === FAR;
   }
