@@ -63,6 +63,34 @@ const MAX_BUCKET = 2 ** 53 - 4 * NB;
 /** The first width adjustment comes early (short scenarios), then every EPOCH dispatches. */
 const FIRST_EPOCH = 64;
 
+// Per-slot records: one 64-byte record per slot in one buffer, read as doubles
+// (`f`, slot s at s * 8) and as integers (`m`, slot s at s * 16). An event's
+// fields share a cache line, and the per-event work touches two typed arrays
+// (their length and data pointers are loaded once per step or schedule).
+const RECORD = 64;
+const F_TIME = 0;
+const F_A0 = 1;
+const F_A1 = 2;
+// Integer fields start after the three doubles (byte 24 = int 6).
+const M_TARGET = 6;
+const M_KIND = 7;
+/** List link: front bucket (both links), far bucket (`next`), free list (`next`). */
+const M_NEXT = 8;
+const M_PREV = 9;
+/** Handle generation (21 bits). */
+const M_GEN = 10;
+const M_STATE = 11;
+/**
+ * a0 and a1 as int32, and 1 in M_INTS when both are int32 (and neither is
+ * -0): such events reach their handler with integer arguments, so integer
+ * arithmetic on them stays integer in optimised handlers (a0 % n on a double
+ * is an x87 remainder loop). The doubles stay in `f` for the other events.
+ */
+const M_A0I = 12;
+const M_A1I = 13;
+const M_INTS = 14;
+const GEN_MASK = 0x1fffff;
+
 // Slot states.
 const FREE = 0;
 /** Pending, in a front bucket. */
@@ -87,20 +115,12 @@ export class EventQueue {
   private handlers: EventHandler[] = [];
   private targetNames: string[] = [];
   private cap: number;
-  // Per slot: time, data, handle generation and state; list links (front: both, far: `next`); far key bits.
-  private times: Float64Array;
-  private targets: Int32Array;
-  private kinds: Int32Array;
-  private a0s: Float64Array;
-  private a1s: Float64Array;
-  private gens: Int32Array;
-  private state: Uint8Array;
-  private next: Int32Array;
-  private prev: Int32Array;
-  private keyHi: Int32Array;
-  private keyLo: Int32Array;
-  private freeSlots: Int32Array;
-  private freeCount: number;
+  /** Slot records (RECORD bytes each) as doubles: time, a0, a1 at s * 8. */
+  private f: Float64Array;
+  /** The same records as integers: target, kind, links, generation, state, far key at s * 16 + M_*. */
+  private m: Int32Array;
+  /** Free slots, linked through `next` (last freed first); -1 when none. */
+  private freeHead: number;
 
   /** Pending (not cancelled) events. */
   private size = 0;
@@ -117,8 +137,10 @@ export class EventQueue {
   /** (cur + NB) * W: front events are before it, far events at or after it. */
   private winEnd = NB;
   private frontCount = 0;
-  private readonly fHead = new Int32Array(NB).fill(-1);
-  private readonly fTail = new Int32Array(NB).fill(-1);
+  /** Head and tail of each front bucket's list (at 2p and 2p + 1), -1 when empty. */
+  private readonly fb = new Int32Array(2 * NB).fill(-1);
+  /** Time of each front bucket's tail (when it has one): appends compare with it without reading the tail's record. */
+  private readonly ftt = new Float64Array(NB);
   private readonly occ = new Int32Array(WORDS);
 
   // Far radix heap.
@@ -153,20 +175,17 @@ export class EventQueue {
     this.epoch = Math.max(1, epoch);
     this.epochLeft = Math.min(FIRST_EPOCH, this.epoch);
     this.cap = n;
-    this.times = new Float64Array(n);
-    this.targets = new Int32Array(n);
-    this.kinds = new Int32Array(n);
-    this.a0s = new Float64Array(n);
-    this.a1s = new Float64Array(n);
-    this.gens = new Int32Array(n);
-    this.state = new Uint8Array(n);
-    this.next = new Int32Array(n);
-    this.prev = new Int32Array(n);
-    this.keyHi = new Int32Array(n);
-    this.keyLo = new Int32Array(n);
-    this.freeSlots = new Int32Array(n);
-    for (let i = 0; i < n; i++) this.freeSlots[i] = n - 1 - i;
-    this.freeCount = n;
+    const buf = new ArrayBuffer(RECORD * n);
+    this.f = new Float64Array(buf);
+    this.m = new Int32Array(buf);
+    this.freeHead = this.linkFree(0, n);
+  }
+
+  /** Links slots [from, to) into a free list, lowest first, ending the list; returns its head. */
+  private linkFree(from: number, to: number): number {
+    const m = this.m;
+    for (let s = from; s < to; s++) m[(s << 4) + M_NEXT] = s + 1 < to ? s + 1 : -1;
+    return from;
   }
 
   /** Registers a handler and returns its target id. Do this at construction. */
@@ -191,31 +210,84 @@ export class EventQueue {
 
   /** Schedules at an absolute time (never before `now`). */
   scheduleAt(time: SimTime, target: number, kind = 0, a0 = 0, a1 = 0): EventHandle {
+    // The event is written straight into the next free slot's record and only the slot number is
+    // passed on: doubles crossing a call that is not inlined are boxed, and the handle is computed
+    // here, where a caller that inlines this and stores it in a typed array boxes nothing.
+    const now = this.now;
+    const slot = this.freeHead;
+    const j = slot << 3;
+    const f = this.f;
     // `+ 0` turns -0 into +0 (whose bit pattern sorts first).
-    const t = time < this.now ? this.now : time + 0;
-    if (t !== t) throw new RangeError(`event time is NaN (target ${this.targetName(target)})`);
-    if (this.freeCount === 0) this.grow();
-    const slot = this.freeSlots[--this.freeCount]!;
-    this.times[slot] = t;
-    this.targets[slot] = target;
-    this.kinds[slot] = kind;
-    this.a0s[slot] = a0;
-    this.a1s[slot] = a1;
-    this.inserts++;
-    if (t < this.winEnd) this.frontInsert(slot, t);
-    else {
-      this.farInserts++;
-      this.countFarDelay(t - this.now);
-      this.farInsert(slot, t);
-    }
-    this.size++;
-    if (this.minValid && t < this.minTime) this.minTime = t;
-    return this.gens[slot]! * GEN_SHIFT + slot;
+    f[j] = time < now ? now : time + 0;
+    f[j + F_A0] = a0;
+    f[j + F_A1] = a1;
+    const m = this.m;
+    const i = slot << 4;
+    m[i + M_TARGET] = target;
+    m[i + M_KIND] = kind;
+    this.file(slot);
+    return this.m[i + M_GEN]! * GEN_SHIFT + slot;
   }
 
   /** Schedules `delay` after `now`. */
   schedule(delay: Duration, target: number, kind = 0, a0 = 0, a1 = 0): EventHandle {
-    return this.scheduleAt((this.now + delay) as SimTime, target, kind, a0, a1);
+    const now = this.now;
+    const time = now + delay;
+    const slot = this.freeHead;
+    const j = slot << 3;
+    const f = this.f;
+    f[j] = time < now ? now : time + 0;
+    f[j + F_A0] = a0;
+    f[j + F_A1] = a1;
+    const m = this.m;
+    const i = slot << 4;
+    m[i + M_TARGET] = target;
+    m[i + M_KIND] = kind;
+    this.file(slot);
+    return this.m[i + M_GEN]! * GEN_SHIFT + slot;
+  }
+
+  /**
+   * Files the event just written into the head free slot. The common case,
+   * a bucket whose events are all due at or before it, is handled here; an
+   * empty bucket, a sorted insert or the far heap are out of line. There is
+   * always a free slot: the arrays grow when the last one is taken.
+   */
+  private file(slot: number): void {
+    const m = this.m;
+    const i = slot << 4;
+    const t = this.f[slot << 3]!;
+    if (t !== t) this.badTime(m[i + M_TARGET]!);
+    const a0 = this.f[(slot << 3) + F_A0]!;
+    const a1 = this.f[(slot << 3) + F_A1]!;
+    m[i + M_A0I] = a0 | 0;
+    m[i + M_A1I] = a1 | 0;
+    // -0 | 0 === -0 holds, so a zero is checked for its sign (1 / -0 is -Infinity).
+    m[i + M_INTS] = (a0 | 0) === a0 && (a1 | 0) === a1 && (a0 !== 0 || 1 / a0 > 0) && (a1 !== 0 || 1 / a1 > 0) ? 1 : 0;
+    const next = m[i + M_NEXT]!;
+    this.freeHead = next;
+    if (next < 0) this.grow();
+    this.inserts++;
+    this.size++;
+    // A stale minimum is recomputed when asked, whatever it holds.
+    if (t < this.minTime) this.minTime = t;
+    if (t < this.winEnd) {
+      const b = Math.floor(t * this.invW) & MASK;
+      const tail = this.fb[2 * b + 1]!;
+      if (tail >= 0 && this.ftt[b]! <= t) {
+        this.m[(tail << 4) + M_NEXT] = slot;
+        this.m[i + M_PREV] = tail;
+        this.m[i + M_NEXT] = -1;
+        this.m[i + M_STATE] = FRONT;
+        this.fb[2 * b + 1] = slot;
+        this.ftt[b] = t;
+        this.frontCount++;
+      } else this.frontInsert(slot);
+    } else this.farSchedule(slot);
+  }
+
+  private badTime(target: number): never {
+    throw new RangeError(`event time is NaN (target ${this.targetName(target)})`);
   }
 
   /** Cancels a pending event; returns false if it already ran or was cancelled. */
@@ -224,18 +296,21 @@ export class EventQueue {
     if (!(handle >= 0)) return false;
     const gen = Math.floor(handle * INV_GEN_SHIFT);
     const slot = handle - gen * GEN_SHIFT;
-    if (slot >= this.cap || this.gens[slot] !== gen) return false;
-    const st = this.state[slot]!;
+    if (slot >= this.cap) return false;
+    const m = this.m;
+    const i = slot << 4;
+    if (m[i + M_GEN] !== gen) return false;
+    const st = m[i + M_STATE]!;
     if (st !== FRONT && st !== FAR) return false;
-    this.gens[slot] = (this.gens[slot]! + 1) & 0x1fffff;
+    m[i + M_GEN] = (gen + 1) & GEN_MASK;
     this.size--;
-    const t = this.times[slot]!;
+    const t = this.f[slot << 3]!;
     if (t === this.minTime) this.minValid = false;
     if (st === FRONT) {
       this.frontUnlink(slot);
       this.release(slot);
     } else {
-      this.state[slot] = CANCELLED;
+      m[i + M_STATE] = CANCELLED;
       this.farCount--;
       this.tombs++;
       if (t === this.farMin) this.farMinExact = false;
@@ -248,8 +323,10 @@ export class EventQueue {
     if (!(handle >= 0)) return false;
     const gen = Math.floor(handle * INV_GEN_SHIFT);
     const slot = handle - gen * GEN_SHIFT;
-    if (slot >= this.cap || this.gens[slot] !== gen) return false;
-    const s = this.state[slot]!;
+    if (slot >= this.cap) return false;
+    const i = slot << 4;
+    if (this.m[i + M_GEN] !== gen) return false;
+    const s = this.m[i + M_STATE]!;
     return s === FRONT || s === FAR;
   }
 
@@ -266,34 +343,44 @@ export class EventQueue {
   step(): boolean {
     if (this.size === 0) return false;
     let b = this.cur & MASK;
-    let slot = this.fHead[b]!;
+    const fb = this.fb;
+    let slot = fb[2 * b]!;
     if (slot < 0) {
       slot = this.advance();
       b = this.cur & MASK;
     }
+    const m = this.m;
+    const f = this.f;
+    const i = slot << 4;
+    const j = slot << 3;
     // Unlink the head of bucket b.
-    const rest = this.next[slot]!;
-    this.fHead[b] = rest;
+    const rest = m[i + M_NEXT]!;
+    fb[2 * b] = rest;
     if (rest < 0) {
-      this.fTail[b] = -1;
+      fb[2 * b + 1] = -1;
       this.occ[b >>> 5] = this.occ[b >>> 5]! & ~(1 << (b & 31));
-    } else this.prev[rest] = -1;
+    } else m[(rest << 4) + M_PREV] = -1;
     this.frontCount--;
     // Read the event before releasing its slot: the handler may reuse it.
-    const target = this.targets[slot]!;
-    const kind = this.kinds[slot]!;
-    const a0 = this.a0s[slot]!;
-    const a1 = this.a1s[slot]!;
-    this.now = this.times[slot]! as SimTime;
-    this.state[slot] = FREE;
-    this.gens[slot] = (this.gens[slot]! + 1) & 0x1fffff;
-    this.freeSlots[this.freeCount++] = slot;
+    const target = m[i + M_TARGET]!;
+    const kind = m[i + M_KIND]!;
+    const ints = m[i + M_INTS]!;
+    const a0i = m[i + M_A0I]!;
+    const a1i = m[i + M_A1I]!;
+    const a0 = f[j + F_A0]!;
+    const a1 = f[j + F_A1]!;
+    this.now = f[j + F_TIME]! as SimTime;
+    m[i + M_STATE] = FREE;
+    m[i + M_GEN] = (m[i + M_GEN]! + 1) & GEN_MASK;
+    m[i + M_NEXT] = this.freeHead;
+    this.freeHead = slot;
     this.size--;
     // The minimum is recomputed when asked (bucket b's new head when there is one).
     this.minValid = false;
     this.dispatched++;
     if (--this.epochLeft === 0) this.adapt();
-    this.handlers[target]!(kind, a0, a1);
+    if (ints !== 0) this.handlers[target]!(kind, a0i, a1i);
+    else this.handlers[target]!(kind, a0, a1);
     return true;
   }
 
@@ -315,61 +402,76 @@ export class EventQueue {
   }
 
   private release(slot: number): void {
-    this.state[slot] = FREE;
-    this.freeSlots[this.freeCount++] = slot;
+    const i = slot << 4;
+    this.m[i + M_STATE] = FREE;
+    this.m[i + M_NEXT] = this.freeHead;
+    this.freeHead = slot;
   }
 
   // ---- front ----
 
   /** Files a pending event due before `winEnd` into its bucket, after every listed event due at or before it. */
-  private frontInsert(slot: number, t: number): void {
-    this.state[slot] = FRONT;
+  private frontInsert(slot: number): void {
+    const m = this.m;
+    const i = slot << 4;
+    m[i + M_STATE] = FRONT;
     this.frontCount++;
+    const t = this.f[slot << 3]!;
     const b = Math.floor(t * this.invW) & MASK;
-    const next = this.next;
-    const prev = this.prev;
-    const tail = this.fTail[b]!;
+    const fb = this.fb;
+    const tail = fb[2 * b + 1]!;
     if (tail < 0) {
-      this.fHead[b] = slot;
-      this.fTail[b] = slot;
-      next[slot] = -1;
-      prev[slot] = -1;
+      fb[2 * b] = slot;
+      fb[2 * b + 1] = slot;
+      this.ftt[b] = t;
+      m[i + M_NEXT] = -1;
+      m[i + M_PREV] = -1;
       this.occ[b >>> 5] = this.occ[b >>> 5]! | (1 << (b & 31));
-      return;
-    }
-    const times = this.times;
-    if (times[tail]! <= t) {
-      next[tail] = slot;
-      prev[slot] = tail;
-      next[slot] = -1;
-      this.fTail[b] = slot;
-      return;
-    }
-    // Walk back from the tail to the last event due at or before t.
-    let s = prev[tail]!;
+    } else if (this.ftt[b]! <= t) {
+      m[(tail << 4) + M_NEXT] = slot;
+      m[i + M_PREV] = tail;
+      m[i + M_NEXT] = -1;
+      fb[2 * b + 1] = slot;
+      this.ftt[b] = t;
+    } else this.frontInsertSorted(slot, b);
+  }
+
+  /** Bucket b's tail is due after `slot`: walk back to the last event due at or before it and link it after that one. */
+  private frontInsertSorted(slot: number, b: number): void {
+    const m = this.m;
+    const f = this.f;
+    const fb = this.fb;
+    const t = f[slot << 3]!;
+    let s = m[(fb[2 * b + 1]! << 4) + M_PREV]!;
     let walked = 1;
-    while (s >= 0 && times[s]! > t) {
-      s = prev[s]!;
+    while (s >= 0 && f[s << 3]! > t) {
+      s = m[(s << 4) + M_PREV]!;
       walked++;
     }
     this.walks += walked;
-    const after = s < 0 ? this.fHead[b]! : next[s]!;
-    prev[slot] = s;
-    next[slot] = after;
-    prev[after] = slot;
-    if (s < 0) this.fHead[b] = slot;
-    else next[s] = slot;
+    const after = s < 0 ? fb[2 * b]! : m[(s << 4) + M_NEXT]!;
+    const i = slot << 4;
+    m[i + M_PREV] = s;
+    m[i + M_NEXT] = after;
+    m[(after << 4) + M_PREV] = slot;
+    if (s < 0) fb[2 * b] = slot;
+    else m[(s << 4) + M_NEXT] = slot;
   }
 
   private frontUnlink(slot: number): void {
-    const n = this.next[slot]!;
-    const p = this.prev[slot]!;
-    const b = Math.floor(this.times[slot]! * this.invW) & MASK;
-    if (p < 0) this.fHead[b] = n;
-    else this.next[p] = n;
-    if (n < 0) this.fTail[b] = p;
-    else this.prev[n] = p;
-    if (this.fHead[b]! < 0) this.occ[b >>> 5] = this.occ[b >>> 5]! & ~(1 << (b & 31));
+    const m = this.m;
+    const fb = this.fb;
+    const i = slot << 4;
+    const n = m[i + M_NEXT]!;
+    const p = m[i + M_PREV]!;
+    const b = Math.floor(this.f[slot << 3]! * this.invW) & MASK;
+    if (p < 0) fb[2 * b] = n;
+    else m[(p << 4) + M_NEXT] = n;
+    if (n < 0) {
+      fb[2 * b + 1] = p;
+      if (p >= 0) this.ftt[b] = this.f[p << 3]!;
+    } else m[(n << 4) + M_PREV] = p;
+    if (fb[2 * b]! < 0) this.occ[b >>> 5] = this.occ[b >>> 5]! & ~(1 << (b & 31));
     this.frontCount--;
   }
 
@@ -408,7 +510,7 @@ export class EventQueue {
     }
     this.winEnd = (this.cur + NB) / this.invW;
     if (this.farCount > 0 && this.farMin < this.winEnd) this.pull();
-    return this.fHead[this.cur & MASK]!;
+    return this.fb[2 * (this.cur & MASK)]!;
   }
 
   /**
@@ -419,12 +521,15 @@ export class EventQueue {
   private takeFarDirect(): number {
     const slot = this.farPop();
     const b = this.cur & MASK;
-    this.state[slot] = FRONT;
+    const m = this.m;
+    const i = slot << 4;
+    m[i + M_STATE] = FRONT;
     this.frontCount++;
-    this.fHead[b] = slot;
-    this.fTail[b] = slot;
-    this.next[slot] = -1;
-    this.prev[slot] = -1;
+    this.fb[2 * b] = slot;
+    this.fb[2 * b + 1] = slot;
+    this.ftt[b] = this.f[slot << 3]!;
+    m[i + M_NEXT] = -1;
+    m[i + M_PREV] = -1;
     this.occ[b >>> 5] = this.occ[b >>> 5]! | (1 << (b & 31));
     return slot;
   }
@@ -432,19 +537,16 @@ export class EventQueue {
   /** Moves every far event due before `winEnd` to the front, in order. */
   private pull(): void {
     const end = this.winEnd;
-    while (this.farCount > 0 && this.farPeek() < end) {
-      const slot = this.farPop();
-      this.frontInsert(slot, this.times[slot]!);
-    }
+    while (this.farCount > 0 && this.farPeek() < end) this.frontInsert(this.farPop());
   }
 
   private findMin(): number {
     if (this.size === 0) return Infinity;
     if (this.frontCount > 0) {
       const p = this.cur & MASK;
-      const head = this.fHead[p]!;
-      if (head >= 0) return this.times[head]!;
-      return this.times[this.fHead[(p + this.nextOccupied(p)) & MASK]!]!;
+      const head = this.fb[2 * p]!;
+      if (head >= 0) return this.f[head << 3]!;
+      return this.f[this.fb[2 * ((p + this.nextOccupied(p)) & MASK)]! << 3]!;
     }
     return this.farPeek();
   }
@@ -504,33 +606,33 @@ export class EventQueue {
    * equal-time events share one list, so their order is kept.
    */
   private rebuild(shift: number): void {
+    const m = this.m;
     // Chain every pending event (front, then far) through `prev` into one list; drop far tombstones.
     let first = -1;
     let lastOf = -1;
     const link = (s: number): void => {
       if (lastOf < 0) first = s;
-      else this.prev[lastOf] = s;
+      else m[(lastOf << 4) + M_PREV] = s;
       lastOf = s;
     };
     for (let p = 0; p < NB; p++) {
-      for (let s = this.fHead[p]!; s >= 0; ) {
-        const n = this.next[s]!;
+      for (let s = this.fb[2 * p]!; s >= 0; ) {
+        const n = m[(s << 4) + M_NEXT]!;
         link(s);
         s = n;
       }
     }
     for (let b = 0; b < FAR_BUCKETS; b++) {
       for (let s = this.bucketHead[b]!; s >= 0; ) {
-        const n = this.next[s]!;
-        if (this.state[s] === CANCELLED) this.release(s);
+        const n = m[(s << 4) + M_NEXT]!;
+        if (m[(s << 4) + M_STATE] === CANCELLED) this.release(s);
         else link(s);
         s = n;
       }
     }
-    if (lastOf >= 0) this.prev[lastOf] = -1;
+    if (lastOf >= 0) m[(lastOf << 4) + M_PREV] = -1;
     // Reset both parts around `now`.
-    this.fHead.fill(-1);
-    this.fTail.fill(-1);
+    this.fb.fill(-1);
     this.occ.fill(0);
     this.frontCount = 0;
     this.bucketHead.fill(-1);
@@ -557,23 +659,30 @@ export class EventQueue {
       this.winEnd = 0;
     }
     for (let s = first; s >= 0; ) {
-      const n = this.prev[s]!;
-      const t = this.times[s]!;
-      if (t < this.winEnd) this.frontInsert(s, t);
-      else this.farInsert(s, t);
+      const n = m[(s << 4) + M_PREV]!;
+      if (this.f[s << 3]! < this.winEnd) this.frontInsert(s);
+      else this.farInsert(s);
       s = n;
     }
   }
 
   // ---- far radix heap ----
 
-  private farInsert(slot: number, t: number): void {
-    this.state[slot] = FAR;
+  /** A new event due at or after `winEnd`: counted for width adaptation, then filed in the far heap. */
+  private farSchedule(slot: number): void {
+    this.farInserts++;
+    this.countFarDelay(this.f[slot << 3]! - this.now);
+    this.farInsert(slot);
+  }
+
+  private farInsert(slot: number): void {
+    const m = this.m;
+    const i = slot << 4;
+    const t = this.f[slot << 3]!;
+    m[i + M_STATE] = FAR;
     f64[0] = t;
     const hi = u32[HI]! | 0;
     const lo = u32[LO]! | 0;
-    this.keyHi[slot] = hi;
-    this.keyLo[slot] = lo;
     const hx = hi ^ this.lastHi;
     let b: number;
     if (hx !== 0) b = 64 - Math.clz32(hx);
@@ -581,22 +690,24 @@ export class EventQueue {
       const lx = lo ^ this.lastLo;
       b = lx === 0 ? 0 : 32 - Math.clz32(lx);
     }
-    this.farAppend(b, slot, t);
+    this.farAppend(b, slot);
     this.farCount++;
     if (t < this.farMin) this.farMin = t;
   }
 
-  private farAppend(b: number, slot: number, t: number): void {
-    this.next[slot] = -1;
+  private farAppend(b: number, slot: number): void {
+    const m = this.m;
+    m[(slot << 4) + M_NEXT] = -1;
     const tail = this.bucketTail[b]!;
     if (tail < 0) {
       this.bucketHead[b] = slot;
       if (b < 32) this.farOccLo |= 1 << b;
       else this.farOccHi |= 1 << (b - 32);
     } else {
-      this.next[tail] = slot;
+      m[(tail << 4) + M_NEXT] = slot;
     }
     this.bucketTail[b] = slot;
+    const t = this.f[slot << 3]!;
     if (t < this.bucketMin[b]!) this.bucketMin[b] = t;
   }
 
@@ -633,16 +744,15 @@ export class EventQueue {
 
   /** Takes the earliest far event out (state left for the caller to set). Only called with farCount > 0. */
   private farPop(): number {
-    const state = this.state;
-    const next = this.next;
+    const m = this.m;
     let slot = this.bucketHead[0]!;
-    while (slot >= 0 && state[slot] !== FAR) {
-      const n = next[slot]!;
+    while (slot >= 0 && m[(slot << 4) + M_STATE] !== FAR) {
+      const n = m[(slot << 4) + M_NEXT]!;
       this.dropTomb(slot);
       slot = n;
     }
     if (slot < 0) slot = this.farRefill();
-    const rest = next[slot]!;
+    const rest = m[(slot << 4) + M_NEXT]!;
     this.bucketHead[0] = rest;
     if (rest < 0) {
       this.bucketTail[0] = -1;
@@ -651,7 +761,7 @@ export class EventQueue {
     this.farCount--;
     // The next minimum is at or after this one.
     this.farMinExact = this.farCount === 0;
-    this.farMin = this.farCount === 0 ? Infinity : this.times[slot]!;
+    this.farMin = this.farCount === 0 ? Infinity : this.f[slot << 3]!;
     return slot;
   }
 
@@ -662,39 +772,38 @@ export class EventQueue {
    */
   private farRefill(): number {
     const heads = this.bucketHead;
+    const m = this.m;
+    const f = this.f;
     this.farClear(0);
     for (;;) {
       const i = this.farLowest();
       let s = heads[i]!;
-      const m = this.bucketMin[i]!;
+      const min = this.bucketMin[i]!;
       this.farClear(i);
-      f64[0] = m;
+      f64[0] = min;
       const lastHi = u32[HI]! | 0;
       const lastLo = u32[LO]! | 0;
       this.lastHi = lastHi;
       this.lastLo = lastLo;
-      const state = this.state;
-      const keyHi = this.keyHi;
-      const keyLo = this.keyLo;
-      const times = this.times;
-      const next = this.next;
       while (s >= 0) {
-        const after = next[s]!;
-        if (state[s] !== FAR) {
+        const k = s << 4;
+        const after = m[k + M_NEXT]!;
+        if (m[k + M_STATE] !== FAR) {
           this.dropTomb(s);
         } else {
-          const hx = keyHi[s]! ^ lastHi;
+          f64[0] = f[s << 3]!;
+          const hx = (u32[HI]! | 0) ^ lastHi;
           let b: number;
           if (hx !== 0) b = 64 - Math.clz32(hx);
           else {
-            const lx = keyLo[s]! ^ lastLo;
+            const lx = (u32[LO]! | 0) ^ lastLo;
             b = lx === 0 ? 0 : 32 - Math.clz32(lx);
           }
-          this.farAppend(b, s, times[s]!);
+          this.farAppend(b, s);
         }
         s = after;
       }
-      // Bucket 0 now lists the events due at m in their order; if m was a cancelled event's time it may be empty.
+      // Bucket 0 now lists the events due at `min` in their order; if `min` was a cancelled event's time it may be empty.
       if (heads[0]! >= 0) return heads[0]!;
     }
   }
@@ -702,63 +811,49 @@ export class EventQueue {
   /** Earliest pending far time, without changing `last`. */
   private farFindMin(): number {
     if (this.farCount === 0) return Infinity;
+    const m = this.m;
+    const f = this.f;
     const head0 = this.bucketHead[0]!;
-    if (this.tombs === 0) return head0 >= 0 ? this.times[head0]! : this.bucketMin[this.farLowest()]!;
-    const state = this.state;
-    const next = this.next;
-    for (let s = head0; s >= 0; s = next[s]!) if (state[s] === FAR) return this.times[s]!;
+    if (this.tombs === 0) return head0 >= 0 ? f[head0 << 3]! : this.bucketMin[this.farLowest()]!;
+    for (let s = head0; s >= 0; s = m[(s << 4) + M_NEXT]!) if (m[(s << 4) + M_STATE] === FAR) return f[s << 3]!;
     for (let i = 1; i < FAR_BUCKETS; i++) {
-      let m = Infinity;
+      let min = Infinity;
       let any = false;
-      for (let s = this.bucketHead[i]!; s >= 0; s = next[s]!) {
-        if (state[s] !== FAR) continue;
+      for (let s = this.bucketHead[i]!; s >= 0; s = m[(s << 4) + M_NEXT]!) {
+        if (m[(s << 4) + M_STATE] !== FAR) continue;
         any = true;
-        if (this.times[s]! < m) m = this.times[s]!;
+        if (f[s << 3]! < min) min = f[s << 3]!;
       }
       // Every pending event of a higher bucket is later than any of this one.
-      if (any) return m;
+      if (any) return min;
     }
     return Infinity;
   }
 
   /** Drops every cancelled far entry (keeping the order of the rest): bounds memory when many events are cancelled. */
   private purge(): void {
-    const state = this.state;
-    const next = this.next;
+    const m = this.m;
     for (let b = 0; b < FAR_BUCKETS; b++) {
       let s = this.bucketHead[b]!;
       this.farClear(b);
       while (s >= 0) {
-        const after = next[s]!;
-        if (state[s] === FAR) this.farAppend(b, s, this.times[s]!);
+        const after = m[(s << 4) + M_NEXT]!;
+        if (m[(s << 4) + M_STATE] === FAR) this.farAppend(b, s);
         else this.dropTomb(s);
         s = after;
       }
     }
   }
 
+  /** Doubles the slot arrays (when the last free slot is taken): the new slots become the free list. */
   private grow(): void {
     const old = this.cap;
     const cap = old * 2;
-    const growF = (a: Float64Array) => { const n = new Float64Array(cap); n.set(a); return n; };
-    const growI = (a: Int32Array) => { const n = new Int32Array(cap); n.set(a); return n; };
-    this.times = growF(this.times);
-    this.keyHi = growI(this.keyHi);
-    this.keyLo = growI(this.keyLo);
-    this.next = growI(this.next);
-    this.prev = growI(this.prev);
-    this.a0s = growF(this.a0s);
-    this.a1s = growF(this.a1s);
-    this.targets = growI(this.targets);
-    this.kinds = growI(this.kinds);
-    this.gens = growI(this.gens);
-    const st = new Uint8Array(cap);
-    st.set(this.state);
-    this.state = st;
-    const free = new Int32Array(cap);
-    free.set(this.freeSlots.subarray(0, this.freeCount));
-    for (let s = cap - 1; s >= old; s--) free[this.freeCount++] = s;
-    this.freeSlots = free;
+    const buf = new ArrayBuffer(RECORD * cap);
+    new Uint8Array(buf).set(new Uint8Array(this.f.buffer));
+    this.f = new Float64Array(buf);
+    this.m = new Int32Array(buf);
     this.cap = cap;
+    this.freeHead = this.linkFree(old, cap);
   }
 }

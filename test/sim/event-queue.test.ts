@@ -44,6 +44,34 @@ describe('EventQueue', () => {
     expect(q.peekTime()).toBe(100);
   });
 
+  it('hands each handler its a0 and a1 exactly as scheduled (integers, -0, fractions, huge and non-finite values)', () => {
+    const values = [0, -0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1, 2 ** 40 + 3, 0.5, -2.25, 1e300, Infinity, -Infinity, NaN];
+    const q = new EventQueue(1);
+    const got: [number, number][] = [];
+    const t = q.register('t', (_k, a0, a1) => { got.push([a0, a1]); });
+    const want: [number, number][] = [];
+    for (const a0 of values) for (const a1 of values) { q.schedule(1 as never, t, 0, a0, a1); want.push([a0, a1]); }
+    while (q.step());
+    expect(got.length).toBe(want.length);
+    got.forEach(([a0, a1], i) => {
+      expect(Object.is(a0, want[i]![0]), `a0 of event ${i}: ${a0} for ${want[i]![0]}`).toBe(true);
+      expect(Object.is(a1, want[i]![1]), `a1 of event ${i}: ${a1} for ${want[i]![1]}`).toBe(true);
+    });
+  });
+
+  it('rejects a NaN time and stays usable', () => {
+    const q = new EventQueue(1);
+    const seen: number[] = [];
+    const t = q.register('t', (_k, a0) => seen.push(a0));
+    q.schedule(5 as never, t, 0, 1);
+    expect(() => q.schedule(NaN as never, t, 0, 2)).toThrow(/NaN/);
+    expect(() => q.scheduleAt(NaN as never, t, 0, 3)).toThrow(/NaN/);
+    expect(q.pending).toBe(1);
+    for (let i = 0; i < 5; i++) q.schedule((10 + i) as never, t, 0, 10 + i);
+    while (q.step());
+    expect(seen).toEqual([1, 10, 11, 12, 13, 14]);
+  });
+
   it('grows past its initial capacity and keeps order (property)', () => {
     fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.boolean()), { maxLength: 300 }), (items) => {
       const q = new EventQueue(1);
