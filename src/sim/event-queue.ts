@@ -28,13 +28,18 @@ import type { Duration, SimTime } from './time.js';
  *   be scheduled there, so equal-time order survives the move.
  *
  * The width adapts every EPOCH dispatches: narrower when sorted inserts walk
- * past many events, wider when many events land beyond the window. A resize
+ * past many events, wider when many events land beyond the window (both
+ * counted against the epoch's dispatches). A resize
  * re-files every event; each group of equal-time events is always in one
  * list (a front bucket or a far bucket) in its order, and is re-filed in
  * that order, so the dispatch order never depends on the width.
  *
- * Cancelling unlinks a front event at once; a far event is marked and
- * dropped when its bucket is next walked.
+ * Cancelling unlinks the event at once, front or far (far buckets are
+ * doubly linked too, and each far event records its bucket): the usual
+ * timeout, cancelled and re-armed on every completion, leaves nothing
+ * behind. A far bucket whose earliest event was cancelled keeps that time
+ * as a lower bound (enough for redistribution) and is scanned when its
+ * exact minimum is asked for.
  *
  * A target is a handler registered once at construction (`register`), the
  * rp2040js "alarms created once" idea: devices keep their target id and
@@ -89,6 +94,8 @@ const M_STATE = 11;
 const M_A0I = 12;
 const M_A1I = 13;
 const M_INTS = 14;
+/** The far bucket a far event is listed in. */
+const M_FB = 15;
 const GEN_MASK = 0x1fffff;
 
 // Slot states.
@@ -97,8 +104,6 @@ const FREE = 0;
 const FRONT = 1;
 /** Pending, in the far heap. */
 const FAR = 2;
-/** Cancelled, still listed in a far bucket until that bucket is next walked. */
-const CANCELLED = 3;
 
 /** Scratch for reading a double's bit pattern (little- or big-endian host). */
 const f64 = new Float64Array(1);
@@ -145,11 +150,13 @@ export class EventQueue {
 
   // Far radix heap.
   private farCount = 0;
-  private tombs = 0;
   private readonly bucketHead = new Int32Array(FAR_BUCKETS).fill(-1);
   private readonly bucketTail = new Int32Array(FAR_BUCKETS).fill(-1);
   /** Lower bound of the times listed in each far bucket; Infinity when empty. */
   private readonly bucketMin = new Float64Array(FAR_BUCKETS).fill(Infinity);
+  /** One bit per far bucket whose `bucketMin` may be below its earliest event (that event was cancelled). */
+  private minStaleLo = 0;
+  private minStaleHi = 0;
   /** One bit per non-empty far bucket: 0..31 in `farOccLo`, 32..63 in `farOccHi`. */
   private farOccLo = 0;
   private farOccHi = 0;
@@ -163,7 +170,8 @@ export class EventQueue {
   // Width adaptation: counts over the current epoch.
   private readonly epoch: number;
   private epochLeft: number;
-  private inserts = 0;
+  /** Dispatches in the current epoch (the measure the counts below are compared with). */
+  private epochLen: number;
   private walks = 0;
   private farInserts = 0;
   /** Far inserts by bit length of the delay (time - now, whole ps). */
@@ -174,6 +182,7 @@ export class EventQueue {
     const n = Math.max(1, initialCapacity);
     this.epoch = Math.max(1, epoch);
     this.epochLeft = Math.min(FIRST_EPOCH, this.epoch);
+    this.epochLen = this.epochLeft;
     this.cap = n;
     const buf = new ArrayBuffer(RECORD * n);
     this.f = new Float64Array(buf);
@@ -257,7 +266,6 @@ export class EventQueue {
     const m = this.m;
     const i = slot << 4;
     const t = this.f[slot << 3]!;
-    if (t !== t) this.badTime(m[i + M_TARGET]!);
     const a0 = this.f[(slot << 3) + F_A0]!;
     const a1 = this.f[(slot << 3) + F_A1]!;
     m[i + M_A0I] = a0 | 0;
@@ -267,7 +275,6 @@ export class EventQueue {
     const next = m[i + M_NEXT]!;
     this.freeHead = next;
     if (next < 0) this.grow();
-    this.inserts++;
     this.size++;
     // A stale minimum is recomputed when asked, whatever it holds.
     if (t < this.minTime) this.minTime = t;
@@ -310,11 +317,8 @@ export class EventQueue {
       this.frontUnlink(slot);
       this.release(slot);
     } else {
-      m[i + M_STATE] = CANCELLED;
-      this.farCount--;
-      this.tombs++;
-      if (t === this.farMin) this.farMinExact = false;
-      if (this.tombs > 64 && this.tombs > this.farCount) this.purge();
+      this.farUnlink(slot, t);
+      this.release(slot);
     }
     return true;
   }
@@ -571,10 +575,10 @@ export class EventQueue {
    */
   private adapt(): void {
     this.epochLeft = this.epoch;
-    const inserts = this.inserts;
+    const inserts = this.epochLen;
+    this.epochLen = this.epoch;
     const walks = this.walks;
     const far = this.farInserts;
-    this.inserts = 0;
     this.walks = 0;
     this.farInserts = 0;
     let shift = this.shift;
@@ -607,7 +611,7 @@ export class EventQueue {
    */
   private rebuild(shift: number): void {
     const m = this.m;
-    // Chain every pending event (front, then far) through `prev` into one list; drop far tombstones.
+    // Chain every pending event (front, then far) through `prev` into one list.
     let first = -1;
     let lastOf = -1;
     const link = (s: number): void => {
@@ -625,8 +629,7 @@ export class EventQueue {
     for (let b = 0; b < FAR_BUCKETS; b++) {
       for (let s = this.bucketHead[b]!; s >= 0; ) {
         const n = m[(s << 4) + M_NEXT]!;
-        if (m[(s << 4) + M_STATE] === CANCELLED) this.release(s);
-        else link(s);
+        link(s);
         s = n;
       }
     }
@@ -641,7 +644,8 @@ export class EventQueue {
     this.farOccLo = 0;
     this.farOccHi = 0;
     this.farCount = 0;
-    this.tombs = 0;
+    this.minStaleLo = 0;
+    this.minStaleHi = 0;
     this.farMin = Infinity;
     this.farMinExact = true;
     f64[0] = this.now;
@@ -668,37 +672,45 @@ export class EventQueue {
 
   // ---- far radix heap ----
 
-  /** A new event due at or after `winEnd`: counted for width adaptation, then filed in the far heap. */
+  /** A new event due at or after `winEnd` (or a NaN time): counted for width adaptation, then filed in the far heap. */
   private farSchedule(slot: number): void {
+    const t = this.f[slot << 3]!;
+    if (t !== t) {
+      // Undo the filing begun in `file` (the slot goes back to the head of the free list), then throw.
+      this.size--;
+      this.m[(slot << 4) + M_NEXT] = this.freeHead;
+      this.freeHead = slot;
+      this.badTime(this.m[(slot << 4) + M_TARGET]!);
+    }
     this.farInserts++;
-    this.countFarDelay(this.f[slot << 3]! - this.now);
+    this.countFarDelay(t - this.now);
     this.farInsert(slot);
   }
 
   private farInsert(slot: number): void {
-    const m = this.m;
-    const i = slot << 4;
     const t = this.f[slot << 3]!;
-    m[i + M_STATE] = FAR;
-    f64[0] = t;
-    const hi = u32[HI]! | 0;
-    const lo = u32[LO]! | 0;
-    const hx = hi ^ this.lastHi;
-    let b: number;
-    if (hx !== 0) b = 64 - Math.clz32(hx);
-    else {
-      const lx = lo ^ this.lastLo;
-      b = lx === 0 ? 0 : 32 - Math.clz32(lx);
-    }
-    this.farAppend(b, slot);
+    this.m[(slot << 4) + M_STATE] = FAR;
+    this.farAppend(this.farBucket(t), slot);
     this.farCount++;
     if (t < this.farMin) this.farMin = t;
   }
 
+  /** Far bucket of time t: the bit length of (t XOR last), compared as bit patterns. */
+  private farBucket(t: number): number {
+    f64[0] = t;
+    const hx = (u32[HI]! | 0) ^ this.lastHi;
+    if (hx !== 0) return 64 - Math.clz32(hx);
+    const lx = (u32[LO]! | 0) ^ this.lastLo;
+    return lx === 0 ? 0 : 32 - Math.clz32(lx);
+  }
+
   private farAppend(b: number, slot: number): void {
     const m = this.m;
-    m[(slot << 4) + M_NEXT] = -1;
+    const i = slot << 4;
+    m[i + M_NEXT] = -1;
+    m[i + M_FB] = b;
     const tail = this.bucketTail[b]!;
+    m[i + M_PREV] = tail;
     if (tail < 0) {
       this.bucketHead[b] = slot;
       if (b < 32) this.farOccLo |= 1 << b;
@@ -709,6 +721,30 @@ export class EventQueue {
     this.bucketTail[b] = slot;
     const t = this.f[slot << 3]!;
     if (t < this.bucketMin[b]!) this.bucketMin[b] = t;
+  }
+
+  /**
+   * Takes a cancelled far event (due at t) out of its bucket at once: a
+   * timeout re-armed on every completion leaves nothing behind, and its slot
+   * is free for the next one.
+   */
+  private farUnlink(slot: number, t: number): void {
+    const m = this.m;
+    const i = slot << 4;
+    const b = m[i + M_FB]!;
+    const n = m[i + M_NEXT]!;
+    const p = m[i + M_PREV]!;
+    if (p < 0) this.bucketHead[b] = n;
+    else m[(p << 4) + M_NEXT] = n;
+    if (n < 0) this.bucketTail[b] = p;
+    else m[(n << 4) + M_PREV] = p;
+    if (this.bucketHead[b]! < 0) this.farClear(b);
+    else if (t === this.bucketMin[b]) {
+      if (b < 32) this.minStaleLo |= 1 << b;
+      else this.minStaleHi |= 1 << (b - 32);
+    }
+    this.farCount--;
+    if (t === this.farMin) this.farMinExact = false;
   }
 
   /** Lowest non-empty far bucket above 0, or -1. */
@@ -724,13 +760,13 @@ export class EventQueue {
     this.bucketHead[i] = -1;
     this.bucketTail[i] = -1;
     this.bucketMin[i] = Infinity;
-    if (i < 32) this.farOccLo &= ~(1 << i);
-    else this.farOccHi &= ~(1 << (i - 32));
-  }
-
-  private dropTomb(slot: number): void {
-    this.release(slot);
-    this.tombs--;
+    if (i < 32) {
+      this.farOccLo &= ~(1 << i);
+      this.minStaleLo &= ~(1 << i);
+    } else {
+      this.farOccHi &= ~(1 << (i - 32));
+      this.minStaleHi &= ~(1 << (i - 32));
+    }
   }
 
   /** Earliest far time (exact), Infinity when the far heap is empty. */
@@ -746,18 +782,13 @@ export class EventQueue {
   private farPop(): number {
     const m = this.m;
     let slot = this.bucketHead[0]!;
-    while (slot >= 0 && m[(slot << 4) + M_STATE] !== FAR) {
-      const n = m[(slot << 4) + M_NEXT]!;
-      this.dropTomb(slot);
-      slot = n;
-    }
     if (slot < 0) slot = this.farRefill();
     const rest = m[(slot << 4) + M_NEXT]!;
     this.bucketHead[0] = rest;
     if (rest < 0) {
       this.bucketTail[0] = -1;
       this.farOccLo &= ~1;
-    }
+    } else m[(rest << 4) + M_PREV] = -1;
     this.farCount--;
     // The next minimum is at or after this one.
     this.farMinExact = this.farCount === 0;
@@ -766,9 +797,10 @@ export class EventQueue {
   }
 
   /**
-   * Far bucket 0 has no pending event left: redistribute the lowest non-empty
-   * bucket around its minimum (the new `last`) and return the first pending
-   * event of the new bucket 0. Only called with farCount > 0.
+   * Far bucket 0 is empty: redistribute the lowest non-empty bucket around
+   * its minimum (the new `last`; a lower bound when its earliest event was
+   * cancelled, which still moves every event to a lower bucket) and return
+   * the head of the new bucket 0. Only called with farCount > 0.
    */
   private farRefill(): number {
     const heads = this.bucketHead;
@@ -786,24 +818,19 @@ export class EventQueue {
       this.lastHi = lastHi;
       this.lastLo = lastLo;
       while (s >= 0) {
-        const k = s << 4;
-        const after = m[k + M_NEXT]!;
-        if (m[k + M_STATE] !== FAR) {
-          this.dropTomb(s);
-        } else {
-          f64[0] = f[s << 3]!;
-          const hx = (u32[HI]! | 0) ^ lastHi;
-          let b: number;
-          if (hx !== 0) b = 64 - Math.clz32(hx);
-          else {
-            const lx = (u32[LO]! | 0) ^ lastLo;
-            b = lx === 0 ? 0 : 32 - Math.clz32(lx);
-          }
-          this.farAppend(b, s);
+        const after = m[(s << 4) + M_NEXT]!;
+        f64[0] = f[s << 3]!;
+        const hx = (u32[HI]! | 0) ^ lastHi;
+        let b: number;
+        if (hx !== 0) b = 64 - Math.clz32(hx);
+        else {
+          const lx = (u32[LO]! | 0) ^ lastLo;
+          b = lx === 0 ? 0 : 32 - Math.clz32(lx);
         }
+        this.farAppend(b, s);
         s = after;
       }
-      // Bucket 0 now lists the events due at `min` in their order; if `min` was a cancelled event's time it may be empty.
+      // Bucket 0 now lists the events due at `min` in their order; if `min` was a cancelled event's time it is empty.
       if (heads[0]! >= 0) return heads[0]!;
     }
   }
@@ -811,38 +838,23 @@ export class EventQueue {
   /** Earliest pending far time, without changing `last`. */
   private farFindMin(): number {
     if (this.farCount === 0) return Infinity;
-    const m = this.m;
-    const f = this.f;
     const head0 = this.bucketHead[0]!;
-    if (this.tombs === 0) return head0 >= 0 ? f[head0 << 3]! : this.bucketMin[this.farLowest()]!;
-    for (let s = head0; s >= 0; s = m[(s << 4) + M_NEXT]!) if (m[(s << 4) + M_STATE] === FAR) return f[s << 3]!;
-    for (let i = 1; i < FAR_BUCKETS; i++) {
+    // Bucket 0 holds only events due at `last`, and every far event is due at or after it.
+    if (head0 >= 0) return this.f[head0 << 3]!;
+    const i = this.farLowest();
+    const stale = i < 32 ? (this.minStaleLo >>> i) & 1 : (this.minStaleHi >>> (i - 32)) & 1;
+    if (stale !== 0) {
+      // Its earliest event was cancelled: find the earliest left (every event of a higher bucket is later).
       let min = Infinity;
-      let any = false;
-      for (let s = this.bucketHead[i]!; s >= 0; s = m[(s << 4) + M_NEXT]!) {
-        if (m[(s << 4) + M_STATE] !== FAR) continue;
-        any = true;
-        if (f[s << 3]! < min) min = f[s << 3]!;
+      for (let s = this.bucketHead[i]!; s >= 0; s = this.m[(s << 4) + M_NEXT]!) {
+        const t = this.f[s << 3]!;
+        if (t < min) min = t;
       }
-      // Every pending event of a higher bucket is later than any of this one.
-      if (any) return min;
+      this.bucketMin[i] = min;
+      if (i < 32) this.minStaleLo &= ~(1 << i);
+      else this.minStaleHi &= ~(1 << (i - 32));
     }
-    return Infinity;
-  }
-
-  /** Drops every cancelled far entry (keeping the order of the rest): bounds memory when many events are cancelled. */
-  private purge(): void {
-    const m = this.m;
-    for (let b = 0; b < FAR_BUCKETS; b++) {
-      let s = this.bucketHead[b]!;
-      this.farClear(b);
-      while (s >= 0) {
-        const after = m[(s << 4) + M_NEXT]!;
-        if (m[(s << 4) + M_STATE] === FAR) this.farAppend(b, s);
-        else this.dropTomb(s);
-        s = after;
-      }
-    }
+    return this.bucketMin[i]!;
   }
 
   /** Doubles the slot arrays (when the last free slot is taken): the new slots become the free list. */

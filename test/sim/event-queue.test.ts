@@ -72,6 +72,32 @@ describe('EventQueue', () => {
     expect(seen).toEqual([1, 10, 11, 12, 13, 14]);
   });
 
+  it('peeks the exact earliest far event after the earliest ones are cancelled, and re-arms timeouts without growing', () => {
+    const q = new EventQueue(8);
+    const seen: number[] = [];
+    const t = q.register('t', (_k, a0) => seen.push(a0));
+    // Far beyond the window: 30 s timeouts and a tick, then the earliest cancelled one by one.
+    const hs = [3e13, 3e13 + 5, 3e13 + 1e6, 1e9, 3e13 + 7].map((d, i) => q.schedule(d as never, t, 0, i));
+    expect(q.peekTime()).toBe(1e9);
+    q.cancel(hs[3]!);
+    expect(q.peekTime()).toBe(3e13);
+    q.cancel(hs[0]!);
+    expect(q.peekTime()).toBe(3e13 + 5);
+    expect(q.step()).toBe(true);
+    expect(seen).toEqual([1]);
+    expect(q.peekTime()).toBe(3e13 + 7);
+    // Cancel and re-arm many times: the slots are reused at once (the queue never grows past its 8 slots).
+    let h = q.schedule(3e13 as never, t, 0, 9);
+    for (let i = 0; i < 10_000; i++) {
+      q.cancel(h);
+      h = q.schedule((3e13 + i) as never, t, 0, 9);
+    }
+    expect(q.pending).toBe(3);
+    expect((q as unknown as { cap: number }).cap).toBe(8);
+    while (q.step());
+    expect(seen).toEqual([1, 4, 2, 9]);
+  });
+
   it('grows past its initial capacity and keeps order (property)', () => {
     fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.boolean()), { maxLength: 300 }), (items) => {
       const q = new EventQueue(1);
