@@ -69,7 +69,7 @@ export class StreamCollector implements RowSink {
   }
 
   private side(it: Item, a: boolean): RowSide {
-    return { seq: it.ev.seq, time: it.ev.time, text: a ? this.env.formatA(it) : this.env.formatB(it) };
+    return { seq: it.seq, time: it.time, text: a ? this.env.formatA(it) : this.env.formatB(it) };
   }
 
   private makeRow(op: RowOp, a: Item | undefined, b: Item | undefined): DiffRow {
@@ -83,10 +83,10 @@ export class StreamCollector implements RowSink {
   row(op: RowOp, a: Item | undefined, b: Item | undefined): void {
     if (op === 'same') {
       this.same++;
-      this.lastASeq = a!.ev.seq;
-      this.lastBSeq = b!.ev.seq;
-      this.lastATime = a!.ev.time;
-      this.lastBTime = b!.ev.time;
+      this.lastASeq = a!.seq;
+      this.lastBSeq = b!.seq;
+      this.lastATime = a!.time;
+      this.lastBTime = b!.time;
       this.sinceDiff++;
       const c = this.limits.context;
       if (c === 0) return;
@@ -107,12 +107,12 @@ export class StreamCollector implements RowSink {
     const prevA = this.lastASeq;
     const prevB = this.lastBSeq;
     if (a) {
-      this.lastASeq = a.ev.seq;
-      this.lastATime = a.ev.time;
+      this.lastASeq = a.seq;
+      this.lastATime = a.time;
     }
     if (b) {
-      this.lastBSeq = b.ev.seq;
-      this.lastBTime = b.ev.time;
+      this.lastBSeq = b.seq;
+      this.lastBTime = b.time;
     }
     if (!this.desc.structural) return;
     const fresh = this.sinceDiff >= Math.max(1, 2 * this.limits.context);
@@ -121,7 +121,7 @@ export class StreamCollector implements RowSink {
       this.divergences++;
       this.closeOpen();
       if (this.marks.length < this.limits.maxMarks) {
-        this.marks.push({ stream: this.desc.id, aTime: a?.ev.time ?? this.lastATime, bTime: b?.ev.time ?? this.lastBTime, op });
+        this.marks.push({ stream: this.desc.id, aTime: a?.time ?? this.lastATime, bTime: b?.time ?? this.lastBTime, op });
       }
       if (this.kept.length < this.limits.maxDivergences) this.start(op, a, b, prevA, prevB);
       return;
@@ -133,12 +133,12 @@ export class StreamCollector implements RowSink {
     else if (op === 'inserted') d.inserted++;
     else d.removed++;
     if (d.aSeq === null && a) {
-      d.aSeq = a.ev.seq;
-      d.aTime = a.ev.time;
+      d.aSeq = a.seq;
+      d.aTime = a.time;
     }
     if (d.bSeq === null && b) {
-      d.bSeq = b.ev.seq;
-      d.bTime = b.ev.time;
+      d.bSeq = b.seq;
+      d.bTime = b.time;
     }
     if (d.changed + d.inserted + d.removed - d.omittedRows > this.limits.maxRows) d.omittedRows++;
     else d.rows.push(this.makeRow(op, a, b));
@@ -167,13 +167,13 @@ export class StreamCollector implements RowSink {
     rows.push(first);
     const d: Divergence = {
       index: 0, stream: this.desc.id, source: this.desc.source, kind: this.desc.kind,
-      aSeq: a?.ev.seq ?? null, bSeq: b?.ev.seq ?? null, aTime: a?.ev.time ?? null, bTime: b?.ev.time ?? null,
+      aSeq: a?.seq ?? null, bSeq: b?.seq ?? null, aTime: a?.time ?? null, bTime: b?.time ?? null,
       changed: op === 'changed' ? 1 : 0, inserted: op === 'inserted' ? 1 : 0, removed: op === 'removed' ? 1 : 0,
       what: op === 'changed' ? first.detail! : describeOne(op === 'inserted' ? 'inserted' : 'removed', (first.a ?? first.b)!.text),
       rows, omittedRows: 0,
-      logs: this.env.logsBefore(a ? a.ev.seq : prevA + 1, b ? b.ev.seq : prevB + 1),
+      logs: this.env.logsBefore(a ? a.seq : prevA + 1, b ? b.seq : prevB + 1),
     };
-    this.kept.push({ d, pos: a ? a.ev.seq : prevA + 0.5 });
+    this.kept.push({ d, pos: a ? a.seq : prevA + 0.5 });
     this.open = c > 0 ? { d, afterLeft: 2 * c } : undefined;
   }
 

@@ -30,6 +30,11 @@ export class Hasher {
 
   /** Mixes a number: integers up to 2^53 exactly (two words), anything else through its float bits' text. */
   num(v: number): this {
+    // An int32: its high word is its sign (what the general case computes, without the division).
+    if ((v | 0) === v) {
+      this.word(v);
+      return this.word(v < 0 ? -1 : 0);
+    }
     if (Number.isSafeInteger(v)) {
       this.word(v | 0);
       return this.word(Math.floor(v / 4294967296) | 0);

@@ -51,6 +51,9 @@ export interface Item {
   shape: number;
   /** The event; DMA and air `data` is cut to KEEP_DMA_BYTES (see `len`). */
   ev: SeqEvent;
+  /** The event's sequence number and time (copies: rows read them without touching the event). */
+  seq: number;
+  time: number;
   /** DMA payload or 802.11 frame length (0 for other kinds). */
   len: number;
   /** DMA: renamed address (page number in its namespace * 4096 + offset + 1); 0 for address 0 or other kinds. */
@@ -97,16 +100,32 @@ export function renamedName(addr: number, ns: string): string {
   return `${ns}#${Math.floor(v / PAGE)}+0x${(v % PAGE).toString(16)}`;
 }
 
+/** Page record of the renaming table: the namespace the page was first seen in, its hash and the page's index there. */
+interface PageName {
+  ns: string;
+  nsHash: number;
+  idx: number;
+}
+
+/** A DMA stream of one device: its tag's hash and the page its last transfer address was in (most transfers of a tag stay in one page). */
+interface DmaTag<S> {
+  s: S;
+  tagH: number;
+  lastPage: number;
+  lastName: PageName | undefined;
+}
+
 interface DevState<S> {
   id: string;
   type: string;
   dec: DeviceDecoder | undefined;
   /** Page -> [namespace, index in it]. */
-  pages: Map<number, { ns: string; nsHash: number; idx: number }>;
+  pages: Map<number, PageName>;
   /** Pages named per namespace. */
   nsCount: Map<string, number>;
   streams: (S | undefined)[];
-  dma: Map<string, S>;
+  /** DMA streams by tag, with the tag's hash. */
+  dma: Map<string, DmaTag<S>>;
   /** Display frame streams by pipe. */
   frames: Map<number, S>;
   /** (bar, offset, size) -> the register's name if it holds an address, else ''. */
@@ -122,10 +141,14 @@ interface DevState<S> {
 export class Normaliser<S> {
   private readonly h = new Hasher();
   private readonly devs = new Map<number, DevState<S>>();
+  /** Devices of index 0..255 (the common case), without a map lookup. */
+  private readonly devList: (DevState<S> | undefined)[] = [];
   private readonly schemes = new Map<string, S>();
   private readonly kernel: (S | undefined)[] = [];
   private readonly strHash = new Map<string, number>();
   private readonly contentCache = new WeakMap<Uint8Array, number>();
+  /** Payloads longer than KEEP_DMA_BYTES without address fields (blobs recur): their hash and kept prefix. */
+  private readonly longCache = new WeakMap<Uint8Array, { hash: number; cut: Uint8Array }>();
   /** The stream of the event last passed to `item`. */
   stream!: S;
 
@@ -136,7 +159,8 @@ export class Normaliser<S> {
   ) {}
 
   private dev(index: number): DevState<S> {
-    let d = this.devs.get(index);
+    const small = index >>> 0 === index && index < 256;
+    let d = small ? this.devList[index] : this.devs.get(index);
     if (!d) {
       const info = this.header.devices.find((x) => x.index === index);
       const type = info?.type ?? '?';
@@ -144,7 +168,8 @@ export class Normaliser<S> {
         id: info?.id ?? `dev${index}`, type, dec: this.decoders.get(type), pages: new Map(), nsCount: new Map(), streams: [], dma: new Map(), frames: new Map(),
         addrReg: new Map(), addrNames: new Set(this.decoders.get(type)?.addressRegisters ?? []),
       };
-      this.devs.set(index, d);
+      if (small) this.devList[index] = d;
+      else this.devs.set(index, d);
     }
     return d;
   }
@@ -161,6 +186,8 @@ export class Normaliser<S> {
   /** Namespace of the address last renamed (set by `rename`). */
   private lastNs = '';
   private lastNsHash = 0;
+  /** The page record of the address last renamed (undefined when it was not named: 0, not an integer, table full). */
+  private lastPage: PageName | undefined;
 
   /**
    * Renamed address: page index within its namespace * 4096 + offset + 1; 0
@@ -170,6 +197,7 @@ export class Normaliser<S> {
   private rename(d: DevState<S>, addr: number, ns: string): number {
     this.lastNs = '';
     this.lastNsHash = 0;
+    this.lastPage = undefined;
     if (addr === 0) return 0;
     if (!Number.isSafeInteger(addr) || addr < 0) return -1;
     const page = Math.floor(addr / PAGE);
@@ -183,6 +211,7 @@ export class Normaliser<S> {
     }
     this.lastNs = p.ns;
     this.lastNsHash = p.nsHash;
+    this.lastPage = p;
     return p.idx * PAGE + (addr % PAGE) + 1;
   }
 
@@ -204,14 +233,19 @@ export class Normaliser<S> {
     return v === '' ? undefined : v;
   }
 
-  private devStream(d: DevState<S>, kind: SeqEvent['kind']): S {
-    const c = KIND_CODE[kind];
+  private devStream(d: DevState<S>, c: number, kind: SeqEvent['kind']): S {
     let s = d.streams[c];
     if (s === undefined) {
       s = this.resolve({ id: `${d.id} ${kind}`, source: d.id, kind, structural: true });
       d.streams[c] = s;
     }
     return s;
+  }
+
+  /** Whether the decoder lists address fields in this payload (they are renamed, so its hash depends on the renaming state). */
+  private hasAddressFields(d: DevState<S>, tag: string, len: number): boolean {
+    const offs = d.dec?.dmaAddressFields?.(tag, len);
+    return offs !== undefined && offs.length > 0;
   }
 
   private contentHash(d: DevState<S>, tag: string, data: Uint8Array): number {
@@ -257,7 +291,7 @@ export class Normaliser<S> {
     switch (ev.kind) {
       case 'mmio': {
         const d = this.dev(ev.dev);
-        this.stream = this.devStream(d, 'mmio');
+        this.stream = this.devStream(d, KIND_CODE.mmio, 'mmio');
         const w = ev.write ? 1 : 0;
         const reg = this.addrReg(d, ev.bar, ev.offset, ev.size);
         const v = reg !== undefined ? this.rename(d, ev.value, reg) : ev.value;
@@ -266,14 +300,14 @@ export class Normaliser<S> {
         break;
       }
       case 'pio': {
-        this.stream = this.devStream(this.dev(ev.dev), 'pio');
+        this.stream = this.devStream(this.dev(ev.dev), KIND_CODE.pio, 'pio');
         const w = ev.write ? 1 : 0;
         key = h.start(S.pio).word(w).word(ev.port).word(ev.size).num(ev.value).value();
         shape = h.start(S.shape + S.pio).word(w).word(ev.port).word(ev.size).value();
         break;
       }
       case 'cfg': {
-        this.stream = this.devStream(this.dev(ev.dev), 'cfg');
+        this.stream = this.devStream(this.dev(ev.dev), KIND_CODE.cfg, 'cfg');
         const w = ev.write ? 1 : 0;
         key = h.start(S.cfg).word(w).word(ev.offset).word(ev.size).num(ev.value).value();
         shape = h.start(S.shape + S.cfg).word(w).word(ev.offset).word(ev.size).value();
@@ -281,45 +315,74 @@ export class Normaliser<S> {
       }
       case 'dma': {
         const d = this.dev(ev.dev);
-        let s = d.dma.get(ev.tag);
-        if (s === undefined) {
-          s = this.resolve({ id: `${d.id} dma:${ev.tag}`, source: d.id, kind: `dma:${ev.tag}`, structural: true });
-          d.dma.set(ev.tag, s);
+        const tag = ev.tag;
+        let t = d.dma.get(tag);
+        if (t === undefined) {
+          t = {
+            s: this.resolve({ id: `${d.id} dma:${tag}`, source: d.id, kind: `dma:${tag}`, structural: true }), tagH: this.sh(tag),
+            lastPage: -1, lastName: undefined,
+          };
+          d.dma.set(tag, t);
         }
-        this.stream = s;
+        this.stream = t.s;
         const w = ev.write ? 1 : 0;
-        len = ev.data.length;
-        addr = this.rename(d, ev.addr, ev.tag);
+        const data = ev.data;
+        len = data.length;
+        const a = ev.addr;
+        const page = Math.floor(a / PAGE);
+        if (page === t.lastPage && t.lastName !== undefined && a > 0 && Number.isSafeInteger(a)) {
+          // The page of the tag's last transfer: named already (pages are never renamed).
+          const p = t.lastName;
+          this.lastNs = p.ns;
+          this.lastNsHash = p.nsHash;
+          addr = p.idx * PAGE + (a % PAGE) + 1;
+        } else {
+          addr = this.rename(d, a, tag);
+          t.lastPage = page;
+          t.lastName = this.lastPage;
+        }
         addrNs = this.lastNs;
         const nsH = this.lastNsHash;
-        const content = this.contentHash(d, ev.tag, ev.data);
-        const tagH = this.sh(ev.tag);
-        key = h.start(S.dma).word(w).num(tagH).num(len).num(content).num(addr).num(nsH).word(ev.missing ? 1 : 0).value();
-        shape = h.start(S.shape + S.dma).word(w).num(tagH).value();
+        let content: number;
         // The reader builds a fresh event object per event: cut its payload in place so a
         // buffered event does not keep a large blob (maybe of a dropped blob epoch) alive.
-        if (len > KEEP_DMA_BYTES) ev.data = ev.data.slice(0, KEEP_DMA_BYTES);
+        // A recurring blob is hashed and cut once.
+        if (len > KEEP_DMA_BYTES && !this.hasAddressFields(d, tag, len)) {
+          let c = this.longCache.get(data);
+          if (c === undefined) {
+            c = { hash: h.start(S.content).bytes(data, 0, len).value(), cut: data.slice(0, KEEP_DMA_BYTES) };
+            this.longCache.set(data, c);
+          }
+          content = c.hash;
+          ev.data = c.cut;
+        } else {
+          content = this.contentHash(d, tag, data);
+          if (len > KEEP_DMA_BYTES) ev.data = data.slice(0, KEEP_DMA_BYTES);
+        }
+        const tagH = t.tagH;
+        key = h.start(S.dma).word(w).num(tagH).num(len).num(content).num(addr).num(nsH).word(ev.missing ? 1 : 0).value();
+        shape = h.start(S.shape + S.dma).word(w).num(tagH).value();
         break;
       }
       case 'intx':
-        this.stream = this.devStream(this.dev(ev.dev), 'intx');
+        this.stream = this.devStream(this.dev(ev.dev), KIND_CODE.intx, 'intx');
         key = h.start(S.intx).num(ev.gsi).num(ev.level).value();
         shape = h.start(S.shape + S.intx).num(ev.gsi).value();
         break;
       case 'msi':
-        this.stream = this.devStream(this.dev(ev.dev), 'msi');
+        this.stream = this.devStream(this.dev(ev.dev), KIND_CODE.msi, 'msi');
         key = h.start(S.msi).num(ev.vector).value();
         shape = S.shape + S.msi;
         break;
       case 'milestone': {
-        this.stream = this.devStream(this.dev(ev.dev), 'milestone');
+        this.stream = this.devStream(this.dev(ev.dev), KIND_CODE.milestone, 'milestone');
         const n = this.sh(ev.name);
         key = h.start(S.milestone).num(n).num(ev.a).num(ev.b).value();
         shape = h.start(S.shape + S.milestone).num(n).value();
         break;
       }
       case 'guestErr': {
-        this.stream = this.devStream(this.dev(ev.dev), 'guestErr');
+        this.stream = this.devStream(this.dev(ev.dev), KIND_CODE.guestErr, 'guestErr');
         const c = this.sh(ev.code);
         key = h.start(S.guestErr).num(c).str(maskNumbers(ev.message)).value();
         shape = h.start(S.shape + S.guestErr).num(c).value();
@@ -419,7 +482,7 @@ export class Normaliser<S> {
         shape = h.start(S.shape + S.log).str(ev.level).value();
         break;
     }
-    return { key, shape, ev, len, addr, addrNs };
+    return { key, shape, ev, seq: ev.seq, time: ev.time, len, addr, addrNs };
   }
 
   private kernelStream(kind: 'proc' | 'log', structural: boolean): S {
