@@ -76,27 +76,24 @@ const RECORD = 64;
 const F_TIME = 0;
 const F_A0 = 1;
 const F_A1 = 2;
-// Integer fields start after the three doubles (byte 24 = int 6).
-const M_TARGET = 6;
-const M_KIND = 7;
-/** List link: front bucket (both links), far bucket (`next`), free list (`next`). */
-const M_NEXT = 8;
-const M_PREV = 9;
-/** Handle generation (21 bits). */
-const M_GEN = 10;
-const M_STATE = 11;
 /**
- * a0 and a1 as int32, and 1 in M_INTS when both are int32 (and neither is
- * -0): such events reach their handler with integer arguments, so integer
- * arithmetic on them stays integer in optimised handlers (a0 % n on a double
- * is an x87 remainder loop). The doubles stay in `f` for the other events.
+ * The slot's current handle, generation * 2^24 + slot: the handle of its
+ * pending event, or the one its next event will get. Freeing the slot moves
+ * it to the next generation (21 bits, then back to 0), so older handles no
+ * longer match. Kept as a double: no integer arithmetic that could overflow.
  */
-const M_A0I = 12;
-const M_A1I = 13;
-const M_INTS = 14;
+const F_HANDLE = 3;
+// Integer fields start after the four doubles (byte 32 = int 8).
+const M_TARGET = 8;
+const M_KIND = 9;
+/** List link: front bucket (both links), far bucket (`next`), free list (`next`). */
+const M_NEXT = 10;
+const M_PREV = 11;
+const M_STATE = 12;
 /** The far bucket a far event is listed in. */
-const M_FB = 15;
-const GEN_MASK = 0x1fffff;
+const M_FB = 13;
+/** Handles wrap when the generation reaches 2^21. */
+const HANDLE_WRAP = 2 ** 45;
 
 // Slot states.
 const FREE = 0;
@@ -116,6 +113,8 @@ export class EventQueue {
   now: SimTime = 0 as SimTime;
   /** Number of events dispatched so far. */
   dispatched = 0;
+  /** The limit of the `runUntil` in progress. */
+  private dueBy = 0.5;
 
   private handlers: EventHandler[] = [];
   private targetNames: string[] = [];
@@ -193,7 +192,10 @@ export class EventQueue {
   /** Links slots [from, to) into a free list, lowest first, ending the list; returns its head. */
   private linkFree(from: number, to: number): number {
     const m = this.m;
-    for (let s = from; s < to; s++) m[(s << 4) + M_NEXT] = s + 1 < to ? s + 1 : -1;
+    for (let s = from; s < to; s++) {
+      m[(s << 4) + M_NEXT] = s + 1 < to ? s + 1 : -1;
+      this.f[(s << 3) + F_HANDLE] = s;
+    }
     return from;
   }
 
@@ -235,7 +237,7 @@ export class EventQueue {
     m[i + M_TARGET] = target;
     m[i + M_KIND] = kind;
     this.file(slot);
-    return this.m[i + M_GEN]! * GEN_SHIFT + slot;
+    return this.f[j + F_HANDLE]!;
   }
 
   /** Schedules `delay` after `now`. */
@@ -253,7 +255,7 @@ export class EventQueue {
     m[i + M_TARGET] = target;
     m[i + M_KIND] = kind;
     this.file(slot);
-    return this.m[i + M_GEN]! * GEN_SHIFT + slot;
+    return this.f[j + F_HANDLE]!;
   }
 
   /**
@@ -266,12 +268,6 @@ export class EventQueue {
     const m = this.m;
     const i = slot << 4;
     const t = this.f[slot << 3]!;
-    const a0 = this.f[(slot << 3) + F_A0]!;
-    const a1 = this.f[(slot << 3) + F_A1]!;
-    m[i + M_A0I] = a0 | 0;
-    m[i + M_A1I] = a1 | 0;
-    // -0 | 0 === -0 holds, so a zero is checked for its sign (1 / -0 is -Infinity).
-    m[i + M_INTS] = (a0 | 0) === a0 && (a1 | 0) === a1 && (a0 !== 0 || 1 / a0 > 0) && (a1 !== 0 || 1 / a1 > 0) ? 1 : 0;
     const next = m[i + M_NEXT]!;
     this.freeHead = next;
     if (next < 0) this.grow();
@@ -303,23 +299,18 @@ export class EventQueue {
     if (!(handle >= 0)) return false;
     const gen = Math.floor(handle * INV_GEN_SHIFT);
     const slot = handle - gen * GEN_SHIFT;
-    if (slot >= this.cap) return false;
+    // A fractional or stale handle does not match the slot's current handle.
+    if (slot >= this.cap || this.f[(slot << 3) + F_HANDLE] !== handle) return false;
     const m = this.m;
     const i = slot << 4;
-    if (m[i + M_GEN] !== gen) return false;
     const st = m[i + M_STATE]!;
     if (st !== FRONT && st !== FAR) return false;
-    m[i + M_GEN] = (gen + 1) & GEN_MASK;
     this.size--;
     const t = this.f[slot << 3]!;
     if (t === this.minTime) this.minValid = false;
-    if (st === FRONT) {
-      this.frontUnlink(slot);
-      this.release(slot);
-    } else {
-      this.farUnlink(slot, t);
-      this.release(slot);
-    }
+    if (st === FRONT) this.frontUnlink(slot);
+    else this.farUnlink(slot);
+    this.release(slot);
     return true;
   }
 
@@ -327,10 +318,8 @@ export class EventQueue {
     if (!(handle >= 0)) return false;
     const gen = Math.floor(handle * INV_GEN_SHIFT);
     const slot = handle - gen * GEN_SHIFT;
-    if (slot >= this.cap) return false;
-    const i = slot << 4;
-    if (this.m[i + M_GEN] !== gen) return false;
-    const s = this.m[i + M_STATE]!;
+    if (slot >= this.cap || this.f[(slot << 3) + F_HANDLE] !== handle) return false;
+    const s = this.m[(slot << 4) + M_STATE]!;
     return s === FRONT || s === FAR;
   }
 
@@ -368,14 +357,14 @@ export class EventQueue {
     // Read the event before releasing its slot: the handler may reuse it.
     const target = m[i + M_TARGET]!;
     const kind = m[i + M_KIND]!;
-    const ints = m[i + M_INTS]!;
-    const a0i = m[i + M_A0I]!;
-    const a1i = m[i + M_A1I]!;
     const a0 = f[j + F_A0]!;
     const a1 = f[j + F_A1]!;
+    const a0i = a0 | 0;
+    const a1i = a1 | 0;
     this.now = f[j + F_TIME]! as SimTime;
     m[i + M_STATE] = FREE;
-    m[i + M_GEN] = (m[i + M_GEN]! + 1) & GEN_MASK;
+    const h = f[j + F_HANDLE]! + GEN_SHIFT;
+    f[j + F_HANDLE] = h < HANDLE_WRAP ? h : h - HANDLE_WRAP;
     m[i + M_NEXT] = this.freeHead;
     this.freeHead = slot;
     this.size--;
@@ -383,7 +372,8 @@ export class EventQueue {
     this.minValid = false;
     this.dispatched++;
     if (--this.epochLeft === 0) this.adapt();
-    if (ints !== 0) this.handlers[target]!(kind, a0i, a1i);
+    // Integer arguments go as int32 (-0 | 0 === -0 holds, so a zero is checked for its sign: 1 / -0 is -Infinity).
+    if (a0i === a0 && a1i === a1 && (a0 !== 0 || 1 / a0 > 0) && (a1 !== 0 || 1 / a1 > 0)) this.handlers[target]!(kind, a0i, a1i);
     else this.handlers[target]!(kind, a0, a1);
     return true;
   }
@@ -391,7 +381,13 @@ export class EventQueue {
   /** Dispatches every event due at or before `time`, then sets `now` to it. */
   runUntil(time: number): void {
     // Small enough to inline into every device access (Core.sync); the loop is out of line.
-    if (this.size !== 0 && this.peekTime() <= time) this.runDue(time);
+    if (this.size !== 0 && this.peekTime() <= time) {
+      // Passed in a field (a double argument to a call that is not inlined is boxed), kept for a nested call.
+      const outer = this.dueBy;
+      this.dueBy = time;
+      this.runDue();
+      this.dueBy = outer;
+    }
     if (time > this.now) this.now = time as SimTime;
   }
 
@@ -400,12 +396,15 @@ export class EventQueue {
     if (time > this.now) this.now = time as SimTime;
   }
 
-  private runDue(time: number): void {
+  private runDue(): void {
     do this.step();
-    while (this.size !== 0 && this.peekTime() <= time);
+    while (this.size !== 0 && this.peekTime() <= this.dueBy);
   }
 
+  /** Frees a slot (its handle moves to the next generation). */
   private release(slot: number): void {
+    const h = this.f[(slot << 3) + F_HANDLE]! + GEN_SHIFT;
+    this.f[(slot << 3) + F_HANDLE] = h < HANDLE_WRAP ? h : h - HANDLE_WRAP;
     const i = slot << 4;
     this.m[i + M_STATE] = FREE;
     this.m[i + M_NEXT] = this.freeHead;
@@ -557,7 +556,9 @@ export class EventQueue {
 
   // ---- width adaptation ----
 
-  private countFarDelay(d: number): void {
+  /** Counts a far insert by the bit length of its delay (slot numbers, not times, cross calls: a double argument is boxed). */
+  private countFarDelay(slot: number): void {
+    const d = this.f[slot << 3]! - this.now;
     // Bit length of the whole-ps delay (0 for under 1 ps; 53 or more for huge delays).
     let bits: number;
     if (d < 1) bits = 0;
@@ -683,21 +684,45 @@ export class EventQueue {
       this.badTime(this.m[(slot << 4) + M_TARGET]!);
     }
     this.farInserts++;
-    this.countFarDelay(t - this.now);
-    this.farInsert(slot);
+    this.countFarDelay(slot);
+    // farInsert, written out: a timeout is filed on nearly every completion.
+    const m = this.m;
+    const i = slot << 4;
+    m[i + M_STATE] = FAR;
+    f64[0] = t;
+    const hx = (u32[HI]! | 0) ^ this.lastHi;
+    let b: number;
+    if (hx !== 0) b = 64 - Math.clz32(hx);
+    else {
+      const lx = (u32[LO]! | 0) ^ this.lastLo;
+      b = lx === 0 ? 0 : 32 - Math.clz32(lx);
+    }
+    m[i + M_NEXT] = -1;
+    m[i + M_FB] = b;
+    const tail = this.bucketTail[b]!;
+    m[i + M_PREV] = tail;
+    if (tail < 0) {
+      this.bucketHead[b] = slot;
+      if (b < 32) this.farOccLo |= 1 << b;
+      else this.farOccHi |= 1 << (b - 32);
+    } else m[(tail << 4) + M_NEXT] = slot;
+    this.bucketTail[b] = slot;
+    if (t < this.bucketMin[b]!) this.bucketMin[b] = t;
+    this.farCount++;
+    if (t < this.farMin) this.farMin = t;
   }
 
   private farInsert(slot: number): void {
     const t = this.f[slot << 3]!;
     this.m[(slot << 4) + M_STATE] = FAR;
-    this.farAppend(this.farBucket(t), slot);
+    this.farAppend(this.farBucket(slot), slot);
     this.farCount++;
     if (t < this.farMin) this.farMin = t;
   }
 
-  /** Far bucket of time t: the bit length of (t XOR last), compared as bit patterns. */
-  private farBucket(t: number): number {
-    f64[0] = t;
+  /** Far bucket of a slot's time t: the bit length of (t XOR last), compared as bit patterns. */
+  private farBucket(slot: number): number {
+    f64[0] = this.f[slot << 3]!;
     const hx = (u32[HI]! | 0) ^ this.lastHi;
     if (hx !== 0) return 64 - Math.clz32(hx);
     const lx = (u32[LO]! | 0) ^ this.lastLo;
@@ -728,7 +753,8 @@ export class EventQueue {
    * timeout re-armed on every completion leaves nothing behind, and its slot
    * is free for the next one.
    */
-  private farUnlink(slot: number, t: number): void {
+  private farUnlink(slot: number): void {
+    const t = this.f[slot << 3]!;
     const m = this.m;
     const i = slot << 4;
     const b = m[i + M_FB]!;

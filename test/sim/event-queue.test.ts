@@ -98,6 +98,26 @@ describe('EventQueue', () => {
     expect(seen).toEqual([1, 4, 2, 9]);
   });
 
+  it('numbers handles generation * 2^24 + slot and rejects stale, fractional and foreign ones', () => {
+    const q = new EventQueue(2);
+    const t = q.register('t', () => {});
+    const h0 = q.schedule(5 as never, t);
+    const h1 = q.schedule(6 as never, t);
+    expect([h0, h1]).toEqual([0, 1]);
+    q.step(); // frees slot 0: its next event is generation 1
+    const h2 = q.schedule(7 as never, t);
+    expect(h2).toBe(2 ** 24);
+    for (const bad of [h0, h2 + 0.5, h2 - 2 ** 24 + 0.25, h2 + 2 ** 45, -1, NaN, Infinity, 2 ** 24 + 5]) {
+      expect(q.isPending(bad)).toBe(false);
+      expect(q.cancel(bad)).toBe(false);
+    }
+    expect(q.pending).toBe(2);
+    // A third slot comes from growing (slots 2 and 3), generation 0.
+    expect(q.schedule(8 as never, t)).toBe(2);
+    expect(q.cancel(h1)).toBe(true);
+    expect(q.schedule(9 as never, t)).toBe(2 ** 24 + 1);
+  });
+
   it('grows past its initial capacity and keeps order (property)', () => {
     fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.boolean()), { maxLength: 300 }), (items) => {
       const q = new EventQueue(1);
