@@ -2,6 +2,7 @@
  * Bench child process: one job per process, so peak RSS is that job's alone.
  *   tsx bench/child.ts record <scenario.json> <trace>  -> records the scenario
  *   tsx bench/child.ts replay <trace> [scenario.json]  -> trace-as-hardware replay
+ *   tsx bench/child.ts decode <trace>                  -> every record of the trace decoded (typed-array chunks)
  *   tsx bench/child.ts make-diff <events> <dir>        -> two synthetic traces to diff
  *   tsx bench/child.ts diff <a> <b>                    -> diff them (nothing else in the process)
  *   tsx bench/child.ts reads <driver> <ops>            -> 4 KiB NVMe reads through one driver, recording on,
@@ -17,6 +18,7 @@
 import { runScenario } from '../src/machine/run.js';
 import { runReplayHardware } from '../src/machine/replay/run.js';
 import { deviceDecoders } from '../src/devices/decoders.js';
+import { openTrace } from '../src/trace/reader.js';
 import { benchDiffFiles, makeDiffBenchTraces } from './support/diff-workload.js';
 import { benchEngine, benchEngineSim, benchMmio, benchNvme } from './run.js';
 
@@ -30,6 +32,16 @@ function main(): void {
     const r = runReplayHardware({ trace: a, ...(b !== undefined ? { scenario: b } : {}), decoders: deviceDecoders(), out: () => {} });
     if (r.exitCode !== 0) throw new Error(`replay diverged: ${r.compare.divergences[0]?.kind ?? r.result.failures.join('; ')}`);
     events = r.hardware.matched + r.hardware.injected;
+  } else if (job === 'decode' && a !== undefined) {
+    const t = openTrace(a);
+    let last = -1;
+    for (const c of t.chunks()) {
+      events += c.block.n;
+      last = c.block.time[c.block.n - 1] ?? last;
+    }
+    if (t.damage.length > 0 || events !== t.footer?.totalRecords || last !== t.footer.endTime) {
+      throw new Error(`decode: ${a}: ${events} of ${t.footer?.totalRecords} records, ${t.damage[0]?.reason ?? 'no damage'}`);
+    }
   } else if (job === 'make-diff' && a !== undefined && b !== undefined) {
     makeDiffBenchTraces(Number(a), b);
     events = Number(a);
@@ -48,7 +60,7 @@ function main(): void {
     process.stdout.write(`${JSON.stringify({ events: n, seconds: n / perS, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
     return;
   } else {
-    throw new Error('usage: child.ts record <scenario> <trace> | replay <trace> | make-diff <events> <dir> | diff <a> <b> | reads nvme|nvme-c <ops> | engine|engine-sim|mmio <n>');
+    throw new Error('usage: child.ts record <scenario> <trace> | replay <trace> | decode <trace> | make-diff <events> <dir> | diff <a> <b> | reads nvme|nvme-c <ops> | engine|engine-sim|mmio <n>');
   }
   const seconds = (performance.now() - t0) / 1000;
   process.stdout.write(`${JSON.stringify({ events, seconds, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);

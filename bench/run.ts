@@ -292,14 +292,22 @@ function child(...args: string[]): ChildResult {
  * Replay throughput on a recorded trace of `ops` reads, and the peak RSS of
  * recording and replaying it (flat memory means RSS does not grow with ops).
  */
-export function benchReplay(dir: string, ops: number): { eventsPerS: number; peakRssMiB: number; events: number } {
+export function benchReplay(dir: string, ops: number): { eventsPerS: number; peakRssMiB: number; events: number; vsLive: number; trace: string } {
   const trace = join(dir, `reads-${ops}.simtrace`);
   const scenario = scenarioFile(dir, ops);
   const rec = child('record', scenario, trace);
   // The trace names its scenario relative to the scenario's own folder: pass it.
   const r = child('replay', trace, scenario);
-  // Throughput counts the trace's events replayed; `events` is the trace's size.
-  return { eventsPerS: rec.events / r.seconds, peakRssMiB: r.maxRssMiB, events: rec.events };
+  // Throughput counts the trace's events replayed; `events` is the trace's size. The live run
+  // is the recording child's (same events, same process set-up): events per second replayed
+  // over events per second recorded.
+  return { eventsPerS: rec.events / r.seconds, peakRssMiB: r.maxRssMiB, events: rec.events, vsLive: rec.seconds / r.seconds, trace };
+}
+
+/** Events per second reading every record of `trace` (typed-array chunks: lz4, CRCs and column decoding). */
+export function benchDecode(trace: string): number {
+  const r = child('decode', trace);
+  return r.events / r.seconds;
 }
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string }; children?: number[] }
@@ -458,10 +466,13 @@ function main(): void {
   try {
     const replay = benchReplay(dir, quick ? 20_000 : 100_000);
     results.replay_events_per_s = Math.round(replay.eventsPerS);
+    results.replay_vs_live_ratio = Number(replay.vsLive.toFixed(3));
     // ~10 million events: about 1.35 million 4 KiB reads (about 7.4 events per read).
     const big = benchReplay(dir, quick ? 100_000 : 1_350_000);
     results.replay_10m_events = big.events;
     results.replay_10m_peak_rss_mib = big.peakRssMiB;
+    // Reading every record of that ~10 M-event trace (median of 3 fresh processes).
+    results.trace_decode_events_per_s = Math.round(median([0, 1, 2].map(() => benchDecode(big.trace))));
     results.diff_1m_seconds = Number(benchDiffPair(dir, 1_000_000).seconds.toFixed(2));
     const bigDiff = benchDiffPair(dir, quick ? 1_000_000 : 10_000_000);
     results.diff_10m_events = bigDiff.events;

@@ -46,6 +46,11 @@ import { Rec } from '../sim/tracer.js';
  * and the DmaDelta kind (23): a small DMA payload as the 32-bit words that
  * changed against its stream's last payload in the chunk (delta.ts).
  * Same rule: written exactly when a trace holds one of them.
+ * Version 7 stores every chunk in columns (columns.ts): the same records and
+ * fields as version 6, split into a kind column, a time-delta column, one
+ * zigzag-delta varint column per (record kind, field), a byte section and the
+ * chunk's definitions. The recorder writes version 7; versions 1 to 6 (msgpack
+ * records) still read.
  */
 export const FORMAT_VERSION = 3;
 /** The version of a trace holding Eth records (version 3 + the Eth record kind). */
@@ -54,8 +59,10 @@ export const ETH_FORMAT_VERSION = 4;
 export const FRAME_FORMAT_VERSION = 5;
 /** The version of a trace holding DmaImage or DmaDelta records (version 5 + disk-image references and word deltas). */
 export const COMPACT_FORMAT_VERSION = 6;
+/** The version whose chunks are columns (columns.ts); every record kind. */
+export const COLUMN_FORMAT_VERSION = 7;
 /** Versions this build reads. */
-export const SUPPORTED_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6];
+export const SUPPORTED_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, 7];
 /** First version whose header, chunk and footer CRCs cover every byte (see above). */
 export const FULL_CRC_VERSION = 3;
 

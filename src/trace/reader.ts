@@ -19,11 +19,12 @@ import { uncompressSync } from 'lz4-napi';
 import { Rec, type TraceEvent } from '../sim/tracer.js';
 import { ImageStore } from './images.js';
 import { DELTA_MAX, DELTA_MIN, DeltaBases, deltaKey, popcount } from './delta.js';
+import { ColumnBlock, decodeColumns, hasSchema, type ChunkDef } from './columns.js';
 import {
   CHUNK_HEADER_SIZE, FOOTER_MAGIC, FORMAT_VERSION, INDEX_MAGIC, KIND_OF_REC, LOG_LEVELS, MAGIC,
   MAX_CHUNK_RAW, MAX_HEADER_BYTES, PREAMBLE_SIZE, PROC_EVENTS, SUPPORTED_VERSIONS, TraceFormatError, bytesEqual,
   crc32, lz4Bound, readF64, readU32, writeF64, writeU32, footerSize, CHUNK_CRC_FROM, FOOTER_CRC_AT, FULL_CRC_VERSION,
-  PREAMBLE_CRC_FROM, PREAMBLE_CRC_TO, firstVersionOf,
+  PREAMBLE_CRC_FROM, PREAMBLE_CRC_TO, firstVersionOf, COLUMN_FORMAT_VERSION,
   type DamageReport, type IndexEntry, type TraceFooter, type TraceHeader,
 } from './format.js';
 
@@ -62,6 +63,21 @@ export interface TraceReader {
    */
   readonly damage: DamageReport[];
   events(filter?: EventFilter): Generator<SeqEvent, void, undefined>;
+  /**
+   * Every intact chunk as typed arrays (no object per event), the fast way
+   * through a whole trace; damage is reported as by `events()`. The block is
+   * reused for the next chunk: read it before asking for the next one.
+   */
+  chunks(): Generator<TraceChunk, void, undefined>;
+}
+
+/** One chunk's events in columns (columns.ts ColumnBlock), with its definitions applied. */
+export interface TraceChunk {
+  /** Sequence number of the block's first event. */
+  firstSeq: number;
+  block: ColumnBlock;
+  /** A string field's value (an interned id or an inline string of the block). */
+  str(v: number): string;
 }
 
 export interface TraceSummary {
@@ -307,7 +323,8 @@ interface Chunk {
   firstSeq: number;
   firstTime: number;
   count: number;
-  values: unknown[][];
+  /** The chunk's events in columns (a block the chunk reader reuses for its next chunk). */
+  block: ColumnBlock;
 }
 
 interface ChunkHead {
@@ -350,6 +367,10 @@ const KEEP_BODY_MAX = 16 * 1024 * 1024;
 
 class ChunkReader {
   private body = new Uint8Array(256 * 1024);
+  /** The decoded columns of the last chunk loaded (reused). */
+  private readonly block = new ColumnBlock();
+  /** Inline bytes of a msgpack chunk being converted to columns (reused). */
+  private legacyBytes = new Uint8Array(4096);
   private readonly hdr = new Uint8Array(CHUNK_HEADER_SIZE);
   /** The chunk header fields under the CRC (format 3), rebuilt from a parsed header. */
   private readonly crcHead = new Uint8Array(CHUNK_HEADER_SIZE - CHUNK_CRC_FROM);
@@ -390,30 +411,114 @@ class ChunkReader {
       return `lz4 decompression failed (${(e as Error).message})`;
     }
     if (raw.length !== h.rawLen) return `decompressed to ${raw.length} bytes, header says ${h.rawLen}`;
+    const want = expect ?? h;
+    const block = this.block;
+    if (this.version >= COLUMN_FORMAT_VERSION) {
+      // A plain Uint8Array view: Buffer's slice() would not copy what the block hands out.
+      const bad = decodeColumns(new Uint8Array(raw.buffer, raw.byteOffset, raw.length), want.count, this.validKind, block);
+      if (bad !== undefined) return bad;
+    } else {
+      const bad = this.fromRecords(raw, want.count);
+      if (bad !== undefined) return bad;
+    }
+    if (block.n > 0 && block.time[0] !== want.firstTime) return `first record time ${block.time[0]} disagrees with the chunk header (${want.firstTime})`;
+    return { offset: pos, length: CHUNK_HEADER_SIZE + n, firstSeq: want.firstSeq, firstTime: want.firstTime, count: block.n, block };
+  }
+
+  /** A msgpack-records chunk (formats 1 to 6) into the column block. */
+  private fromRecords(raw: Uint8Array, count: number): string | undefined {
     let values: unknown[];
     try {
       values = unpackr.unpackMultiple(new Uint8Array(raw.buffer, raw.byteOffset, raw.length)) as unknown[];
     } catch (e) {
       return `records do not decode (${(e as Error).message})`;
     }
-    const want = expect ?? h;
     let events = 0;
-    let firstDt: unknown;
     for (const v of values) {
       if (!Array.isArray(v) || typeof v[0] !== 'number' || this.validKind[v[0]] !== true) return 'malformed record';
-      if (v[0] !== Rec.Str && v[0] !== Rec.Blob) {
-        if (events === 0) firstDt = v[1];
-        events++;
-      }
+      if (v[0] !== Rec.Str && v[0] !== Rec.Blob) events++;
     }
-    if (events !== want.count) return `holds ${events} records, expected ${want.count}`;
-    if (events > 0 && firstDt !== want.firstTime) return `first record time ${String(firstDt)} disagrees with the chunk header (${want.firstTime})`;
-    return {
-      offset: pos, length: CHUNK_HEADER_SIZE + n, firstSeq: want.firstSeq, firstTime: want.firstTime, count: events,
-      values: values as unknown[][],
-    };
+    if (events !== count) return `holds ${events} records, expected ${count}`;
+    const b = this.block;
+    b.reset(count);
+    let bytesAt = 0;
+    let t = 0;
+    let i = 0;
+    for (const v of values as unknown[][]) {
+      const k = v[0] as number;
+      if (k === Rec.Str || k === Rec.Blob) {
+        const blob = k === Rec.Blob;
+        const data = blob && v[2] instanceof Uint8Array ? v[2] : new Uint8Array(0);
+        b.defs.push({ at: i, blob, id: v[1] as number, text: blob ? '' : String(v[2]), data, epochStart: typeof v[3] === 'number' ? v[3] : 0 });
+        continue;
+      }
+      if (typeof v[1] !== 'number' || !hasSchema(k)) return 'malformed record';
+      t += v[1];
+      b.kind[i] = k;
+      b.time[i] = t;
+      b.aux[i] = 0;
+      const codes = LEGACY_CODES[k]!;
+      for (let j = 0; j < codes.length; j++) {
+        const x = v[j + 2];
+        let out: number;
+        switch (codes[j]) {
+          case 'N':
+            if (typeof x !== 'number') return 'malformed record';
+            out = x;
+            break;
+          case 'S':
+            if (typeof x === 'number') out = x;
+            else if (typeof x === 'string') { out = -(1 + b.strs.length); b.strs.push(x); }
+            else return 'malformed record';
+            break;
+          case 'T':
+            out = b.strs.length;
+            b.strs.push(String(x));
+            break;
+          default: // P, W: a blob id or inline bytes
+            if (typeof x === 'number' && codes[j] === 'P') { out = x; break; }
+            if (!(x instanceof Uint8Array)) return 'malformed record';
+            if (bytesAt + x.length > this.legacyBytes.length) {
+              const nb = new Uint8Array(Math.max(2 * this.legacyBytes.length, bytesAt + x.length));
+              nb.set(this.legacyBytes.subarray(0, bytesAt));
+              this.legacyBytes = nb;
+            }
+            this.legacyBytes.set(x, bytesAt);
+            out = -(1 + bytesAt);
+            b.aux[i] = x.length;
+            bytesAt += x.length;
+        }
+        b.f[j]![i] = out;
+      }
+      i++;
+    }
+    b.bytes = this.legacyBytes.subarray(0, bytesAt);
+    b.n = i;
+    return undefined;
   }
 }
+
+/** Field types of the msgpack records of formats 1 to 6, after the time delta (as columns.ts's schema). */
+const LEGACY_CODES: readonly (string | undefined)[] = (() => {
+  const c: (string | undefined)[] = [];
+  c[Rec.MmioRead] = c[Rec.MmioWrite] = 'NNNNNN';
+  c[Rec.PioRead] = c[Rec.PioWrite] = c[Rec.CfgRead] = c[Rec.CfgWrite] = 'NNNNN';
+  c[Rec.DmaRead] = c[Rec.DmaWrite] = 'NNSP';
+  c[Rec.Intx] = 'NNN';
+  c[Rec.Msi] = 'NNNNN';
+  c[Rec.SchemeReq] = 'NSSNNN';
+  c[Rec.SchemeReply] = 'NSNN';
+  c[Rec.Milestone] = 'NSNN';
+  c[Rec.Log] = 'NNT';
+  c[Rec.GuestErr] = 'NST';
+  c[Rec.Proc] = 'NNST';
+  c[Rec.Air] = 'NNNNNP';
+  c[Rec.Eth] = 'NNNP';
+  c[Rec.Frame] = 'NNNNNNP';
+  c[Rec.DmaImage] = 'NNSSNN';
+  c[Rec.DmaDelta] = 'NNSNNW';
+  return c;
+})();
 
 /**
  * Scans forward from `from` for the next chunk that validates, or the index
@@ -568,17 +673,32 @@ class Defs {
 
   /** Per-stream last small payload of the current chunk, as the recorder keeps them (delta.ts). */
   private readonly bases = new DeltaBases();
+  /** Next definition of the current chunk to apply. */
+  private nextDef = 0;
 
   /** A new chunk: no stream has a base. */
   chunkStart(): void {
     this.bases.reset();
+    this.nextDef = 0;
   }
 
-  /** The payload of a DmaDelta record: its stream's base with the masked words replaced. */
-  delta(dev: number, tagField: unknown, write: boolean, mask: number, words: unknown, chunk: Chunk, seq: number): Uint8Array {
-    const key = typeof tagField === 'number' ? deltaKey(dev, tagField, write, DELTA_MIN) : -1;
-    const len = key < 0 ? -1 : this.bases.baseLength(key);
-    if (len < 0 || !(words instanceof Uint8Array) || popcount(mask) * 4 !== words.length || (len < DELTA_MAX && (mask >>> (len >>> 2)) !== 0)) {
+  /** Applies the chunk's definitions that come before event `i`. */
+  definitionsBefore(b: ColumnBlock, i: number): void {
+    const defs = b.defs;
+    while (this.nextDef < defs.length && defs[this.nextDef]!.at <= i) this.define(defs[this.nextDef++]!);
+  }
+
+  /** The payload of a DmaDelta event: its stream's base with the masked words replaced. */
+  delta(b: ColumnBlock, i: number, chunk: Chunk, seq: number): Uint8Array {
+    const f = b.f;
+    const dev = f[0]![i]!;
+    const tag = f[2]![i]!;
+    const write = (f[3]![i]! & 1) !== 0;
+    const mask = f[4]![i]!;
+    const len = b.aux[i]!;
+    const key = deltaKey(dev, tag, write, DELTA_MIN);
+    const baseLen = key < 0 ? -1 : this.bases.baseLength(key);
+    if (baseLen < 0 || popcount(mask) * 4 !== len || (baseLen < DELTA_MAX && (mask >>> (baseLen >>> 2)) !== 0)) {
       const what = `the payload its word delta applies to (device ${dev})`;
       this.miss = this.miss === undefined ? what : `${this.miss}, ${what}`;
       if (!this.reported.has(`delta ${chunk.offset}`)) {
@@ -587,8 +707,10 @@ class Defs {
       }
       return new Uint8Array(0);
     }
-    const out = this.bases.store.slice(this.bases.at, this.bases.at + len);
-    for (let w = 0, j = 0; w < len >>> 2; w++) {
+    const out = this.bases.store.slice(this.bases.at, this.bases.at + baseLen);
+    const words = b.bytes;
+    let j = -(f[5]![i]! + 1);
+    for (let w = 0; w < baseLen >>> 2; w++) {
       if ((mask & (1 << w)) === 0) continue;
       out[4 * w] = words[j]!; out[4 * w + 1] = words[j + 1]!; out[4 * w + 2] = words[j + 2]!; out[4 * w + 3] = words[j + 3]!;
       j += 4;
@@ -597,42 +719,52 @@ class Defs {
   }
 
   /** After a DMA event's payload is known (or lost): its stream's base, by the recorder's rule. */
-  noteDma(dev: number, tagField: unknown, write: boolean, data: Uint8Array, lost: boolean): void {
-    if (typeof tagField !== 'number') return;
-    const any = deltaKey(dev, tagField, write, DELTA_MIN);
+  noteDma(dev: number, tag: number, write: boolean, data: Uint8Array, lost: boolean): void {
+    const any = deltaKey(dev, tag, write, DELTA_MIN);
     if (any < 0) return;
     if (lost) { this.bases.forget(any); return; }
-    const key = deltaKey(dev, tagField, write, data.length);
+    const key = deltaKey(dev, tag, write, data.length);
     if (key >= 0) this.bases.set(key, data, 0, data.length);
   }
 
-  /** A DMA record that a filter keeps from becoming an event: its stream's base is kept all the same. */
-  skipDma(r: unknown[], chunk: Chunk, seq: number): void {
-    const x = r as number[];
-    const k = x[0]!;
+  /** A DMA event that a filter keeps from becoming an event: its stream's base is kept all the same. */
+  skipDma(b: ColumnBlock, i: number, chunk: Chunk, seq: number): void {
+    const k = b.kind[i]!;
+    const f = b.f;
+    const dev = f[0]![i]!;
+    const tag = f[2]![i]!;
     const saved = this.miss;
     this.miss = undefined;
     let data: Uint8Array;
     let write = true;
     if (k === Rec.DmaRead || k === Rec.DmaWrite) {
       write = k === Rec.DmaWrite;
-      const v = r[5];
-      data = v instanceof Uint8Array ? v : this.blobs.get(v as number) ?? new Uint8Array(0);
-      if (!(v instanceof Uint8Array) && !this.blobs.has(v as number)) this.miss = 'blob';
+      if (deltaKey(dev, tag, write, DELTA_MIN) < 0) { this.miss = saved; return; }
+      data = this.payload(b, i, f[3]![i]!);
+      if (data.length === 0 && f[3]![i]! >= 0 && !this.blobs.has(f[3]![i]!)) this.miss = 'blob';
     } else if (k === Rec.DmaImage) {
-      if (typeof r[4] !== 'number' || deltaKey(x[2]!, r[4], true, x[7]!) < 0) { this.miss = saved; return; }
-      data = this.image(r[5], x[6]!, x[7]!, chunk, seq);
+      if (deltaKey(dev, tag, true, f[5]![i]!) < 0) { this.miss = saved; return; }
+      data = this.image(b, i, chunk, seq);
     } else {
-      write = (x[5]! & 1) !== 0;
-      data = this.delta(x[2]!, r[4], write, x[6]!, r[7], chunk, seq);
+      write = (f[3]![i]! & 1) !== 0;
+      data = this.delta(b, i, chunk, seq);
     }
-    this.noteDma(x[2]!, r[4], write, data, this.miss !== undefined);
+    this.noteDma(dev, tag, write, data, this.miss !== undefined);
     this.miss = saved;
   }
 
-  /** Bytes [offset, offset+length) of disk image `name` (a DmaImage record), or empty with damage when unavailable. */
-  image(v: unknown, offset: number, length: number, chunk: Chunk, seq: number): Uint8Array {
-    const name = this.str(v, chunk, seq);
+  /** A payload field without damage reporting: the blob's bytes, a copy of the inline bytes, or empty. */
+  private payload(b: ColumnBlock, i: number, v: number): Uint8Array {
+    if (v < 0) return b.bytes.slice(-(v + 1), -(v + 1) + b.aux[i]!);
+    return this.blobs.get(v) ?? new Uint8Array(0);
+  }
+
+  /** The bytes a DmaImage event references, or empty with damage when unavailable. */
+  image(b: ColumnBlock, i: number, chunk: Chunk, seq: number): Uint8Array {
+    const f = b.f;
+    const name = this.str(b, f[3]![i]!, chunk, seq);
+    const offset = f[4]![i]!;
+    const length = f[5]![i]!;
     const r = this.images === undefined ? { ok: false as const, reason: `disk image ${name}: an in-memory trace has no folder to find it in` } : this.images.image(name);
     if (r.ok && offset + length <= r.bytes.length) return r.bytes.subarray(offset, offset + length);
     const why = r.ok ? `disk image ${name} has ${r.bytes.length} bytes, the record reads ${offset}+${length}` : r.reason;
@@ -644,37 +776,35 @@ class Defs {
     return new Uint8Array(0);
   }
 
-  define(r: unknown[]): void {
-    if (r[0] === Rec.Str) {
-      this.strs.set(r[1] as number, String(r[2]));
+  define(d: ChunkDef): void {
+    if (!d.blob) {
+      this.strs.set(d.id, d.text);
       return;
     }
-    const id = r[1] as number;
-    const b = r[2];
-    const epoch = typeof r[3] === 'number' ? r[3] : 0;
-    if (epoch > this.blobEpoch) {
-      for (const k of this.blobs.keys()) if (k < epoch) this.blobs.delete(k);
-      this.blobEpoch = epoch;
+    if (d.epochStart > this.blobEpoch) {
+      for (const k of this.blobs.keys()) if (k < d.epochStart) this.blobs.delete(k);
+      this.blobEpoch = d.epochStart;
     }
-    const bytes = b instanceof Uint8Array ? b : new Uint8Array(0);
-    this.blobs.set(id, bytes);
+    this.blobs.set(d.id, d.data);
     this.blobCount++;
-    this.blobBytes += bytes.length;
+    this.blobBytes += d.data.length;
   }
 
-  str(v: unknown, chunk: Chunk, seq: number): string {
-    if (typeof v === 'string') return v;
-    const s = this.strs.get(v as number);
+  /** A string field: interned id, or an inline string of the block. */
+  str(b: ColumnBlock, v: number, chunk: Chunk, seq: number): string {
+    if (v < 0) return b.strs[-(v + 1)] ?? '';
+    const s = this.strs.get(v);
     if (s !== undefined) return s;
-    this.missing(`string ${String(v)}`, chunk, seq);
-    return `<missing string ${String(v)}>`;
+    this.missing(`string ${v}`, chunk, seq);
+    return `<missing string ${v}>`;
   }
 
-  blob(v: unknown, chunk: Chunk, seq: number): Uint8Array {
-    if (v instanceof Uint8Array) return v; // inline payload (already a copy)
-    const b = this.blobs.get(v as number);
-    if (b !== undefined) return b;
-    this.missing(`blob ${String(v)}`, chunk, seq);
+  /** A payload field of event i: a copy of its inline bytes, or its blob. */
+  blob(b: ColumnBlock, i: number, v: number, chunk: Chunk, seq: number): Uint8Array {
+    if (v < 0) return b.bytes.slice(-(v + 1), -(v + 1) + b.aux[i]!);
+    const d = this.blobs.get(v);
+    if (d !== undefined) return d;
+    this.missing(`blob ${v}`, chunk, seq);
     return new Uint8Array(0);
   }
 
@@ -689,100 +819,105 @@ class Defs {
   }
 }
 
-/** Position of the device field per record kind (-1: the record has a pid instead). */
+/** Column block field holding the device per record kind (-1: the record has a pid instead). */
 const DEV_FIELD: readonly number[] = (() => {
   const d: number[] = [];
   for (let k = 0; k <= Rec.DmaDelta; k++) d[k] = -1;
-  d[Rec.MmioRead] = d[Rec.MmioWrite] = d[Rec.PioRead] = d[Rec.PioWrite] = d[Rec.CfgRead] = d[Rec.CfgWrite] = 3;
-  d[Rec.DmaRead] = d[Rec.DmaWrite] = d[Rec.Intx] = d[Rec.Msi] = d[Rec.Milestone] = d[Rec.GuestErr] = d[Rec.Air] = d[Rec.Eth] = d[Rec.Frame] = d[Rec.DmaImage] = d[Rec.DmaDelta] = 2;
+  d[Rec.MmioRead] = d[Rec.MmioWrite] = d[Rec.PioRead] = d[Rec.PioWrite] = d[Rec.CfgRead] = d[Rec.CfgWrite] = 1;
+  d[Rec.DmaRead] = d[Rec.DmaWrite] = d[Rec.Intx] = d[Rec.Msi] = d[Rec.Milestone] = d[Rec.GuestErr] = d[Rec.Air] = d[Rec.Eth] = d[Rec.Frame] = d[Rec.DmaImage] = d[Rec.DmaDelta] = 0;
   return d;
 })();
 
-function buildEvent(r: unknown[], seq: number, time: number, chunk: Chunk, defs: Defs): SeqEvent {
-  const k = r[0] as number;
-  const x = r as number[]; // numeric fields; string/bytes fields are resolved through `defs`
+function isDma(k: number): boolean {
+  return k === Rec.DmaRead || k === Rec.DmaWrite || k === Rec.DmaImage || k === Rec.DmaDelta;
+}
+
+function buildEvent(b: ColumnBlock, i: number, seq: number, chunk: Chunk, defs: Defs): SeqEvent {
+  const k = b.kind[i]!;
+  const time = b.time[i]!;
+  const f = b.f;
+  const f0 = f[0]![i]!, f1 = f[1]![i]!, f2 = f[2]![i]!;
   defs.miss = undefined;
   let ev: SeqEvent;
   switch (k) {
     case Rec.MmioRead:
     case Rec.MmioWrite:
-      ev = { seq, kind: 'mmio', write: k === Rec.MmioWrite, time, core: x[2]!, dev: x[3]!, bar: x[4]!, offset: x[5]!, size: x[6]!, value: x[7]! };
+      ev = { seq, kind: 'mmio', write: k === Rec.MmioWrite, time, core: f0, dev: f1, bar: f2, offset: f[3]![i]!, size: f[4]![i]!, value: f[5]![i]! };
       break;
     case Rec.PioRead:
     case Rec.PioWrite:
-      ev = { seq, kind: 'pio', write: k === Rec.PioWrite, time, core: x[2]!, dev: x[3]!, port: x[4]!, size: x[5]!, value: x[6]! };
+      ev = { seq, kind: 'pio', write: k === Rec.PioWrite, time, core: f0, dev: f1, port: f2, size: f[3]![i]!, value: f[4]![i]! };
       break;
     case Rec.CfgRead:
     case Rec.CfgWrite:
-      ev = { seq, kind: 'cfg', write: k === Rec.CfgWrite, time, core: x[2]!, dev: x[3]!, offset: x[4]!, size: x[5]!, value: x[6]! };
+      ev = { seq, kind: 'cfg', write: k === Rec.CfgWrite, time, core: f0, dev: f1, offset: f2, size: f[3]![i]!, value: f[4]![i]! };
       break;
     case Rec.DmaRead:
     case Rec.DmaWrite: {
-      const tag = defs.str(r[4], chunk, seq);
-      const data = defs.blob(r[5], chunk, seq);
-      ev = { seq, kind: 'dma', write: k === Rec.DmaWrite, time, dev: x[2]!, addr: x[3]!, data, tag };
+      const tag = defs.str(b, f2, chunk, seq);
+      const data = defs.blob(b, i, f[3]![i]!, chunk, seq);
+      ev = { seq, kind: 'dma', write: k === Rec.DmaWrite, time, dev: f0, addr: f1, data, tag };
       break;
     }
     case Rec.DmaImage: {
-      const tag = defs.str(r[4], chunk, seq);
-      const data = defs.image(r[5], x[6]!, x[7]!, chunk, seq);
-      ev = { seq, kind: 'dma', write: true, time, dev: x[2]!, addr: x[3]!, data, tag };
+      const tag = defs.str(b, f2, chunk, seq);
+      const data = defs.image(b, i, chunk, seq);
+      ev = { seq, kind: 'dma', write: true, time, dev: f0, addr: f1, data, tag };
       break;
     }
     case Rec.DmaDelta: {
-      const tag = defs.str(r[4], chunk, seq);
-      const write = (x[5]! & 1) !== 0;
-      const data = defs.delta(x[2]!, r[4], write, x[6]!, r[7], chunk, seq);
-      ev = { seq, kind: 'dma', write, time, dev: x[2]!, addr: x[3]!, data, tag };
+      const tag = defs.str(b, f2, chunk, seq);
+      const data = defs.delta(b, i, chunk, seq);
+      ev = { seq, kind: 'dma', write: (f[3]![i]! & 1) !== 0, time, dev: f0, addr: f1, data, tag };
       break;
     }
     case Rec.Intx:
-      ev = { seq, kind: 'intx', time, dev: x[2]!, gsi: x[3]!, level: x[4]! };
+      ev = { seq, kind: 'intx', time, dev: f0, gsi: f1, level: f2 };
       break;
     case Rec.Msi:
-      ev = { seq, kind: 'msi', time, dev: x[2]!, addr: x[3]!, data: x[4]!, core: x[5]!, vector: x[6]! };
+      ev = { seq, kind: 'msi', time, dev: f0, addr: f1, data: f2, core: f[3]![i]!, vector: f[4]![i]! };
       break;
     case Rec.SchemeReq: {
-      const scheme = defs.str(r[3], chunk, seq);
-      const op = defs.str(r[4], chunk, seq);
-      ev = { seq, kind: 'schemeReq', time, pid: x[2]!, scheme, op, reqId: x[5]!, a: x[6]!, b: x[7]! };
+      const scheme = defs.str(b, f1, chunk, seq);
+      const op = defs.str(b, f2, chunk, seq);
+      ev = { seq, kind: 'schemeReq', time, pid: f0, scheme, op, reqId: f[3]![i]!, a: f[4]![i]!, b: f[5]![i]! };
       break;
     }
     case Rec.SchemeReply:
-      ev = { seq, kind: 'schemeReply', time, pid: x[2]!, scheme: defs.str(r[3], chunk, seq), reqId: x[4]!, result: x[5]! };
+      ev = { seq, kind: 'schemeReply', time, pid: f0, scheme: defs.str(b, f1, chunk, seq), reqId: f2, result: f[3]![i]! };
       break;
     case Rec.Milestone:
-      ev = { seq, kind: 'milestone', time, dev: x[2]!, name: defs.str(r[3], chunk, seq), a: x[4]!, b: x[5]! };
+      ev = { seq, kind: 'milestone', time, dev: f0, name: defs.str(b, f1, chunk, seq), a: f2, b: f[3]![i]! };
       break;
     case Rec.Log:
-      ev = { seq, kind: 'log', time, pid: x[2]!, level: LOG_LEVELS[x[3]!] ?? 'info', text: String(r[4]) };
+      ev = { seq, kind: 'log', time, pid: f0, level: LOG_LEVELS[f1] ?? 'info', text: b.strs[f2] ?? '' };
       break;
     case Rec.GuestErr:
-      ev = { seq, kind: 'guestErr', time, dev: x[2]!, code: defs.str(r[3], chunk, seq), message: String(r[4]) };
+      ev = { seq, kind: 'guestErr', time, dev: f0, code: defs.str(b, f1, chunk, seq), message: b.strs[f2] ?? '' };
       break;
     case Rec.Air:
       ev = {
-        seq, kind: 'air', time, dev: x[2]!, tx: (x[3]! & 1) === 1, channel: x[4]!, signal: x[5]!, rate: x[6]!,
-        data: defs.blob(r[7], chunk, seq),
+        seq, kind: 'air', time, dev: f0, tx: (f1 & 1) === 1, channel: f2, signal: f[3]![i]!, rate: f[4]![i]!,
+        data: defs.blob(b, i, f[5]![i]!, chunk, seq),
       };
       break;
     case Rec.Eth:
-      ev = { seq, kind: 'eth', time, dev: x[2]!, tx: (x[3]! & 1) === 1, port: x[4]!, data: defs.blob(r[5], chunk, seq) };
+      ev = { seq, kind: 'eth', time, dev: f0, tx: (f1 & 1) === 1, port: f2, data: defs.blob(b, i, f[3]![i]!, chunk, seq) };
       break;
     case Rec.Frame:
       ev = {
-        seq, kind: 'frame', time, dev: x[2]!, pipe: x[3]!, counter: x[4]!, width: x[5]!, height: x[6]!, format: x[7]!,
-        data: defs.blob(r[8], chunk, seq),
+        seq, kind: 'frame', time, dev: f0, pipe: f1, counter: f2, width: f[3]![i]!, height: f[4]![i]!, format: f[5]![i]!,
+        data: defs.blob(b, i, f[6]![i]!, chunk, seq),
       };
       break;
     default: // Rec.Proc (kinds were validated when the chunk was loaded)
-      ev = { seq, kind: 'proc', time, pid: x[2]!, event: PROC_EVENTS[x[3]!] ?? 'spawn', name: defs.str(r[4], chunk, seq), detail: String(r[5]) };
+      ev = { seq, kind: 'proc', time, pid: f0, event: PROC_EVENTS[f1] ?? 'spawn', name: defs.str(b, f2, chunk, seq), detail: b.strs[f[3]![i]!] ?? '' };
       break;
   }
   if (defs.miss !== undefined) ev.missing = defs.miss;
-  if (k === Rec.DmaRead || k === Rec.DmaWrite || k === Rec.DmaImage || k === Rec.DmaDelta) {
+  if (isDma(k)) {
     const d = ev as SeqEvent & { kind: 'dma' };
-    defs.noteDma(d.dev, r[4], d.write, d.data, defs.miss !== undefined);
+    defs.noteDma(d.dev, f2, d.write, d.data, defs.miss !== undefined);
   }
   return ev;
 }
@@ -810,30 +945,50 @@ function* eventsOf(source: TraceSource, o: Opened, damage: DamageReport[], filte
       // Time is monotonic (Tracer contract) and seq increases: nothing later can match.
       if (c.count > 0 && (c.firstSeq > toSeq || c.firstTime > toTime)) return;
       defs.chunkStart();
-      let seq = c.firstSeq;
-      let time = 0;
-      for (const r of c.values) {
-        const k = r[0] as number;
-        if (k === Rec.Str || k === Rec.Blob) {
-          defs.define(r);
-          continue;
-        }
-        time += r[1] as number;
-        const s = seq++;
-        const dmaKind = k === Rec.DmaRead || k === Rec.DmaWrite || k === Rec.DmaImage || k === Rec.DmaDelta;
+      const b = c.block;
+      const n = b.n;
+      for (let i = 0; i < n; i++) {
+        defs.definitionsBefore(b, i);
+        const k = b.kind[i]!;
+        const time = b.time[i]!;
+        const s = c.firstSeq + i;
         if (!mask[k] || s < fromSeq || s > toSeq || time < fromTime || time > toTime) {
-          if (dmaKind) defs.skipDma(r, c, s);
+          if (isDma(k)) defs.skipDma(b, i, c, s);
           continue;
         }
         if (devs) {
           const f = DEV_FIELD[k]!;
-          if (f < 0 || !devs.has(r[f] as number)) {
-            if (dmaKind) defs.skipDma(r, c, s);
+          if (f < 0 || !devs.has(b.f[f]![i]!)) {
+            if (isDma(k)) defs.skipDma(b, i, c, s);
             continue;
           }
         }
-        yield buildEvent(r, s, time, c, defs);
+        yield buildEvent(b, i, s, c, defs);
       }
+      defs.definitionsBefore(b, n);
+    }
+  } finally {
+    src.close();
+  }
+}
+
+function* chunksOf(source: TraceSource, o: Opened, damage: DamageReport[]): Generator<TraceChunk, void, undefined> {
+  const src = openSource(source);
+  try {
+    const defs = new Defs(damage);
+    let cur: Chunk | undefined;
+    const view: TraceChunk = {
+      firstSeq: 0,
+      block: new ColumnBlock(),
+      str: (v) => defs.str(view.block, v, cur!, view.firstSeq),
+    };
+    for (const c of chunks(src, o, damage)) {
+      cur = c;
+      defs.chunkStart();
+      defs.definitionsBefore(c.block, c.block.n);
+      view.firstSeq = c.firstSeq;
+      view.block = c.block;
+      yield view;
     }
   } finally {
     src.close();
@@ -871,6 +1026,11 @@ export function openTrace(source: TraceSource, opts: OpenOptions = {}): TraceRea
       reader.damage.push(...o.openDamage);
       return eventsOf(source, o, reader.damage, filter, images);
     },
+    chunks() {
+      reader.damage.length = 0;
+      reader.damage.push(...o.openDamage);
+      return chunksOf(source, o, reader.damage);
+    },
   };
   return reader;
 }
@@ -903,28 +1063,26 @@ export function traceSummary(source: TraceSource): TraceSummary {
     let lastSeq = -1;
     for (const c of chunks(src, o, damage)) {
       nchunks++;
-      let seq = c.firstSeq;
-      let time = 0;
-      for (const r of c.values) {
-        const k = r[0] as number;
-        if (k === Rec.Str || k === Rec.Blob) {
-          defs.define(r);
-          continue;
-        }
-        time += r[1] as number;
-        if (records === 0) { firstTime = time; firstSeq = seq; }
+      defs.chunkStart();
+      const b = c.block;
+      for (let i = 0; i < b.n; i++) {
+        defs.definitionsBefore(b, i);
+        const k = b.kind[i]!;
+        const time = b.time[i]!;
+        if (records === 0) { firstTime = time; firstSeq = c.firstSeq + i; }
         lastTime = time;
-        lastSeq = seq++;
+        lastSeq = c.firstSeq + i;
         records++;
         byKindRec[k] = (byKindRec[k] ?? 0) + 1;
         const f = DEV_FIELD[k]!;
         if (f >= 0) {
-          const d = r[f] as number;
+          const d = b.f[f]![i]!;
           let arr = byDevRec.get(d);
           if (!arr) byDevRec.set(d, (arr = []));
           arr[k] = (arr[k] ?? 0) + 1;
         }
       }
+      defs.definitionsBefore(b, b.n);
     }
     const byKind: Record<string, number> = {};
     byKindRec.forEach((n, k) => {

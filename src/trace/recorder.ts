@@ -28,9 +28,10 @@ import * as fs from 'node:fs';
 import { Packr, REUSE_BUFFER_MODE, RESET_BUFFER_MODE } from 'msgpackr';
 import { compressSync } from 'lz4-napi';
 import { BlobTable } from './blobs.js';
+import { ColumnEncoder, fieldColumn } from './columns.js';
 import { Rec, type LogLevel, type ProcEvent, type Tracer } from '../sim/tracer.js';
 import {
-  CHUNK_HEADER_SIZE, DEFAULT_BLOB_WINDOW_BYTES, DMA_INLINE_MAX, DEFAULT_CHUNK_BYTES, ETH_FORMAT_VERSION, FOOTER_MAGIC, FOOTER_SIZE, FORMAT_VERSION, FRAME_FORMAT_VERSION, COMPACT_FORMAT_VERSION,
+  CHUNK_HEADER_SIZE, DEFAULT_BLOB_WINDOW_BYTES, DMA_INLINE_MAX, DEFAULT_CHUNK_BYTES, ETH_FORMAT_VERSION, FOOTER_MAGIC, FOOTER_SIZE, FORMAT_VERSION, FRAME_FORMAT_VERSION, COMPACT_FORMAT_VERSION, COLUMN_FORMAT_VERSION,
   INDEX_MAGIC, MAGIC, MAX_INTERNED_STRINGS, PREAMBLE_SIZE, crc32, CHUNK_CRC_FROM, FOOTER_CRC_AT, PREAMBLE_CRC_FROM, PREAMBLE_CRC_TO, isLittleEndianHost, writeF64, writeU32,
   type IndexEntry, type TraceHeader, type TraceHeaderInput,
 } from './format.js';
@@ -40,6 +41,11 @@ export interface RecorderOptions {
   chunkBytes?: number;
   /** Bytes of distinct DMA payloads kept for de-duplication before a new blob epoch starts (default 64 MiB). */
   blobWindowBytes?: number;
+  /**
+   * Chunk layout: 'columns' (format 7, the default) or 'records', the msgpack
+   * records of formats 3 to 6 (kept so readers of those versions stay tested).
+   */
+  layout?: 'columns' | 'records';
 }
 
 export interface RecordResult {
@@ -147,6 +153,13 @@ const K_INTX = Rec.Intx, K_MSI = Rec.Msi, K_SREQ = Rec.SchemeReq, K_SREP = Rec.S
 const K_MILESTONE = Rec.Milestone, K_LOG = Rec.Log, K_GUESTERR = Rec.GuestErr, K_PROC = Rec.Proc;
 const K_BLOB = Rec.Blob, K_STR = Rec.Str, K_AIR = Rec.Air, K_ETH = Rec.Eth, K_FRAME = Rec.Frame;
 const INLINE_MAX = DMA_INLINE_MAX;
+// First field column of each record kind (columns.ts); field j is at +j.
+const C_MMIO = fieldColumn(Rec.MmioRead, 0), C_PIO = fieldColumn(Rec.PioRead, 0), C_CFG = fieldColumn(Rec.CfgRead, 0);
+const C_DMA = fieldColumn(Rec.DmaRead, 0), C_DMA_IMG = fieldColumn(Rec.DmaImage, 0), C_DMA_DELTA = fieldColumn(Rec.DmaDelta, 0);
+const C_INTX = fieldColumn(Rec.Intx, 0), C_MSI = fieldColumn(Rec.Msi, 0), C_SREQ = fieldColumn(Rec.SchemeReq, 0);
+const C_SREP = fieldColumn(Rec.SchemeReply, 0), C_MILESTONE = fieldColumn(Rec.Milestone, 0), C_LOG = fieldColumn(Rec.Log, 0);
+const C_GUESTERR = fieldColumn(Rec.GuestErr, 0), C_PROC = fieldColumn(Rec.Proc, 0), C_AIR = fieldColumn(Rec.Air, 0);
+const C_ETH = fieldColumn(Rec.Eth, 0), C_FRAME = fieldColumn(Rec.Frame, 0);
 /** Worst case of one all-number record: fixarray + kind + 8 numbers of 9 bytes. */
 const MAX_NUMERIC_RECORD = 80;
 
@@ -198,13 +211,19 @@ export class TraceRecorder implements Tracer {
   private readonly deltas = new DeltaBases();
   /** Fixture names of the header: only these can be referenced (a reader finds them by the header's hash). */
   private readonly fixtures: ReadonlySet<string>;
+  /** The chunk being filled, in columns (format 7); undefined for the 'records' layout. */
+  private readonly cols: ColumnEncoder | undefined;
+  /** Where a column chunk's raw bytes are assembled before compression. */
+  private readonly asm = { buf: Buffer.alloc(0) as Uint8Array };
+  /** Blob epoch of the definitions in the current column chunk (a new epoch starts a new chunk). */
+  private defEpoch = 0;
 
   /** Reused record array for the records packed by msgpackr (those carrying free text). */
   private readonly rec: (number | string)[] = [];
   /** The header as given, and the format version written so far (3; 4 after the first Eth record; 5 after the first Frame record). */
   private readonly headerInput: TraceHeaderInput;
   private headLength: number;
-  private version = FORMAT_VERSION;
+  private version: number;
 
   private constructor(
     private readonly sink: Sink,
@@ -218,9 +237,12 @@ export class TraceRecorder implements Tracer {
     const blobWindow = opts.blobWindowBytes ?? DEFAULT_BLOB_WINDOW_BYTES;
     if (!(blobWindow >= 0 && blobWindow <= 1024 * 1024 * 1024)) throw new RangeError(`blobWindowBytes must be in 0..1 GiB, got ${blobWindow}`);
     this.blobs = new BlobTable(blobWindow);
-    this.buf = Buffer.alloc(chunkBytes + 4096);
-    const head = encodeHeader(header);
-    this.headerInput = canonicalHeader(header, FORMAT_VERSION);
+    const columns = (opts.layout ?? 'columns') === 'columns';
+    this.cols = columns ? new ColumnEncoder() : undefined;
+    this.version = columns ? COLUMN_FORMAT_VERSION : FORMAT_VERSION;
+    this.buf = Buffer.alloc(columns ? 0 : chunkBytes + 4096);
+    const head = encodeHeader(header, this.version);
+    this.headerInput = canonicalHeader(header, this.version);
     this.fixtures = new Set(header.fixtures.map((f) => f.path));
     this.headLength = head.length;
     sink.write(head);
@@ -240,6 +262,12 @@ export class TraceRecorder implements Tracer {
   mmio(write: boolean, time: number, core: number, dev: number, bar: number, offset: number, size: number, value: number): void {
     this.room();
     const dt = this.stamp(time);
+    const c = this.cols;
+    if (c) {
+      c.begin(write ? K_MMIO_W : K_MMIO_R, dt);
+      c.num(C_MMIO, core); c.num(C_MMIO + 1, dev); c.num(C_MMIO + 2, bar); c.num(C_MMIO + 3, offset); c.num(C_MMIO + 4, size); c.num(C_MMIO + 5, value);
+      return;
+    }
     const b = this.buf;
     let p = this.pos;
     b[p++] = 0x98; // fixarray(8)
@@ -252,6 +280,12 @@ export class TraceRecorder implements Tracer {
   pio(write: boolean, time: number, core: number, dev: number, port: number, size: number, value: number): void {
     this.room();
     const dt = this.stamp(time);
+    const c = this.cols;
+    if (c) {
+      c.begin(write ? K_PIO_W : K_PIO_R, dt);
+      c.num(C_PIO, core); c.num(C_PIO + 1, dev); c.num(C_PIO + 2, port); c.num(C_PIO + 3, size); c.num(C_PIO + 4, value);
+      return;
+    }
     const b = this.buf;
     let p = this.pos;
     b[p++] = 0x97; // fixarray(7)
@@ -263,6 +297,12 @@ export class TraceRecorder implements Tracer {
   cfg(write: boolean, time: number, core: number, dev: number, offset: number, size: number, value: number): void {
     this.room();
     const dt = this.stamp(time);
+    const c = this.cols;
+    if (c) {
+      c.begin(write ? K_CFG_W : K_CFG_R, dt);
+      c.num(C_CFG, core); c.num(C_CFG + 1, dev); c.num(C_CFG + 2, offset); c.num(C_CFG + 3, size); c.num(C_CFG + 4, value);
+      return;
+    }
     const b = this.buf;
     let p = this.pos;
     b[p++] = 0x97;
@@ -298,6 +338,12 @@ export class TraceRecorder implements Tracer {
     // Small payloads inline (bin8), larger ones by blob id (defined here on first sight).
     const blob = length <= INLINE_MAX ? -1 : this.blobRef(data, offset, length);
     const dt = this.stamp(time);
+    const c = this.cols;
+    if (c) {
+      c.begin(write ? K_DMA_W : K_DMA_R, dt);
+      c.num(C_DMA, dev); c.num(C_DMA + 1, addr); c.str(C_DMA + 2, t); c.payload(C_DMA + 3, blob, data, offset, length);
+      return;
+    }
     if (typeof t !== 'number') {
       const r = this.rec;
       r.length = 6;
@@ -319,6 +365,14 @@ export class TraceRecorder implements Tracer {
   private dmaDelta(time: number, dev: number, addr: number, t: number, write: boolean, mask: number, data: Uint8Array, offset: number, length: number): void {
     if (this.version < COMPACT_FORMAT_VERSION) this.upgradeTo(COMPACT_FORMAT_VERSION);
     const dt = this.stamp(time);
+    this.deltaRecords++;
+    const c = this.cols;
+    if (c) {
+      c.begin(K_DMA_DELTA, dt);
+      c.num(C_DMA_DELTA, dev); c.num(C_DMA_DELTA + 1, addr); c.str(C_DMA_DELTA + 2, t); c.num(C_DMA_DELTA + 3, write ? 1 : 0); c.num(C_DMA_DELTA + 4, mask);
+      for (let w = 0; w < length >>> 2; w++) if ((mask & (1 << w)) !== 0) c.bytes(data, offset + 4 * w, 4);
+      return;
+    }
     if (this.pos + MAX_NUMERIC_RECORD + DELTA_MAX > this.buf.length) this.grow(this.pos + MAX_NUMERIC_RECORD + DELTA_MAX);
     const b = this.buf;
     let p = this.pos;
@@ -336,7 +390,6 @@ export class TraceRecorder implements Tracer {
     }
     b[lenAt] = p - lenAt - 1;
     this.pos = p;
-    this.deltaRecords++;
   }
 
   /** [DmaImage, dt, dev, addr, tag, fixture, imageOffset, length]: the bytes stay in the image file (format 6). */
@@ -345,6 +398,12 @@ export class TraceRecorder implements Tracer {
     this.imageRefs++;
     const f = this.str(image);
     const dt = this.stamp(time);
+    const c = this.cols;
+    if (c) {
+      c.begin(K_DMA_IMG, dt);
+      c.num(C_DMA_IMG, dev); c.num(C_DMA_IMG + 1, addr); c.str(C_DMA_IMG + 2, t); c.str(C_DMA_IMG + 3, f); c.num(C_DMA_IMG + 4, imageOffset); c.num(C_DMA_IMG + 5, length);
+      return;
+    }
     if (typeof t !== 'number' || typeof f !== 'number') {
       const r = this.rec;
       r.length = 8;
@@ -364,6 +423,12 @@ export class TraceRecorder implements Tracer {
   intx(time: number, dev: number, gsi: number, level: number): void {
     this.room();
     const dt = this.stamp(time);
+    const c = this.cols;
+    if (c) {
+      c.begin(K_INTX, dt);
+      c.num(C_INTX, dev); c.num(C_INTX + 1, gsi); c.num(C_INTX + 2, level);
+      return;
+    }
     const b = this.buf;
     let p = this.pos;
     b[p++] = 0x95;
@@ -375,6 +440,12 @@ export class TraceRecorder implements Tracer {
   msi(time: number, dev: number, addr: number, data: number, core: number, vector: number): void {
     this.room();
     const dt = this.stamp(time);
+    const c = this.cols;
+    if (c) {
+      c.begin(K_MSI, dt);
+      c.num(C_MSI, dev); c.num(C_MSI + 1, addr); c.num(C_MSI + 2, data); c.num(C_MSI + 3, core); c.num(C_MSI + 4, vector);
+      return;
+    }
     const b = this.buf;
     let p = this.pos;
     b[p++] = 0x97;
@@ -388,6 +459,12 @@ export class TraceRecorder implements Tracer {
     const s = this.str(scheme);
     const o = this.str(op);
     const dt = this.stamp(time);
+    const c = this.cols;
+    if (c) {
+      c.begin(K_SREQ, dt);
+      c.num(C_SREQ, pid); c.str(C_SREQ + 1, s); c.str(C_SREQ + 2, o); c.num(C_SREQ + 3, reqId); c.num(C_SREQ + 4, a); c.num(C_SREQ + 5, b);
+      return;
+    }
     if (typeof s !== 'number' || typeof o !== 'number') {
       const r = this.rec;
       r.length = 8;
@@ -407,6 +484,12 @@ export class TraceRecorder implements Tracer {
     this.room();
     const s = this.str(scheme);
     const dt = this.stamp(time);
+    const c = this.cols;
+    if (c) {
+      c.begin(K_SREP, dt);
+      c.num(C_SREP, pid); c.str(C_SREP + 1, s); c.num(C_SREP + 2, reqId); c.num(C_SREP + 3, result);
+      return;
+    }
     if (typeof s !== 'number') {
       const r = this.rec;
       r.length = 6;
@@ -426,6 +509,12 @@ export class TraceRecorder implements Tracer {
     this.room();
     const n = this.str(name);
     const dt = this.stamp(time);
+    const c = this.cols;
+    if (c) {
+      c.begin(K_MILESTONE, dt);
+      c.num(C_MILESTONE, dev); c.str(C_MILESTONE + 1, n); c.num(C_MILESTONE + 2, a); c.num(C_MILESTONE + 3, b);
+      return;
+    }
     if (typeof n !== 'number') {
       const r = this.rec;
       r.length = 6;
@@ -443,6 +532,12 @@ export class TraceRecorder implements Tracer {
 
   log(time: number, pid: number, level: LogLevel, text: string): void {
     this.room();
+    const c = this.cols;
+    if (c) {
+      c.begin(K_LOG, this.stamp(time));
+      c.num(C_LOG, pid); c.num(C_LOG + 1, LOG_LEVEL_CODE[level] ?? 2); c.text(C_LOG + 2, text);
+      return;
+    }
     const r = this.rec;
     r.length = 5;
     r[0] = K_LOG; r[1] = this.stamp(time); r[2] = pid; r[3] = LOG_LEVEL_CODE[level] ?? 2; r[4] = text;
@@ -452,6 +547,12 @@ export class TraceRecorder implements Tracer {
   guestErr(time: number, dev: number, code: string, message: string): void {
     this.room();
     const c = this.str(code);
+    const e = this.cols;
+    if (e) {
+      e.begin(K_GUESTERR, this.stamp(time));
+      e.num(C_GUESTERR, dev); e.str(C_GUESTERR + 1, c); e.text(C_GUESTERR + 2, message);
+      return;
+    }
     const r = this.rec;
     r.length = 5;
     r[0] = K_GUESTERR; r[1] = this.stamp(time); r[2] = dev; r[3] = c; r[4] = message;
@@ -461,6 +562,12 @@ export class TraceRecorder implements Tracer {
   proc(time: number, pid: number, event: ProcEvent, name: string, detail: string): void {
     this.room();
     const n = this.str(name);
+    const c = this.cols;
+    if (c) {
+      c.begin(K_PROC, this.stamp(time));
+      c.num(C_PROC, pid); c.num(C_PROC + 1, PROC_EVENT_CODE[event] ?? 0); c.str(C_PROC + 2, n); c.text(C_PROC + 3, detail);
+      return;
+    }
     const r = this.rec;
     r.length = 6;
     r[0] = K_PROC; r[1] = this.stamp(time); r[2] = pid; r[3] = PROC_EVENT_CODE[event] ?? 0; r[4] = n; r[5] = detail;
@@ -473,6 +580,13 @@ export class TraceRecorder implements Tracer {
     // short, else by blob id, exactly as DMA payloads, so a repeated beacon is one reference.
     const blob = length <= INLINE_MAX ? -1 : this.blobRef(data, offset, length);
     const dt = this.stamp(time);
+    const c = this.cols;
+    if (c) {
+      c.begin(K_AIR, dt);
+      c.num(C_AIR, dev); c.num(C_AIR + 1, tx ? 1 : 0); c.num(C_AIR + 2, channel); c.num(C_AIR + 3, signal); c.num(C_AIR + 4, rate);
+      c.payload(C_AIR + 5, blob, data, offset, length);
+      return;
+    }
     if (this.pos + MAX_NUMERIC_RECORD + INLINE_MAX > this.buf.length) this.grow(this.pos + MAX_NUMERIC_RECORD + INLINE_MAX);
     const b = this.buf;
     let p = this.pos;
@@ -488,6 +602,12 @@ export class TraceRecorder implements Tracer {
     // [Eth, dt, dev, flags (bit 0: tx), port, payload]: the frame inline when short, else by blob id (as Air).
     const blob = length <= INLINE_MAX ? -1 : this.blobRef(data, offset, length);
     const dt = this.stamp(time);
+    const c = this.cols;
+    if (c) {
+      c.begin(K_ETH, dt);
+      c.num(C_ETH, dev); c.num(C_ETH + 1, tx ? 1 : 0); c.num(C_ETH + 2, port); c.payload(C_ETH + 3, blob, data, offset, length);
+      return;
+    }
     if (this.pos + MAX_NUMERIC_RECORD + INLINE_MAX > this.buf.length) this.grow(this.pos + MAX_NUMERIC_RECORD + INLINE_MAX);
     const b = this.buf;
     let p = this.pos;
@@ -504,6 +624,13 @@ export class TraceRecorder implements Tracer {
     // unchanged frame is one reference; a frame of at most 16 bytes, 2x2 pixels, is inline as for DMA).
     const blob = length <= INLINE_MAX ? -1 : this.blobRef(data, offset, length);
     const dt = this.stamp(time);
+    const c = this.cols;
+    if (c) {
+      c.begin(K_FRAME, dt);
+      c.num(C_FRAME, dev); c.num(C_FRAME + 1, pipe); c.num(C_FRAME + 2, seq); c.num(C_FRAME + 3, width); c.num(C_FRAME + 4, height); c.num(C_FRAME + 5, format);
+      c.payload(C_FRAME + 6, blob, data, offset, length);
+      return;
+    }
     if (this.pos + MAX_NUMERIC_RECORD + INLINE_MAX > this.buf.length) this.grow(this.pos + MAX_NUMERIC_RECORD + INLINE_MAX);
     const b = this.buf;
     let p = this.pos;
@@ -568,6 +695,12 @@ export class TraceRecorder implements Tracer {
    * makes room for one all-number record.
    */
   private room(): void {
+    const c = this.cols;
+    if (c) {
+      if (c.size >= this.flushAt) this.flush();
+      else if (this.closed) throw new Error('trace recorder is closed');
+      return;
+    }
     if (this.pos >= this.flushAt) this.flush();
     else if (this.closed) throw new Error('trace recorder is closed');
     if (this.pos + MAX_NUMERIC_RECORD > this.buf.length) this.grow(this.pos + MAX_NUMERIC_RECORD);
@@ -627,11 +760,21 @@ export class TraceRecorder implements Tracer {
 
   private flush(): void {
     if (this.closed) throw new Error('trace recorder is closed');
-    if (this.pos === 0) return;
-    const comp = compressSync(this.buf.subarray(0, this.pos));
+    let rawLen: number;
+    let comp: Buffer;
+    if (this.cols) {
+      if (this.cols.empty) return;
+      rawLen = this.cols.finish(this.asm);
+      const a = this.asm.buf;
+      comp = compressSync(Buffer.from(a.buffer, a.byteOffset, rawLen));
+    } else {
+      if (this.pos === 0) return;
+      rawLen = this.pos;
+      comp = compressSync(this.buf.subarray(0, this.pos));
+    }
     const h = this.chunkHeader;
     writeU32(h, 0, comp.length);
-    writeU32(h, 8, this.pos);
+    writeU32(h, 8, rawLen);
     writeU32(h, 12, this.chunkCount);
     writeF64(h, 16, this.chunkFirstSeq);
     writeF64(h, 24, this.chunkFirstTime);
@@ -663,6 +806,10 @@ export class TraceRecorder implements Tracer {
     if (this.strIds.size >= MAX_INTERNED_STRINGS) return s;
     const nid = this.strIds.size;
     this.strIds.set(s, nid);
+    if (this.cols) {
+      this.cols.defStr(nid, s);
+      return nid;
+    }
     const r = this.rec;
     r.length = 3;
     r[0] = K_STR; r[1] = nid; r[2] = s;
@@ -678,6 +825,17 @@ export class TraceRecorder implements Tracer {
     const id = t.lookup(data, offset, length);
     if (t.isNew) {
       this.blobsWritten++;
+      const c = this.cols;
+      if (c) {
+        // A column chunk applies its definitions before its first event, so a
+        // new epoch (which drops the older blobs) starts a new chunk.
+        if (t.epochStart !== this.defEpoch) {
+          if (!c.empty) this.flush();
+          this.defEpoch = t.epochStart;
+        }
+        c.defBlob(id, t.lastBuffer, t.lastOffset, length, t.epochStart);
+        return id;
+      }
       this.writeBlobDef(id, t.lastBuffer, t.lastOffset, length, t.epochStart);
     }
     return id;

@@ -38,7 +38,7 @@ function run(which: typeof NVME | typeof AHCI | typeof VIRTIO_BLK, readPct: numb
 describe('disk-image references in recorded traces', () => {
   it.each([['nvme', NVME], ['ahci', AHCI], ['virtio-blk', VIRTIO_BLK]] as const)('%s: reads of the image are references, read back from the fixture', (_n, which) => {
     const r = run(which, 100);
-    expect(r.version).toBe(6);
+    expect(r.version).toBe(7);
     expect(r.refs).toBeGreaterThan(50);
     const t = openTrace(r.buf);
     const data = [...t.events({ kinds: ['dma'] })].filter((e) => e.kind === 'dma' && e.tag === 'data' && e.write);

@@ -87,7 +87,7 @@ describe('replay: bad input is exit code 2 with a clear message', () => {
     b.writeUInt32LE(9, 8);
     const r = simrunIn(ROOT, 'replay', write('v9.simtrace', b));
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/v9\.simtrace: trace format version 9 is not supported by this simrun \(supports 1, 2, 3, 4, 5, 6\)/);
+    expect(r.err).toMatch(/v9\.simtrace: trace format version 9 is not supported by this simrun \(supports 1, 2, 3, 4, 5, 6, 7\)/);
   });
 
   it('a trace whose scenario does not match', () => {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TraceRecorder } from '../../src/trace/recorder.js';
 import { openTrace } from '../../src/trace/reader.js';
-import { ETH_FORMAT_VERSION, FORMAT_VERSION } from '../../src/trace/format.js';
+import { COLUMN_FORMAT_VERSION, ETH_FORMAT_VERSION, FORMAT_VERSION } from '../../src/trace/format.js';
 import { formatEvent, runInspect } from '../../src/trace/inspect.js';
 import { compareStreams } from '../../src/trace/compare/compare.js';
 import { LINKTYPE_ETHERNET, pcapEthernetFile, runExportPcap } from '../../src/trace/export/index.js';
@@ -54,14 +54,14 @@ const emitFrames = (t: Tracer): void => {
 };
 
 describe('eth records in traces', () => {
-  it('round trip: time, device, direction, port and bytes (short frames inline, long ones as blobs)', () => {
+  it.each(['columns', 'records'] as const)('round trip (%s): time, device, direction, port and bytes (short frames inline, long ones as blobs)', (layout) => {
     const buf = record((t) => {
       t.mmio(true, 1, 0, 0, 0, 0x14, 4, 1);
       emitFrames(t);
       t.eth(500 * US, NIC, true, 2, WHO_HAS, 0, 14); // 14 bytes: stored inline
-    });
+    }, { layout });
     const r = openTrace(buf);
-    expect(r.header.formatVersion).toBe(ETH_FORMAT_VERSION);
+    expect(r.header.formatVersion).toBe(layout === 'records' ? ETH_FORMAT_VERSION : COLUMN_FORMAT_VERSION);
     const evs = [...r.events({ kinds: ['eth'] })];
     expect(evs.map((e) => e.kind === 'eth' && [e.time, e.dev, e.tx, e.port, Buffer.from(e.data).toString('hex')])).toEqual([
       ...FRAMES.map(([time, tx, d]) => [time, NIC, tx, 0, Buffer.from(d).toString('hex')]),
@@ -71,20 +71,20 @@ describe('eth records in traces', () => {
     expect([...r.events({ devs: [NIC] })]).toHaveLength(6);
   });
 
-  it('a trace without eth records keeps format version 3 and the same bytes as before', () => {
-    const a = record((t) => t.mmio(true, 1, 0, 0, 0, 0x14, 4, 1));
+  it('in the record layout, a trace without eth records keeps format version 3 and the same bytes as before', () => {
+    const a = record((t) => t.mmio(true, 1, 0, 0, 0, 0x14, 4, 1), { layout: 'records' });
     expect(a.readUInt32LE(8)).toBe(FORMAT_VERSION);
     expect(FORMAT_VERSION).toBe(3);
     expect(openTrace(a).header.formatVersion).toBe(3);
   });
 
-  it('the first eth record turns the header into version 4 (same length), in memory and in a file, also after earlier chunks', () => {
-    const v3 = record((t) => t.mmio(true, 1, 0, 0, 0, 0x14, 4, 1));
-    const v4 = record((t) => { t.mmio(true, 1, 0, 0, 0, 0x14, 4, 1); t.eth(2, NIC, true, 0, PING, 0, PING.length); });
+  it('in the record layout, the first eth record turns the header into version 4 (same length), in memory and in a file, also after earlier chunks', () => {
+    const v3 = record((t) => t.mmio(true, 1, 0, 0, 0, 0x14, 4, 1), { layout: 'records' });
+    const v4 = record((t) => { t.mmio(true, 1, 0, 0, 0, 0x14, 4, 1); t.eth(2, NIC, true, 0, PING, 0, PING.length); }, { layout: 'records' });
     expect(v4.readUInt32LE(8)).toBe(4);
     expect(v4.readUInt32LE(12)).toBe(v3.readUInt32LE(12));
     const p = path.join(dir, 'late.simtrace');
-    const rec = TraceRecorder.create(p, header(), { chunkBytes: 64 });
+    const rec = TraceRecorder.create(p, header(), { chunkBytes: 64, layout: 'records' });
     for (let i = 0; i < 50; i++) rec.mmio(true, i, 0, 0, 0, 0x14, 4, i);
     rec.eth(100, NIC, false, 0, PONG, 0, PONG.length);
     rec.mmio(false, 101, 0, 0, 0, 0x14, 4, 0);
@@ -96,11 +96,11 @@ describe('eth records in traces', () => {
   });
 
   it('an eth record in a version 3 chunk is damage, not an event', () => {
-    const v4 = record(emitFrames);
+    const v4 = record(emitFrames, { layout: 'records' });
     // Relabel the file as version 3 (preamble and header, with its CRC) and read it.
     const relabelled = Buffer.from(v4);
     relabelled.writeUInt32LE(3, 8);
-    const rec = TraceRecorder.toBuffer(header());
+    const rec = TraceRecorder.toBuffer(header(), { layout: 'records' });
     const v3head = rec.close().buffer!;
     v3head.copy(relabelled, 0, 0, v3head.readUInt32LE(12) + 20);
     const r = openTrace(relabelled);

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TraceRecorder } from '../../src/trace/recorder.js';
 import { openTrace, traceSummary, type SeqEvent } from '../../src/trace/reader.js';
-import { COMPACT_FORMAT_VERSION } from '../../src/trace/format.js';
+import { COLUMN_FORMAT_VERSION } from '../../src/trace/format.js';
 import { MemoryTracer, type Tracer } from '../../src/sim/tracer.js';
 import { ObservedTracer } from '../../src/trace/observed.js';
 import { RingTracer } from '../../src/machine/replay/ring-tracer.js';
@@ -69,8 +69,8 @@ describe('air records: recorder and reader', () => {
     expect(air).toHaveLength(11);
     expect(air[3]).toMatchObject({ kind: 'air', dev: WIFI, tx: true, channel: 6, signal: 15, rate: 2 });
     expect(air[3]!.kind === 'air' && Array.from(air[3]!.data)).toEqual(Array.from(auth(true, 1)));
-    // The other kinds' repeated small DMA payloads are word deltas: version 6.
-    expect(openTrace(buf).header.formatVersion).toBe(COMPACT_FORMAT_VERSION);
+    // Chunks in columns: version 7.
+    expect(openTrace(buf).header.formatVersion).toBe(COLUMN_FORMAT_VERSION);
     // Filters: kind and device.
     expect([...openTrace(buf).events({ kinds: ['air'], devs: [0] })]).toEqual([]);
     expect(airOf(buf).map((e) => e.seq)).toEqual(air.map((e) => e.seq));

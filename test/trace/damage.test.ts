@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { TraceRecorder } from '../../src/trace/recorder.js';
 import { openTrace, traceSummary, readHeader, type SeqEvent } from '../../src/trace/reader.js';
-import { CHUNK_HEADER_SIZE, FOOTER_SIZE, COMPACT_FORMAT_VERSION, FORMAT_VERSION, PREAMBLE_SIZE, TraceFormatError, type IndexEntry } from '../../src/trace/format.js';
+import { CHUNK_HEADER_SIZE, FOOTER_SIZE, COLUMN_FORMAT_VERSION, COMPACT_FORMAT_VERSION, FORMAT_VERSION, PREAMBLE_SIZE, TraceFormatError, type IndexEntry } from '../../src/trace/format.js';
 import { emitAllKinds, makeHeader, tmpDir } from './helpers.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -183,10 +183,10 @@ describe('damaged traces', () => {
 
   it('rejects another format version, naming it', () => {
     const bad = Buffer.from(fx.buf);
-    bad.writeUInt32LE(7, 8);
+    bad.writeUInt32LE(8, 8);
     expect(() => openTrace(bad)).toThrow(TraceFormatError);
-    expect(() => openTrace(bad)).toThrow('trace format version 7 is not supported by this simrun (supports 1, 2, 3, 4, 5, 6)');
-    expect(() => readHeader(bad)).toThrow(/version 7/);
+    expect(() => openTrace(bad)).toThrow('trace format version 8 is not supported by this simrun (supports 1, 2, 3, 4, 5, 6, 7)');
+    expect(() => readHeader(bad)).toThrow(/version 8/);
   });
 
   it('rejects a file that is not a trace (bad magic), naming the path and offset', () => {
@@ -263,9 +263,9 @@ describe('damaged traces', () => {
     };
 
     it('is the current version', () => {
-      // Every kind, with repeated small DMA payloads: word deltas make it version 6 (same checks as 3).
-      expect(openTrace(fx.buf).header.formatVersion).toBe(COMPACT_FORMAT_VERSION);
-      expect([FORMAT_VERSION, COMPACT_FORMAT_VERSION]).toEqual([3, 6]);
+      // Chunks in columns (same checks as 3).
+      expect(openTrace(fx.buf).header.formatVersion).toBe(COLUMN_FORMAT_VERSION);
+      expect([FORMAT_VERSION, COMPACT_FORMAT_VERSION, COLUMN_FORMAT_VERSION]).toEqual([3, 6, 7]);
     });
 
     it('detects damage to the footer\'s end time (and any other footer byte)', () => {

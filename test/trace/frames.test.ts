@@ -23,8 +23,8 @@ type FrameEv = SeqEvent & { kind: 'frame' };
 const framesOf = (buf: Uint8Array): FrameEv[] => [...openTrace(buf).events({ kinds: ['frame'] })] as FrameEv[];
 const decoders = new Map();
 
-function build(f: (t: Tracer) => void): Buffer {
-  const rec = TraceRecorder.toBuffer(frameHeader());
+function build(f: (t: Tracer) => void, layout: 'columns' | 'records' = 'columns'): Buffer {
+  const rec = TraceRecorder.toBuffer(frameHeader(), { layout });
   f(rec);
   return rec.close().buffer!;
 }
@@ -68,27 +68,27 @@ describe('frame records: recorder and reader', () => {
     expect(kinds.has('frame')).toBe(true);
   });
 
-  it('a trace with a frame is format version 5; without, its bytes are what they were (version 3, or 4 with Ethernet)', () => {
-    const withFrames = build((t) => { emitAllKinds(t, 0); emitFrames(t, { frames: 1 }); });
+  it('in the record layout, a trace with a frame is format version 5; without, its bytes are what they were (version 3, or 4 with Ethernet)', () => {
+    const withFrames = build((t) => { emitAllKinds(t, 0); emitFrames(t, { frames: 1 }); }, 'records');
     expect(readHeader(withFrames).formatVersion).toBe(FRAME_FORMAT_VERSION);
     expect(withFrames.readUInt32LE(8)).toBe(5);
-    const plain = build((t) => emitAllKinds(t, 0));
+    const plain = build((t) => emitAllKinds(t, 0), 'records');
     expect(readHeader(plain).formatVersion).toBe(FORMAT_VERSION);
     // A recorder that never sees a frame writes exactly what a recorder without frame support wrote:
     // the same records give the same bytes as the trace with the frame, minus the frame and the version.
-    const eth = build((t) => { const f = new Uint8Array(60); f[12] = 8; t.eth(5, 1, true, 0, f, 0, 60); });
+    const eth = build((t) => { const f = new Uint8Array(60); f[12] = 8; t.eth(5, 1, true, 0, f, 0, 60); }, 'records');
     expect(readHeader(eth).formatVersion).toBe(ETH_FORMAT_VERSION);
-    const ethThenFrame = build((t) => { const f = new Uint8Array(60); f[12] = 8; t.eth(5, 1, true, 0, f, 0, 60); emitFrames(t, { frames: 1 }); });
+    const ethThenFrame = build((t) => { const f = new Uint8Array(60); f[12] = 8; t.eth(5, 1, true, 0, f, 0, 60); emitFrames(t, { frames: 1 }); }, 'records');
     expect(readHeader(ethThenFrame).formatVersion).toBe(FRAME_FORMAT_VERSION);
     expect([...openTrace(ethThenFrame).events()].map((e) => e.kind)).toEqual(['eth', 'frame']);
   });
 
-  it('recording to a file rewrites the header in place, so a file is version 5 from its first frame on', async () => {
+  it('in the record layout, recording to a file rewrites the header in place, so a file is version 5 from its first frame on', async () => {
     const { tmpDir } = await import('./helpers.js');
     const { dir, cleanup } = tmpDir();
     try {
       const path = `${dir}/f.simtrace`;
-      const rec = TraceRecorder.create(path, frameHeader());
+      const rec = TraceRecorder.create(path, frameHeader(), { layout: 'records' });
       emitAllKinds(rec, 0);
       emitFrames(rec, { frames: 3 });
       rec.close();

@@ -4,7 +4,12 @@ import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import type { TraceHeaderInput } from '../../src/trace/format.js';
-import type { Tracer } from '../../src/sim/tracer.js';
+import { Rec, type Tracer } from '../../src/sim/tracer.js';
+import { Unpackr } from 'msgpackr';
+import { uncompressSync } from 'lz4-napi';
+import { openTrace } from '../../src/trace/reader.js';
+import { COLUMN_FORMAT_VERSION } from '../../src/trace/format.js';
+import { ColumnBlock, MAX_FIELDS, decodeColumns, fieldColumn } from '../../src/trace/columns.js';
 
 export function makeHeader(extra: Partial<TraceHeaderInput> = {}): TraceHeaderInput {
   return {
@@ -61,3 +66,58 @@ export function emitAllKinds(t: Tracer, base = 1000): void {
   t.proc(base + 17, 7, 'spawn', 'nvmed', 'pci 00:04.0');
   t.dma(false, base + 18, 0, 0x12345040, ram, 3, 0, 'empty');
 }
+
+/**
+ * The records of a trace as the recorder wrote them, chunk by chunk, in the
+ * msgpack record shape of formats 1 to 6 ([kind, dt, fields...]; [Str, id,
+ * text]; [Blob, id, bytes, epochStart]). A column chunk (format 7) is decoded
+ * with its definitions first, as the reader applies them; a payload field is
+ * a blob id or the inline bytes.
+ */
+export function rawRecords(buf: Uint8Array): unknown[][] {
+  const t = openTrace(buf);
+  const out: unknown[][] = [];
+  const block = new ColumnBlock();
+  for (const e of t.index!) {
+    const len = buf[e.offset]! | (buf[e.offset + 1]! << 8) | (buf[e.offset + 2]! << 16) | (buf[e.offset + 3]! << 24);
+    const raw = uncompressSync(Buffer.from(buf.subarray(e.offset + 32, e.offset + 32 + len)));
+    if (t.header.formatVersion < COLUMN_FORMAT_VERSION) {
+      out.push(...(new Unpackr({ useRecords: false }).unpackMultiple(raw) as unknown[][]));
+      continue;
+    }
+    const valid: boolean[] = [];
+    for (let k = 0; k < 32; k++) valid[k] = k !== Rec.Str && k !== Rec.Blob;
+    const bad = decodeColumns(new Uint8Array(raw.buffer, raw.byteOffset, raw.length), e.count, valid, block);
+    if (bad !== undefined) throw new Error(`chunk at ${e.offset}: ${bad}`);
+    for (const d of block.defs) out.push(d.blob ? [Rec.Blob, d.id, d.data, d.epochStart] : [Rec.Str, d.id, d.text]);
+    let prev = 0;
+    for (let i = 0; i < block.n; i++) {
+      const k = block.kind[i]!;
+      const r: unknown[] = [k, block.time[i]! - prev];
+      prev = block.time[i]!;
+      for (let j = 0; j < MAX_FIELDS; j++) {
+        if (j > 0 && fieldColumn(k, j) === 0) break;
+        const v = block.f[j]![i]!;
+        r.push(v);
+      }
+      // Inline payloads and strings as their values.
+      const payloadAt = PAYLOAD_FIELD[k];
+      if (payloadAt !== undefined && (r[payloadAt + 2] as number) < 0) {
+        const o = -((r[payloadAt + 2] as number) + 1);
+        r[payloadAt + 2] = block.bytes.slice(o, o + block.aux[i]!);
+      }
+      const textAt = TEXT_FIELD[k];
+      if (textAt !== undefined) r[textAt + 2] = block.strs[r[textAt + 2] as number];
+      out.push(r);
+    }
+  }
+  return out;
+}
+
+/** Field index of the free text per record kind. */
+const TEXT_FIELD: Record<number, number> = { [Rec.Log]: 2, [Rec.GuestErr]: 2, [Rec.Proc]: 3 };
+
+/** Field index of the payload (blob id or inline bytes) per record kind. */
+const PAYLOAD_FIELD: Record<number, number> = {
+  [Rec.DmaRead]: 3, [Rec.DmaWrite]: 3, [Rec.Air]: 5, [Rec.Eth]: 3, [Rec.Frame]: 6, [Rec.DmaDelta]: 5,
+};

@@ -119,7 +119,7 @@ describe('inspect', () => {
     expect(r.errs[0]).toMatch(/^error: <buffer>: not a simrun trace: bad magic/);
     const v = Buffer.from(buf);
     v.writeUInt32LE(9, 8);
-    expect(run({}, v).errs[0]).toContain('trace format version 9 is not supported by this simrun (supports 1, 2, 3, 4, 5, 6)');
+    expect(run({}, v).errs[0]).toContain('trace format version 9 is not supported by this simrun (supports 1, 2, 3, 4, 5, 6, 7)');
     expect(run({ path: '/nonexistent/x.trace' }).exitCode).toBe(2);
   });
 });

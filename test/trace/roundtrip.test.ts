@@ -4,11 +4,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { TraceRecorder } from '../../src/trace/recorder.js';
 import { openTrace, readHeader, traceSummary, type SeqEvent } from '../../src/trace/reader.js';
-import { FORMAT_VERSION, MAGIC } from '../../src/trace/format.js';
+import { COLUMN_FORMAT_VERSION, MAGIC } from '../../src/trace/format.js';
 import { MemoryTracer, Rec, type Tracer, type TraceEvent } from '../../src/sim/tracer.js';
-import { emitAllKinds, makeHeader, tmpDir } from './helpers.js';
-import { Unpackr } from 'msgpackr';
-import { uncompressSync } from 'lz4-napi';
+import { emitAllKinds, makeHeader, rawRecords, tmpDir } from './helpers.js';
 
 /** Emits into both tracers. */
 function tee(a: Tracer, b: Tracer): Tracer {
@@ -35,19 +33,6 @@ function withSeq(events: TraceEvent[]): Plain[] {
 
 function readAll(src: string | Uint8Array): Plain[] {
   return [...openTrace(src).events()].map(plain);
-}
-
-/** Raw records of a trace (all chunks), for checking what was written. */
-function rawRecords(buf: Uint8Array): unknown[][] {
-  const t = openTrace(buf);
-  const u = new Unpackr({ useRecords: false });
-  const out: unknown[][] = [];
-  for (const e of t.index!) {
-    const len = buf[e.offset]! | (buf[e.offset + 1]! << 8) | (buf[e.offset + 2]! << 16) | (buf[e.offset + 3]! << 24);
-    const raw = uncompressSync(buf.subarray(e.offset + 32, e.offset + 32 + len));
-    out.push(...(u.unpackMultiple(raw) as unknown[][]));
-  }
-  return out;
 }
 
 describe('trace round trip', () => {
@@ -82,7 +67,7 @@ describe('trace round trip', () => {
     const buf = rec.close().buffer!;
     expect(buf.subarray(0, 8).equals(Buffer.from(MAGIC))).toBe(true);
     const h = readHeader(buf);
-    expect(h).toEqual({ formatVersion: FORMAT_VERSION, ...makeHeader({ createdBy: 'test' }) });
+    expect(h).toEqual({ formatVersion: COLUMN_FORMAT_VERSION, ...makeHeader({ createdBy: 'test' }) });
     const t = openTrace(buf);
     expect(t.footer).toMatchObject({ totalRecords: 0 });
     expect([...t.events()]).toEqual([]);

@@ -1,0 +1,546 @@
+/**
+ * Columnar chunk layout of trace format 7 (docs/TRACE-FORMAT.md "Chunks in
+ * columns"): what a chunk's raw (decompressed) bytes hold, the encoder the
+ * recorder fills and the decoder the reader runs.
+ *
+ * A chunk's records are split into columns: the record kinds (one byte per
+ * event), the time deltas, one column per (record kind, field) and a byte
+ * section for payloads and text, plus the chunk's Str/Blob definitions. Every
+ * numeric field is a zigzag varint of its difference to the previous value of
+ * the same column (a repeated device, size or register offset costs one zero
+ * byte, which lz4 then squeezes); values that are not safe integers (fractions,
+ * 64-bit addresses above 2^53) escape to a raw float64. Interned strings and
+ * blob ids are delta-coded the same way, with the low bit telling an inline
+ * string or payload (whose bytes are in the byte section) from an id.
+ *
+ * raw := varint ncols, ncols x (varint column id, varint byte length), the
+ *        column bodies in that order (ids strictly increasing)
+ *
+ * The decoder turns a chunk into typed arrays (ColumnBlock), not one object
+ * per event: kind, time and up to seven numeric fields per event, in the
+ * field order of the format-6 records (docs/TRACE-FORMAT.md "Records").
+ */
+import { Rec } from '../sim/tracer.js';
+import { popcount } from './delta.js';
+
+/** Column ids. Field columns are FIELD_BASE + group*8 + field index. */
+export const COL_DEFS = 0;
+export const COL_KINDS = 1;
+export const COL_DT = 2;
+export const COL_BYTES = 3;
+const FIELD_BASE = 8;
+/** Most fields of one record kind (Frame: dev, pipe, seq, width, height, format, pixels). */
+export const MAX_FIELDS = 7;
+
+/** Field codes: N number, S string (interned id or inline), P payload (blob id or inline bytes), T free text, W delta words (popcount(previous field) x 4 bytes). */
+const N = 1, S = 2, P = 3, T = 4, W = 5;
+
+/** Field codes per record kind, in record order after the time delta. */
+const SCHEMA: readonly (readonly number[] | undefined)[] = (() => {
+  const s: (readonly number[] | undefined)[] = [];
+  s[Rec.MmioRead] = s[Rec.MmioWrite] = [N, N, N, N, N, N]; // core dev bar offset size value
+  s[Rec.PioRead] = s[Rec.PioWrite] = [N, N, N, N, N]; // core dev port size value
+  s[Rec.CfgRead] = s[Rec.CfgWrite] = [N, N, N, N, N]; // core dev offset size value
+  s[Rec.DmaRead] = s[Rec.DmaWrite] = [N, N, S, P]; // dev addr tag payload
+  s[Rec.Intx] = [N, N, N]; // dev gsi level
+  s[Rec.Msi] = [N, N, N, N, N]; // dev addr data core vector
+  s[Rec.SchemeReq] = [N, S, S, N, N, N]; // pid scheme op reqId a b
+  s[Rec.SchemeReply] = [N, S, N, N]; // pid scheme reqId result
+  s[Rec.Milestone] = [N, S, N, N]; // dev name a b
+  s[Rec.Log] = [N, N, T]; // pid level text
+  s[Rec.GuestErr] = [N, S, T]; // dev code message
+  s[Rec.Proc] = [N, N, S, T]; // pid event name detail
+  s[Rec.Air] = [N, N, N, N, N, P]; // dev flags channel signal rate frame
+  s[Rec.Eth] = [N, N, N, P]; // dev flags port frame
+  s[Rec.Frame] = [N, N, N, N, N, N, P]; // dev pipe seq width height format pixels
+  s[Rec.DmaImage] = [N, N, S, S, N, N]; // dev addr tag fixture imageOffset length
+  s[Rec.DmaDelta] = [N, N, S, N, N, W]; // dev addr tag flags mask words
+  return s;
+})();
+
+/** Read and write variants of an access share their columns. */
+function groupOf(kind: number): number {
+  switch (kind) {
+    case Rec.MmioWrite: return Rec.MmioRead;
+    case Rec.PioWrite: return Rec.PioRead;
+    case Rec.CfgWrite: return Rec.CfgRead;
+    case Rec.DmaWrite: return Rec.DmaRead;
+    default: return kind;
+  }
+}
+
+const KINDS_END = Rec.DmaDelta + 1;
+/** Flattened schema: CODE[kind*8+j] (0 past the last field) and the column of each field. */
+const CODE = new Uint8Array(KINDS_END * 8);
+const COL = new Uint16Array(KINDS_END * 8);
+for (let k = 0; k < KINDS_END; k++) {
+  const s = SCHEMA[k];
+  if (!s) continue;
+  for (let j = 0; j < s.length; j++) {
+    CODE[k * 8 + j] = s[j]!;
+    COL[k * 8 + j] = FIELD_BASE + groupOf(k) * 8 + j;
+  }
+}
+/** One past the largest column id. */
+export const NCOLS = FIELD_BASE + KINDS_END * 8;
+/** The column holding field `j` of records of `kind`. */
+export function fieldColumn(kind: number, j: number): number {
+  return COL[kind * 8 + j]!;
+}
+/** Whether `kind` is an event kind with a column schema. */
+export function hasSchema(kind: number): boolean {
+  return kind < KINDS_END && SCHEMA[kind] !== undefined;
+}
+
+/** Varint value that announces a raw float64 (8 bytes, little-endian) instead of a zigzag delta. */
+const ESC = 2 ** 53;
+/** Largest delta magnitude stored as a zigzag varint (its zigzag value stays below ESC). */
+const MAX_DELTA = 2 ** 51;
+
+const f64 = new Float64Array(1);
+const f64b = new Uint8Array(f64.buffer);
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+// ---------------------------------------------------------------------------
+// Encoder
+
+export interface DefSink {
+  str(id: number, text: string): void;
+  blob(id: number, data: Uint8Array, offset: number, length: number, epochStart: number): void;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * The columns of the chunk being filled. Each write goes to its column's
+ * growable buffer; nothing is allocated per record once the buffers have
+ * grown to the chunk's size.
+ */
+export class ColumnEncoder implements DefSink {
+  private bufs: Uint8Array[] = [];
+  private readonly pos = new Int32Array(NCOLS);
+  private readonly prev = new Float64Array(NCOLS);
+  /** Events in the chunk. */
+  events = 0;
+  /** Byte-section and definition bytes (the bulk of a chunk), for the flush rule. */
+  private bulk = 0;
+
+  constructor() {
+    for (let c = 0; c < NCOLS; c++) this.bufs.push(new Uint8Array(c === COL_BYTES || c === COL_DEFS ? 4096 : c < FIELD_BASE ? 1024 : 64));
+  }
+
+  /** Approximate raw size of the chunk so far (the recorder flushes past its chunk size). */
+  get size(): number {
+    return this.events * 10 + this.bulk;
+  }
+
+  /** Starts an event of `kind` at time delta `dt`. */
+  begin(kind: number, dt: number): void {
+    const c = COL_KINDS;
+    let p = this.pos[c]!;
+    const b = p + 1 > this.bufs[c]!.length ? this.grow(c, p + 1) : this.bufs[c]!;
+    b[p++] = kind;
+    this.pos[c] = p;
+    this.prev[COL_DT] = 0; // time deltas are stored as they are, not as differences
+    this.num(COL_DT, dt);
+    this.events++;
+  }
+
+  /** A numeric field: zigzag varint of the difference to the column's previous value (or an escaped float64). */
+  num(c: number, v: number): void {
+    const prev = this.prev[c]!;
+    this.prev[c] = v;
+    let p = this.pos[c]!;
+    const b = p + 10 > this.bufs[c]!.length ? this.grow(c, p + 10) : this.bufs[c]!;
+    if ((v | 0) === v && (prev | 0) === prev) {
+      const d = v - prev;
+      p = uvar(b, p, d >= 0 ? 2 * d : -2 * d - 1);
+    } else if (Number.isSafeInteger(v) && Number.isSafeInteger(prev) && Math.abs(v - prev) <= MAX_DELTA) {
+      const d = v - prev;
+      p = uvar(b, p, d >= 0 ? 2 * d : -2 * d - 1);
+    } else {
+      p = uvar(b, p, ESC);
+      f64[0] = v;
+      if (LE) for (let i = 0; i < 8; i++) b[p++] = f64b[i]!;
+      else for (let i = 7; i >= 0; i--) b[p++] = f64b[i]!;
+    }
+    this.pos[c] = p;
+  }
+
+  /** An interned string id (delta-coded, low bit 0) or an inline string (length, low bit 1; bytes in the byte section). */
+  str(c: number, v: number | string): void {
+    if (typeof v === 'number') { this.tagged(c, v); return; }
+    const bytes = utf8.encode(v);
+    this.raw(c, bytes.length * 2 + 1);
+    this.bytes(bytes, 0, bytes.length);
+  }
+
+  /** A blob id (delta-coded, low bit 0) or an inline payload (length, low bit 1; bytes in the byte section). */
+  payload(c: number, blob: number, data: Uint8Array, offset: number, length: number): void {
+    if (blob >= 0) { this.tagged(c, blob); return; }
+    this.raw(c, length * 2 + 1);
+    this.bytes(data, offset, length);
+  }
+
+  /** Free text: its UTF-8 length, the bytes in the byte section. */
+  text(c: number, s: string): void {
+    const bytes = utf8.encode(s);
+    this.raw(c, bytes.length);
+    this.bytes(bytes, 0, bytes.length);
+  }
+
+  /** Bytes into the byte section (payloads, texts and delta words, in event order). */
+  bytes(data: Uint8Array, offset: number, length: number): void {
+    const c = COL_BYTES;
+    let p = this.pos[c]!;
+    const b = p + length > this.bufs[c]!.length ? this.grow(c, p + length) : this.bufs[c]!;
+    if (length > 32) b.set(data.subarray(offset, offset + length), p);
+    else for (let i = 0; i < length; i++) b[p + i] = data[offset + i]!;
+    this.pos[c] = p + length;
+    this.bulk += length;
+  }
+
+  /** Str definition. */
+  defStr(id: number, text: string): void {
+    const bytes = utf8.encode(text);
+    this.defHead(0, id, bytes.length);
+    this.defBytes(bytes, 0, bytes.length);
+  }
+
+  /** Blob definition. */
+  defBlob(id: number, data: Uint8Array, offset: number, length: number, epochStart: number): void {
+    this.defHead(1, id, length);
+    this.raw(COL_DEFS, epochStart);
+    this.defBytes(data, offset, length);
+  }
+
+  /** DefSink */
+  blob(id: number, data: Uint8Array, offset: number, length: number, epochStart: number): void {
+    this.defBlob(id, data, offset, length, epochStart);
+  }
+
+  /** Whether nothing was written since the last `finish`. */
+  get empty(): boolean {
+    return this.events === 0 && this.pos[COL_DEFS] === 0;
+  }
+
+  /**
+   * The chunk's raw bytes into `out` (grown as needed; returned with its
+   * length), and a reset for the next chunk.
+   */
+  finish(out: { buf: Uint8Array }): number {
+    let ncols = 0;
+    let body = 0;
+    for (let c = 0; c < NCOLS; c++) if (this.pos[c]! > 0) { ncols++; body += this.pos[c]!; }
+    const need = 5 + ncols * 10 + body;
+    if (out.buf.length < need) out.buf = new Uint8Array(Math.max(need, out.buf.length * 2));
+    const b = out.buf;
+    let p = uvar(b, 0, ncols);
+    for (let c = 0; c < NCOLS; c++) {
+      const n = this.pos[c]!;
+      if (n > 0) { p = uvar(b, p, c); p = uvar(b, p, n); }
+    }
+    for (let c = 0; c < NCOLS; c++) {
+      const n = this.pos[c]!;
+      if (n === 0) continue;
+      b.set(this.bufs[c]!.subarray(0, n), p);
+      p += n;
+    }
+    this.pos.fill(0);
+    this.prev.fill(0);
+    this.events = 0;
+    this.bulk = 0;
+    return p;
+  }
+
+  private tagged(c: number, id: number): void {
+    const prev = this.prev[c]!;
+    this.prev[c] = id;
+    const d = id - prev;
+    this.raw(c, 2 * (d >= 0 ? 2 * d : -2 * d - 1));
+  }
+
+  private raw(c: number, u: number): void {
+    const p = this.pos[c]!;
+    const b = p + 10 > this.bufs[c]!.length ? this.grow(c, p + 10) : this.bufs[c]!;
+    this.pos[c] = uvar(b, p, u);
+  }
+
+  private defHead(type: number, id: number, length: number): void {
+    this.raw(COL_DEFS, type);
+    this.raw(COL_DEFS, id);
+    this.raw(COL_DEFS, length);
+  }
+
+  private defBytes(data: Uint8Array, offset: number, length: number): void {
+    const c = COL_DEFS;
+    const p = this.pos[c]!;
+    const b = p + length > this.bufs[c]!.length ? this.grow(c, p + length) : this.bufs[c]!;
+    b.set(data.subarray(offset, offset + length), p);
+    this.pos[c] = p + length;
+    this.bulk += length;
+  }
+
+  private grow(c: number, need: number): Uint8Array {
+    const old = this.bufs[c]!;
+    let n = old.length * 2;
+    while (n < need) n *= 2;
+    const nb = new Uint8Array(n);
+    nb.set(old.subarray(0, this.pos[c]!));
+    this.bufs[c] = nb;
+    return nb;
+  }
+}
+
+/** Unsigned varint (7 bits per byte, low first) of a non-negative integer up to 2^53. */
+function uvar(b: Uint8Array, p: number, v: number): number {
+  if (v < 0x80000000) {
+    while (v >= 0x80) { b[p++] = (v & 0x7f) | 0x80; v >>>= 7; }
+  } else {
+    while (v >= 0x80) { b[p++] = (v % 128) | 0x80; v = Math.floor(v / 128); }
+  }
+  b[p++] = v;
+  return p;
+}
+
+// ---------------------------------------------------------------------------
+// Decoded chunk
+
+/** A Str or Blob definition of a chunk; `at` is the index of the event before which it applies. */
+export interface ChunkDef {
+  at: number;
+  blob: boolean;
+  id: number;
+  text: string;
+  data: Uint8Array;
+  epochStart: number;
+}
+
+/**
+ * One chunk's events as typed arrays. Field j of event i is f[j][i], in the
+ * record order of docs/TRACE-FORMAT.md: numbers as they are; a string field
+ * is its interned id, or -(1 + k) for inline string strs[k]; a payload field
+ * is its blob id, or -(1 + o) for `aux[i]` bytes at offset o of `bytes`
+ * (delta words likewise); a free-text field is k for strs[k].
+ */
+export class ColumnBlock {
+  n = 0;
+  kind = new Uint8Array(1024);
+  time = new Float64Array(1024);
+  readonly f: Float64Array[] = [];
+  aux = new Int32Array(1024);
+  bytes: Uint8Array = new Uint8Array(0);
+  readonly strs: string[] = [];
+  readonly defs: ChunkDef[] = [];
+  constructor() {
+    for (let j = 0; j < MAX_FIELDS; j++) this.f.push(new Float64Array(1024));
+  }
+
+  /** Empties the block with room for `n` events. */
+  reset(n: number): void {
+    this.n = 0;
+    this.strs.length = 0;
+    this.defs.length = 0;
+    if (this.kind.length >= n) return;
+    let cap = this.kind.length;
+    while (cap < n) cap *= 2;
+    this.kind = new Uint8Array(cap);
+    this.time = new Float64Array(cap);
+    for (let j = 0; j < MAX_FIELDS; j++) this.f[j] = new Float64Array(cap);
+    this.aux = new Int32Array(cap);
+  }
+}
+
+/** A chunk whose columns do not decode; the message says where. */
+class BadChunk extends Error {}
+
+const utf8d = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * Decodes a format-7 chunk's raw bytes into `out`. Returns undefined, or why
+ * the bytes are not a valid chunk of `count` events whose kinds `valid` allows.
+ */
+export function decodeColumns(raw: Uint8Array, count: number, valid: readonly boolean[], out: ColumnBlock): string | undefined {
+  try {
+    decode(raw, count, valid, out);
+    return undefined;
+  } catch (e) {
+    if (e instanceof BadChunk) return e.message;
+    throw e;
+  }
+}
+
+function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: ColumnBlock): void {
+  const start = new Int32Array(NCOLS);
+  const end = new Int32Array(NCOLS);
+  const cur = { p: 0 };
+  const ncols = rvar(raw, cur, raw.length);
+  if (ncols > NCOLS) throw new BadChunk(`${ncols} columns, at most ${NCOLS}`);
+  let prevId = -1;
+  const ids: number[] = [];
+  const lens: number[] = [];
+  for (let i = 0; i < ncols; i++) {
+    const id = rvar(raw, cur, raw.length);
+    const len = rvar(raw, cur, raw.length);
+    if (id <= prevId || id >= NCOLS) throw new BadChunk(`column table: column ${id} out of order or unknown`);
+    prevId = id;
+    ids.push(id);
+    lens.push(len);
+  }
+  let p = cur.p;
+  for (let i = 0; i < ncols; i++) {
+    const id = ids[i]!;
+    start[id] = p;
+    p += lens[i]!;
+    end[id] = p;
+  }
+  if (p !== raw.length) throw new BadChunk(`columns cover ${p} bytes, the chunk has ${raw.length}`);
+  if (end[COL_KINDS]! - start[COL_KINDS]! !== count) throw new BadChunk(`holds ${end[COL_KINDS]! - start[COL_KINDS]!} records, expected ${count}`);
+
+  out.reset(count);
+  // Definitions: all apply before the chunk's first event.
+  const dc = { p: start[COL_DEFS]! };
+  const dend = end[COL_DEFS]!;
+  while (dc.p < dend) {
+    const type = rvar(raw, dc, dend);
+    const id = rvar(raw, dc, dend);
+    const len = rvar(raw, dc, dend);
+    if (type > 1) throw new BadChunk(`definition of unknown type ${type}`);
+    const epochStart = type === 1 ? rvar(raw, dc, dend) : 0;
+    if (dc.p + len > dend) throw new BadChunk('a definition runs past its column');
+    const bytes = raw.subarray(dc.p, dc.p + len);
+    dc.p += len;
+    out.defs.push(type === 1
+      ? { at: 0, blob: true, id, text: '', data: bytes.slice(), epochStart }
+      : { at: 0, blob: false, id, text: utf8d.decode(bytes), data: EMPTY, epochStart: 0 });
+  }
+
+  const pos = start; // cursors, advanced in place
+  const prev = new Float64Array(NCOLS);
+  const bstart = start[COL_BYTES]!;
+  const bend = end[COL_BYTES]!;
+  out.bytes = raw.subarray(bstart, bend);
+  let bp = bstart;
+  const kinds = out.kind;
+  const time = out.time;
+  const f = out.f;
+  const aux = out.aux;
+  let t = 0;
+  const ko = start[COL_KINDS]!;
+  const dtEnd = end[COL_DT]!;
+  for (let i = 0; i < count; i++) {
+    const k = raw[ko + i]!;
+    if (k >= KINDS_END || valid[k] !== true || SCHEMA[k] === undefined) throw new BadChunk(`record ${i}: kind ${k} is not valid here`);
+    kinds[i] = k;
+    const dp = pos[COL_DT]!;
+    const dx = raw[dp]!;
+    if (dx < 0x80 && dp < dtEnd) { pos[COL_DT] = dp + 1; t += (dx >>> 1) ^ -(dx & 1); }
+    else t += zz(readU(raw, pos, COL_DT, dtEnd), raw, pos, COL_DT, dtEnd, 0);
+    time[i] = t;
+    aux[i] = 0;
+    let last = 0;
+    for (let j = 0, q = k * 8; j < MAX_FIELDS; j++, q++) {
+      const code = CODE[q]!;
+      if (code === 0) break;
+      const c = COL[q]!;
+      const e = end[c]!;
+      let v: number;
+      switch (code) {
+        case N: {
+          // One-byte deltas are the common case: decoded here without a call.
+          const p = pos[c]!;
+          const x = raw[p]!;
+          if (x < 0x80 && p < e) { pos[c] = p + 1; v = prev[c]! + ((x >>> 1) ^ -(x & 1)); }
+          else v = zz(readU(raw, pos, c, e), raw, pos, c, e, prev[c]!);
+          prev[c] = v;
+          break;
+        }
+        case S:
+        case P: {
+          const u = readU(raw, pos, c, e);
+          if (u % 2 === 0) {
+            const h = u / 2;
+            v = prev[c]! + (h % 2 === 0 ? h / 2 : -(h + 1) / 2);
+            prev[c] = v;
+            if (v < 0 || !Number.isSafeInteger(v)) throw new BadChunk(`record ${i}: id ${v} out of range`);
+          } else {
+            const len = (u - 1) / 2;
+            if (bp + len > bend) throw new BadChunk(`record ${i}: inline bytes run past the byte section`);
+            if (code === S) { v = -(1 + out.strs.length); out.strs.push(utf8d.decode(raw.subarray(bp, bp + len))); }
+            else { v = -(1 + (bp - bstart)); aux[i] = len; }
+            bp += len;
+          }
+          break;
+        }
+        case T: {
+          const len = readU(raw, pos, c, e);
+          if (bp + len > bend) throw new BadChunk(`record ${i}: text runs past the byte section`);
+          v = out.strs.length;
+          out.strs.push(utf8d.decode(raw.subarray(bp, bp + len)));
+          bp += len;
+          break;
+        }
+        default: { // W: the words whose mask bit (the previous field) is set
+          const len = popcount(last) * 4;
+          if (bp + len > bend) throw new BadChunk(`record ${i}: delta words run past the byte section`);
+          v = -(1 + (bp - bstart));
+          aux[i] = len;
+          bp += len;
+          break;
+        }
+      }
+      f[j]![i] = v;
+      last = v;
+    }
+  }
+  out.n = count;
+  if (bp !== bend) throw new BadChunk(`${bend - bp} bytes of the byte section are not used by any record`);
+  for (let c = COL_DT; c < NCOLS; c++) {
+    if (c === COL_BYTES) continue;
+    if (pos[c] !== end[c]) throw new BadChunk(`column ${c} holds ${end[c]! - pos[c]!} bytes no record uses`);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Reads an unsigned varint of column c. */
+function readU(b: Uint8Array, pos: Int32Array, c: number, e: number): number {
+  let p = pos[c]!;
+  if (p >= e) throw new BadChunk(`column ${c} ends early`);
+  let x = b[p++]!;
+  if (x < 0x80) { pos[c] = p; return x; }
+  let v = x & 0x7f;
+  let shift = 7;
+  for (;;) {
+    if (p >= e) throw new BadChunk(`column ${c} ends inside a number`);
+    x = b[p++]!;
+    if (shift < 28) v |= (x & 0x7f) << shift;
+    else v += (x & 0x7f) * 2 ** shift;
+    if (x < 0x80) break;
+    shift += 7;
+    if (shift > 56) throw new BadChunk(`column ${c}: a number longer than 8 bytes`);
+  }
+  pos[c] = p;
+  return v;
+}
+
+/** The value of zigzag delta `u` against `prev`, or (u = ESC) the float64 that follows. */
+function zz(u: number, b: Uint8Array, pos: Int32Array, c: number, e: number, prev: number): number {
+  if (u < 0x80000000) return prev + ((u >>> 1) ^ -(u & 1));
+  if (u !== ESC) return prev + (u % 2 === 0 ? u / 2 : -(u + 1) / 2);
+  let p = pos[c]!;
+  if (p + 8 > e) throw new BadChunk(`column ${c} ends inside a float`);
+  if (LE) for (let i = 0; i < 8; i++) f64b[i] = b[p++]!;
+  else for (let i = 7; i >= 0; i--) f64b[i] = b[p++]!;
+  pos[c] = p;
+  return f64[0]!;
+}
+
+const cursor = new Int32Array(1);
+/** An unsigned varint at cur.p (the column table, definitions), advancing cur.p. */
+function rvar(b: Uint8Array, cur: { p: number }, e: number): number {
+  cursor[0] = cur.p;
+  const v = readU(b, cursor, 0, e);
+  cur.p = cursor[0]!;
+  return v;
+}
