@@ -17,6 +17,22 @@ export class Hasher {
     return this;
   }
 
+  /** The running state, to `resume` later from a common prefix (e.g. a register's words before its value). */
+  get s1(): number {
+    return this.h1;
+  }
+
+  get s2(): number {
+    return this.h2;
+  }
+
+  /** Continues from a state read with `s1`/`s2`: the same as mixing that prefix again. */
+  resume(s1: number, s2: number): this {
+    this.h1 = s1;
+    this.h2 = s2;
+    return this;
+  }
+
   /** Mixes one 32-bit word. */
   word(w: number): this {
     let a = Math.imul(this.h1 ^ w, 0xcc9e2d51);

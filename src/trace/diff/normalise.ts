@@ -111,8 +111,19 @@ interface PageName {
 interface DmaTag<S> {
   s: S;
   tagH: number;
+  /** Shapes of reads and writes. */
+  shapeR: number;
+  shapeW: number;
   lastPage: number;
   lastName: PageName | undefined;
+}
+
+/** One register access form (direction, bar, offset, size): its address name, shape and the key's hash state before the value. */
+interface Reg {
+  name: string | undefined;
+  shape: number;
+  k1: number;
+  k2: number;
 }
 
 interface DevState<S> {
@@ -130,6 +141,8 @@ interface DevState<S> {
   frames: Map<number, S>;
   /** (bar, offset, size) -> the register's name if it holds an address, else ''. */
   addrReg: Map<number, string>;
+  /** Registers by direction, bar, offset and size (small values only): see `Reg`. */
+  regs: Map<number, Reg>;
   addrNames: ReadonlySet<string>;
 }
 
@@ -166,7 +179,7 @@ export class Normaliser<S> {
       const type = info?.type ?? '?';
       d = {
         id: info?.id ?? `dev${index}`, type, dec: this.decoders.get(type), pages: new Map(), nsCount: new Map(), streams: [], dma: new Map(), frames: new Map(),
-        addrReg: new Map(), addrNames: new Set(this.decoders.get(type)?.addressRegisters ?? []),
+        addrReg: new Map(), regs: new Map(), addrNames: new Set(this.decoders.get(type)?.addressRegisters ?? []),
       };
       if (small) this.devList[index] = d;
       else this.devs.set(index, d);
@@ -293,10 +306,26 @@ export class Normaliser<S> {
         const d = this.dev(ev.dev);
         this.stream = this.devStream(d, KIND_CODE.mmio, 'mmio');
         const w = ev.write ? 1 : 0;
-        const reg = this.addrReg(d, ev.bar, ev.offset, ev.size);
+        const bar = ev.bar;
+        const offset = ev.offset;
+        const size = ev.size;
+        let r: Reg | undefined;
+        // Small registers are remembered (the words before the value, and the shape, are the same every time).
+        const small = bar >>> 0 === bar && bar < 256 && offset >>> 0 === offset && offset < 0x100000 && size >>> 0 === size && size < 256;
+        const rk = small ? (((bar * 0x100000 + offset) * 256 + size) * 2 + w) : -1;
+        if (small) r = d.regs.get(rk);
+        if (r === undefined) {
+          const name = this.addrReg(d, bar, offset, size);
+          h.start(S.mmio).word(w).word(bar).word(offset).word(size);
+          const k1 = h.s1;
+          const k2 = h.s2;
+          r = { name, k1, k2, shape: h.start(S.shape + S.mmio).word(w).word(bar).word(offset).word(size).value() };
+          if (small) d.regs.set(rk, r);
+        }
+        const reg = r.name;
         const v = reg !== undefined ? this.rename(d, ev.value, reg) : ev.value;
-        key = h.start(S.mmio).word(w).word(ev.bar).word(ev.offset).word(ev.size).num(v).num(reg !== undefined ? this.lastNsHash : 0).value();
-        shape = h.start(S.shape + S.mmio).word(w).word(ev.bar).word(ev.offset).word(ev.size).value();
+        key = h.resume(r.k1, r.k2).num(v).num(reg !== undefined ? this.lastNsHash : 0).value();
+        shape = r.shape;
         break;
       }
       case 'pio': {
@@ -320,8 +349,10 @@ export class Normaliser<S> {
         if (t === undefined) {
           t = {
             s: this.resolve({ id: `${d.id} dma:${tag}`, source: d.id, kind: `dma:${tag}`, structural: true }), tagH: this.sh(tag),
-            lastPage: -1, lastName: undefined,
+            shapeR: 0, shapeW: 0, lastPage: -1, lastName: undefined,
           };
+          t.shapeR = h.start(S.shape + S.dma).word(0).num(t.tagH).value();
+          t.shapeW = h.start(S.shape + S.dma).word(1).num(t.tagH).value();
           d.dma.set(tag, t);
         }
         this.stream = t.s;
@@ -361,7 +392,7 @@ export class Normaliser<S> {
         }
         const tagH = t.tagH;
         key = h.start(S.dma).word(w).num(tagH).num(len).num(content).num(addr).num(nsH).word(ev.missing ? 1 : 0).value();
-        shape = h.start(S.shape + S.dma).word(w).num(tagH).value();
+        shape = w === 1 ? t.shapeW : t.shapeR;
         break;
       }
       case 'intx':
