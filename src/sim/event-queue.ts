@@ -134,8 +134,9 @@ export class EventQueue {
 
   // Front calendar.
   private shift = 0;
-  /** 2^-shift (exact). */
+  /** 2^-shift and 2^shift (exact). */
   private invW = 1;
+  private width = 1;
   /** Absolute bucket number of position `cur & MASK`; every front event is at or after it. */
   private cur = 0;
   /** (cur + NB) * W: front events are before it, far events at or after it. */
@@ -277,11 +278,16 @@ export class EventQueue {
     if (t < this.winEnd) {
       const b = Math.floor(t * this.invW) & MASK;
       const tail = this.fb[2 * b + 1]!;
-      if (tail >= 0 && this.ftt[b]! <= t) {
-        this.m[(tail << 4) + M_NEXT] = slot;
-        this.m[i + M_PREV] = tail;
-        this.m[i + M_NEXT] = -1;
-        this.m[i + M_STATE] = FRONT;
+      if (tail < 0 || this.ftt[b]! <= t) {
+        // An empty bucket, or one whose events are all due at or before t: append.
+        const mm = this.m;
+        mm[i + M_PREV] = tail;
+        mm[i + M_NEXT] = -1;
+        mm[i + M_STATE] = FRONT;
+        if (tail < 0) {
+          this.fb[2 * b] = slot;
+          this.occ[b >>> 5] = this.occ[b >>> 5]! | (1 << (b & 31));
+        } else mm[(tail << 4) + M_NEXT] = slot;
         this.fb[2 * b + 1] = slot;
         this.ftt[b] = t;
         this.frontCount++;
@@ -511,7 +517,7 @@ export class EventQueue {
       if (c >= MAX_BUCKET) return this.takeFarDirect();
       this.cur = c;
     }
-    this.winEnd = (this.cur + NB) / this.invW;
+    this.winEnd = (this.cur + NB) * this.width;
     if (this.farCount > 0 && this.farMin < this.winEnd) this.pull();
     return this.fb[2 * (this.cur & MASK)]!;
   }
@@ -654,10 +660,11 @@ export class EventQueue {
     this.lastLo = u32[LO]! | 0;
     this.shift = shift;
     this.invW = 2 ** -shift;
+    this.width = 2 ** shift;
     const c = Math.floor(this.now * this.invW);
     if (c < MAX_BUCKET) {
       this.cur = c;
-      this.winEnd = (c + NB) / this.invW;
+      this.winEnd = (c + NB) * this.width;
     } else {
       // Beyond any window: everything goes to the far heap and is taken from there directly.
       this.cur = 0;
