@@ -28,8 +28,13 @@ import {
   type DamageReport, type IndexEntry, type TraceFooter, type TraceHeader,
 } from './format.js';
 
-/** A decoded event with its sequence number; `missing` says which definition was lost, if any. */
-export type SeqEvent = TraceEvent & { seq: number; missing?: string };
+/**
+ * A decoded event with its sequence number; `missing` says which definition
+ * was lost, if any. A DMA event stored as a disk-image reference (format 6+)
+ * also names the image and the offset its bytes came from, so a replay can
+ * record the reference again.
+ */
+export type SeqEvent = TraceEvent & { seq: number; missing?: string; image?: string; imageOffset?: number };
 export type EventKind = TraceEvent['kind'];
 
 export interface EventFilter {
@@ -862,7 +867,7 @@ function buildEvent(b: ColumnBlock, i: number, seq: number, chunk: Chunk, defs: 
     case Rec.DmaImage: {
       const tag = defs.str(b, f2, chunk, seq);
       const data = defs.image(b, i, chunk, seq);
-      ev = { seq, kind: 'dma', write: true, time, dev: f0, addr: f1, data, tag };
+      ev = { seq, kind: 'dma', write: true, time, dev: f0, addr: f1, data, tag, image: defs.str(b, f[3]![i]!, chunk, seq), imageOffset: f[4]![i]! };
       break;
     }
     case Rec.DmaDelta: {

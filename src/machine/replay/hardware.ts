@@ -232,7 +232,8 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       case 'dma':
         if (e.write) {
           m.mem.writeBytes(e.addr, e.data);
-          m.tracer.dma(true, m.queue.now, e.dev, e.addr, e.data, 0, e.data.length, e.tag);
+          // Image bytes stay references in the replay's own trace, as in the recording.
+          m.tracer.dma(true, m.queue.now, e.dev, e.addr, e.data, 0, e.data.length, e.tag, e.image, e.imageOffset);
         } else {
           const now = m.mem.bytesAt(e.addr, e.data.length) ?? new Uint8Array(0);
           m.tracer.dma(false, m.queue.now, e.dev, e.addr, now, 0, now.length, e.tag);
