@@ -5,7 +5,7 @@ import type { Scenario } from '../scenario.js';
 import { parseBdf } from '../../devices/pci/bdf.js';
 import { DivergenceGroups, type Divergence, type DivergenceKind } from '../../trace/compare/compare.js';
 import type { TraceHeader } from '../../trace/format.js';
-import type { SeqEvent, TraceReader } from '../../trace/reader.js';
+import type { EventKind, SeqEvent, TraceReader } from '../../trace/reader.js';
 import { PciStandIn, type AccessSink } from './pci-stand-in.js';
 import { sameBytes } from '../../trace/compare/events.js';
 import { RingTracer } from './ring-tracer.js';
@@ -86,6 +86,9 @@ export function checkTraceMatchesScenario(header: TraceHeader, scenario: Scenari
  * writes to volatile registers (doorbells, `isVolatile`) in another order
  * among volatile accesses, or merged, or split (see `volatileWrite`).
  */
+/** The event kinds a device takes part in (what the golden stream is made of). */
+const DEVICE_KINDS: readonly EventKind[] = ['mmio', 'pio', 'cfg', 'dma', 'intx', 'msi', 'milestone', 'guestErr', 'air', 'eth', 'frame'];
+
 export class TraceHardware implements HardwareStandIn, AccessSink {
   /** Divergences grouped by root cause (kind and place): `count` groups, the first of each kept with its context. */
   readonly groups: DivergenceGroups;
@@ -120,7 +123,8 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   private readonly freeSlots: number[] = [];
 
   constructor(readonly reader: TraceReader, private readonly opts: TraceHardwareOptions = {}) {
-    this.it = reader.events()[Symbol.iterator]();
+    // Only device events: the reader then builds no object for the scheme, log and process records.
+    this.it = reader.events({ kinds: DEVICE_KINDS })[Symbol.iterator]();
     const n = reader.header.devices.length;
     this.queues = Array.from({ length: n }, () => []);
     this.pending = Array.from({ length: n }, () => []);
