@@ -28,8 +28,8 @@ import type { Duration, SimTime } from './time.js';
  *   be scheduled there, so equal-time order survives the move.
  *
  * The width adapts every EPOCH dispatches: narrower when sorted inserts walk
- * past many events, wider when many events land beyond the window (both
- * counted against the epoch's dispatches). A resize
+ * past many events, wider when many events come due from beyond the window
+ * (both counted against the epoch's dispatches). A resize
  * re-files every event; each group of equal-time events is always in one
  * list (a front bucket or a far bucket) in its order, and is re-filed in
  * that order, so the dispatch order never depends on the width.
@@ -92,6 +92,8 @@ const M_PREV = 11;
 const M_STATE = 12;
 /** The far bucket a far event is listed in. */
 const M_FB = 13;
+/** A far event's delay when it was filed far (its bit length), counted for width adaptation if it comes due. */
+const M_DBITS = 14;
 /** Handles wrap when the generation reaches 2^21. */
 const HANDLE_WRAP = 2 ** 45;
 
@@ -173,8 +175,9 @@ export class EventQueue {
   /** Dispatches in the current epoch (the measure the counts below are compared with). */
   private epochLen: number;
   private walks = 0;
-  private farInserts = 0;
-  /** Far inserts by bit length of the delay (time - now, whole ps). */
+  /** Far events that came due (moved to the front): the ones a wider window would have held. */
+  private pulled = 0;
+  /** Far events that came due, by bit length of their delay when filed far (time - now, whole ps). */
   private readonly farDelayBits = new Int32Array(64);
 
   /** `epoch`: dispatches between width adjustments (tests pass small values to exercise re-filing). */
@@ -529,6 +532,7 @@ export class EventQueue {
    */
   private takeFarDirect(): number {
     const slot = this.farPop();
+    this.countPulled(slot);
     const b = this.cur & MASK;
     const m = this.m;
     const i = slot << 4;
@@ -546,7 +550,11 @@ export class EventQueue {
   /** Moves every far event due before `winEnd` to the front, in order. */
   private pull(): void {
     const end = this.winEnd;
-    while (this.farCount > 0 && this.farPeek() < end) this.frontInsert(this.farPop());
+    while (this.farCount > 0 && this.farPeek() < end) {
+      const slot = this.farPop();
+      this.countPulled(slot);
+      this.frontInsert(slot);
+    }
   }
 
   private findMin(): number {
@@ -562,8 +570,8 @@ export class EventQueue {
 
   // ---- width adaptation ----
 
-  /** Counts a far insert by the bit length of its delay (slot numbers, not times, cross calls: a double argument is boxed). */
-  private countFarDelay(slot: number): void {
+  /** Bit length of a slot's delay (slot numbers, not times, cross calls: a double argument is boxed). */
+  private delayBits(slot: number): number {
     const d = this.f[slot << 3]! - this.now;
     // Bit length of the whole-ps delay (0 for under 1 ps; 53 or more for huge delays).
     let bits: number;
@@ -571,25 +579,35 @@ export class EventQueue {
     else if (d < 4294967296) bits = 32 - Math.clz32(d);
     else if (d < 2 ** 63) bits = 64 - Math.clz32(Math.floor(d / 4294967296));
     else bits = 63;
-    const i = bits > 63 ? 63 : bits;
-    this.farDelayBits[i] = this.farDelayBits[i]! + 1;
+    return bits > 63 ? 63 : bits;
+  }
+
+  /** Counts a far event that came due (it is being moved to the front). */
+  private countPulled(slot: number): void {
+    const bits = this.m[(slot << 4) + M_DBITS]!;
+    this.farDelayBits[bits] = this.farDelayBits[bits]! + 1;
+    this.pulled++;
   }
 
   /**
-   * Once per epoch: narrow the buckets when sorted inserts walked past more
-   * than about one event per insert, widen them so the window covers most
-   * delays when more than an eighth of the inserts went beyond it.
+   * Once per epoch (counts against its dispatches): narrow the buckets when
+   * sorted inserts walked past more than one event per two dispatches (a
+   * sorted insert costs more than stepping over empty buckets); widen them,
+   * so the window covers most of their delays, when more than one dispatch
+   * in eight was a far event that came due and sorted inserts were rare.
+   * Far events cancelled before they come due (timeouts) do not count: the
+   * far heap files and unlinks them in constant time.
    */
   private adapt(): void {
     this.epochLeft = this.epoch;
     const inserts = this.epochLen;
     this.epochLen = this.epoch;
     const walks = this.walks;
-    const far = this.farInserts;
+    const far = this.pulled;
     this.walks = 0;
-    this.farInserts = 0;
+    this.pulled = 0;
     let shift = this.shift;
-    if (walks > inserts && shift > 0) {
+    if (walks * 2 > inserts && shift > 0) {
       shift--;
     } else if (far * 8 > inserts && walks * 4 < inserts) {
       // The smallest window (NB << shift) that covers three quarters of the far delays.
@@ -690,11 +708,10 @@ export class EventQueue {
       this.freeHead = slot;
       this.badTime(this.m[(slot << 4) + M_TARGET]!);
     }
-    this.farInserts++;
-    this.countFarDelay(slot);
     // farInsert, written out: a timeout is filed on nearly every completion.
     const m = this.m;
     const i = slot << 4;
+    m[i + M_DBITS] = this.delayBits(slot);
     m[i + M_STATE] = FAR;
     f64[0] = t;
     const hx = (u32[HI]! | 0) ^ this.lastHi;
@@ -722,6 +739,7 @@ export class EventQueue {
   private farInsert(slot: number): void {
     const t = this.f[slot << 3]!;
     this.m[(slot << 4) + M_STATE] = FAR;
+    this.m[(slot << 4) + M_DBITS] = this.delayBits(slot);
     this.farAppend(this.farBucket(slot), slot);
     this.farCount++;
     if (t < this.farMin) this.farMin = t;

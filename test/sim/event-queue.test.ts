@@ -295,6 +295,18 @@ describe('EventQueue against a sorted-array model (property)', () => {
     for (let i = 0; i < 8; i++) q.scheduleAt(i as never, t, 0, 1);
     for (let i = 0; i < 2000; i++) q.step();
     expect(q.bucketWidth).toBeGreaterThan(1000);
+    // Timeouts cancelled before they come due do not widen the window: only far events that come due do.
+    const q3 = new EventQueue(64, 64);
+    let tmo = -1;
+    const dead = q3.register('timeout', () => { throw new Error('a timeout came due'); });
+    const t3 = q3.register('t', (_k, a0) => {
+      q3.cancel(tmo);
+      tmo = q3.schedule(30_000_000_000_000 as never, dead);
+      q3.schedule((1000 + ((a0 * 7919) % 50_000)) as never, t3, 0, a0 + 1);
+    });
+    q3.scheduleAt(0 as never, t3, 0, 1);
+    for (let i = 0; i < 5000; i++) q3.step();
+    expect(q3.bucketWidth).toBeLessThan(2 ** 20);
     const q2 = new EventQueue(64, 64);
     const t2 = q2.register('t', () => { q2.schedule((1 + (q2.dispatched % 50)) as never, t2); });
     for (let i = 0; i < 500; i++) q2.scheduleAt(i as never, t2);
