@@ -154,7 +154,9 @@ export class ColumnEncoder implements DefSink {
     const b = p + 10 > this.bufs[c]!.length ? this.grow(c, p + 10) : this.bufs[c]!;
     if ((v | 0) === v && (prev | 0) === prev) {
       const d = v - prev;
-      p = uvar(b, p, d >= 0 ? 2 * d : -2 * d - 1);
+      const z = d >= 0 ? 2 * d : -2 * d - 1;
+      if (z < 0x80) { b[p] = z; this.pos[c] = p + 1; return; } // most fields: a one-byte change
+      p = uvar(b, p, z);
     } else if (Number.isSafeInteger(v) && Number.isSafeInteger(prev) && Math.abs(v - prev) <= MAX_DELTA) {
       const d = v - prev;
       p = uvar(b, p, d >= 0 ? 2 * d : -2 * d - 1);
