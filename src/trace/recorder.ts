@@ -751,7 +751,7 @@ export class TraceRecorder implements Tracer {
   }
 
   private grow(need: number): void {
-    let size = this.buf.length * 2;
+    let size = Math.max(4096, this.buf.length * 2);
     while (size < need) size *= 2;
     const nb = Buffer.alloc(size);
     this.buf.copy(nb, 0, 0, this.pos);
