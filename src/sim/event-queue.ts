@@ -370,6 +370,9 @@ export class EventQueue {
     const a1 = f[j + F_A1]!;
     const a0i = a0 | 0;
     const a1i = a1 | 0;
+    // High words of the two doubles (sign bit set for -0), read through the integer view.
+    const a0hi = m[i + 2 * F_A0 + HI]!;
+    const a1hi = m[i + 2 * F_A1 + HI]!;
     this.now = f[j + F_TIME]! as SimTime;
     m[i + M_STATE] = FREE;
     const h = f[j + F_HANDLE]! + GEN_SHIFT;
@@ -381,8 +384,8 @@ export class EventQueue {
     this.minValid = false;
     this.dispatched++;
     if (--this.epochLeft === 0) this.adapt();
-    // Integer arguments go as int32 (-0 | 0 === -0 holds, so a zero is checked for its sign: 1 / -0 is -Infinity).
-    if (a0i === a0 && a1i === a1 && (a0 !== 0 || 1 / a0 > 0) && (a1 !== 0 || 1 / a1 > 0)) this.handlers[target]!(kind, a0i, a1i);
+    // Integer arguments go as int32 (-0 | 0 === -0 holds, so a zero is checked for its sign bit).
+    if (a0i === a0 && a1i === a1 && (a0i !== 0 || a0hi >= 0) && (a1i !== 0 || a1hi >= 0)) this.handlers[target]!(kind, a0i, a1i);
     else this.handlers[target]!(kind, a0, a1);
     return true;
   }

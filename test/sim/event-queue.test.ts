@@ -191,6 +191,7 @@ type Op =
   | { op: 'cancel'; pick: number }
   | { op: 'step' }
   | { op: 'run'; ahead: number }
+  | { op: 'rearm'; delay: number }
   | { op: 'peek' };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -199,6 +200,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ op: fc.constant('step' as const)}) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('run' as const), ahead: fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 2_000_000_000 })) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('peek' as const) }) },
+  // A timeout cancelled and re-armed, as devices do on every completion (mostly far, sometimes due soon).
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('rearm' as const), delay: fc.oneof(
+    { weight: 4, arbitrary: fc.integer({ min: 30_000_000_000_000, max: 30_000_000_000_100 }) },
+    { weight: 1, arbitrary: delayArb },
+  ) }) },
 );
 
 /**
@@ -222,8 +228,18 @@ function sameAsModel(ops: Op[], epoch: number, capacity: number, drain: boolean)
     if (follow !== -1) handles.set(1_000_000 + id, q.schedule(follow as never, target, 0, 1_000_000 + id, -1));
   });
   const widths = new Set<number>();
+  let timeout = -1;
   for (const o of ops) {
     switch (o.op) {
+      case 'rearm': {
+        if (timeout >= 0) expect(q.cancel(handles.get(timeout)!)).toBe(model.cancel(timeout));
+        const id = nextId++;
+        ids.push(id);
+        timeout = id;
+        handles.set(id, q.schedule(o.delay as never, target, 0, id, -1));
+        model.schedule(o.delay, id, -1);
+        break;
+      }
       case 'schedule': {
         const id = nextId++;
         ids.push(id);
