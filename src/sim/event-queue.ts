@@ -45,6 +45,11 @@ import type { Duration, SimTime } from './time.js';
  * rp2040js "alarms created once" idea: devices keep their target id and
  * schedule numbers against it.
  */
+/**
+ * a0 and a1 arrive exactly as scheduled; when both are int32 (and not -0)
+ * they arrive as int32 values, so integer arithmetic on them stays integer
+ * in an optimised handler.
+ */
 export type EventHandler = (kind: number, a0: number, a1: number) => void;
 
 /** A cancellable handle: slot index + generation packed in one number. */
@@ -71,7 +76,7 @@ const FIRST_EPOCH = 64;
 // Per-slot records: one 64-byte record per slot in one buffer, read as doubles
 // (`f`, slot s at s * 8) and as integers (`m`, slot s at s * 16). An event's
 // fields share a cache line, and the per-event work touches two typed arrays
-// (their length and data pointers are loaded once per step or schedule).
+// instead of one per field.
 const RECORD = 64;
 const F_TIME = 0;
 const F_A0 = 1;
@@ -121,9 +126,9 @@ export class EventQueue {
   private handlers: EventHandler[] = [];
   private targetNames: string[] = [];
   private cap: number;
-  /** Slot records (RECORD bytes each) as doubles: time, a0, a1 at s * 8. */
+  /** Slot records (RECORD bytes each) as doubles: time, a0, a1, handle at s * 8 + F_*. */
   private f: Float64Array;
-  /** The same records as integers: target, kind, links, generation, state, far key at s * 16 + M_*. */
+  /** The same records as integers: target, kind, links, state, far bucket and delay at s * 16 + M_*. */
   private m: Int32Array;
   /** Free slots, linked through `next` (last freed first); -1 when none. */
   private freeHead: number;
@@ -226,8 +231,8 @@ export class EventQueue {
   /** Schedules at an absolute time (never before `now`). */
   scheduleAt(time: SimTime, target: number, kind = 0, a0 = 0, a1 = 0): EventHandle {
     // The event is written straight into the next free slot's record and only the slot number is
-    // passed on: doubles crossing a call that is not inlined are boxed, and the handle is computed
-    // here, where a caller that inlines this and stores it in a typed array boxes nothing.
+    // passed on (a double crossing a call that is not inlined is boxed); the handle is read here,
+    // where a caller that inlines this and stores it in a typed array boxes nothing.
     const now = this.now;
     const slot = this.freeHead;
     const j = slot << 3;
