@@ -154,6 +154,8 @@ export class EventQueue {
   /** Time of each front bucket's tail (when it has one): appends compare with it without reading the tail's record. */
   private readonly ftt = new Float64Array(NB);
   private readonly occ = new Int32Array(WORDS);
+  /** One bit per non-zero `occ` word (WORDS = 32): the next non-empty bucket is two bit scans away. */
+  private occSum = 0;
 
   // Far radix heap.
   private farCount = 0;
@@ -294,7 +296,7 @@ export class EventQueue {
         mm[i + M_STATE] = FRONT;
         if (tail < 0) {
           this.fb[2 * b] = slot;
-          this.occ[b >>> 5] = this.occ[b >>> 5]! | (1 << (b & 31));
+          this.occSet(b);
         } else mm[(tail << 4) + M_NEXT] = slot;
         this.fb[2 * b + 1] = slot;
         this.ftt[b] = t;
@@ -365,7 +367,7 @@ export class EventQueue {
     fb[2 * b] = rest;
     if (rest < 0) {
       fb[2 * b + 1] = -1;
-      this.occ[b >>> 5] = this.occ[b >>> 5]! & ~(1 << (b & 31));
+      this.occClear(b);
     } else m[(rest << 4) + M_PREV] = -1;
     this.frontCount--;
     // Read the event before releasing its slot: the handler may reuse it.
@@ -446,7 +448,7 @@ export class EventQueue {
       this.ftt[b] = t;
       m[i + M_NEXT] = -1;
       m[i + M_PREV] = -1;
-      this.occ[b >>> 5] = this.occ[b >>> 5]! | (1 << (b & 31));
+      this.occSet(b);
     } else if (this.ftt[b]! <= t) {
       m[(tail << 4) + M_NEXT] = slot;
       m[i + M_PREV] = tail;
@@ -491,26 +493,41 @@ export class EventQueue {
       fb[2 * b + 1] = p;
       if (p >= 0) this.ftt[b] = this.f[p << 3]!;
     } else m[(n << 4) + M_PREV] = p;
-    if (fb[2 * b]! < 0) this.occ[b >>> 5] = this.occ[b >>> 5]! & ~(1 << (b & 31));
+    if (fb[2 * b]! < 0) this.occClear(b);
     this.frontCount--;
+  }
+
+  private occSet(b: number): void {
+    const w = b >>> 5;
+    this.occ[w] = this.occ[w]! | (1 << (b & 31));
+    this.occSum |= 1 << w;
+  }
+
+  private occClear(b: number): void {
+    const w = b >>> 5;
+    const bits = this.occ[w]! & ~(1 << (b & 31));
+    this.occ[w] = bits;
+    if (bits === 0) this.occSum &= ~(1 << w);
   }
 
   /** Distance from position p to the next non-empty front bucket (circular), or -1 if the front is empty. */
   private nextOccupied(p: number): number {
     const occ = this.occ;
-    let w = p >>> 5;
+    const w = p >>> 5;
     let bits = occ[w]! & (-1 << (p & 31));
-    let base = w << 5;
-    for (let i = 0; i <= WORDS; i++) {
-      if (bits !== 0) {
-        const pos = base + (31 - Math.clz32(bits & -bits));
-        return (pos - p) & MASK;
-      }
-      w = (w + 1) & (WORDS - 1);
-      bits = occ[w]!;
-      base = w << 5;
+    let word = w;
+    if (bits === 0) {
+      // The next non-empty word after w, else (wrapping) the first one up to w, whose bits are all below p.
+      // (-2 << w: the words after w, none for w = 31; its complement: the words up to w.)
+      const after = -2 << w;
+      let sum = this.occSum & after;
+      if (sum === 0) sum = this.occSum & ~after;
+      if (sum === 0) return -1;
+      word = 31 - Math.clz32(sum & -sum);
+      bits = occ[word]!;
     }
-    return -1;
+    const pos = (word << 5) + (31 - Math.clz32(bits & -bits));
+    return (pos - p) & MASK;
   }
 
   /**
@@ -551,7 +568,7 @@ export class EventQueue {
     this.ftt[b] = this.f[slot << 3]!;
     m[i + M_NEXT] = -1;
     m[i + M_PREV] = -1;
-    this.occ[b >>> 5] = this.occ[b >>> 5]! | (1 << (b & 31));
+    this.occSet(b);
     return slot;
   }
 
@@ -670,6 +687,7 @@ export class EventQueue {
     // Reset both parts around `now`.
     this.fb.fill(-1);
     this.occ.fill(0);
+    this.occSum = 0;
     this.frontCount = 0;
     this.bucketHead.fill(-1);
     this.bucketTail.fill(-1);

@@ -118,6 +118,20 @@ describe('EventQueue', () => {
     expect(q.schedule(9 as never, t)).toBe(2 ** 24 + 1);
   });
 
+  it('finds the next non-empty bucket across the calendar wrap and word boundaries', () => {
+    // 1 ps buckets (no adaptation in these few dispatches), 1024 of them: after a dispatch at 1000
+    // the window is [1000, 2024) and times from 1024 on sit in positions before the current one.
+    const q = new EventQueue(8);
+    const seen: number[] = [];
+    const t = q.register('t', () => seen.push(q.now));
+    q.scheduleAt(1000 as never, t);
+    q.step();
+    for (const at of [2023, 1050, 1023, 1031, 1032, 1999, 1001, 2500]) q.scheduleAt(at as never, t);
+    while (q.step());
+    expect(seen).toEqual([1000, 1001, 1023, 1031, 1032, 1050, 1999, 2023, 2500]);
+    expect(q.bucketWidth).toBe(1);
+  });
+
   it('grows past its initial capacity and keeps order (property)', () => {
     fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.boolean()), { maxLength: 300 }), (items) => {
       const q = new EventQueue(1);
