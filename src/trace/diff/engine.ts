@@ -12,13 +12,14 @@
  * at the same causal point of every stream as far as possible.
  */
 import type { DeviceDecoder } from '../decoder.js';
-import { TraceFormatError, type DamageReport, type TraceHeader } from '../format.js';
+import { COLUMN_FORMAT_VERSION, TraceFormatError, type DamageReport, type TraceHeader } from '../format.js';
 import { formatEvent, parseKinds, resolveDevices } from '../inspect.js';
 import { openTrace, type EventFilter, type SeqEvent, type TraceReader, type TraceSource } from '../reader.js';
 import { DEFAULT_ALIGN, StreamAligner, type AlignParams } from './align.js';
 import { StreamCollector, type CollectEnv, type CollectLimits } from './collect.js';
 import { describeChange } from './detail.js';
 import { Normaliser, displayEvent, type Item, type StreamDesc } from './normalise.js';
+import { ColumnEvents, ReaderEvents, type EventSource } from './source.js';
 import { TimingCollector, compareTiming } from './timing.js';
 import type { DiffResult, Divergence, HeaderDifference, TraceInfo } from './types.js';
 
@@ -93,8 +94,26 @@ function devFilter(v: DiffEngineOptions['device'], h: TraceHeader): number[] | s
   }
 }
 
-/** Diffs two traces. Never throws for bad input: the result carries `error` and exit code 2. */
+/**
+ * Diffs two traces. Never throws for bad input: the result carries `error` and exit code 2.
+ *
+ * Intact format-7 traces read whole are read from their column blocks
+ * (source.ts ColumnEvents); if that meets anything it does not handle
+ * (damage, a missing definition, a disk-image reference), the diff is run
+ * again through the reader's events, so the result is the same either way
+ * (`progress` then counts the events of both runs).
+ */
 export function diffTraces(opts: DiffEngineOptions): DiffResult {
+  return diffVia(opts, 'columns') ?? diffVia(opts, 'events')!;
+}
+
+/**
+ * One diff reading the traces through their column blocks where they allow
+ * it, or through the reader's events; with 'columns', undefined when the
+ * column path could not read them exactly (`diffTraces` then uses 'events').
+ */
+export function diffVia(opts: DiffEngineOptions, via: 'columns' | 'events'): DiffResult | undefined {
+  const fast = via === 'columns';
   let ra: TraceReader;
   let rb: TraceReader;
   try {
@@ -147,10 +166,9 @@ export function diffTraces(opts: DiffEngineOptions): DiffResult {
   const resolve = (d: StreamDesc): StreamState => {
     let s = streams.get(d.id);
     if (!s) {
-      const aligner: StreamAligner = new StreamAligner(alignP, {
-        row: (op, x, y) => collector.row(op, x, y),
-      });
-      const collector: StreamCollector = new StreamCollector(d, limits, env, () => ({ a: aligner.a.total, b: aligner.b.total }));
+      let aligner: StreamAligner | undefined;
+      const collector = new StreamCollector(d, limits, env, () => ({ a: aligner!.a.total, b: aligner!.b.total }));
+      aligner = new StreamAligner(alignP, collector);
       s = { desc: d, aligner, collector, delta: 0 };
       streams.set(d.id, s);
     }
@@ -178,8 +196,10 @@ export function diffTraces(opts: DiffEngineOptions): DiffResult {
     s.delta = d;
   };
 
-  const ga = ra.events(fa);
-  const gb = rb.events(fb);
+  const columns = fast && fa.kinds === undefined && fa.devs === undefined && fb.kinds === undefined && fb.devs === undefined &&
+    ha.formatVersion >= COLUMN_FORMAT_VERSION && hb.formatVersion >= COLUMN_FORMAT_VERSION && ra.damage.length === 0 && rb.damage.length === 0;
+  const ga: EventSource = columns ? new ColumnEvents(ra) : new ReaderEvents(ra.events(fa));
+  const gb: EventSource = columns ? new ColumnEvents(rb) : new ReaderEvents(rb.events(fb));
   let doneA = false;
   let doneB = false;
   let readA = 0;
@@ -192,13 +212,13 @@ export function diffTraces(opts: DiffEngineOptions): DiffResult {
       const side: 0 | 1 = doneA ? 1 : doneB ? 0 : leadA <= leadB ? 0 : 1;
       const g = side === 0 ? ga : gb;
       for (let k = 0; k < BATCH; k++) {
-        const r = g.next();
-        if (r.done) {
+        const ev = g.next();
+        if (ev === undefined) {
+          if (g.unsupported !== undefined) return undefined;
           if (side === 0) doneA = true;
           else doneB = true;
           break;
         }
-        const ev = r.value;
         if (side === 0) {
           readA++;
           endA = ev.time;
@@ -224,11 +244,15 @@ export function diffTraces(opts: DiffEngineOptions): DiffResult {
       }
     }
   } catch (e) {
+    // The reader's events say what went wrong.
+    if (columns) return undefined;
     return errorResult(`reading ${doneA ? rb.path : ra.path} failed: ${(e as Error).message}`);
   } finally {
-    ga.return(undefined);
-    gb.return(undefined);
+    ga.close();
+    gb.close();
   }
+  // Damage is reported in the reader's own order and wording by its events().
+  if (columns && (ra.damage.length > 0 || rb.damage.length > 0)) return undefined;
   for (const s of streams.values()) {
     s.aligner.finish();
     s.collector.finish();
