@@ -81,6 +81,12 @@ for (let k = 0; k < KINDS_END; k++) {
     COL[k * 8 + j] = FIELD_BASE + groupOf(k) * 8 + j;
   }
 }
+/** Kinds whose fields are all numbers (decoded without the per-field switch), and their field counts. */
+const ALL_NUMERIC = new Uint8Array(KINDS_END);
+for (let k = 0; k < KINDS_END; k++) {
+  const s = SCHEMA[k];
+  if (s !== undefined && s.every((c) => c === N)) ALL_NUMERIC[k] = s.length;
+}
 /** One past the largest column id. */
 export const NCOLS = FIELD_BASE + KINDS_END * 8;
 /** The column holding field `j` of records of `kind`. */
@@ -440,6 +446,22 @@ function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: 
     else t += zz(readU(raw, pos, COL_DT, dtEnd), raw, pos, COL_DT, dtEnd, 0);
     time[i] = t;
     aux[i] = 0;
+    const nums = ALL_NUMERIC[k]!;
+    if (nums > 0) {
+      // Register accesses, interrupts: every field a number, most of them one-byte deltas.
+      for (let j = 0, q = k * 8; j < nums; j++, q++) {
+        const c = COL[q]!;
+        const p = pos[c]!;
+        const x = raw[p]!;
+        const e = end[c]!;
+        let v: number;
+        if (x < 0x80 && p < e) { pos[c] = p + 1; v = prev[c]! + ((x >>> 1) ^ -(x & 1)); }
+        else v = zz(readU(raw, pos, c, e), raw, pos, c, e, prev[c]!);
+        prev[c] = v;
+        f[j]![i] = v;
+      }
+      continue;
+    }
     let last = 0;
     for (let j = 0, q = k * 8; j < MAX_FIELDS; j++, q++) {
       const code = CODE[q]!;
