@@ -98,6 +98,8 @@ export function hasSchema(kind: number): boolean {
   return kind < KINDS_END && SCHEMA[kind] !== undefined;
 }
 
+/** Column buffers above this size are dropped after their chunk is written. */
+const SHRINK_ABOVE = 4 * 1024 * 1024;
 /** Varint value that announces a raw float64 (8 bytes, little-endian) instead of a zigzag delta. */
 const ESC = 2 ** 53;
 /** Largest delta magnitude stored as a zigzag varint (its zigzag value stays below ESC). */
@@ -258,6 +260,8 @@ export class ColumnEncoder implements DefSink {
     this.prev.fill(0);
     this.events = 0;
     this.bulk = 0;
+    // A column that grew for one outsized record (a display frame's pixels) does not stay huge.
+    for (let c = 0; c < NCOLS; c++) if (this.bufs[c]!.length > SHRINK_ABOVE) this.bufs[c] = new Uint8Array(4096);
     return p;
   }
 

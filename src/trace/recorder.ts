@@ -767,6 +767,7 @@ export class TraceRecorder implements Tracer {
       rawLen = this.cols.finish(this.asm);
       const a = this.asm.buf;
       comp = compressSync(Buffer.from(a.buffer, a.byteOffset, rawLen));
+      if (a.length > 4 * (this.flushAt + 4096)) this.asm.buf = Buffer.alloc(0); // after one outsized chunk
     } else {
       if (this.pos === 0) return;
       rawLen = this.pos;
