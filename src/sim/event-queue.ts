@@ -317,17 +317,59 @@ export class EventQueue {
     const slot = handle - gen * GEN_SHIFT;
     // A fractional or stale handle does not match the slot's current handle.
     if (slot >= this.cap || this.f[(slot << 3) + F_HANDLE] !== handle) return false;
-    const m = this.m;
-    const i = slot << 4;
-    const st = m[i + M_STATE]!;
+    const st = this.m[(slot << 4) + M_STATE]!;
     if (st !== FRONT && st !== FAR) return false;
-    this.size--;
-    const t = this.f[slot << 3]!;
-    if (t === this.minTime) this.minValid = false;
-    if (st === FRONT) this.frontUnlink(slot);
-    else this.farUnlink(slot);
-    this.release(slot);
+    this.drop(slot, st);
     return true;
+  }
+
+  /**
+   * Takes a pending event out (front or far) and frees its slot. One
+   * function, kept out of line: `cancel` stays small enough that a handler
+   * which cancels a timeout still inlines the schedules that follow (a
+   * `schedule` that is not inlined returns its handle as a heap number).
+   */
+  private drop(slot: number, st: number): void {
+    const m = this.m;
+    const f = this.f;
+    const i = slot << 4;
+    const t = f[slot << 3]!;
+    this.size--;
+    if (t === this.minTime) this.minValid = false;
+    const n = m[i + M_NEXT]!;
+    const p = m[i + M_PREV]!;
+    if (st === FRONT) {
+      const fb = this.fb;
+      const b = Math.floor(t * this.invW) & MASK;
+      if (p < 0) fb[2 * b] = n;
+      else m[(p << 4) + M_NEXT] = n;
+      if (n < 0) {
+        fb[2 * b + 1] = p;
+        if (p >= 0) this.ftt[b] = f[p << 3]!;
+      } else m[(n << 4) + M_PREV] = p;
+      if (fb[2 * b]! < 0) this.occClear(b);
+      this.frontCount--;
+    } else {
+      // Far: out of its bucket at once, so a timeout re-armed on every completion leaves nothing behind.
+      const fbk = m[i + M_FB]!;
+      if (p < 0) this.bucketHead[fbk] = n;
+      else m[(p << 4) + M_NEXT] = n;
+      if (n < 0) this.bucketTail[fbk] = p;
+      else m[(n << 4) + M_PREV] = p;
+      if (this.bucketHead[fbk]! < 0) this.farClear(fbk);
+      else if (t === this.bucketMin[fbk]) {
+        if (fbk < 32) this.minStaleLo |= 1 << fbk;
+        else this.minStaleHi |= 1 << (fbk - 32);
+      }
+      this.farCount--;
+      if (t === this.farMin) this.farMinExact = false;
+    }
+    // Free the slot; its handle moves to the next generation.
+    const h = f[(slot << 3) + F_HANDLE]! + GEN_SHIFT;
+    f[(slot << 3) + F_HANDLE] = h < HANDLE_WRAP ? h : h - HANDLE_WRAP;
+    m[i + M_STATE] = FREE;
+    m[i + M_NEXT] = this.freeHead;
+    this.freeHead = slot;
   }
 
   isPending(handle: EventHandle): boolean {
@@ -420,16 +462,6 @@ export class EventQueue {
     while (this.size !== 0 && this.peekTime() <= this.dueBy);
   }
 
-  /** Frees a slot (its handle moves to the next generation). */
-  private release(slot: number): void {
-    const h = this.f[(slot << 3) + F_HANDLE]! + GEN_SHIFT;
-    this.f[(slot << 3) + F_HANDLE] = h < HANDLE_WRAP ? h : h - HANDLE_WRAP;
-    const i = slot << 4;
-    this.m[i + M_STATE] = FREE;
-    this.m[i + M_NEXT] = this.freeHead;
-    this.freeHead = slot;
-  }
-
   // ---- front ----
 
   /** Files a pending event due before `winEnd` into its bucket, after every listed event due at or before it. */
@@ -478,23 +510,6 @@ export class EventQueue {
     m[(after << 4) + M_PREV] = slot;
     if (s < 0) fb[2 * b] = slot;
     else m[(s << 4) + M_NEXT] = slot;
-  }
-
-  private frontUnlink(slot: number): void {
-    const m = this.m;
-    const fb = this.fb;
-    const i = slot << 4;
-    const n = m[i + M_NEXT]!;
-    const p = m[i + M_PREV]!;
-    const b = Math.floor(this.f[slot << 3]! * this.invW) & MASK;
-    if (p < 0) fb[2 * b] = n;
-    else m[(p << 4) + M_NEXT] = n;
-    if (n < 0) {
-      fb[2 * b + 1] = p;
-      if (p >= 0) this.ftt[b] = this.f[p << 3]!;
-    } else m[(n << 4) + M_PREV] = p;
-    if (fb[2 * b]! < 0) this.occClear(b);
-    this.frontCount--;
   }
 
   private occSet(b: number): void {
@@ -797,31 +812,6 @@ export class EventQueue {
     this.bucketTail[b] = slot;
     const t = this.f[slot << 3]!;
     if (t < this.bucketMin[b]!) this.bucketMin[b] = t;
-  }
-
-  /**
-   * Takes a cancelled far event (due at t) out of its bucket at once: a
-   * timeout re-armed on every completion leaves nothing behind, and its slot
-   * is free for the next one.
-   */
-  private farUnlink(slot: number): void {
-    const t = this.f[slot << 3]!;
-    const m = this.m;
-    const i = slot << 4;
-    const b = m[i + M_FB]!;
-    const n = m[i + M_NEXT]!;
-    const p = m[i + M_PREV]!;
-    if (p < 0) this.bucketHead[b] = n;
-    else m[(p << 4) + M_NEXT] = n;
-    if (n < 0) this.bucketTail[b] = p;
-    else m[(n << 4) + M_PREV] = p;
-    if (this.bucketHead[b]! < 0) this.farClear(b);
-    else if (t === this.bucketMin[b]) {
-      if (b < 32) this.minStaleLo |= 1 << b;
-      else this.minStaleHi |= 1 << (b - 32);
-    }
-    this.farCount--;
-    if (t === this.farMin) this.farMinExact = false;
   }
 
   /** Lowest non-empty far bucket above 0, or -1. */
