@@ -50,10 +50,9 @@ export class StreamCollector implements RowSink {
   private ringLen = 0;
   /** The kept divergence still taking rows. */
   private open: Building | undefined;
-  private lastASeq = -1;
-  private lastBSeq = -1;
-  private lastATime: number | null = null;
-  private lastBTime: number | null = null;
+  /** The last item of each side in a row so far (its sequence number and time are read only at a divergence). */
+  private lastA: Item | undefined;
+  private lastB: Item | undefined;
   /** Same rows since the last divergent row: fewer than 2 x `context` continue the same divergence. */
   private sinceDiff = Infinity;
 
@@ -69,7 +68,7 @@ export class StreamCollector implements RowSink {
   }
 
   private side(it: Item, a: boolean): RowSide {
-    return { seq: it.seq, time: it.time, text: a ? this.env.formatA(it) : this.env.formatB(it) };
+    return { seq: it.ev.seq, time: it.ev.time, text: a ? this.env.formatA(it) : this.env.formatB(it) };
   }
 
   private makeRow(op: RowOp, a: Item | undefined, b: Item | undefined): DiffRow {
@@ -83,10 +82,8 @@ export class StreamCollector implements RowSink {
   row(op: RowOp, a: Item | undefined, b: Item | undefined): void {
     if (op === 'same') {
       this.same++;
-      this.lastASeq = a!.seq;
-      this.lastBSeq = b!.seq;
-      this.lastATime = a!.time;
-      this.lastBTime = b!.time;
+      this.lastA = a;
+      this.lastB = b;
       this.sinceDiff++;
       const c = this.limits.context;
       if (c === 0) return;
@@ -104,16 +101,12 @@ export class StreamCollector implements RowSink {
     if (op === 'changed') this.changed++;
     else if (op === 'inserted') this.inserted++;
     else this.removed++;
-    const prevA = this.lastASeq;
-    const prevB = this.lastBSeq;
-    if (a) {
-      this.lastASeq = a.seq;
-      this.lastATime = a.time;
-    }
-    if (b) {
-      this.lastBSeq = b.seq;
-      this.lastBTime = b.time;
-    }
+    const prevA = this.lastA?.ev.seq ?? -1;
+    const prevB = this.lastB?.ev.seq ?? -1;
+    const prevATime = this.lastA?.ev.time ?? null;
+    const prevBTime = this.lastB?.ev.time ?? null;
+    if (a) this.lastA = a;
+    if (b) this.lastB = b;
     if (!this.desc.structural) return;
     const fresh = this.sinceDiff >= Math.max(1, 2 * this.limits.context);
     this.sinceDiff = 0;
@@ -121,7 +114,7 @@ export class StreamCollector implements RowSink {
       this.divergences++;
       this.closeOpen();
       if (this.marks.length < this.limits.maxMarks) {
-        this.marks.push({ stream: this.desc.id, aTime: a?.time ?? this.lastATime, bTime: b?.time ?? this.lastBTime, op });
+        this.marks.push({ stream: this.desc.id, aTime: a?.ev.time ?? prevATime, bTime: b?.ev.time ?? prevBTime, op });
       }
       if (this.kept.length < this.limits.maxDivergences) this.start(op, a, b, prevA, prevB);
       return;
@@ -133,12 +126,12 @@ export class StreamCollector implements RowSink {
     else if (op === 'inserted') d.inserted++;
     else d.removed++;
     if (d.aSeq === null && a) {
-      d.aSeq = a.seq;
-      d.aTime = a.time;
+      d.aSeq = a.ev.seq;
+      d.aTime = a.ev.time;
     }
     if (d.bSeq === null && b) {
-      d.bSeq = b.seq;
-      d.bTime = b.time;
+      d.bSeq = b.ev.seq;
+      d.bTime = b.ev.time;
     }
     if (d.changed + d.inserted + d.removed - d.omittedRows > this.limits.maxRows) d.omittedRows++;
     else d.rows.push(this.makeRow(op, a, b));
@@ -167,13 +160,13 @@ export class StreamCollector implements RowSink {
     rows.push(first);
     const d: Divergence = {
       index: 0, stream: this.desc.id, source: this.desc.source, kind: this.desc.kind,
-      aSeq: a?.seq ?? null, bSeq: b?.seq ?? null, aTime: a?.time ?? null, bTime: b?.time ?? null,
+      aSeq: a?.ev.seq ?? null, bSeq: b?.ev.seq ?? null, aTime: a?.ev.time ?? null, bTime: b?.ev.time ?? null,
       changed: op === 'changed' ? 1 : 0, inserted: op === 'inserted' ? 1 : 0, removed: op === 'removed' ? 1 : 0,
       what: op === 'changed' ? first.detail! : describeOne(op === 'inserted' ? 'inserted' : 'removed', (first.a ?? first.b)!.text),
       rows, omittedRows: 0,
-      logs: this.env.logsBefore(a ? a.seq : prevA + 1, b ? b.seq : prevB + 1),
+      logs: this.env.logsBefore(a ? a.ev.seq : prevA + 1, b ? b.ev.seq : prevB + 1),
     };
-    this.kept.push({ d, pos: a ? a.seq : prevA + 0.5 });
+    this.kept.push({ d, pos: a ? a.ev.seq : prevA + 0.5 });
     this.open = c > 0 ? { d, afterLeft: 2 * c } : undefined;
   }
 

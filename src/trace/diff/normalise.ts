@@ -51,9 +51,6 @@ export interface Item {
   shape: number;
   /** The event; DMA and air `data` is cut to KEEP_DMA_BYTES (see `len`). */
   ev: SeqEvent;
-  /** The event's sequence number and time (copies: rows read them without touching the event). */
-  seq: number;
-  time: number;
   /** DMA payload or 802.11 frame length (0 for other kinds). */
   len: number;
   /** DMA: renamed address (page number in its namespace * 4096 + offset + 1); 0 for address 0 or other kinds. */
@@ -513,7 +510,7 @@ export class Normaliser<S> {
         shape = h.start(S.shape + S.log).str(ev.level).value();
         break;
     }
-    return { key, shape, ev, seq: ev.seq, time: ev.time, len, addr, addrNs };
+    return { key, shape, ev, len, addr, addrNs };
   }
 
   private kernelStream(kind: 'proc' | 'log', structural: boolean): S {

@@ -17,7 +17,7 @@
  */
 import { Rec } from '../../sim/tracer.js';
 import type { ColumnBlock } from '../columns.js';
-import { DELTA_MAX, DELTA_MIN, DeltaBases, deltaKey, popcount } from '../delta.js';
+import { DELTA_MAX, DELTA_MIN, deltaKey, popcount } from '../delta.js';
 import { LOG_LEVELS, PROC_EVENTS } from '../format.js';
 import type { SeqEvent, TraceChunk, TraceReader } from '../reader.js';
 
@@ -58,8 +58,12 @@ export class ColumnEvents implements EventSource {
   /** Blobs by id, with the reader's epoch rule (reader.ts Defs.define). */
   private readonly blobs = new Map<number, Uint8Array>();
   private blobEpoch = 0;
-  /** Word-delta bases of the current chunk (delta.ts). */
-  private readonly bases = new DeltaBases();
+  /**
+   * Word-delta bases of the current chunk by stream key (delta.ts): the
+   * stream's last payload itself (payloads handed out are never written to,
+   * so no copy is needed, unlike the reader's DeltaBases).
+   */
+  private readonly bases = new Map<number, Uint8Array>();
   /** Interned strings resolved so far, by id (cleared for ids a chunk defines again). */
   private readonly strs: (string | undefined)[] = [];
   private arena = new Uint8Array(ARENA);
@@ -98,7 +102,7 @@ export class ColumnEvents implements EventSource {
         }
         this.blobs.set(d.id, d.data);
       }
-      this.bases.reset();
+      this.bases.clear();
       if (b.n === 0) continue;
       this.chunk = c;
       this.block = b;
@@ -153,11 +157,12 @@ export class ColumnEvents implements EventSource {
     const mask = f[4]![i]!;
     const len = b.aux[i]!;
     const key = deltaKey(dev, tag, write, DELTA_MIN);
-    const baseLen = key < 0 ? -1 : this.bases.baseLength(key);
-    if (baseLen < 0 || popcount(mask) * 4 !== len || (baseLen < DELTA_MAX && (mask >>> (baseLen >>> 2)) !== 0)) {
+    const base = key < 0 ? undefined : this.bases.get(key);
+    const baseLen = base === undefined ? -1 : base.length;
+    if (base === undefined || popcount(mask) * 4 !== len || (baseLen < DELTA_MAX && (mask >>> (baseLen >>> 2)) !== 0)) {
       return this.fail('a word delta without its base');
     }
-    const out = this.copy(this.bases.store, this.bases.at, baseLen);
+    const out = this.copy(base, 0, baseLen);
     const words = b.bytes;
     let j = -(f[5]![i]! + 1);
     for (let w = 0; w < baseLen >>> 2; w++) {
@@ -172,7 +177,7 @@ export class ColumnEvents implements EventSource {
   private noteDma(dev: number, tag: number, write: boolean, data: Uint8Array): void {
     if (deltaKey(dev, tag, write, DELTA_MIN) < 0) return;
     const key = deltaKey(dev, tag, write, data.length);
-    if (key >= 0) this.bases.set(key, data, 0, data.length);
+    if (key >= 0) this.bases.set(key, data);
   }
 
   next(): SeqEvent | undefined {

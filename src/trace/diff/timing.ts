@@ -38,12 +38,15 @@ interface SchemeTiming {
 /** One trace's timing, fed event by event. */
 export class TimingCollector {
   private readonly devs = new Map<number, DevTiming>();
+  /** The same devices of index 0..255 (the common case), without a map lookup. */
+  private readonly devList: (DevTiming | undefined)[] = [];
   private readonly schemes = new Map<string, SchemeTiming>();
 
   constructor(private readonly header: TraceHeader, private readonly decoders: ReadonlyMap<string, DeviceDecoder> = new Map()) {}
 
   private dev(index: number, t: number): DevTiming {
-    let d = this.devs.get(index);
+    const small = index >>> 0 === index && index < 256;
+    let d = small ? this.devList[index] : this.devs.get(index);
     if (!d) {
       const info = this.header.devices.find((x) => x.index === index);
       d = {
@@ -51,6 +54,7 @@ export class TimingCollector {
         own: info === undefined ? undefined : this.decoders.get(info.type)?.timingPhases?.(),
       };
       this.devs.set(index, d);
+      if (small) this.devList[index] = d;
     }
     return d;
   }

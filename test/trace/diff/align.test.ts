@@ -5,7 +5,7 @@ import type { Item } from '../../../src/trace/diff/normalise.js';
 /** Items whose key is the given number and whose shape is key's "register" (key >> 8). */
 function items(keys: number[], seq0 = 0): Item[] {
   return keys.map((k, i) => ({
-    key: k, shape: k >> 8, len: 0, addr: 0, addrNs: '', seq: seq0 + i, time: i,
+    key: k, shape: k >> 8, len: 0, addr: 0, addrNs: '',
     ev: { kind: 'mmio', seq: seq0 + i, time: i, write: true, core: 0, dev: 0, bar: 0, offset: k >> 8, size: 4, value: k & 0xff },
   }));
 }
