@@ -68,6 +68,8 @@ export interface TraceReader {
    */
   readonly damage: DamageReport[];
   events(filter?: EventFilter): Generator<SeqEvent, void, undefined>;
+  /** The same events as `events()`, as a pull cursor (no generator step per event); damage as by `events()`. */
+  cursor(filter?: EventFilter): EventCursor;
   /**
    * Every intact chunk as typed arrays (no object per event), the fast way
    * through a whole trace; damage is reported as by `events()`. The block is
@@ -936,44 +938,98 @@ function kindMask(kinds: readonly string[] | undefined): boolean[] {
   return m;
 }
 
-function* eventsOf(source: TraceSource, o: Opened, damage: DamageReport[], filter: EventFilter, images: ImageStore): Generator<SeqEvent, void, undefined> {
-  const src = openSource(source);
-  try {
-    const defs = new Defs(damage, images);
-    const mask = kindMask(filter.kinds);
-    const devs = filter.devs ? new Set(filter.devs) : undefined;
-    const fromSeq = filter.fromSeq ?? 0;
-    const toSeq = filter.toSeq ?? Infinity;
-    const fromTime = filter.fromTime ?? -Infinity;
-    const toTime = filter.toTime ?? Infinity;
-    for (const c of chunks(src, o, damage)) {
-      // Time is monotonic (Tracer contract) and seq increases: nothing later can match.
-      if (c.count > 0 && (c.firstSeq > toSeq || c.firstTime > toTime)) return;
-      defs.chunkStart();
+/**
+ * A pull cursor over a trace's events: what `events()` iterates, without a
+ * generator step per event. The file is open from construction until the
+ * events run out or `close()`.
+ */
+export interface EventCursor {
+  /** The next event that passes the filter, or undefined at the end. */
+  next(): SeqEvent | undefined;
+  /** Closes the file (also done when the events run out); later `next()` calls return undefined. */
+  close(): void;
+}
+
+class Cursor implements EventCursor {
+  private readonly src: Source;
+  private readonly it: Generator<Chunk, void, undefined>;
+  private readonly defs: Defs;
+  private readonly mask: boolean[];
+  private readonly devs: Set<number> | undefined;
+  private readonly fromSeq: number;
+  private readonly toSeq: number;
+  private readonly fromTime: number;
+  private readonly toTime: number;
+  private c: Chunk | undefined;
+  private i = 0;
+  private closed = false;
+
+  constructor(source: TraceSource, o: Opened, damage: DamageReport[], filter: EventFilter, images: ImageStore) {
+    this.src = openSource(source);
+    this.it = chunks(this.src, o, damage);
+    this.defs = new Defs(damage, images);
+    this.mask = kindMask(filter.kinds);
+    this.devs = filter.devs ? new Set(filter.devs) : undefined;
+    this.fromSeq = filter.fromSeq ?? 0;
+    this.toSeq = filter.toSeq ?? Infinity;
+    this.fromTime = filter.fromTime ?? -Infinity;
+    this.toTime = filter.toTime ?? Infinity;
+  }
+
+  next(): SeqEvent | undefined {
+    const defs = this.defs;
+    for (;;) {
+      const c = this.c;
+      if (c === undefined || this.i >= c.block.n) {
+        if (this.closed) return undefined;
+        if (c !== undefined) defs.definitionsBefore(c.block, c.block.n);
+        const r = this.it.next();
+        // Time is monotonic (Tracer contract) and seq increases: nothing after a chunk past the range can match.
+        if (r.done || (r.value.count > 0 && (r.value.firstSeq > this.toSeq || r.value.firstTime > this.toTime))) {
+          this.close();
+          return undefined;
+        }
+        this.c = r.value;
+        this.i = 0;
+        defs.chunkStart();
+        continue;
+      }
       const b = c.block;
-      const n = b.n;
-      for (let i = 0; i < n; i++) {
-        defs.definitionsBefore(b, i);
-        const k = b.kind[i]!;
-        const time = b.time[i]!;
-        const s = c.firstSeq + i;
-        if (!mask[k] || s < fromSeq || s > toSeq || time < fromTime || time > toTime) {
+      const i = this.i++;
+      defs.definitionsBefore(b, i);
+      const k = b.kind[i]!;
+      const time = b.time[i]!;
+      const s = c.firstSeq + i;
+      if (!this.mask[k] || s < this.fromSeq || s > this.toSeq || time < this.fromTime || time > this.toTime) {
+        if (isDma(k)) defs.skipDma(b, i, c, s);
+        continue;
+      }
+      if (this.devs) {
+        const f = DEV_FIELD[k]!;
+        if (f < 0 || !this.devs.has(b.f[f]![i]!)) {
           if (isDma(k)) defs.skipDma(b, i, c, s);
           continue;
         }
-        if (devs) {
-          const f = DEV_FIELD[k]!;
-          if (f < 0 || !devs.has(b.f[f]![i]!)) {
-            if (isDma(k)) defs.skipDma(b, i, c, s);
-            continue;
-          }
-        }
-        yield buildEvent(b, i, s, c, defs);
       }
-      defs.definitionsBefore(b, n);
+      return buildEvent(b, i, s, c, defs);
     }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.c = undefined;
+    this.it.return();
+    this.src.close();
+  }
+}
+
+function* eventsOf(source: TraceSource, o: Opened, damage: DamageReport[], filter: EventFilter, images: ImageStore): Generator<SeqEvent, void, undefined> {
+  const cur = new Cursor(source, o, damage, filter, images);
+  try {
+    for (let e = cur.next(); e !== undefined; e = cur.next()) yield e;
   } finally {
-    src.close();
+    cur.close();
   }
 }
 
@@ -1030,6 +1086,11 @@ export function openTrace(source: TraceSource, opts: OpenOptions = {}): TraceRea
       reader.damage.length = 0;
       reader.damage.push(...o.openDamage);
       return eventsOf(source, o, reader.damage, filter, images);
+    },
+    cursor(filter: EventFilter = {}) {
+      reader.damage.length = 0;
+      reader.damage.push(...o.openDamage);
+      return new Cursor(source, o, reader.damage, filter, images);
     },
     chunks() {
       reader.damage.length = 0;

@@ -139,6 +139,24 @@ describe('format 7: chunks in columns', () => {
     expect(r.damage).toEqual([]);
   });
 
+  it('cursor() pulls the events of events(), filters included, and close() ends it', () => {
+    const { columns } = recordBoth((t) => { for (let i = 0; i < 300; i++) emitAllKinds(t, i * 1000); }, { chunkBytes: 2048 });
+    const r = openTrace(columns);
+    for (const filter of [{}, { kinds: ['dma', 'msi'] as const }, { devs: [1] }, { fromSeq: 1000, toSeq: 2500 }, { fromTime: 50_000, toTime: 90_000 }]) {
+      const want = [...r.events(filter as never)].map(plain);
+      const c = r.cursor(filter as never);
+      const got: string[] = [];
+      for (let e = c.next(); e !== undefined; e = c.next()) got.push(plain(e));
+      expect(got).toEqual(want);
+      expect(c.next()).toBeUndefined();
+    }
+    const c = r.cursor();
+    expect(c.next()?.seq).toBe(0);
+    c.close();
+    expect(c.next()).toBeUndefined();
+    c.close(); // twice is harmless
+  });
+
   describe('a chunk whose columns do not add up is damage, with the reason', () => {
     const { raw, count } = onlyChunk(recordBoth((t) => emitAllKinds(t)).columns);
     const valid = VALID;

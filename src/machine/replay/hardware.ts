@@ -5,7 +5,7 @@ import type { Scenario } from '../scenario.js';
 import { parseBdf } from '../../devices/pci/bdf.js';
 import { DivergenceGroups, type Divergence, type DivergenceKind } from '../../trace/compare/compare.js';
 import type { TraceHeader } from '../../trace/format.js';
-import type { EventKind, SeqEvent, TraceReader } from '../../trace/reader.js';
+import type { EventCursor, EventKind, SeqEvent, TraceReader } from '../../trace/reader.js';
 import { PciStandIn, type AccessSink } from './pci-stand-in.js';
 import { sameBytes } from '../../trace/compare/events.js';
 import { RingTracer } from './ring-tracer.js';
@@ -108,7 +108,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   readonly tolerated = { extraPolls: 0, skippedPolls: 0, reorderedWrites: 0, skippedWrites: 0, extraWrites: 0 };
   readonly tracer: RingTracer;
   private machine!: Machine;
-  private readonly it: Iterator<SeqEvent>;
+  private readonly it: EventCursor;
   private eof = false;
   private readonly queues: SeqEvent[][];
   private readonly pending: Injection[][];
@@ -124,7 +124,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
 
   constructor(readonly reader: TraceReader, private readonly opts: TraceHardwareOptions = {}) {
     // Only device events: the reader then builds no object for the scheme, log and process records.
-    this.it = reader.events({ kinds: DEVICE_KINDS })[Symbol.iterator]();
+    this.it = reader.cursor({ kinds: DEVICE_KINDS });
     const n = reader.header.devices.length;
     this.queues = Array.from({ length: n }, () => []);
     this.pending = Array.from({ length: n }, () => []);
@@ -162,9 +162,8 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   private fill(dev: number, n: number): void {
     const q = this.queues[dev]!;
     while (q.length < n && !this.eof) {
-      const r = this.it.next();
-      if (r.done) { this.eof = true; break; }
-      const e = r.value;
+      const e = this.it.next();
+      if (e === undefined) { this.eof = true; break; }
       const d = 'dev' in e ? e.dev : -1;
       if (d < 0 || d >= this.queues.length) continue;
       if (e.kind === 'log' || e.kind === 'proc' || e.kind === 'schemeReq' || e.kind === 'schemeReply') continue;
@@ -492,6 +491,11 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       while (q[0] !== undefined && !DRIVER_SIDE.has(q[0].kind)) this.fire({ ev: q.shift()!, handle: NO_EVENT, fired: false, slot: -1 });
       if (q[0] !== undefined) this.diverge('missing', q[0], undefined);
     }
+  }
+
+  /** Closes the trace (the events left unread are not needed any more). */
+  close(): void {
+    this.it.close();
   }
 }
 

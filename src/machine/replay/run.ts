@@ -68,6 +68,7 @@ export function runReplayHardware(o: ReplayOptions): ReplayOutcome {
       result = machine.run();
       hw.finish();
     } finally {
+      hw.close();
       recorder.close();
     }
     assertIntact(o.trace, reader);
