@@ -12,14 +12,13 @@
  * at the same causal point of every stream as far as possible.
  */
 import type { DeviceDecoder } from '../decoder.js';
-import { COLUMN_FORMAT_VERSION, TraceFormatError, type DamageReport, type TraceHeader } from '../format.js';
+import { TraceFormatError, type DamageReport, type TraceHeader } from '../format.js';
 import { formatEvent, parseKinds, resolveDevices } from '../inspect.js';
-import { openTrace, type EventFilter, type SeqEvent, type TraceReader, type TraceSource } from '../reader.js';
+import { openTrace, type EventCursor, type EventFilter, type SeqEvent, type TraceReader, type TraceSource } from '../reader.js';
 import { DEFAULT_ALIGN, StreamAligner, type AlignParams } from './align.js';
 import { StreamCollector, type CollectEnv, type CollectLimits } from './collect.js';
 import { describeChange } from './detail.js';
 import { Normaliser, displayEvent, type Item, type StreamDesc } from './normalise.js';
-import { ColumnEvents, ReaderEvents, type EventSource } from './source.js';
 import { TimingCollector, compareTiming } from './timing.js';
 import type { DiffResult, Divergence, HeaderDifference, TraceInfo } from './types.js';
 
@@ -96,24 +95,9 @@ function devFilter(v: DiffEngineOptions['device'], h: TraceHeader): number[] | s
 
 /**
  * Diffs two traces. Never throws for bad input: the result carries `error` and exit code 2.
- *
- * Intact format-7 traces read whole are read from their column blocks
- * (source.ts ColumnEvents); if that meets anything it does not handle
- * (damage, a missing definition, a disk-image reference), the diff is run
- * again through the reader's events, so the result is the same either way
- * (`progress` then counts the events of both runs).
+ * The traces are read through the reader's cursors (no generator step per event).
  */
 export function diffTraces(opts: DiffEngineOptions): DiffResult {
-  return diffVia(opts, 'columns') ?? diffVia(opts, 'events')!;
-}
-
-/**
- * One diff reading the traces through their column blocks where they allow
- * it, or through the reader's events; with 'columns', undefined when the
- * column path could not read them exactly (`diffTraces` then uses 'events').
- */
-export function diffVia(opts: DiffEngineOptions, via: 'columns' | 'events'): DiffResult | undefined {
-  const fast = via === 'columns';
   let ra: TraceReader;
   let rb: TraceReader;
   try {
@@ -196,10 +180,8 @@ export function diffVia(opts: DiffEngineOptions, via: 'columns' | 'events'): Dif
     s.delta = d;
   };
 
-  const columns = fast && fa.kinds === undefined && fa.devs === undefined && fb.kinds === undefined && fb.devs === undefined &&
-    ha.formatVersion >= COLUMN_FORMAT_VERSION && hb.formatVersion >= COLUMN_FORMAT_VERSION && ra.damage.length === 0 && rb.damage.length === 0;
-  const ga: EventSource = columns ? new ColumnEvents(ra) : new ReaderEvents(ra.events(fa));
-  const gb: EventSource = columns ? new ColumnEvents(rb) : new ReaderEvents(rb.events(fb));
+  const ga: EventCursor = ra.cursor(fa);
+  const gb: EventCursor = rb.cursor(fb);
   let doneA = false;
   let doneB = false;
   let readA = 0;
@@ -214,7 +196,6 @@ export function diffVia(opts: DiffEngineOptions, via: 'columns' | 'events'): Dif
       for (let k = 0; k < BATCH; k++) {
         const ev = g.next();
         if (ev === undefined) {
-          if (g.unsupported !== undefined) return undefined;
           if (side === 0) doneA = true;
           else doneB = true;
           break;
@@ -245,14 +226,11 @@ export function diffVia(opts: DiffEngineOptions, via: 'columns' | 'events'): Dif
     }
   } catch (e) {
     // The reader's events say what went wrong.
-    if (columns) return undefined;
     return errorResult(`reading ${doneA ? rb.path : ra.path} failed: ${(e as Error).message}`);
   } finally {
     ga.close();
     gb.close();
   }
-  // Damage is reported in the reader's own order and wording by its events().
-  if (columns && (ra.damage.length > 0 || rb.damage.length > 0)) return undefined;
   for (const s of streams.values()) {
     s.aligner.finish();
     s.collector.finish();
