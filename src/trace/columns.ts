@@ -33,7 +33,8 @@ const FIELD_BASE = 8;
 export const MAX_FIELDS = 7;
 
 /** Field codes: N number, S string (interned id or inline), P payload (blob id or inline bytes), T free text, W delta words (popcount(previous field) x 4 bytes). */
-const N = 1, S = 2, P = 3, T = 4, W = 5;
+export const FIELD_NUMBER = 1, FIELD_STRING = 2, FIELD_PAYLOAD = 3, FIELD_TEXT = 4, FIELD_WORDS = 5;
+const N = FIELD_NUMBER, S = FIELD_STRING, P = FIELD_PAYLOAD, T = FIELD_TEXT, W = FIELD_WORDS;
 
 /** Field codes per record kind, in record order after the time delta. */
 const SCHEMA: readonly (readonly number[] | undefined)[] = (() => {
@@ -94,8 +95,9 @@ export function fieldColumn(kind: number, j: number): number {
   return COL[kind * 8 + j]!;
 }
 /** Whether `kind` is an event kind with a column schema. */
-export function hasSchema(kind: number): boolean {
-  return kind < KINDS_END && SCHEMA[kind] !== undefined;
+/** The field codes (FIELD_*) of an event kind, in record order after the time delta; undefined for other kinds. */
+export function fieldCodes(kind: number): readonly number[] | undefined {
+  return kind >= 0 && kind < KINDS_END ? SCHEMA[kind] : undefined;
 }
 
 /** Column buffers above this size are dropped after their chunk is written. */
@@ -112,11 +114,6 @@ const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 // ---------------------------------------------------------------------------
 // Encoder
 
-export interface DefSink {
-  str(id: number, text: string): void;
-  blob(id: number, data: Uint8Array, offset: number, length: number, epochStart: number): void;
-}
-
 const utf8 = new TextEncoder();
 
 /**
@@ -124,7 +121,7 @@ const utf8 = new TextEncoder();
  * growable buffer; nothing is allocated per record once the buffers have
  * grown to the chunk's size.
  */
-export class ColumnEncoder implements DefSink {
+export class ColumnEncoder {
   private bufs: Uint8Array[] = [];
   private readonly pos = new Int32Array(NCOLS);
   private readonly prev = new Float64Array(NCOLS);
@@ -222,11 +219,6 @@ export class ColumnEncoder implements DefSink {
     this.defHead(1, id, length);
     this.raw(COL_DEFS, epochStart);
     this.defBytes(data, offset, length);
-  }
-
-  /** DefSink */
-  blob(id: number, data: Uint8Array, offset: number, length: number, epochStart: number): void {
-    this.defBlob(id, data, offset, length, epochStart);
   }
 
   /** Whether nothing was written since the last `finish`. */
@@ -444,10 +436,7 @@ function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: 
     const k = raw[ko + i]!;
     if (k >= KINDS_END || valid[k] !== true || SCHEMA[k] === undefined) throw new BadChunk(`record ${i}: kind ${k} is not valid here`);
     kinds[i] = k;
-    const dp = pos[COL_DT]!;
-    const dx = raw[dp]!;
-    if (dx < 0x80 && dp < dtEnd) { pos[COL_DT] = dp + 1; t += (dx >>> 1) ^ -(dx & 1); }
-    else t += zz(readU(raw, pos, COL_DT, dtEnd), raw, pos, COL_DT, dtEnd, 0);
+    t += numberAt(raw, pos, COL_DT, dtEnd, 0);
     time[i] = t;
     aux[i] = 0;
     const nums = ALL_NUMERIC[k]!;
@@ -455,12 +444,7 @@ function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: 
       // Register accesses, interrupts: every field a number, most of them one-byte deltas.
       for (let j = 0, q = k * 8; j < nums; j++, q++) {
         const c = COL[q]!;
-        const p = pos[c]!;
-        const x = raw[p]!;
-        const e = end[c]!;
-        let v: number;
-        if (x < 0x80 && p < e) { pos[c] = p + 1; v = prev[c]! + ((x >>> 1) ^ -(x & 1)); }
-        else v = zz(readU(raw, pos, c, e), raw, pos, c, e, prev[c]!);
+        const v = numberAt(raw, pos, c, end[c]!, prev[c]!);
         prev[c] = v;
         f[j]![i] = v;
       }
@@ -475,11 +459,7 @@ function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: 
       let v: number;
       switch (code) {
         case N: {
-          // One-byte deltas are the common case: decoded here without a call.
-          const p = pos[c]!;
-          const x = raw[p]!;
-          if (x < 0x80 && p < e) { pos[c] = p + 1; v = prev[c]! + ((x >>> 1) ^ -(x & 1)); }
-          else v = zz(readU(raw, pos, c, e), raw, pos, c, e, prev[c]!);
+          v = numberAt(raw, pos, c, e, prev[c]!);
           prev[c] = v;
           break;
         }
@@ -530,6 +510,17 @@ function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: 
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** The next number of column c: its previous value `prev` plus the zigzag delta (a one-byte delta, the common case, without further calls). */
+function numberAt(b: Uint8Array, pos: Int32Array, c: number, e: number, prev: number): number {
+  const p = pos[c]!;
+  const x = b[p]!;
+  if (x < 0x80 && p < e) {
+    pos[c] = p + 1;
+    return prev + ((x >>> 1) ^ -(x & 1));
+  }
+  return zz(readU(b, pos, c, e), b, pos, c, e, prev);
+}
 
 /** Reads an unsigned varint of column c. */
 function readU(b: Uint8Array, pos: Int32Array, c: number, e: number): number {

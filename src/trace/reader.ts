@@ -19,7 +19,7 @@ import { uncompressSync } from 'lz4-napi';
 import { Rec, type TraceEvent } from '../sim/tracer.js';
 import { ImageStore } from './images.js';
 import { DELTA_MAX, DELTA_MIN, DeltaBases, deltaKey, popcount } from './delta.js';
-import { ColumnBlock, decodeColumns, hasSchema, type ChunkDef } from './columns.js';
+import { ColumnBlock, FIELD_NUMBER, FIELD_PAYLOAD, FIELD_STRING, FIELD_TEXT, decodeColumns, fieldCodes, type ChunkDef } from './columns.js';
 import {
   CHUNK_HEADER_SIZE, FOOTER_MAGIC, FORMAT_VERSION, INDEX_MAGIC, KIND_OF_REC, LOG_LEVELS, MAGIC,
   MAX_CHUNK_RAW, MAX_HEADER_BYTES, PREAMBLE_SIZE, PROC_EVENTS, SUPPORTED_VERSIONS, TraceFormatError, bytesEqual,
@@ -432,7 +432,7 @@ class ChunkReader {
     return { offset: pos, length: CHUNK_HEADER_SIZE + n, firstSeq: want.firstSeq, firstTime: want.firstTime, count: block.n, block };
   }
 
-  /** A msgpack-records chunk (formats 1 to 6) into the column block. */
+  /** A msgpack-records chunk (formats 1 to 6) into the column block: the records have the fields of columns.ts's schema, in its order. */
   private fromRecords(raw: Uint8Array, count: number): string | undefined {
     let values: unknown[];
     try {
@@ -459,31 +459,31 @@ class ChunkReader {
         b.defs.push({ at: i, blob, id: v[1] as number, text: blob ? '' : String(v[2]), data, epochStart: typeof v[3] === 'number' ? v[3] : 0 });
         continue;
       }
-      if (typeof v[1] !== 'number' || !hasSchema(k)) return 'malformed record';
+      const codes = fieldCodes(k);
+      if (typeof v[1] !== 'number' || codes === undefined) return 'malformed record';
       t += v[1];
       b.kind[i] = k;
       b.time[i] = t;
       b.aux[i] = 0;
-      const codes = LEGACY_CODES[k]!;
       for (let j = 0; j < codes.length; j++) {
         const x = v[j + 2];
         let out: number;
         switch (codes[j]) {
-          case 'N':
+          case FIELD_NUMBER:
             if (typeof x !== 'number') return 'malformed record';
             out = x;
             break;
-          case 'S':
+          case FIELD_STRING:
             if (typeof x === 'number') out = x;
             else if (typeof x === 'string') { out = -(1 + b.strs.length); b.strs.push(x); }
             else return 'malformed record';
             break;
-          case 'T':
+          case FIELD_TEXT:
             out = b.strs.length;
             b.strs.push(String(x));
             break;
-          default: // P, W: a blob id or inline bytes
-            if (typeof x === 'number' && codes[j] === 'P') { out = x; break; }
+          default: // payload or delta words: a blob id (payloads only) or inline bytes
+            if (typeof x === 'number' && codes[j] === FIELD_PAYLOAD) { out = x; break; }
             if (!(x instanceof Uint8Array)) return 'malformed record';
             if (bytesAt + x.length > this.legacyBytes.length) {
               const nb = new Uint8Array(Math.max(2 * this.legacyBytes.length, bytesAt + x.length));
@@ -505,27 +505,6 @@ class ChunkReader {
   }
 }
 
-/** Field types of the msgpack records of formats 1 to 6, after the time delta (as columns.ts's schema). */
-const LEGACY_CODES: readonly (string | undefined)[] = (() => {
-  const c: (string | undefined)[] = [];
-  c[Rec.MmioRead] = c[Rec.MmioWrite] = 'NNNNNN';
-  c[Rec.PioRead] = c[Rec.PioWrite] = c[Rec.CfgRead] = c[Rec.CfgWrite] = 'NNNNN';
-  c[Rec.DmaRead] = c[Rec.DmaWrite] = 'NNSP';
-  c[Rec.Intx] = 'NNN';
-  c[Rec.Msi] = 'NNNNN';
-  c[Rec.SchemeReq] = 'NSSNNN';
-  c[Rec.SchemeReply] = 'NSNN';
-  c[Rec.Milestone] = 'NSNN';
-  c[Rec.Log] = 'NNT';
-  c[Rec.GuestErr] = 'NST';
-  c[Rec.Proc] = 'NNST';
-  c[Rec.Air] = 'NNNNNP';
-  c[Rec.Eth] = 'NNNP';
-  c[Rec.Frame] = 'NNNNNNP';
-  c[Rec.DmaImage] = 'NNSSNN';
-  c[Rec.DmaDelta] = 'NNSNNW';
-  return c;
-})();
 
 /**
  * Scans forward from `from` for the next chunk that validates, or the index

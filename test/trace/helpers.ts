@@ -9,7 +9,7 @@ import { Unpackr } from 'msgpackr';
 import { uncompressSync } from 'lz4-napi';
 import { openTrace } from '../../src/trace/reader.js';
 import { COLUMN_FORMAT_VERSION } from '../../src/trace/format.js';
-import { ColumnBlock, MAX_FIELDS, decodeColumns, fieldColumn } from '../../src/trace/columns.js';
+import { ColumnBlock, FIELD_PAYLOAD, FIELD_TEXT, FIELD_WORDS, decodeColumns, fieldCodes } from '../../src/trace/columns.js';
 
 export function makeHeader(extra: Partial<TraceHeaderInput> = {}): TraceHeaderInput {
   return {
@@ -95,29 +95,17 @@ export function rawRecords(buf: Uint8Array): unknown[][] {
       const k = block.kind[i]!;
       const r: unknown[] = [k, block.time[i]! - prev];
       prev = block.time[i]!;
-      for (let j = 0; j < MAX_FIELDS; j++) {
-        if (j > 0 && fieldColumn(k, j) === 0) break;
+      const codes = fieldCodes(k)!;
+      for (let j = 0; j < codes.length; j++) {
         const v = block.f[j]![i]!;
-        r.push(v);
+        // Inline payloads and free text as their values (what the msgpack records held).
+        if ((codes[j] === FIELD_PAYLOAD || codes[j] === FIELD_WORDS) && v < 0) r.push(block.bytes.slice(-(v + 1), -(v + 1) + block.aux[i]!));
+        else if (codes[j] === FIELD_TEXT) r.push(block.strs[v]);
+        else r.push(v);
       }
-      // Inline payloads and strings as their values.
-      const payloadAt = PAYLOAD_FIELD[k];
-      if (payloadAt !== undefined && (r[payloadAt + 2] as number) < 0) {
-        const o = -((r[payloadAt + 2] as number) + 1);
-        r[payloadAt + 2] = block.bytes.slice(o, o + block.aux[i]!);
-      }
-      const textAt = TEXT_FIELD[k];
-      if (textAt !== undefined) r[textAt + 2] = block.strs[r[textAt + 2] as number];
       out.push(r);
     }
   }
   return out;
 }
 
-/** Field index of the free text per record kind. */
-const TEXT_FIELD: Record<number, number> = { [Rec.Log]: 2, [Rec.GuestErr]: 2, [Rec.Proc]: 3 };
-
-/** Field index of the payload (blob id or inline bytes) per record kind. */
-const PAYLOAD_FIELD: Record<number, number> = {
-  [Rec.DmaRead]: 3, [Rec.DmaWrite]: 3, [Rec.Air]: 5, [Rec.Eth]: 3, [Rec.Frame]: 6, [Rec.DmaDelta]: 5,
-};
