@@ -253,20 +253,7 @@ export class EventQueue {
 
   /** Schedules `delay` after `now`. */
   schedule(delay: Duration, target: number, kind = 0, a0 = 0, a1 = 0): EventHandle {
-    const now = this.now;
-    const time = now + delay;
-    const slot = this.freeHead;
-    const j = slot << 3;
-    const f = this.f;
-    f[j] = time < now ? now : time + 0;
-    f[j + F_A0] = a0;
-    f[j + F_A1] = a1;
-    const m = this.m;
-    const i = slot << 4;
-    m[i + M_TARGET] = target;
-    m[i + M_KIND] = kind;
-    this.file(slot);
-    return this.f[j + F_HANDLE]!;
+    return this.scheduleAt((this.now + delay) as SimTime, target, kind, a0, a1);
   }
 
   /**
