@@ -7,6 +7,8 @@ import { nvmeFactory } from '../../src/devices/nvme/index.js';
 import { deviceDecoders } from '../../src/devices/decoders.js';
 import { runReplayHardware } from '../../src/machine/replay/run.js';
 import { runReplayDevices } from '../../src/machine/replay/devices.js';
+import { RingTracer } from '../../src/machine/replay/ring-tracer.js';
+import { StreamCheck } from '../../src/machine/replay/stream-check.js';
 import { openTrace } from '../../src/trace/reader.js';
 import { compareStreams } from '../../src/trace/compare/compare.js';
 import { CHUNK_HEADER_SIZE } from '../../src/trace/format.js';
@@ -52,6 +54,19 @@ describe.each(GOLDENS)('golden trace %s', (name) => {
     // unchanged driver writes the recording's bytes again and needs no judging).
     const refs = (f: string): number => rawRecords(readFileSync(f)).filter((x) => x[0] === Rec.DmaImage).length;
     expect(refs(rec)).toBe(refs(golden(name)));
+  });
+
+  it('replays unrecorded in one run, its events checked against the recording as they come (a run that differs is replayed again and judged)', () => {
+    const r = runReplayHardware({ trace: golden(name), ...quiet });
+    expect(r.exitCode).toBe(0);
+    expect(r.compare.divergences).toEqual([]);
+    if (NOT_EXACT[name] !== undefined) {
+      expect(r.verdict.verdict).toBe('TIMING-ONLY');
+      expect(r.hardware.tracer).toBeInstanceOf(RingTracer);
+    } else {
+      expect(r.verdict.verdict).toBe('IDENTICAL');
+      expect(r.hardware.tracer).toBeInstanceOf(StreamCheck);
+    }
   });
 
   it('drives the current device models as the recorded driver (--devices) with every response matching', () => {

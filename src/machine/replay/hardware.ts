@@ -8,7 +8,8 @@ import type { TraceHeader } from '../../trace/format.js';
 import type { EventCursor, EventKind, SeqEvent, TraceReader } from '../../trace/reader.js';
 import { PciStandIn, type AccessSink } from './pci-stand-in.js';
 import { sameBytes } from '../../trace/compare/events.js';
-import { RingTracer } from './ring-tracer.js';
+import { RingTracer, type ContextTracer } from './ring-tracer.js';
+import { StreamCheck } from './stream-check.js';
 import { divergenceKey } from './devices.js';
 import { at } from '../../sim/time.js';
 
@@ -28,6 +29,13 @@ export interface TraceHardwareOptions {
   context?: number;
   /** Where the replay's own events go as well (a recorder), besides the context ring. */
   record?: import('../../sim/tracer.js').Tracer;
+  /**
+   * Check the run's events against the recording as they come (StreamCheck)
+   * instead of keeping context and recording: no divergence report can be
+   * made, and the run stops at the first difference (`differs`). `record` is
+   * left unused.
+   */
+  checkStream?: boolean;
   keepGoing?: boolean;
   maxDivergences?: number;
   /** How far to look ahead when resynchronising (keep-going). */
@@ -106,11 +114,16 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
    * register writes in another order, merged or split (doorbells).
    */
   readonly tolerated = { extraPolls: 0, skippedPolls: 0, reorderedWrites: 0, skippedWrites: 0, extraWrites: 0 };
-  readonly tracer: RingTracer;
+  readonly tracer: ContextTracer;
+  /** With `checkStream`: the tracer, checking the run against the recording. */
+  private readonly check: StreamCheck | undefined;
   private machine!: Machine;
   private readonly it: EventCursor;
   private eof = false;
   private readonly queues: SeqEvent[][];
+  /** With `checkStream`: every record read and not yet checked, in sequence order (from `inOrderHead` on). */
+  private readonly inOrder: SeqEvent[] = [];
+  private inOrderHead = 0;
   private readonly pending: Injection[][];
   private readonly consumed: SeqEvent[][];
   /** The last recorded driver-side access consumed, per device (what a repeated read repeats). */
@@ -123,8 +136,9 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   private readonly freeSlots: number[] = [];
 
   constructor(readonly reader: TraceReader, private readonly opts: TraceHardwareOptions = {}) {
-    // Only device events: the reader then builds no object for the scheme, log and process records.
-    this.it = reader.cursor({ kinds: DEVICE_KINDS });
+    // Only device events, unless the run is checked against every record: the reader then builds
+    // no object for the scheme, log and process records.
+    this.it = reader.cursor(opts.checkStream ? {} : { kinds: DEVICE_KINDS });
     const n = reader.header.devices.length;
     this.queues = Array.from({ length: n }, () => []);
     this.pending = Array.from({ length: n }, () => []);
@@ -132,7 +146,8 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     this.lastAccess = Array.from({ length: n }, () => undefined);
     this.extraRun = Array.from({ length: n }, () => 0);
     this.ctx = opts.context ?? 20;
-    this.tracer = new RingTracer(this.ctx, opts.record);
+    this.check = opts.checkStream ? new StreamCheck(() => this.nextInOrder()) : undefined;
+    this.tracer = this.check ?? new RingTracer(this.ctx, opts.record);
     this.groups = new DivergenceGroups(opts.maxDivergences ?? 100);
   }
 
@@ -153,7 +168,12 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   }
 
   shouldStop(): boolean {
-    return this.stopped;
+    return this.stopped || this.check?.differs === true;
+  }
+
+  /** With `checkStream`: the run made the recording's events to its end (and nothing diverged). */
+  get checkedIdentical(): boolean {
+    return this.check !== undefined && this.count === 0 && this.check.complete();
   }
 
   // ---- the golden stream -------------------------------------------------
@@ -161,14 +181,32 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   /** Ensures the device's queue holds at least n records (or the trace ended). */
   private fill(dev: number, n: number): void {
     const q = this.queues[dev]!;
-    while (q.length < n && !this.eof) {
-      const e = this.it.next();
-      if (e === undefined) { this.eof = true; break; }
-      const d = 'dev' in e ? e.dev : -1;
-      if (d < 0 || d >= this.queues.length) continue;
-      if (e.kind === 'log' || e.kind === 'proc' || e.kind === 'schemeReq' || e.kind === 'schemeReply') continue;
-      this.queues[d]!.push(e);
+    while (q.length < n && this.readRecord() !== undefined);
+  }
+
+  /** Reads the trace's next record into its device's queue (and the in-order queue when checking). */
+  private readRecord(): SeqEvent | undefined {
+    if (this.eof) return undefined;
+    const e = this.it.next();
+    if (e === undefined) { this.eof = true; return undefined; }
+    if (this.check !== undefined) this.inOrder.push(e);
+    const d = 'dev' in e ? e.dev : -1;
+    if (d >= 0 && d < this.queues.length) this.queues[d]!.push(e);
+    return e;
+  }
+
+  /** With `checkStream`: the next record in sequence order for the check (read on if need be). */
+  private nextInOrder(): SeqEvent | undefined {
+    const q = this.inOrder;
+    if (this.inOrderHead === q.length) {
+      q.length = 0;
+      this.inOrderHead = 0;
+      if (this.readRecord() === undefined) return undefined;
+    } else if (this.inOrderHead >= 4096) {
+      q.splice(0, this.inOrderHead); // keeps the queue from growing with what is checked
+      this.inOrderHead = 0;
     }
+    return q[this.inOrderHead++];
   }
 
   private remember(dev: number, e: SeqEvent): void {
@@ -424,7 +462,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   }
 
   private mismatch(dev: number, e: SeqEvent | undefined, kind: 'cfg' | 'mmio', write: boolean, bar: number, offset: number, size: number, value: number): number {
-    const actual = this.tracer.pendingAccess(kind, write, dev, bar, offset, size, value, this.machine.queue.now);
+    const actual = pendingAccess(this.tracer.seq, kind, write, dev, bar, offset, size, value, this.machine.queue.now);
     const q = this.queues[dev]!;
     let k: DivergenceKind;
     if (e === undefined) k = 'extra';
@@ -502,6 +540,12 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
 function taskState(tasks: { state: string; name: string }[]): string {
   const live = tasks.filter((t) => t.state !== 'done');
   return live.length === 0 ? 'running' : `running (${live.map((t) => `${t.name}: ${t.state}`).join(', ')})`;
+}
+
+/** The access being made right now, as the event it will be (a read is traced only after it returns). */
+function pendingAccess(seq: number, kind: 'cfg' | 'mmio', write: boolean, dev: number, bar: number, offset: number, size: number, value: number, time: number): SeqEvent {
+  if (kind === 'mmio') return { kind, write, time, core: -1, dev, bar, offset, size, value, seq };
+  return { kind, write, time, core: -1, dev, offset, size, value, seq };
 }
 
 function matches(e: SeqEvent, kind: string, write: boolean, bar: number, offset: number, size: number, value: number): boolean {

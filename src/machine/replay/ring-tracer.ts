@@ -1,13 +1,23 @@
 import type { SeqEvent } from '../../trace/reader.js';
 import { NULL_TRACER, type LogLevel, type ProcEvent, type Tracer } from '../../sim/tracer.js';
 
+/** What the trace-as-hardware engine asks of its tracer besides tracing: context for a divergence report. */
+export interface ContextTracer extends Tracer {
+  /** Events traced so far: the next event's sequence number. */
+  readonly seq: number;
+  /** The last event traced. */
+  last(): SeqEvent | undefined;
+  /** The events kept, oldest first. */
+  snapshot(): SeqEvent[];
+}
+
 /**
  * Keeps the last `cap` events of a run as decoded events (the "actual" side
  * of a divergence report) and forwards everything to `inner` (a recorder, if
  * the replay is itself recorded). Event objects are made per call: replay
  * reports need them, and the ring bounds what is kept.
  */
-export class RingTracer implements Tracer {
+export class RingTracer implements ContextTracer {
   readonly enabled = true;
   private readonly ring: (SeqEvent | undefined)[];
   private next = 0;
@@ -34,12 +44,6 @@ export class RingTracer implements Tracer {
 
   last(): SeqEvent | undefined {
     return this.ring[(this.next - 1 + this.ring.length) % this.ring.length];
-  }
-
-  /** The access being made right now (a read is traced only after it returns). */
-  pendingAccess(kind: 'cfg' | 'mmio', write: boolean, dev: number, bar: number, offset: number, size: number, value: number, time: number): SeqEvent {
-    if (kind === 'mmio') return { kind, write, time, core: -1, dev, bar, offset, size, value, seq: this.seq };
-    return { kind, write, time, core: -1, dev, offset, size, value, seq: this.seq };
   }
 
   mmio(write: boolean, time: number, core: number, dev: number, bar: number, offset: number, size: number, value: number): void {

@@ -10,6 +10,8 @@ import { mergeIgnore, type IgnoreRules } from '../../trace/verdict/collect.js';
 import { judgeTraces, verdictFails, withEventDivergences, type FailOn, type VerdictReport } from '../../trace/verdict/judge.js';
 import { formatVerdict, verdictJson } from '../../trace/verdict/report.js';
 import type { TraceHeader } from '../../trace/format.js';
+import type { TraceReader } from '../../trace/reader.js';
+import type { Scenario } from '../scenario.js';
 import { TraceHardware } from './hardware.js';
 import { assertIntact, openReplayInputs } from './inputs.js';
 import { importedTraceNote } from '../import-mmiotrace.js';
@@ -54,6 +56,10 @@ export interface ReplayOutcome {
  */
 export function runReplayHardware(o: ReplayOptions): ReplayOutcome {
   const { reader, scenario } = openReplayInputs(o.trace, o.scenario);
+  if (o.record === undefined) {
+    const checked = replayChecked(o, reader, scenario);
+    if (checked !== undefined) return checked;
+  }
   const tmp = o.record === undefined ? mkdtempSync(join(tmpdir(), 'simrun-replay-')) : undefined;
   const recordPath = o.record ?? join(tmp!, 'replay.simtrace');
   try {
@@ -72,16 +78,8 @@ export function runReplayHardware(o: ReplayOptions): ReplayOutcome {
       recorder.close();
     }
     assertIntact(o.trace, reader);
-    const compare: CompareResult = {
-      identical: hw.count === 0, ...hw.groups.result(),
-      expectedEvents: hw.matched + hw.injected, actualEvents: hw.tracer.seq,
-    };
-    const ctx: ReportContext = {
-      expectedHeader: reader.header, actualHeader: reader.header, decoders: o.decoders,
-      expectedLabel: 'trace', actualLabel: 'driver',
-    };
+    const ctx = reportContext(reader, o);
     const cmp = scenario.compare;
-    const failOn: FailOn = o.failOn ?? cmp.failOn;
     const budget = o.timingBudgetPct ?? cmp.timingBudgetPct;
     const judged = hw.count === 0 && o.record === undefined && sameFileBytes(o.trace, recordPath)
       ? identicalReport(hw.matched + hw.injected, budget)
@@ -89,36 +87,79 @@ export function runReplayHardware(o: ReplayOptions): ReplayOutcome {
     // A divergence is functional even where the facts agree (the replay stopped at it, or it is in a register left out of them).
     const verdict = withEventDivergences(judged, hw.divergences.map((d) => divergenceDifference(d, ctx)), hw.count,
       hw.stopped && judged.verdict === 'FUNCTIONAL' ? '(the replay stops at the first divergence, --keep-going goes on: what it never got to counts as missing below)' : undefined);
-    const failures = hw.count === 0 ? result.failures : [];
-    const tolerated = { ...hw.tolerated };
-    if (o.json) {
-      o.out(JSON.stringify({
-        mode: 'hardware', trace: o.trace, scenario: scenario.name, matched: hw.matched, injected: hw.injected, tolerated, failures,
-        ...(o.record !== undefined ? { record: o.record } : {}), ...verdictJson(verdict, failOn), ...reportJson(compare, ctx),
-      }));
-    } else {
-      o.out(formatVerdict(verdict, failOn).join('\n'));
-      const t = tolerated;
-      const n = (k: number, one: string, many = `${one}s`): string => `${k} ${k === 1 ? one : many}`;
-      const timing = [
-        t.extraPolls > 0 ? `${n(t.extraPolls, 'extra poll')} answered with the last recorded value` : '',
-        t.skippedPolls > 0 ? `${n(t.skippedPolls, 'recorded poll')} skipped` : '',
-        t.reorderedWrites > 0 ? `${n(t.reorderedWrites, 'doorbell write')} in another order` : '',
-        t.skippedWrites + t.extraWrites > 0 ? `${n(t.skippedWrites, 'recorded doorbell write')} merged, ${n(t.extraWrites, 'extra doorbell write')}` : '',
-      ].filter((x) => x !== '');
-      const pollText = timing.length === 0 ? '' : `; timing: ${timing.join(', ')}`;
-      o.out(hw.count === 0
-        ? `replay (trace as hardware): ${hw.matched} driver accesses matched, ${hw.injected} device events injected, no divergence${pollText}`
-        : `\nwhere the driver and the trace part (event by event):\n${formatReport(compare, ctx)}`);
-      if (failures.length > 0) o.out(`expectations failed:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
-      const imported = importedTraceNote(reader.header, hw.matched, hw.count);
-      if (imported !== undefined) o.out(imported);
-    }
-    const exitCode = verdictFails(verdict, failOn) || failures.length > 0 ? 1 : 0;
-    return { exitCode, compare, verdict, result, hardware: hw, machine };
+    return report(o, reader, scenario, hw, machine, result, verdict);
   } finally {
     if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * A replay that is not recorded runs first with its events checked against
+ * the recording as they come (TraceHardware `checkStream`): one that makes
+ * the very events of the recording would have recorded the same bytes, so it
+ * is IDENTICAL with nothing written or judged. Undefined when the run
+ * differed (it stopped there): the caller replays again, recorded and judged.
+ */
+function replayChecked(o: ReplayOptions, reader: TraceReader, scenario: Scenario): ReplayOutcome | undefined {
+  const hw = new TraceHardware(reader, { keepGoing: o.keepGoing, context: o.context, checkStream: true, isVolatile: volatileRegisters(reader.header, o.decoders) });
+  let result: RunResult;
+  let machine: Machine;
+  let identical: boolean;
+  try {
+    machine = new Machine(scenario, { tracer: hw.tracer, seed: reader.header.seed, hardware: hw });
+    result = machine.run();
+    hw.finish();
+    identical = hw.checkedIdentical && reader.damage.length === 0;
+  } finally {
+    hw.close();
+  }
+  if (!identical) return undefined;
+  const verdict = identicalReport(hw.matched + hw.injected, o.timingBudgetPct ?? scenario.compare.timingBudgetPct);
+  return report(o, reader, scenario, hw, machine, result, verdict);
+}
+
+function reportContext(reader: TraceReader, o: ReplayOptions): ReportContext {
+  return {
+    expectedHeader: reader.header, actualHeader: reader.header, decoders: o.decoders,
+    expectedLabel: 'trace', actualLabel: 'driver',
+  };
+}
+
+/** Writes what the replay found (text or JSON) and returns its outcome. */
+function report(o: ReplayOptions, reader: TraceReader, scenario: Scenario, hw: TraceHardware, machine: Machine, result: RunResult, verdict: VerdictReport): ReplayOutcome {
+  const ctx = reportContext(reader, o);
+  const failOn: FailOn = o.failOn ?? scenario.compare.failOn;
+  const compare: CompareResult = {
+    identical: hw.count === 0, ...hw.groups.result(),
+    expectedEvents: hw.matched + hw.injected, actualEvents: hw.tracer.seq,
+  };
+  const failures = hw.count === 0 ? result.failures : [];
+  const tolerated = { ...hw.tolerated };
+  if (o.json) {
+    o.out(JSON.stringify({
+      mode: 'hardware', trace: o.trace, scenario: scenario.name, matched: hw.matched, injected: hw.injected, tolerated, failures,
+      ...(o.record !== undefined ? { record: o.record } : {}), ...verdictJson(verdict, failOn), ...reportJson(compare, ctx),
+    }));
+  } else {
+    o.out(formatVerdict(verdict, failOn).join('\n'));
+    const t = tolerated;
+    const n = (k: number, one: string, many = `${one}s`): string => `${k} ${k === 1 ? one : many}`;
+    const timing = [
+      t.extraPolls > 0 ? `${n(t.extraPolls, 'extra poll')} answered with the last recorded value` : '',
+      t.skippedPolls > 0 ? `${n(t.skippedPolls, 'recorded poll')} skipped` : '',
+      t.reorderedWrites > 0 ? `${n(t.reorderedWrites, 'doorbell write')} in another order` : '',
+      t.skippedWrites + t.extraWrites > 0 ? `${n(t.skippedWrites, 'recorded doorbell write')} merged, ${n(t.extraWrites, 'extra doorbell write')}` : '',
+    ].filter((x) => x !== '');
+    const pollText = timing.length === 0 ? '' : `; timing: ${timing.join(', ')}`;
+    o.out(hw.count === 0
+      ? `replay (trace as hardware): ${hw.matched} driver accesses matched, ${hw.injected} device events injected, no divergence${pollText}`
+      : `\nwhere the driver and the trace part (event by event):\n${formatReport(compare, ctx)}`);
+    if (failures.length > 0) o.out(`expectations failed:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+    const imported = importedTraceNote(reader.header, hw.matched, hw.count);
+    if (imported !== undefined) o.out(imported);
+  }
+  const exitCode = verdictFails(verdict, failOn) || failures.length > 0 ? 1 : 0;
+  return { exitCode, compare, verdict, result, hardware: hw, machine };
 }
 
 /** True if the two files hold the same bytes (compared in blocks: traces can be large). */

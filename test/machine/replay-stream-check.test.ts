@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Tracer } from '../../src/sim/tracer.js';
+import { TraceRecorder } from '../../src/trace/recorder.js';
+import { openTrace } from '../../src/trace/reader.js';
+import { StreamCheck } from '../../src/machine/replay/stream-check.js';
+import { emitAllKinds, makeHeader, tmpDir } from '../trace/helpers.js';
+
+const tmp = tmpDir();
+afterAll(tmp.cleanup);
+
+/** Every record kind: the helper's, and the frames (802.11, Ethernet, display). */
+function emitEverything(t: Tracer): void {
+  emitAllKinds(t);
+  const bytes = Uint8Array.from({ length: 256 }, (_, i) => (i * 13 + 5) & 0xff);
+  t.air(2000, 1, true, 6, -40, 108, bytes, 4, 60);
+  t.eth(2001, 0, false, 0, bytes, 10, 64);
+  t.frame(2002, 0, 0, 7, 4, 2, 0x34325258, bytes, 0, 32);
+}
+
+const trace = join(tmp.dir, 'all.simtrace');
+const rec = TraceRecorder.create(trace, makeHeader());
+emitEverything(rec);
+rec.close();
+
+function checkerOverTrace(): StreamCheck {
+  const cur = openTrace(trace).cursor();
+  return new StreamCheck(() => cur.next());
+}
+
+/** The events of `emitEverything`, with argument `arg` of call number `call` changed. */
+function perturbed(into: Tracer, call: number, arg: number): boolean {
+  let n = 0;
+  let changed = false;
+  const proxy = new Proxy(into, {
+    get(target, prop, recv) {
+      const v = Reflect.get(target, prop, recv) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        if (n++ === call && arg < args.length) {
+          const a = args[arg];
+          if (typeof a === 'number') { args[arg] = a + 1; changed = true; }
+          else if (typeof a === 'string') { args[arg] = `${a}x`; changed = true; }
+          else if (typeof a === 'boolean') { args[arg] = !a; changed = true; }
+          else if (a instanceof Uint8Array) {
+            // A byte of the payload proper (what the call's offset and length select).
+            const off = args[arg + 1] as number;
+            const len = args[arg + 2] as number;
+            if (len > 0) { const c = a.slice(); c[off] = c[off]! ^ 0xff; args[arg] = c; changed = true; }
+          }
+          // The empty DMA read's offset selects no byte: nothing recorded would change.
+          if (typeof a === 'number' && prop === 'dma' && args[6] === 0 && arg === 5) changed = false;
+        }
+        return (v as (...x: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  emitEverything(proxy);
+  return changed;
+}
+
+describe('StreamCheck (a replay checked against the recording as it runs)', () => {
+  it('the recording\'s own events check out to its end', () => {
+    const c = checkerOverTrace();
+    emitEverything(c);
+    expect(c.differs).toBe(false);
+    expect(c.complete()).toBe(true);
+    expect(c.seq).toBe(21);
+  });
+
+  it('a run that stops early is not complete; one that goes on past the end differs', () => {
+    const short = checkerOverTrace();
+    emitAllKinds(short);
+    expect(short.differs).toBe(false);
+    expect(short.complete()).toBe(false);
+    const long = checkerOverTrace();
+    emitEverything(long);
+    long.log(3000, 1, 'info', 'one more');
+    expect(long.differs).toBe(true);
+  });
+
+  it('any field the recorder stores, changed in any event, is a difference', () => {
+    let tried = 0;
+    for (let call = 0; call < 21; call++) {
+      for (let arg = 0; arg < 10; arg++) {
+        const c = checkerOverTrace();
+        if (!perturbed(c, call, arg)) continue;
+        tried++;
+        expect(c.differs, `call ${call}, argument ${arg}`).toBe(true);
+      }
+    }
+    expect(tried).toBeGreaterThan(120);
+  });
+});
