@@ -1,4 +1,4 @@
-import { NO_EVENT, type EventHandle } from '../../sim/event-queue.js';
+import type { EventHandle } from '../../sim/event-queue.js';
 import { InputError } from '../../sim/errors.js';
 import type { HardwareStandIn, Machine } from '../machine.js';
 import type { Scenario } from '../scenario.js';
@@ -8,22 +8,13 @@ import type { TraceHeader } from '../../trace/format.js';
 import type { EventCursor, EventKind, SeqEvent, TraceReader } from '../../trace/reader.js';
 import { PciStandIn, type AccessSink } from './pci-stand-in.js';
 import { sameBytes } from '../../trace/compare/events.js';
-import { RingTracer, type ContextTracer } from './ring-tracer.js';
+import { EventRing, RingTracer, type ContextTracer } from './ring-tracer.js';
 import { StreamCheck } from './stream-check.js';
 import { divergenceKey } from './devices.js';
 import { at } from '../../sim/time.js';
 
-const DRIVER_SIDE = new Set(['cfg', 'mmio', 'pio']);
 /** How far past a run of recorded polls the driver's access is looked for (records of the device). */
 const MAX_SKIPPED_RECORDS = 100_000;
-
-interface Injection {
-  ev: SeqEvent;
-  handle: EventHandle;
-  fired: boolean;
-  /** Index in `slots` (the event carries it), or -1 if not scheduled. */
-  slot: number;
-}
 
 export interface TraceHardwareOptions {
   context?: number;
@@ -124,15 +115,24 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   /** With `checkStream`: every record read and not yet checked, in sequence order (from `inOrderHead` on). */
   private readonly inOrder: SeqEvent[] = [];
   private inOrderHead = 0;
-  private readonly pending: Injection[][];
-  private readonly consumed: SeqEvent[][];
+  /** Scheduled injections per device, in recorded order, by slot. */
+  private readonly pending: number[][];
+  /** The last `context` records used up per device (divergence reports). */
+  private readonly consumed: EventRing[];
   /** The last recorded driver-side access consumed, per device (what a repeated read repeats). */
   private readonly lastAccess: (SeqEvent | undefined)[];
   /** Extra polls in a row, per device. */
   private readonly extraRun: number[];
   private injectTarget = -1;
   private readonly ctx: number;
-  private readonly slots: (Injection | undefined)[] = [];
+  /**
+   * Scheduled injections by slot: the record, its event in the queue and
+   * whether it fired. A slot is taken from scheduling until it leaves its
+   * device's pending list (so a slot there is never another injection's).
+   */
+  private readonly slotEvent: (SeqEvent | undefined)[] = [];
+  private readonly slotHandle: EventHandle[] = [];
+  private readonly slotFired: boolean[] = [];
   private readonly freeSlots: number[] = [];
 
   constructor(readonly reader: TraceReader, private readonly opts: TraceHardwareOptions = {}) {
@@ -142,10 +142,10 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     const n = reader.header.devices.length;
     this.queues = Array.from({ length: n }, () => []);
     this.pending = Array.from({ length: n }, () => []);
-    this.consumed = Array.from({ length: n }, () => []);
+    this.ctx = opts.context ?? 20;
+    this.consumed = Array.from({ length: n }, () => new EventRing(this.ctx));
     this.lastAccess = Array.from({ length: n }, () => undefined);
     this.extraRun = Array.from({ length: n }, () => 0);
-    this.ctx = opts.context ?? 20;
     this.check = opts.checkStream ? new StreamCheck(() => this.nextInOrder()) : undefined;
     this.tracer = this.check ?? new RingTracer(this.ctx, opts.record);
     this.groups = new DivergenceGroups(opts.maxDivergences ?? 100);
@@ -156,8 +156,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   attach(m: Machine): void {
     this.machine = m;
     this.injectTarget = m.queue.register('replay-inject', (_k, slot) => {
-      const inj = this.slots[slot];
-      if (inj !== undefined && !inj.fired) this.fire(inj);
+      if (this.slotEvent[slot] !== undefined && !this.slotFired[slot]) this.fireSlot(slot);
     });
     for (const d of this.header.devices) {
       const p = parseBdf(d.bdf);
@@ -190,7 +189,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     const e = this.it.next();
     if (e === undefined) { this.eof = true; return undefined; }
     if (this.check !== undefined) this.inOrder.push(e);
-    const d = 'dev' in e ? e.dev : -1;
+    const d = devOf(e);
     if (d >= 0 && d < this.queues.length) this.queues[d]!.push(e);
     return e;
   }
@@ -210,9 +209,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   }
 
   private remember(dev: number, e: SeqEvent): void {
-    const c = this.consumed[dev]!;
-    c.push(e);
-    if (c.length > this.ctx) c.shift();
+    this.consumed[dev]?.push(e);
   }
 
   // ---- injection -----------------------------------------------------------
@@ -230,18 +227,18 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     for (;;) {
       this.fill(dev, 1);
       const e = q[0];
-      if (e === undefined || DRIVER_SIDE.has(e.kind)) break;
+      if (e === undefined || isDriverSide(e)) break;
       q.shift();
       if (inside && e.time === r.time) {
-        this.fire({ ev: e, handle: NO_EVENT, fired: false, slot: -1 });
+        this.fire(e);
         continue;
       }
       inside = false;
-      const slot = this.freeSlots.pop() ?? this.slots.length;
-      const inj: Injection = { ev: e, handle: NO_EVENT, fired: false, slot };
-      this.slots[slot] = inj;
-      inj.handle = this.machine.queue.scheduleAt(at(now + Math.max(0, e.time - r.time)), this.injectTarget, 0, slot);
-      this.pending[dev]!.push(inj);
+      const slot = this.freeSlots.pop() ?? this.slotEvent.length;
+      this.slotEvent[slot] = e;
+      this.slotFired[slot] = false;
+      this.slotHandle[slot] = this.machine.queue.scheduleAt(at(now + Math.max(0, e.time - r.time)), this.injectTarget, 0, slot);
+      this.pending[dev]!.push(slot);
     }
   }
 
@@ -249,24 +246,37 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   private flush(dev: number): void {
     const p = this.pending[dev]!;
     while (p.length > 0) {
-      const inj = p.shift()!;
-      if (inj.fired) continue;
-      this.machine.queue.cancel(inj.handle);
-      this.fire(inj);
+      const slot = p.shift()!;
+      const e = this.slotEvent[slot]!;
+      const fired = this.slotFired[slot];
+      this.freeSlot(slot);
+      if (fired) continue;
+      this.machine.queue.cancel(this.slotHandle[slot]!);
+      this.fire(e);
     }
   }
 
-  private fire(inj: Injection): void {
-    inj.fired = true;
-    if (inj.slot >= 0) {
-      this.slots[inj.slot] = undefined;
-      this.freeSlots.push(inj.slot);
+  /** A scheduled injection's time has come. */
+  private fireSlot(slot: number): void {
+    this.slotFired[slot] = true;
+    const e = this.slotEvent[slot]!;
+    const p = this.pending[devOf(e)];
+    if (p !== undefined && p[0] === slot) {
+      p.shift();
+      this.freeSlot(slot);
     }
-    const e = inj.ev;
+    this.fire(e);
+  }
+
+  private freeSlot(slot: number): void {
+    this.slotEvent[slot] = undefined;
+    this.freeSlots.push(slot);
+  }
+
+  /** Injects recorded device-side event `e` now. */
+  private fire(e: SeqEvent): void {
     const m = this.machine;
-    const dev = 'dev' in e ? e.dev : -1;
-    const p = this.pending[dev];
-    if (p !== undefined && p[0] === inj) p.shift();
+    const dev = devOf(e);
     this.injected++;
     this.remember(dev, e);
     switch (e.kind) {
@@ -277,10 +287,11 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
           m.tracer.dma(true, m.queue.now, e.dev, e.addr, e.data, 0, e.data.length, e.tag, e.image, e.imageOffset);
         } else {
           const now = m.mem.bytesAt(e.addr, e.data.length) ?? new Uint8Array(0);
-          m.tracer.dma(false, m.queue.now, e.dev, e.addr, now, 0, now.length, e.tag);
-          if (e.missing === undefined && !sameBytes(now, e.data)) {
-            this.diverge('value', e, this.tracer.last());
-          }
+          const same = e.missing === undefined && sameBytes(now, e.data);
+          // Memory holding the recorded bytes is traced as the record's own payload (a checked run then compares no bytes again).
+          const read = same ? e.data : now;
+          m.tracer.dma(false, m.queue.now, e.dev, e.addr, read, 0, read.length, e.tag);
+          if (e.missing === undefined && !same) this.diverge('value', e, this.tracer.last());
         }
         break;
       case 'msi':
@@ -327,8 +338,8 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     this.flush(dev);
     this.fill(dev, 1);
     // Device-side records before the first access of a device: inject them now.
-    while (q[0] !== undefined && !DRIVER_SIDE.has(q[0].kind)) {
-      this.fire({ ev: q.shift()!, handle: NO_EVENT, fired: false, slot: -1 });
+    while (q[0] !== undefined && !isDriverSide(q[0])) {
+      this.fire(q.shift()!);
       this.fill(dev, 1);
     }
     let e = q[0];
@@ -376,7 +387,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     let at = -1;
     for (let i = 0; i < Math.min(win, q.length); i++) {
       const x = q[i]!;
-      if (!DRIVER_SIDE.has(x.kind)) continue;
+      if (!isDriverSide(x)) continue;
       const sameReg = x.kind === 'mmio' && x.bar === bar && x.offset === offset && x.size === size;
       if (sameReg && x.write && x.value === value) { at = i; break; }
       if (sameReg && x.write) { same.push(i); continue; }
@@ -401,7 +412,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     this.lastAccess[dev] = x;
     this.extraRun[dev] = 0;
     // Nothing recorded before its device-side records any more: they follow this write.
-    if (q[0] !== undefined && !DRIVER_SIDE.has(q[0].kind)) this.scheduleFollowers(dev, x);
+    if (q[0] !== undefined && !isDriverSide(q[0])) this.scheduleFollowers(dev, x);
     return true;
   }
 
@@ -424,9 +435,9 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     if (this.stopped) return undefined;
     const last = this.lastAccess[dev];
     if (last === undefined || !isRead(last) || !matches(last, kind, false, bar, offset, size, 0)) return undefined;
-    if (next !== undefined && (!DRIVER_SIDE.has(next.kind) || samePoll(next, last))) return undefined;
+    if (next !== undefined && (!isDriverSide(next) || samePoll(next, last))) return undefined;
     // Without anything pending for the device, a driver that keeps polling is waiting for something the recording never did.
-    if (!this.pending[dev]!.some((p) => !p.fired) && this.extraRun[dev]! >= (this.opts.maxExtraPolls ?? 1000)) return undefined;
+    if (!this.pending[dev]!.some((slot) => !this.slotFired[slot]) && this.extraRun[dev]! >= (this.opts.maxExtraPolls ?? 1000)) return undefined;
     this.extraRun[dev]!++;
     this.tolerated.extraPolls++;
     return (last as { value: number }).value;
@@ -448,13 +459,13 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       this.fill(dev, i + 1);
       const x = q[i];
       if (x === undefined) return false;
-      if (DRIVER_SIDE.has(x.kind) && !samePoll(x, last)) break;
+      if (isDriverSide(x) && !samePoll(x, last)) break;
     }
     const after = q[i];
     if (after === undefined || !matches(after, kind, write, bar, offset, size, value)) return false;
     while (q[0] !== after) {
       const r = q.shift()!;
-      if (!DRIVER_SIDE.has(r.kind)) { this.fire({ ev: r, handle: NO_EVENT, fired: false, slot: -1 }); continue; }
+      if (!isDriverSide(r)) { this.fire(r); continue; }
       this.tolerated.skippedPolls++;
       this.consume(dev, r);
     }
@@ -474,7 +485,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       let at = -1;
       for (let i = 1; i < Math.min(win, q.length); i++) {
         const x = q[i]!;
-        if (DRIVER_SIDE.has(x.kind) && matches(x, kind, write, bar, offset, size, value)) { at = i; break; }
+        if (isDriverSide(x) && matches(x, kind, write, bar, offset, size, value)) { at = i; break; }
       }
       k = at > 0 ? 'missing' : (q[1] !== undefined && matches(q[1], kind, write, bar, offset, size, value) ? 'order' : 'value');
       if (k === 'missing' && this.opts.keepGoing) {
@@ -510,7 +521,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       const after = this.queues[dev]!.slice(expected !== undefined && this.queues[dev]![0] === expected ? 1 : 0, this.ctx + 1);
       return {
         kind, expected, actual: act, time: now,
-        before: { expected: [...this.consumed[dev]!], actual: this.tracer.snapshot().filter((x) => x !== actual) },
+        before: { expected: this.consumed[dev]?.snapshot() ?? [], actual: this.tracer.snapshot().filter((x) => x !== actual) },
         after: { expected: after, actual: [] },
         logs: k.logs.slice(-10).map((l) => ({ time: l.time, pid: l.pid, level: l.level, text: l.text })),
         processes: k.processes.map((p) => ({ pid: p.pid, name: p.name, state: p.state === 'running' ? taskState(p.tasks) : p.state })),
@@ -526,7 +537,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       this.flush(dev);
       this.fill(dev, 1);
       const q = this.queues[dev]!;
-      while (q[0] !== undefined && !DRIVER_SIDE.has(q[0].kind)) this.fire({ ev: q.shift()!, handle: NO_EVENT, fired: false, slot: -1 });
+      while (q[0] !== undefined && !isDriverSide(q[0])) this.fire(q.shift()!);
       if (q[0] !== undefined) this.diverge('missing', q[0], undefined);
     }
   }
@@ -540,6 +551,18 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
 function taskState(tasks: { state: string; name: string }[]): string {
   const live = tasks.filter((t) => t.state !== 'done');
   return live.length === 0 ? 'running' : `running (${live.map((t) => `${t.name}: ${t.state}`).join(', ')})`;
+}
+
+function isDriverSide(e: SeqEvent): boolean {
+  return e.kind === 'mmio' || e.kind === 'cfg' || e.kind === 'pio';
+}
+
+/** The device of a record (-1 for the scheme, log and process records, which have none). */
+function devOf(e: SeqEvent): number {
+  switch (e.kind) {
+    case 'log': case 'proc': case 'schemeReq': case 'schemeReply': return -1;
+    default: return e.dev;
+  }
 }
 
 /** The access being made right now, as the event it will be (a read is traced only after it returns). */

@@ -11,25 +11,19 @@ export interface ContextTracer extends Tracer {
   snapshot(): SeqEvent[];
 }
 
-/**
- * Keeps the last `cap` events of a run as decoded events (the "actual" side
- * of a divergence report) and forwards everything to `inner` (a recorder, if
- * the replay is itself recorded). Event objects are made per call: replay
- * reports need them, and the ring bounds what is kept.
- */
-export class RingTracer implements ContextTracer {
-  readonly enabled = true;
+/** The last `cap` events pushed, oldest dropped first (none kept when `cap` is 0). */
+export class EventRing {
   private readonly ring: (SeqEvent | undefined)[];
   private next = 0;
-  seq = 0;
 
-  constructor(cap: number, private readonly inner: Tracer = NULL_TRACER) {
+  constructor(private readonly cap: number) {
     this.ring = new Array<SeqEvent | undefined>(Math.max(1, cap)).fill(undefined);
   }
 
-  protected push(e: SeqEvent): void {
+  push(e: SeqEvent): void {
+    if (this.cap <= 0) return;
     this.ring[this.next] = e;
-    this.next = (this.next + 1) % this.ring.length;
+    this.next = this.next + 1 === this.ring.length ? 0 : this.next + 1;
   }
 
   /** Events in order, oldest first. */
@@ -44,6 +38,35 @@ export class RingTracer implements ContextTracer {
 
   last(): SeqEvent | undefined {
     return this.ring[(this.next - 1 + this.ring.length) % this.ring.length];
+  }
+}
+
+/**
+ * Keeps the last `cap` events of a run as decoded events (the "actual" side
+ * of a divergence report) and forwards everything to `inner` (a recorder, if
+ * the replay is itself recorded). Event objects are made per call: replay
+ * reports need them, and the ring bounds what is kept.
+ */
+export class RingTracer implements ContextTracer {
+  readonly enabled = true;
+  private readonly ring: EventRing;
+  seq = 0;
+
+  constructor(cap: number, private readonly inner: Tracer = NULL_TRACER) {
+    this.ring = new EventRing(Math.max(1, cap));
+  }
+
+  protected push(e: SeqEvent): void {
+    this.ring.push(e);
+  }
+
+  /** Events in order, oldest first. */
+  snapshot(): SeqEvent[] {
+    return this.ring.snapshot();
+  }
+
+  last(): SeqEvent | undefined {
+    return this.ring.last();
   }
 
   mmio(write: boolean, time: number, core: number, dev: number, bar: number, offset: number, size: number, value: number): void {
