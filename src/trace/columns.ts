@@ -519,6 +519,21 @@ function numberAt(b: Uint8Array, pos: Int32Array, c: number, e: number, prev: nu
     pos[c] = p + 1;
     return prev + ((x >>> 1) ^ -(x & 1));
   }
+  // Two and three bytes (time deltas, addresses) without further calls.
+  if (p + 2 < e) {
+    const y = b[p + 1]!;
+    if (y < 0x80) {
+      const u = (x & 0x7f) | (y << 7);
+      pos[c] = p + 2;
+      return prev + ((u >>> 1) ^ -(u & 1));
+    }
+    const z = b[p + 2]!;
+    if (z < 0x80) {
+      const u = (x & 0x7f) | ((y & 0x7f) << 7) | (z << 14);
+      pos[c] = p + 3;
+      return prev + ((u >>> 1) ^ -(u & 1));
+    }
+  }
   return zz(readU(b, pos, c, e), b, pos, c, e, prev);
 }
 

@@ -645,6 +645,21 @@ function* chunks(src: Source, o: Opened, damage: DamageReport[]): Generator<Chun
 // ---------------------------------------------------------------------------
 // Definitions and events
 
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Where an event's payload is: bytes [at, at + length) of `data`. With `own`,
+ * `data` is the payload's own array (a blob, which recurs, or a disk image's
+ * bytes; at = 0); otherwise a window into the chunk's bytes or the delta
+ * bases, valid until the next event.
+ */
+export interface PayloadView {
+  data: Uint8Array;
+  at: number;
+  length: number;
+  own: boolean;
+}
+
 /** Str/Blob tables of one pass, with missing-reference reporting. */
 class Defs {
   readonly strs = new Map<number, string>();
@@ -676,41 +691,65 @@ class Defs {
 
   /** The payload of a DmaDelta event: its stream's base with the masked words replaced. */
   delta(b: ColumnBlock, i: number, chunk: Chunk, seq: number): Uint8Array {
+    const baseLen = this.deltaLength(b, i, chunk, seq);
+    if (baseLen < 0) return new Uint8Array(0);
+    const out = this.bases.store.slice(this.bases.at, this.bases.at + baseLen);
+    this.deltaWords(b, i, out, 0, baseLen);
+    return out;
+  }
+
+  /** A DmaDelta event's base length (setting `bases.at`), or -1 with damage when its base is not known. */
+  private deltaLength(b: ColumnBlock, i: number, chunk: Chunk, seq: number): number {
     const f = b.f;
     const dev = f[0]![i]!;
-    const tag = f[2]![i]!;
-    const write = (f[3]![i]! & 1) !== 0;
     const mask = f[4]![i]!;
-    const len = b.aux[i]!;
-    const key = deltaKey(dev, tag, write, DELTA_MIN);
+    const key = deltaKey(dev, f[2]![i]!, (f[3]![i]! & 1) !== 0, DELTA_MIN);
     const baseLen = key < 0 ? -1 : this.bases.baseLength(key);
-    if (baseLen < 0 || popcount(mask) * 4 !== len || (baseLen < DELTA_MAX && (mask >>> (baseLen >>> 2)) !== 0)) {
+    if (baseLen < 0 || popcount(mask) * 4 !== b.aux[i]! || (baseLen < DELTA_MAX && (mask >>> (baseLen >>> 2)) !== 0)) {
       const what = `the payload its word delta applies to (device ${dev})`;
       this.miss = this.miss === undefined ? what : `${this.miss}, ${what}`;
       if (!this.reported.has(`delta ${chunk.offset}`)) {
         this.reported.add(`delta ${chunk.offset}`);
         this.damage.push({ offset: chunk.offset, length: 0, reason: `record ${seq} in the chunk at ${at(chunk.offset)} is a word delta whose base payload is not known (damaged record or earlier damage in the chunk)` });
       }
-      return new Uint8Array(0);
+      return -1;
     }
-    const out = this.bases.store.slice(this.bases.at, this.bases.at + baseLen);
+    return baseLen;
+  }
+
+  /** Applies a DmaDelta event's words to the base in place (it becomes the event's payload, and the stream's next base); returns its offset in `bases.store`. */
+  private deltaApply(b: ColumnBlock, i: number, baseLen: number): number {
+    const at0 = this.bases.at;
+    this.deltaWords(b, i, this.bases.store, at0, baseLen);
+    return at0;
+  }
+
+  /** Writes the masked words of DmaDelta event i over out[o, o + baseLen). */
+  private deltaWords(b: ColumnBlock, i: number, out: Uint8Array, o: number, baseLen: number): void {
+    const f = b.f;
+    const mask = f[4]![i]!;
     const words = b.bytes;
     let j = -(f[5]![i]! + 1);
     for (let w = 0; w < baseLen >>> 2; w++) {
       if ((mask & (1 << w)) === 0) continue;
-      out[4 * w] = words[j]!; out[4 * w + 1] = words[j + 1]!; out[4 * w + 2] = words[j + 2]!; out[4 * w + 3] = words[j + 3]!;
+      const p = o + 4 * w;
+      out[p] = words[j]!; out[p + 1] = words[j + 1]!; out[p + 2] = words[j + 2]!; out[p + 3] = words[j + 3]!;
       j += 4;
     }
-    return out;
   }
 
   /** After a DMA event's payload is known (or lost): its stream's base, by the recorder's rule. */
   noteDma(dev: number, tag: number, write: boolean, data: Uint8Array, lost: boolean): void {
+    this.noteDmaBytes(dev, tag, write, data, 0, data.length, lost);
+  }
+
+  private noteDmaBytes(dev: number, tag: number, write: boolean, data: Uint8Array, offset: number, length: number, lost: boolean): void {
     const any = deltaKey(dev, tag, write, DELTA_MIN);
     if (any < 0) return;
     if (lost) { this.bases.forget(any); return; }
-    const key = deltaKey(dev, tag, write, data.length);
-    if (key >= 0) this.bases.set(key, data, 0, data.length);
+    const key = deltaKey(dev, tag, write, length);
+    // A word delta was applied in place: its bytes are the base already.
+    if (key >= 0 && data !== this.bases.store) this.bases.set(key, data, offset, length);
   }
 
   /** A DMA event that a filter keeps from becoming an event: its stream's base is kept all the same. */
@@ -792,6 +831,55 @@ class Defs {
     if (d !== undefined) return d;
     this.missing(`blob ${v}`, chunk, seq);
     return new Uint8Array(0);
+  }
+
+  /**
+   * The payload of event i (a DMA, air, eth or frame record) without a copy:
+   * bytes [at, at + length) of `into.data` (a blob, the block's byte section,
+   * a disk image or the delta bases' store). A DMA payload also becomes its
+   * stream's delta base, as `buildEvent` does.
+   */
+  payloadView(b: ColumnBlock, i: number, chunk: Chunk, seq: number, into: PayloadView): void {
+    const k = b.kind[i]!;
+    const f = b.f;
+    let v: number;
+    switch (k) {
+      case Rec.DmaImage: {
+        const d = this.image(b, i, chunk, seq);
+        into.data = d;
+        into.at = 0;
+        into.length = d.length;
+        into.own = true;
+        break;
+      }
+      case Rec.DmaDelta: {
+        const len = this.deltaLength(b, i, chunk, seq);
+        into.data = len < 0 ? EMPTY : this.bases.store;
+        into.at = len < 0 ? 0 : this.deltaApply(b, i, len);
+        into.length = Math.max(0, len);
+        into.own = false;
+        break;
+      }
+      default:
+        v = f[k === Rec.DmaRead || k === Rec.DmaWrite || k === Rec.Eth ? 3 : k === Rec.Air ? 5 : 6]![i]!;
+        if (v < 0) {
+          into.data = b.bytes;
+          into.at = -(v + 1);
+          into.length = b.aux[i]!;
+          into.own = false;
+        } else {
+          const d = this.blobs.get(v);
+          if (d === undefined) this.missing(`blob ${v}`, chunk, seq);
+          into.data = d ?? EMPTY;
+          into.at = 0;
+          into.length = into.data.length;
+          into.own = d !== undefined;
+        }
+    }
+    if (isDma(k)) {
+      const write = k === Rec.DmaDelta ? (f[3]![i]! & 1) !== 0 : k !== Rec.DmaRead;
+      this.noteDmaBytes(f[0]![i]!, f[2]![i]!, write, into.data, into.at, into.length, this.miss !== undefined);
+    }
   }
 
   private missing(what: string, chunk: Chunk, seq: number): void {
@@ -908,6 +996,32 @@ function buildEvent(b: ColumnBlock, i: number, seq: number, chunk: Chunk, defs: 
   return ev;
 }
 
+/**
+ * One event in columns (EventCursor.advance): field j is block.f[j][i] in the
+ * record order of columns.ts's schema, string fields through `str`, free text
+ * in block.strs. Everything is shared and valid until the cursor moves on.
+ */
+export interface EventView {
+  block: ColumnBlock;
+  /** The event's index in the block. */
+  i: number;
+  seq: number;
+  /** A string field's value (an interned id or an inline string of the block). */
+  str(v: number): string;
+  /** DMA events: the tag, where the payload's bytes are (not a copy) and, for a disk-image reference, the image. */
+  tag: string;
+  readonly payload: PayloadView;
+  image: string | undefined;
+  /**
+   * DMA events: which definitions were lost (as SeqEvent.missing); undefined
+   * for other kinds (only those with string or payload fields can miss one:
+   * build them with `event()`).
+   */
+  missing: string | undefined;
+  /** The event as `next()` would have returned it (an object of its own; for the few events a caller keeps). */
+  event(): SeqEvent;
+}
+
 function kindMask(kinds: readonly string[] | undefined): boolean[] {
   const m: boolean[] = [];
   for (let k = Rec.MmioRead; k <= Rec.DmaDelta; k++) {
@@ -925,6 +1039,14 @@ function kindMask(kinds: readonly string[] | undefined): boolean[] {
 export interface EventCursor {
   /** The next event that passes the filter, or undefined at the end. */
   next(): SeqEvent | undefined;
+  /**
+   * Moves to the next event that passes the filter without building an
+   * object for it (read it through `view`); false at the end. Mixing
+   * `advance()` and `next()` on one cursor is allowed: each consumes one event.
+   */
+  advance(): boolean;
+  /** The event `advance()` moved to, in columns; valid until the next `advance()` or `next()`. */
+  readonly view: EventView;
   /** Closes the file (also done when the events run out); later `next()` calls return undefined. */
   close(): void;
 }
@@ -940,8 +1062,11 @@ class Cursor implements EventCursor {
   private readonly fromTime: number;
   private readonly toTime: number;
   private c: Chunk | undefined;
+  /** One past the current event's index in the chunk. */
   private i = 0;
+  private seq = 0;
   private closed = false;
+  readonly view: EventView;
 
   constructor(source: TraceSource, o: Opened, damage: DamageReport[], filter: EventFilter, images: ImageStore) {
     this.src = openSource(source);
@@ -953,20 +1078,56 @@ class Cursor implements EventCursor {
     this.toSeq = filter.toSeq ?? Infinity;
     this.fromTime = filter.fromTime ?? -Infinity;
     this.toTime = filter.toTime ?? Infinity;
+    const defs = this.defs;
+    const view: EventView = {
+      block: new ColumnBlock(), i: 0, seq: 0, tag: '', payload: { data: EMPTY, at: 0, length: 0, own: false }, image: undefined, missing: undefined,
+      str: (v) => defs.str(view.block, v, this.c!, view.seq),
+      event: () => buildEvent(view.block, view.i, view.seq, this.c!, defs),
+    };
+    this.view = view;
   }
 
   next(): SeqEvent | undefined {
+    return this.seek() ? buildEvent(this.c!.block, this.i - 1, this.seq, this.c!, this.defs) : undefined;
+  }
+
+  advance(): boolean {
+    if (!this.seek()) return false;
+    const c = this.c!;
+    const b = c.block;
+    const i = this.i - 1;
+    const v = this.view;
+    v.block = b;
+    v.i = i;
+    v.seq = this.seq;
+    const k = b.kind[i]!;
+    if (isDma(k)) {
+      // In buildEvent's order, so `missing` reads the same.
+      const defs = this.defs;
+      defs.miss = undefined;
+      v.tag = defs.str(b, b.f[2]![i]!, c, this.seq);
+      defs.payloadView(b, i, c, this.seq, v.payload);
+      v.image = k === Rec.DmaImage ? defs.str(b, b.f[3]![i]!, c, this.seq) : undefined;
+      v.missing = defs.miss;
+    } else {
+      v.missing = undefined;
+    }
+    return true;
+  }
+
+  /** Moves to the next event that passes the filter (at this.i - 1, sequence number this.seq); false at the end. */
+  private seek(): boolean {
     const defs = this.defs;
     for (;;) {
       const c = this.c;
       if (c === undefined || this.i >= c.block.n) {
-        if (this.closed) return undefined;
+        if (this.closed) return false;
         if (c !== undefined) defs.definitionsBefore(c.block, c.block.n);
         const r = this.it.next();
         // Time is monotonic (Tracer contract) and seq increases: nothing after a chunk past the range can match.
         if (r.done || (r.value.count > 0 && (r.value.firstSeq > this.toSeq || r.value.firstTime > this.toTime))) {
           this.close();
-          return undefined;
+          return false;
         }
         this.c = r.value;
         this.i = 0;
@@ -990,7 +1151,8 @@ class Cursor implements EventCursor {
           continue;
         }
       }
-      return buildEvent(b, i, s, c, defs);
+      this.seq = s;
+      return true;
     }
   }
 

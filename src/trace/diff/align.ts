@@ -25,9 +25,9 @@ import type { Item } from './normalise.js';
 
 export type RowOp = 'same' | 'changed' | 'inserted' | 'removed';
 
-/** Receives the aligned rows of a stream, in order. */
-export interface RowSink {
-  row(op: RowOp, a: Item | undefined, b: Item | undefined): void;
+/** Receives the aligned rows of a stream, in order: each event pushed comes out in exactly one row. */
+export interface RowSink<T = Item> {
+  row(op: RowOp, a: T | undefined, b: T | undefined): void;
 }
 
 export interface AlignParams {
@@ -53,40 +53,72 @@ export const DEFAULT_ALIGN: AlignParams = {
   window: 1024, maxBuffer: 8192, smallWindow: 128, anchor: 4, history: 65536, maxEdit: 64, smallMaxEdit: 64, maxPairBlock: 512,
 };
 
-/** A FIFO of items with O(1) amortised removal from the head. */
-export class Side {
-  private items: Item[] = [];
+/** A FIFO of events (key, shape and the caller's reference) with O(1) amortised removal from the head; keys and shapes in typed arrays. */
+export class Side<T = Item> {
+  private keyArr = new Float64Array(64);
+  private shapeArr = new Float64Array(64);
+  private refs: (T | undefined)[] = [];
   private head = 0;
+  private tail = 0;
   /** Items ever pushed. */
   total = 0;
 
   get length(): number {
-    return this.items.length - this.head;
+    return this.tail - this.head;
   }
 
-  push(it: Item): void {
-    this.items.push(it);
+  push(ref: T, key: number, shape: number): void {
+    if (this.tail === this.keyArr.length) this.makeRoom();
+    const t = this.tail++;
+    this.keyArr[t] = key;
+    this.shapeArr[t] = shape;
+    this.refs[t] = ref;
     this.total++;
   }
 
-  at(i: number): Item {
-    return this.items[this.head + i]!;
+  /** Moves the items to the front, or doubles the arrays when more than half full. */
+  private makeRoom(): void {
+    const n = this.length;
+    if (n * 2 > this.keyArr.length) {
+      const k = new Float64Array(this.keyArr.length * 2);
+      k.set(this.keyArr.subarray(this.head, this.tail));
+      const sh = new Float64Array(k.length);
+      sh.set(this.shapeArr.subarray(this.head, this.tail));
+      this.keyArr = k;
+      this.shapeArr = sh;
+    } else {
+      this.keyArr.copyWithin(0, this.head, this.tail);
+      this.shapeArr.copyWithin(0, this.head, this.tail);
+    }
+    this.refs = this.refs.slice(this.head, this.tail);
+    this.head = 0;
+    this.tail = n;
+  }
+
+  ref(i: number): T {
+    return this.refs[this.head + i]!;
+  }
+
+  key(i: number): number {
+    return this.keyArr[this.head + i]!;
+  }
+
+  shape(i: number): number {
+    return this.shapeArr[this.head + i]!;
   }
 
   keys(n: number): number[] {
     const out = new Array<number>(n);
-    for (let i = 0; i < n; i++) out[i] = this.items[this.head + i]!.key;
+    for (let i = 0; i < n; i++) out[i] = this.keyArr[this.head + i]!;
     return out;
   }
 
   drop(n: number): void {
+    for (let i = this.head; i < this.head + n; i++) this.refs[i] = undefined;
     this.head += n;
-    if (this.head >= this.items.length) {
-      this.items.length = 0;
+    if (this.head >= this.tail) {
       this.head = 0;
-    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
+      this.tail = 0;
     }
   }
 }
@@ -111,15 +143,15 @@ class KeyHistory {
    * How many items were committed at and after the latest place where the
    * first `r` keys of `side` were committed in a row (0 if nowhere).
    */
-  distanceOf(side: Side, r: number): number {
+  distanceOf<T>(side: Side<T>, r: number): number {
     if (side.length < r || this.len < r) return 0;
-    const first = side.at(0).key;
+    const first = side.key(0);
     // Newest first: i counts back from the last committed key.
     for (let back = r; back <= this.len; back++) {
       const start = (this.pos - back + this.size) % this.size;
       if (this.keys[start] !== first) continue;
       let ok = true;
-      for (let k = 1; k < r && ok; k++) ok = this.keys[(start + k) % this.size] === side.at(k).key;
+      for (let k = 1; k < r && ok; k++) ok = this.keys[(start + k) % this.size] === side.key(k);
       if (ok) return back;
     }
     return 0;
@@ -128,41 +160,46 @@ class KeyHistory {
 
 type Mode = 'normal' | 'forced' | 'final';
 
-export class StreamAligner {
-  readonly a = new Side();
-  readonly b = new Side();
+/**
+ * Aligns one stream. `T` is what the caller hands in per event and gets back
+ * in the rows (an Item, or a number naming the event in the caller's store).
+ */
+export class StreamAligner<T = Item> {
+  readonly a = new Side<T>();
+  readonly b = new Side<T>();
   /** Skip normal steps until this many items are buffered (after a step found no anchor). */
   private stallUntil = 0;
   private readonly gh = new Hasher();
   /** Committed keys per side; created the first time the stream has no anchor (until then rows go straight out). */
   private histA: KeyHistory | undefined;
   private histB: KeyHistory | undefined;
-  private out: RowSink;
 
-  constructor(private readonly p: AlignParams, private readonly sink: RowSink) {
-    this.out = sink;
-  }
+  constructor(private readonly p: AlignParams, private readonly sink: RowSink<T>) {}
 
   /** Starts remembering committed keys (a stream that lost its anchor once may need to resynchronise). */
   private remember(): void {
     if (this.histA || this.p.history <= 0) return;
-    const ha = new KeyHistory(this.p.history);
-    const hb = new KeyHistory(this.p.history);
-    this.histA = ha;
-    this.histB = hb;
-    const sink = this.sink;
-    this.out = {
-      row: (op, a, b) => {
-        if (a) ha.add(a.key);
-        if (b) hb.add(b.key);
-        sink.row(op, a, b);
-      },
-    };
+    this.histA = new KeyHistory(this.p.history);
+    this.histB = new KeyHistory(this.p.history);
+  }
+
+  /** Emits a row of a's item at ia and b's at ib (-1: none), before they are dropped. */
+  private emit(op: RowOp, ia: number, ib: number): void {
+    if (this.histA) {
+      if (ia >= 0) this.histA.add(this.a.key(ia));
+      if (ib >= 0) this.histB!.add(this.b.key(ib));
+    }
+    this.sink.row(op, ia >= 0 ? this.a.ref(ia) : undefined, ib >= 0 ? this.b.ref(ib) : undefined);
+  }
+
+  /** Adds an item whose key and shape are its own fields. */
+  push(side: 0 | 1, it: T & { key: number; shape: number }): void {
+    this.add(side, it, it.key, it.shape);
   }
 
   /** Adds an event of trace a (side 0) or b (side 1) and aligns what can be aligned. */
-  push(side: 0 | 1, it: Item): void {
-    (side === 0 ? this.a : this.b).push(it);
+  add(side: 0 | 1, ref: T, key: number, shape: number): void {
+    (side === 0 ? this.a : this.b).push(ref, key, shape);
     const la = this.a.length;
     const lb = this.b.length;
     const W = this.p.window;
@@ -204,7 +241,7 @@ export class StreamAligner {
     const an = this.findAnchor(mode === 'final' ? Math.max(1, Math.min(p.anchor, la, lb)) : p.anchor);
     if (an) {
       this.replace(an.i, an.j);
-      for (let k = 0; k < an.run; k++) this.out.row('same', this.a.at(k), this.b.at(k));
+      for (let k = 0; k < an.run; k++) this.emit('same', k, k);
       this.a.drop(an.run);
       this.b.drop(an.run);
       this.stallUntil = 0;
@@ -306,7 +343,7 @@ export class StreamAligner {
         continue;
       }
       flush();
-      for (let k = 0; k < x.count; k++) this.out.row('same', this.a.at(ia + k), this.b.at(ib + k));
+      for (let k = 0; k < x.count; k++) this.emit('same', ia + k, ib + k);
       ia += x.count;
       ib += x.count;
     }
@@ -326,65 +363,63 @@ export class StreamAligner {
   private oneSided(side: 0 | 1, n: number): void {
     const s = side === 0 ? this.a : this.b;
     for (let k = 0; k < n; k++) {
-      if (side === 0) this.out.row('removed', s.at(k), undefined);
-      else this.out.row('inserted', undefined, s.at(k));
+      if (side === 0) this.emit('removed', k, -1);
+      else this.emit('inserted', -1, k);
     }
     s.drop(n);
   }
 
   /** Emits a[ia, ia+na) and b[ib, ib+nb): pairs of equal shape become "changed", the rest removed/inserted. */
   private pairBlock(ia: number, na: number, ib: number, nb: number): void {
-    const sink = this.out;
     if (na === 0 || nb === 0) {
-      for (let k = 0; k < na; k++) sink.row('removed', this.a.at(ia + k), undefined);
-      for (let k = 0; k < nb; k++) sink.row('inserted', undefined, this.b.at(ib + k));
+      for (let k = 0; k < na; k++) this.emit('removed', ia + k, -1);
+      for (let k = 0; k < nb; k++) this.emit('inserted', -1, ib + k);
       return;
     }
     if (na + nb <= this.p.maxPairBlock && this.pairByShape(ia, na, ib, nb)) return;
     // Too big or too different for a diff: pair by position.
     const n = Math.min(na, nb);
     for (let k = 0; k < n; k++) {
-      const x = this.a.at(ia + k);
-      const y = this.b.at(ib + k);
-      if (x.key === y.key) sink.row('same', x, y);
-      else if (x.shape === y.shape) sink.row('changed', x, y);
+      const x = ia + k;
+      const y = ib + k;
+      if (this.a.key(x) === this.b.key(y)) this.emit('same', x, y);
+      else if (this.a.shape(x) === this.b.shape(y)) this.emit('changed', x, y);
       else {
-        sink.row('removed', x, undefined);
-        sink.row('inserted', undefined, y);
+        this.emit('removed', x, -1);
+        this.emit('inserted', -1, y);
       }
     }
-    for (let k = n; k < na; k++) sink.row('removed', this.a.at(ia + k), undefined);
-    for (let k = n; k < nb; k++) sink.row('inserted', undefined, this.b.at(ib + k));
+    for (let k = n; k < na; k++) this.emit('removed', ia + k, -1);
+    for (let k = n; k < nb; k++) this.emit('inserted', -1, ib + k);
   }
 
   /** Pairs a block through a diff of shapes; false (nothing emitted) when the shapes differ too much. */
   private pairByShape(ia: number, na: number, ib: number, nb: number): boolean {
-    const sink = this.out;
     const sa = new Array<number>(na);
     const sb = new Array<number>(nb);
-    for (let k = 0; k < na; k++) sa[k] = this.a.at(ia + k).shape;
-    for (let k = 0; k < nb; k++) sb[k] = this.b.at(ib + k).shape;
+    for (let k = 0; k < na; k++) sa[k] = this.a.shape(ia + k);
+    for (let k = 0; k < nb; k++) sb[k] = this.b.shape(ib + k);
     const comps = diffArrays(sa, sb, { maxEditLength: Math.abs(na - nb) + this.p.maxEdit });
     if (!comps) return false;
     let x = ia;
     let y = ib;
     for (const c of comps) {
-      if (c.added) for (let k = 0; k < c.count; k++) sink.row('inserted', undefined, this.b.at(y++));
-      else if (c.removed) for (let k = 0; k < c.count; k++) sink.row('removed', this.a.at(x++), undefined);
+      if (c.added) for (let k = 0; k < c.count; k++) this.emit('inserted', -1, y++);
+      else if (c.removed) for (let k = 0; k < c.count; k++) this.emit('removed', x++, -1);
       else {
         for (let k = 0; k < c.count; k++) {
-          const p = this.a.at(x++);
-          const q = this.b.at(y++);
-          sink.row(p.key === q.key ? 'same' : 'changed', p, q);
+          const p = x++;
+          const q = y++;
+          this.emit(this.a.key(p) === this.b.key(q) ? 'same' : 'changed', p, q);
         }
       }
     }
     return true;
   }
 
-  private gram(s: Side, i: number, r: number): number {
+  private gram(s: Side<T>, i: number, r: number): number {
     const h = this.gh.start(0x6a09);
-    for (let k = 0; k < r; k++) h.num(s.at(i + k).key);
+    for (let k = 0; k < r; k++) h.num(s.key(i + k));
     return h.value();
   }
 
@@ -405,7 +440,7 @@ export class StreamAligner {
       const j = firstInB.get(this.gram(this.a, i, r));
       if (j === undefined) continue;
       let ok = true;
-      for (let k = 0; k < r && ok; k++) ok = this.a.at(i + k).key === this.b.at(j + k).key;
+      for (let k = 0; k < r && ok; k++) ok = this.a.key(i + k) === this.b.key(j + k);
       if (ok && (bi < 0 || i + j < bi + bj)) {
         bi = i;
         bj = j;
@@ -413,7 +448,7 @@ export class StreamAligner {
     }
     if (bi < 0) return undefined;
     let run = r;
-    while (bi + run < la && bj + run < lb && this.a.at(bi + run).key === this.b.at(bj + run).key) run++;
+    while (bi + run < la && bj + run < lb && this.a.key(bi + run) === this.b.key(bj + run)) run++;
     return { i: bi, j: bj, run };
   }
 }

@@ -20,8 +20,20 @@ export interface CollectLimits {
   maxMarks: number;
 }
 
+/** The events of one trace, by the numbers the rows carry (store.ts). */
+export interface EventSource {
+  seq(h: number): number;
+  time(h: number): number;
+  /** The event as an item (an object of its own). */
+  item(h: number): Item;
+  /** The collector no longer needs event `h`. */
+  release(h: number): void;
+}
+
 /** Formatting and context services the collector needs from the engine. */
 export interface CollectEnv {
+  a: EventSource;
+  b: EventSource;
   formatA(it: Item): string;
   formatB(it: Item): string;
   detail(a: Item, b: Item, la: string, lb: string): string;
@@ -34,7 +46,12 @@ interface Building {
   afterLeft: number;
 }
 
-export class StreamCollector implements RowSink {
+/**
+ * Rows carry events as numbers of the traces' stores (EventSource): each
+ * event is released once the collector is done with it (at once, or when it
+ * leaves the context ring).
+ */
+export class StreamCollector implements RowSink<number> {
   same = 0;
   changed = 0;
   inserted = 0;
@@ -44,15 +61,17 @@ export class StreamCollector implements RowSink {
   readonly kept: { d: Divergence; pos: number }[] = [];
   readonly marks: DivergenceMark[] = [];
   // Ring of the last `context` same rows.
-  private readonly ringA: (Item | undefined)[];
-  private readonly ringB: (Item | undefined)[];
+  private readonly ringA: Int32Array;
+  private readonly ringB: Int32Array;
   private ringPos = 0;
   private ringLen = 0;
   /** The kept divergence still taking rows. */
   private open: Building | undefined;
-  /** The last item of each side in a row so far (its sequence number and time are read only at a divergence). */
-  private lastA: Item | undefined;
-  private lastB: Item | undefined;
+  /** Sequence number and time of the last event of each side in a row so far (-1 and null before the first). */
+  private lastASeq = -1;
+  private lastATime: number | null = null;
+  private lastBSeq = -1;
+  private lastBTime: number | null = null;
   /** Same rows since the last divergent row: fewer than 2 x `context` continue the same divergence. */
   private sinceDiff = Infinity;
 
@@ -63,33 +82,43 @@ export class StreamCollector implements RowSink {
     /** Pushed events per side, read when summarising. */
     private readonly totals: () => { a: number; b: number },
   ) {
-    this.ringA = new Array<Item | undefined>(limits.context);
-    this.ringB = new Array<Item | undefined>(limits.context);
+    this.ringA = new Int32Array(limits.context);
+    this.ringB = new Int32Array(limits.context);
   }
 
-  private side(it: Item, a: boolean): RowSide {
-    return { seq: it.ev.seq, time: it.ev.time, text: a ? this.env.formatA(it) : this.env.formatB(it) };
-  }
-
-  private makeRow(op: RowOp, a: Item | undefined, b: Item | undefined): DiffRow {
+  private makeRow(op: RowOp, a: number | undefined, b: number | undefined): DiffRow {
     const row: DiffRow = { op };
-    if (a) row.a = this.side(a, true);
-    if (b) row.b = this.side(b, false);
-    if (op === 'changed' && a && b) row.detail = this.env.detail(a, b, row.a!.text, row.b!.text);
+    const x = a !== undefined ? this.env.a.item(a) : undefined;
+    const y = b !== undefined ? this.env.b.item(b) : undefined;
+    if (x) row.a = { seq: x.ev.seq, time: x.ev.time, text: this.env.formatA(x) };
+    if (y) row.b = { seq: y.ev.seq, time: y.ev.time, text: this.env.formatB(y) };
+    if (op === 'changed' && x && y) row.detail = this.env.detail(x, y, row.a!.text, row.b!.text);
     return row;
   }
 
-  row(op: RowOp, a: Item | undefined, b: Item | undefined): void {
+  row(op: RowOp, a: number | undefined, b: number | undefined): void {
+    const env = this.env;
     if (op === 'same') {
       this.same++;
-      this.lastA = a;
-      this.lastB = b;
+      this.lastASeq = env.a.seq(a!);
+      this.lastATime = env.a.time(a!);
+      this.lastBSeq = env.b.seq(b!);
+      this.lastBTime = env.b.time(b!);
       this.sinceDiff++;
       const c = this.limits.context;
-      if (c === 0) return;
-      this.ringA[this.ringPos] = a;
-      this.ringB[this.ringPos] = b;
-      this.ringPos = (this.ringPos + 1) % c;
+      if (c === 0) {
+        env.a.release(a!);
+        env.b.release(b!);
+        return;
+      }
+      const pos = this.ringPos;
+      if (this.ringLen === c) {
+        env.a.release(this.ringA[pos]!);
+        env.b.release(this.ringB[pos]!);
+      }
+      this.ringA[pos] = a!;
+      this.ringB[pos] = b!;
+      this.ringPos = (pos + 1) % c;
       if (this.ringLen < c) this.ringLen++;
       const o = this.open;
       if (o) {
@@ -101,20 +130,35 @@ export class StreamCollector implements RowSink {
     if (op === 'changed') this.changed++;
     else if (op === 'inserted') this.inserted++;
     else this.removed++;
-    const prevA = this.lastA?.ev.seq ?? -1;
-    const prevB = this.lastB?.ev.seq ?? -1;
-    const prevATime = this.lastA?.ev.time ?? null;
-    const prevBTime = this.lastB?.ev.time ?? null;
-    if (a) this.lastA = a;
-    if (b) this.lastB = b;
+    const prevA = this.lastASeq;
+    const prevB = this.lastBSeq;
+    const prevATime = this.lastATime;
+    const prevBTime = this.lastBTime;
+    if (a !== undefined) {
+      this.lastASeq = env.a.seq(a);
+      this.lastATime = env.a.time(a);
+    }
+    if (b !== undefined) {
+      this.lastBSeq = env.b.seq(b);
+      this.lastBTime = env.b.time(b);
+    }
+    this.divergent(op, a, b, prevA, prevB, prevATime, prevBTime);
+    if (a !== undefined) env.a.release(a);
+    if (b !== undefined) env.b.release(b);
+  }
+
+  /** A divergent row of a structural stream: counted as a divergence, kept or added to the open one. */
+  private divergent(op: Exclude<RowOp, 'same'>, a: number | undefined, b: number | undefined, prevA: number, prevB: number,
+    prevATime: number | null, prevBTime: number | null): void {
     if (!this.desc.structural) return;
+    const env = this.env;
     const fresh = this.sinceDiff >= Math.max(1, 2 * this.limits.context);
     this.sinceDiff = 0;
     if (fresh) {
       this.divergences++;
       this.closeOpen();
       if (this.marks.length < this.limits.maxMarks) {
-        this.marks.push({ stream: this.desc.id, aTime: a?.ev.time ?? prevATime, bTime: b?.ev.time ?? prevBTime, op });
+        this.marks.push({ stream: this.desc.id, aTime: a !== undefined ? env.a.time(a) : prevATime, bTime: b !== undefined ? env.b.time(b) : prevBTime, op });
       }
       if (this.kept.length < this.limits.maxDivergences) this.start(op, a, b, prevA, prevB);
       return;
@@ -125,13 +169,13 @@ export class StreamCollector implements RowSink {
     if (op === 'changed') d.changed++;
     else if (op === 'inserted') d.inserted++;
     else d.removed++;
-    if (d.aSeq === null && a) {
-      d.aSeq = a.ev.seq;
-      d.aTime = a.ev.time;
+    if (d.aSeq === null && a !== undefined) {
+      d.aSeq = env.a.seq(a);
+      d.aTime = env.a.time(a);
     }
-    if (d.bSeq === null && b) {
-      d.bSeq = b.ev.seq;
-      d.bTime = b.ev.time;
+    if (d.bSeq === null && b !== undefined) {
+      d.bSeq = env.b.seq(b);
+      d.bTime = env.b.time(b);
     }
     if (d.changed + d.inserted + d.removed - d.omittedRows > this.limits.maxRows) d.omittedRows++;
     else d.rows.push(this.makeRow(op, a, b));
@@ -149,7 +193,10 @@ export class StreamCollector implements RowSink {
   }
 
   /** Opens a kept divergence at a divergent row; `prevA`/`prevB` are the last sequence numbers before it. */
-  private start(op: RowOp, a: Item | undefined, b: Item | undefined, prevA: number, prevB: number): void {
+  private start(op: RowOp, a: number | undefined, b: number | undefined, prevA: number, prevB: number): void {
+    const env = this.env;
+    const aSeq = a !== undefined ? env.a.seq(a) : null;
+    const bSeq = b !== undefined ? env.b.seq(b) : null;
     const c = this.limits.context;
     const rows: DiffRow[] = [];
     for (let k = 0; k < this.ringLen; k++) {
@@ -160,13 +207,13 @@ export class StreamCollector implements RowSink {
     rows.push(first);
     const d: Divergence = {
       index: 0, stream: this.desc.id, source: this.desc.source, kind: this.desc.kind,
-      aSeq: a?.ev.seq ?? null, bSeq: b?.ev.seq ?? null, aTime: a?.ev.time ?? null, bTime: b?.ev.time ?? null,
+      aSeq, bSeq, aTime: a !== undefined ? env.a.time(a) : null, bTime: b !== undefined ? env.b.time(b) : null,
       changed: op === 'changed' ? 1 : 0, inserted: op === 'inserted' ? 1 : 0, removed: op === 'removed' ? 1 : 0,
       what: op === 'changed' ? first.detail! : describeOne(op === 'inserted' ? 'inserted' : 'removed', (first.a ?? first.b)!.text),
       rows, omittedRows: 0,
-      logs: this.env.logsBefore(a ? a.ev.seq : prevA + 1, b ? b.ev.seq : prevB + 1),
+      logs: this.env.logsBefore(aSeq ?? prevA + 1, bSeq ?? prevB + 1),
     };
-    this.kept.push({ d, pos: a ? a.ev.seq : prevA + 0.5 });
+    this.kept.push({ d, pos: aSeq ?? prevA + 0.5 });
     this.open = c > 0 ? { d, afterLeft: 2 * c } : undefined;
   }
 

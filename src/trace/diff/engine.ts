@@ -14,12 +14,13 @@
 import type { DeviceDecoder } from '../decoder.js';
 import { TraceFormatError, type DamageReport, type TraceHeader } from '../format.js';
 import { formatEvent, parseKinds, resolveDevices } from '../inspect.js';
-import { openTrace, type EventCursor, type EventFilter, type SeqEvent, type TraceReader, type TraceSource } from '../reader.js';
+import { openTrace, type EventCursor, type EventFilter, type EventView, type SeqEvent, type TraceReader, type TraceSource } from '../reader.js';
 import { DEFAULT_ALIGN, StreamAligner, type AlignParams } from './align.js';
 import { StreamCollector, type CollectEnv, type CollectLimits } from './collect.js';
 import { describeChange } from './detail.js';
 import { Normaliser, displayEvent, type Item, type StreamDesc } from './normalise.js';
 import { TimingCollector, compareTiming } from './timing.js';
+import { EventStore, inColumns } from './store.js';
 import type { DiffResult, Divergence, HeaderDifference, TraceInfo } from './types.js';
 
 export interface DiffEngineOptions {
@@ -51,7 +52,8 @@ const MAX_MARKS = 2000;
 
 interface StreamState {
   desc: StreamDesc;
-  aligner: StreamAligner;
+  /** Events as slots of the traces' stores (store.ts). */
+  aligner: StreamAligner<number>;
   collector: StreamCollector;
   /** a.length - b.length after the last push (for the read balance). */
   delta: number;
@@ -139,7 +141,11 @@ export function diffTraces(opts: DiffEngineOptions): DiffResult {
     const before = ring.filter((e) => e.seq < seq);
     return before.slice(-LOG_CONTEXT).map((e) => formatEvent(e, h, decoders));
   };
+  const storeA = new EventStore();
+  const storeB = new EventStore();
   const env: CollectEnv = {
+    a: storeA,
+    b: storeB,
     formatA: (it: Item) => formatEvent(displayEvent(it), ha, decoders),
     formatB: (it: Item) => formatEvent(displayEvent(it), hb, decoders),
     detail: (x: Item, y: Item, lx: string, ly: string) => describeChange(x, y, lx, ly, { headerA: ha, headerB: hb, decoders }),
@@ -150,9 +156,9 @@ export function diffTraces(opts: DiffEngineOptions): DiffResult {
   const resolve = (d: StreamDesc): StreamState => {
     let s = streams.get(d.id);
     if (!s) {
-      let aligner: StreamAligner | undefined;
+      let aligner: StreamAligner<number> | undefined;
       const collector = new StreamCollector(d, limits, env, () => ({ a: aligner!.a.total, b: aligner!.b.total }));
-      aligner = new StreamAligner(alignP, collector);
+      aligner = new StreamAligner<number>(alignP, collector);
       s = { desc: d, aligner, collector, delta: 0 };
       streams.set(d.id, s);
     }
@@ -166,11 +172,12 @@ export function diffTraces(opts: DiffEngineOptions): DiffResult {
   // Read balance: events buffered where one side has more than the other.
   let leadA = 0;
   let leadB = 0;
-  const push = (side: 0 | 1, ev: SeqEvent): void => {
+  const push = (side: 0 | 1, v: EventView, ev: SeqEvent | undefined): void => {
     const norm = side === 0 ? na : nb;
-    const it = norm.item(ev);
+    norm.item(v, ev);
+    const slot = (side === 0 ? storeA : storeB).put(v, norm);
     const s = norm.stream;
-    s.aligner.push(side, it);
+    s.aligner.add(side, slot, norm.key, norm.shape);
     const d = s.aligner.a.length - s.aligner.b.length;
     const old = s.delta;
     if (old > 0) leadA -= old;
@@ -193,31 +200,34 @@ export function diffTraces(opts: DiffEngineOptions): DiffResult {
     while (!doneA || !doneB) {
       const side: 0 | 1 = doneA ? 1 : doneB ? 0 : leadA <= leadB ? 0 : 1;
       const g = side === 0 ? ga : gb;
+      const v = g.view;
       for (let k = 0; k < BATCH; k++) {
-        const ev = g.next();
-        if (ev === undefined) {
+        if (!g.advance()) {
           if (side === 0) doneA = true;
           else doneB = true;
           break;
         }
+        // Register accesses, interrupts and DMA are read from the columns; the rest as objects.
+        const ev = inColumns(v.block.kind[v.i]!) ? undefined : v.event();
+        const time = v.block.time[v.i]!;
         if (side === 0) {
           readA++;
-          endA = ev.time;
-          ta.add(ev);
-          if (ev.kind === 'log') {
+          endA = time;
+          ta.addView(v, ev);
+          if (ev !== undefined && ev.kind === 'log') {
             logsA.push(ev);
             if (logsA.length > LOG_RING) logsA.shift();
           }
         } else {
           readB++;
-          endB = ev.time;
-          tb.add(ev);
-          if (ev.kind === 'log') {
+          endB = time;
+          tb.addView(v, ev);
+          if (ev !== undefined && ev.kind === 'log') {
             logsB.push(ev);
             if (logsB.length > LOG_RING) logsB.shift();
           }
         }
-        push(side, ev);
+        push(side, v, ev);
       }
       if (opts.progress && readA + readB >= nextProgress) {
         nextProgress += 65536;

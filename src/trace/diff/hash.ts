@@ -64,9 +64,14 @@ export class Hasher {
     return this.word(s.length ^ 0x5bd1e995);
   }
 
-  /** Mixes bytes [from, to) of `d`, little-endian words, then the length. */
-  bytes(d: Uint8Array, from: number, to: number): this {
-    if (to - from >= 64 && ((d.byteOffset + from) & 3) === 0) return this.aligned(d, from, to);
+  /**
+   * Mixes bytes [from, to) of `d`, little-endian words, then the length.
+   * `origin` is where the bytes' array starts in memory as far as the hash
+   * goes (its byteOffset): a window into a bigger buffer passes the negated
+   * start of its payload, so it hashes as a copy of the payload would.
+   */
+  bytes(d: Uint8Array, from: number, to: number, origin = d.byteOffset): this {
+    if (to - from >= 64 && ((origin + from) & 3) === 0) return this.aligned(d, from, to);
     let i = from;
     const end4 = from + ((to - from) & ~3);
     for (; i < end4; i += 4) this.word(d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16) | (d[i + 3]! << 24));
@@ -97,11 +102,13 @@ export class Hasher {
    */
   private aligned(d: Uint8Array, from: number, to: number): this {
     const n = (to - from) >>> 2;
-    const v = new Int32Array(d.buffer, d.byteOffset + from, n);
+    // Words read in place when the memory is aligned, else assembled from bytes (the same values).
+    const v = ((d.byteOffset + from) & 3) === 0 ? new Int32Array(d.buffer, d.byteOffset + from, n) : undefined;
     let h1 = this.h1 ^ 0x68e31da4;
     let h2 = this.h2 ^ 0x1b56c4e9;
     for (let i = 0; i < n; i++) {
-      const w = v[i]!;
+      const o = from + 4 * i;
+      const w = v !== undefined ? v[i]! : d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24);
       h1 = Math.imul(h1 ^ w, 0x9e3779b1);
       h1 = (h1 << 13) | (h1 >>> 19);
       h2 = Math.imul(h2 + w, 0x85ebca77);

@@ -33,7 +33,8 @@
  */
 import type { DeviceDecoder } from '../decoder.js';
 import type { TraceHeader } from '../format.js';
-import type { SeqEvent } from '../reader.js';
+import type { EventView, SeqEvent } from '../reader.js';
+import { Rec } from '../../sim/tracer.js';
 import { Hasher, maskNumbers } from './hash.js';
 import { frameType, frameSubtype } from '../air.js';
 import { ethProtocol } from '../eth.js';
@@ -258,54 +259,74 @@ export class Normaliser<S> {
     return offs !== undefined && offs.length > 0;
   }
 
-  private contentHash(d: DevState<S>, tag: string, data: Uint8Array): number {
-    const offs = d.dec?.dmaAddressFields?.(tag, data.length);
+  /** Hash of payload bytes [at, at + len) of `data` (`origin` as Hasher.bytes), its address fields renamed; `own`: data is the payload's own (recurring) array. */
+  private contentHash(d: DevState<S>, tag: string, data: Uint8Array, at: number, len: number, own: boolean): number {
+    const offs = d.dec?.dmaAddressFields?.(tag, len);
     const h = this.h;
+    const origin = own ? data.byteOffset : -at;
     if (offs !== undefined) {
       if (offs.length > 0) {
         const ns = `${tag}.ptr`;
         h.start(S.content);
         let pos = 0;
         for (const o of offs) {
-          if (o + 8 > data.length) break;
-          if (o > pos) h.bytes(data, pos, o);
-          h.num(this.rename(d, u64(data, o), ns)).num(this.lastNsHash);
+          if (o + 8 > len) break;
+          if (o > pos) h.bytes(data, at + pos, at + o, origin);
+          h.num(this.rename(d, u64(data, at + o), ns)).num(this.lastNsHash);
           pos = o + 8;
         }
-        if (pos < data.length) h.bytes(data, pos, data.length);
+        if (pos < len) h.bytes(data, at + pos, at + len, origin);
         return h.value();
       }
     }
-    if (data.length > 64) {
+    if (len > 64 && own) {
       const c = this.contentCache.get(data);
       if (c !== undefined) return c;
-      const v = h.start(S.content).bytes(data, 0, data.length).value();
+      const v = h.start(S.content).bytes(data, 0, len).value();
       this.contentCache.set(data, v);
       return v;
     }
-    return h.start(S.content).bytes(data, 0, data.length).value();
+    return h.start(S.content).bytes(data, at, at + len, origin).value();
   }
 
+  /** What `item` found for the event last passed to it (see Item; `ev` and `kept` as in Normalised, store.ts). */
+  key = 0;
+  shape = 0;
+  len = 0;
+  addr = 0;
+  addrNs = '';
+  ev: SeqEvent | undefined = undefined;
+  kept: Uint8Array | undefined = undefined;
+
   /**
-   * Normalises one event and sets `stream`. Events of one trace must come in
-   * order. Takes ownership of `ev`: a DMA payload longer than KEEP_DMA_BYTES
-   * is cut to that many bytes (the item records the real length).
+   * Normalises the event the cursor's view is on and sets `stream` and the
+   * fields above. Events of one trace must come in order. Register accesses,
+   * interrupts and DMA are read from the columns (store.ts `inColumns`);
+   * other kinds are objects (`ev`: `built`, or built here). Takes ownership
+   * of the object: a payload longer than KEEP_DMA_BYTES is cut to that many
+   * bytes (the item records the real length).
    */
-  item(ev: SeqEvent): Item {
+  item(v: EventView, built: SeqEvent | undefined): void {
+    const b = v.block;
+    const i = v.i;
+    const k = b.kind[i]!;
+    const f = b.f;
     const h = this.h;
-    let key: number;
-    let shape: number;
-    let len = 0;
-    let addr = 0;
-    let addrNs = '';
-    switch (ev.kind) {
-      case 'mmio': {
-        const d = this.dev(ev.dev);
+    this.ev = undefined;
+    this.kept = undefined;
+    this.len = 0;
+    this.addr = 0;
+    this.addrNs = '';
+    switch (k) {
+      case Rec.MmioRead:
+      case Rec.MmioWrite: {
+        const d = this.dev(f[1]![i]!);
         this.stream = this.devStream(d, KIND_CODE.mmio, 'mmio');
-        const w = ev.write ? 1 : 0;
-        const bar = ev.bar;
-        const offset = ev.offset;
-        const size = ev.size;
+        const w = k === Rec.MmioWrite ? 1 : 0;
+        const bar = f[2]![i]!;
+        const offset = f[3]![i]!;
+        const size = f[4]![i]!;
+        const value = f[5]![i]!;
         let r: Reg | undefined;
         // Small registers are remembered (the words before the value, and the shape, are the same every time).
         const small = bar >>> 0 === bar && bar < 256 && offset >>> 0 === offset && offset < 0x100000 && size >>> 0 === size && size < 256;
@@ -320,88 +341,122 @@ export class Normaliser<S> {
           if (small) d.regs.set(rk, r);
         }
         const reg = r.name;
-        const v = reg !== undefined ? this.rename(d, ev.value, reg) : ev.value;
-        key = h.resume(r.k1, r.k2).num(v).num(reg !== undefined ? this.lastNsHash : 0).value();
-        shape = r.shape;
-        break;
+        const val = reg !== undefined ? this.rename(d, value, reg) : value;
+        this.key = h.resume(r.k1, r.k2).num(val).num(reg !== undefined ? this.lastNsHash : 0).value();
+        this.shape = r.shape;
+        return;
       }
-      case 'pio': {
-        this.stream = this.devStream(this.dev(ev.dev), KIND_CODE.pio, 'pio');
-        const w = ev.write ? 1 : 0;
-        key = h.start(S.pio).word(w).word(ev.port).word(ev.size).num(ev.value).value();
-        shape = h.start(S.shape + S.pio).word(w).word(ev.port).word(ev.size).value();
-        break;
+      case Rec.PioRead:
+      case Rec.PioWrite: {
+        this.stream = this.devStream(this.dev(f[1]![i]!), KIND_CODE.pio, 'pio');
+        const w = k === Rec.PioWrite ? 1 : 0;
+        const port = f[2]![i]!;
+        const size = f[3]![i]!;
+        this.key = h.start(S.pio).word(w).word(port).word(size).num(f[4]![i]!).value();
+        this.shape = h.start(S.shape + S.pio).word(w).word(port).word(size).value();
+        return;
       }
-      case 'cfg': {
-        this.stream = this.devStream(this.dev(ev.dev), KIND_CODE.cfg, 'cfg');
-        const w = ev.write ? 1 : 0;
-        key = h.start(S.cfg).word(w).word(ev.offset).word(ev.size).num(ev.value).value();
-        shape = h.start(S.shape + S.cfg).word(w).word(ev.offset).word(ev.size).value();
-        break;
+      case Rec.CfgRead:
+      case Rec.CfgWrite: {
+        this.stream = this.devStream(this.dev(f[1]![i]!), KIND_CODE.cfg, 'cfg');
+        const w = k === Rec.CfgWrite ? 1 : 0;
+        const offset = f[2]![i]!;
+        const size = f[3]![i]!;
+        this.key = h.start(S.cfg).word(w).word(offset).word(size).num(f[4]![i]!).value();
+        this.shape = h.start(S.shape + S.cfg).word(w).word(offset).word(size).value();
+        return;
       }
-      case 'dma': {
-        const d = this.dev(ev.dev);
-        const tag = ev.tag;
-        let t = d.dma.get(tag);
-        if (t === undefined) {
-          t = {
-            s: this.resolve({ id: `${d.id} dma:${tag}`, source: d.id, kind: `dma:${tag}`, structural: true }), tagH: this.sh(tag),
-            shapeR: 0, shapeW: 0, lastPage: -1, lastName: undefined,
-          };
-          t.shapeR = h.start(S.shape + S.dma).word(0).num(t.tagH).value();
-          t.shapeW = h.start(S.shape + S.dma).word(1).num(t.tagH).value();
-          d.dma.set(tag, t);
-        }
-        this.stream = t.s;
-        const w = ev.write ? 1 : 0;
-        const data = ev.data;
-        len = data.length;
-        const a = ev.addr;
-        const page = Math.floor(a / PAGE);
-        if (page === t.lastPage && t.lastName !== undefined && a > 0 && Number.isSafeInteger(a)) {
-          // The page of the tag's last transfer: named already (pages are never renamed).
-          const p = t.lastName;
-          this.lastNs = p.ns;
-          this.lastNsHash = p.nsHash;
-          addr = p.idx * PAGE + (a % PAGE) + 1;
-        } else {
-          addr = this.rename(d, a, tag);
-          t.lastPage = page;
-          t.lastName = this.lastPage;
-        }
-        addrNs = this.lastNs;
-        const nsH = this.lastNsHash;
-        let content: number;
-        // The reader builds a fresh event object per event: cut its payload in place so a
-        // buffered event does not keep a large blob (maybe of a dropped blob epoch) alive.
-        // A recurring blob is hashed and cut once.
-        if (len > KEEP_DMA_BYTES && !this.hasAddressFields(d, tag, len)) {
-          let c = this.longCache.get(data);
-          if (c === undefined) {
-            c = { hash: h.start(S.content).bytes(data, 0, len).value(), cut: data.slice(0, KEEP_DMA_BYTES) };
-            this.longCache.set(data, c);
-          }
-          content = c.hash;
-          ev.data = c.cut;
-        } else {
-          content = this.contentHash(d, tag, data);
-          if (len > KEEP_DMA_BYTES) ev.data = data.slice(0, KEEP_DMA_BYTES);
-        }
-        const tagH = t.tagH;
-        key = h.start(S.dma).word(w).num(tagH).num(len).num(content).num(addr).num(nsH).word(ev.missing ? 1 : 0).value();
-        shape = w === 1 ? t.shapeW : t.shapeR;
-        break;
+      case Rec.DmaRead:
+      case Rec.DmaWrite:
+      case Rec.DmaImage:
+      case Rec.DmaDelta: {
+        this.dma(v, f[0]![i]!, k === Rec.DmaDelta ? (f[3]![i]! & 1) !== 0 : k !== Rec.DmaRead, f[1]![i]!);
+        return;
       }
-      case 'intx':
-        this.stream = this.devStream(this.dev(ev.dev), KIND_CODE.intx, 'intx');
-        key = h.start(S.intx).num(ev.gsi).num(ev.level).value();
-        shape = h.start(S.shape + S.intx).num(ev.gsi).value();
-        break;
-      case 'msi':
-        this.stream = this.devStream(this.dev(ev.dev), KIND_CODE.msi, 'msi');
-        key = h.start(S.msi).num(ev.vector).value();
-        shape = S.shape + S.msi;
-        break;
+      case Rec.Intx:
+        this.stream = this.devStream(this.dev(f[0]![i]!), KIND_CODE.intx, 'intx');
+        this.key = h.start(S.intx).num(f[1]![i]!).num(f[2]![i]!).value();
+        this.shape = h.start(S.shape + S.intx).num(f[1]![i]!).value();
+        return;
+      case Rec.Msi:
+        this.stream = this.devStream(this.dev(f[0]![i]!), KIND_CODE.msi, 'msi');
+        this.key = h.start(S.msi).num(f[4]![i]!).value();
+        this.shape = S.shape + S.msi;
+        return;
+      default: {
+        const ev = built ?? v.event();
+        this.ev = ev;
+        this.other(ev);
+      }
+    }
+  }
+
+  /** A DMA event of the view: its stream, renamed address, payload hash and kept prefix. */
+  private dma(v: EventView, dev: number, write: boolean, a: number): void {
+    const h = this.h;
+    const d = this.dev(dev);
+    const tag = v.tag;
+    let t = d.dma.get(tag);
+    if (t === undefined) {
+      t = {
+        s: this.resolve({ id: `${d.id} dma:${tag}`, source: d.id, kind: `dma:${tag}`, structural: true }), tagH: this.sh(tag),
+        shapeR: 0, shapeW: 0, lastPage: -1, lastName: undefined,
+      };
+      t.shapeR = h.start(S.shape + S.dma).word(0).num(t.tagH).value();
+      t.shapeW = h.start(S.shape + S.dma).word(1).num(t.tagH).value();
+      d.dma.set(tag, t);
+    }
+    this.stream = t.s;
+    const w = write ? 1 : 0;
+    const p = v.payload;
+    const data = p.data;
+    const at = p.at;
+    const len = p.length;
+    this.len = len;
+    let addr: number;
+    const page = Math.floor(a / PAGE);
+    if (page === t.lastPage && t.lastName !== undefined && a > 0 && Number.isSafeInteger(a)) {
+      // The page of the tag's last transfer: named already (pages are never renamed).
+      const pn = t.lastName;
+      this.lastNs = pn.ns;
+      this.lastNsHash = pn.nsHash;
+      addr = pn.idx * PAGE + (a % PAGE) + 1;
+    } else {
+      addr = this.rename(d, a, tag);
+      t.lastPage = page;
+      t.lastName = this.lastPage;
+    }
+    this.addr = addr;
+    this.addrNs = this.lastNs;
+    const nsH = this.lastNsHash;
+    // A blob recurs: hashed and cut once.
+    const own = p.own;
+    let content: number;
+    if (len > KEEP_DMA_BYTES && !this.hasAddressFields(d, tag, len)) {
+      let c = own ? this.longCache.get(data) : undefined;
+      if (c === undefined) {
+        c = { hash: h.start(S.content).bytes(data, at, at + len, own ? data.byteOffset : -at).value(), cut: data.slice(at, at + KEEP_DMA_BYTES) };
+        if (own) this.longCache.set(data, c);
+      }
+      content = c.hash;
+      this.kept = c.cut;
+    } else {
+      content = this.contentHash(d, tag, data, at, len, own);
+      // A blob short enough is kept whole (shared, as the reader hands it out).
+      if (own && len <= KEEP_DMA_BYTES) this.kept = data;
+    }
+    const tagH = t.tagH;
+    this.key = h.start(S.dma).word(w).num(tagH).num(len).num(content).num(addr).num(nsH).word(v.missing !== undefined ? 1 : 0).value();
+    this.shape = w === 1 ? t.shapeW : t.shapeR;
+  }
+
+  /** Kinds built as objects (scheme, milestone, log, process, guest error, frames). */
+  private other(ev: SeqEvent): void {
+    const h = this.h;
+    let key: number;
+    let shape: number;
+    let len = 0;
+    switch (ev.kind) {
       case 'milestone': {
         this.stream = this.devStream(this.dev(ev.dev), KIND_CODE.milestone, 'milestone');
         const n = this.sh(ev.name);
@@ -509,8 +564,12 @@ export class Normaliser<S> {
         key = h.start(S.log).str(ev.level).str(maskNumbers(ev.text)).value();
         shape = h.start(S.shape + S.log).str(ev.level).value();
         break;
+      default:
+        throw new Error(`normaliser: ${ev.kind} events are read from columns`);
     }
-    return { key, shape, ev, len, addr, addrNs };
+    this.key = key;
+    this.shape = shape;
+    this.len = len;
   }
 
   private kernelStream(kind: 'proc' | 'log', structural: boolean): S {

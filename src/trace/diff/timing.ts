@@ -16,7 +16,8 @@
 import type { DeviceDecoder, DeviceTimingPhases } from '../decoder.js';
 import type { TraceHeader } from '../format.js';
 import { LatencyStats, PENDING_CAP } from '../latency.js';
-import type { SeqEvent } from '../reader.js';
+import type { EventView, SeqEvent } from '../reader.js';
+import { Rec } from '../../sim/tracer.js';
 
 export { LatencyStats } from '../latency.js';
 
@@ -58,6 +59,29 @@ export class TimingCollector {
     }
     return d;
   }
+
+  /**
+   * The event the cursor's view is on; `ev` is its object when the caller
+   * built one (kinds other than register accesses, interrupts and DMA must
+   * come with it).
+   */
+  addView(v: EventView, ev: SeqEvent | undefined): void {
+    if (ev !== undefined) {
+      this.add(ev);
+      return;
+    }
+    const b = v.block;
+    const i = v.i;
+    const k = b.kind[i]!;
+    const t = b.time[i]!;
+    const d = this.dev(b.f[k <= Rec.CfgWrite ? 1 : 0]![i]!, t);
+    d.last = t;
+    if ((k === Rec.MmioRead || k === Rec.MmioWrite) && d.firstMmio === undefined) d.firstMmio = t;
+    if (d.own !== undefined) d.own.add(this.scratch.fill(v));
+  }
+
+  /** Reused event objects for a device's own phases (DeviceTimingPhases.add reads the event it is given, it does not keep it). */
+  private readonly scratch = new ScratchEvents();
 
   add(ev: SeqEvent): void {
     const t = ev.time;
@@ -139,6 +163,87 @@ export class TimingCollector {
       out.push({ source, phase: 'request latency mean', value: s.lat.mean()!, unit: 'ps' });
     }
     return out;
+  }
+}
+
+type Of<K extends SeqEvent['kind']> = SeqEvent & { kind: K };
+
+/** One reused event object per kind, filled from a cursor's view (register accesses, interrupts and DMA). */
+class ScratchEvents {
+  private readonly mmio: Of<'mmio'> = { seq: 0, kind: 'mmio', write: false, time: 0, core: 0, dev: 0, bar: 0, offset: 0, size: 0, value: 0 };
+  private readonly pio: Of<'pio'> = { seq: 0, kind: 'pio', write: false, time: 0, core: 0, dev: 0, port: 0, size: 0, value: 0 };
+  private readonly cfg: Of<'cfg'> = { seq: 0, kind: 'cfg', write: false, time: 0, core: 0, dev: 0, offset: 0, size: 0, value: 0 };
+  private readonly intx: Of<'intx'> = { seq: 0, kind: 'intx', time: 0, dev: 0, gsi: 0, level: 0 };
+  private readonly msi: Of<'msi'> = { seq: 0, kind: 'msi', time: 0, dev: 0, addr: 0, data: 0, core: 0, vector: 0 };
+  private readonly dma: Of<'dma'> = {
+    seq: 0, kind: 'dma', write: false, time: 0, dev: 0, addr: 0, data: new Uint8Array(0), tag: '', missing: undefined, image: undefined, imageOffset: undefined,
+  };
+  /** Payload copies by length (a window's bytes as an array of exactly the payload's length). */
+  private readonly copies = new Map<number, Uint8Array>();
+
+  fill(v: EventView): SeqEvent {
+    const b = v.block;
+    const i = v.i;
+    const k = b.kind[i]!;
+    const f = b.f;
+    const time = b.time[i]!;
+    const seq = v.seq;
+    switch (k) {
+      case Rec.MmioRead:
+      case Rec.MmioWrite: {
+        const e = this.mmio;
+        e.seq = seq; e.time = time; e.write = k === Rec.MmioWrite;
+        e.core = f[0]![i]!; e.dev = f[1]![i]!; e.bar = f[2]![i]!; e.offset = f[3]![i]!; e.size = f[4]![i]!; e.value = f[5]![i]!;
+        return e;
+      }
+      case Rec.PioRead:
+      case Rec.PioWrite: {
+        const e = this.pio;
+        e.seq = seq; e.time = time; e.write = k === Rec.PioWrite;
+        e.core = f[0]![i]!; e.dev = f[1]![i]!; e.port = f[2]![i]!; e.size = f[3]![i]!; e.value = f[4]![i]!;
+        return e;
+      }
+      case Rec.CfgRead:
+      case Rec.CfgWrite: {
+        const e = this.cfg;
+        e.seq = seq; e.time = time; e.write = k === Rec.CfgWrite;
+        e.core = f[0]![i]!; e.dev = f[1]![i]!; e.offset = f[2]![i]!; e.size = f[3]![i]!; e.value = f[4]![i]!;
+        return e;
+      }
+      case Rec.Intx: {
+        const e = this.intx;
+        e.seq = seq; e.time = time; e.dev = f[0]![i]!; e.gsi = f[1]![i]!; e.level = f[2]![i]!;
+        return e;
+      }
+      case Rec.Msi: {
+        const e = this.msi;
+        e.seq = seq; e.time = time; e.dev = f[0]![i]!; e.addr = f[1]![i]!; e.data = f[2]![i]!; e.core = f[3]![i]!; e.vector = f[4]![i]!;
+        return e;
+      }
+      default: {
+        const e = this.dma;
+        e.seq = seq; e.time = time; e.dev = f[0]![i]!; e.addr = f[1]![i]!; e.tag = v.tag; e.missing = v.missing;
+        e.write = k === Rec.DmaDelta ? (f[3]![i]! & 1) !== 0 : k !== Rec.DmaRead;
+        e.image = v.image;
+        e.imageOffset = k === Rec.DmaImage ? f[4]![i]! : undefined;
+        e.data = this.bytes(v);
+        return e;
+      }
+    }
+  }
+
+  private bytes(v: EventView): Uint8Array {
+    const p = v.payload;
+    if (p.at === 0 && p.length === p.data.length) return p.data;
+    if (p.length > 256) return p.data.subarray(p.at, p.at + p.length);
+    let c = this.copies.get(p.length);
+    if (c === undefined) {
+      c = new Uint8Array(p.length);
+      this.copies.set(p.length, c);
+    }
+    const d = p.data;
+    for (let x = 0, o = p.at; x < c.length; x++) c[x] = d[o + x]!;
+    return c;
   }
 }
 

@@ -1,0 +1,192 @@
+/**
+ * The events of one trace that the diff still holds (buffered in a stream's
+ * aligner or kept as context), in columns: a slot per event, reused once the
+ * diff releases it, so a diff allocates nothing per register access or DMA
+ * transfer. The few kinds with free text (scheme requests, milestones, log
+ * lines, processes, frames) keep their event object instead.
+ *
+ * An event becomes an object (`item`) only when a row is shown.
+ */
+import { Rec } from '../../sim/tracer.js';
+import { fieldCodes } from '../columns.js';
+import type { EventView, SeqEvent } from '../reader.js';
+import { KEEP_DMA_BYTES, type Item } from './normalise.js';
+
+/** What the normaliser found for the event being stored (Normaliser's fields of the same names). */
+export interface Normalised {
+  key: number;
+  shape: number;
+  len: number;
+  addr: number;
+  addrNs: string;
+  /** The event object, for kinds not held in columns. */
+  ev: SeqEvent | undefined;
+  /** DMA: the kept bytes when they are an array that can be shared (a blob, or a long one's cut prefix), else undefined (copied from the view). */
+  kept: Uint8Array | undefined;
+}
+
+/** Kinds held in columns: register accesses, interrupts and DMA. */
+export function inColumns(kind: number): boolean {
+  return kind <= Rec.Msi || kind === Rec.DmaImage || kind === Rec.DmaDelta;
+}
+
+const FIELDS = 6;
+/** Fields kept per record kind (the event's numeric fields are among the first six). */
+const KEPT_FIELDS: Uint8Array = (() => {
+  const n = new Uint8Array(Rec.DmaDelta + 1);
+  for (let k = 0; k <= Rec.DmaDelta; k++) n[k] = Math.min(FIELDS, fieldCodes(k)?.length ?? 0);
+  return n;
+})();
+
+export class EventStore {
+  private cap = 0;
+  private rec = new Uint8Array(0);
+  private seqs = new Float64Array(0);
+  private times = new Float64Array(0);
+  private readonly f: Float64Array[] = [];
+  private keys = new Float64Array(0);
+  private shapes = new Float64Array(0);
+  private lens = new Float64Array(0);
+  private addrs = new Float64Array(0);
+  private keptLen = new Int32Array(0);
+  private bytes = new Uint8Array(0);
+  private readonly evs: (SeqEvent | undefined)[] = [];
+  private readonly tags: string[] = [];
+  private readonly images: (string | undefined)[] = [];
+  private readonly missing: (string | undefined)[] = [];
+  private readonly addrNs: string[] = [];
+  private readonly shared: (Uint8Array | undefined)[] = [];
+  private free = new Int32Array(0);
+  private nfree = 0;
+
+  constructor() {
+    for (let j = 0; j < FIELDS; j++) this.f.push(new Float64Array(0));
+    this.grow(1024);
+  }
+
+  private grow(n: number): void {
+    const old = this.cap;
+    const copyF = (a: Float64Array): Float64Array<ArrayBuffer> => { const b = new Float64Array(n); b.set(a); return b; };
+    this.rec = ((a) => { const b = new Uint8Array(n); b.set(a); return b; })(this.rec);
+    this.seqs = copyF(this.seqs);
+    this.times = copyF(this.times);
+    for (let j = 0; j < FIELDS; j++) this.f[j] = copyF(this.f[j]!);
+    this.keys = copyF(this.keys);
+    this.shapes = copyF(this.shapes);
+    this.lens = copyF(this.lens);
+    this.addrs = copyF(this.addrs);
+    const kl = new Int32Array(n);
+    kl.set(this.keptLen);
+    this.keptLen = kl;
+    const by = new Uint8Array(n * KEEP_DMA_BYTES);
+    by.set(this.bytes);
+    this.bytes = by;
+    const fr = new Int32Array(n);
+    fr.set(this.free.subarray(0, this.nfree));
+    // New slots, highest first so the lowest is taken next.
+    for (let s = n - 1; s >= old; s--) fr[this.nfree++] = s;
+    this.free = fr;
+    for (let s = old; s < n; s++) {
+      this.evs.push(undefined);
+      this.tags.push('');
+      this.images.push(undefined);
+      this.missing.push(undefined);
+      this.addrNs.push('');
+      this.shared.push(undefined);
+    }
+    this.cap = n;
+  }
+
+  /** Stores the event `v` with what the normaliser found; returns its slot. */
+  put(v: EventView, n: Normalised): number {
+    if (this.nfree === 0) this.grow(this.cap * 2);
+    const s = this.free[--this.nfree]!;
+    const b = v.block;
+    const i = v.i;
+    const k = b.kind[i]!;
+    this.rec[s] = k;
+    this.seqs[s] = v.seq;
+    this.times[s] = b.time[i]!;
+    this.keys[s] = n.key;
+    this.shapes[s] = n.shape;
+    this.lens[s] = n.len;
+    this.addrs[s] = n.addr;
+    this.addrNs[s] = n.addrNs;
+    if (n.ev !== undefined) {
+      this.evs[s] = n.ev;
+      return s;
+    }
+    const f = this.f;
+    const bf = b.f;
+    for (let j = 0, nf = KEPT_FIELDS[k]!; j < nf; j++) f[j]![s] = bf[j]![i]!;
+    if (k >= Rec.DmaRead && (k <= Rec.DmaWrite || k >= Rec.DmaImage)) {
+      this.tags[s] = v.tag;
+      this.images[s] = v.image;
+      this.missing[s] = v.missing;
+      this.shared[s] = n.kept;
+      if (n.kept === undefined) {
+        const p = v.payload;
+        const len = Math.min(p.length, KEEP_DMA_BYTES);
+        this.bytes.set(p.data.subarray(p.at, p.at + len), s * KEEP_DMA_BYTES);
+        this.keptLen[s] = len;
+      }
+    }
+    return s;
+  }
+
+  /** Gives slot `s` back (its event is no longer needed). */
+  release(s: number): void {
+    this.evs[s] = undefined;
+    this.shared[s] = undefined;
+    this.free[this.nfree++] = s;
+  }
+
+  seq(s: number): number {
+    return this.seqs[s]!;
+  }
+
+  time(s: number): number {
+    return this.times[s]!;
+  }
+
+  /** Slot `s` as the normaliser's item (an object of its own: for the rows shown). */
+  item(s: number): Item {
+    return { key: this.keys[s]!, shape: this.shapes[s]!, ev: this.evs[s] ?? this.event(s), len: this.lens[s]!, addr: this.addrs[s]!, addrNs: this.addrNs[s]! };
+  }
+
+  /** The event of a slot held in columns, as the reader builds it (DMA data: the kept prefix). */
+  private event(s: number): SeqEvent {
+    const k = this.rec[s]!;
+    const seq = this.seqs[s]!;
+    const time = this.times[s]!;
+    const f = this.f;
+    const f0 = f[0]![s]!, f1 = f[1]![s]!, f2 = f[2]![s]!, f3 = f[3]![s]!, f4 = f[4]![s]!;
+    let ev: SeqEvent;
+    switch (k) {
+      case Rec.MmioRead:
+      case Rec.MmioWrite:
+        return { seq, kind: 'mmio', write: k === Rec.MmioWrite, time, core: f0, dev: f1, bar: f2, offset: f3, size: f4, value: f[5]![s]! };
+      case Rec.PioRead:
+      case Rec.PioWrite:
+        return { seq, kind: 'pio', write: k === Rec.PioWrite, time, core: f0, dev: f1, port: f2, size: f3, value: f4 };
+      case Rec.CfgRead:
+      case Rec.CfgWrite:
+        return { seq, kind: 'cfg', write: k === Rec.CfgWrite, time, core: f0, dev: f1, offset: f2, size: f3, value: f4 };
+      case Rec.Intx:
+        return { seq, kind: 'intx', time, dev: f0, gsi: f1, level: f2 };
+      case Rec.Msi:
+        return { seq, kind: 'msi', time, dev: f0, addr: f1, data: f2, core: f3, vector: f4 };
+      default: {
+        const o = s * KEEP_DMA_BYTES;
+        const data = this.shared[s] ?? this.bytes.slice(o, o + this.keptLen[s]!);
+        const write = k === Rec.DmaDelta ? (f3 & 1) !== 0 : k !== Rec.DmaRead;
+        ev = k === Rec.DmaImage
+          ? { seq, kind: 'dma', write, time, dev: f0, addr: f1, data, tag: this.tags[s]!, image: this.images[s]!, imageOffset: f4 }
+          : { seq, kind: 'dma', write, time, dev: f0, addr: f1, data, tag: this.tags[s]! };
+        const m = this.missing[s];
+        if (m !== undefined) ev.missing = m;
+        return ev;
+      }
+    }
+  }
+}
