@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DeviceConfigError } from './device.js';
+import { hostFileBytes } from '../sim/host-files.js';
 
 const CHUNK_SHIFT = 16;
 const CHUNK = 1 << CHUNK_SHIFT;
@@ -39,9 +40,12 @@ export class Disk {
     this.chunks = new Array<Buffer | undefined>(Math.ceil(this.sizeBytes / CHUNK)).fill(undefined);
   }
 
-  /** Reads the image file once; throws the fs error when it is missing or unreadable. */
+  /**
+   * Reads the image file (or takes the contents an earlier machine of this process read, when the
+   * file has not changed since: host-files.ts); throws the fs error when it is missing or unreadable.
+   */
   static open(path: string, blockSize: number, writeThrough: boolean): Disk {
-    const base = fs.readFileSync(path);
+    const base = hostFileBytes(path);
     const fd = writeThrough ? fs.openSync(path, 'r+') : null;
     return new Disk(base, blockSize, fd);
   }

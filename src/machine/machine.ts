@@ -1,6 +1,7 @@
 import { ScanoutLog } from '../sim/scanout.js';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { hostFileSha256 } from '../sim/host-files.js';
 import { relative, resolve } from 'node:path';
 import { Core } from '../sim/cpu.js';
 import { DmaPort } from '../sim/dma.js';
@@ -138,7 +139,7 @@ export function fixtureHashes(s: Scenario): { path: string; hash: string }[] {
   const out: { path: string; hash: string }[] = [];
   const add = (v: string) => {
     const p = resolve(s.baseDir, v);
-    if (existsSync(p) && statSync(p).isFile()) out.push({ path: v, hash: createHash('sha256').update(readFileSync(p)).digest('hex') });
+    if (existsSync(p) && statSync(p).isFile()) out.push({ path: v, hash: hostFileSha256(p) });
   };
   for (const d of s.machine.devices) {
     for (const v of Object.values(d.props)) {

@@ -15,8 +15,8 @@
  * is skipped (it is another version of the image). Each image is read and
  * hashed once per store.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { hostFileBytes, hostFileSha256 } from '../sim/host-files.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { TraceHeader } from './format.js';
 
@@ -120,8 +120,7 @@ export class ImageStore {
       if (tried.includes(file)) continue;
       tried.push(file);
       if (!existsSync(file) || !statSync(file).isFile()) continue;
-      const bytes = readFileSync(file);
-      if (createHash('sha256').update(bytes).digest('hex') === entry.hash) return { ok: true, bytes };
+      if (hostFileSha256(file) === entry.hash) return { ok: true, bytes: hostFileBytes(file) };
     }
     return {
       ok: false,
