@@ -27,10 +27,15 @@ export function deltaKey(dev: number, tagId: number, write: boolean, length: num
 export class DeltaBases {
   private readonly slot = new Map<number, number>();
   private bytes = new Uint8Array(16 * DELTA_MAX);
+  /** `bytes` as words. */
+  private words = new Int32Array(this.bytes.buffer);
+  /** The last payload buffer `swap` saw, and it as words (a view made once per buffer, not per call). */
+  private wordsOf: ArrayBufferLike | undefined = undefined;
+  private dataWords: Int32Array<ArrayBufferLike> = new Int32Array(0);
   private lens = new Int32Array(16);
   private gens = new Int32Array(16);
   private gen = 1;
-  /** Where `lookup` found the base: byte offset in `store`. */
+  /** Where `baseLength` found the base: byte offset in `store`. */
   at = 0;
 
   /** Forgets every base (a new chunk). */
@@ -40,14 +45,6 @@ export class DeltaBases {
 
   get store(): Uint8Array {
     return this.bytes;
-  }
-
-  /** Whether stream `key` has a base of `length` bytes in this chunk; sets `at`. */
-  lookup(key: number, length: number): boolean {
-    const s = this.slot.get(key);
-    if (s === undefined || this.gens[s] !== this.gen || this.lens[s] !== length) return false;
-    this.at = s * DELTA_MAX;
-    return true;
   }
 
   /** Length of stream `key`'s base in this chunk (setting `at`), or -1. */
@@ -60,17 +57,63 @@ export class DeltaBases {
 
   /** Makes data[offset, offset+length) the base of stream `key`. */
   set(key: number, data: Uint8Array, offset: number, length: number): void {
-    let s = this.slot.get(key);
-    if (s === undefined) {
-      s = this.slot.size;
-      if (s >= this.lens.length) this.growTo(2 * this.lens.length);
-      this.slot.set(key, s);
-    }
+    const s = this.slotOf(key);
     const b = this.bytes;
     const o = s * DELTA_MAX;
     for (let i = 0; i < length; i++) b[o + i] = data[offset + i]!;
     this.lens[s] = length;
     this.gens[s] = this.gen;
+  }
+
+  /**
+   * Makes data[offset, offset+length) the base of stream `key` and returns the mask of the 32-bit
+   * words that differ from the base it replaces (bit i = word i), or -1 when the stream had no base
+   * of `length` bytes in this chunk. Compares and copies in one pass (the recorder's side).
+   */
+  swap(key: number, data: Uint8Array, offset: number, length: number): number {
+    const s = this.slotOf(key);
+    const o = s * DELTA_MAX;
+    const had = this.gens[s] === this.gen && this.lens[s] === length;
+    this.lens[s] = length;
+    this.gens[s] = this.gen;
+    const at = data.byteOffset + offset;
+    if ((at & 3) === 0) {
+      // Aligned (queue entries in guest RAM always are): compare and copy whole words.
+      if (data.buffer !== this.wordsOf) {
+        this.wordsOf = data.buffer;
+        this.dataWords = new Int32Array(data.buffer, 0, data.buffer.byteLength >>> 2);
+      }
+      const src = this.dataWords;
+      const dst = this.words;
+      const n = length >>> 2;
+      const si = at >>> 2;
+      const di = o >>> 2;
+      if (!had) {
+        for (let w = 0; w < n; w++) dst[di + w] = src[si + w]!;
+        return -1;
+      }
+      let mask = 0;
+      for (let w = 0; w < n; w++) {
+        const v = src[si + w]!;
+        if (dst[di + w] !== v) { mask |= 1 << w; dst[di + w] = v; }
+      }
+      return mask >>> 0;
+    }
+    const b = this.bytes;
+    if (!had) {
+      for (let i = 0; i < length; i++) b[o + i] = data[offset + i]!;
+      return -1;
+    }
+    let mask = 0;
+    for (let w = 0, i = 0; i < length; w++, i += 4) {
+      const d0 = data[offset + i]!, d1 = data[offset + i + 1]!, d2 = data[offset + i + 2]!, d3 = data[offset + i + 3]!;
+      const j = o + i;
+      if (b[j] !== d0 || b[j + 1] !== d1 || b[j + 2] !== d2 || b[j + 3] !== d3) {
+        mask |= 1 << w;
+        b[j] = d0; b[j + 1] = d1; b[j + 2] = d2; b[j + 3] = d3;
+      }
+    }
+    return mask >>> 0;
   }
 
   /** Drops stream `key`'s base (its last payload is unknown to a reader). */
@@ -79,10 +122,22 @@ export class DeltaBases {
     if (s !== undefined) this.gens[s] = 0;
   }
 
+  /** Stream `key`'s slot, given one on first sight. */
+  private slotOf(key: number): number {
+    let s = this.slot.get(key);
+    if (s === undefined) {
+      s = this.slot.size;
+      if (s >= this.lens.length) this.growTo(2 * this.lens.length);
+      this.slot.set(key, s);
+    }
+    return s;
+  }
+
   private growTo(n: number): void {
     const b = new Uint8Array(n * DELTA_MAX);
     b.set(this.bytes);
     this.bytes = b;
+    this.words = new Int32Array(b.buffer);
     const l = new Int32Array(n);
     l.set(this.lens);
     this.lens = l;
@@ -90,16 +145,6 @@ export class DeltaBases {
     g.set(this.gens);
     this.gens = g;
   }
-}
-
-/** Mask of the 32-bit words where data differs from base (bit i = word i). */
-export function changedWords(base: Uint8Array, at: number, data: Uint8Array, offset: number, length: number): number {
-  let mask = 0;
-  for (let w = 0, i = 0; i < length; w++, i += 4) {
-    if (base[at + i] !== data[offset + i] || base[at + i + 1] !== data[offset + i + 1]
-      || base[at + i + 2] !== data[offset + i + 2] || base[at + i + 3] !== data[offset + i + 3]) mask |= 1 << w;
-  }
-  return mask >>> 0;
 }
 
 export function popcount(x: number): number {

@@ -23,7 +23,7 @@
  * the same payload mechanism, so repeated beacons cost a reference each. Definitions are global to the file (not repeated per chunk) and are
  * always written in the same chunk as their first use.
  */
-import { DELTA_MAX, DeltaBases, changedWords, deltaKey, popcount } from './delta.js';
+import { DELTA_MAX, DeltaBases, deltaKey, popcount } from './delta.js';
 import * as fs from 'node:fs';
 import { Packr, REUSE_BUFFER_MODE, RESET_BUFFER_MODE } from 'msgpackr';
 import { compressSync } from 'lz4-napi';
@@ -316,21 +316,12 @@ export class TraceRecorder implements Tracer {
     this.room();
     const t = this.str(tag);
     // Small structured payloads: a word delta against the stream's last payload in this chunk (delta.ts).
+    // Every payload of an eligible stream becomes its base, whichever record stores it (delta.ts).
     const key = typeof t === 'number' ? deltaKey(dev, t, write, length) : -1;
-    if (key >= 0) {
-      const d = this.deltas;
-      if (d.lookup(key, length)) {
-        const mask = changedWords(d.store, d.at, data, offset, length);
-        if (popcount(mask) * 8 <= length) {
-          this.dmaDelta(time, dev, addr, t as number, write, mask, data, offset, length);
-          d.set(key, data, offset, length);
-          return;
-        }
-      }
-    }
-    if (image !== undefined && write && length > INLINE_MAX && this.fixtures.has(image)) this.dmaImage(time, dev, addr, t, image, imageOffset ?? 0, length);
+    const mask = key >= 0 ? this.deltas.swap(key, data, offset, length) : -1;
+    if (mask >= 0 && popcount(mask) * 8 <= length) this.dmaDelta(time, dev, addr, t as number, write, mask, data, offset, length);
+    else if (image !== undefined && write && length > INLINE_MAX && this.fixtures.has(image)) this.dmaImage(time, dev, addr, t, image, imageOffset ?? 0, length);
     else this.dmaPayload(write, time, dev, addr, data, offset, length, t);
-    if (key >= 0) this.deltas.set(key, data, offset, length);
   }
 
   /** [DmaRead|DmaWrite, dt, dev, addr, tag, payload]: the bytes inline (at most 16) or a blob id. */
