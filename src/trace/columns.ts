@@ -82,6 +82,11 @@ for (let k = 0; k < KINDS_END; k++) {
     COL[k * 8 + j] = FIELD_BASE + groupOf(k) * 8 + j;
   }
 }
+/** The record group of each kind (its columns' kind: reads and writes of an access share them). */
+const GROUP = new Uint8Array(256);
+for (let k = 0; k < KINDS_END; k++) GROUP[k] = groupOf(k);
+/** Staged float64s per event in the encoder: the time delta and up to MAX_FIELDS fields. */
+const ROW = 8;
 /** Kinds whose fields are all numbers (decoded without the per-field switch), and their field counts. */
 const ALL_NUMERIC = new Uint8Array(KINDS_END);
 for (let k = 0; k < KINDS_END; k++) {
@@ -117,14 +122,26 @@ const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const utf8 = new TextEncoder();
 
 /**
- * The columns of the chunk being filled. Each write goes to its column's
- * growable buffer; nothing is allocated per record once the buffers have
- * grown to the chunk's size.
+ * The chunk being filled. An event's numbers are staged as they come (its
+ * kind byte, then its time delta and fields as float64s in a row of eight)
+ * and turned into columns when the chunk is finished, one column at a time
+ * over the events of its record group: the column's previous value and
+ * write position stay in locals, and recording an event costs a few stores.
+ * Bytes (payloads, texts, delta words) and definitions go to their sections
+ * at once, in event order. Nothing is allocated per record once the buffers
+ * have grown to the chunk's size.
  */
 export class ColumnEncoder {
   private bufs: Uint8Array[] = [];
   private readonly pos = new Int32Array(NCOLS);
-  private readonly prev = new Float64Array(NCOLS);
+  /** Staged events: kinds, and per event its time delta and fields (ROW float64s). */
+  private kinds = new Uint8Array(1024);
+  private rows = new Float64Array(1024 * ROW);
+  /** Where the current event's row starts. */
+  private row = 0;
+  /** Events per record group, then where each group's events start in `order`. */
+  private readonly groupAt = new Int32Array(KINDS_END + 1);
+  private order = new Int32Array(1024);
   /** Events in the chunk. */
   events = 0;
   /** Byte-section and definition bytes (the bulk of a chunk), for the flush rule. */
@@ -141,58 +158,39 @@ export class ColumnEncoder {
 
   /** Starts an event of `kind` at time delta `dt`. */
   begin(kind: number, dt: number): void {
-    const c = COL_KINDS;
-    let p = this.pos[c]!;
-    const b = p + 1 > this.bufs[c]!.length ? this.grow(c, p + 1) : this.bufs[c]!;
-    b[p++] = kind;
-    this.pos[c] = p;
-    this.prev[COL_DT] = 0; // time deltas are stored as they are, not as differences
-    this.num(COL_DT, dt);
-    this.events++;
+    const n = this.events;
+    if (n === this.kinds.length) this.growRows();
+    this.kinds[n] = kind;
+    const r = n * ROW;
+    this.rows[r] = dt;
+    this.row = r;
+    this.events = n + 1;
   }
 
-  /** A numeric field: zigzag varint of the difference to the column's previous value (or an escaped float64). */
+  /** A numeric field (column `c` of the current event's kind): a zigzag varint of its difference to the column's previous value, or an escaped float64. */
   num(c: number, v: number): void {
-    const prev = this.prev[c]!;
-    this.prev[c] = v;
-    let p = this.pos[c]!;
-    const b = p + 10 > this.bufs[c]!.length ? this.grow(c, p + 10) : this.bufs[c]!;
-    if ((v | 0) === v && (prev | 0) === prev) {
-      const d = v - prev;
-      const z = d >= 0 ? 2 * d : -2 * d - 1;
-      if (z < 0x80) { b[p] = z; this.pos[c] = p + 1; return; } // most fields: a one-byte change
-      p = uvar(b, p, z);
-    } else if (Number.isSafeInteger(v) && Number.isSafeInteger(prev) && Math.abs(v - prev) <= MAX_DELTA) {
-      const d = v - prev;
-      p = uvar(b, p, d >= 0 ? 2 * d : -2 * d - 1);
-    } else {
-      p = uvar(b, p, ESC);
-      f64[0] = v;
-      if (LE) for (let i = 0; i < 8; i++) b[p++] = f64b[i]!;
-      else for (let i = 7; i >= 0; i--) b[p++] = f64b[i]!;
-    }
-    this.pos[c] = p;
+    this.rows[this.row + 1 + ((c - FIELD_BASE) & 7)] = v;
   }
 
   /** An interned string id (delta-coded, low bit 0) or an inline string (length, low bit 1; bytes in the byte section). */
   str(c: number, v: number | string): void {
-    if (typeof v === 'number') { this.tagged(c, v); return; }
+    if (typeof v === 'number') { this.num(c, v); return; }
     const bytes = utf8.encode(v);
-    this.raw(c, bytes.length * 2 + 1);
+    this.num(c, -(bytes.length * 2 + 1) - 1);
     this.bytes(bytes, 0, bytes.length);
   }
 
   /** A blob id (delta-coded, low bit 0) or an inline payload (length, low bit 1; bytes in the byte section). */
   payload(c: number, blob: number, data: Uint8Array, offset: number, length: number): void {
-    if (blob >= 0) { this.tagged(c, blob); return; }
-    this.raw(c, length * 2 + 1);
+    if (blob >= 0) { this.num(c, blob); return; }
+    this.num(c, -(length * 2 + 1) - 1);
     this.bytes(data, offset, length);
   }
 
   /** Free text: its UTF-8 length, the bytes in the byte section. */
   text(c: number, s: string): void {
     const bytes = utf8.encode(s);
-    this.raw(c, bytes.length);
+    this.num(c, bytes.length);
     this.bytes(bytes, 0, bytes.length);
   }
 
@@ -231,6 +229,7 @@ export class ColumnEncoder {
    * length), and a reset for the next chunk.
    */
   finish(out: { buf: Uint8Array }): number {
+    this.encodeColumns();
     let ncols = 0;
     let body = 0;
     for (let c = 0; c < NCOLS; c++) if (this.pos[c]! > 0) { ncols++; body += this.pos[c]!; }
@@ -249,7 +248,6 @@ export class ColumnEncoder {
       p += n;
     }
     this.pos.fill(0);
-    this.prev.fill(0);
     this.events = 0;
     this.bulk = 0;
     // A column that grew for one outsized record (a display frame's pixels) does not stay huge.
@@ -257,11 +255,86 @@ export class ColumnEncoder {
     return p;
   }
 
-  private tagged(c: number, id: number): void {
-    const prev = this.prev[c]!;
-    this.prev[c] = id;
-    const d = id - prev;
-    this.raw(c, 2 * (d >= 0 ? 2 * d : -2 * d - 1));
+  /** The staged events into the kinds, time-delta and field columns. */
+  private encodeColumns(): void {
+    const n = this.events;
+    if (n === 0) return;
+    const kinds = this.kinds;
+    const rows = this.rows;
+    // Kinds as they are; time deltas each against 0.
+    const kb = this.room(COL_KINDS, n);
+    kb.set(kinds.subarray(0, n), 0);
+    this.pos[COL_KINDS] = n;
+    const db = this.room(COL_DT, n * 16);
+    let p = 0;
+    for (let e = 0; e < n; e++) p = deltaVar(db, p, rows[e * ROW]!, 0);
+    this.pos[COL_DT] = p;
+    // The events of each record group, in order (a counting sort by group).
+    const at = this.groupAt;
+    at.fill(0);
+    for (let e = 0; e < n; e++) at[GROUP[kinds[e]!]! + 1]!++;
+    for (let g = 0; g < KINDS_END; g++) at[g + 1]! += at[g]!;
+    if (this.order.length < n) this.order = new Int32Array(this.kinds.length);
+    const order = this.order;
+    for (let e = 0; e < n; e++) order[at[GROUP[kinds[e]!]!]!++] = e;
+    // at[g] is now where group g ends (and g+1 starts).
+    let start = 0;
+    for (let g = 0; g < KINDS_END; g++) {
+      const end = at[g]!;
+      if (end > start) this.encodeGroup(g, start, end);
+      start = end;
+    }
+  }
+
+  /** Field columns of group `g`, from its events order[start, end). */
+  private encodeGroup(g: number, start: number, end: number): void {
+    const rows = this.rows;
+    const order = this.order;
+    for (let j = 0; j < MAX_FIELDS; j++) {
+      const code = CODE[g * 8 + j]!;
+      if (code === 0) break;
+      if (code === FIELD_WORDS) continue; // the words are in the byte section
+      const c = COL[g * 8 + j]!;
+      const b = this.room(c, (end - start) * 16);
+      let p = this.pos[c]!;
+      let prev = 0;
+      const f = 1 + j;
+      if (code === FIELD_NUMBER) {
+        for (let i = start; i < end; i++) {
+          const v = rows[order[i]! * ROW + f]!;
+          p = deltaVar(b, p, v, prev);
+          prev = v;
+        }
+      } else if (code === FIELD_TEXT) {
+        for (let i = start; i < end; i++) p = uvar(b, p, rows[order[i]! * ROW + f]!);
+      } else {
+        // Ids delta-coded with the low bit clear; an inline value (staged as -u-1) is u as it is.
+        for (let i = start; i < end; i++) {
+          const v = rows[order[i]! * ROW + f]!;
+          if (v < 0) { p = uvar(b, p, -v - 1); continue; }
+          const d = v - prev;
+          prev = v;
+          p = uvar(b, p, 2 * (d >= 0 ? 2 * d : -2 * d - 1));
+        }
+      }
+      this.pos[c] = p;
+    }
+  }
+
+  /** Column `c`'s buffer with room for `more` bytes after its end. */
+  private room(c: number, more: number): Uint8Array {
+    const need = this.pos[c]! + more;
+    return need > this.bufs[c]!.length ? this.grow(c, need) : this.bufs[c]!;
+  }
+
+  private growRows(): void {
+    const n = this.kinds.length * 2;
+    const k = new Uint8Array(n);
+    k.set(this.kinds);
+    this.kinds = k;
+    const r = new Float64Array(n * ROW);
+    r.set(this.rows);
+    this.rows = r;
   }
 
   private raw(c: number, u: number): void {
@@ -294,6 +367,29 @@ export class ColumnEncoder {
     this.bufs[c] = nb;
     return nb;
   }
+}
+
+/**
+ * v against prev at b[p]: the zigzag varint of the difference (one byte for
+ * most fields), or ESC and the raw float64 when either is not a safe integer
+ * or the difference is too large. Returns the position after it.
+ */
+function deltaVar(b: Uint8Array, p: number, v: number, prev: number): number {
+  if ((v | 0) === v && (prev | 0) === prev) {
+    const d = v - prev;
+    const z = d >= 0 ? 2 * d : -2 * d - 1;
+    if (z < 0x80) { b[p] = z; return p + 1; }
+    return uvar(b, p, z);
+  }
+  if (Number.isSafeInteger(v) && Number.isSafeInteger(prev) && Math.abs(v - prev) <= MAX_DELTA) {
+    const d = v - prev;
+    return uvar(b, p, d >= 0 ? 2 * d : -2 * d - 1);
+  }
+  p = uvar(b, p, ESC);
+  f64[0] = v;
+  if (LE) for (let i = 0; i < 8; i++) b[p++] = f64b[i]!;
+  else for (let i = 7; i >= 0; i--) b[p++] = f64b[i]!;
+  return p;
 }
 
 /** Unsigned varint (7 bits per byte, low first) of a non-negative integer up to 2^53. */

@@ -27,11 +27,6 @@ export function deltaKey(dev: number, tagId: number, write: boolean, length: num
 export class DeltaBases {
   private readonly slot = new Map<number, number>();
   private bytes = new Uint8Array(16 * DELTA_MAX);
-  /** `bytes` as words. */
-  private words = new Int32Array(this.bytes.buffer);
-  /** The last payload buffer `swap` saw, and it as words (a view made once per buffer, not per call). */
-  private wordsOf: ArrayBufferLike | undefined = undefined;
-  private dataWords: Int32Array<ArrayBufferLike> = new Int32Array(0);
   private lens = new Int32Array(16);
   private gens = new Int32Array(16);
   private gen = 1;
@@ -76,29 +71,6 @@ export class DeltaBases {
     const had = this.gens[s] === this.gen && this.lens[s] === length;
     this.lens[s] = length;
     this.gens[s] = this.gen;
-    const at = data.byteOffset + offset;
-    if ((at & 3) === 0) {
-      // Aligned (queue entries in guest RAM always are): compare and copy whole words.
-      if (data.buffer !== this.wordsOf) {
-        this.wordsOf = data.buffer;
-        this.dataWords = new Int32Array(data.buffer, 0, data.buffer.byteLength >>> 2);
-      }
-      const src = this.dataWords;
-      const dst = this.words;
-      const n = length >>> 2;
-      const si = at >>> 2;
-      const di = o >>> 2;
-      if (!had) {
-        for (let w = 0; w < n; w++) dst[di + w] = src[si + w]!;
-        return -1;
-      }
-      let mask = 0;
-      for (let w = 0; w < n; w++) {
-        const v = src[si + w]!;
-        if (dst[di + w] !== v) { mask |= 1 << w; dst[di + w] = v; }
-      }
-      return mask >>> 0;
-    }
     const b = this.bytes;
     if (!had) {
       for (let i = 0; i < length; i++) b[o + i] = data[offset + i]!;
@@ -137,7 +109,6 @@ export class DeltaBases {
     const b = new Uint8Array(n * DELTA_MAX);
     b.set(this.bytes);
     this.bytes = b;
-    this.words = new Int32Array(b.buffer);
     const l = new Int32Array(n);
     l.set(this.lens);
     this.lens = l;
