@@ -36,6 +36,7 @@ import type { TraceHeader } from '../format.js';
 import type { EventView, SeqEvent } from '../reader.js';
 import { Rec } from '../../sim/tracer.js';
 import { Hasher, maskNumbers } from './hash.js';
+import { PageTable } from './pages.js';
 import { frameType, frameSubtype } from '../air.js';
 import { ethProtocol } from '../eth.js';
 import { carryFrameHash, frameHash, pipeName } from '../frames.js';
@@ -98,13 +99,6 @@ export function renamedName(addr: number, ns: string): string {
   return `${ns}#${Math.floor(v / PAGE)}+0x${(v % PAGE).toString(16)}`;
 }
 
-/** Page record of the renaming table: the namespace the page was first seen in, its hash and the page's index there. */
-interface PageName {
-  ns: string;
-  nsHash: number;
-  idx: number;
-}
-
 /** A DMA stream of one device: its tag's hash and the page its last transfer address was in (most transfers of a tag stay in one page). */
 interface DmaTag<S> {
   s: S;
@@ -113,7 +107,8 @@ interface DmaTag<S> {
   shapeR: number;
   shapeW: number;
   lastPage: number;
-  lastName: PageName | undefined;
+  /** Its record in the device's page table (-1: none). */
+  lastRec: number;
 }
 
 /** One register access form (direction, bar, offset, size): its address name, shape and the key's hash state before the value. */
@@ -129,7 +124,7 @@ interface DevState<S> {
   type: string;
   dec: DeviceDecoder | undefined;
   /** Page -> [namespace, index in it]. */
-  pages: Map<number, PageName>;
+  pages: PageTable;
   /** Pages named per namespace. */
   nsCount: Map<string, number>;
   streams: (S | undefined)[];
@@ -176,7 +171,7 @@ export class Normaliser<S> {
       const info = this.header.devices.find((x) => x.index === index);
       const type = info?.type ?? '?';
       d = {
-        id: info?.id ?? `dev${index}`, type, dec: this.decoders.get(type), pages: new Map(), nsCount: new Map(), streams: [], dma: new Map(), frames: new Map(),
+        id: info?.id ?? `dev${index}`, type, dec: this.decoders.get(type), pages: new PageTable(), nsCount: new Map(), streams: [], dma: new Map(), frames: new Map(),
         addrReg: new Map(), regs: new Map(), addrNames: new Set(this.decoders.get(type)?.addressRegisters ?? []),
       };
       if (small) this.devList[index] = d;
@@ -197,8 +192,23 @@ export class Normaliser<S> {
   /** Namespace of the address last renamed (set by `rename`). */
   private lastNs = '';
   private lastNsHash = 0;
-  /** The page record of the address last renamed (undefined when it was not named: 0, not an integer, table full). */
-  private lastPage: PageName | undefined;
+  /** The page record of the address last renamed (-1 when it was not named: 0, not an integer, table full). */
+  private lastRec = -1;
+  /** Namespaces by id (page records hold the id): name and hash. */
+  private readonly nsIds = new Map<string, number>();
+  private readonly nsNames: string[] = [];
+  private readonly nsHashes: number[] = [];
+
+  private nsId(ns: string): number {
+    let id = this.nsIds.get(ns);
+    if (id === undefined) {
+      id = this.nsNames.length;
+      this.nsIds.set(ns, id);
+      this.nsNames.push(ns);
+      this.nsHashes.push(this.sh(ns));
+    }
+    return id;
+  }
 
   /**
    * Renamed address: page index within its namespace * 4096 + offset + 1; 0
@@ -208,22 +218,23 @@ export class Normaliser<S> {
   private rename(d: DevState<S>, addr: number, ns: string): number {
     this.lastNs = '';
     this.lastNsHash = 0;
-    this.lastPage = undefined;
+    this.lastRec = -1;
     if (addr === 0) return 0;
     if (!Number.isSafeInteger(addr) || addr < 0) return -1;
     const page = Math.floor(addr / PAGE);
-    let p = d.pages.get(page);
-    if (p === undefined) {
-      if (d.pages.size >= MAX_RENAMED_PAGES) return -addr - 2;
+    const pages = d.pages;
+    let r = pages.get(page);
+    if (r < 0) {
+      if (pages.size >= MAX_RENAMED_PAGES) return -addr - 2;
       const idx = d.nsCount.get(ns) ?? 0;
       d.nsCount.set(ns, idx + 1);
-      p = { ns, nsHash: this.sh(ns), idx };
-      d.pages.set(page, p);
+      r = pages.add(page, this.nsId(ns), idx);
     }
-    this.lastNs = p.ns;
-    this.lastNsHash = p.nsHash;
-    this.lastPage = p;
-    return p.idx * PAGE + (addr % PAGE) + 1;
+    const n = pages.ns(r);
+    this.lastNs = this.nsNames[n]!;
+    this.lastNsHash = this.nsHashes[n]!;
+    this.lastRec = r;
+    return pages.idx(r) * PAGE + (addr % PAGE) + 1;
   }
 
   /** The register's name if it holds a buffer address, else undefined. */
@@ -400,7 +411,7 @@ export class Normaliser<S> {
     if (t === undefined) {
       t = {
         s: this.resolve({ id: `${d.id} dma:${tag}`, source: d.id, kind: `dma:${tag}`, structural: true }), tagH: this.sh(tag),
-        shapeR: 0, shapeW: 0, lastPage: -1, lastName: undefined,
+        shapeR: 0, shapeW: 0, lastPage: -1, lastRec: -1,
       };
       t.shapeR = h.start(S.shape + S.dma).word(0).num(t.tagH).value();
       t.shapeW = h.start(S.shape + S.dma).word(1).num(t.tagH).value();
@@ -415,16 +426,17 @@ export class Normaliser<S> {
     this.len = len;
     let addr: number;
     const page = Math.floor(a / PAGE);
-    if (page === t.lastPage && t.lastName !== undefined && a > 0 && Number.isSafeInteger(a)) {
+    if (page === t.lastPage && t.lastRec >= 0 && a > 0 && Number.isSafeInteger(a)) {
       // The page of the tag's last transfer: named already (pages are never renamed).
-      const pn = t.lastName;
-      this.lastNs = pn.ns;
-      this.lastNsHash = pn.nsHash;
-      addr = pn.idx * PAGE + (a % PAGE) + 1;
+      const r = t.lastRec;
+      const n = d.pages.ns(r);
+      this.lastNs = this.nsNames[n]!;
+      this.lastNsHash = this.nsHashes[n]!;
+      addr = d.pages.idx(r) * PAGE + (a % PAGE) + 1;
     } else {
       addr = this.rename(d, a, tag);
       t.lastPage = page;
-      t.lastName = this.lastPage;
+      t.lastRec = this.lastRec;
     }
     this.addr = addr;
     this.addrNs = this.lastNs;

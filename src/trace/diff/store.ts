@@ -38,16 +38,14 @@ const KEPT_FIELDS: Uint8Array = (() => {
   return n;
 })();
 
+/** A slot's numbers, side by side in `nums` (a slot is one or two cache lines, not a line in each of twelve arrays). */
+const SEQ = 0, TIME = 1, KEY = 2, SHAPE = 3, LEN = 4, ADDR = 5, F0 = 6;
+const NUMS = F0 + FIELDS;
+
 export class EventStore {
   private cap = 0;
   private rec = new Uint8Array(0);
-  private seqs = new Float64Array(0);
-  private times = new Float64Array(0);
-  private readonly f: Float64Array[] = [];
-  private keys = new Float64Array(0);
-  private shapes = new Float64Array(0);
-  private lens = new Float64Array(0);
-  private addrs = new Float64Array(0);
+  private nums = new Float64Array(0);
   private keptLen = new Int32Array(0);
   private bytes = new Uint8Array(0);
   private readonly evs: (SeqEvent | undefined)[] = [];
@@ -60,21 +58,17 @@ export class EventStore {
   private nfree = 0;
 
   constructor() {
-    for (let j = 0; j < FIELDS; j++) this.f.push(new Float64Array(0));
     this.grow(1024);
   }
 
   private grow(n: number): void {
     const old = this.cap;
-    const copyF = (a: Float64Array): Float64Array<ArrayBuffer> => { const b = new Float64Array(n); b.set(a); return b; };
-    this.rec = ((a) => { const b = new Uint8Array(n); b.set(a); return b; })(this.rec);
-    this.seqs = copyF(this.seqs);
-    this.times = copyF(this.times);
-    for (let j = 0; j < FIELDS; j++) this.f[j] = copyF(this.f[j]!);
-    this.keys = copyF(this.keys);
-    this.shapes = copyF(this.shapes);
-    this.lens = copyF(this.lens);
-    this.addrs = copyF(this.addrs);
+    const rec = new Uint8Array(n);
+    rec.set(this.rec);
+    this.rec = rec;
+    const nums = new Float64Array(n * NUMS);
+    nums.set(this.nums);
+    this.nums = nums;
     const kl = new Int32Array(n);
     kl.set(this.keptLen);
     this.keptLen = kl;
@@ -104,30 +98,34 @@ export class EventStore {
     const b = v.block;
     const i = v.i;
     const k = b.kind[i]!;
+    const x = this.nums;
+    const o = s * NUMS;
     this.rec[s] = k;
-    this.seqs[s] = v.seq;
-    this.times[s] = b.time[i]!;
-    this.keys[s] = n.key;
-    this.shapes[s] = n.shape;
-    this.lens[s] = n.len;
-    this.addrs[s] = n.addr;
+    x[o + SEQ] = v.seq;
+    x[o + TIME] = b.time[i]!;
+    x[o + KEY] = n.key;
+    x[o + SHAPE] = n.shape;
+    x[o + LEN] = n.len;
+    x[o + ADDR] = n.addr;
     this.addrNs[s] = n.addrNs;
     if (n.ev !== undefined) {
       this.evs[s] = n.ev;
       return s;
     }
-    const f = this.f;
     const bf = b.f;
-    for (let j = 0, nf = KEPT_FIELDS[k]!; j < nf; j++) f[j]![s] = bf[j]![i]!;
+    for (let j = 0, nf = KEPT_FIELDS[k]!; j < nf; j++) x[o + F0 + j] = bf[j]![i]!;
     if (k >= Rec.DmaRead && (k <= Rec.DmaWrite || k >= Rec.DmaImage)) {
       this.tags[s] = v.tag;
       this.images[s] = v.image;
       this.missing[s] = v.missing;
       this.shared[s] = n.kept;
       if (n.kept === undefined) {
+        // A plain loop: payloads kept here are short, and set() of a subarray would allocate one per event.
         const p = v.payload;
         const len = Math.min(p.length, KEEP_DMA_BYTES);
-        this.bytes.set(p.data.subarray(p.at, p.at + len), s * KEEP_DMA_BYTES);
+        const d = p.data;
+        const by = this.bytes;
+        for (let j = 0, from = p.at, to = s * KEEP_DMA_BYTES; j < len; j++) by[to + j] = d[from + j]!;
         this.keptLen[s] = len;
       }
     }
@@ -142,30 +140,33 @@ export class EventStore {
   }
 
   seq(s: number): number {
-    return this.seqs[s]!;
+    return this.nums[s * NUMS + SEQ]!;
   }
 
   time(s: number): number {
-    return this.times[s]!;
+    return this.nums[s * NUMS + TIME]!;
   }
 
   /** Slot `s` as the normaliser's item (an object of its own: for the rows shown). */
   item(s: number): Item {
-    return { key: this.keys[s]!, shape: this.shapes[s]!, ev: this.evs[s] ?? this.event(s), len: this.lens[s]!, addr: this.addrs[s]!, addrNs: this.addrNs[s]! };
+    const o = s * NUMS;
+    const x = this.nums;
+    return { key: x[o + KEY]!, shape: x[o + SHAPE]!, ev: this.evs[s] ?? this.event(s), len: x[o + LEN]!, addr: x[o + ADDR]!, addrNs: this.addrNs[s]! };
   }
 
   /** The event of a slot held in columns, as the reader builds it (DMA data: the kept prefix). */
   private event(s: number): SeqEvent {
     const k = this.rec[s]!;
-    const seq = this.seqs[s]!;
-    const time = this.times[s]!;
-    const f = this.f;
-    const f0 = f[0]![s]!, f1 = f[1]![s]!, f2 = f[2]![s]!, f3 = f[3]![s]!, f4 = f[4]![s]!;
+    const x = this.nums;
+    const o = s * NUMS;
+    const seq = x[o + SEQ]!;
+    const time = x[o + TIME]!;
+    const f0 = x[o + F0]!, f1 = x[o + F0 + 1]!, f2 = x[o + F0 + 2]!, f3 = x[o + F0 + 3]!, f4 = x[o + F0 + 4]!;
     let ev: SeqEvent;
     switch (k) {
       case Rec.MmioRead:
       case Rec.MmioWrite:
-        return { seq, kind: 'mmio', write: k === Rec.MmioWrite, time, core: f0, dev: f1, bar: f2, offset: f3, size: f4, value: f[5]![s]! };
+        return { seq, kind: 'mmio', write: k === Rec.MmioWrite, time, core: f0, dev: f1, bar: f2, offset: f3, size: f4, value: x[o + F0 + 5]! };
       case Rec.PioRead:
       case Rec.PioWrite:
         return { seq, kind: 'pio', write: k === Rec.PioWrite, time, core: f0, dev: f1, port: f2, size: f3, value: f4 };
