@@ -498,21 +498,36 @@ function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: 
   if (end[COL_KINDS]! - start[COL_KINDS]! !== count) throw new BadChunk(`holds ${end[COL_KINDS]! - start[COL_KINDS]!} records, expected ${count}`);
 
   out.reset(count);
-  // Definitions: all apply before the chunk's first event.
-  const dc = { p: start[COL_DEFS]! };
-  const dend = end[COL_DEFS]!;
-  while (dc.p < dend) {
-    const type = rvar(raw, dc, dend);
-    const id = rvar(raw, dc, dend);
-    const len = rvar(raw, dc, dend);
-    if (type > 1) throw new BadChunk(`definition of unknown type ${type}`);
-    const epochStart = type === 1 ? rvar(raw, dc, dend) : 0;
-    if (dc.p + len > dend) throw new BadChunk('a definition runs past its column');
-    const bytes = raw.subarray(dc.p, dc.p + len);
-    dc.p += len;
-    out.defs.push(type === 1
-      ? { at: 0, blob: true, id, text: '', data: bytes.slice(), epochStart }
-      : { at: 0, blob: false, id, text: utf8d.decode(bytes), data: EMPTY, epochStart: 0 });
+  // Definitions: all apply before the chunk's first event. The blobs are copied out of the
+  // chunk (they outlive it) into one array for the chunk, each at a multiple of 8 bytes.
+  let slab = EMPTY;
+  let at = 0;
+  for (let pass = 0; pass < 2; pass++) {
+    const dc = { p: start[COL_DEFS]! };
+    const dend = end[COL_DEFS]!;
+    while (dc.p < dend) {
+      const type = rvar(raw, dc, dend);
+      const id = rvar(raw, dc, dend);
+      const len = rvar(raw, dc, dend);
+      if (type > 1) throw new BadChunk(`definition of unknown type ${type}`);
+      const epochStart = type === 1 ? rvar(raw, dc, dend) : 0;
+      if (dc.p + len > dend) throw new BadChunk('a definition runs past its column');
+      const from = dc.p;
+      dc.p += len;
+      if (pass === 0) {
+        if (type === 1) at += (len + 7) & ~7;
+        continue;
+      }
+      if (type === 1) {
+        slab.set(raw.subarray(from, from + len), at);
+        out.defs.push({ at: 0, blob: true, id, text: '', data: slab.subarray(at, at + len), epochStart });
+        at += (len + 7) & ~7;
+      } else {
+        out.defs.push({ at: 0, blob: false, id, text: utf8d.decode(raw.subarray(from, from + len)), data: EMPTY, epochStart: 0 });
+      }
+    }
+    if (pass === 0 && at > 0) slab = new Uint8Array(at);
+    at = 0;
   }
 
   const pos = start; // cursors, advanced in place
@@ -520,45 +535,56 @@ function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: 
   const bstart = start[COL_BYTES]!;
   const bend = end[COL_BYTES]!;
   out.bytes = raw.subarray(bstart, bend);
-  let bp = bstart;
   const kinds = out.kind;
   const time = out.time;
   const f = out.f;
   const aux = out.aux;
-  let t = 0;
   const ko = start[COL_KINDS]!;
-  const dtEnd = end[COL_DT]!;
+  // Kinds, and the events of each record group in order (`order` from gstart[g]): the number
+  // columns are then decoded one at a time, a tight loop each, not a call per field and event.
+  const gstart = groupStart;
+  gstart.fill(0);
   for (let i = 0; i < count; i++) {
     const k = raw[ko + i]!;
     if (k >= KINDS_END || valid[k] !== true || SCHEMA[k] === undefined) throw new BadChunk(`record ${i}: kind ${k} is not valid here`);
     kinds[i] = k;
-    t += numberAt(raw, pos, COL_DT, dtEnd, 0);
-    time[i] = t;
     aux[i] = 0;
-    const nums = ALL_NUMERIC[k]!;
-    if (nums > 0) {
-      // Register accesses, interrupts: every field a number, most of them one-byte deltas.
-      for (let j = 0, q = k * 8; j < nums; j++, q++) {
-        const c = COL[q]!;
-        const v = numberAt(raw, pos, c, end[c]!, prev[c]!);
-        prev[c] = v;
-        f[j]![i] = v;
-      }
-      continue;
+    gstart[GROUP[k]! + 1]!++;
+  }
+  for (let g = 0; g < KINDS_END; g++) gstart[g + 1]! += gstart[g]!;
+  if (order.length < count) order = new Int32Array(Math.max(count, order.length * 2));
+  const ord = order;
+  const fill = groupFill;
+  fill.set(gstart.subarray(0, KINDS_END));
+  for (let i = 0; i < count; i++) ord[fill[GROUP[kinds[i]!]!]!++] = i;
+  timeColumn(raw, pos, end[COL_DT]!, count, time);
+  let mixed = false;
+  for (let g = 0; g < KINDS_END; g++) {
+    const from = gstart[g]!;
+    const to = gstart[g + 1]!;
+    if (from === to) continue;
+    if (ALL_NUMERIC[g] === 0) mixed = true;
+    for (let j = 0, q = g * 8; j < MAX_FIELDS && CODE[q]! !== 0; j++, q++) {
+      if (CODE[q] === N) numberColumn(raw, pos, COL[q]!, end[COL[q]!]!, ord, from, to, f[j]!);
     }
+  }
+  // The other fields read the byte section, which is in record order.
+  let bp = bstart;
+  for (let i = 0; mixed && i < count; i++) {
+    const k = kinds[i]!;
+    if (ALL_NUMERIC[k]! > 0) continue;
     let last = 0;
     for (let j = 0, q = k * 8; j < MAX_FIELDS; j++, q++) {
       const code = CODE[q]!;
       if (code === 0) break;
+      if (code === N) {
+        last = f[j]![i]!;
+        continue;
+      }
       const c = COL[q]!;
       const e = end[c]!;
       let v: number;
       switch (code) {
-        case N: {
-          v = numberAt(raw, pos, c, e, prev[c]!);
-          prev[c] = v;
-          break;
-        }
         case S:
         case P: {
           const u = readU(raw, pos, c, e);
@@ -607,6 +633,40 @@ function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: 
 
 const EMPTY = new Uint8Array(0);
 
+/** Decoder scratch: events by record group, and each group's first place in `order` (and its next free one). */
+let order = new Int32Array(1024);
+const groupStart = new Int32Array(KINDS_END + 1);
+const groupFill = new Int32Array(KINDS_END);
+
+/** The time column: deltas (zigzag against 0) summed into out[0, count). */
+function timeColumn(b: Uint8Array, pos: Int32Array, e: number, count: number, out: Float64Array): void {
+  let t = 0;
+  for (let i = 0; i < count; i++) {
+    t += numberAt(b, pos, COL_DT, e, 0);
+    out[i] = t;
+  }
+}
+
+/** Number column c (ending at e) of the events order[from, to), in that order, into out[event]. */
+function numberColumn(b: Uint8Array, pos: Int32Array, c: number, e: number, order: Int32Array, from: number, to: number, out: Float64Array): void {
+  let p = pos[c]!;
+  let prev = 0;
+  for (let x = from; x < to; x++) {
+    const y = b[p]!;
+    if (y < 0x80 && p < e) {
+      // A one-byte delta, the common case (a repeated device, size or register).
+      p++;
+      prev += (y >>> 1) ^ -(y & 1);
+    } else {
+      pos[c] = p;
+      prev = numberAt(b, pos, c, e, prev);
+      p = pos[c]!;
+    }
+    out[order[x]!] = prev;
+  }
+  pos[c] = p;
+}
+
 /** The next number of column c: its previous value `prev` plus the zigzag delta (a one-byte delta, the common case, without further calls). */
 function numberAt(b: Uint8Array, pos: Int32Array, c: number, e: number, prev: number): number {
   const p = pos[c]!;
@@ -641,11 +701,16 @@ function readU(b: Uint8Array, pos: Int32Array, c: number, e: number): number {
   if (x < 0x80) { pos[c] = p; return x; }
   let v = x & 0x7f;
   let shift = 7;
+  // Bits 0..27 with shifts; from bit 28 on (addresses) with a multiplier, exact up to 2^56.
+  let m = 2 ** 28;
   for (;;) {
     if (p >= e) throw new BadChunk(`column ${c} ends inside a number`);
     x = b[p++]!;
     if (shift < 28) v |= (x & 0x7f) << shift;
-    else v += (x & 0x7f) * 2 ** shift;
+    else {
+      v += (x & 0x7f) * m;
+      m *= 128;
+    }
     if (x < 0x80) break;
     shift += 7;
     if (shift > 56) throw new BadChunk(`column ${c}: a number longer than 8 bytes`);

@@ -165,6 +165,16 @@ describe('format 7: chunks in columns', () => {
       expect(decodeColumns(raw, count, valid, out)).toBeUndefined();
       expect(out.n).toBe(count);
     });
+    it('copies blobs out of the chunk, each 8-byte aligned (hashing reads them as words)', () => {
+      const b = raw.slice();
+      expect(decodeColumns(b, count, valid, out)).toBeUndefined();
+      const blobs = out.defs.filter((d) => d.blob);
+      expect(blobs.length).toBeGreaterThan(0);
+      const before = blobs.map((d) => Buffer.from(d.data).toString('hex'));
+      b.fill(0xa5);
+      expect(blobs.map((d) => Buffer.from(d.data).toString('hex'))).toEqual(before);
+      for (const d of blobs) expect(d.data.byteOffset % 8).toBe(0);
+    });
     it('a wrong record count', () => {
       expect(decodeColumns(raw, count + 1, valid, out)).toMatch(/holds \d+ records, expected/);
     });
