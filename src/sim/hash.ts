@@ -13,8 +13,14 @@ export function fnvWord(h: number, w: number): number {
   return h >>> 0;
 }
 
+/** FNV prime to the 4th power (mod 2^32): folding a zero word is one multiply by it. */
+const PRIME_4 = Math.imul(Math.imul(0x01000193, 0x01000193), Math.imul(0x01000193, 0x01000193));
+
 export function fnvNumber(h: number, n: number): number {
-  return fnvWord(fnvWord(h, n >>> 0), Math.floor(n / 4294967296) >>> 0);
+  h = fnvWord(h, n >>> 0);
+  // Most state values are below 2^32: their high half is zero, and xor with 0 leaves only the multiplies.
+  if (n >= 0 && n < 4294967296) return Math.imul(h, PRIME_4) >>> 0;
+  return fnvWord(h, Math.floor(n / 4294967296) >>> 0);
 }
 
 export function fnvArray(h: number, a: ArrayLike<number>): number {
