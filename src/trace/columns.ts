@@ -526,7 +526,8 @@ function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: 
         out.defs.push({ at: 0, blob: false, id, text: utf8d.decode(raw.subarray(from, from + len)), data: EMPTY, epochStart: 0 });
       }
     }
-    if (pass === 0 && at > 0) slab = new Uint8Array(at);
+    // Not zero-filled first: every byte is written in the second pass (padding aside).
+    if (pass === 0 && at > 0) slab = new Uint8Array(Buffer.allocUnsafeSlow(at).buffer, 0, at);
     at = 0;
   }
 

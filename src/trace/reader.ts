@@ -1061,6 +1061,8 @@ class Cursor implements EventCursor {
   private readonly toSeq: number;
   private readonly fromTime: number;
   private readonly toTime: number;
+  /** No filter: every event passes. */
+  private readonly everything: boolean;
   private c: Chunk | undefined;
   /** One past the current event's index in the chunk. */
   private i = 0;
@@ -1078,6 +1080,8 @@ class Cursor implements EventCursor {
     this.toSeq = filter.toSeq ?? Infinity;
     this.fromTime = filter.fromTime ?? -Infinity;
     this.toTime = filter.toTime ?? Infinity;
+    this.everything = filter.kinds === undefined && filter.devs === undefined && filter.fromSeq === undefined && filter.toSeq === undefined &&
+      filter.fromTime === undefined && filter.toTime === undefined;
     const defs = this.defs;
     const view: EventView = {
       block: new ColumnBlock(), i: 0, seq: 0, tag: '', payload: { data: EMPTY, at: 0, length: 0, own: false }, image: undefined, missing: undefined,
@@ -1137,9 +1141,13 @@ class Cursor implements EventCursor {
       const b = c.block;
       const i = this.i++;
       defs.definitionsBefore(b, i);
+      const s = c.firstSeq + i;
+      if (this.everything) {
+        this.seq = s;
+        return true;
+      }
       const k = b.kind[i]!;
       const time = b.time[i]!;
-      const s = c.firstSeq + i;
       if (!this.mask[k] || s < this.fromSeq || s > this.toSeq || time < this.fromTime || time > this.toTime) {
         if (isDma(k)) defs.skipDma(b, i, c, s);
         continue;

@@ -67,11 +67,14 @@ export class StreamCollector implements RowSink<number> {
   private ringLen = 0;
   /** The kept divergence still taking rows. */
   private open: Building | undefined;
-  /** Sequence number and time of the last event of each side in a row so far (-1 and null before the first). */
+  /**
+   * Sequence number and time of the last event of each side in a row so far (-1 and NaN before
+   * the first). Times stay numbers (a field that may hold null would box every time stored).
+   */
   private lastASeq = -1;
-  private lastATime: number | null = null;
+  private lastATime = NaN;
   private lastBSeq = -1;
-  private lastBTime: number | null = null;
+  private lastBTime = NaN;
   /** Same rows since the last divergent row: fewer than 2 x `context` continue the same divergence. */
   private sinceDiff = Infinity;
 
@@ -132,8 +135,8 @@ export class StreamCollector implements RowSink<number> {
     else this.removed++;
     const prevA = this.lastASeq;
     const prevB = this.lastBSeq;
-    const prevATime = this.lastATime;
-    const prevBTime = this.lastBTime;
+    const prevATime = Number.isNaN(this.lastATime) ? null : this.lastATime;
+    const prevBTime = Number.isNaN(this.lastBTime) ? null : this.lastBTime;
     if (a !== undefined) {
       this.lastASeq = env.a.seq(a);
       this.lastATime = env.a.time(a);

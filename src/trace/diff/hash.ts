@@ -106,13 +106,24 @@ export class Hasher {
     const v = ((d.byteOffset + from) & 3) === 0 ? new Int32Array(d.buffer, d.byteOffset + from, n) : undefined;
     let h1 = this.h1 ^ 0x68e31da4;
     let h2 = this.h2 ^ 0x1b56c4e9;
-    for (let i = 0; i < n; i++) {
-      const o = from + 4 * i;
-      const w = v !== undefined ? v[i]! : d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24);
-      h1 = Math.imul(h1 ^ w, 0x9e3779b1);
-      h1 = (h1 << 13) | (h1 >>> 19);
-      h2 = Math.imul(h2 + w, 0x85ebca77);
-      h2 ^= h2 >>> 15;
+    // Two loops, so the common one has no per-word test.
+    if (v !== undefined) {
+      for (let i = 0; i < n; i++) {
+        const w = v[i]!;
+        h1 = Math.imul(h1 ^ w, 0x9e3779b1);
+        h1 = (h1 << 13) | (h1 >>> 19);
+        h2 = Math.imul(h2 + w, 0x85ebca77);
+        h2 ^= h2 >>> 15;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const o = from + 4 * i;
+        const w = d[o]! | (d[o + 1]! << 8) | (d[o + 2]! << 16) | (d[o + 3]! << 24);
+        h1 = Math.imul(h1 ^ w, 0x9e3779b1);
+        h1 = (h1 << 13) | (h1 >>> 19);
+        h2 = Math.imul(h2 + w, 0x85ebca77);
+        h2 ^= h2 >>> 15;
+      }
     }
     this.h1 = h1;
     this.h2 = h2;

@@ -447,7 +447,9 @@ export class Normaliser<S> {
     if (len > KEEP_DMA_BYTES && !this.hasAddressFields(d, tag, len)) {
       let c = own ? this.longCache.get(data) : undefined;
       if (c === undefined) {
-        c = { hash: h.start(S.content).bytes(data, at, at + len, own ? data.byteOffset : -at).value(), cut: data.slice(at, at + KEEP_DMA_BYTES) };
+        // A blob's cut prefix can be a view (blobs are never written); a window's bytes are copied.
+        const cut = own ? data.subarray(0, KEEP_DMA_BYTES) : data.slice(at, at + KEEP_DMA_BYTES);
+        c = { hash: h.start(S.content).bytes(data, at, at + len, own ? data.byteOffset : -at).value(), cut };
         if (own) this.longCache.set(data, c);
       }
       content = c.hash;
