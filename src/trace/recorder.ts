@@ -153,6 +153,8 @@ const K_INTX = Rec.Intx, K_MSI = Rec.Msi, K_SREQ = Rec.SchemeReq, K_SREP = Rec.S
 const K_MILESTONE = Rec.Milestone, K_LOG = Rec.Log, K_GUESTERR = Rec.GuestErr, K_PROC = Rec.Proc;
 const K_BLOB = Rec.Blob, K_STR = Rec.Str, K_AIR = Rec.Air, K_ETH = Rec.Eth, K_FRAME = Rec.Frame;
 const INLINE_MAX = DMA_INLINE_MAX;
+/** Strings looked up by identity before the intern map (DMA tags, the image name, scheme names and ops: an NVMe read uses six). */
+const RECENT_STRS = 8;
 // First field column of each record kind (columns.ts); field j is at +j.
 const C_MMIO = fieldColumn(Rec.MmioRead, 0), C_PIO = fieldColumn(Rec.PioRead, 0), C_CFG = fieldColumn(Rec.CfgRead, 0);
 const C_DMA = fieldColumn(Rec.DmaRead, 0), C_DMA_IMG = fieldColumn(Rec.DmaImage, 0), C_DMA_DELTA = fieldColumn(Rec.DmaDelta, 0);
@@ -200,8 +202,8 @@ export class TraceRecorder implements Tracer {
 
   private readonly strIds = new Map<string, number>();
   /** The last few interned strings looked up, with their ids (a cache in front of `strIds`). */
-  private readonly recentStr: (string | undefined)[] = [undefined, undefined, undefined, undefined];
-  private readonly recentId = new Int32Array(4);
+  private readonly recentStr: (string | undefined)[] = new Array<string | undefined>(RECENT_STRS).fill(undefined);
+  private readonly recentId = new Int32Array(RECENT_STRS);
   private recentNext = 0;
   private readonly blobs: BlobTable;
   private blobsWritten = 0;
@@ -786,13 +788,13 @@ export class TraceRecorder implements Tracer {
   private str(s: string): number | string {
     // Hot strings (DMA tags, scheme names) are usually the same string objects: try a few recent ones first.
     const rs = this.recentStr;
-    for (let i = 0; i < 4; i++) if (rs[i] === s) return this.recentId[i]!;
+    for (let i = 0; i < RECENT_STRS; i++) if (rs[i] === s) return this.recentId[i]!;
     const id = this.strIds.get(s);
     if (id !== undefined) {
       const k = this.recentNext;
       rs[k] = s;
       this.recentId[k] = id;
-      this.recentNext = (k + 1) & 3;
+      this.recentNext = (k + 1) & (RECENT_STRS - 1);
       return id;
     }
     if (this.strIds.size >= MAX_INTERNED_STRINGS) return s;
