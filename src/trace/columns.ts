@@ -430,6 +430,8 @@ export class ColumnBlock {
   readonly f: Float64Array[] = [];
   aux = new Int32Array(1024);
   bytes: Uint8Array = new Uint8Array(0);
+  /** Whether `bytes` is the chunk's own array, never written again (so windows into it may be kept). */
+  bytesStable = false;
   readonly strs: string[] = [];
   readonly defs: ChunkDef[] = [];
   constructor() {
@@ -459,10 +461,11 @@ const utf8d = new TextDecoder('utf-8', { fatal: false });
 /**
  * Decodes a format-7 chunk's raw bytes into `out`. Returns undefined, or why
  * the bytes are not a valid chunk of `count` events whose kinds `valid` allows.
+ * `stable`: `raw` is never written again (ColumnBlock.bytesStable).
  */
-export function decodeColumns(raw: Uint8Array, count: number, valid: readonly boolean[], out: ColumnBlock): string | undefined {
+export function decodeColumns(raw: Uint8Array, count: number, valid: readonly boolean[], out: ColumnBlock, stable = false): string | undefined {
   try {
-    decode(raw, count, valid, out);
+    decode(raw, count, valid, out, stable);
     return undefined;
   } catch (e) {
     if (e instanceof BadChunk) return e.message;
@@ -470,7 +473,7 @@ export function decodeColumns(raw: Uint8Array, count: number, valid: readonly bo
   }
 }
 
-function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: ColumnBlock): void {
+function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: ColumnBlock, stable: boolean): void {
   const start = new Int32Array(NCOLS);
   const end = new Int32Array(NCOLS);
   const cur = { p: 0 };
@@ -536,6 +539,7 @@ function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: 
   const bstart = start[COL_BYTES]!;
   const bend = end[COL_BYTES]!;
   out.bytes = raw.subarray(bstart, bend);
+  out.bytesStable = stable;
   const kinds = out.kind;
   const time = out.time;
   const f = out.f;

@@ -422,7 +422,8 @@ class ChunkReader {
     const block = this.block;
     if (this.version >= COLUMN_FORMAT_VERSION) {
       // A plain Uint8Array view: Buffer's slice() would not copy what the block hands out.
-      const bad = decodeColumns(new Uint8Array(raw.buffer, raw.byteOffset, raw.length), want.count, this.validKind, block);
+      // `raw` is a new array per chunk, never written again: windows into it may be kept (PayloadView.stable).
+      const bad = decodeColumns(new Uint8Array(raw.buffer, raw.byteOffset, raw.length), want.count, this.validKind, block, true);
       if (bad !== undefined) return bad;
     } else {
       const bad = this.fromRecords(raw, want.count);
@@ -500,6 +501,7 @@ class ChunkReader {
       i++;
     }
     b.bytes = this.legacyBytes.subarray(0, bytesAt);
+    b.bytesStable = false;
     b.n = i;
     return undefined;
   }
@@ -658,6 +660,11 @@ export interface PayloadView {
   at: number;
   length: number;
   own: boolean;
+  /**
+   * The bytes stay as they are after the cursor moves on (`own`, or a window into a chunk's
+   * decompressed bytes, which are never reused), so a caller may keep a reference instead of a copy.
+   */
+  stable: boolean;
 }
 
 /** Str/Blob tables of one pass, with missing-reference reporting. */
@@ -850,6 +857,7 @@ class Defs {
         into.at = 0;
         into.length = d.length;
         into.own = true;
+        into.stable = true;
         break;
       }
       case Rec.DmaDelta: {
@@ -858,6 +866,7 @@ class Defs {
         into.at = len < 0 ? 0 : this.deltaApply(b, i, len);
         into.length = Math.max(0, len);
         into.own = false;
+        into.stable = false;
         break;
       }
       default:
@@ -867,6 +876,7 @@ class Defs {
           into.at = -(v + 1);
           into.length = b.aux[i]!;
           into.own = false;
+          into.stable = b.bytesStable;
         } else {
           const d = this.blobs.get(v);
           if (d === undefined) this.missing(`blob ${v}`, chunk, seq);
@@ -874,6 +884,7 @@ class Defs {
           into.at = 0;
           into.length = into.data.length;
           into.own = d !== undefined;
+          into.stable = into.own;
         }
     }
     if (isDma(k)) {
@@ -1084,7 +1095,7 @@ class Cursor implements EventCursor {
       filter.fromTime === undefined && filter.toTime === undefined;
     const defs = this.defs;
     const view: EventView = {
-      block: new ColumnBlock(), i: 0, seq: 0, tag: '', payload: { data: EMPTY, at: 0, length: 0, own: false }, image: undefined, missing: undefined,
+      block: new ColumnBlock(), i: 0, seq: 0, tag: '', payload: { data: EMPTY, at: 0, length: 0, own: false, stable: false }, image: undefined, missing: undefined,
       str: (v) => defs.str(view.block, v, this.c!, view.seq),
       event: () => buildEvent(view.block, view.i, view.seq, this.c!, defs),
     };

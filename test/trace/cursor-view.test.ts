@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { makeDiffBenchTraces } from '../../bench/support/diff-workload.js';
 import { openTrace } from '../../src/trace/reader.js';
 import { Hasher } from '../../src/trace/diff/hash.js';
+import { Rec } from '../../src/sim/tracer.js';
 
 describe("the cursor's column view", () => {
   it('gives each event as next() does: DMA tag, payload bytes (blob, inline and word delta), missing', () => {
@@ -31,6 +32,28 @@ describe("the cursor's column view", () => {
     expect(dma).toBeGreaterThan(10_000);
     expect(shared).toBeGreaterThan(0);
     expect(shared).toBeLessThan(dma);
+  });
+
+  it('says which payload bytes stay as they are (stable): blobs and inline bytes, not word deltas', () => {
+    const { a } = makeDiffBenchTraces(30_000);
+    const c = openTrace(a).cursor();
+    const v = c.view;
+    const kept: { data: Uint8Array; at: number; copy: number[] }[] = [];
+    let unstable = 0;
+    while (c.advance()) {
+      const p = v.payload;
+      const k = v.block.kind[v.i]!;
+      if (k !== Rec.DmaRead && k !== Rec.DmaWrite && k !== Rec.DmaImage && k !== Rec.DmaDelta) continue;
+      if (!p.stable) {
+        unstable++;
+        continue;
+      }
+      if (kept.length < 5000) kept.push({ data: p.data, at: p.at, copy: Array.from(p.data.subarray(p.at, p.at + Math.min(p.length, 32))) });
+    }
+    expect(unstable).toBeGreaterThan(0);
+    expect(kept.length).toBe(5000);
+    // Read after the whole trace went by: the same bytes.
+    for (const k of kept) expect(Array.from(k.data.subarray(k.at, k.at + k.copy.length))).toEqual(k.copy);
   });
 
   it('hashes a window into a bigger buffer as a copy of its bytes (Hasher.bytes origin)', () => {

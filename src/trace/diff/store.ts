@@ -21,7 +21,7 @@ export interface Normalised {
   addrNs: string;
   /** The event object, for kinds not held in columns. */
   ev: SeqEvent | undefined;
-  /** DMA: the kept bytes when they are an array that can be shared (a blob, or a long one's cut prefix), else undefined (copied from the view). */
+  /** DMA: the kept bytes when they are an array that can be shared (a blob, or a long one's cut prefix), else undefined (referenced in the view's bytes when they are stable, else copied). */
   kept: Uint8Array | undefined;
 }
 
@@ -46,6 +46,8 @@ export class EventStore {
   private cap = 0;
   private rec = new Uint8Array(0);
   private nums = new Float64Array(0);
+  /** Kept DMA bytes: `shared[s]` whole (keptAt -1), bytes [keptAt, keptAt + keptLen) of it, or (shared undefined) keptLen bytes of `bytes` at s * KEEP_DMA_BYTES. */
+  private keptAt = new Int32Array(0);
   private keptLen = new Int32Array(0);
   private bytes = new Uint8Array(0);
   private readonly evs: (SeqEvent | undefined)[] = [];
@@ -72,6 +74,9 @@ export class EventStore {
     const kl = new Int32Array(n);
     kl.set(this.keptLen);
     this.keptLen = kl;
+    const ka = new Int32Array(n);
+    ka.set(this.keptAt);
+    this.keptAt = ka;
     const by = new Uint8Array(n * KEEP_DMA_BYTES);
     by.set(this.bytes);
     this.bytes = by;
@@ -118,14 +123,22 @@ export class EventStore {
       this.tags[s] = v.tag;
       this.images[s] = v.image;
       this.missing[s] = v.missing;
-      this.shared[s] = n.kept;
-      if (n.kept === undefined) {
+      const p = v.payload;
+      if (n.kept !== undefined) {
+        this.shared[s] = n.kept;
+        this.keptAt[s] = -1;
+      } else if (p.stable) {
+        // A window into a chunk's bytes, which stay as they are: a reference, copied only if shown.
+        this.shared[s] = p.data;
+        this.keptAt[s] = p.at;
+        this.keptLen[s] = Math.min(p.length, KEEP_DMA_BYTES);
+      } else {
         // A plain loop: payloads kept here are short, and set() of a subarray would allocate one per event.
-        const p = v.payload;
         const len = Math.min(p.length, KEEP_DMA_BYTES);
         const d = p.data;
         const by = this.bytes;
         for (let j = 0, from = p.at, to = s * KEEP_DMA_BYTES; j < len; j++) by[to + j] = d[from + j]!;
+        this.shared[s] = undefined;
         this.keptLen[s] = len;
       }
     }
@@ -178,8 +191,10 @@ export class EventStore {
       case Rec.Msi:
         return { seq, kind: 'msi', time, dev: f0, addr: f1, data: f2, core: f3, vector: f4 };
       default: {
+        const src = this.shared[s];
+        const at = this.keptAt[s]!;
         const o = s * KEEP_DMA_BYTES;
-        const data = this.shared[s] ?? this.bytes.slice(o, o + this.keptLen[s]!);
+        const data = src === undefined ? this.bytes.slice(o, o + this.keptLen[s]!) : at < 0 ? src : src.slice(at, at + this.keptLen[s]!);
         const write = k === Rec.DmaDelta ? (f3 & 1) !== 0 : k !== Rec.DmaRead;
         ev = k === Rec.DmaImage
           ? { seq, kind: 'dma', write, time, dev: f0, addr: f1, data, tag: this.tags[s]!, image: this.images[s]!, imageOffset: f4 }
