@@ -46,15 +46,15 @@ export class Hasher {
 
   /** Mixes a number: integers up to 2^53 exactly (two words), anything else through its float bits' text. */
   num(v: number): this {
-    // An int32: its high word is its sign (what the general case computes, without the division).
-    if ((v | 0) === v) {
-      this.word(v);
-      return this.word(v < 0 ? -1 : 0);
-    }
-    if (Number.isSafeInteger(v)) {
-      this.word(v | 0);
-      return this.word(Math.floor(v / 4294967296) | 0);
-    }
+    // Kept small so that it is inlined where keys are built: a number passed to a call that is
+    // not inlined is boxed (an allocation per key part). An int32's high word is its sign.
+    if ((v | 0) === v) return this.word(v).word(v >> 31);
+    if (Number.isSafeInteger(v)) return this.word(v | 0).word(Math.floor(v / 4294967296) | 0);
+    return this.text(v);
+  }
+
+  /** A number that is not a safe integer: through its text. */
+  private text(v: number): this {
     return this.str(String(v));
   }
 

@@ -381,7 +381,7 @@ export class Normaliser<S> {
       case Rec.DmaWrite:
       case Rec.DmaImage:
       case Rec.DmaDelta: {
-        this.dma(v, f[0]![i]!, k === Rec.DmaDelta ? (f[3]![i]! & 1) !== 0 : k !== Rec.DmaRead, f[1]![i]!);
+        this.dma(v, k);
         return;
       }
       case Rec.Intx:
@@ -402,10 +402,15 @@ export class Normaliser<S> {
     }
   }
 
-  /** A DMA event of the view: its stream, renamed address, payload hash and kept prefix. */
-  private dma(v: EventView, dev: number, write: boolean, a: number): void {
+  /** A DMA event (of record kind k) of the view: its stream, renamed address, payload hash and kept prefix. */
+  private dma(v: EventView, k: number): void {
     const h = this.h;
-    const d = this.dev(dev);
+    const f = v.block.f;
+    const i = v.i;
+    // Read here, not passed in: an address passed to a call that is not inlined is boxed.
+    const write = k === Rec.DmaDelta ? (f[3]![i]! & 1) !== 0 : k !== Rec.DmaRead;
+    const a = f[1]![i]!;
+    const d = this.dev(f[0]![i]!);
     const tag = v.tag;
     let t = d.dma.get(tag);
     if (t === undefined) {

@@ -74,7 +74,9 @@ export class TimingCollector {
     const i = v.i;
     const k = b.kind[i]!;
     const t = b.time[i]!;
-    const d = this.dev(b.f[k <= Rec.CfgWrite ? 1 : 0]![i]!, t);
+    const index = b.f[k <= Rec.CfgWrite ? 1 : 0]![i]!;
+    // A known device without a call (a time passed to a call that is not inlined is boxed).
+    const d = (index >>> 0 === index && index < 256 ? this.devList[index] : undefined) ?? this.dev(index, t);
     d.last = t;
     if ((k === Rec.MmioRead || k === Rec.MmioWrite) && d.firstMmio === undefined) d.firstMmio = t;
     if (d.own !== undefined) d.own.add(this.scratch.fill(v));

@@ -21,3 +21,15 @@ describe('Hasher.bytesWithout', () => {
     expect(key(a, [])).toBe(key(a));
   });
 });
+
+describe('Hasher.num', () => {
+  it('mixes an integer as its low and high 32-bit words, anything else as its text', () => {
+    const values = [0, 1, -1, 0x7fffffff, -0x80000000, 0x80000000, 2 ** 40 + 3, -(2 ** 40) - 3, 2 ** 53 - 1, -(2 ** 53) + 1, 0.5, 2 ** 60, NaN, -0];
+    for (const v of values) {
+      const viaWords = Number.isSafeInteger(v)
+        ? new Hasher().start(9).word(v | 0).word(Math.floor(v / 4294967296) | 0).value()
+        : new Hasher().start(9).str(String(v)).value();
+      expect(new Hasher().start(9).num(v).value()).toBe(viaWords);
+    }
+  });
+});
