@@ -10,6 +10,8 @@ import { PciStandIn, type AccessSink } from './pci-stand-in.js';
 import { sameBytes } from '../../trace/compare/events.js';
 import { EventRing, RingTracer, type ContextTracer } from './ring-tracer.js';
 import { StreamCheck } from './stream-check.js';
+import { SchemeQueue } from './scheme-queue.js';
+import { readChecked } from './check-feed.js';
 import { divergenceKey } from './devices.js';
 import { at } from '../../sim/time.js';
 
@@ -112,8 +114,10 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   private readonly it: EventCursor;
   private eof = false;
   private readonly queues: SeqEvent[][];
-  /** With `checkStream`: every record read and not yet checked, in sequence order (from `inOrderHead` on). */
-  private readonly inOrder: SeqEvent[] = [];
+  /** With `checkStream`: every record read and not yet checked, in sequence order (from `inOrderHead` on); null for a scheme record (in `schemes`). */
+  private readonly inOrder: (SeqEvent | null)[] = [];
+  /** With `checkStream`: the scheme records read and not yet checked, in columns. */
+  private readonly schemes = new SchemeQueue();
   private inOrderHead = 0;
   /** Scheduled injections per device, in recorded order, by slot. */
   private readonly pending: number[][];
@@ -143,10 +147,11 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     this.queues = Array.from({ length: n }, () => []);
     this.pending = Array.from({ length: n }, () => []);
     this.ctx = opts.context ?? 20;
-    this.consumed = Array.from({ length: n }, () => new EventRing(this.ctx));
+    // A checked run keeps no context: one that differs is replayed again for its report.
+    this.consumed = Array.from({ length: n }, () => new EventRing(opts.checkStream ? 0 : this.ctx));
     this.lastAccess = Array.from({ length: n }, () => undefined);
     this.extraRun = Array.from({ length: n }, () => 0);
-    this.check = opts.checkStream ? new StreamCheck(() => this.nextInOrder()) : undefined;
+    this.check = opts.checkStream ? new StreamCheck(() => this.nextInOrder(), this.schemes) : undefined;
     this.tracer = this.check ?? new RingTracer(this.ctx, opts.record);
     this.groups = new DivergenceGroups(opts.maxDivergences ?? 100);
   }
@@ -180,27 +185,28 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   /** Ensures the device's queue holds at least n records (or the trace ended). */
   private fill(dev: number, n: number): void {
     const q = this.queues[dev]!;
-    while (q.length < n && this.readRecord() !== undefined);
+    while (q.length < n && this.readRecord());
   }
 
-  /** Reads the trace's next record into its device's queue (and the in-order queue when checking). */
-  private readRecord(): SeqEvent | undefined {
-    if (this.eof) return undefined;
-    const e = this.it.next();
-    if (e === undefined) { this.eof = true; return undefined; }
+  /** Reads the trace's next record into its device's queue (and the in-order queue when checking); false at the end. */
+  private readRecord(): boolean {
+    if (this.eof) return false;
+    const e = this.check !== undefined ? readChecked(this.it, this.schemes) : this.it.next();
+    if (e === undefined) { this.eof = true; return false; }
     if (this.check !== undefined) this.inOrder.push(e);
+    if (e === null) return true;
     const d = devOf(e);
     if (d >= 0 && d < this.queues.length) this.queues[d]!.push(e);
-    return e;
+    return true;
   }
 
-  /** With `checkStream`: the next record in sequence order for the check (read on if need be). */
-  private nextInOrder(): SeqEvent | undefined {
+  /** With `checkStream`: the next record in sequence order for the check (read on if need be); null for a scheme record (the oldest in `schemes`). */
+  private nextInOrder(): SeqEvent | null | undefined {
     const q = this.inOrder;
     if (this.inOrderHead === q.length) {
       q.length = 0;
       this.inOrderHead = 0;
-      if (this.readRecord() === undefined) return undefined;
+      if (!this.readRecord()) return undefined;
     } else if (this.inOrderHead >= 4096) {
       q.splice(0, this.inOrderHead); // keeps the queue from growing with what is checked
       this.inOrderHead = 0;

@@ -2,6 +2,7 @@ import type { SeqEvent } from '../../trace/reader.js';
 import type { LogLevel, ProcEvent, Tracer } from '../../sim/tracer.js';
 import { sameBytes } from '../../trace/compare/events.js';
 import type { ContextTracer } from './ring-tracer.js';
+import type { SchemeQueue } from './scheme-queue.js';
 
 /**
  * The replay's tracer when it is not recorded: each event of the run is
@@ -13,7 +14,8 @@ import type { ContextTracer } from './ring-tracer.js';
  * checking stops (the caller replays again with the full machinery).
  *
  * A DMA payload handed over as the record's own bytes (an injected write)
- * is the record's payload: it is not compared byte by byte.
+ * is the record's payload: it is not compared byte by byte. Scheme records
+ * come in columns (SchemeQueue), not as objects.
  */
 export class StreamCheck implements ContextTracer {
   readonly enabled = true;
@@ -23,15 +25,18 @@ export class StreamCheck implements ContextTracer {
   differs = false;
   private lastMatched: SeqEvent | undefined;
 
-  /** `nextRecord`: the recording's next record in sequence order, undefined past the end. */
-  constructor(private readonly nextRecord: () => SeqEvent | undefined) {}
+  /**
+   * `nextRecord`: the recording's next record in sequence order, undefined
+   * past the end; null for a scheme record, which is the oldest in `schemes`.
+   */
+  constructor(private readonly nextRecord: () => SeqEvent | null | undefined, private readonly schemes: SchemeQueue) {}
 
   /** True when every event so far matched and the recording has nothing more. */
   complete(): boolean {
     return !this.differs && this.nextRecord() === undefined;
   }
 
-  /** The recorded event the run's last event matched (the run's last event itself). */
+  /** The recorded event the run's last event matched (the run's last event itself; undefined after a scheme record). */
   last(): SeqEvent | undefined {
     return this.lastMatched;
   }
@@ -41,13 +46,22 @@ export class StreamCheck implements ContextTracer {
     return [];
   }
 
-  /** The record the current event is checked against, or undefined once the run has differed. */
+  /** The record the current event is checked against, or undefined once the run has differed (or it is a scheme record). */
   private take(): SeqEvent | undefined {
     this.seq++;
     if (this.differs) return undefined;
     const e = this.nextRecord();
-    if (e === undefined) this.differs = true;
-    return e;
+    if (e === undefined || e === null) this.differs = true;
+    return e ?? undefined;
+  }
+
+  /** Whether the current event's record is a scheme record (the oldest in `schemes`, for the caller to take); false once the run has differed. */
+  private takeScheme(): boolean {
+    this.seq++;
+    if (this.differs) return false;
+    if (this.nextRecord() === null) return true;
+    this.differs = true;
+    return false;
   }
 
   private verdict(e: SeqEvent, same: boolean): void {
@@ -92,16 +106,14 @@ export class StreamCheck implements ContextTracer {
       && e.vector === vector);
   }
   schemeReq(time: number, pid: number, scheme: string, op: string, reqId: number, a: number, b: number): void {
-    const e = this.take();
-    if (e === undefined) return;
-    this.verdict(e, e.kind === 'schemeReq' && e.time === time && e.pid === pid && e.scheme === scheme && e.op === op && e.reqId === reqId
-      && e.a === a && e.b === b);
+    if (!this.takeScheme()) return;
+    this.lastMatched = undefined;
+    if (!this.schemes.takeReq(time, pid, scheme, op, reqId, a, b)) this.differs = true;
   }
   schemeReply(time: number, pid: number, scheme: string, reqId: number, result: number): void {
-    const e = this.take();
-    if (e === undefined) return;
-    this.verdict(e, e.kind === 'schemeReply' && e.time === time && e.pid === pid && e.scheme === scheme && e.reqId === reqId
-      && e.result === result);
+    if (!this.takeScheme()) return;
+    this.lastMatched = undefined;
+    if (!this.schemes.takeReply(time, pid, scheme, reqId, result)) this.differs = true;
   }
   milestone(time: number, dev: number, name: string, a: number, b: number): void {
     const e = this.take();
