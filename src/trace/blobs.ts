@@ -28,6 +28,7 @@
  * the sequence of payloads alone, so traces are byte-identical across machines.
  */
 import { isLittleEndianHost } from './format.js';
+import { grown } from '../sim/grown.js';
 
 const MAX_ENTRIES_PER_EPOCH = 1 << 22;
 /** Arena segment size; a larger payload gets a segment of its own. */
@@ -273,10 +274,10 @@ export class BlobTable {
 
   private growEntries(): void {
     const n = this.eHash.length * 2;
-    const h = new Int32Array(n); h.set(this.eHash); this.eHash = h;
-    const s = new Int32Array(n); s.set(this.eSeg); this.eSeg = s;
-    const o = new Int32Array(n); o.set(this.eOff); this.eOff = o;
-    const l = new Int32Array(n); l.set(this.eLen); this.eLen = l;
+    this.eHash = grown(this.eHash, n);
+    this.eSeg = grown(this.eSeg, n);
+    this.eOff = grown(this.eOff, n);
+    this.eLen = grown(this.eLen, n);
   }
 
   private rehash(size: number): void {

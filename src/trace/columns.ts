@@ -22,6 +22,7 @@
  */
 import { Rec } from '../sim/tracer.js';
 import { popcount } from './delta.js';
+import { grown } from '../sim/grown.js';
 
 /** Column ids. Field columns are FIELD_BASE + group*8 + field index. */
 export const COL_DEFS = 0;
@@ -329,12 +330,8 @@ export class ColumnEncoder {
 
   private growRows(): void {
     const n = this.kinds.length * 2;
-    const k = new Uint8Array(n);
-    k.set(this.kinds);
-    this.kinds = k;
-    const r = new Float64Array(n * ROW);
-    r.set(this.rows);
-    this.rows = r;
+    this.kinds = grown(this.kinds, n);
+    this.rows = grown(this.rows, n * ROW);
   }
 
   private raw(c: number, u: number): void {

@@ -11,6 +11,7 @@
  * 4; an interned tag below 2^20; a device below 1024) replaces its stream's
  * base, whatever record stored it.
  */
+import { grown } from '../sim/grown.js';
 
 export const DELTA_MIN = 8;
 export const DELTA_MAX = 128;
@@ -106,15 +107,9 @@ export class DeltaBases {
   }
 
   private growTo(n: number): void {
-    const b = new Uint8Array(n * DELTA_MAX);
-    b.set(this.bytes);
-    this.bytes = b;
-    const l = new Int32Array(n);
-    l.set(this.lens);
-    this.lens = l;
-    const g = new Int32Array(n);
-    g.set(this.gens);
-    this.gens = g;
+    this.bytes = grown(this.bytes, n * DELTA_MAX);
+    this.lens = grown(this.lens, n);
+    this.gens = grown(this.gens, n);
   }
 }
 
