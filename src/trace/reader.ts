@@ -665,6 +665,8 @@ export interface PayloadView {
    * decompressed bytes, which are never reused), so a caller may keep a reference instead of a copy.
    */
   stable: boolean;
+  /** The blob's id when `data` is a blob (ids name one blob each within a trace), else -1. */
+  blob: number;
 }
 
 /** Str/Blob tables of one pass, with missing-reference reporting. */
@@ -858,6 +860,7 @@ class Defs {
         into.length = d.length;
         into.own = true;
         into.stable = true;
+        into.blob = -1;
         break;
       }
       case Rec.DmaDelta: {
@@ -867,6 +870,7 @@ class Defs {
         into.length = Math.max(0, len);
         into.own = false;
         into.stable = false;
+        into.blob = -1;
         break;
       }
       default:
@@ -877,6 +881,7 @@ class Defs {
           into.length = b.aux[i]!;
           into.own = false;
           into.stable = b.bytesStable;
+          into.blob = -1;
         } else {
           const d = this.blobs.get(v);
           if (d === undefined) this.missing(`blob ${v}`, chunk, seq);
@@ -885,6 +890,7 @@ class Defs {
           into.length = into.data.length;
           into.own = d !== undefined;
           into.stable = into.own;
+          into.blob = d !== undefined ? v : -1;
         }
     }
     if (isDma(k)) {
@@ -1095,7 +1101,7 @@ class Cursor implements EventCursor {
       filter.fromTime === undefined && filter.toTime === undefined;
     const defs = this.defs;
     const view: EventView = {
-      block: new ColumnBlock(), i: 0, seq: 0, tag: '', payload: { data: EMPTY, at: 0, length: 0, own: false, stable: false }, image: undefined, missing: undefined,
+      block: new ColumnBlock(), i: 0, seq: 0, tag: '', payload: { data: EMPTY, at: 0, length: 0, own: false, stable: false, blob: -1 }, image: undefined, missing: undefined,
       str: (v) => defs.str(view.block, v, this.c!, view.seq),
       event: () => buildEvent(view.block, view.i, view.seq, this.c!, defs),
     };

@@ -43,6 +43,12 @@ import { carryFrameHash, frameHash, pipeName } from '../frames.js';
 
 /** Payload bytes kept per DMA event for decoding context lines (the key hashes the whole payload). */
 export const KEEP_DMA_BYTES = 128;
+/**
+ * Blobs longer than KEEP_DMA_BYTES whose hash and kept prefix are remembered, by blob id
+ * (direct-mapped): blobs recur, and hashing a 4 KiB one again costs more than a lookup. An
+ * entry holds its blob's array (and the chunk's blob array it is a view of), so they are few.
+ */
+const LONG_SLOTS = 64;
 /** Distinct pages renamed per device; beyond this, addresses are compared raw. */
 const MAX_RENAMED_PAGES = 1 << 20;
 const PAGE = 4096;
@@ -153,8 +159,10 @@ export class Normaliser<S> {
   private readonly kernel: (S | undefined)[] = [];
   private readonly strHash = new Map<string, number>();
   private readonly contentCache = new WeakMap<Uint8Array, number>();
-  /** Payloads longer than KEEP_DMA_BYTES without address fields (blobs recur): their hash and kept prefix. */
-  private readonly longCache = new WeakMap<Uint8Array, { hash: number; cut: Uint8Array }>();
+  /** Payloads longer than KEEP_DMA_BYTES without address fields, by blob id (see LONG_SLOTS): the blob, its hash and kept prefix. */
+  private readonly longData: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(LONG_SLOTS).fill(undefined);
+  private readonly longHash = new Float64Array(LONG_SLOTS);
+  private readonly longCut: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(LONG_SLOTS).fill(undefined);
   /** The stream of the event last passed to `item`. */
   stream!: S;
 
@@ -450,15 +458,21 @@ export class Normaliser<S> {
     const own = p.own;
     let content: number;
     if (len > KEEP_DMA_BYTES && !this.hasAddressFields(d, tag, len)) {
-      let c = own ? this.longCache.get(data) : undefined;
-      if (c === undefined) {
+      const slot = p.blob >= 0 ? p.blob & (LONG_SLOTS - 1) : -1;
+      if (slot >= 0 && this.longData[slot] === data) {
+        content = this.longHash[slot]!;
+        this.kept = this.longCut[slot];
+      } else {
         // A blob's cut prefix can be a view (blobs are never written); a window's bytes are copied.
         const cut = own ? data.subarray(0, KEEP_DMA_BYTES) : data.slice(at, at + KEEP_DMA_BYTES);
-        c = { hash: h.start(S.content).bytes(data, at, at + len, own ? data.byteOffset : -at).value(), cut };
-        if (own) this.longCache.set(data, c);
+        content = h.start(S.content).bytes(data, at, at + len, own ? data.byteOffset : -at).value();
+        this.kept = cut;
+        if (slot >= 0) {
+          this.longData[slot] = data;
+          this.longHash[slot] = content;
+          this.longCut[slot] = cut;
+        }
       }
-      content = c.hash;
-      this.kept = c.cut;
     } else {
       content = this.contentHash(d, tag, data, at, len, own);
       // A blob short enough is kept whole (shared, as the reader hands it out).
