@@ -5,6 +5,7 @@
  * entry and a record object (the diff looks a page up for every DMA
  * transfer and every address field, over thousands of distinct pages).
  */
+import { grown } from '../../sim/grown.js';
 
 /** Empty slot marker (page numbers are non-negative integers). */
 const EMPTY = -1;
@@ -52,12 +53,8 @@ export class PageTable {
     if ((this.size + 1) * 2 > this.mask + 1) this.rehash();
     const r = this.size++;
     if (r === this.nsOf.length) {
-      const n = new Int32Array(r * 2);
-      n.set(this.nsOf);
-      this.nsOf = n;
-      const x = new Int32Array(r * 2);
-      x.set(this.idxOf);
-      this.idxOf = x;
+      this.nsOf = grown(this.nsOf, r * 2);
+      this.idxOf = grown(this.idxOf, r * 2);
     }
     this.nsOf[r] = ns;
     this.idxOf[r] = idx;

@@ -7,6 +7,7 @@
  *
  * An event becomes an object (`item`) only when a row is shown.
  */
+import { grown } from '../../sim/grown.js';
 import { Rec } from '../../sim/tracer.js';
 import { fieldCodes } from '../columns.js';
 import type { EventView, SeqEvent } from '../reader.js';
@@ -65,21 +66,11 @@ export class EventStore {
 
   private grow(n: number): void {
     const old = this.cap;
-    const rec = new Uint8Array(n);
-    rec.set(this.rec);
-    this.rec = rec;
-    const nums = new Float64Array(n * NUMS);
-    nums.set(this.nums);
-    this.nums = nums;
-    const kl = new Int32Array(n);
-    kl.set(this.keptLen);
-    this.keptLen = kl;
-    const ka = new Int32Array(n);
-    ka.set(this.keptAt);
-    this.keptAt = ka;
-    const by = new Uint8Array(n * KEEP_DMA_BYTES);
-    by.set(this.bytes);
-    this.bytes = by;
+    this.rec = grown(this.rec, n);
+    this.nums = grown(this.nums, n * NUMS);
+    this.keptLen = grown(this.keptLen, n);
+    this.keptAt = grown(this.keptAt, n);
+    this.bytes = grown(this.bytes, n * KEEP_DMA_BYTES);
     const fr = new Int32Array(n);
     fr.set(this.free.subarray(0, this.nfree));
     // New slots, highest first so the lowest is taken next.
