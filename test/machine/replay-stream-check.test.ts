@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Tracer } from '../../src/sim/tracer.js';
 import { TraceRecorder } from '../../src/trace/recorder.js';
-import { openTrace } from '../../src/trace/reader.js';
+import { openTrace, type SeqEvent } from '../../src/trace/reader.js';
 import { StreamCheck } from '../../src/machine/replay/stream-check.js';
-import { SchemeQueue } from '../../src/machine/replay/scheme-queue.js';
-import { readChecked } from '../../src/machine/replay/check-feed.js';
+import type { SchemeQueue } from '../../src/machine/replay/scheme-queue.js';
+import { CheckFeed } from '../../src/machine/replay/check-feed.js';
 import { emitAllKinds, makeHeader, tmpDir } from '../trace/helpers.js';
 
 const tmp = tmpDir();
@@ -27,9 +27,8 @@ rec.close();
 
 function checkerOverTrace(): StreamCheck {
   // Fed as the trace-as-hardware engine feeds it: scheme records in columns, the others as objects.
-  const cur = openTrace(trace).cursor();
-  const schemes = new SchemeQueue();
-  return new StreamCheck(() => readChecked(cur, schemes), schemes);
+  const feed = new CheckFeed(openTrace(trace).cursor());
+  return new StreamCheck(() => feed.next(), feed.schemes);
 }
 
 /** The events of `emitEverything`, with argument `arg` of call number `call` changed. */
@@ -123,10 +122,9 @@ describe('SchemeQueue (scheme records read ahead for the check, in columns)', ()
   r.close();
 
   function queued(): SchemeQueue {
-    const q = new SchemeQueue();
-    const cur = openTrace(many).cursor();
-    while (readChecked(cur, q) !== undefined);
-    return q;
+    const feed = new CheckFeed(openTrace(many).cursor());
+    while (feed.next() !== undefined);
+    return feed.schemes;
   }
 
   it('keeps every record read ahead (past its first capacity), in order, each field compared', () => {
@@ -152,6 +150,57 @@ describe('SchemeQueue (scheme records read ahead for the check, in columns)', ()
       fresh.takeReq(0, 3, 'disk.nvme', 'read', 0, 0, 512);
       fresh.takeReply(5, 3, 'disk.nvme', 0, 512);
       expect(fresh.takeReq(...changed), `field ${j}`).toBe(false);
+    }
+  });
+});
+
+describe('CheckFeed (the records a checked replay reads)', () => {
+  // Word deltas (payloads of one stream, each overwriting the last in the reader: copied), inline
+  // payloads and scheme records, over several chunks.
+  const dmaTrace = join(tmp.dir, 'dma.simtrace');
+  const r = TraceRecorder.create(dmaTrace, makeHeader());
+  const ram = new Uint8Array(64);
+  for (let k = 0; k < 6000; k++) {
+    ram[0] = k & 0xff; ram[4] = k >> 8; ram[9] = (k * 7) & 0xff; ram[40] = (k * 3) & 0xff;
+    r.dma(false, 10 * k, 0, 0x1000 + 64 * (k % 16), ram, 0, 64, 'nvme.sqe');
+    r.dma(true, 10 * k + 1, 0, 0x2000 + 16 * (k % 16), ram, 0, 16, 'nvme.cqe');
+    if (k % 3 === 0) r.schemeReq(10 * k + 2, 3, 'disk.nvme', 'read', k, k, 512);
+  }
+  r.close();
+
+  it('gives every record as the cursor builds it, payloads kept valid while held (no scheme record as an object)', () => {
+    const feed = new CheckFeed(openTrace(dmaTrace).cursor());
+    const held: SeqEvent[] = [];
+    let schemes = 0;
+    for (let e = feed.next(); e !== undefined; e = feed.next()) {
+      if (e === null) schemes++;
+      else held.push(e);
+    }
+    const plain = openTrace(dmaTrace).cursor();
+    let k = 0;
+    for (let e = plain.next(); e !== undefined; e = plain.next()) {
+      if (e.kind === 'schemeReq') continue;
+      expect(held[k++], `record ${e.seq}`).toEqual(e);
+    }
+    expect(k).toBe(12000);
+    expect(schemes).toBe(2000);
+  });
+
+  it('a checked run of the same events checks out; one payload byte changed differs', () => {
+    for (const change of [-1, 4321]) {
+      const feed = new CheckFeed(openTrace(dmaTrace).cursor());
+      const c = new StreamCheck(() => feed.next(), feed.schemes);
+      const bytes = new Uint8Array(64);
+      for (let k = 0; k < 6000; k++) {
+        bytes[0] = k & 0xff; bytes[4] = k >> 8; bytes[9] = (k * 7) & 0xff; bytes[40] = (k * 3) & 0xff;
+        c.dma(false, 10 * k, 0, 0x1000 + 64 * (k % 16), bytes, 0, 64, 'nvme.sqe');
+        const cqe = bytes.slice(0, 16);
+        if (k === change) cqe[9] = cqe[9]! ^ 1;
+        c.dma(true, 10 * k + 1, 0, 0x2000 + 16 * (k % 16), cqe, 0, 16, 'nvme.cqe');
+        if (k % 3 === 0) c.schemeReq(10 * k + 2, 3, 'disk.nvme', 'read', k, k, 512);
+      }
+      expect(c.differs).toBe(change >= 0);
+      expect(c.complete()).toBe(change < 0);
     }
   });
 });

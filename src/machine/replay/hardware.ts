@@ -10,8 +10,7 @@ import { PciStandIn, type AccessSink } from './pci-stand-in.js';
 import { sameBytes } from '../../trace/compare/events.js';
 import { EventRing, RingTracer, type ContextTracer } from './ring-tracer.js';
 import { StreamCheck } from './stream-check.js';
-import { SchemeQueue } from './scheme-queue.js';
-import { readChecked } from './check-feed.js';
+import { CheckFeed } from './check-feed.js';
 import { divergenceKey } from './devices.js';
 import { at } from '../../sim/time.js';
 
@@ -114,10 +113,10 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   private readonly it: EventCursor;
   private eof = false;
   private readonly queues: SeqEvent[][];
-  /** With `checkStream`: every record read and not yet checked, in sequence order (from `inOrderHead` on); null for a scheme record (in `schemes`). */
+  /** With `checkStream`: every record read and not yet checked, in sequence order (from `inOrderHead` on); null for a scheme record (in `feed.schemes`). */
   private readonly inOrder: (SeqEvent | null)[] = [];
-  /** With `checkStream`: the scheme records read and not yet checked, in columns. */
-  private readonly schemes = new SchemeQueue();
+  /** With `checkStream`: how records are read (scheme records in columns). */
+  private readonly feed: CheckFeed | undefined;
   private inOrderHead = 0;
   /** Scheduled injections per device, in recorded order, by slot. */
   private readonly pending: number[][];
@@ -151,7 +150,8 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     this.consumed = Array.from({ length: n }, () => new EventRing(opts.checkStream ? 0 : this.ctx));
     this.lastAccess = Array.from({ length: n }, () => undefined);
     this.extraRun = Array.from({ length: n }, () => 0);
-    this.check = opts.checkStream ? new StreamCheck(() => this.nextInOrder(), this.schemes) : undefined;
+    this.feed = opts.checkStream ? new CheckFeed(this.it) : undefined;
+    this.check = this.feed !== undefined ? new StreamCheck(() => this.nextInOrder(), this.feed.schemes) : undefined;
     this.tracer = this.check ?? new RingTracer(this.ctx, opts.record);
     this.groups = new DivergenceGroups(opts.maxDivergences ?? 100);
   }
@@ -191,7 +191,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   /** Reads the trace's next record into its device's queue (and the in-order queue when checking); false at the end. */
   private readRecord(): boolean {
     if (this.eof) return false;
-    const e = this.check !== undefined ? readChecked(this.it, this.schemes) : this.it.next();
+    const e = this.feed !== undefined ? this.feed.next() : this.it.next();
     if (e === undefined) { this.eof = true; return false; }
     if (this.check !== undefined) this.inOrder.push(e);
     if (e === null) return true;
