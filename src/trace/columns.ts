@@ -86,7 +86,7 @@ for (let k = 0; k < KINDS_END; k++) {
 /** The record group of each kind (its columns' kind: reads and writes of an access share them). */
 const GROUP = new Uint8Array(256);
 for (let k = 0; k < KINDS_END; k++) GROUP[k] = groupOf(k);
-/** Staged float64s per event in the encoder: the time delta and up to MAX_FIELDS fields. */
+/** Staged float64s per event in the encoder's group rows: up to MAX_FIELDS fields. */
 const ROW = 8;
 /** Kinds whose fields are all numbers (decoded without the per-field switch), and their field counts. */
 const ALL_NUMERIC = new Uint8Array(KINDS_END);
@@ -135,14 +135,15 @@ const utf8 = new TextEncoder();
 export class ColumnEncoder {
   private bufs: Uint8Array[] = [];
   private readonly pos = new Int32Array(NCOLS);
-  /** Staged events: kinds, and per event its time delta and fields (ROW float64s). */
+  /** Staged events in order: kinds and time deltas. */
   private kinds = new Uint8Array(1024);
-  private rows = new Float64Array(1024 * ROW);
-  /** Where the current event's row starts. */
-  private row = 0;
-  /** Events per record group, then where each group's events start in `order`. */
-  private readonly groupAt = new Int32Array(KINDS_END + 1);
-  private order = new Int32Array(1024);
+  private dts = new Float64Array(1024);
+  /** Staged fields per record group: ROW float64s per event of the group, in event order. */
+  private readonly groupRows: Float64Array[] = [];
+  private readonly groupEvents = new Int32Array(KINDS_END);
+  /** The current event's group rows, and where its fields start there. */
+  private cur: Float64Array = new Float64Array(0);
+  private at = 0;
   /** Events in the chunk. */
   events = 0;
   /** Byte-section and definition bytes (the bulk of a chunk), for the flush rule. */
@@ -150,6 +151,7 @@ export class ColumnEncoder {
 
   constructor() {
     for (let c = 0; c < NCOLS; c++) this.bufs.push(new Uint8Array(c === COL_BYTES || c === COL_DEFS ? 4096 : c < FIELD_BASE ? 1024 : 64));
+    for (let g = 0; g < KINDS_END; g++) this.groupRows.push(new Float64Array(16 * ROW));
   }
 
   /** Approximate raw size of the chunk so far (the recorder flushes past its chunk size). */
@@ -160,17 +162,25 @@ export class ColumnEncoder {
   /** Starts an event of `kind` at time delta `dt`. */
   begin(kind: number, dt: number): void {
     const n = this.events;
-    if (n === this.kinds.length) this.growRows();
+    if (n === this.kinds.length) {
+      this.kinds = grown(this.kinds, 2 * n);
+      this.dts = grown(this.dts, 2 * n);
+    }
     this.kinds[n] = kind;
-    const r = n * ROW;
-    this.rows[r] = dt;
-    this.row = r;
+    this.dts[n] = dt;
+    const g = GROUP[kind]!;
+    const k = this.groupEvents[g]!;
+    let rows = this.groupRows[g]!;
+    if ((k + 1) * ROW > rows.length) this.groupRows[g] = rows = grown(rows, 2 * rows.length);
+    this.groupEvents[g] = k + 1;
+    this.cur = rows;
+    this.at = k * ROW;
     this.events = n + 1;
   }
 
   /** A numeric field (column `c` of the current event's kind): a zigzag varint of its difference to the column's previous value, or an escaped float64. */
   num(c: number, v: number): void {
-    this.rows[this.row + 1 + ((c - FIELD_BASE) & 7)] = v;
+    this.cur[this.at + ((c - FIELD_BASE) & 7)] = v;
   }
 
   /** An interned string id (delta-coded, low bit 0) or an inline string (length, low bit 1; bytes in the byte section). */
@@ -260,58 +270,46 @@ export class ColumnEncoder {
   private encodeColumns(): void {
     const n = this.events;
     if (n === 0) return;
-    const kinds = this.kinds;
-    const rows = this.rows;
     // Kinds as they are; time deltas each against 0.
     const kb = this.room(COL_KINDS, n);
-    kb.set(kinds.subarray(0, n), 0);
+    kb.set(this.kinds.subarray(0, n), 0);
     this.pos[COL_KINDS] = n;
+    const dts = this.dts;
     const db = this.room(COL_DT, n * 16);
     let p = 0;
-    for (let e = 0; e < n; e++) p = deltaVar(db, p, rows[e * ROW]!, 0);
+    for (let e = 0; e < n; e++) p = deltaVar(db, p, dts[e]!, 0);
     this.pos[COL_DT] = p;
-    // The events of each record group, in order (a counting sort by group).
-    const at = this.groupAt;
-    at.fill(0);
-    for (let e = 0; e < n; e++) at[GROUP[kinds[e]!]! + 1]!++;
-    for (let g = 0; g < KINDS_END; g++) at[g + 1]! += at[g]!;
-    if (this.order.length < n) this.order = new Int32Array(this.kinds.length);
-    const order = this.order;
-    for (let e = 0; e < n; e++) order[at[GROUP[kinds[e]!]!]!++] = e;
-    // at[g] is now where group g ends (and g+1 starts).
-    let start = 0;
     for (let g = 0; g < KINDS_END; g++) {
-      const end = at[g]!;
-      if (end > start) this.encodeGroup(g, start, end);
-      start = end;
+      const count = this.groupEvents[g]!;
+      if (count > 0) this.encodeGroup(g, count);
     }
+    this.groupEvents.fill(0);
   }
 
-  /** Field columns of group `g`, from its events order[start, end). */
-  private encodeGroup(g: number, start: number, end: number): void {
-    const rows = this.rows;
-    const order = this.order;
+  /** Field columns of group `g` from its `count` staged events. */
+  private encodeGroup(g: number, count: number): void {
+    const rows = this.groupRows[g]!;
+    const end = count * ROW;
     for (let j = 0; j < MAX_FIELDS; j++) {
       const code = CODE[g * 8 + j]!;
       if (code === 0) break;
       if (code === FIELD_WORDS) continue; // the words are in the byte section
       const c = COL[g * 8 + j]!;
-      const b = this.room(c, (end - start) * 16);
+      const b = this.room(c, count * 16);
       let p = this.pos[c]!;
       let prev = 0;
-      const f = 1 + j;
       if (code === FIELD_NUMBER) {
-        for (let i = start; i < end; i++) {
-          const v = rows[order[i]! * ROW + f]!;
+        for (let r = j; r < end; r += ROW) {
+          const v = rows[r]!;
           p = deltaVar(b, p, v, prev);
           prev = v;
         }
       } else if (code === FIELD_TEXT) {
-        for (let i = start; i < end; i++) p = uvar(b, p, rows[order[i]! * ROW + f]!);
+        for (let r = j; r < end; r += ROW) p = uvar(b, p, rows[r]!);
       } else {
         // Ids delta-coded with the low bit clear; an inline value (staged as -u-1) is u as it is.
-        for (let i = start; i < end; i++) {
-          const v = rows[order[i]! * ROW + f]!;
+        for (let r = j; r < end; r += ROW) {
+          const v = rows[r]!;
           if (v < 0) { p = uvar(b, p, -v - 1); continue; }
           const d = v - prev;
           prev = v;
@@ -326,12 +324,6 @@ export class ColumnEncoder {
   private room(c: number, more: number): Uint8Array {
     const need = this.pos[c]! + more;
     return need > this.bufs[c]!.length ? this.grow(c, need) : this.bufs[c]!;
-  }
-
-  private growRows(): void {
-    const n = this.kinds.length * 2;
-    this.kinds = grown(this.kinds, n);
-    this.rows = grown(this.rows, n * ROW);
   }
 
   private raw(c: number, u: number): void {
