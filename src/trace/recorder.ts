@@ -153,7 +153,7 @@ const K_INTX = Rec.Intx, K_MSI = Rec.Msi, K_SREQ = Rec.SchemeReq, K_SREP = Rec.S
 const K_MILESTONE = Rec.Milestone, K_LOG = Rec.Log, K_GUESTERR = Rec.GuestErr, K_PROC = Rec.Proc;
 const K_BLOB = Rec.Blob, K_STR = Rec.Str, K_AIR = Rec.Air, K_ETH = Rec.Eth, K_FRAME = Rec.Frame;
 const INLINE_MAX = DMA_INLINE_MAX;
-/** Strings looked up by identity before the intern map (DMA tags, the image name, scheme names and ops: an NVMe read uses six). */
+/** Strings looked up by identity before the intern map (DMA tags, the image name, scheme names and ops: a disk read uses six). */
 const RECENT_STRS = 8;
 // First field column of each record kind (columns.ts); field j is at +j.
 const C_MMIO = fieldColumn(Rec.MmioRead, 0), C_PIO = fieldColumn(Rec.PioRead, 0), C_CFG = fieldColumn(Rec.CfgRead, 0);
