@@ -67,16 +67,14 @@ export function runReplayHardware(o: ReplayOptions): ReplayOutcome {
     // reproduces the recording then writes the very same bytes, and needs no judging.
     const recorder = TraceRecorder.create(recordPath, o.record === undefined ? reader.header : { ...reader.header, createdBy: `simrun replay ${o.trace}` });
     const hw = new TraceHardware(reader, { keepGoing: o.keepGoing, context: o.context, record: recorder, isVolatile: volatileRegisters(reader.header, o.decoders) });
-    let result: RunResult;
-    let machine: Machine;
+    let run: MachineRun;
     try {
-      machine = new Machine(scenario, { tracer: hw.tracer, seed: reader.header.seed, hardware: hw });
-      result = machine.run();
-      hw.finish();
+      run = runOnHardware(scenario, reader, hw);
     } finally {
       hw.close();
       recorder.close();
     }
+    const { machine, result } = run;
     assertIntact(o.trace, reader);
     const ctx = reportContext(reader, o);
     const cmp = scenario.compare;
@@ -102,20 +100,29 @@ export function runReplayHardware(o: ReplayOptions): ReplayOutcome {
  */
 function replayChecked(o: ReplayOptions, reader: TraceReader, scenario: Scenario): ReplayOutcome | undefined {
   const hw = new TraceHardware(reader, { keepGoing: o.keepGoing, context: o.context, checkStream: true, isVolatile: volatileRegisters(reader.header, o.decoders) });
-  let result: RunResult;
-  let machine: Machine;
+  let run: MachineRun;
   let identical: boolean;
   try {
-    machine = new Machine(scenario, { tracer: hw.tracer, seed: reader.header.seed, hardware: hw });
-    result = machine.run();
-    hw.finish();
+    run = runOnHardware(scenario, reader, hw);
+    // Before the trace's cursor closes: a closed cursor has no next record, which would read as complete.
     identical = hw.checkedIdentical && reader.damage.length === 0;
   } finally {
     hw.close();
   }
   if (!identical) return undefined;
+  const { machine, result } = run;
   const verdict = identicalReport(hw.matched + hw.injected, o.timingBudgetPct ?? scenario.compare.timingBudgetPct);
   return report(o, reader, scenario, hw, machine, result, verdict);
+}
+
+interface MachineRun { machine: Machine; result: RunResult }
+
+/** Builds the scenario's machine on the trace hardware, runs it and lets the hardware finish (the caller closes it). */
+function runOnHardware(scenario: Scenario, reader: TraceReader, hw: TraceHardware): MachineRun {
+  const machine = new Machine(scenario, { tracer: hw.tracer, seed: reader.header.seed, hardware: hw });
+  const result = machine.run();
+  hw.finish();
+  return { machine, result };
 }
 
 function reportContext(reader: TraceReader, o: ReplayOptions): ReportContext {
