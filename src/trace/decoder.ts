@@ -73,10 +73,15 @@ export interface DeviceMilestones {
 
 /**
  * Device-specific timing, fed every event of one device of one trace in
- * order. Keeps bounded memory whatever the trace length.
+ * order (those of the kinds and DMA tags it declares, when it does). Keeps
+ * bounded memory whatever the trace length.
  */
 export interface DeviceTimingPhases {
   add(ev: SeqEvent): void;
+  /** The event kinds `add` reads (default: every kind); events of other kinds are not passed to it. */
+  readonly kinds?: readonly SeqEvent['kind'][];
+  /** The DMA tags `add` reads (default: every tag); DMA events of other tags are not passed to it. */
+  readonly dmaTags?: readonly string[];
   /** The phases in a stable order; they go between "reset→ready" and "active span". */
   phases(m: DeviceMilestones): DevicePhase[];
 }

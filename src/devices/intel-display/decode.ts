@@ -94,6 +94,8 @@ function isVolatile(name: string): boolean {
   return name === 'GEN8_MASTER_IRQ' || /^(GEN8_DE_(PIPE|PORT|MISC)_I[IS]R|SDEI[IS]R)/.test(name) || /^(PIPEDSL|PIPE_FRMCOUNT|PIPE_FLIPCOUNT)_/.test(name);
 }
 
+const PHASE_KINDS: readonly SeqEvent['kind'][] = ['mmio', 'frame'];
+
 /** Modeset (first TRANSCONF enable of a pipe to its first frame) and flip latency (PLANE_SURF write to the next frame of its pipe). */
 class DisplayPhases implements DeviceTimingPhases {
   private readonly enableAt = [-1, -1, -1];
@@ -101,6 +103,8 @@ class DisplayPhases implements DeviceTimingPhases {
   private readonly surfAt = [-1, -1, -1];
   private flips: number[] = [];
   private frames = 0;
+  /** What `add` reads (the diff passes it nothing else). */
+  readonly kinds: readonly SeqEvent['kind'][] = PHASE_KINDS;
 
   add(ev: SeqEvent): void {
     if (ev.kind === 'mmio' && ev.write && ev.bar === 0) {

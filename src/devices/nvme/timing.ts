@@ -23,6 +23,9 @@ const u32 = (d: Uint8Array, o: number): number => (d[o]! | (d[o + 1]! << 8) | (d
 const u64 = (d: Uint8Array, o: number): number => u32(d, o + 4) * 4294967296 + u32(d, o);
 
 const UNKNOWN_SQ = 0xffff;
+/** What `add` reads (the diff passes it nothing else). */
+const KINDS: readonly SeqEvent['kind'][] = ['milestone', 'dma'];
+const DMA_TAGS: readonly string[] = ['nvme.asqe', 'nvme.acqe', 'nvme.sqe', 'nvme.cqe'];
 
 export class NvmeTimingPhases implements DeviceTimingPhases {
   private createStart: number | undefined;
@@ -37,6 +40,8 @@ export class NvmeTimingPhases implements DeviceTimingPhases {
   private readonly sqs: number[] = [];
   private readonly pending = new Map<number, number>();
   private readonly io = new LatencyStats();
+  readonly kinds = KINDS;
+  readonly dmaTags = DMA_TAGS;
 
   add(ev: SeqEvent): void {
     if (ev.kind === 'milestone') {

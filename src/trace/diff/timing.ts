@@ -29,6 +29,39 @@ interface DevTiming {
   reset: number | undefined;
   ready: number | undefined;
   own: DeviceTimingPhases | undefined;
+  /** Record kinds read from columns that `own` takes (bit per Rec code). */
+  ownRecs: number;
+  /** Kinds of event objects that `own` takes (undefined: all). */
+  ownKinds: ReadonlySet<string> | undefined;
+  /** DMA tags that `own` takes (undefined: all). */
+  ownTags: ReadonlySet<string> | undefined;
+}
+
+/** Record kinds (Rec codes) of the event kinds read from columns. */
+const COLUMN_RECS: Partial<Record<SeqEvent['kind'], readonly number[]>> = {
+  mmio: [Rec.MmioRead, Rec.MmioWrite], pio: [Rec.PioRead, Rec.PioWrite], cfg: [Rec.CfgRead, Rec.CfgWrite],
+  dma: [Rec.DmaRead, Rec.DmaWrite, Rec.DmaImage, Rec.DmaDelta], intx: [Rec.Intx], msi: [Rec.Msi],
+};
+const ALL_RECS = Object.values(COLUMN_RECS).flat().reduce((m, r) => m | (1 << r), 0);
+
+function isDmaRec(k: number): boolean {
+  return k === Rec.DmaRead || k === Rec.DmaWrite || k === Rec.DmaImage || k === Rec.DmaDelta;
+}
+
+/** A device's own phases, with what they take (DeviceTimingPhases.kinds and dmaTags). */
+function ownPhases(own: DeviceTimingPhases | undefined): Pick<DevTiming, 'own' | 'ownRecs' | 'ownKinds' | 'ownTags'> {
+  const kinds = own?.kinds;
+  return {
+    own,
+    ownRecs: kinds === undefined ? ALL_RECS : kinds.flatMap((k) => COLUMN_RECS[k] ?? []).reduce((m, r) => m | (1 << r), 0),
+    ownKinds: kinds === undefined ? undefined : new Set(kinds),
+    ownTags: own?.dmaTags === undefined ? undefined : new Set(own.dmaTags),
+  };
+}
+
+/** Whether a device's own phases take this event object. */
+function takes(d: DevTiming, ev: SeqEvent): boolean {
+  return (d.ownKinds === undefined || d.ownKinds.has(ev.kind)) && (ev.kind !== 'dma' || d.ownTags === undefined || d.ownTags.has(ev.tag));
 }
 
 interface SchemeTiming {
@@ -52,7 +85,7 @@ export class TimingCollector {
       const info = this.header.devices.find((x) => x.index === index);
       d = {
         id: info?.id ?? `dev${index}`, first: t, last: t, firstMmio: undefined, reset: undefined, ready: undefined,
-        own: info === undefined ? undefined : this.decoders.get(info.type)?.timingPhases?.(),
+        ...ownPhases(info === undefined ? undefined : this.decoders.get(info.type)?.timingPhases?.()),
       };
       this.devs.set(index, d);
       if (small) this.devList[index] = d;
@@ -79,7 +112,10 @@ export class TimingCollector {
     const d = (index >>> 0 === index && index < 256 ? this.devList[index] : undefined) ?? this.dev(index, t);
     d.last = t;
     if ((k === Rec.MmioRead || k === Rec.MmioWrite) && d.firstMmio === undefined) d.firstMmio = t;
-    if (d.own !== undefined) d.own.add(this.scratch.fill(v));
+    const own = d.own;
+    if (own !== undefined && ((d.ownRecs >>> k) & 1) !== 0 && (d.ownTags === undefined || !isDmaRec(k) || d.ownTags.has(v.tag))) {
+      own.add(this.scratch.fill(v));
+    }
   }
 
   /** Reused event objects for a device's own phases (DeviceTimingPhases.add reads the event it is given, it does not keep it). */
@@ -92,7 +128,7 @@ export class TimingCollector {
         const d = this.dev(ev.dev, t);
         d.last = t;
         if (d.firstMmio === undefined) d.firstMmio = t;
-        d.own?.add(ev);
+        if (d.own !== undefined && takes(d, ev)) d.own.add(ev);
         return;
       }
       case 'milestone': {
@@ -100,7 +136,7 @@ export class TimingCollector {
         d.last = t;
         if (ev.name === 'reset' && d.ready === undefined) d.reset = t;
         else if (ev.name === 'ready' && d.ready === undefined) d.ready = t;
-        d.own?.add(ev);
+        if (d.own !== undefined && takes(d, ev)) d.own.add(ev);
         return;
       }
       case 'dma':
@@ -114,7 +150,7 @@ export class TimingCollector {
       case 'frame': {
         const d = this.dev(ev.dev, t);
         d.last = t;
-        d.own?.add(ev);
+        if (d.own !== undefined && takes(d, ev)) d.own.add(ev);
         return;
       }
       case 'schemeReq':

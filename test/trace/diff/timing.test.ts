@@ -4,6 +4,9 @@ import { TraceRecorder } from '../../../src/trace/recorder.js';
 import { openTrace } from '../../../src/trace/reader.js';
 import { runDiff } from '../../../src/trace/diff/index.js';
 import { LatencyStats, TimingCollector, compareTiming } from '../../../src/trace/diff/timing.js';
+import { diffTraces } from '../../../src/trace/diff/engine.js';
+import type { DeviceDecoder, DeviceTimingPhases } from '../../../src/trace/decoder.js';
+import type { SeqEvent } from '../../../src/trace/reader.js';
 import { makeHeader } from '../helpers.js';
 
 function sqe(opc: number, cid: number, prp1 = 0, dw10 = 0): Uint8Array {
@@ -105,6 +108,46 @@ describe('simrun diff: timing phases', () => {
     rec.mmio(false, 1000, 0, 1, 0, 0x10, 4, 1);
     rec.msi(5000, 1, 0xfee00000, 0x30, 0, 0x30);
     expect(phases(rec.close().buffer!)).toEqual({ 'wifi0 active span': 4000 });
+  });
+
+  it("passes a device's own phases only the kinds and DMA tags they declare", () => {
+    const rec = TraceRecorder.toBuffer(makeHeader());
+    rec.mmio(true, 1000, 0, 0, 0, 0x14, 4, 1);
+    rec.milestone(2000, 0, 'ready', 0, 0);
+    rec.dma(false, 3000, 0, 0x100000, sqe(0x02, 1), 0, 64, 'nvme.sqe');
+    rec.dma(true, 4000, 0, 0x300000, new Uint8Array(4096).fill(7), 0, 4096, 'nvme.data');
+    rec.dma(true, 5000, 0, 0x101000, cqe(1, 1), 0, 16, 'nvme.cqe');
+    rec.msi(6000, 0, 0xfee00000, 0x30, 0, 0x30);
+    rec.schemeReq(7000, 3, 'disk.nvme', 'read', 1, 0, 512);
+    const buf = rec.close().buffer!;
+    /** What the phases saw in the diff's two collectors (from the cursor's columns) and in one fed event objects: the same. */
+    const seen = (kinds?: SeqEvent['kind'][], dmaTags?: string[]): string[] => {
+      const got: string[][] = [[], [], []];
+      let n = 0;
+      const decoders = new Map<string, DeviceDecoder>(deviceDecoders());
+      const nvme = decoders.get('nvme')!;
+      decoders.set('nvme', {
+        ...nvme,
+        timingPhases: (): DeviceTimingPhases => {
+          const mine = got[n++]!;
+          return {
+            ...(kinds ? { kinds } : {}), ...(dmaTags ? { dmaTags } : {}),
+            add: (ev) => mine.push(ev.kind === 'dma' ? `dma ${ev.tag} ${ev.data.length}` : `${ev.kind} ${ev.time}`),
+            phases: () => [],
+          };
+        },
+      });
+      diffTraces({ a: buf, b: buf, decoders });
+      const c = new TimingCollector(openTrace(buf).header, decoders);
+      for (const e of openTrace(buf).events()) c.add(e);
+      expect(got[1]).toEqual(got[0]);
+      expect(got[2]).toEqual(got[0]);
+      return got[0]!;
+    };
+    expect(seen()).toEqual(['mmio 1000', 'milestone 2000', 'dma nvme.sqe 64', 'dma nvme.data 4096', 'dma nvme.cqe 16', 'msi 6000']);
+    expect(seen(['dma', 'milestone'])).toEqual(['milestone 2000', 'dma nvme.sqe 64', 'dma nvme.data 4096', 'dma nvme.cqe 16']);
+    expect(seen(['dma', 'mmio'], ['nvme.cqe', 'nvme.sqe'])).toEqual(['mmio 1000', 'dma nvme.sqe 64', 'dma nvme.cqe 16']);
+    expect(seen(['msi'], ['nvme.cqe'])).toEqual(['msi 6000']);
   });
 
   it('pairs phases present in one trace only with nulls', () => {
