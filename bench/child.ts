@@ -13,17 +13,22 @@
  *                                                         (these three: no warm-up run, which would only give the
  *                                                         handler call sites a second closure; the run is long
  *                                                         enough to reach optimised code; seconds are the run's own)
- * Prints one JSON line: { events, seconds, maxRssMiB }.
+ * Prints one JSON line: { events, seconds, cpuSeconds, maxRssMiB } (wall and CPU seconds of the job, all threads).
  */
 import { runScenario } from '../src/machine/run.js';
 import { runReplayHardware } from '../src/machine/replay/run.js';
 import { deviceDecoders } from '../src/devices/decoders.js';
 import { openTrace } from '../src/trace/reader.js';
 import { benchDiffFiles, makeDiffBenchTraces } from './support/diff-workload.js';
-import { benchEngine, benchEngineSim, benchMmio, benchNvme } from './run.js';
+import { benchEngine, benchEngineSim, benchMmio, benchNvme, cpuSecondsSince } from './run.js';
+
+function report(events: number, seconds: number, cpuSeconds: number): void {
+  process.stdout.write(`${JSON.stringify({ events, seconds, cpuSeconds, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+}
 
 function main(): void {
   const [job, a, b] = process.argv.slice(2);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   let events = 0;
   if (job === 'record' && a !== undefined && b !== undefined) {
@@ -51,19 +56,19 @@ function main(): void {
   } else if (job === 'reads' && (a === 'nvme' || a === 'nvme-c') && b !== undefined) {
     benchNvme(Number(b), true, a);
     const r = benchNvme(Number(b), true, a);
-    process.stdout.write(`${JSON.stringify({ events: Number(b), seconds: Number(b) / r.readsPerS, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+    report(Number(b), Number(b) / r.readsPerS, Number(b) / r.readsPerCpuS);
     return;
   } else if ((job === 'engine' || job === 'engine-sim' || job === 'mmio') && a !== undefined) {
     const n = Number(a);
     const measure = job === 'engine' ? benchEngine : job === 'engine-sim' ? benchEngineSim : benchMmio;
+    const c1 = process.cpuUsage();
     const perS = measure(n);
-    process.stdout.write(`${JSON.stringify({ events: n, seconds: n / perS, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+    report(n, n / perS, cpuSecondsSince(c1));
     return;
   } else {
     throw new Error('usage: child.ts record <scenario> <trace> | replay <trace> | decode <trace> | make-diff <events> <dir> | diff <a> <b> | reads nvme|nvme-c <ops> | engine|engine-sim|mmio <n>');
   }
-  const seconds = (performance.now() - t0) / 1000;
-  process.stdout.write(`${JSON.stringify({ events, seconds, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+  report(events, (performance.now() - t0) / 1000, cpuSecondsSince(c0));
 }
 
 main();

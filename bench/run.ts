@@ -28,10 +28,19 @@ import { at, ps } from '../src/sim/time.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-function time<T>(fn: () => T): { value: T; seconds: number } {
+/** Runs `fn`: its wall seconds, and the process's CPU seconds over it (every thread: GC helpers too). */
+function time<T>(fn: () => T): { value: T; seconds: number; cpuSeconds: number } {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const value = fn();
-  return { value, seconds: (performance.now() - t0) / 1000 };
+  const seconds = (performance.now() - t0) / 1000;
+  return { value, seconds, cpuSeconds: cpuSecondsSince(c0) };
+}
+
+/** CPU seconds (user and system) the process used since `c0`. */
+export function cpuSecondsSince(c0: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
 }
 
 /** Schedule and dispatch of no-op events with ~1000 pending (a realistic heap depth). */
@@ -130,13 +139,13 @@ export function randomImageRoot(dir: string): string {
 }
 
 /** 4 KiB reads per wall second through client, scheme, driver, device, DMA, MSI-X and back. */
-export function benchNvme(ops: number, record: boolean, driver: 'nvme' | 'nvme-c' = 'nvme', randomRoot?: string): { readsPerS: number; bytesPerEvent: number } {
+export function benchNvme(ops: number, record: boolean, driver: 'nvme' | 'nvme-c' = 'nvme', randomRoot?: string): { readsPerS: number; readsPerCpuS: number; bytesPerEvent: number } {
   const s = randomRoot === undefined ? nvmeReadScenario(ops, driver) : nvmeReadScenario(ops, driver, randomRoot, 'random-8m.img');
   const r = time(() => runScenario(s, { recordToBuffer: record }));
   const out = r.value;
   if (out.result.ios !== ops) throw new Error(`bench run did ${out.result.ios} of ${ops} I/Os: ${out.result.failures.join('; ')}`);
   const trace = out.trace;
-  return { readsPerS: ops / r.seconds, bytesPerEvent: trace === undefined ? 0 : trace.bytes / Math.max(1, trace.records) };
+  return { readsPerS: ops / r.seconds, readsPerCpuS: ops / r.cpuSeconds, bytesPerEvent: trace === undefined ? 0 : trace.bytes / Math.max(1, trace.records) };
 }
 
 /** A 4 KiB-read blockio scenario (no verify) on one disk device and its compiled driver. */
@@ -279,7 +288,8 @@ export function benchWifi(pings: number): { bringupMs: number; framesPerS: numbe
   return { bringupMs: up.seconds * 1000, framesPerS: (2 * pings) / Math.max(1e-6, run.seconds - up.seconds) };
 }
 
-interface ChildResult { events: number; seconds: number; maxRssMiB: number }
+/** A child job's events, its wall and CPU seconds (the job alone, not the process start) and peak RSS. */
+interface ChildResult { events: number; seconds: number; cpuSeconds: number; maxRssMiB: number }
 
 /** Runs one bench job in its own process (so its peak RSS is its own). */
 function child(...args: string[]): ChildResult {
@@ -291,17 +301,31 @@ function child(...args: string[]): ChildResult {
 /**
  * Replay throughput on a recorded trace of `ops` reads, and the peak RSS of
  * recording and replaying it (flat memory means RSS does not grow with ops).
+ * With `pairs` > 1 the recording and the replay run that many times,
+ * interleaved, and the figures are medians (a ratio is taken within each
+ * pair, so load that drifts over the pairs cancels out).
  */
-export function benchReplay(dir: string, ops: number): { eventsPerS: number; peakRssMiB: number; events: number; vsLive: number; trace: string } {
+export function benchReplay(dir: string, ops: number, pairs = 1): {
+  eventsPerS: number; peakRssMiB: number; events: number; vsLive: number; vsLiveCpu: number; trace: string;
+} {
   const trace = join(dir, `reads-${ops}.simtrace`);
   const scenario = scenarioFile(dir, ops);
-  const rec = child('record', scenario, trace);
-  // The trace names its scenario relative to the scenario's own folder: pass it.
-  const r = child('replay', trace, scenario);
-  // Throughput counts the trace's events replayed; `events` is the trace's size. The live run
-  // is the recording child's (same events, same process set-up): events per second replayed
-  // over events per second recorded.
-  return { eventsPerS: rec.events / r.seconds, peakRssMiB: r.maxRssMiB, events: rec.events, vsLive: rec.seconds / r.seconds, trace };
+  const perS: number[] = [], vsLive: number[] = [], vsLiveCpu: number[] = [], rss: number[] = [];
+  let events = 0;
+  for (let i = 0; i < pairs; i++) {
+    const rec = child('record', scenario, trace);
+    // The trace names its scenario relative to the scenario's own folder: pass it.
+    const r = child('replay', trace, scenario);
+    // Throughput counts the trace's events replayed; `events` is the trace's size. The live run
+    // is the recording child's (same events, same process set-up): events per second replayed
+    // over events per second recorded.
+    events = rec.events;
+    perS.push(rec.events / r.seconds);
+    vsLive.push(rec.seconds / r.seconds);
+    vsLiveCpu.push(rec.cpuSeconds / r.cpuSeconds);
+    rss.push(r.maxRssMiB);
+  }
+  return { eventsPerS: median(perS), peakRssMiB: Math.max(...rss), events, vsLive: median(vsLive), vsLiveCpu: median(vsLiveCpu), trace };
 }
 
 /** Events per second reading every record of `trace` (typed-array chunks: lz4, CRCs and column decoding). */
@@ -366,10 +390,18 @@ function nvmeBreakdown(ops: number, record: boolean): [string, number][] {
  * Diffs two synthetic `events`-event traces (recorded by one child, diffed in
  * another so the diff's peak RSS is its own). Returns the diff child's figures.
  */
-export function benchDiffPair(dir: string, events: number): ChildResult {
+export function benchDiffPair(dir: string, events: number, runs = 1): ChildResult {
   const sub = mkdtempSync(join(dir, `diff-${events}-`));
   child('make-diff', String(events), sub);
-  return child('diff', join(sub, 'diff-bench-a.simtrace'), join(sub, 'diff-bench-b.simtrace'));
+  const rs: ChildResult[] = [];
+  for (let i = 0; i < runs; i++) rs.push(child('diff', join(sub, 'diff-bench-a.simtrace'), join(sub, 'diff-bench-b.simtrace')));
+  const first = rs[0]!;
+  return {
+    events: first.events,
+    seconds: median(rs.map((r) => r.seconds)),
+    cpuSeconds: median(rs.map((r) => r.cpuSeconds)),
+    maxRssMiB: Math.max(...rs.map((r) => r.maxRssMiB)),
+  };
 }
 
 /**
@@ -413,17 +445,20 @@ function main(): void {
   results.mmio_accesses_per_s = Math.round(perS('mmio', String(quick ? 500_000 : 2_000_000)));
   // Three interleaved pairs (off, on), medians: one 30,000-read run is a fifth of a second, short
   // enough for a collection or a busy neighbour to move a single sample by a tenth.
-  const offRuns: number[] = [];
+  const offRuns: ReturnType<typeof benchNvme>[] = [];
   const onRuns: ReturnType<typeof benchNvme>[] = [];
   for (let i = 0; i < 3; i++) {
-    offRuns.push(benchNvme(ops, false).readsPerS);
+    offRuns.push(benchNvme(ops, false));
     onRuns.push(benchNvme(ops, true));
   }
-  const on = onRuns.sort((a, b) => a.readsPerS - b.readsPerS)[1]!;
-  results.nvme_reads_per_wall_s_record_off = Math.round(median(offRuns));
-  results.nvme_reads_per_wall_s_record_on = Math.round(on.readsPerS);
-  results.recording_cost_factor = Number((median(offRuns) / on.readsPerS).toFixed(3));
-  results.trace_bytes_per_event = Number(on.bytesPerEvent.toFixed(2));
+  const offPerS = median(offRuns.map((r) => r.readsPerS));
+  const onPerS = median(onRuns.map((r) => r.readsPerS));
+  results.nvme_reads_per_wall_s_record_off = Math.round(offPerS);
+  results.nvme_reads_per_wall_s_record_on = Math.round(onPerS);
+  results.recording_cost_factor = Number((offPerS / onPerS).toFixed(3));
+  // The same from CPU seconds (all threads): what recording costs, less the load of other processes.
+  results.recording_cost_factor_cpu = Number((median(offRuns.map((r) => r.readsPerCpuS)) / median(onRuns.map((r) => r.readsPerCpuS))).toFixed(3));
+  results.trace_bytes_per_event = Number(onRuns[0]!.bytesPerEvent.toFixed(2));
   {
     const tmp = mkdtempSync(join(tmpdir(), 'simrun-bench-img-'));
     try {
@@ -472,16 +507,19 @@ function main(): void {
   results.check_nvme_msix_wall_ms = Number(cli.checkMs.toFixed(1));
   const dir = mkdtempSync(join(tmpdir(), 'simrun-bench-'));
   try {
-    const replay = benchReplay(dir, quick ? 20_000 : 100_000);
+    const replay = benchReplay(dir, quick ? 20_000 : 100_000, 3);
     results.replay_events_per_s = Math.round(replay.eventsPerS);
     results.replay_vs_live_ratio = Number(replay.vsLive.toFixed(3));
+    results.replay_vs_live_ratio_cpu = Number(replay.vsLiveCpu.toFixed(3));
     // ~10 million events: about 1.35 million 4 KiB reads (about 7.4 events per read).
     const big = benchReplay(dir, quick ? 100_000 : 1_350_000);
     results.replay_10m_events = big.events;
     results.replay_10m_peak_rss_mib = big.peakRssMiB;
     // Reading every record of that ~10 M-event trace (median of 3 fresh processes).
     results.trace_decode_events_per_s = Math.round(median([0, 1, 2].map(() => benchDecode(big.trace))));
-    results.diff_1m_seconds = Number(benchDiffPair(dir, 1_000_000).seconds.toFixed(2));
+    const diff1m = benchDiffPair(dir, 1_000_000, 3);
+    results.diff_1m_seconds = Number(diff1m.seconds.toFixed(2));
+    results.diff_1m_cpu_seconds = Number(diff1m.cpuSeconds.toFixed(2));
     const bigDiff = benchDiffPair(dir, quick ? 1_000_000 : 10_000_000);
     results.diff_10m_events = bigDiff.events;
     results.diff_10m_peak_rss_mib = bigDiff.maxRssMiB;
