@@ -320,6 +320,22 @@ describe('trace round trip', () => {
     expect(readAll(rec.close().buffer!)).toEqual(withSeq(mem.events));
   });
 
+  it('lets go of the chunk assembly buffer after one outsized chunk, and the trace stays whole', () => {
+    const mem = new MemoryTracer();
+    const rec = TraceRecorder.toBuffer(makeHeader(), { chunkBytes: 4096 });
+    const t = tee(mem, rec);
+    const asmLength = (): number => (rec as unknown as { asm: { buf: Uint8Array } }).asm.buf.length;
+    const big = new Uint8Array(1 << 20).map((_, i) => (i * 7) >>> 3);
+    for (let i = 0; i < 3000; i++) t.mmio(false, i, 0, 0, 0, 4 * i, 4, i);
+    const normal = asmLength();
+    expect(normal).toBeGreaterThan(0);
+    expect(normal).toBeLessThanOrEqual(4 * (4096 + 4096));
+    t.dma(true, 3000, 0, 0x1000, big, 0, big.length, 'huge'); // one chunk of more than a MiB
+    for (let i = 0; i < 3000; i++) t.mmio(true, 3001 + i, 0, 0, 0, 4 * i, 4, i); // more chunks after it
+    expect(asmLength()).toBeLessThanOrEqual(4 * (4096 + 4096));
+    expect(readAll(rec.close().buffer!)).toEqual(withSeq(mem.events));
+  });
+
   it('refuses use after close', () => {
     const rec = TraceRecorder.toBuffer(makeHeader());
     rec.close();
