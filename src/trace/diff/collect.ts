@@ -75,6 +75,13 @@ export class StreamCollector implements RowSink<number> {
   private lastATime = NaN;
   private lastBSeq = -1;
   private lastBTime = NaN;
+  /**
+   * The events of the last same row (-1: none since the fields above were set), held in the
+   * context ring: their sequence numbers and times are read only when a divergent row needs
+   * them (a same row then touches nothing of the event it releases or holds).
+   */
+  private heldA = -1;
+  private heldB = -1;
   /** Same rows since the last divergent row: fewer than 2 x `context` continue the same divergence. */
   private sinceDiff = Infinity;
 
@@ -103,13 +110,12 @@ export class StreamCollector implements RowSink<number> {
     const env = this.env;
     if (op === 'same') {
       this.same++;
-      this.lastASeq = env.a.seq(a!);
-      this.lastATime = env.a.time(a!);
-      this.lastBSeq = env.b.seq(b!);
-      this.lastBTime = env.b.time(b!);
       this.sinceDiff++;
       const c = this.limits.context;
       if (c === 0) {
+        this.heldA = a!;
+        this.heldB = b!;
+        this.settleLast();
         env.a.release(a!);
         env.b.release(b!);
         return;
@@ -121,6 +127,8 @@ export class StreamCollector implements RowSink<number> {
       }
       this.ringA[pos] = a!;
       this.ringB[pos] = b!;
+      this.heldA = a!;
+      this.heldB = b!;
       this.ringPos = (pos + 1) % c;
       if (this.ringLen < c) this.ringLen++;
       const o = this.open;
@@ -133,6 +141,7 @@ export class StreamCollector implements RowSink<number> {
     if (op === 'changed') this.changed++;
     else if (op === 'inserted') this.inserted++;
     else this.removed++;
+    this.settleLast();
     const prevA = this.lastASeq;
     const prevB = this.lastBSeq;
     const prevATime = Number.isNaN(this.lastATime) ? null : this.lastATime;
@@ -148,6 +157,17 @@ export class StreamCollector implements RowSink<number> {
     this.divergent(op, a, b, prevA, prevB, prevATime, prevBTime);
     if (a !== undefined) env.a.release(a);
     if (b !== undefined) env.b.release(b);
+  }
+
+  /** Reads the sequence numbers and times of the last same row's events (see `heldA`), still held. */
+  private settleLast(): void {
+    if (this.heldA < 0) return;
+    const env = this.env;
+    this.lastASeq = env.a.seq(this.heldA);
+    this.lastATime = env.a.time(this.heldA);
+    this.lastBSeq = env.b.seq(this.heldB);
+    this.lastBTime = env.b.time(this.heldB);
+    this.heldA = this.heldB = -1;
   }
 
   /** A divergent row of a structural stream: counted as a divergence, kept or added to the open one. */

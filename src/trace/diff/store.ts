@@ -42,6 +42,8 @@ const KEPT_FIELDS: Uint8Array = (() => {
 /** A slot's numbers, side by side in `nums` (a slot is one or two cache lines, not a line in each of twelve arrays). */
 const SEQ = 0, TIME = 1, KEY = 2, SHAPE = 3, LEN = 4, ADDR = 5, F0 = 6;
 const NUMS = F0 + FIELDS;
+/** Bits of `refs`. */
+const HELD = 1, EV = 2, SHARED = 4;
 
 export class EventStore {
   private cap = 0;
@@ -57,25 +59,28 @@ export class EventStore {
   private readonly missing: (string | undefined)[] = [];
   private readonly addrNs: string[] = [];
   private readonly shared: (Uint8Array | undefined)[] = [];
-  private free = new Int32Array(0);
-  private nfree = 0;
+  /**
+   * Per slot: HELD while in use, and which of `evs[s]` (EV) and `shared[s]` (SHARED) it set,
+   * so that release clears only those (a byte per slot stays in cache; the arrays' entries may not).
+   */
+  private refs = new Uint8Array(0);
+  /** Where the search for a free slot starts: slots are taken in ring order, so a put writes where the last ones did. */
+  private next = 0;
+  private held = 0;
 
   constructor() {
     this.grow(1024);
   }
 
+  /** Grows to `n` slots (a power of two). */
   private grow(n: number): void {
     const old = this.cap;
     this.rec = grown(this.rec, n);
+    this.refs = grown(this.refs, n);
     this.nums = grown(this.nums, n * NUMS);
     this.keptLen = grown(this.keptLen, n);
     this.keptAt = grown(this.keptAt, n);
     this.bytes = grown(this.bytes, n * KEEP_DMA_BYTES);
-    const fr = new Int32Array(n);
-    fr.set(this.free.subarray(0, this.nfree));
-    // New slots, highest first so the lowest is taken next.
-    for (let s = n - 1; s >= old; s--) fr[this.nfree++] = s;
-    this.free = fr;
     for (let s = old; s < n; s++) {
       this.evs.push(undefined);
       this.tags.push('');
@@ -89,8 +94,15 @@ export class EventStore {
 
   /** Stores the event `v` with what the normaliser found; returns its slot. */
   put(v: EventView, n: Normalised): number {
-    if (this.nfree === 0) this.grow(this.cap * 2);
-    const s = this.free[--this.nfree]!;
+    // At most half the slots held, so the search below stays short.
+    if (this.held * 2 >= this.cap) this.grow(this.cap * 2);
+    const refs = this.refs;
+    const mask = this.cap - 1;
+    let s = this.next;
+    while (refs[s] !== 0) s = (s + 1) & mask;
+    this.next = (s + 1) & mask;
+    this.held++;
+    refs[s] = HELD;
     const b = v.block;
     const i = v.i;
     const k = b.kind[i]!;
@@ -106,6 +118,7 @@ export class EventStore {
     this.addrNs[s] = n.addrNs;
     if (n.ev !== undefined) {
       this.evs[s] = n.ev;
+      refs[s] = HELD | EV;
       return s;
     }
     const bf = b.f;
@@ -117,19 +130,21 @@ export class EventStore {
       const p = v.payload;
       if (n.kept !== undefined) {
         this.shared[s] = n.kept;
+        refs[s] = HELD | SHARED;
         this.keptAt[s] = -1;
       } else if (p.stable) {
         // A window into a chunk's bytes, which stay as they are: a reference, copied only if shown.
         this.shared[s] = p.data;
+        refs[s] = HELD | SHARED;
         this.keptAt[s] = p.at;
         this.keptLen[s] = Math.min(p.length, KEEP_DMA_BYTES);
       } else {
         // A plain loop: payloads kept here are short, and set() of a subarray would allocate one per event.
+        // (shared[s] is undefined: a released slot's is.)
         const len = Math.min(p.length, KEEP_DMA_BYTES);
         const d = p.data;
         const by = this.bytes;
         for (let j = 0, from = p.at, to = s * KEEP_DMA_BYTES; j < len; j++) by[to + j] = d[from + j]!;
-        this.shared[s] = undefined;
         this.keptLen[s] = len;
       }
     }
@@ -138,9 +153,11 @@ export class EventStore {
 
   /** Gives slot `s` back (its event is no longer needed). */
   release(s: number): void {
-    this.evs[s] = undefined;
-    this.shared[s] = undefined;
-    this.free[this.nfree++] = s;
+    const r = this.refs[s]!;
+    if ((r & EV) !== 0) this.evs[s] = undefined;
+    if ((r & SHARED) !== 0) this.shared[s] = undefined;
+    this.refs[s] = 0;
+    this.held--;
   }
 
   seq(s: number): number {
