@@ -44,6 +44,20 @@ export class Hasher {
     return this;
   }
 
+  /**
+   * Numbers for `nums`, filled by the caller: a hot key's numbers go through here rather than
+   * `num` calls, which are too many to be inlined where such a key is built (and a number passed
+   * to a call that is not inlined is boxed, an allocation each).
+   */
+  readonly parts = new Float64Array(8);
+
+  /** Mixes parts[0..n) as `num` mixes each. */
+  nums(n: number): this {
+    const p = this.parts;
+    for (let i = 0; i < n; i++) this.num(p[i]!);
+    return this;
+  }
+
   /** Mixes a number: integers up to 2^53 exactly (two words), anything else through its float bits' text. */
   num(v: number): this {
     // Kept small so that it is inlined where keys are built: a number passed to a call that is

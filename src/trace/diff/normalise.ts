@@ -291,7 +291,10 @@ export class Normaliser<S> {
         for (const o of offs) {
           if (o + 8 > len) break;
           if (o > pos) h.bytes(data, at + pos, at + o, origin);
-          h.num(this.rename(d, u64(data, at + o), ns)).num(this.lastNsHash);
+          const parts = h.parts;
+          parts[0] = this.rename(d, u64(data, at + o), ns);
+          parts[1] = this.lastNsHash;
+          h.nums(2);
           pos = o + 8;
         }
         if (pos < len) h.bytes(data, at + pos, at + len, origin);
@@ -361,7 +364,10 @@ export class Normaliser<S> {
         }
         const reg = r.name;
         const val = reg !== undefined ? this.rename(d, value, reg) : value;
-        this.key = h.resume(r.k1, r.k2).num(val).num(reg !== undefined ? this.lastNsHash : 0).value();
+        const parts = h.parts;
+        parts[0] = val;
+        parts[1] = reg !== undefined ? this.lastNsHash : 0;
+        this.key = h.resume(r.k1, r.k2).nums(2).value();
         this.shape = r.shape;
         return;
       }
@@ -478,8 +484,13 @@ export class Normaliser<S> {
       // A blob short enough is kept whole (shared, as the reader hands it out).
       if (own && len <= KEEP_DMA_BYTES) this.kept = data;
     }
-    const tagH = t.tagH;
-    this.key = h.start(S.dma).word(w).num(tagH).num(len).num(content).num(addr).num(nsH).word(v.missing !== undefined ? 1 : 0).value();
+    const parts = h.parts;
+    parts[0] = t.tagH;
+    parts[1] = len;
+    parts[2] = content;
+    parts[3] = addr;
+    parts[4] = nsH;
+    this.key = h.start(S.dma).word(w).nums(5).word(v.missing !== undefined ? 1 : 0).value();
     this.shape = w === 1 ? t.shapeW : t.shapeR;
   }
 

@@ -33,3 +33,16 @@ describe('Hasher.num', () => {
     }
   });
 });
+
+describe('Hasher.nums', () => {
+  it('mixes parts[0..n) as num mixes each, whatever the parts past n hold', () => {
+    const values = [0, -1, 0x80000000, 2 ** 40 + 3, -(2 ** 53) + 1, 0.5, NaN, 7, 2 ** 52];
+    for (let n = 0; n <= 8; n++) {
+      const one = new Hasher().start(3);
+      for (let i = 0; i < n; i++) one.num(values[i]!);
+      const h = new Hasher();
+      h.parts.set(values.slice(0, 8));
+      expect(h.start(3).nums(n).value()).toBe(one.value());
+    }
+  });
+});
