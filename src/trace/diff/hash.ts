@@ -5,6 +5,20 @@
  * Deterministic: no seeds from the environment.
  */
 
+/** Lane 1 after mixing word `w` (a 32-bit integer: the lane's wrapped value is all any use of it reads). */
+function mix1(h1: number, w: number): number {
+  let a = Math.imul(h1 ^ w, 0xcc9e2d51);
+  a = (a << 15) | (a >>> 17);
+  return (Math.imul(a, 0x1b873593) + 0xe6546b64) | 0;
+}
+
+/** Lane 2 after mixing word `w`. */
+function mix2(h2: number, w: number): number {
+  let b = Math.imul(h2 + w, 0x27d4eb2f);
+  b = (b << 13) | (b >>> 19);
+  return Math.imul(b ^ (b >>> 16), 0x165667b1);
+}
+
 /** Running two-lane hash state. Allocates nothing per call. */
 export class Hasher {
   private h1 = 0;
@@ -35,12 +49,8 @@ export class Hasher {
 
   /** Mixes one 32-bit word. */
   word(w: number): this {
-    let a = Math.imul(this.h1 ^ w, 0xcc9e2d51);
-    a = (a << 15) | (a >>> 17);
-    this.h1 = Math.imul(a, 0x1b873593) + 0xe6546b64;
-    let b = Math.imul(this.h2 + w, 0x27d4eb2f);
-    b = (b << 13) | (b >>> 19);
-    this.h2 = Math.imul(b ^ (b >>> 16), 0x165667b1);
+    this.h1 = mix1(this.h1, w);
+    this.h2 = mix2(this.h2, w);
     return this;
   }
 
@@ -88,7 +98,16 @@ export class Hasher {
     if (to - from >= 64 && ((origin + from) & 3) === 0) return this.aligned(d, from, to);
     let i = from;
     const end4 = from + ((to - from) & ~3);
-    for (; i < end4; i += 4) this.word(d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16) | (d[i + 3]! << 24));
+    // The lanes in locals: short payloads (queue entries, completions) come here, a few words each.
+    let h1 = this.h1;
+    let h2 = this.h2;
+    for (; i < end4; i += 4) {
+      const w = d[i]! | (d[i + 1]! << 8) | (d[i + 2]! << 16) | (d[i + 3]! << 24);
+      h1 = mix1(h1, w);
+      h2 = mix2(h2, w);
+    }
+    this.h1 = h1;
+    this.h2 = h2;
     let w = 0;
     for (let s = 0; i < to; i++, s += 8) w |= d[i]! << s;
     this.word(w);

@@ -350,9 +350,10 @@ export class Normaliser<S> {
         const size = f[4]![i]!;
         const value = f[5]![i]!;
         let r: Reg | undefined;
-        // Small registers are remembered (the words before the value, and the shape, are the same every time).
-        const small = bar >>> 0 === bar && bar < 256 && offset >>> 0 === offset && offset < 0x100000 && size >>> 0 === size && size < 256;
-        const rk = small ? (((bar * 0x100000 + offset) * 256 + size) * 2 + w) : -1;
+        // Registers of common forms are remembered (the words before the value, and the shape, are the
+        // same every time), under a key below 2^28 (a small integer: no number allocated for the lookup).
+        const small = bar >>> 0 === bar && bar < 8 && offset >>> 0 === offset && offset < 0x100000 && size >>> 0 === size && size < 16;
+        const rk = small ? (((bar * 0x100000 + offset) * 16 + size) * 2 + w) : -1;
         if (small) r = d.regs.get(rk);
         if (r === undefined) {
           const name = this.addrReg(d, bar, offset, size);

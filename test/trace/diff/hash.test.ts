@@ -46,3 +46,15 @@ describe('Hasher.nums', () => {
     }
   });
 });
+
+describe('Hasher values', () => {
+  it('stay as they were (keys of short and long payloads, words, numbers and text)', () => {
+    const d = Uint8Array.from({ length: 203 }, (_, i) => (i * 37 + 11) & 0xff);
+    expect([
+      new Hasher().start(5).word(-1).word(0x7fffffff).num(2 ** 40 + 3).value(),
+      new Hasher().start(13).bytes(d, 0, 24).value(),
+      new Hasher().start(13).bytes(d, 3, 203).value(),
+      new Hasher().start(13).bytes(d, 8, 200).str('nvme.sqe').value(),
+    ]).toEqual([703520478721546, 7421474840461919, 411418682557562, 7720062145498138]);
+  });
+});
