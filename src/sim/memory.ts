@@ -193,6 +193,29 @@ export class PhysMem {
     return true;
   }
 
+  /**
+   * Copies src[at, at+len) into RAM (main or a region) at `addr`; false if
+   * the range is not RAM. Not traced. (A view of `src` is made only when
+   * the bytes are not the whole of it.)
+   */
+  writeFrom(addr: number, src: Uint8Array, at: number, len: number): boolean {
+    const b = this.resolve(addr, len);
+    if (b === null) return false;
+    b.set(at === 0 && len === src.length ? src : src.subarray(at, at + len), this.resolvedOffset);
+    if (b === this.ram) this.touch(addr, len);
+    return true;
+  }
+
+  /** True if RAM [addr, addr+len) holds the bytes src[at, at+len), compared in place (no bytes of RAM: only for len 0). */
+  holds(addr: number, src: Uint8Array, at: number, len: number): boolean {
+    if (len === 0) return true;
+    const b = this.resolve(addr, len);
+    if (b === null) return false;
+    const o = this.resolvedOffset;
+    for (let x = 0; x < len; x++) if (b[o + x] !== src[at + x]) return false;
+    return true;
+  }
+
   /** A view of RAM [addr, addr+len) (main or a region), or null if it is not RAM. */
   bytesAt(addr: number, len: number): Uint8Array | null {
     const b = this.resolve(addr, len);

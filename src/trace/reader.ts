@@ -651,9 +651,9 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * Where an event's payload is: bytes [at, at + length) of `data`. With `own`,
- * `data` is the payload's own array (a blob, which recurs, or a disk image's
- * bytes; at = 0); otherwise a window into the chunk's bytes or the delta
- * bases, valid until the next event.
+ * `data` is the payload's own array (a blob, which recurs; at = 0);
+ * otherwise a window into a disk image's whole bytes, the chunk's bytes or
+ * the delta bases (see `stable`).
  */
 export interface PayloadView {
   data: Uint8Array;
@@ -661,8 +661,9 @@ export interface PayloadView {
   length: number;
   own: boolean;
   /**
-   * The bytes stay as they are after the cursor moves on (`own`, or a window into a chunk's
-   * decompressed bytes, which are never reused), so a caller may keep a reference instead of a copy.
+   * The bytes stay as they are after the cursor moves on (`own`, a window into a disk image, or one
+   * into a chunk's decompressed bytes, which are never reused), so a caller may keep a reference
+   * instead of a copy.
    */
   stable: boolean;
   /** The blob's id when `data` is a blob (ids name one blob each within a trace), else -1. */
@@ -778,7 +779,7 @@ class Defs {
       if (data.length === 0 && f[3]![i]! >= 0 && !this.blobs.has(f[3]![i]!)) this.miss = 'blob';
     } else if (k === Rec.DmaImage) {
       if (deltaKey(dev, tag, true, f[5]![i]!) < 0) { this.miss = saved; return; }
-      data = this.image(b, i, chunk, seq);
+      data = this.image(b, i, chunk, seq, this.str(b, f[3]![i]!, chunk, seq));
     } else {
       write = (f[3]![i]! & 1) !== 0;
       data = this.delta(b, i, chunk, seq);
@@ -793,21 +794,30 @@ class Defs {
     return this.blobs.get(v) ?? new Uint8Array(0);
   }
 
-  /** The bytes a DmaImage event references, or empty with damage when unavailable. */
-  image(b: ColumnBlock, i: number, chunk: Chunk, seq: number): Uint8Array {
+  /** The bytes a DmaImage event references (its image named `name`), or empty with damage when unavailable. */
+  image(b: ColumnBlock, i: number, chunk: Chunk, seq: number, name: string): Uint8Array {
+    const d = this.wholeImage(b, i, chunk, seq, name);
+    const offset = b.f[4]![i]!;
+    return d.length === 0 ? d : d.subarray(offset, offset + b.f[5]![i]!);
+  }
+
+  /**
+   * The whole disk image a DmaImage event references (its bytes are at f[4]
+   * for f[5]), or empty with damage when they are unavailable.
+   */
+  private wholeImage(b: ColumnBlock, i: number, chunk: Chunk, seq: number, name: string): Uint8Array {
     const f = b.f;
-    const name = this.str(b, f[3]![i]!, chunk, seq);
     const offset = f[4]![i]!;
     const length = f[5]![i]!;
     const r = this.images === undefined ? { ok: false as const, reason: `disk image ${name}: an in-memory trace has no folder to find it in` } : this.images.image(name);
-    if (r.ok && offset + length <= r.bytes.length) return r.bytes.subarray(offset, offset + length);
+    if (r.ok && offset + length <= r.bytes.length) return r.bytes;
     const why = r.ok ? `disk image ${name} has ${r.bytes.length} bytes, the record reads ${offset}+${length}` : r.reason;
     if (!this.reported.has(why)) {
       this.reported.add(why);
       this.damage.push({ offset: chunk.offset, length: 0, reason: `record ${seq} in the chunk at ${at(chunk.offset)} references bytes of a disk image that are unavailable: ${why}` });
     }
     this.miss = this.miss === undefined ? `disk image ${name}` : `${this.miss}, disk image ${name}`;
-    return new Uint8Array(0);
+    return EMPTY;
   }
 
   define(d: ChunkDef): void {
@@ -846,19 +856,21 @@ class Defs {
    * The payload of event i (a DMA, air, eth or frame record) without a copy:
    * bytes [at, at + length) of `into.data` (a blob, the block's byte section,
    * a disk image or the delta bases' store). A DMA payload also becomes its
-   * stream's delta base, as `buildEvent` does.
+   * stream's delta base, as `buildEvent` does. `image`: a DmaImage event's
+   * image name (looked up by the caller).
    */
-  payloadView(b: ColumnBlock, i: number, chunk: Chunk, seq: number, into: PayloadView): void {
+  payloadView(b: ColumnBlock, i: number, chunk: Chunk, seq: number, into: PayloadView, image = ''): void {
     const k = b.kind[i]!;
     const f = b.f;
     let v: number;
     switch (k) {
       case Rec.DmaImage: {
-        const d = this.image(b, i, chunk, seq);
+        // The whole image with the record's offset: no view to make per event.
+        const d = this.wholeImage(b, i, chunk, seq, image);
         into.data = d;
-        into.at = 0;
-        into.length = d.length;
-        into.own = true;
+        into.at = d.length === 0 ? 0 : f[4]![i]!;
+        into.length = d.length === 0 ? 0 : f[5]![i]!;
+        into.own = false;
         into.stable = true;
         into.blob = -1;
         break;
@@ -952,8 +964,9 @@ function buildEvent(b: ColumnBlock, i: number, seq: number, chunk: Chunk, defs: 
     }
     case Rec.DmaImage: {
       const tag = defs.str(b, f2, chunk, seq);
-      const data = defs.image(b, i, chunk, seq);
-      ev = { seq, kind: 'dma', write: true, time, dev: f0, addr: f1, data, tag, image: defs.str(b, f[3]![i]!, chunk, seq), imageOffset: f[4]![i]! };
+      const image = defs.str(b, f[3]![i]!, chunk, seq);
+      const data = defs.image(b, i, chunk, seq, image);
+      ev = { seq, kind: 'dma', write: true, time, dev: f0, addr: f1, data, tag, image, imageOffset: f[4]![i]! };
       break;
     }
     case Rec.DmaDelta: {
@@ -1127,8 +1140,8 @@ class Cursor implements EventCursor {
       const defs = this.defs;
       defs.miss = undefined;
       v.tag = defs.str(b, b.f[2]![i]!, c, this.seq);
-      defs.payloadView(b, i, c, this.seq, v.payload);
       v.image = k === Rec.DmaImage ? defs.str(b, b.f[3]![i]!, c, this.seq) : undefined;
+      defs.payloadView(b, i, c, this.seq, v.payload, v.image);
       v.missing = defs.miss;
     } else {
       v.missing = undefined;

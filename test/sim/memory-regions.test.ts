@@ -54,3 +54,31 @@ describe('PhysMem regions', () => {
     expect(() => new PhysMem(64 * MiB).addRegionTop(96 * MiB, 48 * MiB, new Uint8Array(0), 'big')).toThrow(/no room for big/);
   });
 });
+
+describe('PhysMem: bytes in and compared in place', () => {
+  it('writeFrom copies a window of an array into RAM or a region; holds compares RAM with one', () => {
+    const mem = new PhysMem(16 << 20);
+    const bytes = new Uint8Array(1 << 20);
+    const r = mem.addRegionBelow(0xc0000000, 1 << 20, bytes, 'drv[1]');
+    const src = Uint8Array.from({ length: 256 }, (_, i) => (i * 7 + 3) & 0xff);
+    expect(mem.writeFrom(0x5000, src, 16, 64)).toBe(true);
+    expect(Array.from(mem.ram.subarray(0x5000, 0x5040))).toEqual(Array.from(src.subarray(16, 80)));
+    expect(mem.ram[0x5040]).toBe(0);
+    expect(mem.writeFrom(r.base + 8, src, 0, 256)).toBe(true);
+    expect(Array.from(bytes.subarray(8, 264))).toEqual(Array.from(src));
+    expect(mem.writeFrom(0xf0000000, src, 0, 4)).toBe(false);
+    expect(mem.holds(0x5000, src, 16, 64)).toBe(true);
+    expect(mem.holds(0x5000, src, 17, 64)).toBe(false);
+    expect(mem.holds(0x5001, src, 16, 64)).toBe(false);
+    expect(mem.holds(r.base + 8, src, 0, 256)).toBe(true);
+    expect(mem.holds(0xf0000000, src, 0, 4)).toBe(false);
+    expect(mem.holds(0xf0000000, src, 0, 0)).toBe(true); // no bytes: held anywhere, as an empty read compares
+  });
+
+  it('writeFrom marks the pages it writes as touched (zeroPages clears them)', () => {
+    const mem = new PhysMem(1 << 20);
+    mem.writeFrom(0x3000, Uint8Array.of(9, 9, 9, 9), 0, 4);
+    mem.zeroPages(0, 1 << 20);
+    expect(mem.ram[0x3000]).toBe(0);
+  });
+});

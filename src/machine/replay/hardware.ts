@@ -1,5 +1,6 @@
 import type { EventHandle } from '../../sim/event-queue.js';
 import { InputError } from '../../sim/errors.js';
+import { Rec } from '../../sim/tracer.js';
 import type { HardwareStandIn, Machine } from '../machine.js';
 import type { Scenario } from '../scenario.js';
 import { parseBdf } from '../../devices/pci/bdf.js';
@@ -7,12 +8,13 @@ import { DivergenceGroups, type Divergence, type DivergenceKind } from '../../tr
 import type { TraceHeader } from '../../trace/format.js';
 import type { EventCursor, EventKind, SeqEvent, TraceReader } from '../../trace/reader.js';
 import { PciStandIn, type AccessSink } from './pci-stand-in.js';
-import { sameBytes } from '../../trace/compare/events.js';
 import { EventRing, RingTracer, type ContextTracer } from './ring-tracer.js';
 import { StreamCheck } from './stream-check.js';
-import { CheckFeed } from './check-feed.js';
+import { RecordColumns, RecordPool, RecordQueue } from './records.js';
 import { divergenceKey } from './devices.js';
 import { at } from '../../sim/time.js';
+
+const EMPTY = new Uint8Array(0);
 
 /** How far past a run of recorded polls the driver's access is looked for (records of the device). */
 const MAX_SKIPPED_RECORDS = 100_000;
@@ -112,46 +114,46 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   private machine!: Machine;
   private readonly it: EventCursor;
   private eof = false;
-  private readonly queues: SeqEvent[][];
-  /** With `checkStream`: every record read and not yet checked, in sequence order (from `inOrderHead` on); null for a scheme record (in `feed.schemes`). */
-  private readonly inOrder: (SeqEvent | null)[] = [];
-  /** With `checkStream`: how records are read (scheme records in columns). */
-  private readonly feed: CheckFeed | undefined;
-  private inOrderHead = 0;
+  /** Each device's records read and not used up yet, in recorded order (columns: no object per record). */
+  private readonly queues: RecordQueue[];
+  /** With `checkStream`: every record read and not yet checked, in sequence order. */
+  private readonly inOrder: RecordQueue | undefined;
   /** Scheduled injections per device, in recorded order, by slot. */
   private readonly pending: number[][];
   /** The last `context` records used up per device (divergence reports). */
   private readonly consumed: EventRing[];
-  /** The last recorded driver-side access consumed, per device (what a repeated read repeats). */
-  private readonly lastAccess: (SeqEvent | undefined)[];
+  /** The last recorded driver-side access consumed, by device (slot = device; kind 0 until there is one): what a repeated read repeats. */
+  private readonly lastAccess: RecordColumns;
   /** Extra polls in a row, per device. */
   private readonly extraRun: number[];
   private injectTarget = -1;
   private readonly ctx: number;
   /**
-   * Scheduled injections by slot: the record, its event in the queue and
-   * whether it fired. A slot is taken from scheduling until it leaves its
-   * device's pending list (so a slot there is never another injection's).
+   * Records taken off a device queue to be injected, by slot: scheduled
+   * ones (with their event in the queue and whether it fired) and those
+   * fired at once. A scheduled slot is taken until it leaves its device's
+   * pending list (so a slot there is never another injection's).
    */
-  private readonly slotEvent: (SeqEvent | undefined)[] = [];
+  private readonly slots = new RecordPool();
+  private readonly slotLive: boolean[] = [];
   private readonly slotHandle: EventHandle[] = [];
   private readonly slotFired: boolean[] = [];
-  private readonly freeSlots: number[] = [];
+  /** volatileWrite's scratch: queue positions of earlier writes to the same register. */
+  private readonly sameReg: number[] = [];
 
   constructor(readonly reader: TraceReader, private readonly opts: TraceHardwareOptions = {}) {
-    // Only device events, unless the run is checked against every record: the reader then builds
-    // no object for the scheme, log and process records.
+    // Only device events, unless the run is checked against every record.
     this.it = reader.cursor(opts.checkStream ? {} : { kinds: DEVICE_KINDS });
     const n = reader.header.devices.length;
-    this.queues = Array.from({ length: n }, () => []);
+    this.queues = Array.from({ length: n }, () => new RecordQueue());
     this.pending = Array.from({ length: n }, () => []);
     this.ctx = opts.context ?? 20;
     // A checked run keeps no context: one that differs is replayed again for its report.
     this.consumed = Array.from({ length: n }, () => new EventRing(opts.checkStream ? 0 : this.ctx));
-    this.lastAccess = Array.from({ length: n }, () => undefined);
+    this.lastAccess = new RecordColumns(n);
     this.extraRun = Array.from({ length: n }, () => 0);
-    this.feed = opts.checkStream ? new CheckFeed(this.it) : undefined;
-    this.check = this.feed !== undefined ? new StreamCheck(() => this.nextInOrder(), this.feed.schemes) : undefined;
+    this.inOrder = opts.checkStream ? new RecordQueue() : undefined;
+    this.check = this.inOrder !== undefined ? new StreamCheck(this.inOrder, () => this.nextInOrder()) : undefined;
     this.tracer = this.check ?? new RingTracer(this.ctx, opts.record);
     this.groups = new DivergenceGroups(opts.maxDivergences ?? 100);
   }
@@ -161,7 +163,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   attach(m: Machine): void {
     this.machine = m;
     this.injectTarget = m.queue.register('replay-inject', (_k, slot) => {
-      if (this.slotEvent[slot] !== undefined && !this.slotFired[slot]) this.fireSlot(slot);
+      if (this.slotLive[slot] === true && !this.slotFired[slot]) this.fireSlot(slot);
     });
     for (const d of this.header.devices) {
       const p = parseBdf(d.bdf);
@@ -191,61 +193,81 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   /** Reads the trace's next record into its device's queue (and the in-order queue when checking); false at the end. */
   private readRecord(): boolean {
     if (this.eof) return false;
-    const e = this.feed !== undefined ? this.feed.next() : this.it.next();
-    if (e === undefined) { this.eof = true; return false; }
-    if (this.check !== undefined) this.inOrder.push(e);
-    if (e === null) return true;
-    const d = devOf(e);
-    if (d >= 0 && d < this.queues.length) this.queues[d]!.push(e);
+    const it = this.it;
+    if (!it.advance()) { this.eof = true; return false; }
+    const v = it.view;
+    const k = v.block.kind[v.i]!;
+    const d = deviceOf(k, v.block.f[0]![v.i]!, v.block.f[1]![v.i]!);
+    const q = d >= 0 && d < this.queues.length ? this.queues[d]! : undefined;
+    if (q !== undefined) {
+      q.push(v);
+      this.inOrder?.pushFrom(q, q.slot(q.length - 1));
+    } else {
+      this.inOrder?.push(v);
+    }
     return true;
   }
 
-  /** With `checkStream`: the next record in sequence order for the check (read on if need be); null for a scheme record (the oldest in `schemes`). */
-  private nextInOrder(): SeqEvent | null | undefined {
-    const q = this.inOrder;
-    if (this.inOrderHead === q.length) {
-      q.length = 0;
-      this.inOrderHead = 0;
-      if (!this.readRecord()) return undefined;
-    } else if (this.inOrderHead >= 4096) {
-      q.splice(0, this.inOrderHead); // keeps the queue from growing with what is checked
-      this.inOrderHead = 0;
-    }
-    return q[this.inOrderHead++];
+  /** With `checkStream`: the slot in `inOrder` of the next record in sequence order for the check (read on if need be), -1 at the end. */
+  private nextInOrder(): number {
+    const q = this.inOrder!;
+    if (q.length === 0 && !this.readRecord()) return -1;
+    const s = q.slot(0);
+    q.shift();
+    return s;
   }
 
-  private remember(dev: number, e: SeqEvent): void {
-    this.consumed[dev]?.push(e);
+  /** A record used up: kept for context (as an object) when the replay keeps context. */
+  private remember(dev: number, src: RecordColumns, slot: number): void {
+    const ring = this.consumed[dev];
+    if (ring?.keeps === true) ring.push(src.event(slot));
   }
 
   // ---- injection -----------------------------------------------------------
 
   /**
-   * After consuming driver-side record `r`, injects the device-side records
-   * that follow it: those recorded at the same instant as a write happened
-   * inside it (an INTx deassert on a doorbell write) and are injected at
-   * once; the others are scheduled at their recorded delay.
+   * After consuming a driver-side record recorded at `time`, injects the
+   * device-side records that follow it: those recorded at the same instant
+   * as a write (`write`: an MMIO or config write) happened inside it (an
+   * INTx deassert on a doorbell write) and are injected at once; the others
+   * are scheduled at their recorded delay.
    */
-  private scheduleFollowers(dev: number, r: SeqEvent): void {
+  private scheduleFollowers(dev: number, write: boolean, time: number): void {
     const q = this.queues[dev]!;
     const now = this.machine.queue.now;
-    let inside = r.kind !== 'pio' && (r as { write: boolean }).write;
+    let inside = write;
     for (;;) {
       this.fill(dev, 1);
-      const e = q[0];
-      if (e === undefined || isDriverSide(e)) break;
-      q.shift();
-      if (inside && e.time === r.time) {
-        this.fire(e);
+      if (q.length === 0 || q.driverSide(q.slot(0))) break;
+      const slot = this.takeHead(dev);
+      const t = this.slots.time[slot]!;
+      if (inside && t === time) {
+        this.fire(slot);
+        this.slots.release(slot);
         continue;
       }
       inside = false;
-      const slot = this.freeSlots.pop() ?? this.slotEvent.length;
-      this.slotEvent[slot] = e;
+      this.slotLive[slot] = true;
       this.slotFired[slot] = false;
-      this.slotHandle[slot] = this.machine.queue.scheduleAt(at(now + Math.max(0, e.time - r.time)), this.injectTarget, 0, slot);
+      this.slotHandle[slot] = this.machine.queue.scheduleAt(at(now + Math.max(0, t - time)), this.injectTarget, 0, slot);
       this.pending[dev]!.push(slot);
     }
+  }
+
+  /** Takes the device queue's oldest record off into an injection slot (which the caller releases). */
+  private takeHead(dev: number): number {
+    const q = this.queues[dev]!;
+    const slot = this.slots.take();
+    this.slots.copy(slot, q, q.slot(0));
+    q.shift();
+    return slot;
+  }
+
+  /** Injects the device queue's oldest record (device-side) now. */
+  private fireHead(dev: number): void {
+    const slot = this.takeHead(dev);
+    this.fire(slot);
+    this.slots.release(slot);
   }
 
   /** Fires every pending injection of `dev` now, in recorded order. */
@@ -253,59 +275,76 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     const p = this.pending[dev]!;
     while (p.length > 0) {
       const slot = p.shift()!;
-      const e = this.slotEvent[slot]!;
-      const fired = this.slotFired[slot];
-      this.freeSlot(slot);
-      if (fired) continue;
-      this.machine.queue.cancel(this.slotHandle[slot]!);
-      this.fire(e);
+      this.slotLive[slot] = false;
+      if (!this.slotFired[slot]) {
+        this.machine.queue.cancel(this.slotHandle[slot]!);
+        this.fire(slot);
+      }
+      this.slots.release(slot);
     }
   }
 
   /** A scheduled injection's time has come. */
   private fireSlot(slot: number): void {
     this.slotFired[slot] = true;
-    const e = this.slotEvent[slot]!;
-    const p = this.pending[devOf(e)];
-    if (p !== undefined && p[0] === slot) {
+    const p = this.pending[this.slots.dev(slot)];
+    const done = p !== undefined && p[0] === slot;
+    if (done) {
       p.shift();
-      this.freeSlot(slot);
+      this.slotLive[slot] = false;
     }
-    this.fire(e);
+    this.fire(slot);
+    if (done) this.slots.release(slot);
   }
 
-  private freeSlot(slot: number): void {
-    this.slotEvent[slot] = undefined;
-    this.freeSlots.push(slot);
-  }
-
-  /** Injects recorded device-side event `e` now. */
-  private fire(e: SeqEvent): void {
+  /** Injects recorded device-side record `slot` (of `slots`) now. */
+  private fire(slot: number): void {
     const m = this.machine;
-    const dev = devOf(e);
+    const r = this.slots;
+    const dev = r.dev(slot);
+    const f = r.f;
     this.injected++;
-    this.remember(dev, e);
-    switch (e.kind) {
-      case 'dma':
-        if (e.write) {
-          m.mem.writeBytes(e.addr, e.data);
+    this.remember(dev, r, slot);
+    switch (r.kind[slot]) {
+      case Rec.DmaRead: case Rec.DmaWrite: case Rec.DmaImage: case Rec.DmaDelta: {
+        const addr = f[1]![slot]!;
+        const data = r.data[slot]!;
+        const from = r.at[slot]!;
+        const len = r.len[slot]!;
+        const tag = r.s0[slot]!;
+        if (r.write(slot)) {
+          m.mem.writeFrom(addr, data, from, len);
           // Image bytes stay references in the replay's own trace, as in the recording.
-          m.tracer.dma(true, m.queue.now, e.dev, e.addr, e.data, 0, e.data.length, e.tag, e.image, e.imageOffset);
-        } else {
-          const now = m.mem.bytesAt(e.addr, e.data.length) ?? new Uint8Array(0);
-          const same = e.missing === undefined && sameBytes(now, e.data);
-          // Memory holding the recorded bytes is traced as the record's own payload (a checked run then compares no bytes again).
-          const read = same ? e.data : now;
-          m.tracer.dma(false, m.queue.now, e.dev, e.addr, read, 0, read.length, e.tag);
-          if (e.missing === undefined && !same) this.diverge('value', e, this.tracer.last());
+          const image = r.kind[slot] === Rec.DmaImage;
+          m.tracer.dma(true, m.queue.now, dev, addr, data, from, len, tag, image ? r.s1[slot] : undefined, image ? f[4]![slot] : undefined);
+          break;
         }
+        const missing = r.missing[slot];
+        if (missing === undefined && m.mem.holds(addr, data, from, len)) {
+          // Memory holding the recorded bytes is traced as the record's own payload (a checked run then compares no bytes again).
+          m.tracer.dma(false, m.queue.now, dev, addr, data, from, len, tag);
+          break;
+        }
+        const now = m.mem.bytesAt(addr, len) ?? EMPTY;
+        m.tracer.dma(false, m.queue.now, dev, addr, now, 0, now.length, tag);
+        if (missing === undefined) this.diverge('value', r, slot, false, this.tracer.last());
         break;
-      case 'msi':
-        m.irq.msi(e.dev, e.addr, e.data);
+      }
+      case Rec.Msi:
+        m.irq.msi(dev, f[1]![slot]!, f[2]![slot]!);
         break;
-      case 'intx':
-        m.irq.changeLine(e.dev, e.gsi, e.level ? 1 : -1);
+      case Rec.Intx:
+        m.irq.changeLine(dev, f[1]![slot]!, f[2]![slot]! !== 0 ? 1 : -1);
         break;
+      default:
+        this.fireObject(r.obj[slot]);
+    }
+  }
+
+  /** Injects a recorded device-side event of a rare kind (kept as an object). */
+  private fireObject(e: SeqEvent | undefined): void {
+    const m = this.machine;
+    switch (e?.kind) {
       case 'milestone':
         m.tracer.milestone(m.queue.now, e.dev, e.name, e.a, e.b);
         break;
@@ -338,33 +377,33 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     const q = this.queues[dev]!;
     this.fill(dev, 1);
     if (!write) {
-      const v = this.extraPoll(dev, q[0], kind, bar, offset, size);
+      const v = this.extraPoll(dev, kind, bar, offset, size);
       if (v !== undefined) return v;
     }
     this.flush(dev);
     this.fill(dev, 1);
     // Device-side records before the first access of a device: inject them now.
-    while (q[0] !== undefined && !isDriverSide(q[0])) {
-      this.fire(q.shift()!);
+    while (q.length > 0 && !q.driverSide(q.slot(0))) {
+      this.fireHead(dev);
       this.fill(dev, 1);
     }
-    let e = q[0];
-    if (e !== undefined && !matches(e, kind, write, bar, offset, size, value) && this.skipPolls(dev, kind, write, bar, offset, size, value)) {
+    if (q.length > 0 && !matches(q, q.slot(0), kind, write, bar, offset, size, value) && this.skipPolls(dev, kind, write, bar, offset, size, value)) {
       this.flush(dev); // the skipped polls' followers came before this access in the recording
-      e = q[0];
     }
-    if (e !== undefined && matches(e, kind, write, bar, offset, size, value)) {
-      q.shift();
+    if (q.length > 0 && matches(q, q.slot(0), kind, write, bar, offset, size, value)) {
+      const v = write ? 0 : valueOf(q, q.slot(0));
       this.matched++;
-      this.consume(dev, e);
-      return write ? 0 : (e as { value: number }).value;
+      this.consumeHead(dev);
+      return v;
     }
-    if (e !== undefined && write && kind === 'mmio' && this.volatileWrite(dev, bar, offset, size, value)) return 0;
-    return this.mismatch(dev, e, kind, write, bar, offset, size, value);
+    if (q.length > 0 && write && kind === 'mmio' && this.volatileWrite(dev, bar, offset, size, value)) return 0;
+    return this.mismatch(dev, kind, write, bar, offset, size, value);
   }
 
-  private volatile(dev: number, e: SeqEvent): boolean {
-    return e.kind === 'mmio' && this.opts.isVolatile?.(dev, e.bar, e.offset, e.size) === true;
+  private volatile(dev: number, r: RecordColumns, s: number): boolean {
+    const k = r.kind[s];
+    const f = r.f;
+    return (k === Rec.MmioRead || k === Rec.MmioWrite) && this.opts.isVolatile?.(dev, f[2]![s]!, f[3]![s]!, f[4]![s]!) === true;
   }
 
   /**
@@ -386,48 +425,59 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   private volatileWrite(dev: number, bar: number, offset: number, size: number, value: number): boolean {
     if (this.stopped || this.opts.isVolatile?.(dev, bar, offset, size) !== true) return false;
     const q = this.queues[dev]!;
+    const f = q.f;
     const win = this.opts.window ?? 64;
     this.fill(dev, win);
-    const same: number[] = [];
+    const same = this.sameReg;
+    same.length = 0;
     let overtaken = false;
-    let at = -1;
+    let found = -1;
     for (let i = 0; i < Math.min(win, q.length); i++) {
-      const x = q[i]!;
-      if (!isDriverSide(x)) continue;
-      const sameReg = x.kind === 'mmio' && x.bar === bar && x.offset === offset && x.size === size;
-      if (sameReg && x.write && x.value === value) { at = i; break; }
-      if (sameReg && x.write) { same.push(i); continue; }
-      if (sameReg || !this.volatile(dev, x)) break;
+      const s = q.slot(i);
+      if (!q.driverSide(s)) continue;
+      const k = q.kind[s];
+      const reg = (k === Rec.MmioRead || k === Rec.MmioWrite) && f[2]![s] === bar && f[3]![s] === offset && f[4]![s] === size;
+      if (reg && k === Rec.MmioWrite && f[5]![s] === value) { found = i; break; }
+      if (reg && k === Rec.MmioWrite) { same.push(i); continue; }
+      if (reg || !this.volatile(dev, q, s)) break;
       overtaken = true;
     }
-    if (at < 0) {
+    if (found < 0) {
       if (same.length === 0) return false;
       this.tolerated.extraWrites++;
       return true;
     }
-    const x = q[at]!;
-    q.splice(at, 1);
+    const x = this.slots.take();
+    this.slots.copy(x, q, q.slot(found));
+    q.removeAt(found);
     for (let k = same.length - 1; k >= 0; k--) {
-      const r = q.splice(same[k]!, 1)[0]!;
-      this.remember(dev, r);
+      this.remember(dev, q, q.slot(same[k]!));
+      q.removeAt(same[k]!);
     }
     this.tolerated.skippedWrites += same.length;
     if (overtaken) this.tolerated.reorderedWrites++;
     this.matched++;
-    this.remember(dev, x);
-    this.lastAccess[dev] = x;
+    this.remember(dev, this.slots, x);
+    this.lastAccess.copy(dev, this.slots, x);
     this.extraRun[dev] = 0;
+    const time = this.slots.time[x]!;
+    this.slots.release(x);
     // Nothing recorded before its device-side records any more: they follow this write.
-    if (q[0] !== undefined && !isDriverSide(q[0])) this.scheduleFollowers(dev, x);
+    if (q.length > 0 && !q.driverSide(q.slot(0))) this.scheduleFollowers(dev, true, time);
     return true;
   }
 
-  /** A recorded driver-side access is used up: context, the last access of the device, its device-side followers. */
-  private consume(dev: number, e: SeqEvent): void {
-    this.remember(dev, e);
-    this.lastAccess[dev] = e;
+  /** The device's oldest recorded record (a driver-side access) is used up: context, the last access of the device, its device-side followers. */
+  private consumeHead(dev: number): void {
+    const q = this.queues[dev]!;
+    const s = q.slot(0);
+    this.remember(dev, q, s);
+    this.lastAccess.copy(dev, q, s);
     this.extraRun[dev] = 0;
-    this.scheduleFollowers(dev, e);
+    const k = q.kind[s];
+    const time = q.time[s]!;
+    q.shift();
+    this.scheduleFollowers(dev, k === Rec.MmioWrite || k === Rec.CfgWrite, time);
   }
 
   /**
@@ -437,16 +487,24 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
    * pending injections keep their recorded delays (the driver is waiting for
    * them). Undefined when this is not such a read.
    */
-  private extraPoll(dev: number, next: SeqEvent | undefined, kind: 'cfg' | 'mmio', bar: number, offset: number, size: number): number | undefined {
+  private extraPoll(dev: number, kind: 'cfg' | 'mmio', bar: number, offset: number, size: number): number | undefined {
     if (this.stopped) return undefined;
-    const last = this.lastAccess[dev];
-    if (last === undefined || !isRead(last) || !matches(last, kind, false, bar, offset, size, 0)) return undefined;
-    if (next !== undefined && (!isDriverSide(next) || samePoll(next, last))) return undefined;
+    const last = this.lastAccess;
+    if (!isRead(last, dev) || !matches(last, dev, kind, false, bar, offset, size, 0)) return undefined;
+    const q = this.queues[dev]!;
+    if (q.length > 0 && (!q.driverSide(q.slot(0)) || samePoll(q, q.slot(0), last, dev))) return undefined;
     // Without anything pending for the device, a driver that keeps polling is waiting for something the recording never did.
-    if (!this.pending[dev]!.some((slot) => !this.slotFired[slot]) && this.extraRun[dev]! >= (this.opts.maxExtraPolls ?? 1000)) return undefined;
+    if (!this.anyUnfired(dev) && this.extraRun[dev]! >= (this.opts.maxExtraPolls ?? 1000)) return undefined;
     this.extraRun[dev]!++;
     this.tolerated.extraPolls++;
-    return (last as { value: number }).value;
+    return valueOf(last, dev);
+  }
+
+  /** Whether an injection of `dev` is scheduled and has not fired yet. */
+  private anyUnfired(dev: number): boolean {
+    const p = this.pending[dev]!;
+    for (let i = 0; i < p.length; i++) if (!this.slotFired[p[i]!]) return true;
+    return false;
   }
 
   /**
@@ -456,64 +514,70 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
    * (counted, their device-side followers scheduled) and true is returned.
    */
   private skipPolls(dev: number, kind: 'cfg' | 'mmio', write: boolean, bar: number, offset: number, size: number, value: number): boolean {
-    const last = this.lastAccess[dev];
+    const last = this.lastAccess;
     const q = this.queues[dev]!;
-    const head = q[0];
-    if (this.stopped || last === undefined || !isRead(last) || head === undefined || !samePoll(head, last)) return false;
+    if (this.stopped || !isRead(last, dev) || q.length === 0 || !samePoll(q, q.slot(0), last, dev)) return false;
     let i = 0;
     for (; i < MAX_SKIPPED_RECORDS; i++) {
       this.fill(dev, i + 1);
-      const x = q[i];
-      if (x === undefined) return false;
-      if (isDriverSide(x) && !samePoll(x, last)) break;
+      if (i >= q.length) return false;
+      const s = q.slot(i);
+      if (q.driverSide(s) && !samePoll(q, s, last, dev)) break;
     }
-    const after = q[i];
-    if (after === undefined || !matches(after, kind, write, bar, offset, size, value)) return false;
-    while (q[0] !== after) {
-      const r = q.shift()!;
-      if (!isDriverSide(r)) { this.fire(r); continue; }
+    if (i >= q.length || !matches(q, q.slot(i), kind, write, bar, offset, size, value)) return false;
+    const after = q.seq[q.slot(i)];
+    while (q.seq[q.slot(0)] !== after) {
+      if (!q.driverSide(q.slot(0))) { this.fireHead(dev); continue; }
       this.tolerated.skippedPolls++;
-      this.consume(dev, r);
+      this.consumeHead(dev);
     }
     return true;
   }
 
-  private mismatch(dev: number, e: SeqEvent | undefined, kind: 'cfg' | 'mmio', write: boolean, bar: number, offset: number, size: number, value: number): number {
+  private mismatch(dev: number, kind: 'cfg' | 'mmio', write: boolean, bar: number, offset: number, size: number, value: number): number {
     const actual = pendingAccess(this.tracer.seq, kind, write, dev, bar, offset, size, value, this.machine.queue.now);
     const q = this.queues[dev]!;
+    const has = q.length > 0;
     let k: DivergenceKind;
-    if (e === undefined) k = 'extra';
-    else if (samePlace(e, kind, write, bar, offset)) k = 'value';
+    if (!has) k = 'extra';
+    else if (samePlace(q, q.slot(0), kind, write, bar, offset)) k = 'value';
     else {
       // Is the access further ahead (expected ones missing), or not there at all (extra)?
       const win = this.opts.window ?? 64;
       this.fill(dev, win);
-      let at = -1;
+      let found = -1;
       for (let i = 1; i < Math.min(win, q.length); i++) {
-        const x = q[i]!;
-        if (isDriverSide(x) && matches(x, kind, write, bar, offset, size, value)) { at = i; break; }
+        const s = q.slot(i);
+        if (q.driverSide(s) && matches(q, s, kind, write, bar, offset, size, value)) { found = i; break; }
       }
-      k = at > 0 ? 'missing' : (q[1] !== undefined && matches(q[1], kind, write, bar, offset, size, value) ? 'order' : 'value');
+      k = found > 0 ? 'missing' : (q.length > 1 && matches(q, q.slot(1), kind, write, bar, offset, size, value) ? 'order' : 'value');
       if (k === 'missing' && this.opts.keepGoing) {
-        this.diverge(k, e, actual, at);
-        for (let i = 0; i < at; i++) q.shift();
+        this.diverge(k, q, q.slot(0), true, actual, found);
+        for (let i = 0; i < found; i++) q.shift();
         return this.access(dev, kind, write, bar, offset, size, value);
       }
     }
-    this.diverge(k, e, actual);
-    if (e !== undefined && k === 'value' && samePlace(e, kind, write, bar, offset)) {
+    if (has) this.diverge(k, q, q.slot(0), true, actual);
+    else this.diverge(k, undefined, -1, false, actual);
+    if (has && k === 'value' && samePlace(q, q.slot(0), kind, write, bar, offset)) {
       // Consume it: the read gets the recorded value and the device side goes on.
-      q.shift();
-      this.consume(dev, e);
-      return write ? 0 : (e as { value: number }).value;
+      const v = write ? 0 : valueOf(q, q.slot(0));
+      this.consumeHead(dev);
+      return v;
     }
     return write ? 0 : size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
   }
 
-  private diverge(kind: DivergenceKind, expected: SeqEvent | undefined, actual: SeqEvent | undefined, width = 1): void {
+  /**
+   * A divergence: the recorded record expected is slot `slot` of `src`
+   * (undefined: none), `atHead` when it is its device queue's oldest (the
+   * report's records after it then start behind it).
+   */
+  private diverge(kind: DivergenceKind, src: RecordColumns | undefined, slot: number, atHead: boolean, actual: SeqEvent | undefined, width = 1): void {
     // Without --keep-going only the first divergence counts: the driver may go on touching the
     // device until the run loop sees the stop, and each of those accesses is the same story.
     if (this.stopped) return;
+    const expected = src?.event(slot);
     const key = divergenceKey(kind, expected, actual);
     if (key === this.lastKey) { this.repeats++; return; }
     this.lastKey = key;
@@ -524,7 +588,9 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       const dev = expected !== undefined && 'dev' in expected ? expected.dev : actual !== undefined && 'dev' in actual ? actual.dev : 0;
       this.fill(dev, this.ctx + 1);
       const k = this.machine.kernel;
-      const after = this.queues[dev]!.slice(expected !== undefined && this.queues[dev]![0] === expected ? 1 : 0, this.ctx + 1);
+      const q = this.queues[dev]!;
+      const after: SeqEvent[] = [];
+      for (let i = expected !== undefined && atHead ? 1 : 0; i < Math.min(this.ctx + 1, q.length); i++) after.push(q.event(q.slot(i)));
       return {
         kind, expected, actual: act, time: now,
         before: { expected: this.consumed[dev]?.snapshot() ?? [], actual: this.tracer.snapshot().filter((x) => x !== actual) },
@@ -543,8 +609,8 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       this.flush(dev);
       this.fill(dev, 1);
       const q = this.queues[dev]!;
-      while (q[0] !== undefined && !isDriverSide(q[0])) this.fire(q.shift()!);
-      if (q[0] !== undefined) this.diverge('missing', q[0], undefined);
+      while (q.length > 0 && !q.driverSide(q.slot(0))) this.fireHead(dev);
+      if (q.length > 0) this.diverge('missing', q, q.slot(0), true, undefined);
     }
   }
 
@@ -559,16 +625,11 @@ function taskState(tasks: { state: string; name: string }[]): string {
   return live.length === 0 ? 'running' : `running (${live.map((t) => `${t.name}: ${t.state}`).join(', ')})`;
 }
 
-function isDriverSide(e: SeqEvent): boolean {
-  return e.kind === 'mmio' || e.kind === 'cfg' || e.kind === 'pio';
-}
-
-/** The device of a record (-1 for the scheme, log and process records, which have none). */
-function devOf(e: SeqEvent): number {
-  switch (e.kind) {
-    case 'log': case 'proc': case 'schemeReq': case 'schemeReply': return -1;
-    default: return e.dev;
-  }
+/** The device of a record from its kind and first two column fields (-1 for the scheme, log and process records). */
+function deviceOf(k: number, f0: number, f1: number): number {
+  if (k >= Rec.MmioRead && k <= Rec.CfgWrite) return f1;
+  if (k === Rec.SchemeReq || k === Rec.SchemeReply || k === Rec.Log || k === Rec.Proc) return -1;
+  return f0;
 }
 
 /** The access being made right now, as the event it will be (a read is traced only after it returns). */
@@ -577,30 +638,37 @@ function pendingAccess(seq: number, kind: 'cfg' | 'mmio', write: boolean, dev: n
   return { kind, write, time, core: -1, dev, offset, size, value, seq };
 }
 
-function matches(e: SeqEvent, kind: string, write: boolean, bar: number, offset: number, size: number, value: number): boolean {
-  if (e.kind !== kind) return false;
-  if (e.kind === 'mmio') return e.write === write && e.bar === bar && e.offset === offset && e.size === size && (!write || e.value === value);
-  if (e.kind === 'cfg') return e.write === write && e.offset === offset && e.size === size && (!write || e.value === value);
-  return false;
+/** The value of a recorded access (MMIO, port I/O or config). */
+function valueOf(r: RecordColumns, s: number): number {
+  const k = r.kind[s];
+  return (k === Rec.MmioRead || k === Rec.MmioWrite ? r.f[5]! : r.f[4]!)[s]!;
 }
 
-/** A recorded read of the same register and width as `poll` (a read too). */
-function samePoll(e: SeqEvent, poll: SeqEvent): boolean {
-  if (e.kind !== poll.kind || !isRead(e)) return false;
-  if (e.kind === 'mmio' && poll.kind === 'mmio') return e.bar === poll.bar && e.offset === poll.offset && e.size === poll.size;
-  if (e.kind === 'cfg' && poll.kind === 'cfg') return e.offset === poll.offset && e.size === poll.size;
-  return false;
+function matches(r: RecordColumns, s: number, kind: 'cfg' | 'mmio', write: boolean, bar: number, offset: number, size: number, value: number): boolean {
+  const k = r.kind[s];
+  const f = r.f;
+  if (kind === 'mmio') return k === (write ? Rec.MmioWrite : Rec.MmioRead) && f[2]![s] === bar && f[3]![s] === offset && f[4]![s] === size && (!write || f[5]![s] === value);
+  return k === (write ? Rec.CfgWrite : Rec.CfgRead) && f[2]![s] === offset && f[3]![s] === size && (!write || f[4]![s] === value);
 }
 
-function isRead(e: SeqEvent): boolean {
-  return (e.kind === 'mmio' || e.kind === 'cfg') && !e.write;
+/** Record `s` of `r` is a read of the same register and width as record `p` of `poll` (a read too). */
+function samePoll(r: RecordColumns, s: number, poll: RecordColumns, p: number): boolean {
+  const k = r.kind[s];
+  if (k !== poll.kind[p] || !isRead(r, s)) return false;
+  const f = r.f;
+  const g = poll.f;
+  if (k === Rec.MmioRead) return f[2]![s] === g[2]![p] && f[3]![s] === g[3]![p] && f[4]![s] === g[4]![p];
+  return f[2]![s] === g[2]![p] && f[3]![s] === g[3]![p];
 }
 
-function samePlace(e: SeqEvent, kind: string, write: boolean, bar: number, offset: number): boolean {
-  if (e.kind !== kind) return false;
-  if (e.kind === 'mmio') return e.write === write && e.bar === bar && e.offset === offset;
-  if (e.kind === 'cfg') return e.write === write && e.offset === offset;
-  return false;
+function isRead(r: RecordColumns, s: number): boolean {
+  const k = r.kind[s];
+  return k === Rec.MmioRead || k === Rec.CfgRead;
 }
 
-
+function samePlace(r: RecordColumns, s: number, kind: 'cfg' | 'mmio', write: boolean, bar: number, offset: number): boolean {
+  const k = r.kind[s];
+  const f = r.f;
+  if (kind === 'mmio') return k === (write ? Rec.MmioWrite : Rec.MmioRead) && f[2]![s] === bar && f[3]![s] === offset;
+  return k === (write ? Rec.CfgWrite : Rec.CfgRead) && f[2]![s] === offset;
+}
