@@ -42,8 +42,8 @@ const KEPT_FIELDS: Uint8Array = (() => {
 /** A slot's numbers, side by side in `nums` (a slot is one or two cache lines, not a line in each of twelve arrays). */
 const SEQ = 0, TIME = 1, KEY = 2, SHAPE = 3, LEN = 4, ADDR = 5, F0 = 6;
 const NUMS = F0 + FIELDS;
-/** Bits of `refs`. */
-const HELD = 1, EV = 2, SHARED = 4;
+/** Bits of `refs`; NS and MISSING: the slot's entry in `addrNs` or `missing` is its own (else it reads as '' or undefined, whatever the entry holds). */
+const HELD = 1, EV = 2, SHARED = 4, NS = 8, MISSING = 16;
 
 export class EventStore {
   private cap = 0;
@@ -115,27 +115,34 @@ export class EventStore {
     x[o + SHAPE] = n.shape;
     x[o + LEN] = n.len;
     x[o + ADDR] = n.addr;
-    this.addrNs[s] = n.addrNs;
+    // The rarely set strings are written only when set: a write to a slot's entry may miss the cache.
+    if (n.addrNs !== '') {
+      this.addrNs[s] = n.addrNs;
+      refs[s] = HELD | NS;
+    }
     if (n.ev !== undefined) {
       this.evs[s] = n.ev;
-      refs[s] = HELD | EV;
+      refs[s] = refs[s]! | EV;
       return s;
     }
     const bf = b.f;
     for (let j = 0, nf = KEPT_FIELDS[k]!; j < nf; j++) x[o + F0 + j] = bf[j]![i]!;
     if (k >= Rec.DmaRead && (k <= Rec.DmaWrite || k >= Rec.DmaImage)) {
       this.tags[s] = v.tag;
-      this.images[s] = v.image;
-      this.missing[s] = v.missing;
+      if (k === Rec.DmaImage) this.images[s] = v.image;
+      if (v.missing !== undefined) {
+        this.missing[s] = v.missing;
+        refs[s] = refs[s]! | MISSING;
+      }
       const p = v.payload;
       if (n.kept !== undefined) {
         this.shared[s] = n.kept;
-        refs[s] = HELD | SHARED;
+        refs[s] = refs[s]! | SHARED;
         this.keptAt[s] = -1;
       } else if (p.stable) {
         // A window into a chunk's bytes, which stay as they are: a reference, copied only if shown.
         this.shared[s] = p.data;
-        refs[s] = HELD | SHARED;
+        refs[s] = refs[s]! | SHARED;
         this.keptAt[s] = p.at;
         this.keptLen[s] = Math.min(p.length, KEEP_DMA_BYTES);
       } else {
@@ -172,7 +179,7 @@ export class EventStore {
   item(s: number): Item {
     const o = s * NUMS;
     const x = this.nums;
-    return { key: x[o + KEY]!, shape: x[o + SHAPE]!, ev: this.evs[s] ?? this.event(s), len: x[o + LEN]!, addr: x[o + ADDR]!, addrNs: this.addrNs[s]! };
+    return { key: x[o + KEY]!, shape: x[o + SHAPE]!, ev: this.evs[s] ?? this.event(s), len: x[o + LEN]!, addr: x[o + ADDR]!, addrNs: (this.refs[s]! & NS) !== 0 ? this.addrNs[s]! : '' };
   }
 
   /** The event of a slot held in columns, as the reader builds it (DMA data: the kept prefix). */
@@ -207,8 +214,7 @@ export class EventStore {
         ev = k === Rec.DmaImage
           ? { seq, kind: 'dma', write, time, dev: f0, addr: f1, data, tag: this.tags[s]!, image: this.images[s]!, imageOffset: f4 }
           : { seq, kind: 'dma', write, time, dev: f0, addr: f1, data, tag: this.tags[s]! };
-        const m = this.missing[s];
-        if (m !== undefined) ev.missing = m;
+        if ((this.refs[s]! & MISSING) !== 0) ev.missing = this.missing[s]!;
         return ev;
       }
     }
