@@ -794,6 +794,22 @@ class Defs {
     return this.blobs.get(v) ?? new Uint8Array(0);
   }
 
+  private plainOf: Uint8Array = EMPTY;
+  private plainView: Uint8Array = EMPTY;
+
+  /**
+   * The image's bytes as a plain Uint8Array (the store holds a Buffer, whose
+   * subarray() a caller copying from it would pay for through its species),
+   * made once per image in a row.
+   */
+  private plain(bytes: Uint8Array): Uint8Array {
+    if (bytes !== this.plainOf) {
+      this.plainOf = bytes;
+      this.plainView = Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+    }
+    return this.plainView;
+  }
+
   /** The bytes a DmaImage event references (its image named `name`), or empty with damage when unavailable. */
   image(b: ColumnBlock, i: number, chunk: Chunk, seq: number, name: string): Uint8Array {
     const d = this.wholeImage(b, i, chunk, seq, name);
@@ -810,7 +826,7 @@ class Defs {
     const offset = f[4]![i]!;
     const length = f[5]![i]!;
     const r = this.images === undefined ? { ok: false as const, reason: `disk image ${name}: an in-memory trace has no folder to find it in` } : this.images.image(name);
-    if (r.ok && offset + length <= r.bytes.length) return r.bytes;
+    if (r.ok && offset + length <= r.bytes.length) return this.plain(r.bytes);
     const why = r.ok ? `disk image ${name} has ${r.bytes.length} bytes, the record reads ${offset}+${length}` : r.reason;
     if (!this.reported.has(why)) {
       this.reported.add(why);

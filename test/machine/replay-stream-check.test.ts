@@ -4,7 +4,7 @@ import type { Tracer } from '../../src/sim/tracer.js';
 import { TraceRecorder } from '../../src/trace/recorder.js';
 import { openTrace } from '../../src/trace/reader.js';
 import { StreamCheck } from '../../src/machine/replay/stream-check.js';
-import { RecordPool, RecordQueue } from '../../src/machine/replay/records.js';
+import { RecordColumns } from '../../src/machine/replay/records.js';
 import { emitAllKinds, makeHeader, tmpDir } from '../trace/helpers.js';
 
 const tmp = tmpDir();
@@ -27,7 +27,7 @@ rec.close();
 /** A StreamCheck fed as the trace-as-hardware engine feeds it: each record read into columns as it is needed. */
 function checkerOver(file: string): StreamCheck {
   const cursor = openTrace(file).cursor();
-  const q = new RecordQueue();
+  const q = new RecordColumns();
   return new StreamCheck(q, () => {
     if (!cursor.advance()) return -1;
     q.push(cursor.view);
@@ -122,7 +122,7 @@ describe('StreamCheck (a replay checked against the recording as it runs)', () =
   });
 });
 
-describe('RecordQueue (the recording\'s records in columns, no object per record)', () => {
+describe('RecordColumns (the recording\'s records in columns, no object per record)', () => {
   // Word deltas (payloads of one stream, each overwriting the last in the reader: copied), inline
   // payloads and scheme records, over several chunks.
   const dmaTrace = join(tmp.dir, 'dma.simtrace');
@@ -137,9 +137,9 @@ describe('RecordQueue (the recording\'s records in columns, no object per record
   r.close();
 
   /** Every record of `file` read into one queue and held there. */
-  function held(file: string): RecordQueue {
+  function held(file: string): RecordColumns {
     const c = openTrace(file).cursor();
-    const q = new RecordQueue();
+    const q = new RecordColumns();
     while (c.advance()) q.push(c.view);
     return q;
   }
@@ -160,7 +160,7 @@ describe('RecordQueue (the recording\'s records in columns, no object per record
     const want = [q.event(q.slot(0)), q.event(q.slot(2)), q.event(q.slot(3))];
     q.removeAt(1);
     expect([0, 1, 2].map((i) => q.event(q.slot(i)))).toEqual(want);
-    const pool = new RecordPool(2);
+    const pool = new RecordColumns(2);
     const slots: number[] = [];
     for (let i = 0; i < 100; i++) {
       const s = pool.take();

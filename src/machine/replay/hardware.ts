@@ -10,7 +10,7 @@ import type { EventCursor, EventKind, SeqEvent, TraceReader } from '../../trace/
 import { PciStandIn, type AccessSink } from './pci-stand-in.js';
 import { EventRing, RingTracer, type ContextTracer } from './ring-tracer.js';
 import { StreamCheck } from './stream-check.js';
-import { RecordColumns, RecordPool, RecordQueue } from './records.js';
+import { RecordColumns } from './records.js';
 import { divergenceKey } from './devices.js';
 import { at } from '../../sim/time.js';
 
@@ -115,9 +115,9 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   private readonly it: EventCursor;
   private eof = false;
   /** Each device's records read and not used up yet, in recorded order (columns: no object per record). */
-  private readonly queues: RecordQueue[];
+  private readonly queues: RecordColumns[];
   /** With `checkStream`: every record read and not yet checked, in sequence order. */
-  private readonly inOrder: RecordQueue | undefined;
+  private readonly inOrder: RecordColumns | undefined;
   /** Scheduled injections per device, in recorded order, by slot. */
   private readonly pending: number[][];
   /** The last `context` records used up per device (divergence reports). */
@@ -134,7 +134,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
    * fired at once. A scheduled slot is taken until it leaves its device's
    * pending list (so a slot there is never another injection's).
    */
-  private readonly slots = new RecordPool();
+  private readonly slots = new RecordColumns();
   private readonly slotLive: boolean[] = [];
   private readonly slotHandle: EventHandle[] = [];
   private readonly slotFired: boolean[] = [];
@@ -145,14 +145,14 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     // Only device events, unless the run is checked against every record.
     this.it = reader.cursor(opts.checkStream ? {} : { kinds: DEVICE_KINDS });
     const n = reader.header.devices.length;
-    this.queues = Array.from({ length: n }, () => new RecordQueue());
+    this.queues = Array.from({ length: n }, () => new RecordColumns());
     this.pending = Array.from({ length: n }, () => []);
     this.ctx = opts.context ?? 20;
     // A checked run keeps no context: one that differs is replayed again for its report.
     this.consumed = Array.from({ length: n }, () => new EventRing(opts.checkStream ? 0 : this.ctx));
     this.lastAccess = new RecordColumns(n);
     this.extraRun = Array.from({ length: n }, () => 0);
-    this.inOrder = opts.checkStream ? new RecordQueue() : undefined;
+    this.inOrder = opts.checkStream ? new RecordColumns() : undefined;
     this.check = this.inOrder !== undefined ? new StreamCheck(this.inOrder, () => this.nextInOrder()) : undefined;
     this.tracer = this.check ?? new RingTracer(this.ctx, opts.record);
     this.groups = new DivergenceGroups(opts.maxDivergences ?? 100);
@@ -240,7 +240,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       this.fill(dev, 1);
       if (q.length === 0 || q.driverSide(q.slot(0))) break;
       const slot = this.takeHead(dev);
-      const t = this.slots.time[slot]!;
+      const t = this.slots.timeOf(slot);
       if (inside && t === time) {
         this.fire(slot);
         this.slots.release(slot);
@@ -302,12 +302,11 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     const m = this.machine;
     const r = this.slots;
     const dev = r.dev(slot);
-    const f = r.f;
     this.injected++;
     this.remember(dev, r, slot);
     switch (r.kind[slot]) {
       case Rec.DmaRead: case Rec.DmaWrite: case Rec.DmaImage: case Rec.DmaDelta: {
-        const addr = f[1]![slot]!;
+        const addr = r.field(slot, 1);
         const data = r.data[slot]!;
         const from = r.at[slot]!;
         const len = r.len[slot]!;
@@ -316,7 +315,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
           m.mem.writeFrom(addr, data, from, len);
           // Image bytes stay references in the replay's own trace, as in the recording.
           const image = r.kind[slot] === Rec.DmaImage;
-          m.tracer.dma(true, m.queue.now, dev, addr, data, from, len, tag, image ? r.s1[slot] : undefined, image ? f[4]![slot] : undefined);
+          m.tracer.dma(true, m.queue.now, dev, addr, data, from, len, tag, image ? r.s1[slot] : undefined, image ? r.field(slot, 4) : undefined);
           break;
         }
         const missing = r.missing[slot];
@@ -331,13 +330,13 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
         break;
       }
       case Rec.Msi:
-        m.irq.msi(dev, f[1]![slot]!, f[2]![slot]!);
+        m.irq.msi(dev, r.field(slot, 1), r.field(slot, 2));
         break;
       case Rec.Intx:
-        m.irq.changeLine(dev, f[1]![slot]!, f[2]![slot]! !== 0 ? 1 : -1);
+        m.irq.changeLine(dev, r.field(slot, 1), r.field(slot, 2) !== 0 ? 1 : -1);
         break;
       default:
-        this.fireObject(r.obj[slot]);
+        this.fireObject(r.object(slot));
     }
   }
 
@@ -402,8 +401,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
 
   private volatile(dev: number, r: RecordColumns, s: number): boolean {
     const k = r.kind[s];
-    const f = r.f;
-    return (k === Rec.MmioRead || k === Rec.MmioWrite) && this.opts.isVolatile?.(dev, f[2]![s]!, f[3]![s]!, f[4]![s]!) === true;
+    return (k === Rec.MmioRead || k === Rec.MmioWrite) && this.opts.isVolatile?.(dev, r.field(s, 2), r.field(s, 3), r.field(s, 4)) === true;
   }
 
   /**
@@ -425,7 +423,6 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   private volatileWrite(dev: number, bar: number, offset: number, size: number, value: number): boolean {
     if (this.stopped || this.opts.isVolatile?.(dev, bar, offset, size) !== true) return false;
     const q = this.queues[dev]!;
-    const f = q.f;
     const win = this.opts.window ?? 64;
     this.fill(dev, win);
     const same = this.sameReg;
@@ -436,8 +433,8 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       const s = q.slot(i);
       if (!q.driverSide(s)) continue;
       const k = q.kind[s];
-      const reg = (k === Rec.MmioRead || k === Rec.MmioWrite) && f[2]![s] === bar && f[3]![s] === offset && f[4]![s] === size;
-      if (reg && k === Rec.MmioWrite && f[5]![s] === value) { found = i; break; }
+      const reg = (k === Rec.MmioRead || k === Rec.MmioWrite) && q.field(s, 2) === bar && q.field(s, 3) === offset && q.field(s, 4) === size;
+      if (reg && k === Rec.MmioWrite && q.field(s, 5) === value) { found = i; break; }
       if (reg && k === Rec.MmioWrite) { same.push(i); continue; }
       if (reg || !this.volatile(dev, q, s)) break;
       overtaken = true;
@@ -460,7 +457,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     this.remember(dev, this.slots, x);
     this.lastAccess.copy(dev, this.slots, x);
     this.extraRun[dev] = 0;
-    const time = this.slots.time[x]!;
+    const time = this.slots.timeOf(x);
     this.slots.release(x);
     // Nothing recorded before its device-side records any more: they follow this write.
     if (q.length > 0 && !q.driverSide(q.slot(0))) this.scheduleFollowers(dev, true, time);
@@ -475,7 +472,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     this.lastAccess.copy(dev, q, s);
     this.extraRun[dev] = 0;
     const k = q.kind[s];
-    const time = q.time[s]!;
+    const time = q.timeOf(s);
     q.shift();
     this.scheduleFollowers(dev, k === Rec.MmioWrite || k === Rec.CfgWrite, time);
   }
@@ -525,8 +522,8 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       if (q.driverSide(s) && !samePoll(q, s, last, dev)) break;
     }
     if (i >= q.length || !matches(q, q.slot(i), kind, write, bar, offset, size, value)) return false;
-    const after = q.seq[q.slot(i)];
-    while (q.seq[q.slot(0)] !== after) {
+    const after = q.seqOf(q.slot(i));
+    while (q.seqOf(q.slot(0)) !== after) {
       if (!q.driverSide(q.slot(0))) { this.fireHead(dev); continue; }
       this.tolerated.skippedPolls++;
       this.consumeHead(dev);
@@ -641,24 +638,21 @@ function pendingAccess(seq: number, kind: 'cfg' | 'mmio', write: boolean, dev: n
 /** The value of a recorded access (MMIO, port I/O or config). */
 function valueOf(r: RecordColumns, s: number): number {
   const k = r.kind[s];
-  return (k === Rec.MmioRead || k === Rec.MmioWrite ? r.f[5]! : r.f[4]!)[s]!;
+  return r.field(s, k === Rec.MmioRead || k === Rec.MmioWrite ? 5 : 4);
 }
 
 function matches(r: RecordColumns, s: number, kind: 'cfg' | 'mmio', write: boolean, bar: number, offset: number, size: number, value: number): boolean {
   const k = r.kind[s];
-  const f = r.f;
-  if (kind === 'mmio') return k === (write ? Rec.MmioWrite : Rec.MmioRead) && f[2]![s] === bar && f[3]![s] === offset && f[4]![s] === size && (!write || f[5]![s] === value);
-  return k === (write ? Rec.CfgWrite : Rec.CfgRead) && f[2]![s] === offset && f[3]![s] === size && (!write || f[4]![s] === value);
+  if (kind === 'mmio') return k === (write ? Rec.MmioWrite : Rec.MmioRead) && r.field(s, 2) === bar && r.field(s, 3) === offset && r.field(s, 4) === size && (!write || r.field(s, 5) === value);
+  return k === (write ? Rec.CfgWrite : Rec.CfgRead) && r.field(s, 2) === offset && r.field(s, 3) === size && (!write || r.field(s, 4) === value);
 }
 
 /** Record `s` of `r` is a read of the same register and width as record `p` of `poll` (a read too). */
 function samePoll(r: RecordColumns, s: number, poll: RecordColumns, p: number): boolean {
   const k = r.kind[s];
   if (k !== poll.kind[p] || !isRead(r, s)) return false;
-  const f = r.f;
-  const g = poll.f;
-  if (k === Rec.MmioRead) return f[2]![s] === g[2]![p] && f[3]![s] === g[3]![p] && f[4]![s] === g[4]![p];
-  return f[2]![s] === g[2]![p] && f[3]![s] === g[3]![p];
+  if (k === Rec.MmioRead) return r.field(s, 2) === poll.field(p, 2) && r.field(s, 3) === poll.field(p, 3) && r.field(s, 4) === poll.field(p, 4);
+  return r.field(s, 2) === poll.field(p, 2) && r.field(s, 3) === poll.field(p, 3);
 }
 
 function isRead(r: RecordColumns, s: number): boolean {
@@ -668,7 +662,6 @@ function isRead(r: RecordColumns, s: number): boolean {
 
 function samePlace(r: RecordColumns, s: number, kind: 'cfg' | 'mmio', write: boolean, bar: number, offset: number): boolean {
   const k = r.kind[s];
-  const f = r.f;
-  if (kind === 'mmio') return k === (write ? Rec.MmioWrite : Rec.MmioRead) && f[2]![s] === bar && f[3]![s] === offset;
-  return k === (write ? Rec.CfgWrite : Rec.CfgRead) && f[2]![s] === offset;
+  if (kind === 'mmio') return k === (write ? Rec.MmioWrite : Rec.MmioRead) && r.field(s, 2) === bar && r.field(s, 3) === offset;
+  return k === (write ? Rec.CfgWrite : Rec.CfgRead) && r.field(s, 2) === offset;
 }

@@ -5,6 +5,10 @@ import type { EventView, SeqEvent } from '../../trace/reader.js';
 const EMPTY = new Uint8Array(0);
 /** Column fields kept per record: those of every kind kept in columns (columns.ts's schema, in its order). */
 const FIELDS = 6;
+/** Numbers per record in `num`: sequence number, time, then the column fields. */
+const STRIDE = 8;
+const TIME = 1;
+const F = 2;
 /** Bytes a slot has of its own, for payloads that do not stay as they are in the reader (word deltas). */
 const COPY_MAX = DELTA_MAX;
 
@@ -12,9 +16,10 @@ const COPY_MAX = DELTA_MAX;
  * Recorded events in columns, by slot: what the trace-as-hardware engine
  * holds of the recording (device queues, scheduled injections, the records
  * read ahead for StreamCheck) without an object per record. A record keeps
- * the kind (Rec) and the column fields of the reader's view (`f[j][slot]`
- * is the view's `block.f[j][i]`, in columns.ts's schema), the strings it
- * names, and where its payload is (`data[slot]` from `at[slot]` for
+ * the kind (Rec) and the column fields of the reader's view (`field(slot, j)`
+ * is the view's `block.f[j][i]`, in columns.ts's schema; the numbers of a
+ * record are next to each other in `num`), the strings it names, and where
+ * its payload is (`data[slot]` from `at[slot]` for
  * `len[slot]` bytes): a reference when the reader's bytes stay as they are
  * (PayloadView.stable), else a copy into the slot's own bytes. The rare
  * kinds (milestones, guest errors, logs, processes, frames) keep the
@@ -23,12 +28,17 @@ const COPY_MAX = DELTA_MAX;
  *
  * Strings: `s0` is a DMA record's tag or a scheme record's scheme name; `s1`
  * a disk-image reference's image or a scheme request's op ('' otherwise).
+ * The strings, payload and object of a slot are set only for the kinds that
+ * have them (read them only for those).
+ *
+ * An instance is used as a FIFO (`push`, `shift`, `slot(i)`: a ring that
+ * grows as needed) or as a pool of slots (`take`, `release`), never both;
+ * one class for both, so that every place reading records sees one shape.
  */
 export class RecordColumns {
   kind: Uint8Array;
-  seq: Float64Array;
-  time: Float64Array;
-  f: Float64Array[] = [];
+  /** Per slot: sequence number, time, the column fields (STRIDE numbers). */
+  num: Float64Array;
   s0: string[];
   s1: string[];
   /** DMA records: the definitions lost to damage (SeqEvent.missing). */
@@ -39,13 +49,17 @@ export class RecordColumns {
   obj: (SeqEvent | undefined)[];
   /** The slots' own bytes (COPY_MAX per slot). */
   private own: Uint8Array;
+  /** As a FIFO: the oldest record's slot, and how many there are. */
+  private head = 0;
+  private size = 0;
+  /** As a pool: released slots, and how many slots were ever taken. */
+  private readonly free: number[] = [];
+  private used = 0;
 
   constructor(capacity = 64) {
     const cap = Math.max(1, capacity);
     this.kind = new Uint8Array(cap);
-    this.seq = new Float64Array(cap);
-    this.time = new Float64Array(cap);
-    for (let j = 0; j < FIELDS; j++) this.f.push(new Float64Array(cap));
+    this.num = new Float64Array(cap * STRIDE);
     this.s0 = new Array<string>(cap).fill('');
     this.s1 = new Array<string>(cap).fill('');
     this.missing = new Array<string | undefined>(cap).fill(undefined);
@@ -60,20 +74,31 @@ export class RecordColumns {
     return this.kind.length;
   }
 
+  seqOf(slot: number): number {
+    return this.num[slot * STRIDE]!;
+  }
+
+  timeOf(slot: number): number {
+    return this.num[slot * STRIDE + TIME]!;
+  }
+
+  /** Column field j of the record (the reader's `block.f[j][i]`). */
+  field(slot: number, j: number): number {
+    return this.num[slot * STRIDE + F + j]!;
+  }
+
   /** Sets `slot` to the event the cursor's view is at. */
   set(slot: number, v: EventView): void {
     const b = v.block;
     const i = v.i;
     const k = b.kind[i]!;
     const f = b.f;
+    const n = this.num;
+    const o = slot * STRIDE;
     this.kind[slot] = k;
-    this.seq[slot] = v.seq;
-    this.time[slot] = b.time[i]!;
-    for (let j = 0; j < FIELDS; j++) this.f[j]![slot] = f[j]![i]!;
-    this.obj[slot] = undefined;
-    this.missing[slot] = undefined;
-    this.data[slot] = EMPTY;
-    this.len[slot] = 0;
+    n[o] = v.seq;
+    n[o + TIME] = b.time[i]!;
+    for (let j = 0; j < FIELDS; j++) n[o + F + j] = f[j]![i]!;
     switch (k) {
       case Rec.MmioRead: case Rec.MmioWrite: case Rec.PioRead: case Rec.PioWrite: case Rec.CfgRead: case Rec.CfgWrite:
       case Rec.Intx: case Rec.Msi:
@@ -102,10 +127,14 @@ export class RecordColumns {
   /** Sets `slot` to record `from` of `src` (which may be this). */
   copy(slot: number, src: RecordColumns, from: number): void {
     if (src === this && slot === from) return;
-    this.kind[slot] = src.kind[from]!;
-    this.seq[slot] = src.seq[from]!;
-    this.time[slot] = src.time[from]!;
-    for (let j = 0; j < FIELDS; j++) this.f[j]![slot] = src.f[j]![from]!;
+    const k = src.kind[from]!;
+    this.kind[slot] = k;
+    const n = this.num;
+    const m = src.num;
+    const o = slot * STRIDE;
+    const p = from * STRIDE;
+    for (let j = 0; j < STRIDE; j++) n[o + j] = m[p + j]!;
+    if (k >= Rec.MmioRead && k <= Rec.Msi && k !== Rec.DmaRead && k !== Rec.DmaWrite) return; // numbers only
     this.s0[slot] = src.s0[from]!;
     this.s1[slot] = src.s1[from]!;
     this.missing[slot] = src.missing[from];
@@ -136,9 +165,16 @@ export class RecordColumns {
   /** The record's device (-1 for scheme, log and process records). */
   dev(slot: number): number {
     const k = this.kind[slot]!;
-    if (k >= Rec.MmioRead && k <= Rec.CfgWrite) return this.f[1]![slot]!;
+    if (k >= Rec.MmioRead && k <= Rec.CfgWrite) return this.field(slot, 1);
     if (k === Rec.SchemeReq || k === Rec.SchemeReply || k === Rec.Log || k === Rec.Proc) return -1;
-    return this.f[0]![slot]!;
+    return this.field(slot, 0);
+  }
+
+  /** The reader's object of a rare kind (milestones, guest errors, logs, processes, frames); undefined for the kinds in columns. */
+  object(slot: number): SeqEvent | undefined {
+    const k = this.kind[slot]!;
+    return k === Rec.Milestone || k === Rec.GuestErr || k === Rec.Log || k === Rec.Proc || k === Rec.Air || k === Rec.Eth || k === Rec.Frame
+      ? this.obj[slot] : undefined;
   }
 
   /** A driver-side access (MMIO, port I/O, config). */
@@ -150,24 +186,25 @@ export class RecordColumns {
   /** Whether an access or a DMA record is a write. */
   write(slot: number): boolean {
     const k = this.kind[slot]!;
-    if (k === Rec.DmaDelta) return (this.f[3]![slot]! & 1) !== 0;
+    if (k === Rec.DmaDelta) return (this.field(slot, 3) & 1) !== 0;
     return k === Rec.MmioWrite || k === Rec.PioWrite || k === Rec.CfgWrite || k === Rec.DmaWrite || k === Rec.DmaImage;
   }
 
   /** The record as the reader's cursor builds it (an object of its own, for reports and context). */
   event(slot: number): SeqEvent {
     const k = this.kind[slot]!;
-    const f = this.f;
-    const seq = this.seq[slot]!;
-    const time = this.time[slot]!;
-    const f0 = f[0]![slot]!, f1 = f[1]![slot]!, f2 = f[2]![slot]!;
+    const n = this.num;
+    const o = slot * STRIDE + F;
+    const seq = this.seqOf(slot);
+    const time = this.timeOf(slot);
+    const f0 = n[o]!, f1 = n[o + 1]!, f2 = n[o + 2]!, f3 = n[o + 3]!, f4 = n[o + 4]!, f5 = n[o + 5]!;
     switch (k) {
       case Rec.MmioRead: case Rec.MmioWrite:
-        return { seq, kind: 'mmio', write: k === Rec.MmioWrite, time, core: f0, dev: f1, bar: f2, offset: f[3]![slot]!, size: f[4]![slot]!, value: f[5]![slot]! };
+        return { seq, kind: 'mmio', write: k === Rec.MmioWrite, time, core: f0, dev: f1, bar: f2, offset: f3, size: f4, value: f5 };
       case Rec.PioRead: case Rec.PioWrite:
-        return { seq, kind: 'pio', write: k === Rec.PioWrite, time, core: f0, dev: f1, port: f2, size: f[3]![slot]!, value: f[4]![slot]! };
+        return { seq, kind: 'pio', write: k === Rec.PioWrite, time, core: f0, dev: f1, port: f2, size: f3, value: f4 };
       case Rec.CfgRead: case Rec.CfgWrite:
-        return { seq, kind: 'cfg', write: k === Rec.CfgWrite, time, core: f0, dev: f1, offset: f2, size: f[3]![slot]!, value: f[4]![slot]! };
+        return { seq, kind: 'cfg', write: k === Rec.CfgWrite, time, core: f0, dev: f1, offset: f2, size: f3, value: f4 };
       case Rec.DmaRead: case Rec.DmaWrite: case Rec.DmaImage: case Rec.DmaDelta: {
         const d = this.data[slot]!;
         const at = this.at[slot]!;
@@ -176,7 +213,7 @@ export class RecordColumns {
         const e: SeqEvent = { seq, kind: 'dma', write: this.write(slot), time, dev: f0, addr: f1, data, tag: this.s0[slot]! };
         if (k === Rec.DmaImage) {
           e.image = this.s1[slot]!;
-          e.imageOffset = f[4]![slot]!;
+          e.imageOffset = f4;
         }
         const missing = this.missing[slot];
         if (missing !== undefined) e.missing = missing;
@@ -185,30 +222,25 @@ export class RecordColumns {
       case Rec.Intx:
         return { seq, kind: 'intx', time, dev: f0, gsi: f1, level: f2 };
       case Rec.Msi:
-        return { seq, kind: 'msi', time, dev: f0, addr: f1, data: f2, core: f[3]![slot]!, vector: f[4]![slot]! };
+        return { seq, kind: 'msi', time, dev: f0, addr: f1, data: f2, core: f3, vector: f4 };
       case Rec.SchemeReq:
-        return { seq, kind: 'schemeReq', time, pid: f0, scheme: this.s0[slot]!, op: this.s1[slot]!, reqId: f[3]![slot]!, a: f[4]![slot]!, b: f[5]![slot]! };
+        return { seq, kind: 'schemeReq', time, pid: f0, scheme: this.s0[slot]!, op: this.s1[slot]!, reqId: f3, a: f4, b: f5 };
       case Rec.SchemeReply:
-        return { seq, kind: 'schemeReply', time, pid: f0, scheme: this.s0[slot]!, reqId: f2, result: f[3]![slot]! };
+        return { seq, kind: 'schemeReply', time, pid: f0, scheme: this.s0[slot]!, reqId: f2, result: f3 };
       default:
-        return this.obj[slot]!;
+        return this.object(slot)!;
     }
   }
 
   /** Grows to `capacity` slots, record k of the new columns being slot `from(k)` of the old, for k < count. */
-  protected growTo(capacity: number, count: number, from: (k: number) => number): void {
+  private growTo(capacity: number, count: number, from: (k: number) => number): void {
     const n = new RecordColumns(capacity);
     for (let k = 0; k < count; k++) n.copy(k, this, from(k));
-    this.kind = n.kind; this.seq = n.seq; this.time = n.time; this.f = n.f;
+    this.kind = n.kind; this.num = n.num;
     this.s0 = n.s0; this.s1 = n.s1; this.missing = n.missing;
     this.data = n.data; this.at = n.at; this.len = n.len; this.obj = n.obj; this.own = n.own;
   }
-}
-
-/** Records in columns, oldest first (a ring that grows as needed). */
-export class RecordQueue extends RecordColumns {
-  private head = 0;
-  private size = 0;
+  // ---- as a FIFO (device queues, the records read ahead for the check) ----
 
   get length(): number {
     return this.size;
@@ -254,12 +286,8 @@ export class RecordQueue extends RecordColumns {
     }
     return this.slot(this.size);
   }
-}
 
-/** Records in columns by slot, taken and released in any order (scheduled injections). */
-export class RecordPool extends RecordColumns {
-  private readonly free: number[] = [];
-  private used = 0;
+  // ---- as a pool of slots taken and released in any order (scheduled injections) ----
 
   /** A free slot (set it with `copy`). */
   take(): number {

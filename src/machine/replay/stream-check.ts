@@ -63,32 +63,29 @@ export class StreamCheck implements ContextTracer {
 
   /** The recorded object of a rare kind (RecordColumns.obj), undefined for the others. */
   private object(s: number): SeqEvent | undefined {
-    return this.records.obj[s];
+    return this.records.object(s);
   }
 
   mmio(write: boolean, time: number, core: number, dev: number, bar: number, offset: number, size: number, value: number): void {
     const s = this.take();
     if (s < 0) return;
     const r = this.records;
-    const f = r.f;
-    this.verdict(s, r.kind[s] === (write ? Rec.MmioWrite : Rec.MmioRead) && r.time[s] === time && f[0]![s] === core && f[1]![s] === dev
-      && f[2]![s] === bar && f[3]![s] === offset && f[4]![s] === size && f[5]![s] === value);
+    this.verdict(s, r.kind[s] === (write ? Rec.MmioWrite : Rec.MmioRead) && r.timeOf(s) === time && r.field(s, 0) === core && r.field(s, 1) === dev
+      && r.field(s, 2) === bar && r.field(s, 3) === offset && r.field(s, 4) === size && r.field(s, 5) === value);
   }
   pio(write: boolean, time: number, core: number, dev: number, port: number, size: number, value: number): void {
     const s = this.take();
     if (s < 0) return;
     const r = this.records;
-    const f = r.f;
-    this.verdict(s, r.kind[s] === (write ? Rec.PioWrite : Rec.PioRead) && r.time[s] === time && f[0]![s] === core && f[1]![s] === dev
-      && f[2]![s] === port && f[3]![s] === size && f[4]![s] === value);
+    this.verdict(s, r.kind[s] === (write ? Rec.PioWrite : Rec.PioRead) && r.timeOf(s) === time && r.field(s, 0) === core && r.field(s, 1) === dev
+      && r.field(s, 2) === port && r.field(s, 3) === size && r.field(s, 4) === value);
   }
   cfg(write: boolean, time: number, core: number, dev: number, offset: number, size: number, value: number): void {
     const s = this.take();
     if (s < 0) return;
     const r = this.records;
-    const f = r.f;
-    this.verdict(s, r.kind[s] === (write ? Rec.CfgWrite : Rec.CfgRead) && r.time[s] === time && f[0]![s] === core && f[1]![s] === dev
-      && f[2]![s] === offset && f[3]![s] === size && f[4]![s] === value);
+    this.verdict(s, r.kind[s] === (write ? Rec.CfgWrite : Rec.CfgRead) && r.timeOf(s) === time && r.field(s, 0) === core && r.field(s, 1) === dev
+      && r.field(s, 2) === offset && r.field(s, 3) === size && r.field(s, 4) === value);
   }
   dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string,
     image?: string, imageOffset?: number): void {
@@ -96,42 +93,37 @@ export class StreamCheck implements ContextTracer {
     if (s < 0) return;
     const r = this.records;
     const k = r.kind[s];
-    const f = r.f;
     const isDma = k === Rec.DmaRead || k === Rec.DmaWrite || k === Rec.DmaImage || k === Rec.DmaDelta;
-    const sameImage = k === Rec.DmaImage ? image === r.s1[s] && imageOffset === f[4]![s] : image === undefined;
-    this.verdict(s, isDma && r.write(s) === write && r.time[s] === time && f[0]![s] === dev && f[1]![s] === addr && r.s0[s] === tag
+    const sameImage = k === Rec.DmaImage ? image === r.s1[s] && imageOffset === r.field(s, 4) : image === undefined;
+    this.verdict(s, isDma && r.write(s) === write && r.timeOf(s) === time && r.field(s, 0) === dev && r.field(s, 1) === addr && r.s0[s] === tag
       && sameImage && samePayload(r.data[s]!, r.at[s]!, r.len[s]!, data, offset, length));
   }
   intx(time: number, dev: number, gsi: number, level: number): void {
     const s = this.take();
     if (s < 0) return;
     const r = this.records;
-    const f = r.f;
-    this.verdict(s, r.kind[s] === Rec.Intx && r.time[s] === time && f[0]![s] === dev && f[1]![s] === gsi && f[2]![s] === level);
+    this.verdict(s, r.kind[s] === Rec.Intx && r.timeOf(s) === time && r.field(s, 0) === dev && r.field(s, 1) === gsi && r.field(s, 2) === level);
   }
   msi(time: number, dev: number, addr: number, data: number, core: number, vector: number): void {
     const s = this.take();
     if (s < 0) return;
     const r = this.records;
-    const f = r.f;
-    this.verdict(s, r.kind[s] === Rec.Msi && r.time[s] === time && f[0]![s] === dev && f[1]![s] === addr && f[2]![s] === data
-      && f[3]![s] === core && f[4]![s] === vector);
+    this.verdict(s, r.kind[s] === Rec.Msi && r.timeOf(s) === time && r.field(s, 0) === dev && r.field(s, 1) === addr && r.field(s, 2) === data
+      && r.field(s, 3) === core && r.field(s, 4) === vector);
   }
   schemeReq(time: number, pid: number, scheme: string, op: string, reqId: number, a: number, b: number): void {
     const s = this.take();
     if (s < 0) return;
     const r = this.records;
-    const f = r.f;
-    this.verdict(s, r.kind[s] === Rec.SchemeReq && r.time[s] === time && f[0]![s] === pid && r.s0[s] === scheme && r.s1[s] === op
-      && f[3]![s] === reqId && f[4]![s] === a && f[5]![s] === b);
+    this.verdict(s, r.kind[s] === Rec.SchemeReq && r.timeOf(s) === time && r.field(s, 0) === pid && r.s0[s] === scheme && r.s1[s] === op
+      && r.field(s, 3) === reqId && r.field(s, 4) === a && r.field(s, 5) === b);
   }
   schemeReply(time: number, pid: number, scheme: string, reqId: number, result: number): void {
     const s = this.take();
     if (s < 0) return;
     const r = this.records;
-    const f = r.f;
-    this.verdict(s, r.kind[s] === Rec.SchemeReply && r.time[s] === time && f[0]![s] === pid && r.s0[s] === scheme
-      && f[2]![s] === reqId && f[3]![s] === result);
+    this.verdict(s, r.kind[s] === Rec.SchemeReply && r.timeOf(s) === time && r.field(s, 0) === pid && r.s0[s] === scheme
+      && r.field(s, 2) === reqId && r.field(s, 3) === result);
   }
   milestone(time: number, dev: number, name: string, a: number, b: number): void {
     const s = this.take();
