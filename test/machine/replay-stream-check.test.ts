@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Tracer } from '../../src/sim/tracer.js';
 import { TraceRecorder } from '../../src/trace/recorder.js';
-import { openTrace } from '../../src/trace/reader.js';
+import { openTrace, type SeqEvent } from '../../src/trace/reader.js';
 import { StreamCheck } from '../../src/machine/replay/stream-check.js';
-import { RecordColumns } from '../../src/machine/replay/records.js';
+import type { SchemeQueue } from '../../src/machine/replay/scheme-queue.js';
+import { CheckFeed } from '../../src/machine/replay/check-feed.js';
 import { emitAllKinds, makeHeader, tmpDir } from '../trace/helpers.js';
 
 const tmp = tmpDir();
@@ -24,21 +25,10 @@ const rec = TraceRecorder.create(trace, makeHeader());
 emitEverything(rec);
 rec.close();
 
-/** A StreamCheck fed as the trace-as-hardware engine feeds it: each record read into columns as it is needed. */
-function checkerOver(file: string): StreamCheck {
-  const cursor = openTrace(file).cursor();
-  const q = new RecordColumns();
-  return new StreamCheck(q, () => {
-    if (!cursor.advance()) return -1;
-    q.push(cursor.view);
-    const s = q.slot(0);
-    q.shift();
-    return s;
-  });
-}
-
 function checkerOverTrace(): StreamCheck {
-  return checkerOver(trace);
+  // Fed as the trace-as-hardware engine feeds it: scheme records in columns, the others as objects.
+  const feed = new CheckFeed(openTrace(trace).cursor());
+  return new StreamCheck(() => feed.next(), feed.schemes);
 }
 
 /** The events of `emitEverything`, with argument `arg` of call number `call` changed. */
@@ -122,7 +112,49 @@ describe('StreamCheck (a replay checked against the recording as it runs)', () =
   });
 });
 
-describe('RecordColumns (the recording\'s records in columns, no object per record)', () => {
+describe('SchemeQueue (scheme records read ahead for the check, in columns)', () => {
+  const many = join(tmp.dir, 'schemes.simtrace');
+  const r = TraceRecorder.create(many, makeHeader());
+  for (let k = 0; k < 150; k++) {
+    r.schemeReq(10 * k, 3 + (k % 2), k % 3 === 0 ? 'disk.nvme' : 'net', 'read', k, 0x1000 * k, 512 + k);
+    r.schemeReply(10 * k + 5, 3 + (k % 2), k % 3 === 0 ? 'disk.nvme' : 'net', k, k === 7 ? -5 : 512);
+  }
+  r.close();
+
+  function queued(): SchemeQueue {
+    const feed = new CheckFeed(openTrace(many).cursor());
+    while (feed.next() !== undefined);
+    return feed.schemes;
+  }
+
+  it('keeps every record read ahead (past its first capacity), in order, each field compared', () => {
+    const q = queued();
+    expect(q.length).toBe(300);
+    for (let k = 0; k < 150; k++) {
+      const scheme = k % 3 === 0 ? 'disk.nvme' : 'net';
+      expect(q.takeReq(10 * k, 3 + (k % 2), scheme, 'read', k, 0x1000 * k, 512 + k)).toBe(true);
+      expect(q.takeReply(10 * k + 5, 3 + (k % 2), scheme, k, k === 7 ? -5 : 512)).toBe(true);
+    }
+    expect(q.length).toBe(0);
+    expect(q.takeReply(0, 3, 'net', 0, 0)).toBe(false);
+  });
+
+  it('a reply where a request is, or a request changed in any field, does not match', () => {
+    const q = queued();
+    expect(q.takeReply(0, 3, 'disk.nvme', 0, 512)).toBe(false);
+    const args: [number, number, string, string, number, number, number] = [10, 4, 'net', 'read', 1, 0x1000, 513];
+    for (let j = 0; j < args.length; j++) {
+      const changed = [...args] as typeof args;
+      (changed as unknown[])[j] = typeof args[j] === 'string' ? `${args[j]}x` : (args[j] as number) + 1;
+      const fresh = queued();
+      fresh.takeReq(0, 3, 'disk.nvme', 'read', 0, 0, 512);
+      fresh.takeReply(5, 3, 'disk.nvme', 0, 512);
+      expect(fresh.takeReq(...changed), `field ${j}`).toBe(false);
+    }
+  });
+});
+
+describe('CheckFeed (the records a checked replay reads)', () => {
   // Word deltas (payloads of one stream, each overwriting the last in the reader: copied), inline
   // payloads and scheme records, over several chunks.
   const dmaTrace = join(tmp.dir, 'dma.simtrace');
@@ -136,48 +168,28 @@ describe('RecordColumns (the recording\'s records in columns, no object per reco
   }
   r.close();
 
-  /** Every record of `file` read into one queue and held there. */
-  function held(file: string): RecordColumns {
-    const c = openTrace(file).cursor();
-    const q = new RecordColumns();
-    while (c.advance()) q.push(c.view);
-    return q;
-  }
-
-  it('holds every record (past its first capacity) as the cursor builds it, payloads kept valid while held', () => {
-    for (const file of [dmaTrace, trace]) {
-      const q = held(file);
-      const plain = openTrace(file).cursor();
-      let k = 0;
-      for (let e = plain.next(); e !== undefined; e = plain.next()) expect(q.event(q.slot(k++)), `record ${e.seq}`).toEqual(e);
-      expect(q.length).toBe(k);
+  it('gives every record as the cursor builds it, payloads kept valid while held (no scheme record as an object)', () => {
+    const feed = new CheckFeed(openTrace(dmaTrace).cursor());
+    const held: SeqEvent[] = [];
+    let schemes = 0;
+    for (let e = feed.next(); e !== undefined; e = feed.next()) {
+      if (e === null) schemes++;
+      else held.push(e);
     }
-    expect(held(dmaTrace).length).toBe(14000);
-  });
-
-  it('takes out a record in the middle, and copies records (own bytes too) into a pool that grows while they are held', () => {
-    const q = held(dmaTrace);
-    const want = [q.event(q.slot(0)), q.event(q.slot(2)), q.event(q.slot(3))];
-    q.removeAt(1);
-    expect([0, 1, 2].map((i) => q.event(q.slot(i)))).toEqual(want);
-    const pool = new RecordColumns(2);
-    const slots: number[] = [];
-    for (let i = 0; i < 100; i++) {
-      const s = pool.take();
-      pool.copy(s, q, q.slot(i));
-      slots.push(s);
+    const plain = openTrace(dmaTrace).cursor();
+    let k = 0;
+    for (let e = plain.next(); e !== undefined; e = plain.next()) {
+      if (e.kind === 'schemeReq') continue;
+      expect(held[k++], `record ${e.seq}`).toEqual(e);
     }
-    const expected = Array.from({ length: 100 }, (_, i) => q.event(q.slot(i)));
-    for (let i = 0; i < 100; i++) q.shift();
-    for (let i = 0; i < 100; i++) q.pushFrom(q, q.slot(0)); // the ring's own slots overwritten
-    expect(slots.map((s) => pool.event(s))).toEqual(expected);
-    pool.release(slots[5]!);
-    expect(pool.take()).toBe(slots[5]);
+    expect(k).toBe(12000);
+    expect(schemes).toBe(2000);
   });
 
   it('a checked run of the same events checks out; one payload byte changed differs', () => {
     for (const change of [-1, 4321]) {
-      const c = checkerOver(dmaTrace);
+      const feed = new CheckFeed(openTrace(dmaTrace).cursor());
+      const c = new StreamCheck(() => feed.next(), feed.schemes);
       const bytes = new Uint8Array(64);
       for (let k = 0; k < 6000; k++) {
         bytes[0] = k & 0xff; bytes[4] = k >> 8; bytes[9] = (k * 7) & 0xff; bytes[40] = (k * 3) & 0xff;

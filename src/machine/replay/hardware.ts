@@ -1,6 +1,5 @@
 import type { EventHandle } from '../../sim/event-queue.js';
 import { InputError } from '../../sim/errors.js';
-import { Rec } from '../../sim/tracer.js';
 import type { HardwareStandIn, Machine } from '../machine.js';
 import type { Scenario } from '../scenario.js';
 import { parseBdf } from '../../devices/pci/bdf.js';
@@ -10,11 +9,9 @@ import type { EventCursor, EventKind, SeqEvent, TraceReader } from '../../trace/
 import { PciStandIn, type AccessSink } from './pci-stand-in.js';
 import { EventRing, RingTracer, type ContextTracer } from './ring-tracer.js';
 import { StreamCheck } from './stream-check.js';
-import { RecordColumns } from './records.js';
+import { CheckFeed } from './check-feed.js';
 import { divergenceKey } from './devices.js';
 import { at } from '../../sim/time.js';
-
-const EMPTY = new Uint8Array(0);
 
 /** How far past a run of recorded polls the driver's access is looked for (records of the device). */
 const MAX_SKIPPED_RECORDS = 100_000;
@@ -114,46 +111,46 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   private machine!: Machine;
   private readonly it: EventCursor;
   private eof = false;
-  /** Each device's records read and not used up yet, in recorded order (columns: no object per record). */
-  private readonly queues: RecordColumns[];
-  /** With `checkStream`: every record read and not yet checked, in sequence order. */
-  private readonly inOrder: RecordColumns | undefined;
+  private readonly queues: SeqEvent[][];
+  /** With `checkStream`: every record read and not yet checked, in sequence order (from `inOrderHead` on); null for a scheme record (in `feed.schemes`). */
+  private readonly inOrder: (SeqEvent | null)[] = [];
+  /** With `checkStream`: how records are read (scheme records in columns). */
+  private readonly feed: CheckFeed | undefined;
+  private inOrderHead = 0;
   /** Scheduled injections per device, in recorded order, by slot. */
   private readonly pending: number[][];
   /** The last `context` records used up per device (divergence reports). */
   private readonly consumed: EventRing[];
-  /** The last recorded driver-side access consumed, by device (slot = device; kind 0 until there is one): what a repeated read repeats. */
-  private readonly lastAccess: RecordColumns;
+  /** The last recorded driver-side access consumed, per device (what a repeated read repeats). */
+  private readonly lastAccess: (SeqEvent | undefined)[];
   /** Extra polls in a row, per device. */
   private readonly extraRun: number[];
   private injectTarget = -1;
   private readonly ctx: number;
   /**
-   * Records taken off a device queue to be injected, by slot: scheduled
-   * ones (with their event in the queue and whether it fired) and those
-   * fired at once. A scheduled slot is taken until it leaves its device's
-   * pending list (so a slot there is never another injection's).
+   * Scheduled injections by slot: the record, its event in the queue and
+   * whether it fired. A slot is taken from scheduling until it leaves its
+   * device's pending list (so a slot there is never another injection's).
    */
-  private readonly slots = new RecordColumns();
-  private readonly slotLive: boolean[] = [];
+  private readonly slotEvent: (SeqEvent | undefined)[] = [];
   private readonly slotHandle: EventHandle[] = [];
   private readonly slotFired: boolean[] = [];
-  /** volatileWrite's scratch: queue positions of earlier writes to the same register. */
-  private readonly sameReg: number[] = [];
+  private readonly freeSlots: number[] = [];
 
   constructor(readonly reader: TraceReader, private readonly opts: TraceHardwareOptions = {}) {
-    // Only device events, unless the run is checked against every record.
+    // Only device events, unless the run is checked against every record: the reader then builds
+    // no object for the scheme, log and process records.
     this.it = reader.cursor(opts.checkStream ? {} : { kinds: DEVICE_KINDS });
     const n = reader.header.devices.length;
-    this.queues = Array.from({ length: n }, () => new RecordColumns());
+    this.queues = Array.from({ length: n }, () => []);
     this.pending = Array.from({ length: n }, () => []);
     this.ctx = opts.context ?? 20;
     // A checked run keeps no context: one that differs is replayed again for its report.
     this.consumed = Array.from({ length: n }, () => new EventRing(opts.checkStream ? 0 : this.ctx));
-    this.lastAccess = new RecordColumns(n);
+    this.lastAccess = Array.from({ length: n }, () => undefined);
     this.extraRun = Array.from({ length: n }, () => 0);
-    this.inOrder = opts.checkStream ? new RecordColumns() : undefined;
-    this.check = this.inOrder !== undefined ? new StreamCheck(this.inOrder, () => this.nextInOrder()) : undefined;
+    this.feed = opts.checkStream ? new CheckFeed(this.it) : undefined;
+    this.check = this.feed !== undefined ? new StreamCheck(() => this.nextInOrder(), this.feed.schemes) : undefined;
     this.tracer = this.check ?? new RingTracer(this.ctx, opts.record);
     this.groups = new DivergenceGroups(opts.maxDivergences ?? 100);
   }
@@ -163,7 +160,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   attach(m: Machine): void {
     this.machine = m;
     this.injectTarget = m.queue.register('replay-inject', (_k, slot) => {
-      if (this.slotLive[slot] === true && !this.slotFired[slot]) this.fireSlot(slot);
+      if (this.slotEvent[slot] !== undefined && !this.slotFired[slot]) this.fireSlot(slot);
     });
     for (const d of this.header.devices) {
       const p = parseBdf(d.bdf);
@@ -193,81 +190,61 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   /** Reads the trace's next record into its device's queue (and the in-order queue when checking); false at the end. */
   private readRecord(): boolean {
     if (this.eof) return false;
-    const it = this.it;
-    if (!it.advance()) { this.eof = true; return false; }
-    const v = it.view;
-    const k = v.block.kind[v.i]!;
-    const d = deviceOf(k, v.block.f[0]![v.i]!, v.block.f[1]![v.i]!);
-    const q = d >= 0 && d < this.queues.length ? this.queues[d]! : undefined;
-    if (q !== undefined) {
-      q.push(v);
-      this.inOrder?.pushFrom(q, q.slot(q.length - 1));
-    } else {
-      this.inOrder?.push(v);
-    }
+    const e = this.feed !== undefined ? this.feed.next() : this.it.next();
+    if (e === undefined) { this.eof = true; return false; }
+    if (this.check !== undefined) this.inOrder.push(e);
+    if (e === null) return true;
+    const d = devOf(e);
+    if (d >= 0 && d < this.queues.length) this.queues[d]!.push(e);
     return true;
   }
 
-  /** With `checkStream`: the slot in `inOrder` of the next record in sequence order for the check (read on if need be), -1 at the end. */
-  private nextInOrder(): number {
-    const q = this.inOrder!;
-    if (q.length === 0 && !this.readRecord()) return -1;
-    const s = q.slot(0);
-    q.shift();
-    return s;
+  /** With `checkStream`: the next record in sequence order for the check (read on if need be); null for a scheme record (the oldest in `schemes`). */
+  private nextInOrder(): SeqEvent | null | undefined {
+    const q = this.inOrder;
+    if (this.inOrderHead === q.length) {
+      q.length = 0;
+      this.inOrderHead = 0;
+      if (!this.readRecord()) return undefined;
+    } else if (this.inOrderHead >= 4096) {
+      q.splice(0, this.inOrderHead); // keeps the queue from growing with what is checked
+      this.inOrderHead = 0;
+    }
+    return q[this.inOrderHead++];
   }
 
-  /** A record used up: kept for context (as an object) when the replay keeps context. */
-  private remember(dev: number, src: RecordColumns, slot: number): void {
-    const ring = this.consumed[dev];
-    if (ring?.keeps === true) ring.push(src.event(slot));
+  private remember(dev: number, e: SeqEvent): void {
+    this.consumed[dev]?.push(e);
   }
 
   // ---- injection -----------------------------------------------------------
 
   /**
-   * After consuming a driver-side record recorded at `time`, injects the
-   * device-side records that follow it: those recorded at the same instant
-   * as a write (`write`: an MMIO or config write) happened inside it (an
-   * INTx deassert on a doorbell write) and are injected at once; the others
-   * are scheduled at their recorded delay.
+   * After consuming driver-side record `r`, injects the device-side records
+   * that follow it: those recorded at the same instant as a write happened
+   * inside it (an INTx deassert on a doorbell write) and are injected at
+   * once; the others are scheduled at their recorded delay.
    */
-  private scheduleFollowers(dev: number, write: boolean, time: number): void {
+  private scheduleFollowers(dev: number, r: SeqEvent): void {
     const q = this.queues[dev]!;
     const now = this.machine.queue.now;
-    let inside = write;
+    let inside = r.kind !== 'pio' && (r as { write: boolean }).write;
     for (;;) {
       this.fill(dev, 1);
-      if (q.length === 0 || q.driverSide(q.slot(0))) break;
-      const slot = this.takeHead(dev);
-      const t = this.slots.timeOf(slot);
-      if (inside && t === time) {
-        this.fire(slot);
-        this.slots.release(slot);
+      const e = q[0];
+      if (e === undefined || isDriverSide(e)) break;
+      q.shift();
+      if (inside && e.time === r.time) {
+        this.fire(e);
         continue;
       }
       inside = false;
-      this.slotLive[slot] = true;
+      const slot = this.freeSlots.pop() ?? this.slotEvent.length;
+      this.slotEvent[slot] = e;
       this.slotFired[slot] = false;
-      this.slotHandle[slot] = this.machine.queue.scheduleAt(at(now + Math.max(0, t - time)), this.injectTarget, 0, slot);
+      this.slotHandle[slot] = this.machine.queue.scheduleAt(at(now + Math.max(0, e.time - r.time)), this.injectTarget, 0, slot);
       this.pending[dev]!.push(slot);
     }
-  }
-
-  /** Takes the device queue's oldest record off into an injection slot (which the caller releases). */
-  private takeHead(dev: number): number {
-    const q = this.queues[dev]!;
-    const slot = this.slots.take();
-    this.slots.copy(slot, q, q.slot(0));
-    q.shift();
-    return slot;
-  }
-
-  /** Injects the device queue's oldest record (device-side) now. */
-  private fireHead(dev: number): void {
-    const slot = this.takeHead(dev);
-    this.fire(slot);
-    this.slots.release(slot);
   }
 
   /** Fires every pending injection of `dev` now, in recorded order. */
@@ -275,75 +252,59 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     const p = this.pending[dev]!;
     while (p.length > 0) {
       const slot = p.shift()!;
-      this.slotLive[slot] = false;
-      if (!this.slotFired[slot]) {
-        this.machine.queue.cancel(this.slotHandle[slot]!);
-        this.fire(slot);
-      }
-      this.slots.release(slot);
+      const e = this.slotEvent[slot]!;
+      const fired = this.slotFired[slot];
+      this.freeSlot(slot);
+      if (fired) continue;
+      this.machine.queue.cancel(this.slotHandle[slot]!);
+      this.fire(e);
     }
   }
 
   /** A scheduled injection's time has come. */
   private fireSlot(slot: number): void {
     this.slotFired[slot] = true;
-    const p = this.pending[this.slots.dev(slot)];
-    const done = p !== undefined && p[0] === slot;
-    if (done) {
+    const e = this.slotEvent[slot]!;
+    const p = this.pending[devOf(e)];
+    if (p !== undefined && p[0] === slot) {
       p.shift();
-      this.slotLive[slot] = false;
+      this.freeSlot(slot);
     }
-    this.fire(slot);
-    if (done) this.slots.release(slot);
+    this.fire(e);
   }
 
-  /** Injects recorded device-side record `slot` (of `slots`) now. */
-  private fire(slot: number): void {
+  private freeSlot(slot: number): void {
+    this.slotEvent[slot] = undefined;
+    this.freeSlots.push(slot);
+  }
+
+  /** Injects recorded device-side event `e` now. */
+  private fire(e: SeqEvent): void {
     const m = this.machine;
-    const r = this.slots;
-    const dev = r.dev(slot);
+    const dev = devOf(e);
     this.injected++;
-    this.remember(dev, r, slot);
-    switch (r.kind[slot]) {
-      case Rec.DmaRead: case Rec.DmaWrite: case Rec.DmaImage: case Rec.DmaDelta: {
-        const addr = r.field(slot, 1);
-        const data = r.data[slot]!;
-        const from = r.at[slot]!;
-        const len = r.len[slot]!;
-        const tag = r.s0[slot]!;
-        if (r.write(slot)) {
-          m.mem.writeFrom(addr, data, from, len);
+    this.remember(dev, e);
+    switch (e.kind) {
+      case 'dma':
+        if (e.write) {
+          m.mem.writeBytes(e.addr, e.data);
           // Image bytes stay references in the replay's own trace, as in the recording.
-          const image = r.kind[slot] === Rec.DmaImage;
-          m.tracer.dma(true, m.queue.now, dev, addr, data, from, len, tag, image ? r.s1[slot] : undefined, image ? r.field(slot, 4) : undefined);
-          break;
+          m.tracer.dma(true, m.queue.now, e.dev, e.addr, e.data, 0, e.data.length, e.tag, e.image, e.imageOffset);
+        } else if (e.missing === undefined && m.mem.holds(e.addr, e.data, 0, e.data.length)) {
+          // Memory holding the recorded bytes (compared in place) is traced as the record's own payload (a checked run then compares no bytes again).
+          m.tracer.dma(false, m.queue.now, e.dev, e.addr, e.data, 0, e.data.length, e.tag);
+        } else {
+          const now = m.mem.bytesAt(e.addr, e.data.length) ?? new Uint8Array(0);
+          m.tracer.dma(false, m.queue.now, e.dev, e.addr, now, 0, now.length, e.tag);
+          if (e.missing === undefined) this.diverge('value', e, this.tracer.last());
         }
-        const missing = r.missing[slot];
-        if (missing === undefined && m.mem.holds(addr, data, from, len)) {
-          // Memory holding the recorded bytes is traced as the record's own payload (a checked run then compares no bytes again).
-          m.tracer.dma(false, m.queue.now, dev, addr, data, from, len, tag);
-          break;
-        }
-        const now = m.mem.bytesAt(addr, len) ?? EMPTY;
-        m.tracer.dma(false, m.queue.now, dev, addr, now, 0, now.length, tag);
-        if (missing === undefined) this.diverge('value', r, slot, false, this.tracer.last());
         break;
-      }
-      case Rec.Msi:
-        m.irq.msi(dev, r.field(slot, 1), r.field(slot, 2));
+      case 'msi':
+        m.irq.msi(e.dev, e.addr, e.data);
         break;
-      case Rec.Intx:
-        m.irq.changeLine(dev, r.field(slot, 1), r.field(slot, 2) !== 0 ? 1 : -1);
+      case 'intx':
+        m.irq.changeLine(e.dev, e.gsi, e.level ? 1 : -1);
         break;
-      default:
-        this.fireObject(r.object(slot));
-    }
-  }
-
-  /** Injects a recorded device-side event of a rare kind (kept as an object). */
-  private fireObject(e: SeqEvent | undefined): void {
-    const m = this.machine;
-    switch (e?.kind) {
       case 'milestone':
         m.tracer.milestone(m.queue.now, e.dev, e.name, e.a, e.b);
         break;
@@ -376,32 +337,33 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     const q = this.queues[dev]!;
     this.fill(dev, 1);
     if (!write) {
-      const v = this.extraPoll(dev, kind, bar, offset, size);
+      const v = this.extraPoll(dev, q[0], kind, bar, offset, size);
       if (v !== undefined) return v;
     }
     this.flush(dev);
     this.fill(dev, 1);
     // Device-side records before the first access of a device: inject them now.
-    while (q.length > 0 && !q.driverSide(q.slot(0))) {
-      this.fireHead(dev);
+    while (q[0] !== undefined && !isDriverSide(q[0])) {
+      this.fire(q.shift()!);
       this.fill(dev, 1);
     }
-    if (q.length > 0 && !matches(q, q.slot(0), kind, write, bar, offset, size, value) && this.skipPolls(dev, kind, write, bar, offset, size, value)) {
+    let e = q[0];
+    if (e !== undefined && !matches(e, kind, write, bar, offset, size, value) && this.skipPolls(dev, kind, write, bar, offset, size, value)) {
       this.flush(dev); // the skipped polls' followers came before this access in the recording
+      e = q[0];
     }
-    if (q.length > 0 && matches(q, q.slot(0), kind, write, bar, offset, size, value)) {
-      const v = write ? 0 : valueOf(q, q.slot(0));
+    if (e !== undefined && matches(e, kind, write, bar, offset, size, value)) {
+      q.shift();
       this.matched++;
-      this.consumeHead(dev);
-      return v;
+      this.consume(dev, e);
+      return write ? 0 : (e as { value: number }).value;
     }
-    if (q.length > 0 && write && kind === 'mmio' && this.volatileWrite(dev, bar, offset, size, value)) return 0;
-    return this.mismatch(dev, kind, write, bar, offset, size, value);
+    if (e !== undefined && write && kind === 'mmio' && this.volatileWrite(dev, bar, offset, size, value)) return 0;
+    return this.mismatch(dev, e, kind, write, bar, offset, size, value);
   }
 
-  private volatile(dev: number, r: RecordColumns, s: number): boolean {
-    const k = r.kind[s];
-    return (k === Rec.MmioRead || k === Rec.MmioWrite) && this.opts.isVolatile?.(dev, r.field(s, 2), r.field(s, 3), r.field(s, 4)) === true;
+  private volatile(dev: number, e: SeqEvent): boolean {
+    return e.kind === 'mmio' && this.opts.isVolatile?.(dev, e.bar, e.offset, e.size) === true;
   }
 
   /**
@@ -425,56 +387,46 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     const q = this.queues[dev]!;
     const win = this.opts.window ?? 64;
     this.fill(dev, win);
-    const same = this.sameReg;
-    same.length = 0;
+    const same: number[] = [];
     let overtaken = false;
-    let found = -1;
+    let at = -1;
     for (let i = 0; i < Math.min(win, q.length); i++) {
-      const s = q.slot(i);
-      if (!q.driverSide(s)) continue;
-      const k = q.kind[s];
-      const reg = (k === Rec.MmioRead || k === Rec.MmioWrite) && q.field(s, 2) === bar && q.field(s, 3) === offset && q.field(s, 4) === size;
-      if (reg && k === Rec.MmioWrite && q.field(s, 5) === value) { found = i; break; }
-      if (reg && k === Rec.MmioWrite) { same.push(i); continue; }
-      if (reg || !this.volatile(dev, q, s)) break;
+      const x = q[i]!;
+      if (!isDriverSide(x)) continue;
+      const sameReg = x.kind === 'mmio' && x.bar === bar && x.offset === offset && x.size === size;
+      if (sameReg && x.write && x.value === value) { at = i; break; }
+      if (sameReg && x.write) { same.push(i); continue; }
+      if (sameReg || !this.volatile(dev, x)) break;
       overtaken = true;
     }
-    if (found < 0) {
+    if (at < 0) {
       if (same.length === 0) return false;
       this.tolerated.extraWrites++;
       return true;
     }
-    const x = this.slots.take();
-    this.slots.copy(x, q, q.slot(found));
-    q.removeAt(found);
+    const x = q[at]!;
+    q.splice(at, 1);
     for (let k = same.length - 1; k >= 0; k--) {
-      this.remember(dev, q, q.slot(same[k]!));
-      q.removeAt(same[k]!);
+      const r = q.splice(same[k]!, 1)[0]!;
+      this.remember(dev, r);
     }
     this.tolerated.skippedWrites += same.length;
     if (overtaken) this.tolerated.reorderedWrites++;
     this.matched++;
-    this.remember(dev, this.slots, x);
-    this.lastAccess.copy(dev, this.slots, x);
+    this.remember(dev, x);
+    this.lastAccess[dev] = x;
     this.extraRun[dev] = 0;
-    const time = this.slots.timeOf(x);
-    this.slots.release(x);
     // Nothing recorded before its device-side records any more: they follow this write.
-    if (q.length > 0 && !q.driverSide(q.slot(0))) this.scheduleFollowers(dev, true, time);
+    if (q[0] !== undefined && !isDriverSide(q[0])) this.scheduleFollowers(dev, x);
     return true;
   }
 
-  /** The device's oldest recorded record (a driver-side access) is used up: context, the last access of the device, its device-side followers. */
-  private consumeHead(dev: number): void {
-    const q = this.queues[dev]!;
-    const s = q.slot(0);
-    this.remember(dev, q, s);
-    this.lastAccess.copy(dev, q, s);
+  /** A recorded driver-side access is used up: context, the last access of the device, its device-side followers. */
+  private consume(dev: number, e: SeqEvent): void {
+    this.remember(dev, e);
+    this.lastAccess[dev] = e;
     this.extraRun[dev] = 0;
-    const k = q.kind[s];
-    const time = q.timeOf(s);
-    q.shift();
-    this.scheduleFollowers(dev, k === Rec.MmioWrite || k === Rec.CfgWrite, time);
+    this.scheduleFollowers(dev, e);
   }
 
   /**
@@ -484,24 +436,16 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
    * pending injections keep their recorded delays (the driver is waiting for
    * them). Undefined when this is not such a read.
    */
-  private extraPoll(dev: number, kind: 'cfg' | 'mmio', bar: number, offset: number, size: number): number | undefined {
+  private extraPoll(dev: number, next: SeqEvent | undefined, kind: 'cfg' | 'mmio', bar: number, offset: number, size: number): number | undefined {
     if (this.stopped) return undefined;
-    const last = this.lastAccess;
-    if (!isRead(last, dev) || !matches(last, dev, kind, false, bar, offset, size, 0)) return undefined;
-    const q = this.queues[dev]!;
-    if (q.length > 0 && (!q.driverSide(q.slot(0)) || samePoll(q, q.slot(0), last, dev))) return undefined;
+    const last = this.lastAccess[dev];
+    if (last === undefined || !isRead(last) || !matches(last, kind, false, bar, offset, size, 0)) return undefined;
+    if (next !== undefined && (!isDriverSide(next) || samePoll(next, last))) return undefined;
     // Without anything pending for the device, a driver that keeps polling is waiting for something the recording never did.
-    if (!this.anyUnfired(dev) && this.extraRun[dev]! >= (this.opts.maxExtraPolls ?? 1000)) return undefined;
+    if (!this.pending[dev]!.some((slot) => !this.slotFired[slot]) && this.extraRun[dev]! >= (this.opts.maxExtraPolls ?? 1000)) return undefined;
     this.extraRun[dev]!++;
     this.tolerated.extraPolls++;
-    return valueOf(last, dev);
-  }
-
-  /** Whether an injection of `dev` is scheduled and has not fired yet. */
-  private anyUnfired(dev: number): boolean {
-    const p = this.pending[dev]!;
-    for (let i = 0; i < p.length; i++) if (!this.slotFired[p[i]!]) return true;
-    return false;
+    return (last as { value: number }).value;
   }
 
   /**
@@ -511,70 +455,64 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
    * (counted, their device-side followers scheduled) and true is returned.
    */
   private skipPolls(dev: number, kind: 'cfg' | 'mmio', write: boolean, bar: number, offset: number, size: number, value: number): boolean {
-    const last = this.lastAccess;
+    const last = this.lastAccess[dev];
     const q = this.queues[dev]!;
-    if (this.stopped || !isRead(last, dev) || q.length === 0 || !samePoll(q, q.slot(0), last, dev)) return false;
+    const head = q[0];
+    if (this.stopped || last === undefined || !isRead(last) || head === undefined || !samePoll(head, last)) return false;
     let i = 0;
     for (; i < MAX_SKIPPED_RECORDS; i++) {
       this.fill(dev, i + 1);
-      if (i >= q.length) return false;
-      const s = q.slot(i);
-      if (q.driverSide(s) && !samePoll(q, s, last, dev)) break;
+      const x = q[i];
+      if (x === undefined) return false;
+      if (isDriverSide(x) && !samePoll(x, last)) break;
     }
-    if (i >= q.length || !matches(q, q.slot(i), kind, write, bar, offset, size, value)) return false;
-    const after = q.seqOf(q.slot(i));
-    while (q.seqOf(q.slot(0)) !== after) {
-      if (!q.driverSide(q.slot(0))) { this.fireHead(dev); continue; }
+    const after = q[i];
+    if (after === undefined || !matches(after, kind, write, bar, offset, size, value)) return false;
+    while (q[0] !== after) {
+      const r = q.shift()!;
+      if (!isDriverSide(r)) { this.fire(r); continue; }
       this.tolerated.skippedPolls++;
-      this.consumeHead(dev);
+      this.consume(dev, r);
     }
     return true;
   }
 
-  private mismatch(dev: number, kind: 'cfg' | 'mmio', write: boolean, bar: number, offset: number, size: number, value: number): number {
+  private mismatch(dev: number, e: SeqEvent | undefined, kind: 'cfg' | 'mmio', write: boolean, bar: number, offset: number, size: number, value: number): number {
     const actual = pendingAccess(this.tracer.seq, kind, write, dev, bar, offset, size, value, this.machine.queue.now);
     const q = this.queues[dev]!;
-    const has = q.length > 0;
     let k: DivergenceKind;
-    if (!has) k = 'extra';
-    else if (samePlace(q, q.slot(0), kind, write, bar, offset)) k = 'value';
+    if (e === undefined) k = 'extra';
+    else if (samePlace(e, kind, write, bar, offset)) k = 'value';
     else {
       // Is the access further ahead (expected ones missing), or not there at all (extra)?
       const win = this.opts.window ?? 64;
       this.fill(dev, win);
-      let found = -1;
+      let at = -1;
       for (let i = 1; i < Math.min(win, q.length); i++) {
-        const s = q.slot(i);
-        if (q.driverSide(s) && matches(q, s, kind, write, bar, offset, size, value)) { found = i; break; }
+        const x = q[i]!;
+        if (isDriverSide(x) && matches(x, kind, write, bar, offset, size, value)) { at = i; break; }
       }
-      k = found > 0 ? 'missing' : (q.length > 1 && matches(q, q.slot(1), kind, write, bar, offset, size, value) ? 'order' : 'value');
+      k = at > 0 ? 'missing' : (q[1] !== undefined && matches(q[1], kind, write, bar, offset, size, value) ? 'order' : 'value');
       if (k === 'missing' && this.opts.keepGoing) {
-        this.diverge(k, q, q.slot(0), true, actual, found);
-        for (let i = 0; i < found; i++) q.shift();
+        this.diverge(k, e, actual, at);
+        for (let i = 0; i < at; i++) q.shift();
         return this.access(dev, kind, write, bar, offset, size, value);
       }
     }
-    if (has) this.diverge(k, q, q.slot(0), true, actual);
-    else this.diverge(k, undefined, -1, false, actual);
-    if (has && k === 'value' && samePlace(q, q.slot(0), kind, write, bar, offset)) {
+    this.diverge(k, e, actual);
+    if (e !== undefined && k === 'value' && samePlace(e, kind, write, bar, offset)) {
       // Consume it: the read gets the recorded value and the device side goes on.
-      const v = write ? 0 : valueOf(q, q.slot(0));
-      this.consumeHead(dev);
-      return v;
+      q.shift();
+      this.consume(dev, e);
+      return write ? 0 : (e as { value: number }).value;
     }
     return write ? 0 : size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
   }
 
-  /**
-   * A divergence: the recorded record expected is slot `slot` of `src`
-   * (undefined: none), `atHead` when it is its device queue's oldest (the
-   * report's records after it then start behind it).
-   */
-  private diverge(kind: DivergenceKind, src: RecordColumns | undefined, slot: number, atHead: boolean, actual: SeqEvent | undefined, width = 1): void {
+  private diverge(kind: DivergenceKind, expected: SeqEvent | undefined, actual: SeqEvent | undefined, width = 1): void {
     // Without --keep-going only the first divergence counts: the driver may go on touching the
     // device until the run loop sees the stop, and each of those accesses is the same story.
     if (this.stopped) return;
-    const expected = src?.event(slot);
     const key = divergenceKey(kind, expected, actual);
     if (key === this.lastKey) { this.repeats++; return; }
     this.lastKey = key;
@@ -585,9 +523,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       const dev = expected !== undefined && 'dev' in expected ? expected.dev : actual !== undefined && 'dev' in actual ? actual.dev : 0;
       this.fill(dev, this.ctx + 1);
       const k = this.machine.kernel;
-      const q = this.queues[dev]!;
-      const after: SeqEvent[] = [];
-      for (let i = expected !== undefined && atHead ? 1 : 0; i < Math.min(this.ctx + 1, q.length); i++) after.push(q.event(q.slot(i)));
+      const after = this.queues[dev]!.slice(expected !== undefined && this.queues[dev]![0] === expected ? 1 : 0, this.ctx + 1);
       return {
         kind, expected, actual: act, time: now,
         before: { expected: this.consumed[dev]?.snapshot() ?? [], actual: this.tracer.snapshot().filter((x) => x !== actual) },
@@ -606,8 +542,8 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       this.flush(dev);
       this.fill(dev, 1);
       const q = this.queues[dev]!;
-      while (q.length > 0 && !q.driverSide(q.slot(0))) this.fireHead(dev);
-      if (q.length > 0) this.diverge('missing', q, q.slot(0), true, undefined);
+      while (q[0] !== undefined && !isDriverSide(q[0])) this.fire(q.shift()!);
+      if (q[0] !== undefined) this.diverge('missing', q[0], undefined);
     }
   }
 
@@ -622,11 +558,16 @@ function taskState(tasks: { state: string; name: string }[]): string {
   return live.length === 0 ? 'running' : `running (${live.map((t) => `${t.name}: ${t.state}`).join(', ')})`;
 }
 
-/** The device of a record from its kind and first two column fields (-1 for the scheme, log and process records). */
-function deviceOf(k: number, f0: number, f1: number): number {
-  if (k >= Rec.MmioRead && k <= Rec.CfgWrite) return f1;
-  if (k === Rec.SchemeReq || k === Rec.SchemeReply || k === Rec.Log || k === Rec.Proc) return -1;
-  return f0;
+function isDriverSide(e: SeqEvent): boolean {
+  return e.kind === 'mmio' || e.kind === 'cfg' || e.kind === 'pio';
+}
+
+/** The device of a record (-1 for the scheme, log and process records, which have none). */
+function devOf(e: SeqEvent): number {
+  switch (e.kind) {
+    case 'log': case 'proc': case 'schemeReq': case 'schemeReply': return -1;
+    default: return e.dev;
+  }
 }
 
 /** The access being made right now, as the event it will be (a read is traced only after it returns). */
@@ -635,33 +576,30 @@ function pendingAccess(seq: number, kind: 'cfg' | 'mmio', write: boolean, dev: n
   return { kind, write, time, core: -1, dev, offset, size, value, seq };
 }
 
-/** The value of a recorded access (MMIO, port I/O or config). */
-function valueOf(r: RecordColumns, s: number): number {
-  const k = r.kind[s];
-  return r.field(s, k === Rec.MmioRead || k === Rec.MmioWrite ? 5 : 4);
+function matches(e: SeqEvent, kind: string, write: boolean, bar: number, offset: number, size: number, value: number): boolean {
+  if (e.kind !== kind) return false;
+  if (e.kind === 'mmio') return e.write === write && e.bar === bar && e.offset === offset && e.size === size && (!write || e.value === value);
+  if (e.kind === 'cfg') return e.write === write && e.offset === offset && e.size === size && (!write || e.value === value);
+  return false;
 }
 
-function matches(r: RecordColumns, s: number, kind: 'cfg' | 'mmio', write: boolean, bar: number, offset: number, size: number, value: number): boolean {
-  const k = r.kind[s];
-  if (kind === 'mmio') return k === (write ? Rec.MmioWrite : Rec.MmioRead) && r.field(s, 2) === bar && r.field(s, 3) === offset && r.field(s, 4) === size && (!write || r.field(s, 5) === value);
-  return k === (write ? Rec.CfgWrite : Rec.CfgRead) && r.field(s, 2) === offset && r.field(s, 3) === size && (!write || r.field(s, 4) === value);
+/** A recorded read of the same register and width as `poll` (a read too). */
+function samePoll(e: SeqEvent, poll: SeqEvent): boolean {
+  if (e.kind !== poll.kind || !isRead(e)) return false;
+  if (e.kind === 'mmio' && poll.kind === 'mmio') return e.bar === poll.bar && e.offset === poll.offset && e.size === poll.size;
+  if (e.kind === 'cfg' && poll.kind === 'cfg') return e.offset === poll.offset && e.size === poll.size;
+  return false;
 }
 
-/** Record `s` of `r` is a read of the same register and width as record `p` of `poll` (a read too). */
-function samePoll(r: RecordColumns, s: number, poll: RecordColumns, p: number): boolean {
-  const k = r.kind[s];
-  if (k !== poll.kind[p] || !isRead(r, s)) return false;
-  if (k === Rec.MmioRead) return r.field(s, 2) === poll.field(p, 2) && r.field(s, 3) === poll.field(p, 3) && r.field(s, 4) === poll.field(p, 4);
-  return r.field(s, 2) === poll.field(p, 2) && r.field(s, 3) === poll.field(p, 3);
+function isRead(e: SeqEvent): boolean {
+  return (e.kind === 'mmio' || e.kind === 'cfg') && !e.write;
 }
 
-function isRead(r: RecordColumns, s: number): boolean {
-  const k = r.kind[s];
-  return k === Rec.MmioRead || k === Rec.CfgRead;
+function samePlace(e: SeqEvent, kind: string, write: boolean, bar: number, offset: number): boolean {
+  if (e.kind !== kind) return false;
+  if (e.kind === 'mmio') return e.write === write && e.bar === bar && e.offset === offset;
+  if (e.kind === 'cfg') return e.write === write && e.offset === offset;
+  return false;
 }
 
-function samePlace(r: RecordColumns, s: number, kind: 'cfg' | 'mmio', write: boolean, bar: number, offset: number): boolean {
-  const k = r.kind[s];
-  if (kind === 'mmio') return k === (write ? Rec.MmioWrite : Rec.MmioRead) && r.field(s, 2) === bar && r.field(s, 3) === offset;
-  return k === (write ? Rec.CfgWrite : Rec.CfgRead) && r.field(s, 2) === offset;
-}
+

@@ -20,11 +20,6 @@ export class EventRing {
     this.ring = new Array<SeqEvent | undefined>(Math.max(1, cap)).fill(undefined);
   }
 
-  /** Whether events pushed are kept (a ring of capacity 0 keeps none: callers need not build them). */
-  get keeps(): boolean {
-    return this.cap > 0;
-  }
-
   push(e: SeqEvent): void {
     if (this.cap <= 0) return;
     this.ring[this.next] = e;

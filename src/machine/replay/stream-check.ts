@@ -1,8 +1,8 @@
 import type { SeqEvent } from '../../trace/reader.js';
-import { Rec, type LogLevel, type ProcEvent, type Tracer } from '../../sim/tracer.js';
-import { bytesEqual } from '../../trace/format.js';
+import type { LogLevel, ProcEvent, Tracer } from '../../sim/tracer.js';
+import { sameBytes } from '../../trace/compare/events.js';
 import type { ContextTracer } from './ring-tracer.js';
-import type { RecordColumns } from './records.js';
+import type { SchemeQueue } from './scheme-queue.js';
 
 /**
  * The replay's tracer when it is not recorded: each event of the run is
@@ -13,10 +13,9 @@ import type { RecordColumns } from './records.js';
  * Nothing is kept for a report: at the first difference `differs` is set and
  * checking stops (the caller replays again with the full machinery).
  *
- * The records come in columns (RecordColumns): no object per record, except
- * for the rare kinds the columns keep as objects. A DMA payload handed over
- * as the record's own bytes (an injected write, or a read of memory that
- * holds them) is not compared byte by byte.
+ * A DMA payload handed over as the record's own bytes (an injected write)
+ * is the record's payload: it is not compared byte by byte. Scheme records
+ * come in columns (SchemeQueue), not as objects.
  */
 export class StreamCheck implements ContextTracer {
   readonly enabled = true;
@@ -24,22 +23,22 @@ export class StreamCheck implements ContextTracer {
   seq = 0;
   /** The run made an event the recording does not have there (or ran past its end). */
   differs = false;
-  private lastMatched = -1;
+  private lastMatched: SeqEvent | undefined;
 
   /**
-   * `nextRecord`: the slot in `records` of the recording's next record in
-   * sequence order (valid until the replay reads on), -1 past the end.
+   * `nextRecord`: the recording's next record in sequence order, undefined
+   * past the end; null for a scheme record, which is the oldest in `schemes`.
    */
-  constructor(private readonly records: RecordColumns, private readonly nextRecord: () => number) {}
+  constructor(private readonly nextRecord: () => SeqEvent | null | undefined, private readonly schemes: SchemeQueue) {}
 
   /** True when every event so far matched and the recording has nothing more. */
   complete(): boolean {
-    return !this.differs && this.nextRecord() < 0;
+    return !this.differs && this.nextRecord() === undefined;
   }
 
-  /** The recorded event the run's last event matched (built now: call it before the replay reads on). */
+  /** The recorded event the run's last event matched (the run's last event itself; undefined after a scheme record). */
   last(): SeqEvent | undefined {
-    return this.lastMatched < 0 ? undefined : this.records.event(this.lastMatched);
+    return this.lastMatched;
   }
 
   /** No context is kept: a replay that needs a report replays again with a RingTracer. */
@@ -47,133 +46,116 @@ export class StreamCheck implements ContextTracer {
     return [];
   }
 
-  /** The slot of the record the current event is checked against, or -1 once the run has differed. */
-  private take(): number {
+  /** The record the current event is checked against, or undefined once the run has differed (or it is a scheme record). */
+  private take(): SeqEvent | undefined {
     this.seq++;
-    if (this.differs) return -1;
-    const s = this.nextRecord();
-    if (s < 0) this.differs = true;
-    return s;
+    if (this.differs) return undefined;
+    const e = this.nextRecord();
+    if (e === undefined || e === null) this.differs = true;
+    return e ?? undefined;
   }
 
-  private verdict(s: number, same: boolean): void {
-    if (same) this.lastMatched = s;
+  /** Whether the current event's record is a scheme record (the oldest in `schemes`, for the caller to take); false once the run has differed. */
+  private takeScheme(): boolean {
+    this.seq++;
+    if (this.differs) return false;
+    if (this.nextRecord() === null) return true;
+    this.differs = true;
+    return false;
+  }
+
+  private verdict(e: SeqEvent, same: boolean): void {
+    if (same) this.lastMatched = e;
     else this.differs = true;
   }
 
-  /** The recorded object of a rare kind (RecordColumns.obj), undefined for the others. */
-  private object(s: number): SeqEvent | undefined {
-    return this.records.object(s);
-  }
-
   mmio(write: boolean, time: number, core: number, dev: number, bar: number, offset: number, size: number, value: number): void {
-    const s = this.take();
-    if (s < 0) return;
-    const r = this.records;
-    this.verdict(s, r.kind[s] === (write ? Rec.MmioWrite : Rec.MmioRead) && r.timeOf(s) === time && r.field(s, 0) === core && r.field(s, 1) === dev
-      && r.field(s, 2) === bar && r.field(s, 3) === offset && r.field(s, 4) === size && r.field(s, 5) === value);
+    const e = this.take();
+    if (e === undefined) return;
+    this.verdict(e, e.kind === 'mmio' && e.write === write && e.time === time && e.core === core && e.dev === dev && e.bar === bar
+      && e.offset === offset && e.size === size && e.value === value);
   }
   pio(write: boolean, time: number, core: number, dev: number, port: number, size: number, value: number): void {
-    const s = this.take();
-    if (s < 0) return;
-    const r = this.records;
-    this.verdict(s, r.kind[s] === (write ? Rec.PioWrite : Rec.PioRead) && r.timeOf(s) === time && r.field(s, 0) === core && r.field(s, 1) === dev
-      && r.field(s, 2) === port && r.field(s, 3) === size && r.field(s, 4) === value);
+    const e = this.take();
+    if (e === undefined) return;
+    this.verdict(e, e.kind === 'pio' && e.write === write && e.time === time && e.core === core && e.dev === dev && e.port === port
+      && e.size === size && e.value === value);
   }
   cfg(write: boolean, time: number, core: number, dev: number, offset: number, size: number, value: number): void {
-    const s = this.take();
-    if (s < 0) return;
-    const r = this.records;
-    this.verdict(s, r.kind[s] === (write ? Rec.CfgWrite : Rec.CfgRead) && r.timeOf(s) === time && r.field(s, 0) === core && r.field(s, 1) === dev
-      && r.field(s, 2) === offset && r.field(s, 3) === size && r.field(s, 4) === value);
+    const e = this.take();
+    if (e === undefined) return;
+    this.verdict(e, e.kind === 'cfg' && e.write === write && e.time === time && e.core === core && e.dev === dev && e.offset === offset
+      && e.size === size && e.value === value);
   }
   dma(write: boolean, time: number, dev: number, addr: number, data: Uint8Array, offset: number, length: number, tag: string,
     image?: string, imageOffset?: number): void {
-    const s = this.take();
-    if (s < 0) return;
-    const r = this.records;
-    const k = r.kind[s];
-    const isDma = k === Rec.DmaRead || k === Rec.DmaWrite || k === Rec.DmaImage || k === Rec.DmaDelta;
-    const sameImage = k === Rec.DmaImage ? image === r.s1[s] && imageOffset === r.field(s, 4) : image === undefined;
-    this.verdict(s, isDma && r.write(s) === write && r.timeOf(s) === time && r.field(s, 0) === dev && r.field(s, 1) === addr && r.s0[s] === tag
-      && sameImage && samePayload(r.data[s]!, r.at[s]!, r.len[s]!, data, offset, length));
+    const e = this.take();
+    if (e === undefined) return;
+    this.verdict(e, e.kind === 'dma' && e.write === write && e.time === time && e.dev === dev && e.addr === addr && e.tag === tag
+      && e.image === image && (image === undefined || e.imageOffset === imageOffset) && samePayload(e.data, data, offset, length));
   }
   intx(time: number, dev: number, gsi: number, level: number): void {
-    const s = this.take();
-    if (s < 0) return;
-    const r = this.records;
-    this.verdict(s, r.kind[s] === Rec.Intx && r.timeOf(s) === time && r.field(s, 0) === dev && r.field(s, 1) === gsi && r.field(s, 2) === level);
+    const e = this.take();
+    if (e === undefined) return;
+    this.verdict(e, e.kind === 'intx' && e.time === time && e.dev === dev && e.gsi === gsi && e.level === level);
   }
   msi(time: number, dev: number, addr: number, data: number, core: number, vector: number): void {
-    const s = this.take();
-    if (s < 0) return;
-    const r = this.records;
-    this.verdict(s, r.kind[s] === Rec.Msi && r.timeOf(s) === time && r.field(s, 0) === dev && r.field(s, 1) === addr && r.field(s, 2) === data
-      && r.field(s, 3) === core && r.field(s, 4) === vector);
+    const e = this.take();
+    if (e === undefined) return;
+    this.verdict(e, e.kind === 'msi' && e.time === time && e.dev === dev && e.addr === addr && e.data === data && e.core === core
+      && e.vector === vector);
   }
   schemeReq(time: number, pid: number, scheme: string, op: string, reqId: number, a: number, b: number): void {
-    const s = this.take();
-    if (s < 0) return;
-    const r = this.records;
-    this.verdict(s, r.kind[s] === Rec.SchemeReq && r.timeOf(s) === time && r.field(s, 0) === pid && r.s0[s] === scheme && r.s1[s] === op
-      && r.field(s, 3) === reqId && r.field(s, 4) === a && r.field(s, 5) === b);
+    if (!this.takeScheme()) return;
+    this.lastMatched = undefined;
+    if (!this.schemes.takeReq(time, pid, scheme, op, reqId, a, b)) this.differs = true;
   }
   schemeReply(time: number, pid: number, scheme: string, reqId: number, result: number): void {
-    const s = this.take();
-    if (s < 0) return;
-    const r = this.records;
-    this.verdict(s, r.kind[s] === Rec.SchemeReply && r.timeOf(s) === time && r.field(s, 0) === pid && r.s0[s] === scheme
-      && r.field(s, 2) === reqId && r.field(s, 3) === result);
+    if (!this.takeScheme()) return;
+    this.lastMatched = undefined;
+    if (!this.schemes.takeReply(time, pid, scheme, reqId, result)) this.differs = true;
   }
   milestone(time: number, dev: number, name: string, a: number, b: number): void {
-    const s = this.take();
-    if (s < 0) return;
-    const e = this.object(s);
-    this.verdict(s, e?.kind === 'milestone' && e.time === time && e.dev === dev && e.name === name && e.a === a && e.b === b);
+    const e = this.take();
+    if (e === undefined) return;
+    this.verdict(e, e.kind === 'milestone' && e.time === time && e.dev === dev && e.name === name && e.a === a && e.b === b);
   }
   log(time: number, pid: number, level: LogLevel, text: string): void {
-    const s = this.take();
-    if (s < 0) return;
-    const e = this.object(s);
-    this.verdict(s, e?.kind === 'log' && e.time === time && e.pid === pid && e.level === level && e.text === text);
+    const e = this.take();
+    if (e === undefined) return;
+    this.verdict(e, e.kind === 'log' && e.time === time && e.pid === pid && e.level === level && e.text === text);
   }
   guestErr(time: number, dev: number, code: string, message: string): void {
-    const s = this.take();
-    if (s < 0) return;
-    const e = this.object(s);
-    this.verdict(s, e?.kind === 'guestErr' && e.time === time && e.dev === dev && e.code === code && e.message === message);
+    const e = this.take();
+    if (e === undefined) return;
+    this.verdict(e, e.kind === 'guestErr' && e.time === time && e.dev === dev && e.code === code && e.message === message);
   }
   proc(time: number, pid: number, event: ProcEvent, name: string, detail: string): void {
-    const s = this.take();
-    if (s < 0) return;
-    const e = this.object(s);
-    this.verdict(s, e?.kind === 'proc' && e.time === time && e.pid === pid && e.event === event && e.name === name && e.detail === detail);
+    const e = this.take();
+    if (e === undefined) return;
+    this.verdict(e, e.kind === 'proc' && e.time === time && e.pid === pid && e.event === event && e.name === name && e.detail === detail);
   }
   air(time: number, dev: number, tx: boolean, channel: number, signal: number, rate: number, data: Uint8Array, offset: number, length: number): void {
-    const s = this.take();
-    if (s < 0) return;
-    const e = this.object(s);
-    this.verdict(s, e?.kind === 'air' && e.time === time && e.dev === dev && e.tx === tx && e.channel === channel && e.signal === signal
-      && e.rate === rate && samePayload(e.data, 0, e.data.length, data, offset, length));
+    const e = this.take();
+    if (e === undefined) return;
+    this.verdict(e, e.kind === 'air' && e.time === time && e.dev === dev && e.tx === tx && e.channel === channel && e.signal === signal
+      && e.rate === rate && samePayload(e.data, data, offset, length));
   }
   eth(time: number, dev: number, tx: boolean, port: number, data: Uint8Array, offset: number, length: number): void {
-    const s = this.take();
-    if (s < 0) return;
-    const e = this.object(s);
-    this.verdict(s, e?.kind === 'eth' && e.time === time && e.dev === dev && e.tx === tx && e.port === port
-      && samePayload(e.data, 0, e.data.length, data, offset, length));
+    const e = this.take();
+    if (e === undefined) return;
+    this.verdict(e, e.kind === 'eth' && e.time === time && e.dev === dev && e.tx === tx && e.port === port && samePayload(e.data, data, offset, length));
   }
   frame(time: number, dev: number, pipe: number, seq: number, width: number, height: number, format: number, data: Uint8Array, offset: number, length: number): void {
-    const s = this.take();
-    if (s < 0) return;
-    const e = this.object(s);
-    this.verdict(s, e?.kind === 'frame' && e.time === time && e.dev === dev && e.pipe === pipe && e.counter === seq && e.width === width
-      && e.height === height && e.format === format && samePayload(e.data, 0, e.data.length, data, offset, length));
+    const e = this.take();
+    if (e === undefined) return;
+    this.verdict(e, e.kind === 'frame' && e.time === time && e.dev === dev && e.pipe === pipe && e.counter === seq && e.width === width
+      && e.height === height && e.format === format && samePayload(e.data, data, offset, length));
   }
 }
 
-/** The recorded payload and the run's bytes: the very same bytes handed back, or equal ones (compared in place). */
-function samePayload(recorded: Uint8Array, at: number, len: number, data: Uint8Array, offset: number, length: number): boolean {
-  if (length !== len) return false;
-  return (recorded === data && offset === at) || bytesEqual(recorded, at, data, offset, length);
+/** The recorded payload and the run's bytes: the same array handed back, or the same bytes. */
+function samePayload(recorded: Uint8Array, data: Uint8Array, offset: number, length: number): boolean {
+  if (recorded === data && offset === 0 && length === data.length) return true;
+  return length === recorded.length && sameBytes(recorded, data.subarray(offset, offset + length));
 }
