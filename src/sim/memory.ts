@@ -186,11 +186,7 @@ export class PhysMem {
 
   /** Copies `data` into RAM (main or a region) at `addr`; false if the range is not RAM. Not traced. */
   writeBytes(addr: number, data: Uint8Array): boolean {
-    const b = this.resolve(addr, data.length);
-    if (b === null) return false;
-    b.set(data, this.resolvedOffset);
-    if (b === this.ram) this.touch(addr, data.length);
-    return true;
+    return this.writeFrom(addr, data, 0, data.length);
   }
 
   /**
