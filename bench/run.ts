@@ -20,6 +20,7 @@ import { IrqFabric } from '../src/sim/irq.js';
 import { MemoryScheme } from '../src/kernel/schemes/memory.js';
 import { runLoop } from '../src/sim/run-loop.js';
 import { NULL_TRACER } from '../src/sim/tracer.js';
+import { nvmeReadsScenario } from './support/nvme-reads.js';
 import { nvmeReadAllocBytes } from './support/alloc-workload.js';
 import { wifiResultOf } from '../src/workloads/wifi.js';
 import { netEchoResultOf } from '../src/workloads/netecho.js';
@@ -114,14 +115,7 @@ export function benchMmio(reads = 2_000_000): number {
  * fixtures/disks/<image> (the repository by default; randomImageRoot() for incompressible data).
  */
 function nvmeReadScenario(ops: number, driver: 'nvme' | 'nvme-c' = 'nvme', root = ROOT, image = 'nvme-8m.img') {
-  const json = {
-    name: 'bench-nvme-4k-reads',
-    machine: { cores: 2, ramMiB: 256, devices: [{ type: 'nvme', bdf: '00:04.0', props: { image: `../disks/${image}` } }] },
-    drivers: { [driver]: { irqMode: 'msix', ioQueues: 2, queueDepth: 64 } },
-    workload: { type: 'blockio', clients: 4, ops, readPct: 100, minBlocks: 8, maxBlocks: 8, verify: false },
-    limits: { simTime: '600s' },
-  };
-  return parseScenario(json, join(root, 'fixtures/scenarios/bench.json'), 'bench');
+  return parseScenario(nvmeReadsScenario(ops, { driver, image: `../disks/${image}` }), join(root, 'fixtures/scenarios/bench.json'), 'bench');
 }
 
 /**
@@ -251,13 +245,7 @@ export function benchWasmBoundary(reads: number): number {
 /** Writes the 4 KiB-read scenario with `ops` operations to a temporary file (absolute image path). */
 function scenarioFile(dir: string, ops: number): string {
   const p = join(dir, `reads-${ops}.json`);
-  writeFileSync(p, JSON.stringify({
-    name: `bench-reads-${ops}`,
-    machine: { cores: 2, ramMiB: 256, devices: [{ type: 'nvme', bdf: '00:04.0', props: { image: join(ROOT, 'fixtures/disks/nvme-8m.img') } }] },
-    drivers: { nvme: { irqMode: 'msix', ioQueues: 2, queueDepth: 64 } },
-    workload: { type: 'blockio', clients: 4, ops, readPct: 100, minBlocks: 8, maxBlocks: 8, verify: false },
-    limits: { simTime: '3600s' },
-  }));
+  writeFileSync(p, JSON.stringify(nvmeReadsScenario(ops, { name: `bench-reads-${ops}`, image: join(ROOT, 'fixtures/disks/nvme-8m.img'), simTime: '3600s' })));
   return p;
 }
 

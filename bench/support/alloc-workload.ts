@@ -13,18 +13,13 @@ import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { join, resolve } from 'node:path';
 import { parseScenario } from '../../src/machine/scenario.js';
 import { runScenario } from '../../src/machine/run.js';
+import { nvmeReadsScenario } from './nvme-reads.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** The bench's NVMe read scenario: 4 clients of 4 KiB random reads, 2 I/O queues, MSI-X. */
+/** The bench's NVMe read scenario. */
 function nvmeReads(ops: number) {
-  return parseScenario({
-    name: 'bench-nvme-4k-reads',
-    machine: { cores: 2, ramMiB: 256, devices: [{ type: 'nvme', bdf: '00:04.0', props: { image: '../disks/nvme-8m.img' } }] },
-    drivers: { nvme: { irqMode: 'msix', ioQueues: 2, queueDepth: 64 } },
-    workload: { type: 'blockio', clients: 4, ops, readPct: 100, minBlocks: 8, maxBlocks: 8, verify: false },
-    limits: { simTime: '600s' },
-  }, join(ROOT, 'fixtures/scenarios/bench.json'), 'bench');
+  return parseScenario(nvmeReadsScenario(ops), join(ROOT, 'fixtures/scenarios/bench.json'), 'bench');
 }
 
 /** Heap bytes allocated while `fn` runs (used-heap growth plus everything the collections in between freed). */

@@ -16,6 +16,7 @@ import { parseScenario } from '../../src/machine/scenario.js';
 import { runScenario } from '../../src/machine/run.js';
 import type { Co } from '../../src/sim/scheduler.js';
 import { nvmeReadAllocBytes } from '../../bench/support/alloc-workload.js';
+import { nvmeReadsScenario } from '../../bench/support/nvme-reads.js';
 import { expectCrash } from '../support/crash-guard.js';
 import { scenarioPath } from '../e2e/helpers.js';
 
@@ -214,13 +215,7 @@ describe('the NVMe 4 KiB read path', () => {
   /** The bench's read scenario, small: 4 clients, MSI-X, 2 I/O queues. */
   function reads(ops: number) {
     const path = scenarioPath('nvme-msix');
-    return parseScenario({
-      name: 'alloc-test-nvme-reads',
-      machine: { cores: 2, ramMiB: 256, devices: [{ type: 'nvme', bdf: '00:04.0', props: { image: '../disks/nvme-8m.img' } }] },
-      drivers: { nvme: { irqMode: 'msix', ioQueues: 2, queueDepth: 64 } },
-      workload: { type: 'blockio', clients: 4, ops, readPct: 100, minBlocks: 8, maxBlocks: 8, verify: true },
-      limits: { simTime: '60s' },
-    }, path, 'test');
+    return parseScenario(nvmeReadsScenario(ops, { name: 'alloc-test-nvme-reads', verify: true, simTime: '60s' }), path, 'test');
   }
 
   it('the client\'s read, the daemon\'s request wait and the IRQ thread\'s wait make no generator (bar preempted entries)', () => {
