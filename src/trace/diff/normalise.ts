@@ -375,23 +375,18 @@ export class Normaliser<S> {
         return;
       }
       case Rec.PioRead:
-      case Rec.PioWrite: {
-        this.stream = this.devStream(this.dev(f[1]![i]!), KIND_CODE.pio, 'pio');
-        const w = k === Rec.PioWrite ? 1 : 0;
-        const port = f[2]![i]!;
-        const size = f[3]![i]!;
-        this.key = h.start(S.pio).word(w).word(port).word(size).num(f[4]![i]!).value();
-        this.shape = h.start(S.shape + S.pio).word(w).word(port).word(size).value();
-        return;
-      }
+      case Rec.PioWrite:
       case Rec.CfgRead:
       case Rec.CfgWrite: {
-        this.stream = this.devStream(this.dev(f[1]![i]!), KIND_CODE.cfg, 'cfg');
-        const w = k === Rec.CfgWrite ? 1 : 0;
-        const offset = f[2]![i]!;
+        // The same fields for both: core, dev, port or config offset, size, value.
+        const pio = k === Rec.PioRead || k === Rec.PioWrite;
+        const sk = pio ? S.pio : S.cfg;
+        this.stream = this.devStream(this.dev(f[1]![i]!), pio ? KIND_CODE.pio : KIND_CODE.cfg, pio ? 'pio' : 'cfg');
+        const w = k === Rec.PioWrite || k === Rec.CfgWrite ? 1 : 0;
+        const where = f[2]![i]!;
         const size = f[3]![i]!;
-        this.key = h.start(S.cfg).word(w).word(offset).word(size).num(f[4]![i]!).value();
-        this.shape = h.start(S.shape + S.cfg).word(w).word(offset).word(size).value();
+        this.key = h.start(sk).word(w).word(where).word(size).num(f[4]![i]!).value();
+        this.shape = h.start(S.shape + sk).word(w).word(where).word(size).value();
         return;
       }
       case Rec.DmaRead:
