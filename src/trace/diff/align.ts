@@ -3,10 +3,11 @@
  * bounded memory (docs/DIFF.md "Alignment").
  *
  * Events of each side are buffered; once both sides hold a window's worth,
- * jsdiff's Myers diff (`diffArrays`) aligns the two windows of normalised
- * keys, and everything up to the end of the last solid common run is
- * committed — the unmatched tail stays buffered and is aligned again with
- * the next window, so an insertion straddling a window edge still lines up.
+ * a Myers diff (myers.ts: jsdiff's `diffArrays`, on the buffers in place)
+ * aligns the two windows of normalised keys, and everything up to the end of
+ * the last solid common run is committed — the unmatched tail stays buffered
+ * and is aligned again with the next window, so an insertion straddling a
+ * window edge still lines up.
  * When a window has nothing solid in common, an anchor search looks for the
  * nearest run of `anchor` equal keys anywhere in the two buffers and commits
  * what lies before it as a replaced block; without an anchor the stream waits
@@ -19,8 +20,8 @@
  * then retried on a small window, and nothing else scans more than the
  * buffers.
  */
-import { diffArrays, type ArrayChange } from 'diff';
 import { Hasher } from './hash.js';
+import { diffRuns, type Run } from './myers.js';
 import type { Item } from './normalise.js';
 
 export type RowOp = 'same' | 'changed' | 'inserted' | 'removed';
@@ -107,10 +108,17 @@ export class Side<T = Item> {
     return this.shapeArr[this.head + i]!;
   }
 
-  keys(n: number): number[] {
-    const out = new Array<number>(n);
-    for (let i = 0; i < n; i++) out[i] = this.keyArr[this.head + i]!;
-    return out;
+  /** The keys and shapes in place: item i's at index `first + i` (valid until the next push or drop). */
+  get keyData(): Float64Array {
+    return this.keyArr;
+  }
+
+  get shapeData(): Float64Array {
+    return this.shapeArr;
+  }
+
+  get first(): number {
+    return this.head;
   }
 
   drop(n: number): void {
@@ -291,7 +299,7 @@ export class StreamAligner<T = Item> {
   }
 
   private tryAlign(la: number, lb: number, window: number, maxEdit: number, mode: Mode):
-  { comps: ArrayChange<number>[]; wa: number; wb: number; complete: boolean } | undefined {
+  { comps: Run[]; wa: number; wb: number; complete: boolean } | undefined {
     let wa = Math.min(la, window);
     let wb = Math.min(lb, window);
     // Keep the windows comparable: a size difference costs edits without telling anything.
@@ -299,12 +307,14 @@ export class StreamAligner<T = Item> {
     if (wa > wb + slack) wa = wb + slack;
     else if (wb > wa + slack) wb = wa + slack;
     const complete = mode === 'final' && wa === la && wb === lb;
-    const comps = diffArrays(this.a.keys(wa), this.b.keys(wb), { maxEditLength: Math.abs(wa - wb) + maxEdit });
+    const a = this.a;
+    const b = this.b;
+    const comps = diffRuns(a.keyData, a.first, wa, b.keyData, b.first, wb, Math.abs(wa - wb) + maxEdit);
     return comps ? { comps, wa, wb, complete } : undefined;
   }
 
   /** Components to commit: up to the last common run of `anchor` keys, or one reaching the end of both windows. */
-  private lastCut(comps: ArrayChange<number>[], wa: number, wb: number): number {
+  private lastCut(comps: Run[], wa: number, wb: number): number {
     let ia = 0;
     let ib = 0;
     let cut = 0;
@@ -321,7 +331,7 @@ export class StreamAligner<T = Item> {
     return cut;
   }
 
-  private commit(comps: ArrayChange<number>[], upto: number): void {
+  private commit(comps: Run[], upto: number): void {
     let ia = 0;
     let ib = 0;
     let ra = -1; // start of a pending replaced block
@@ -395,11 +405,9 @@ export class StreamAligner<T = Item> {
 
   /** Pairs a block through a diff of shapes; false (nothing emitted) when the shapes differ too much. */
   private pairByShape(ia: number, na: number, ib: number, nb: number): boolean {
-    const sa = new Array<number>(na);
-    const sb = new Array<number>(nb);
-    for (let k = 0; k < na; k++) sa[k] = this.a.shape(ia + k);
-    for (let k = 0; k < nb; k++) sb[k] = this.b.shape(ib + k);
-    const comps = diffArrays(sa, sb, { maxEditLength: Math.abs(na - nb) + this.p.maxEdit });
+    const a = this.a;
+    const b = this.b;
+    const comps = diffRuns(a.shapeData, a.first + ia, na, b.shapeData, b.first + ib, nb, Math.abs(na - nb) + this.p.maxEdit);
     if (!comps) return false;
     let x = ia;
     let y = ib;
