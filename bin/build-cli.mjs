@@ -13,13 +13,16 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE = join(ROOT, 'dist', 'cli', 'simrun.mjs');
 /** The worker thread of `check --all --jobs N`, next to the bundle (src/machine/ci/check-all.ts looks for it there). */
 export const WORKER_BUNDLE = join(ROOT, 'dist', 'cli', 'check-worker.mjs');
+/** The trace writer thread, next to the bundle (src/trace/writer-thread.ts looks for it there). */
+export const WRITER_BUNDLE = join(ROOT, 'dist', 'cli', 'trace-writer.mjs');
 
 /** Builds the bundle (written to a temporary file, then renamed: concurrent builds never expose half a file). */
 export async function buildCli() {
   const { buildSync } = await import('esbuild');
   mkdirSync(dirname(BUNDLE), { recursive: true });
-  // The worker first: a bundle that exists always has its worker.
+  // The workers first: a bundle that exists always has its workers.
   bundle(buildSync, join(ROOT, 'src', 'machine', 'ci', 'worker.ts'), WORKER_BUNDLE);
+  bundle(buildSync, join(ROOT, 'src', 'trace', 'writer-worker.ts'), WRITER_BUNDLE);
   bundle(buildSync, join(ROOT, 'src', 'cli', 'main.ts'), BUNDLE);
 }
 

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BUNDLE, ROOT, WORKER_BUNDLE, buildCli } from './build-cli.mjs';
+import { BUNDLE, ROOT, WORKER_BUNDLE, WRITER_BUNDLE, buildCli } from './build-cli.mjs';
 
 /** Newest modification time (ms) of the sources the bundle is built from. */
 function newestSource(dir) {
@@ -22,7 +22,7 @@ function newestSource(dir) {
 async function freshBundle() {
   if (process.env.SIMRUN_NO_BUNDLE === '1') return false;
   try {
-    if (existsSync(BUNDLE) && existsSync(WORKER_BUNDLE) && statSync(BUNDLE).mtimeMs >= newestSource(join(ROOT, 'src'))) return true;
+    if (existsSync(BUNDLE) && existsSync(WORKER_BUNDLE) && existsSync(WRITER_BUNDLE) && statSync(BUNDLE).mtimeMs >= newestSource(join(ROOT, 'src'))) return true;
     await buildCli();
     return true;
   } catch {

@@ -123,59 +123,119 @@ const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const utf8 = new TextEncoder();
 
 /**
+ * A chunk's events as the encoder staged them, before they are turned into
+ * columns: kinds and time deltas in event order, each record group's fields
+ * as rows of ROW float64s, and the byte and definition sections (complete as
+ * they are). A stage in shared memory can be handed to the trace writer
+ * thread (./writer-thread.ts), which assembles it as the recorder would.
+ */
+export interface ChunkStage {
+  kinds: Uint8Array;
+  dts: Float64Array;
+  /** Per record group: ROW float64s per event of the group, in event order. */
+  groupRows: Float64Array[];
+  /** Per record group: its events in the chunk. */
+  groupEvents: Int32Array;
+  /** Byte section (payloads, texts and delta words, in event order) and its length. */
+  bytes: Uint8Array;
+  bytesEnd: number;
+  /** Str and Blob definitions and their length. */
+  defs: Uint8Array;
+  defsEnd: number;
+  /** Events in the chunk. */
+  events: number;
+}
+
+/** An empty stage; `shared`: in SharedArrayBuffers (and growing into them: ../sim/grown.ts). */
+export function newChunkStage(shared: boolean): ChunkStage {
+  const u8 = (n: number) => (shared ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint8Array(n));
+  const f64s = (n: number) => (shared ? new Float64Array(new SharedArrayBuffer(8 * n)) : new Float64Array(n));
+  const groupRows: Float64Array[] = [];
+  for (let g = 0; g < KINDS_END; g++) groupRows.push(f64s(16 * ROW));
+  return {
+    kinds: u8(1024), dts: f64s(1024), groupRows, groupEvents: new Int32Array(KINDS_END),
+    bytes: u8(4096), bytesEnd: 0, defs: u8(4096), defsEnd: 0, events: 0,
+  };
+}
+
+/** Empties `s` for the next chunk; a section that grew for one outsized record (a display frame's pixels) does not stay huge. */
+function resetStage(s: ChunkStage): void {
+  s.events = 0;
+  s.bytesEnd = 0;
+  s.defsEnd = 0;
+  s.groupEvents.fill(0);
+  if (s.bytes.length > SHRINK_ABOVE) s.bytes = shrunk(s.bytes);
+  if (s.defs.length > SHRINK_ABOVE) s.defs = shrunk(s.defs);
+}
+
+function shrunk(a: Uint8Array): Uint8Array {
+  return a.buffer instanceof SharedArrayBuffer ? new Uint8Array(new SharedArrayBuffer(4096)) : new Uint8Array(4096);
+}
+
+/** `a` with room for `need` elements (doubling), its contents kept. */
+function withRoom<T extends Uint8Array | Float64Array>(a: T, need: number): T {
+  if (need <= a.length) return a;
+  let n = a.length * 2;
+  while (n < need) n *= 2;
+  return grown(a, n);
+}
+
+/**
  * The chunk being filled. An event's numbers are staged as they come (its
  * kind byte, then its time delta and fields as float64s in a row of eight)
- * and turned into columns when the chunk is finished, one column at a time
- * over the events of its record group: the column's previous value and
- * write position stay in locals, and recording an event costs a few stores.
- * Bytes (payloads, texts, delta words) and definitions go to their sections
- * at once, in event order. Nothing is allocated per record once the buffers
- * have grown to the chunk's size.
+ * and turned into columns when the chunk is finished (ChunkAssembler), one
+ * column at a time over the events of its record group: the column's
+ * previous value and write position stay in locals, and recording an event
+ * costs a few stores. Bytes (payloads, texts, delta words) and definitions
+ * go to their sections at once, in event order. Nothing is allocated per
+ * record once the buffers have grown to the chunk's size.
  */
 export class ColumnEncoder {
-  private bufs: Uint8Array[] = [];
-  private readonly pos = new Int32Array(NCOLS);
-  /** Staged events in order: kinds and time deltas. */
-  private kinds = new Uint8Array(1024);
-  private dts = new Float64Array(1024);
-  /** Staged fields per record group: ROW float64s per event of the group, in event order. */
-  private readonly groupRows: Float64Array[] = [];
-  private readonly groupEvents = new Int32Array(KINDS_END);
+  private st: ChunkStage;
+  private readonly assembler = new ChunkAssembler();
   /** The current event's group rows, and where its fields start there. */
   private cur: Float64Array = new Float64Array(0);
   private at = 0;
-  /** Events in the chunk. */
-  events = 0;
   /** Byte-section and definition bytes (the bulk of a chunk), for the flush rule. */
   private bulk = 0;
 
-  constructor() {
-    for (let c = 0; c < NCOLS; c++) this.bufs.push(new Uint8Array(c === COL_BYTES || c === COL_DEFS ? 4096 : c < FIELD_BASE ? 1024 : 64));
-    for (let g = 0; g < KINDS_END; g++) this.groupRows.push(new Float64Array(16 * ROW));
+  constructor(stage: ChunkStage = newChunkStage(false)) {
+    this.st = stage;
+  }
+
+  /** Events in the chunk. */
+  get events(): number {
+    return this.st.events;
+  }
+
+  /** The chunk being staged. */
+  get stage(): ChunkStage {
+    return this.st;
   }
 
   /** Approximate raw size of the chunk so far (the recorder flushes past its chunk size). */
   get size(): number {
-    return this.events * 10 + this.bulk;
+    return this.st.events * 10 + this.bulk;
   }
 
   /** Starts an event of `kind` at time delta `dt`. */
   begin(kind: number, dt: number): void {
-    const n = this.events;
-    if (n === this.kinds.length) {
-      this.kinds = grown(this.kinds, 2 * n);
-      this.dts = grown(this.dts, 2 * n);
+    const s = this.st;
+    const n = s.events;
+    if (n === s.kinds.length) {
+      s.kinds = grown(s.kinds, 2 * n);
+      s.dts = grown(s.dts, 2 * n);
     }
-    this.kinds[n] = kind;
-    this.dts[n] = dt;
+    s.kinds[n] = kind;
+    s.dts[n] = dt;
     const g = GROUP[kind]!;
-    const k = this.groupEvents[g]!;
-    let rows = this.groupRows[g]!;
-    if ((k + 1) * ROW > rows.length) this.groupRows[g] = rows = grown(rows, 2 * rows.length);
-    this.groupEvents[g] = k + 1;
+    const k = s.groupEvents[g]!;
+    let rows = s.groupRows[g]!;
+    if ((k + 1) * ROW > rows.length) s.groupRows[g] = rows = grown(rows, 2 * rows.length);
+    s.groupEvents[g] = k + 1;
     this.cur = rows;
     this.at = k * ROW;
-    this.events = n + 1;
+    s.events = n + 1;
   }
 
   /** A numeric field (column `c` of the current event's kind): a zigzag varint of its difference to the column's previous value, or an escaped float64. */
@@ -207,13 +267,30 @@ export class ColumnEncoder {
 
   /** Bytes into the byte section (payloads, texts and delta words, in event order). */
   bytes(data: Uint8Array, offset: number, length: number): void {
-    const c = COL_BYTES;
-    let p = this.pos[c]!;
-    const b = p + length > this.bufs[c]!.length ? this.grow(c, p + length) : this.bufs[c]!;
+    const s = this.st;
+    const p = s.bytesEnd;
+    const b = s.bytes = withRoom(s.bytes, p + length);
     if (length > 32) b.set(data.subarray(offset, offset + length), p);
     else for (let i = 0; i < length; i++) b[p + i] = data[offset + i]!;
-    this.pos[c] = p + length;
+    s.bytesEnd = p + length;
     this.bulk += length;
+  }
+
+  /** The byte section with room for `length` more bytes at `bytesEnd`, for a caller that writes them there itself (and keeps them with `keepBytes`). */
+  byteRoom(length: number): Uint8Array {
+    const s = this.st;
+    return s.bytes = withRoom(s.bytes, s.bytesEnd + length);
+  }
+
+  /** Where the byte section ends. */
+  get bytesEnd(): number {
+    return this.st.bytesEnd;
+  }
+
+  /** Keeps `n` bytes written at `bytesEnd` (see `byteRoom`). */
+  keepBytes(n: number): void {
+    this.st.bytesEnd += n;
+    this.bulk += n;
   }
 
   /** Str definition. */
@@ -226,13 +303,13 @@ export class ColumnEncoder {
   /** Blob definition. */
   defBlob(id: number, data: Uint8Array, offset: number, length: number, epochStart: number): void {
     this.defHead(1, id, length);
-    this.raw(COL_DEFS, epochStart);
+    this.defVar(epochStart);
     this.defBytes(data, offset, length);
   }
 
   /** Whether nothing was written since the last `finish`. */
   get empty(): boolean {
-    return this.events === 0 && this.pos[COL_DEFS] === 0;
+    return this.st.events === 0 && this.st.defsEnd === 0;
   }
 
   /**
@@ -240,55 +317,103 @@ export class ColumnEncoder {
    * length), and a reset for the next chunk.
    */
   finish(out: { buf: Uint8Array }): number {
-    this.encodeColumns();
+    const n = this.assembler.assemble(this.st, out);
+    resetStage(this.st);
+    this.bulk = 0;
+    return n;
+  }
+
+  /** Goes on with stage `next`, emptied (the chunk staged so far is assembled elsewhere). */
+  detach(next: ChunkStage): void {
+    resetStage(next);
+    this.st = next;
+    this.bulk = 0;
+  }
+
+  private defHead(type: number, id: number, length: number): void {
+    this.defVar(type);
+    this.defVar(id);
+    this.defVar(length);
+  }
+
+  private defVar(u: number): void {
+    const s = this.st;
+    s.defs = withRoom(s.defs, s.defsEnd + 10);
+    s.defsEnd = uvar(s.defs, s.defsEnd, u);
+  }
+
+  private defBytes(data: Uint8Array, offset: number, length: number): void {
+    const s = this.st;
+    const p = s.defsEnd;
+    const b = s.defs = withRoom(s.defs, p + length);
+    b.set(data.subarray(offset, offset + length), p);
+    s.defsEnd = p + length;
+    this.bulk += length;
+  }
+}
+
+/**
+ * Turns a staged chunk into its raw bytes (the layout above): the kinds,
+ * time-delta and field columns encoded here, the definitions and byte
+ * section as staged. Its column buffers are reused from chunk to chunk.
+ */
+export class ChunkAssembler {
+  private readonly bufs: Uint8Array[] = [];
+  private readonly pos = new Int32Array(NCOLS);
+
+  constructor() {
+    for (let c = 0; c < NCOLS; c++) this.bufs.push(new Uint8Array(c < FIELD_BASE ? 1024 : 64));
+  }
+
+  /** The raw bytes of stage `s` into `out.buf` (grown as needed); returns their length. The stage is left as it is. */
+  assemble(s: ChunkStage, out: { buf: Uint8Array }): number {
+    this.pos.fill(0);
+    this.encodeColumns(s);
+    const len = (c: number) => (c === COL_DEFS ? s.defsEnd : c === COL_BYTES ? s.bytesEnd : this.pos[c]!);
+    const body = (c: number) => (c === COL_DEFS ? s.defs : c === COL_BYTES ? s.bytes : this.bufs[c]!);
     let ncols = 0;
-    let body = 0;
-    for (let c = 0; c < NCOLS; c++) if (this.pos[c]! > 0) { ncols++; body += this.pos[c]!; }
-    const need = 5 + ncols * 10 + body;
+    let size = 0;
+    for (let c = 0; c < NCOLS; c++) if (len(c) > 0) { ncols++; size += len(c); }
+    const need = 5 + ncols * 10 + size;
     if (out.buf.length < need) out.buf = new Uint8Array(Math.max(need, out.buf.length * 2));
     const b = out.buf;
     let p = uvar(b, 0, ncols);
     for (let c = 0; c < NCOLS; c++) {
-      const n = this.pos[c]!;
+      const n = len(c);
       if (n > 0) { p = uvar(b, p, c); p = uvar(b, p, n); }
     }
     for (let c = 0; c < NCOLS; c++) {
-      const n = this.pos[c]!;
+      const n = len(c);
       if (n === 0) continue;
-      b.set(this.bufs[c]!.subarray(0, n), p);
+      b.set(body(c).subarray(0, n), p);
       p += n;
     }
-    this.pos.fill(0);
-    this.events = 0;
-    this.bulk = 0;
-    // A column that grew for one outsized record (a display frame's pixels) does not stay huge.
+    // A column that grew for one outsized chunk does not stay huge.
     for (let c = 0; c < NCOLS; c++) if (this.bufs[c]!.length > SHRINK_ABOVE) this.bufs[c] = new Uint8Array(4096);
     return p;
   }
 
   /** The staged events into the kinds, time-delta and field columns. */
-  private encodeColumns(): void {
-    const n = this.events;
+  private encodeColumns(s: ChunkStage): void {
+    const n = s.events;
     if (n === 0) return;
     // Kinds as they are; time deltas each against 0.
     const kb = this.room(COL_KINDS, n);
-    kb.set(this.kinds.subarray(0, n), 0);
+    kb.set(s.kinds.subarray(0, n), 0);
     this.pos[COL_KINDS] = n;
-    const dts = this.dts;
+    const dts = s.dts;
     const db = this.room(COL_DT, n * 16);
     let p = 0;
     for (let e = 0; e < n; e++) p = deltaVar(db, p, dts[e]!, 0);
     this.pos[COL_DT] = p;
     for (let g = 0; g < KINDS_END; g++) {
-      const count = this.groupEvents[g]!;
-      if (count > 0) this.encodeGroup(g, count);
+      const count = s.groupEvents[g]!;
+      if (count > 0) this.encodeGroup(g, s.groupRows[g]!, count);
     }
-    this.groupEvents.fill(0);
   }
 
   /** Field columns of group `g` from its `count` staged events. */
-  private encodeGroup(g: number, count: number): void {
-    const rows = this.groupRows[g]!;
+  private encodeGroup(g: number, rows: Float64Array, count: number): void {
     const end = count * ROW;
     for (let j = 0; j < MAX_FIELDS; j++) {
       const code = CODE[g * 8 + j]!;
@@ -323,36 +448,12 @@ export class ColumnEncoder {
   /** Column `c`'s buffer with room for `more` bytes after its end. */
   private room(c: number, more: number): Uint8Array {
     const need = this.pos[c]! + more;
-    return need > this.bufs[c]!.length ? this.grow(c, need) : this.bufs[c]!;
-  }
-
-  private raw(c: number, u: number): void {
-    const p = this.pos[c]!;
-    const b = p + 10 > this.bufs[c]!.length ? this.grow(c, p + 10) : this.bufs[c]!;
-    this.pos[c] = uvar(b, p, u);
-  }
-
-  private defHead(type: number, id: number, length: number): void {
-    this.raw(COL_DEFS, type);
-    this.raw(COL_DEFS, id);
-    this.raw(COL_DEFS, length);
-  }
-
-  private defBytes(data: Uint8Array, offset: number, length: number): void {
-    const c = COL_DEFS;
-    const p = this.pos[c]!;
-    const b = p + length > this.bufs[c]!.length ? this.grow(c, p + length) : this.bufs[c]!;
-    b.set(data.subarray(offset, offset + length), p);
-    this.pos[c] = p + length;
-    this.bulk += length;
-  }
-
-  private grow(c: number, need: number): Uint8Array {
-    const old = this.bufs[c]!;
-    let n = old.length * 2;
+    const b = this.bufs[c]!;
+    if (need <= b.length) return b;
+    let n = b.length * 2;
     while (n < need) n *= 2;
     const nb = new Uint8Array(n);
-    nb.set(old.subarray(0, this.pos[c]!));
+    nb.set(b.subarray(0, this.pos[c]!));
     this.bufs[c] = nb;
     return nb;
   }

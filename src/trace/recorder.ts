@@ -26,9 +26,11 @@
 import { DELTA_MAX, DeltaBases, deltaKey, popcount } from './delta.js';
 import * as fs from 'node:fs';
 import { Packr, REUSE_BUFFER_MODE, RESET_BUFFER_MODE } from 'msgpackr';
-import { compressSync } from 'lz4-napi';
 import { BlobTable } from './blobs.js';
 import { ColumnEncoder, fieldColumn } from './columns.js';
+import { sealChunk } from './chunk-seal.js';
+import { FileSink, MemorySink, type Sink } from './sinks.js';
+import { ChunkPipe, awaitWriterThread, startWriterThread, writerThreadReady, type ChunkReply } from './writer-thread.js';
 import { Rec, type LogLevel, type ProcEvent, type Tracer } from '../sim/tracer.js';
 import {
   CHUNK_HEADER_SIZE, DEFAULT_BLOB_WINDOW_BYTES, DMA_INLINE_MAX, DEFAULT_CHUNK_BYTES, ETH_FORMAT_VERSION, FOOTER_MAGIC, FOOTER_SIZE, FORMAT_VERSION, FRAME_FORMAT_VERSION, COMPACT_FORMAT_VERSION, COLUMN_FORMAT_VERSION,
@@ -46,6 +48,25 @@ export interface RecorderOptions {
    * records of formats 3 to 6 (kept so readers of those versions stay tested).
    */
   layout?: 'columns' | 'records';
+  /**
+   * Whether the trace writer thread (./writer-thread.ts) assembles, compresses
+   * and writes the chunks of a column-layout trace: 'auto' (the default) once
+   * the recording is long (AUTO_THREAD_AFTER chunks), 'always' from the first
+   * chunk (waiting for the thread to start), 'never'. The environment variable
+   * SIMRUN_TRACE_THREAD=0 or 1 makes the default 'never' or 'always'. The
+   * trace's bytes are the same whichever thread wrote them.
+   */
+  writerThread?: WriterThreadMode;
+}
+
+export type WriterThreadMode = 'auto' | 'always' | 'never';
+
+/** Chunks a recording writes itself before its later chunks go to the writer thread ('auto'). */
+export const AUTO_THREAD_AFTER = 8;
+
+function defaultThreadMode(): WriterThreadMode {
+  const v = process.env.SIMRUN_TRACE_THREAD;
+  return v === '0' ? 'never' : v === '1' ? 'always' : 'auto';
 }
 
 export interface RecordResult {
@@ -59,53 +80,12 @@ export interface RecordResult {
   imageRefs: number;
   /** Small DMA payloads stored as word deltas (DmaDelta records, format 6). */
   deltas: number;
+  /** Chunks the trace writer thread assembled and wrote (./writer-thread.ts); the rest the recorder wrote itself. */
+  threadChunks: number;
   /** File written, or null for an in-memory trace. */
   path: string | null;
   /** The whole trace, for an in-memory recorder. */
   buffer?: Buffer;
-}
-
-interface Sink {
-  /** Writes a, then b. `b` is handed over: the caller does not reuse it (a memory sink keeps it as is). */
-  write(a: Uint8Array, b?: Uint8Array): void;
-  /** Overwrites the first bytes written (the preamble and header) with `head`, of the same length. */
-  rewriteHead(head: Uint8Array): void;
-  close(): void;
-}
-
-class FileSink implements Sink {
-  constructor(private readonly fd: number) {}
-  write(a: Uint8Array, b?: Uint8Array): void {
-    const parts = b ? [a, b] : [a];
-    let skip = fs.writevSync(this.fd, parts);
-    // Short writes are rare; finish them part by part.
-    for (const p of parts) {
-      if (skip >= p.length) { skip -= p.length; continue; }
-      let off = skip;
-      skip = 0;
-      while (off < p.length) off += fs.writeSync(this.fd, p, off, p.length - off);
-    }
-  }
-  rewriteHead(head: Uint8Array): void {
-    // A positional write: the file offset of later writes is unchanged.
-    let off = 0;
-    while (off < head.length) off += fs.writeSync(this.fd, head, off, head.length - off, off);
-  }
-  close(): void {
-    fs.closeSync(this.fd);
-  }
-}
-
-class MemorySink implements Sink {
-  readonly parts: Buffer[] = [];
-  write(a: Uint8Array, b?: Uint8Array): void {
-    this.parts.push(Buffer.from(a));
-    if (b) this.parts.push(Buffer.isBuffer(b) ? b : Buffer.from(b));
-  }
-  rewriteHead(head: Uint8Array): void {
-    this.parts[0] = Buffer.from(head);
-  }
-  close(): void {}
 }
 
 type PackedBuffer = Buffer & { start: number; end: number };
@@ -219,6 +199,15 @@ export class TraceRecorder implements Tracer {
   private readonly asm = { buf: Buffer.alloc(0) as Uint8Array };
   /** Blob epoch of the definitions in the current column chunk (a new epoch starts a new chunk). */
   private defEpoch = 0;
+  /** Whether chunks go to the writer thread (RecorderOptions.writerThread); the line to it once they do. */
+  private readonly threadMode: WriterThreadMode;
+  private pipe: ChunkPipe | undefined;
+  /** Index entries whose file offset is known (the writer thread's chunks are placed when it reports them). */
+  private placed = 0;
+  /** Chunks written here, before any went to the writer thread. */
+  private ownChunks = 0;
+  /** The first chunk the writer thread could not write. */
+  private threadError: string | undefined;
 
   /** Reused record array for the records packed by msgpackr (those carrying free text). */
   private readonly rec: (number | string)[] = [];
@@ -241,6 +230,7 @@ export class TraceRecorder implements Tracer {
     this.blobs = new BlobTable(blobWindow);
     const columns = (opts.layout ?? 'columns') === 'columns';
     this.cols = columns ? new ColumnEncoder() : undefined;
+    this.threadMode = columns ? opts.writerThread ?? defaultThreadMode() : 'never';
     this.version = columns ? COLUMN_FORMAT_VERSION : FORMAT_VERSION;
     this.buf = Buffer.alloc(columns ? 0 : chunkBytes + 4096);
     const head = encodeHeader(header, this.version);
@@ -249,6 +239,10 @@ export class TraceRecorder implements Tracer {
     this.headLength = head.length;
     sink.write(head);
     this.offset = head.length;
+    if (this.threadMode === 'always') {
+      if (!awaitWriterThread()) throw new Error('the trace writer thread could not be started (writerThread: \'always\')');
+      this.considerThread(this.cols!);
+    }
   }
 
   /** Event records so far (= the next sequence number). */
@@ -656,6 +650,13 @@ export class TraceRecorder implements Tracer {
     if (this.closed) throw new Error('trace recorder already closed');
     this.flush();
     this.closed = true;
+    if (this.pipe !== undefined) {
+      this.pipe.finish(this.place);
+      if (this.threadError !== undefined) {
+        try { this.sink.close(); } catch { /* the error below says what went wrong first */ }
+        throw new Error(`trace ${this.path ?? '(in memory)'}: the writer thread could not write a chunk: ${this.threadError}`);
+      }
+    }
     const indexOffset = this.offset;
     const body = new Packr({ useRecords: false }).pack(
       this.index.map((e) => ({ offset: e.offset, firstSeq: e.firstSeq, firstTime: e.firstTime, count: e.count })),
@@ -674,7 +675,10 @@ export class TraceRecorder implements Tracer {
     this.sink.write(tail);
     this.offset += tail.length;
     this.sink.close();
-    const result: RecordResult = { records: this.seq, bytes: this.offset, blobs: this.blobsWritten, imageRefs: this.imageRefs, deltas: this.deltaRecords, path: this.path };
+    const result: RecordResult = {
+      records: this.seq, bytes: this.offset, blobs: this.blobsWritten, imageRefs: this.imageRefs, deltas: this.deltaRecords,
+      threadChunks: this.index.length - this.ownChunks, path: this.path,
+    };
     if (this.sink instanceof MemorySink) result.buffer = Buffer.concat(this.sink.parts);
     this.strIds.clear();
     this.recentStr.fill(undefined);
@@ -753,36 +757,74 @@ export class TraceRecorder implements Tracer {
 
   private flush(): void {
     if (this.closed) throw new Error('trace recorder is closed');
+    const c = this.cols;
     let rawLen: number;
-    let comp: Buffer;
-    if (this.cols) {
-      if (this.cols.empty) return;
-      rawLen = this.cols.finish(this.asm);
-      const a = this.asm.buf;
-      comp = compressSync(Buffer.from(a.buffer, a.byteOffset, rawLen));
-      if (a.length > 4 * (this.flushAt + 4096)) this.asm.buf = Buffer.alloc(0); // after one outsized chunk
+    let raw: Uint8Array;
+    if (c) {
+      if (c.empty) return;
+      if (this.pipe !== undefined) {
+        this.handOver(c, this.pipe);
+        return;
+      }
+      rawLen = c.finish(this.asm);
+      raw = this.asm.buf;
     } else {
       if (this.pos === 0) return;
       rawLen = this.pos;
-      comp = compressSync(this.buf.subarray(0, this.pos));
+      raw = this.buf;
     }
     const h = this.chunkHeader;
-    writeU32(h, 0, comp.length);
-    writeU32(h, 8, rawLen);
-    writeU32(h, 12, this.chunkCount);
-    writeF64(h, 16, this.chunkFirstSeq);
-    writeF64(h, 24, this.chunkFirstTime);
-    // The CRC covers the chunk header's fields after it, then the block (format 3).
-    writeU32(h, 4, crc32(comp, crc32(h.subarray(CHUNK_CRC_FROM, CHUNK_HEADER_SIZE))));
+    const comp = sealChunk(raw, rawLen, this.chunkCount, this.chunkFirstSeq, this.chunkFirstTime, h);
     this.sink.write(h, comp);
     this.index.push({ offset: this.offset, firstSeq: this.chunkFirstSeq, firstTime: this.chunkFirstTime, count: this.chunkCount });
     this.offset += CHUNK_HEADER_SIZE + comp.length;
+    this.placed = this.ownChunks = this.index.length;
     this.pos = 0;
     this.chunkCount = 0;
     this.deltas.reset(); // a chunk never needs another chunk's bases
-    // Keep the chunk buffer from staying huge after one oversized record.
+    // Keep the chunk buffers from staying huge after one oversized record.
     if (this.buf.length > 4 * (this.flushAt + 4096)) this.buf = Buffer.alloc(this.flushAt + 4096);
+    if (this.asm.buf.length > 4 * (this.flushAt + 4096)) this.asm.buf = new Uint8Array(0);
+    if (c) this.considerThread(c);
   }
+
+  /**
+   * After a chunk written here: whether the chunks after it go to the writer
+   * thread (./writer-thread.ts). 'auto' starts the thread once a recording
+   * has written AUTO_THREAD_AFTER chunks, and hands chunks over once it is
+   * ready; 'always' has waited for it when the recorder was made.
+   */
+  private considerThread(c: ColumnEncoder): void {
+    if (this.threadMode === 'never') return;
+    if (this.threadMode === 'auto') {
+      if (this.index.length < AUTO_THREAD_AFTER) return;
+      startWriterThread();
+      if (!writerThreadReady()) return;
+    }
+    this.pipe = new ChunkPipe(this.sink instanceof FileSink ? this.sink.fd : null);
+    c.detach(this.pipe.firstStage()); // the chunks staged from now on are in shared memory
+  }
+
+  /** Hands the staged chunk to the writer thread; places the chunks it has finished. */
+  private handOver(c: ColumnEncoder, pipe: ChunkPipe): void {
+    this.index.push({ offset: -1, firstSeq: this.chunkFirstSeq, firstTime: this.chunkFirstTime, count: this.chunkCount });
+    c.detach(pipe.submit(c.stage, this.chunkCount, this.chunkFirstSeq, this.chunkFirstTime));
+    this.chunkCount = 0;
+    this.deltas.reset(); // a chunk never needs another chunk's bases
+    pipe.drain(this.place);
+  }
+
+  /** A chunk the writer thread finished (in order): its place in the file, and its bytes for a trace kept in memory. */
+  private readonly place = (r: ChunkReply): void => {
+    if (r.error !== undefined) {
+      this.threadError ??= r.error;
+      return;
+    }
+    const e = this.index[this.placed++]!;
+    e.offset = this.offset;
+    this.offset += CHUNK_HEADER_SIZE + r.compLen;
+    if (r.bytes !== undefined) (this.sink as MemorySink).parts.push(Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.length));
+  };
 
   /** Interned id of `s` (writing its Str definition on first use), or `s` itself once the table is full. */
   private str(s: string): number | string {

@@ -31,4 +31,20 @@ describe('golden traces re-record byte for byte', () => {
         .toEqual({ length: golden.length, firstDifferentByte: -1 });
     });
   }
+
+  // The same with every chunk assembled and written by the trace writer thread (src/trace/writer-thread.ts).
+  for (const name of ['nvme-msix', 'display-atomic']) {
+    it(`${name}, chunks written by the writer thread`, () => {
+      const out = join(dir, `${name}-threaded.simtrace`);
+      const was = process.env.SIMRUN_TRACE_THREAD;
+      process.env.SIMRUN_TRACE_THREAD = '1';
+      try {
+        expect(runScenario(join(ROOT, 'fixtures/scenarios', `${name}.json`), { record: out }).trace?.threadChunks).toBeGreaterThan(0);
+      } finally {
+        if (was === undefined) delete process.env.SIMRUN_TRACE_THREAD;
+        else process.env.SIMRUN_TRACE_THREAD = was;
+      }
+      expect(Buffer.compare(readFileSync(out), readFileSync(join(ROOT, 'traces', `${name}.simtrace`)))).toBe(0);
+    });
+  }
 });

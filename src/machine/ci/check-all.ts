@@ -9,10 +9,9 @@
  * name.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { basename, join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../sim/worker-start.js';
 import { InputError } from '../../sim/errors.js';
 import { TraceFormatError } from '../../trace/format.js';
 import { deviceDecoders } from '../../devices/decoders.js';
@@ -201,23 +200,9 @@ export async function runCheckAll(o: CheckAllOptions): Promise<CheckReport> {
 /** Bundled CLI: the worker is bundled next to it (bin/build-cli.mjs). */
 export const WORKER_BUNDLE_NAME = 'check-worker.mjs';
 
-/**
- * A worker running ./worker.ts: from the bundle (dist/cli/simrun.mjs) its
- * bundled twin; from the TypeScript sources (tsx, vitest) the source itself,
- * with tsx's loader registered inside the worker.
- */
-function startWorker(): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    // tsx's ESM API (its "import" export, next to the "require" one createRequire finds).
-    const cjs = createRequire(here).resolve('tsx/esm/api');
-    const mjs = join(dirname(cjs), 'index.mjs');
-    const tsx = pathToFileURL(existsSync(mjs) ? mjs : cjs).href;
-    const entry = new URL('./worker.ts', here).href;
-    const code = `import(${JSON.stringify(tsx)}).then((m) => { (m.register ?? m.default.register)(); return import(${JSON.stringify(entry)}); })`;
-    return new Worker(code, { eval: true });
-  }
-  return new Worker(new URL(`./${WORKER_BUNDLE_NAME}`, here));
+/** A worker running ./worker.ts (its bundled twin from the bundled CLI). */
+function startCheckWorker(): Worker {
+  return startWorker(import.meta.url, './worker.ts', WORKER_BUNDLE_NAME);
 }
 
 interface WorkerReply { id: number; report: ScenarioReport }
@@ -236,7 +221,7 @@ function inWorkers(tasks: ScenarioTask[], jobs: number, progress?: CheckAllOptio
     };
     const spawn = () => {
       let current = -1;
-      const w = startWorker();
+      const w = startCheckWorker();
       live++;
       const feed = () => {
         if (failed || next >= tasks.length) {
