@@ -2,17 +2,19 @@
  * TraceRecorder: the `Tracer` that writes trace files (format: ./format.ts,
  * docs/TRACE-FORMAT.md).
  *
- * Hot path (every device access) allocates nothing: records made only of
- * numbers (MMIO/PIO/config, DMA references, INTx, MSI, scheme and milestone
- * records once their strings are interned) are msgpack-encoded in place into
- * the reused chunk buffer by `num`, which writes exactly the bytes msgpackr
- * writes for the same array (tested), at about 4x the speed of packing with
- * msgpackr and copying. Records carrying free text (log lines, guestErr
- * messages, process details, Str definitions) fill one reused array packed by
- * one reused msgpackr `Packr` ({useRecords: false}) in its reuse-buffer mode,
- * then copied. When the chunk buffer passes `chunkBytes` it is lz4-compressed
- * and appended to the file with one synchronous write, so a crash loses at
- * most the chunk being filled.
+ * Hot path (every device access) allocates nothing. In the column layout
+ * (format 7, the default) an event is a few stores into the chunk's staged
+ * rows (./columns.ts ColumnEncoder); when the chunk passes `chunkBytes` it is
+ * assembled into columns, lz4-compressed and appended to the file with one
+ * synchronous write, so a crash loses at most the chunk being filled. In a
+ * long recording the trace writer thread does that part (./writer-thread.ts;
+ * the same bytes), and a crash can also lose the chunks handed to it.
+ *
+ * The 'records' layout of formats 3 to 6 (kept for reader tests): records
+ * made only of numbers are msgpack-encoded in place by `num`, which writes
+ * exactly the bytes msgpackr writes for the same array (tested); records
+ * carrying free text fill one reused array packed by one reused msgpackr
+ * `Packr` ({useRecords: false}) in its reuse-buffer mode, then copied.
  *
  * Strings that repeat (DMA tags, scheme names and ops, milestone names,
  * guestErr codes, process names) are interned: a Str definition record
