@@ -53,8 +53,9 @@ export interface RecorderOptions {
   /**
    * Whether the trace writer thread (./writer-thread.ts) assembles, compresses
    * and writes the chunks of a column-layout trace: 'auto' (the default) once
-   * the recording is long (AUTO_THREAD_AFTER chunks), 'always' from the first
-   * chunk (waiting for the thread to start), 'never'. The environment variable
+   * the thread runs (a recording starts it when it has written
+   * AUTO_THREAD_AFTER chunks itself), 'always' from the first chunk (waiting
+   * for the thread to start), 'never'. The environment variable
    * SIMRUN_TRACE_THREAD=0 or 1 makes the default 'never' or 'always'. The
    * trace's bytes are the same whichever thread wrote them.
    */
@@ -63,7 +64,7 @@ export interface RecorderOptions {
 
 export type WriterThreadMode = 'auto' | 'always' | 'never';
 
-/** Chunks a recording writes itself before its later chunks go to the writer thread ('auto'). */
+/** Chunks a recording writes itself before it starts the writer thread ('auto'). */
 export const AUTO_THREAD_AFTER = 8;
 
 function defaultThreadMode(): WriterThreadMode {
@@ -241,10 +242,8 @@ export class TraceRecorder implements Tracer {
     this.headLength = head.length;
     sink.write(head);
     this.offset = head.length;
-    if (this.threadMode === 'always') {
-      if (!awaitWriterThread()) throw new Error('the trace writer thread could not be started (writerThread: \'always\')');
-      this.considerThread(this.cols!);
-    }
+    if (this.threadMode === 'always' && !awaitWriterThread()) throw new Error('the trace writer thread could not be started (writerThread: \'always\')');
+    if (this.cols) this.considerThread(this.cols);
   }
 
   /** Event records so far (= the next sequence number). */
@@ -791,17 +790,18 @@ export class TraceRecorder implements Tracer {
   }
 
   /**
-   * After a chunk written here: whether the chunks after it go to the writer
-   * thread (./writer-thread.ts). 'auto' starts the thread once a recording
-   * has written AUTO_THREAD_AFTER chunks, and hands chunks over once it is
-   * ready; 'always' has waited for it when the recorder was made.
+   * When the recorder is made and after each chunk it writes itself: whether
+   * the chunks from now on go to the writer thread (./writer-thread.ts).
+   * 'auto' hands them over once the thread is running, and starts it when a
+   * recording has written AUTO_THREAD_AFTER chunks itself (a short recording
+   * in a process that has no thread yet never starts one); 'always' has
+   * waited for the thread when the recorder was made.
    */
   private considerThread(c: ColumnEncoder): void {
     if (this.threadMode === 'never') return;
-    if (this.threadMode === 'auto') {
-      if (this.index.length < AUTO_THREAD_AFTER) return;
-      startWriterThread();
-      if (!writerThreadReady()) return;
+    if (this.threadMode === 'auto' && !writerThreadReady()) {
+      if (this.index.length >= AUTO_THREAD_AFTER) startWriterThread();
+      return;
     }
     this.pipe = new ChunkPipe(this.sink instanceof FileSink ? this.sink.fd : null);
     c.detach(this.pipe.firstStage()); // the chunks staged from now on are in shared memory

@@ -1,8 +1,9 @@
 /**
  * The trace writer thread writes the same bytes the recorder writes itself:
- * traces recorded with it from the first chunk ('always'), from the ninth
- * ('auto'), and without it ('never') are identical, to memory and to a file,
- * and a chunk the thread cannot write fails the recording's close.
+ * traces recorded with it from the first chunk ('always' and 'auto' once it
+ * runs), from some later chunk (the 'auto' recording that starts it), and
+ * without it ('never') are identical, to memory and to a file, and a chunk
+ * the thread cannot write fails the recording's close.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -38,8 +39,22 @@ describe('trace writer thread', () => {
   const tmp = tmpDir();
   afterAll(() => tmp.cleanup());
 
-  it('starts (from the TypeScript sources here)', () => {
+  it("'auto' starts the thread once a recording is long; later recordings hand it every chunk; the bytes stay the same", () => {
+    // This file's first recording: no thread in this process yet.
+    expect(record('auto', 5).threadChunks).toBe(0);
+    const own = record('never', 400);
+    const chunks = openTrace(own.buffer!).index!.length;
+    expect(chunks).toBeGreaterThan(2 * AUTO_THREAD_AFTER);
+    // The first long one starts it after AUTO_THREAD_AFTER chunks and hands chunks over once it runs.
+    const first = record('auto', 400);
+    expect(first.threadChunks).toBeLessThanOrEqual(chunks - AUTO_THREAD_AFTER);
+    expect(Buffer.compare(first.buffer!, own.buffer!)).toBe(0);
     expect(awaitWriterThread()).toBe(true);
+    const later = record('auto', 400);
+    expect(later.threadChunks).toBe(chunks);
+    expect(Buffer.compare(later.buffer!, own.buffer!)).toBe(0);
+    const short = record('auto', 5);
+    expect(short.threadChunks).toBe(openTrace(short.buffer!).index!.length);
   });
 
   it("'always' writes every chunk there, byte for byte what the recorder writes itself", () => {
@@ -51,17 +66,6 @@ describe('trace writer thread', () => {
     expect(threaded.threadChunks).toBe(chunks);
     expect(threaded.bytes).toBe(own.bytes);
     expect(Buffer.compare(threaded.buffer!, own.buffer!)).toBe(0);
-  });
-
-  it("'auto' hands chunks over once the recording is long, with the same bytes", () => {
-    expect(awaitWriterThread()).toBe(true);
-    const own = record('never', 400);
-    const auto = record('auto', 400);
-    const chunks = openTrace(own.buffer!).index!.length;
-    expect(auto.threadChunks).toBe(chunks - AUTO_THREAD_AFTER);
-    expect(Buffer.compare(auto.buffer!, own.buffer!)).toBe(0);
-    // A short recording never leaves the recorder.
-    expect(record('auto', 5).threadChunks).toBe(0);
   });
 
   it('writes the same file, which reads back whole', () => {
