@@ -193,8 +193,8 @@ export function diffTraces(opts: DiffEngineOptions): DiffResult {
   let doneB = false;
   let readA = 0;
   let readB = 0;
-  let endA = 0;
-  let endB = 0;
+  // The last event time of a and b: in a typed array, as a time kept in a local across the loop's calls would be boxed.
+  const ends = new Float64Array(2);
   let nextProgress = 65536;
   try {
     while (!doneA || !doneB) {
@@ -209,10 +209,9 @@ export function diffTraces(opts: DiffEngineOptions): DiffResult {
         }
         // Register accesses, interrupts and DMA are read from the columns; the rest as objects.
         const ev = inColumns(v.block.kind[v.i]!) ? undefined : v.event();
-        const time = v.block.time[v.i]!;
+        ends[side] = v.block.time[v.i]!;
         if (side === 0) {
           readA++;
-          endA = time;
           ta.addView(v, ev);
           if (ev !== undefined && ev.kind === 'log') {
             logsA.push(ev);
@@ -220,7 +219,6 @@ export function diffTraces(opts: DiffEngineOptions): DiffResult {
           }
         } else {
           readB++;
-          endB = time;
           tb.addView(v, ev);
           if (ev !== undefined && ev.kind === 'log') {
             logsB.push(ev);
@@ -281,8 +279,8 @@ export function diffTraces(opts: DiffEngineOptions): DiffResult {
   return {
     exitCode: damaged ? 2 : identical ? 0 : 1,
     identical,
-    a: info(ra, ha, readA, endA, damageA),
-    b: info(rb, hb, readB, endB, damageB),
+    a: info(ra, ha, readA, ends[0]!, damageA),
+    b: info(rb, hb, readB, ends[1]!, damageB),
     header: headerDiff(ha, hb),
     streams: summaries,
     totals,
