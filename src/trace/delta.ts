@@ -18,18 +18,38 @@ export const DELTA_MAX = 128;
 const MAX_DEV = 1024;
 const MAX_TAG = 1 << 20;
 
+/** Entries of DeltaBases' table of recent keys. */
+const RECENT = 64;
+
+/** A key's entry in that table: device, tag and direction bits mixed. */
+function recentIndex(key: number): number {
+  return (key ^ (key >>> 6) ^ (key >>> 21)) & (RECENT - 1);
+}
+
 /** Stream key of an eligible payload, or -1 (fits a small integer: no allocation as a Map key). */
 export function deltaKey(dev: number, tagId: number, write: boolean, length: number): number {
   if (length < DELTA_MIN || length > DELTA_MAX || (length & 3) !== 0 || dev < 0 || dev >= MAX_DEV || tagId < 0 || tagId >= MAX_TAG) return -1;
   return (dev << 21) | (tagId << 1) | (write ? 1 : 0);
 }
 
-/** The bases of the current chunk, with no allocation once a stream has a slot. */
+/**
+ * The bases of the current chunk, with no allocation once a stream has a slot.
+ * A base is held as a copy in `store`, or (`refer`, the reader's side) as a
+ * reference to bytes that stay as they are, copied only when a delta applies
+ * to it: most payloads are never the base of a delta.
+ */
 export class DeltaBases {
   private readonly slot = new Map<number, number>();
+  /** Recent keys' slots, direct-mapped by key bits (-1: empty): a stream's next payload finds its slot without a Map lookup. */
+  private readonly recentKey = new Int32Array(RECENT).fill(-1);
+  private readonly recentSlot = new Int32Array(RECENT);
   private bytes = new Uint8Array(16 * DELTA_MAX);
   private lens = new Int32Array(16);
   private gens = new Int32Array(16);
+  /** 1 where the slot's base is a reference (`refs[s]` from `refAt[s]`), not yet in `bytes`. */
+  private byRef = new Uint8Array(16);
+  private refAt = new Int32Array(16);
+  private readonly refs: (Uint8Array | undefined)[] = [];
   private gen = 1;
   /** Where `baseLength` found the base: byte offset in `store`. */
   at = 0;
@@ -37,6 +57,8 @@ export class DeltaBases {
   /** Forgets every base (a new chunk). */
   reset(): void {
     this.gen++;
+    for (let s = 0; s < this.refs.length; s++) this.refs[s] = undefined;
+    this.byRef.fill(0);
   }
 
   get store(): Uint8Array {
@@ -45,8 +67,9 @@ export class DeltaBases {
 
   /** Length of stream `key`'s base in this chunk (setting `at`), or -1. */
   baseLength(key: number): number {
-    const s = this.slot.get(key);
-    if (s === undefined || this.gens[s] !== this.gen) return -1;
+    const s = this.find(key);
+    if (s < 0 || this.gens[s] !== this.gen) return -1;
+    if (this.byRef[s] === 1) this.copyReferenced(s);
     this.at = s * DELTA_MAX;
     return this.lens[s]!;
   }
@@ -59,6 +82,30 @@ export class DeltaBases {
     for (let i = 0; i < length; i++) b[o + i] = data[offset + i]!;
     this.lens[s] = length;
     this.gens[s] = this.gen;
+    this.byRef[s] = 0;
+  }
+
+  /**
+   * As `set`, keeping a reference instead of a copy: `data` must stay as it
+   * is while it is the base (until the stream's next payload or `reset`).
+   */
+  refer(key: number, data: Uint8Array, offset: number, length: number): void {
+    const s = this.slotOf(key);
+    this.refs[s] = data;
+    this.refAt[s] = offset;
+    this.byRef[s] = 1;
+    this.lens[s] = length;
+    this.gens[s] = this.gen;
+  }
+
+  /** Copies slot s's referenced base into `bytes`. */
+  private copyReferenced(s: number): void {
+    const d = this.refs[s]!;
+    const b = this.bytes;
+    const o = s * DELTA_MAX;
+    for (let i = 0, from = this.refAt[s]!, n = this.lens[s]!; i < n; i++) b[o + i] = d[from + i]!;
+    this.refs[s] = undefined;
+    this.byRef[s] = 0;
   }
 
   /**
@@ -70,6 +117,8 @@ export class DeltaBases {
     const s = this.slotOf(key);
     const o = s * DELTA_MAX;
     const had = this.gens[s] === this.gen && this.lens[s] === length;
+    if (had && this.byRef[s] === 1) this.copyReferenced(s);
+    this.byRef[s] = 0;
     this.lens[s] = length;
     this.gens[s] = this.gen;
     const b = this.bytes;
@@ -91,18 +140,34 @@ export class DeltaBases {
 
   /** Drops stream `key`'s base (its last payload is unknown to a reader). */
   forget(key: number): void {
-    const s = this.slot.get(key);
-    if (s !== undefined) this.gens[s] = 0;
+    const s = this.find(key);
+    if (s < 0) return;
+    this.gens[s] = 0;
+    this.byRef[s] = 0;
+    this.refs[s] = undefined;
   }
 
   /** Stream `key`'s slot, given one on first sight. */
   private slotOf(key: number): number {
-    let s = this.slot.get(key);
-    if (s === undefined) {
+    let s = this.find(key);
+    if (s < 0) {
       s = this.slot.size;
       if (s >= this.lens.length) this.growTo(2 * this.lens.length);
       this.slot.set(key, s);
+      this.recentKey[recentIndex(key)] = key;
+      this.recentSlot[recentIndex(key)] = s;
     }
+    return s;
+  }
+
+  /** Stream `key`'s slot, or -1 if it has none. */
+  private find(key: number): number {
+    const r = recentIndex(key);
+    if (this.recentKey[r] === key) return this.recentSlot[r]!;
+    const s = this.slot.get(key);
+    if (s === undefined) return -1;
+    this.recentKey[r] = key;
+    this.recentSlot[r] = s;
     return s;
   }
 
@@ -110,6 +175,8 @@ export class DeltaBases {
     this.bytes = grown(this.bytes, n * DELTA_MAX);
     this.lens = grown(this.lens, n);
     this.gens = grown(this.gens, n);
+    this.byRef = grown(this.byRef, n);
+    this.refAt = grown(this.refAt, n);
   }
 }
 

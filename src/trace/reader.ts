@@ -750,16 +750,19 @@ class Defs {
 
   /** After a DMA event's payload is known (or lost): its stream's base, by the recorder's rule. */
   noteDma(dev: number, tag: number, write: boolean, data: Uint8Array, lost: boolean): void {
-    this.noteDmaBytes(dev, tag, write, data, 0, data.length, lost);
+    this.noteDmaBytes(dev, tag, write, data, 0, data.length, lost, false);
   }
 
-  private noteDmaBytes(dev: number, tag: number, write: boolean, data: Uint8Array, offset: number, length: number, lost: boolean): void {
+  /** `stable`: the bytes stay as they are through the chunk (the reader's own: a blob, the chunk's bytes, an image), so the base may reference them. */
+  private noteDmaBytes(dev: number, tag: number, write: boolean, data: Uint8Array, offset: number, length: number, lost: boolean, stable: boolean): void {
     const any = deltaKey(dev, tag, write, DELTA_MIN);
     if (any < 0) return;
     if (lost) { this.bases.forget(any); return; }
     const key = deltaKey(dev, tag, write, length);
     // A word delta was applied in place: its bytes are the base already.
-    if (key >= 0 && data !== this.bases.store) this.bases.set(key, data, offset, length);
+    if (key < 0 || data === this.bases.store) return;
+    if (stable) this.bases.refer(key, data, offset, length);
+    else this.bases.set(key, data, offset, length);
   }
 
   /** A DMA event that a filter keeps from becoming an event: its stream's base is kept all the same. */
@@ -923,7 +926,8 @@ class Defs {
     }
     if (isDma(k)) {
       const write = k === Rec.DmaDelta ? (f[3]![i]! & 1) !== 0 : k !== Rec.DmaRead;
-      this.noteDmaBytes(f[0]![i]!, f[2]![i]!, write, into.data, into.at, into.length, this.miss !== undefined);
+      // The view's bytes are the reader's own (not a copy handed to a caller): the base references them.
+      this.noteDmaBytes(f[0]![i]!, f[2]![i]!, write, into.data, into.at, into.length, this.miss !== undefined, true);
     }
   }
 
