@@ -42,6 +42,16 @@ describe('simrun CLI', () => {
     expect(existsSync(join(dir, 'default.simtrace'))).toBe(true);
   });
 
+  it('the installed command writes the same trace with every chunk through the trace writer thread', () => {
+    const out = join(dir, 'threaded.simtrace');
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/simrun.js'), 'run', 'nvme-msix', '--record', out], {
+      cwd: ROOT, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', SIMRUN_TRACE_THREAD: '1' },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(Buffer.compare(readFileSync(out), readFileSync(join(ROOT, 'traces/nvme-msix.simtrace')))).toBe(0);
+  });
+
   it('records to out/<scenario>.simtrace when --record has no value', () => {
     const s = scenario('tiny', () => {});
     const r = simrun('run', s, '--record');
