@@ -44,6 +44,27 @@ function newRun(count: number, kind: number, prev: number): number {
   return runs++;
 }
 
+/** Where `extend` stopped: the old position and the last run. */
+let endOld = 0;
+let endRun = -1;
+
+/**
+ * Follows diagonal `d` (old position - new position) from old position `o`, whose path ends with run
+ * `r`, while the items are equal: sets `endOld` and `endRun` (a common run added), returns the new position.
+ */
+function extend(old: Float64Array, oldFrom: number, oldLen: number, cur: Float64Array, curFrom: number, curLen: number, o: number, r: number, d: number): number {
+  let n = o - d;
+  let c = 0;
+  while (n + 1 < curLen && o + 1 < oldLen && old[oldFrom + o + 1] === cur[curFrom + n + 1]) {
+    n++;
+    o++;
+    c++;
+  }
+  endOld = o;
+  endRun = c > 0 ? newRun(c, COMMON, r) : r;
+  return n;
+}
+
 /** The runs ending with run `last`, first to last. */
 function collect(last: number): Run[] {
   const out: Run[] = [];
@@ -70,22 +91,7 @@ export function diffRuns(old: Float64Array, oldFrom: number, oldLen: number, cur
   } else {
     pathSet.fill(0, 0, width);
   }
-  // Follows diagonal `d` from old position `o` (last run `r`) while the items are equal; sets `endOld`/`endRun`, returns the new position.
-  let endOld = 0;
-  let endRun = -1;
-  const common = (o: number, r: number, d: number): number => {
-    let n = o - d;
-    let c = 0;
-    while (n + 1 < curLen && o + 1 < oldLen && old[oldFrom + o + 1] === cur[curFrom + n + 1]) {
-      n++;
-      o++;
-      c++;
-    }
-    endOld = o;
-    endRun = c > 0 ? newRun(c, COMMON, r) : r;
-    return n;
-  };
-
+  const common = (o: number, r: number, d: number): number => extend(old, oldFrom, oldLen, cur, curFrom, curLen, o, r, d);
   let newPos = common(-1, -1, 0);
   if (endOld + 1 >= oldLen && newPos + 1 >= curLen) return collect(endRun);
   pathOld[off] = endOld;

@@ -81,13 +81,14 @@ export class EventStore {
     this.keptLen = grown(this.keptLen, n);
     this.keptAt = grown(this.keptAt, n);
     this.bytes = grown(this.bytes, n * KEEP_DMA_BYTES);
-    for (let s = old; s < n; s++) {
-      this.evs.push(undefined);
-      this.tags.push('');
-      this.images.push(undefined);
-      this.missing.push(undefined);
-      this.addrNs.push('');
-      this.shared.push(undefined);
+    // Builtins, not a loop of pushes here: a loop over thousands of slots would be compiled for a few calls.
+    for (const a of [this.evs, this.images, this.missing, this.shared]) {
+      a.length = n;
+      a.fill(undefined, old, n);
+    }
+    for (const a of [this.tags, this.addrNs]) {
+      a.length = n;
+      a.fill('', old, n);
     }
     this.cap = n;
   }
