@@ -322,7 +322,8 @@ describe('trace round trip', () => {
 
   it('lets go of the chunk assembly buffer after one outsized chunk, and the trace stays whole', () => {
     const mem = new MemoryTracer();
-    const rec = TraceRecorder.toBuffer(makeHeader(), { chunkBytes: 4096 });
+    // The recorder's own buffer: no chunk goes to the writer thread (an earlier test may have started it).
+    const rec = TraceRecorder.toBuffer(makeHeader(), { chunkBytes: 4096, writerThread: 'never' });
     const t = tee(mem, rec);
     const asmLength = (): number => (rec as unknown as { asm: { buf: Uint8Array } }).asm.buf.length;
     const big = new Uint8Array(1 << 20).map((_, i) => (i * 7) >>> 3);
