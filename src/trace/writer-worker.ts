@@ -50,10 +50,14 @@ port.on('message', (m: WriterMessage) => {
     } catch (e) {
       reply = { rawLen: 0, compLen: 0, error: e instanceof Error ? e.message : String(e) };
     }
-    // The reply first: when the recorder sees the count move, the reply is there to read.
-    line.port.postMessage(reply, reply.bytes ? [reply.bytes.buffer as ArrayBuffer] : []);
-    Atomics.add(line.done, 0, 1);
-    Atomics.notify(line.done, 0);
+    // The reply first: when the recorder sees the count move, the reply is there to read. The count
+    // moves whatever happens here: the recorder waits on it.
+    try {
+      line.port.postMessage(reply, reply.bytes ? [reply.bytes.buffer as ArrayBuffer] : []);
+    } finally {
+      Atomics.add(line.done, 0, 1);
+      Atomics.notify(line.done, 0);
+    }
   }
 });
 
