@@ -7,8 +7,10 @@
  * never read or written out of bounds.
  */
 
-/** Literal runs and matches at least this long are copied by builtins (set, copyWithin); shorter ones byte by byte. */
+/** Literal runs at least this long are copied by a builtin (set); shorter ones byte by byte. */
 const BULK = 32;
+/** Matches at least this long (and not overlapping) are copied by a builtin (copyWithin); shorter ones a word at a time. */
+const BULK_MATCH = 64;
 
 /**
  * Decompresses `src` (size prefix included) into dst[0, rawLen) (dst must
@@ -17,6 +19,7 @@ const BULK = 32;
  */
 export function lz4DecompressInto(src: Uint8Array, dst: Uint8Array, rawLen: number): string | undefined {
   const end = src.length;
+  const words = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
   let ip = 4;
   let op = 0;
   for (;;) {
@@ -53,9 +56,16 @@ export function lz4DecompressInto(src: Uint8Array, dst: Uint8Array, rawLen: numb
     }
     if (len > rawLen - op) return `a match at byte ${ip} runs past the end`;
     const from = op - offset;
-    // An offset shorter than the match repeats the bytes just written: copied forwards, byte by byte.
-    if (len >= BULK && offset >= len) dst.copyWithin(op, from, from + len);
-    else for (let k = 0; k < len; k++) dst[op + k] = dst[from + k]!;
+    let k = 0;
+    if (len >= BULK_MATCH && offset >= len) {
+      dst.copyWithin(op, from, from + len);
+      k = len;
+    } else if (offset >= 4) {
+      // Four bytes at a time: with the source at least four bytes back, each word read is final.
+      for (; k + 4 <= len; k += 4) words.setInt32(op + k, words.getInt32(from + k, true), true);
+    }
+    // An offset shorter than four repeats the bytes just written: copied forwards, byte by byte.
+    for (; k < len; k++) dst[op + k] = dst[from + k]!;
     op += len;
   }
   return op === rawLen ? undefined : `decompressed to ${op} bytes, expected ${rawLen}`;
