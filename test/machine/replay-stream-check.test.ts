@@ -1,11 +1,13 @@
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Tracer } from '../../src/sim/tracer.js';
 import { TraceRecorder } from '../../src/trace/recorder.js';
-import { openTrace, type SeqEvent } from '../../src/trace/reader.js';
+import { openTrace } from '../../src/trace/reader.js';
 import { StreamCheck } from '../../src/machine/replay/stream-check.js';
 import type { SchemeQueue } from '../../src/machine/replay/scheme-queue.js';
-import { CheckFeed } from '../../src/machine/replay/check-feed.js';
+import { RecordFeed } from '../../src/machine/replay/record-feed.js';
+import type { ReplayRecord } from '../../src/machine/replay/record.js';
 import { emitAllKinds, makeHeader, tmpDir } from '../trace/helpers.js';
 
 const tmp = tmpDir();
@@ -26,8 +28,8 @@ emitEverything(rec);
 rec.close();
 
 function checkerOverTrace(): StreamCheck {
-  // Fed as the trace-as-hardware engine feeds it: scheme records in columns, the others as objects.
-  const feed = new CheckFeed(openTrace(trace).cursor());
+  // Fed as the trace-as-hardware engine feeds it: scheme records in columns, the others as pooled records.
+  const feed = new RecordFeed(openTrace(trace).cursor());
   return new StreamCheck(() => feed.next(), feed.schemes);
 }
 
@@ -122,7 +124,7 @@ describe('SchemeQueue (scheme records read ahead for the check, in columns)', ()
   r.close();
 
   function queued(): SchemeQueue {
-    const feed = new CheckFeed(openTrace(many).cursor());
+    const feed = new RecordFeed(openTrace(many).cursor());
     while (feed.next() !== undefined);
     return feed.schemes;
   }
@@ -154,7 +156,7 @@ describe('SchemeQueue (scheme records read ahead for the check, in columns)', ()
   });
 });
 
-describe('CheckFeed (the records a checked replay reads)', () => {
+describe('RecordFeed (the records a trace-as-hardware replay reads)', () => {
   // Word deltas (payloads of one stream, each overwriting the last in the reader: copied), inline
   // payloads and scheme records, over several chunks.
   const dmaTrace = join(tmp.dir, 'dma.simtrace');
@@ -168,27 +170,60 @@ describe('CheckFeed (the records a checked replay reads)', () => {
   }
   r.close();
 
-  it('gives every record as the cursor builds it, payloads kept valid while held (no scheme record as an object)', () => {
-    const feed = new CheckFeed(openTrace(dmaTrace).cursor());
-    const held: SeqEvent[] = [];
-    let schemes = 0;
-    for (let e = feed.next(); e !== undefined; e = feed.next()) {
-      if (e === null) schemes++;
-      else held.push(e);
+  /** The DMA fields of an event object, as a record holds them. */
+  const dmaFields = (r: ReplayRecord): unknown => ({
+    seq: r.seq, kind: r.kind, write: r.write, time: r.time, dev: r.dev, addr: r.addr, tag: r.tag, data: r.data.slice(r.at, r.at + r.length),
+  });
+
+  it('gives every record as the cursor builds it (with its event object if asked), payloads kept valid while held (no scheme record as an object)', () => {
+    for (const withEvents of [false, true]) {
+      const feed = new RecordFeed(openTrace(dmaTrace).cursor(), withEvents);
+      const held: ReplayRecord[] = [];
+      let schemes = 0;
+      for (let r = feed.next(); r !== undefined; r = feed.next()) {
+        if (r === null) schemes++;
+        else { feed.pool.retain(r); held.push(r); }
+      }
+      const plain = openTrace(dmaTrace).cursor();
+      let k = 0;
+      const differ: number[] = [];
+      for (let e = plain.next(); e !== undefined; e = plain.next()) {
+        if (e.kind !== 'dma') continue;
+        const r = held[k++]!;
+        const fields = { seq: e.seq, kind: e.kind, write: e.write, time: e.time, dev: e.dev, addr: e.addr, tag: e.tag, data: e.data };
+        if (!isDeepStrictEqual(dmaFields(r), fields) || !isDeepStrictEqual(r.ev, withEvents ? e : undefined)) differ.push(e.seq);
+      }
+      expect(differ).toEqual([]);
+      expect(k).toBe(12000);
+      expect(schemes).toBe(2000);
     }
-    const plain = openTrace(dmaTrace).cursor();
-    let k = 0;
-    for (let e = plain.next(); e !== undefined; e = plain.next()) {
-      if (e.kind === 'schemeReq') continue;
-      expect(held[k++], `record ${e.seq}`).toEqual(e);
-    }
-    expect(k).toBe(12000);
-    expect(schemes).toBe(2000);
+  });
+
+  it('a record let go by its last holder is reused; one still held keeps its fields and payload', () => {
+    const feed = new RecordFeed(openTrace(dmaTrace).cursor());
+    const a = feed.next()!;
+    feed.pool.retain(a);
+    feed.pool.retain(a);
+    const bytes = a.data.slice(a.at, a.at + a.length);
+    feed.pool.drop(a);
+    const b = feed.next()!;
+    expect(b).not.toBe(a);
+    expect(a.data.slice(a.at, a.at + a.length)).toEqual(bytes);
+    expect(a.seq).toBe(0);
+    feed.pool.retain(b);
+    feed.pool.drop(a);
+    feed.pool.drop(b);
+    // Both back in the pool: the next records (past a scheme record, which is not one) are these two objects again.
+    expect(feed.next()).toBe(null);
+    const c = feed.next()!;
+    const d = feed.next()!;
+    expect(new Set([c, d])).toEqual(new Set([a, b]));
+    expect([c.seq, d.seq]).toEqual([3, 4]);
   });
 
   it('a checked run of the same events checks out; one payload byte changed differs', () => {
     for (const change of [-1, 4321]) {
-      const feed = new CheckFeed(openTrace(dmaTrace).cursor());
+      const feed = new RecordFeed(openTrace(dmaTrace).cursor());
       const c = new StreamCheck(() => feed.next(), feed.schemes);
       const bytes = new Uint8Array(64);
       for (let k = 0; k < 6000; k++) {

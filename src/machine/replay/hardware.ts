@@ -9,7 +9,8 @@ import type { EventCursor, EventKind, SeqEvent, TraceReader } from '../../trace/
 import { PciStandIn, type AccessSink } from './pci-stand-in.js';
 import { EventRing, RingTracer, type ContextTracer } from './ring-tracer.js';
 import { StreamCheck } from './stream-check.js';
-import { CheckFeed } from './check-feed.js';
+import { RecordFeed } from './record-feed.js';
+import type { RecordPool, ReplayRecord } from './record.js';
 import { divergenceKey } from './devices.js';
 import { at } from '../../sim/time.js';
 
@@ -111,28 +112,33 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   private machine!: Machine;
   private readonly it: EventCursor;
   private eof = false;
-  private readonly queues: SeqEvent[][];
-  /** With `checkStream`: every record read and not yet checked, in sequence order (from `inOrderHead` on); null for a scheme record (in `feed.schemes`). */
-  private readonly inOrder: (SeqEvent | null)[] = [];
-  /** With `checkStream`: how records are read (scheme records in columns). */
-  private readonly feed: CheckFeed | undefined;
+  /** How records are read: pooled records (and scheme records in columns when checking). */
+  private readonly feed: RecordFeed;
+  private readonly pool: RecordPool;
+  /** Each device's records read and not yet used up (each holds its record). */
+  private readonly queues: ReplayRecord[][];
+  /** With `checkStream`: every record read and not yet checked, in sequence order (from `inOrderHead` on; each holds its record); null for a scheme record (in `feed.schemes`). */
+  private readonly inOrder: (ReplayRecord | null)[] = [];
   private inOrderHead = 0;
+  /** The record the check was last given (held until it asks for the next). */
+  private checking: ReplayRecord | undefined;
   /** Scheduled injections per device, in recorded order, by slot. */
   private readonly pending: number[][];
   /** The last `context` records used up per device (divergence reports). */
   private readonly consumed: EventRing[];
-  /** The last recorded driver-side access consumed, per device (what a repeated read repeats). */
-  private readonly lastAccess: (SeqEvent | undefined)[];
+  /** The last recorded driver-side access consumed, per device (what a repeated read repeats; held). */
+  private readonly lastAccess: (ReplayRecord | undefined)[];
   /** Extra polls in a row, per device. */
   private readonly extraRun: number[];
   private injectTarget = -1;
   private readonly ctx: number;
   /**
-   * Scheduled injections by slot: the record, its event in the queue and
-   * whether it fired. A slot is taken from scheduling until it leaves its
-   * device's pending list (so a slot there is never another injection's).
+   * Scheduled injections by slot: the record (held until it fires), its
+   * event in the queue and whether it fired. A slot is taken from scheduling
+   * until it leaves its device's pending list (so a slot there is never
+   * another injection's).
    */
-  private readonly slotEvent: (SeqEvent | undefined)[] = [];
+  private readonly slotEvent: (ReplayRecord | undefined)[] = [];
   private readonly slotHandle: EventHandle[] = [];
   private readonly slotFired: boolean[] = [];
   private readonly freeSlots: number[] = [];
@@ -149,8 +155,10 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     this.consumed = Array.from({ length: n }, () => new EventRing(opts.checkStream ? 0 : this.ctx));
     this.lastAccess = Array.from({ length: n }, () => undefined);
     this.extraRun = Array.from({ length: n }, () => 0);
-    this.feed = opts.checkStream ? new CheckFeed(this.it) : undefined;
-    this.check = this.feed !== undefined ? new StreamCheck(() => this.nextInOrder(), this.feed.schemes) : undefined;
+    // A run that keeps context (for a divergence report) keeps the records' event objects too.
+    this.feed = new RecordFeed(this.it, !opts.checkStream);
+    this.pool = this.feed.pool;
+    this.check = opts.checkStream ? new StreamCheck(() => this.nextInOrder(), this.feed.schemes) : undefined;
     this.tracer = this.check ?? new RingTracer(this.ctx, opts.record);
     this.groups = new DivergenceGroups(opts.maxDivergences ?? 100);
   }
@@ -190,17 +198,38 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
   /** Reads the trace's next record into its device's queue (and the in-order queue when checking); false at the end. */
   private readRecord(): boolean {
     if (this.eof) return false;
-    const e = this.feed !== undefined ? this.feed.next() : this.it.next();
-    if (e === undefined) { this.eof = true; return false; }
-    if (this.check !== undefined) this.inOrder.push(e);
-    if (e === null) return true;
-    const d = devOf(e);
-    if (d >= 0 && d < this.queues.length) this.queues[d]!.push(e);
+    const r = this.feed.next();
+    if (r === undefined) { this.eof = true; return false; }
+    if (this.check !== undefined) {
+      this.inOrder.push(r);
+      if (r !== null) this.pool.retain(r);
+    }
+    if (r === null) return true;
+    const d = r.dev;
+    if (d >= 0 && d < this.queues.length) {
+      this.queues[d]!.push(r);
+      this.pool.retain(r);
+    } else {
+      this.pool.discard(r);
+    }
     return true;
   }
 
-  /** With `checkStream`: the next record in sequence order for the check (read on if need be); null for a scheme record (the oldest in `schemes`). */
-  private nextInOrder(): SeqEvent | null | undefined {
+  /**
+   * With `checkStream`: the next record in sequence order for the check (read on if need be), valid
+   * until the next call; null for a scheme record (the oldest in `schemes`).
+   */
+  private nextInOrder(): ReplayRecord | null | undefined {
+    if (this.checking !== undefined) {
+      this.pool.drop(this.checking);
+      this.checking = undefined;
+    }
+    const r = this.takeInOrder();
+    if (r) this.checking = r;
+    return r;
+  }
+
+  private takeInOrder(): ReplayRecord | null | undefined {
     const q = this.inOrder;
     if (this.inOrderHead === q.length) {
       q.length = 0;
@@ -213,8 +242,17 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     return q[this.inOrderHead++];
   }
 
-  private remember(dev: number, e: SeqEvent): void {
-    this.consumed[dev]?.push(e);
+  /** Context for a divergence report (a run that keeps none has no event objects). */
+  private remember(dev: number, r: ReplayRecord): void {
+    if (r.ev !== undefined) this.consumed[dev]?.push(r.ev);
+  }
+
+  /** The device's last recorded access is now `r` (held in its place). */
+  private setLastAccess(dev: number, r: ReplayRecord): void {
+    this.pool.retain(r);
+    const old = this.lastAccess[dev];
+    this.lastAccess[dev] = r;
+    if (old !== undefined) this.pool.drop(old);
   }
 
   // ---- injection -----------------------------------------------------------
@@ -225,10 +263,10 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
    * inside it (an INTx deassert on a doorbell write) and are injected at
    * once; the others are scheduled at their recorded delay.
    */
-  private scheduleFollowers(dev: number, r: SeqEvent): void {
+  private scheduleFollowers(dev: number, r: ReplayRecord): void {
     const q = this.queues[dev]!;
     const now = this.machine.queue.now;
-    let inside = r.kind !== 'pio' && (r as { write: boolean }).write;
+    let inside = r.kind !== 'pio' && r.write;
     for (;;) {
       this.fill(dev, 1);
       const e = q[0];
@@ -239,6 +277,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
         continue;
       }
       inside = false;
+      // The queue's hold on the record passes to the slot.
       const slot = this.freeSlots.pop() ?? this.slotEvent.length;
       this.slotEvent[slot] = e;
       this.slotFired[slot] = false;
@@ -261,14 +300,16 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     }
   }
 
-  /** A scheduled injection's time has come. */
+  /** A scheduled injection's time has come (its slot stays in the pending list until those before it fire, without its record). */
   private fireSlot(slot: number): void {
     this.slotFired[slot] = true;
     const e = this.slotEvent[slot]!;
-    const p = this.pending[devOf(e)];
+    const p = this.pending[e.dev];
     if (p !== undefined && p[0] === slot) {
       p.shift();
       this.freeSlot(slot);
+    } else {
+      this.slotEvent[slot] = undefined;
     }
     this.fire(e);
   }
@@ -278,33 +319,46 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     this.freeSlots.push(slot);
   }
 
-  /** Injects recorded device-side event `e` now. */
-  private fire(e: SeqEvent): void {
+  /** Injects recorded device-side event `r` now, and lets go of the record (its holder passed it on). */
+  private fire(r: ReplayRecord): void {
+    this.inject(r);
+    this.pool.drop(r);
+  }
+
+  private inject(r: ReplayRecord): void {
     const m = this.machine;
-    const dev = devOf(e);
     this.injected++;
-    this.remember(dev, e);
-    switch (e.kind) {
+    this.remember(r.dev, r);
+    switch (r.kind) {
       case 'dma':
-        if (e.write) {
-          m.mem.writeBytes(e.addr, e.data);
+        if (r.write) {
+          m.mem.writeFrom(r.addr, r.data, r.at, r.length);
           // Image bytes stay references in the replay's own trace, as in the recording.
-          m.tracer.dma(true, m.queue.now, e.dev, e.addr, e.data, 0, e.data.length, e.tag, e.image, e.imageOffset);
-        } else if (e.missing === undefined && m.mem.holds(e.addr, e.data, 0, e.data.length)) {
+          m.tracer.dma(true, m.queue.now, r.dev, r.addr, r.data, r.at, r.length, r.tag, r.image, r.image === undefined ? undefined : r.imageOffset);
+        } else if (r.missing === undefined && m.mem.holds(r.addr, r.data, r.at, r.length)) {
           // Memory holding the recorded bytes (compared in place) is traced as the record's own payload (a checked run then compares no bytes again).
-          m.tracer.dma(false, m.queue.now, e.dev, e.addr, e.data, 0, e.data.length, e.tag);
+          m.tracer.dma(false, m.queue.now, r.dev, r.addr, r.data, r.at, r.length, r.tag);
         } else {
-          const now = m.mem.bytesAt(e.addr, e.data.length) ?? new Uint8Array(0);
-          m.tracer.dma(false, m.queue.now, e.dev, e.addr, now, 0, now.length, e.tag);
-          if (e.missing === undefined) this.diverge('value', e, this.tracer.last());
+          const now = m.mem.bytesAt(r.addr, r.length) ?? new Uint8Array(0);
+          m.tracer.dma(false, m.queue.now, r.dev, r.addr, now, 0, now.length, r.tag);
+          if (r.missing === undefined) this.diverge('value', r, this.tracer.last());
         }
-        break;
+        return;
       case 'msi':
-        m.irq.msi(e.dev, e.addr, e.data);
-        break;
+        m.irq.msi(r.dev, r.addr, r.value);
+        return;
       case 'intx':
-        m.irq.changeLine(e.dev, e.gsi, e.level ? 1 : -1);
-        break;
+        m.irq.changeLine(r.dev, r.gsi, r.level ? 1 : -1);
+        return;
+      default:
+        if (r.ev !== undefined) this.injectOther(r.ev);
+    }
+  }
+
+  /** The rarer device-side kinds, from the record's event object. */
+  private injectOther(e: SeqEvent): void {
+    const m = this.machine;
+    switch (e.kind) {
       case 'milestone':
         m.tracer.milestone(m.queue.now, e.dev, e.name, e.a, e.b);
         break;
@@ -356,13 +410,15 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       q.shift();
       this.matched++;
       this.consume(dev, e);
-      return write ? 0 : (e as { value: number }).value;
+      const v = e.value;
+      this.pool.drop(e);
+      return write ? 0 : v;
     }
     if (e !== undefined && write && kind === 'mmio' && this.volatileWrite(dev, bar, offset, size, value)) return 0;
     return this.mismatch(dev, e, kind, write, bar, offset, size, value);
   }
 
-  private volatile(dev: number, e: SeqEvent): boolean {
+  private volatile(dev: number, e: ReplayRecord): boolean {
     return e.kind === 'mmio' && this.opts.isVolatile?.(dev, e.bar, e.offset, e.size) === true;
   }
 
@@ -409,22 +465,24 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     for (let k = same.length - 1; k >= 0; k--) {
       const r = q.splice(same[k]!, 1)[0]!;
       this.remember(dev, r);
+      this.pool.drop(r);
     }
     this.tolerated.skippedWrites += same.length;
     if (overtaken) this.tolerated.reorderedWrites++;
     this.matched++;
     this.remember(dev, x);
-    this.lastAccess[dev] = x;
+    this.setLastAccess(dev, x);
+    this.pool.drop(x);
     this.extraRun[dev] = 0;
     // Nothing recorded before its device-side records any more: they follow this write.
     if (q[0] !== undefined && !isDriverSide(q[0])) this.scheduleFollowers(dev, x);
     return true;
   }
 
-  /** A recorded driver-side access is used up: context, the last access of the device, its device-side followers. */
-  private consume(dev: number, e: SeqEvent): void {
+  /** A recorded driver-side access is used up: context, the last access of the device, its device-side followers (the caller still holds it). */
+  private consume(dev: number, e: ReplayRecord): void {
     this.remember(dev, e);
-    this.lastAccess[dev] = e;
+    this.setLastAccess(dev, e);
     this.extraRun[dev] = 0;
     this.scheduleFollowers(dev, e);
   }
@@ -436,7 +494,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
    * pending injections keep their recorded delays (the driver is waiting for
    * them). Undefined when this is not such a read.
    */
-  private extraPoll(dev: number, next: SeqEvent | undefined, kind: 'cfg' | 'mmio', bar: number, offset: number, size: number): number | undefined {
+  private extraPoll(dev: number, next: ReplayRecord | undefined, kind: 'cfg' | 'mmio', bar: number, offset: number, size: number): number | undefined {
     if (this.stopped) return undefined;
     const last = this.lastAccess[dev];
     if (last === undefined || !isRead(last) || !matches(last, kind, false, bar, offset, size, 0)) return undefined;
@@ -445,7 +503,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     if (!this.pending[dev]!.some((slot) => !this.slotFired[slot]) && this.extraRun[dev]! >= (this.opts.maxExtraPolls ?? 1000)) return undefined;
     this.extraRun[dev]!++;
     this.tolerated.extraPolls++;
-    return (last as { value: number }).value;
+    return last.value;
   }
 
   /**
@@ -473,11 +531,12 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       if (!isDriverSide(r)) { this.fire(r); continue; }
       this.tolerated.skippedPolls++;
       this.consume(dev, r);
+      this.pool.drop(r);
     }
     return true;
   }
 
-  private mismatch(dev: number, e: SeqEvent | undefined, kind: 'cfg' | 'mmio', write: boolean, bar: number, offset: number, size: number, value: number): number {
+  private mismatch(dev: number, e: ReplayRecord | undefined, kind: 'cfg' | 'mmio', write: boolean, bar: number, offset: number, size: number, value: number): number {
     const actual = pendingAccess(this.tracer.seq, kind, write, dev, bar, offset, size, value, this.machine.queue.now);
     const q = this.queues[dev]!;
     let k: DivergenceKind;
@@ -495,7 +554,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       k = at > 0 ? 'missing' : (q[1] !== undefined && matches(q[1], kind, write, bar, offset, size, value) ? 'order' : 'value');
       if (k === 'missing' && this.opts.keepGoing) {
         this.diverge(k, e, actual, at);
-        for (let i = 0; i < at; i++) q.shift();
+        for (let i = 0; i < at; i++) this.pool.drop(q.shift()!);
         return this.access(dev, kind, write, bar, offset, size, value);
       }
     }
@@ -504,15 +563,22 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       // Consume it: the read gets the recorded value and the device side goes on.
       q.shift();
       this.consume(dev, e);
-      return write ? 0 : (e as { value: number }).value;
+      const v = e.value;
+      this.pool.drop(e);
+      return write ? 0 : v;
     }
     return write ? 0 : size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
   }
 
-  private diverge(kind: DivergenceKind, expected: SeqEvent | undefined, actual: SeqEvent | undefined, width = 1): void {
+  /**
+   * A divergence at recorded record `rec`. Its report is made of event objects: a checked run (which
+   * has none for the engine's own kinds, and whose report is never shown) reports what it has.
+   */
+  private diverge(kind: DivergenceKind, rec: ReplayRecord | undefined, actual: SeqEvent | undefined, width = 1): void {
     // Without --keep-going only the first divergence counts: the driver may go on touching the
     // device until the run loop sees the stop, and each of those accesses is the same story.
     if (this.stopped) return;
+    const expected = rec?.ev;
     const key = divergenceKey(kind, expected, actual);
     if (key === this.lastKey) { this.repeats++; return; }
     this.lastKey = key;
@@ -523,7 +589,12 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       const dev = expected !== undefined && 'dev' in expected ? expected.dev : actual !== undefined && 'dev' in actual ? actual.dev : 0;
       this.fill(dev, this.ctx + 1);
       const k = this.machine.kernel;
-      const after = this.queues[dev]!.slice(expected !== undefined && this.queues[dev]![0] === expected ? 1 : 0, this.ctx + 1);
+      const q = this.queues[dev]!;
+      const after: SeqEvent[] = [];
+      for (let i = rec !== undefined && q[0] === rec ? 1 : 0; i < Math.min(q.length, this.ctx + 1); i++) {
+        const e = q[i]!.ev;
+        if (e !== undefined) after.push(e);
+      }
       return {
         kind, expected, actual: act, time: now,
         before: { expected: this.consumed[dev]?.snapshot() ?? [], actual: this.tracer.snapshot().filter((x) => x !== actual) },
@@ -558,16 +629,8 @@ function taskState(tasks: { state: string; name: string }[]): string {
   return live.length === 0 ? 'running' : `running (${live.map((t) => `${t.name}: ${t.state}`).join(', ')})`;
 }
 
-function isDriverSide(e: SeqEvent): boolean {
+function isDriverSide(e: ReplayRecord): boolean {
   return e.kind === 'mmio' || e.kind === 'cfg' || e.kind === 'pio';
-}
-
-/** The device of a record (-1 for the scheme, log and process records, which have none). */
-function devOf(e: SeqEvent): number {
-  switch (e.kind) {
-    case 'log': case 'proc': case 'schemeReq': case 'schemeReply': return -1;
-    default: return e.dev;
-  }
 }
 
 /** The access being made right now, as the event it will be (a read is traced only after it returns). */
@@ -576,29 +639,29 @@ function pendingAccess(seq: number, kind: 'cfg' | 'mmio', write: boolean, dev: n
   return { kind, write, time, core: -1, dev, offset, size, value, seq };
 }
 
-function matches(e: SeqEvent, kind: string, write: boolean, bar: number, offset: number, size: number, value: number): boolean {
+function matches(e: ReplayRecord, kind: string, write: boolean, bar: number, offset: number, size: number, value: number): boolean {
   if (e.kind !== kind) return false;
-  if (e.kind === 'mmio') return e.write === write && e.bar === bar && e.offset === offset && e.size === size && (!write || e.value === value);
-  if (e.kind === 'cfg') return e.write === write && e.offset === offset && e.size === size && (!write || e.value === value);
+  if (kind === 'mmio') return e.write === write && e.bar === bar && e.offset === offset && e.size === size && (!write || e.value === value);
+  if (kind === 'cfg') return e.write === write && e.offset === offset && e.size === size && (!write || e.value === value);
   return false;
 }
 
 /** A recorded read of the same register and width as `poll` (a read too). */
-function samePoll(e: SeqEvent, poll: SeqEvent): boolean {
+function samePoll(e: ReplayRecord, poll: ReplayRecord): boolean {
   if (e.kind !== poll.kind || !isRead(e)) return false;
-  if (e.kind === 'mmio' && poll.kind === 'mmio') return e.bar === poll.bar && e.offset === poll.offset && e.size === poll.size;
-  if (e.kind === 'cfg' && poll.kind === 'cfg') return e.offset === poll.offset && e.size === poll.size;
+  if (e.kind === 'mmio') return e.bar === poll.bar && e.offset === poll.offset && e.size === poll.size;
+  if (e.kind === 'cfg') return e.offset === poll.offset && e.size === poll.size;
   return false;
 }
 
-function isRead(e: SeqEvent): boolean {
+function isRead(e: ReplayRecord): boolean {
   return (e.kind === 'mmio' || e.kind === 'cfg') && !e.write;
 }
 
-function samePlace(e: SeqEvent, kind: string, write: boolean, bar: number, offset: number): boolean {
+function samePlace(e: ReplayRecord, kind: string, write: boolean, bar: number, offset: number): boolean {
   if (e.kind !== kind) return false;
-  if (e.kind === 'mmio') return e.write === write && e.bar === bar && e.offset === offset;
-  if (e.kind === 'cfg') return e.write === write && e.offset === offset;
+  if (kind === 'mmio') return e.write === write && e.bar === bar && e.offset === offset;
+  if (kind === 'cfg') return e.write === write && e.offset === offset;
   return false;
 }
 

@@ -1,6 +1,6 @@
 import type { SeqEvent } from '../../trace/reader.js';
+import type { ReplayRecord } from './record.js';
 import type { LogLevel, ProcEvent, Tracer } from '../../sim/tracer.js';
-import { sameBytes } from '../../trace/compare/events.js';
 import type { ContextTracer } from './ring-tracer.js';
 import type { SchemeQueue } from './scheme-queue.js';
 
@@ -15,7 +15,8 @@ import type { SchemeQueue } from './scheme-queue.js';
  *
  * A DMA payload handed over as the record's own bytes (an injected write)
  * is the record's payload: it is not compared byte by byte. Scheme records
- * come in columns (SchemeQueue), not as objects.
+ * come in columns (SchemeQueue), not as objects; the others as pooled
+ * records (ReplayRecord), each valid until the next one is asked for.
  */
 export class StreamCheck implements ContextTracer {
   readonly enabled = true;
@@ -29,14 +30,17 @@ export class StreamCheck implements ContextTracer {
    * `nextRecord`: the recording's next record in sequence order, undefined
    * past the end; null for a scheme record, which is the oldest in `schemes`.
    */
-  constructor(private readonly nextRecord: () => SeqEvent | null | undefined, private readonly schemes: SchemeQueue) {}
+  constructor(private readonly nextRecord: () => ReplayRecord | null | undefined, private readonly schemes: SchemeQueue) {}
 
   /** True when every event so far matched and the recording has nothing more. */
   complete(): boolean {
     return !this.differs && this.nextRecord() === undefined;
   }
 
-  /** The recorded event the run's last event matched (the run's last event itself; undefined after a scheme record). */
+  /**
+   * The recorded event the run's last event matched (the run's last event itself), where the record
+   * has its event object (undefined after a scheme record).
+   */
   last(): SeqEvent | undefined {
     return this.lastMatched;
   }
@@ -47,7 +51,7 @@ export class StreamCheck implements ContextTracer {
   }
 
   /** The record the current event is checked against, or undefined once the run has differed (or it is a scheme record). */
-  private take(): SeqEvent | undefined {
+  private take(): ReplayRecord | undefined {
     this.seq++;
     if (this.differs) return undefined;
     const e = this.nextRecord();
@@ -64,8 +68,8 @@ export class StreamCheck implements ContextTracer {
     return false;
   }
 
-  private verdict(e: SeqEvent, same: boolean): void {
-    if (same) this.lastMatched = e;
+  private verdict(r: ReplayRecord, same: boolean): void {
+    if (same) this.lastMatched = r.ev;
     else this.differs = true;
   }
 
@@ -92,7 +96,7 @@ export class StreamCheck implements ContextTracer {
     const e = this.take();
     if (e === undefined) return;
     this.verdict(e, e.kind === 'dma' && e.write === write && e.time === time && e.dev === dev && e.addr === addr && e.tag === tag
-      && e.image === image && (image === undefined || e.imageOffset === imageOffset) && samePayload(e.data, data, offset, length));
+      && e.image === image && (image === undefined || e.imageOffset === imageOffset) && samePayload(e.data, e.at, e.length, data, offset, length));
   }
   intx(time: number, dev: number, gsi: number, level: number): void {
     const e = this.take();
@@ -102,7 +106,7 @@ export class StreamCheck implements ContextTracer {
   msi(time: number, dev: number, addr: number, data: number, core: number, vector: number): void {
     const e = this.take();
     if (e === undefined) return;
-    this.verdict(e, e.kind === 'msi' && e.time === time && e.dev === dev && e.addr === addr && e.data === data && e.core === core
+    this.verdict(e, e.kind === 'msi' && e.time === time && e.dev === dev && e.addr === addr && e.value === data && e.core === core
       && e.vector === vector);
   }
   schemeReq(time: number, pid: number, scheme: string, op: string, reqId: number, a: number, b: number): void {
@@ -116,46 +120,60 @@ export class StreamCheck implements ContextTracer {
     if (!this.schemes.takeReply(time, pid, scheme, reqId, result)) this.differs = true;
   }
   milestone(time: number, dev: number, name: string, a: number, b: number): void {
-    const e = this.take();
-    if (e === undefined) return;
-    this.verdict(e, e.kind === 'milestone' && e.time === time && e.dev === dev && e.name === name && e.a === a && e.b === b);
+    const r = this.take();
+    if (r === undefined) return;
+    const e = r.ev;
+    this.verdict(r, e !== undefined && e.kind === 'milestone' && e.time === time && e.dev === dev && e.name === name && e.a === a && e.b === b);
   }
   log(time: number, pid: number, level: LogLevel, text: string): void {
-    const e = this.take();
-    if (e === undefined) return;
-    this.verdict(e, e.kind === 'log' && e.time === time && e.pid === pid && e.level === level && e.text === text);
+    const r = this.take();
+    if (r === undefined) return;
+    const e = r.ev;
+    this.verdict(r, e !== undefined && e.kind === 'log' && e.time === time && e.pid === pid && e.level === level && e.text === text);
   }
   guestErr(time: number, dev: number, code: string, message: string): void {
-    const e = this.take();
-    if (e === undefined) return;
-    this.verdict(e, e.kind === 'guestErr' && e.time === time && e.dev === dev && e.code === code && e.message === message);
+    const r = this.take();
+    if (r === undefined) return;
+    const e = r.ev;
+    this.verdict(r, e !== undefined && e.kind === 'guestErr' && e.time === time && e.dev === dev && e.code === code && e.message === message);
   }
   proc(time: number, pid: number, event: ProcEvent, name: string, detail: string): void {
-    const e = this.take();
-    if (e === undefined) return;
-    this.verdict(e, e.kind === 'proc' && e.time === time && e.pid === pid && e.event === event && e.name === name && e.detail === detail);
+    const r = this.take();
+    if (r === undefined) return;
+    const e = r.ev;
+    this.verdict(r, e !== undefined && e.kind === 'proc' && e.time === time && e.pid === pid && e.event === event && e.name === name && e.detail === detail);
   }
   air(time: number, dev: number, tx: boolean, channel: number, signal: number, rate: number, data: Uint8Array, offset: number, length: number): void {
-    const e = this.take();
-    if (e === undefined) return;
-    this.verdict(e, e.kind === 'air' && e.time === time && e.dev === dev && e.tx === tx && e.channel === channel && e.signal === signal
-      && e.rate === rate && samePayload(e.data, data, offset, length));
+    const r = this.take();
+    if (r === undefined) return;
+    const e = r.ev;
+    this.verdict(r, e !== undefined && e.kind === 'air' && e.time === time && e.dev === dev && e.tx === tx && e.channel === channel && e.signal === signal
+      && e.rate === rate && sameEventPayload(e.data, data, offset, length));
   }
   eth(time: number, dev: number, tx: boolean, port: number, data: Uint8Array, offset: number, length: number): void {
-    const e = this.take();
-    if (e === undefined) return;
-    this.verdict(e, e.kind === 'eth' && e.time === time && e.dev === dev && e.tx === tx && e.port === port && samePayload(e.data, data, offset, length));
+    const r = this.take();
+    if (r === undefined) return;
+    const e = r.ev;
+    this.verdict(r, e !== undefined && e.kind === 'eth' && e.time === time && e.dev === dev && e.tx === tx && e.port === port && sameEventPayload(e.data, data, offset, length));
   }
   frame(time: number, dev: number, pipe: number, seq: number, width: number, height: number, format: number, data: Uint8Array, offset: number, length: number): void {
-    const e = this.take();
-    if (e === undefined) return;
-    this.verdict(e, e.kind === 'frame' && e.time === time && e.dev === dev && e.pipe === pipe && e.counter === seq && e.width === width
-      && e.height === height && e.format === format && samePayload(e.data, data, offset, length));
+    const r = this.take();
+    if (r === undefined) return;
+    const e = r.ev;
+    this.verdict(r, e !== undefined && e.kind === 'frame' && e.time === time && e.dev === dev && e.pipe === pipe && e.counter === seq && e.width === width
+      && e.height === height && e.format === format && sameEventPayload(e.data, data, offset, length));
   }
 }
 
-/** The recorded payload and the run's bytes: the same array handed back, or the same bytes. */
-function samePayload(recorded: Uint8Array, data: Uint8Array, offset: number, length: number): boolean {
-  if (recorded === data && offset === 0 && length === data.length) return true;
-  return length === recorded.length && sameBytes(recorded, data.subarray(offset, offset + length));
+/** The recorded payload (bytes [at, at + n) of `recorded`) and the run's bytes: the same bytes handed back, or equal bytes. */
+function samePayload(recorded: Uint8Array, at: number, n: number, data: Uint8Array, offset: number, length: number): boolean {
+  if (recorded === data && offset === at && length === n) return true;
+  if (length !== n) return false;
+  for (let x = 0; x < n; x++) if (recorded[at + x] !== data[offset + x]) return false;
+  return true;
+}
+
+/** A payload of an event object (air, Ethernet and display frames) and the run's bytes. */
+function sameEventPayload(recorded: Uint8Array, data: Uint8Array, offset: number, length: number): boolean {
+  return samePayload(recorded, 0, recorded.length, data, offset, length);
 }
