@@ -108,8 +108,10 @@ export class TimingCollector {
     const k = b.kind[i]!;
     const t = b.time[i]!;
     const index = b.f[k <= Rec.CfgWrite ? 1 : 0]![i]!;
-    // A known device without a call (a time passed to a call that is not inlined is boxed).
-    const d = (index >>> 0 === index && index < 256 ? this.devList[index] : undefined) ?? this.dev(index, t);
+    // The last event's device, else a known one without a call (a time passed to a call that is not inlined is boxed).
+    const d = index === this.lastIndex ? this.lastDev! : (index >>> 0 === index && index < 256 ? this.devList[index] : undefined) ?? this.dev(index, t);
+    this.lastIndex = index;
+    this.lastDev = d;
     d.last = t;
     if ((k === Rec.MmioRead || k === Rec.MmioWrite) && d.firstMmio === undefined) d.firstMmio = t;
     const own = d.own;
@@ -117,6 +119,10 @@ export class TimingCollector {
       own.add(this.scratch.fill(v));
     }
   }
+
+  /** The device of the last event `addView` took, and its index (-1: none yet). */
+  private lastIndex = -1;
+  private lastDev: DevTiming | undefined = undefined;
 
   /** Reused event objects for a device's own phases (DeviceTimingPhases.add reads the event it is given, it does not keep it). */
   private readonly scratch = new ScratchEvents();
@@ -216,8 +222,15 @@ class ScratchEvents {
   private readonly dma: Of<'dma'> = {
     seq: 0, kind: 'dma', write: false, time: 0, dev: 0, addr: 0, data: new Uint8Array(0), tag: '', missing: undefined, image: undefined, imageOffset: undefined,
   };
-  /** Payload copies by length (a window's bytes as an array of exactly the payload's length). */
-  private readonly copies = new Map<number, Uint8Array>();
+  /**
+   * The last payload window handed out, as a view of exactly its bytes: a stream's word-delta
+   * base is rewritten in place, so its next payload is the same window (the view reads the
+   * current bytes, and the phases read them at once, they keep nothing).
+   */
+  private winOf: Uint8Array = new Uint8Array(0);
+  private winAt = -1;
+  private winLen = -1;
+  private win: Uint8Array = new Uint8Array(0);
 
   fill(v: EventView): SeqEvent {
     const b = v.block;
@@ -273,15 +286,13 @@ class ScratchEvents {
   private bytes(v: EventView): Uint8Array {
     const p = v.payload;
     if (p.at === 0 && p.length === p.data.length) return p.data;
-    if (p.length > 256) return p.data.subarray(p.at, p.at + p.length);
-    let c = this.copies.get(p.length);
-    if (c === undefined) {
-      c = new Uint8Array(p.length);
-      this.copies.set(p.length, c);
+    if (p.data !== this.winOf || p.at !== this.winAt || p.length !== this.winLen) {
+      this.winOf = p.data;
+      this.winAt = p.at;
+      this.winLen = p.length;
+      this.win = p.data.subarray(p.at, p.at + p.length);
     }
-    const d = p.data;
-    for (let x = 0, o = p.at; x < c.length; x++) c[x] = d[o + x]!;
-    return c;
+    return this.win;
   }
 }
 

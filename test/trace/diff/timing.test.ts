@@ -150,6 +150,34 @@ describe('simrun diff: timing phases', () => {
     expect(seen(['msi'], ['nvme.cqe'])).toEqual(['msi 6000']);
   });
 
+  it("gives a device's own phases each payload's current bytes, through word deltas in place and device changes", () => {
+    const rec = TraceRecorder.toBuffer(makeHeader());
+    for (let i = 0; i < 300; i++) {
+      // Two completion streams rewritten a word at a time (word deltas over one base each), on two devices.
+      rec.dma(true, 1000 * i, 0, 0x101000, cqe(i & 0xffff, 1), 0, 16, 'nvme.cqe');
+      if (i % 3 === 0) rec.dma(true, 1000 * i + 10, 0, 0x102000, cqe((i * 7) & 0xffff, 2), 0, 16, 'nvme.cqe');
+      if (i % 5 === 0) rec.dma(true, 1000 * i + 20, 1, 0x103000, cqe(i, 3), 0, 16, 'nvme.cqe');
+    }
+    const buf = rec.close().buffer!;
+    const got: string[][] = [[], [], [], [], [], []];
+    let n = 0;
+    const decoders = new Map<string, DeviceDecoder>(deviceDecoders());
+    const recording = (): DeviceTimingPhases => {
+      const mine = got[n++]!;
+      return { add: (ev) => mine.push(ev.kind === 'dma' ? `${ev.dev} ${Buffer.from(ev.data).toString('hex')}` : ev.kind), phases: () => [] };
+    };
+    decoders.set('nvme', { ...decoders.get('nvme')!, timingPhases: recording });
+    decoders.set('iwlwifi', { ...decoders.get('iwlwifi')!, timingPhases: recording });
+    diffTraces({ a: buf, b: buf, decoders });
+    const c = new TimingCollector(openTrace(buf).header, decoders);
+    for (const e of openTrace(buf).events()) c.add(e);
+    // Collectors a, b and the one fed objects made phases in the same order (nvme0 first, then wifi0).
+    const all = (k: number): string[] => [...got[2 * k]!, ...got[2 * k + 1]!].sort();
+    expect(all(0)).toHaveLength(300 + 100 + 60);
+    expect(all(1)).toEqual(all(0));
+    expect(all(2)).toEqual(all(0));
+  });
+
   it('pairs phases present in one trace only with nulls', () => {
     const rows = compareTiming(
       [{ source: 'x', phase: 'identify', value: 10, unit: 'ps' }],
