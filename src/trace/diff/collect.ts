@@ -131,13 +131,27 @@ export class StreamCollector implements RowSink<number> {
       this.heldB = b!;
       this.ringPos = (pos + 1) % c;
       if (this.ringLen < c) this.ringLen++;
-      const o = this.open;
-      if (o) {
-        o.d.rows.push(this.makeRow('same', a, b));
-        if (--o.afterLeft <= 0) this.closeOpen();
-      }
+      if (this.open) this.afterDivergence(a!, b!);
       return;
     }
+    this.divergentRow(op, a, b);
+  }
+
+  /** A same row while a kept divergence takes its after-context. */
+  private afterDivergence(a: number, b: number): void {
+    const o = this.open!;
+    o.d.rows.push(this.makeRow('same', a, b));
+    if (--o.afterLeft <= 0) this.closeOpen();
+  }
+
+  /**
+   * A changed, inserted or removed row. Apart from `row`, which every row
+   * goes through: its optimised code then holds only the same rows' path,
+   * not the few divergent rows' (which would each find code without
+   * feedback for them, and have it thrown away and compiled again).
+   */
+  private divergentRow(op: Exclude<RowOp, 'same'>, a: number | undefined, b: number | undefined): void {
+    const env = this.env;
     if (op === 'changed') this.changed++;
     else if (op === 'inserted') this.inserted++;
     else this.removed++;
