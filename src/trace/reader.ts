@@ -15,7 +15,7 @@
  */
 import * as fs from 'node:fs';
 import { Unpackr } from 'msgpackr';
-import { lz4DecompressInto } from './lz4.js';
+import { uncompressSync } from 'lz4-napi';
 import { Rec, type TraceEvent } from '../sim/tracer.js';
 import { ImageStore } from './images.js';
 import { DELTA_MAX, DELTA_MIN, DeltaBases, deltaKey, popcount } from './delta.js';
@@ -374,8 +374,6 @@ const KEEP_BODY_MAX = 16 * 1024 * 1024;
 
 class ChunkReader {
   private body = new Uint8Array(256 * 1024);
-  /** Decompressed chunk bytes (reused, see `load`). */
-  private raw = new Uint8Array(256 * 1024);
   /** The decoded columns of the last chunk loaded (reused). */
   private readonly block = new ColumnBlock();
   /** Inline bytes of a msgpack chunk being converted to columns (reused). */
@@ -413,17 +411,19 @@ class ChunkReader {
     if (this.src.read(pos + CHUNK_HEADER_SIZE, comp, 0, n) !== n) return 'short read';
     if (this.crcOf(h, comp) !== h.crc) return 'CRC mismatch (corrupted bytes)';
     if (readU32(comp, 0) !== h.rawLen) return 'lz4 block size disagrees with the chunk header';
-    // Every chunk is decompressed into the same buffer (what the block hands out lives one chunk:
-    // its blobs are copied out, its other bytes are not stable, PayloadView.stable).
-    const rawLen = h.rawLen;
-    if (this.raw.length < rawLen && rawLen <= KEEP_BODY_MAX) this.raw = new Uint8Array(Math.min(KEEP_BODY_MAX, Math.max(rawLen, this.raw.length * 2)));
-    const raw = rawLen <= this.raw.length ? this.raw.subarray(0, rawLen) : new Uint8Array(rawLen);
-    const broken = lz4DecompressInto(comp, raw, rawLen);
-    if (broken !== undefined) return `lz4 decompression failed (${broken})`;
+    let raw: Uint8Array;
+    try {
+      raw = uncompressSync(comp);
+    } catch (e) {
+      return `lz4 decompression failed (${(e as Error).message})`;
+    }
+    if (raw.length !== h.rawLen) return `decompressed to ${raw.length} bytes, header says ${h.rawLen}`;
     const want = expect ?? h;
     const block = this.block;
     if (this.version >= COLUMN_FORMAT_VERSION) {
-      const bad = decodeColumns(raw, want.count, this.validKind, block, false);
+      // A plain Uint8Array view: Buffer's slice() would not copy what the block hands out.
+      // `raw` is a new array per chunk, never written again: windows into it may be kept (PayloadView.stable).
+      const bad = decodeColumns(new Uint8Array(raw.buffer, raw.byteOffset, raw.length), want.count, this.validKind, block, true);
       if (bad !== undefined) return bad;
     } else {
       const bad = this.fromRecords(raw, want.count);
@@ -661,8 +661,8 @@ export interface PayloadView {
   length: number;
   own: boolean;
   /**
-   * The bytes stay as they are after the cursor moves on (`own`, or a window into a disk image; not
-   * one into a chunk's bytes, which the next chunk overwrites), so a caller may keep a reference
+   * The bytes stay as they are after the cursor moves on (`own`, a window into a disk image, or one
+   * into a chunk's decompressed bytes, which are never reused), so a caller may keep a reference
    * instead of a copy.
    */
   stable: boolean;

@@ -141,7 +141,7 @@ export class EventStore {
         refs[s] = refs[s]! | SHARED;
         this.keptAt[s] = -1;
       } else if (p.stable) {
-        // Bytes that stay as they are (a disk image's): a reference, copied only if shown.
+        // A window into a chunk's bytes, which stay as they are: a reference, copied only if shown.
         this.shared[s] = p.data;
         refs[s] = refs[s]! | SHARED;
         this.keptAt[s] = p.at;
