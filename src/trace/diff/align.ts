@@ -54,6 +54,12 @@ export const DEFAULT_ALIGN: AlignParams = {
   window: 1024, maxBuffer: 8192, smallWindow: 128, anchor: 4, history: 65536, maxEdit: 64, smallMaxEdit: 64, maxPairBlock: 512,
 };
 
+/** What an event is aligned by: its normalised key and shape (normalise.ts). */
+export interface Keyed {
+  key: number;
+  shape: number;
+}
+
 /** A FIFO of events (key, shape and the caller's reference) with O(1) amortised removal from the head; keys and shapes in typed arrays. */
 export class Side<T = Item> {
   private keyArr = new Float64Array(64);
@@ -68,11 +74,12 @@ export class Side<T = Item> {
     return this.tail - this.head;
   }
 
-  push(ref: T, key: number, shape: number): void {
+  /** Adds `ref` with the key and shape of `from` (read here: a number passed to a call that is not inlined is boxed). */
+  push(ref: T, from: Keyed): void {
     if (this.tail === this.keyArr.length) this.makeRoom();
     const t = this.tail++;
-    this.keyArr[t] = key;
-    this.shapeArr[t] = shape;
+    this.keyArr[t] = from.key;
+    this.shapeArr[t] = from.shape;
     this.refs[t] = ref;
     this.total++;
   }
@@ -201,13 +208,13 @@ export class StreamAligner<T = Item> {
   }
 
   /** Adds an item whose key and shape are its own fields. */
-  push(side: 0 | 1, it: T & { key: number; shape: number }): void {
-    this.add(side, it, it.key, it.shape);
+  push(side: 0 | 1, it: T & Keyed): void {
+    this.add(side, it, it);
   }
 
-  /** Adds an event of trace a (side 0) or b (side 1) and aligns what can be aligned. */
-  add(side: 0 | 1, ref: T, key: number, shape: number): void {
-    (side === 0 ? this.a : this.b).push(ref, key, shape);
+  /** Adds an event of trace a (side 0) or b (side 1), with the key and shape of `from`, and aligns what can be aligned. */
+  add(side: 0 | 1, ref: T, from: Keyed): void {
+    (side === 0 ? this.a : this.b).push(ref, from);
     const la = this.a.length;
     const lb = this.b.length;
     const W = this.p.window;

@@ -177,7 +177,7 @@ export function diffTraces(opts: DiffEngineOptions): DiffResult {
     norm.item(v, ev);
     const slot = (side === 0 ? storeA : storeB).put(v, norm);
     const s = norm.stream;
-    s.aligner.add(side, slot, norm.key, norm.shape);
+    s.aligner.add(side, slot, norm);
     const d = s.aligner.a.length - s.aligner.b.length;
     const old = s.delta;
     if (old > 0) leadA -= old;

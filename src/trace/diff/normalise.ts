@@ -188,17 +188,23 @@ export class Normaliser<S> {
 
   private dev(index: number): DevState<S> {
     const small = index >>> 0 === index && index < 256;
-    let d = small ? this.devList[index] : this.devs.get(index);
-    if (!d) {
-      const info = this.header.devices.find((x) => x.index === index);
-      const type = info?.type ?? '?';
-      d = {
-        id: info?.id ?? `dev${index}`, type, dec: this.decoders.get(type), pages: new PageTable(), nsCount: new Map(), streams: [], dma: new Map(), frames: new Map(),
-        addrReg: new Map(), regs: new Map(), addrNames: new Set(this.decoders.get(type)?.addressRegisters ?? []),
-      };
-      if (small) this.devList[index] = d;
-      else this.devs.set(index, d);
-    }
+    return (small ? this.devList[index] : this.devs.get(index)) ?? this.addDev(index, small);
+  }
+
+  /**
+   * A device's first event. Apart from `dev`, which every event calls: the closure
+   * here would make `dev` (and every caller it is inlined into) allocate a context
+   * for `index` on each call.
+   */
+  private addDev(index: number, small: boolean): DevState<S> {
+    const info = this.header.devices.find((x) => x.index === index);
+    const type = info?.type ?? '?';
+    const d: DevState<S> = {
+      id: info?.id ?? `dev${index}`, type, dec: this.decoders.get(type), pages: new PageTable(), nsCount: new Map(), streams: [], dma: new Map(), frames: new Map(),
+      addrReg: new Map(), regs: new Map(), addrNames: new Set(this.decoders.get(type)?.addressRegisters ?? []),
+    };
+    if (small) this.devList[index] = d;
+    else this.devs.set(index, d);
     return d;
   }
 

@@ -80,16 +80,25 @@ export class TimingCollector {
 
   private dev(index: number, t: number): DevTiming {
     const small = index >>> 0 === index && index < 256;
-    let d = small ? this.devList[index] : this.devs.get(index);
-    if (!d) {
-      const info = this.header.devices.find((x) => x.index === index);
-      d = {
-        id: info?.id ?? `dev${index}`, first: t, last: t, firstMmio: undefined, reset: undefined, ready: undefined,
-        ...ownPhases(info === undefined ? undefined : this.decoders.get(info.type)?.timingPhases?.()),
-      };
-      this.devs.set(index, d);
-      if (small) this.devList[index] = d;
-    }
+    return (small ? this.devList[index] : this.devs.get(index)) ?? this.addDev(index, t, small);
+  }
+
+  /** The device of the view's event (register accesses, interrupts and DMA). */
+  private viewDev(v: EventView): DevTiming {
+    const b = v.block;
+    const i = v.i;
+    return this.dev(b.f[b.kind[i]! <= Rec.CfgWrite ? 1 : 0]![i]!, b.time[i]!);
+  }
+
+  /** A device's first event (apart from `dev`: a closure here would make `dev` allocate a context per call). */
+  private addDev(index: number, t: number, small: boolean): DevTiming {
+    const info = this.header.devices.find((x) => x.index === index);
+    const d: DevTiming = {
+      id: info?.id ?? `dev${index}`, first: t, last: t, firstMmio: undefined, reset: undefined, ready: undefined,
+      ...ownPhases(info === undefined ? undefined : this.decoders.get(info.type)?.timingPhases?.()),
+    };
+    this.devs.set(index, d);
+    if (small) this.devList[index] = d;
     return d;
   }
 
@@ -108,8 +117,8 @@ export class TimingCollector {
     const k = b.kind[i]!;
     const t = b.time[i]!;
     const index = b.f[k <= Rec.CfgWrite ? 1 : 0]![i]!;
-    // The last event's device, else a known one without a call (a time passed to a call that is not inlined is boxed).
-    const d = index === this.lastIndex ? this.lastDev! : (index >>> 0 === index && index < 256 ? this.devList[index] : undefined) ?? this.dev(index, t);
+    // The last event's device, else one found from the view (a time passed to a call that is not inlined is boxed).
+    const d = index === this.lastIndex ? this.lastDev! : this.viewDev(v);
     this.lastIndex = index;
     this.lastDev = d;
     d.last = t;
