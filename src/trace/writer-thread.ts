@@ -22,8 +22,8 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } f
 import { startWorker } from '../sim/worker-start.js';
 import { newChunkStage, type ChunkStage } from './columns.js';
 
-/** Stages per recorder: one being filled, up to STAGES - 1 with the thread. */
-const STAGES = 3;
+/** Stages per recorder: one being filled, up to STAGES - 1 with the thread (slack for a thread that is not scheduled for a while). */
+const STAGES = 8;
 /** The worker's bundled twin, next to the bundled CLI (bin/build-cli.mjs). */
 export const WRITER_BUNDLE_NAME = 'trace-writer.mjs';
 
