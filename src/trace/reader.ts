@@ -670,10 +670,18 @@ export interface PayloadView {
   blob: number;
 }
 
+/** Entries of Defs' tables of recent blob and string lookups. */
+const RECENT_DEFS = 256;
+
 /** Str/Blob tables of one pass, with missing-reference reporting. */
 class Defs {
   readonly strs = new Map<number, string>();
   readonly blobs = new Map<number, Uint8Array>();
+  /** Blobs and strings looked up lately, by id, direct-mapped (-1: empty): most DMA events find their tag and blob here rather than in the Maps. */
+  private readonly blobIds = new Float64Array(RECENT_DEFS).fill(-1);
+  private readonly blobData: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(RECENT_DEFS).fill(undefined);
+  private readonly strIds = new Float64Array(RECENT_DEFS).fill(-1);
+  private readonly strText: string[] = new Array<string>(RECENT_DEFS).fill('');
   blobEpoch = 0;
   blobCount = 0;
   blobBytes = 0;
@@ -794,7 +802,7 @@ class Defs {
   /** A payload field without damage reporting: the blob's bytes, a copy of the inline bytes, or empty. */
   private payload(b: ColumnBlock, i: number, v: number): Uint8Array {
     if (v < 0) return b.bytes.slice(-(v + 1), -(v + 1) + b.aux[i]!);
-    return this.blobs.get(v) ?? new Uint8Array(0);
+    return this.blobOf(v) ?? new Uint8Array(0);
   }
 
   private plainOf: Uint8Array = EMPTY;
@@ -840,24 +848,47 @@ class Defs {
   }
 
   define(d: ChunkDef): void {
+    const r = d.id & (RECENT_DEFS - 1);
     if (!d.blob) {
       this.strs.set(d.id, d.text);
+      if (this.strIds[r] === d.id) this.strText[r] = d.text;
       return;
     }
     if (d.epochStart > this.blobEpoch) {
       for (const k of this.blobs.keys()) if (k < d.epochStart) this.blobs.delete(k);
       this.blobEpoch = d.epochStart;
+      this.blobIds.fill(-1);
+      this.blobData.fill(undefined);
     }
     this.blobs.set(d.id, d.data);
+    if (this.blobIds[r] === d.id) this.blobData[r] = d.data;
     this.blobCount++;
     this.blobBytes += d.data.length;
+  }
+
+  /** Blob `id` (a non-negative id), or undefined if it is not defined. */
+  private blobOf(id: number): Uint8Array | undefined {
+    const r = id & (RECENT_DEFS - 1);
+    if (this.blobIds[r] === id) return this.blobData[r];
+    const d = this.blobs.get(id);
+    if (d !== undefined) {
+      this.blobIds[r] = id;
+      this.blobData[r] = d;
+    }
+    return d;
   }
 
   /** A string field: interned id, or an inline string of the block. */
   str(b: ColumnBlock, v: number, chunk: Chunk, seq: number): string {
     if (v < 0) return b.strs[-(v + 1)] ?? '';
+    const r = v & (RECENT_DEFS - 1);
+    if (this.strIds[r] === v) return this.strText[r]!;
     const s = this.strs.get(v);
-    if (s !== undefined) return s;
+    if (s !== undefined) {
+      this.strIds[r] = v;
+      this.strText[r] = s;
+      return s;
+    }
     this.missing(`string ${v}`, chunk, seq);
     return `<missing string ${v}>`;
   }
@@ -865,7 +896,7 @@ class Defs {
   /** A payload field of event i: a copy of its inline bytes, or its blob. */
   blob(b: ColumnBlock, i: number, v: number, chunk: Chunk, seq: number): Uint8Array {
     if (v < 0) return b.bytes.slice(-(v + 1), -(v + 1) + b.aux[i]!);
-    const d = this.blobs.get(v);
+    const d = this.blobOf(v);
     if (d !== undefined) return d;
     this.missing(`blob ${v}`, chunk, seq);
     return new Uint8Array(0);
@@ -914,7 +945,7 @@ class Defs {
           into.stable = b.bytesStable;
           into.blob = -1;
         } else {
-          const d = this.blobs.get(v);
+          const d = this.blobOf(v);
           if (d === undefined) this.missing(`blob ${v}`, chunk, seq);
           into.data = d ?? EMPTY;
           into.at = 0;
