@@ -221,7 +221,8 @@ describe('damaged traces', () => {
     const { dir, cleanup } = tmpDir();
     try {
       const file = path.join(dir, 'crash.trace');
-      const rec = TraceRecorder.create(file, makeHeader(), { chunkBytes: 512 });
+      // The recorder's own writes (the writer thread, which an earlier test may have started, writes later).
+      const rec = TraceRecorder.create(file, makeHeader(), { chunkBytes: 512, writerThread: 'never' });
       for (let i = 0; i < 50; i++) emitAllKinds(rec, i * 100);
       // No close(): what is on disk is what a crash would leave.
       const onDisk = fs.readFileSync(file);
