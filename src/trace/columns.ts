@@ -153,7 +153,8 @@ export function newChunkStage(shared: boolean): ChunkStage {
   const groupRows: Float64Array[] = [];
   for (let g = 0; g < KINDS_END; g++) groupRows.push(f64s(16 * ROW));
   return {
-    kinds: u8(1024), dts: f64s(1024), groupRows, groupEvents: new Int32Array(KINDS_END),
+    kinds: u8(1024), dts: f64s(1024), groupRows,
+    groupEvents: shared ? new Int32Array(new SharedArrayBuffer(4 * KINDS_END)) : new Int32Array(KINDS_END),
     bytes: u8(4096), bytesEnd: 0, defs: u8(4096), defsEnd: 0, events: 0,
   };
 }

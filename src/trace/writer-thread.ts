@@ -72,13 +72,35 @@ export interface ChunkReply {
   error?: string;
 }
 
-/** Messages to the thread (writer-worker.ts). */
+/** A stage's shared arrays: the thread is sent them when they are new to it (a stage's arrays change only when they grow). */
+export interface StageArrays {
+  kinds: Uint8Array;
+  dts: Float64Array;
+  groupRows: Float64Array[];
+  groupEvents: Int32Array;
+  bytes: Uint8Array;
+  defs: Uint8Array;
+}
+
+/** Messages to the thread (writer-worker.ts). A chunk names its stage by slot; its arrays come along only when the thread has not seen them. */
 export type WriterMessage =
   | { type: 'open'; id: number; fd: number | null; done: Int32Array; port: MessagePort }
-  | { type: 'chunk'; id: number; stage: ChunkStage; count: number; firstSeq: number; firstTime: number }
+  | {
+    type: 'chunk'; id: number; slot: number; arrays: StageArrays | undefined;
+    events: number; bytesEnd: number; defsEnd: number; count: number; firstSeq: number; firstTime: number;
+  }
   | { type: 'close'; id: number };
 
 let nextId = 1;
+/** Stages of closed recorders, for the next ones (shared memory is slow to allocate and to grow). */
+const stagePool: ChunkStage[] = [];
+
+/** Whether the thread already has stage `s`'s arrays (`sent`, as last sent for its slot). */
+function sentAlready(s: ChunkStage, sent: StageArrays | undefined): boolean {
+  if (sent === undefined || s.kinds !== sent.kinds || s.dts !== sent.dts || s.bytes !== sent.bytes || s.defs !== sent.defs || s.groupEvents !== sent.groupEvents) return false;
+  for (let g = 0; g < s.groupRows.length; g++) if (s.groupRows[g] !== sent.groupRows[g]) return false;
+  return true;
+}
 
 /** One recorder's line to the writer thread. */
 export class ChunkPipe {
@@ -87,6 +109,8 @@ export class ChunkPipe {
   private readonly done = new Int32Array(new SharedArrayBuffer(4));
   private readonly replies: MessagePort;
   private readonly stages: ChunkStage[] = [];
+  /** Per slot: the arrays the thread has. */
+  private readonly sent: (StageArrays | undefined)[] = [];
   private submitted = 0;
   private received = 0;
 
@@ -97,7 +121,10 @@ export class ChunkPipe {
     this.replies = port1;
     const open: WriterMessage = { type: 'open', id: this.id, fd, done: this.done, port: port2 };
     worker.postMessage(open, [port2]);
-    for (let i = 0; i < STAGES; i++) this.stages.push(newChunkStage(true));
+    for (let i = 0; i < STAGES; i++) {
+      this.stages.push(stagePool.pop() ?? newChunkStage(true));
+      this.sent.push(undefined);
+    }
   }
 
   /** The stage to fill first. */
@@ -111,8 +138,17 @@ export class ChunkPipe {
    * returns the one to fill next, once the thread is done with it.
    */
   submit(stage: ChunkStage, count: number, firstSeq: number, firstTime: number): ChunkStage {
-    if (stage !== this.stages[this.submitted % STAGES]) throw new Error('internal: a chunk stage handed over out of turn');
-    const m: WriterMessage = { type: 'chunk', id: this.id, stage, count, firstSeq, firstTime };
+    const slot = this.submitted % STAGES;
+    if (stage !== this.stages[slot]) throw new Error('internal: a chunk stage handed over out of turn');
+    let arrays: StageArrays | undefined;
+    if (!sentAlready(stage, this.sent[slot])) {
+      arrays = { kinds: stage.kinds, dts: stage.dts, groupRows: stage.groupRows.slice(), groupEvents: stage.groupEvents, bytes: stage.bytes, defs: stage.defs };
+      this.sent[slot] = arrays;
+    }
+    const m: WriterMessage = {
+      type: 'chunk', id: this.id, slot, arrays,
+      events: stage.events, bytesEnd: stage.bytesEnd, defsEnd: stage.defsEnd, count, firstSeq, firstTime,
+    };
     worker!.postMessage(m);
     const k = ++this.submitted;
     // Chunk k - STAGES was the last to use the stage of chunk k.
@@ -138,6 +174,8 @@ export class ChunkPipe {
     const m: WriterMessage = { type: 'close', id: this.id };
     worker!.postMessage(m);
     this.replies.close();
+    // The thread is done with every stage: the next recorder's.
+    if (stagePool.length < 2 * STAGES) stagePool.push(...this.stages);
   }
 
   /** Blocks until the thread has finished `n` chunks. */

@@ -3,7 +3,7 @@
  * the chunks recorders hand it, one recorder's in order.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { ChunkAssembler } from './columns.js';
+import { ChunkAssembler, type ChunkStage } from './columns.js';
 import { sealChunk } from './chunk-seal.js';
 import { CHUNK_HEADER_SIZE } from './format.js';
 import { writeAll } from './sinks.js';
@@ -13,6 +13,8 @@ interface Line {
   fd: number | null;
   done: Int32Array;
   port: MessagePort;
+  /** Per slot: the recorder's stage, over the shared arrays last sent for it. */
+  stages: (ChunkStage | undefined)[];
 }
 
 const port = parentPort;
@@ -24,7 +26,7 @@ const asm = { buf: new Uint8Array(0) };
 
 port.on('message', (m: WriterMessage) => {
   if (m.type === 'open') {
-    lines.set(m.id, { fd: m.fd, done: m.done, port: m.port });
+    lines.set(m.id, { fd: m.fd, done: m.done, port: m.port, stages: [] });
   } else if (m.type === 'close') {
     lines.get(m.id)?.port.close();
     lines.delete(m.id);
@@ -33,7 +35,13 @@ port.on('message', (m: WriterMessage) => {
     if (line === undefined) return;
     let reply: ChunkReply;
     try {
-      const rawLen = assembler.assemble(m.stage, asm);
+      if (m.arrays !== undefined) line.stages[m.slot] = { ...m.arrays, events: 0, bytesEnd: 0, defsEnd: 0 };
+      const stage = line.stages[m.slot];
+      if (stage === undefined) throw new Error(`internal: chunk stage ${m.slot} was never sent`);
+      stage.events = m.events;
+      stage.bytesEnd = m.bytesEnd;
+      stage.defsEnd = m.defsEnd;
+      const rawLen = assembler.assemble(stage, asm);
       const head = new Uint8Array(CHUNK_HEADER_SIZE);
       const comp = sealChunk(asm.buf, rawLen, m.count, m.firstSeq, m.firstTime, head);
       if (line.fd !== null) {

@@ -221,7 +221,7 @@ describe('damaged traces', () => {
     const { dir, cleanup } = tmpDir();
     try {
       const file = path.join(dir, 'crash.trace');
-      // The recorder's own writes (the writer thread, which an earlier test may have started, writes later).
+      // The recorder's own writes, whatever SIMRUN_TRACE_THREAD says (the writer thread's reach the file later).
       const rec = TraceRecorder.create(file, makeHeader(), { chunkBytes: 512, writerThread: 'never' });
       for (let i = 0; i < 50; i++) emitAllKinds(rec, i * 100);
       // No close(): what is on disk is what a crash would leave.

@@ -322,7 +322,7 @@ describe('trace round trip', () => {
 
   it('lets go of the chunk assembly buffer after one outsized chunk, and the trace stays whole', () => {
     const mem = new MemoryTracer();
-    // The recorder's own buffer: no chunk goes to the writer thread (an earlier test may have started it).
+    // The recorder's own buffer: no chunk goes to the writer thread, whatever SIMRUN_TRACE_THREAD says.
     const rec = TraceRecorder.toBuffer(makeHeader(), { chunkBytes: 4096, writerThread: 'never' });
     const t = tee(mem, rec);
     const asmLength = (): number => (rec as unknown as { asm: { buf: Uint8Array } }).asm.buf.length;
