@@ -1,10 +1,14 @@
 /**
  * The trace writer thread: assembles, compresses and writes the chunks of
- * long recordings while the simulation goes on, so that recording costs the
- * simulating thread little more than staging each event's numbers.
+ * recordings that ask for it (RecorderOptions.writerThread,
+ * SIMRUN_TRACE_THREAD) while the simulation goes on, so that recording costs
+ * the simulating thread little more than staging each event's numbers. It
+ * is off by default: on a 2-core machine the two threads slow each other
+ * about as much as the handover saves (README "Traces").
  *
- * One worker thread per process, started by the first recording that grows
- * long (short ones never start it) and shared by every recorder after. A
+ * One worker thread per process, started by the first recorder that wants
+ * it ('always'; with 'auto', the first recording that grows long) and
+ * shared by every recorder after. A
  * recorder hands it whole chunks: its encoder stages them in shared memory
  * (columns.ts ChunkStage), in turn among STAGES stages, so handing one over
  * is a small message and nothing is copied. The thread assembles and seals
