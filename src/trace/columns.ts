@@ -200,13 +200,8 @@ export class ColumnEncoder {
   /** Byte-section and definition bytes (the bulk of a chunk), for the flush rule. */
   private bulk = 0;
 
-  constructor(stage: ChunkStage = newChunkStage(false)) {
-    this.st = stage;
-  }
-
-  /** Events in the chunk. */
-  get events(): number {
-    return this.st.events;
+  constructor() {
+    this.st = newChunkStage(false);
   }
 
   /** The chunk being staged. */
@@ -275,23 +270,6 @@ export class ColumnEncoder {
     else for (let i = 0; i < length; i++) b[p + i] = data[offset + i]!;
     s.bytesEnd = p + length;
     this.bulk += length;
-  }
-
-  /** The byte section with room for `length` more bytes at `bytesEnd`, for a caller that writes them there itself (and keeps them with `keepBytes`). */
-  byteRoom(length: number): Uint8Array {
-    const s = this.st;
-    return s.bytes = withRoom(s.bytes, s.bytesEnd + length);
-  }
-
-  /** Where the byte section ends. */
-  get bytesEnd(): number {
-    return this.st.bytesEnd;
-  }
-
-  /** Keeps `n` bytes written at `bytesEnd` (see `byteRoom`). */
-  keepBytes(n: number): void {
-    this.st.bytesEnd += n;
-    this.bulk += n;
   }
 
   /** Str definition. */

@@ -37,7 +37,7 @@ import { ChunkPipe, awaitWriterThread, startWriterThread, writerThreadReady, typ
 import { Rec, type LogLevel, type ProcEvent, type Tracer } from '../sim/tracer.js';
 import {
   CHUNK_HEADER_SIZE, DEFAULT_BLOB_WINDOW_BYTES, DMA_INLINE_MAX, DEFAULT_CHUNK_BYTES, ETH_FORMAT_VERSION, FOOTER_MAGIC, FOOTER_SIZE, FORMAT_VERSION, FRAME_FORMAT_VERSION, COMPACT_FORMAT_VERSION, COLUMN_FORMAT_VERSION,
-  INDEX_MAGIC, MAGIC, MAX_INTERNED_STRINGS, PREAMBLE_SIZE, crc32, CHUNK_CRC_FROM, FOOTER_CRC_AT, PREAMBLE_CRC_FROM, PREAMBLE_CRC_TO, isLittleEndianHost, writeF64, writeU32,
+  INDEX_MAGIC, MAGIC, MAX_INTERNED_STRINGS, PREAMBLE_SIZE, crc32, FOOTER_CRC_AT, PREAMBLE_CRC_FROM, PREAMBLE_CRC_TO, isLittleEndianHost, writeF64, writeU32,
   type IndexEntry, type TraceHeader, type TraceHeaderInput,
 } from './format.js';
 
