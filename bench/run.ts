@@ -430,11 +430,12 @@ function main(): void {
   const json = process.argv.includes('--json');
   const quick = process.argv.includes('--quick');
   const ops = quick ? 5000 : 30000;
-  // Warm-up: let the JIT reach steady state on both paths (recording off and on)
+  // Warm-up: let the JIT reach steady state on every path (recording off, on, and through the writer thread)
   // before anything is measured.
   for (let i = 0; i < 2; i++) {
     benchNvme(quick ? 3000 : 10_000, false);
     benchNvme(quick ? 3000 : 10_000, true);
+    withWriterThread(() => benchNvme(quick ? 3000 : 10_000, true));
   }
   const results: Record<string, number> = {};
   // The engine and MMIO figures each come from fresh processes of their own (medians of 3): in this
