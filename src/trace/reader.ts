@@ -1103,6 +1103,24 @@ export interface EventView {
   event(): SeqEvent;
 }
 
+/** The DMA event a view is at, as `next()` builds it; the payload kept by reference where its bytes stay as they are, copied otherwise. */
+function dmaEventOf(v: EventView): SeqEvent {
+  const b = v.block;
+  const i = v.i;
+  const f = b.f;
+  const k = b.kind[i]!;
+  const write = k === Rec.DmaDelta ? (f[3]![i]! & 1) !== 0 : k !== Rec.DmaRead;
+  const p = v.payload;
+  const data = p.own ? p.data : p.stable ? p.data.subarray(p.at, p.at + p.length) : p.data.slice(p.at, p.at + p.length);
+  const e: SeqEvent = { seq: v.seq, kind: 'dma', write, time: b.time[i]!, dev: f[0]![i]!, addr: f[1]![i]!, data, tag: v.tag };
+  if (k === Rec.DmaImage) {
+    e.image = v.image;
+    e.imageOffset = f[4]![i]!;
+  }
+  if (v.missing !== undefined) e.missing = v.missing;
+  return e;
+}
+
 function kindMask(kinds: readonly string[] | undefined): boolean[] {
   const m: boolean[] = [];
   for (let k = Rec.MmioRead; k <= Rec.DmaDelta; k++) {
@@ -1167,7 +1185,8 @@ class Cursor implements EventCursor {
     const view: EventView = {
       block: new ColumnBlock(), i: 0, seq: 0, tag: '', payload: { data: EMPTY, at: 0, length: 0, own: false, stable: false, blob: -1 }, image: undefined, missing: undefined,
       str: (v) => defs.str(view.block, v, this.c!, view.seq),
-      event: () => buildEvent(view.block, view.i, view.seq, this.c!, defs),
+      // A DMA event's payload was looked up (and its delta base noted) by advance(): built from the view, not again.
+      event: () => (isDma(view.block.kind[view.i]!) ? dmaEventOf(view) : buildEvent(view.block, view.i, view.seq, this.c!, defs)),
     };
     this.view = view;
   }

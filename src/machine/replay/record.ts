@@ -84,8 +84,7 @@ export class ReplayRecord {
         this.image = k === Rec.DmaImage ? v.image : undefined;
         this.imageOffset = k === Rec.DmaImage ? f[4]![i]! : 0;
         this.payload(v.payload);
-        if (withEvent) this.ev = dmaEvent(v, k);
-        return;
+        break;
       case Rec.Intx:
         this.kind = 'intx'; this.dev = f[0]![i]!; this.gsi = f[1]![i]!; this.level = f[2]![i]!;
         break;
@@ -153,26 +152,4 @@ export class RecordPool {
       this.free.push(r);
     }
   }
-}
-
-/**
- * A DMA record as the reader's `next()` builds it, from the view `advance()`
- * made (which has already looked up its payload and noted its delta base:
- * building it with `view.event()` would do that twice). The payload is kept
- * by reference where its bytes stay as they are, copied otherwise.
- */
-function dmaEvent(v: EventView, k: number): SeqEvent {
-  const b = v.block;
-  const i = v.i;
-  const f = b.f;
-  const write = k === Rec.DmaDelta ? (f[3]![i]! & 1) !== 0 : k !== Rec.DmaRead;
-  const p = v.payload;
-  const data = p.own ? p.data : p.stable ? p.data.subarray(p.at, p.at + p.length) : p.data.slice(p.at, p.at + p.length);
-  const e: SeqEvent = { seq: v.seq, kind: 'dma', write, time: b.time[i]!, dev: f[0]![i]!, addr: f[1]![i]!, data, tag: v.tag };
-  if (k === Rec.DmaImage) {
-    e.image = v.image;
-    e.imageOffset = f[4]![i]!;
-  }
-  if (v.missing !== undefined) e.missing = v.missing;
-  return e;
 }
