@@ -46,10 +46,9 @@ export class DeltaBases {
   private bytes = new Uint8Array(16 * DELTA_MAX);
   private lens = new Int32Array(16);
   private gens = new Int32Array(16);
-  /** 1 where the slot's base is a reference (`refs[s]` from `refAt[s]`), not yet in `bytes`. */
-  private byRef = new Uint8Array(16);
-  private refAt = new Int32Array(16);
+  /** Where a slot's base is a reference (from `refAt[s]`), not yet in `bytes`: the referenced array; else undefined. */
   private readonly refs: (Uint8Array | undefined)[] = [];
+  private refAt = new Int32Array(16);
   private gen = 1;
   /** Where `baseLength` found the base: byte offset in `store`. */
   at = 0;
@@ -57,8 +56,7 @@ export class DeltaBases {
   /** Forgets every base (a new chunk). */
   reset(): void {
     this.gen++;
-    for (let s = 0; s < this.refs.length; s++) this.refs[s] = undefined;
-    this.byRef.fill(0);
+    this.refs.fill(undefined);
   }
 
   get store(): Uint8Array {
@@ -69,7 +67,7 @@ export class DeltaBases {
   baseLength(key: number): number {
     const s = this.find(key);
     if (s < 0 || this.gens[s] !== this.gen) return -1;
-    if (this.byRef[s] === 1) this.copyReferenced(s);
+    if (this.refs[s] !== undefined) this.copyReferenced(s);
     this.at = s * DELTA_MAX;
     return this.lens[s]!;
   }
@@ -77,12 +75,10 @@ export class DeltaBases {
   /** Makes data[offset, offset+length) the base of stream `key`. */
   set(key: number, data: Uint8Array, offset: number, length: number): void {
     const s = this.slotOf(key);
-    const b = this.bytes;
-    const o = s * DELTA_MAX;
-    for (let i = 0; i < length; i++) b[o + i] = data[offset + i]!;
+    this.copyIn(s, data, offset, length);
     this.lens[s] = length;
     this.gens[s] = this.gen;
-    this.byRef[s] = 0;
+    this.refs[s] = undefined;
   }
 
   /**
@@ -93,19 +89,21 @@ export class DeltaBases {
     const s = this.slotOf(key);
     this.refs[s] = data;
     this.refAt[s] = offset;
-    this.byRef[s] = 1;
     this.lens[s] = length;
     this.gens[s] = this.gen;
   }
 
   /** Copies slot s's referenced base into `bytes`. */
   private copyReferenced(s: number): void {
-    const d = this.refs[s]!;
+    this.copyIn(s, this.refs[s]!, this.refAt[s]!, this.lens[s]!);
+    this.refs[s] = undefined;
+  }
+
+  /** data[offset, offset+length) into slot s's bytes. */
+  private copyIn(s: number, data: Uint8Array, offset: number, length: number): void {
     const b = this.bytes;
     const o = s * DELTA_MAX;
-    for (let i = 0, from = this.refAt[s]!, n = this.lens[s]!; i < n; i++) b[o + i] = d[from + i]!;
-    this.refs[s] = undefined;
-    this.byRef[s] = 0;
+    for (let i = 0; i < length; i++) b[o + i] = data[offset + i]!;
   }
 
   /**
@@ -117,15 +115,15 @@ export class DeltaBases {
     const s = this.slotOf(key);
     const o = s * DELTA_MAX;
     const had = this.gens[s] === this.gen && this.lens[s] === length;
-    if (had && this.byRef[s] === 1) this.copyReferenced(s);
-    this.byRef[s] = 0;
+    if (had && this.refs[s] !== undefined) this.copyReferenced(s);
+    this.refs[s] = undefined;
     this.lens[s] = length;
     this.gens[s] = this.gen;
-    const b = this.bytes;
     if (!had) {
-      for (let i = 0; i < length; i++) b[o + i] = data[offset + i]!;
+      this.copyIn(s, data, offset, length);
       return -1;
     }
+    const b = this.bytes;
     let mask = 0;
     for (let w = 0, i = 0; i < length; w++, i += 4) {
       const d0 = data[offset + i]!, d1 = data[offset + i + 1]!, d2 = data[offset + i + 2]!, d3 = data[offset + i + 3]!;
@@ -143,7 +141,6 @@ export class DeltaBases {
     const s = this.find(key);
     if (s < 0) return;
     this.gens[s] = 0;
-    this.byRef[s] = 0;
     this.refs[s] = undefined;
   }
 
@@ -175,7 +172,6 @@ export class DeltaBases {
     this.bytes = grown(this.bytes, n * DELTA_MAX);
     this.lens = grown(this.lens, n);
     this.gens = grown(this.gens, n);
-    this.byRef = grown(this.byRef, n);
     this.refAt = grown(this.refAt, n);
   }
 }
