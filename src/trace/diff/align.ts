@@ -3,7 +3,7 @@
  * bounded memory (docs/DIFF.md "Alignment").
  *
  * Events of each side are buffered; once both sides hold a window's worth,
- * a Myers diff (myers.ts: jsdiff's `diffArrays`, on the buffers in place)
+ * jsdiff's Myers diff (`diffArrays`, window-diff.ts)
  * aligns the two windows of normalised keys, and everything up to the end of
  * the last solid common run is committed — the unmatched tail stays buffered
  * and is aligned again with the next window, so an insertion straddling a
@@ -21,7 +21,7 @@
  * buffers.
  */
 import { Hasher } from './hash.js';
-import { diffRuns, type Run } from './myers.js';
+import { diffRuns, type Run } from './window-diff.js';
 import type { Item } from './normalise.js';
 
 export type RowOp = 'same' | 'changed' | 'inserted' | 'removed';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diffArrays } from 'diff';
-import { diffRuns } from '../../../src/trace/diff/myers.js';
+import { diffRuns } from '../../../src/trace/diff/window-diff.js';
 
 /** jsdiff's runs as diffRuns gives them (count and kind only). */
 function reference(a: number[], b: number[], maxEditLength: number): { count: number; added: boolean; removed: boolean }[] | undefined {
@@ -30,8 +30,8 @@ function perturbed(r: () => number, n: number, edits: number, alphabet: number):
   return [a, b];
 }
 
-describe('diffRuns', () => {
-  it('gives the runs of jsdiff diffArrays, edit budget included', () => {
+describe('diffRuns (jsdiff on windows of typed arrays)', () => {
+  it('gives the runs of jsdiff diffArrays on the windows, edit budget included', () => {
     const r = rng(7);
     let compared = 0;
     let overBudget = 0;
