@@ -1,5 +1,8 @@
 /**
  * Bench child process: one job per process, so peak RSS is that job's alone.
+ * The bench runs it bundled (dist/cli/bench-child.mjs, built at its start by
+ * bin/build-cli.mjs --bench), as the installed CLI runs its code; `tsx
+ * bench/child.ts <job>` runs the same jobs from the sources.
  *   tsx bench/child.ts record <scenario.json> <trace>  -> records the scenario
  *   tsx bench/child.ts replay <trace> [scenario.json]  -> trace-as-hardware replay
  *   tsx bench/child.ts decode <trace>                  -> every record of the trace decoded (typed-array chunks)

@@ -22,12 +22,16 @@ import { runLoop } from '../src/sim/run-loop.js';
 import { NULL_TRACER } from '../src/sim/tracer.js';
 import { nvmeReadsScenario } from './support/nvme-reads.js';
 import { nvmeReadAllocBytes } from './support/alloc-workload.js';
+import { checkoutRoot } from './support/root.js';
 import { wifiResultOf } from '../src/workloads/wifi.js';
 import { netEchoResultOf } from '../src/workloads/netecho.js';
 import { drmFlipResultOf } from '../src/workloads/drm-flip.js';
 import { at, ps } from '../src/sim/time.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
+/** The checkout (also from the bundled bench child in dist/cli/, bench/child.ts's build). */
+const ROOT = checkoutRoot(import.meta.dirname);
+/** The bench child, bundled at the start of a bench run (bin/build-cli.mjs --bench). */
+const CHILD = join(ROOT, 'dist', 'cli', 'bench-child.mjs');
 
 /** Runs `fn`: its wall seconds, and the process's CPU seconds over it (every thread: GC helpers too). */
 function time<T>(fn: () => T): { value: T; seconds: number; cpuSeconds: number } {
@@ -291,9 +295,13 @@ export function benchWifi(pings: number): { bringupMs: number; framesPerS: numbe
 /** A child job's events, its wall and CPU seconds (the job alone, not the process start) and peak RSS. */
 interface ChildResult { events: number; seconds: number; cpuSeconds: number; maxRssMiB: number }
 
-/** Runs one bench job in its own process (so its peak RSS is its own). */
+/**
+ * Runs one bench job in its own process (so its peak RSS is its own), from the bundled bench child:
+ * the code the installed CLI runs, without tsx compiling TypeScript in the child (its loader thread
+ * and compile jobs are not simrun's, and they took CPU and about 80 MiB from the measured work).
+ */
 function child(...args: string[]): ChildResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/child.ts'), ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(process.execPath, [CHILD, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`bench child ${args.join(' ')} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
 }
@@ -426,10 +434,21 @@ export function benchCli(runs: number): { startupMs: number; checkMs: number } {
   return { startupMs: median(['devices']), checkMs: median(['check', 'nvme-msix']) };
 }
 
+/** Bundles the CLI, its worker threads and the bench child from the sources as they are now. */
+function buildBundles(): void {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'build-cli.mjs'), '--bench'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bin/build-cli.mjs --bench failed: ${r.stderr}`);
+}
+
 function main(): void {
+  buildBundles();
   const json = process.argv.includes('--json');
   const quick = process.argv.includes('--quick');
   const ops = quick ? 5000 : 30000;
+  // Samples behind each goal ratio (recording, replay against live, diff), interleaved where two runs
+  // are compared; medians. On a 2-core VM single runs of the same work spread by a third, so three
+  // samples can land a ratio a tenth off its centre.
+  const samples = quick ? 3 : 7;
   // Warm-up: let the JIT reach steady state on every path (recording off, on, and through the writer thread)
   // before anything is measured.
   for (let i = 0; i < 2; i++) {
@@ -444,13 +463,13 @@ function main(): void {
   results.engine_events_per_s = Math.round(perS('engine', String(quick ? 1_000_000 : 5_000_000)));
   results.engine_events_per_s_sim_pattern = Math.round(perS('engine-sim', String(quick ? 1_000_000 : 3_000_000)));
   results.mmio_accesses_per_s = Math.round(perS('mmio', String(quick ? 500_000 : 2_000_000)));
-  // Three interleaved pairs (off, on), medians: one 30,000-read run is a fifth of a second, short
+  // `samples` interleaved pairs (off, on), medians: one 30,000-read run is a fifth of a second, short
   // enough for a collection or a busy neighbour to move a single sample by a tenth.
   // A third run of each triple records through the trace writer thread (SIMRUN_TRACE_THREAD=1; off by default).
   const offRuns: ReturnType<typeof benchNvme>[] = [];
   const onRuns: ReturnType<typeof benchNvme>[] = [];
   const threadRuns: ReturnType<typeof benchNvme>[] = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < samples; i++) {
     offRuns.push(benchNvme(ops, false));
     onRuns.push(benchNvme(ops, true));
     threadRuns.push(withWriterThread(() => benchNvme(ops, true)));
@@ -513,7 +532,7 @@ function main(): void {
   results.check_nvme_msix_wall_ms = Number(cli.checkMs.toFixed(1));
   const dir = mkdtempSync(join(tmpdir(), 'simrun-bench-'));
   try {
-    const replay = benchReplay(dir, quick ? 20_000 : 100_000, 3);
+    const replay = benchReplay(dir, quick ? 20_000 : 100_000, samples);
     results.replay_events_per_s = Math.round(replay.eventsPerS);
     results.replay_vs_live_ratio = Number(replay.vsLive.toFixed(3));
     results.replay_vs_live_ratio_cpu = Number(replay.vsLiveCpu.toFixed(3));
@@ -523,7 +542,7 @@ function main(): void {
     results.replay_10m_peak_rss_mib = big.peakRssMiB;
     // Reading every record of that ~10 M-event trace (median of 3 fresh processes).
     results.trace_decode_events_per_s = Math.round(median([0, 1, 2].map(() => benchDecode(big.trace))));
-    const diff1m = benchDiffPair(dir, 1_000_000, 3);
+    const diff1m = benchDiffPair(dir, 1_000_000, samples);
     results.diff_1m_seconds = Number(diff1m.seconds.toFixed(2));
     results.diff_1m_cpu_seconds = Number(diff1m.cpuSeconds.toFixed(2));
     const bigDiff = benchDiffPair(dir, quick ? 1_000_000 : 10_000_000);
@@ -547,4 +566,5 @@ function main(): void {
 }
 
 // Run when executed (npm run bench), not when a script imports a single measurement.
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) main();
+// (Inside the bundled bench child, bench/child.ts's build, this module is not what runs.)
+if (process.argv[1] !== undefined && import.meta.url.endsWith('/bench/run.ts') && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) main();

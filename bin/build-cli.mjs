@@ -16,14 +16,21 @@ export const WORKER_BUNDLE = join(ROOT, 'dist', 'cli', 'check-worker.mjs');
 /** The trace writer thread, next to the bundle (src/trace/writer-thread.ts looks for it there). */
 export const WRITER_BUNDLE = join(ROOT, 'dist', 'cli', 'trace-writer.mjs');
 
-/** Builds the bundle (written to a temporary file, then renamed: concurrent builds never expose half a file). */
-export async function buildCli() {
+/**
+ * The bench's child process (bench/child.ts), built by `npm run bench`: its jobs run the bundled code
+ * the installed CLI runs, next to the worker bundles their threads start from.
+ */
+export const BENCH_CHILD_BUNDLE = join(ROOT, 'dist', 'cli', 'bench-child.mjs');
+
+/** Builds the bundle (written to a temporary file, then renamed: concurrent builds never expose half a file); `bench`: the bench child too. */
+export async function buildCli({ bench = false } = {}) {
   const { buildSync } = await import('esbuild');
   mkdirSync(dirname(BUNDLE), { recursive: true });
   // The workers first: a bundle that exists always has its workers.
   bundle(buildSync, join(ROOT, 'src', 'machine', 'ci', 'worker.ts'), WORKER_BUNDLE);
   bundle(buildSync, join(ROOT, 'src', 'trace', 'writer-worker.ts'), WRITER_BUNDLE);
   bundle(buildSync, join(ROOT, 'src', 'cli', 'main.ts'), BUNDLE);
+  if (bench) bundle(buildSync, join(ROOT, 'bench', 'child.ts'), BENCH_CHILD_BUNDLE);
 }
 
 function bundle(buildSync, entry, outfile) {
@@ -47,5 +54,5 @@ function bundle(buildSync, entry, outfile) {
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await buildCli();
+  await buildCli({ bench: process.argv.includes('--bench') });
 }

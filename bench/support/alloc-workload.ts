@@ -14,8 +14,9 @@ import { join, resolve } from 'node:path';
 import { parseScenario } from '../../src/machine/scenario.js';
 import { runScenario } from '../../src/machine/run.js';
 import { nvmeReadsScenario } from './nvme-reads.js';
+import { checkoutRoot } from './root.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = checkoutRoot(import.meta.dirname);
 
 /** The bench's NVMe read scenario. */
 function nvmeReads(ops: number) {
@@ -62,7 +63,7 @@ export function nvmeReadAllocBytes(ops = 20_000, opts: { record?: boolean; round
 }
 
 // `npx tsx bench/support/alloc-workload.ts [ops]` prints the figure with recording off and on.
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(import.meta.filename)) {
+if (process.argv[1] !== undefined && import.meta.filename.endsWith('alloc-workload.ts') && resolve(process.argv[1]) === resolve(import.meta.filename)) {
   const ops = Number(process.argv[2] ?? 20_000);
   process.stdout.write(`nvme_read_alloc_bytes ${nvmeReadAllocBytes(ops)}\n`);
   process.stdout.write(`nvme_read_alloc_bytes_record_on ${nvmeReadAllocBytes(ops, { record: true })}\n`);
