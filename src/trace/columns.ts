@@ -94,6 +94,9 @@ for (let k = 0; k < KINDS_END; k++) {
   const s = SCHEMA[k];
   if (s !== undefined && s.every((c) => c === N)) ALL_NUMERIC[k] = s.length;
 }
+/** Kinds with a field that always takes bytes of the byte section (text, delta words). */
+const USES_BYTES = new Uint8Array(KINDS_END);
+for (let k = 0; k < KINDS_END; k++) USES_BYTES[k] = SCHEMA[k]?.some((c) => c === T || c === W) === true ? 1 : 0;
 /** One past the largest column id. */
 export const NCOLS = FIELD_BASE + KINDS_END * 8;
 /** The column holding field `j` of records of `kind`. */
@@ -604,7 +607,6 @@ function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: 
   }
 
   const pos = start; // cursors, advanced in place
-  const prev = new Float64Array(NCOLS);
   const bstart = start[COL_BYTES]!;
   const bend = end[COL_BYTES]!;
   out.bytes = raw.subarray(bstart, bend);
@@ -618,9 +620,10 @@ function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: 
   // columns are then decoded one at a time, a tight loop each, not a call per field and event.
   const gstart = groupStart;
   gstart.fill(0);
+  const ok = kindTable(valid);
   for (let i = 0; i < count; i++) {
     const k = raw[ko + i]!;
-    if (k >= KINDS_END || valid[k] !== true || SCHEMA[k] === undefined) throw new BadChunk(`record ${i}: kind ${k} is not valid here`);
+    if (ok[k] === 0) throw new BadChunk(`record ${i}: kind ${k} is not valid here`);
     kinds[i] = k;
     aux[i] = 0;
     gstart[GROUP[k]! + 1]!++;
@@ -632,52 +635,53 @@ function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: 
   fill.set(gstart.subarray(0, KINDS_END));
   for (let i = 0; i < count; i++) ord[fill[GROUP[kinds[i]!]!]!++] = i;
   timeColumn(raw, pos, end[COL_DT]!, count, time);
-  let mixed = false;
+  // Every column belongs to one record group, and a group's events are in record order in `order`:
+  // number, string and payload columns are decoded a column at a time. A string or payload given
+  // inline is left as -(1 + its length) and text as its length, for the pass below.
+  // inBytes[g]: group g has a field in the byte section (text, delta words, or an inline string or payload).
+  const inBytes = groupBytes;
+  let bytesPass = false;
   for (let g = 0; g < KINDS_END; g++) {
     const from = gstart[g]!;
     const to = gstart[g + 1]!;
+    inBytes[g] = USES_BYTES[g]!;
     if (from === to) continue;
-    if (ALL_NUMERIC[g] === 0) mixed = true;
     for (let j = 0, q = g * 8; j < MAX_FIELDS && CODE[q]! !== 0; j++, q++) {
-      if (CODE[q] === N) numberColumn(raw, pos, COL[q]!, end[COL[q]!]!, ord, from, to, f[j]!);
+      const code = CODE[q]!;
+      const c = COL[q]!;
+      if (code === N) numberColumn(raw, pos, c, end[c]!, ord, from, to, f[j]!);
+      else if (code === S || code === P) { if (refColumn(raw, pos, c, end[c]!, ord, from, to, f[j]!)) inBytes[g] = 1; }
+      else if (code === T) for (let x = from; x < to; x++) f[j]![ord[x]!] = readU(raw, pos, c, end[c]!);
     }
+    if (inBytes[g] !== 0) bytesPass = true;
   }
-  // The other fields read the byte section, which is in record order.
+  // The byte section is in record order: inline strings and bytes, text and delta words take their
+  // places in it (and inline strings and text their places in `strs`) record by record.
   let bp = bstart;
-  for (let i = 0; mixed && i < count; i++) {
+  for (let i = 0; bytesPass && i < count; i++) {
     const k = kinds[i]!;
-    if (ALL_NUMERIC[k]! > 0) continue;
+    if (inBytes[GROUP[k]!] === 0) continue;
     let last = 0;
     for (let j = 0, q = k * 8; j < MAX_FIELDS; j++, q++) {
       const code = CODE[q]!;
       if (code === 0) break;
-      if (code === N) {
-        last = f[j]![i]!;
+      let v = f[j]![i]!;
+      if (code === N || ((code === S || code === P) && v >= 0)) {
+        last = v;
         continue;
       }
-      const c = COL[q]!;
-      const e = end[c]!;
-      let v: number;
       switch (code) {
         case S:
         case P: {
-          const u = readU(raw, pos, c, e);
-          if (u % 2 === 0) {
-            const h = u / 2;
-            v = prev[c]! + (h % 2 === 0 ? h / 2 : -(h + 1) / 2);
-            prev[c] = v;
-            if (v < 0 || !Number.isSafeInteger(v)) throw new BadChunk(`record ${i}: id ${v} out of range`);
-          } else {
-            const len = (u - 1) / 2;
-            if (bp + len > bend) throw new BadChunk(`record ${i}: inline bytes run past the byte section`);
-            if (code === S) { v = -(1 + out.strs.length); out.strs.push(utf8d.decode(raw.subarray(bp, bp + len))); }
-            else { v = -(1 + (bp - bstart)); aux[i] = len; }
-            bp += len;
-          }
+          const len = -v - 1;
+          if (bp + len > bend) throw new BadChunk(`record ${i}: inline bytes run past the byte section`);
+          if (code === S) { v = -(1 + out.strs.length); out.strs.push(utf8d.decode(raw.subarray(bp, bp + len))); }
+          else { v = -(1 + (bp - bstart)); aux[i] = len; }
+          bp += len;
           break;
         }
         case T: {
-          const len = readU(raw, pos, c, e);
+          const len = v;
           if (bp + len > bend) throw new BadChunk(`record ${i}: text runs past the byte section`);
           v = out.strs.length;
           out.strs.push(utf8d.decode(raw.subarray(bp, bp + len)));
@@ -711,6 +715,18 @@ const EMPTY = new Uint8Array(0);
 let order = new Int32Array(1024);
 const groupStart = new Int32Array(KINDS_END + 1);
 const groupFill = new Int32Array(KINDS_END);
+const groupBytes = new Uint8Array(KINDS_END);
+
+/** The kinds `valid` allows that have a column schema, as a table by kind byte (the last one made is kept). */
+let okFor: readonly boolean[] | undefined;
+const okTable = new Uint8Array(256);
+function kindTable(valid: readonly boolean[]): Uint8Array {
+  if (okFor !== valid) {
+    for (let k = 0; k < 256; k++) okTable[k] = k < KINDS_END && valid[k] === true && SCHEMA[k] !== undefined ? 1 : 0;
+    okFor = valid;
+  }
+  return okTable;
+}
 
 /** The time column: deltas (zigzag against 0) summed into out[0, count). */
 function timeColumn(b: Uint8Array, pos: Int32Array, e: number, count: number, out: Float64Array): void {
@@ -739,6 +755,38 @@ function numberColumn(b: Uint8Array, pos: Int32Array, c: number, e: number, orde
     out[order[x]!] = prev;
   }
   pos[c] = p;
+}
+
+/**
+ * String or payload column c (ending at e) of the events order[from, to), in that order, into
+ * out[event]: an id (its delta against the previous id of the column, zigzag, times two) or, for an
+ * odd value, -(1 + the length) of an inline string or payload. Returns whether one was inline.
+ */
+function refColumn(b: Uint8Array, pos: Int32Array, c: number, e: number, order: Int32Array, from: number, to: number, out: Float64Array): boolean {
+  let prev = 0;
+  let inline = false;
+  for (let x = from; x < to; x++) {
+    const p = pos[c]!;
+    const y = b[p]!;
+    let u: number;
+    if (y < 0x80 && p < e) {
+      pos[c] = p + 1;
+      u = y;
+    } else {
+      u = readU(b, pos, c, e);
+    }
+    if (u % 2 === 0) {
+      const h = u / 2;
+      const v = prev + (h % 2 === 0 ? h / 2 : -(h + 1) / 2);
+      if (v < 0 || !Number.isSafeInteger(v)) throw new BadChunk(`record ${order[x]!}: id ${v} out of range`);
+      prev = v;
+      out[order[x]!] = v;
+    } else {
+      out[order[x]!] = -(1 + (u - 1) / 2);
+      inline = true;
+    }
+  }
+  return inline;
 }
 
 /** The next number of column c: its previous value `prev` plus the zigzag delta (a one-byte delta, the common case, without further calls). */
