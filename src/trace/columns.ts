@@ -94,6 +94,16 @@ for (let k = 0; k < KINDS_END; k++) {
   const s = SCHEMA[k];
   if (s !== undefined && s.every((c) => c === N)) ALL_NUMERIC[k] = s.length;
 }
+/** Per kind, its fields that are or may be in the byte section (strings, payloads, text, delta words): BYTE_FIELD[kind*8 + n] for n < BYTE_FIELDS[kind]. */
+const BYTE_FIELDS = new Uint8Array(KINDS_END);
+const BYTE_FIELD = new Uint8Array(KINDS_END * 8);
+for (let k = 0; k < KINDS_END; k++) {
+  (SCHEMA[k] ?? []).forEach((c, j) => {
+    // Delta words follow the mask they count (a number field).
+    if (c === W && SCHEMA[k]![j - 1] !== N) throw new Error(`column schema: kind ${k}'s delta words do not follow a number`);
+    if (c !== N) BYTE_FIELD[k * 8 + BYTE_FIELDS[k]!++] = j;
+  });
+}
 /** Kinds with a field that always takes bytes of the byte section (text, delta words). */
 const USES_BYTES = new Uint8Array(KINDS_END);
 for (let k = 0; k < KINDS_END; k++) USES_BYTES[k] = SCHEMA[k]?.some((c) => c === T || c === W) === true ? 1 : 0;
@@ -661,21 +671,17 @@ function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: 
   for (let i = 0; bytesPass && i < count; i++) {
     const k = kinds[i]!;
     if (inBytes[GROUP[k]!] === 0) continue;
-    let last = 0;
-    for (let j = 0, q = k * 8; j < MAX_FIELDS; j++, q++) {
-      const code = CODE[q]!;
-      if (code === 0) break;
-      let v = f[j]![i]!;
-      if (code === N || ((code === S || code === P) && v >= 0)) {
-        last = v;
-        continue;
-      }
-      switch (code) {
+    for (let n = 0, q = k * 8, nb = BYTE_FIELDS[k]!; n < nb; n++) {
+      const j = BYTE_FIELD[q + n]!;
+      const col = f[j]!;
+      let v = col[i]!;
+      switch (CODE[q + j]) {
         case S:
         case P: {
+          if (v >= 0) continue; // an id
           const len = -v - 1;
           if (bp + len > bend) throw new BadChunk(`record ${i}: inline bytes run past the byte section`);
-          if (code === S) { v = -(1 + out.strs.length); out.strs.push(utf8d.decode(raw.subarray(bp, bp + len))); }
+          if (CODE[q + j] === S) { v = -(1 + out.strs.length); out.strs.push(utf8d.decode(raw.subarray(bp, bp + len))); }
           else { v = -(1 + (bp - bstart)); aux[i] = len; }
           bp += len;
           break;
@@ -688,8 +694,8 @@ function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: 
           bp += len;
           break;
         }
-        default: { // W: the words whose mask bit (the previous field) is set
-          const len = popcount(last) * 4;
+        default: { // W: the words whose mask bit (the previous field, a number) is set
+          const len = popcount(f[j - 1]![i]!) * 4;
           if (bp + len > bend) throw new BadChunk(`record ${i}: delta words run past the byte section`);
           v = -(1 + (bp - bstart));
           aux[i] = len;
@@ -697,8 +703,7 @@ function decode(raw: Uint8Array, count: number, valid: readonly boolean[], out: 
           break;
         }
       }
-      f[j]![i] = v;
-      last = v;
+      col[i] = v;
     }
   }
   out.n = count;
