@@ -32,6 +32,8 @@ export function inColumns(kind: number): boolean {
 }
 
 const FIELDS = 6;
+/** Kept bytes are copied as words from source buffers at least this long (a shorter one may be new per event: no view made for it). */
+const WORD_SOURCE_MIN = 1024;
 /** Fields kept per record kind (the event's numeric fields are among the first six). */
 const KEPT_FIELDS: Uint8Array = (() => {
   const n = new Uint8Array(Rec.DmaDelta + 1);
@@ -53,6 +55,12 @@ export class EventStore {
   private keptAt = new Int32Array(0);
   private keptLen = new Int32Array(0);
   private bytes = new Uint8Array(0);
+  /** `bytes` as 32-bit words. */
+  private words = new Uint32Array(0);
+  /** The last long-lived source array of kept bytes (the reader's delta bases), its offset in its buffer and a 32-bit view of that buffer. */
+  private srcArr: Uint8Array | undefined;
+  private srcOffset = 0;
+  private srcWords: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
   private readonly evs: (SeqEvent | undefined)[] = [];
   private readonly tags: string[] = [];
   private readonly images: (string | undefined)[] = [];
@@ -81,6 +89,7 @@ export class EventStore {
     this.keptLen = grown(this.keptLen, n);
     this.keptAt = grown(this.keptAt, n);
     this.bytes = grown(this.bytes, n * KEEP_DMA_BYTES);
+    this.words = new Uint32Array(this.bytes.buffer, 0, this.bytes.length >>> 2);
     // Builtins, not a loop of pushes here: a loop over thousands of slots would be compiled for a few calls.
     for (const a of [this.evs, this.images, this.missing, this.shared]) {
       a.length = n;
@@ -148,11 +157,25 @@ export class EventStore {
         this.keptLen[s] = Math.min(p.length, KEEP_DMA_BYTES);
       } else {
         // A plain loop: payloads kept here are short, and set() of a subarray would allocate one per event.
+        // Whole words from a long-lived buffer (the reader's delta bases: queue entries, completions).
         // (shared[s] is undefined: a released slot's is.)
         const len = Math.min(p.length, KEEP_DMA_BYTES);
         const d = p.data;
-        const by = this.bytes;
-        for (let j = 0, from = p.at, to = s * KEEP_DMA_BYTES; j < len; j++) by[to + j] = d[from + j]!;
+        const to = s * KEEP_DMA_BYTES;
+        if (d !== this.srcArr && d.buffer.byteLength >= WORD_SOURCE_MIN) {
+          this.srcArr = d;
+          this.srcOffset = d.byteOffset;
+          this.srcWords = new Uint32Array(d.buffer, 0, d.buffer.byteLength >>> 2);
+        }
+        const at = this.srcOffset + p.at;
+        if (d === this.srcArr && ((at | len) & 3) === 0) {
+          const sw = this.srcWords;
+          const dw = this.words;
+          for (let j = 0, x = at >>> 2, y = to >>> 2, n = len >>> 2; j < n; j++) dw[y + j] = sw[x + j]!;
+        } else {
+          const by = this.bytes;
+          for (let j = 0, from = p.at; j < len; j++) by[to + j] = d[from + j]!;
+        }
         this.keptLen[s] = len;
       }
     }
