@@ -1,7 +1,10 @@
 import { Rec } from '../../sim/tracer.js';
+import { WordView } from '../../sim/word-view.js';
 import type { EventKind, EventView, PayloadView, SeqEvent } from '../../trace/reader.js';
 
 const EMPTY = new Uint8Array(0);
+/** Words of the reader's arrays payloads are copied from. */
+const sourceWords = new WordView();
 /** Payloads the reader may overwrite up to this size are copied into the record's own buffer (kept with it); larger ones get an array each. */
 const OWN_MAX = 4096;
 
@@ -51,6 +54,7 @@ export class ReplayRecord {
   refs = 0;
   /** Copies of payloads the reader overwrites (a word delta's bytes), reused with the record. */
   private own: Uint8Array = EMPTY;
+  private ownWords: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
   /**
    * Fills the record from the event the cursor's view is at (`advance()`
@@ -114,10 +118,21 @@ export class ReplayRecord {
     if (n > OWN_MAX) {
       this.data = p.data.slice(p.at, p.at + n);
     } else {
-      if (this.own.length < n) this.own = new Uint8Array(Math.max(64, n));
+      if (this.own.length < n) {
+        this.own = new Uint8Array(Math.max(64, n));
+        this.ownWords = new Uint32Array(this.own.buffer, 0, this.own.length >>> 2);
+      }
       const own = this.own;
       const src = p.data;
-      for (let x = 0, y = p.at; x < n; x++, y++) own[x] = src[y]!;
+      // Word-aligned (a delta-decoded queue entry or completion in the reader's delta bases): a word at a time.
+      const sw = sourceWords.of(src);
+      const at = sourceWords.offset + p.at;
+      if (sw !== undefined && ((at | n) & 3) === 0) {
+        const ow = this.ownWords;
+        for (let x = 0, y = at >>> 2, w = n >>> 2; x < w; x++, y++) ow[x] = sw[y]!;
+      } else {
+        for (let x = 0, y = p.at; x < n; x++, y++) own[x] = src[y]!;
+      }
       this.data = own;
     }
     this.at = 0;

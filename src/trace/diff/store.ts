@@ -8,6 +8,7 @@
  * An event becomes an object (`item`) only when a row is shown.
  */
 import { grown } from '../../sim/grown.js';
+import { WordView } from '../../sim/word-view.js';
 import { Rec } from '../../sim/tracer.js';
 import { fieldCodes } from '../columns.js';
 import type { EventView, SeqEvent } from '../reader.js';
@@ -32,8 +33,6 @@ export function inColumns(kind: number): boolean {
 }
 
 const FIELDS = 6;
-/** Kept bytes are copied as words from source buffers at least this long (a shorter one may be new per event: no view made for it). */
-const WORD_SOURCE_MIN = 1024;
 /** Fields kept per record kind (the event's numeric fields are among the first six). */
 const KEPT_FIELDS: Uint8Array = (() => {
   const n = new Uint8Array(Rec.DmaDelta + 1);
@@ -57,10 +56,8 @@ export class EventStore {
   private bytes = new Uint8Array(0);
   /** `bytes` as 32-bit words. */
   private words = new Uint32Array(0);
-  /** The last long-lived source array of kept bytes (the reader's delta bases), its offset in its buffer and a 32-bit view of that buffer. */
-  private srcArr: Uint8Array | undefined;
-  private srcOffset = 0;
-  private srcWords: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  /** Words of the source of kept bytes (the reader's delta bases). */
+  private readonly src = new WordView();
   private readonly evs: (SeqEvent | undefined)[] = [];
   private readonly tags: string[] = [];
   private readonly images: (string | undefined)[] = [];
@@ -162,14 +159,9 @@ export class EventStore {
         const len = Math.min(p.length, KEEP_DMA_BYTES);
         const d = p.data;
         const to = s * KEEP_DMA_BYTES;
-        if (d !== this.srcArr && d.buffer.byteLength >= WORD_SOURCE_MIN) {
-          this.srcArr = d;
-          this.srcOffset = d.byteOffset;
-          this.srcWords = new Uint32Array(d.buffer, 0, d.buffer.byteLength >>> 2);
-        }
-        const at = this.srcOffset + p.at;
-        if (d === this.srcArr && ((at | len) & 3) === 0) {
-          const sw = this.srcWords;
+        const sw = this.src.of(d);
+        const at = this.src.offset + p.at;
+        if (sw !== undefined && ((at | len) & 3) === 0) {
           const dw = this.words;
           for (let j = 0, x = at >>> 2, y = to >>> 2, n = len >>> 2; j < n; j++) dw[y + j] = sw[x + j]!;
         } else {
