@@ -88,12 +88,6 @@ const GROUP = new Uint8Array(256);
 for (let k = 0; k < KINDS_END; k++) GROUP[k] = groupOf(k);
 /** Staged float64s per event in the encoder's group rows: up to MAX_FIELDS fields. */
 const ROW = 8;
-/** Kinds whose fields are all numbers (decoded without the per-field switch), and their field counts. */
-const ALL_NUMERIC = new Uint8Array(KINDS_END);
-for (let k = 0; k < KINDS_END; k++) {
-  const s = SCHEMA[k];
-  if (s !== undefined && s.every((c) => c === N)) ALL_NUMERIC[k] = s.length;
-}
 /** Per kind, its fields that are or may be in the byte section (strings, payloads, text, delta words): BYTE_FIELD[kind*8 + n] for n < BYTE_FIELDS[kind]. */
 const BYTE_FIELDS = new Uint8Array(KINDS_END);
 const BYTE_FIELD = new Uint8Array(KINDS_END * 8);
