@@ -1,4 +1,4 @@
-import type { EventHandle } from '../../sim/event-queue.js';
+import { NO_EVENT, type EventHandle } from '../../sim/event-queue.js';
 import { InputError } from '../../sim/errors.js';
 import type { HardwareStandIn, Machine } from '../machine.js';
 import type { Scenario } from '../scenario.js';
@@ -140,6 +140,8 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
    */
   private readonly slotEvent: (ReplayRecord | undefined)[] = [];
   private readonly slotHandle: EventHandle[] = [];
+  /** The injection fired right after this one, by this one's event (-1: none; see scheduleFollowers). */
+  private readonly slotNext: number[] = [];
   private readonly slotFired: boolean[] = [];
   private readonly freeSlots: number[] = [];
 
@@ -267,6 +269,10 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     const q = this.queues[dev]!;
     const now = this.machine.queue.now;
     let inside = r.kind !== 'pio' && r.write;
+    // The last follower scheduled, its time, and whether it is a DMA transfer.
+    let last = -1;
+    let lastTime = -1;
+    let lastDma = false;
     for (;;) {
       this.fill(dev, 1);
       const e = q[0];
@@ -279,9 +285,23 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       inside = false;
       // The queue's hold on the record passes to the slot.
       const slot = this.freeSlots.pop() ?? this.slotEvent.length;
+      const t = now + Math.max(0, e.time - r.time);
       this.slotEvent[slot] = e;
       this.slotFired[slot] = false;
-      this.slotHandle[slot] = this.machine.queue.scheduleAt(at(now + Math.max(0, e.time - r.time)), this.injectTarget, 0, slot);
+      this.slotNext[slot] = -1;
+      if (last >= 0 && lastDma && t === lastTime) {
+        // At the same instant as a DMA transfer scheduled just before it: fired by that one's event,
+        // right after it. Its own event would come next anyway (events of one instant run in the order
+        // they were scheduled), and injecting a transfer wakes no task and schedules nothing that
+        // could come between.
+        this.slotNext[last] = slot;
+        this.slotHandle[slot] = NO_EVENT;
+      } else {
+        this.slotHandle[slot] = this.machine.queue.scheduleAt(at(t), this.injectTarget, 0, slot);
+      }
+      last = slot;
+      lastTime = t;
+      lastDma = e.kind === 'dma';
       this.pending[dev]!.push(slot);
     }
   }
@@ -295,23 +315,34 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
       const fired = this.slotFired[slot];
       this.freeSlot(slot);
       if (fired) continue;
-      this.machine.queue.cancel(this.slotHandle[slot]!);
+      const h = this.slotHandle[slot]!;
+      if (h !== NO_EVENT) this.machine.queue.cancel(h);
       this.fire(e);
     }
   }
 
-  /** A scheduled injection's time has come (its slot stays in the pending list until those before it fire, without its record). */
-  private fireSlot(slot: number): void {
-    this.slotFired[slot] = true;
-    const e = this.slotEvent[slot]!;
-    const p = this.pending[e.dev];
-    if (p !== undefined && p[0] === slot) {
-      p.shift();
-      this.freeSlot(slot);
-    } else {
-      this.slotEvent[slot] = undefined;
+  /**
+   * A scheduled injection's time has come (its slot stays in the pending list until those before it
+   * fire, without its record), and so has that of the injections fired with it (`slotNext`), in turn,
+   * unless the replay stops on the way (their events would never have run).
+   */
+  private fireSlot(first: number): void {
+    for (let slot = first; slot >= 0;) {
+      const next = this.slotNext[slot]!;
+      const e = this.slotEvent[slot];
+      if (e === undefined || this.slotFired[slot]) return;
+      this.slotFired[slot] = true;
+      const p = this.pending[e.dev];
+      if (p !== undefined && p[0] === slot) {
+        p.shift();
+        this.freeSlot(slot);
+      } else {
+        this.slotEvent[slot] = undefined;
+      }
+      this.fire(e);
+      if (next >= 0 && this.shouldStop()) return;
+      slot = next;
     }
-    this.fire(e);
   }
 
   private freeSlot(slot: number): void {
