@@ -1,6 +1,6 @@
 import type { SeqEvent } from '../../trace/reader.js';
 import type { ReplayRecord } from './record.js';
-import type { LogLevel, ProcEvent, Tracer } from '../../sim/tracer.js';
+import type { LogLevel, ProcEvent } from '../../sim/tracer.js';
 import type { ContextTracer } from './ring-tracer.js';
 import type { SchemeQueue } from './scheme-queue.js';
 

@@ -7,7 +7,7 @@
 import type { RowOp, RowSink } from './align.js';
 import { describeOne } from './detail.js';
 import type { Item, StreamDesc } from './normalise.js';
-import type { DiffRow, Divergence, DivergenceMark, RowSide, StreamSummary } from './types.js';
+import type { DiffRow, Divergence, DivergenceMark, StreamSummary } from './types.js';
 
 export interface CollectLimits {
   /** Same rows shown before and after a divergence (divergent rows fewer than 2x this apart are one divergence). */
