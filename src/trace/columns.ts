@@ -279,6 +279,21 @@ export class ColumnEncoder {
     this.bulk += length;
   }
 
+  /** The 32-bit words of data[offset, offset + 4 * words) whose bit is set in `mask` (a delta's changed words), into the byte section. */
+  maskedWords(data: Uint8Array, offset: number, mask: number, words: number): void {
+    const s = this.st;
+    let p = s.bytesEnd;
+    const b = s.bytes = withRoom(s.bytes, p + 4 * words);
+    for (let w = 0; w < words; w++) {
+      if ((mask & (1 << w)) === 0) continue;
+      const i = offset + 4 * w;
+      b[p] = data[i]!; b[p + 1] = data[i + 1]!; b[p + 2] = data[i + 2]!; b[p + 3] = data[i + 3]!;
+      p += 4;
+    }
+    this.bulk += p - s.bytesEnd;
+    s.bytesEnd = p;
+  }
+
   /** Str definition. */
   defStr(id: number, text: string): void {
     const bytes = utf8.encode(text);

@@ -18,6 +18,9 @@ export const DELTA_MAX = 128;
 const MAX_DEV = 1024;
 const MAX_TAG = 1 << 20;
 
+/** Payload arrays on buffers shorter than this are compared a byte at a time (a view each would cost more). */
+const WORDS_MIN = 1024;
+
 /** Entries of DeltaBases' table of recent keys. */
 const RECENT = 64;
 
@@ -44,6 +47,13 @@ export class DeltaBases {
   private readonly recentKey = new Int32Array(RECENT).fill(-1);
   private readonly recentSlot = new Int32Array(RECENT);
   private bytes = new Uint8Array(16 * DELTA_MAX);
+  /** `bytes` as 32-bit words (a slot starts on a word). */
+  private words = new Uint32Array(this.bytes.buffer);
+  /** Per slot: the array its payloads last came from, and that array's buffer as words (see `srcWords`). */
+  private readonly srcArr: (Uint8Array | undefined)[] = [];
+  private readonly srcWordsOf: (Uint32Array<ArrayBufferLike> | undefined)[] = [];
+  /** Per slot: that array's byteOffset (read once: it is a slow property to read per payload). */
+  private srcAt = new Int32Array(16);
   private lens = new Int32Array(16);
   private gens = new Int32Array(16);
   /** Where a slot's base is a reference (from `refAt[s]`), not yet in `bytes`: the referenced array; else undefined. */
@@ -123,6 +133,22 @@ export class DeltaBases {
       this.copyIn(s, data, offset, length);
       return -1;
     }
+    // A word at a time where the payload's array is a view of a long-lived buffer (a device's
+    // queue-entry memory) and the payload starts on a word; else a byte at a time.
+    const dw = this.srcWords(s, data);
+    const at = this.srcAt[s]! + offset;
+    if (dw !== undefined && (at & 3) === 0) {
+      const bw = this.words;
+      let mask = 0;
+      for (let w = 0, x = at >>> 2, y = o >>> 2, n = length >>> 2; w < n; w++) {
+        const v = dw[x + w]!;
+        if (bw[y + w] !== v) {
+          mask |= 1 << w;
+          bw[y + w] = v;
+        }
+      }
+      return mask >>> 0;
+    }
     const b = this.bytes;
     let mask = 0;
     for (let w = 0, i = 0; i < length; w++, i += 4) {
@@ -134,6 +160,23 @@ export class DeltaBases {
       }
     }
     return mask >>> 0;
+  }
+
+  /**
+   * The words of `data`'s buffer (index = byte offset / 4) when it is at
+   * least WORDS_MIN bytes, else undefined; made once per slot and array (a
+   * stream's payloads come from the same array, a buffer grown since gets a
+   * new view).
+   */
+  private srcWords(s: number, data: Uint8Array): Uint32Array<ArrayBufferLike> | undefined {
+    const w = this.srcWordsOf[s];
+    if (this.srcArr[s] === data && w !== undefined && w.length !== 0) return w;
+    const buf = data.buffer;
+    const v = buf.byteLength >= WORDS_MIN ? new Uint32Array(buf, 0, buf.byteLength >>> 2) : undefined;
+    this.srcArr[s] = data;
+    this.srcAt[s] = data.byteOffset;
+    this.srcWordsOf[s] = v;
+    return v;
   }
 
   /** Drops stream `key`'s base (its last payload is unknown to a reader). */
@@ -170,9 +213,11 @@ export class DeltaBases {
 
   private growTo(n: number): void {
     this.bytes = grown(this.bytes, n * DELTA_MAX);
+    this.words = new Uint32Array(this.bytes.buffer);
     this.lens = grown(this.lens, n);
     this.gens = grown(this.gens, n);
     this.refAt = grown(this.refAt, n);
+    this.srcAt = grown(this.srcAt, n);
   }
 }
 

@@ -360,7 +360,7 @@ export class TraceRecorder implements Tracer {
     if (c) {
       c.begin(K_DMA_DELTA, dt);
       c.num(C_DMA_DELTA, dev); c.num(C_DMA_DELTA + 1, addr); c.str(C_DMA_DELTA + 2, t); c.num(C_DMA_DELTA + 3, write ? 1 : 0); c.num(C_DMA_DELTA + 4, mask);
-      for (let w = 0; w < length >>> 2; w++) if ((mask & (1 << w)) !== 0) c.bytes(data, offset + 4 * w, 4);
+      c.maskedWords(data, offset, mask, length >>> 2);
       return;
     }
     if (this.pos + MAX_NUMERIC_RECORD + DELTA_MAX > this.buf.length) this.grow(this.pos + MAX_NUMERIC_RECORD + DELTA_MAX);
