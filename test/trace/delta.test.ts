@@ -140,6 +140,6 @@ describe('DeltaBases.swap: a word at a time from long-lived buffers', () => {
     expect(a.equals(traceOf(false))).toBe(true);
     const back = [...openTrace(a).events()];
     expect(back.length).toBe(200);
-    expect(back[199]!.kind === 'dma' && Array.from(back[199].data)).toEqual(Array.from(mem.subarray(7 * 64, 8 * 64)));
+    expect(back[199]!.kind === 'dma' && Array.from(back[199]!.data)).toEqual(Array.from(mem.subarray(7 * 64, 8 * 64)));
   });
 });
