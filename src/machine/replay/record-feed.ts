@@ -1,4 +1,5 @@
 import type { EventCursor } from '../../trace/reader.js';
+import { WordView } from '../../sim/word-view.js';
 import { RecordPool, type ReplayRecord } from './record.js';
 import { SchemeQueue } from './scheme-queue.js';
 
@@ -12,6 +13,8 @@ import { SchemeQueue } from './scheme-queue.js';
 export class RecordFeed {
   readonly schemes = new SchemeQueue();
   readonly pool = new RecordPool();
+  /** Words of the reader's arrays payloads are copied from (ReplayRecord.read). */
+  private readonly words = new WordView();
 
   constructor(private readonly it: EventCursor, private readonly withEvents = false) {}
 
@@ -25,7 +28,7 @@ export class RecordFeed {
       return null;
     }
     const r = this.pool.take();
-    r.read(v, this.withEvents);
+    r.read(v, this.withEvents, this.words);
     return r;
   }
 }

@@ -3,8 +3,6 @@ import { WordView } from '../../sim/word-view.js';
 import type { EventKind, EventView, PayloadView, SeqEvent } from '../../trace/reader.js';
 
 const EMPTY = new Uint8Array(0);
-/** Words of the reader's arrays payloads are copied from. */
-const sourceWords = new WordView();
 /** Payloads the reader may overwrite up to this size are copied into the record's own buffer (kept with it); larger ones get an array each. */
 const OWN_MAX = 4096;
 
@@ -59,9 +57,10 @@ export class ReplayRecord {
   /**
    * Fills the record from the event the cursor's view is at (`advance()`
    * has looked up a DMA payload already); `withEvent`: builds `ev` for
-   * every kind.
+   * every kind. `words`: the feed's view of the arrays payloads are copied
+   * from (the reader's delta bases).
    */
-  read(v: EventView, withEvent: boolean): void {
+  read(v: EventView, withEvent: boolean, words: WordView): void {
     const b = v.block;
     const i = v.i;
     const f = b.f;
@@ -87,7 +86,7 @@ export class ReplayRecord {
         this.dev = f[0]![i]!; this.addr = f[1]![i]!; this.tag = v.tag; this.missing = v.missing;
         this.image = k === Rec.DmaImage ? v.image : undefined;
         this.imageOffset = k === Rec.DmaImage ? f[4]![i]! : 0;
-        this.payload(v.payload);
+        this.payload(v.payload, words);
         break;
       case Rec.Intx:
         this.kind = 'intx'; this.dev = f[0]![i]!; this.gsi = f[1]![i]!; this.level = f[2]![i]!;
@@ -107,7 +106,7 @@ export class ReplayRecord {
   }
 
   /** The payload's bytes, kept valid while the record is held. */
-  private payload(p: PayloadView): void {
+  private payload(p: PayloadView, sourceWords: WordView): void {
     if (p.own || p.stable) {
       this.data = p.data;
       this.at = p.at;
