@@ -59,6 +59,8 @@ export class PhysMem {
    */
   readonly ram: Uint8Array;
   readonly ramView: DataView;
+  /** Main RAM as 32-bit words (`holdsWords`). */
+  private readonly ramWords: Uint32Array;
   readonly dmaPages: Uint8Array;
   /**
    * 1 for pages that may hold non-zero bytes: pages ever marked for DMA (the
@@ -80,6 +82,7 @@ export class PhysMem {
     if (ramBytes % PAGE_SIZE !== 0) throw new RangeError('RAM size must be a multiple of 4 KiB');
     this.ram = new Uint8Array(ramBytes);
     this.ramView = new DataView(this.ram.buffer);
+    this.ramWords = new Uint32Array(this.ram.buffer);
     this.dmaPages = new Uint8Array(ramBytes / PAGE_SIZE);
     this.touched = new Uint8Array(ramBytes / PAGE_SIZE);
   }
@@ -209,6 +212,18 @@ export class PhysMem {
     if (b === null) return false;
     const o = this.resolvedOffset;
     for (let x = 0; x < len; x++) if (b[o + x] !== src[at + x]) return false;
+    return true;
+  }
+
+  /**
+   * `holds` for bytes given as words: true if RAM [addr, addr+len) holds
+   * words[0, len / 4). Compared a word at a time when the range is word-aligned
+   * main RAM (a queue entry), else as `holds` compares.
+   */
+  holdsWords(addr: number, words: Uint32Array, bytes: Uint8Array, len: number): boolean {
+    if (((addr | len) & 3) !== 0 || addr < 0 || addr + len > this.ramBytes) return this.holds(addr, bytes, 0, len);
+    const r = this.ramWords;
+    for (let x = 0, y = addr >>> 2, n = len >>> 2; x < n; x++, y++) if (r[y] !== words[x]) return false;
     return true;
   }
 

@@ -75,6 +75,26 @@ describe('PhysMem: bytes in and compared in place', () => {
     expect(mem.holds(0xf0000000, src, 0, 0)).toBe(true); // no bytes: held anywhere, as an empty read compares
   });
 
+  it('holdsWords answers as holds does, a word at a time in word-aligned main RAM', () => {
+    const mem = new PhysMem(1 << 20);
+    const bytes = new Uint8Array(1 << 16);
+    const r = mem.addRegionBelow(0xc0000000, 1 << 16, bytes, 'drv[1]');
+    const entry = Uint8Array.from({ length: 64 }, (_, i) => (i * 29 + 5) & 0xff);
+    const words = new Uint32Array(entry.buffer);
+    for (const addr of [0x4000, 0x5002, r.base + 0x100, (1 << 20) - 32, 0xf0000000]) {
+      if (addr !== 0xf0000000) mem.writeFrom(addr, entry, 0, addr === (1 << 20) - 32 ? 32 : 64);
+      for (const len of [64, 62, 16]) {
+        expect(mem.holdsWords(addr, words, entry, len)).toBe(mem.holds(addr, entry, 0, len));
+      }
+    }
+    expect(mem.holdsWords(0x4000, words, entry, 64)).toBe(true);
+    mem.ram[0x4000 + 63] ^= 1; // the last byte of the last word
+    expect(mem.holdsWords(0x4000, words, entry, 64)).toBe(false);
+    expect(mem.holdsWords(0x4000, words, entry, 60)).toBe(true);
+    expect(mem.holdsWords(r.base + 0x100, words, entry, 64)).toBe(true);
+    expect(mem.holdsWords((1 << 20) - 32, words, entry, 64)).toBe(false); // runs past RAM
+  });
+
   it('writeFrom marks the pages it writes as touched (zeroPages clears them)', () => {
     const mem = new PhysMem(1 << 20);
     mem.writeFrom(0x3000, Uint8Array.of(9, 9, 9, 9), 0, 4);

@@ -356,6 +356,13 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
     this.pool.drop(r);
   }
 
+  /** Whether guest memory holds the bytes a DMA read of the recording read (its own copy of a queue entry: a word at a time). */
+  private holds(r: ReplayRecord): boolean {
+    const mem = this.machine.mem;
+    const w = r.words;
+    return w !== undefined ? mem.holdsWords(r.addr, w, r.data, r.length) : mem.holds(r.addr, r.data, r.at, r.length);
+  }
+
   private inject(r: ReplayRecord): void {
     const m = this.machine;
     this.injected++;
@@ -366,7 +373,7 @@ export class TraceHardware implements HardwareStandIn, AccessSink {
           m.mem.writeFrom(r.addr, r.data, r.at, r.length);
           // Image bytes stay references in the replay's own trace, as in the recording.
           m.tracer.dma(true, m.queue.now, r.dev, r.addr, r.data, r.at, r.length, r.tag, r.image, r.image === undefined ? undefined : r.imageOffset);
-        } else if (r.missing === undefined && m.mem.holds(r.addr, r.data, r.at, r.length)) {
+        } else if (r.missing === undefined && this.holds(r)) {
           // Memory holding the recorded bytes (compared in place) is traced as the record's own payload (a checked run then compares no bytes again).
           m.tracer.dma(false, m.queue.now, r.dev, r.addr, r.data, r.at, r.length, r.tag);
         } else {

@@ -54,6 +54,11 @@ export class ReplayRecord {
   private own: Uint8Array = EMPTY;
   private ownWords: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
 
+  /** The payload as words when it is the record's own copy (`data` is then those words' bytes from 0), else undefined. */
+  get words(): Uint32Array | undefined {
+    return this.data === this.own && this.at === 0 ? this.ownWords : undefined;
+  }
+
   /**
    * Fills the record from the event the cursor's view is at (`advance()`
    * has looked up a DMA payload already); `withEvent`: builds `ev` for
