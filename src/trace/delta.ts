@@ -164,13 +164,13 @@ export class DeltaBases {
 
   /**
    * The words of `data`'s buffer (index = byte offset / 4) when it is at
-   * least WORDS_MIN bytes, else undefined; made once per slot and array (a
-   * stream's payloads come from the same array, a buffer grown since gets a
-   * new view).
+   * least WORDS_MIN bytes, else undefined; found once per slot and array (a
+   * stream's payloads come from the same array; a view whose buffer was
+   * detached since is made again).
    */
   private srcWords(s: number, data: Uint8Array): Uint32Array<ArrayBufferLike> | undefined {
     const w = this.srcWordsOf[s];
-    if (this.srcArr[s] === data && w !== undefined && w.length !== 0) return w;
+    if (this.srcArr[s] === data && (w === undefined || w.length !== 0)) return w;
     const buf = data.buffer;
     const v = buf.byteLength >= WORDS_MIN ? new Uint32Array(buf, 0, buf.byteLength >>> 2) : undefined;
     this.srcArr[s] = data;

@@ -88,7 +88,7 @@ describe('PhysMem: bytes in and compared in place', () => {
       }
     }
     expect(mem.holdsWords(0x4000, words, entry, 64)).toBe(true);
-    mem.ram[0x4000 + 63] ^= 1; // the last byte of the last word
+    mem.ram[0x4000 + 63] = mem.ram[0x4000 + 63]! ^ 1; // the last byte of the last word
     expect(mem.holdsWords(0x4000, words, entry, 64)).toBe(false);
     expect(mem.holdsWords(0x4000, words, entry, 60)).toBe(true);
     expect(mem.holdsWords(r.base + 0x100, words, entry, 64)).toBe(true);
