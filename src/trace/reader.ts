@@ -807,6 +807,9 @@ class Defs {
 
   private plainOf: Uint8Array = EMPTY;
   private plainView: Uint8Array = EMPTY;
+  /** The image `wholeImage` found last, by name (undefined: none yet). */
+  private lastImageName: string | undefined = undefined;
+  private lastImage: Uint8Array = EMPTY;
 
   /**
    * The image's bytes as a plain Uint8Array (the store holds a Buffer, whose
@@ -836,8 +839,14 @@ class Defs {
     const f = b.f;
     const offset = f[4]![i]!;
     const length = f[5]![i]!;
+    // A disk's reads all name one image: the last one found is tried first (before a map lookup).
+    if (name === this.lastImageName && offset + length <= this.lastImage.length) return this.lastImage;
     const r = this.images === undefined ? { ok: false as const, reason: `disk image ${name}: an in-memory trace has no folder to find it in` } : this.images.image(name);
-    if (r.ok && offset + length <= r.bytes.length) return this.plain(r.bytes);
+    if (r.ok && offset + length <= r.bytes.length) {
+      this.lastImageName = name;
+      this.lastImage = this.plain(r.bytes);
+      return this.lastImage;
+    }
     const why = r.ok ? `disk image ${name} has ${r.bytes.length} bytes, the record reads ${offset}+${length}` : r.reason;
     if (!this.reported.has(why)) {
       this.reported.add(why);

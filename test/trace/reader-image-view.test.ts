@@ -60,4 +60,27 @@ describe('the column view of a disk-image reference', () => {
     expect(c.view.missing).toBe(e.missing);
     expect(e.missing).toBe(`disk image ${IMG}`);
   });
+
+  it('references to two images in turn each read their own image', () => {
+    const IMG2 = 'fixtures/disks/w.img';
+    const img2 = img.map((x) => x ^ 0x5a);
+    const fixtures = [img, img2].map((b, k) => ({ path: k === 0 ? IMG : IMG2, hash: createHash('sha256').update(b).digest('hex') }));
+    fs.mkdirSync(path.join(dir, 'traces'), { recursive: true });
+    const t = path.join(dir, 'traces/two.simtrace');
+    const r = TraceRecorder.create(t, makeHeader({ fixtures }));
+    const refs: [string, Uint8Array, number][] = [[IMG, img, 4096], [IMG2, img2, 4096], [IMG2, img2, 8192], [IMG, img, 0], [IMG2, img2, 0]];
+    refs.forEach(([name, bytes, off], k) => r.dma(true, 1000 * (k + 1), 0, 0x100000 * (k + 1), bytes, off, 4096, 'data', name, off));
+    r.close();
+    fs.mkdirSync(path.join(dir, 'fixtures/disks'), { recursive: true });
+    fs.writeFileSync(path.join(dir, IMG), img);
+    fs.writeFileSync(path.join(dir, IMG2), img2);
+    const c = openTrace(t).cursor();
+    const v = c.view;
+    for (const [name, bytes, off] of refs) {
+      expect(c.advance()).toBe(true);
+      const p = v.payload;
+      expect([v.image, v.missing, p.at]).toEqual([name, undefined, off]);
+      expect(Buffer.from(p.data.subarray(p.at, p.at + p.length)).equals(Buffer.from(bytes.subarray(off, off + 4096)))).toBe(true);
+    }
+  });
 });
