@@ -10,7 +10,6 @@
 import { grown } from '../../sim/grown.js';
 import { WordView } from '../../sim/word-view.js';
 import { Rec } from '../../sim/tracer.js';
-import { fieldCodes } from '../columns.js';
 import type { EventView, SeqEvent } from '../reader.js';
 import { KEEP_DMA_BYTES, type Item } from './normalise.js';
 
@@ -32,13 +31,8 @@ export function inColumns(kind: number): boolean {
   return kind <= Rec.Msi || kind === Rec.DmaImage || kind === Rec.DmaDelta;
 }
 
+/** Fields kept per event: the first six field columns (the numeric fields of the kinds held in columns are among them). */
 const FIELDS = 6;
-/** Fields kept per record kind (the event's numeric fields are among the first six). */
-const KEPT_FIELDS: Uint8Array = (() => {
-  const n = new Uint8Array(Rec.DmaDelta + 1);
-  for (let k = 0; k <= Rec.DmaDelta; k++) n[k] = Math.min(FIELDS, fieldCodes(k)?.length ?? 0);
-  return n;
-})();
 
 /** A slot's numbers, side by side in `nums` (a slot is one or two cache lines, not a line in each of twelve arrays). */
 const SEQ = 0, TIME = 1, KEY = 2, SHAPE = 3, LEN = 4, ADDR = 5, F0 = 6;
@@ -132,8 +126,15 @@ export class EventStore {
       refs[s] = refs[s]! | EV;
       return s;
     }
+    // All six (a block has MAX_FIELDS columns, each as long as its kinds): the ones past the kind's
+    // own fields are never read, and six plain copies cost less than a loop over the kind's count.
     const bf = b.f;
-    for (let j = 0, nf = KEPT_FIELDS[k]!; j < nf; j++) x[o + F0 + j] = bf[j]![i]!;
+    x[o + F0] = bf[0]![i]!;
+    x[o + F0 + 1] = bf[1]![i]!;
+    x[o + F0 + 2] = bf[2]![i]!;
+    x[o + F0 + 3] = bf[3]![i]!;
+    x[o + F0 + 4] = bf[4]![i]!;
+    x[o + F0 + 5] = bf[5]![i]!;
     if (k >= Rec.DmaRead && (k <= Rec.DmaWrite || k >= Rec.DmaImage)) {
       this.tags[s] = v.tag;
       if (k === Rec.DmaImage) this.images[s] = v.image;
