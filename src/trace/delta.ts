@@ -12,14 +12,12 @@
  * base, whatever record stored it.
  */
 import { grown } from '../sim/grown.js';
+import { WordView } from '../sim/word-view.js';
 
 export const DELTA_MIN = 8;
 export const DELTA_MAX = 128;
 const MAX_DEV = 1024;
 const MAX_TAG = 1 << 20;
-
-/** Payload arrays on buffers shorter than this are compared a byte at a time (a view each would cost more). */
-const WORDS_MIN = 1024;
 
 /** Entries of DeltaBases' table of recent keys. */
 const RECENT = 64;
@@ -49,11 +47,8 @@ export class DeltaBases {
   private bytes = new Uint8Array(16 * DELTA_MAX);
   /** `bytes` as 32-bit words (a slot starts on a word). */
   private words = new Uint32Array(this.bytes.buffer);
-  /** Per slot: the array its payloads last came from, and that array's buffer as words (see `srcWords`). */
-  private readonly srcArr: (Uint8Array | undefined)[] = [];
-  private readonly srcWordsOf: (Uint32Array<ArrayBufferLike> | undefined)[] = [];
-  /** Per slot: that array's byteOffset (read once: it is a slow property to read per payload). */
-  private srcAt = new Int32Array(16);
+  /** Per slot: the words of the array its payloads come from (a stream's payloads come from one array). */
+  private readonly src: WordView[] = [];
   private lens = new Int32Array(16);
   private gens = new Int32Array(16);
   /** Where a slot's base is a reference (from `refAt[s]`), not yet in `bytes`: the referenced array; else undefined. */
@@ -135,8 +130,9 @@ export class DeltaBases {
     }
     // A word at a time where the payload's array is a view of a long-lived buffer (a device's
     // queue-entry memory) and the payload starts on a word; else a byte at a time.
-    const dw = this.srcWords(s, data);
-    const at = this.srcAt[s]! + offset;
+    const view = this.src[s]!;
+    const dw = view.of(data);
+    const at = view.offset + offset;
     if (dw !== undefined && (at & 3) === 0) {
       const bw = this.words;
       let mask = 0;
@@ -162,23 +158,6 @@ export class DeltaBases {
     return mask >>> 0;
   }
 
-  /**
-   * The words of `data`'s buffer (index = byte offset / 4) when it is at
-   * least WORDS_MIN bytes, else undefined; found once per slot and array (a
-   * stream's payloads come from the same array; a view whose buffer was
-   * detached since is made again).
-   */
-  private srcWords(s: number, data: Uint8Array): Uint32Array<ArrayBufferLike> | undefined {
-    const w = this.srcWordsOf[s];
-    if (this.srcArr[s] === data && (w === undefined || w.length !== 0)) return w;
-    const buf = data.buffer;
-    const v = buf.byteLength >= WORDS_MIN ? new Uint32Array(buf, 0, buf.byteLength >>> 2) : undefined;
-    this.srcArr[s] = data;
-    this.srcAt[s] = data.byteOffset;
-    this.srcWordsOf[s] = v;
-    return v;
-  }
-
   /** Drops stream `key`'s base (its last payload is unknown to a reader). */
   forget(key: number): void {
     const s = this.find(key);
@@ -194,6 +173,7 @@ export class DeltaBases {
       s = this.slot.size;
       if (s >= this.lens.length) this.growTo(2 * this.lens.length);
       this.slot.set(key, s);
+      this.src.push(new WordView());
       this.recentKey[recentIndex(key)] = key;
       this.recentSlot[recentIndex(key)] = s;
     }
@@ -217,7 +197,6 @@ export class DeltaBases {
     this.lens = grown(this.lens, n);
     this.gens = grown(this.gens, n);
     this.refAt = grown(this.refAt, n);
-    this.srcAt = grown(this.srcAt, n);
   }
 }
 

@@ -23,6 +23,19 @@ describe('WordView', () => {
     expect(v.of(new Uint8Array(new ArrayBuffer(1000), 0, 16))).toBeUndefined();
   });
 
+  it('looks at an array once, a short one too (its buffer and offset are not read per payload)', () => {
+    const v = new WordView();
+    for (const length of [64, 4096]) {
+      const a = new Uint8Array(length);
+      const buffer = a.buffer;
+      let reads = 0;
+      Object.defineProperty(a, 'buffer', { get: () => { reads++; return buffer; } });
+      const first = v.of(a);
+      for (let i = 0; i < 5; i++) expect(v.of(a)).toBe(first);
+      expect(reads, `${length}-byte array`).toBe(1);
+    }
+  });
+
   it('makes a new view once the array\'s buffer was detached and replaced', () => {
     const v = new WordView();
     const a = new Uint8Array(2048);
