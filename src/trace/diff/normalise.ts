@@ -164,7 +164,9 @@ export class Normaliser<S> {
   private readonly devs = new Map<number, DevState<S>>();
   /** Devices of index 0..255 (the common case), without a map lookup. */
   private readonly devList: (DevState<S> | undefined)[] = [];
-  private readonly schemes = new Map<string, S>();
+  /** Scheme request and reply streams by scheme name (two maps: a key made per event would be a new string to hash each time). */
+  private readonly schemeReqs = new Map<string, S>();
+  private readonly schemeReplies = new Map<string, S>();
   private readonly kernel: (S | undefined)[] = [];
   private readonly strHash = new Map<string, number>();
   private readonly contentCache = new WeakMap<Uint8Array, number>();
@@ -544,11 +546,11 @@ export class Normaliser<S> {
       }
       case 'schemeReq':
       case 'schemeReply': {
-        const sk = `${ev.scheme}\u0000${ev.kind}`;
-        let s = this.schemes.get(sk);
+        const streams = ev.kind === 'schemeReq' ? this.schemeReqs : this.schemeReplies;
+        let s = streams.get(ev.scheme);
         if (s === undefined) {
           s = this.resolve({ id: `${ev.scheme}: ${ev.kind}`, source: `${ev.scheme}:`, kind: ev.kind, structural: true });
-          this.schemes.set(sk, s);
+          streams.set(ev.scheme, s);
         }
         this.stream = s;
         if (ev.kind === 'schemeReq') {
