@@ -14,7 +14,7 @@
  *   id at 12-13: NVMe 1.4 4.6); I/Os: completions matched.
  */
 import type { DeviceMilestones, DevicePhase, DeviceTimingPhases } from '../../trace/decoder.js';
-import { LatencyStats, PENDING_CAP } from '../../trace/latency.js';
+import { LatencyStats, PENDING_CAP, PendingTimes } from '../../trace/latency.js';
 import type { SeqEvent } from '../../trace/reader.js';
 import { AdminOp } from './status.js';
 
@@ -38,7 +38,7 @@ export class NvmeTimingPhases implements DeviceTimingPhases {
   private firstIoEnd: number | undefined;
   /** Submission queues from Create I/O SQ: [qid, base, end) triples. */
   private readonly sqs: number[] = [];
-  private readonly pending = new Map<number, number>();
+  private readonly pending = new PendingTimes();
   private readonly io = new LatencyStats();
   readonly kinds = KINDS;
   readonly dmaTags = DMA_TAGS;

@@ -15,7 +15,7 @@
  */
 import type { DeviceDecoder, DeviceTimingPhases } from '../decoder.js';
 import type { TraceHeader } from '../format.js';
-import { LatencyStats, PENDING_CAP } from '../latency.js';
+import { LatencyStats, PENDING_CAP, PendingTimes } from '../latency.js';
 import type { EventView, SeqEvent } from '../reader.js';
 import { Rec } from '../../sim/tracer.js';
 
@@ -65,7 +65,7 @@ function takes(d: DevTiming, ev: SeqEvent): boolean {
 }
 
 interface SchemeTiming {
-  pending: Map<number, number>;
+  pending: PendingTimes;
   lat: LatencyStats;
 }
 
@@ -172,7 +172,7 @@ export class TimingCollector {
       case 'schemeReply': {
         let s = this.schemes.get(ev.scheme);
         if (!s) {
-          s = { pending: new Map(), lat: new LatencyStats() };
+          s = { pending: new PendingTimes(), lat: new LatencyStats() };
           this.schemes.set(ev.scheme, s);
         }
         if (ev.kind === 'schemeReq') {
