@@ -1103,11 +1103,14 @@ export interface EventView {
   readonly payload: PayloadView;
   image: string | undefined;
   /**
-   * DMA events: which definitions were lost (as SeqEvent.missing); undefined
-   * for other kinds (only those with string or payload fields can miss one:
-   * build them with `event()`).
+   * DMA and scheme events: which definitions were lost (as SeqEvent.missing);
+   * undefined for other kinds (only those with string or payload fields can
+   * miss one: build them with `event()`).
    */
   missing: string | undefined;
+  /** Scheme requests and replies: the scheme, and (a request) the operation, as `event()` gives them. */
+  scheme: string;
+  op: string;
   /** The event as `next()` would have returned it (an object of its own; for the few events a caller keeps). */
   event(): SeqEvent;
 }
@@ -1193,6 +1196,7 @@ class Cursor implements EventCursor {
     const defs = this.defs;
     const view: EventView = {
       block: new ColumnBlock(), i: 0, seq: 0, tag: '', payload: { data: EMPTY, at: 0, length: 0, own: false, stable: false, blob: -1 }, image: undefined, missing: undefined,
+      scheme: '', op: '',
       str: (v) => defs.str(view.block, v, this.c!, view.seq),
       // A DMA event's payload was looked up (and its delta base noted) by advance(): built from the view, not again.
       event: () => (isDma(view.block.kind[view.i]!) ? dmaEventOf(view) : buildEvent(view.block, view.i, view.seq, this.c!, defs)),
@@ -1221,6 +1225,13 @@ class Cursor implements EventCursor {
       v.tag = defs.str(b, b.f[2]![i]!, c, this.seq);
       v.image = k === Rec.DmaImage ? defs.str(b, b.f[3]![i]!, c, this.seq) : undefined;
       defs.payloadView(b, i, c, this.seq, v.payload, v.image);
+      v.missing = defs.miss;
+    } else if (k === Rec.SchemeReq || k === Rec.SchemeReply) {
+      // In buildEvent's order, so `missing` reads the same.
+      const defs = this.defs;
+      defs.miss = undefined;
+      v.scheme = defs.str(b, b.f[1]![i]!, c, this.seq);
+      v.op = k === Rec.SchemeReq ? defs.str(b, b.f[2]![i]!, c, this.seq) : '';
       v.missing = defs.miss;
     } else {
       v.missing = undefined;

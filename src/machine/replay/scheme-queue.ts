@@ -40,9 +40,9 @@ export class SchemeQueue {
     this.req[at] = isReq ? 1 : 0;
     this.time[at] = b.time[i]!;
     this.pid[at] = f[0]![i]!;
-    this.scheme[at] = v.str(f[1]![i]!);
+    this.scheme[at] = v.scheme;
     if (isReq) {
-      this.op[at] = v.str(f[2]![i]!);
+      this.op[at] = v.op;
       this.reqId[at] = f[3]![i]!;
       this.a[at] = f[4]![i]!;
       this.b[at] = f[5]![i]!;

@@ -207,7 +207,7 @@ export function diffTraces(opts: DiffEngineOptions): DiffResult {
           else doneB = true;
           break;
         }
-        // Register accesses, interrupts and DMA are read from the columns; the rest as objects.
+        // Register accesses, interrupts, scheme events and DMA are read from the columns; the rest as objects.
         const ev = inColumns(v.block.kind[v.i]!) ? undefined : v.event();
         ends[side] = v.block.time[v.i]!;
         if (side === 0) {

@@ -426,6 +426,17 @@ export class Normaliser<S> {
         this.key = h.start(S.msi).num(f[4]![i]!).value();
         this.shape = S.shape + S.msi;
         return;
+      case Rec.SchemeReq:
+        // Fields: pid, scheme, op, reqId, a, b (the strings from the view: EventView.schemeStrings).
+        this.stream = this.schemeStream(v.scheme, 'schemeReq');
+        this.schemeReqKey(this.sh(v.op), f[4]![i]!, f[5]![i]!);
+        return;
+      case Rec.SchemeReply:
+        // Fields: pid, scheme, reqId, result.
+        this.stream = this.schemeStream(v.scheme, 'schemeReply');
+        this.key = h.start(S.schemeReply).num(f[3]![i]!).value();
+        this.shape = S.shape + S.schemeReply;
+        return;
       default: {
         const ev = built ?? v.event();
         this.ev = ev;
@@ -544,25 +555,6 @@ export class Normaliser<S> {
         shape = h.start(S.shape + S.guestErr).num(c).value();
         break;
       }
-      case 'schemeReq':
-      case 'schemeReply': {
-        const streams = ev.kind === 'schemeReq' ? this.schemeReqs : this.schemeReplies;
-        let s = streams.get(ev.scheme);
-        if (s === undefined) {
-          s = this.resolve({ id: `${ev.scheme}: ${ev.kind}`, source: `${ev.scheme}:`, kind: ev.kind, structural: true });
-          streams.set(ev.scheme, s);
-        }
-        this.stream = s;
-        if (ev.kind === 'schemeReq') {
-          const op = this.sh(ev.op);
-          key = h.start(S.schemeReq).num(op).num(ev.a).num(ev.b).value();
-          shape = h.start(S.shape + S.schemeReq).num(op).value();
-        } else {
-          key = h.start(S.schemeReply).num(ev.result).value();
-          shape = S.shape + S.schemeReply;
-        }
-        break;
-      }
       case 'air': {
         // Sent and received frames are separate streams (what the driver sends vs what the RF
         // environment delivers); the key is the whole frame with channel, signal and rate, the
@@ -643,6 +635,28 @@ export class Normaliser<S> {
     this.key = key;
     this.shape = shape;
     this.len = len;
+  }
+
+  /** The stream of scheme `scheme`'s requests or replies. */
+  private schemeStream(scheme: string, kind: 'schemeReq' | 'schemeReply'): S {
+    const streams = kind === 'schemeReq' ? this.schemeReqs : this.schemeReplies;
+    let s = streams.get(scheme);
+    if (s === undefined) {
+      s = this.resolve({ id: `${scheme}: ${kind}`, source: `${scheme}:`, kind, structural: true });
+      streams.set(scheme, s);
+    }
+    return s;
+  }
+
+  /** A scheme request's key and shape: its operation (hashed name) and arguments. */
+  private schemeReqKey(op: number, a: number, b: number): void {
+    const h = this.h;
+    const parts = h.parts;
+    parts[0] = op;
+    parts[1] = a;
+    parts[2] = b;
+    this.key = h.start(S.schemeReq).nums(3).value();
+    this.shape = h.start(S.shape + S.schemeReq).num(op).value();
   }
 
   private kernelStream(kind: 'proc' | 'log', structural: boolean): S {

@@ -1,8 +1,8 @@
 /**
  * The events of one trace that the diff still holds (buffered in a stream's
  * aligner or kept as context), in columns: a slot per event, reused once the
- * diff releases it, so a diff allocates nothing per register access or DMA
- * transfer. The few kinds with free text (scheme requests, milestones, log
+ * diff releases it, so a diff allocates nothing per register access, DMA
+ * transfer or scheme request. The few kinds with free text (milestones, log
  * lines, processes, frames) keep their event object instead.
  *
  * An event becomes an object (`item`) only when a row is shown.
@@ -26,9 +26,9 @@ export interface Normalised {
   kept: Uint8Array | undefined;
 }
 
-/** Kinds held in columns: register accesses, interrupts and DMA. */
+/** Kinds held in columns: register accesses, interrupts, scheme requests and replies, and DMA. */
 export function inColumns(kind: number): boolean {
-  return kind <= Rec.Msi || kind === Rec.DmaImage || kind === Rec.DmaDelta;
+  return kind <= Rec.SchemeReply || kind === Rec.DmaImage || kind === Rec.DmaDelta;
 }
 
 /** Fields kept per event: the first six field columns (the numeric fields of the kinds held in columns are among them). */
@@ -53,7 +53,10 @@ export class EventStore {
   /** Words of the source of kept bytes (the reader's delta bases). */
   private readonly src = new WordView();
   private readonly evs: (SeqEvent | undefined)[] = [];
+  /** DMA: the tag; scheme events: the scheme. */
   private readonly tags: string[] = [];
+  /** Scheme requests: the operation. */
+  private readonly ops: string[] = [];
   private readonly images: (string | undefined)[] = [];
   private readonly missing: (string | undefined)[] = [];
   private readonly addrNs: string[] = [];
@@ -86,7 +89,7 @@ export class EventStore {
       a.length = n;
       a.fill(undefined, old, n);
     }
-    for (const a of [this.tags, this.addrNs]) {
+    for (const a of [this.tags, this.ops, this.addrNs]) {
       a.length = n;
       a.fill('', old, n);
     }
@@ -135,13 +138,17 @@ export class EventStore {
     x[o + F0 + 3] = bf[3]![i]!;
     x[o + F0 + 4] = bf[4]![i]!;
     x[o + F0 + 5] = bf[5]![i]!;
-    if (k >= Rec.DmaRead && (k <= Rec.DmaWrite || k >= Rec.DmaImage)) {
+    // Definitions lost from a damaged trace (DMA and scheme events: EventView.missing).
+    if (v.missing !== undefined) {
+      this.missing[s] = v.missing;
+      refs[s] = refs[s]! | MISSING;
+    }
+    if (k === Rec.SchemeReq || k === Rec.SchemeReply) {
+      this.tags[s] = v.scheme;
+      if (k === Rec.SchemeReq) this.ops[s] = v.op;
+    } else if (k >= Rec.DmaRead && (k <= Rec.DmaWrite || k >= Rec.DmaImage)) {
       this.tags[s] = v.tag;
       if (k === Rec.DmaImage) this.images[s] = v.image;
-      if (v.missing !== undefined) {
-        this.missing[s] = v.missing;
-        refs[s] = refs[s]! | MISSING;
-      }
       const p = v.payload;
       if (n.kept !== undefined) {
         this.shared[s] = n.kept;
@@ -222,6 +229,13 @@ export class EventStore {
         return { seq, kind: 'intx', time, dev: f0, gsi: f1, level: f2 };
       case Rec.Msi:
         return { seq, kind: 'msi', time, dev: f0, addr: f1, data: f2, core: f3, vector: f4 };
+      // In the reader's field order (buildEvent), so the event prints the same.
+      case Rec.SchemeReq:
+        ev = { seq, kind: 'schemeReq', time, pid: f0, scheme: this.tags[s]!, op: this.ops[s]!, reqId: f3, a: f4, b: x[o + F0 + 5]! };
+        break;
+      case Rec.SchemeReply:
+        ev = { seq, kind: 'schemeReply', time, pid: f0, scheme: this.tags[s]!, reqId: f2, result: f3 };
+        break;
       default: {
         const src = this.shared[s];
         const at = this.keptAt[s]!;
@@ -231,9 +245,9 @@ export class EventStore {
         ev = k === Rec.DmaImage
           ? { seq, kind: 'dma', write, time, dev: f0, addr: f1, data, tag: this.tags[s]!, image: this.images[s]!, imageOffset: f4 }
           : { seq, kind: 'dma', write, time, dev: f0, addr: f1, data, tag: this.tags[s]! };
-        if ((this.refs[s]! & MISSING) !== 0) ev.missing = this.missing[s]!;
-        return ev;
       }
     }
+    if ((this.refs[s]! & MISSING) !== 0) ev.missing = this.missing[s]!;
+    return ev;
   }
 }

@@ -116,6 +116,11 @@ export class TimingCollector {
     const i = v.i;
     const k = b.kind[i]!;
     const t = b.time[i]!;
+    if (k === Rec.SchemeReq || k === Rec.SchemeReply) {
+      // Fields: pid, scheme, op, reqId (request) or pid, scheme, reqId (reply); the scheme from the view.
+      this.schemeEvent(v.scheme, k === Rec.SchemeReq, b.f[k === Rec.SchemeReq ? 3 : 2]![i]!, t);
+      return;
+    }
     const index = b.f[k <= Rec.CfgWrite ? 1 : 0]![i]!;
     // The last event's device, else one found from the view (a time passed to a call that is not inlined is boxed).
     const d = index === this.lastIndex ? this.lastDev! : this.viewDev(v);
@@ -126,6 +131,25 @@ export class TimingCollector {
     const own = d.own;
     if (own !== undefined && ((d.ownRecs >>> k) & 1) !== 0 && (d.ownTags === undefined || !isDmaRec(k) || d.ownTags.has(v.tag))) {
       own.add(this.scratch.fill(v));
+    }
+  }
+
+  /** A request to scheme `scheme` (`request`) or its reply, at time `t`: the request's latency. */
+  private schemeEvent(scheme: string, request: boolean, reqId: number, t: number): void {
+    let s = this.schemes.get(scheme);
+    if (!s) {
+      s = { pending: new PendingTimes(), lat: new LatencyStats() };
+      this.schemes.set(scheme, s);
+    }
+    if (request) {
+      if (s.pending.size >= PENDING_CAP) s.pending.clear();
+      s.pending.set(reqId, t);
+    } else {
+      const t0 = s.pending.get(reqId);
+      if (t0 !== undefined) {
+        s.pending.delete(reqId);
+        s.lat.add(t - t0);
+      }
     }
   }
 
@@ -169,24 +193,9 @@ export class TimingCollector {
         return;
       }
       case 'schemeReq':
-      case 'schemeReply': {
-        let s = this.schemes.get(ev.scheme);
-        if (!s) {
-          s = { pending: new PendingTimes(), lat: new LatencyStats() };
-          this.schemes.set(ev.scheme, s);
-        }
-        if (ev.kind === 'schemeReq') {
-          if (s.pending.size >= PENDING_CAP) s.pending.clear();
-          s.pending.set(ev.reqId, t);
-        } else {
-          const t0 = s.pending.get(ev.reqId);
-          if (t0 !== undefined) {
-            s.pending.delete(ev.reqId);
-            s.lat.add(t - t0);
-          }
-        }
+      case 'schemeReply':
+        this.schemeEvent(ev.scheme, ev.kind === 'schemeReq', ev.reqId, t);
         return;
-      }
       default:
         return;
     }
