@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { Session } from 'node:inspector';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -413,6 +413,29 @@ export function benchDiffPair(dir: string, events: number, runs = 1): ChildResul
 }
 
 /**
+ * Diffs `trace` against a copy of itself in child processes (`runs` of them;
+ * medians): the diff's cost on a recorded run's own mix of events (register
+ * accesses, queue entries, image references, interrupts and scheme requests),
+ * where nothing changed.
+ */
+export function benchDiffSame(trace: string, runs: number): ChildResult {
+  const copy = trace.replace(/\.simtrace$/, '') + '-copy.simtrace';
+  copyFileSync(trace, copy);
+  try {
+    const rs: ChildResult[] = [];
+    for (let i = 0; i < runs; i++) rs.push(child('diff', trace, copy));
+    return {
+      events: rs[0]!.events,
+      seconds: median(rs.map((r) => r.seconds)),
+      cpuSeconds: median(rs.map((r) => r.cpuSeconds)),
+      maxRssMiB: Math.max(...rs.map((r) => r.maxRssMiB)),
+    };
+  } finally {
+    rmSync(copy, { force: true });
+  }
+}
+
+/**
  * Wall time of the installed command, end to end (process start to exit):
  * `simrun devices` (start-up alone) and `simrun check nvme-msix` (what a CI
  * check costs). Medians of a few runs; the first run of each also refreshes
@@ -536,6 +559,10 @@ function main(): void {
     results.replay_events_per_s = Math.round(replay.eventsPerS);
     results.replay_vs_live_ratio = Number(replay.vsLive.toFixed(3));
     results.replay_vs_live_ratio_cpu = Number(replay.vsLiveCpu.toFixed(3));
+    // Real traffic through the diff: that 100,000-read trace against a copy of itself.
+    const nvmeDiff = benchDiffSame(replay.trace, samples);
+    results.diff_nvme_reads_seconds = Number(nvmeDiff.seconds.toFixed(2));
+    results.diff_nvme_reads_events_per_s = Math.round(nvmeDiff.events / nvmeDiff.seconds);
     // ~10 million events: about 1.35 million 4 KiB reads (about 7.4 events per read).
     const big = benchReplay(dir, quick ? 100_000 : 1_350_000);
     results.replay_10m_events = big.events;
