@@ -59,7 +59,6 @@ export class LatencyStats {
   }
 }
 
-
 /**
  * Start times of outstanding commands or requests by key, for the timing
  * phases: what a Map<number, number> does, without an entry and a boxed time
