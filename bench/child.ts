@@ -16,17 +16,19 @@
  *                                                         (these three: no warm-up run, which would only give the
  *                                                         handler call sites a second closure; the run is long
  *                                                         enough to reach optimised code; seconds are the run's own)
- * Prints one JSON line: { events, seconds, cpuSeconds, maxRssMiB } (wall and CPU seconds of the job, all threads).
+ * Prints one JSON line: { events, seconds, cpuSeconds, maxRssMiB } (wall and CPU seconds of the job, all threads;
+ * the child's own peak RSS, support/peak-rss.ts).
  */
 import { runScenario } from '../src/machine/run.js';
 import { runReplayHardware } from '../src/machine/replay/run.js';
 import { deviceDecoders } from '../src/devices/decoders.js';
 import { openTrace } from '../src/trace/reader.js';
 import { benchDiffFiles, makeDiffBenchTraces } from './support/diff-workload.js';
+import { peakRssMiB } from './support/peak-rss.js';
 import { benchEngine, benchEngineSim, benchMmio, benchNvme, cpuSecondsSince } from './run.js';
 
 function report(events: number, seconds: number, cpuSeconds: number): void {
-  process.stdout.write(`${JSON.stringify({ events, seconds, cpuSeconds, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+  process.stdout.write(`${JSON.stringify({ events, seconds, cpuSeconds, maxRssMiB: peakRssMiB() })}\n`);
 }
 
 function main(): void {
