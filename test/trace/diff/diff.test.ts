@@ -220,6 +220,34 @@ describe('simrun diff: structure', () => {
     expect(log).toMatchObject({ structural: false, same: 1, changed: 1 }); // numbers are masked in log keys
   });
 
+  it('sees a scheme request with another operation or argument, and a reply with another result, scheme by scheme', () => {
+    const run = (t: Tracer, op: string, off: number, result: number): void => {
+      for (let i = 0; i < 8; i++) {
+        const at = 1000 + i * 100;
+        t.schemeReq(at, 2, 'disk.nvme', i === 3 ? op : 'read', i, i === 5 ? off : i * 0x1000, 0x1000);
+        t.schemeReq(at + 10, 3, 'time', 'read', 100 + i, 0, 8);
+        t.schemeReply(at + 50, 2, 'disk.nvme', i, i === 6 ? result : 0x1000);
+        t.schemeReply(at + 60, 3, 'time', 100 + i, 8);
+      }
+    };
+    const a = build((t) => run(t, 'read', 0x5000, 0x1000));
+    expect(diff(a, build((t) => run(t, 'read', 0x5000, 0x1000))).exitCode).toBe(0);
+    const r = diff(a, build((t) => run(t, 'write', 0x9000, -5)));
+    expect(r.exitCode).toBe(1);
+    const stream = (name: string) => r.result.streams.find((s) => s.stream === name);
+    // Another operation is another request (its shape names the operation); another argument is the same one changed.
+    expect(stream('disk.nvme: schemeReq')).toMatchObject({ a: 8, b: 8, same: 6, changed: 1, inserted: 1, removed: 1 });
+    // A reply's key is its result (request ids are a run's own counter, not compared).
+    expect(stream('disk.nvme: schemeReply')).toMatchObject({ same: 7, changed: 0, inserted: 1, removed: 1 });
+    for (const name of ['time: schemeReq', 'time: schemeReply']) expect(stream(name)).toMatchObject({ same: 8, changed: 0, inserted: 0, removed: 0 });
+    // Rows are rebuilt from the diff's columns with their scheme and operation.
+    const text = r.lines.join('\n');
+    expect(text).toContain('schemeReq   disk.nvme: write req#3 a=0x3000 b=0x1000');
+    expect(text).toContain('schemeReq   disk.nvme: read req#3 a=0x3000 b=0x1000');
+    expect(text).toContain('disk.nvme: read: a 0x5000 → 0x9000');
+    expect(text).toContain('only in b: disk.nvme: reply req#6 result=-5');
+  });
+
   it('filters by device and kind', () => {
     const a = build((t) => nvmeRun(t, A));
     const b = build((t) => nvmeRun(t, { ...A, cc: 0x00470001 }));
