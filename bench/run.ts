@@ -401,11 +401,15 @@ function nvmeBreakdown(ops: number, record: boolean): [string, number][] {
 export function benchDiffPair(dir: string, events: number, runs = 1): ChildResult {
   const sub = mkdtempSync(join(dir, `diff-${events}-`));
   child('make-diff', String(events), sub);
+  return childRuns(runs, () => child('diff', join(sub, 'diff-bench-a.simtrace'), join(sub, 'diff-bench-b.simtrace')));
+}
+
+/** `runs` child runs of one job: the first's events, median wall and CPU seconds, the highest peak RSS. */
+function childRuns(runs: number, run: () => ChildResult): ChildResult {
   const rs: ChildResult[] = [];
-  for (let i = 0; i < runs; i++) rs.push(child('diff', join(sub, 'diff-bench-a.simtrace'), join(sub, 'diff-bench-b.simtrace')));
-  const first = rs[0]!;
+  for (let i = 0; i < runs; i++) rs.push(run());
   return {
-    events: first.events,
+    events: rs[0]!.events,
     seconds: median(rs.map((r) => r.seconds)),
     cpuSeconds: median(rs.map((r) => r.cpuSeconds)),
     maxRssMiB: Math.max(...rs.map((r) => r.maxRssMiB)),
@@ -422,14 +426,7 @@ export function benchDiffSame(trace: string, runs: number): ChildResult {
   const copy = trace.replace(/\.simtrace$/, '') + '-copy.simtrace';
   copyFileSync(trace, copy);
   try {
-    const rs: ChildResult[] = [];
-    for (let i = 0; i < runs; i++) rs.push(child('diff', trace, copy));
-    return {
-      events: rs[0]!.events,
-      seconds: median(rs.map((r) => r.seconds)),
-      cpuSeconds: median(rs.map((r) => r.cpuSeconds)),
-      maxRssMiB: Math.max(...rs.map((r) => r.maxRssMiB)),
-    };
+    return childRuns(runs, () => child('diff', trace, copy));
   } finally {
     rmSync(copy, { force: true });
   }
